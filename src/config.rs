@@ -1,0 +1,479 @@
+//! The target file (`cutover.toml`): named targets with their kind, URL, user, where the
+//! secret lives, and TLS settings. Scripts name targets; only this module reads the file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file looked for in the working directory when no other is named.
+pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
+
+/// The vendor API family a target speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Dell PowerStore REST API.
+    Powerstore,
+}
+
+impl TargetKind {
+    /// Every kind, in the order listeners and docs show them.
+    pub const ALL: [TargetKind; 1] = [TargetKind::Powerstore];
+
+    /// The spelling used in target files and as the script constructor's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Powerstore => "powerstore",
+        }
+    }
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A password or token: never printed, never in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where a target's password comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// An environment variable, read when the target is first used.
+    Env(String),
+    /// A file whose first line is the password.
+    File(PathBuf),
+    /// Written in the target file; meant for generated lab files.
+    Inline(Secret),
+}
+
+/// One resolved target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub kind: TargetKind,
+    /// Base URL without a trailing slash, e.g. `https://array1.example.com`.
+    pub url: String,
+    pub user: String,
+    pub password: PasswordSource,
+    pub ca_file: Option<PathBuf>,
+    pub insecure: bool,
+}
+
+impl Target {
+    /// Reads the password from wherever the target file said it lives.
+    pub fn password(&self) -> Result<Secret, ConfigError> {
+        match &self.password {
+            PasswordSource::Inline(secret) => Ok(secret.clone()),
+            PasswordSource::Env(var) => match std::env::var(var) {
+                Ok(value) if !value.is_empty() => Ok(Secret(value)),
+                _ => Err(ConfigError::MissingSecret {
+                    target: self.name.clone(),
+                    reason: format!("environment variable `{var}` is not set"),
+                }),
+            },
+            PasswordSource::File(path) => {
+                #[allow(clippy::disallowed_methods, reason = "config is the gate for secrets")]
+                let text =
+                    std::fs::read_to_string(path).map_err(|err| ConfigError::MissingSecret {
+                        target: self.name.clone(),
+                        reason: format!("cannot read `{}`: {err}", path.display()),
+                    })?;
+                let line = text.lines().next().unwrap_or_default().trim_end();
+                if line.is_empty() {
+                    return Err(ConfigError::MissingSecret {
+                        target: self.name.clone(),
+                        reason: format!("`{}` is empty", path.display()),
+                    });
+                }
+                Ok(Secret(line.to_owned()))
+            }
+        }
+    }
+}
+
+/// What can go wrong finding or reading targets.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read target file `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid target file `{}`: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{message}")]
+    UnknownTarget { message: String },
+    #[error("no password for target `{target}`: {reason}")]
+    MissingSecret { target: String, reason: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    targets: BTreeMap<String, RawTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    kind: TargetKind,
+    url: String,
+    user: String,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    password: Option<String>,
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure: bool,
+}
+
+/// The targets a run may use, from the target file and, with `--lab`, the lab.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    file: Option<PathBuf>,
+    list: Vec<Target>,
+}
+
+impl Targets {
+    /// Finds the target file: `explicit` (from `--targets` or `CUTOVER_TARGETS`), else
+    /// `./cutover.toml` when it exists, else no targets at all.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_TARGET_FILE).is_file() => PathBuf::from(DEFAULT_TARGET_FILE),
+            None => return Ok(Self::default()),
+        };
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "config is the gate for the target file"
+        )]
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let targets = Self::parse(&text, &path)?;
+        targets.warn_about_inline_passwords(&path);
+        Ok(targets)
+    }
+
+    /// Parses target-file text; `path` names the file in errors and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let parse_error = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        let mut list = Vec::with_capacity(raw.targets.len());
+        for (name, target) in raw.targets {
+            list.push(resolve(name, target, base).map_err(parse_error)?);
+        }
+        Ok(Self {
+            file: Some(path.to_path_buf()),
+            list,
+        })
+    }
+
+    /// Every target, in name order (lab targets last).
+    pub fn iter(&self) -> impl Iterator<Item = &Target> {
+        self.list.iter()
+    }
+
+    /// The target file these targets came from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// The target `name` of `kind`, or an error that suggests the closest name.
+    pub fn get(&self, kind: TargetKind, name: &str) -> Result<&Target, ConfigError> {
+        let mut of_kind = self.list.iter().filter(|t| t.kind == kind);
+        if let Some(target) = of_kind.clone().find(|t| t.name == name) {
+            return Ok(target);
+        }
+        let whence = match &self.file {
+            Some(file) => format!("in `{}`", file.display()),
+            None => format!(
+                "(no target file: pass --targets, set CUTOVER_TARGETS, or create ./{DEFAULT_TARGET_FILE})"
+            ),
+        };
+        let mut message = format!("no {kind} target `{name}` {whence}");
+        if let Some(other) = self.list.iter().find(|t| t.name == name) {
+            message = format!("target `{name}` is of kind {}, not {kind}", other.kind);
+        } else if let Some(best) = of_kind
+            .by_ref()
+            .map(|t| (strsim::damerau_levenshtein(name, &t.name), &t.name))
+            .filter(|(distance, _)| *distance <= 3)
+            .min()
+        {
+            message.push_str(&format!("; did you mean `{}`?", best.1));
+        }
+        Err(ConfigError::UnknownTarget { message })
+    }
+
+    /// Points every target at the lab listener of its kind, keeping names, and adds a
+    /// target named `lab` for each kind, so a production playbook rehearses unchanged.
+    pub fn redirect_to_lab(&mut self, lab: &[Target]) {
+        for target in &mut self.list {
+            if let Some(listener) = lab.iter().find(|l| l.kind == target.kind) {
+                let name = std::mem::take(&mut target.name);
+                *target = Target {
+                    name,
+                    ..listener.clone()
+                };
+            }
+        }
+        self.list.retain(|t| t.name != "lab");
+        self.list.extend(lab.iter().cloned().map(|t| Target {
+            name: "lab".to_owned(),
+            ..t
+        }));
+    }
+
+    #[cfg(unix)]
+    fn warn_about_inline_passwords(&self, path: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let inline = self
+            .list
+            .iter()
+            .filter(|t| matches!(t.password, PasswordSource::Inline(_)));
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "config is the gate for the target file"
+        )]
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        for target in inline {
+            if !is_loopback(&target.url) {
+                tracing::warn!(
+                    "target `{}` has an inline password in `{}`; use password_env or password_file",
+                    target.name,
+                    path.display()
+                );
+            } else if mode & 0o004 != 0 {
+                tracing::warn!(
+                    "`{}` holds a password and is readable by others; chmod 600 it",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn warn_about_inline_passwords(&self, _path: &Path) {}
+}
+
+fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
+    let url = raw.url.trim_end_matches('/').to_owned();
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+        _ => {
+            return Err(format!(
+                "target `{name}`: url `{url}` is not an http(s) URL"
+            ));
+        }
+    }
+    let password = match (raw.password_env, raw.password_file, raw.password) {
+        (Some(var), None, None) => PasswordSource::Env(var),
+        (None, Some(file), None) => PasswordSource::File(base.join(file)),
+        (None, None, Some(inline)) => PasswordSource::Inline(Secret(inline)),
+        (None, None, None) => {
+            return Err(format!(
+                "target `{name}` needs `password_env` or `password_file`"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "target `{name}`: give only one of `password_env`, `password_file`, `password`"
+            ));
+        }
+    };
+    Ok(Target {
+        name,
+        kind: raw.kind,
+        url,
+        user: raw.user,
+        password,
+        ca_file: raw.ca_file.map(|file| base.join(file)),
+        insecure: raw.insecure,
+    })
+}
+
+fn is_loopback(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .is_some_and(|host| host == "localhost" || host.starts_with("127.") || host == "[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[targets.array1]
+kind = "powerstore"
+url = "https://array1.example.com/"
+user = "admin"
+password_env = "CUTOVER_TEST_ARRAY1_PASSWORD"
+ca_file = "certs/root.pem"
+
+[targets.array2]
+kind = "powerstore"
+url = "https://array2.example.com"
+user = "admin"
+password_file = "secrets/array2"
+"#;
+
+    fn targets() -> Targets {
+        Targets::parse(FILE, Path::new("conf/cutover.toml")).unwrap()
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_target_file() {
+        let t = targets();
+        let one = t.get(TargetKind::Powerstore, "array1").unwrap();
+        assert_eq!(one.url, "https://array1.example.com");
+        assert_eq!(
+            one.ca_file.as_deref(),
+            Some(Path::new("conf/certs/root.pem"))
+        );
+        let two = t.get(TargetKind::Powerstore, "array2").unwrap();
+        assert_eq!(
+            two.password,
+            PasswordSource::File("conf/secrets/array2".into())
+        );
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_closest() {
+        let err = targets().get(TargetKind::Powerstore, "aray1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no powerstore target `aray1` in `conf/cutover.toml`; did you mean `array1`?"
+        );
+        let err = targets()
+            .get(TargetKind::Powerstore, "zzzzzzzz")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no powerstore target `zzzzzzzz` in `conf/cutover.toml`"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_key_names_file_line_and_key() {
+        let text = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npasword_env = \"X\"\n";
+        let err = Targets::parse(text, Path::new("cutover.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid target file `cutover.toml`:"),
+            "{err}"
+        );
+        assert!(err.contains("line 5"), "{err}");
+        assert!(err.contains("pasword_env"), "{err}");
+    }
+
+    #[test]
+    fn each_target_needs_exactly_one_password_source() {
+        let none = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\n";
+        let err = Targets::parse(none, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs `password_env` or `password_file`"),
+            "{err}"
+        );
+        let two = format!("{none}password_env = \"A\"\npassword = \"b\"\n");
+        let err = Targets::parse(&two, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only one of"), "{err}");
+    }
+
+    #[test]
+    fn bad_urls_and_kinds_are_rejected() {
+        let bad_url = "[targets.a]\nkind = \"powerstore\"\nurl = \"ftp://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
+        let err = Targets::parse(bad_url, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not an http(s) URL"), "{err}");
+        let bad_kind = "[targets.a]\nkind = \"netapp\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
+        let err = Targets::parse(bad_kind, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("netapp"), "{err}");
+    }
+
+    #[test]
+    fn missing_environment_secret_names_the_variable_not_a_value() {
+        let t = targets();
+        let err = t
+            .get(TargetKind::Powerstore, "array1")
+            .unwrap()
+            .password()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no password for target `array1`: environment variable `CUTOVER_TEST_ARRAY1_PASSWORD` is not set"
+        );
+    }
+
+    #[test]
+    fn lab_redirect_keeps_names_and_adds_lab() {
+        let mut t = targets();
+        let lab = Target {
+            name: "powerstore".into(),
+            kind: TargetKind::Powerstore,
+            url: "http://127.0.0.1:4000".into(),
+            user: "admin".into(),
+            password: PasswordSource::Inline(Secret::new("lab")),
+            ca_file: None,
+            insecure: false,
+        };
+        t.redirect_to_lab(std::slice::from_ref(&lab));
+        let names: Vec<_> = t
+            .iter()
+            .map(|t| (t.name.as_str(), t.url.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("array1", "http://127.0.0.1:4000"),
+                ("array2", "http://127.0.0.1:4000"),
+                ("lab", "http://127.0.0.1:4000")
+            ]
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let secret = Secret::new("hunter2");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The one HTTP layer: a client per target, the error every vendor call returns, and the
+//! scaffolding the lab's simulators share.
+
+pub mod client;
+pub mod error;
+pub mod lab;

@@ -1,0 +1,14 @@
+//! cutover: Rhai playbooks for infrastructure migrations, with a built-in lab.
+//!
+//! The binary is a thin shell over this library: [`cli::run`] parses arguments and
+//! dispatches; [`script`] hosts the Rhai engine; [`vendors`] holds one folder per vendor
+//! API (wire types, client, script bindings, simulator); [`lab`] starts the simulators.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod exit_code;
+pub mod http;
+pub mod lab;
+pub mod script;
+pub mod vendors;

@@ -1,0 +1,4 @@
+//! One folder per vendor API family; adding a vendor is adding a folder here and a line
+//! in [`crate::config::TargetKind`].
+
+pub mod powerstore;
