@@ -1,1 +1,212 @@
-//! placeholder
+//! Command-line definitions and dispatch. The clap structs are plain data; each command's
+//! module turns them, plus the target file, into a run.
+
+mod check;
+mod doc;
+mod lab;
+mod playbook;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::exit_code::ExitCode;
+use crate::script::Limits;
+
+/// Rhai playbooks for infrastructure migrations, with a built-in lab of the vendor APIs.
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Target file naming the systems scripts may reach [default: ./cutover.toml].
+    #[arg(long, global = true, env = "CUTOVER_TARGETS", value_name = "FILE")]
+    targets: Option<PathBuf>,
+    /// More log output: -v info, -vv debug, -vvv trace (or set CUTOVER_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a playbook to the end and exit 0 when it succeeds.
+    Run(RunArgs),
+    /// Compile a playbook and its imports without running it.
+    Check(CheckArgs),
+    /// List every script function with its signature and documentation.
+    Doc(DocArgs),
+    /// Serve the simulated vendor APIs on loopback until Ctrl-C.
+    Lab(LabArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `cutover run`.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The playbook (.rhai).
+    file: PathBuf,
+    /// Rehearse against the built-in lab: every target keeps its name but points at the
+    /// lab, and each kind also gets a target named `lab`.
+    #[arg(long)]
+    lab: bool,
+    /// With --lab, run the lab's jobs and the script's sleeps N times faster.
+    #[arg(long, requires = "lab", value_name = "N", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// With --lab, the seed of the lab's inventory.
+    #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// `cutover check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The playbook (.rhai).
+    file: PathBuf,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// `cutover doc`.
+#[derive(Debug, Args)]
+struct DocArgs {
+    /// Also write Rhai definition files for editors into DIR.
+    #[arg(long, value_name = "DIR")]
+    definitions: Option<PathBuf>,
+}
+
+/// `cutover lab`.
+#[derive(Debug, Args)]
+struct LabArgs {
+    /// Port of the first listener (the next kinds take the following ports); 0 picks free ones.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Run the lab's jobs N times faster than the wall clock.
+    #[arg(long, default_value_t = 1.0, value_name = "N", value_parser = parse_speed)]
+    speed: f64,
+    /// Seed of the lab's inventory.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    seed: u64,
+    /// Write a target file for the lab's listeners to FILE.
+    #[arg(long, value_name = "FILE")]
+    targets_out: Option<PathBuf>,
+}
+
+/// Script resource limits.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Script limits")]
+struct LimitArgs {
+    /// Stop a script after N operations (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_operations)]
+    max_operations: u64,
+    /// Deepest nesting of function calls.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_call_levels)]
+    max_call_levels: usize,
+    /// Longest string in bytes (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_string_size)]
+    max_string_size: usize,
+    /// Longest array (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_array_size)]
+    max_array_size: usize,
+    /// Largest map (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size)]
+    max_map_size: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_operations: self.max_operations,
+            max_call_levels: self.max_call_levels,
+            max_string_size: self.max_string_size,
+            max_array_size: self.max_array_size,
+            max_map_size: self.max_map_size,
+        }
+    }
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+/// Parses `args`, runs the command, and returns how the process should exit.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            };
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    let targets = cli.targets.as_deref();
+    match &cli.command {
+        Command::Run(args) => playbook::run(args, targets),
+        Command::Check(args) => check::run(args),
+        Command::Doc(args) => doc::run(args),
+        Command::Lab(args) => lab::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "cutover",
+                &mut std::io::stdout(),
+            );
+            ExitCode::Success
+        }
+    }
+}
+
+/// Prints an error for the operator (escaped, on stderr) and returns `code`.
+fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
+    let text = message.to_string();
+    let text = crate::http::sanitize::escape_control(&text);
+    if text.starts_with("error:") {
+        eprint!("{text}");
+    } else {
+        eprintln!("error: {text}");
+    }
+    code
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,cutover::script=info",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+/// The tokio runtime that owns all network I/O of this process.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("cutover-io")
+        .build()
+}

@@ -287,6 +287,16 @@ impl Targets {
     fn warn_about_inline_passwords(&self, _path: &Path) {}
 }
 
+/// Writes a file that may hold secrets (a lab target file) readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
     let url = raw.url.trim_end_matches('/').to_owned();
     match reqwest::Url::parse(&url) {

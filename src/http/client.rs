@@ -1,1 +1,292 @@
-//! placeholder
+//! `HttpClient`: one reqwest client per target, with its TLS settings and timeouts, a
+//! tracing span per request, the host check, and the mapping of failures to [`ApiError`].
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, RequestBuilder, Response, Url};
+
+use crate::config::Target;
+use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a vendor's error body said: its code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorMessage {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// Reads a vendor's error body; `None` when the body is not in the vendor's format.
+pub type ErrorBodyParser = fn(&str) -> Option<VendorMessage>;
+
+/// The HTTP client of one target.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    target: String,
+    base: Url,
+    inner: reqwest::Client,
+}
+
+impl HttpClient {
+    /// Builds the client for `target`: verified TLS (with the target's `ca_file`), and
+    /// certificate checks off only when the target file says `insecure = true`.
+    pub fn new(target: &Target) -> Result<Self, ApiError> {
+        let fail = |message: String| ApiError::new(ErrorKind::Validation, message);
+        let base = Url::parse(&format!("{}/", target.url))
+            .map_err(|err| fail(format!("target `{}`: bad url: {err}", target.name)))?;
+        #[allow(clippy::disallowed_methods, reason = "the one place clients are built")]
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(ca_file) = &target.ca_file {
+            #[allow(clippy::disallowed_methods, reason = "http is the gate for CA files")]
+            let pem = std::fs::read(ca_file).map_err(|err| {
+                fail(format!(
+                    "target `{}`: cannot read ca_file `{}`: {err}",
+                    target.name,
+                    ca_file.display()
+                ))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|err| {
+                fail(format!(
+                    "target `{}`: ca_file `{}` is not PEM: {err}",
+                    target.name,
+                    ca_file.display()
+                ))
+            })?;
+            builder = builder.tls_certs_merge([cert]);
+        }
+        if target.insecure {
+            tracing::warn!(
+                "target `{}` has insecure = true: TLS certificates are not checked",
+                target.name
+            );
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let inner = builder
+            .build()
+            .map_err(|err| fail(format!("target `{}`: {err}", target.name)))?;
+        Ok(Self {
+            target: target.name.clone(),
+            base,
+            inner,
+        })
+    }
+
+    /// The target's name.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The target's base URL joined with path segments, each percent-encoded.
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// Accepts a link a server handed back only when it points at this target, so a
+    /// request (and above all its credentials) never goes to another host.
+    pub fn check_link(&self, link: &str, operation: &str) -> Result<Url, ApiError> {
+        let url = self.base.join(link).map_err(|err| {
+            ApiError::new(ErrorKind::Http, format!("bad link `{link}`: {err}"))
+                .at(&self.target, operation)
+        })?;
+        let same_origin = url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        if same_origin {
+            Ok(url)
+        } else {
+            let host = url.host_str().unwrap_or("an unknown host");
+            Err(ApiError::new(
+                ErrorKind::Http,
+                format!("returned a link to {host}; refusing to follow"),
+            )
+            .at(&self.target, operation))
+        }
+    }
+
+    /// Starts a request on this target's client.
+    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.inner.request(method, url)
+    }
+
+    /// Sends a request and maps every failure to an [`ApiError`]: an error status with
+    /// the vendor's code and message, a connection that never opened (retryable), and a
+    /// mutating request whose answer was lost (`unknown_outcome`, never retried blindly).
+    pub async fn send(
+        &self,
+        operation: &str,
+        request: RequestBuilder,
+        parse_error: ErrorBodyParser,
+    ) -> Result<Response, ApiError> {
+        let request = request.build().map_err(|err| {
+            ApiError::new(ErrorKind::Validation, err.to_string()).at(&self.target, operation)
+        })?;
+        let method = request.method().clone();
+        let url = request.url().clone();
+        let span = tracing::info_span!(
+            "request",
+            target = %self.target,
+            operation,
+            method = %method,
+            path = url.path(),
+        );
+        let _entered = span.enter();
+        let started = Instant::now();
+        let result = self.inner.execute(request).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        let located = |err: ApiError| ApiError {
+            method: Some(method.to_string()),
+            url: Some(url.to_string()),
+            ..err.at(&self.target, operation)
+        };
+        match result {
+            Ok(response) if response.status().is_success() => {
+                tracing::debug!(status = response.status().as_u16(), elapsed_ms, "response");
+                Ok(response)
+            }
+            Ok(response) => {
+                let status = response.status();
+                tracing::debug!(status = status.as_u16(), elapsed_ms, "error response");
+                Err(located(status_error(response, parse_error).await))
+            }
+            Err(err) => {
+                tracing::debug!(elapsed_ms, error = %err, "request failed");
+                Err(located(transport_error(&err, &method)))
+            }
+        }
+    }
+}
+
+async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response.text().await.unwrap_or_default();
+    let vendor = parse_error(&body);
+    let reason = status.canonical_reason().unwrap_or("");
+    let message = match &vendor {
+        Some(vendor) => format!("{} {reason}: {}", status.as_u16(), vendor.message),
+        None => format!("{} {reason}", status.as_u16()),
+    };
+    let mut err = ApiError::new(ErrorKind::from_status(status.as_u16()), message).with_body(&body);
+    err.status = Some(status.as_u16());
+    err.vendor_code = vendor.and_then(|vendor| vendor.code);
+    err.retryable = is_retryable_status(status.as_u16());
+    err.retry_after = retry_after;
+    err
+}
+
+fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
+    let mut cause = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        cause = format!("{cause}: {inner}");
+        source = inner.source();
+    }
+    let mutating = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if err.is_connect() {
+        ApiError::new(ErrorKind::Http, format!("cannot connect: {cause}")).retryable()
+    } else if mutating {
+        ApiError::new(
+            ErrorKind::UnknownOutcome,
+            format!(
+                "the request was sent but its answer was lost ({cause}); read the object's state before trying again"
+            ),
+        )
+    } else {
+        ApiError::new(ErrorKind::Http, format!("request failed: {cause}")).retryable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PasswordSource, Secret, TargetKind};
+
+    fn client(url: &str) -> HttpClient {
+        HttpClient::new(&Target {
+            name: "array1".into(),
+            kind: TargetKind::Powerstore,
+            url: url.into(),
+            user: "admin".into(),
+            password: PasswordSource::Inline(Secret::new("x")),
+            ca_file: None,
+            insecure: false,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn links_must_stay_on_the_target() {
+        let client = client("https://array1.example.com");
+        #[track_caller]
+        fn case(client: &HttpClient, link: &str, allowed: bool) {
+            assert_eq!(client.check_link(link, "wait").is_ok(), allowed, "{link}");
+        }
+        case(&client, "/api/task/1", true);
+        case(&client, "https://array1.example.com/api/task/1", true);
+        case(&client, "https://array1.example.com:443/api/task/1", true);
+        case(&client, "https://other.example.com/api/task/1", false);
+        case(&client, "http://array1.example.com/api/task/1", false);
+        case(&client, "https://array1.example.com:8443/api/task/1", false);
+        case(&client, "//evil.example.net/x", false);
+        let err = client
+            .check_link("https://other.example.com/x", "vcd.task.wait")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`array1` vcd.task.wait: returned a link to other.example.com; refusing to follow (kind: http)"
+        );
+    }
+
+    #[test]
+    fn urls_encode_each_segment() {
+        let client = client("https://array1.example.com/base");
+        let url = client.url(&["api", "rest", "import_session", "name:a b/c"]);
+        assert_eq!(
+            url.as_str(),
+            "https://array1.example.com/base/api/rest/import_session/name:a%20b%2Fc"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_is_a_clear_error() {
+        let err = HttpClient::new(&Target {
+            ca_file: Some("/nonexistent/root.pem".into()),
+            ..client("https://a").target_stub()
+        })
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("cannot read ca_file `/nonexistent/root.pem`"),
+            "{err}"
+        );
+    }
+
+    impl HttpClient {
+        fn target_stub(&self) -> Target {
+            Target {
+                name: self.target.clone(),
+                kind: TargetKind::Powerstore,
+                url: self.base.as_str().trim_end_matches('/').to_owned(),
+                user: "admin".into(),
+                password: PasswordSource::Inline(Secret::new("x")),
+                ca_file: None,
+                insecure: false,
+            }
+        }
+    }
+}

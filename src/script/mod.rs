@@ -1,1 +1,134 @@
-//! placeholder
+//! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
+//! stdlib resolver, cancellation, and every script function registered.
+
+pub mod diagnostic;
+pub mod error_value;
+pub mod flow;
+pub mod host;
+pub mod modules;
+pub mod options;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+
+pub use host::Host;
+
+/// Resource limits on one script, set from the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations before the script is stopped (0: no limit).
+    pub max_operations: u64,
+    /// Depth of nested function calls.
+    pub max_call_levels: usize,
+    /// Longest string, in bytes (0: no limit).
+    pub max_string_size: usize,
+    /// Longest array (0: no limit).
+    pub max_array_size: usize,
+    /// Largest map (0: no limit).
+    pub max_map_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_operations: 100_000_000,
+            max_call_levels: 64,
+            max_string_size: 16 << 20,
+            max_array_size: 1_000_000,
+            max_map_size: 1_000_000,
+        }
+    }
+}
+
+/// Builds the engine every script of this process runs on. `base_dir` is where
+/// `import "file"` looks.
+pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        // Rhai's defaults are halved in debug builds; playbooks nest loops in functions,
+        // and the same script must compile in every build.
+        .set_max_expr_depths(128, 64)
+        .set_module_resolver(modules::Resolver::new(base_dir));
+    engine.on_print(|text| {
+        // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    });
+    engine.on_debug(|text, source, pos| {
+        tracing::debug!(target: "cutover::script", "{}:{}: {text}", source.unwrap_or("script"), pos.line().unwrap_or(0));
+    });
+    let cancel = host.cancel_token().clone();
+    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
+    flow::register(&mut engine, host);
+    crate::vendors::powerstore::script::register(&mut engine, host);
+    engine
+}
+
+/// A script read from disk, with its text kept for diagnostics.
+pub struct ScriptFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ScriptFile {
+    /// Reads a playbook.
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the script host is the gate for playbooks"
+        )]
+        let text = std::fs::read_to_string(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// The name errors show for this script.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Compiles the script with every import resolved, so a bad module path or a syntax
+    /// error in a module is found before anything runs.
+    pub fn compile(&self, engine: &Engine) -> Result<AST, String> {
+        let mut ast = engine
+            .compile_into_self_contained(&Scope::new(), &self.text)
+            .map_err(|err| self.render(&err))?;
+        ast.set_source(self.name());
+        Ok(ast)
+    }
+
+    /// Renders an error raised while compiling or running this script.
+    pub fn render(&self, err: &EvalAltResult) -> String {
+        let name = self.name();
+        if let EvalAltResult::ErrorParsing(kind, pos) = err {
+            return diagnostic::render_compile(
+                &rhai::ParseError(Box::new(kind.clone()), *pos),
+                &name,
+                &self.text,
+            );
+        }
+        let lookup = |source: &str| -> Option<String> {
+            if source == name {
+                return Some(self.text.clone());
+            }
+            if let Some(text) = modules::stdlib_source(source) {
+                return Some(text.to_owned());
+            }
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "reading a module's text to show an error in it"
+            )]
+            std::fs::read_to_string(source).ok()
+        };
+        diagnostic::render_runtime(err, &name, &lookup)
+    }
+}

@@ -1,0 +1,48 @@
+//! `cutover check`: compile a playbook and its imports, run nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{CheckArgs, fail, runtime};
+use crate::clock::Clock;
+use crate::config::Targets;
+use crate::exit_code::ExitCode;
+use crate::script::{self, Host, ScriptFile};
+
+pub(super) fn run(args: &CheckArgs) -> ExitCode {
+    let file = match ScriptFile::read(&args.file) {
+        Ok(file) => file,
+        Err(err) => {
+            return fail(
+                ExitCode::Usage,
+                format!("cannot read `{}`: {err}", args.file.display()),
+            );
+        }
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            return fail(
+                ExitCode::Failure,
+                format!("cannot start the runtime: {err}"),
+            );
+        }
+    };
+    let host = Arc::new(Host::new(
+        runtime.handle().clone(),
+        Clock::wall(),
+        CancellationToken::new(),
+        Targets::default(),
+    ));
+    let base_dir = args.file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let engine = script::engine(&host, args.limits.limits(), base_dir);
+    match file.compile(&engine) {
+        Ok(_) => {
+            println!("{}: ok", file.name());
+            ExitCode::Success
+        }
+        Err(rendered) => fail(ExitCode::Usage, rendered),
+    }
+}

@@ -1,0 +1,49 @@
+//! `cutover lab`: serve the simulated vendor APIs until Ctrl-C, print their URLs, and
+//! optionally write a ready target file.
+
+use super::{LabArgs, fail, runtime};
+use crate::clock::Clock;
+use crate::exit_code::ExitCode;
+use crate::lab::{Lab, LabOptions};
+
+pub(super) fn run(args: &LabArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            return fail(
+                ExitCode::Failure,
+                format!("cannot start the runtime: {err}"),
+            );
+        }
+    };
+    runtime.block_on(async {
+        let options = LabOptions {
+            port: args.port,
+            seed: args.seed,
+            clock: Clock::scaled(args.speed),
+        };
+        let lab = match Lab::start(options).await {
+            Ok(lab) => lab,
+            Err(err) => return fail(ExitCode::Failure, format!("cannot start the lab: {err}")),
+        };
+        for target in lab.targets() {
+            println!(
+                "{:<12} {}  (user `{}`)",
+                target.kind, target.url, target.user
+            );
+        }
+        if let Some(path) = &args.targets_out {
+            if let Err(err) = crate::config::write_private(path, &lab.targets_toml()) {
+                return fail(
+                    ExitCode::Failure,
+                    format!("cannot write `{}`: {err}", path.display()),
+                );
+            }
+            println!("target file written to {}", path.display());
+        }
+        println!("state of each listener at <url>/_lab/state; Ctrl-C stops the lab");
+        let _ = tokio::signal::ctrl_c().await;
+        lab.shutdown().await;
+        ExitCode::Success
+    })
+}

@@ -1,0 +1,182 @@
+//! What an error looks like to an operator: `file:line:col`, the source line with a
+//! caret under the token, the chain of function calls, and the vendor's response body
+//! fenced below — all escaped for the terminal.
+
+use std::fmt::Write as _;
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+use crate::http::sanitize::escape_control;
+use crate::script::error_value::{error_map, innermost};
+
+/// Looks up the text of a script or module by its source name.
+pub type SourceLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The one-line summary of a runtime error.
+pub fn headline(err: &EvalAltResult) -> String {
+    let inner = innermost(err);
+    let text = match inner {
+        EvalAltResult::ErrorRuntime(value, _) => match error_map(inner) {
+            Some(map) if map.contains_key("kind") => {
+                let field = |key: &str| {
+                    map.get(key)
+                        .filter(|v| !v.is_unit())
+                        .map(ToString::to_string)
+                };
+                let mut line = String::new();
+                if let Some(target) = field("target") {
+                    let _ = write!(line, "`{target}` ");
+                }
+                if let Some(operation) = field("operation") {
+                    let _ = write!(line, "{operation}: ");
+                }
+                let kind = field("kind").unwrap_or_default();
+                let _ = write!(
+                    line,
+                    "{} (kind: {kind}",
+                    field("message").unwrap_or_default()
+                );
+                if field("retryable").as_deref() == Some("true") {
+                    line.push_str(", retryable");
+                }
+                line.push(')');
+                line
+            }
+            _ => value.to_string(),
+        },
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            "the script ran too many operations and was stopped; \
+             look for an endless loop, or raise --max-operations"
+                .to_owned()
+        }
+        EvalAltResult::ErrorTerminated(..) => "the run was interrupted".to_owned(),
+        other => without_position(other),
+    };
+    escape_control(&text)
+}
+
+/// Renders an uncaught runtime error raised while running `main` (a source name).
+pub fn render_runtime(err: &EvalAltResult, main: &str, sources: SourceLookup<'_>) -> String {
+    let mut frames = Vec::new();
+    let mut current = err;
+    let mut caller_source = main.to_owned();
+    while let EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) = current {
+        frames.push((name.clone(), caller_source.clone(), *pos));
+        if !source.is_empty() {
+            caller_source = source.clone();
+        }
+        current = inner;
+    }
+    let inner = innermost(current);
+    let mut out = format!("error: {}\n", headline(err));
+    out.push_str(&snippet(
+        &caller_source,
+        sources(&caller_source).as_deref(),
+        inner.position(),
+    ));
+    for (name, source, pos) in frames.iter().rev() {
+        let _ = writeln!(
+            out,
+            "   = in fn `{name}`, called from {}",
+            location(source, *pos)
+        );
+    }
+    if let Some(body) =
+        error_map(inner).and_then(|m| m.get("body").filter(|b| !b.is_unit()).cloned())
+    {
+        let _ = write!(
+            out,
+            "response body:\n----\n{}\n----\n",
+            escape_control(&body.to_string())
+        );
+    }
+    out
+}
+
+/// Renders a compile error in `path`, whose text is `text`.
+pub fn render_compile(err: &ParseError, path: &str, text: &str) -> String {
+    let message = escape_control(&err.0.to_string());
+    format!("error: {message}\n{}", snippet(path, Some(text), err.1))
+}
+
+fn location(source: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(line), Some(col)) => format!("{source}:{line}:{col}"),
+        (Some(line), None) => format!("{source}:{line}"),
+        _ => source.to_owned(),
+    }
+}
+
+/// `--> file:line:col`, then the source line and carets under the token at `pos`.
+fn snippet(source: &str, text: Option<&str>, pos: Position) -> String {
+    let Some(line_no) = pos.line() else {
+        return format!("  --> {source}\n");
+    };
+    let mut out = format!("  --> {}\n", location(source, pos));
+    let Some(line) = text.and_then(|t| t.lines().nth(line_no - 1)) else {
+        return out;
+    };
+    let gutter = " ".repeat(line_no.to_string().len());
+    let col = pos.position().unwrap_or(1).max(1);
+    let (shown, offset, width) = underline(line, col);
+    let _ = writeln!(out, "{gutter} |");
+    let _ = writeln!(out, "{line_no} | {}", escape_control(&shown));
+    let _ = writeln!(
+        out,
+        "{gutter} | {}{}",
+        " ".repeat(offset),
+        "^".repeat(width)
+    );
+    out
+}
+
+/// The line with tabs expanded, the caret offset for 1-based `col`, and the width of the
+/// token starting there (an identifier, or one character).
+fn underline(line: &str, col: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let start = (col - 1).min(chars.len());
+    let offset = chars[..start]
+        .iter()
+        .map(|&c| if c == '\t' { 4 } else { 1 })
+        .sum();
+    let is_word = |c: &char| c.is_alphanumeric() || *c == '_';
+    let word = chars[start..].iter().take_while(|c| is_word(c)).count();
+    (line.replace('\t', "    "), offset, word.max(1))
+}
+
+/// Rhai's message for `err` without the ` (line L, position P)` it appends.
+fn without_position(err: &EvalAltResult) -> String {
+    let text = err.to_string();
+    let suffix = format!(" ({})", err.position());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carets_sit_under_the_token_even_after_tabs() {
+        #[track_caller]
+        fn case(line: &str, col: usize, offset: usize, width: usize) {
+            let (_, o, w) = underline(line, col);
+            assert_eq!((o, w), (offset, width), "{line:?} at {col}");
+        }
+        case("let x = foo(1);", 9, 8, 3);
+        case("\tfoo();", 2, 4, 3);
+        case("x + ;", 5, 4, 1);
+        case("", 1, 0, 1);
+    }
+
+    #[test]
+    fn compile_errors_show_file_line_and_caret() {
+        let engine = rhai::Engine::new();
+        let text = "let a = 1;\nlet b = (a +;\n";
+        let err = engine.compile(text).unwrap_err();
+        let shown = render_compile(&err, "wave.rhai", text);
+        assert!(shown.starts_with("error: "), "{shown}");
+        assert!(shown.contains("  --> wave.rhai:2:"), "{shown}");
+        assert!(shown.contains("2 | let b = (a +;\n"), "{shown}");
+        assert!(shown.contains("  | "), "{shown}");
+    }
+}

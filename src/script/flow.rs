@@ -1,0 +1,242 @@
+//! Flow primitives every playbook uses: `sleep`, `retry`, `wait_until`, `log`, `env`,
+//! `json_encode`/`json_decode` and `now`, plus [`poll`], the one polling loop behind
+//! `wait_until` and every vendor's `wait_for`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeCallContext};
+
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::error_value::{invalid_argument, raise, retry_hint};
+use crate::script::host::Host;
+use crate::script::options::{Options, duration};
+
+/// Defaults of `retry`.
+const RETRY_ATTEMPTS: u64 = 5;
+const RETRY_INITIAL: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+/// Defaults of `wait_until`.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
+const WAIT_EVERY: Duration = Duration::from_secs(5);
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Calls `check` every `every` until it returns `Some`, sleeping on the host clock.
+/// Returns `Ok(None)` once `timeout` has passed; the caller names what it waited for.
+pub fn poll<T>(
+    host: &Host,
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> RhaiResult<Option<T>>,
+) -> RhaiResult<Option<T>> {
+    let deadline = host.clock().now() + timeout;
+    loop {
+        if let Some(done) = check()? {
+            return Ok(Some(done));
+        }
+        let remaining = deadline
+            .duration_since(host.clock().now())
+            .unwrap_or_default();
+        if remaining.is_zero() {
+            return Ok(None);
+        }
+        host.sleep(every.min(remaining)).map_err(raise)?;
+    }
+}
+
+/// Registers the flow primitives.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    let h = host.clone();
+    FuncRegistration::new("sleep")
+        .with_comments(["/// Pauses the script; `duration` is a string like `\"30s\"` or milliseconds.\n/// With `--lab --speed N` it runs N times faster."])
+        .with_params_info(["duration: Dynamic", "()"])
+        .register_into_engine(engine, move |d: Dynamic| -> RhaiResult<()> {
+            h.sleep(duration("sleep", &d)?).map_err(raise)
+        });
+
+    let h = host.clone();
+    FuncRegistration::new("retry")
+        .with_comments(["/// Calls `f` until it succeeds, retrying only errors marked `retryable`\n/// (exponential backoff with full jitter, honouring `Retry-After`).\n/// Options: `attempts` (default 5), `initial` (\"1s\"), `max` (\"1m\")."])
+        .with_params_info(["options: Map", "f: FnPtr", "Dynamic"])
+        .register_into_engine(engine, move |ctx: NativeCallContext, options: Map, f: FnPtr| {
+            retry(&h, &ctx, options, &f)
+        });
+    let h = host.clone();
+    FuncRegistration::new("retry")
+        .with_comments(["/// `retry` with the default options."])
+        .with_params_info(["f: FnPtr", "Dynamic"])
+        .register_into_engine(engine, move |ctx: NativeCallContext, f: FnPtr| {
+            retry(&h, &ctx, Map::new(), &f)
+        });
+
+    let h = host.clone();
+    FuncRegistration::new("wait_until")
+        .with_comments(["/// Calls `f` until it returns true; a `timeout` error after `timeout`.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\")."])
+        .with_params_info(["f: FnPtr", "options: Map", "()"])
+        .register_into_engine(engine, move |ctx: NativeCallContext, f: FnPtr, options: Map| {
+            wait_until(&h, &ctx, &f, options)
+        });
+    let h = host.clone();
+    FuncRegistration::new("wait_until")
+        .with_comments(["/// `wait_until` with the default options."])
+        .with_params_info(["f: FnPtr", "()"])
+        .register_into_engine(engine, move |ctx: NativeCallContext, f: FnPtr| {
+            wait_until(&h, &ctx, &f, Map::new())
+        });
+
+    let h = host.clone();
+    FuncRegistration::new("now")
+        .with_comments(["/// The current time (UTC, RFC 3339) on the run's clock."])
+        .with_params_info(["String"])
+        .register_into_engine(engine, move || -> String {
+            humantime::format_rfc3339_seconds(h.clock().now()).to_string()
+        });
+
+    let h = host.clone();
+    FuncRegistration::new("env")
+        .with_comments(["/// The environment variable `name`, or `()` when unset.\n/// Variables that hold a target's password cannot be read."])
+        .with_params_info(["name: &str", "Dynamic"])
+        .register_into_engine(engine, move |name: &str| env(&h, name));
+
+    FuncRegistration::new("json_encode")
+        .with_comments(["/// `value` as JSON text."])
+        .with_params_info(["value: Dynamic", "String"])
+        .register_into_engine(engine, |value: Dynamic| -> RhaiResult<String> {
+            let json: serde_json::Value = rhai::serde::from_dynamic(&value)
+                .map_err(|err| invalid_argument("json_encode", err.to_string()))?;
+            Ok(json.to_string())
+        });
+    FuncRegistration::new("json_decode")
+        .with_comments(["/// Parses JSON text into maps, arrays, strings, numbers and booleans."])
+        .with_params_info(["text: &str", "Dynamic"])
+        .register_into_engine(engine, |text: &str| -> RhaiResult<Dynamic> {
+            let json: serde_json::Value = serde_json::from_str(text)
+                .map_err(|err| invalid_argument("json_decode", format!("not JSON: {err}")))?;
+            rhai::serde::to_dynamic(json)
+        });
+
+    FuncRegistration::new("log")
+        .with_comments([
+            "/// Writes `message` to the log at `level`: error, warn, info, debug or trace.",
+        ])
+        .with_params_info(["level: &str", "message: Dynamic", "()"])
+        .register_into_engine(
+            engine,
+            |ctx: NativeCallContext, level: &str, message: Dynamic| log(&ctx, level, &message),
+        );
+    FuncRegistration::new("log")
+        .with_comments(["/// Writes `message` to the log at level info."])
+        .with_params_info(["message: Dynamic", "()"])
+        .register_into_engine(engine, |ctx: NativeCallContext, message: Dynamic| {
+            log(&ctx, "info", &message)
+        });
+}
+
+fn retry(host: &Host, ctx: &NativeCallContext, options: Map, f: &FnPtr) -> RhaiResult<Dynamic> {
+    let options = Options::new("retry", options, &["attempts", "initial", "max"])?;
+    let attempts = options.count("attempts", RETRY_ATTEMPTS)?.max(1);
+    let initial = options.duration("initial", RETRY_INITIAL)?;
+    let max = options.duration("max", RETRY_MAX)?;
+    let mut attempt = 1;
+    loop {
+        let err = match f.call_within_context::<Dynamic>(ctx, ()) {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        let Some(retry_after) = retry_hint(&err) else {
+            return Err(err);
+        };
+        if attempt >= attempts {
+            return Err(err);
+        }
+        let ceiling = initial.saturating_mul(1 << (attempt - 1).min(30)).min(max);
+        let wait = ceiling
+            .mul_f64(fastrand::f64())
+            .max(retry_after.unwrap_or_default());
+        tracing::warn!(
+            "retrying in {} (attempt {} of {attempts}): {}",
+            humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),
+            attempt + 1,
+            crate::script::diagnostic::headline(&err),
+        );
+        host.sleep(wait).map_err(raise)?;
+        attempt += 1;
+    }
+}
+
+fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, options: Map) -> RhaiResult<()> {
+    let options = Options::new("wait_until", options, &["timeout", "every"])?;
+    let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
+    let every = options.duration("every", WAIT_EVERY)?;
+    let done = poll(host, timeout, every, || {
+        let value: Dynamic = f.call_within_context(ctx, ())?;
+        match value.as_bool() {
+            Ok(true) => Ok(Some(())),
+            Ok(false) => Ok(None),
+            Err(other) => Err(invalid_argument(
+                "wait_until",
+                format!("the condition must return true or false, not {other}"),
+            )),
+        }
+    })?;
+    done.ok_or_else(|| {
+        let mut err = ApiError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the condition was not met within {}",
+                humantime::format_duration(timeout)
+            ),
+        );
+        err.operation = Some("wait_until".into());
+        raise(err)
+    })
+}
+
+fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
+    use crate::config::PasswordSource;
+    let guarded = host
+        .targets()
+        .iter()
+        .find(|t| matches!(&t.password, PasswordSource::Env(var) if var == name));
+    if let Some(target) = guarded {
+        return Err(invalid_argument(
+            "env",
+            format!(
+                "`{name}` holds the password of target `{}`; scripts cannot read it",
+                target.name
+            ),
+        ));
+    }
+    Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))
+}
+
+fn log(ctx: &NativeCallContext, level: &str, message: &Dynamic) -> RhaiResult<()> {
+    let at = ctx.call_position();
+    let source = ctx.call_source().unwrap_or("script");
+    let message = message.to_string();
+    match level {
+        "error" => {
+            tracing::error!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
+        }
+        "warn" => {
+            tracing::warn!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
+        }
+        "info" => {
+            tracing::info!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
+        }
+        "debug" => {
+            tracing::debug!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
+        }
+        "trace" => {
+            tracing::trace!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
+        }
+        other => {
+            return Err(invalid_argument(
+                "log",
+                format!("unknown level `{other}`; use error, warn, info, debug or trace"),
+            ));
+        }
+    }
+    Ok(())
+}

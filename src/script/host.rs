@@ -1,0 +1,108 @@
+//! `Host`: what script functions reach through: the shared tokio runtime, the clock,
+//! the run's cancellation token, the targets, and one cached vendor client per target.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{Target, TargetKind, Targets};
+use crate::http::error::{ApiError, ErrorKind};
+
+type ClientCache = HashMap<(TargetKind, String), Arc<dyn Any + Send + Sync>>;
+
+/// Everything a running script reaches outside itself.
+pub struct Host {
+    runtime: Handle,
+    clock: Clock,
+    cancel: CancellationToken,
+    targets: Targets,
+    clients: Mutex<ClientCache>,
+}
+
+impl Host {
+    /// A host over `targets` that runs async work on `runtime`.
+    pub fn new(runtime: Handle, clock: Clock, cancel: CancellationToken, targets: Targets) -> Self {
+        Self {
+            runtime,
+            clock,
+            cancel,
+            targets,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The clock scripts sleep and time out on.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The run's cancellation token.
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// The targets of this run.
+    pub fn targets(&self) -> &Targets {
+        &self.targets
+    }
+
+    /// Runs `future` to completion from a script thread, giving up with a `cancelled`
+    /// error when the run is interrupted. Script threads are plain OS threads, never
+    /// tokio workers, so blocking here is allowed.
+    pub fn block_on<T>(
+        &self,
+        future: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => Err(cancelled()),
+                result = future => result,
+            }
+        })
+    }
+
+    /// Sleeps for `duration` of clock time, or until the run is interrupted.
+    pub fn sleep(&self, duration: Duration) -> Result<(), ApiError> {
+        self.block_on(async {
+            self.clock.sleep(duration).await;
+            Ok(())
+        })
+    }
+
+    /// The cached client of `kind` for target `name`, built by `make` on first use so
+    /// each target logs in once per run.
+    pub fn client<C: Send + Sync + 'static>(
+        &self,
+        kind: TargetKind,
+        name: &str,
+        make: impl FnOnce(&Target) -> Result<C, ApiError>,
+    ) -> Result<Arc<C>, ApiError> {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (kind, name.to_owned());
+        if let Some(client) = clients
+            .get(&key)
+            .and_then(|c| Arc::clone(c).downcast::<C>().ok())
+        {
+            return Ok(client);
+        }
+        let target = self
+            .targets
+            .get(kind, name)
+            .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?;
+        let client = Arc::new(make(target)?);
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+/// The error every interrupted wait returns.
+pub fn cancelled() -> ApiError {
+    ApiError::new(ErrorKind::Cancelled, "the run was interrupted")
+}

@@ -1,0 +1,67 @@
+//! Module resolution: `import "cutover/<name>" as x;` loads `stdlib/<name>.rhai`, compiled
+//! into the binary; any other path is a `.rhai` file beside the playbook.
+
+use std::path::PathBuf;
+
+use rhai::module_resolvers::FileModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+
+/// The embedded stdlib: `(name, source)`.
+pub const STDLIB: &[(&str, &str)] = &[
+    ("powerstore", include_str!("../../stdlib/powerstore.rhai")),
+    ("report", include_str!("../../stdlib/report.rhai")),
+];
+
+/// Prefix of stdlib import paths.
+pub const STDLIB_PREFIX: &str = "cutover/";
+
+/// The source of stdlib module `path` (e.g. `cutover/report`).
+pub fn stdlib_source(path: &str) -> Option<&'static str> {
+    let name = path.strip_prefix(STDLIB_PREFIX)?;
+    STDLIB
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Resolves the stdlib first, then files relative to the playbook's folder.
+pub struct Resolver {
+    files: FileModuleResolver,
+}
+
+impl Resolver {
+    /// A resolver for a playbook in `base_dir`.
+    pub fn new(base_dir: PathBuf) -> Self {
+        Self {
+            files: FileModuleResolver::new_with_path(base_dir),
+        }
+    }
+}
+
+impl ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        if !path.starts_with(STDLIB_PREFIX) {
+            return self.files.resolve(engine, source, path, pos);
+        }
+        let Some(text) = stdlib_source(path) else {
+            let known: Vec<String> = STDLIB
+                .iter()
+                .map(|(n, _)| format!("{STDLIB_PREFIX}{n}"))
+                .collect();
+            let message = format!("no stdlib module `{path}`; there are: {}", known.join(", "));
+            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(message, pos)));
+        };
+        let in_module =
+            |err: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(path.into(), err, pos));
+        let mut ast = engine.compile(text).map_err(|err| in_module(err.into()))?;
+        ast.set_source(path);
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        Ok(module.into())
+    }
+}

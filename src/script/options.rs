@@ -1,0 +1,159 @@
+//! Reading script arguments: durations (`"250ms"`, `"2h"` or integer milliseconds) and
+//! option maps like `#{ timeout: "1h", every: "30s" }`, rejecting misspelt keys.
+
+use std::time::Duration;
+
+use rhai::{Dynamic, EvalAltResult, Map};
+
+use crate::script::error_value::invalid_argument;
+
+/// Reads a duration: a string humantime understands, or integer milliseconds.
+pub fn duration(operation: &str, value: &Dynamic) -> Result<Duration, Box<EvalAltResult>> {
+    if let Ok(ms) = value.as_int() {
+        return u64::try_from(ms)
+            .map(Duration::from_millis)
+            .map_err(|_| invalid_argument(operation, format!("duration {ms} is negative")));
+    }
+    if let Ok(text) = value.as_immutable_string_ref() {
+        let text = text.as_str();
+        return humantime::parse_duration(text.trim()).map_err(|err| {
+            invalid_argument(
+                operation,
+                format!("`{text}` is not a duration ({err}); write e.g. \"250ms\", \"30s\", \"2h\" or milliseconds"),
+            )
+        });
+    }
+    Err(invalid_argument(
+        operation,
+        format!(
+            "a duration must be a string or milliseconds, not {}",
+            value.type_name()
+        ),
+    ))
+}
+
+/// An option map checked against the keys an operation knows.
+pub struct Options<'a> {
+    operation: &'a str,
+    map: Map,
+}
+
+impl<'a> Options<'a> {
+    /// Checks `map` has only `known` keys.
+    pub fn new(operation: &'a str, map: Map, known: &[&str]) -> Result<Self, Box<EvalAltResult>> {
+        if let Some(key) = map.keys().find(|key| !known.contains(&key.as_str())) {
+            let hint = known
+                .iter()
+                .min_by_key(|k| strsim::damerau_levenshtein(k, key))
+                .filter(|k| strsim::damerau_levenshtein(k, key) <= 2)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_else(|| format!("; known options: {}", known.join(", ")));
+            return Err(invalid_argument(
+                operation,
+                format!("unknown option `{key}`{hint}"),
+            ));
+        }
+        Ok(Self { operation, map })
+    }
+
+    /// An option map with nothing set.
+    pub fn empty(operation: &'a str) -> Self {
+        Self {
+            operation,
+            map: Map::new(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Dynamic> {
+        self.map.get(key).filter(|value| !value.is_unit())
+    }
+
+    /// A duration option, or `default`.
+    pub fn duration(&self, key: &str, default: Duration) -> Result<Duration, Box<EvalAltResult>> {
+        self.get(key).map_or(Ok(default), |value| {
+            duration(&format!("{} {key}", self.operation), value)
+        })
+    }
+
+    /// An optional duration option.
+    pub fn duration_opt(&self, key: &str) -> Result<Option<Duration>, Box<EvalAltResult>> {
+        self.get(key)
+            .map(|value| duration(&format!("{} {key}", self.operation), value))
+            .transpose()
+    }
+
+    /// A non-negative integer option, or `default`.
+    pub fn count(&self, key: &str, default: u64) -> Result<u64, Box<EvalAltResult>> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(value) => value
+                .as_int()
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    invalid_argument(
+                        self.operation,
+                        format!("`{key}` must be a whole number ≥ 0"),
+                    )
+                }),
+        }
+    }
+
+    /// A boolean option, or `default`.
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool, Box<EvalAltResult>> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(value) => value.as_bool().map_err(|_| {
+                invalid_argument(self.operation, format!("`{key}` must be true or false"))
+            }),
+        }
+    }
+
+    /// An optional string option.
+    pub fn text(&self, key: &str) -> Result<Option<String>, Box<EvalAltResult>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => {
+                value.clone().into_string().map(Some).map_err(|_| {
+                    invalid_argument(self.operation, format!("`{key}` must be a string"))
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn case(value: Dynamic, expected: Option<Duration>) {
+        assert_eq!(duration("t", &value).ok(), expected);
+    }
+
+    #[test]
+    fn durations_are_strings_or_milliseconds() {
+        case("250ms".into(), Some(Duration::from_millis(250)));
+        case("30s".into(), Some(Duration::from_secs(30)));
+        case("2h".into(), Some(Duration::from_secs(7200)));
+        case("1h 30m".into(), Some(Duration::from_secs(5400)));
+        case(1500_i64.into(), Some(Duration::from_millis(1500)));
+        case((-1_i64).into(), None);
+        case("soon".into(), None);
+        case(true.into(), None);
+    }
+
+    #[test]
+    fn misspelt_options_suggest_the_right_key() {
+        let mut map = Map::new();
+        map.insert("timout".into(), "1s".into());
+        let err = Options::new("wait_for", map, &["timeout", "every"])
+            .err()
+            .unwrap();
+        let map = crate::script::error_value::error_map(&err).unwrap();
+        assert_eq!(
+            map["message"].clone().into_string().unwrap(),
+            "unknown option `timout`; did you mean `timeout`?"
+        );
+    }
+}
