@@ -26,6 +26,8 @@ impl Lab {
     pub fn url(&self, _k: TargetKind) -> Option<String> {
         None
     }
+    /// Password.
+    pub fn password(&self) -> &crate::config::Secret { unimplemented!() }
     /// Stop.
     pub async fn shutdown(self) {}
 }

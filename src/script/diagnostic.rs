@@ -74,10 +74,12 @@ pub fn render_runtime(err: &EvalAltResult, main: &str, sources: SourceLookup<'_>
         sources(&caller_source).as_deref(),
         inner.position(),
     ));
+    let width = inner.position().line().unwrap_or(1).to_string().len();
     for (name, source, pos) in frames.iter().rev() {
         let _ = writeln!(
             out,
-            "   = in fn `{name}`, called from {}",
+            "{:width$} = in fn `{name}`, called from {}",
+            "",
             location(source, *pos)
         );
     }
@@ -107,26 +109,22 @@ fn location(source: &str, pos: Position) -> String {
     }
 }
 
-/// `--> file:line:col`, then the source line and carets under the token at `pos`.
+/// `--> file:line:col`, then the source line and carets under the token at `pos`,
+/// laid out like rustc's (the gutter is as wide as the line number).
 fn snippet(source: &str, text: Option<&str>, pos: Position) -> String {
     let Some(line_no) = pos.line() else {
-        return format!("  --> {source}\n");
+        return format!(" --> {source}\n");
     };
-    let mut out = format!("  --> {}\n", location(source, pos));
+    let width = line_no.to_string().len();
+    let mut out = format!("{:width$}--> {}\n", "", location(source, pos));
     let Some(line) = text.and_then(|t| t.lines().nth(line_no - 1)) else {
         return out;
     };
-    let gutter = " ".repeat(line_no.to_string().len());
     let col = pos.position().unwrap_or(1).max(1);
-    let (shown, offset, width) = underline(line, col);
-    let _ = writeln!(out, "{gutter} |");
+    let (shown, offset, carets) = underline(line, col);
+    let _ = writeln!(out, "{:width$} |", "");
     let _ = writeln!(out, "{line_no} | {}", escape_control(&shown));
-    let _ = writeln!(
-        out,
-        "{gutter} | {}{}",
-        " ".repeat(offset),
-        "^".repeat(width)
-    );
+    let _ = writeln!(out, "{:width$} | {}{}", "", " ".repeat(offset), "^".repeat(carets));
     out
 }
 
@@ -175,7 +173,7 @@ mod tests {
         let err = engine.compile(text).unwrap_err();
         let shown = render_compile(&err, "wave.rhai", text);
         assert!(shown.starts_with("error: "), "{shown}");
-        assert!(shown.contains("  --> wave.rhai:2:"), "{shown}");
+        assert!(shown.contains(" --> wave.rhai:2:"), "{shown}");
         assert!(shown.contains("2 | let b = (a +;\n"), "{shown}");
         assert!(shown.contains("  | "), "{shown}");
     }

@@ -101,9 +101,37 @@ impl ScriptFile {
     pub fn compile(&self, engine: &Engine) -> Result<AST, String> {
         let mut ast = engine
             .compile_into_self_contained(&Scope::new(), &self.text)
-            .map_err(|err| self.render(&err))?;
+            .map_err(|mut err| {
+                self.place_import_error(&mut err);
+                self.render(&err)
+            })?;
         ast.set_source(self.name());
         Ok(ast)
+    }
+
+    /// Rhai resolves imports at compile time without positions; point a failed import
+    /// at the `import` line that named it.
+    fn place_import_error(&self, err: &mut EvalAltResult) {
+        let path = match err {
+            EvalAltResult::ErrorModuleNotFound(message, pos) if pos.is_none() => message
+                .split('`')
+                .nth(1)
+                .map(str::to_owned)
+                .unwrap_or_else(|| message.clone()),
+            EvalAltResult::ErrorInModule(path, _, pos) if pos.is_none() => path.clone(),
+            _ => return,
+        };
+        let quoted = format!("\"{path}\"");
+        let found = self.text.lines().enumerate().find_map(|(index, line)| {
+            let column = line.find(&quoted)?;
+            line.contains("import").then(|| (index + 1, line[..column].chars().count() + 1))
+        });
+        if let Some((line, column)) = found {
+            err.set_position(rhai::Position::new(
+                u16::try_from(line).unwrap_or(u16::MAX),
+                u16::try_from(column).unwrap_or(u16::MAX),
+            ));
+        }
     }
 
     /// Renders an error raised while compiling or running this script.

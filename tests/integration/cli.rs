@@ -1,0 +1,114 @@
+//! The command line itself: help, version, completions, doc, target-file errors.
+
+use crate::test::Test;
+
+#[test]
+fn version_names_the_package() {
+    Test::new()
+        .args(["--version"])
+        .stdout(&format!("cutover {}\n", env!("CARGO_PKG_VERSION")))
+        .success();
+}
+
+#[test]
+fn help_lists_every_command() {
+    let outcome = Test::new().args(["--help"]).success();
+    for command in ["run", "check", "doc", "lab", "completions"] {
+        assert!(outcome.stdout.contains(&format!("  {command} ")), "{command}: {}", outcome.stdout);
+    }
+}
+
+#[test]
+fn completions_are_printed_for_a_shell() {
+    let outcome = Test::new().args(["completions", "bash"]).success();
+    assert!(outcome.stdout.contains("_cutover()"), "{}", outcome.stdout);
+}
+
+#[test]
+fn doc_lists_functions_with_their_comments() {
+    let outcome = Test::new().args(["doc"]).success();
+    for expected in [
+        "wait_for(session: ImportSession, state: &str, options: Map) -> ImportSession\n    Polls until the session reaches `state`.",
+        "retry(options: Map, f: FnPtr) -> Dynamic\n    Calls `f` until it succeeds",
+        "powerstore(name: &str) -> PowerStore\n    The PowerStore target `name` from the target file.",
+        "ImportSession.progress_percentage",
+        "# import \"cutover/report\"\n\ntable(rows, columns)\n    Formats `rows`",
+    ] {
+        assert!(outcome.stdout.contains(expected), "missing {expected:?} in:\n{}", outcome.stdout);
+    }
+}
+
+#[test]
+fn doc_writes_editor_definitions() {
+    let outcome = Test::new().args(["doc", "--definitions", "defs"]).success();
+    let dir = outcome.path().join("defs");
+    let all: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(all.contains("fn wait_for(session: ImportSession"), "{all}");
+}
+
+#[test]
+fn speed_without_lab_is_refused() {
+    let outcome = Test::new()
+        .script("wave.rhai", "print(1);")
+        .args(["run", "wave.rhai", "--speed", "10"])
+        .status(2)
+        .run();
+    assert!(outcome.stderr.contains("--lab"), "{}", outcome.stderr);
+}
+
+#[test]
+fn a_malformed_target_file_names_file_line_and_key() {
+    let outcome = Test::new()
+        .file(
+            "cutover.toml",
+            "
+            [targets.array1]
+            kind = \"powerstore\"
+            url = \"https://array1.example.com\"
+            user = \"admin\"
+            pasword_env = \"X\"
+            ",
+        )
+        .script("wave.rhai", "print(1);")
+        .args(["run", "wave.rhai"])
+        .status(2)
+        .run();
+    let stderr = &outcome.stderr;
+    assert!(stderr.starts_with("error: invalid target file `cutover.toml`:"), "{stderr}");
+    assert!(stderr.contains("line 5"), "{stderr}");
+    assert!(stderr.contains("unknown field `pasword_env`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_target_suggests_the_closest_name() {
+    let outcome = Test::new()
+        .file(
+            "cutover.toml",
+            "
+            [targets.array1]
+            kind = \"powerstore\"
+            url = \"https://array1.example.com\"
+            user = \"admin\"
+            password_env = \"X\"
+            ",
+        )
+        .script("wave.rhai", "let a = powerstore(\"aray1\");\n")
+        .args(["run", "wave.rhai"])
+        .status(1)
+        .run();
+    assert_eq!(
+        outcome.stderr,
+        crate::test::unindent(
+            "
+            error: no powerstore target `aray1` in `cutover.toml`; did you mean `array1`? (kind: validation)
+             --> wave.rhai:1:9
+              |
+            1 | let a = powerstore(\"aray1\");
+              |         ^^^^^^^^^^
+            "
+        )
+    );
+}
