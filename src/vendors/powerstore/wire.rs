@@ -466,7 +466,10 @@ mod tests {
             "response_status": "204", "response_body": null, "description_l10n": "Cut over."}"#;
         let job: Job = serde_json::from_str(text).unwrap();
         assert_eq!(job.state, Some(JobState::Completed));
-        assert_eq!(JobState::UnrecoverableFailed.phase(), "Unrecoverable_Failed");
+        assert_eq!(
+            JobState::UnrecoverableFailed.phase(),
+            "Unrecoverable_Failed"
+        );
         let state = serde_json::to_string(&JobState::InProgress).unwrap();
         assert_eq!(state, r#""IN_PROGRESS""#);
     }

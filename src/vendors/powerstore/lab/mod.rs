@@ -1,0 +1,91 @@
+//! The PowerStore simulator: import sessions, remote systems and jobs behind the real
+//! auth flow, query conventions, state machine and error bodies of vendor-apis.md §4,
+//! so a PowerStore client (ours, or the vendor's SDK) works against it unchanged.
+//!
+//! [`router`] assembles the routes; [`LabState`] holds the simulated array. Progress is
+//! computed from the lab clock whenever something is read, never by background tasks.
+
+mod auth;
+mod body;
+mod control;
+mod copy;
+mod create;
+mod error;
+mod filter;
+mod import_sessions;
+mod jobs;
+mod operation;
+mod query;
+mod remote_systems;
+mod seed;
+mod select;
+mod session;
+mod state;
+#[cfg(test)]
+mod test_support;
+
+use axum::Router;
+use axum::http::Uri;
+use axum::middleware;
+use axum::routing::{get, post};
+
+use crate::http::lab::with_faults;
+
+pub use error::LabError;
+pub use state::LabState;
+
+use import_sessions::*;
+
+/// Every route of the simulator, with `state` attached and fault injection in front.
+pub fn router(state: LabState) -> Router {
+    let session = |path: &str| format!("/api/rest/import_session/{{id}}{path}");
+    let api = Router::new()
+        .route("/api/rest/logout", post(auth::logout))
+        .route(
+            "/api/rest/import_session",
+            get(import_sessions_list).post(import_sessions_create),
+        )
+        .route(
+            &session(""),
+            get(import_sessions_get)
+                .patch(import_sessions_modify)
+                .delete(import_sessions_delete),
+        )
+        .route(&session("/pause"), post(import_sessions_pause))
+        .route(&session("/resume"), post(import_sessions_resume))
+        .route(&session("/cancel"), post(import_sessions_cancel))
+        .route(&session("/cutover"), post(import_sessions_cutover))
+        .route(&session("/cleanup"), post(import_sessions_cleanup))
+        .route(
+            &session("/enable_destination_volume"),
+            post(import_sessions_enable_destination_volume),
+        )
+        .route(&session("/start_copy"), post(import_sessions_start_copy))
+        .route("/api/rest/job", get(jobs::jobs_list))
+        .route("/api/rest/job/{id}", get(jobs::jobs_get))
+        .route(
+            "/api/rest/remote_system",
+            get(remote_systems::remote_systems_list),
+        )
+        .route(
+            "/api/rest/remote_system/{id}",
+            get(remote_systems::remote_systems_get),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+    let routes = Router::new()
+        .route("/api/rest/login_session", get(auth::login_sessions_get))
+        .merge(api)
+        .merge(control::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .with_state(state.clone());
+    with_faults(routes, state.faults().clone(), error::fault_body)
+}
+
+async fn no_route(uri: Uri) -> LabError {
+    LabError::no_route(uri.path())
+}
+
+async fn no_method(uri: Uri) -> LabError {
+    LabError::no_method(uri.path())
+}
