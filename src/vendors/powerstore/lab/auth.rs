@@ -251,3 +251,155 @@ fn bad_credentials() -> LabError {
 fn expired() -> LabError {
     LabError::unauthenticated("The login session has expired or is not valid; log in again.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{BASIC, Client, lab, send};
+    use super::*;
+    use crate::vendors::powerstore::wire::codes;
+
+    const SESSIONS: &str = "/api/rest/import_session";
+    const PAUSE: &str = "/api/rest/import_session/name:wave1-lun01/pause";
+
+    #[tokio::test]
+    async fn login_hands_out_cookie_token_and_session() {
+        let (state, _) = lab();
+        let answer = send(
+            &state,
+            "GET",
+            "/api/rest/login_session?select=id,user,idle_timeout",
+            &[("authorization", BASIC)],
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+        let cookie = answer.header("set-cookie").unwrap();
+        assert!(
+            cookie.starts_with("auth_cookie=") && cookie.ends_with("; Path=/; HttpOnly"),
+            "{cookie}"
+        );
+        assert_eq!(answer.header("dell-emc-token").map(str::len), Some(32));
+        let login = &answer.body[0];
+        assert_eq!(
+            (login["user"].as_str(), login["idle_timeout"].as_u64()),
+            (Some("admin"), Some(3600))
+        );
+        assert_eq!(login["role_ids"], serde_json::json!(["1"]));
+        assert_eq!(state.lock().logins.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn missing_or_wrong_credentials_are_401() {
+        let (state, _) = lab();
+        let wrong = "Basic YWRtaW46d3Jvbmc=";
+        for (path, headers) in [
+            (SESSIONS, vec![]),
+            (SESSIONS, vec![("authorization", wrong)]),
+            (SESSIONS, vec![("cookie", "auth_cookie=forged")]),
+            ("/api/rest/login_session", vec![]),
+            ("/api/rest/login_session", vec![("authorization", wrong)]),
+        ] {
+            let answer = send(&state, "GET", path, &headers, "").await;
+            assert_eq!(answer.status, 401, "{path} {headers:?}");
+            assert_eq!(answer.body["messages"][0]["code"], codes::UNAUTHENTICATED);
+        }
+        assert_eq!(state.lock().logins.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn mutations_need_the_token_of_a_live_login() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        assert_eq!(client.get(SESSIONS).await.status, 200);
+        let cookie = [("cookie", client.cookie.as_str())];
+        let no_token = send(&state, "POST", PAUSE, &cookie, "").await;
+        assert_eq!(
+            (
+                no_token.status,
+                no_token.body["messages"][0]["code"].as_str()
+            ),
+            (403, Some(codes::FORBIDDEN))
+        );
+        let wrong = [
+            ("cookie", client.cookie.as_str()),
+            ("dell-emc-token", "nope"),
+        ];
+        assert_eq!(send(&state, "POST", PAUSE, &wrong, "").await.status, 403);
+        assert!(state.mutations().entries().is_empty());
+        let basic_only = [("authorization", BASIC)];
+        assert_eq!(
+            send(&state, "GET", SESSIONS, &basic_only, "").await.status,
+            200
+        );
+        assert_eq!(
+            send(&state, "POST", PAUSE, &basic_only, "").await.status,
+            403
+        );
+        let basic_and_token = [
+            ("authorization", BASIC),
+            ("dell-emc-token", client.token.as_str()),
+        ];
+        assert_eq!(
+            send(&state, "POST", PAUSE, &basic_and_token, "")
+                .await
+                .status,
+            204
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_expire_and_logging_in_again_works() {
+        let (state, clock) = lab();
+        let client = Client::login(&state).await;
+        clock.advance(Duration::from_secs(3000));
+        assert_eq!(client.get(SESSIONS).await.status, 200);
+        clock.advance(Duration::from_secs(3000));
+        assert_eq!(
+            client.get(SESSIONS).await.status,
+            200,
+            "use resets the idle time"
+        );
+        clock.advance(Duration::from_secs(IDLE_TIMEOUT));
+        let expired = client.get(SESSIONS).await;
+        assert_eq!(
+            (expired.status, expired.message()),
+            (
+                401,
+                "The login session has expired or is not valid; log in again."
+            )
+        );
+        let again = Client::login(&state).await;
+        let cutover = "/api/rest/import_session/name:wave1-lun01/cutover";
+        assert_eq!(again.post(cutover, "").await.status, 204);
+        assert_eq!(state.lock().logins.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn lab_expiry_and_logout_end_sessions() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        let expired = send(&state, "POST", "/_lab/expire_sessions", &[], "").await;
+        assert_eq!(expired.body["expired"], 1);
+        assert_eq!(client.get(SESSIONS).await.status, 401);
+        let client = Client::login(&state).await;
+        assert_eq!(client.post("/api/rest/logout", "").await.status, 204);
+        assert_eq!(client.get(SESSIONS).await.status, 401);
+        let shown = send(&state, "GET", "/_lab/state", &[], "").await;
+        assert_eq!(
+            (
+                shown.body["logins"].as_u64(),
+                shown.body["active_login_sessions"].as_u64()
+            ),
+            (Some(2), Some(0))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cookie_echoed_with_its_attributes_is_understood() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        let echoed = format!("{}; Path=/; HttpOnly", client.cookie);
+        let answer = send(&state, "GET", SESSIONS, &[("cookie", &echoed)], "").await;
+        assert_eq!(answer.status, 200);
+    }
+}

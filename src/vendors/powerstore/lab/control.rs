@@ -157,3 +157,58 @@ fn add(lab: &LabState, bytes: &[u8]) -> Result<String, (StatusCode, String)> {
     blueprint.scheduled = scheduled;
     Ok(inventory.add(blueprint, now))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{Client, lab, send};
+
+    #[tokio::test]
+    async fn state_shows_sessions_logins_and_counted_mutations() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        c.post("/api/rest/import_session/name:wave1-lun03/cutover", "")
+            .await;
+        c.post("/api/rest/import_session/name:wave1-lun03/cutover", "")
+            .await;
+        let shown = send(&state, "GET", "/_lab/state", &[], "").await.body;
+        assert_eq!(shown["now"], "2025-03-01T00:00:00Z");
+        assert_eq!(shown["import_sessions"].as_array().unwrap().len(), 13);
+        let first = &shown["import_sessions"][0];
+        assert_eq!(first["remote_system"]["name"], "unity-01");
+        assert_eq!(first["lab"]["size_bytes"], 10_u64 << 30);
+        assert_eq!(shown["logins"], 1);
+        assert_eq!(shown["counts"], serde_json::json!({"cutover": 1}));
+        assert_eq!(shown["mutations"][0]["operation"], "cutover");
+        assert_eq!(shown["mutations"][0]["at"], "2025-03-01T00:00:00Z");
+        assert_eq!(shown["remote_systems"].as_array().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn sessions_can_be_added_in_any_state() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let spec = r#"{"name": "x1", "state": "Copy_In_Progress", "progress_percentage": 90, "stall_at": 95,
+            "remote_system": "vnx-02", "size_gib": 4, "rate_mib_s": 400}"#;
+        let id = c.add(spec).await;
+        let shown = c
+            .get(&format!(
+                "/api/rest/import_session/{id}?select=progress_percentage,remote_system(name)"
+            ))
+            .await;
+        assert_eq!(
+            shown.body,
+            serde_json::json!({"progress_percentage": 90, "remote_system": {"name": "vnx-02"}})
+        );
+        for (spec, status) in [
+            (r#"{"name": "x1"}"#, 422),
+            (r#"{"name": "x2", "state": "Done"}"#, 400),
+            (r#"{"name": "x2", "colour": "red"}"#, 400),
+            (r#"{"name": "x2", "remote_system": "nope"}"#, 400),
+        ] {
+            let answer = send(&state, "POST", "/_lab/import_sessions", &[], spec).await;
+            assert_eq!(answer.status, status, "{spec}");
+            assert!(answer.body["error"].is_string(), "{spec}");
+        }
+        assert!(state.mutations().entries().is_empty());
+    }
+}

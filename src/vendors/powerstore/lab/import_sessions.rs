@@ -230,3 +230,203 @@ fn refuse(
     };
     jobs::respond(lab, params, action, Err(error))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::test_support::{Client, lab, send};
+    use crate::vendors::powerstore::wire::codes;
+
+    const SESSIONS: &str = "/api/rest/import_session";
+
+    async fn client() -> Client {
+        Client::login(&lab().0).await
+    }
+
+    fn names(body: &serde_json::Value) -> Vec<&str> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn list_returns_ids_only_without_select() {
+        let answer = client().await.get(SESSIONS).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        let rows = answer.body.as_array().unwrap();
+        assert_eq!(rows.len(), 13);
+        assert!(
+            rows.iter()
+                .all(|r| r.as_object().unwrap().keys().eq(["id"]))
+        );
+    }
+
+    #[tokio::test]
+    async fn list_filters_orders_and_selects() {
+        let c = client().await;
+        let uri = format!("{SESSIONS}?select=name,state&state=eq.copy_in_progress&order=name.desc");
+        let answer = c.get(&uri).await;
+        assert_eq!(
+            names(&answer.body),
+            ["wave1-lun05", "wave1-lun04", "wave1-lun02", "wave1-lun01"]
+        );
+        let uri =
+            format!("{SESSIONS}?select=name&name=ilike.wave2*&state=not.in.(Scheduled,Failed)");
+        assert_eq!(
+            names(&c.get(&uri).await.body),
+            ["wave2-lun02", "wave2-cg01"]
+        );
+        let uri =
+            format!("{SESSIONS}?select=name,remote_system(name)&remote_system_id=neq.x&limit=1");
+        assert_eq!(
+            c.get(&uri).await.body,
+            json!([{"name": "wave1-lun01", "remote_system": {"name": "unity-01"}}])
+        );
+        let bad = c.get(&format!("{SESSIONS}?select=name,size")).await;
+        assert_eq!(
+            (bad.status, bad.body["messages"][0]["code"].as_str()),
+            (400, Some(codes::INVALID_REQUEST))
+        );
+    }
+
+    #[tokio::test]
+    async fn list_pages_with_206_and_416() {
+        let c = client().await;
+        let first = c.get(&format!("{SESSIONS}?limit=5")).await;
+        assert_eq!(
+            (first.status, first.header("content-range")),
+            (206, Some("0-4/13"))
+        );
+        let middle = c.get(&format!("{SESSIONS}?limit=5&offset=5")).await;
+        assert_eq!(
+            (middle.status, middle.header("content-range")),
+            (206, Some("5-9/13"))
+        );
+        let last = c.get(&format!("{SESSIONS}?limit=5&offset=10")).await;
+        assert_eq!((last.status, last.body.as_array().unwrap().len()), (200, 3));
+        let ranged = send(
+            &c.lab,
+            "GET",
+            &format!("{SESSIONS}?select=name"),
+            &[("cookie", &c.cookie), ("range", "2-3")],
+            "",
+        )
+        .await;
+        assert_eq!(
+            (ranged.status, names(&ranged.body)),
+            (206, vec!["wave1-lun03", "wave1-lun04"])
+        );
+        for uri in ["?offset=13", "?limit=0"] {
+            let answer = c.get(&format!("{SESSIONS}{uri}")).await;
+            assert_eq!(answer.status, 416, "{uri}");
+            assert_eq!(answer.header("content-type"), Some("application/json"));
+        }
+    }
+
+    #[tokio::test]
+    async fn get_shows_a_copy_in_progress() {
+        let c = client().await;
+        let answer = c
+            .get(&format!(
+                "{SESSIONS}/name:wave1-lun01?select=*,remote_system(id,name)"
+            ))
+            .await;
+        let s = &answer.body;
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            (s["state"].as_str(), s["state_l10n"].as_str()),
+            (Some("Copy_In_Progress"), Some("Copy In Progress"))
+        );
+        assert_eq!(s["progress_percentage"], 40);
+        assert_eq!(s["average_transfer_rate"], 512 << 20);
+        assert!(s["current_transfer_rate"].as_u64().unwrap() > 480 << 20);
+        assert_eq!(s["estimated_completion_timestamp"], "2025-03-01T00:00:12Z");
+        assert_eq!(s["last_update_timestamp"], "2025-03-01T00:00:00Z");
+        assert_eq!(s["remote_system"]["name"], "unity-01");
+        assert_eq!(s["remote_system_id"], s["remote_system"]["id"]);
+        assert_eq!(
+            (s["type"].as_str(), s["destination_resource_type"].as_str()),
+            (Some("Non_Disruptive"), Some("volume"))
+        );
+        assert!(s["error"].is_null());
+        let by_id = c
+            .get(&format!("{SESSIONS}/{}", s["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(by_id.body, json!({"id": s["id"]}));
+    }
+
+    #[tokio::test]
+    async fn create_answers_201_and_starts_the_import() {
+        let c = client().await;
+        let body = r#"{"name": "imp-lun17", "remote_system_id": "name:vnx-02", "source_resource_id": "sv_17", "description": "wave 3"}"#;
+        let created = c.post(SESSIONS, body).await;
+        assert_eq!(created.status, 201);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let shown = c.get(&format!("{SESSIONS}/{id}?select=name,state,description,automatic_cutover,remote_system(name)")).await;
+        assert_eq!(
+            shown.body,
+            json!({"name": "imp-lun17", "state": "Queued", "description": "wave 3",
+            "automatic_cutover": false, "remote_system": {"name": "vnx-02"}})
+        );
+        let again = c.post(SESSIONS, body).await;
+        assert_eq!(
+            (again.status, again.body["messages"][0]["code"].as_str()),
+            (422, Some(codes::NAME_IN_USE))
+        );
+        let group = r#"{"name": "imp-cg2", "remote_system_id": "name:vnx-02", "source_resource_id": "res_2",
+            "scheduled_timestamp": "2025-03-01T02:00:00Z", "automatic_cutover": true}"#;
+        let id = c.post(SESSIONS, group).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let shown = c
+            .get(&format!(
+                "{SESSIONS}/{id}?select=state,destination_resource_type,scheduled_timestamp"
+            ))
+            .await;
+        assert_eq!(
+            shown.body,
+            json!({"state": "Scheduled", "destination_resource_type": "volume_group",
+            "scheduled_timestamp": "2025-03-01T02:00:00Z"})
+        );
+        assert_eq!(c.lab.mutations().count("create"), 2);
+    }
+
+    #[tokio::test]
+    async fn modify_moves_the_schedule_and_checks_its_body() {
+        let c = client().await;
+        let path = format!("{SESSIONS}/name:wave2-lun01");
+        let moved = c
+            .call(
+                "PATCH",
+                &path,
+                r#"{"scheduled_timestamp": "2025-03-01T00:00:10Z"}"#,
+            )
+            .await;
+        assert_eq!(moved.status, 204);
+        let bad = c
+            .call("PATCH", &path, r#"{"scheduled_timestamp": "noon"}"#)
+            .await;
+        assert_eq!(
+            (bad.status, bad.body["messages"][0]["code"].as_str()),
+            (400, Some(codes::SCHEMA_VALIDATION))
+        );
+        let empty = c.call("PATCH", &path, "{}").await;
+        assert_eq!(
+            (empty.status, empty.message()),
+            (400, "The request body must set scheduled_timestamp.")
+        );
+        let cancel = c
+            .post(&format!("{path}/cancel"), r#"{"force": "yes"}"#)
+            .await;
+        assert_eq!(cancel.status, 400);
+        assert_eq!(
+            c.lab.mutations().counts().into_iter().collect::<Vec<_>>(),
+            [("modify".to_owned(), 1)]
+        );
+    }
+}

@@ -128,3 +128,91 @@ pub(super) async fn jobs_get(
     let job = job.ok_or_else(|| LabError::not_found(&id))?;
     Ok(Json(select.project(&object(job))))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::test_support::{Client, lab};
+    use crate::vendors::powerstore::wire::codes;
+
+    const POLL: &str =
+        "select=id,state,progress_percentage,response_status,response_body,description_l10n";
+
+    async fn job(client: &Client, id: &serde_json::Value) -> serde_json::Value {
+        let id = id.as_str().unwrap();
+        client.get(&format!("/api/rest/job/{id}?{POLL}")).await.body
+    }
+
+    #[tokio::test]
+    async fn an_async_action_completes_as_a_job() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let accepted = c
+            .post(
+                "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true",
+                "",
+            )
+            .await;
+        assert_eq!(accepted.status, 202);
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(
+            polled,
+            json!({"id": accepted.body["id"], "state": "COMPLETED", "progress_percentage": 100,
+            "response_status": "204", "response_body": null, "description_l10n": "Cut over import session."})
+        );
+        assert_eq!(c.state("name:wave1-lun03").await, "Import_Completed");
+        assert_eq!(state.mutations().count("cutover"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_async_action_fails_with_the_error_body() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let accepted = c
+            .post(
+                "/api/rest/import_session/name:wave1-lun03/pause?async=true",
+                "",
+            )
+            .await;
+        assert_eq!(accepted.status, 202);
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(polled["state"], "FAILED");
+        assert_eq!(polled["response_status"], "422");
+        assert_eq!(
+            polled["response_body"]["messages"][0]["code"],
+            codes::INVALID_STATE
+        );
+        assert!(state.mutations().entries().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_async_create_reports_the_new_id() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let body = r#"{"name": "imp-1", "remote_system_id": "name:unity-01", "source_resource_id": "sv_1"}"#;
+        let accepted = c.post("/api/rest/import_session?is_async=true", body).await;
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(
+            (polled["state"].as_str(), polled["response_status"].as_str()),
+            (Some("COMPLETED"), Some("201"))
+        );
+        let created = polled["response_body"]["id"].as_str().unwrap();
+        assert_eq!(c.state(created).await, "Queued");
+        let bare = c
+            .get(&format!(
+                "/api/rest/job/{}",
+                accepted.body["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(bare.body, json!({"id": accepted.body["id"]}));
+        let listed = c
+            .get("/api/rest/job?select=resource_action,resource_id")
+            .await;
+        assert_eq!(
+            listed.body,
+            json!([{"resource_action": "create", "resource_id": created}])
+        );
+        assert_eq!(c.get("/api/rest/job/nope").await.status, 404);
+    }
+}

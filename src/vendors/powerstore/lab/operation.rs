@@ -120,3 +120,208 @@ impl Operation {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::super::test_support::{Answer, Client, lab};
+    use super::*;
+    use crate::vendors::powerstore::wire::codes;
+
+    const LATER: &str = "2025-03-02T00:00:00Z";
+
+    /// Sends `operation` to the session `key` names, the way a client would.
+    async fn send(client: &Client, operation: &str, key: &str) -> Answer {
+        let path = format!("/api/rest/import_session/{key}");
+        match operation {
+            "modify" => {
+                let body = format!(r#"{{"scheduled_timestamp": "{LATER}"}}"#);
+                client.call("PATCH", &path, &body).await
+            }
+            "delete" => client.call("DELETE", &path, "").await,
+            _ => client.post(&format!("{path}/{operation}"), "").await,
+        }
+    }
+
+    /// Adds `imp-lun17` per `spec` (JSON members), applies `operation`; the answer's
+    /// status, then the state right after and `seconds` later.
+    async fn run(operation: &str, spec: &str, seconds: u64) -> (u16, String, String) {
+        let (state, clock) = lab();
+        let client = Client::login(&state).await;
+        let id = client
+            .add(&format!(r#"{{"name": "imp-lun17", {spec}}}"#))
+            .await;
+        let answer = send(&client, operation, &id).await;
+        let now = client.state(&id).await;
+        clock.advance(Duration::from_secs(seconds));
+        (answer.status, now, client.state(&id).await)
+    }
+
+    #[tokio::test]
+    async fn every_legal_row_of_the_operation_table() {
+        let copying = r#""state": "Copy_In_Progress""#;
+        let group = r#""destination_resource_type": "volume_group""#;
+        let rows: &[(&str, String, &str, &str)] = &[
+            ("pause", copying.into(), "Paused", "Paused"),
+            (
+                "resume",
+                r#""state": "Paused""#.into(),
+                "Copy_In_Progress",
+                "Copy_In_Progress",
+            ),
+            (
+                "cancel",
+                r#""state": "Scheduled""#.into(),
+                "Cancel_In_Progress",
+                "Cancelled",
+            ),
+            (
+                "cancel",
+                r#""state": "Queued""#.into(),
+                "Cancel_In_Progress",
+                "Cancelled",
+            ),
+            ("cancel", copying.into(), "Cancel_In_Progress", "Cancelled"),
+            (
+                "cancel",
+                r#""state": "Ready_For_Cutover""#.into(),
+                "Cancel_In_Progress",
+                "Cancelled",
+            ),
+            (
+                "cancel",
+                r#""state": "Paused""#.into(),
+                "Cancelled",
+                "Cancelled",
+            ),
+            (
+                "cutover",
+                r#""state": "Ready_For_Cutover""#.into(),
+                "Import_Completed",
+                "Import_Completed",
+            ),
+            (
+                "cutover",
+                format!(r#""state": "Ready_For_Cutover", {group}"#),
+                "Cutover_In_Progress",
+                "Import_Completed",
+            ),
+            (
+                "cutover",
+                format!(r#""state": "Import_Cutover_Incomplete", {group}"#),
+                "Cutover_In_Progress",
+                "Import_Completed",
+            ),
+            (
+                "modify",
+                r#""state": "Scheduled""#.into(),
+                "Scheduled",
+                "Scheduled",
+            ),
+            (
+                "cleanup",
+                r#""state": "Cleanup_Required""#.into(),
+                "Cleanup_In_Progress",
+                "Cancelled",
+            ),
+            (
+                "enable_destination_volume",
+                r#""state": "Mirror_Enabled", "type": "Agentless""#.into(),
+                "Ready_To_Start_Copy",
+                "Ready_To_Start_Copy",
+            ),
+            (
+                "start_copy",
+                r#""state": "Ready_To_Start_Copy", "type": "Agentless""#.into(),
+                "Copy_In_Progress",
+                "Copy_In_Progress",
+            ),
+            (
+                "delete",
+                r#""state": "Import_Completed""#.into(),
+                "<none>",
+                "<none>",
+            ),
+            ("delete", r#""state": "Failed""#.into(), "<none>", "<none>"),
+            (
+                "delete",
+                r#""state": "Cancelled""#.into(),
+                "<none>",
+                "<none>",
+            ),
+        ];
+        for (operation, spec, now, later) in rows {
+            let got = run(operation, spec, 4).await;
+            let expected = (204, (*now).to_owned(), (*later).to_owned());
+            assert_eq!(got, expected, "{operation} from {spec}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_other_state_is_refused_with_422() {
+        let at = std::time::SystemTime::UNIX_EPOCH;
+        for operation in [
+            Operation::Modify(at),
+            Operation::Delete,
+            Operation::Pause,
+            Operation::Resume,
+            Operation::Cancel,
+            Operation::Cutover,
+            Operation::Cleanup,
+            Operation::EnableDestinationVolume,
+            Operation::StartCopy,
+        ] {
+            let (state, _) = lab();
+            let client = Client::login(&state).await;
+            let illegal = ImportState::ALL
+                .into_iter()
+                .filter(|s| !operation.legal_from().contains(s));
+            for from in illegal {
+                let name = format!("imp-{from}");
+                let spec = format!(r#"{{"name": "{name}", "state": "{from}"}}"#);
+                let id = client.add(&spec).await;
+                let answer = send(&client, operation.name(), &id).await;
+                let message = format!(
+                    "Import session {name} cannot {} in state {from}.",
+                    operation.phrase()
+                );
+                assert_eq!((answer.status, answer.message()), (422, message.as_str()));
+                assert_eq!(client.state(&id).await, from.as_str());
+            }
+            assert!(state.mutations().entries().is_empty(), "{operation:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_refusal_body_is_exact() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        client
+            .add(r#"{"name": "imp-lun17", "state": "Copy_In_Progress"}"#)
+            .await;
+        let answer = send(&client, "cutover", "name:imp-lun17").await;
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        let expected = json!({"messages": [{"code": codes::INVALID_STATE, "severity": "Error",
+            "message_l10n": "Import session imp-lun17 cannot be cut over in state Copy_In_Progress.",
+            "arguments": ["imp-lun17", "Copy_In_Progress"]}]});
+        assert_eq!((answer.status, answer.body), (422, expected));
+    }
+
+    #[tokio::test]
+    async fn unknown_sessions_are_404_and_applied_operations_are_logged_once() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        let answer = send(&client, "pause", "nope").await;
+        let expected = json!({"messages": [{"code": codes::NOT_FOUND, "severity": "Error",
+            "message_l10n": "Instance with id nope was not found.", "arguments": ["nope"]}]});
+        assert_eq!((answer.status, answer.body), (404, expected));
+        assert_eq!(send(&client, "pause", "name:wave1-lun01").await.status, 204);
+        assert_eq!(send(&client, "pause", "name:wave1-lun01").await.status, 422);
+        let log = state.mutations().entries();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].operation, "pause");
+    }
+}
