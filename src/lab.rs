@@ -3,7 +3,7 @@
 //! playbook at them (design.md, "Lab").
 //!
 //! Adding a vendor is adding its kind to [`crate::config::TargetKind`] and one arm to
-//! [`simulator`].
+//! `simulator`.
 
 use std::io;
 

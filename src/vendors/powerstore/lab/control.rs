@@ -124,38 +124,40 @@ fn add(lab: &LabState, bytes: &[u8]) -> Result<String, (StatusCode, String)> {
         None => (spec.state == ImportState::Scheduled).then(|| now + SCHEDULED_AHEAD),
     };
     let mut inventory = lab.lock();
-    let system_key = spec.remote_system.as_deref().unwrap_or("unity-01");
+    let key = spec.remote_system.as_deref().unwrap_or("unity-01");
     let system = inventory
-        .remote_system(system_key)
-        .or_else(|| inventory.remote_system(&format!("name:{system_key}")))
-        .ok_or_else(|| bad(format!("no remote system `{system_key}`")))?;
+        .remote_system(key)
+        .or_else(|| inventory.remote_system(&format!("name:{key}")))
+        .ok_or_else(|| bad(format!("no remote system `{key}`")))?;
     let system_id = system.id.clone();
     if inventory.name_in_use(&spec.name) {
-        return Err((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("name `{}` is in use", spec.name),
-        ));
+        let message = format!("name `{}` is in use", spec.name);
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, message));
     }
-    let source = spec
-        .source_resource_id
-        .clone()
-        .unwrap_or_else(|| format!("sv_{}", inventory.sessions.len() + 1));
-    let mut blueprint = Blueprint::new(&spec.name, &system_id, &source)
-        .sized(spec.size_gib.unwrap_or(8), spec.rate_mib_s.unwrap_or(512));
-    blueprint.state = spec.state;
-    blueprint.percent = spec.progress_percentage.unwrap_or(match spec.state {
-        ImportState::Ready_For_Cutover
-        | ImportState::Cutover_In_Progress
-        | ImportState::Import_Completed => 100,
-        _ => 0,
-    });
-    blueprint.fail_at = spec.fail_at;
-    blueprint.stall_at = spec.stall_at;
-    blueprint.automatic_cutover = spec.automatic_cutover;
-    blueprint.agentless = spec.import_type == Some(ImportType::Agentless);
-    blueprint.group = spec.destination_resource_type.as_deref() == Some(VOLUME_GROUP);
+    let source = spec.source_resource_id.clone();
+    let source = source.unwrap_or_else(|| format!("sv_{}", inventory.sessions.len() + 1));
+    let mut blueprint = spec.blueprint(&system_id, &source);
     blueprint.scheduled = scheduled;
     Ok(inventory.add(blueprint, now))
+}
+
+impl LabSession {
+    fn blueprint(&self, system_id: &str, source: &str) -> Blueprint {
+        use ImportState::*;
+        let mut blueprint = Blueprint::new(&self.name, system_id, source)
+            .sized(self.size_gib.unwrap_or(8), self.rate_mib_s.unwrap_or(512));
+        blueprint.state = self.state;
+        blueprint.percent = self.progress_percentage.unwrap_or(match self.state {
+            Ready_For_Cutover | Cutover_In_Progress | Import_Completed => 100,
+            _ => 0,
+        });
+        blueprint.fail_at = self.fail_at;
+        blueprint.stall_at = self.stall_at;
+        blueprint.automatic_cutover = self.automatic_cutover;
+        blueprint.agentless = self.import_type == Some(ImportType::Agentless);
+        blueprint.group = self.destination_resource_type.as_deref() == Some(VOLUME_GROUP);
+        blueprint
+    }
 }
 
 #[cfg(test)]

@@ -92,40 +92,47 @@ impl Blueprint {
     }
 }
 
+impl Blueprint {
+    /// The attributes of the session, which has `id` and imports into `destination`.
+    fn info(&self, id: String, destination: String) -> ImportSession {
+        let (import_type, type_l10n) = match self.agentless {
+            true => (ImportType::Agentless, "Agentless"),
+            false => (ImportType::Non_Disruptive, "Non Disruptive"),
+        };
+        let (destination_type, destination_l10n) = match self.group {
+            true => (VOLUME_GROUP, "Volume Group"),
+            false => ("volume", "Volume"),
+        };
+        let volume_group_id = match self.group {
+            true => Some(destination.clone()),
+            false => self.volume_group_id.clone(),
+        };
+        ImportSession {
+            id,
+            name: Some(self.name.clone()),
+            description: self.description.clone(),
+            import_type: Some(import_type),
+            type_l10n: Some(type_l10n.to_owned()),
+            remote_system_id: Some(self.remote_system_id.clone()),
+            source_resource_id: Some(self.source_resource_id.clone()),
+            destination_resource_id: Some(destination),
+            destination_resource_type: Some(destination_type.to_owned()),
+            destination_resource_type_l10n: Some(destination_l10n.to_owned()),
+            protection_policy_id: self.protection_policy_id.clone(),
+            volume_group_id,
+            automatic_cutover: Some(self.automatic_cutover),
+            global_storage_discovery_address: self.global_storage_discovery_address.clone(),
+            ..ImportSession::default()
+        }
+    }
+}
+
 impl Inventory {
     /// Adds a session built from `blueprint` as of `now`; its new id.
     pub(super) fn add(&mut self, blueprint: Blueprint, now: SystemTime) -> String {
         let id = self.new_id();
         let destination = self.new_id();
-        let (import_type, type_l10n) = match blueprint.agentless {
-            true => (ImportType::Agentless, "Agentless"),
-            false => (ImportType::Non_Disruptive, "Non Disruptive"),
-        };
-        let (destination_type, destination_l10n) = match blueprint.group {
-            true => (VOLUME_GROUP, "Volume Group"),
-            false => ("volume", "Volume"),
-        };
-        let volume_group_id = match blueprint.group {
-            true => Some(destination.clone()),
-            false => blueprint.volume_group_id,
-        };
-        let info = ImportSession {
-            id: id.clone(),
-            name: Some(blueprint.name),
-            description: blueprint.description,
-            import_type: Some(import_type),
-            type_l10n: Some(type_l10n.to_owned()),
-            remote_system_id: Some(blueprint.remote_system_id),
-            source_resource_id: Some(blueprint.source_resource_id),
-            destination_resource_id: Some(destination),
-            destination_resource_type: Some(destination_type.to_owned()),
-            destination_resource_type_l10n: Some(destination_l10n.to_owned()),
-            protection_policy_id: blueprint.protection_policy_id,
-            volume_group_id,
-            automatic_cutover: Some(blueprint.automatic_cutover),
-            global_storage_discovery_address: blueprint.global_storage_discovery_address,
-            ..ImportSession::default()
-        };
+        let info = blueprint.info(id.clone(), destination);
         let salt = self.rng().u64(..);
         let mut copy = Copy::new(blueprint.size, blueprint.rate, blueprint.percent, salt);
         copy.stall_at = blueprint.stall_at;
@@ -145,19 +152,7 @@ impl Inventory {
         now: SystemTime,
     ) -> Result<Blueprint, LabError> {
         let create: ImportSessionCreate = body::parse(bytes, CREATE_PROPERTIES)?;
-        check_text("name", &create.name, true)?;
-        if let Some(description) = &create.description {
-            check_text("description", description, false)?;
-        }
-        if create.source_resource_id.trim().is_empty() {
-            return Err(LabError::schema(
-                "The source_resource_id must not be empty.",
-            ));
-        }
-        let scheduled = match &create.scheduled_timestamp {
-            Some(text) => Some(body::timestamp("scheduled_timestamp", text)?),
-            None => None,
-        };
+        let scheduled = check(&create)?;
         let system = self
             .remote_system(&create.remote_system_id)
             .ok_or_else(|| {
@@ -184,6 +179,24 @@ impl Inventory {
         }
         Ok(blueprint)
     }
+}
+
+/// The schema checks of a create body; its `scheduled_timestamp`, if any.
+fn check(create: &ImportSessionCreate) -> Result<Option<SystemTime>, LabError> {
+    check_text("name", &create.name, true)?;
+    if let Some(description) = &create.description {
+        check_text("description", description, false)?;
+    }
+    if create.source_resource_id.trim().is_empty() {
+        return Err(LabError::schema(
+            "The source_resource_id must not be empty.",
+        ));
+    }
+    create
+        .scheduled_timestamp
+        .as_deref()
+        .map(|text| body::timestamp("scheduled_timestamp", text))
+        .transpose()
 }
 
 /// Unity names consistency-group storage resources `res_N` (LUNs are `sv_N`); the lab

@@ -64,28 +64,26 @@ pub(super) fn respond(
             Err(error) => error.into_response(),
         };
     }
-    let now = timestamp(lab.now());
-    let (state, status, body, resource_id) = match result {
-        Ok(Outcome::NoContent) => (
-            JobState::Completed,
-            StatusCode::NO_CONTENT,
-            None,
-            action.resource_id.to_owned(),
-        ),
+    let id = record(lab, action, result);
+    (StatusCode::ACCEPTED, Json(IdResponse { id })).into_response()
+}
+
+/// Keeps a finished job holding what the synchronous call would have answered; its id.
+fn record(lab: &LabState, action: Action<'_>, result: Result<Outcome, LabError>) -> String {
+    let mut resource_id = action.resource_id.to_owned();
+    let (state, status, body) = match result {
+        Ok(Outcome::NoContent) => (JobState::Completed, StatusCode::NO_CONTENT, None),
         Ok(Outcome::Created(id)) => {
             let body = serde_json::json!({ "id": id });
-            (JobState::Completed, StatusCode::CREATED, Some(body), id)
+            resource_id = id;
+            (JobState::Completed, StatusCode::CREATED, Some(body))
         }
         Err(error) => {
             let body = serde_json::to_value(error.body()).ok();
-            (
-                JobState::Failed,
-                error.status(),
-                body,
-                action.resource_id.to_owned(),
-            )
+            (JobState::Failed, error.status(), body)
         }
     };
+    let now = timestamp(lab.now());
     let mut inventory = lab.lock();
     let id = inventory.new_id();
     inventory.jobs.push(Job {
@@ -102,7 +100,7 @@ pub(super) fn respond(
         response_status: Some(status.as_u16().to_string()),
         response_body: body,
     });
-    (StatusCode::ACCEPTED, Json(IdResponse { id })).into_response()
+    id
 }
 
 /// `GET /api/rest/job`.
