@@ -263,6 +263,101 @@ pub struct LoginSession {
     pub is_built_in_user: bool,
 }
 
+/// Every attribute of a job (§4.3 async), in the order the lab lists them.
+pub const JOB_FIELDS: &[&str] = &[
+    "id",
+    "resource_action",
+    "resource_type",
+    "resource_id",
+    "description_l10n",
+    "state",
+    "phase",
+    "start_time",
+    "end_time",
+    "progress_percentage",
+    "response_status",
+    "response_body",
+];
+
+/// State of an asynchronous job, spelled as the array does (`COMPLETED`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    Pending,
+    Queued,
+    InProgress,
+    Completed,
+    Skipped,
+    Failing,
+    UnrecoverableFailed,
+    Failed,
+}
+
+impl JobState {
+    /// The newer `phase` spelling of the same state, e.g. `In_Progress`.
+    pub fn phase(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Queued => "Queued",
+            Self::InProgress => "In_Progress",
+            Self::Completed => "Completed",
+            Self::Skipped => "Skipped",
+            Self::Failing => "Failing",
+            Self::UnrecoverableFailed => "Unrecoverable_Failed",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+/// A job as `GET /job/{id}` returns it: the outcome of a request sent with
+/// `is_async=true`. Fields default because `select` may leave any of them out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Job {
+    pub id: String,
+    /// The operation, e.g. `cutover` or `create`.
+    pub resource_action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub description_l10n: Option<String>,
+    pub state: Option<JobState>,
+    pub phase: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub progress_percentage: Option<u8>,
+    /// The status the synchronous call would have answered, as a string (`"204"`).
+    pub response_status: Option<String>,
+    /// The body the synchronous call would have answered: an `error_response` on failure.
+    pub response_body: Option<serde_json::Value>,
+}
+
+/// Every attribute of a remote system that the lab knows.
+pub const REMOTE_SYSTEM_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "serial_number",
+    "type",
+    "management_address",
+    "data_connection_state",
+];
+
+/// The older array an import reads from (embeddable in an import session as
+/// `remote_system(id,name)`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemoteSystem {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub serial_number: Option<String>,
+    /// `Unity`, `VNX`, `SC`, `PS`, …
+    #[serde(rename = "type")]
+    pub system_type: Option<String>,
+    pub management_address: Option<String>,
+    pub data_connection_state: Option<String>,
+}
+
 /// The `error_response` body of every failed call (§4.6).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorResponse {
@@ -314,6 +409,10 @@ pub mod codes {
     pub const INVALID_STATE: &str = "0xE0A0C0010001";
     /// An import session with that name exists already (422).
     pub const NAME_IN_USE: &str = "0xE0A0C0010002";
+    /// The array failed while serving the request (5xx).
+    pub const SERVER_ERROR: &str = "0xE0F0F0010001";
+    /// The `error` of a session whose copy failed.
+    pub const COPY_FAILED: &str = "0xE0A0C0010003";
 }
 
 #[cfg(test)]
@@ -359,6 +458,20 @@ mod tests {
             let json = serde_json::to_string(&state).unwrap();
             assert_eq!(json, format!("\"{}\"", state.as_str()));
         }
+    }
+
+    #[test]
+    fn job_reads_the_documented_poll_selection() {
+        let text = r#"{"id": "j1", "state": "COMPLETED", "progress_percentage": 100,
+            "response_status": "204", "response_body": null, "description_l10n": "Cut over."}"#;
+        let job: Job = serde_json::from_str(text).unwrap();
+        assert_eq!(job.state, Some(JobState::Completed));
+        assert_eq!(
+            JobState::UnrecoverableFailed.phase(),
+            "Unrecoverable_Failed"
+        );
+        let state = serde_json::to_string(&JobState::InProgress).unwrap();
+        assert_eq!(state, r#""IN_PROGRESS""#);
     }
 
     #[test]

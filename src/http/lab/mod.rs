@@ -1,0 +1,125 @@
+//! Scaffolding every vendor simulator shares: a loopback listener with graceful shutdown,
+//! injected faults answered in the vendor's own error body, the log of applied mutations,
+//! and the one timestamp format the lab writes.
+//!
+//! Each vendor's `lab` module builds an axum [`Router`]; this module serves it and wraps it,
+//! so fault rules and the mutation log behave the same for every vendor.
+
+mod faults;
+mod mutation_log;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::SystemTime;
+
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultRule, Faults, with_faults};
+pub use mutation_log::{Mutation, MutationLog};
+
+/// One simulator served on `127.0.0.1`; dropping it stops the server too.
+#[derive(Debug)]
+pub struct LabListener {
+    /// The bound address, with the real port when port 0 was asked for.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl LabListener {
+    /// Base URL of the listener, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for requests in flight to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The server may have ended already; then there is nobody left to tell.
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::warn!("lab listener {} ended with {err}", self.addr),
+                Err(err) => tracing::warn!("lab listener {} panicked: {err}", self.addr),
+            }
+        }
+    }
+}
+
+impl Drop for LabListener {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio runtime.
+pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                // A dropped sender means the listener handle is gone: stop as well.
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(LabListener {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Formats lab time the way the vendors do: RFC 3339 in UTC to the second,
+/// e.g. `2025-03-01T02:00:00Z`.
+pub fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn fetch(addr: SocketAddr, path: &str) -> std::io::Result<String> {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        Ok(response)
+    }
+
+    #[tokio::test]
+    async fn serves_on_an_ephemeral_loopback_port_until_shut_down() {
+        let router = Router::new().route("/ping", get(|| async { "pong" }));
+        let listener = serve(router, 0).await.unwrap();
+        assert!(listener.addr.ip().is_loopback());
+        assert_ne!(listener.addr.port(), 0);
+        assert_eq!(
+            listener.url(),
+            format!("http://127.0.0.1:{}", listener.addr.port())
+        );
+        let addr = listener.addr;
+        let response = fetch(addr, "/ping").await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with("pong"), "{response}");
+        listener.shutdown().await;
+        assert!(fetch(addr, "/ping").await.is_err());
+    }
+
+    #[test]
+    fn timestamps_are_utc_to_the_second() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_740_794_400_250);
+        assert_eq!(timestamp(at), "2025-03-01T02:00:00Z");
+    }
+}

@@ -1,0 +1,405 @@
+//! Authentication exactly as vendor-apis.md §4.2 describes it: `GET /login_session` with
+//! Basic credentials hands out an `auth_cookie` and a `DELL-EMC-TOKEN`; every other call
+//! needs the cookie (or Basic again), and every mutation the token of a live login
+//! session. Sessions lapse after `idle_timeout` seconds of lab time without use.
+
+use std::time::{Duration, SystemTime};
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+
+use crate::config::Secret;
+use crate::vendors::powerstore::wire::{AUTH_COOKIE, LoginSession, TOKEN_HEADER};
+
+use super::error::LabError;
+use super::state::{LabState, uuid};
+
+/// Seconds of idleness after which a login session is gone.
+pub(super) const IDLE_TIMEOUT: u64 = 3600;
+
+/// The one user the simulated array knows.
+pub(super) struct Credentials {
+    pub(super) user: String,
+    pub(super) password: Secret,
+}
+
+#[derive(Clone, Debug)]
+struct Login {
+    id: String,
+    cookie: String,
+    token: String,
+    last_used: SystemTime,
+}
+
+/// The live login sessions and how many logins there were.
+#[derive(Debug)]
+pub(super) struct Logins {
+    sessions: Vec<Login>,
+    count: u64,
+    rng: fastrand::Rng,
+}
+
+impl Logins {
+    pub(super) fn new(seed: u64) -> Self {
+        Self {
+            sessions: Vec::new(),
+            count: 0,
+            rng: fastrand::Rng::with_seed(seed),
+        }
+    }
+
+    /// Successful logins so far.
+    pub(super) fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Login sessions not yet expired at `now`.
+    pub(super) fn active(&mut self, now: SystemTime) -> usize {
+        self.forget_expired(now);
+        self.sessions.len()
+    }
+
+    /// Ends every login session, as an idle timeout would; how many there were.
+    pub(super) fn expire_all(&mut self) -> usize {
+        std::mem::take(&mut self.sessions).len()
+    }
+
+    fn create(&mut self, now: SystemTime) -> Login {
+        let secret = |rng: &mut fastrand::Rng| uuid(rng).replace('-', "");
+        let login = Login {
+            id: uuid(&mut self.rng),
+            cookie: secret(&mut self.rng),
+            token: secret(&mut self.rng),
+            last_used: now,
+        };
+        self.count += 1;
+        self.sessions.push(login.clone());
+        login
+    }
+
+    /// The live session `matches` picks, marked as used at `now`.
+    fn touch(&mut self, now: SystemTime, matches: impl Fn(&Login) -> bool) -> Option<Login> {
+        self.forget_expired(now);
+        let login = self.sessions.iter_mut().find(|l| matches(l))?;
+        login.last_used = now;
+        Some(login.clone())
+    }
+
+    fn forget_expired(&mut self, now: SystemTime) {
+        let idle = Duration::from_secs(IDLE_TIMEOUT);
+        self.sessions.retain(|l| l.last_used + idle > now);
+    }
+}
+
+/// Who made a request that passed [`require`]: the login session's cookie, if one.
+#[derive(Clone, Debug)]
+pub(super) struct Caller {
+    cookie: Option<String>,
+    token: Option<String>,
+}
+
+/// `GET /api/rest/login_session`: logs in with Basic credentials (or shows the login
+/// session of a valid cookie).
+pub(super) async fn login_sessions_get(
+    State(lab): State<LabState>,
+    headers: HeaderMap,
+) -> Result<Response, LabError> {
+    let now = lab.now();
+    let login = match basic(&headers) {
+        Some(given) if lab.credentials().accept(&given) => lab.lock().logins.create(now),
+        Some(_) => return Err(bad_credentials()),
+        None => {
+            let cookie = cookie(&headers).ok_or_else(missing_credentials)?;
+            let mut inventory = lab.lock();
+            inventory
+                .logins
+                .touch(now, |l| l.cookie == cookie)
+                .ok_or_else(expired)?
+        }
+    };
+    let body = vec![LoginSession {
+        id: login.id,
+        user: lab.credentials().user.clone(),
+        role_ids: vec!["1".to_owned()],
+        idle_timeout: IDLE_TIMEOUT,
+        is_password_change_required: false,
+        is_built_in_user: true,
+    }];
+    let mut response = Json(body).into_response();
+    let set_cookie = format!("{AUTH_COOKIE}={}; Path=/; HttpOnly", login.cookie);
+    for (name, value) in [
+        (TOKEN_HEADER, login.token),
+        (header::SET_COOKIE.as_str(), set_cookie),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// `POST /api/rest/logout`: ends the caller's login session.
+pub(super) async fn logout(
+    State(lab): State<LabState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> StatusCode {
+    let mut inventory = lab.lock();
+    inventory.logins.sessions.retain(|l| {
+        Some(&l.cookie) != caller.cookie.as_ref() && Some(&l.token) != caller.token.as_ref()
+    });
+    StatusCode::NO_CONTENT
+}
+
+/// Middleware in front of every `/api/rest` route but the login itself.
+pub(super) async fn require(
+    State(lab): State<LabState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match authenticate(&lab, request.method(), request.headers()) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+fn authenticate(lab: &LabState, method: &Method, headers: &HeaderMap) -> Result<Caller, LabError> {
+    let now = lab.now();
+    let given = basic(headers);
+    let basic_ok = given.as_ref().is_some_and(|g| lab.credentials().accept(g));
+    let cookie = cookie(headers);
+    let mut inventory = lab.lock();
+    let login = cookie
+        .as_deref()
+        .and_then(|c| inventory.logins.touch(now, |l| l.cookie == c));
+    if login.is_none() && !basic_ok {
+        return Err(match (given, cookie) {
+            (Some(_), _) => bad_credentials(),
+            (None, Some(_)) => expired(),
+            (None, None) => missing_credentials(),
+        });
+    }
+    let token = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let valid = match (&login, &token) {
+            (Some(login), Some(token)) => &login.token == token,
+            (None, Some(token)) => inventory.logins.touch(now, |l| &l.token == token).is_some(),
+            (_, None) => false,
+        };
+        if !valid {
+            return Err(LabError::forbidden(format!(
+                "The {TOKEN_HEADER} header is missing or does not belong to a live login session."
+            )));
+        }
+    }
+    Ok(Caller {
+        cookie: login.map(|l| l.cookie),
+        token,
+    })
+}
+
+impl Credentials {
+    fn accept(&self, (user, password): &(String, String)) -> bool {
+        *user == self.user && password == self.password.expose()
+    }
+}
+
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The `auth_cookie` among the request's cookies; clients that echo the whole
+/// `Set-Cookie` value (with `Path` and `HttpOnly`) are understood too.
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == AUTH_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn missing_credentials() -> LabError {
+    LabError::unauthenticated("Authentication is required: log in with Basic credentials.")
+}
+
+fn bad_credentials() -> LabError {
+    LabError::unauthenticated("The user name or password is not valid.")
+}
+
+fn expired() -> LabError {
+    LabError::unauthenticated("The login session has expired or is not valid; log in again.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{BASIC, Client, lab, send};
+    use super::*;
+    use crate::vendors::powerstore::wire::codes;
+
+    const SESSIONS: &str = "/api/rest/import_session";
+    const PAUSE: &str = "/api/rest/import_session/name:wave1-lun01/pause";
+
+    #[tokio::test]
+    async fn login_hands_out_cookie_token_and_session() {
+        let (state, _) = lab();
+        let answer = send(
+            &state,
+            "GET",
+            "/api/rest/login_session?select=id,user,idle_timeout",
+            &[("authorization", BASIC)],
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+        let cookie = answer.header("set-cookie").unwrap();
+        assert!(
+            cookie.starts_with("auth_cookie=") && cookie.ends_with("; Path=/; HttpOnly"),
+            "{cookie}"
+        );
+        assert_eq!(answer.header("dell-emc-token").map(str::len), Some(32));
+        let login = &answer.body[0];
+        assert_eq!(
+            (login["user"].as_str(), login["idle_timeout"].as_u64()),
+            (Some("admin"), Some(3600))
+        );
+        assert_eq!(login["role_ids"], serde_json::json!(["1"]));
+        assert_eq!(state.lock().logins.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn missing_or_wrong_credentials_are_401() {
+        let (state, _) = lab();
+        let wrong = "Basic YWRtaW46d3Jvbmc=";
+        for (path, headers) in [
+            (SESSIONS, vec![]),
+            (SESSIONS, vec![("authorization", wrong)]),
+            (SESSIONS, vec![("cookie", "auth_cookie=forged")]),
+            ("/api/rest/login_session", vec![]),
+            ("/api/rest/login_session", vec![("authorization", wrong)]),
+        ] {
+            let answer = send(&state, "GET", path, &headers, "").await;
+            assert_eq!(answer.status, 401, "{path} {headers:?}");
+            assert_eq!(answer.body["messages"][0]["code"], codes::UNAUTHENTICATED);
+        }
+        assert_eq!(state.lock().logins.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn mutations_need_the_token_of_a_live_login() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        assert_eq!(client.get(SESSIONS).await.status, 200);
+        let cookie = [("cookie", client.cookie.as_str())];
+        let no_token = send(&state, "POST", PAUSE, &cookie, "").await;
+        assert_eq!(
+            (
+                no_token.status,
+                no_token.body["messages"][0]["code"].as_str()
+            ),
+            (403, Some(codes::FORBIDDEN))
+        );
+        let wrong = [
+            ("cookie", client.cookie.as_str()),
+            ("dell-emc-token", "nope"),
+        ];
+        assert_eq!(send(&state, "POST", PAUSE, &wrong, "").await.status, 403);
+        assert!(state.mutations().entries().is_empty());
+        let basic_only = [("authorization", BASIC)];
+        assert_eq!(
+            send(&state, "GET", SESSIONS, &basic_only, "").await.status,
+            200
+        );
+        assert_eq!(
+            send(&state, "POST", PAUSE, &basic_only, "").await.status,
+            403
+        );
+        let basic_and_token = [
+            ("authorization", BASIC),
+            ("dell-emc-token", client.token.as_str()),
+        ];
+        assert_eq!(
+            send(&state, "POST", PAUSE, &basic_and_token, "")
+                .await
+                .status,
+            204
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_expire_and_logging_in_again_works() {
+        let (state, clock) = lab();
+        let client = Client::login(&state).await;
+        clock.advance(Duration::from_secs(3000));
+        assert_eq!(client.get(SESSIONS).await.status, 200);
+        clock.advance(Duration::from_secs(3000));
+        assert_eq!(
+            client.get(SESSIONS).await.status,
+            200,
+            "use resets the idle time"
+        );
+        clock.advance(Duration::from_secs(IDLE_TIMEOUT));
+        let expired = client.get(SESSIONS).await;
+        assert_eq!(
+            (expired.status, expired.message()),
+            (
+                401,
+                "The login session has expired or is not valid; log in again."
+            )
+        );
+        let again = Client::login(&state).await;
+        let cutover = "/api/rest/import_session/name:wave1-lun01/cutover";
+        assert_eq!(again.post(cutover, "").await.status, 204);
+        assert_eq!(state.lock().logins.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn lab_expiry_and_logout_end_sessions() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        let expired = send(&state, "POST", "/_lab/expire_sessions", &[], "").await;
+        assert_eq!(expired.body["expired"], 1);
+        assert_eq!(client.get(SESSIONS).await.status, 401);
+        let client = Client::login(&state).await;
+        assert_eq!(client.post("/api/rest/logout", "").await.status, 204);
+        assert_eq!(client.get(SESSIONS).await.status, 401);
+        let shown = send(&state, "GET", "/_lab/state", &[], "").await;
+        assert_eq!(
+            (
+                shown.body["logins"].as_u64(),
+                shown.body["active_login_sessions"].as_u64()
+            ),
+            (Some(2), Some(0))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cookie_echoed_with_its_attributes_is_understood() {
+        let (state, _) = lab();
+        let client = Client::login(&state).await;
+        let echoed = format!("{}; Path=/; HttpOnly", client.cookie);
+        let answer = send(&state, "GET", SESSIONS, &[("cookie", &echoed)], "").await;
+        assert_eq!(answer.status, 200);
+    }
+}

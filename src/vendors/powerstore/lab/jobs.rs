@@ -1,0 +1,216 @@
+//! Asynchronous requests: any mutation sent with `is_async=true` (or `async=true`) is
+//! applied at once and answered `202 {"id": job}`; `GET /job/{id}` then tells how it
+//! went, with the synchronous answer's status and body (vendor-apis.md §4.3).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::http::lab::timestamp;
+use crate::vendors::powerstore::wire::{IdResponse, JOB_FIELDS, Job, JobState};
+
+use super::error::LabError;
+use super::query::{Listing, Params, Query, Resource, range};
+use super::select::Select;
+use super::state::{LabState, object};
+
+/// The job collection, for queries.
+const JOB: Resource = Resource {
+    name: "job",
+    fields: JOB_FIELDS,
+    embeds: &[],
+};
+
+/// What a successful mutation answers synchronously.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Outcome {
+    /// 204.
+    NoContent,
+    /// 201 with the new resource's id.
+    Created(String),
+}
+
+/// The operation a response is about, for its job.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Action<'a> {
+    /// `resource_action`, e.g. `cutover`.
+    pub(super) name: &'a str,
+    pub(super) description: &'a str,
+    /// The resource the request named.
+    pub(super) resource_id: &'a str,
+}
+
+fn is_async(params: &[(String, String)]) -> bool {
+    params
+        .iter()
+        .any(|(k, v)| (k == "is_async" || k == "async") && v.eq_ignore_ascii_case("true"))
+}
+
+/// Answers a mutation: synchronously, or as a job when the request asked for one.
+pub(super) fn respond(
+    lab: &LabState,
+    params: &[(String, String)],
+    action: Action<'_>,
+    result: Result<Outcome, LabError>,
+) -> Response {
+    if !is_async(params) {
+        return match result {
+            Ok(Outcome::NoContent) => StatusCode::NO_CONTENT.into_response(),
+            Ok(Outcome::Created(id)) => {
+                (StatusCode::CREATED, Json(IdResponse { id })).into_response()
+            }
+            Err(error) => error.into_response(),
+        };
+    }
+    let id = record(lab, action, result);
+    (StatusCode::ACCEPTED, Json(IdResponse { id })).into_response()
+}
+
+/// Keeps a finished job holding what the synchronous call would have answered; its id.
+fn record(lab: &LabState, action: Action<'_>, result: Result<Outcome, LabError>) -> String {
+    let mut resource_id = action.resource_id.to_owned();
+    let (state, status, body) = match result {
+        Ok(Outcome::NoContent) => (JobState::Completed, StatusCode::NO_CONTENT, None),
+        Ok(Outcome::Created(id)) => {
+            let body = serde_json::json!({ "id": id });
+            resource_id = id;
+            (JobState::Completed, StatusCode::CREATED, Some(body))
+        }
+        Err(error) => {
+            let body = serde_json::to_value(error.body()).ok();
+            (JobState::Failed, error.status(), body)
+        }
+    };
+    let now = timestamp(lab.now());
+    let mut inventory = lab.lock();
+    let id = inventory.new_id();
+    inventory.jobs.push(Job {
+        id: id.clone(),
+        resource_action: Some(action.name.to_owned()),
+        resource_type: Some("import_session".to_owned()),
+        resource_id: Some(resource_id),
+        description_l10n: Some(action.description.to_owned()),
+        state: Some(state),
+        phase: Some(state.phase().to_owned()),
+        start_time: Some(now.clone()),
+        end_time: Some(now),
+        progress_percentage: Some(100),
+        response_status: Some(status.as_u16().to_string()),
+        response_body: body,
+    });
+    id
+}
+
+/// `GET /api/rest/job`.
+pub(super) async fn jobs_list(
+    State(lab): State<LabState>,
+    Params(params): Params,
+    headers: HeaderMap,
+) -> Result<Listing, LabError> {
+    let query = Query::parse(&params, range(&headers), &JOB)?;
+    let rows = lab.lock().jobs.iter().map(object).collect();
+    query.run(rows)
+}
+
+/// `GET /api/rest/job/{id}`.
+pub(super) async fn jobs_get(
+    State(lab): State<LabState>,
+    Path(id): Path<String>,
+    Params(params): Params,
+) -> Result<Json<Value>, LabError> {
+    let select = Select::from_params(&params, &JOB)?;
+    let inventory = lab.lock();
+    let job = inventory.jobs.iter().find(|j| j.id == id);
+    let job = job.ok_or_else(|| LabError::not_found(&id))?;
+    Ok(Json(select.project(&object(job))))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::test_support::{Client, lab};
+    use crate::vendors::powerstore::wire::codes;
+
+    const POLL: &str =
+        "select=id,state,progress_percentage,response_status,response_body,description_l10n";
+
+    async fn job(client: &Client, id: &serde_json::Value) -> serde_json::Value {
+        let id = id.as_str().unwrap();
+        client.get(&format!("/api/rest/job/{id}?{POLL}")).await.body
+    }
+
+    #[tokio::test]
+    async fn an_async_action_completes_as_a_job() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let accepted = c
+            .post(
+                "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true",
+                "",
+            )
+            .await;
+        assert_eq!(accepted.status, 202);
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(
+            polled,
+            json!({"id": accepted.body["id"], "state": "COMPLETED", "progress_percentage": 100,
+            "response_status": "204", "response_body": null, "description_l10n": "Cut over import session."})
+        );
+        assert_eq!(c.state("name:wave1-lun03").await, "Import_Completed");
+        assert_eq!(state.mutations().count("cutover"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_async_action_fails_with_the_error_body() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let accepted = c
+            .post(
+                "/api/rest/import_session/name:wave1-lun03/pause?async=true",
+                "",
+            )
+            .await;
+        assert_eq!(accepted.status, 202);
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(polled["state"], "FAILED");
+        assert_eq!(polled["response_status"], "422");
+        assert_eq!(
+            polled["response_body"]["messages"][0]["code"],
+            codes::INVALID_STATE
+        );
+        assert!(state.mutations().entries().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_async_create_reports_the_new_id() {
+        let (state, _) = lab();
+        let c = Client::login(&state).await;
+        let body = r#"{"name": "imp-1", "remote_system_id": "name:unity-01", "source_resource_id": "sv_1"}"#;
+        let accepted = c.post("/api/rest/import_session?is_async=true", body).await;
+        let polled = job(&c, &accepted.body["id"]).await;
+        assert_eq!(
+            (polled["state"].as_str(), polled["response_status"].as_str()),
+            (Some("COMPLETED"), Some("201"))
+        );
+        let created = polled["response_body"]["id"].as_str().unwrap();
+        assert_eq!(c.state(created).await, "Queued");
+        let bare = c
+            .get(&format!(
+                "/api/rest/job/{}",
+                accepted.body["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(bare.body, json!({"id": accepted.body["id"]}));
+        let listed = c
+            .get("/api/rest/job?select=resource_action,resource_id")
+            .await;
+        assert_eq!(
+            listed.body,
+            json!([{"resource_action": "create", "resource_id": created}])
+        );
+        assert_eq!(c.get("/api/rest/job/nope").await.status, 404);
+    }
+}

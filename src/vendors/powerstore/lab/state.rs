@@ -1,0 +1,252 @@
+//! [`LabState`]: everything one PowerStore simulator knows (import sessions, remote
+//! systems, jobs, login sessions), its clock, credentials, fault rules and mutation log.
+//! Handlers lock the inventory briefly and never across an `.await`.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::http::lab::{Faults, MutationLog};
+use crate::vendors::powerstore::wire::{Job, RemoteSystem};
+
+use super::auth::{Credentials, Logins};
+use super::error::LabError;
+use super::operation::Operation;
+use super::seed;
+use super::session::SimSession;
+
+/// The shared state of one PowerStore simulator; cheap to clone.
+#[derive(Clone)]
+pub struct LabState {
+    inventory: Arc<Mutex<Inventory>>,
+    clock: Clock,
+    credentials: Arc<Credentials>,
+    faults: Faults,
+    mutations: MutationLog,
+}
+
+impl std::fmt::Debug for LabState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabState")
+            .field("clock", &self.clock)
+            .field("user", &self.credentials.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LabState {
+    /// A simulator with the inventory seeded from `seed` at the clock's current time,
+    /// accepting `user` with `password`.
+    pub fn new(seed: u64, clock: Clock, user: impl Into<String>, password: Secret) -> Self {
+        let inventory = Inventory::seeded(seed, clock.now());
+        Self {
+            inventory: Arc::new(Mutex::new(inventory)),
+            clock,
+            credentials: Arc::new(Credentials {
+                user: user.into(),
+                password,
+            }),
+            faults: Faults::new(),
+            mutations: MutationLog::new(),
+        }
+    }
+
+    /// The lab clock every session advances by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The fault rules of `/_lab/faults`.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Every mutation applied so far.
+    pub fn mutations(&self) -> &MutationLog {
+        &self.mutations
+    }
+
+    pub(super) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    pub(super) fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inventory> {
+        self.inventory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What the simulated array holds.
+#[derive(Debug)]
+pub(super) struct Inventory {
+    pub(super) sessions: Vec<SimSession>,
+    pub(super) remote_systems: Vec<RemoteSystem>,
+    pub(super) jobs: Vec<Job>,
+    pub(super) logins: Logins,
+    rng: fastrand::Rng,
+}
+
+impl Inventory {
+    fn seeded(seed: u64, now: SystemTime) -> Self {
+        let mut inventory = Self {
+            sessions: Vec::new(),
+            remote_systems: Vec::new(),
+            jobs: Vec::new(),
+            // A separate stream, so the number of logins does not shift resource ids.
+            logins: Logins::new(seed ^ 0x5EC2_E75E_C2E7_5EC2),
+            rng: fastrand::Rng::with_seed(seed),
+        };
+        seed::populate(&mut inventory, now);
+        inventory
+    }
+
+    /// A fresh random UUID from the seeded stream.
+    pub(super) fn new_id(&mut self) -> String {
+        uuid(&mut self.rng)
+    }
+
+    /// The seeded stream, for sizes and rates of new sessions.
+    pub(super) fn rng(&mut self) -> &mut fastrand::Rng {
+        &mut self.rng
+    }
+
+    /// Moves every session forward to `now`.
+    pub(super) fn advance_all(&mut self, now: SystemTime) {
+        self.sessions.iter_mut().for_each(|s| s.advance(now));
+    }
+
+    /// The session a path segment names (`{id}` or `name:{name}`), advanced to `now`.
+    pub(super) fn session(
+        &mut self,
+        key: &str,
+        now: SystemTime,
+    ) -> Result<&mut SimSession, LabError> {
+        let index = self.position(key).ok_or_else(|| LabError::not_found(key))?;
+        let session = &mut self.sessions[index];
+        session.advance(now);
+        Ok(session)
+    }
+
+    /// Applies `operation` to the session `key` names; its id when applied.
+    pub(super) fn operate(
+        &mut self,
+        key: &str,
+        operation: Operation,
+        now: SystemTime,
+    ) -> Result<String, LabError> {
+        let session = self.session(key, now)?;
+        operation.apply(session, now)?;
+        let id = session.id().to_owned();
+        if operation == Operation::Delete {
+            self.sessions.retain(|s| s.id() != id);
+        }
+        Ok(id)
+    }
+
+    /// Whether a session already has `name`.
+    pub(super) fn name_in_use(&self, name: &str) -> bool {
+        self.sessions.iter().any(|s| s.name() == name)
+    }
+
+    /// The remote system `key` names: its id, or `name:{name}`.
+    pub(super) fn remote_system(&self, key: &str) -> Option<&RemoteSystem> {
+        let by_name = key.strip_prefix("name:");
+        self.remote_systems.iter().find(|r| match by_name {
+            Some(name) => r.name.as_deref() == Some(name),
+            None => r.id == key,
+        })
+    }
+
+    /// Every attribute of `session` at `now`, with `remote_system` embedded.
+    pub(super) fn session_row(&self, session: &SimSession, now: SystemTime) -> Map<String, Value> {
+        let mut row = object(&session.render(now));
+        let system = session
+            .info
+            .remote_system_id
+            .as_deref()
+            .and_then(|id| self.remote_system(id))
+            .map_or(Value::Null, |r| Value::Object(object(r)));
+        row.insert("remote_system".to_owned(), system);
+        row
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        let by_name = key.strip_prefix("name:");
+        self.sessions.iter().position(|s| match by_name {
+            Some(name) => s.name() == name,
+            None => s.id() == key,
+        })
+    }
+}
+
+/// A wire struct as a JSON object; absent values become `null`.
+pub(super) fn object(value: &impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A version-4 UUID from `rng`, so a seed always gives the same ids.
+pub(super) fn uuid(rng: &mut fastrand::Rng) -> String {
+    let mut bytes = [0_u8; 16];
+    rng.fill(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_uuids_that_depend_only_on_the_seed() {
+        let mut a = fastrand::Rng::with_seed(7);
+        let mut b = fastrand::Rng::with_seed(7);
+        let id = uuid(&mut a);
+        assert_eq!(id, uuid(&mut b));
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, uuid(&mut fastrand::Rng::with_seed(8)));
+    }
+
+    #[test]
+    fn sessions_are_found_by_id_or_by_name() {
+        let now = SystemTime::UNIX_EPOCH;
+        let mut inventory = Inventory::seeded(1, now);
+        let id = inventory.sessions[0].id().to_owned();
+        let name = inventory.sessions[0].name().to_owned();
+        assert_eq!(
+            inventory
+                .session(&format!("name:{name}"), now)
+                .unwrap()
+                .id(),
+            id
+        );
+        assert_eq!(inventory.session(&id, now).unwrap().name(), name);
+        let missing = inventory.session("name:nope", now).unwrap_err();
+        assert_eq!(
+            missing.body().messages[0].message_l10n,
+            "Instance with id name:nope was not found."
+        );
+        assert!(inventory.remote_system("name:unity-01").is_some());
+    }
+}

@@ -1,0 +1,141 @@
+//! Helpers for the simulator's unit tests: a seeded lab on a manual clock, and a client
+//! that logs in and sends requests through the router in-process.
+
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+
+use super::{LabState, router};
+
+/// 2025-03-01T00:00:00Z, where every test lab starts.
+pub(super) const START: u64 = 1_740_787_200;
+
+/// A lab seeded with 7 on a manual clock at [`START`]; user `admin`, password `secret`.
+pub(super) fn lab() -> (LabState, Clock) {
+    let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
+    (
+        LabState::new(7, clock.clone(), "admin", Secret::new("secret")),
+        clock,
+    )
+}
+
+/// What came back.
+#[derive(Debug)]
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Value,
+}
+
+impl Answer {
+    /// The `message_l10n` of an error body.
+    pub(super) fn message(&self) -> &str {
+        self.body["messages"][0]["message_l10n"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+/// Sends one request; `headers` as `(name, value)` pairs.
+pub(super) async fn send(
+    lab: &LabState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Body::from(body.to_owned())).unwrap();
+    let response = router(lab.clone()).oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `Basic admin:secret`.
+pub(super) const BASIC: &str = "Basic YWRtaW46c2VjcmV0";
+
+/// A logged-in client: sends the cookie on every call and the token on mutations.
+pub(super) struct Client {
+    pub(super) lab: LabState,
+    pub(super) cookie: String,
+    pub(super) token: String,
+}
+
+impl Client {
+    pub(super) async fn login(lab: &LabState) -> Self {
+        let answer = send(
+            lab,
+            "GET",
+            "/api/rest/login_session",
+            &[("authorization", BASIC)],
+            "",
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let set_cookie = answer.header("set-cookie").unwrap();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let token = answer.header("dell-emc-token").unwrap().to_owned();
+        Self {
+            lab: lab.clone(),
+            cookie,
+            token,
+        }
+    }
+
+    pub(super) async fn get(&self, uri: &str) -> Answer {
+        send(&self.lab, "GET", uri, &[("cookie", &self.cookie)], "").await
+    }
+
+    /// A mutation with the token.
+    pub(super) async fn call(&self, method: &str, uri: &str, body: &str) -> Answer {
+        let headers = [
+            ("cookie", self.cookie.as_str()),
+            ("dell-emc-token", self.token.as_str()),
+        ];
+        send(&self.lab, method, uri, &headers, body).await
+    }
+
+    pub(super) async fn post(&self, uri: &str, body: &str) -> Answer {
+        self.call("POST", uri, body).await
+    }
+
+    /// Adds a session through `/_lab/import_sessions`; its id.
+    pub(super) async fn add(&self, spec: &str) -> String {
+        let answer = send(&self.lab, "POST", "/_lab/import_sessions", &[], spec).await;
+        assert_eq!(answer.status, 201, "{:?}", answer.body);
+        answer.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The state of session `key` (an id or `name:…`).
+    pub(super) async fn state(&self, key: &str) -> String {
+        let answer = self
+            .get(&format!("/api/rest/import_session/{key}?select=state"))
+            .await;
+        answer.body["state"].as_str().unwrap_or("<none>").to_owned()
+    }
+}
