@@ -93,7 +93,7 @@ fn reference(engine: &rhai::Engine) -> Result<String, String> {
     }
     out.push_str("\n# Read-only properties\n");
     for property in properties {
-        let _ = writeln!(out, "{}", property.signature.replacen("get$", ".", 1));
+        let _ = writeln!(out, "{}", property_name(&property.signature));
     }
     for (name, source) in modules::STDLIB {
         let _ = writeln!(out, "\n# import \"{}{name}\"", modules::STDLIB_PREFIX);
@@ -107,6 +107,21 @@ fn reference(engine: &rhai::Engine) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// `get$state(_: &mut ImportSession) -> …` as `ImportSession.state`.
+fn property_name(signature: &str) -> String {
+    let name = signature
+        .trim_start_matches("get$")
+        .split('(')
+        .next()
+        .unwrap_or_default();
+    let owner = signature
+        .split("&mut ")
+        .nth(1)
+        .and_then(|rest| rest.split([')', ',']).next())
+        .unwrap_or_default();
+    format!("{owner}.{name}")
 }
 
 fn entry(out: &mut String, signature: &str, comments: &[String]) {

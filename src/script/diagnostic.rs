@@ -124,7 +124,13 @@ fn snippet(source: &str, text: Option<&str>, pos: Position) -> String {
     let (shown, offset, carets) = underline(line, col);
     let _ = writeln!(out, "{:width$} |", "");
     let _ = writeln!(out, "{line_no} | {}", escape_control(&shown));
-    let _ = writeln!(out, "{:width$} | {}{}", "", " ".repeat(offset), "^".repeat(carets));
+    let _ = writeln!(
+        out,
+        "{:width$} | {}{}",
+        "",
+        " ".repeat(offset),
+        "^".repeat(carets)
+    );
     out
 }
 

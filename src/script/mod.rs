@@ -124,7 +124,8 @@ impl ScriptFile {
         let quoted = format!("\"{path}\"");
         let found = self.text.lines().enumerate().find_map(|(index, line)| {
             let column = line.find(&quoted)?;
-            line.contains("import").then(|| (index + 1, line[..column].chars().count() + 1))
+            line.contains("import")
+                .then(|| (index + 1, line[..column].chars().count() + 1))
         });
         if let Some((line, column)) = found {
             err.set_position(rhai::Position::new(

@@ -29,7 +29,10 @@ fn a_syntax_error_shows_file_line_column_and_caret() {
 #[test]
 fn a_clean_script_checks_ok() {
     Test::new()
-        .script("wave.rhai", "import \"cutover/report\" as report;\nprint(report::table([], [\"a\"]));\n")
+        .script(
+            "wave.rhai",
+            "import \"cutover/report\" as report;\nprint(report::table([], [\"a\"]));\n",
+        )
         .args(["check", "wave.rhai"])
         .stdout("wave.rhai: ok\n")
         .success();
@@ -43,11 +46,17 @@ fn an_unknown_stdlib_module_is_named() {
         .status(2)
         .run();
     assert!(
-        outcome.stderr.contains("no stdlib module `cutover/nope`; there are: cutover/powerstore, cutover/report"),
+        outcome.stderr.contains(
+            "no stdlib module `cutover/nope`; there are: cutover/powerstore, cutover/report"
+        ),
         "{}",
         outcome.stderr
     );
-    assert!(outcome.stderr.contains(" --> wave.rhai:1:"), "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains(" --> wave.rhai:1:"),
+        "{}",
+        outcome.stderr
+    );
 }
 
 #[test]

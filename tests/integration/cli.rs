@@ -14,7 +14,11 @@ fn version_names_the_package() {
 fn help_lists_every_command() {
     let outcome = Test::new().args(["--help"]).success();
     for command in ["run", "check", "doc", "lab", "completions"] {
-        assert!(outcome.stdout.contains(&format!("  {command} ")), "{command}: {}", outcome.stdout);
+        assert!(
+            outcome.stdout.contains(&format!("  {command} ")),
+            "{command}: {}",
+            outcome.stdout
+        );
     }
 }
 
@@ -34,7 +38,11 @@ fn doc_lists_functions_with_their_comments() {
         "ImportSession.progress_percentage",
         "# import \"cutover/report\"\n\ntable(rows, columns)\n    Formats `rows`",
     ] {
-        assert!(outcome.stdout.contains(expected), "missing {expected:?} in:\n{}", outcome.stdout);
+        assert!(
+            outcome.stdout.contains(expected),
+            "missing {expected:?} in:\n{}",
+            outcome.stdout
+        );
     }
 }
 
@@ -77,7 +85,10 @@ fn a_malformed_target_file_names_file_line_and_key() {
         .status(2)
         .run();
     let stderr = &outcome.stderr;
-    assert!(stderr.starts_with("error: invalid target file `cutover.toml`:"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid target file `cutover.toml`:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("line 5"), "{stderr}");
     assert!(stderr.contains("unknown field `pasword_env`"), "{stderr}");
 }

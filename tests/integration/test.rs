@@ -155,7 +155,8 @@ impl Test {
             "[targets.array1]\nkind = \"powerstore\"\nurl = \"{}\"\nuser = \"admin\"\npassword_env = \"CUTOVER_TEST_ARRAY1_PASSWORD\"\n",
             lab.powerstore_url()
         );
-        self.env.push(("CUTOVER_TEST_ARRAY1_PASSWORD".into(), lab.password()));
+        self.env
+            .push(("CUTOVER_TEST_ARRAY1_PASSWORD".into(), lab.password()));
         self.lab = Some(lab);
         self.file("cutover.toml", &toml)
     }
@@ -235,7 +236,11 @@ impl Test {
         };
         let mut problems = Vec::new();
         if outcome.output.status.code() != Some(self.status) {
-            problems.push(format!("status {:?}, expected {}", outcome.output.status.code(), self.status));
+            problems.push(format!(
+                "status {:?}, expected {}",
+                outcome.output.status.code(),
+                self.status
+            ));
         }
         if let Some(stdout) = &self.stdout {
             if &outcome.stdout != stdout {

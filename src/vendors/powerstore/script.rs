@@ -260,6 +260,9 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         array.client.target().to_owned()
     });
 
+    engine.register_get("is_terminal", |s: &mut ImportSessionHandle| {
+        s.snapshot().state.is_some_and(ImportState::is_terminal)
+    });
     for field in IMPORT_SESSION_FIELDS {
         engine.register_get(field, move |s: &mut ImportSessionHandle| s.field(field));
     }
