@@ -100,7 +100,12 @@ fn reference(engine: &rhai::Engine) -> Result<String, String> {
         let ast = engine
             .compile(source)
             .map_err(|err| format!("stdlib module `{name}` does not compile: {err}"))?;
-        for function in ast.iter_functions() {
+        let mut functions: Vec<_> = ast
+            .iter_functions()
+            .filter(|f| !f.name.starts_with("anon$"))
+            .collect();
+        functions.sort_by_key(|f| (f.name, f.params.len()));
+        for function in functions {
             let signature = format!("{}({})", function.name, function.params.join(", "));
             let comments: Vec<String> = function.comments.iter().map(ToString::to_string).collect();
             entry(&mut out, &signature, &comments);

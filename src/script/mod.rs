@@ -60,6 +60,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
         let _ = writeln!(std::io::stdout().lock(), "{text}");
+        tracing::debug!(target: "cutover::script", "print: {text}");
     });
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "cutover::script", "{}:{}: {text}", source.unwrap_or("script"), pos.line().unwrap_or(0));

@@ -1,6 +1,6 @@
 //! The command line itself: help, version, completions, doc, target-file errors.
 
-use crate::test::Test;
+use crate::test::{Child, Test};
 
 #[test]
 fn version_names_the_package() {
@@ -36,7 +36,8 @@ fn doc_lists_functions_with_their_comments() {
         "retry(options: Map, f: FnPtr) -> Dynamic\n    Calls `f` until it succeeds",
         "powerstore(name: &str) -> PowerStore\n    The PowerStore target `name` from the target file.",
         "ImportSession.progress_percentage",
-        "# import \"cutover/report\"\n\ntable(rows, columns)\n    Formats `rows`",
+        "# import \"cutover/report\"\n\ncount_by(rows, key)\n    Counts the rows",
+        "table(rows, columns)\n    Formats `rows`",
     ] {
         assert!(
             outcome.stdout.contains(expected),
@@ -122,4 +123,49 @@ fn an_unknown_target_suggests_the_closest_name() {
             "
         )
     );
+}
+
+#[test]
+fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
+    let test = Test::new()
+        .script(
+            "wave.rhai",
+            "print(powerstore(\"powerstore\").import_session(\"wave1-lun03\").state);\n",
+        )
+        .args(["lab", "--targets-out", "lab.toml", "--seed", "3"]);
+    let mut lab = Child::spawn(test.command());
+    let mut lines = lab.lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("powerstore   http://127.0.0.1:"),
+        "{first}"
+    );
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "target file written to lab.toml"
+    );
+    let toml = std::fs::read_to_string(test.path().join("lab.toml")).unwrap();
+    assert!(toml.contains("[targets.powerstore]"), "{toml}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(test.path().join("lab.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the lab target file holds a password");
+    }
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["run", "wave.rhai", "--targets", "lab.toml"])
+        .current_dir(test.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "Ready_For_Cutover\n",
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    lab.interrupt();
+    assert!(lab.wait(std::time::Duration::from_secs(10)).success());
 }

@@ -1,1 +1,79 @@
-//! placeholder
+//! Every playbook in `scripts/` runs against the lab the way the README runs it, and
+//! every stdlib module is exercised by one of them.
+
+use crate::test::Test;
+
+fn repo(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_playbook_checks() {
+    for entry in std::fs::read_dir(repo("scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        let path = path.to_str().unwrap();
+        Test::new().args(["check", path]).success();
+    }
+}
+
+#[test]
+fn the_powerstore_wave_cuts_over_cancels_the_stalled_and_reports() {
+    let script = repo("scripts/powerstore_cutover.rhai");
+    let targets = repo("cutover.toml");
+    let outcome = Test::new()
+        .args([
+            "run",
+            &script,
+            "--lab",
+            "--speed",
+            "20",
+            "--targets",
+            &targets,
+        ])
+        .success();
+    let stdout = &outcome.stdout;
+    assert!(
+        stdout.starts_with("wave wave1-*: 5 import sessions on array1\n"),
+        "{stdout}"
+    );
+    for row in [
+        "wave1-lun01  cut over   Import_Completed  -",
+        "wave1-lun02  cut over   Import_Completed  -",
+        "wave1-lun03  cut over   Import_Completed  -",
+        "wave1-lun04  cancelled  Cancelled         copy stalled at 60%",
+        "wave1-lun05  failed     Failed            The copy of source resource",
+    ] {
+        assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
+    }
+    assert!(
+        stdout.ends_with(
+            "summary: 3 cut over, 1 cancelled, 1 failed, 0 cutover failed, 0 not ready\n"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_report_module_formats_tables() {
+    Test::new()
+        .script(
+            "report.rhai",
+            r#"
+            import "cutover/report" as report;
+            let rows = [#{ name: "lun1", state: "Ready" }, #{ name: "lun10", note: "slow" }];
+            print(report::table(rows, ["name", "state", "note"]));
+            print(report::count_by(rows, "name"));
+            "#,
+        )
+        .args(["run", "report.rhai"])
+        .stdout(
+            r#"
+            name   state  note
+            -----  -----  ----
+            lun1   Ready  -
+            lun10  -      slow
+            #{"lun1": 1, "lun10": 1}
+            "#,
+        )
+        .success();
+}

@@ -1,6 +1,13 @@
 //! Integration tests: each starts the lab on 127.0.0.1:0 inside the test process and runs
 //! real scripts through the `cutover` binary.
 
+#![allow(
+    clippy::disallowed_methods,
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "tests read what the binary wrote and fail loudly; helpers are shared across modules"
+)]
+
 mod check;
 mod cli;
 mod examples;

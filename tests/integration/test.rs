@@ -34,8 +34,8 @@ pub struct TestLab {
 }
 
 impl TestLab {
-    /// Starts the lab on ephemeral loopback ports.
-    pub fn start() -> Self {
+    /// Starts the lab on ephemeral loopback ports, its clock `speed` times the wall's.
+    pub fn start(speed: f64) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -45,7 +45,7 @@ impl TestLab {
             .block_on(Lab::start(LabOptions {
                 port: 0,
                 seed: 7,
-                clock: Clock::scaled(LAB_SPEED),
+                clock: Clock::scaled(speed),
             }))
             .unwrap();
         Self { runtime, lab }
@@ -148,9 +148,15 @@ impl Test {
         }
     }
 
-    /// Starts the lab and writes `cutover.toml` with its PowerStore as target `array1`.
-    pub fn lab(mut self) -> Self {
-        let lab = TestLab::start();
+    /// Starts the lab at [`LAB_SPEED`] and writes `cutover.toml` with its PowerStore as
+    /// target `array1`, the password in an environment variable.
+    pub fn lab(self) -> Self {
+        self.lab_at_speed(LAB_SPEED)
+    }
+
+    /// Like [`Test::lab`], with the lab's clock `speed` times the wall's.
+    pub fn lab_at_speed(mut self, speed: f64) -> Self {
+        let lab = TestLab::start(speed);
         let toml = format!(
             "[targets.array1]\nkind = \"powerstore\"\nurl = \"{}\"\nuser = \"admin\"\npassword_env = \"CUTOVER_TEST_ARRAY1_PASSWORD\"\n",
             lab.powerstore_url()
@@ -284,5 +290,63 @@ impl Outcome {
     #[allow(dead_code, reason = "used by some test modules only")]
     pub fn path(&self) -> PathBuf {
         self.dir.path().to_path_buf()
+    }
+}
+
+/// A child process that is killed when the test ends, even by a failed assertion, so a
+/// failing test never leaves a lab or a script running.
+pub struct Child(pub std::process::Child);
+
+impl Child {
+    /// Spawns `command` with stdout piped.
+    pub fn spawn(mut command: Command) -> Self {
+        Self(
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    /// Lines of the child's stdout.
+    pub fn lines(&mut self) -> std::io::Lines<std::io::BufReader<std::process::ChildStdout>> {
+        use std::io::BufRead;
+        std::io::BufReader::new(self.0.stdout.take().unwrap()).lines()
+    }
+
+    /// Sends SIGINT, as Ctrl-C does.
+    pub fn interrupt(&self) {
+        let kill = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+    }
+
+    /// Waits at most `limit` for the child to end.
+    pub fn wait(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < limit, "still running after {limit:?}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Everything the child wrote to stderr.
+    pub fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut self.0.stderr.take().unwrap(), &mut text).unwrap();
+        text
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

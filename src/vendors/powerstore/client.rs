@@ -25,6 +25,8 @@ pub struct SessionQuery {
     pub name: Option<String>,
     /// At most this many sessions.
     pub limit: Option<usize>,
+    /// Sessions per request (1..=2000; the array's largest page when unset).
+    pub page_size: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -77,9 +79,10 @@ impl PowerStoreClient {
     ) -> Result<Vec<ImportSession>, ApiError> {
         let mut found = Vec::new();
         loop {
+            let page = query.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
             let wanted = query
                 .limit
-                .map_or(MAX_PAGE, |limit| (limit - found.len()).min(MAX_PAGE));
+                .map_or(page, |limit| (limit - found.len()).min(page));
             let mut params = vec![
                 ("select".to_owned(), IMPORT_SESSION_FIELDS.join(",")),
                 ("limit".to_owned(), wanted.to_string()),

@@ -48,16 +48,24 @@ impl PowerStore {
     }
 
     fn import_sessions(&self, options: Map) -> RhaiResult<Array> {
-        let options = Options::new("import_sessions", options, &["state", "name", "limit"])?;
+        let options = Options::new(
+            "import_sessions",
+            options,
+            &["state", "name", "limit", "page_size"],
+        )?;
         let state = options
             .text("state")?
             .map(|s| parse_state("import_sessions", &s))
             .transpose()?;
-        let limit = options.count("limit", 0)?;
+        let size = |key: &str| -> RhaiResult<Option<usize>> {
+            let n = options.count(key, 0)?;
+            Ok((n > 0).then(|| usize::try_from(n).unwrap_or(usize::MAX)))
+        };
         let query = SessionQuery {
             state,
             name: options.text("name")?,
-            limit: (limit > 0).then(|| usize::try_from(limit).unwrap_or(usize::MAX)),
+            limit: size("limit")?,
+            page_size: size("page_size")?,
         };
         let sessions = self.run(self.client.import_sessions(&query))?;
         Ok(sessions
@@ -237,7 +245,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         });
 
     FuncRegistration::new("import_sessions")
-        .with_comments(["/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`."])
+        .with_comments(["/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request)."])
         .with_params_info(["array: PowerStore", "options: Map", "Array"])
         .register_into_engine(engine, |array: &mut PowerStore, options: Map| array.import_sessions(options));
     FuncRegistration::new("import_sessions")
