@@ -276,6 +276,54 @@ mod tests {
         );
     }
 
+    /// A loopback server that reads one request and hangs up without answering.
+    async fn hang_up_server() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0_u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+            }
+        });
+        url
+    }
+
+    fn no_vendor_body(_: &str) -> Option<VendorMessage> {
+        None
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_to_a_mutation_is_an_unknown_outcome() {
+        let client = client(&hang_up_server().await);
+        let post = client.request(Method::POST, client.url(&["x", "cutover"]));
+        let err = client
+            .send("cutover", post, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnknownOutcome, "{err}");
+        assert!(!err.retryable);
+        let get = client.request(Method::GET, client.url(&["x"]));
+        let err = client.send("get", get, no_vendor_body).await.unwrap_err();
+        assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_retryable_even_for_a_mutation() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let client = client(&format!("http://127.0.0.1:{port}"));
+        let post = client.request(Method::POST, client.url(&["x"]));
+        let err = client
+            .send("cutover", post, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
+        assert!(err.message.starts_with("cannot connect"), "{err}");
+    }
+
     impl HttpClient {
         fn target_stub(&self) -> Target {
             Target {
