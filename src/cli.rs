@@ -135,9 +135,14 @@ impl LimitArgs {
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {
+    let range = crate::clock::SPEEDS;
     match text.parse::<f64>() {
-        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
-        _ => Err(format!("`{text}` is not a positive number")),
+        Ok(speed) if range.contains(&speed) => Ok(speed),
+        _ => Err(format!(
+            "`{text}` is not a speed from {} to {}",
+            range.start(),
+            range.end()
+        )),
     }
 }
 

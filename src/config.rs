@@ -156,6 +156,9 @@ struct RawTarget {
 pub struct Targets {
     file: Option<PathBuf>,
     list: Vec<Target>,
+    /// `(target, variable)` for every password held in the environment; kept across
+    /// the lab redirect so a rehearsal cannot read production secrets either.
+    secret_variables: Vec<(String, String)>,
 }
 
 impl Targets {
@@ -190,9 +193,20 @@ impl Targets {
         let base = path.parent().unwrap_or(Path::new(""));
         let mut list = Vec::with_capacity(raw.targets.len());
         for (name, target) in raw.targets {
-            list.push(resolve(name, target, base).map_err(parse_error)?);
+            let line = header_line(text, &name);
+            let target = resolve(name, target, base)
+                .map_err(|message| parse_error(format!("line {line}: {message}")))?;
+            list.push(target);
         }
+        let secret_variables = list
+            .iter()
+            .filter_map(|t| match &t.password {
+                PasswordSource::Env(var) => Some((t.name.clone(), var.clone())),
+                _ => None,
+            })
+            .collect();
         Ok(Self {
+            secret_variables,
             file: Some(path.to_path_buf()),
             list,
         })
@@ -201,6 +215,14 @@ impl Targets {
     /// Every target, in name order (lab targets last).
     pub fn iter(&self) -> impl Iterator<Item = &Target> {
         self.list.iter()
+    }
+
+    /// The target holding its password in environment variable `var`, if any.
+    pub fn target_with_secret_in(&self, var: &str) -> Option<&str> {
+        self.secret_variables
+            .iter()
+            .find(|(_, v)| v == var)
+            .map(|(target, _)| target.as_str())
     }
 
     /// The target file these targets came from, if any.
@@ -267,14 +289,8 @@ impl Targets {
         let mode = std::fs::metadata(path)
             .map(|m| m.permissions().mode())
             .unwrap_or(0);
-        for target in inline {
-            if !is_loopback(&target.url) {
-                tracing::warn!(
-                    "target `{}` has an inline password in `{}`; use password_env or password_file",
-                    target.name,
-                    path.display()
-                );
-            } else if mode & 0o004 != 0 {
+        for _ in inline {
+            if mode & 0o004 != 0 {
                 tracing::warn!(
                     "`{}` holds a password and is readable by others; chmod 600 it",
                     path.display()
@@ -300,6 +316,11 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
     let url = raw.url.trim_end_matches('/').to_owned();
     match reqwest::Url::parse(&url) {
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            return Err(format!(
+                "target `{name}`: put credentials in `user` and `password_env`, not in the url"
+            ));
+        }
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
         _ => {
             return Err(format!(
@@ -310,7 +331,13 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
     let password = match (raw.password_env, raw.password_file, raw.password) {
         (Some(var), None, None) => PasswordSource::Env(var),
         (None, Some(file), None) => PasswordSource::File(base.join(file)),
-        (None, None, Some(inline)) => PasswordSource::Inline(Secret(inline)),
+        (None, None, Some(inline)) if is_loopback(&url) => PasswordSource::Inline(Secret(inline)),
+        (None, None, Some(_)) => {
+            return Err(format!(
+                "target `{name}`: an inline `password` is only for lab targets on loopback; \
+                 use `password_env` or `password_file`"
+            ));
+        }
         (None, None, None) => {
             return Err(format!(
                 "target `{name}` needs `password_env` or `password_file`"
@@ -331,6 +358,18 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         ca_file: raw.ca_file.map(|file| base.join(file)),
         insecure: raw.insecure,
     })
+}
+
+/// The line of `[targets.NAME]` in the file, for errors found after parsing.
+fn header_line(text: &str, name: &str) -> usize {
+    let plain = format!("[targets.{name}]");
+    let quoted = format!("[targets.\"{name}\"]");
+    text.lines()
+        .position(|line| {
+            let line: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            line == plain || line == quoted
+        })
+        .map_or(1, |index| index + 1)
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -415,9 +454,9 @@ password_file = "secrets/array2"
         let err = Targets::parse(none, Path::new("t.toml"))
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("needs `password_env` or `password_file`"),
-            "{err}"
+        assert_eq!(
+            err,
+            "invalid target file `t.toml`: line 1: target `a` needs `password_env` or `password_file`"
         );
         let two = format!("{none}password_env = \"A\"\npassword = \"b\"\n");
         let err = Targets::parse(&two, Path::new("t.toml"))
@@ -479,6 +518,34 @@ password_file = "secrets/array2"
                 ("lab", "http://127.0.0.1:4000")
             ]
         );
+    }
+
+    #[test]
+    fn inline_passwords_and_url_credentials_are_refused_for_real_hosts() {
+        let inline = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a.example.com\"\nuser = \"u\"\npassword = \"p\"\n";
+        let err = Targets::parse(inline, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only for lab targets on loopback"), "{err}");
+        let lab = inline.replace("https://a.example.com", "http://127.0.0.1:4000");
+        assert!(Targets::parse(&lab, Path::new("t.toml")).is_ok());
+        let userinfo = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://u:p@a.example.com\"\nuser = \"u\"\npassword_env = \"P\"\n";
+        let err = Targets::parse(userinfo, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not in the url"), "{err}");
+        assert!(!err.contains("u:p"), "{err}");
+    }
+
+    #[test]
+    fn secret_variables_survive_the_lab_redirect() {
+        let mut t = targets();
+        t.redirect_to_lab(&[]);
+        assert_eq!(
+            t.target_with_secret_in("CUTOVER_TEST_ARRAY1_PASSWORD"),
+            Some("array1")
+        );
+        assert_eq!(t.target_with_secret_in("HOME"), None);
     }
 
     #[test]

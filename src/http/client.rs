@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
+use tracing::Instrument as _;
 
 use crate::config::Target;
 use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
@@ -138,28 +139,31 @@ impl HttpClient {
             operation,
             method = %method,
             path = url.path(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
         );
-        let _entered = span.enter();
         let started = Instant::now();
-        let result = self.inner.execute(request).await;
-        let elapsed_ms = started.elapsed().as_millis();
+        let result = self.inner.execute(request).instrument(span.clone()).await;
+        span.record("duration_ms", started.elapsed().as_millis());
         let located = |err: ApiError| ApiError {
             method: Some(method.to_string()),
             url: Some(url.to_string()),
             ..err.at(&self.target, operation)
         };
         match result {
-            Ok(response) if response.status().is_success() => {
-                tracing::debug!(status = response.status().as_u16(), elapsed_ms, "response");
-                Ok(response)
-            }
             Ok(response) => {
-                let status = response.status();
-                tracing::debug!(status = status.as_u16(), elapsed_ms, "error response");
-                Err(located(status_error(response, parse_error).await))
+                span.record("status", response.status().as_u16());
+                tracing::debug!(parent: &span, "answered");
+                if response.status().is_success() {
+                    return Ok(response);
+                }
+                let err = status_error(response, parse_error)
+                    .instrument(span.clone())
+                    .await;
+                Err(located(err))
             }
             Err(err) => {
-                tracing::debug!(elapsed_ms, error = %err, "request failed");
+                tracing::debug!(parent: &span, error = %err, "request failed");
                 Err(located(transport_error(&err, &method)))
             }
         }

@@ -16,6 +16,8 @@ use crate::script::options::{Options, duration};
 const RETRY_ATTEMPTS: u64 = 5;
 const RETRY_INITIAL: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
+/// The shortest poll interval, so `every: 0` cannot hammer a target.
+const MIN_EVERY: Duration = Duration::from_millis(10);
 /// Defaults of `wait_until`.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
 const WAIT_EVERY: Duration = Duration::from_secs(5);
@@ -30,14 +32,18 @@ pub fn poll<T>(
     every: Duration,
     mut check: impl FnMut() -> RhaiResult<Option<T>>,
 ) -> RhaiResult<Option<T>> {
-    let deadline = host.clock().now() + timeout;
+    // A timeout too large for the calendar means no deadline at all.
+    let deadline = host.clock().now().checked_add(timeout);
+    let every = every.max(MIN_EVERY);
     loop {
         if let Some(done) = check()? {
             return Ok(Some(done));
         }
-        let remaining = deadline
-            .duration_since(host.clock().now())
-            .unwrap_or_default();
+        let remaining = deadline.map_or(every, |deadline| {
+            deadline
+                .duration_since(host.clock().now())
+                .unwrap_or_default()
+        });
         if remaining.is_zero() {
             return Ok(None);
         }
@@ -194,18 +200,10 @@ fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, options: Map) -> 
 }
 
 fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
-    use crate::config::PasswordSource;
-    let guarded = host
-        .targets()
-        .iter()
-        .find(|t| matches!(&t.password, PasswordSource::Env(var) if var == name));
-    if let Some(target) = guarded {
+    if let Some(target) = host.targets().target_with_secret_in(name) {
         return Err(invalid_argument(
             "env",
-            format!(
-                "`{name}` holds the password of target `{}`; scripts cannot read it",
-                target.name
-            ),
+            format!("`{name}` holds the password of target `{target}`; scripts cannot read it"),
         ));
     }
     Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))

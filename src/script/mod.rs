@@ -59,6 +59,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         .set_module_resolver(modules::Resolver::new(base_dir));
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
+        let text = crate::http::sanitize::escape_control(text);
         let _ = writeln!(std::io::stdout().lock(), "{text}");
         tracing::debug!(target: "cutover::script", "print: {text}");
     });

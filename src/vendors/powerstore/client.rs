@@ -9,7 +9,7 @@ use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, VendorMessage};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::vendors::powerstore::wire::{
-    AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_FIELDS, ImportSession, ImportState,
+    AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
     TOKEN_HEADER,
 };
 
@@ -84,7 +84,7 @@ impl PowerStoreClient {
                 .limit
                 .map_or(page, |limit| (limit - found.len()).min(page));
             let mut params = vec![
-                ("select".to_owned(), IMPORT_SESSION_FIELDS.join(",")),
+                ("select".to_owned(), IMPORT_SESSION_SELECT.to_owned()),
                 ("limit".to_owned(), wanted.to_string()),
                 ("offset".to_owned(), found.len().to_string()),
                 ("order".to_owned(), "name.asc".to_owned()),
@@ -116,7 +116,7 @@ impl PowerStoreClient {
     /// One import session by id, or by name when `id_or_name` is not an id.
     pub async fn import_session(&self, id_or_name: &str) -> Result<ImportSession, ApiError> {
         let url = self.session_url(id_or_name, None);
-        let select = [("select", IMPORT_SESSION_FIELDS.join(","))];
+        let select = [("select", IMPORT_SESSION_SELECT.to_owned())];
         let response = self
             .call("import_session", Method::GET, |c| {
                 c.http.request(Method::GET, url.clone()).query(&select)
@@ -183,31 +183,33 @@ impl PowerStoreClient {
         method: Method,
         build: impl Fn(&Self) -> RequestBuilder,
     ) -> Result<Response, ApiError> {
-        let mut relogged = false;
+        let mut refused: Option<Login> = None;
         loop {
-            let login = self.current_login(relogged).await?;
+            let login = self.current_login(refused.as_ref()).await?;
             let mut request = build(self)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(
                     reqwest::header::COOKIE,
-                    format!("{AUTH_COOKIE}={}", login.cookie),
+                    sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
                 );
             if method != Method::GET {
-                request = request.header(TOKEN_HEADER, &login.token);
+                request = request.header(TOKEN_HEADER, sensitive(&login.token));
             }
             match self.http.send(operation, request, parse_error).await {
-                Err(err) if err.status == Some(401) && !relogged => {
+                Err(err) if err.status == Some(401) && refused.is_none() => {
                     tracing::info!(target = self.target(), "session expired; logging in again");
-                    relogged = true;
+                    refused = Some(login);
                 }
                 other => return other,
             }
         }
     }
 
-    async fn current_login(&self, renew: bool) -> Result<Login, ApiError> {
+    /// The login to use; `refused` is one the array just turned down, dropped unless
+    /// another call has already replaced it.
+    async fn current_login(&self, refused: Option<&Login>) -> Result<Login, ApiError> {
         let mut login = self.login.lock().await;
-        if renew {
+        if refused.is_some() && login.as_ref().map(|l| &l.token) == refused.map(|r| &r.token) {
             *login = None;
         }
         if let Some(current) = login.as_ref() {
@@ -228,7 +230,10 @@ impl PowerStoreClient {
         let request = self
             .http
             .request(Method::GET, url)
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                sensitive(&format!("Basic {basic}")),
+            )
             .header(reqwest::header::ACCEPT, "application/json");
         let response = self.http.send("login", request, parse_error).await?;
         let token = response
@@ -274,6 +279,14 @@ impl PowerStoreClient {
                 .at(self.target(), operation)
         })
     }
+}
+
+/// A header value that logging and `Debug` output leave out.
+fn sensitive(value: &str) -> reqwest::header::HeaderValue {
+    let mut value = reqwest::header::HeaderValue::from_str(value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
 }
 
 /// PowerStore ids are UUIDs; anything else is taken as a name.

@@ -32,7 +32,29 @@ pub struct PowerStore {
 #[derive(Clone)]
 pub struct ImportSessionHandle {
     array: PowerStore,
-    data: Arc<RwLock<ImportSession>>,
+    data: Arc<RwLock<Snapshot>>,
+}
+
+/// A session as last read, and its JSON form that properties read from.
+struct Snapshot {
+    session: ImportSession,
+    json: serde_json::Value,
+}
+
+impl Snapshot {
+    fn new(session: ImportSession) -> Self {
+        let json = serde_json::to_value(&session).unwrap_or_default();
+        Self { session, json }
+    }
+}
+
+/// Every property of a session handle: the documented attributes and the embedded
+/// remote system.
+fn properties() -> impl Iterator<Item = &'static str> {
+    IMPORT_SESSION_FIELDS
+        .iter()
+        .copied()
+        .chain(["remote_system"])
 }
 
 impl PowerStore {
@@ -43,7 +65,7 @@ impl PowerStore {
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
         ImportSessionHandle {
             array: self.clone(),
-            data: Arc::new(RwLock::new(session)),
+            data: Arc::new(RwLock::new(Snapshot::new(session))),
         }
     }
 
@@ -80,6 +102,7 @@ impl ImportSessionHandle {
         self.data
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .session
             .clone()
     }
 
@@ -93,22 +116,21 @@ impl ImportSessionHandle {
     }
 
     fn field(&self, name: &str) -> Dynamic {
-        let value = serde_json::to_value(self.snapshot()).unwrap_or_default();
-        value
+        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
+        data.json
             .get(name)
             .and_then(|v| rhai::serde::to_dynamic(v).ok())
             .unwrap_or(Dynamic::UNIT)
     }
 
     fn to_map(&self) -> Map {
-        IMPORT_SESSION_FIELDS
-            .iter()
-            .map(|name| ((*name).into(), self.field(name)))
+        properties()
+            .map(|name| (name.into(), self.field(name)))
             .collect()
     }
 
     fn store(&self, session: ImportSession) {
-        *self.data.write().unwrap_or_else(PoisonError::into_inner) = session;
+        *self.data.write().unwrap_or_else(PoisonError::into_inner) = Snapshot::new(session);
     }
 
     fn refresh(&self) -> RhaiResult<Self> {
@@ -271,7 +293,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_get("is_terminal", |s: &mut ImportSessionHandle| {
         s.snapshot().state.is_some_and(ImportState::is_terminal)
     });
-    for field in IMPORT_SESSION_FIELDS {
+    for field in properties() {
         engine.register_get(field, move |s: &mut ImportSessionHandle| s.field(field));
     }
     register_session_methods(engine);

@@ -39,6 +39,14 @@ pub const IMPORT_SESSION_FIELDS: &[&str] = &[
     "error",
 ];
 
+/// What the client selects: every attribute plus the embedded remote system.
+pub const IMPORT_SESSION_SELECT: &str = "id,name,description,type,type_l10n,remote_system_id,\
+source_resource_id,destination_resource_id,destination_resource_type,\
+destination_resource_type_l10n,parent_session_id,state,state_l10n,progress_percentage,\
+estimated_completion_timestamp,average_transfer_rate,current_transfer_rate,\
+protection_policy_id,volume_group_id,automatic_cutover,scheduled_timestamp,\
+last_update_timestamp,global_storage_discovery_address,error,remote_system(id,name)";
+
 /// The state of an import session, spelled exactly as the array spells it (§4.5).
 #[allow(
     non_camel_case_types,
@@ -203,6 +211,9 @@ pub struct ImportSession {
     pub last_update_timestamp: Option<String>,
     pub global_storage_discovery_address: Option<String>,
     pub error: Option<SessionError>,
+    /// The embedded source system, present when selected as `remote_system(id,name)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_system: Option<RemoteSystem>,
 }
 
 /// Body of `POST /import_session`.
@@ -418,6 +429,15 @@ pub mod codes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_selects_every_documented_field() {
+        let selected: Vec<&str> = IMPORT_SESSION_SELECT.split(',').collect();
+        for field in IMPORT_SESSION_FIELDS {
+            assert!(selected.contains(field), "{field}");
+        }
+        assert!(IMPORT_SESSION_SELECT.ends_with(",remote_system(id,name)"));
+    }
 
     #[test]
     fn error_response_round_trips_the_documented_example() {

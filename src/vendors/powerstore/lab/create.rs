@@ -86,8 +86,9 @@ impl Blueprint {
 
     /// Size in GiB and rate in MiB/s, for the seed's table.
     pub(super) fn sized(mut self, gib: u64, mib_per_second: u64) -> Self {
-        self.size = gib * GIB;
-        self.rate = mib_per_second * MIB;
+        // Lab control requests may ask for absurd sizes; saturate rather than overflow.
+        self.size = gib.saturating_mul(GIB);
+        self.rate = mib_per_second.saturating_mul(MIB).max(1);
         self
     }
 }
