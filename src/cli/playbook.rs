@@ -70,6 +70,9 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(ast) => ast,
         Err(rendered) => return fail(ExitCode::Usage, rendered),
     };
+    if let Err(err) = script::preflight::check(host.targets(), &ast) {
+        return fail(ExitCode::Usage, file.render(&err));
+    }
 
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()

@@ -7,6 +7,7 @@ pub mod flow;
 pub mod host;
 pub mod modules;
 pub mod options;
+pub mod preflight;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -109,7 +109,7 @@ fn an_unknown_target_suggests_the_closest_name() {
         )
         .script("wave.rhai", "let a = powerstore(\"aray1\");\n")
         .args(["run", "wave.rhai"])
-        .status(1)
+        .status(2)
         .run();
     assert_eq!(
         outcome.stderr,

@@ -176,9 +176,10 @@ fn a_missing_password_variable_is_named() {
     let outcome = Test::new()
         .lab()
         .env("CUTOVER_TEST_ARRAY1_PASSWORD", "")
-        .script("wave.rhai", "powerstore(\"array1\");\n")
+        .script("wave.rhai", "print(\"never\");\npowerstore(\"array1\");\n")
         .args(["run", "wave.rhai"])
-        .status(1)
+        .status(2)
+        .stdout("")
         .run();
     assert!(
         outcome.stderr.starts_with(
