@@ -180,13 +180,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Prints an error for the operator (escaped, on stderr) and returns `code`.
 fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
-    let text = message.to_string();
-    let text = crate::http::sanitize::escape_control(&text);
-    if text.starts_with("error:") {
-        eprint!("{text}");
-    } else {
-        eprintln!("error: {text}");
-    }
+    let text = crate::http::sanitize::escape_control(&message.to_string());
+    eprintln!("error: {text}");
+    code
+}
+
+/// Prints a diagnostic the script host rendered (already escaped) and returns `code`.
+fn report(code: ExitCode, rendered: &str) -> ExitCode {
+    eprint!("{rendered}");
     code
 }
 
@@ -208,10 +209,17 @@ fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// The tokio runtime that owns all network I/O of this process.
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// The tokio runtime that owns all network I/O of this process; failing that, the
+/// exit code after the error was reported.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("cutover-io")
         .build()
+        .map_err(|err| {
+            fail(
+                ExitCode::Failure,
+                format!("cannot start the runtime: {err}"),
+            )
+        })
 }

@@ -1,13 +1,8 @@
 //! `cutover check`: compile a playbook and its imports, run nothing.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
-use super::{CheckArgs, fail, runtime};
-use crate::clock::Clock;
-use crate::config::Targets;
+use super::{CheckArgs, fail, report, runtime};
 use crate::exit_code::ExitCode;
 use crate::script::{self, Host, ScriptFile};
 
@@ -23,19 +18,9 @@ pub(super) fn run(args: &CheckArgs) -> ExitCode {
     };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(err) => {
-            return fail(
-                ExitCode::Failure,
-                format!("cannot start the runtime: {err}"),
-            );
-        }
+        Err(code) => return code,
     };
-    let host = Arc::new(Host::new(
-        runtime.handle().clone(),
-        Clock::wall(),
-        CancellationToken::new(),
-        Targets::default(),
-    ));
+    let host = Host::offline(runtime.handle().clone());
     let base_dir = args.file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let engine = script::engine(&host, args.limits.limits(), base_dir);
     match file.compile(&engine) {
@@ -43,6 +28,6 @@ pub(super) fn run(args: &CheckArgs) -> ExitCode {
             println!("{}: ok", file.name());
             ExitCode::Success
         }
-        Err(rendered) => fail(ExitCode::Usage, rendered),
+        Err(rendered) => report(ExitCode::Usage, &rendered),
     }
 }

@@ -9,12 +9,7 @@ use crate::lab::{Lab, LabOptions};
 pub(super) fn run(args: &LabArgs) -> ExitCode {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(err) => {
-            return fail(
-                ExitCode::Failure,
-                format!("cannot start the runtime: {err}"),
-            );
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let options = LabOptions {

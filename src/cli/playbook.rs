@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{RunArgs, fail, runtime};
+use super::{RunArgs, fail, report, runtime};
 use crate::clock::Clock;
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
@@ -33,12 +33,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(err) => {
-            return fail(
-                ExitCode::Failure,
-                format!("cannot start the runtime: {err}"),
-            );
-        }
+        Err(code) => return code,
     };
     let clock = args.speed.map_or_else(Clock::wall, Clock::scaled);
     let lab = if args.lab {
@@ -68,10 +63,10 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let engine = script::engine(&host, args.limits.limits(), base_dir);
     let ast = match file.compile(&engine) {
         Ok(ast) => ast,
-        Err(rendered) => return fail(ExitCode::Usage, rendered),
+        Err(rendered) => return report(ExitCode::Usage, &rendered),
     };
     if let Err(err) = script::preflight::check(host.targets(), &ast) {
-        return fail(ExitCode::Usage, file.render(&err));
+        return report(ExitCode::Usage, &file.render(&err));
     }
 
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -108,7 +103,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     }
     match outcome {
         Some(Ok(())) => ExitCode::Success,
-        Some(Err(err)) => fail(ExitCode::Failure, file.render(&err)),
+        Some(Err(err)) => report(ExitCode::Failure, &file.render(&err)),
         None => fail(
             ExitCode::Failure,
             "the script thread ended without a result",

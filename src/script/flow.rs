@@ -210,25 +210,17 @@ fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
 }
 
 fn log(ctx: &NativeCallContext, level: &str, message: &Dynamic) -> RhaiResult<()> {
-    let at = ctx.call_position();
-    let source = ctx.call_source().unwrap_or("script");
-    let message = message.to_string();
+    let line = ctx.call_position().line().unwrap_or(0);
+    let text = format!(
+        "{}:{line}: {message}",
+        ctx.call_source().unwrap_or("script")
+    );
     match level {
-        "error" => {
-            tracing::error!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
-        }
-        "warn" => {
-            tracing::warn!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
-        }
-        "info" => {
-            tracing::info!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
-        }
-        "debug" => {
-            tracing::debug!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
-        }
-        "trace" => {
-            tracing::trace!(target: "cutover::script", "{source}:{}: {message}", at.line().unwrap_or(0))
-        }
+        "error" => tracing::error!(target: "cutover::script", "{text}"),
+        "warn" => tracing::warn!(target: "cutover::script", "{text}"),
+        "info" => tracing::info!(target: "cutover::script", "{text}"),
+        "debug" => tracing::debug!(target: "cutover::script", "{text}"),
+        "trace" => tracing::trace!(target: "cutover::script", "{text}"),
         other => {
             return Err(invalid_argument(
                 "log",

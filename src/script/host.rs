@@ -37,6 +37,16 @@ impl Host {
         }
     }
 
+    /// A host for compiling and documenting scripts: wall clock, no targets.
+    pub fn offline(runtime: Handle) -> Arc<Self> {
+        Arc::new(Self::new(
+            runtime,
+            Clock::wall(),
+            CancellationToken::new(),
+            Targets::default(),
+        ))
+    }
+
     /// The clock scripts sleep and time out on.
     pub fn clock(&self) -> &Clock {
         &self.clock

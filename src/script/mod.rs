@@ -8,6 +8,7 @@ pub mod host;
 pub mod modules;
 pub mod options;
 pub mod preflight;
+pub mod reference;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
