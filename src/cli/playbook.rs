@@ -92,6 +92,9 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
             }
         }
     });
+    if !cancel.is_cancelled() {
+        host.close();
+    }
     if let Some(lab) = lab {
         runtime.block_on(lab.shutdown());
     }

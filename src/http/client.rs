@@ -1,6 +1,8 @@
 //! `HttpClient`: one reqwest client per target, with its TLS settings and timeouts, a
 //! tracing span per request, the host check, and the mapping of failures to [`ApiError`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
@@ -21,6 +23,13 @@ pub struct VendorMessage {
 
 /// Reads a vendor's error body; `None` when the body is not in the vendor's format.
 pub type ErrorBodyParser = fn(&str) -> Option<VendorMessage>;
+
+/// A vendor client holding a login that should end with the run, so a playbook does not
+/// leave sessions behind on the array until they idle out.
+pub trait Session: Send + Sync {
+    /// Ends the login, if there is one; failures are only logged.
+    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
 
 /// The HTTP client of one target.
 #[derive(Clone, Debug)]

@@ -12,9 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
+use crate::http::client::Session;
 use crate::http::error::{ApiError, ErrorKind};
 
-type ClientCache = HashMap<(TargetKind, String), Arc<dyn Any + Send + Sync>>;
+type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
+
+/// How long the logouts at the end of a run may take together.
+const LOGOUT_GRACE: Duration = Duration::from_secs(5);
 
 /// Everything a running script reaches outside itself.
 pub struct Host {
@@ -88,7 +92,7 @@ impl Host {
 
     /// The cached client of `kind` for target `name`, built by `make` on first use so
     /// each target logs in once per run.
-    pub fn client<C: Send + Sync + 'static>(
+    pub fn client<C: Session + 'static>(
         &self,
         kind: TargetKind,
         name: &str,
@@ -98,7 +102,7 @@ impl Host {
         let key = (kind, name.to_owned());
         if let Some(client) = clients
             .get(&key)
-            .and_then(|c| Arc::clone(c).downcast::<C>().ok())
+            .and_then(|(c, _)| Arc::clone(c).downcast::<C>().ok())
         {
             return Ok(client);
         }
@@ -107,8 +111,31 @@ impl Host {
             .get(kind, name)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?;
         let client = Arc::new(make(target)?);
-        clients.insert(key, client.clone());
+        clients.insert(key, (client.clone(), client.clone()));
         Ok(client)
+    }
+
+    /// Logs every client out; called once the script has ended.
+    pub fn close(&self) {
+        let sessions: Vec<Arc<dyn Session>> = self
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, (_, session))| session)
+            .collect();
+        self.runtime.block_on(async {
+            let all = async {
+                for session in &sessions {
+                    session.log_out().await;
+                }
+            };
+            if tokio::time::timeout(LOGOUT_GRACE, all).await.is_err() {
+                tracing::warn!(
+                    "logging out of the targets took too long; their sessions will idle out"
+                );
+            }
+        });
     }
 }
 

@@ -27,6 +27,11 @@ fn cutover_of_a_ready_session_completes_it_once() {
     assert_eq!(session["state"], "Import_Completed");
     assert_eq!(lab.applied("cutover", session["id"].as_str().unwrap()), 1);
     assert_eq!(lab.state()["counts"]["cutover"], 1);
+    assert_eq!(
+        lab.state()["active_login_sessions"],
+        0,
+        "the run logged out"
+    );
 }
 
 #[test]

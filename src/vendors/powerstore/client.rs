@@ -3,10 +3,13 @@
 
 use base64::Engine as _;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use std::future::Future;
+use std::pin::Pin;
+
 use tokio::sync::Mutex;
 
 use crate::config::{Secret, Target};
-use crate::http::client::{HttpClient, VendorMessage};
+use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::vendors::powerstore::wire::{
     AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
@@ -287,6 +290,28 @@ fn sensitive(value: &str) -> reqwest::header::HeaderValue {
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
     value.set_sensitive(true);
     value
+}
+
+impl Session for PowerStoreClient {
+    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let Some(login) = self.login.lock().await.take() else {
+                return;
+            };
+            let url = self.http.url(&["api", "rest", "logout"]);
+            let request = self
+                .http
+                .request(Method::POST, url)
+                .header(
+                    reqwest::header::COOKIE,
+                    sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
+                )
+                .header(TOKEN_HEADER, sensitive(&login.token));
+            if let Err(err) = self.http.send("logout", request, parse_error).await {
+                tracing::debug!("logging out failed: {err}");
+            }
+        })
+    }
 }
 
 /// PowerStore ids are UUIDs; anything else is taken as a name.
