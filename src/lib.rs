@@ -1,7 +1,7 @@
 //! cutover: Rhai playbooks for infrastructure migrations, with a built-in lab.
 //!
 //! The binary is a thin shell over this library: [`cli::run`] parses arguments and
-//! dispatches; [`script`] hosts the Rhai engine; [`vendors`] holds one folder per vendor
+//! dispatches; [`Runtime`] runs playbooks for any embedder; [`script`] hosts the Rhai engine; [`vendors`] holds one folder per vendor
 //! API (wire types, client, script bindings, simulator); [`lab`] starts the simulators.
 
 pub mod cli;
@@ -10,5 +10,8 @@ pub mod config;
 pub mod exit_code;
 pub mod http;
 pub mod lab;
+pub mod runtime;
 pub mod script;
 pub mod vendors;
+
+pub use runtime::{RunError, Runtime, RuntimeBuilder};

@@ -10,6 +10,7 @@
 
 mod check;
 mod cli;
+mod embed;
 mod examples;
 mod powerstore;
 mod run;

@@ -1,0 +1,185 @@
+//! `Runtime`: the embeddable way to run playbooks. It owns the tokio runtime, the script
+//! host and, for rehearsals, the lab; `cutover run` is a thin shell over it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::Targets;
+use crate::lab::{Lab, LabOptions};
+use crate::script::{self, Host, Limits, ScriptFile};
+
+/// How long an interrupted script gets to notice before the run gives up on it.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// Why a run did not succeed. Diagnostics are rendered for a terminal already.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The script or one of its imports does not compile.
+    #[error("{0}")]
+    Compile(String),
+    /// A target the script names is missing or unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The script ran and failed.
+    #[error("{0}")]
+    Script(String),
+    /// The run was cancelled (Ctrl-C) before its end.
+    #[error("interrupted; the run stopped before its end")]
+    Interrupted,
+    /// The script thread could not start or vanished.
+    #[error("{0}")]
+    Thread(String),
+}
+
+/// Builds a [`Runtime`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct RuntimeBuilder {
+    targets: Targets,
+    limits: Limits,
+    lab_seed: Option<u64>,
+    speed: Option<f64>,
+}
+
+impl RuntimeBuilder {
+    /// The targets scripts may reach.
+    pub fn targets(mut self, targets: Targets) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// Resource limits on each script.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Starts the lab with inventory `seed` and points every target at it.
+    pub fn lab(mut self, seed: u64) -> Self {
+        self.lab_seed = Some(seed);
+        self
+    }
+
+    /// Runs the clock (lab jobs and script sleeps) `speed` times faster.
+    pub fn speed(mut self, speed: f64) -> Self {
+        self.speed = Some(speed);
+        self
+    }
+
+    /// Starts the tokio runtime and, if asked, the lab.
+    pub fn build(mut self) -> std::io::Result<Runtime> {
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("cutover-io")
+            .build()?;
+        let clock = self.speed.map_or_else(Clock::wall, Clock::scaled);
+        let lab = match self.lab_seed {
+            Some(seed) => {
+                let options = LabOptions {
+                    port: 0,
+                    seed,
+                    clock: clock.clone(),
+                };
+                let lab = tokio.block_on(Lab::start(options))?;
+                self.targets.redirect_to_lab(&lab.targets());
+                Some(lab)
+            }
+            None => None,
+        };
+        let cancel = CancellationToken::new();
+        let host = Arc::new(Host::new(
+            tokio.handle().clone(),
+            clock,
+            cancel,
+            self.targets,
+        ));
+        Ok(Runtime {
+            tokio,
+            host,
+            limits: self.limits,
+            lab,
+        })
+    }
+}
+
+/// A process's runtime for playbooks.
+pub struct Runtime {
+    tokio: tokio::runtime::Runtime,
+    host: Arc<Host>,
+    limits: Limits,
+    lab: Option<Lab>,
+}
+
+impl Runtime {
+    /// Starts building a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The token that cancels the run: sleeps and waits end, a busy script stops.
+    pub fn cancel_token(&self) -> &CancellationToken {
+        self.host.cancel_token()
+    }
+
+    /// Cancels the run when the process gets Ctrl-C (SIGINT).
+    pub fn cancel_on_ctrl_c(&self) {
+        let cancel = self.cancel_token().clone();
+        self.tokio.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+
+    /// Compiles `file`, checks the targets it names, and runs it to the end on its own
+    /// thread.
+    pub fn run_file(&self, file: &ScriptFile) -> Result<(), RunError> {
+        let base_dir = file
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        let engine = script::engine(&self.host, self.limits, base_dir);
+        let ast = file.compile(&engine).map_err(RunError::Compile)?;
+        script::preflight::check(self.host.targets(), &ast)
+            .map_err(|err| RunError::Config(file.render(&err)))?;
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("script".into())
+            .spawn(move || {
+                let _ = done_tx.send(engine.run_ast(&ast));
+            })
+            .map_err(|err| RunError::Thread(format!("cannot start the script thread: {err}")))?;
+        let cancel = self.cancel_token().clone();
+        let outcome = self.tokio.block_on(async {
+            tokio::pin!(done_rx);
+            tokio::select! {
+                result = &mut done_rx => result.ok(),
+                () = cancel.cancelled() => tokio::time::timeout(GRACE, done_rx).await.ok().and_then(Result::ok),
+            }
+        });
+        if cancel.is_cancelled() {
+            return Err(RunError::Interrupted);
+        }
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(err)) => Err(RunError::Script(file.render(&err))),
+            None => Err(RunError::Thread(
+                "the script thread ended without a result".into(),
+            )),
+        }
+    }
+
+    /// Logs out of every target (unless interrupted) and stops the lab.
+    pub fn shutdown(self) {
+        if !self.cancel_token().is_cancelled() {
+            self.host.close();
+        }
+        if let Some(lab) = self.lab {
+            self.tokio.block_on(lab.shutdown());
+        }
+    }
+}
