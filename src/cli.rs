@@ -185,6 +185,16 @@ fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
     code
 }
 
+/// Reads a playbook; a file that cannot be read is a usage error.
+fn read_script(path: &std::path::Path) -> Result<crate::script::ScriptFile, ExitCode> {
+    crate::script::ScriptFile::read(path).map_err(|err| {
+        fail(
+            ExitCode::Usage,
+            format!("cannot read `{}`: {err}", path.display()),
+        )
+    })
+}
+
 /// Prints a diagnostic the script host rendered (already escaped) and returns `code`.
 fn report(code: ExitCode, rendered: &str) -> ExitCode {
     eprint!("{rendered}");

@@ -2,19 +2,14 @@
 
 use std::path::Path;
 
-use super::{CheckArgs, fail, report, runtime};
+use super::{CheckArgs, read_script, report, runtime};
 use crate::exit_code::ExitCode;
-use crate::script::{self, Host, ScriptFile};
+use crate::script::{self, Host};
 
 pub(super) fn run(args: &CheckArgs) -> ExitCode {
-    let file = match ScriptFile::read(&args.file) {
+    let file = match read_script(&args.file) {
         Ok(file) => file,
-        Err(err) => {
-            return fail(
-                ExitCode::Usage,
-                format!("cannot read `{}`: {err}", args.file.display()),
-            );
-        }
+        Err(code) => return code,
     };
     let runtime = match runtime() {
         Ok(runtime) => runtime,

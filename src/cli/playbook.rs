@@ -3,25 +3,19 @@
 
 use std::path::Path;
 
-use super::{RunArgs, fail, report};
+use super::{RunArgs, fail, read_script, report};
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
 use crate::runtime::{RunError, Runtime};
-use crate::script::ScriptFile;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match Targets::load(target_file) {
         Ok(targets) => targets,
         Err(err) => return fail(ExitCode::Usage, err),
     };
-    let file = match ScriptFile::read(&args.file) {
+    let file = match read_script(&args.file) {
         Ok(file) => file,
-        Err(err) => {
-            return fail(
-                ExitCode::Usage,
-                format!("cannot read `{}`: {err}", args.file.display()),
-            );
-        }
+        Err(code) => return code,
     };
     let mut builder = Runtime::builder()
         .targets(targets)

@@ -1,6 +1,6 @@
 //! The command line itself: help, version, completions, doc, target-file errors.
 
-use crate::test::{Child, Test};
+use crate::test::{Child, PRODUCTION_TARGETS, Test};
 
 #[test]
 fn version_names_the_package() {
@@ -97,16 +97,7 @@ fn a_malformed_target_file_names_file_line_and_key() {
 #[test]
 fn an_unknown_target_suggests_the_closest_name() {
     let outcome = Test::new()
-        .file(
-            "cutover.toml",
-            "
-            [targets.array1]
-            kind = \"powerstore\"
-            url = \"https://array1.example.com\"
-            user = \"admin\"
-            password_env = \"X\"
-            ",
-        )
+        .file("cutover.toml", PRODUCTION_TARGETS)
         .script("wave.rhai", "let a = powerstore(\"aray1\");\n")
         .args(["run", "wave.rhai"])
         .status(2)

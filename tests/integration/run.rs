@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::test::{Child, Test, unindent};
+use crate::test::{Child, PRODUCTION_TARGETS, Test, unindent};
 
 #[test]
 fn an_endless_loop_is_stopped_by_the_operations_limit() {
@@ -193,16 +193,7 @@ fn a_missing_password_variable_is_named() {
 #[test]
 fn lab_targets_keep_their_names_and_add_lab() {
     Test::new()
-        .file(
-            "cutover.toml",
-            "
-            [targets.array1]
-            kind = \"powerstore\"
-            url = \"https://array1.example.com\"
-            user = \"admin\"
-            password_env = \"CUTOVER_UNSET_PASSWORD\"
-            ",
-        )
+        .file("cutover.toml", PRODUCTION_TARGETS)
         .script(
             "wave.rhai",
             r#"

@@ -8,6 +8,15 @@ use cutover::clock::Clock;
 use cutover::lab::{Lab, LabOptions};
 use serde_json::Value;
 
+/// A production-like target file: `array1`, its password in an unset variable.
+pub const PRODUCTION_TARGETS: &str = "
+    [targets.array1]
+    kind = \"powerstore\"
+    url = \"https://array1.example.com\"
+    user = \"admin\"
+    password_env = \"CUTOVER_UNSET_PASSWORD\"
+";
+
 /// How much faster than the wall clock the test lab runs, so copies finish in moments.
 pub const LAB_SPEED: f64 = 50.0;
 
