@@ -42,10 +42,42 @@ fn the_readme_wave_cuts_over_cancels_the_stalled_and_reports() {
         assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
     }
     assert!(
-        stdout.ends_with(
-            "summary: 3 cut over, 1 cancelled, 1 failed, 0 cutover failed, 0 already done, 0 not ready\n"
-        ),
+        stdout.ends_with("summary: 1 cancelled, 3 cut over, 1 failed\n"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn running_the_wave_again_does_nothing_twice() {
+    let script = repo("scripts/powerstore_cutover.rhai");
+    let first = Test::new()
+        .lab()
+        .env("WAVE_POLL", "50ms")
+        .args(["run", &script])
+        .success();
+    assert!(
+        first
+            .stdout
+            .ends_with("summary: 1 cancelled, 3 cut over, 1 failed\n"),
+        "{}",
+        first.stdout
+    );
+    let again = Test::new()
+        .reuse_lab(first)
+        .env("WAVE_POLL", "50ms")
+        .args(["run", &script])
+        .success();
+    assert!(
+        again
+            .stdout
+            .ends_with("summary: 3 already done, 1 cancelled earlier, 1 failed\n"),
+        "{}",
+        again.stdout
+    );
+    let counts = &again.lab().state()["counts"];
+    assert_eq!(
+        (counts["cutover"].as_u64(), counts["cancel"].as_u64()),
+        (Some(3), Some(1))
     );
 }
 
@@ -59,6 +91,7 @@ fn the_report_module_formats_tables() {
             let rows = [#{ name: "lun1", state: "Ready" }, #{ name: "lun10", note: "slow" }];
             print(report::table(rows, ["name", "state", "note"]));
             print(report::count_by(rows, "name"));
+            print(report::summary(report::count_by(rows, "name")));
             "#,
         )
         .args(["run", "report.rhai"])
@@ -69,6 +102,7 @@ fn the_report_module_formats_tables() {
             lun1   Ready  -
             lun10  -      slow
             #{"lun1": 1, "lun10": 1}
+            1 lun1, 1 lun10
             "#,
         )
         .success();

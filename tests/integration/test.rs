@@ -163,6 +163,16 @@ impl Test {
         self.lab_at_speed(LAB_SPEED)
     }
 
+    /// Runs against the lab (and target file) an earlier run left behind.
+    pub fn reuse_lab(mut self, earlier: Outcome) -> Self {
+        let lab = earlier.lab.expect("the earlier run had no lab");
+        let toml = std::fs::read_to_string(earlier.dir.path().join("cutover.toml")).unwrap();
+        self.env
+            .push(("CUTOVER_TEST_ARRAY1_PASSWORD".into(), lab.password()));
+        self.lab = Some(lab);
+        self.file("cutover.toml", &toml)
+    }
+
     /// Like [`Test::lab`], with the lab's clock `speed` times the wall's.
     pub fn lab_at_speed(mut self, speed: f64) -> Self {
         let lab = TestLab::start(speed);
