@@ -16,16 +16,19 @@ pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
 pub enum TargetKind {
     /// Dell PowerStore REST API.
     Powerstore,
+    /// VMware Cloud Director (cloudapi and legacy API).
+    Vcd,
 }
 
 impl TargetKind {
     /// Every kind, in the order listeners and docs show them.
-    pub const ALL: [TargetKind; 1] = [TargetKind::Powerstore];
+    pub const ALL: [TargetKind; 2] = [TargetKind::Powerstore, TargetKind::Vcd];
 
     /// The spelling used in target files and as the script constructor's name.
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Powerstore => "powerstore",
+            TargetKind::Vcd => "vcd",
         }
     }
 }

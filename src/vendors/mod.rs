@@ -2,3 +2,4 @@
 //! in [`crate::config::TargetKind`].
 
 pub mod powerstore;
+pub mod vcd;

@@ -1,0 +1,3 @@
+//! VMware Cloud Director defined-entity migration (vendor-apis.md §2).
+
+pub mod wire;
