@@ -31,6 +31,15 @@ pub trait Session: Send + Sync {
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
+/// A header value (credentials, tokens, cookies) that logging and `Debug` output leave
+/// out. A value that is not a valid header becomes empty, so the server refuses it.
+pub fn sensitive(value: &str) -> reqwest::header::HeaderValue {
+    let mut value = reqwest::header::HeaderValue::from_str(value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
 /// The HTTP client of one target.
 #[derive(Clone, Debug)]
 pub struct HttpClient {

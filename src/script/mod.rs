@@ -72,6 +72,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
     crate::vendors::powerstore::script::register(&mut engine, host);
+    crate::vendors::vcd::script::register(&mut engine, host);
     engine
 }
 

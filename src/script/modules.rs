@@ -10,6 +10,7 @@ use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Share
 pub const STDLIB: &[(&str, &str)] = &[
     ("powerstore", include_str!("../../stdlib/powerstore.rhai")),
     ("report", include_str!("../../stdlib/report.rhai")),
+    ("vcd", include_str!("../../stdlib/vcd.rhai")),
 ];
 
 /// Prefix of stdlib import paths.

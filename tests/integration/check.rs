@@ -47,7 +47,7 @@ fn an_unknown_stdlib_module_is_named() {
         .run();
     assert!(
         outcome.stderr.contains(
-            "no stdlib module `cutover/nope`; there are: cutover/powerstore, cutover/report"
+            "no stdlib module `cutover/nope`; there are: cutover/powerstore, cutover/report, cutover/vcd"
         ),
         "{}",
         outcome.stderr

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use tokio::sync::Mutex;
 
 use crate::config::{Secret, Target};
-use crate::http::client::{HttpClient, Session, VendorMessage};
+use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::vendors::powerstore::wire::{
     AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
@@ -282,14 +282,6 @@ impl PowerStoreClient {
                 .at(self.target(), operation)
         })
     }
-}
-
-/// A header value that logging and `Debug` output leave out.
-fn sensitive(value: &str) -> reqwest::header::HeaderValue {
-    let mut value = reqwest::header::HeaderValue::from_str(value)
-        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
-    value.set_sensitive(true);
-    value
 }
 
 impl Session for PowerStoreClient {

@@ -1,3 +1,5 @@
 //! VMware Cloud Director defined-entity migration (vendor-apis.md §2).
 
+pub mod client;
+pub mod script;
 pub mod wire;

@@ -1,0 +1,458 @@
+//! Typed async client for Cloud Director's defined entities: API version negotiation,
+//! tenant or provider login to a bearer token with transparent re-login on 401, paged
+//! cloudapi collections, `migrateEntities` and the legacy XML task it answers with.
+
+use base64::Engine as _;
+use reqwest::{Method, RequestBuilder, Response, Url};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::Mutex;
+
+use crate::config::{Secret, Target};
+use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::error::{ApiError, ErrorKind};
+use crate::vendors::vcd::wire::{
+    ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
+    MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
+    version_at_least,
+};
+
+/// The largest page cloudapi serves.
+const MAX_PAGE: u64 = 128;
+/// Minor error code of a migration refused because another is running.
+const BUSY_ENTITY: &str = "BUSY_ENTITY";
+
+/// A defined entity with the `ETag` it was read with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaggedEntity {
+    pub entity: DefinedEntity,
+    pub etag: Option<String>,
+}
+
+/// A Cloud Director target.
+pub struct VcdClient {
+    http: HttpClient,
+    user: String,
+    org: String,
+    password: Secret,
+    version: Mutex<Option<String>>,
+    token: Mutex<Option<String>>,
+}
+
+/// Reads a cloudapi JSON error body or a legacy XML `<Error>`.
+pub fn parse_error(body: &str) -> Option<VendorMessage> {
+    if let Ok(json) = serde_json::from_str::<CloudApiError>(body) {
+        return Some(VendorMessage {
+            code: Some(json.minor_error_code),
+            message: json.message,
+        });
+    }
+    let xml: XmlError = quick_xml::de::from_str(body).ok()?;
+    (!xml.minor_error_code.is_empty()).then_some(VendorMessage {
+        code: Some(xml.minor_error_code),
+        message: xml.message,
+    })
+}
+
+impl VcdClient {
+    /// A client for `target`, whose `user` is `name@org`; nothing is sent yet.
+    pub fn new(target: &Target) -> Result<Self, ApiError> {
+        let (user, org) = target.user.rsplit_once('@').ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "target `{}`: user `{}` must name its organisation, e.g. `administrator@System`",
+                    target.name, target.user
+                ),
+            )
+        })?;
+        let password = target
+            .password()
+            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
+        Ok(Self {
+            http: HttpClient::new(target)?,
+            user: user.to_owned(),
+            org: org.to_owned(),
+            password,
+            version: Mutex::new(None),
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The target's name.
+    pub fn target(&self) -> &str {
+        self.http.target()
+    }
+
+    /// The newest API version the server offers, asked once per client.
+    pub async fn api_version(&self) -> Result<String, ApiError> {
+        let mut version = self.version.lock().await;
+        if let Some(known) = version.as_ref() {
+            return Ok(known.clone());
+        }
+        let url = self.http.url(&["api", "versions"]);
+        let request = self
+            .http
+            .request(Method::GET, url)
+            .header(reqwest::header::ACCEPT, "application/*+xml");
+        let response = self.http.send("versions", request, parse_error).await?;
+        let text = self.text("versions", response).await?;
+        let newest = parse_versions(&text)
+            .map_err(|err| self.unexpected("versions", &err.to_string(), &text))?
+            .into_iter()
+            .max_by(|a, b| {
+                if version_at_least(a, b) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Less
+                }
+            })
+            .ok_or_else(|| self.unexpected("versions", "no versions listed", &text))?;
+        *version = Some(newest.clone());
+        Ok(newest)
+    }
+
+    /// Every entity type, optionally filtered with FIQL (`name==vm`).
+    pub async fn entity_types(
+        &self,
+        filter: Option<&str>,
+    ) -> Result<Vec<DefinedEntityType>, ApiError> {
+        self.pages("entity_types", &["entityTypes"], filter, MAX_PAGE)
+            .await
+    }
+
+    /// One entity type by its full URN.
+    pub async fn entity_type(&self, urn: &str) -> Result<DefinedEntityType, ApiError> {
+        let urn = self.type_urn("entity_type", urn, true)?;
+        let url = self.cloudapi(&["entityTypes", &urn.to_string()]);
+        let response = self.call("entity_type", Method::GET, url, None).await?;
+        self.json("entity_type", response).await
+    }
+
+    /// Every entity of the types `type_urn` names (any of the three URN forms).
+    pub async fn entities(
+        &self,
+        type_urn: &str,
+        filter: Option<&str>,
+        page_size: u64,
+    ) -> Result<Vec<DefinedEntity>, ApiError> {
+        let urn = self.type_urn("entities", type_urn, false)?;
+        let mut path = vec!["entities", "types", urn.vendor.as_str(), urn.nss.as_str()];
+        if urn.is_full() {
+            path.extend(urn.version.as_deref());
+        }
+        let all: Vec<DefinedEntity> = self.pages("entities", &path, filter, page_size).await?;
+        Ok(all
+            .into_iter()
+            .filter(|e| TypeUrn::parse(&e.entity_type).is_ok_and(|t| urn.covers(&t)))
+            .collect())
+    }
+
+    /// One entity with its `ETag`.
+    pub async fn entity(&self, id: &str) -> Result<TaggedEntity, ApiError> {
+        let url = self.cloudapi(&["entities", id]);
+        let response = self.call("entity", Method::GET, url, None).await?;
+        let etag = etag(&response);
+        let entity = self.json("entity", response).await?;
+        Ok(TaggedEntity { entity, etag })
+    }
+
+    /// Asks the server to validate an entity against its type's schema.
+    pub async fn resolve(&self, id: &str) -> Result<ResolveResult, ApiError> {
+        let url = self.cloudapi(&["entities", id, "resolve"]);
+        let response = self.call("resolve", Method::POST, url, None).await?;
+        self.json("resolve", response).await
+    }
+
+    /// Starts migrating every instance of the types `type_urn` names to `target` (a full
+    /// URN); returns the task's URL. Both URNs are checked before anything is sent.
+    pub async fn migrate_entities(
+        &self,
+        type_urn: &str,
+        target: &str,
+        force: bool,
+    ) -> Result<Url, ApiError> {
+        let operation = "migrate_entities";
+        let source = self.type_urn(operation, type_urn, false)?;
+        let target = self.type_urn(operation, target, true)?;
+        let version = self.api_version().await?;
+        if !version_at_least(&version, MIGRATE_API_VERSION) {
+            return Err(ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "the server's newest API version is {version}; migrate_entities needs {MIGRATE_API_VERSION} or newer (VCD 10.5)"
+                ),
+            )
+            .at(self.target(), operation));
+        }
+        let body = serde_json::to_value(MigrateRequest {
+            target_entity_type: Some(target.to_string()),
+            force_migrate: force,
+        })
+        .ok();
+        let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
+        let response = self.call(operation, Method::POST, url, body).await?;
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Http,
+                    "the server accepted the migration but sent no task `Location`",
+                )
+                .at(self.target(), operation)
+            })?;
+        self.http.check_link(location, "vcd.migrate_entities")
+    }
+
+    /// Reads a task from the URL the server handed out.
+    pub async fn task(&self, url: &Url) -> Result<Task, ApiError> {
+        let response = self.call("task", Method::GET, url.clone(), None).await?;
+        let text = self.text("task", response).await?;
+        Task::from_xml(&text).map_err(|err| self.unexpected("task", &err.to_string(), &text))
+    }
+
+    /// Asks the server to cancel a task.
+    pub async fn cancel_task(&self, url: &Url) -> Result<(), ApiError> {
+        let cancel = self.http.check_link(
+            &format!("{}/action/cancel", url.as_str().trim_end_matches('/')),
+            "vcd.task.cancel",
+        )?;
+        self.call("task.cancel", Method::POST, cancel, None)
+            .await
+            .map(drop)
+    }
+
+    fn type_urn(&self, operation: &str, text: &str, full: bool) -> Result<TypeUrn, ApiError> {
+        let parsed = if full {
+            TypeUrn::parse_full(text)
+        } else {
+            TypeUrn::parse(text)
+        };
+        parsed.map_err(|err| {
+            ApiError::new(ErrorKind::Validation, err.to_string()).at(self.target(), operation)
+        })
+    }
+
+    fn cloudapi(&self, path: &[&str]) -> Url {
+        let mut segments = vec!["cloudapi", "1.0.0"];
+        segments.extend_from_slice(path);
+        self.http.url(&segments)
+    }
+
+    /// Reads every page of a cloudapi collection.
+    async fn pages<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        path: &[&str],
+        filter: Option<&str>,
+        page_size: u64,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut all = Vec::new();
+        let mut page = 1;
+        loop {
+            let mut url = self.cloudapi(path);
+            {
+                let mut query = url.query_pairs_mut();
+                query.append_pair("page", &page.to_string());
+                query.append_pair("pageSize", &page_size.clamp(1, MAX_PAGE).to_string());
+                if let Some(filter) = filter {
+                    query.append_pair("filter", filter);
+                }
+            }
+            let response = self.call(operation, Method::GET, url, None).await?;
+            let body: Page<T> = self.json(operation, response).await?;
+            let last = body.page >= body.page_count || body.values.is_empty();
+            all.extend(body.values);
+            if last {
+                return Ok(all);
+            }
+            page += 1;
+        }
+    }
+
+    /// Sends an authenticated request with the negotiated version, logging in first if
+    /// needed and once more when the token has idled out (a 401 applied nothing).
+    async fn call(
+        &self,
+        operation: &str,
+        method: Method,
+        url: Url,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, ApiError> {
+        let version = self.api_version().await?;
+        let legacy = url.path().starts_with("/api/");
+        let accept = if legacy {
+            format!("application/*+xml;version={version}")
+        } else {
+            format!("application/json;version={version}")
+        };
+        let mut refused: Option<String> = None;
+        loop {
+            let token = self.current_token(refused.as_deref(), &version).await?;
+            let mut request: RequestBuilder = self
+                .http
+                .request(method.clone(), url.clone())
+                .header(reqwest::header::ACCEPT, &accept)
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    sensitive(&format!("Bearer {token}")),
+                );
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            match self.http.send(operation, request, parse_error).await {
+                Err(err) if err.status == Some(401) && refused.is_none() => {
+                    tracing::info!(target = self.target(), "session expired; logging in again");
+                    refused = Some(token);
+                }
+                Err(mut err) if err.vendor_code.as_deref() == Some(BUSY_ENTITY) => {
+                    err.kind = ErrorKind::InvalidState;
+                    return Err(err);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn current_token(
+        &self,
+        refused: Option<&str>,
+        version: &str,
+    ) -> Result<String, ApiError> {
+        let mut token = self.token.lock().await;
+        if refused.is_some() && token.as_deref() == refused {
+            *token = None;
+        }
+        if let Some(current) = token.as_ref() {
+            return Ok(current.clone());
+        }
+        let fresh = self.log_in(version).await?;
+        *token = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn log_in(&self, version: &str) -> Result<String, ApiError> {
+        let path: &[&str] = if self.org.eq_ignore_ascii_case(PROVIDER_ORG) {
+            &["sessions", "provider"]
+        } else {
+            &["sessions"]
+        };
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}@{}:{}",
+            self.user,
+            self.org,
+            self.password.expose()
+        ));
+        let request = self
+            .http
+            .request(Method::POST, self.cloudapi(path))
+            .header(
+                reqwest::header::ACCEPT,
+                format!("application/json;version={version}"),
+            )
+            .header(
+                reqwest::header::AUTHORIZATION,
+                sensitive(&format!("Basic {basic}")),
+            );
+        let response = self.http.send("login", request, parse_error).await?;
+        response
+            .headers()
+            .get(ACCESS_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Auth,
+                    format!("login answered without `{ACCESS_TOKEN_HEADER}`"),
+                )
+                .at(self.target(), "login")
+            })
+    }
+
+    async fn text(&self, operation: &str, response: Response) -> Result<String, ApiError> {
+        response.text().await.map_err(|err| {
+            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
+                .retryable()
+                .at(self.target(), operation)
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        response: Response,
+    ) -> Result<T, ApiError> {
+        let text = self.text(operation, response).await?;
+        serde_json::from_str(&text)
+            .map_err(|err| self.unexpected(operation, &err.to_string(), &text))
+    }
+
+    fn unexpected(&self, operation: &str, why: &str, body: &str) -> ApiError {
+        ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}"))
+            .with_body(body)
+            .at(self.target(), operation)
+    }
+}
+
+impl Session for VcdClient {
+    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let Some(token) = self.token.lock().await.take() else {
+                return;
+            };
+            let version = self
+                .version
+                .lock()
+                .await
+                .clone()
+                .unwrap_or_else(|| MIGRATE_API_VERSION.to_owned());
+            let request = self
+                .http
+                .request(Method::DELETE, self.cloudapi(&["sessions", "current"]))
+                .header(
+                    reqwest::header::ACCEPT,
+                    format!("application/json;version={version}"),
+                )
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    sensitive(&format!("Bearer {token}")),
+                );
+            if let Err(err) = self.http.send("logout", request, parse_error).await {
+                tracing::debug!("logging out failed: {err}");
+            }
+        })
+    }
+}
+
+fn etag(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_read_in_both_formats() {
+        let json =
+            r#"{"minorErrorCode":"NOT_FOUND","message":"[ 1 ] no such type","stackTrace":null}"#;
+        assert_eq!(
+            parse_error(json).unwrap().code.as_deref(),
+            Some("NOT_FOUND")
+        );
+        let xml = r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="404" minorErrorCode="RESOURCE_NOT_FOUND" message="gone"/>"#;
+        let parsed = parse_error(xml).unwrap();
+        assert_eq!(
+            (parsed.code.as_deref(), parsed.message.as_str()),
+            (Some("RESOURCE_NOT_FOUND"), "gone")
+        );
+        assert_eq!(parse_error("<html/>"), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! Rhai bindings for Cloud Director: `vcd("NAME")`, entity types and entities as maps with
+//! the vendor's field names, and `migrate_entities` answering a task handle with
+//! `status`, `progress`, `refresh()`, `wait()` and `cancel()`.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use reqwest::Url;
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use serde::Serialize;
+
+use crate::config::TargetKind;
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::Host;
+use crate::script::error_value::raise;
+use crate::script::flow::poll;
+use crate::script::options::Options;
+use crate::vendors::vcd::client::VcdClient;
+use crate::vendors::vcd::wire::{Task, TaskStatus};
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
+const WAIT_EVERY: Duration = Duration::from_secs(3);
+const PAGE_SIZE: u64 = 128;
+
+/// A Cloud Director target, as scripts hold it.
+#[derive(Clone)]
+pub struct Vcd {
+    client: Arc<VcdClient>,
+    host: Arc<Host>,
+}
+
+/// A legacy task handle; copies share one snapshot, so `refresh()` updates them all.
+#[derive(Clone)]
+pub struct VcdTask {
+    vcd: Vcd,
+    url: Url,
+    data: Arc<RwLock<Task>>,
+}
+
+impl Vcd {
+    fn run<T>(&self, future: impl Future<Output = Result<T, ApiError>>) -> RhaiResult<T> {
+        self.host.block_on(future).map_err(raise)
+    }
+
+    fn entity_types(&self, options: Map) -> RhaiResult<Array> {
+        let options = Options::new("entity_types", options, &["filter"])?;
+        let filter = options.text("filter")?;
+        let types = self.run(self.client.entity_types(filter.as_deref()))?;
+        types.iter().map(to_dynamic).collect()
+    }
+
+    fn entities(&self, type_urn: &str, options: Map) -> RhaiResult<Array> {
+        let options = Options::new("entities", options, &["filter", "page_size"])?;
+        let filter = options.text("filter")?;
+        let page_size = options.count("page_size", PAGE_SIZE)?;
+        let entities = self.run(self.client.entities(type_urn, filter.as_deref(), page_size))?;
+        entities.iter().map(to_dynamic).collect()
+    }
+
+    fn migrate_entities(&self, type_urn: &str, options: Map) -> RhaiResult<VcdTask> {
+        let options = Options::new("migrate_entities", options, &["target", "force"])?;
+        let target = options.text("target")?.ok_or_else(|| {
+            crate::script::error_value::invalid_argument(
+                "migrate_entities",
+                "`target` (a full entity type URN) is required",
+            )
+        })?;
+        let force = options.flag("force", false)?;
+        tracing::info!(target = self.client.target(), source = type_urn, to = %target, force, "migrate_entities");
+        let url = self.run(self.client.migrate_entities(type_urn, &target, force))?;
+        let task = self.run(self.client.task(&url))?;
+        Ok(VcdTask {
+            vcd: self.clone(),
+            url,
+            data: Arc::new(RwLock::new(task)),
+        })
+    }
+}
+
+impl VcdTask {
+    fn snapshot(&self) -> Task {
+        self.data
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn refresh(&self) -> RhaiResult<Self> {
+        let task = self.vcd.run(self.vcd.client.task(&self.url))?;
+        *self.data.write().unwrap_or_else(PoisonError::into_inner) = task;
+        Ok(self.clone())
+    }
+
+    fn wait(&self, options: Map) -> RhaiResult<Self> {
+        let options = Options::new("wait", options, &["timeout", "every"])?;
+        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
+        let every = options.duration("every", WAIT_EVERY)?;
+        let done = poll(&self.vcd.host, timeout, every, || {
+            match self.refresh() {
+                Ok(_) => {}
+                Err(err) if crate::script::error_value::retry_hint(&err).is_some() => {
+                    return Ok(None);
+                }
+                Err(err) => return Err(err),
+            }
+            let task = self.snapshot();
+            match task.status() {
+                Some(TaskStatus::Success) => Ok(Some(())),
+                Some(status) if status.is_terminal() => Err(raise(self.ended(&task, status))),
+                _ => Ok(None),
+            }
+        })?;
+        done.map(|()| self.clone()).ok_or_else(|| {
+            let task = self.snapshot();
+            raise(
+                ApiError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "task `{}` did not finish within {}; it is {} at {}%",
+                        task.id,
+                        humantime::format_duration(timeout),
+                        task.status,
+                        task.progress.unwrap_or(0)
+                    ),
+                )
+                .at(self.vcd.client.target(), "wait")
+                .with_state(task.status),
+            )
+        })
+    }
+
+    fn ended(&self, task: &Task, status: TaskStatus) -> ApiError {
+        let mut message = format!("task `{}` ended {}", task.id, status.as_str());
+        let mut err = ApiError::new(ErrorKind::InvalidState, String::new());
+        if let Some(error) = &task.error {
+            message.push_str(&format!(": {}", error.message));
+            err.vendor_code = Some(error.minor_error_code.clone()).filter(|c| !c.is_empty());
+            err.status = error.major_error_code.parse().ok();
+        }
+        err.message = message;
+        err.at(self.vcd.client.target(), "wait")
+            .with_state(status.as_str())
+    }
+
+    fn cancel(&self) -> RhaiResult<Self> {
+        self.vcd.run(self.vcd.client.cancel_task(&self.url))?;
+        self.refresh()
+    }
+
+    fn to_map(&self) -> Map {
+        let task = self.snapshot();
+        let mut map = Map::new();
+        map.insert("id".into(), task.id.clone().into());
+        map.insert("href".into(), task.href.clone().into());
+        map.insert("status".into(), task.status.clone().into());
+        map.insert(
+            "progress".into(),
+            i64::from(task.progress.unwrap_or(0)).into(),
+        );
+        map.insert("operation".into(), task.operation.clone().into());
+        map.insert("operationName".into(), task.operation_name.clone().into());
+        map.insert(
+            "startTime".into(),
+            task.start_time.clone().map_or(Dynamic::UNIT, Dynamic::from),
+        );
+        map.insert(
+            "endTime".into(),
+            task.end_time.clone().map_or(Dynamic::UNIT, Dynamic::from),
+        );
+        let error = task.error.as_ref().map_or(Dynamic::UNIT, |e| {
+            let mut error = Map::new();
+            error.insert("majorErrorCode".into(), e.major_error_code.clone().into());
+            error.insert("minorErrorCode".into(), e.minor_error_code.clone().into());
+            error.insert("message".into(), e.message.clone().into());
+            error.into()
+        });
+        map.insert("error".into(), error);
+        map
+    }
+}
+
+fn to_dynamic(value: &impl Serialize) -> RhaiResult<Dynamic> {
+    let json = serde_json::to_value(value).unwrap_or_default();
+    rhai::serde::to_dynamic(json)
+}
+
+/// Registers the Cloud Director script surface.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    engine.register_type_with_name::<Vcd>("Vcd");
+    engine.register_type_with_name::<VcdTask>("VcdTask");
+
+    let h = host.clone();
+    FuncRegistration::new("vcd")
+        .with_comments(["/// The Cloud Director target `name` from the target file."])
+        .with_params_info(["name: &str", "Vcd"])
+        .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcd> {
+            let client = h
+                .client(TargetKind::Vcd, name, VcdClient::new)
+                .map_err(raise)?;
+            Ok(Vcd {
+                client,
+                host: h.clone(),
+            })
+        });
+    engine.register_get("name", |vcd: &mut Vcd| vcd.client.target().to_owned());
+    FuncRegistration::new("api_version")
+        .with_comments(["/// The newest API version the server offers (asked once)."])
+        .with_params_info(["vcd: Vcd", "String"])
+        .register_into_engine(engine, |vcd: &mut Vcd| vcd.run(vcd.client.api_version()));
+    FuncRegistration::new("entity_types")
+        .with_comments(["/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\")."])
+        .with_params_info(["vcd: Vcd", "options: Map", "Array"])
+        .register_into_engine(engine, |vcd: &mut Vcd, options: Map| vcd.entity_types(options));
+    FuncRegistration::new("entity_types")
+        .with_comments(["/// Every entity type."])
+        .with_params_info(["vcd: Vcd", "Array"])
+        .register_into_engine(engine, |vcd: &mut Vcd| vcd.entity_types(Map::new()));
+    FuncRegistration::new("entity_type")
+        .with_comments(["/// One entity type by its full URN; `not_found` when there is none."])
+        .with_params_info(["vcd: Vcd", "urn: &str", "Map"])
+        .register_into_engine(engine, |vcd: &mut Vcd, urn: &str| -> RhaiResult<Dynamic> {
+            to_dynamic(&vcd.run(vcd.client.entity_type(urn))?)
+        });
+    FuncRegistration::new("entities")
+        .with_comments(["/// Every entity of the types `type_urn` names, all pages: a full URN (one\n/// version), a URN without version (all versions) or a version prefix (`…:1.0`).\n/// Options: `filter` (FIQL, e.g. \"entityState==RESOLVED\"), `page_size` (1..128)."])
+        .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "Array"])
+        .register_into_engine(engine, |vcd: &mut Vcd, urn: &str, options: Map| vcd.entities(urn, options));
+    FuncRegistration::new("entities")
+        .with_comments(["/// Every entity of the types `type_urn` names."])
+        .with_params_info(["vcd: Vcd", "type_urn: &str", "Array"])
+        .register_into_engine(engine, |vcd: &mut Vcd, urn: &str| {
+            vcd.entities(urn, Map::new())
+        });
+    FuncRegistration::new("entity")
+        .with_comments(["/// One entity by id, with its `etag`."])
+        .with_params_info(["vcd: Vcd", "id: &str", "Map"])
+        .register_into_engine(engine, |vcd: &mut Vcd, id: &str| -> RhaiResult<Dynamic> {
+            let tagged = vcd.run(vcd.client.entity(id))?;
+            let mut map: Map = to_dynamic(&tagged.entity)?.try_cast().unwrap_or_default();
+            map.insert(
+                "etag".into(),
+                tagged.etag.map_or(Dynamic::UNIT, Dynamic::from),
+            );
+            Ok(map.into())
+        });
+    FuncRegistration::new("resolve")
+        .with_comments([
+            "/// Validates an entity against its type's schema; returns its new state.",
+        ])
+        .with_params_info(["vcd: Vcd", "id: &str", "Map"])
+        .register_into_engine(engine, |vcd: &mut Vcd, id: &str| -> RhaiResult<Dynamic> {
+            to_dynamic(&vcd.run(vcd.client.resolve(id))?)
+        });
+    FuncRegistration::new("migrate_entities")
+        .with_comments(["/// Migrates every instance of the types `type_urn` names to `target` (a full\n/// URN); returns the task. Options: `target` (required), `force` (default false:\n/// RESOLVED instances invalid against the target are left alone).\n/// Some instances may be skipped; `import \"cutover/vcd\"` re-runs until none are left."])
+        .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "VcdTask"])
+        .register_into_engine(engine, |vcd: &mut Vcd, urn: &str, options: Map| vcd.migrate_entities(urn, options));
+    register_task(engine);
+}
+
+fn register_task(engine: &mut Engine) {
+    for field in [
+        "id",
+        "href",
+        "status",
+        "progress",
+        "operation",
+        "operationName",
+        "startTime",
+        "endTime",
+        "error",
+    ] {
+        engine.register_get(field, move |t: &mut VcdTask| {
+            t.to_map().get(field).cloned().unwrap_or(Dynamic::UNIT)
+        });
+    }
+    FuncRegistration::new("refresh")
+        .with_comments(["/// Re-reads the task; returns it."])
+        .with_params_info(["task: VcdTask", "VcdTask"])
+        .register_into_engine(engine, |t: &mut VcdTask| t.refresh());
+    FuncRegistration::new("wait")
+        .with_comments(["/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted. Options: `timeout` (default \"1h\"), `every` (\"3s\")."])
+        .with_params_info(["task: VcdTask", "options: Map", "VcdTask"])
+        .register_into_engine(engine, |t: &mut VcdTask, options: Map| t.wait(options));
+    FuncRegistration::new("wait")
+        .with_comments(["/// `wait` with the default options."])
+        .with_params_info(["task: VcdTask", "VcdTask"])
+        .register_into_engine(engine, |t: &mut VcdTask| t.wait(Map::new()));
+    FuncRegistration::new("cancel")
+        .with_comments(["/// Asks the server to cancel the task; returns it re-read."])
+        .with_params_info(["task: VcdTask", "VcdTask"])
+        .register_into_engine(engine, |t: &mut VcdTask| t.cancel());
+    FuncRegistration::new("to_map")
+        .with_comments(["/// The task's fields as a map."])
+        .with_params_info(["task: VcdTask", "Map"])
+        .register_into_engine(engine, |t: &mut VcdTask| t.to_map());
+    FuncRegistration::new("to_string")
+        .with_params_info(["task: VcdTask", "String"])
+        .register_into_engine(engine, |t: &mut VcdTask| describe(t));
+    FuncRegistration::new("to_debug")
+        .with_params_info(["task: VcdTask", "String"])
+        .register_into_engine(engine, |t: &mut VcdTask| describe(t));
+}
+
+fn describe(t: &VcdTask) -> String {
+    let task = t.snapshot();
+    format!(
+        "{} ({} {}%)",
+        task.id,
+        task.status,
+        task.progress.unwrap_or(0)
+    )
+}
