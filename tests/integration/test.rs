@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use cutover::clock::Clock;
+use cutover::config::TargetKind;
 use cutover::lab::{Lab, LabOptions};
 use serde_json::Value;
 
@@ -74,7 +75,12 @@ impl TestLab {
 
     /// `GET <powerstore>/_lab/state`.
     pub fn state(&self) -> Value {
-        self.get_json(&format!("{}/_lab/state", self.powerstore_url()))
+        self.state_of(TargetKind::Powerstore)
+    }
+
+    /// `GET <listener of kind>/_lab/state`.
+    pub fn state_of(&self, kind: TargetKind) -> Value {
+        self.get_json(&format!("{}/_lab/state", self.lab.url(kind).unwrap()))
     }
 
     /// `GET` a URL and parse its JSON.
@@ -87,9 +93,14 @@ impl TestLab {
         })
     }
 
-    /// `POST` JSON to a lab control path such as `/_lab/faults`; returns the answer.
+    /// `POST` JSON to a PowerStore lab control path such as `/_lab/faults`.
     pub fn post(&self, path: &str, body: Value) -> Value {
-        let url = format!("{}{path}", self.powerstore_url());
+        self.post_to(TargetKind::Powerstore, path, body)
+    }
+
+    /// `POST` JSON to a control path of the listener of `kind`; returns the answer.
+    pub fn post_to(&self, kind: TargetKind, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.lab.url(kind).unwrap());
         self.runtime.block_on(async move {
             #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
             let client = reqwest::Client::new();
@@ -164,24 +175,30 @@ impl Test {
     }
 
     /// Runs against the lab (and target file) an earlier run left behind.
-    pub fn reuse_lab(mut self, earlier: Outcome) -> Self {
-        let lab = earlier.lab.expect("the earlier run had no lab");
-        let toml = std::fs::read_to_string(earlier.dir.path().join("cutover.toml")).unwrap();
-        self.env
-            .push(("CUTOVER_TEST_ARRAY1_PASSWORD".into(), lab.password()));
-        self.lab = Some(lab);
-        self.file("cutover.toml", &toml)
+    pub fn reuse_lab(self, earlier: Outcome) -> Self {
+        self.with_lab(earlier.lab.expect("the earlier run had no lab"))
     }
 
     /// Like [`Test::lab`], with the lab's clock `speed` times the wall's.
-    pub fn lab_at_speed(mut self, speed: f64) -> Self {
-        let lab = TestLab::start(speed);
-        let toml = format!(
-            "[targets.array1]\nkind = \"powerstore\"\nurl = \"{}\"\nuser = \"admin\"\npassword_env = \"CUTOVER_TEST_ARRAY1_PASSWORD\"\n",
-            lab.powerstore_url()
-        );
-        self.env
-            .push(("CUTOVER_TEST_ARRAY1_PASSWORD".into(), lab.password()));
+    pub fn lab_at_speed(self, speed: f64) -> Self {
+        self.with_lab(TestLab::start(speed))
+    }
+
+    /// Writes `cutover.toml` with production-like names for the lab's listeners
+    /// (`array1`, `prod-vcd`), each password in a `CUTOVER_TEST_…` variable.
+    fn with_lab(mut self, lab: TestLab) -> Self {
+        let mut toml = String::new();
+        for target in lab.lab.targets() {
+            let (name, var) = match target.kind {
+                TargetKind::Powerstore => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),
+                TargetKind::Vcd => ("prod-vcd", "CUTOVER_TEST_VCD_PASSWORD"),
+            };
+            toml.push_str(&format!(
+                "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\nuser = \"{}\"\npassword_env = \"{var}\"\n\n",
+                target.kind, target.url, target.user
+            ));
+            self.env.push((var.into(), lab.password()));
+        }
         self.lab = Some(lab);
         self.file("cutover.toml", &toml)
     }
