@@ -61,12 +61,6 @@ impl TestLab {
         Self { runtime, lab }
     }
 
-    /// The PowerStore listener's base URL.
-    pub fn powerstore_url(&self) -> String {
-        self.lab
-            .url(cutover::config::TargetKind::Powerstore)
-            .unwrap()
-    }
 
     /// The lab's password, to prove it never shows.
     pub fn password(&self) -> String {
