@@ -131,6 +131,12 @@ fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
         first.starts_with("powerstore   http://127.0.0.1:"),
         "{first}"
     );
+    let second = lines.next().unwrap().unwrap();
+    assert!(
+        second.starts_with("vcd          http://127.0.0.1:")
+            && second.ends_with("(user `administrator@System`)"),
+        "{second}"
+    );
     assert_eq!(
         lines.next().unwrap().unwrap(),
         "target file written to lab.toml"

@@ -1,0 +1,146 @@
+//! The Cloud Director simulator: sessions, defined entity types and entities, and
+//! `migrateEntities` with its legacy XML task, behind the auth flow, version checks,
+//! paging, FIQL filters and error bodies of vendor-apis.md §2, so a VCD client works
+//! against it unchanged.
+//!
+//! [`router`] assembles the routes; [`LabState`] holds the simulated site. Tasks move
+//! on the lab clock whenever something is read, never by background tasks.
+
+mod auth;
+mod control;
+mod entity;
+mod entity_type;
+mod error;
+mod migration;
+mod query;
+mod request_id;
+mod seed;
+mod state;
+mod task;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::http::lab::with_faults;
+use crate::vendors::vcd::wire::versions_xml;
+
+pub use entity::READ_ONLY_ORG;
+pub use error::LabError;
+pub use state::{LabState, TENANT_USER};
+
+const CLOUDAPI: &str = "/cloudapi/1.0.0";
+
+/// Every route of the simulator, with `state` attached, fault injection in front and a
+/// request id on every answer.
+pub fn router(state: LabState) -> Router {
+    let api = Router::new()
+        .route(
+            &format!("{CLOUDAPI}/sessions/current"),
+            get(auth::sessions_current_get).delete(auth::sessions_delete),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entityTypes"),
+            get(entity_type::entity_types_list),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entityTypes/{{id}}"),
+            get(entity_type::entity_types_get),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entityTypes/{{id}}/migrateEntities"),
+            post(migration::migrate_entities),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entities/{{id}}"),
+            get(entity::entities_get)
+                .put(entity::entities_put)
+                .delete(entity::entities_delete),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entities/{{id}}/resolve"),
+            post(entity::entities_resolve),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entities/types/{{vendor}}/{{nss}}"),
+            get(entity::entities_of_type_list),
+        )
+        .route(
+            &format!("{CLOUDAPI}/entities/types/{{vendor}}/{{nss}}/{{version}}"),
+            get(entity::entities_of_version_list),
+        )
+        .route(
+            "/api/session",
+            get(auth::legacy_session_get).delete(auth::sessions_delete),
+        )
+        .route("/api/task/{id}", get(task::tasks_get))
+        .route("/api/task/{id}/action/cancel", post(task::tasks_cancel))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+    let routes = Router::new()
+        .route("/api/versions", get(versions_get))
+        .route(&format!("{CLOUDAPI}/sessions"), post(auth::sessions_create))
+        .route(
+            &format!("{CLOUDAPI}/sessions/provider"),
+            post(auth::sessions_provider_create),
+        )
+        .merge(api)
+        .merge(control::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .with_state(state.clone());
+    with_faults(routes, state.faults().clone(), error::fault_body).layer(
+        middleware::from_fn_with_state(state.ids.clone(), request_id::stamp),
+    )
+}
+
+/// `GET /api/versions` (no auth): the versions up to the configured newest.
+async fn versions_get(State(lab): State<LabState>, headers: HeaderMap) -> Response {
+    let versions = lab.at_now().versions();
+    let login = format!("{}/api/sessions", base_url(&headers));
+    let content_type = "application/vnd.vmware.vcloud.versions+xml";
+    xml_response(
+        StatusCode::OK,
+        content_type,
+        versions_xml(&versions, &login),
+    )
+}
+
+async fn no_route(uri: Uri) -> LabError {
+    let error = LabError::not_found(format!("The resource {} does not exist", uri.path()));
+    if uri.path().starts_with("/api/") {
+        error.legacy()
+    } else {
+        error
+    }
+}
+
+async fn no_method(uri: Uri) -> LabError {
+    let error = LabError::no_method(uri.path());
+    if uri.path().starts_with("/api/") {
+        error.legacy()
+    } else {
+        error
+    }
+}
+
+/// The listener's own base URL, from the `Host` the client used.
+pub(super) fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    format!("http://{}", host.unwrap_or("localhost"))
+}
+
+/// An XML answer with `content_type`.
+pub(super) fn xml_response(status: StatusCode, content_type: &str, xml: String) -> Response {
+    let mut response = (status, xml).into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}

@@ -1,0 +1,152 @@
+//! Helpers for the simulator's unit tests: a seeded lab on a manual clock, and a client
+//! that logs in and sends requests through the router in-process.
+
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+
+use super::{LabState, router};
+
+/// 2025-03-01T00:00:00Z, where every test lab starts.
+pub(super) const START: u64 = 1_740_787_200;
+/// The provider user of test labs.
+pub(super) const USER: &str = "administrator@System";
+/// `application/json;version=38.0`.
+pub(super) const JSON_38: &str = "application/json;version=38.0";
+
+/// A lab seeded with 7 on a manual clock at [`START`]; password `secret`.
+pub(super) fn lab() -> (LabState, Clock) {
+    let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
+    (
+        LabState::new(7, clock.clone(), USER, Secret::new("secret")),
+        clock,
+    )
+}
+
+/// What came back; `body` is JSON when it parses, else a string.
+#[derive(Debug)]
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Value,
+    pub(super) text: String,
+}
+
+impl Answer {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+/// Sends one request; `headers` as `(name, value)` pairs.
+pub(super) async fn send(
+    lab: &LabState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "vcd.test");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Body::from(body.to_owned())).unwrap();
+    let response = router(lab.clone()).oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// `Basic <user>:secret`.
+pub(super) fn basic(user: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:secret"));
+    format!("Basic {encoded}")
+}
+
+/// A logged-in client sending its token and an `Accept` version.
+pub(super) struct Client {
+    pub(super) lab: LabState,
+    pub(super) token: String,
+    pub(super) accept: String,
+}
+
+impl Client {
+    /// Logs the provider user in at API 38.0.
+    pub(super) async fn login(lab: &LabState) -> Self {
+        let auth = basic(USER);
+        let headers = [("authorization", auth.as_str()), ("accept", JSON_38)];
+        let path = "/cloudapi/1.0.0/sessions/provider";
+        let answer = send(lab, "POST", path, &headers, "").await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let token = answer
+            .header("x-vmware-vcloud-access-token")
+            .unwrap()
+            .to_owned();
+        Self {
+            lab: lab.clone(),
+            token,
+            accept: JSON_38.to_owned(),
+        }
+    }
+
+    pub(super) async fn call(&self, method: &str, uri: &str, body: &str) -> Answer {
+        let bearer = format!("Bearer {}", self.token);
+        let headers = [
+            ("authorization", bearer.as_str()),
+            ("accept", self.accept.as_str()),
+        ];
+        send(&self.lab, method, uri, &headers, body).await
+    }
+
+    pub(super) async fn get(&self, uri: &str) -> Answer {
+        self.call("GET", uri, "").await
+    }
+
+    pub(super) async fn post(&self, uri: &str, body: &str) -> Answer {
+        self.call("POST", uri, body).await
+    }
+
+    /// Starts a migration; the task path from `Location`.
+    pub(super) async fn migrate(&self, source: &str, target: &str, force: bool) -> String {
+        let body = format!(r#"{{"targetEntityType": "{target}", "forceMigrate": {force}}}"#);
+        let uri = format!("/cloudapi/1.0.0/entityTypes/{source}/migrateEntities");
+        let answer = self.post(&uri, &body).await;
+        assert_eq!(answer.status, 202, "{}", answer.text);
+        let location = answer.header("location").unwrap();
+        location.strip_prefix("http://vcd.test").unwrap().to_owned()
+    }
+}
+
+/// `GET /_lab/state`.
+pub(super) async fn lab_state(lab: &LabState) -> Value {
+    send(lab, "GET", "/_lab/state", &[], "").await.body
+}
+
+/// The lab-state row of the entity called `name`.
+pub(super) fn entity<'a>(state: &'a Value, name: &str) -> &'a Value {
+    state["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap()
+}

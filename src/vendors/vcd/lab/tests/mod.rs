@@ -1,0 +1,6 @@
+//! In-process tests of the simulator through its router, one module per area.
+
+mod auth;
+mod entities;
+mod migration;
+mod tasks;
