@@ -122,6 +122,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             rhai::serde::to_dynamic(json)
         });
 
+    FuncRegistration::new("schema_errors")
+        .with_comments(["/// Checks `value` against a JSON Schema (e.g. an entity type's `schema`);\n/// returns the violations as strings, empty when it is valid."])
+        .with_params_info(["schema: Dynamic", "value: Dynamic", "Array"])
+        .register_into_engine(engine, |schema: Dynamic, value: Dynamic| schema_errors(&schema, &value));
+
     FuncRegistration::new("log")
         .with_comments([
             "/// Writes `message` to the log at `level`: error, warn, info, debug or trace.",
@@ -197,6 +202,19 @@ fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, options: Map) -> 
         err.operation = Some("wait_until".into());
         raise(err)
     })
+}
+
+fn schema_errors(schema: &Dynamic, value: &Dynamic) -> RhaiResult<rhai::Array> {
+    let to_json = |v: &Dynamic| -> RhaiResult<serde_json::Value> {
+        rhai::serde::from_dynamic(v)
+            .map_err(|err| invalid_argument("schema_errors", err.to_string()))
+    };
+    let validator = jsonschema::validator_for(&to_json(schema)?)
+        .map_err(|err| invalid_argument("schema_errors", format!("not a JSON Schema: {err}")))?;
+    Ok(validator
+        .iter_errors(&to_json(value)?)
+        .map(|err| Dynamic::from(err.to_string()))
+        .collect())
 }
 
 fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {

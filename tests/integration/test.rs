@@ -61,7 +61,6 @@ impl TestLab {
         Self { runtime, lab }
     }
 
-
     /// The lab's password, to prove it never shows.
     pub fn password(&self) -> String {
         self.lab.password().expose().to_owned()
