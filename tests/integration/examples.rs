@@ -82,6 +82,45 @@ fn running_the_wave_again_does_nothing_twice() {
 }
 
 #[test]
+fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "run",
+            "scripts/vcd_type_upgrade.rhai",
+            "--lab",
+            "--speed",
+            "20",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CUTOVER_TARGETS")
+        .env_remove("WAVE_POLL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = crate::test::unindent(
+        r#"
+        prod-vcd: API 39.0, upgrading urn:vcloud:type:acme:vm:1 to urn:vcloud:type:acme:vm:2.0.0
+        7 instances migrated in 3 runs; 6 left on the old type
+
+        name       org     type                           state        why
+        ---------  ------  -----------------------------  -----------  ---------------------------------------------------------------------------
+        web-02     acme    urn:vcloud:type:acme:vm:1.0.0  RESOLVED     does not validate against the target: "guestOs" is a required property
+        gx-web-01  globex  urn:vcloud:type:acme:vm:1.0.0  RESOLVED     skipped by the server: this user may not modify it, or it changed meanwhile
+        app-02     acme    urn:vcloud:type:acme:vm:1.0.1  RESOLVED     does not validate against the target: "guestOs" is a required property
+        gx-app-01  globex  urn:vcloud:type:acme:vm:1.0.1  PRE_CREATED  skipped by the server: this user may not modify it, or it changed meanwhile
+        batch-01   acme    urn:vcloud:type:acme:vm:1.1.0  RESOLVED     does not validate against the target: "guestOs" is a required property
+        batch-03   globex  urn:vcloud:type:acme:vm:1.1.0  IN_DELETION  skipped by the server: this user may not modify it, or it changed meanwhile
+        "#,
+    );
+    assert_eq!(stdout, expected);
+}
+
+#[test]
 fn the_report_module_formats_tables() {
     Test::new()
         .script(

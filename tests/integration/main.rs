@@ -15,3 +15,4 @@ mod examples;
 mod powerstore;
 mod run;
 mod test;
+mod vcd;
