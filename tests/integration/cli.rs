@@ -36,6 +36,9 @@ fn doc_lists_functions_with_their_comments() {
         "retry(options: Map, f: FnPtr) -> Dynamic\n    Calls `f` until it succeeds",
         "powerstore(name: &str) -> PowerStore\n    The PowerStore target `name` from the target file.",
         "ImportSession.progress_percentage",
+        "migrate_entities(vcd: Vcd, type_urn: &str, options: Map) -> VcdTask\n    Migrates every instance",
+        "# import \"cutover/vcd\"",
+        "migrate_all(vcd, source, target, options)\n    Migrates every instance",
         "# import \"cutover/report\"\n\ncount_by(rows, key)\n    Counts the rows",
         "table(rows, columns)\n    Formats `rows`",
     ] {

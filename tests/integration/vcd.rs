@@ -348,3 +348,37 @@ fn entities_and_types_read_every_page_with_filters() {
         )
         .success();
 }
+
+#[test]
+fn the_password_never_shows() {
+    let test = Test::new().lab();
+    let password = test.test_lab().password();
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("administrator@System:{password}"))
+    };
+    let outcome = test
+        .script(
+            "wave.rhai",
+            r#"
+            let vcd = vcd("prod-vcd");
+            print(vcd.entity_types().len());
+            vcd.migrate_entities("urn:vcloud:type:acme:vm:1.0.0", #{ target: "urn:vcloud:type:acme:vm:9.9.9" });
+            "#,
+        )
+        .args(["run", "-vvv", "wave.rhai"])
+        .status(1)
+        .run();
+    for output in [&outcome.stdout, &outcome.stderr] {
+        assert!(!output.contains(&password), "password leaked:\n{output}");
+        assert!(
+            !output.contains(&basic),
+            "basic credentials leaked:\n{output}"
+        );
+    }
+    assert!(
+        outcome.stderr.contains("(kind: not_found)"),
+        "{}",
+        outcome.stderr
+    );
+}
