@@ -105,7 +105,7 @@ fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
     let expected = crate::test::unindent(
         r#"
         prod-vcd: API 39.0, upgrading urn:vcloud:type:acme:vm:1 to urn:vcloud:type:acme:vm:2.0.0
-        7 instances migrated in 3 runs; 6 left on the old type
+        7 instances migrated in 2 runs; 6 left on the old type
 
         name       org     type                           state        why
         ---------  ------  -----------------------------  -----------  ---------------------------------------------------------------------------

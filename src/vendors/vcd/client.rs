@@ -264,7 +264,9 @@ impl VcdClient {
             }
             let response = self.call(operation, Method::GET, url, None).await?;
             let body: Page<T> = self.json(operation, response).await?;
-            let last = body.page >= body.page_count || body.values.is_empty();
+            // Trust our own page counter, not the echoed `page`, so a server that ignores
+            // `page` cannot keep us paging forever.
+            let last = page >= body.page_count || body.values.is_empty();
             all.extend(body.values);
             if last {
                 return Ok(all);

@@ -70,7 +70,16 @@ impl Vcd {
         let force = options.flag("force", false)?;
         tracing::info!(target = self.client.target(), source = type_urn, to = %target, force, "migrate_entities");
         let url = self.run(self.client.migrate_entities(type_urn, &target, force))?;
-        let task = self.run(self.client.task(&url))?;
+        // The migration runs from here on; a busy server must not cost the script its
+        // handle, or a retry would only meet BUSY_ENTITY.
+        let task = match self.host.block_on(self.client.task(&url)) {
+            Ok(task) => task,
+            Err(err) if err.retryable => {
+                tracing::warn!("reading the new task failed, will poll it: {err}");
+                queued(&url)
+            }
+            Err(err) => return Err(raise(err)),
+        };
         Ok(VcdTask {
             vcd: self.clone(),
             url,
@@ -178,6 +187,35 @@ impl VcdTask {
         });
         map.insert("error".into(), error);
         map
+    }
+}
+
+/// A stand-in for a task not read yet: queued, at the URL the server handed out.
+fn queued(url: &Url) -> Task {
+    let uuid = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default();
+    Task {
+        xmlns: String::new(),
+        status: TaskStatus::Queued.as_str().to_owned(),
+        name: "task".to_owned(),
+        id: format!("urn:vcloud:task:{uuid}"),
+        href: url.to_string(),
+        task_type: String::new(),
+        operation: String::new(),
+        operation_name: String::new(),
+        service_namespace: String::new(),
+        start_time: None,
+        end_time: None,
+        expiry_time: None,
+        cancel_requested: false,
+        owner: None,
+        user: None,
+        organization: None,
+        progress: Some(0),
+        details: None,
+        error: None,
     }
 }
 

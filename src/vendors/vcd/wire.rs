@@ -43,8 +43,12 @@ const TYPE_SHAPE: &str =
     "urn:vcloud:type:<vendor>:<nss>[:<version>], e.g. urn:vcloud:type:acme:vm:1.0.0";
 const ENTITY_SHAPE: &str = "urn:vcloud:entity:<vendor>:<nss>:<uuid>";
 
+/// A vendor, nss or uuid part: starts with a letter or digit run that is not a bare
+/// version, so `urn:vcloud:type:acme:1.0.0` (no nss) is refused rather than read as a
+/// classification URN with nss `1.0.0`.
 fn is_name(part: &str) -> bool {
     !part.is_empty()
+        && !is_version_prefix(part)
         && part
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
@@ -481,7 +485,16 @@ struct VersionInfo {
 /// Reads the versions an `/api/versions` document lists.
 pub fn parse_versions(xml: &str) -> Result<Vec<String>, quick_xml::DeError> {
     let parsed: SupportedVersions = quick_xml::de::from_str(xml)?;
-    Ok(parsed.infos.into_iter().map(|info| info.version).collect())
+    // Pre-release versions (`39.0.0-alpha`) are not ones to speak in production.
+    Ok(parsed
+        .infos
+        .into_iter()
+        .map(|info| info.version)
+        .filter(|v| {
+            v.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect())
 }
 
 /// Compares dotted versions numerically (`38.0` > `37.2`).
@@ -534,6 +547,7 @@ mod tests {
         bad("urn:vcloud:type:acme:vm:1.0.0:extra");
         bad("urn:vcloud:type:acme:vm:v1");
         bad("urn:vcloud:type::vm:1.0.0");
+        bad("urn:vcloud:type:acme:1.0.0");
         assert!(TypeUrn::parse_full("urn:vcloud:type:acme:vm:1.0").is_err());
         assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm:5e0b9c44").is_ok());
         assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm").is_err());
@@ -568,6 +582,8 @@ mod tests {
     fn versions_are_read_and_compared() {
         let xml = versions_xml(&["37.2", "38.0"], "https://vcd/api/sessions");
         assert_eq!(parse_versions(&xml).unwrap(), ["37.2", "38.0"]);
+        let alpha = versions_xml(&["38.0", "40.0.0-alpha"], "x");
+        assert_eq!(parse_versions(&alpha).unwrap(), ["38.0"]);
         assert!(version_at_least("38.0", MIGRATE_API_VERSION));
         assert!(version_at_least("39.1", MIGRATE_API_VERSION));
         assert!(!version_at_least("37.2", MIGRATE_API_VERSION));

@@ -29,7 +29,7 @@ pub(super) fn routes() -> Router<LabState> {
 /// `GET /_lab/state`: types, every entity, tasks, logins, modify events, mutations.
 async fn state_get(State(lab): State<LabState>) -> Json<Value> {
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let types: Vec<Value> = inventory
         .types
         .iter()

@@ -133,7 +133,7 @@ pub(super) async fn entities_put(
     let update: DefinedEntity = serde_json::from_slice(&body)
         .map_err(|e| LabError::bad_request(format!("Invalid entity: {e}")))?;
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let new_type = TypeUrn::parse_full(&update.entity_type)
         .map_err(|e| LabError::bad_request(e.to_string()))?;
     let target = inventory
@@ -190,7 +190,7 @@ pub(super) async fn entities_resolve(
     Path(id): Path<String>,
 ) -> Result<Response, LabError> {
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let index = inventory
         .entities
         .iter()
@@ -240,7 +240,7 @@ pub(super) async fn entities_delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let entity = find(&mut inventory.entities, &id, &caller)?;
     if !entity.writable_by(&caller) {
         return Err(forbidden(&id, &caller));

@@ -76,7 +76,7 @@ pub(super) async fn migrate_entities(
     let target =
         TypeUrn::parse_full(&target_text).map_err(|e| LabError::bad_request(e.to_string()))?;
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let covered = covered(&inventory, &source);
     if covered.is_empty() {
         return Err(LabError::not_found(format!(

@@ -142,13 +142,20 @@ impl LabState {
         &self.accounts
     }
 
-    /// The inventory with every task moved forward to `now`.
+    /// The inventory with every task moved forward to now.
     pub(super) fn at_now(&self) -> MutexGuard<'_, Inventory> {
+        self.at(self.now())
+    }
+
+    /// The inventory with every task moved forward to `now`. A handler that also uses
+    /// `now` itself reads the clock once and passes it here, so what it answers and
+    /// what the inventory applied agree.
+    pub(super) fn at(&self, now: SystemTime) -> MutexGuard<'_, Inventory> {
         let mut inventory = self
             .inventory
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        inventory.advance(self.now(), &self.mutations);
+        inventory.advance(now, &self.mutations);
         inventory
     }
 }

@@ -173,7 +173,7 @@ pub(super) async fn tasks_get(
     headers: HeaderMap,
 ) -> Result<Response, LabError> {
     let now = lab.now();
-    let inventory = lab.at_now();
+    let inventory = lab.at(now);
     let task = inventory
         .tasks
         .iter()
@@ -197,13 +197,13 @@ pub(super) async fn tasks_cancel(
     Path(uuid): Path<String>,
 ) -> Result<StatusCode, LabError> {
     let now = lab.now();
-    let mut inventory = lab.at_now();
+    let mut inventory = lab.at(now);
     let task = inventory
         .tasks
         .iter_mut()
         .find(|t| t.uuid == uuid)
         .ok_or_else(|| no_task(&uuid))?;
-    if !task.phase(now).0.is_terminal() {
+    if !task.finished && !task.phase(now).0.is_terminal() {
         task.canceled_at = Some(now);
         lab.mutations().record("cancel", &task.uuid, now);
     }
