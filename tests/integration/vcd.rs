@@ -466,3 +466,29 @@ fn the_password_never_shows() {
         outcome.stderr
     );
 }
+
+#[test]
+fn a_tenant_user_logs_in_through_sessions_and_sees_its_own_org() {
+    let test = Test::new().lab();
+    let url = test.test_lab().lab.url(TargetKind::Vcd).unwrap();
+    let password = test.test_lab().password();
+    test.file(
+        "tenant.toml",
+        &format!(
+            "[targets.acme]\nkind = \"vcd\"\nurl = \"{url}\"\nuser = \"tenant@acme\"\npassword_env = \"CUTOVER_TEST_TENANT_PASSWORD\"\n"
+        ),
+    )
+    .env("CUTOVER_TEST_TENANT_PASSWORD", &password)
+    .script(
+        "wave.rhai",
+        r#"
+        let vcd = vcd("acme");
+        print(vcd.entity_types(#{ filter: "nss==db" }).map(|t| t.id));
+        let orgs = vcd.entities("urn:vcloud:type:acme:vm").map(|e| e.org.name);
+        print(orgs.filter(|o| o != "acme").len());
+        "#,
+    )
+    .args(["run", "--targets", "tenant.toml", "wave.rhai"])
+    .stdout("[\"urn:vcloud:type:acme:db:1.0.0\"]\n0\n")
+    .success();
+}
