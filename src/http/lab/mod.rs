@@ -6,6 +6,7 @@
 //! so fault rules and the mutation log behave the same for every vendor.
 
 mod faults;
+mod logins;
 mod mutation_log;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -16,6 +17,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultRule, Faults, with_faults};
+pub use logins::{Logins, seeded_uuid};
 pub use mutation_log::{Mutation, MutationLog};
 
 /// One simulator served on `127.0.0.1`; dropping it stops the server too.

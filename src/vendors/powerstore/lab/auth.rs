@@ -3,8 +3,6 @@
 //! needs the cookie (or Basic again), and every mutation the token of a live login
 //! session. Sessions lapse after `idle_timeout` seconds of lab time without use.
 
-use std::time::{Duration, SystemTime};
-
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -27,72 +25,22 @@ pub(super) struct Credentials {
     pub(super) password: Secret,
 }
 
+/// One login session: its id, the `auth_cookie` value and the CSRF token.
 #[derive(Clone, Debug)]
-struct Login {
+pub(super) struct Login {
     id: String,
     cookie: String,
     token: String,
-    last_used: SystemTime,
 }
 
-/// The live login sessions and how many logins there were.
-#[derive(Debug)]
-pub(super) struct Logins {
-    sessions: Vec<Login>,
-    count: u64,
-    rng: fastrand::Rng,
-}
+/// The array's live login sessions.
+pub(super) type Logins = crate::http::lab::Logins<Login>;
 
-impl Logins {
-    pub(super) fn new(seed: u64) -> Self {
-        Self {
-            sessions: Vec::new(),
-            count: 0,
-            rng: fastrand::Rng::with_seed(seed),
-        }
-    }
-
-    /// Successful logins so far.
-    pub(super) fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Login sessions not yet expired at `now`.
-    pub(super) fn active(&mut self, now: SystemTime) -> usize {
-        self.forget_expired(now);
-        self.sessions.len()
-    }
-
-    /// Ends every login session, as an idle timeout would; how many there were.
-    pub(super) fn expire_all(&mut self) -> usize {
-        std::mem::take(&mut self.sessions).len()
-    }
-
-    fn create(&mut self, now: SystemTime) -> Login {
-        let secret = |rng: &mut fastrand::Rng| uuid(rng).replace('-', "");
-        let login = Login {
-            id: uuid(&mut self.rng),
-            cookie: secret(&mut self.rng),
-            token: secret(&mut self.rng),
-            last_used: now,
-        };
-        self.count += 1;
-        self.sessions.push(login.clone());
-        login
-    }
-
-    /// The live session `matches` picks, marked as used at `now`.
-    fn touch(&mut self, now: SystemTime, matches: impl Fn(&Login) -> bool) -> Option<Login> {
-        self.forget_expired(now);
-        let login = self.sessions.iter_mut().find(|l| matches(l))?;
-        login.last_used = now;
-        Some(login.clone())
-    }
-
-    fn forget_expired(&mut self, now: SystemTime) {
-        let idle = Duration::from_secs(IDLE_TIMEOUT);
-        self.sessions.retain(|l| l.last_used + idle > now);
-    }
+fn new_login(rng: &mut fastrand::Rng) -> Login {
+    let id = uuid(rng);
+    let cookie = uuid(rng).replace('-', "");
+    let token = uuid(rng).replace('-', "");
+    Login { id, cookie, token }
 }
 
 /// Who made a request that passed [`require`]: the login session's cookie, if one.
@@ -110,7 +58,7 @@ pub(super) async fn login_sessions_get(
 ) -> Result<Response, LabError> {
     let now = lab.now();
     let login = match basic(&headers) {
-        Some(given) if lab.credentials().accept(&given) => lab.lock().logins.create(now),
+        Some(given) if lab.credentials().accept(&given) => lab.lock().logins.create(now, new_login),
         Some(_) => return Err(bad_credentials()),
         None => {
             let cookie = cookie(&headers).ok_or_else(missing_credentials)?;
@@ -148,8 +96,8 @@ pub(super) async fn logout(
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> StatusCode {
     let mut inventory = lab.lock();
-    inventory.logins.sessions.retain(|l| {
-        Some(&l.cookie) != caller.cookie.as_ref() && Some(&l.token) != caller.token.as_ref()
+    inventory.logins.remove(|l| {
+        Some(&l.cookie) == caller.cookie.as_ref() || Some(&l.token) == caller.token.as_ref()
     });
     StatusCode::NO_CONTENT
 }
@@ -257,6 +205,7 @@ mod tests {
     use super::super::test_support::{BASIC, Client, lab, send};
     use super::*;
     use crate::vendors::powerstore::wire::codes;
+    use std::time::Duration;
 
     const SESSIONS: &str = "/api/rest/import_session";
     const PAUSE: &str = "/api/rest/import_session/name:wave1-lun01/pause";

@@ -101,7 +101,10 @@ impl Inventory {
             remote_systems: Vec::new(),
             jobs: Vec::new(),
             // A separate stream, so the number of logins does not shift resource ids.
-            logins: Logins::new(seed ^ 0x5EC2_E75E_C2E7_5EC2),
+            logins: Logins::new(
+                seed ^ 0x5EC2_E75E_C2E7_5EC2,
+                std::time::Duration::from_secs(super::auth::IDLE_TIMEOUT),
+            ),
             rng: fastrand::Rng::with_seed(seed),
         };
         seed::populate(&mut inventory, now);
@@ -195,22 +198,7 @@ pub(super) fn object(value: &impl serde::Serialize) -> Map<String, Value> {
     }
 }
 
-/// A version-4 UUID from `rng`, so a seed always gives the same ids.
-pub(super) fn uuid(rng: &mut fastrand::Rng) -> String {
-    let mut bytes = [0_u8; 16];
-    rng.fill(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
+pub(super) use crate::http::lab::seeded_uuid as uuid;
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,6 @@
 //! Legacy `/api` calls may leave the version out of `Accept` (the lab then answers with
 //! the newest offered version); a version that is given must be offered.
 
-use std::time::{Duration, SystemTime};
-
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,74 +23,17 @@ use super::state::{Credentials, LabState, named_urn, uuid};
 /// Minutes of idleness after which a session is gone.
 pub(super) const IDLE_MINUTES: u64 = 30;
 
+/// One session: its bearer token and id, and who logged in.
 #[derive(Clone, Debug)]
-struct Login {
+pub(super) struct Login {
     token: String,
     session_id: String,
     name: String,
     org: String,
-    last_used: SystemTime,
 }
 
-/// The live sessions and how many logins there were.
-#[derive(Debug)]
-pub(super) struct Logins {
-    sessions: Vec<Login>,
-    count: u64,
-    rng: fastrand::Rng,
-}
-
-impl Logins {
-    pub(super) fn new(seed: u64) -> Self {
-        Self {
-            sessions: Vec::new(),
-            count: 0,
-            rng: fastrand::Rng::with_seed(seed),
-        }
-    }
-
-    /// Successful logins so far.
-    pub(super) fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Sessions not yet expired at `now`.
-    pub(super) fn active(&mut self, now: SystemTime) -> usize {
-        self.forget_expired(now);
-        self.sessions.len()
-    }
-
-    /// Ends every session, as an idle timeout would; how many there were.
-    pub(super) fn expire_all(&mut self) -> usize {
-        std::mem::take(&mut self.sessions).len()
-    }
-
-    fn create(&mut self, name: &str, org: &str, now: SystemTime) -> Login {
-        let token = format!("{}{}", uuid(&mut self.rng), uuid(&mut self.rng)).replace('-', "");
-        let login = Login {
-            token,
-            session_id: format!("urn:vcloud:session:{}", uuid(&mut self.rng)),
-            name: name.to_owned(),
-            org: org.to_owned(),
-            last_used: now,
-        };
-        self.count += 1;
-        self.sessions.push(login.clone());
-        login
-    }
-
-    fn touch(&mut self, token: &str, now: SystemTime) -> Option<Login> {
-        self.forget_expired(now);
-        let login = self.sessions.iter_mut().find(|l| l.token == token)?;
-        login.last_used = now;
-        Some(login.clone())
-    }
-
-    fn forget_expired(&mut self, now: SystemTime) {
-        let idle = Duration::from_secs(IDLE_MINUTES * 60);
-        self.sessions.retain(|l| l.last_used + idle > now);
-    }
-}
+/// The live sessions.
+pub(super) type Logins = crate::http::lab::Logins<Login>;
 
 /// Who made a request that passed [`require`], and the API version it asked for.
 #[derive(Clone, Debug)]
@@ -180,10 +121,12 @@ fn login(lab: &LabState, headers: &HeaderMap, provider: bool) -> Result<Response
             "{user} is a provider user; log in through /cloudapi/1.0.0/sessions/provider"
         )));
     }
-    let login = lab
-        .at_now()
-        .logins
-        .create(&account.name, &account.org, lab.now());
+    let login = lab.at_now().logins.create(lab.now(), |rng| Login {
+        token: format!("{}{}", uuid(rng), uuid(rng)).replace('-', ""),
+        session_id: format!("urn:vcloud:session:{}", uuid(rng)),
+        name: account.name.clone(),
+        org: account.org.clone(),
+    });
     let mut response = Json(session(account, &login.session_id)).into_response();
     let headers = response.headers_mut();
     if let Ok(token) = HeaderValue::from_str(&login.token) {
@@ -243,10 +186,7 @@ pub(super) async fn sessions_delete(
     State(lab): State<LabState>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> StatusCode {
-    lab.at_now()
-        .logins
-        .sessions
-        .retain(|l| l.token != caller.token);
+    lab.at_now().logins.remove(|l| l.token == caller.token);
     StatusCode::NO_CONTENT
 }
 
@@ -302,11 +242,15 @@ fn authenticate(lab: &LabState, headers: &HeaderMap, legacy: bool) -> Result<Cal
                 "Authorization: Bearer <token> is required",
             ))
         })?;
-    let login = lab.at_now().logins.touch(token, lab.now()).ok_or_else(|| {
-        wrap(LabError::unauthorized(
-            "The access token has expired or is not valid; log in again",
-        ))
-    })?;
+    let login = lab
+        .at_now()
+        .logins
+        .touch(lab.now(), |l| l.token == token)
+        .ok_or_else(|| {
+            wrap(LabError::unauthorized(
+                "The access token has expired or is not valid; log in again",
+            ))
+        })?;
     Ok(Caller {
         name: login.name,
         org: login.org,

@@ -179,7 +179,10 @@ impl Inventory {
             entities: Vec::new(),
             tasks: Vec::new(),
             // A separate stream, so the number of logins does not shift entity ids.
-            logins: Logins::new(seed ^ 0x5EC2_E75E_C2E7_5EC2),
+            logins: Logins::new(
+                seed ^ 0x5EC2_E75E_C2E7_5EC2,
+                std::time::Duration::from_secs(super::auth::IDLE_MINUTES * 60),
+            ),
             events: Vec::new(),
             config: LabConfig::default(),
             seed,
@@ -209,22 +212,7 @@ impl Inventory {
     }
 }
 
-/// A version-4 UUID from `rng`, so a seed always gives the same ids.
-pub(super) fn uuid(rng: &mut fastrand::Rng) -> String {
-    let mut bytes = [0_u8; 16];
-    rng.fill(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
+pub(super) use crate::http::lab::seeded_uuid as uuid;
 
 /// A stable URN for a named thing (`urn:vcloud:org:…` for `acme`), the same in every run.
 pub(super) fn named_urn(kind: &str, name: &str) -> String {
