@@ -316,6 +316,21 @@ impl Outcome {
         self.lab.as_ref().expect("the test ran without a lab")
     }
 
+    /// Asserts that neither the password nor the Basic form of `user:password` shows
+    /// anywhere in stdout or stderr.
+    #[track_caller]
+    pub fn assert_no_secret(&self, user: &str, password: &str) {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        for output in [&self.stdout, &self.stderr] {
+            assert!(!output.contains(password), "password leaked:\n{output}");
+            assert!(
+                !output.contains(&basic),
+                "basic credentials leaked:\n{output}"
+            );
+        }
+    }
+
     #[allow(dead_code, reason = "used by some test modules only")]
     pub fn path(&self) -> PathBuf {
         self.dir.path().to_path_buf()

@@ -67,6 +67,25 @@ impl<L: Clone> Logins<L> {
     }
 }
 
+/// The user and password of a Basic `Authorization` header.
+pub fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
 /// A version-4 UUID from `rng`, so a seed always gives the same ids.
 pub fn seeded_uuid(rng: &mut fastrand::Rng) -> String {
     let mut bytes = [0_u8; 16];

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultRule, Faults, with_faults};
-pub use logins::{Logins, seeded_uuid};
+pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::{Mutation, MutationLog};
 
 /// One simulator served on `127.0.0.1`; dropping it stops the server too.

@@ -8,7 +8,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 
 use crate::config::Secret;
 use crate::vendors::powerstore::wire::{AUTH_COOKIE, LoginSession, TOKEN_HEADER};
@@ -57,7 +56,7 @@ pub(super) async fn login_sessions_get(
     headers: HeaderMap,
 ) -> Result<Response, LabError> {
     let now = lab.now();
-    let login = match basic(&headers) {
+    let login = match crate::http::lab::basic_credentials(&headers) {
         Some(given) if lab.credentials().accept(&given) => lab.lock().logins.create(now, new_login),
         Some(_) => return Err(bad_credentials()),
         None => {
@@ -119,7 +118,7 @@ pub(super) async fn require(
 
 fn authenticate(lab: &LabState, method: &Method, headers: &HeaderMap) -> Result<Caller, LabError> {
     let now = lab.now();
-    let given = basic(headers);
+    let given = crate::http::lab::basic_credentials(headers);
     let basic_ok = given.as_ref().is_some_and(|g| lab.credentials().accept(g));
     let cookie = cookie(headers);
     let mut inventory = lab.lock();
@@ -159,20 +158,6 @@ impl Credentials {
     fn accept(&self, (user, password): &(String, String)) -> bool {
         *user == self.user && password == self.password.expose()
     }
-}
-
-fn basic(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
 }
 
 /// The `auth_cookie` among the request's cookies; clients that echo the whole

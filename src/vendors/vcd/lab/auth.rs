@@ -11,7 +11,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, EntityRef, PROVIDER_ORG, Session, TOKEN_TYPE_HEADER, VCLOUD_XMLNS,
@@ -100,7 +99,7 @@ pub(super) async fn sessions_provider_create(
 
 fn login(lab: &LabState, headers: &HeaderMap, provider: bool) -> Result<Response, LabError> {
     version(lab, headers, false)?;
-    let (user, password) = basic(headers).ok_or_else(|| {
+    let (user, password) = crate::http::lab::basic_credentials(headers).ok_or_else(|| {
         LabError::unauthorized("Basic credentials user@org:password are required")
     })?;
     let (name, org) = user.rsplit_once('@').unwrap_or((user.as_str(), ""));
@@ -258,18 +257,4 @@ fn authenticate(lab: &LabState, headers: &HeaderMap, legacy: bool) -> Result<Cal
         token: login.token,
         session_id: login.session_id,
     })
-}
-
-fn basic(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
 }
