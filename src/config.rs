@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
+pub const APPLIANCE_PORT: u16 = 5480;
+/// Lab target names of an appliance-port listener end with this.
+pub const APPLIANCE_SUFFIX: &str = "-appliance";
+
 /// The file looked for in the working directory when no other is named.
 pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
 
@@ -18,17 +23,20 @@ pub enum TargetKind {
     Powerstore,
     /// VMware Cloud Director (cloudapi and legacy API).
     Vcd,
+    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
+    Vcenter,
 }
 
 impl TargetKind {
     /// Every kind, in the order listeners and docs show them.
-    pub const ALL: [TargetKind; 2] = [TargetKind::Powerstore, TargetKind::Vcd];
+    pub const ALL: [TargetKind; 3] = [TargetKind::Powerstore, TargetKind::Vcd, TargetKind::Vcenter];
 
     /// The spelling used in target files and as the script constructor's name.
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Powerstore => "powerstore",
             TargetKind::Vcd => "vcd",
+            TargetKind::Vcenter => "vcenter",
         }
     }
 }
@@ -261,9 +269,18 @@ impl Targets {
 
     /// Points every target at the lab listener of its kind, keeping names, and adds a
     /// target named `lab` for each kind, so a production playbook rehearses unchanged.
+    ///
+    /// A kind with two listeners (vCenter's appliance port and reverse proxy) is matched
+    /// by port role: a target on port 5480 goes to the appliance listener (named with
+    /// [`APPLIANCE_SUFFIX`]), any other to the proxy; the aliases are `lab` and
+    /// `lab-appliance`.
     pub fn redirect_to_lab(&mut self, lab: &[Target]) {
         for target in &mut self.list {
-            if let Some(listener) = lab.iter().find(|l| l.kind == target.kind) {
+            let of_kind = || lab.iter().filter(|l| l.kind == target.kind);
+            let listener = of_kind()
+                .find(|l| is_appliance(l) == is_appliance(target))
+                .or_else(|| of_kind().next());
+            if let Some(listener) = listener {
                 let name = std::mem::take(&mut target.name);
                 *target = Target {
                     name,
@@ -271,10 +288,19 @@ impl Targets {
                 };
             }
         }
-        self.list.retain(|t| t.name != "lab");
-        self.list.extend(lab.iter().cloned().map(|t| Target {
-            name: "lab".to_owned(),
-            ..t
+        let alias = |t: &Target| {
+            let suffix = if is_appliance(t) {
+                APPLIANCE_SUFFIX
+            } else {
+                ""
+            };
+            format!("lab{suffix}")
+        };
+        self.list
+            .retain(|t| !lab.iter().any(|l| alias(l) == t.name));
+        self.list.extend(lab.iter().map(|l| Target {
+            name: alias(l),
+            ..l.clone()
         }));
     }
 
@@ -361,6 +387,12 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         ca_file: raw.ca_file.map(|file| base.join(file)),
         insecure: raw.insecure,
     })
+}
+
+/// Whether a target is an appliance-port target (see [`Targets::redirect_to_lab`]).
+fn is_appliance(target: &Target) -> bool {
+    target.name.ends_with(APPLIANCE_SUFFIX)
+        || reqwest::Url::parse(&target.url).is_ok_and(|u| u.port() == Some(APPLIANCE_PORT))
 }
 
 /// The line of `[targets.NAME]` in the file, for errors found after parsing.
@@ -549,6 +581,38 @@ password_file = "secrets/array2"
             Some("array1")
         );
         assert_eq!(t.target_with_secret_in("HOME"), None);
+    }
+
+    #[test]
+    fn appliance_targets_go_to_the_appliance_listener() {
+        let text = "[targets.vc]\nkind = \"powerstore\"\nurl = \"https://vc.example.com\"\nuser = \"a\"\npassword_env = \"P\"\n\n[targets.vc-root]\nkind = \"powerstore\"\nurl = \"https://vc.example.com:5480\"\nuser = \"root\"\npassword_env = \"Q\"\n";
+        let mut t = Targets::parse(text, Path::new("t.toml")).unwrap();
+        let listener = |name: &str, port: u16| Target {
+            name: name.into(),
+            kind: TargetKind::Powerstore,
+            url: format!("http://127.0.0.1:{port}"),
+            user: "lab".into(),
+            password: PasswordSource::Inline(Secret::new("lab")),
+            ca_file: None,
+            insecure: false,
+        };
+        t.redirect_to_lab(&[
+            listener("powerstore", 4000),
+            listener("powerstore-appliance", 4001),
+        ]);
+        let urls: Vec<_> = t
+            .iter()
+            .map(|t| (t.name.as_str(), t.url.as_str()))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                ("vc", "http://127.0.0.1:4000"),
+                ("vc-root", "http://127.0.0.1:4001"),
+                ("lab", "http://127.0.0.1:4000"),
+                ("lab-appliance", "http://127.0.0.1:4001"),
+            ]
+        );
     }
 
     #[test]

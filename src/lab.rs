@@ -3,7 +3,8 @@
 //! playbook at them (design.md, "Lab").
 //!
 //! Adding a vendor is adding its kind to [`crate::config::TargetKind`] and one arm to
-//! `simulator`.
+//! `simulators`. A kind may serve several listeners (vCenter's appliance port and its
+//! reverse proxy); each becomes a target of its own.
 
 use std::io;
 
@@ -19,14 +20,6 @@ pub const LAB_USER: &str = "admin";
 /// The user the Cloud Director simulator accepts: a provider (`System`) administrator,
 /// who logs in through `/cloudapi/1.0.0/sessions/provider`.
 pub const VCD_LAB_USER: &str = "administrator@System";
-
-/// The user the simulator of `kind` accepts.
-pub fn user_for(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Powerstore => LAB_USER,
-        TargetKind::Vcd => VCD_LAB_USER,
-    }
-}
 
 /// How to start the lab.
 #[derive(Clone, Debug)]
@@ -54,7 +47,23 @@ impl Default for LabOptions {
 #[derive(Debug)]
 pub struct Lab {
     password: Secret,
-    listeners: Vec<(TargetKind, LabListener)>,
+    listeners: Vec<Endpoint>,
+}
+
+/// One listener and the target that reaches it.
+#[derive(Debug)]
+struct Endpoint {
+    name: String,
+    kind: TargetKind,
+    user: &'static str,
+    listener: LabListener,
+}
+
+/// A simulator's router, before it is served: the target name and user it answers.
+struct Simulator {
+    name: String,
+    user: &'static str,
+    router: Router,
 }
 
 impl Lab {
@@ -62,13 +71,21 @@ impl Lab {
     pub async fn start(options: LabOptions) -> io::Result<Lab> {
         let password = password_for(options.seed);
         let mut listeners = Vec::with_capacity(TargetKind::ALL.len());
-        let simulated = TargetKind::ALL
-            .into_iter()
-            .filter_map(|kind| Some((kind, simulator(kind, &options, &password)?)));
-        for (index, (kind, router)) in simulated.enumerate() {
+        let simulated = TargetKind::ALL.into_iter().flat_map(|kind| {
+            simulators(kind, &options, &password)
+                .into_iter()
+                .map(move |s| (kind, s))
+        });
+        for (index, (kind, simulator)) in simulated.enumerate() {
             let port = port_for(options.port, index)?;
             // On error the listeners started so far are dropped, which stops them.
-            listeners.push((kind, serve(router, port).await?));
+            let listener = serve(simulator.router, port).await?;
+            listeners.push(Endpoint {
+                name: simulator.name,
+                kind,
+                user: simulator.user,
+                listener,
+            });
         }
         Ok(Lab {
             password,
@@ -76,15 +93,16 @@ impl Lab {
         })
     }
 
-    /// One target per listener, named after its kind, with the lab's credentials.
+    /// One target per listener, named after its kind (a second listener of a kind with
+    /// [`crate::config::APPLIANCE_SUFFIX`]), with the lab's credentials.
     pub fn targets(&self) -> Vec<Target> {
         self.listeners
             .iter()
-            .map(|(kind, listener)| Target {
-                name: kind.as_str().to_owned(),
-                kind: *kind,
-                url: listener.url(),
-                user: user_for(*kind).to_owned(),
+            .map(|endpoint| Target {
+                name: endpoint.name.clone(),
+                kind: endpoint.kind,
+                url: endpoint.listener.url(),
+                user: endpoint.user.to_owned(),
                 password: PasswordSource::Inline(self.password.clone()),
                 ca_file: None,
                 insecure: false,
@@ -116,25 +134,30 @@ impl Lab {
         text
     }
 
-    /// Base URL of the listener for `kind`.
+    /// Base URL of the (first) listener for `kind`.
     pub fn url(&self, kind: TargetKind) -> Option<String> {
         self.listeners
             .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, listener)| listener.url())
+            .find(|e| e.kind == kind)
+            .map(|e| e.listener.url())
     }
 
     /// Stops every listener, letting requests in flight finish.
     pub async fn shutdown(self) {
-        for (_, listener) in self.listeners {
-            listener.shutdown().await;
+        for endpoint in self.listeners {
+            endpoint.listener.shutdown().await;
         }
     }
 }
 
-/// The simulator of one API kind.
-fn simulator(kind: TargetKind, options: &LabOptions, password: &Secret) -> Option<Router> {
-    Some(match kind {
+/// The simulators of one API kind: one listener each.
+fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<Simulator> {
+    let named = |user: &'static str, router: Router| Simulator {
+        name: kind.as_str().to_owned(),
+        user,
+        router,
+    };
+    match kind {
         TargetKind::Powerstore => {
             let state = powerstore::lab::LabState::new(
                 options.seed,
@@ -142,7 +165,7 @@ fn simulator(kind: TargetKind, options: &LabOptions, password: &Secret) -> Optio
                 LAB_USER,
                 password.clone(),
             );
-            powerstore::lab::router(state)
+            vec![named(LAB_USER, powerstore::lab::router(state))]
         }
         TargetKind::Vcd => {
             let state = vcd::lab::LabState::new(
@@ -151,9 +174,11 @@ fn simulator(kind: TargetKind, options: &LabOptions, password: &Secret) -> Optio
                 VCD_LAB_USER,
                 password.clone(),
             );
-            vcd::lab::router(state)
+            vec![named(VCD_LAB_USER, vcd::lab::router(state))]
         }
-    })
+        // The vCenter simulator is not built yet; its targets get no listener.
+        TargetKind::Vcenter => Vec::new(),
+    }
 }
 
 /// `lab-` and 16 hex digits, the same for the same seed.
@@ -224,7 +249,6 @@ mod tests {
         assert_eq!(targets.len(), 2);
         for target in &targets {
             assert_eq!(Some(target.url.clone()), lab.url(target.kind));
-            assert_eq!(target.user, user_for(target.kind));
         }
         let vcd = targets.iter().find(|t| t.kind == TargetKind::Vcd).unwrap();
         assert_eq!(

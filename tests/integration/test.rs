@@ -185,6 +185,10 @@ impl Test {
             let (name, var) = match target.kind {
                 TargetKind::Powerstore => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),
                 TargetKind::Vcd => ("prod-vcd", "CUTOVER_TEST_VCD_PASSWORD"),
+                TargetKind::Vcenter if target.name.ends_with(cutover::config::APPLIANCE_SUFFIX) => {
+                    ("vc-root", "CUTOVER_TEST_VC_ROOT_PASSWORD")
+                }
+                TargetKind::Vcenter => ("prod-vc", "CUTOVER_TEST_VC_PASSWORD"),
             };
             toml.push_str(&format!(
                 "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\nuser = \"{}\"\npassword_env = \"{var}\"\n\n",
