@@ -73,6 +73,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     flow::register(&mut engine, host);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
+    crate::vendors::vcenter::script::register(&mut engine, host);
     engine
 }
 

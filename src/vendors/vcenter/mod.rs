@@ -1,0 +1,5 @@
+//! VMware vCenter: the deferred import of historical data (vendor-apis.md §1).
+
+pub mod client;
+pub mod script;
+pub mod wire;

@@ -1,0 +1,210 @@
+//! Rhai bindings for vCenter: `vcenter("NAME")` and its deferred history import,
+//! `history()`, with `status()`, `start`, `pause`, `resume`, `cancel` and `wait_for`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+
+use crate::config::TargetKind;
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::Host;
+use crate::script::error_value::{invalid_argument, raise};
+use crate::script::flow::poll;
+use crate::script::options::Options;
+use crate::vendors::vcenter::client::VcenterClient;
+use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+const WAIT_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
+const WAIT_EVERY: Duration = Duration::from_secs(10);
+
+/// A vCenter target, as scripts hold it.
+#[derive(Clone)]
+pub struct Vcenter {
+    client: Arc<VcenterClient>,
+    host: Arc<Host>,
+}
+
+/// The target's deferred history import (one per appliance).
+#[derive(Clone)]
+pub struct History {
+    vcenter: Vcenter,
+}
+
+impl History {
+    fn info(&self) -> Result<HistoryInfo, ApiError> {
+        self.vcenter.host.block_on(self.vcenter.client.history())
+    }
+
+    fn status(&self) -> RhaiResult<Dynamic> {
+        to_dynamic(&self.info().map_err(raise)?)
+    }
+
+    /// Runs `action`, then answers the Info re-read. A refusal reports the status the
+    /// import was found in, so "already in desired state" can be treated as done.
+    fn act(&self, action: HistoryAction, spec: Option<HistoryStartSpec>) -> RhaiResult<Dynamic> {
+        let client = &self.vcenter.client;
+        tracing::info!(target = client.target(), "history {}", action.as_str());
+        if let Err(mut err) = self
+            .vcenter
+            .host
+            .block_on(client.history_action(action, spec))
+        {
+            if err.kind == ErrorKind::InvalidState {
+                if let Ok(info) = self.info() {
+                    err.state = Some(info.status.as_str().to_owned());
+                }
+            }
+            return Err(raise(err));
+        }
+        self.status()
+    }
+
+    fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Dynamic> {
+        let wanted = HistoryStatus::parse(&state.to_ascii_uppercase()).ok_or_else(|| {
+            invalid_argument(
+                "history.wait_for",
+                format!("`{state}` is not a history import status; use PENDING, RUNNING, BLOCKED, SUCCEEDED or FAILED"),
+            )
+        })?;
+        let options = Options::new("history.wait_for", options, &["timeout", "every"])?;
+        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
+        let every = options.duration("every", WAIT_EVERY)?;
+        let mut last: Option<HistoryInfo> = None;
+        let reached = poll(&self.vcenter.host, timeout, every, || {
+            let info = match self.info() {
+                Ok(info) => info,
+                Err(err) if err.retryable => {
+                    tracing::warn!("still waiting; reading the history import failed: {err}");
+                    return Ok(None);
+                }
+                Err(err) => return Err(raise(err)),
+            };
+            let status = info.status;
+            last = Some(info.clone());
+            if status == wanted {
+                return Ok(Some(info));
+            }
+            if status.is_terminal() {
+                return Err(raise(self.ended_early(&info, wanted)));
+            }
+            Ok(None)
+        })?;
+        match reached {
+            Some(info) => to_dynamic(&info),
+            None => {
+                let found = last.map_or("unknown", |i| i.status.as_str());
+                Err(raise(
+                    ApiError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the history import did not reach {wanted} within {}; it is {found}",
+                            humantime::format_duration(timeout)
+                        ),
+                    )
+                    .at(self.vcenter.client.target(), "history.wait_for")
+                    .with_state(found),
+                ))
+            }
+        }
+    }
+
+    fn ended_early(&self, info: &HistoryInfo, wanted: HistoryStatus) -> ApiError {
+        let mut message = format!(
+            "the history import ended {} while waiting for {wanted}",
+            info.status
+        );
+        if let Some(error) = info.error() {
+            message.push_str(&format!(": {}", error.message()));
+        }
+        ApiError::new(ErrorKind::InvalidState, message)
+            .at(self.vcenter.client.target(), "history.wait_for")
+            .with_state(info.status.as_str())
+    }
+}
+
+fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
+    rhai::serde::to_dynamic(serde_json::to_value(info).unwrap_or_default())
+}
+
+/// Registers the vCenter script surface.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    engine.register_type_with_name::<Vcenter>("Vcenter");
+    engine.register_type_with_name::<History>("History");
+
+    let h = host.clone();
+    FuncRegistration::new("vcenter")
+        .with_comments(["/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`)."])
+        .with_params_info(["name: &str", "Vcenter"])
+        .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcenter> {
+            let client = h.client(TargetKind::Vcenter, name, VcenterClient::new).map_err(raise)?;
+            Ok(Vcenter { client, host: h.clone() })
+        });
+    engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
+    engine.register_get("encoding", |vc: &mut Vcenter| {
+        vc.client.encoding().as_str().to_owned()
+    });
+    FuncRegistration::new("history")
+        .with_comments(["/// The deferred import of historical data (events, tasks, statistics)."])
+        .with_params_info(["vcenter: Vcenter", "History"])
+        .register_into_engine(engine, |vc: &mut Vcenter| History {
+            vcenter: vc.clone(),
+        });
+
+    FuncRegistration::new("status")
+        .with_comments(["/// The import's Info: `status`, `progress` (`completed`/`total`), `start_time`,\n/// `end_time`, `cancelable`, `error`, … with the vendor's field names."])
+        .with_params_info(["history: History", "Map"])
+        .register_into_engine(engine, |h: &mut History| h.status());
+    FuncRegistration::new("start")
+        .with_comments(["/// Starts the import (normally it starts by itself after the upgrade)."])
+        .with_params_info(["history: History", "Map"])
+        .register_into_engine(engine, |h: &mut History| h.act(HistoryAction::Start, None));
+    FuncRegistration::new("start")
+        .with_comments(["/// Starts the import with `#{ name, description }`."])
+        .with_params_info(["history: History", "spec: Map", "Map"])
+        .register_into_engine(engine, |h: &mut History, spec: Map| {
+            let options = Options::new("history.start", spec, &["name", "description"])?;
+            let mut start = HistoryStartSpec::default();
+            if let Some(name) = options.text("name")? {
+                start.name = name;
+            }
+            if let Some(description) = options.text("description")? {
+                start.description = description;
+            }
+            h.act(HistoryAction::Start, Some(start))
+        });
+    for (name, action, doc) in [
+        (
+            "pause",
+            HistoryAction::Pause,
+            "/// Pauses a running import (it shows as BLOCKED). Pausing a paused import is an\n/// `invalid_state` error with `vendor_code` \"already_in_desired_state\".",
+        ),
+        (
+            "resume",
+            HistoryAction::Resume,
+            "/// Resumes a paused import. After a cancel this fails for good: the history can\n/// only be imported again by redoing the upgrade or migration.",
+        ),
+        (
+            "cancel",
+            HistoryAction::Cancel,
+            "/// Cancels the import for good (it ends FAILED).",
+        ),
+    ] {
+        FuncRegistration::new(name)
+            .with_comments([doc])
+            .with_params_info(["history: History", "Map"])
+            .register_into_engine(engine, move |h: &mut History| h.act(action, None));
+    }
+    FuncRegistration::new("wait_for")
+        .with_comments(["/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\")."])
+        .with_params_info(["history: History", "state: &str", "options: Map", "Map"])
+        .register_into_engine(engine, |h: &mut History, state: &str, options: Map| h.wait_for(state, options));
+    FuncRegistration::new("wait_for")
+        .with_comments(["/// `wait_for` with the default options."])
+        .with_params_info(["history: History", "state: &str", "Map"])
+        .register_into_engine(engine, |h: &mut History, state: &str| {
+            h.wait_for(state, Map::new())
+        });
+}
