@@ -3,3 +3,4 @@
 
 pub mod powerstore;
 pub mod vcd;
+pub mod vcenter;

@@ -1,0 +1,3 @@
+//! VMware vCenter Server: the deferred import of historical data (vendor-apis.md §1).
+
+pub mod wire;
