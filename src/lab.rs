@@ -13,7 +13,7 @@ use axum::Router;
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
 use crate::http::lab::{LabListener, serve};
-use crate::vendors::{powerstore, vcd};
+use crate::vendors::{powerstore, vcd, vcenter};
 
 /// The user the PowerStore simulator accepts.
 pub const LAB_USER: &str = "admin";
@@ -176,8 +176,23 @@ fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<
             );
             vec![named(VCD_LAB_USER, vcd::lab::router(state))]
         }
-        // The vCenter simulator is not built yet; its targets get no listener.
-        TargetKind::Vcenter => Vec::new(),
+        // One appliance behind two listeners sharing one state: the reverse proxy
+        // (SSO user) and the appliance management port (local root).
+        TargetKind::Vcenter => {
+            let state =
+                vcenter::lab::LabState::new(options.seed, options.clock.clone(), password.clone());
+            vec![
+                named(
+                    vcenter::lab::PROXY_USER,
+                    vcenter::lab::proxy_router(state.clone()),
+                ),
+                Simulator {
+                    name: format!("{}{}", kind.as_str(), crate::config::APPLIANCE_SUFFIX),
+                    user: vcenter::lab::APPLIANCE_USER,
+                    router: vcenter::lab::appliance_router(state),
+                },
+            ]
+        }
     }
 }
 
@@ -246,10 +261,16 @@ mod tests {
         .await
         .unwrap();
         let targets = lab.targets();
-        assert_eq!(targets.len(), 2);
-        for target in &targets {
+        assert_eq!(targets.len(), 4);
+        for target in targets.iter().filter(|t| t.name == t.kind.as_str()) {
             assert_eq!(Some(target.url.clone()), lab.url(target.kind));
         }
+        let names: Vec<_> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["powerstore", "vcd", "vcenter", "vcenter-appliance"]);
+        let appliance = &targets[3];
+        assert_eq!(appliance.user, "root");
+        assert_eq!(targets[2].user, "administrator@vsphere.local");
+        assert_ne!(appliance.url, targets[2].url);
         let vcd = targets.iter().find(|t| t.kind == TargetKind::Vcd).unwrap();
         assert_eq!(
             (vcd.name.as_str(), vcd.user.as_str()),
@@ -303,6 +324,40 @@ mod tests {
                 .contains("x-vmware-vcloud-access-token: "),
             "{response}"
         );
+        lab.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn both_vcenter_listeners_serve_one_history_import() {
+        let lab = Lab::start(LabOptions::default()).await.unwrap();
+        let targets = lab.targets();
+        let password = lab.password().expose().to_owned();
+        let call = |name: &str, method: &str, path: &str| {
+            let target = targets.iter().find(|t| t.name == name).unwrap();
+            let addr: SocketAddr = target.url.trim_start_matches("http://").parse().unwrap();
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{password}", target.user));
+            let request = format!(
+                "{method} {path} HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic {basic}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            async move { http(addr, &request).await }
+        };
+        let paused = call(
+            "vcenter",
+            "POST",
+            "/api/vcenter/deployment/history?action=pause",
+        )
+        .await;
+        assert!(paused.starts_with("HTTP/1.1 200"), "{paused}");
+        let info = call(
+            "vcenter-appliance",
+            "GET",
+            "/rest/vcenter/deployment/history",
+        )
+        .await;
+        assert!(info.starts_with("HTTP/1.1 200"), "{info}");
+        assert!(info.contains("\"status\":\"BLOCKED\""), "{info}");
         lab.shutdown().await;
     }
 

@@ -24,7 +24,7 @@ pub(super) fn run(args: &LabArgs) -> ExitCode {
         for target in lab.targets() {
             println!(
                 "{:<12} {}  (user `{}`)",
-                target.kind, target.url, target.user
+                target.name, target.url, target.user
             );
         }
         if let Some(path) = &args.targets_out {

@@ -140,12 +140,25 @@ fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
             && second.ends_with("(user `administrator@System`)"),
         "{second}"
     );
+    let third = lines.next().unwrap().unwrap();
+    assert!(
+        third.starts_with("vcenter      http://127.0.0.1:")
+            && third.ends_with("(user `administrator@vsphere.local`)"),
+        "{third}"
+    );
+    let fourth = lines.next().unwrap().unwrap();
+    assert!(
+        fourth.starts_with("vcenter-appliance http://127.0.0.1:")
+            && fourth.ends_with("(user `root`)"),
+        "{fourth}"
+    );
     assert_eq!(
         lines.next().unwrap().unwrap(),
         "target file written to lab.toml"
     );
     let toml = std::fs::read_to_string(test.path().join("lab.toml")).unwrap();
     assert!(toml.contains("[targets.powerstore]"), "{toml}");
+    assert!(toml.contains("[targets.vcenter-appliance]"), "{toml}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
