@@ -16,3 +16,4 @@ mod powerstore;
 mod run;
 mod test;
 mod vcd;
+mod vcenter;

@@ -1,0 +1,228 @@
+//! vCenter's deferred history import end to end: real scripts through the binary against
+//! the lab's appliance and proxy listeners.
+
+use cutover::config::TargetKind;
+use serde_json::json;
+
+use crate::test::{Test, TestLab};
+
+fn seed(lab: &TestLab, status: &str) {
+    lab.post_to(
+        TargetKind::Vcenter,
+        "/_lab/history",
+        json!({"status": status, "completed": 40, "total": 100}),
+    );
+}
+
+/// Runs `op` on the history import of `target` from `status`; what the script saw.
+fn cell(status: &str, op: &str) -> String {
+    let test = Test::new().lab();
+    seed(test.test_lab(), status);
+    let script = format!(
+        r#"let h = vcenter("vc-root").history();
+try {{ print(h.{op}().status); }} catch (e) {{ print(`${{e.kind}} ${{e.vendor_code}} ${{e.state}}`); }}
+"#
+    );
+    test.script("cell.rhai", &script)
+        .args(["run", "cell.rhai"])
+        .success()
+        .stdout
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn every_row_of_the_history_table_holds() {
+    let refused = |state: &str| format!("invalid_state not_allowed_in_current_state {state}");
+    let already = |state: &str| format!("invalid_state already_in_desired_state {state}");
+    #[track_caller]
+    fn case(status: &str, op: &str, expected: &str) {
+        assert_eq!(cell(status, op), expected, "{op} from {status}");
+    }
+    case("PENDING", "start", "RUNNING");
+    case("PENDING", "pause", &refused("PENDING"));
+    case("PENDING", "resume", &refused("PENDING"));
+    case("PENDING", "cancel", &refused("PENDING"));
+    case("RUNNING", "start", &already("RUNNING"));
+    case("RUNNING", "pause", "BLOCKED");
+    case("RUNNING", "resume", &already("RUNNING"));
+    case("RUNNING", "cancel", "FAILED");
+    case("BLOCKED", "start", &refused("BLOCKED"));
+    case("BLOCKED", "pause", &already("BLOCKED"));
+    case("BLOCKED", "resume", "RUNNING");
+    case("BLOCKED", "cancel", "FAILED");
+    case("SUCCEEDED", "start", &refused("SUCCEEDED"));
+    case("SUCCEEDED", "pause", &refused("SUCCEEDED"));
+    case("SUCCEEDED", "resume", &refused("SUCCEEDED"));
+    case("SUCCEEDED", "cancel", &refused("SUCCEEDED"));
+    case("FAILED", "start", &refused("FAILED"));
+    case("FAILED", "pause", &refused("FAILED"));
+    case("FAILED", "resume", &refused("FAILED"));
+}
+
+#[test]
+fn resume_after_cancel_says_the_upgrade_must_be_redone() {
+    let test = Test::new().lab();
+    seed(test.test_lab(), "RUNNING");
+    let outcome = test
+        .script(
+            "wave.rhai",
+            r#"
+            let h = vcenter("prod-vc").history();
+            print(h.cancel().status);
+            try { h.cancel(); } catch (e) { print(e.vendor_code); }
+            h.resume();
+            "#,
+        )
+        .args(["run", "wave.rhai"])
+        .status(1)
+        .run();
+    assert_eq!(outcome.stdout, "FAILED\nalready_in_desired_state\n");
+    let first = outcome.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: `prod-vc` history.resume: 400 Bad Request: "),
+        "{first}"
+    );
+    assert!(first.contains("redo the upgrade or migration"), "{first}");
+    assert!(first.ends_with("(kind: invalid_state)"), "{first}");
+}
+
+#[test]
+fn both_encodings_and_both_listeners_see_one_import() {
+    Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            r#"
+            let root = vcenter("vc-root");
+            let sso = vcenter("prod-vc");
+            print(`${root.encoding} ${sso.encoding}`);
+            root.history().pause();
+            print(sso.history().status().status);
+            let info = sso.history().status();
+            print(info.service);
+            print(info.cancelable);
+            "#,
+        )
+        .args(["run", "wave.rhai"])
+        .stdout("rest api\nBLOCKED\ncom.vmware.vcenter.deployment.import_history\ntrue\n")
+        .success();
+}
+
+#[test]
+fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
+    Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            r#"
+            let h = vcenter("vc-root").history();
+            let done = h.wait_for("SUCCEEDED", #{ timeout: "5m", every: "50ms" });
+            print(`${done.status} ${done.progress.completed}/${done.progress.total} ${done.end_time != ()}`);
+            "#,
+        )
+        .args(["run", "wave.rhai"])
+        .stdout("SUCCEEDED 100/100 true\n")
+        .success();
+    let test = Test::new().lab();
+    seed(test.test_lab(), "FAILED");
+    let outcome = test
+        .script("wave.rhai", "vcenter(\"vc-root\").history().wait_for(\"SUCCEEDED\", #{ timeout: \"10m\", every: \"50ms\" });\n")
+        .args(["run", "wave.rhai"])
+        .status(1)
+        .run();
+    assert!(
+        outcome.stderr.starts_with("error: `vc-root` history.wait_for: the history import ended FAILED while waiting for SUCCEEDED"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn an_expired_session_is_renewed_without_the_script_noticing() {
+    let test = Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            r#"
+            let h = vcenter("prod-vc").history();
+            print(h.status().status);
+            sleep("1s");
+            print(h.pause().status);
+            "#,
+        )
+        .args(["run", "wave.rhai"]);
+    let mut child = crate::test::Child::spawn(test.command());
+    let mut lines = child.lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "RUNNING");
+    let expired = test
+        .test_lab()
+        .post_to(TargetKind::Vcenter, "/_lab/expire_sessions", json!({}));
+    assert_eq!(expired["expired"], 1);
+    assert_eq!(lines.next().unwrap().unwrap(), "BLOCKED");
+    assert!(child.wait(std::time::Duration::from_secs(30)).success());
+    assert_eq!(test.test_lab().state_of(TargetKind::Vcenter)["logins"], 2);
+}
+
+#[test]
+fn a_user_without_rights_is_refused() {
+    let test = Test::new().lab();
+    let url = test.test_lab().lab.url(TargetKind::Vcenter).unwrap();
+    let password = test.test_lab().password();
+    let outcome = test
+        .file(
+            "viewer.toml",
+            &format!("[targets.vc]\nkind = \"vcenter\"\nurl = \"{url}\"\nuser = \"viewer@vsphere.local\"\npassword_env = \"CUTOVER_TEST_VIEWER\"\n"),
+        )
+        .env("CUTOVER_TEST_VIEWER", &password)
+        .script("wave.rhai", "try { vcenter(\"vc\").history().status(); } catch (e) { print(`${e.kind} ${e.status} ${e.vendor_code}`); }\n")
+        .args(["run", "--targets", "viewer.toml", "wave.rhai"])
+        .success();
+    assert_eq!(outcome.stdout, "auth 403 unauthorized\n");
+}
+
+#[test]
+fn the_history_playbook_pauses_for_the_window_and_waits_for_success() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "run",
+            "scripts/history_import.rhai",
+            "--lab",
+            "--speed",
+            "20",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CUTOVER_TARGETS")
+        .env_remove("WAVE_POLL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("history import: RUNNING, "), "{stdout}");
+    assert!(stdout.contains("\npause: done\n"), "{stdout}");
+    assert!(stdout.contains("\nresume: done\n"), "{stdout}");
+    assert!(
+        stdout.contains("history import SUCCEEDED: 100/100"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_password_never_shows() {
+    let test = Test::new().lab();
+    let password = test.test_lab().password();
+    let outcome = test
+        .script(
+            "wave.rhai",
+            "print(vcenter(\"vc-root\").history().status().status);\nprint(vcenter(\"prod-vc\").history().status().status);\nvcenter(\"prod-vc\").history().start();\n",
+        )
+        .args(["run", "-vvv", "wave.rhai"])
+        .status(1)
+        .run();
+    outcome.assert_no_secret("root", &password);
+    outcome.assert_no_secret("administrator@vsphere.local", &password);
+}
