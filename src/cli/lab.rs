@@ -21,9 +21,11 @@ pub(super) fn run(args: &LabArgs) -> ExitCode {
             Ok(lab) => lab,
             Err(err) => return fail(ExitCode::Failure, format!("cannot start the lab: {err}")),
         };
-        for target in lab.targets() {
+        let targets = lab.targets();
+        let width = targets.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        for target in targets {
             println!(
-                "{:<12} {}  (user `{}`)",
+                "{:<width$}  {}  (user `{}`)",
                 target.name, target.url, target.user
             );
         }

@@ -131,24 +131,24 @@ fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
     let mut lines = lab.lines();
     let first = lines.next().unwrap().unwrap();
     assert!(
-        first.starts_with("powerstore   http://127.0.0.1:"),
+        first.starts_with("powerstore         http://127.0.0.1:"),
         "{first}"
     );
     let second = lines.next().unwrap().unwrap();
     assert!(
-        second.starts_with("vcd          http://127.0.0.1:")
+        second.starts_with("vcd                http://127.0.0.1:")
             && second.ends_with("(user `administrator@System`)"),
         "{second}"
     );
     let third = lines.next().unwrap().unwrap();
     assert!(
-        third.starts_with("vcenter      http://127.0.0.1:")
+        third.starts_with("vcenter            http://127.0.0.1:")
             && third.ends_with("(user `administrator@vsphere.local`)"),
         "{third}"
     );
     let fourth = lines.next().unwrap().unwrap();
     assert!(
-        fourth.starts_with("vcenter-appliance http://127.0.0.1:")
+        fourth.starts_with("vcenter-appliance  http://127.0.0.1:")
             && fourth.ends_with("(user `root`)"),
         "{fourth}"
     );
