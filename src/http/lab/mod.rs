@@ -8,6 +8,8 @@
 mod faults;
 mod logins;
 mod mutation_log;
+#[cfg(test)]
+pub mod testing;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::SystemTime;

@@ -187,7 +187,7 @@ fn expired() -> LabError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{BASIC, Client, lab, send};
+    use super::super::test_support::{BASIC, Client, lab, message, send};
     use super::*;
     use crate::vendors::powerstore::wire::codes;
     use std::time::Duration;
@@ -296,7 +296,7 @@ mod tests {
         clock.advance(Duration::from_secs(IDLE_TIMEOUT));
         let expired = client.get(SESSIONS).await;
         assert_eq!(
-            (expired.status, expired.message()),
+            (expired.status, message(&expired)),
             (
                 401,
                 "The login session has expired or is not valid; log in again."

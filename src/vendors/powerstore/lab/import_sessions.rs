@@ -235,7 +235,7 @@ fn refuse(
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::{Client, lab, send};
+    use super::super::test_support::{Client, lab, message, send};
     use crate::vendors::powerstore::wire::codes;
 
     const SESSIONS: &str = "/api/rest/import_session";
@@ -417,7 +417,7 @@ mod tests {
         );
         let empty = c.call("PATCH", &path, "{}").await;
         assert_eq!(
-            (empty.status, empty.message()),
+            (empty.status, message(&empty)),
             (400, "The request body must set scheduled_timestamp.")
         );
         let cancel = c

@@ -96,7 +96,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::test_support::{Client, lab, send};
+    use super::test_support::{Client, lab, message, send};
     use crate::vendors::powerstore::wire::codes;
 
     const SESSIONS: &str = "/api/rest/import_session";
@@ -129,7 +129,7 @@ mod tests {
         let c = Client::login(&state).await;
         let missing = c.get("/api/rest/volume").await;
         assert_eq!(
-            (missing.status, missing.message()),
+            (missing.status, message(&missing)),
             (404, "The resource /api/rest/volume does not exist.")
         );
         let method = c.call("PUT", SESSIONS, "").await;

@@ -127,7 +127,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::super::test_support::{Answer, Client, lab};
+    use super::super::test_support::{Answer, Client, lab, message};
     use super::*;
     use crate::vendors::powerstore::wire::codes;
 
@@ -231,11 +231,11 @@ mod tests {
                 let spec = format!(r#"{{"name": "{name}", "state": "{from}"}}"#);
                 let id = client.add(&spec).await;
                 let answer = send(&client, operation.name(), &id).await;
-                let message = format!(
+                let expected = format!(
                     "Import session {name} cannot {} in state {from}.",
                     operation.phrase()
                 );
-                assert_eq!((answer.status, answer.message()), (422, message.as_str()));
+                assert_eq!((answer.status, message(&answer)), (422, expected.as_str()));
                 assert_eq!(client.state(&id).await, from.as_str());
             }
             assert!(state.mutations().entries().is_empty(), "{operation:?}");

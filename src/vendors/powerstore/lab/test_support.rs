@@ -3,12 +3,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
-
 use crate::clock::Clock;
 use crate::config::Secret;
 
@@ -26,25 +20,13 @@ pub(super) fn lab() -> (LabState, Clock) {
     )
 }
 
-/// What came back.
-#[derive(Debug)]
-pub(super) struct Answer {
-    pub(super) status: u16,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Value,
-}
+pub(super) use crate::http::lab::testing::Answer;
 
-impl Answer {
-    /// The `message_l10n` of an error body.
-    pub(super) fn message(&self) -> &str {
-        self.body["messages"][0]["message_l10n"]
-            .as_str()
-            .unwrap_or_default()
-    }
-
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
+/// The `message_l10n` of an error body.
+pub(super) fn message(answer: &Answer) -> &str {
+    answer.body["messages"][0]["message_l10n"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 /// Sends one request; `headers` as `(name, value)` pairs.
@@ -55,25 +37,7 @@ pub(super) async fn send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Body::from(body.to_owned())).unwrap();
-    let response = router(lab.clone()).oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    crate::http::lab::testing::send(router(lab.clone()), method, uri, headers, body).await
 }
 
 /// `Basic admin:secret`.

@@ -3,12 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request};
-use base64::Engine as _;
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use crate::clock::Clock;
 use crate::config::Secret;
@@ -31,22 +26,10 @@ pub(super) fn lab() -> (LabState, Clock) {
     )
 }
 
-/// What came back; `body` is JSON when it parses, else a string.
-#[derive(Debug)]
-pub(super) struct Answer {
-    pub(super) status: u16,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Value,
-    pub(super) text: String,
-}
+pub(super) use crate::http::lab::testing::Answer;
 
-impl Answer {
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-/// Sends one request; `headers` as `(name, value)` pairs.
+/// Sends one request; `headers` as `(name, value)` pairs. Requests carry `Host:
+/// vcd.test`, which task links are built from.
 pub(super) async fn send(
     lab: &LabState,
     method: &str,
@@ -54,32 +37,14 @@ pub(super) async fn send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "vcd.test");
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Body::from(body.to_owned())).unwrap();
-    let response = router(lab.clone()).oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-        text,
-    }
+    let mut all = vec![("host", "vcd.test")];
+    all.extend_from_slice(headers);
+    crate::http::lab::testing::send(router(lab.clone()), method, uri, &all, body).await
 }
 
 /// `Basic <user>:secret`.
 pub(super) fn basic(user: &str) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:secret"));
-    format!("Basic {encoded}")
+    crate::http::lab::testing::basic(user, "secret")
 }
 
 /// A logged-in client sending its token and an `Accept` version.

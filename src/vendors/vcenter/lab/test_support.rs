@@ -3,12 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::body::Body;
-use axum::http::Request;
-use base64::Engine as _;
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use crate::clock::Clock;
 use crate::config::Secret;
@@ -27,14 +22,7 @@ pub(super) fn lab() -> (LabState, Clock) {
     )
 }
 
-/// What came back; `body` is JSON when it parses, else `Null`.
-#[derive(Debug)]
-pub(super) struct Answer {
-    pub(super) status: u16,
-    pub(super) content_type: Option<String>,
-    pub(super) body: Value,
-    pub(super) text: String,
-}
+pub(super) use crate::http::lab::testing::Answer;
 
 /// Sends one request to the listener of `port`.
 pub(super) async fn send(
@@ -45,36 +33,16 @@ pub(super) async fn send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Body::from(body.to_owned())).unwrap();
     let router = match port {
         Port::Appliance => appliance_router(lab.clone()),
         Port::Proxy => proxy_router(lab.clone()),
     };
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        content_type,
-        body,
-        text,
-    }
+    crate::http::lab::testing::send(router, method, uri, headers, body).await
 }
 
 /// `Basic <user>:secret`.
 pub(super) fn basic(user: &str) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:secret"));
-    format!("Basic {encoded}")
+    crate::http::lab::testing::basic(user, "secret")
 }
 
 /// How a test client authenticates.
