@@ -4,4 +4,5 @@
 pub mod client;
 pub mod error;
 pub mod lab;
+pub mod login;
 pub mod sanitize;

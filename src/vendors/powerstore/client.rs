@@ -6,11 +6,10 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 
-use tokio::sync::Mutex;
-
 use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
+use crate::http::login::LoginCache;
 use crate::vendors::powerstore::wire::{
     AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
     TOKEN_HEADER,
@@ -32,7 +31,7 @@ pub struct SessionQuery {
     pub page_size: Option<usize>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Login {
     cookie: String,
     token: String,
@@ -43,7 +42,7 @@ pub struct PowerStoreClient {
     http: HttpClient,
     user: String,
     password: Secret,
-    login: Mutex<Option<Login>>,
+    login: LoginCache<Login>,
 }
 
 /// Reads PowerStore's `error_response` body.
@@ -66,7 +65,7 @@ impl PowerStoreClient {
             http: HttpClient::new(target)?,
             user: target.user.clone(),
             password,
-            login: Mutex::new(None),
+            login: LoginCache::new(),
         })
     }
 
@@ -188,7 +187,7 @@ impl PowerStoreClient {
     ) -> Result<Response, ApiError> {
         let mut refused: Option<Login> = None;
         loop {
-            let login = self.current_login(refused.as_ref()).await?;
+            let login = self.login.get(refused.as_ref(), || self.log_in()).await?;
             let mut request = build(self)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(
@@ -206,21 +205,6 @@ impl PowerStoreClient {
                 other => return other,
             }
         }
-    }
-
-    /// The login to use; `refused` is one the array just turned down, dropped unless
-    /// another call has already replaced it.
-    async fn current_login(&self, refused: Option<&Login>) -> Result<Login, ApiError> {
-        let mut login = self.login.lock().await;
-        if refused.is_some() && login.as_ref().map(|l| &l.token) == refused.map(|r| &r.token) {
-            *login = None;
-        }
-        if let Some(current) = login.as_ref() {
-            return Ok(current.clone());
-        }
-        let fresh = self.log_in().await?;
-        *login = Some(fresh.clone());
-        Ok(fresh)
     }
 
     async fn log_in(&self) -> Result<Login, ApiError> {
@@ -287,7 +271,7 @@ impl PowerStoreClient {
 impl Session for PowerStoreClient {
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
-            let Some(login) = self.login.lock().await.take() else {
+            let Some(login) = self.login.take().await else {
                 return;
             };
             let url = self.http.url(&["api", "rest", "logout"]);

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
+use crate::http::login::LoginCache;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
     MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
@@ -37,7 +38,7 @@ pub struct VcdClient {
     org: String,
     password: Secret,
     version: Mutex<Option<String>>,
-    token: Mutex<Option<String>>,
+    token: LoginCache<String>,
 }
 
 /// Reads a cloudapi JSON error body or a legacy XML `<Error>`.
@@ -76,7 +77,7 @@ impl VcdClient {
             org: org.to_owned(),
             password,
             version: Mutex::new(None),
-            token: Mutex::new(None),
+            token: LoginCache::new(),
         })
     }
 
@@ -293,7 +294,10 @@ impl VcdClient {
         };
         let mut refused: Option<String> = None;
         loop {
-            let token = self.current_token(refused.as_deref(), &version).await?;
+            let token = self
+                .token
+                .get(refused.as_ref(), || self.log_in(&version))
+                .await?;
             let mut request: RequestBuilder = self
                 .http
                 .request(method.clone(), url.clone())
@@ -317,23 +321,6 @@ impl VcdClient {
                 other => return other,
             }
         }
-    }
-
-    async fn current_token(
-        &self,
-        refused: Option<&str>,
-        version: &str,
-    ) -> Result<String, ApiError> {
-        let mut token = self.token.lock().await;
-        if refused.is_some() && token.as_deref() == refused {
-            *token = None;
-        }
-        if let Some(current) = token.as_ref() {
-            return Ok(current.clone());
-        }
-        let fresh = self.log_in(version).await?;
-        *token = Some(fresh.clone());
-        Ok(fresh)
     }
 
     async fn log_in(&self, version: &str) -> Result<String, ApiError> {
@@ -402,7 +389,7 @@ impl VcdClient {
 impl Session for VcdClient {
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
-            let Some(token) = self.token.lock().await.take() else {
+            let Some(token) = self.token.take().await else {
                 return;
             };
             let version = self

@@ -7,11 +7,11 @@ use base64::Engine as _;
 use reqwest::{Method, Response, Url};
 use std::future::Future;
 use std::pin::Pin;
-use tokio::sync::Mutex;
 
 use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
+use crate::http::login::LoginCache;
 use crate::vendors::vcenter::wire::{
     ACTION_QUERY, Encoding, HistoryAction, HistoryInfo, HistoryStartSpec, RestStartRequest,
     SESSION_HEADER, VapiError, VapiErrorKind, Wrapped,
@@ -23,7 +23,7 @@ pub struct VcenterClient {
     user: String,
     password: Secret,
     encoding: Encoding,
-    session: Mutex<Option<String>>,
+    session: LoginCache<String>,
 }
 
 /// Reads a vAPI error body in either encoding; the code is the error's snake-case kind
@@ -68,7 +68,7 @@ impl VcenterClient {
             user: target.user.clone(),
             password,
             encoding,
-            session: Mutex::new(None),
+            session: LoginCache::new(),
         })
     }
 
@@ -155,7 +155,7 @@ impl VcenterClient {
     ) -> Result<Response, ApiError> {
         let mut refused: Option<String> = None;
         loop {
-            let session = self.current_session(refused.as_deref()).await?;
+            let session = self.session.get(refused.as_ref(), || self.log_in()).await?;
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
@@ -183,19 +183,6 @@ impl VcenterClient {
                 ok => return ok,
             }
         }
-    }
-
-    async fn current_session(&self, refused: Option<&str>) -> Result<String, ApiError> {
-        let mut session = self.session.lock().await;
-        if refused.is_some() && session.as_deref() == refused {
-            *session = None;
-        }
-        if let Some(current) = session.as_ref() {
-            return Ok(current.clone());
-        }
-        let fresh = self.log_in().await?;
-        *session = Some(fresh.clone());
-        Ok(fresh)
     }
 
     async fn log_in(&self) -> Result<String, ApiError> {
@@ -244,7 +231,7 @@ impl VcenterClient {
 impl Session for VcenterClient {
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
-            let Some(session) = self.session.lock().await.take() else {
+            let Some(session) = self.session.take().await else {
                 return;
             };
             let path: Vec<&str> = self

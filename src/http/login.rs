@@ -1,0 +1,75 @@
+//! `LoginCache`: the login a vendor client holds (a cookie and token, a bearer token, a
+//! session id). Made on first use and shared by concurrent calls; dropped only when the
+//! server refused the very login a caller used, so a second refusal in flight does not
+//! throw away a fresh one.
+
+use std::future::Future;
+
+use tokio::sync::Mutex;
+
+use crate::http::error::ApiError;
+
+/// The current login of one client.
+#[derive(Debug, Default)]
+pub struct LoginCache<T> {
+    current: Mutex<Option<T>>,
+}
+
+impl<T: Clone + PartialEq> LoginCache<T> {
+    /// No login yet.
+    pub fn new() -> Self {
+        Self {
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The login to use: the current one, or a fresh one from `log_in` when there is
+    /// none or when `refused` (the login the server just turned down) is still current.
+    pub async fn get<F>(
+        &self,
+        refused: Option<&T>,
+        log_in: impl FnOnce() -> F,
+    ) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<T, ApiError>>,
+    {
+        let mut current = self.current.lock().await;
+        if refused.is_some() && current.as_ref() == refused {
+            *current = None;
+        }
+        if let Some(login) = current.as_ref() {
+            return Ok(login.clone());
+        }
+        let fresh = log_in().await?;
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Takes the login away, for a logout.
+    pub async fn take(&self) -> Option<T> {
+        self.current.lock().await.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn only_the_refused_login_is_replaced() {
+        let cache = LoginCache::new();
+        let made = AtomicU32::new(0);
+        let log_in = || async { Ok(made.fetch_add(1, Ordering::SeqCst)) };
+        assert_eq!(cache.get(None, log_in).await.unwrap(), 0);
+        assert_eq!(cache.get(None, log_in).await.unwrap(), 0, "reused");
+        assert_eq!(cache.get(Some(&0), log_in).await.unwrap(), 1, "renewed");
+        assert_eq!(
+            cache.get(Some(&0), log_in).await.unwrap(),
+            1,
+            "a stale refusal keeps the fresh one"
+        );
+        assert_eq!(cache.take().await, Some(1));
+        assert_eq!(cache.take().await, None);
+    }
+}
