@@ -45,6 +45,30 @@ impl<T: Clone + PartialEq> LoginCache<T> {
         Ok(fresh)
     }
 
+    /// Sends with the current login (logging in first if there is none) and, when the
+    /// server answers 401 because the login idled out, logs in once more and sends
+    /// again: a 401 means nothing was applied, so the second send is safe.
+    pub async fn with_login<R, L, LF, S, SF>(&self, log_in: L, send: S) -> Result<R, ApiError>
+    where
+        L: Fn() -> LF,
+        LF: Future<Output = Result<T, ApiError>>,
+        S: Fn(T) -> SF,
+        SF: Future<Output = Result<R, ApiError>>,
+    {
+        let login = self.get(None, &log_in).await?;
+        match send(login.clone()).await {
+            Err(err) if err.status == Some(401) => {
+                tracing::info!(
+                    target = err.target.as_deref().unwrap_or(""),
+                    "the login expired; logging in again"
+                );
+                let fresh = self.get(Some(&login), &log_in).await?;
+                send(fresh).await
+            }
+            other => other,
+        }
+    }
+
     /// Takes the login away, for a logout.
     pub async fn take(&self) -> Option<T> {
         self.current.lock().await.take()

@@ -185,9 +185,7 @@ impl PowerStoreClient {
         method: Method,
         build: impl Fn(&Self) -> RequestBuilder,
     ) -> Result<Response, ApiError> {
-        let mut refused: Option<Login> = None;
-        loop {
-            let login = self.login.get(refused.as_ref(), || self.log_in()).await?;
+        let send = |login: Login| {
             let mut request = build(self)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(
@@ -197,14 +195,9 @@ impl PowerStoreClient {
             if method != Method::GET {
                 request = request.header(TOKEN_HEADER, sensitive(&login.token));
             }
-            match self.http.send(operation, request, parse_error).await {
-                Err(err) if err.status == Some(401) && refused.is_none() => {
-                    tracing::info!(target = self.target(), "session expired; logging in again");
-                    refused = Some(login);
-                }
-                other => return other,
-            }
-        }
+            self.http.send(operation, request, parse_error)
+        };
+        self.login.with_login(|| self.log_in(), send).await
     }
 
     async fn log_in(&self) -> Result<Login, ApiError> {

@@ -292,12 +292,7 @@ impl VcdClient {
         } else {
             format!("application/json;version={version}")
         };
-        let mut refused: Option<String> = None;
-        loop {
-            let token = self
-                .token
-                .get(refused.as_ref(), || self.log_in(&version))
-                .await?;
+        let send = |token: String| {
             let mut request: RequestBuilder = self
                 .http
                 .request(method.clone(), url.clone())
@@ -309,18 +304,17 @@ impl VcdClient {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            match self.http.send(operation, request, parse_error).await {
-                Err(err) if err.status == Some(401) && refused.is_none() => {
-                    tracing::info!(target = self.target(), "session expired; logging in again");
-                    refused = Some(token);
-                }
-                Err(mut err) if err.vendor_code.as_deref() == Some(BUSY_ENTITY) => {
+            self.http.send(operation, request, parse_error)
+        };
+        self.token
+            .with_login(|| self.log_in(&version), send)
+            .await
+            .map_err(|mut err| {
+                if err.vendor_code.as_deref() == Some(BUSY_ENTITY) {
                     err.kind = ErrorKind::InvalidState;
-                    return Err(err);
                 }
-                other => return other,
-            }
-        }
+                err
+            })
     }
 
     async fn log_in(&self, version: &str) -> Result<String, ApiError> {

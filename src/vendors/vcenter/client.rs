@@ -40,6 +40,14 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
     })
 }
 
+/// Gives `err` the kind its vAPI error type stands for.
+fn vapi_kind(mut err: ApiError) -> ApiError {
+    if let Some(kind) = err.vendor_code.as_deref().and_then(kind_of) {
+        err.kind = kind;
+    }
+    err
+}
+
 /// The error kind a vAPI error type stands for.
 fn kind_of(code: &str) -> Option<ErrorKind> {
     match VapiErrorKind::parse(code)? {
@@ -153,15 +161,13 @@ impl VcenterClient {
         url: Url,
         body: Option<serde_json::Value>,
     ) -> Result<Response, ApiError> {
-        let mut refused: Option<String> = None;
-        loop {
-            let session = self.session.get(refused.as_ref(), || self.log_in()).await?;
-            let mut request = self
+        let send = |session: String| {
+            let request = self
                 .http
                 .request(method.clone(), url.clone())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header(SESSION_HEADER, sensitive(&session));
-            request = match &body {
+            let request = match &body {
                 Some(body) => request.json(body),
                 // POSTs carry a JSON content type even when empty, as the SDK's do.
                 None if method == Method::POST => {
@@ -169,20 +175,12 @@ impl VcenterClient {
                 }
                 None => request,
             };
-            match self.http.send(operation, request, parse_error).await {
-                Err(err) if err.status == Some(401) && refused.is_none() => {
-                    tracing::info!(target = self.target(), "session expired; logging in again");
-                    refused = Some(session);
-                }
-                Err(mut err) => {
-                    if let Some(kind) = err.vendor_code.as_deref().and_then(kind_of) {
-                        err.kind = kind;
-                    }
-                    return Err(err);
-                }
-                ok => return ok,
-            }
-        }
+            self.http.send(operation, request, parse_error)
+        };
+        self.session
+            .with_login(|| self.log_in(), send)
+            .await
+            .map_err(vapi_kind)
     }
 
     async fn log_in(&self) -> Result<String, ApiError> {
@@ -210,12 +208,7 @@ impl VcenterClient {
             .http
             .send("login", request, parse_error)
             .await
-            .map_err(|mut err| {
-                if let Some(kind) = err.vendor_code.as_deref().and_then(kind_of) {
-                    err.kind = kind;
-                }
-                err
-            })?;
+            .map_err(vapi_kind)?;
         let text = response.text().await.unwrap_or_default();
         let id = match self.encoding {
             Encoding::Rest => serde_json::from_str::<Wrapped<String>>(&text).map(|w| w.value),
