@@ -15,11 +15,11 @@ fn seed(lab: &TestLab, status: &str) {
 }
 
 /// Runs `op` on the history import of `target` from `status`; what the script saw.
-fn cell(status: &str, op: &str) -> String {
+fn cell(target: &str, status: &str, op: &str) -> String {
     let test = Test::new().lab();
     seed(test.test_lab(), status);
     let script = format!(
-        r#"let h = vcenter("vc-root").history();
+        r#"let h = vcenter("{target}").history();
 try {{ print(h.{op}().status); }} catch (e) {{ print(`${{e.kind}} ${{e.vendor_code}} ${{e.state}}`); }}
 "#
     );
@@ -35,9 +35,16 @@ try {{ print(h.{op}().status); }} catch (e) {{ print(`${{e.kind}} ${{e.vendor_co
 fn every_row_of_the_history_table_holds() {
     let refused = |state: &str| format!("invalid_state not_allowed_in_current_state {state}");
     let already = |state: &str| format!("invalid_state already_in_desired_state {state}");
+    // The appliance's root speaks /rest, the SSO user /api: every cell in both.
     #[track_caller]
     fn case(status: &str, op: &str, expected: &str) {
-        assert_eq!(cell(status, op), expected, "{op} from {status}");
+        for target in ["vc-root", "prod-vc"] {
+            assert_eq!(
+                cell(target, status, op),
+                expected,
+                "{op} from {status} as {target}"
+            );
+        }
     }
     case("PENDING", "start", "RUNNING");
     case("PENDING", "pause", &refused("PENDING"));
@@ -58,6 +65,63 @@ fn every_row_of_the_history_table_holds() {
     case("FAILED", "start", &refused("FAILED"));
     case("FAILED", "pause", &refused("FAILED"));
     case("FAILED", "resume", &refused("FAILED"));
+    // A canceled import (FAILED) refuses a second cancel as already done.
+    case("FAILED", "cancel", &already("FAILED"));
+}
+
+#[test]
+fn an_import_blocked_by_an_error_fails_the_wait_at_once_and_resumes_once_fixed() {
+    let test = Test::new().lab();
+    test.test_lab().post_to(
+        TargetKind::Vcenter,
+        "/_lab/history",
+        json!({"status": "RUNNING", "completed": 10, "total": 100, "block_at": 20}),
+    );
+    test.script(
+        "wave.rhai",
+        r#"
+        let h = vcenter("prod-vc").history();
+        try { h.wait_for("SUCCEEDED", #{ timeout: "1h", every: "20ms" }); }
+        catch (e) { print(`${e.kind} ${e.state}`); print(e.message.contains("resume")); }
+        print(h.resume().status);
+        print(h.wait_for("SUCCEEDED", #{ timeout: "5m", every: "20ms" }).status);
+        "#,
+    )
+    .args(["run", "wave.rhai"])
+    .stdout("invalid_state BLOCKED\ntrue\nRUNNING\nSUCCEEDED\n")
+    .success();
+}
+
+#[test]
+fn the_playbook_counts_an_already_paused_import_as_paused() {
+    let test = Test::new().lab();
+    seed(test.test_lab(), "BLOCKED");
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/history_import.rhai"
+    ))
+    .unwrap()
+    .replace("const WINDOW = \"30s\";", "const WINDOW = \"10ms\";");
+    let outcome = test
+        .script("history.rhai", &script)
+        .env("WAVE_POLL", "20ms")
+        .args(["run", "history.rhai"])
+        .success();
+    assert!(
+        outcome.stdout.contains("\npause: already\n"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("\nresume: done\n"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("history import SUCCEEDED: 100/100"),
+        "{}",
+        outcome.stdout
+    );
 }
 
 #[test]

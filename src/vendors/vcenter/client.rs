@@ -209,7 +209,11 @@ impl VcenterClient {
             .send("login", request, parse_error)
             .await
             .map_err(vapi_kind)?;
-        let text = response.text().await.unwrap_or_default();
+        let text = response.text().await.map_err(|err| {
+            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
+                .retryable()
+                .at(self.target(), "login")
+        })?;
         let id = match self.encoding {
             Encoding::Rest => serde_json::from_str::<Wrapped<String>>(&text).map(|w| w.value),
             Encoding::Api => serde_json::from_str::<String>(&text),

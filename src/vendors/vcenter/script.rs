@@ -87,7 +87,7 @@ impl History {
             if status == wanted {
                 return Ok(Some(info));
             }
-            if status.is_terminal() {
+            if status.is_terminal() || stopped_on_error(&info, wanted) {
                 return Err(raise(self.ended_early(&info, wanted)));
             }
             Ok(None)
@@ -112,17 +112,37 @@ impl History {
     }
 
     fn ended_early(&self, info: &HistoryInfo, wanted: HistoryStatus) -> ApiError {
+        let verb = if info.status.is_terminal() {
+            "ended"
+        } else {
+            "stopped"
+        };
         let mut message = format!(
-            "the history import ended {} while waiting for {wanted}",
+            "the history import {verb} {} while waiting for {wanted}",
             info.status
         );
         if let Some(error) = info.error() {
             message.push_str(&format!(": {}", error.message()));
         }
+        let notice = info.result.as_ref().and_then(|r| r.errors.first());
+        if let Some(notice) = notice {
+            message.push_str(&format!(": {}", notice.message.default_message));
+            if let Some(resolution) = &notice.resolution {
+                message.push_str(&format!(" ({})", resolution.default_message));
+            }
+        }
         ApiError::new(ErrorKind::InvalidState, message)
             .at(self.vcenter.client.target(), "history.wait_for")
             .with_state(info.status.as_str())
     }
+}
+
+/// An import stopped BLOCKED by an error (not a pause) waits for someone to fix the
+/// cause; waiting for it to run on would only sit out the timeout.
+fn stopped_on_error(info: &HistoryInfo, wanted: HistoryStatus) -> bool {
+    info.status == HistoryStatus::Blocked
+        && wanted != HistoryStatus::Blocked
+        && info.result.as_ref().is_some_and(|r| !r.errors.is_empty())
 }
 
 fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
