@@ -162,15 +162,17 @@ fn apply(
     action: Option<&str>,
     body: &[u8],
 ) -> Result<(), LabError> {
+    // Rights first, as for every operation of the service (§1.3); then the arguments,
+    // refused with one of the statuses §1.6 lists for these operations.
+    require_admin(caller, encoding)?;
     let action = action.ok_or_else(|| {
         LabError::invalid_argument("Name the operation in ?action=start|pause|resume|cancel.")
     })?;
     let action = HistoryAction::parse(action).ok_or_else(|| {
-        LabError::not_found(format!(
+        LabError::invalid_argument(format!(
             "There is no action `{action}`; use start, pause, resume or cancel."
         ))
     })?;
-    require_admin(caller, encoding)?;
     let spec = match action {
         HistoryAction::Start => start_spec(encoding, body)?,
         _ => None,

@@ -262,7 +262,12 @@ async fn start_takes_a_spec_in_either_encoding_or_the_defaults() {
         answer.body["type"],
         "com.vmware.vapi.std.errors.invalid_argument"
     );
-    assert_eq!(kind(&client.action("bogus", "").await), "not_found");
+    let bogus = client.action("bogus", "").await;
+    assert_eq!(bogus.status, 400);
+    assert_eq!(
+        bogus.body["type"],
+        "com.vmware.vapi.std.errors.invalid_argument"
+    );
 }
 
 #[tokio::test]
