@@ -2,5 +2,6 @@
 
 pub mod client;
 pub mod lab;
+pub mod ovf;
 pub mod script;
 pub mod wire;
