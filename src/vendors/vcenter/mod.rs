@@ -1,7 +1,9 @@
-//! VMware vCenter: the deferred import of historical data (vendor-apis.md §1).
+//! VMware vCenter: the deferred import of historical data (vendor-apis.md §1) and the
+//! OVF import session (§3).
 
 pub mod client;
 pub mod lab;
 pub mod ovf;
+pub mod ovf_wire;
 pub mod script;
 pub mod wire;
