@@ -10,6 +10,11 @@ mod auth;
 mod control;
 mod error;
 mod history;
+mod ovf_packages;
+mod ovf_routes;
+mod ovf_session;
+#[cfg(test)]
+mod ovf_tests;
 mod state;
 #[cfg(test)]
 mod test_support;
@@ -61,22 +66,27 @@ fn router(state: LabState, port: Port) -> Router {
         lab: state.clone(),
         port,
     };
-    let api = Router::new()
+    let mut api = Router::new()
         .route(REST_HISTORY_PATH, get(history_get).post(history_action))
         .route(API_HISTORY_PATH, get(history_get).post(history_action))
         .route(
             API_SESSION_PATH,
             get(auth::session_get).delete(auth::logout),
         )
-        .route(REST_SESSION_PATH, axum::routing::delete(auth::logout))
-        .route_layer(middleware::from_fn_with_state(ctx.clone(), auth::require));
+        .route(REST_SESSION_PATH, axum::routing::delete(auth::logout));
+    let mut lab = control::routes();
+    if port == Port::Proxy {
+        api = api.merge(ovf_routes::api_routes());
+        lab = lab.merge(ovf_routes::lab_routes());
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(ctx.clone(), auth::require));
     // Login answers POST before the auth layer; other methods fall through to `api`.
     let login = Router::new()
         .route(API_SESSION_PATH, post(auth::login))
         .route(REST_SESSION_PATH, post(auth::login));
     let routes = api
         .merge(login)
-        .merge(control::routes())
+        .merge(lab)
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .with_state(ctx);

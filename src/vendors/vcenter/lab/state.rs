@@ -12,6 +12,7 @@ use crate::http::lab::{Faults, MutationLog};
 use crate::vendors::vcenter::wire::HistoryStatus;
 
 use super::history::{Cause, DEFAULT_TOTAL, History};
+use super::ovf_session::OvfSessions;
 
 /// The local user of the appliance management port (5480).
 pub const APPLIANCE_USER: &str = "root";
@@ -102,6 +103,7 @@ impl LabState {
                 seed ^ 0x0E5C_E17E_5E55_1015,
                 Duration::from_secs(IDLE_MINUTES * 60),
             ),
+            ovf: OvfSessions::new(seed),
         };
         Self {
             inventory: Arc::new(Mutex::new(inventory)),
@@ -142,6 +144,7 @@ impl LabState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         inventory.history.advance(now);
+        inventory.ovf.advance(now);
         inventory
     }
 }
@@ -150,4 +153,5 @@ impl LabState {
 pub(super) struct Inventory {
     pub(super) history: History,
     pub(super) logins: Logins,
+    pub(super) ovf: OvfSessions,
 }
