@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod embed;
 mod examples;
+mod ovf;
 mod powerstore;
 mod run;
 mod test;

@@ -85,6 +85,11 @@ impl VcenterClient {
         self.http.target()
     }
 
+    /// The target's base URL joined with path segments.
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
+        self.http.url(segments)
+    }
+
     /// The body encoding this client speaks.
     pub fn encoding(&self) -> Encoding {
         self.encoding
@@ -154,7 +159,7 @@ impl VcenterClient {
 
     /// Sends a request with the session header, logging in first if needed and once
     /// more when the session idled out (a 401 applied nothing).
-    async fn call(
+    pub(super) async fn call(
         &self,
         operation: &str,
         method: Method,

@@ -4,6 +4,8 @@
 pub mod client;
 pub mod lab;
 pub mod ovf;
+pub mod ovf_client;
+pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;
 pub mod wire;

@@ -27,6 +27,26 @@ pub struct Vcenter {
     host: Arc<Host>,
 }
 
+impl Vcenter {
+    /// The target's client.
+    pub(super) fn client(&self) -> &VcenterClient {
+        &self.client
+    }
+
+    /// The script host.
+    pub(super) fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Runs `future` for a script, raising its error.
+    pub(super) fn run<T>(
+        &self,
+        future: impl Future<Output = Result<T, ApiError>>,
+    ) -> RhaiResult<T> {
+        self.host.block_on(future).map_err(raise)
+    }
+}
+
 /// The target's deferred history import (one per appliance).
 #[derive(Clone)]
 pub struct History {
@@ -153,6 +173,7 @@ fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<Vcenter>("Vcenter");
     engine.register_type_with_name::<History>("History");
+    crate::vendors::vcenter::ovf_script::register(engine);
 
     let h = host.clone();
     FuncRegistration::new("vcenter")

@@ -57,11 +57,17 @@ pub(super) fn package(name: &str) -> Option<&'static Package> {
     PACKAGES.iter().find(|p| p.name == name)
 }
 
-/// The package and file a pull URL names: `…/_lab/packages/{name}/{file}`.
+/// The package and file a pull URL names: `…/_lab/packages/{name}/{file}`, or any URL
+/// whose last segment is a seeded package's descriptor (`https://repo/x/app.ovf`), so a
+/// production playbook's repository URL rehearses unchanged.
 pub(super) fn from_url(url: &str) -> Option<(&'static Package, String)> {
-    let (_, rest) = url.split_once(PACKAGES_PATH)?;
-    let (name, file) = rest.split_once('/')?;
-    Some((package(name)?, file.to_owned()))
+    if let Some((_, rest)) = url.split_once(PACKAGES_PATH) {
+        let (name, file) = rest.split_once('/')?;
+        return Some((package(name)?, file.to_owned()));
+    }
+    let last = url.split(['?', '#']).next()?.rsplit('/').next()?;
+    let found = PACKAGES.iter().find(|p| p.descriptor == last)?;
+    Some((found, last.to_owned()))
 }
 
 /// The content of `file` of `package`: the descriptor's text, or zeros of the file's size.
@@ -109,6 +115,9 @@ mod tests {
         assert_eq!(files.len(), 2);
         let broken = package("broken").unwrap();
         assert!(parse_descriptor(broken.descriptor, broken.text).is_err());
+        let (found, _) = from_url("https://repo.example.com/appliances/app.ovf").unwrap();
+        assert_eq!(found.name, "app");
+        assert!(from_url("https://repo.example.com/other.ovf").is_none());
         let (found, file) = from_url("http://h/_lab/packages/app/app.ovf").unwrap();
         assert_eq!((found.name, file.as_str()), ("app", "app.ovf"));
         assert_eq!(content(app, "app-disk2.vmdk").unwrap().len(), 2048);

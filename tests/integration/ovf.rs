@@ -1,0 +1,120 @@
+//! vCenter OVF import sessions end to end (pull sources): real scripts through the binary
+//! against the lab's reverse proxy.
+
+use cutover::config::TargetKind;
+use serde_json::json;
+
+use crate::test::Test;
+
+const PACKAGE: &str = "https://repo.example.com/appliances/app.ovf";
+
+#[test]
+fn the_ovf_playbook_imports_the_appliance() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["run", "scripts/ovf_import.rhai", "--lab", "--speed", "20"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CUTOVER_TARGETS")
+        .env("WAVE_POLL", "50ms")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("package files: [\"app.ovf\", \"app-disk1.vmdk\", \"app-disk2.vmdk\"]\n"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("imported as vm-101\n"), "{stdout}");
+}
+
+#[test]
+fn the_same_client_token_gives_one_session_and_instantiate_twice_is_refused() {
+    let outcome = Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            &format!(
+                r#"
+                let vc = vcenter("prod-vc");
+                let opts = #{{ source: "pull", url: "{PACKAGE}", resource_pool: "resgroup-8", client_token: "t1" }};
+                let a = vc.ovf_import(opts);
+                let b = vc.ovf_import(opts);
+                print(a.id == b.id);
+                a.wait_for("IMPORT_SELECTING_OVF_PARAMS", #{{ every: "20ms" }});
+                print(a.try_instantiate([]).errors.len());
+                print(a.refresh().state);
+                a.instantiate([]);
+                try {{ a.instantiate([]); }} catch (e) {{ print(`${{e.kind}} ${{e.vendor_code}}`); }}
+                print(a.wait_for("IMPORT_COMPLETED", #{{ every: "20ms" }}).vm_id);
+                "#
+            ),
+        )
+        .args(["run", "wave.rhai"])
+        .stdout("true\n0\nIMPORT_SELECTING_OVF_PARAMS\ninvalid_state not_allowed_in_current_state\nvm-101\n")
+        .success();
+    let state = outcome.lab().state_of(TargetKind::Vcenter);
+    assert_eq!(
+        state["ovf_sessions"].as_array().unwrap().len(),
+        1,
+        "{state}"
+    );
+}
+
+#[test]
+fn a_malformed_descriptor_fails_with_its_line_and_column() {
+    let outcome = Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            r#"
+            let s = vcenter("prod-vc").ovf_import(#{ url: "https://repo.example.com/broken.ovf", resource_pool: "resgroup-8" });
+            s.wait_for("IMPORT_SELECTING_OVF_PARAMS", #{ timeout: "1m", every: "20ms" });
+            "#,
+        )
+        .args(["run", "wave.rhai"])
+        .status(1)
+        .run();
+    let first = outcome.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(
+            "reached IMPORT_ERROR while waiting for IMPORT_SELECTING_OVF_PARAMS: broken.ovf:"
+        ),
+        "{first}"
+    );
+    let place = first.split("broken.ovf:").nth(1).unwrap_or_default();
+    let numbers: Vec<&str> = place.split(':').take(2).collect();
+    assert!(
+        numbers.iter().all(|n| n.parse::<u32>().is_ok()),
+        "line and column in {first}"
+    );
+    assert!(first.ends_with("(kind: invalid_state)"), "{first}");
+}
+
+#[test]
+fn a_reclaimed_session_is_not_found() {
+    let test = Test::new().lab();
+    test.test_lab().post_to(
+        TargetKind::Vcenter,
+        "/_lab/ovf",
+        json!({"reclaim_after": 5}),
+    );
+    test.script(
+        "wave.rhai",
+        &format!(
+            r#"
+            let s = vcenter("prod-vc").ovf_import(#{{ url: "{PACKAGE}", resource_pool: "resgroup-8" }});
+            s.wait_for("IMPORT_SELECTING_OVF_PARAMS", #{{ every: "20ms" }});
+            s.instantiate([]);
+            s.wait_for("IMPORT_COMPLETED", #{{ every: "20ms" }});
+            sleep("500ms");
+            try {{ s.refresh(); }} catch (e) {{ print(`${{e.kind}} ${{e.status}}`); }}
+            "#
+        ),
+    )
+    .args(["run", "wave.rhai"])
+    .stdout("not_found 404\n")
+    .success();
+}
