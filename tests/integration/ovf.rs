@@ -118,3 +118,32 @@ fn a_reclaimed_session_is_not_found() {
     .stdout("not_found 404\n")
     .success();
 }
+
+#[test]
+fn preview_reads_plain_or_compressed_descriptors_and_probe_checks_urls() {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let descriptor = r#"<Envelope><References><File ovf:id="f1" ovf:href="d1.vmdk"/><File ovf:id="f2" ovf:href="d2.vmdk"/></References><VirtualSystem ovf:id="vm"/></Envelope>"#;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(descriptor.as_bytes()).unwrap();
+    let packed = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
+    Test::new()
+        .lab()
+        .script(
+            "wave.rhai",
+            &format!(
+                r#"
+                let vc = vcenter("prod-vc");
+                print(vc.preview(`{descriptor}`).files.map(|f| f.name));
+                print(vc.preview("{packed}").files.len());
+                let broken = vc.preview("<Envelope><References></Envelope>");
+                print(broken.errors[0].issues[0].category);
+                print(vc.probe("{PACKAGE}").status);
+                print(vc.probe("https://repo.example.com/missing.ovf").status);
+                "#
+            ),
+        )
+        .args(["run", "wave.rhai"])
+        .stdout("[\"d1.vmdk\", \"d2.vmdk\"]\n2\nPARSE_ERROR\nSUCCESS\nHOST_NOT_FOUND\n")
+        .success();
+}

@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, REST_ACTION_QUERY,
-    ValidationResult,
+    CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, Preview, ProbeResult,
+    REST_ACTION_QUERY, ValidationResult,
 };
 use crate::vendors::vcenter::wire::Wrapped;
 
@@ -62,6 +62,22 @@ impl VcenterClient {
         self.call("ovf.instantiate", Method::POST, url, body)
             .await
             .map(drop)
+    }
+
+    /// What a descriptor (XML, or base64 of its gzip) references, and its problems.
+    pub async fn ovf_preview(&self, descriptor: &str) -> Result<Preview, ApiError> {
+        let body = Some(serde_json::json!({ "ovf_descriptor": descriptor }));
+        let url = self.ovf_url(None, Some("preview"));
+        let response = self.call("ovf.preview", Method::POST, url, body).await?;
+        self.value("ovf.preview", response).await
+    }
+
+    /// Whether vCenter can reach a package URL.
+    pub async fn ovf_probe(&self, uri: &str) -> Result<ProbeResult, ApiError> {
+        let body = Some(serde_json::json!({ "uri": uri }));
+        let url = self.ovf_url(None, Some("probe"));
+        let response = self.call("ovf.probe", Method::POST, url, body).await?;
+        self.value("ovf.probe", response).await
     }
 
     /// Deletes (cancels) the session.

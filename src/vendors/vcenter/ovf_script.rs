@@ -245,6 +245,34 @@ pub fn register(engine: &mut Engine) {
             let info = vc.run(vc.client().ovf_session(&id))?;
             Ok(OvfImport { vcenter: vc.clone(), id, info: Arc::new(RwLock::new(info)) })
         });
+    FuncRegistration::new("preview")
+        .with_comments([
+            "/// What an OVF descriptor references, checked by vCenter without importing:
+/// `#{ files, errors, warnings, information }`. `descriptor` is the XML, or base64
+/// of the gzip-compressed XML.",
+        ])
+        .with_params_info(["vcenter: Vcenter", "descriptor: &str", "Map"])
+        .register_into_engine(
+            engine,
+            |vc: &mut Vcenter, descriptor: &str| -> RhaiResult<Dynamic> {
+                let preview = vc.run(vc.client().ovf_preview(descriptor))?;
+                rhai::serde::to_dynamic(serde_json::to_value(preview).unwrap_or_default())
+            },
+        );
+    FuncRegistration::new("probe")
+        .with_comments([
+            "/// Whether vCenter can reach a package URL: `#{ status, ssl_thumbprint,
+/// error_messages }`, `status` being SUCCESS, INVALID_URL, TIMED_OUT,
+/// HOST_NOT_FOUND, CERTIFICATE_ERROR or UNKNOWN_ERROR.",
+        ])
+        .with_params_info(["vcenter: Vcenter", "url: &str", "Map"])
+        .register_into_engine(
+            engine,
+            |vc: &mut Vcenter, url: &str| -> RhaiResult<Dynamic> {
+                let probe = vc.run(vc.client().ovf_probe(url))?;
+                rhai::serde::to_dynamic(serde_json::to_value(probe).unwrap_or_default())
+            },
+        );
     for field in [
         "id",
         "state",

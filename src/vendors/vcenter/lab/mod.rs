@@ -11,6 +11,7 @@ mod control;
 mod error;
 mod history;
 mod ovf_packages;
+mod ovf_preview;
 mod ovf_routes;
 mod ovf_session;
 #[cfg(test)]

@@ -79,6 +79,22 @@ fn body<T: DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, LabError> {
     })
 }
 
+#[derive(Deserialize)]
+struct PreviewRequest {
+    ovf_descriptor: String,
+}
+
+#[derive(Deserialize)]
+struct ProbeRequest {
+    uri: String,
+    #[serde(default)]
+    #[allow(
+        dead_code,
+        reason = "accepted as the vendor documents it; the lab has no TLS to check"
+    )]
+    ssl_certificate_thumbprint: Option<String>,
+}
+
 /// The listener's own base URL, from the `Host` the client used.
 fn base_url(headers: &HeaderMap) -> String {
     let host = headers
@@ -99,9 +115,19 @@ async fn collection_action(
         require_admin(&caller)?;
         match query.get(REST_ACTION_QUERY).map(String::as_str) {
             None | Some("create-for-resource-pool") => {}
+            Some("preview") => {
+                let request: PreviewRequest = body(&bytes, r#"{"ovf_descriptor": "<Envelope>…"}"#)?;
+                let value = super::ovf_preview::preview(&request.ovf_descriptor)?;
+                return Ok(Json(Wrapped { value }).into_response());
+            }
+            Some("probe") => {
+                let request: ProbeRequest = body(&bytes, r#"{"uri": "https://…/x.ovf"}"#)?;
+                let value = super::ovf_preview::probe(&request.uri);
+                return Ok(Json(Wrapped { value }).into_response());
+            }
             Some(other) => {
                 return Err(LabError::invalid_argument(format!(
-                    "There is no action `{other}` on import sessions; use create-for-resource-pool."
+                    "There is no action `{other}` on import sessions; use create-for-resource-pool, preview or probe."
                 )));
             }
         }
