@@ -19,15 +19,8 @@ fn every_playbook_checks() {
 /// The README's command, word for word, from the repository root.
 #[test]
 fn the_readme_wave_cuts_over_cancels_the_stalled_and_reports() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["run", "scripts/powerstore_cutover.rhai", "--lab"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CUTOVER_TARGETS")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout =
+        crate::test::run_from_repo(&["run", "scripts/powerstore_cutover.rhai", "--lab"], None);
     assert!(
         stdout.starts_with("wave wave1-*: 5 import sessions on array1\n"),
         "{stdout}"
@@ -83,24 +76,15 @@ fn running_the_wave_again_does_nothing_twice() {
 
 #[test]
 fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args([
+    let stdout = crate::test::run_from_repo(
+        &[
             "run",
             "scripts/vcd_type_upgrade.rhai",
             "--lab",
             "--speed",
             "20",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CUTOVER_TARGETS")
-        .env_remove("WAVE_POLL")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        None,
     );
     let expected = crate::test::unindent(
         r#"

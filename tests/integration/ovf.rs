@@ -10,18 +10,9 @@ const PACKAGE: &str = "https://repo.example.com/appliances/app.ovf";
 
 #[test]
 fn the_ovf_playbook_imports_the_appliance() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["run", "scripts/ovf_import.rhai", "--lab", "--speed", "20"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CUTOVER_TARGETS")
-        .env("WAVE_POLL", "50ms")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = crate::test::run_from_repo(
+        &["run", "scripts/ovf_import.rhai", "--lab", "--speed", "20"],
+        Some("50ms"),
     );
     assert!(
         stdout.contains("package files: [\"app.ovf\", \"app-disk1.vmdk\", \"app-disk2.vmdk\"]\n"),

@@ -37,6 +37,29 @@ pub fn unindent(text: &str) -> String {
         + if text.ends_with('\n') { "\n" } else { "" }
 }
 
+/// Runs the binary from the repository root, the way the README does (so
+/// `./cutover.toml` is the target file), asserts it succeeded, and returns its stdout.
+/// `wave_poll` sets the playbooks' `WAVE_POLL`; `None` leaves their default.
+pub fn run_from_repo(args: &[&str], wave_poll: Option<&str>) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CUTOVER_TARGETS")
+        .env_remove("WAVE_POLL");
+    if let Some(poll) = wave_poll {
+        command.env("WAVE_POLL", poll);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// A running lab plus the runtime that serves it.
 pub struct TestLab {
     pub runtime: tokio::runtime::Runtime,

@@ -247,24 +247,15 @@ fn a_user_without_rights_is_refused() {
 
 #[test]
 fn the_history_playbook_pauses_for_the_window_and_waits_for_success() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args([
+    let stdout = crate::test::run_from_repo(
+        &[
             "run",
             "scripts/history_import.rhai",
             "--lab",
             "--speed",
             "20",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CUTOVER_TARGETS")
-        .env_remove("WAVE_POLL")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        None,
     );
     assert!(stdout.starts_with("history import: RUNNING, "), "{stdout}");
     assert!(stdout.contains("\npause: done\n"), "{stdout}");
