@@ -132,6 +132,33 @@ impl HttpClient {
         }
     }
 
+    /// Reads an answer's body; a connection that breaks meanwhile is retryable.
+    pub async fn read_text(&self, operation: &str, response: Response) -> Result<String, ApiError> {
+        response.text().await.map_err(|err| {
+            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
+                .retryable()
+                .at(&self.target, operation)
+        })
+    }
+
+    /// Reads an answer's body as JSON of type `T`.
+    pub async fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &str,
+        response: Response,
+    ) -> Result<T, ApiError> {
+        let text = self.read_text(operation, response).await?;
+        serde_json::from_str(&text)
+            .map_err(|err| self.unexpected(operation, &err.to_string(), &text))
+    }
+
+    /// The error for an answer that is not what the API documents, with its body.
+    pub fn unexpected(&self, operation: &str, why: &str, body: &str) -> ApiError {
+        ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}"))
+            .with_body(body)
+            .at(&self.target, operation)
+    }
+
     /// Starts a request on this target's client.
     pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
         self.inner.request(method, url)

@@ -105,7 +105,7 @@ impl PowerStoreClient {
                 })
                 .await?;
             let partial = response.status() == StatusCode::PARTIAL_CONTENT;
-            let page: Vec<ImportSession> = self.json("import_sessions", response).await?;
+            let page: Vec<ImportSession> = self.http.read_json("import_sessions", response).await?;
             let got = page.len();
             found.extend(page);
             let full = query.limit.is_some_and(|limit| found.len() >= limit);
@@ -124,7 +124,7 @@ impl PowerStoreClient {
                 c.http.request(Method::GET, url.clone()).query(&select)
             })
             .await?;
-        self.json("import_session", response).await
+        self.http.read_json("import_session", response).await
     }
 
     /// Commits a session that is `Ready_For_Cutover`.
@@ -241,23 +241,6 @@ impl PowerStoreClient {
             )
             .at(self.target(), "login")),
         }
-    }
-
-    async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        operation: &str,
-        response: Response,
-    ) -> Result<T, ApiError> {
-        let text = response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
-                .at(self.target(), operation)
-        })?;
-        serde_json::from_str(&text).map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("unexpected answer: {err}"))
-                .with_body(&text)
-                .at(self.target(), operation)
-        })
     }
 }
 

@@ -98,9 +98,9 @@ impl VcdClient {
             .request(Method::GET, url)
             .header(reqwest::header::ACCEPT, "application/*+xml");
         let response = self.http.send("versions", request, parse_error).await?;
-        let text = self.text("versions", response).await?;
+        let text = self.http.read_text("versions", response).await?;
         let newest = parse_versions(&text)
-            .map_err(|err| self.unexpected("versions", &err.to_string(), &text))?
+            .map_err(|err| self.http.unexpected("versions", &err.to_string(), &text))?
             .into_iter()
             .max_by(|a, b| {
                 if version_at_least(a, b) {
@@ -109,7 +109,10 @@ impl VcdClient {
                     std::cmp::Ordering::Less
                 }
             })
-            .ok_or_else(|| self.unexpected("versions", "no versions listed", &text))?;
+            .ok_or_else(|| {
+                self.http
+                    .unexpected("versions", "no versions listed", &text)
+            })?;
         *version = Some(newest.clone());
         Ok(newest)
     }
@@ -128,7 +131,7 @@ impl VcdClient {
         let urn = self.type_urn("entity_type", urn, true)?;
         let url = self.cloudapi(&["entityTypes", &urn.to_string()]);
         let response = self.call("entity_type", Method::GET, url, None).await?;
-        self.json("entity_type", response).await
+        self.http.read_json("entity_type", response).await
     }
 
     /// Every entity of the types `type_urn` names (any of the three URN forms).
@@ -155,7 +158,7 @@ impl VcdClient {
         let url = self.cloudapi(&["entities", id]);
         let response = self.call("entity", Method::GET, url, None).await?;
         let etag = etag(&response);
-        let entity = self.json("entity", response).await?;
+        let entity = self.http.read_json("entity", response).await?;
         Ok(TaggedEntity { entity, etag })
     }
 
@@ -163,7 +166,7 @@ impl VcdClient {
     pub async fn resolve(&self, id: &str) -> Result<ResolveResult, ApiError> {
         let url = self.cloudapi(&["entities", id, "resolve"]);
         let response = self.call("resolve", Method::POST, url, None).await?;
-        self.json("resolve", response).await
+        self.http.read_json("resolve", response).await
     }
 
     /// Starts migrating every instance of the types `type_urn` names to `target` (a full
@@ -211,8 +214,8 @@ impl VcdClient {
     /// Reads a task from the URL the server handed out.
     pub async fn task(&self, url: &Url) -> Result<Task, ApiError> {
         let response = self.call("task", Method::GET, url.clone(), None).await?;
-        let text = self.text("task", response).await?;
-        Task::from_xml(&text).map_err(|err| self.unexpected("task", &err.to_string(), &text))
+        let text = self.http.read_text("task", response).await?;
+        Task::from_xml(&text).map_err(|err| self.http.unexpected("task", &err.to_string(), &text))
     }
 
     /// Asks the server to cancel a task.
@@ -264,7 +267,7 @@ impl VcdClient {
                 }
             }
             let response = self.call(operation, Method::GET, url, None).await?;
-            let body: Page<T> = self.json(operation, response).await?;
+            let body: Page<T> = self.http.read_json(operation, response).await?;
             // Trust our own page counter, not the echoed `page`, so a server that ignores
             // `page` cannot keep us paging forever.
             let last = page >= body.page_count || body.values.is_empty();
@@ -353,30 +356,6 @@ impl VcdClient {
                 )
                 .at(self.target(), "login")
             })
-    }
-
-    async fn text(&self, operation: &str, response: Response) -> Result<String, ApiError> {
-        response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
-                .at(self.target(), operation)
-        })
-    }
-
-    async fn json<T: DeserializeOwned>(
-        &self,
-        operation: &str,
-        response: Response,
-    ) -> Result<T, ApiError> {
-        let text = self.text(operation, response).await?;
-        serde_json::from_str(&text)
-            .map_err(|err| self.unexpected(operation, &err.to_string(), &text))
-    }
-
-    fn unexpected(&self, operation: &str, why: &str, body: &str) -> ApiError {
-        ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}"))
-            .with_body(body)
-            .at(self.target(), operation)
     }
 }
 

@@ -85,9 +85,9 @@ impl VcenterClient {
         self.http.target()
     }
 
-    /// The target's base URL joined with path segments.
-    pub(super) fn url(&self, segments: &[&str]) -> Url {
-        self.http.url(segments)
+    /// The target's HTTP client.
+    pub(super) fn http(&self) -> &HttpClient {
+        &self.http
     }
 
     /// The body encoding this client speaks.
@@ -100,20 +100,14 @@ impl VcenterClient {
         let response = self
             .call("history.status", Method::GET, self.history_url(None), None)
             .await?;
-        let text = response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
-                .at(self.target(), "history.status")
-        })?;
-        let parsed = match self.encoding {
-            Encoding::Rest => serde_json::from_str::<Wrapped<HistoryInfo>>(&text).map(|w| w.value),
-            Encoding::Api => serde_json::from_str::<HistoryInfo>(&text),
-        };
-        parsed.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("unexpected answer: {err}"))
-                .with_body(&text)
-                .at(self.target(), "history.status")
-        })
+        match self.encoding {
+            Encoding::Rest => self
+                .http
+                .read_json::<Wrapped<HistoryInfo>>("history.status", response)
+                .await
+                .map(|w| w.value),
+            Encoding::Api => self.http.read_json("history.status", response).await,
+        }
     }
 
     /// Runs a history action; `start` takes an optional spec.
@@ -214,11 +208,7 @@ impl VcenterClient {
             .send("login", request, parse_error)
             .await
             .map_err(vapi_kind)?;
-        let text = response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
-                .at(self.target(), "login")
-        })?;
+        let text = self.http.read_text("login", response).await?;
         let id = match self.encoding {
             Encoding::Rest => serde_json::from_str::<Wrapped<String>>(&text).map(|w| w.value),
             Encoding::Api => serde_json::from_str::<String>(&text),

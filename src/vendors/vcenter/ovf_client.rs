@@ -5,7 +5,7 @@ use reqwest::{Method, Response, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::http::error::ApiError;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, Preview, ProbeResult,
@@ -100,7 +100,7 @@ impl VcenterClient {
             .collect();
         segments.extend(id.map(|id| format!("id:{id}")));
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let mut url = self.url(&segments);
+        let mut url = self.http().url(&segments);
         if let Some(action) = action {
             url.query_pairs_mut().append_pair(REST_ACTION_QUERY, action);
         }
@@ -113,17 +113,7 @@ impl VcenterClient {
         operation: &str,
         response: Response,
     ) -> Result<T, ApiError> {
-        let text = response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
-                .at(self.target(), operation)
-        })?;
-        serde_json::from_str::<Wrapped<T>>(&text)
-            .map(|wrapped| wrapped.value)
-            .map_err(|err| {
-                ApiError::new(ErrorKind::Http, format!("unexpected answer: {err}"))
-                    .with_body(&text)
-                    .at(self.target(), operation)
-            })
+        let wrapped: Wrapped<T> = self.http().read_json(operation, response).await?;
+        Ok(wrapped.value)
     }
 }
