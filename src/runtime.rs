@@ -124,6 +124,22 @@ impl Runtime {
         self.host.cancel_token()
     }
 
+    /// The host scripts reach through; `cutover watch` derives one per hook invocation.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    /// The resource limits of each script.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Runs `future` to completion on the runtime, blocking the calling thread (which
+    /// must not be one of the runtime's own).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.tokio.block_on(future)
+    }
+
     /// Cancels the run when the process gets Ctrl-C (SIGINT).
     pub fn cancel_on_ctrl_c(&self) {
         let cancel = self.cancel_token().clone();

@@ -26,7 +26,8 @@ pub struct Host {
     clock: Clock,
     cancel: CancellationToken,
     targets: Targets,
-    clients: Mutex<ClientCache>,
+    /// Shared with [`Host::child`] hosts, so each target logs in once per process.
+    clients: Arc<Mutex<ClientCache>>,
 }
 
 impl Host {
@@ -37,8 +38,21 @@ impl Host {
             clock,
             cancel,
             targets,
-            clients: Mutex::new(HashMap::new()),
+            clients: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// A host for one run among many (a hook invocation): the same runtime, clock,
+    /// targets and logged-in clients, with its own cancellation token, so one run can be
+    /// cancelled without the others.
+    pub fn child(&self, cancel: CancellationToken) -> Arc<Self> {
+        Arc::new(Self {
+            runtime: self.runtime.clone(),
+            clock: self.clock.clone(),
+            cancel,
+            targets: self.targets.clone(),
+            clients: Arc::clone(&self.clients),
+        })
     }
 
     /// A host for compiling and documenting scripts: wall clock, no targets.
