@@ -5,6 +5,7 @@ mod check;
 mod doc;
 mod lab;
 mod playbook;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ enum Command {
     Doc(DocArgs),
     /// Serve the simulated vendor APIs on loopback until Ctrl-C.
     Lab(LabArgs),
+    /// Run hook scripts' handlers when files arrive or change, until Ctrl-C.
+    Watch(WatchArgs),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -53,6 +56,15 @@ enum Command {
 struct RunArgs {
     /// The playbook (.rhai).
     file: PathBuf,
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Rehearsing against the lab, for every command that runs scripts.
+#[derive(Debug, Args)]
+struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
     /// lab, and each kind also gets a target named `lab`.
     #[arg(long)]
@@ -63,6 +75,28 @@ struct RunArgs {
     /// With --lab, the seed of the lab's inventory.
     #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
     seed: u64,
+}
+
+/// `cutover watch`.
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// Hook scripts: a .rhai file, or a folder whose *.rhai files are all loaded.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Also hand over files that were already there at start (except those handled
+    /// before and unchanged since).
+    #[arg(long)]
+    initial: bool,
+    /// On Ctrl-C or SIGTERM, how long running handlers may take to finish before they
+    /// are cancelled.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    stop_timeout: std::time::Duration,
+    /// The state file remembering what was handled [default: .cutover/watch.db in the
+    /// first hook folder].
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -166,6 +200,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Watch(args) => watch::run(args, targets),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,
@@ -217,6 +252,27 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
+}
+
+/// The [`Runtime`](crate::Runtime) for scripts over `targets`, redirected to the lab when
+/// rehearsing; failing that, the exit code after the error was reported.
+fn script_runtime(
+    targets: crate::config::Targets,
+    rehearsal: &RehearsalArgs,
+    limits: &LimitArgs,
+) -> Result<crate::Runtime, ExitCode> {
+    let mut builder = crate::Runtime::builder()
+        .targets(targets)
+        .limits(limits.limits());
+    if rehearsal.lab {
+        builder = builder.lab(rehearsal.seed);
+    }
+    if let Some(speed) = rehearsal.speed {
+        builder = builder.speed(speed);
+    }
+    builder
+        .build()
+        .map_err(|err| fail(ExitCode::Failure, format!("cannot start: {err}")))
 }
 
 /// The tokio runtime that owns all network I/O of this process; failing that, the

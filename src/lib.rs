@@ -13,5 +13,6 @@ pub mod lab;
 pub mod runtime;
 pub mod script;
 pub mod vendors;
+pub mod watch;
 
 pub use runtime::{RunError, Runtime, RuntimeBuilder};

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::{RunArgs, fail, read_script, report};
+use super::{RunArgs, fail, read_script, report, script_runtime};
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
-use crate::runtime::{RunError, Runtime};
+use crate::runtime::RunError;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match Targets::load(target_file) {
@@ -17,18 +17,9 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let mut builder = Runtime::builder()
-        .targets(targets)
-        .limits(args.limits.limits());
-    if args.lab {
-        builder = builder.lab(args.seed);
-    }
-    if let Some(speed) = args.speed {
-        builder = builder.speed(speed);
-    }
-    let runtime = match builder.build() {
+    let runtime = match script_runtime(targets, &args.rehearsal, &args.limits) {
         Ok(runtime) => runtime,
-        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
+        Err(code) => return code,
     };
     runtime.cancel_on_ctrl_c();
     let result = runtime.run_file(&file);

@@ -4,6 +4,7 @@
 pub mod diagnostic;
 pub mod error_value;
 pub mod flow;
+pub mod hook;
 pub mod host;
 pub mod modules;
 pub mod options;
@@ -74,6 +75,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
+    crate::watch::script::register(&mut engine, host);
     engine
 }
 
