@@ -18,3 +18,4 @@ mod run;
 mod test;
 mod vcd;
 mod vcenter;
+mod watch;
