@@ -63,6 +63,10 @@ struct RunArgs {
     /// With --lab, the seed of the lab's inventory.
     #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
     seed: u64,
+    /// Let the script read local files (e.g. disks to upload) under DIR as well as under
+    /// its own folder; repeatable.
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }

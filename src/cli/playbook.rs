@@ -19,7 +19,8 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     };
     let mut builder = Runtime::builder()
         .targets(targets)
-        .limits(args.limits.limits());
+        .limits(args.limits.limits())
+        .allow_read(args.allow_read.clone());
     if args.lab {
         builder = builder.lab(args.seed);
     }

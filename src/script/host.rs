@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub struct Host {
     clock: Clock,
     cancel: CancellationToken,
     targets: Targets,
+    allowed_reads: Vec<PathBuf>,
     clients: Mutex<ClientCache>,
 }
 
@@ -37,8 +39,21 @@ impl Host {
             clock,
             cancel,
             targets,
+            allowed_reads: Vec::new(),
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Lets scripts read files under `folders` as well as under their own folder.
+    #[must_use]
+    pub fn allowing_reads(mut self, folders: Vec<PathBuf>) -> Self {
+        self.allowed_reads = folders;
+        self
+    }
+
+    /// Folders besides their own that scripts may read files from.
+    pub fn allowed_reads(&self) -> &[PathBuf] {
+        &self.allowed_reads
     }
 
     /// A host for compiling and documenting scripts: wall clock, no targets.
