@@ -59,7 +59,18 @@ struct RunArgs {
     #[command(flatten)]
     rehearsal: RehearsalArgs,
     #[command(flatten)]
+    reads: ReadArgs,
+    #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// Local files scripts may read, for every command that runs scripts.
+#[derive(Debug, Args)]
+struct ReadArgs {
+    /// Let the script read local files (e.g. disks to upload) under DIR as well as under
+    /// its own folder; repeatable.
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<PathBuf>,
 }
 
 /// Rehearsing against the lab, for every command that runs scripts.
@@ -97,6 +108,8 @@ struct WatchArgs {
     state: Option<PathBuf>,
     #[command(flatten)]
     rehearsal: RehearsalArgs,
+    #[command(flatten)]
+    reads: ReadArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -259,11 +272,13 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn script_runtime(
     targets: crate::config::Targets,
     rehearsal: &RehearsalArgs,
+    reads: &ReadArgs,
     limits: &LimitArgs,
 ) -> Result<crate::Runtime, ExitCode> {
     let mut builder = crate::Runtime::builder()
         .targets(targets)
-        .limits(limits.limits());
+        .limits(limits.limits())
+        .allow_read(reads.allow_read.clone());
     if rehearsal.lab {
         builder = builder.lab(rehearsal.seed);
     }

@@ -1,6 +1,7 @@
 //! `Runtime`: the embeddable way to run playbooks. It owns the tokio runtime, the script
 //! host and, for rehearsals, the lab; `cutover run` is a thin shell over it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ pub struct RuntimeBuilder {
     limits: Limits,
     lab_seed: Option<u64>,
     speed: Option<f64>,
+    allowed_reads: Vec<PathBuf>,
 }
 
 impl RuntimeBuilder {
@@ -69,6 +71,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Lets scripts read local files under `folders` too, not only under their own folder.
+    pub fn allow_read(mut self, folders: Vec<PathBuf>) -> Self {
+        self.allowed_reads = folders;
+        self
+    }
+
     /// Starts the tokio runtime and, if asked, the lab.
     pub fn build(mut self) -> std::io::Result<Runtime> {
         let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -90,12 +98,10 @@ impl RuntimeBuilder {
             None => None,
         };
         let cancel = CancellationToken::new();
-        let host = Arc::new(Host::new(
-            tokio.handle().clone(),
-            clock,
-            cancel,
-            self.targets,
-        ));
+        let host = Arc::new(
+            Host::new(tokio.handle().clone(), clock, cancel, self.targets)
+                .allowing_reads(self.allowed_reads),
+        );
         Ok(Runtime {
             tokio,
             host,

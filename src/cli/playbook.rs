@@ -17,7 +17,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let runtime = match script_runtime(targets, &args.rehearsal, &args.limits) {
+    let runtime = match script_runtime(targets, &args.rehearsal, &args.reads, &args.limits) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

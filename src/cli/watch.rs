@@ -13,7 +13,7 @@ pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(targets) => targets,
         Err(err) => return fail(ExitCode::Usage, err),
     };
-    let runtime = match script_runtime(targets, &args.rehearsal, &args.limits) {
+    let runtime = match script_runtime(targets, &args.rehearsal, &args.reads, &args.limits) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

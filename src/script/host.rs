@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub struct Host {
     clock: Clock,
     cancel: CancellationToken,
     targets: Targets,
+    allowed_reads: Vec<PathBuf>,
     /// Shared with [`Host::child`] hosts, so each target logs in once per process.
     clients: Arc<Mutex<ClientCache>>,
 }
@@ -38,21 +40,35 @@ impl Host {
             clock,
             cancel,
             targets,
+            allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
     /// A host for one run among many (a hook invocation): the same runtime, clock,
-    /// targets and logged-in clients, with its own cancellation token, so one run can be
-    /// cancelled without the others.
+    /// targets, readable folders and logged-in clients, with its own cancellation
+    /// token, so one run can be cancelled without the others.
     pub fn child(&self, cancel: CancellationToken) -> Arc<Self> {
         Arc::new(Self {
             runtime: self.runtime.clone(),
             clock: self.clock.clone(),
             cancel,
             targets: self.targets.clone(),
+            allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
         })
+    }
+
+    /// Lets scripts read files under `folders` as well as under their own folder.
+    #[must_use]
+    pub fn allowing_reads(mut self, folders: Vec<PathBuf>) -> Self {
+        self.allowed_reads = folders;
+        self
+    }
+
+    /// Folders besides their own that scripts may read files from.
+    pub fn allowed_reads(&self) -> &[PathBuf] {
+        &self.allowed_reads
     }
 
     /// A host for compiling and documenting scripts: wall clock, no targets.

@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod error_value;
+pub mod files;
 pub mod flow;
 pub mod hook;
 pub mod host;
@@ -47,7 +48,7 @@ impl Default for Limits {
 }
 
 /// Builds the engine every script of this process runs on. `base_dir` is where
-/// `import "file"` looks.
+/// `import "file"` looks and where relative file paths start.
 pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let mut engine = Engine::new();
     engine
@@ -59,7 +60,8 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         // Rhai's defaults are halved in debug builds; playbooks nest loops in functions,
         // and the same script must compile in every build.
         .set_max_expr_depths(128, 64)
-        .set_module_resolver(modules::Resolver::new(base_dir));
+        .set_module_resolver(modules::Resolver::new(base_dir.clone()));
+    files::FileGate::new(base_dir, host.allowed_reads()).install(&mut engine);
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
         let text = crate::http::sanitize::escape_control(text);

@@ -13,6 +13,7 @@ mod cli;
 mod embed;
 mod examples;
 mod ovf;
+mod ovf_push;
 mod powerstore;
 mod run;
 mod test;

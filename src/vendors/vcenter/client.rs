@@ -41,7 +41,7 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 }
 
 /// Gives `err` the kind its vAPI error type stands for.
-fn vapi_kind(mut err: ApiError) -> ApiError {
+pub(super) fn vapi_kind(mut err: ApiError) -> ApiError {
     if let Some(kind) = err.vendor_code.as_deref().and_then(kind_of) {
         err.kind = kind;
     }

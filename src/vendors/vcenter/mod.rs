@@ -5,6 +5,7 @@ pub mod client;
 pub mod lab;
 pub mod ovf;
 pub mod ovf_client;
+pub mod ovf_push;
 pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;

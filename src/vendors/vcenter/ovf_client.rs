@@ -1,17 +1,26 @@
 //! The OVF import session calls of [`VcenterClient`] (vendor-apis.md §3): a `/rest`-only
 //! service, whatever encoding the target speaks otherwise.
 
-use reqwest::{Method, Response, Url};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::{Body, Method, Response, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio_util::io::{InspectReader, ReaderStream};
 
-use crate::http::error::ApiError;
-use crate::vendors::vcenter::client::VcenterClient;
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::files::GatedFile;
+use crate::vendors::vcenter::client::{VcenterClient, parse_error, vapi_kind};
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, Preview, ProbeResult,
-    REST_ACTION_QUERY, ValidationResult,
+    CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, OvfFileInfo, Preview,
+    ProbeResult, REST_ACTION_QUERY, ValidationResult,
 };
 use crate::vendors::vcenter::wire::Wrapped;
+
+/// Bytes read from disk at a time while uploading; memory stays flat whatever the size.
+const UPLOAD_CHUNK: usize = 256 * 1024;
 
 impl VcenterClient {
     /// Creates an import session; the same `client_token` answers the same id.
@@ -78,6 +87,74 @@ impl VcenterClient {
         let url = self.ovf_url(None, Some("probe"));
         let response = self.call("ovf.probe", Method::POST, url, body).await?;
         self.value("ovf.probe", response).await
+    }
+
+    /// Reports how far a push client has got (0..=100); in EXTERNAL_TRANSFER_MODE this
+    /// also keeps the session from being reclaimed as idle.
+    pub async fn ovf_progress(&self, id: &str, percent: u8) -> Result<(), ApiError> {
+        let body = Some(serde_json::json!({ "percent": percent }));
+        let url = self.ovf_url(Some(id), Some("progress"));
+        self.call("ovf.progress", Method::POST, url, body)
+            .await
+            .map(drop)
+    }
+
+    /// Streams `file` to the upload URL of session file `entry`, adding every byte read
+    /// to `sent`. The URL carries its own ticket, so no session header goes with it;
+    /// a `*` host (vSphere's "this server") means the target's own host.
+    pub async fn ovf_upload(
+        &self,
+        entry: &OvfFileInfo,
+        file: &GatedFile,
+        sent: Arc<AtomicU64>,
+    ) -> Result<(), ApiError> {
+        const OPERATION: &str = "ovf.push";
+        let fail = |kind: ErrorKind, message: String| {
+            ApiError::new(kind, message).at(self.target(), OPERATION)
+        };
+        let Some(link) = entry.file_url.as_deref() else {
+            return Err(fail(
+                ErrorKind::Validation,
+                format!(
+                    "`{}` has no upload URL; only push imports take uploads",
+                    entry.name
+                ),
+            ));
+        };
+        let own_host = self.http().url(&[]);
+        let link = link.replacen(
+            "://*",
+            &format!("://{}", own_host.host_str().unwrap_or("*")),
+            1,
+        );
+        let url = self.http().check_link(&link, OPERATION)?;
+        let method = match entry.upload_method.as_deref() {
+            Some("POST") => Method::POST,
+            _ => Method::PUT,
+        };
+        let handle = tokio::fs::File::open(&file.path).await.map_err(|err| {
+            fail(
+                ErrorKind::Validation,
+                format!("cannot read `{}`: {err}", file.path.display()),
+            )
+        })?;
+        let counted = InspectReader::new(handle, move |chunk: &[u8]| {
+            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        });
+        let request = self
+            .http()
+            .request(method, url)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, file.len)
+            .body(Body::wrap_stream(ReaderStream::with_capacity(
+                counted,
+                UPLOAD_CHUNK,
+            )));
+        self.http()
+            .send(OPERATION, request, parse_error)
+            .await
+            .map(drop)
+            .map_err(vapi_kind)
     }
 
     /// Deletes (cancels) the session.

@@ -33,6 +33,11 @@ impl Vcenter {
         &self.client
     }
 
+    /// The target's client, for work that outlives one borrow (concurrent uploads).
+    pub(super) fn shared_client(&self) -> Arc<VcenterClient> {
+        self.client.clone()
+    }
+
     /// The script host.
     pub(super) fn host(&self) -> &Host {
         &self.host

@@ -295,8 +295,36 @@ async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer 
         if !open || session.done.contains(&file) {
             return Err(not_allowed("An upload of this file", session.state));
         }
+        session.uploads_now += 1;
+        session.uploads_peak = session.uploads_peak.max(session.uploads_now);
         descriptor
     };
+    let received = receive(&ctx, &id, &file, descriptor, body).await;
+    let now = ctx.lab.now();
+    let mut inventory = ctx.lab.at(now);
+    let session = inventory.ovf.touch(&id, now)?;
+    session.uploads_now = session.uploads_now.saturating_sub(1);
+    let text = received?;
+    session.done.push(file.clone());
+    if descriptor {
+        if let Some(entry) = session.files.iter_mut().find(|f| f.name == file) {
+            entry.size = entry.bytes_transferred;
+        }
+        session.accept_descriptor(&file, &String::from_utf8_lossy(&text), now);
+    }
+    inventory.ovf.advance(now);
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Reads an upload's body chunk by chunk, counting each in the session as it comes;
+/// only a descriptor is kept, to be parsed.
+async fn receive(
+    ctx: &Ctx,
+    id: &str,
+    file: &str,
+    descriptor: bool,
+    body: Body,
+) -> Result<Vec<u8>, LabError> {
     let mut body = body;
     let mut text = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -315,23 +343,12 @@ async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer 
         }
         let now = ctx.lab.now();
         let mut inventory = ctx.lab.at(now);
-        let session = inventory.ovf.touch(&id, now)?;
+        let session = inventory.ovf.touch(id, now)?;
         if let Some(entry) = session.files.iter_mut().find(|f| f.name == file) {
             entry.bytes_transferred += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
         }
     }
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
-    let session = inventory.ovf.touch(&id, now)?;
-    session.done.push(file.clone());
-    if descriptor {
-        if let Some(entry) = session.files.iter_mut().find(|f| f.name == file) {
-            entry.size = entry.bytes_transferred;
-        }
-        session.accept_descriptor(&file, &String::from_utf8_lossy(&text), now);
-    }
-    inventory.ovf.advance(now);
-    Ok(StatusCode::OK.into_response())
+    Ok(text)
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,6 +45,9 @@ pub(super) struct OvfSession {
     pub(super) errors: Vec<OvfProblem>,
     pub(super) mode: Option<&'static str>,
     pub(super) last_progress: Option<i64>,
+    /// Uploads streaming now, and the most there have been at once.
+    pub(super) uploads_now: u32,
+    pub(super) uploads_peak: u32,
     pub(super) parameters: Option<Vec<Value>>,
     pub(super) vm_id: Option<String>,
     pub(super) base: String,
@@ -221,6 +224,7 @@ impl OvfSession {
             "since": timestamp(self.since),
             "last_used": timestamp(self.last_used),
             "last_progress": self.last_progress,
+            "uploads_peak": self.uploads_peak,
             "vm_id": self.vm_id,
             "files": self.files.iter().map(|f| json!({
                 "name": f.name, "size": f.size, "bytes_transferred": f.bytes_transferred,
@@ -360,6 +364,8 @@ impl OvfSessions {
             errors: Vec::new(),
             mode: None,
             last_progress: None,
+            uploads_now: 0,
+            uploads_peak: 0,
             parameters: None,
             vm_id: None,
             base,

@@ -1,0 +1,185 @@
+//! The file gate: the one checked way a script function reads a local file (an OVF
+//! package pushed to vCenter, say). Relative paths start at the playbook's folder, and
+//! only files under that folder or a folder given with `--allow-read` can be read, so a
+//! script handed a hostile path cannot upload `/etc/shadow` to a target.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, NativeCallContext};
+
+use crate::http::error::{ApiError, ErrorKind};
+
+/// Where a script may read files from.
+#[derive(Clone, Debug)]
+pub struct FileGate {
+    base: PathBuf,
+    roots: Vec<PathBuf>,
+}
+
+/// A regular file the gate let through.
+#[derive(Clone, Debug)]
+pub struct GatedFile {
+    /// The file, with every link resolved.
+    pub path: PathBuf,
+    /// Its size in bytes when it was checked.
+    pub len: u64,
+}
+
+impl FileGate {
+    /// A gate for a script in `base` that may also read under each of `allowed`.
+    pub fn new(base: PathBuf, allowed: &[PathBuf]) -> Self {
+        // A playbook named without a folder lives in the working directory.
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+        let mut roots = vec![base.clone()];
+        roots.extend(allowed.iter().cloned());
+        Self { base, roots }
+    }
+
+    /// Lets every engine function reach this gate through its call context.
+    pub fn install(self, engine: &mut Engine) {
+        engine.set_default_tag(Dynamic::from(Arc::new(self)));
+    }
+
+    /// The gate of the engine a function was called from.
+    pub fn of(context: &NativeCallContext) -> Result<Arc<Self>, ApiError> {
+        context
+            .tag()
+            .and_then(|tag| tag.clone().try_cast::<Arc<Self>>())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Validation,
+                    "this engine reads no local files".to_owned(),
+                )
+            })
+    }
+
+    /// Checks that `path` names a regular file this script may read, for `operation`.
+    pub fn check(&self, path: &str, operation: &str) -> Result<GatedFile, ApiError> {
+        let refuse = |message: String| {
+            Err(ApiError {
+                operation: Some(operation.to_owned()),
+                ..ApiError::new(ErrorKind::Validation, message)
+            })
+        };
+        let joined = self.base.join(path);
+        let resolved = match joined.canonicalize() {
+            Ok(resolved) => resolved,
+            Err(err) => return refuse(format!("cannot read `{}`: {err}", joined.display())),
+        };
+        let inside = self
+            .roots
+            .iter()
+            .filter_map(|root| root.canonicalize().ok())
+            .any(|root| resolved.starts_with(root));
+        if !inside {
+            return refuse(format!(
+                "refusing to read `{}`: scripts read files only under {}; pass `--allow-read {}` to allow its folder",
+                resolved.display(),
+                self.describe_roots(),
+                resolved.parent().unwrap_or(&resolved).display(),
+            ));
+        }
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the file gate is where scripts' files are inspected"
+        )]
+        let metadata = match std::fs::metadata(&resolved) {
+            Ok(metadata) => metadata,
+            Err(err) => return refuse(format!("cannot read `{}`: {err}", resolved.display())),
+        };
+        if !metadata.is_file() {
+            return refuse(format!("`{}` is not a regular file", resolved.display()));
+        }
+        Ok(GatedFile {
+            path: resolved,
+            len: metadata.len(),
+        })
+    }
+
+    fn describe_roots(&self) -> String {
+        let roots: Vec<String> = self
+            .roots
+            .iter()
+            .map(|r| format!("`{}`", r.canonicalize().as_deref().unwrap_or(r).display()))
+            .collect();
+        roots.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_under_the_allowed_folders_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("playbooks");
+        let extra = dir.path().join("packages");
+        let outside = dir.path().join("private");
+        for folder in [&base, &extra, &outside] {
+            std::fs::create_dir_all(folder.join("sub")).unwrap();
+        }
+        let touch = |p: PathBuf| std::fs::File::create(p).unwrap();
+        touch(base.join("disk.vmdk"));
+        touch(base.join("sub/disk.vmdk"));
+        touch(extra.join("app.ovf"));
+        touch(outside.join("key.pem"));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.join("key.pem"), base.join("link.pem")).unwrap();
+        let gate = FileGate::new(base.clone(), std::slice::from_ref(&extra));
+        let extra_file = extra.join("app.ovf").display().to_string();
+        let outside_file = outside.join("key.pem").display().to_string();
+        let cases: Vec<(&str, bool)> = vec![
+            ("disk.vmdk", true),
+            ("sub/disk.vmdk", true),
+            ("./sub/../disk.vmdk", true),
+            (&extra_file, true),
+            ("../packages/app.ovf", true),
+            (&outside_file, false),
+            ("../private/key.pem", false),
+            ("sub", false),
+            ("missing.vmdk", false),
+            ("/etc/passwd", false),
+            #[cfg(unix)]
+            ("link.pem", false),
+        ];
+        for (path, allowed) in cases {
+            let result = gate.check(path, "ovf.push");
+            assert_eq!(result.is_ok(), allowed, "{path}: {result:?}");
+            if let Err(err) = result {
+                assert_eq!(err.kind, ErrorKind::Validation);
+                assert_eq!(err.operation.as_deref(), Some("ovf.push"), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_path_and_the_way_to_allow_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = FileGate::new(dir.path().join("."), &[]);
+        let err = gate.check("/etc/passwd", "ovf.push").unwrap_err();
+        assert!(
+            err.message.contains("refusing to read `/etc/passwd`"),
+            "{err}"
+        );
+        assert!(err.message.contains("--allow-read /etc"), "{err}");
+    }
+
+    #[test]
+    fn a_size_is_read_with_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::File::create(dir.path().join("disk.vmdk"))
+            .unwrap()
+            .set_len(1234)
+            .unwrap();
+        let gate = FileGate::new(dir.path().to_path_buf(), &[]);
+        let file = gate.check("disk.vmdk", "ovf.push").unwrap();
+        assert_eq!(file.len, 1234);
+        assert!(file.path.is_absolute());
+    }
+}
