@@ -9,10 +9,10 @@ use std::sync::{Arc, PoisonError};
 use rhai::{AST, EvalAltResult, Position};
 
 use crate::script::error_value::{error_map, innermost};
+use crate::script::files::FileGate;
 use crate::script::{self, Host, Limits, ScriptFile, diagnostic, preflight};
 use crate::watch::event::FileEvent;
-use crate::watch::files::Gate;
-use crate::watch::script::{Callback, HookContext, Registrations, call};
+use crate::watch::script::{Callback, Registrations, call, collect_into};
 use crate::watch::spec::HandlerSpec;
 
 /// A compiled hook script, kept for its handlers' runs and for rendering their errors.
@@ -44,18 +44,13 @@ pub struct RunFailure {
 impl HookProgram {
     /// Compiles `file`, checks the targets it names, and runs its top level, collecting
     /// the handlers it registers. Errors come rendered for the terminal.
-    pub fn load(
-        host: &Arc<Host>,
-        limits: Limits,
-        file: ScriptFile,
-        gate: Gate,
-    ) -> Result<LoadedHook, String> {
+    pub fn load(host: &Arc<Host>, limits: Limits, file: ScriptFile) -> Result<LoadedHook, String> {
         let base_dir = file.path.parent().map(PathBuf::from).unwrap_or_default();
         let mut engine = script::engine(host, limits, base_dir.clone());
         let ast = file.compile(&engine)?;
         preflight::check(host.targets(), &ast).map_err(|err| file.render(&err))?;
         let registrations = Registrations::default();
-        HookContext::Loading(registrations.clone(), gate).install(&mut engine);
+        collect_into(&mut engine, &registrations);
         engine.run_ast(&ast).map_err(|err| file.render(&err))?;
         let handlers =
             std::mem::take(&mut *registrations.lock().unwrap_or_else(PoisonError::into_inner));
@@ -75,17 +70,17 @@ impl HookProgram {
     }
 
     /// Runs `callback` (registered on line `line`) for `event` on the calling thread,
-    /// with `host` (whose token cancels this run alone) and files under `gate`.
+    /// with `host` (whose token cancels this run alone) and the files `gate` allows.
     pub fn invoke(
         &self,
         host: &Arc<Host>,
         limits: Limits,
-        gate: Gate,
+        gate: FileGate,
         (callback, line): (&Callback, usize),
         event: &FileEvent,
     ) -> Result<(), RunFailure> {
         let mut engine = script::engine(host, limits, self.base_dir.clone());
-        HookContext::Handling(gate).install(&mut engine);
+        gate.install(&mut engine);
         call(&engine, &self.ast, callback, event).map_err(|err| {
             let mut err = unwrap_handler(*err);
             // Stopped by a limit or cancelled, the error has no place of its own; point

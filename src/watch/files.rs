@@ -1,6 +1,6 @@
-//! The one module through which `cutover watch` and its hook scripts touch files (the
-//! gate `clippy.toml` points at): looking at a file, hashing it, listing a folder, and
-//! the scripts' own reads and writes, which must stay inside the folders being watched.
+//! Where `cutover watch` touches files (a gate `clippy.toml` points at): looking at a
+//! file, hashing it, listing a folder, and the reads and writes of its script functions
+//! once the script file gate has checked their paths.
 
 #![allow(
     clippy::disallowed_methods,
@@ -8,7 +8,7 @@
 )]
 
 use std::io::{self, Read as _, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::watch::event::Stat;
 
@@ -95,104 +95,21 @@ pub fn create_dir_all(folder: &Path) -> io::Result<()> {
     std::fs::create_dir_all(folder)
 }
 
-/// The folders a hook script may read and write in, and the checks on each path.
-#[derive(Clone, Debug, Default)]
-pub struct Gate {
-    roots: Vec<PathBuf>,
+/// The text of a file (already let through the script file gate).
+pub fn read_text(path: &Path) -> io::Result<String> {
+    std::fs::read_to_string(path)
 }
 
-impl Gate {
-    /// A gate open on `roots` (absolute, canonical folders).
-    pub fn new(roots: Vec<PathBuf>) -> Self {
-        Self { roots }
-    }
-
-    /// `path` (relative paths start at the first root) made absolute, if it lies within a
-    /// root; otherwise an error naming the path and the operation that was refused.
-    pub fn check(&self, path: &str, operation: &str) -> Result<PathBuf, String> {
-        let Some(first) = self.roots.first() else {
-            return Err(format!(
-                "`{path}`: {operation} works only in hook handlers run by `cutover watch`"
-            ));
-        };
-        let joined = first.join(path);
-        let resolved = normalize(&joined).and_then(|p| resolve_links(&p));
-        match resolved {
-            Some(resolved) if self.roots.iter().any(|root| resolved.starts_with(root)) => {
-                Ok(resolved)
-            }
-            _ => Err(format!(
-                "refusing `{path}`: it is outside the watched folders ({}); hooks read and write \
-                 files only there ({operation})",
-                self.roots
-                    .iter()
-                    .map(|r| format!("`{}`", r.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
-    }
-
-    /// Reads a text file the gate allows.
-    pub fn read_text(&self, path: &str, operation: &str) -> Result<String, String> {
-        let checked = self.check(path, operation)?;
-        std::fs::read_to_string(&checked)
-            .map_err(|err| format!("cannot read `{}`: {err}", checked.display()))
-    }
-
-    /// Writes a text file the gate allows: into a `.tmp` beside it (ignored by the
-    /// watcher), then renamed over it, so no handler ever sees it half-written.
-    pub fn write_text(&self, path: &str, text: &str, operation: &str) -> Result<(), String> {
-        let checked = self.check(path, operation)?;
-        let fail = |err: io::Error| format!("cannot write `{}`: {err}", checked.display());
-        let mut temp = checked.clone().into_os_string();
-        temp.push(".tmp");
-        let temp = PathBuf::from(temp);
-        let mut file = std::fs::File::create(&temp).map_err(fail)?;
-        file.write_all(text.as_bytes()).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        std::fs::rename(&temp, &checked).map_err(fail)
-    }
-
-    /// Looks at a file the gate allows.
-    pub fn stat(&self, path: &str, operation: &str) -> Result<(PathBuf, Option<Stat>), String> {
-        let checked = self.check(path, operation)?;
-        let stat = stat(&checked);
-        Ok((checked, stat))
-    }
-}
-
-/// `path` without `.` and `..` parts; `None` if `..` climbs above the root.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    Some(out)
-}
-
-/// `path` with symbolic links resolved in the part of it that exists, so a link inside a
-/// root cannot lead outside it.
-fn resolve_links(path: &Path) -> Option<PathBuf> {
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut out = real;
-            out.extend(rest.iter().rev());
-            return Some(out);
-        }
-        rest.push(existing.file_name()?.to_owned());
-        existing = existing.parent()?.to_path_buf();
-    }
+/// Writes a file (already let through the script file gate): into a `.tmp` beside it
+/// (ignored by the watcher), then renamed over it, so nobody sees it half-written.
+pub fn write_text(path: &Path, text: &str) -> io::Result<()> {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = PathBuf::from(temp);
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path)
 }
 
 #[cfg(test)]
@@ -200,43 +117,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_gate_allows_only_paths_inside_the_roots() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        std::fs::create_dir(root.join("plans")).unwrap();
-        #[cfg(unix)]
-        std::os::unix::fs::symlink("/etc", root.join("escape")).unwrap();
-        let gate = Gate::new(vec![root.clone()]);
-        #[track_caller]
-        fn case(gate: &Gate, path: &str, allowed: bool) {
-            let result = gate.check(path, "read_text");
-            assert_eq!(result.is_ok(), allowed, "{path}: {result:?}");
-        }
-        let inside = root.join("plans/a.plan");
-        case(&gate, "plans/a.plan", true);
-        case(&gate, "plans/new/b.plan", true);
-        case(&gate, inside.to_str().unwrap(), true);
-        case(&gate, "plans/../plans/a.plan", true);
-        case(&gate, "../outside", false);
-        case(&gate, "/etc/passwd", false);
-        #[cfg(unix)]
-        case(&gate, "escape/passwd", false);
-        let err = gate.check("/etc/passwd", "read_text").unwrap_err();
-        assert!(err.starts_with("refusing `/etc/passwd`: it is outside the watched folders"));
-        let closed = Gate::default().check("a", "read_text").unwrap_err();
-        assert!(closed.contains("only in hook handlers"), "{closed}");
-    }
-
-    #[test]
     fn writes_land_whole_and_hashes_follow_content() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        let gate = Gate::new(vec![root.clone()]);
-        gate.write_text("a.txt", "hello", "write_text").unwrap();
-        assert_eq!(gate.read_text("a.txt", "read_text").unwrap(), "hello");
+        write_text(&root.join("a.txt"), "hello").unwrap();
+        assert_eq!(read_text(&root.join("a.txt")).unwrap(), "hello");
         assert!(!root.join("a.txt.tmp").exists());
         let first = hash(&root.join("a.txt")).unwrap();
-        gate.write_text("a.txt", "hullo", "write_text").unwrap();
+        write_text(&root.join("a.txt"), "hullo").unwrap();
         assert_ne!(hash(&root.join("a.txt")).unwrap(), first);
         assert!(first.starts_with("blake3:"));
         assert_eq!(stat(&root.join("a.txt")).unwrap().size, 5);

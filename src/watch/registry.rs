@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::script::hook::{HookProgram, LoadedHook};
 use crate::watch::error::WatchError;
-use crate::watch::files::{self, Gate};
+use crate::watch::files;
 use crate::watch::filter::is_hidden;
 use crate::watch::script::Callback;
 use crate::watch::spec::HandlerSpec;
@@ -24,8 +24,8 @@ pub struct Handler {
     pub program: Arc<HookProgram>,
     /// The closure to call.
     pub callback: Callback,
-    /// The folders its runs may read and write in: its root and its hook's folder.
-    pub gate: Gate,
+    /// The folder its hook script is in, where its relative paths start.
+    pub folder: PathBuf,
 }
 
 /// A path given on the command line: canonical, for matching events, and as given,
@@ -170,17 +170,13 @@ impl Registry {
                     other.program.file().name()
                 ));
             }
-            let mut roots = vec![root.clone()];
-            if !root.starts_with(&folder) {
-                roots.push(folder.clone());
-            }
             handlers.push(Arc::new(Handler {
                 name,
                 spec,
                 root,
                 program: Arc::clone(&loaded.program),
                 callback,
-                gate: Gate::new(roots),
+                folder: folder.clone(),
             }));
         }
         self.hooks.insert(hook.to_path_buf(), handlers);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::script::hook::{HookProgram, LoadedHook};
 use crate::script::{Host, Limits, ScriptFile};
 use crate::watch::error::WatchError;
-use crate::watch::files::{self, Gate};
+use crate::watch::files;
 use crate::watch::filter::{IGNORE_FILE, Ignores};
 use crate::watch::report;
 use crate::watch::worker::{Message, Worker};
@@ -32,12 +32,7 @@ fn spawn_load(
 fn load(host: &Arc<Host>, limits: Limits, shown: &Path) -> Result<LoadedHook, String> {
     let file = ScriptFile::read(shown)
         .map_err(|err| format!("error: cannot read `{}`: {err}\n", shown.display()))?;
-    let folder = shown
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    HookProgram::load(host, limits, file, Gate::new(vec![folder]))
+    HookProgram::load(host, limits, file)
 }
 
 impl Worker {

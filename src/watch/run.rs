@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::script::files::FileGate;
 use crate::script::hook::RunFailure;
 use crate::script::{Host, Limits};
 use crate::watch::event::FileEvent;
@@ -40,10 +41,13 @@ pub fn spawn(
         .spawn(move || {
             let started = SystemTime::now();
             let clock = Instant::now();
+            // A handler reads where its hook may, and reads and writes in its root.
+            let gate = FileGate::new(handler.folder.clone(), host.allowed_reads())
+                .writable(vec![handler.root.clone()]);
             let result = handler.program.invoke(
                 &host,
                 limits,
-                handler.gate.clone(),
+                gate,
                 (&handler.callback, handler.spec.line),
                 &event,
             );

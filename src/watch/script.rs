@@ -1,9 +1,8 @@
 //! Rhai bindings of `cutover watch`: `on_file(pattern, #{ … }, handler)` registers a
 //! handler while a hook script loads; `read_text`, `write_text`, `file_info` and
-//! `wait_for_file` let handlers use the files they are handed, inside the watched
-//! folders only. The engine's tag says which of the two a script is doing, following
-//! rhai's `examples/event_handler_main`: compile once, register, then call the handler
-//! for each event.
+//! `wait_for_file` let scripts use files through the file gate (hook handlers may also
+//! write in the folder they watch). Following rhai's `examples/event_handler_main`, a
+//! hook is compiled once, registers, and then its handler is called for each event.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,10 +13,11 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeC
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::files::FileGate;
 use crate::script::flow::poll;
 use crate::script::options::Options;
 use crate::watch::event::{ChangeKind, FileEvent, Stat};
-use crate::watch::files::Gate;
+use crate::watch::files;
 use crate::watch::filter::Pattern;
 use crate::watch::slots::OnBusy;
 use crate::watch::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
@@ -43,35 +43,10 @@ pub struct Callback(FnPtr);
 /// The registrations a hook script made while it loaded.
 pub type Registrations = Arc<Mutex<Vec<(HandlerSpec, Callback)>>>;
 
-/// What a script is doing, kept in its engine's tag.
-#[derive(Clone)]
-pub enum HookContext {
-    /// A hook script is loading: `on_file` registers; files under `gate` may be used.
-    Loading(Registrations, Gate),
-    /// A handler is running on a file under `gate`.
-    Handling(Gate),
-}
+const ON_FILE_DOC: &str = "/// Registers a file-watch handler (in hook scripts run by `cutover watch`).\n/// `pattern` is a glob relative to the hook's folder (`*` stays in one folder, `**`\n/// crosses folders). `handler` gets `#{ path, name, dir, kind, size, modified, from,\n/// to, initial }`. Options: `events` (default [\"create\", \"modify\", \"rename\"]; also\n/// \"remove\"), `debounce` (\"50ms\"), `settle` (\"1s\": size and modification time must\n/// stay the same this long), `concurrency` (1), `on_busy` (\"queue\", \"skip\" or\n/// \"restart\"), `root` (the folder the pattern is relative to), `name`.";
 
-impl HookContext {
-    fn gate(&self) -> &Gate {
-        match self {
-            Self::Loading(_, gate) | Self::Handling(gate) => gate,
-        }
-    }
-
-    /// Puts `self` into `engine`'s tag.
-    pub fn install(self, engine: &mut Engine) {
-        engine.set_default_tag(Dynamic::from(self));
-    }
-}
-
-fn context(ctx: &NativeCallContext) -> Option<HookContext> {
-    ctx.tag()
-        .and_then(|tag| tag.clone().try_cast::<HookContext>())
-}
-
-fn gate(ctx: &NativeCallContext) -> Gate {
-    context(ctx).map(|c| c.gate().clone()).unwrap_or_default()
+fn gate(ctx: &NativeCallContext) -> RhaiResult<Arc<FileGate>> {
+    FileGate::of(ctx).map_err(raise)
 }
 
 /// Calls `callback` with the event map of `event`.
@@ -137,24 +112,15 @@ fn info_map(path: &std::path::Path, stat: Stat) -> Map {
     map
 }
 
-/// `on_file(pattern, options, handler)`.
-fn on_file(ctx: &NativeCallContext, pattern: &str, options: Map, handler: FnPtr) -> RhaiResult<()> {
+/// `on_file(pattern, options, handler)` while a hook loads: adds to `registrations`.
+fn on_file(
+    registrations: &Registrations,
+    ctx: &NativeCallContext,
+    pattern: &str,
+    options: Map,
+    handler: FnPtr,
+) -> RhaiResult<()> {
     const OPERATION: &str = "on_file";
-    let registrations = match context(ctx) {
-        Some(HookContext::Loading(registrations, _)) => registrations,
-        Some(HookContext::Handling(_)) => {
-            return Err(invalid_argument(
-                OPERATION,
-                "handlers are registered while a hook script loads; call `on_file` at the top level of the hook script",
-            ));
-        }
-        None => {
-            return Err(invalid_argument(
-                OPERATION,
-                "`on_file` registers a file-watch handler; run hook scripts with `cutover watch`",
-            ));
-        }
-    };
     let events = options.get("events").cloned();
     let options = Options::new(OPERATION, options, ON_FILE_OPTIONS)?;
     let pattern = Pattern::new(pattern).map_err(|err| invalid_argument(OPERATION, err))?;
@@ -229,12 +195,10 @@ fn wait_for_file(
     let settle = options.duration("settle", WAIT_SETTLE)?;
     let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
     let every = options.duration("every", (settle / 4).min(Duration::from_secs(1)))?;
-    let gate = gate(ctx);
+    let checked = gate(ctx)?.locate(path, OPERATION).map_err(raise)?;
     let mut seen: Option<(Stat, SystemTime)> = None;
     let settled = poll(host, timeout, every, || {
-        let (checked, stat) = gate
-            .stat(path, OPERATION)
-            .map_err(|err| invalid_argument(OPERATION, err))?;
+        let stat = files::stat(&checked);
         let now = host.clock().now();
         match (stat, seen) {
             (Some(stat), Some((last, since))) if stat == last => {
@@ -264,53 +228,55 @@ fn wait_for_file(
     })
 }
 
-/// Registers `on_file` and the file functions of hook handlers.
+/// Registers `on_file` (which, outside a loading hook, says where it belongs) and the
+/// file functions.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    let outside = |_: &str| -> RhaiResult<()> {
+        Err(invalid_argument(
+            "on_file",
+            "`on_file` registers a file-watch handler at the top level of a hook script run by `cutover watch`",
+        ))
+    };
     FuncRegistration::new("on_file")
-        .with_comments(["/// Registers a file-watch handler (in hook scripts run by `cutover watch`).\n/// `pattern` is a glob relative to the hook's folder (`*` stays in one folder, `**`\n/// crosses folders). `handler` gets `#{ path, name, dir, kind, size, modified, from,\n/// to, initial }`. Options: `events` (default [\"create\", \"modify\", \"rename\"]; also\n/// \"remove\"), `debounce` (\"50ms\"), `settle` (\"1s\": size and modification time must\n/// stay the same this long), `concurrency` (1), `on_busy` (\"queue\", \"skip\" or\n/// \"restart\"), `root` (the folder the pattern is relative to), `name`."])
+        .with_comments([ON_FILE_DOC])
         .with_params_info(["pattern: &str", "options: Map", "handler: FnPtr", "()"])
-        .register_into_engine(engine, |ctx: NativeCallContext, pattern: &str, options: Map, handler: FnPtr| {
-            on_file(&ctx, pattern, options, handler)
+        .register_into_engine(engine, move |pattern: &str, _: Map, _: FnPtr| {
+            outside(pattern)
         });
     FuncRegistration::new("on_file")
         .with_comments(["/// `on_file` with the default options."])
         .with_params_info(["pattern: &str", "handler: FnPtr", "()"])
-        .register_into_engine(
-            engine,
-            |ctx: NativeCallContext, pattern: &str, handler: FnPtr| {
-                on_file(&ctx, pattern, Map::new(), handler)
-            },
-        );
+        .register_into_engine(engine, move |pattern: &str, _: FnPtr| outside(pattern));
 
     FuncRegistration::new("read_text")
-        .with_comments(["/// The text of a file inside the watched folders (hook handlers only); relative\n/// paths start at the hook's folder."])
+        .with_comments(["/// The text of a file the script may read (its own folder, `--allow-read` folders,\n/// and a hook handler's watched folder); relative paths start at the script's folder."])
         .with_params_info(["path: &str", "String"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str| -> RhaiResult<String> {
-            gate(&ctx)
-                .read_text(path, "read_text")
-                .map_err(|err| invalid_argument("read_text", err))
+            let file = gate(&ctx)?.check(path, "read_text").map_err(raise)?;
+            files::read_text(&file.path).map_err(|err| {
+                invalid_argument("read_text", format!("cannot read `{}`: {err}", file.path.display()))
+            })
         });
     FuncRegistration::new("write_text")
-        .with_comments(["/// Writes a file inside the watched folders (hook handlers only): written beside it\n/// as `.tmp`, then renamed into place, so no handler sees it half-written."])
+        .with_comments(["/// Writes a file in the folder a hook handler watches: written beside it as\n/// `.tmp` (which the watcher ignores), then renamed into place, so nobody sees it\n/// half-written."])
         .with_params_info(["path: &str", "text: &str", "()"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str, text: &str| -> RhaiResult<()> {
-            gate(&ctx)
-                .write_text(path, text, "write_text")
-                .map_err(|err| invalid_argument("write_text", err))
+            let checked = gate(&ctx)?.check_write(path, "write_text").map_err(raise)?;
+            files::write_text(&checked, text).map_err(|err| {
+                invalid_argument("write_text", format!("cannot write `{}`: {err}", checked.display()))
+            })
         });
     FuncRegistration::new("file_info")
-        .with_comments(["/// `#{ path, size, modified }` of a file inside the watched folders, or `()` when\n/// there is no such file (hook handlers only)."])
+        .with_comments(["/// `#{ path, size, modified }` of a file the script may read, or `()` when there is\n/// no such file."])
         .with_params_info(["path: &str", "Dynamic"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str| -> RhaiResult<Dynamic> {
-            let (checked, stat) = gate(&ctx)
-                .stat(path, "file_info")
-                .map_err(|err| invalid_argument("file_info", err))?;
-            Ok(stat.map_or(Dynamic::UNIT, |s| Dynamic::from_map(info_map(&checked, s))))
+            let checked = gate(&ctx)?.locate(path, "file_info").map_err(raise)?;
+            Ok(files::stat(&checked).map_or(Dynamic::UNIT, |s| Dynamic::from_map(info_map(&checked, s))))
         });
 
     let h = host.clone();
     FuncRegistration::new("wait_for_file")
-        .with_comments(["/// Waits until a file inside the watched folders exists and its size and\n/// modification time stayed the same for `settle`; returns `#{ path, size, modified }`.\n/// Options: `settle` (default \"5s\"), `timeout` (\"1h\"), `every`. Runs on the run's clock."])
+        .with_comments(["/// Waits until a file the script may read exists and its size and modification\n/// time stayed the same for `settle`; returns `#{ path, size, modified }`.\n/// Options: `settle` (default \"5s\"), `timeout` (\"1h\"), `every`. Runs on the run's clock."])
         .with_params_info(["path: &str", "options: Map", "Map"])
         .register_into_engine(engine, move |ctx: NativeCallContext, path: &str, options: Map| {
             wait_for_file(&h, &ctx, path, options)
@@ -322,4 +288,28 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, move |ctx: NativeCallContext, path: &str| {
             wait_for_file(&h, &ctx, path, Map::new())
         });
+}
+
+/// Makes `on_file` in `engine` register into `registrations`, for loading a hook.
+pub fn collect_into(engine: &mut Engine, registrations: &Registrations) {
+    let r = registrations.clone();
+    FuncRegistration::new("on_file")
+        .with_comments([ON_FILE_DOC])
+        .with_params_info(["pattern: &str", "options: Map", "handler: FnPtr", "()"])
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, pattern: &str, options: Map, handler: FnPtr| {
+                on_file(&r, &ctx, pattern, options, handler)
+            },
+        );
+    let r = registrations.clone();
+    FuncRegistration::new("on_file")
+        .with_comments(["/// `on_file` with the default options."])
+        .with_params_info(["pattern: &str", "handler: FnPtr", "()"])
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, pattern: &str, handler: FnPtr| {
+                on_file(&r, &ctx, pattern, Map::new(), handler)
+            },
+        );
 }

@@ -462,7 +462,7 @@ fn hooks_that_do_not_load_stop_the_start() {
         .status(1)
         .stderr(
             "
-            error: on_file: `on_file` registers a file-watch handler; run hook scripts with `cutover watch` (kind: validation)
+            error: on_file: `on_file` registers a file-watch handler at the top level of a hook script run by `cutover watch` (kind: validation)
              --> wave.rhai:1:1
               |
             1 | on_file(\"in/*\", |e| 1);
@@ -483,4 +483,36 @@ fn doc_lists_the_hook_functions() {
     ] {
         assert!(outcome.stdout.contains(expected), "missing {expected:?}");
     }
+}
+
+#[test]
+fn handlers_read_anywhere_their_hook_may_and_write_only_in_their_folder() {
+    let test = Test::new()
+        .script(
+            "hooks/h.rhai",
+            r#"
+            on_file("*.plan", #{ root: "../plans", settle: 0 }, |e| {
+                let text = read_text(e.path);
+                write_text(`${e.dir}/${e.name}.result`, `${text.len()} bytes`);
+                print(read_text("notes.txt"));
+                try { write_text("notes.txt", "x"); } catch (err) { print(err.message); }
+                print(file_info("missing") ?? "no file");
+            });
+            "#,
+        )
+        .file("hooks/notes.txt", "beside the hook");
+    std::fs::create_dir_all(test.path().join("plans")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("plans/w.plan", "lun01\nlun02\n");
+    w.stdout.wait_for("no file");
+    let (_, stdout, _, test) = w.stop();
+    let result = std::fs::read_to_string(test.path().join("plans/w.plan.result")).unwrap();
+    assert_eq!(result, "12 bytes");
+    let lines = stdout.all();
+    assert_eq!(lines[0], "beside the hook");
+    assert!(
+        lines[1].starts_with("refusing to write `")
+            && lines[1].contains("hooks/notes.txt`: hook handlers write files only under `"),
+        "{lines:?}"
+    );
 }
