@@ -81,6 +81,7 @@ impl HookProgram {
     ) -> Result<(), RunFailure> {
         let mut engine = script::engine(host, limits, self.base_dir.clone());
         gate.install(&mut engine);
+        callback.install_imports(&mut engine);
         call(&engine, &self.ast, callback, event).map_err(|err| {
             let mut err = unwrap_handler(*err);
             // Stopped by a limit or cancelled, the error has no place of its own; point

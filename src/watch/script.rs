@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeCallContext};
+use rhai::{
+    Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, ImmutableString, Map, Module,
+    NativeCallContext, Shared,
+};
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
@@ -36,9 +39,23 @@ const ON_FILE_OPTIONS: &[&str] = &[
 const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
 const WAIT_SETTLE: Duration = Duration::from_secs(5);
 
-/// A handler as the script gave it: a closure or a function pointer.
+/// A handler as the script gave it (a closure or a function pointer), with the modules
+/// the hook had imported when it registered: a handler runs later, on an engine of its
+/// own, and must still find `report::table` and the like.
 #[derive(Clone)]
-pub struct Callback(FnPtr);
+pub struct Callback {
+    handler: FnPtr,
+    imports: Vec<(ImmutableString, Shared<Module>)>,
+}
+
+impl Callback {
+    /// Makes the hook's imports available to handlers run on `engine`.
+    pub fn install_imports(&self, engine: &mut Engine) {
+        for (alias, module) in &self.imports {
+            engine.register_static_module(alias.as_str(), module.clone());
+        }
+    }
+}
 
 /// The registrations a hook script made while it loaded.
 pub type Registrations = Arc<Mutex<Vec<(HandlerSpec, Callback)>>>;
@@ -57,7 +74,7 @@ pub fn call(
     event: &FileEvent,
 ) -> RhaiResult<()> {
     callback
-        .0
+        .handler
         .call::<Dynamic>(engine, ast, (Dynamic::from_map(event_map(event)),))
         .map(|_| ())
 }
@@ -149,10 +166,15 @@ fn on_file(
     spec.root = options.text("root")?.map(PathBuf::from);
     spec.name = options.text("name")?;
     spec.line = ctx.call_position().line().unwrap_or(0);
+    let imports = ctx
+        .global_runtime_state()
+        .scan_imports_raw()
+        .map(|(alias, module)| (alias.clone(), module.clone()))
+        .collect();
     registrations
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push((spec, Callback(handler)));
+        .push((spec, Callback { handler, imports }));
     Ok(())
 }
 

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use crate::test::{Child, Test};
 
 /// How long "it happened" may take on a busy machine.
-const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Lines a child wrote to one stream, shared with the thread reading them.
 #[derive(Clone, Default)]
-struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+pub struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
 
 impl Lines {
     fn read_from(&self, stream: impl std::io::Read + Send + 'static) {
@@ -30,13 +30,13 @@ impl Lines {
         });
     }
 
-    fn all(&self) -> Vec<String> {
+    pub fn all(&self) -> Vec<String> {
         self.0.0.lock().unwrap().clone()
     }
 
     /// Waits for a line containing `needle` and returns it.
     #[track_caller]
-    fn wait_for(&self, needle: &str) -> String {
+    pub fn wait_for(&self, needle: &str) -> String {
         let (list, ready) = &*self.0;
         let deadline = Instant::now() + PATIENCE;
         let mut lines = list.lock().unwrap();
@@ -54,22 +54,22 @@ impl Lines {
         }
     }
 
-    fn count(&self, needle: &str) -> usize {
+    pub fn count(&self, needle: &str) -> usize {
         self.all().iter().filter(|l| l.contains(needle)).count()
     }
 }
 
 /// A running `cutover watch` over the test's folder.
-struct Watcher {
+pub struct Watcher {
     child: Child,
-    stdout: Lines,
-    stderr: Lines,
-    test: Test,
+    pub stdout: Lines,
+    pub stderr: Lines,
+    pub test: Test,
 }
 
 impl Watcher {
     /// Starts `cutover <args>` in the test's folder and waits until it watches.
-    fn start<const N: usize>(test: Test, args: [&str; N]) -> Self {
+    pub fn start<const N: usize>(test: Test, args: [&str; N]) -> Self {
         let mut command = test.command();
         command.args(args);
         let mut child = Child::spawn(command);
@@ -86,17 +86,17 @@ impl Watcher {
         watcher
     }
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
         self.test.path().join(name)
     }
 
     /// Writes `text` to the file `name` (relative to the test's folder) at once.
-    fn write(&self, name: &str, text: &str) {
+    pub fn write(&self, name: &str, text: &str) {
         write(&self.path(name), text);
     }
 
     /// Appends `text` to the file `name`.
-    fn append(&self, name: &str, text: &str) {
+    pub fn append(&self, name: &str, text: &str) {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
@@ -106,7 +106,7 @@ impl Watcher {
     }
 
     /// Sends SIGINT and waits for the end; returns the exit code.
-    fn stop(mut self) -> (Option<i32>, Lines, Lines, Test) {
+    pub fn stop(mut self) -> (Option<i32>, Lines, Lines, Test) {
         self.child.interrupt();
         let status = self.child.wait(PATIENCE);
         (status.code(), self.stdout, self.stderr, self.test)
@@ -515,4 +515,24 @@ fn handlers_read_anywhere_their_hook_may_and_write_only_in_their_folder() {
             && lines[1].contains("hooks/notes.txt`: hook handlers write files only under `"),
         "{lines:?}"
     );
+}
+
+#[test]
+fn a_hooks_imports_constants_and_functions_reach_its_handlers() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        import "cutover/report" as report;
+        const GREETING = "handled";
+        fn label(greeting, e) { `${greeting} ${e.name}` }
+        on_file("*.txt", #{ settle: 0 }, |e| {
+            print(`${label(GREETING, e)}: ${report::summary(#{ files: 1 })}`)
+        });
+        "#,
+    );
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    w.write("a.txt", "a");
+    w.stdout.wait_for("handled a.txt: 1 files");
+    let (code, _, _, _) = w.stop();
+    assert_eq!(code, Some(0));
 }
