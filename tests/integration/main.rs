@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod embed;
 mod examples;
+mod hooks;
 mod ovf;
 mod ovf_push;
 mod powerstore;
