@@ -2,6 +2,7 @@
 //! and end, failures with their diagnostic, reloads. Handlers' own `print` output goes
 //! to stdout. Names come from the file system, so they are escaped for the terminal.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,8 +10,18 @@ use crate::http::sanitize::escape_control;
 use crate::watch::event::FileEvent;
 use crate::watch::registry::Handler;
 
+/// Writes one line to stderr; a closed stderr must not stop the watcher.
 fn line(text: &str) {
-    eprintln!("{}", escape_control(text));
+    let _ = writeln!(std::io::stderr().lock(), "{}", escape_control(text));
+}
+
+/// Writes a rendered diagnostic (escaped already) to stderr.
+fn rendered(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = stderr.write_all(b"\n");
+    }
 }
 
 fn seconds(took: Duration) -> String {
@@ -65,8 +76,8 @@ pub fn succeeded(handler: &Handler, event: &FileEvent, took: Duration) {
 }
 
 /// A run failed; `rendered` is its diagnostic, escaped already.
-pub fn failed(handler: &Handler, event: &FileEvent, took: Duration, rendered: &str) {
-    eprint!("{rendered}");
+pub fn failed(handler: &Handler, event: &FileEvent, took: Duration, diagnostic: &str) {
+    rendered(diagnostic);
     line(&format!(
         "failed {} after {} (`{}`); watching goes on",
         event.name,
@@ -86,11 +97,8 @@ pub fn cancelled(handler: &Handler, event: &FileEvent, took: Duration) {
 }
 
 /// A hook edit that does not load; `rendered` is the diagnostic.
-pub fn reload_failed(hook: &Path, rendered: &str) {
-    eprint!("{rendered}");
-    if !rendered.ends_with('\n') {
-        eprintln!();
-    }
+pub fn reload_failed(hook: &Path, diagnostic: &str) {
+    rendered(diagnostic);
     line(&format!(
         "{} was not reloaded; its previous version keeps running",
         hook.display()
