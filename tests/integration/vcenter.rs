@@ -211,7 +211,7 @@ fn an_expired_session_is_renewed_without_the_script_noticing() {
             r#"
             let h = vcenter("prod-vc").history();
             print(h.status().status);
-            sleep("1s");
+            sleep("300ms");
             print(h.pause().status);
             "#,
         )
