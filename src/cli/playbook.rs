@@ -1,4 +1,4 @@
-//! `cutover run`: read the target file and the playbook, build a [`Runtime`] (with the
+//! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
 //! lab when rehearsing), run, and turn the outcome into an exit code.
 
 use std::path::Path;

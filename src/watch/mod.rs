@@ -7,13 +7,15 @@
 //! policy ([`slots`]) → a run on its own thread ([`run`]). [`worker`] drives it all.
 
 pub mod debounce;
+pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod files;
 pub mod filter;
+pub mod intake;
 pub mod memory;
 pub mod registry;
-mod reload;
+pub mod reload;
 pub mod report;
 pub mod run;
 pub mod script;
@@ -21,6 +23,7 @@ pub mod settle;
 pub mod slots;
 pub mod source;
 pub mod spec;
+pub mod stop;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -157,13 +157,7 @@ impl Registry {
             let root = resolve_root(&folder, spec.root.as_deref())
                 .map_err(|err| format!("{file_name}:{}: on_file: {err}", spec.line))?;
             let name = unique_name(&mut names, &file_name, &spec);
-            if let Some(other) = self
-                .hooks
-                .iter()
-                .filter(|(path, _)| path.as_path() != hook)
-                .flat_map(|(_, hs)| hs)
-                .find(|h| h.name == name)
-            {
+            if let Some(other) = self.handler_elsewhere(&name, hook) {
                 return Err(format!(
                     "{file_name}:{}: on_file: the handler name `{name}` is taken by {}; give it another `name`",
                     spec.line,
@@ -183,14 +177,18 @@ impl Registry {
         Ok(self.hooks.get(hook).map(Vec::as_slice).unwrap_or_default())
     }
 
+    /// The handler called `name` in a hook other than `hook`.
+    fn handler_elsewhere(&self, name: &str, hook: &Path) -> Option<&Arc<Handler>> {
+        self.hooks
+            .iter()
+            .filter(|(path, _)| path.as_path() != hook)
+            .flat_map(|(_, handlers)| handlers)
+            .find(|h| h.name == name)
+    }
+
     /// Forgets the handlers of `hook`; returns whether it had any.
     pub fn remove(&mut self, hook: &Path) -> bool {
         self.hooks.remove(hook).is_some()
-    }
-
-    /// Whether `hook` is loaded.
-    pub fn is_loaded(&self, hook: &Path) -> bool {
-        self.hooks.contains_key(hook)
     }
 }
 
