@@ -1,6 +1,7 @@
 //! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
 //! stdlib resolver, cancellation, and every script function registered.
 
+pub mod catalogue;
 pub mod diagnostic;
 pub mod error_value;
 pub mod flow;
@@ -9,6 +10,7 @@ pub mod modules;
 pub mod options;
 pub mod preflight;
 pub mod reference;
+pub mod show;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
