@@ -2,6 +2,7 @@
 //! stdlib resolver, cancellation, and every script function registered.
 
 pub mod catalogue;
+pub mod console;
 pub mod diagnostic;
 pub mod error_value;
 pub mod flow;
