@@ -53,6 +53,15 @@ enum Command {
 struct RunArgs {
     /// The playbook (.rhai).
     file: PathBuf,
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Rehearsing against the built-in lab, shared by the commands that run scripts.
+#[derive(Debug, Args)]
+struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
     /// lab, and each kind also gets a target named `lab`.
     #[arg(long)]
@@ -63,8 +72,19 @@ struct RunArgs {
     /// With --lab, the seed of the lab's inventory.
     #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
     seed: u64,
-    #[command(flatten)]
-    limits: LimitArgs,
+}
+
+impl RehearsalArgs {
+    /// Starts the lab on `builder` when asked, at the speed asked.
+    fn apply(&self, mut builder: crate::RuntimeBuilder) -> crate::RuntimeBuilder {
+        if self.lab {
+            builder = builder.lab(self.seed);
+        }
+        if let Some(speed) = self.speed {
+            builder = builder.speed(speed);
+        }
+        builder
+    }
 }
 
 /// `cutover check`.
