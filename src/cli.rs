@@ -5,6 +5,7 @@ mod check;
 mod doc;
 mod lab;
 mod playbook;
+mod repl;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ enum Command {
     Doc(DocArgs),
     /// Serve the simulated vendor APIs on loopback until Ctrl-C.
     Lab(LabArgs),
+    /// Evaluate script lines one by one, with history and completion, against the
+    /// targets or the lab.
+    Repl(ReplArgs),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -59,7 +63,7 @@ struct RunArgs {
     limits: LimitArgs,
 }
 
-/// Rehearsing against the built-in lab, shared by the commands that run scripts.
+/// Rehearsing against the built-in lab, for `run` and `repl`.
 #[derive(Debug, Args)]
 struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
@@ -85,6 +89,18 @@ impl RehearsalArgs {
         }
         builder
     }
+}
+
+/// `cutover repl`.
+#[derive(Debug, Args)]
+struct ReplArgs {
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    /// History file [default: cutover/history in the user's data folder].
+    #[arg(long, env = "CUTOVER_HISTORY", value_name = "FILE")]
+    history: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// `cutover check`.
@@ -186,6 +202,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Repl(args) => repl::run(args, targets),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,
