@@ -14,6 +14,7 @@ mod embed;
 mod examples;
 mod ovf;
 mod powerstore;
+mod repl;
 mod run;
 mod test;
 mod vcd;
