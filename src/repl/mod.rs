@@ -1,7 +1,7 @@
 //! The REPL, `cutover repl`: script entries evaluated one by one in a persistent scope,
 //! against the targets or the lab, for the ad-hoc work of a migration weekend.
 //!
-//! On a terminal it is a line editor with history and completion ([`terminal`]); with
+//! On a terminal it is a line editor with history and completion (`terminal.rs`); with
 //! standard input from a pipe or file, entries are read and evaluated one by one and
 //! their results printed, so the REPL can be scripted. Either way Ctrl-C stops the entry
 //! being evaluated and the session goes on.
