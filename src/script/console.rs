@@ -130,12 +130,15 @@ impl Console {
             self.functions = merged;
             result
         });
+        let interrupted = self.host.is_interrupted();
+        // Showing a value runs its `to_string`, which an interrupted token would stop.
+        self.host.next_line();
         match result {
             Ok(value) if value.is_unit() => Ok(None),
             Ok(value) => Ok(Some(show::show(&self.engine, &value))),
             Err(mut err) => Err(Failure {
                 rendered: self.render(&mut err, source),
-                interrupted: self.host.is_interrupted(),
+                interrupted,
             }),
         }
     }
@@ -201,6 +204,9 @@ impl Console {
 
     /// The session's variables, each once (the latest of shadowed ones), in order.
     pub fn variables(&self) -> Vec<Variable> {
+        // Summaries run the handles' `to_string`; a Ctrl-C that came while no entry
+        // was running must not cut them short.
+        self.host.next_line();
         let mut variables: Vec<Variable> = Vec::new();
         for (name, _, value) in self.scope.iter_raw() {
             let variable = Variable {
@@ -335,6 +341,51 @@ mod tests {
         assert!(
             shown.contains("in fn `broken`, called from <input>:1:1"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_entry_stops_and_handles_still_show() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let targets = crate::config::Targets::parse(
+            "[targets.array1]\nkind = \"powerstore\"\nurl = \"http://127.0.0.1:9\"\n\
+             user = \"admin\"\npassword = \"unused\"\n",
+            Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let host = Arc::new(Host::new(
+            runtime.handle().clone(),
+            crate::clock::Clock::wall(),
+            tokio_util::sync::CancellationToken::new(),
+            targets,
+        ));
+        let engine = crate::script::engine(&host, Limits::default(), ".".into());
+        let mut c = Console::new(engine, host.clone()).unwrap();
+        c.eval("let array = powerstore(\"array1\");").unwrap();
+        // Ctrl-C, pressed again and again until the busy entry has stopped.
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopper = std::thread::spawn({
+            let (host, done) = (host.clone(), done.clone());
+            move || {
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    host.interrupt_line();
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        });
+        let failure = c.eval("loop { }").unwrap_err();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        stopper.join().unwrap();
+        assert!(failure.interrupted);
+        host.interrupt_line();
+        let shown: Vec<String> = c.variables().into_iter().map(|v| v.summary).collect();
+        assert_eq!(shown, ["PowerStore array1"]);
+        assert_eq!(
+            c.eval("array").unwrap().as_deref(),
+            Some("PowerStore array1")
         );
     }
 
