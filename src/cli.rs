@@ -5,6 +5,7 @@ mod check;
 mod doc;
 mod lab;
 mod playbook;
+mod repl;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ enum Command {
     Doc(DocArgs),
     /// Serve the simulated vendor APIs on loopback until Ctrl-C.
     Lab(LabArgs),
+    /// Evaluate script lines one by one, with history and completion, against the
+    /// targets or the lab.
+    Repl(ReplArgs),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -53,6 +57,16 @@ enum Command {
 struct RunArgs {
     /// The playbook (.rhai).
     file: PathBuf,
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// How `run` and `repl` set up their runtime: the built-in lab, and the folders scripts
+/// may read besides their own.
+#[derive(Debug, Args)]
+struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
     /// lab, and each kind also gets a target named `lab`.
     #[arg(long)]
@@ -67,6 +81,29 @@ struct RunArgs {
     /// its own folder; repeatable.
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<PathBuf>,
+}
+
+impl RehearsalArgs {
+    /// Starts the lab on `builder` when asked, at the speed asked, and allows the reads.
+    fn apply(&self, mut builder: crate::RuntimeBuilder) -> crate::RuntimeBuilder {
+        if self.lab {
+            builder = builder.lab(self.seed);
+        }
+        if let Some(speed) = self.speed {
+            builder = builder.speed(speed);
+        }
+        builder.allow_read(self.allow_read.clone())
+    }
+}
+
+/// `cutover repl`.
+#[derive(Debug, Args)]
+struct ReplArgs {
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    /// History file [default: cutover/history in the user's data folder].
+    #[arg(long, env = "CUTOVER_HISTORY", value_name = "FILE")]
+    history: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -170,6 +207,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Repl(args) => repl::run(args, targets),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

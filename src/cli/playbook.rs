@@ -17,17 +17,10 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let mut builder = Runtime::builder()
+    let builder = Runtime::builder()
         .targets(targets)
-        .limits(args.limits.limits())
-        .allow_read(args.allow_read.clone());
-    if args.lab {
-        builder = builder.lab(args.seed);
-    }
-    if let Some(speed) = args.speed {
-        builder = builder.speed(speed);
-    }
-    let runtime = match builder.build() {
+        .limits(args.limits.limits());
+    let runtime = match args.rehearsal.apply(builder).build() {
         Ok(runtime) => runtime,
         Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
     };

@@ -1,6 +1,8 @@
 //! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
 //! stdlib resolver, cancellation, and every script function registered.
 
+pub mod catalogue;
+pub mod console;
 pub mod diagnostic;
 pub mod error_value;
 pub mod files;
@@ -10,6 +12,7 @@ pub mod modules;
 pub mod options;
 pub mod preflight;
 pub mod reference;
+pub mod show;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -70,8 +73,8 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "cutover::script", "{}:{}: {text}", source.unwrap_or("script"), pos.line().unwrap_or(0));
     });
-    let cancel = host.cancel_token().clone();
-    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
+    let h = host.clone();
+    engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);

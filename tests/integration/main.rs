@@ -15,6 +15,7 @@ mod examples;
 mod ovf;
 mod ovf_push;
 mod powerstore;
+mod repl;
 mod run;
 mod test;
 mod vcd;

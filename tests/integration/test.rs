@@ -166,6 +166,7 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     lab: Option<TestLab>,
+    stdin: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
     status: i32,
@@ -178,6 +179,7 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             lab: None,
+            stdin: None,
             stdout: None,
             stderr: None,
             status: 0,
@@ -255,6 +257,12 @@ impl Test {
         self
     }
 
+    /// Text the binary reads on standard input (unindented).
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(unindent(text));
+        self
+    }
+
     pub fn stdout(mut self, text: &str) -> Self {
         self.stdout = Some(unindent(text));
         self
@@ -288,7 +296,22 @@ impl Test {
 
     /// Runs the binary and checks status, stdout and stderr against what was expected.
     pub fn run(self) -> Outcome {
-        let output = self.command().output().unwrap();
+        let output = match &self.stdin {
+            None => self.command().output().unwrap(),
+            Some(input) => {
+                let mut child = self
+                    .command()
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let mut stdin = child.stdin.take().unwrap();
+                std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+                drop(stdin);
+                child.wait_with_output().unwrap()
+            }
+        };
         let outcome = Outcome {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -289,6 +289,12 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_get("name", |array: &mut PowerStore| {
         array.client.target().to_owned()
     });
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show the array."])
+        .with_params_info(["array: PowerStore", "String"])
+        .register_into_engine(engine, |array: &mut PowerStore| {
+            array.client.target().to_owned()
+        });
 
     engine.register_get("is_terminal", |s: &mut ImportSessionHandle| {
         s.snapshot().state.is_some_and(ImportState::is_terminal)
@@ -366,13 +372,14 @@ fn register_session_methods(engine: &mut Engine) {
         .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
 }
 
+/// One line for the REPL and `print`: `wave1-lun01 Copy_In_Progress 37%`.
 fn describe(s: &ImportSessionHandle) -> String {
     let snapshot = s.snapshot();
     let state = snapshot.state.map_or("?".to_owned(), |s| s.to_string());
     match snapshot.progress_percentage {
         Some(p) if snapshot.state == Some(ImportState::Copy_In_Progress) => {
-            format!("{} ({state} {p}%)", s.label())
+            format!("{} {state} {p}%", s.label())
         }
-        _ => format!("{} ({state})", s.label()),
+        _ => format!("{} {state}", s.label()),
     }
 }

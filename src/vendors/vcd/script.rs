@@ -243,6 +243,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             })
         });
     engine.register_get("name", |vcd: &mut Vcd| vcd.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["vcd: Vcd", "String"])
+        .register_into_engine(engine, |vcd: &mut Vcd| vcd.client.target().to_owned());
     FuncRegistration::new("api_version")
         .with_comments(["/// The newest API version the server offers (asked once)."])
         .with_params_info(["vcd: Vcd", "String"])
@@ -342,10 +346,11 @@ fn register_task(engine: &mut Engine) {
         .register_into_engine(engine, |t: &mut VcdTask| describe(t));
 }
 
+/// One line for the REPL and `print`: `urn:vcloud:task:… running 40%`.
 fn describe(t: &VcdTask) -> String {
     let task = t.snapshot();
     format!(
-        "{} ({} {}%)",
+        "{} {} {}%",
         task.id,
         task.status,
         task.progress.unwrap_or(0)

@@ -446,6 +446,13 @@ pub fn register(engine: &mut Engine) {
         .register_into_engine(engine, |s: &mut OvfImport, state: &str| {
             s.wait_for(state, Map::new())
         });
+    FuncRegistration::new("to_string")
+        .with_comments(["/// `ID STATE PROGRESS%`, as `print` and the REPL show the session."])
+        .with_params_info(["session: OvfImport", "String"])
+        .register_into_engine(engine, |s: &mut OvfImport| {
+            let info = s.snapshot();
+            format!("{} {} {}%", s.id, info.state.as_str(), info.progress)
+        });
     FuncRegistration::new("delete")
         .with_comments(["/// Deletes (cancels) the import session."])
         .with_params_info(["session: OvfImport", "()"])

@@ -189,6 +189,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             Ok(Vcenter { client, host: h.clone() })
         });
     engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["vcenter: Vcenter", "String"])
+        .register_into_engine(engine, |vc: &mut Vcenter| vc.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// `of `NAME``, naming the target, as `print` and the REPL show it."])
+        .with_params_info(["history: History", "String"])
+        .register_into_engine(engine, |h: &mut History| {
+            format!("of `{}`", h.vcenter.client.target())
+        });
     engine.register_get("encoding", |vc: &mut Vcenter| {
         vc.client.encoding().as_str().to_owned()
     });
