@@ -9,6 +9,7 @@ pub mod modules;
 pub mod options;
 pub mod preflight;
 pub mod reference;
+pub mod timestamp;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let cancel = host.cancel_token().clone();
     engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
+    timestamp::register(&mut engine);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
