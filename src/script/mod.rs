@@ -76,6 +76,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
+    crate::vendors::huawei_sms::script::register(&mut engine, host);
     engine
 }
 
