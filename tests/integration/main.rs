@@ -15,6 +15,7 @@ mod examples;
 mod ovf;
 mod powerstore;
 mod run;
+mod sms;
 mod test;
 mod vcd;
 mod vcenter;
