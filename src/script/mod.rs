@@ -13,6 +13,7 @@ pub mod options;
 pub mod preflight;
 pub mod reference;
 pub mod show;
+pub mod timestamp;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -76,9 +77,11 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let h = host.clone();
     engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
+    timestamp::register(&mut engine);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
+    crate::vendors::huawei_sms::script::register(&mut engine, host);
     engine
 }
 

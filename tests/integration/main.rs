@@ -17,6 +17,7 @@ mod ovf_push;
 mod powerstore;
 mod repl;
 mod run;
+mod sms;
 mod test;
 mod vcd;
 mod vcenter;
