@@ -127,6 +127,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             Ok(Sms { client, host: h.clone() })
         });
     engine.register_get("name", |sms: &mut Sms| sms.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["sms: HuaweiSms", "String"])
+        .register_into_engine(engine, |sms: &mut Sms| sms.client.target().to_owned());
     FuncRegistration::new("tasks")
         .with_comments(["/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`."])
         .with_params_info(["sms: HuaweiSms", "options: Map", "Array"])

@@ -126,8 +126,14 @@ impl TaskHandle {
     fn describe(&self) -> String {
         let task = self.task();
         match task.subtask_info.as_str() {
-            "" => format!("{} ({})", self.label(), task.state),
-            info => format!("{} ({} {info}%)", self.label(), task.state),
+            "" => format!("{} {}", self.label(), task.state),
+            // `MIGRATE_LINUX_FILE:37`: the running subtask and its percent.
+            info => match info.split_once(':') {
+                Some((subtask, percent)) => {
+                    format!("{} {} {subtask} {percent}%", self.label(), task.state)
+                }
+                None => format!("{} {} {info}", self.label(), task.state),
+            },
         }
     }
 }
@@ -186,6 +192,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .with_params_info(["task: SmsTask", "Map"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.to_map());
     FuncRegistration::new("to_string")
+        .with_comments(["/// One line: name, state and the running subtask with its percent."])
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
     FuncRegistration::new("to_debug")
