@@ -42,13 +42,17 @@ pub(super) fn complete(known: &Known, line: &str, pos: usize) -> (usize, Vec<Str
 }
 
 fn command(known: &Known, before: &str) -> (usize, Vec<String>) {
+    // After the last space, whatever its width (a no-break space is two bytes).
     let word_start = before
-        .rfind(char::is_whitespace)
-        .map_or(before.len() - before.trim_start().len(), |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| c.is_whitespace())
+        .map_or(before.len() - before.trim_start().len(), |(i, c)| {
+            i + c.len_utf8()
+        });
     let word = &before[word_start..];
     let candidates = if word_start <= before.len() - before.trim_start().len() {
         known.commands.iter().map(|c| (*c).to_owned()).collect()
-    } else if before.trim_start().starts_with(":help ") {
+    } else if before.split_whitespace().next() == Some(":help") {
         let mut names = names(known);
         names.extend(known.catalogue.type_names().iter().map(|t| (*t).to_owned()));
         names.extend(known.commands.iter().map(|c| (*c).to_owned()));
@@ -376,5 +380,12 @@ mod tests {
         );
         case(&known, ":help ImportS", 6, &["ImportSession"]);
         case(&known, ":quit x", 6, &[]);
+        // A no-break space is two bytes; the word starts after both.
+        case(
+            &known,
+            ":help\u{a0}import_s",
+            7,
+            &["import_session", "import_sessions"],
+        );
     }
 }

@@ -121,7 +121,8 @@ fn is_builtin(ty: &str) -> bool {
     )
 }
 
-fn is_identifier(name: &str) -> bool {
+/// Whether `name` can be written bare in Rhai (identifiers are ASCII).
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

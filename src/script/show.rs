@@ -5,6 +5,7 @@
 use rhai::{Array, Dynamic, Engine, Map, Scope};
 
 use crate::http::sanitize::escape_control;
+use crate::script::catalogue::is_identifier;
 
 /// How wide a one-line array may get before it is laid out one item a line.
 const WIDTH: usize = 80;
@@ -126,12 +127,6 @@ fn handle(engine: &Engine, value: &Dynamic) -> String {
 
 fn is_container(value: &Dynamic) -> bool {
     value.is_array() || value.is_map()
-}
-
-fn is_identifier(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 fn indent(depth: usize, out: &mut String) {
