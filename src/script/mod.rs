@@ -14,6 +14,7 @@ pub mod preflight;
 pub mod reference;
 pub mod show;
 pub mod timestamp;
+pub mod wait;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

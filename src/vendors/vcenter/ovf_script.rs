@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::flow::poll;
 use crate::script::options::Options;
+use crate::script::wait::{Verdict, Wait};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
@@ -91,36 +91,30 @@ impl OvfImport {
                 format!("`{state}` is not an import session state, e.g. IMPORT_COMPLETED"),
             )
         })?;
-        let options = Options::new("ovf.wait_for", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
-        let reached = poll(self.vcenter.host(), timeout, every, || {
-            self.refresh()?;
-            let info = self.snapshot();
+        let client = self.vcenter.client();
+        let wait = Wait::new(
+            "ovf.wait_for",
+            client.target(),
+            options,
+            (WAIT_TIMEOUT, WAIT_EVERY),
+        )?
+        .of(format!("import session `{}`", self.id), wanted.as_str());
+        let read = || self.vcenter.host().block_on(client.ovf_session(&self.id));
+        let judge = |info: &ImportInfo| {
+            // The handle shows every reading, so a script that catches the error sees
+            // the state and errors the session ended with.
+            *self.info.write().unwrap_or_else(PoisonError::into_inner) = info.clone();
             if info.state == wanted {
-                return Ok(Some(()));
+                Verdict::Reached
+            } else if info.state.is_terminal() {
+                Verdict::Ended(Box::new(self.ended_early(info, wanted)))
+            } else {
+                Verdict::Waiting
             }
-            if info.state.is_terminal() {
-                return Err(raise(self.ended_early(&info, wanted)));
-            }
-            Ok(None)
-        })?;
-        reached.map(|()| self.clone()).ok_or_else(|| {
-            let found = self.snapshot().state.as_str();
-            raise(
-                ApiError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "import session `{}` did not reach {} within {}; it is {found}",
-                        self.id,
-                        wanted.as_str(),
-                        humantime::format_duration(timeout)
-                    ),
-                )
-                .at(self.vcenter.client().target(), "ovf.wait_for")
-                .with_state(found),
-            )
-        })
+        };
+        let state_of = |info: &ImportInfo| info.state.as_str().to_owned();
+        wait.run(self.vcenter.host(), read, judge, state_of)?;
+        Ok(self.clone())
     }
 
     /// The error for a session that ended otherwise, with its first problem and the
@@ -133,9 +127,7 @@ impl OvfImport {
             wanted.as_str(),
             problem(info)
         );
-        ApiError::new(ErrorKind::InvalidState, message)
-            .at(self.vcenter.client().target(), "ovf.wait_for")
-            .with_state(info.state.as_str())
+        ApiError::new(ErrorKind::InvalidState, message).with_state(info.state.as_str())
     }
 }
 
