@@ -5,6 +5,7 @@ mod check;
 mod doc;
 mod lab;
 mod playbook;
+mod repl;
 mod watch;
 
 use std::ffi::OsString;
@@ -42,6 +43,9 @@ enum Command {
     Doc(DocArgs),
     /// Serve the simulated vendor APIs on loopback until Ctrl-C.
     Lab(LabArgs),
+    /// Evaluate script lines one by one, with history and completion, against the
+    /// targets or the lab.
+    Repl(ReplArgs),
     /// Run hook scripts' handlers when files arrive or change, until Ctrl-C.
     Watch(WatchArgs),
     /// Print shell completions.
@@ -59,21 +63,11 @@ struct RunArgs {
     #[command(flatten)]
     rehearsal: RehearsalArgs,
     #[command(flatten)]
-    reads: ReadArgs,
-    #[command(flatten)]
     limits: LimitArgs,
 }
 
-/// Local files scripts may read, for every command that runs scripts.
-#[derive(Debug, Args)]
-struct ReadArgs {
-    /// Let the script read local files (e.g. disks to upload) under DIR as well as under
-    /// its own folder; repeatable.
-    #[arg(long, value_name = "DIR")]
-    allow_read: Vec<PathBuf>,
-}
-
-/// Rehearsing against the lab, for every command that runs scripts.
+/// How `run`, `repl` and `watch` set up their runtime: the built-in lab, and the folders scripts
+/// may read besides their own.
 #[derive(Debug, Args)]
 struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
@@ -86,6 +80,35 @@ struct RehearsalArgs {
     /// With --lab, the seed of the lab's inventory.
     #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
     seed: u64,
+    /// Let the script read local files (e.g. disks to upload) under DIR as well as under
+    /// its own folder; repeatable.
+    #[arg(long, value_name = "DIR")]
+    allow_read: Vec<PathBuf>,
+}
+
+impl RehearsalArgs {
+    /// Starts the lab on `builder` when asked, at the speed asked, and allows the reads.
+    fn apply(&self, mut builder: crate::RuntimeBuilder) -> crate::RuntimeBuilder {
+        if self.lab {
+            builder = builder.lab(self.seed);
+        }
+        if let Some(speed) = self.speed {
+            builder = builder.speed(speed);
+        }
+        builder.allow_read(self.allow_read.clone())
+    }
+}
+
+/// `cutover repl`.
+#[derive(Debug, Args)]
+struct ReplArgs {
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
+    /// History file [default: cutover/history in the user's data folder].
+    #[arg(long, env = "CUTOVER_HISTORY", value_name = "FILE")]
+    history: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// `cutover watch`.
@@ -108,8 +131,6 @@ struct WatchArgs {
     state: Option<PathBuf>,
     #[command(flatten)]
     rehearsal: RehearsalArgs,
-    #[command(flatten)]
-    reads: ReadArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -213,6 +234,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Repl(args) => repl::run(args, targets),
         Command::Watch(args) => watch::run(args, targets),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -265,29 +287,6 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
-}
-
-/// The [`Runtime`](crate::Runtime) for scripts over `targets`, redirected to the lab when
-/// rehearsing; failing that, the exit code after the error was reported.
-fn script_runtime(
-    targets: crate::config::Targets,
-    rehearsal: &RehearsalArgs,
-    reads: &ReadArgs,
-    limits: &LimitArgs,
-) -> Result<crate::Runtime, ExitCode> {
-    let mut builder = crate::Runtime::builder()
-        .targets(targets)
-        .limits(limits.limits())
-        .allow_read(reads.allow_read.clone());
-    if rehearsal.lab {
-        builder = builder.lab(rehearsal.seed);
-    }
-    if let Some(speed) = rehearsal.speed {
-        builder = builder.speed(speed);
-    }
-    builder
-        .build()
-        .map_err(|err| fail(ExitCode::Failure, format!("cannot start: {err}")))
 }
 
 /// The tokio runtime that owns all network I/O of this process; failing that, the

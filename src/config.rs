@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod huawei;
+
+pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
 pub const APPLIANCE_PORT: u16 = 5480;
 /// Lab target names of an appliance-port listener end with this.
@@ -25,11 +29,18 @@ pub enum TargetKind {
     Vcd,
     /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
     Vcenter,
+    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
+    HuaweiSms,
 }
 
 impl TargetKind {
     /// Every kind, in the order listeners and docs show them.
-    pub const ALL: [TargetKind; 3] = [TargetKind::Powerstore, TargetKind::Vcd, TargetKind::Vcenter];
+    pub const ALL: [TargetKind; 4] = [
+        TargetKind::Powerstore,
+        TargetKind::Vcd,
+        TargetKind::Vcenter,
+        TargetKind::HuaweiSms,
+    ];
 
     /// The spelling used in target files and as the script constructor's name.
     pub fn as_str(self) -> &'static str {
@@ -37,6 +48,7 @@ impl TargetKind {
             TargetKind::Powerstore => "powerstore",
             TargetKind::Vcd => "vcd",
             TargetKind::Vcenter => "vcenter",
+            TargetKind::HuaweiSms => "huawei_sms",
         }
     }
 }
@@ -69,7 +81,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Where a target's password comes from.
+/// Where a target's password (or a signing target's secret key) comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PasswordSource {
     /// An environment variable, read when the target is first used.
@@ -87,40 +99,48 @@ pub struct Target {
     pub kind: TargetKind,
     /// Base URL without a trailing slash, e.g. `https://array1.example.com`.
     pub url: String,
+    /// The user; for a target that signs its requests, the access key id.
     pub user: String,
+    /// The password; for a target that signs its requests, the secret key.
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
     pub insecure: bool,
+    /// The IAM endpoint and scope of a `huawei_sms` target; `None` for other kinds.
+    pub huawei: Option<HuaweiScope>,
 }
 
 impl Target {
-    /// Reads the password from wherever the target file said it lives.
+    /// Reads the password (or secret key) from wherever the target file said it lives.
     pub fn password(&self) -> Result<Secret, ConfigError> {
+        let missing = |reason: String| ConfigError::MissingSecret {
+            target: self.name.clone(),
+            what: self.secret_name(),
+            reason,
+        };
         match &self.password {
             PasswordSource::Inline(secret) => Ok(secret.clone()),
             PasswordSource::Env(var) => match std::env::var(var) {
                 Ok(value) if !value.is_empty() => Ok(Secret(value)),
-                _ => Err(ConfigError::MissingSecret {
-                    target: self.name.clone(),
-                    reason: format!("environment variable `{var}` is not set"),
-                }),
+                _ => Err(missing(format!("environment variable `{var}` is not set"))),
             },
             PasswordSource::File(path) => {
                 #[allow(clippy::disallowed_methods, reason = "config is the gate for secrets")]
-                let text =
-                    std::fs::read_to_string(path).map_err(|err| ConfigError::MissingSecret {
-                        target: self.name.clone(),
-                        reason: format!("cannot read `{}`: {err}", path.display()),
-                    })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|err| missing(format!("cannot read `{}`: {err}", path.display())))?;
                 let line = text.lines().next().unwrap_or_default().trim_end();
                 if line.is_empty() {
-                    return Err(ConfigError::MissingSecret {
-                        target: self.name.clone(),
-                        reason: format!("`{}` is empty", path.display()),
-                    });
+                    return Err(missing(format!("`{}` is empty", path.display())));
                 }
                 Ok(Secret(line.to_owned()))
             }
+        }
+    }
+
+    /// What the target's secret is: a password, or the secret key of a signing target.
+    pub fn secret_name(&self) -> &'static str {
+        match &self.huawei {
+            Some(scope) if scope.auth == HuaweiAuth::AccessKey => "secret key",
+            _ => "password",
         }
     }
 }
@@ -137,8 +157,12 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{message}")]
     UnknownTarget { message: String },
-    #[error("no password for target `{target}`: {reason}")]
-    MissingSecret { target: String, reason: String },
+    #[error("no {what} for target `{target}`: {reason}")]
+    MissingSecret {
+        target: String,
+        what: &'static str,
+        reason: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -153,13 +177,21 @@ struct RawFile {
 struct RawTarget {
     kind: TargetKind,
     url: String,
-    user: String,
+    user: Option<String>,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
     password: Option<String>,
     ca_file: Option<PathBuf>,
     #[serde(default)]
     insecure: bool,
+    // Huawei SMS only (config/huawei.rs checks them).
+    iam_url: Option<String>,
+    domain: Option<String>,
+    project_id: Option<String>,
+    access_key: Option<String>,
+    secret_key_env: Option<String>,
+    secret_key_file: Option<PathBuf>,
+    secret_key: Option<String>,
 }
 
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
@@ -273,12 +305,13 @@ impl Targets {
     /// A kind with two listeners (vCenter's appliance port and reverse proxy) is matched
     /// by port role: a target on port 5480 goes to the appliance listener (named with
     /// [`APPLIANCE_SUFFIX`]), any other to the proxy; the aliases are `lab` and
-    /// `lab-appliance`.
+    /// `lab-appliance`. Huawei SMS targets that sign their requests go to the lab's
+    /// signing target (named with [`AKSK_SUFFIX`]), aliased `lab-aksk`.
     pub fn redirect_to_lab(&mut self, lab: &[Target]) {
         for target in &mut self.list {
             let of_kind = || lab.iter().filter(|l| l.kind == target.kind);
             let listener = of_kind()
-                .find(|l| is_appliance(l) == is_appliance(target))
+                .find(|l| variant(l) == variant(target))
                 .or_else(|| of_kind().next());
             if let Some(listener) = listener {
                 let name = std::mem::take(&mut target.name);
@@ -288,14 +321,7 @@ impl Targets {
                 };
             }
         }
-        let alias = |t: &Target| {
-            let suffix = if is_appliance(t) {
-                APPLIANCE_SUFFIX
-            } else {
-                ""
-            };
-            format!("lab{suffix}")
-        };
+        let alias = |t: &Target| format!("lab{}", variant(t));
         self.list
             .retain(|t| !lab.iter().any(|l| alias(l) == t.name));
         self.list.extend(lab.iter().map(|l| Target {
@@ -343,50 +369,92 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
-    let url = raw.url.trim_end_matches('/').to_owned();
-    match reqwest::Url::parse(&url) {
-        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            return Err(format!(
-                "target `{name}`: put credentials in `user` and `password_env`, not in the url"
-            ));
-        }
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
-        _ => {
-            return Err(format!(
-                "target `{name}`: url `{url}` is not an http(s) URL"
-            ));
-        }
-    }
-    let password = match (raw.password_env, raw.password_file, raw.password) {
-        (Some(var), None, None) => PasswordSource::Env(var),
-        (None, Some(file), None) => PasswordSource::File(base.join(file)),
-        (None, None, Some(inline)) if is_loopback(&url) => PasswordSource::Inline(Secret(inline)),
-        (None, None, Some(_)) => {
-            return Err(format!(
-                "target `{name}`: an inline `password` is only for lab targets on loopback; \
-                 use `password_env` or `password_file`"
-            ));
-        }
-        (None, None, None) => {
-            return Err(format!(
-                "target `{name}` needs `password_env` or `password_file`"
-            ));
-        }
-        _ => {
-            return Err(format!(
-                "target `{name}`: give only one of `password_env`, `password_file`, `password`"
-            ));
-        }
+    let url = check_url(&name, "url", &raw.url)?;
+    let huawei = huawei::scope(&name, &raw)?;
+    let signs = huawei
+        .as_ref()
+        .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
+    let (user, password) = if signs {
+        let secret = (raw.secret_key_env, raw.secret_key_file, raw.secret_key);
+        let key = raw.access_key.unwrap_or_default();
+        (key, secret_source(&name, "secret_key", secret, &url, base)?)
+    } else {
+        let user = raw
+            .user
+            .ok_or_else(|| format!("target `{name}` needs `user`"))?;
+        let secret = (raw.password_env, raw.password_file, raw.password);
+        (user, secret_source(&name, "password", secret, &url, base)?)
     };
     Ok(Target {
         name,
         kind: raw.kind,
         url,
-        user: raw.user,
+        user,
         password,
         ca_file: raw.ca_file.map(|file| base.join(file)),
         insecure: raw.insecure,
+        huawei,
     })
+}
+
+/// An http(s) URL without credentials or a trailing slash; `field` names it in errors.
+fn check_url(name: &str, field: &str, url: &str) -> Result<String, String> {
+    let url = url.trim_end_matches('/').to_owned();
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => Err(format!(
+            "target `{name}`: put credentials in `user` and `password_env`, not in the {field}"
+        )),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(url)
+        }
+        _ => Err(format!(
+            "target `{name}`: {field} `{url}` is not an http(s) URL"
+        )),
+    }
+}
+
+/// Where a secret lives: exactly one of `{field}_env`, `{field}_file` and (for lab
+/// targets on loopback only) an inline `{field}`.
+fn secret_source(
+    name: &str,
+    field: &str,
+    (env, file, inline): (Option<String>, Option<PathBuf>, Option<String>),
+    url: &str,
+    base: &Path,
+) -> Result<PasswordSource, String> {
+    match (env, file, inline) {
+        (Some(var), None, None) => Ok(PasswordSource::Env(var)),
+        (None, Some(file), None) => Ok(PasswordSource::File(base.join(file))),
+        (None, None, Some(inline)) if is_loopback(url) => {
+            Ok(PasswordSource::Inline(Secret(inline)))
+        }
+        (None, None, Some(_)) => Err(format!(
+            "target `{name}`: an inline `{field}` is only for lab targets on loopback; \
+             use `{field}_env` or `{field}_file`"
+        )),
+        (None, None, None) => Err(format!(
+            "target `{name}` needs `{field}_env` or `{field}_file`"
+        )),
+        _ => Err(format!(
+            "target `{name}`: give only one of `{field}_env`, `{field}_file`, `{field}`"
+        )),
+    }
+}
+
+/// The role of a target among the lab targets of its kind, as the suffix of its lab
+/// name: a Huawei SMS target that signs, vCenter's appliance port, or neither.
+fn variant(target: &Target) -> &'static str {
+    if target
+        .huawei
+        .as_ref()
+        .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey)
+    {
+        AKSK_SUFFIX
+    } else if is_appliance(target) {
+        APPLIANCE_SUFFIX
+    } else {
+        ""
+    }
 }
 
 /// Whether a target is an appliance-port target (see [`Targets::redirect_to_lab`]).
@@ -539,6 +607,7 @@ password_file = "secrets/array2"
             password: PasswordSource::Inline(Secret::new("lab")),
             ca_file: None,
             insecure: false,
+            huawei: None,
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t
@@ -595,6 +664,7 @@ password_file = "secrets/array2"
             password: PasswordSource::Inline(Secret::new("lab")),
             ca_file: None,
             insecure: false,
+            huawei: None,
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),

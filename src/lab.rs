@@ -11,9 +11,11 @@ use std::io;
 use axum::Router;
 
 use crate::clock::Clock;
-use crate::config::{PasswordSource, Secret, Target, TargetKind};
+use crate::config::{
+    AKSK_SUFFIX, HuaweiAuth, HuaweiScope, PasswordSource, Secret, Target, TargetKind,
+};
 use crate::http::lab::{LabListener, serve};
-use crate::vendors::{powerstore, vcd, vcenter};
+use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
 
 /// The user the PowerStore simulator accepts.
 pub const LAB_USER: &str = "admin";
@@ -94,18 +96,27 @@ impl Lab {
     }
 
     /// One target per listener, named after its kind (a second listener of a kind with
-    /// [`crate::config::APPLIANCE_SUFFIX`]), with the lab's credentials.
+    /// [`crate::config::APPLIANCE_SUFFIX`]), with the lab's credentials. The Huawei SMS
+    /// listener has two: an IAM user, and an access key that signs (named with
+    /// [`AKSK_SUFFIX`]).
     pub fn targets(&self) -> Vec<Target> {
         self.listeners
             .iter()
-            .map(|endpoint| Target {
-                name: endpoint.name.clone(),
-                kind: endpoint.kind,
-                url: endpoint.listener.url(),
-                user: endpoint.user.to_owned(),
-                password: PasswordSource::Inline(self.password.clone()),
-                ca_file: None,
-                insecure: false,
+            .flat_map(|endpoint| {
+                let target = Target {
+                    name: endpoint.name.clone(),
+                    kind: endpoint.kind,
+                    url: endpoint.listener.url(),
+                    user: endpoint.user.to_owned(),
+                    password: PasswordSource::Inline(self.password.clone()),
+                    ca_file: None,
+                    insecure: false,
+                    huawei: None,
+                };
+                match endpoint.kind {
+                    TargetKind::HuaweiSms => sms_targets(target),
+                    _ => vec![target],
+                }
             })
             .collect()
     }
@@ -123,13 +134,36 @@ impl Lab {
         );
         for target in self.targets() {
             text.push_str(&format!(
-                "\n[targets.{}]\nkind = {}\nurl = {}\nuser = {}\npassword = {}\n",
+                "\n[targets.{}]\nkind = {}\nurl = {}\n",
                 target.name,
                 toml_string(target.kind.as_str()),
                 toml_string(&target.url),
-                toml_string(&target.user),
-                toml_string(self.password.expose()),
             ));
+            let password = toml_string(self.password.expose());
+            let Some(scope) = &target.huawei else {
+                let user = toml_string(&target.user);
+                text.push_str(&format!("user = {user}\npassword = {password}\n"));
+                continue;
+            };
+            let mut field = |name: &str, value: &str| {
+                text.push_str(&format!("{name} = {}\n", toml_string(value)));
+            };
+            if let Some(iam_url) = &scope.iam_url {
+                field("iam_url", iam_url);
+            }
+            if let Some(domain) = &scope.domain {
+                field("domain", domain);
+            }
+            field("project_id", &scope.project_id);
+            match scope.auth {
+                HuaweiAuth::IamToken => field("user", &target.user),
+                HuaweiAuth::AccessKey => field("access_key", &target.user),
+            }
+            let secret = match scope.auth {
+                HuaweiAuth::IamToken => "password",
+                HuaweiAuth::AccessKey => "secret_key",
+            };
+            text.push_str(&format!("{secret} = {password}\n"));
         }
         text
     }
@@ -193,7 +227,48 @@ fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<
                 },
             ]
         }
+        TargetKind::HuaweiSms => {
+            let state = huawei_sms::lab::LabState::new(
+                options.seed,
+                options.clock.clone(),
+                password.clone(),
+            );
+            vec![named(
+                huawei_sms::lab::LAB_USER,
+                huawei_sms::lab::router(state),
+            )]
+        }
     }
+}
+
+/// The two targets of the Huawei SMS listener: its IAM user (IAM is served below
+/// [`huawei_sms::lab::IAM_PREFIX`], a URL of its own), and its access key, whose secret
+/// key is the lab password.
+fn sms_targets(user: Target) -> Vec<Target> {
+    let scope = HuaweiScope {
+        iam_url: Some(format!("{}{}", user.url, huawei_sms::lab::IAM_PREFIX)),
+        domain: Some(huawei_sms::lab::LAB_DOMAIN.to_owned()),
+        project_id: huawei_sms::lab::LAB_PROJECT_ID.to_owned(),
+        auth: HuaweiAuth::IamToken,
+    };
+    let signing = Target {
+        name: format!("{}{AKSK_SUFFIX}", user.name),
+        user: huawei_sms::lab::LAB_ACCESS_KEY.to_owned(),
+        huawei: Some(HuaweiScope {
+            iam_url: None,
+            domain: None,
+            auth: HuaweiAuth::AccessKey,
+            ..scope.clone()
+        }),
+        ..user.clone()
+    };
+    vec![
+        Target {
+            huawei: Some(scope),
+            ..user
+        },
+        signing,
+    ]
 }
 
 /// `lab-` and 16 hex digits, the same for the same seed.
@@ -261,12 +336,29 @@ mod tests {
         .await
         .unwrap();
         let targets = lab.targets();
-        assert_eq!(targets.len(), 4);
+        assert_eq!(targets.len(), 6);
         for target in targets.iter().filter(|t| t.name == t.kind.as_str()) {
             assert_eq!(Some(target.url.clone()), lab.url(target.kind));
         }
         let names: Vec<_> = targets.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["powerstore", "vcd", "vcenter", "vcenter-appliance"]);
+        assert_eq!(
+            names,
+            [
+                "powerstore",
+                "vcd",
+                "vcenter",
+                "vcenter-appliance",
+                "huawei_sms",
+                "huawei_sms-aksk"
+            ]
+        );
+        let sms = &targets[4..];
+        assert_eq!(sms[0].url, sms[1].url);
+        assert_eq!(
+            sms[0].huawei.as_ref().and_then(|s| s.iam_url.clone()),
+            Some(format!("{}/iam", sms[0].url))
+        );
+        assert_eq!(sms[1].user, huawei_sms::lab::LAB_ACCESS_KEY);
         let appliance = &targets[3];
         assert_eq!(appliance.user, "root");
         assert_eq!(targets[2].user, "administrator@vsphere.local");
@@ -280,7 +372,12 @@ mod tests {
         let text = lab.targets_toml();
         assert!(text.starts_with("# Generated by `cutover lab`"), "{text}");
         let parsed = Targets::parse(&text, Path::new("lab.toml")).unwrap();
-        assert_eq!(parsed.iter().cloned().collect::<Vec<_>>(), targets);
+        // The file lists targets by name; the lab by listener.
+        let mut parsed: Vec<_> = parsed.iter().cloned().collect();
+        let mut targets = targets;
+        parsed.sort_by(|a, b| a.name.cmp(&b.name));
+        targets.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(parsed, targets);
         lab.shutdown().await;
     }
 

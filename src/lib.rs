@@ -10,6 +10,7 @@ pub mod config;
 pub mod exit_code;
 pub mod http;
 pub mod lab;
+pub mod repl;
 pub mod runtime;
 pub mod script;
 pub mod vendors;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::config::Targets;
 use crate::lab::{Lab, LabOptions};
+use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
 
 /// How long an interrupted script gets to notice before the run gives up on it.
@@ -130,20 +131,9 @@ impl Runtime {
         self.host.cancel_token()
     }
 
-    /// The host scripts reach through; `cutover watch` derives one per hook invocation.
-    pub fn host(&self) -> &Arc<Host> {
-        &self.host
-    }
-
     /// The resource limits of each script.
     pub fn limits(&self) -> Limits {
         self.limits
-    }
-
-    /// Runs `future` to completion on the runtime, blocking the calling thread (which
-    /// must not be one of the runtime's own).
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.tokio.block_on(future)
     }
 
     /// Cancels the run when the process gets Ctrl-C (SIGINT).
@@ -154,6 +144,52 @@ impl Runtime {
                 cancel.cancel();
             }
         });
+    }
+
+    /// The script host: targets, clock, clients and cancellation.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    /// The lab, when rehearsing.
+    pub fn lab(&self) -> Option<&Lab> {
+        self.lab.as_ref()
+    }
+
+    /// Runs `future` on the runtime, from a thread outside it.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.tokio.block_on(future)
+    }
+
+    /// A console that evaluates entry after entry in one scope (the REPL); `import`
+    /// looks for files in `base_dir`.
+    pub fn console(&self, base_dir: std::path::PathBuf) -> Result<Console, String> {
+        let engine = script::engine(&self.host, self.limits, base_dir);
+        Console::new(engine, self.host.clone())
+    }
+
+    /// Makes Ctrl-C (SIGINT) stop the evaluation in progress instead of the process, as
+    /// the REPL wants. The handler is in place when this returns.
+    pub fn interrupt_on_ctrl_c(&self) -> std::io::Result<()> {
+        let host = self.host.clone();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let _inside = self.tokio.enter();
+            let mut interrupts = signal(SignalKind::interrupt())?;
+            self.tokio.spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    host.interrupt_line();
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        self.tokio.spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                host.interrupt_line();
+            }
+        });
+        Ok(())
     }
 
     /// Compiles `file`, checks the targets it names, and runs it to the end on its own

@@ -1,12 +1,12 @@
-//! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
+//! `cutover run`: read the target file and the playbook, build a [`Runtime`] (with the
 //! lab when rehearsing), run, and turn the outcome into an exit code.
 
 use std::path::Path;
 
-use super::{RunArgs, fail, read_script, report, script_runtime};
+use super::{RunArgs, fail, read_script, report};
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
-use crate::runtime::RunError;
+use crate::runtime::{RunError, Runtime};
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match Targets::load(target_file) {
@@ -17,9 +17,12 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let runtime = match script_runtime(targets, &args.rehearsal, &args.reads, &args.limits) {
+    let builder = Runtime::builder()
+        .targets(targets)
+        .limits(args.limits.limits());
+    let runtime = match args.rehearsal.apply(builder).build() {
         Ok(runtime) => runtime,
-        Err(code) => return code,
+        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
     };
     runtime.cancel_on_ctrl_c();
     let result = runtime.run_file(&file);

@@ -1,11 +1,12 @@
-//! `cutover watch`: read the target file, build a [`Runtime`](crate::Runtime) (with the
+//! `cutover watch`: read the target file, build a [`Runtime`] (with the
 //! lab when rehearsing), load the hook scripts and watch until SIGINT or SIGTERM.
 
 use std::path::Path;
 
-use super::{WatchArgs, fail, report, script_runtime};
+use super::{WatchArgs, fail, report};
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
+use crate::runtime::Runtime;
 use crate::watch::{WatchEnd, WatchError, WatchOptions};
 
 pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
@@ -13,9 +14,12 @@ pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(targets) => targets,
         Err(err) => return fail(ExitCode::Usage, err),
     };
-    let runtime = match script_runtime(targets, &args.rehearsal, &args.reads, &args.limits) {
+    let builder = Runtime::builder()
+        .targets(targets)
+        .limits(args.limits.limits());
+    let runtime = match args.rehearsal.apply(builder).build() {
         Ok(runtime) => runtime,
-        Err(code) => return code,
+        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
     };
     let options = WatchOptions {
         paths: args.paths.clone(),

@@ -274,6 +274,7 @@ mod tests {
             password: PasswordSource::Inline(Secret::new("x")),
             ca_file: None,
             insecure: false,
+            huawei: None,
         })
         .unwrap()
     }
@@ -383,6 +384,7 @@ mod tests {
                 password: PasswordSource::Inline(Secret::new("x")),
                 ca_file: None,
                 insecure: false,
+                huawei: None,
             }
         }
     }

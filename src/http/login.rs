@@ -55,7 +55,28 @@ impl<T: Clone + PartialEq> LoginCache<T> {
         S: Fn(T) -> SF,
         SF: Future<Output = Result<R, ApiError>>,
     {
-        let login = self.get(None, &log_in).await?;
+        self.with_fresh_login(|_| false, log_in, send).await
+    }
+
+    /// [`LoginCache::with_login`] for logins that say when they lapse (a token with an
+    /// expiry): one that `stale` finds about to lapse is renewed before it is sent.
+    pub async fn with_fresh_login<R, L, LF, S, SF>(
+        &self,
+        stale: impl Fn(&T) -> bool,
+        log_in: L,
+        send: S,
+    ) -> Result<R, ApiError>
+    where
+        L: Fn() -> LF,
+        LF: Future<Output = Result<T, ApiError>>,
+        S: Fn(T) -> SF,
+        SF: Future<Output = Result<R, ApiError>>,
+    {
+        let mut login = self.get(None, &log_in).await?;
+        if stale(&login) {
+            tracing::debug!("the login is about to lapse; renewing it first");
+            login = self.get(Some(&login), &log_in).await?;
+        }
         match send(login.clone()).await {
             Err(err) if err.status == Some(401) => {
                 tracing::info!(

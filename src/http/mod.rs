@@ -1,6 +1,7 @@
 //! The one HTTP layer: a client per target, the error every vendor call returns, text
 //! sanitising, and the scaffolding the lab's simulators share.
 
+pub mod backoff;
 pub mod client;
 pub mod error;
 pub mod lab;

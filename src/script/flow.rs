@@ -161,10 +161,7 @@ fn retry(host: &Host, ctx: &NativeCallContext, options: Map, f: &FnPtr) -> RhaiR
         if attempt >= attempts {
             return Err(err);
         }
-        let ceiling = initial.saturating_mul(1 << (attempt - 1).min(30)).min(max);
-        let wait = ceiling
-            .mul_f64(fastrand::f64())
-            .max(retry_after.unwrap_or_default());
+        let wait = crate::http::backoff::backoff(initial, max, attempt, retry_after);
         tracing::warn!(
             "retrying in {} (attempt {} of {attempts}): {}",
             humantime::format_duration(Duration::from_millis(wait.as_millis() as u64)),

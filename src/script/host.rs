@@ -5,7 +5,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -26,6 +26,9 @@ pub struct Host {
     runtime: Handle,
     clock: Clock,
     cancel: CancellationToken,
+    /// The token of the evaluation in progress: a child of `cancel`, renewed for each
+    /// REPL line so that Ctrl-C stops one line and the session goes on.
+    line: RwLock<CancellationToken>,
     targets: Targets,
     allowed_reads: Vec<PathBuf>,
     /// Shared with [`Host::child`] hosts, so each target logs in once per process.
@@ -38,6 +41,7 @@ impl Host {
         Self {
             runtime,
             clock,
+            line: RwLock::new(cancel.child_token()),
             cancel,
             targets,
             allowed_reads: Vec::new(),
@@ -52,6 +56,7 @@ impl Host {
         Arc::new(Self {
             runtime: self.runtime.clone(),
             clock: self.clock.clone(),
+            line: RwLock::new(cancel.child_token()),
             cancel,
             targets: self.targets.clone(),
             allowed_reads: self.allowed_reads.clone(),
@@ -91,22 +96,49 @@ impl Host {
         &self.cancel
     }
 
+    /// Starts the next evaluation (a REPL line) with a fresh token, so an earlier
+    /// interruption does not carry over; cancelling the run still cancels it.
+    pub fn next_line(&self) {
+        *self.line.write().unwrap_or_else(PoisonError::into_inner) = self.cancel.child_token();
+    }
+
+    /// Stops the evaluation in progress: its waits end and a busy script is stopped.
+    pub fn interrupt_line(&self) {
+        self.line_token().cancel();
+    }
+
+    /// Whether the evaluation in progress was interrupted (or the run cancelled).
+    pub fn is_interrupted(&self) -> bool {
+        self.line
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_cancelled()
+    }
+
+    fn line_token(&self) -> CancellationToken {
+        self.line
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The targets of this run.
     pub fn targets(&self) -> &Targets {
         &self.targets
     }
 
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`
-    /// error when the run is interrupted. Script threads are plain OS threads, never
-    /// tokio workers, so blocking here is allowed.
+    /// error when the run (or the REPL line) is interrupted. Script threads are plain
+    /// OS threads, never tokio workers, so blocking here is allowed.
     pub fn block_on<T>(
         &self,
         future: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
+        let line = self.line_token();
         self.runtime.block_on(async {
             tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => Err(cancelled()),
+                () = line.cancelled() => Err(cancelled()),
                 result = future => result,
             }
         })
@@ -172,4 +204,31 @@ impl Host {
 /// The error every interrupted wait returns.
 pub fn cancelled() -> ApiError {
     ApiError::new(ErrorKind::Cancelled, "the run was interrupted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_line_ends_alone_and_the_next_one_starts_afresh() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let wait = || host.sleep(Duration::from_secs(3600));
+        host.interrupt_line();
+        assert!(host.is_interrupted());
+        assert_eq!(wait().unwrap_err().kind, ErrorKind::Cancelled);
+        assert!(!host.cancel_token().is_cancelled(), "the run goes on");
+        host.next_line();
+        assert!(!host.is_interrupted());
+        host.cancel_token().cancel();
+        assert!(
+            host.is_interrupted(),
+            "cancelling the run stops the line too"
+        );
+        assert_eq!(wait().unwrap_err().kind, ErrorKind::Cancelled);
+    }
 }

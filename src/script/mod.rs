@@ -1,6 +1,8 @@
 //! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
 //! stdlib resolver, cancellation, and every script function registered.
 
+pub mod catalogue;
+pub mod console;
 pub mod diagnostic;
 pub mod error_value;
 pub mod files;
@@ -11,6 +13,9 @@ pub mod modules;
 pub mod options;
 pub mod preflight;
 pub mod reference;
+pub mod show;
+pub mod timestamp;
+pub mod wait;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -71,12 +76,14 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "cutover::script", "{}:{}: {text}", source.unwrap_or("script"), pos.line().unwrap_or(0));
     });
-    let cancel = host.cancel_token().clone();
-    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("interrupted")));
+    let h = host.clone();
+    engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
+    timestamp::register(&mut engine);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
+    crate::vendors::huawei_sms::script::register(&mut engine, host);
     crate::watch::script::register(&mut engine, host);
     engine
 }

@@ -16,13 +16,44 @@ struct Metadata {
     functions: Vec<Function>,
 }
 
-#[derive(Deserialize)]
+/// A host function as Rhai's metadata describes it.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Function {
-    name: String,
-    signature: String,
+pub struct Function {
+    /// The name scripts call; properties are `get$name`.
+    pub name: String,
+    /// `name(param: Type, …) -> Type`.
+    pub signature: String,
+    /// The parameters; a method's first one is its receiver.
     #[serde(default)]
-    doc_comments: Vec<String>,
+    pub params: Vec<Param>,
+    /// The type it returns, as registered (`ImportSession`, `Map`, …); empty for `()`.
+    #[serde(default)]
+    pub return_type: String,
+    /// Its doc comment blocks, `///` included.
+    #[serde(default)]
+    pub doc_comments: Vec<String>,
+}
+
+/// One parameter of a host function.
+#[derive(Debug, Deserialize)]
+pub struct Param {
+    /// Its name, when the registration gave one.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its type, e.g. `ImportSession`, or `&mut ImportSession` for a property's owner.
+    #[serde(rename = "type", default)]
+    pub ty: Option<String>,
+}
+
+/// Every host function with its signature and doc comment, from Rhai's metadata.
+pub fn functions(engine: &Engine) -> Result<Vec<Function>, String> {
+    let json = engine
+        .gen_fn_metadata_to_json(false)
+        .map_err(|err| format!("cannot read function metadata: {err}"))?;
+    let metadata: Metadata = serde_json::from_str(&json)
+        .map_err(|err| format!("cannot read function metadata: {err}"))?;
+    Ok(metadata.functions)
 }
 
 /// Writes Rhai definition files for editors (the language server) into `dir`.
@@ -40,16 +71,10 @@ pub fn write_definitions(engine: &Engine, dir: &Path) -> std::io::Result<()> {
 
 /// The whole reference: host functions, properties, then each stdlib module.
 pub fn reference(engine: &Engine) -> Result<String, String> {
-    let json = engine
-        .gen_fn_metadata_to_json(false)
-        .map_err(|err| format!("cannot read function metadata: {err}"))?;
-    let metadata: Metadata = serde_json::from_str(&json)
-        .map_err(|err| format!("cannot read function metadata: {err}"))?;
+    let all = functions(engine)?;
     let mut out = String::from("# Script functions\n");
-    let (properties, functions): (Vec<_>, Vec<_>) = metadata
-        .functions
-        .iter()
-        .partition(|f| f.name.starts_with("get$"));
+    let (properties, functions): (Vec<_>, Vec<_>) =
+        all.iter().partition(|f| f.name.starts_with("get$"));
     for function in functions {
         entry(&mut out, &function.signature, &function.doc_comments);
     }
@@ -91,7 +116,8 @@ fn property_name(signature: &str) -> String {
     format!("{owner}.{name}")
 }
 
-fn entry(out: &mut String, signature: &str, comments: &[String]) {
+/// Writes one function: its signature, then its doc comment indented below it.
+pub(crate) fn entry(out: &mut String, signature: &str, comments: &[String]) {
     let _ = writeln!(out, "\n{signature}");
     for block in comments {
         for line in block.lines() {

@@ -152,6 +152,18 @@ fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
             && fourth.ends_with("(user `root`)"),
         "{fourth}"
     );
+    let fifth = lines.next().unwrap().unwrap();
+    assert!(
+        fifth.starts_with("huawei_sms         http://127.0.0.1:")
+            && fifth.ends_with("(user `migration-bot`)"),
+        "{fifth}"
+    );
+    let sixth = lines.next().unwrap().unwrap();
+    assert!(
+        sixth.starts_with("huawei_sms-aksk    http://127.0.0.1:")
+            && sixth.ends_with("(user `CUTOVERLABACCESSKEY1`)"),
+        "{sixth}"
+    );
     assert_eq!(
         lines.next().unwrap().unwrap(),
         "target file written to lab.toml"
@@ -159,6 +171,7 @@ fn the_standalone_lab_writes_a_target_file_scripts_can_use() {
     let toml = std::fs::read_to_string(test.path().join("lab.toml")).unwrap();
     assert!(toml.contains("[targets.powerstore]"), "{toml}");
     assert!(toml.contains("[targets.vcenter-appliance]"), "{toml}");
+    assert!(toml.contains("[targets.huawei_sms-aksk]"), "{toml}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

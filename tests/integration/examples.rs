@@ -135,3 +135,28 @@ fn the_report_module_formats_tables() {
         )
         .success();
 }
+
+#[test]
+fn the_sms_playbook_resumes_the_wave_syncs_it_and_reports() {
+    let stdout = crate::test::run_from_repo(
+        &["run", "scripts/sms_migrate.rhai", "--lab", "--speed", "50"],
+        Some("2s"),
+    );
+    for line in [
+        "wave on eu-sms: 2 tasks\n",
+        "web-02: ABORT -> RUNNING\n",
+        "db-01: MIGRATE_FAIL -> RUNNING (it had failed with SMS.3802)\n",
+        "web-02: MIGRATE_SUCCESS; final incremental sync\n",
+        "db-01: MIGRATE_SUCCESS; final incremental sync\n",
+        "task    type           result        subtasks  synced               note\n",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    for row in [
+        "web-02  MIGRATE_FILE   SYNC_SUCCESS  11        RESYNC0 at ",
+        "db-01   MIGRATE_BLOCK  SYNC_SUCCESS  11        RESYNC0 at ",
+    ] {
+        assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
+    }
+    assert!(stdout.ends_with("summary: 2 SYNC_SUCCESS\n"), "{stdout}");
+}

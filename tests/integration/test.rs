@@ -60,6 +60,38 @@ pub fn run_from_repo(args: &[&str], wave_poll: Option<&str>) -> String {
     stdout
 }
 
+/// Where the Huawei SMS targets of [`Test::lab`] keep their password and secret key.
+pub const SMS_PASSWORD: &str = "CUTOVER_TEST_SMS_PASSWORD";
+pub const SMS_SECRET_KEY: &str = "CUTOVER_TEST_SMS_SK";
+
+/// The lab's Huawei SMS target as `eu-sms` (IAM user) or `eu-sms-aksk` (access key).
+fn sms_target(target: &cutover::config::Target) -> String {
+    let scope = target.huawei.as_ref().unwrap();
+    let mut text = format!(
+        "[targets.eu-sms{}]\nkind = \"huawei_sms\"\nurl = \"{}\"\nproject_id = \"{}\"\n",
+        if target.name.ends_with(cutover::config::AKSK_SUFFIX) {
+            "-aksk"
+        } else {
+            ""
+        },
+        target.url,
+        scope.project_id
+    );
+    match scope.auth {
+        cutover::config::HuaweiAuth::IamToken => text.push_str(&format!(
+            "iam_url = \"{}\"\ndomain = \"{}\"\nuser = \"{}\"\npassword_env = \"{SMS_PASSWORD}\"\n\n",
+            scope.iam_url.as_deref().unwrap(),
+            scope.domain.as_deref().unwrap(),
+            target.user
+        )),
+        cutover::config::HuaweiAuth::AccessKey => text.push_str(&format!(
+            "access_key = \"{}\"\nsecret_key_env = \"{SMS_SECRET_KEY}\"\n\n",
+            target.user
+        )),
+    }
+    text
+}
+
 /// A running lab plus the runtime that serves it.
 pub struct TestLab {
     pub runtime: tokio::runtime::Runtime,
@@ -166,6 +198,7 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     lab: Option<TestLab>,
+    stdin: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
     status: i32,
@@ -178,6 +211,7 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             lab: None,
+            stdin: None,
             stdout: None,
             stderr: None,
             status: 0,
@@ -201,9 +235,12 @@ impl Test {
     }
 
     /// Writes `cutover.toml` with production-like names for the lab's listeners
-    /// (`array1`, `prod-vcd`), each password in a `CUTOVER_TEST_…` variable.
+    /// (`array1`, `prod-vcd`, `eu-sms`, `eu-sms-aksk`), each secret in a `CUTOVER_TEST_…`
+    /// variable.
     fn with_lab(mut self, lab: TestLab) -> Self {
         let mut toml = String::new();
+        self.env.push((SMS_PASSWORD.into(), lab.password()));
+        self.env.push((SMS_SECRET_KEY.into(), lab.password()));
         for target in lab.lab.targets() {
             let (name, var) = match target.kind {
                 TargetKind::Powerstore => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),
@@ -212,6 +249,10 @@ impl Test {
                     ("vc-root", "CUTOVER_TEST_VC_ROOT_PASSWORD")
                 }
                 TargetKind::Vcenter => ("prod-vc", "CUTOVER_TEST_VC_PASSWORD"),
+                TargetKind::HuaweiSms => {
+                    toml.push_str(&sms_target(&target));
+                    continue;
+                }
             };
             toml.push_str(&format!(
                 "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\nuser = \"{}\"\npassword_env = \"{var}\"\n\n",
@@ -255,6 +296,12 @@ impl Test {
         self
     }
 
+    /// Text the binary reads on standard input (unindented).
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(unindent(text));
+        self
+    }
+
     pub fn stdout(mut self, text: &str) -> Self {
         self.stdout = Some(unindent(text));
         self
@@ -288,7 +335,22 @@ impl Test {
 
     /// Runs the binary and checks status, stdout and stderr against what was expected.
     pub fn run(self) -> Outcome {
-        let output = self.command().output().unwrap();
+        let output = match &self.stdin {
+            None => self.command().output().unwrap(),
+            Some(input) => {
+                let mut child = self
+                    .command()
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let mut stdin = child.stdin.take().unwrap();
+                std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+                drop(stdin);
+                child.wait_with_output().unwrap()
+            }
+        };
         let outcome = Outcome {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

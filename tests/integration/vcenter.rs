@@ -204,14 +204,16 @@ fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
 
 #[test]
 fn an_expired_session_is_renewed_without_the_script_noticing() {
+    // At speed 10 the import runs for six wall seconds: still running when the script
+    // pauses it a second after it started, however slowly the lab came up.
     let test = Test::new()
-        .lab()
+        .lab_at_speed(10.0)
         .script(
             "wave.rhai",
             r#"
             let h = vcenter("prod-vc").history();
             print(h.status().status);
-            sleep("300ms");
+            sleep("1s");
             print(h.pause().status);
             "#,
         )

@@ -11,8 +11,8 @@ use crate::config::TargetKind;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::flow::poll;
 use crate::script::options::Options;
+use crate::script::wait::{Verdict, Wait};
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
@@ -165,52 +165,39 @@ impl ImportSessionHandle {
 
     fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
         let wanted = parse_state("wait_for", state)?;
-        let options = Options::new("wait_for", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
         let client = &self.array.client;
-        let reached = poll(&self.array.host, timeout, every, || {
-            let session = match self.array.host.block_on(client.import_session(&self.id())) {
-                Ok(session) => session,
-                Err(err) if err.retryable => {
-                    tracing::warn!("still waiting; reading the session failed: {err}");
-                    return Ok(None);
+        let wait = Wait::new(
+            "wait_for",
+            client.target(),
+            options,
+            (WAIT_TIMEOUT, WAIT_EVERY),
+        )?
+        .of(
+            format!("import session `{}`", self.label()),
+            wanted.to_string(),
+        );
+        let read = || self.array.host.block_on(client.import_session(&self.id()));
+        let judge = |session: &ImportSession| {
+            // The handle shows every reading, so a script that catches the error sees
+            // the state the session ended in.
+            self.store(session.clone());
+            tracing::debug!(session = %self.label(), state = ?session.state, progress = session.progress_percentage, "polled");
+            match session.state {
+                Some(found) if found == wanted => Verdict::Reached,
+                Some(found) if found.is_terminal() => {
+                    let failure = session.error.as_ref().map(|e| e.message_l10n.clone());
+                    Verdict::Ended(Box::new(self.ended_early(wanted, found, failure)))
                 }
-                Err(err) => return Err(raise(err)),
-            };
-            let found = session.state;
-            let progress = session.progress_percentage;
-            let failure = session.error.as_ref().map(|e| e.message_l10n.clone());
-            self.store(session);
-            tracing::debug!(session = %self.label(), state = ?found, progress, "polled");
-            match found {
-                Some(state) if state == wanted => Ok(Some(())),
-                Some(state) if state.is_terminal() => {
-                    Err(raise(self.ended_early(wanted, state, failure)))
-                }
-                _ => Ok(None),
+                _ => Verdict::Waiting,
             }
-        })?;
-        match reached {
-            Some(()) => Ok(self.clone()),
-            None => {
-                let found = self
-                    .snapshot()
-                    .state
-                    .map_or("unknown".to_owned(), |s| s.to_string());
-                let err = ApiError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "import session `{}` did not reach {wanted} within {}; it is {found}",
-                        self.label(),
-                        humantime::format_duration(timeout)
-                    ),
-                )
-                .at(client.target(), "wait_for")
-                .with_state(found);
-                Err(raise(err))
-            }
-        }
+        };
+        let state_of = |session: &ImportSession| {
+            session
+                .state
+                .map_or("unknown".to_owned(), |s| s.to_string())
+        };
+        wait.run(&self.array.host, read, judge, state_of)?;
+        Ok(self.clone())
     }
 
     fn ended_early(
@@ -226,9 +213,7 @@ impl ImportSessionHandle {
         if let Some(failure) = failure {
             message.push_str(&format!(": {failure}"));
         }
-        ApiError::new(ErrorKind::InvalidState, message)
-            .at(self.array.client.target(), "wait_for")
-            .with_state(found.to_string())
+        ApiError::new(ErrorKind::InvalidState, message).with_state(found.to_string())
     }
 }
 
@@ -289,6 +274,12 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_get("name", |array: &mut PowerStore| {
         array.client.target().to_owned()
     });
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show the array."])
+        .with_params_info(["array: PowerStore", "String"])
+        .register_into_engine(engine, |array: &mut PowerStore| {
+            array.client.target().to_owned()
+        });
 
     engine.register_get("is_terminal", |s: &mut ImportSessionHandle| {
         s.snapshot().state.is_some_and(ImportState::is_terminal)
@@ -366,13 +357,14 @@ fn register_session_methods(engine: &mut Engine) {
         .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
 }
 
+/// One line for the REPL and `print`: `wave1-lun01 Copy_In_Progress 37%`.
 fn describe(s: &ImportSessionHandle) -> String {
     let snapshot = s.snapshot();
     let state = snapshot.state.map_or("?".to_owned(), |s| s.to_string());
     match snapshot.progress_percentage {
         Some(p) if snapshot.state == Some(ImportState::Copy_In_Progress) => {
-            format!("{} ({state} {p}%)", s.label())
+            format!("{} {state} {p}%", s.label())
         }
-        _ => format!("{} ({state})", s.label()),
+        _ => format!("{} {state}", s.label()),
     }
 }

@@ -13,8 +13,8 @@ use crate::config::TargetKind;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::flow::poll;
 use crate::script::options::Options;
+use crate::script::wait::{Verdict, Wait};
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
 
@@ -103,41 +103,25 @@ impl VcdTask {
     }
 
     fn wait(&self, options: Map) -> RhaiResult<Self> {
-        let options = Options::new("wait", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
-        let done = poll(&self.vcd.host, timeout, every, || {
-            match self.refresh() {
-                Ok(_) => {}
-                Err(err) if crate::script::error_value::retry_hint(&err).is_some() => {
-                    return Ok(None);
-                }
-                Err(err) => return Err(err),
-            }
-            let task = self.snapshot();
+        let client = &self.vcd.client;
+        let wait = Wait::new("wait", client.target(), options, (WAIT_TIMEOUT, WAIT_EVERY))?.of(
+            format!("task `{}`", self.snapshot().id),
+            TaskStatus::Success.as_str(),
+        );
+        let read = || self.vcd.host.block_on(client.task(&self.url));
+        let judge = |task: &Task| {
+            *self.data.write().unwrap_or_else(PoisonError::into_inner) = task.clone();
             match task.status() {
-                Some(TaskStatus::Success) => Ok(Some(())),
-                Some(status) if status.is_terminal() => Err(raise(self.ended(&task, status))),
-                _ => Ok(None),
+                Some(TaskStatus::Success) => Verdict::Reached,
+                Some(status) if status.is_terminal() => {
+                    Verdict::Ended(Box::new(self.ended(task, status)))
+                }
+                _ => Verdict::Waiting,
             }
-        })?;
-        done.map(|()| self.clone()).ok_or_else(|| {
-            let task = self.snapshot();
-            raise(
-                ApiError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "task `{}` did not finish within {}; it is {} at {}%",
-                        task.id,
-                        humantime::format_duration(timeout),
-                        task.status,
-                        task.progress.unwrap_or(0)
-                    ),
-                )
-                .at(self.vcd.client.target(), "wait")
-                .with_state(task.status),
-            )
-        })
+        };
+        let state_of = |task: &Task| task.status.clone();
+        wait.run(&self.vcd.host, read, judge, state_of)?;
+        Ok(self.clone())
     }
 
     fn ended(&self, task: &Task, status: TaskStatus) -> ApiError {
@@ -149,8 +133,7 @@ impl VcdTask {
             err.status = error.major_error_code.parse().ok();
         }
         err.message = message;
-        err.at(self.vcd.client.target(), "wait")
-            .with_state(status.as_str())
+        err.with_state(status.as_str())
     }
 
     fn cancel(&self) -> RhaiResult<Self> {
@@ -243,6 +226,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             })
         });
     engine.register_get("name", |vcd: &mut Vcd| vcd.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["vcd: Vcd", "String"])
+        .register_into_engine(engine, |vcd: &mut Vcd| vcd.client.target().to_owned());
     FuncRegistration::new("api_version")
         .with_comments(["/// The newest API version the server offers (asked once)."])
         .with_params_info(["vcd: Vcd", "String"])
@@ -342,10 +329,11 @@ fn register_task(engine: &mut Engine) {
         .register_into_engine(engine, |t: &mut VcdTask| describe(t));
 }
 
+/// One line for the REPL and `print`: `urn:vcloud:task:… running 40%`.
 fn describe(t: &VcdTask) -> String {
     let task = t.snapshot();
     format!(
-        "{} ({} {}%)",
+        "{} {} {}%",
         task.id,
         task.status,
         task.progress.unwrap_or(0)

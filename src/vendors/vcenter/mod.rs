@@ -6,6 +6,7 @@ pub mod lab;
 pub mod ovf;
 pub mod ovf_client;
 pub mod ovf_push;
+pub mod ovf_push_script;
 pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;

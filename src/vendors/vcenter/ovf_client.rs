@@ -19,6 +19,19 @@ use crate::vendors::vcenter::ovf_wire::{
 };
 use crate::vendors::vcenter::wire::Wrapped;
 
+/// `link` with a `*` host (vSphere's "this server") replaced by `own`'s host and port.
+fn this_server(link: &str, own: &Url) -> String {
+    let Some(host) = own.host_str() else {
+        return link.to_owned();
+    };
+    let server = match own.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    link.replacen("://*/", &format!("://{server}/"), 1)
+        .replacen("://*:", &format!("://{host}:"), 1)
+}
+
 /// Bytes read from disk at a time while uploading; memory stays flat whatever the size.
 const UPLOAD_CHUNK: usize = 256 * 1024;
 
@@ -121,13 +134,9 @@ impl VcenterClient {
                 ),
             ));
         };
-        let own_host = self.http().url(&[]);
-        let link = link.replacen(
-            "://*",
-            &format!("://{}", own_host.host_str().unwrap_or("*")),
-            1,
-        );
-        let url = self.http().check_link(&link, OPERATION)?;
+        let url = self
+            .http()
+            .check_link(&this_server(link, &self.http().url(&[])), OPERATION)?;
         let method = match entry.upload_method.as_deref() {
             Some("POST") => Method::POST,
             _ => Method::PUT,
@@ -192,5 +201,37 @@ impl VcenterClient {
     ) -> Result<T, ApiError> {
         let wrapped: Wrapped<T> = self.http().read_json(operation, response).await?;
         Ok(wrapped.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_star_host_means_the_target_itself() {
+        let own = Url::parse("https://vc.example.com:8443/").unwrap();
+        let cases = [
+            (
+                "https://*/nfc/a/disk.vmdk",
+                "https://vc.example.com:8443/nfc/a/disk.vmdk",
+            ),
+            (
+                "https://*:443/nfc/a/disk.vmdk",
+                "https://vc.example.com:443/nfc/a/disk.vmdk",
+            ),
+            (
+                "https://esx-01/nfc/a/disk.vmdk",
+                "https://esx-01/nfc/a/disk.vmdk",
+            ),
+        ];
+        for (link, expected) in cases {
+            assert_eq!(this_server(link, &own), expected);
+        }
+        let default_port = Url::parse("https://vc.example.com/").unwrap();
+        assert_eq!(
+            this_server("https://*/nfc/x", &default_port),
+            "https://vc.example.com/nfc/x"
+        );
     }
 }

@@ -85,11 +85,16 @@ pub async fn push_all(
             Ok::<(), ApiError>(())
         });
     }
-    loop {
-        let tick = async {
+    // One timer across the whole push: an upload finishing must not put the next
+    // report off, or files ending close together would starve the keep-alive.
+    let next_report = || {
+        Box::pin(async {
             clock.sleep(keep_alive).await;
             tokio::time::sleep(KEEP_ALIVE_FLOOR).await;
-        };
+        })
+    };
+    let mut tick = next_report();
+    loop {
         tokio::select! {
             next = running.join_next() => match next {
                 None => return Ok(()),
@@ -99,7 +104,10 @@ pub async fn push_all(
                     return Err(ApiError::new(ErrorKind::Http, format!("an upload stopped: {err}")));
                 }
             },
-            () = tick => report(&client, id, progress.percent(sent.load(Ordering::Relaxed))).await,
+            () = &mut tick => {
+                report(&client, id, progress.percent(sent.load(Ordering::Relaxed))).await;
+                tick = next_report();
+            }
         }
     }
 }

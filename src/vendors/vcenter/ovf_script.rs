@@ -1,19 +1,18 @@
 //! Rhai bindings for the OVF import session: `vcenter("NAME").ovf_import(#{ … })` and its
 //! handle with `state`, `progress`, `files`, `errors`, `vm_id`, `refresh()`,
-//! `try_instantiate()`, `instantiate()`, `push()`, `wait_for()` and `delete()`.
+//! `try_instantiate()`, `instantiate()`, `wait_for()` and `delete()`; `push()` is in
+//! [`super::ovf_push_script`].
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use serde_json::Value;
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::files::{FileGate, GatedFile};
-use crate::script::flow::poll;
 use crate::script::options::Options;
-use crate::vendors::vcenter::ovf_push::{KEEP_ALIVE_EVERY, plan, push_all};
+use crate::script::wait::{Verdict, Wait};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
@@ -23,21 +22,17 @@ type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
 const WAIT_EVERY: Duration = Duration::from_secs(5);
-/// How long a pushed descriptor may take to be read, and how often to look.
-const DESCRIPTOR_TIMEOUT: Duration = Duration::from_secs(300);
-const DESCRIPTOR_EVERY: Duration = Duration::from_secs(1);
-const PUSH: &str = "ovf.push";
 
 /// An import session handle; copies share one snapshot.
 #[derive(Clone)]
 pub struct OvfImport {
-    vcenter: Vcenter,
-    id: String,
+    pub(super) vcenter: Vcenter,
+    pub(super) id: String,
     info: Arc<RwLock<ImportInfo>>,
 }
 
 impl OvfImport {
-    fn snapshot(&self) -> ImportInfo {
+    pub(super) fn snapshot(&self) -> ImportInfo {
         self.info
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -55,7 +50,7 @@ impl OvfImport {
             .unwrap_or(Dynamic::UNIT)
     }
 
-    fn refresh(&self) -> RhaiResult<Self> {
+    pub(super) fn refresh(&self) -> RhaiResult<Self> {
         let info = self
             .vcenter
             .run(self.vcenter.client().ovf_session(&self.id))?;
@@ -89,106 +84,6 @@ impl OvfImport {
         self.refresh()
     }
 
-    /// Uploads local files (session file name → path): descriptors first, so the files
-    /// they reference are listed, then everything else at once.
-    fn push(&self, context: &NativeCallContext, files: Map, options: Map) -> RhaiResult<Self> {
-        let options = Options::new(PUSH, options, &["keep_alive"])?;
-        let keep_alive = options.duration("keep_alive", KEEP_ALIVE_EVERY)?;
-        let gate = FileGate::of(context).map_err(|err| raise(self.located(err)))?;
-        let mut checked = Vec::new();
-        for (name, path) in files {
-            let path = path.into_string().map_err(|found| {
-                invalid_argument(
-                    PUSH,
-                    format!("the path of `{name}` must be a string, not {found}"),
-                )
-            })?;
-            let file = gate
-                .check(&path, PUSH)
-                .map_err(|err| raise(self.located(err)))?;
-            checked.push((name.to_string(), file));
-        }
-        self.refresh()?;
-        let listed = self.snapshot();
-        let (descriptors, others): (Vec<_>, Vec<_>) = checked.into_iter().partition(|(name, _)| {
-            listed
-                .files
-                .iter()
-                .any(|f| f.name == *name && f.file_type == "OVF")
-        });
-        if !descriptors.is_empty() {
-            self.upload(descriptors, keep_alive)?;
-            self.await_descriptor()?;
-        }
-        if !others.is_empty() {
-            self.upload(others, keep_alive)?;
-        }
-        self.refresh()
-    }
-
-    fn upload(&self, files: Vec<(String, GatedFile)>, keep_alive: Duration) -> RhaiResult<()> {
-        let info = self.snapshot();
-        let uploads = files
-            .into_iter()
-            .map(|(name, file)| plan(&info, &name, file))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| raise(self.located(err)))?;
-        let host = self.vcenter.host();
-        self.vcenter.run(push_all(
-            self.vcenter.shared_client(),
-            host.clock(),
-            keep_alive,
-            &self.id,
-            &info,
-            uploads,
-        ))
-    }
-
-    /// Waits until vCenter has read a pushed descriptor, failing with its parse issue.
-    fn await_descriptor(&self) -> RhaiResult<()> {
-        let read = poll(
-            self.vcenter.host(),
-            DESCRIPTOR_TIMEOUT,
-            DESCRIPTOR_EVERY,
-            || {
-                self.refresh()?;
-                let info = self.snapshot();
-                match info.state {
-                    ImportState::ImportOvfTransfer | ImportState::ImportMsgBundlesTransfer => {
-                        Ok(None)
-                    }
-                    ImportState::ImportError => Err(raise(
-                        self.located(
-                            ApiError::new(
-                                ErrorKind::InvalidState,
-                                format!(
-                                    "import session `{}` refused the descriptor{}",
-                                    self.id,
-                                    problem(&info)
-                                ),
-                            )
-                            .with_state(info.state.as_str()),
-                        ),
-                    )),
-                    _ => Ok(Some(())),
-                }
-            },
-        )?;
-        read.ok_or_else(|| {
-            raise(self.located(ApiError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "import session `{}` did not read the pushed descriptor",
-                    self.id
-                ),
-            )))
-        })
-    }
-
-    fn located(&self, err: ApiError) -> ApiError {
-        err.at(self.vcenter.client().target(), PUSH)
-    }
-
     fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
         let wanted = ImportState::parse(state).ok_or_else(|| {
             invalid_argument(
@@ -196,36 +91,30 @@ impl OvfImport {
                 format!("`{state}` is not an import session state, e.g. IMPORT_COMPLETED"),
             )
         })?;
-        let options = Options::new("ovf.wait_for", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
-        let reached = poll(self.vcenter.host(), timeout, every, || {
-            self.refresh()?;
-            let info = self.snapshot();
+        let client = self.vcenter.client();
+        let wait = Wait::new(
+            "ovf.wait_for",
+            client.target(),
+            options,
+            (WAIT_TIMEOUT, WAIT_EVERY),
+        )?
+        .of(format!("import session `{}`", self.id), wanted.as_str());
+        let read = || self.vcenter.host().block_on(client.ovf_session(&self.id));
+        let judge = |info: &ImportInfo| {
+            // The handle shows every reading, so a script that catches the error sees
+            // the state and errors the session ended with.
+            *self.info.write().unwrap_or_else(PoisonError::into_inner) = info.clone();
             if info.state == wanted {
-                return Ok(Some(()));
+                Verdict::Reached
+            } else if info.state.is_terminal() {
+                Verdict::Ended(Box::new(self.ended_early(info, wanted)))
+            } else {
+                Verdict::Waiting
             }
-            if info.state.is_terminal() {
-                return Err(raise(self.ended_early(&info, wanted)));
-            }
-            Ok(None)
-        })?;
-        reached.map(|()| self.clone()).ok_or_else(|| {
-            let found = self.snapshot().state.as_str();
-            raise(
-                ApiError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "import session `{}` did not reach {} within {}; it is {found}",
-                        self.id,
-                        wanted.as_str(),
-                        humantime::format_duration(timeout)
-                    ),
-                )
-                .at(self.vcenter.client().target(), "ovf.wait_for")
-                .with_state(found),
-            )
-        })
+        };
+        let state_of = |info: &ImportInfo| info.state.as_str().to_owned();
+        wait.run(self.vcenter.host(), read, judge, state_of)?;
+        Ok(self.clone())
     }
 
     /// The error for a session that ended otherwise, with its first problem and the
@@ -238,14 +127,12 @@ impl OvfImport {
             wanted.as_str(),
             problem(info)
         );
-        ApiError::new(ErrorKind::InvalidState, message)
-            .at(self.vcenter.client().target(), "ovf.wait_for")
-            .with_state(info.state.as_str())
+        ApiError::new(ErrorKind::InvalidState, message).with_state(info.state.as_str())
     }
 }
 
 /// `: ` and the session's first problem, with its place in the descriptor; or nothing.
-fn problem(info: &ImportInfo) -> String {
+pub(super) fn problem(info: &ImportInfo) -> String {
     let Some(problem) = info.errors.first() else {
         return String::new();
     };
@@ -410,32 +297,7 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// Instantiates the package; only in IMPORT_SELECTING_OVF_PARAMS (`invalid_state`\n/// otherwise, with the state found)."])
         .with_params_info(["session: OvfImport", "parameters: Dynamic", "OvfImport"])
         .register_into_engine(engine, |s: &mut OvfImport, parameters: Dynamic| s.instantiate(parameters));
-    FuncRegistration::new("push")
-        .with_comments(["/// Uploads local files into a push import: `#{ \"disk1.vmdk\": \"disks/disk1.vmdk\", … }`\n/// maps session file names to paths (relative to the playbook's folder; see\n/// `--allow-read`). The descriptor goes first; the other files then stream at once,\n/// never read whole into memory, with `progress` keep-alives while they transfer.\n/// Returns the refreshed session."])
-        .with_params_info(["session: OvfImport", "files: Map", "OvfImport"])
-        .register_into_engine(engine, |context: NativeCallContext, s: &mut OvfImport, files: Map| s.push(&context, files, Map::new()));
-    FuncRegistration::new("push")
-        .with_comments(["/// `push(files)` with options: `keep_alive`, how often progress is reported while\n/// files transfer (default \"10s\"; shorter than the server's idle timeout)."])
-        .with_params_info(["session: OvfImport", "files: Map", "options: Map", "OvfImport"])
-        .register_into_engine(engine, |context: NativeCallContext, s: &mut OvfImport, files: Map, options: Map| s.push(&context, files, options));
-    FuncRegistration::new("push")
-        .with_comments([
-            "/// Uploads one local file as the session file `name`; see `push(files)`.",
-        ])
-        .with_params_info([
-            "session: OvfImport",
-            "name: &str",
-            "path: &str",
-            "OvfImport",
-        ])
-        .register_into_engine(
-            engine,
-            |context: NativeCallContext, s: &mut OvfImport, name: &str, path: &str| {
-                let mut files = Map::new();
-                files.insert(name.into(), path.into());
-                s.push(&context, files, Map::new())
-            },
-        );
+    crate::vendors::vcenter::ovf_push_script::register(engine);
     FuncRegistration::new("wait_for")
         .with_comments(["/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\")."])
         .with_params_info(["session: OvfImport", "state: &str", "options: Map", "OvfImport"])
@@ -445,6 +307,13 @@ pub fn register(engine: &mut Engine) {
         .with_params_info(["session: OvfImport", "state: &str", "OvfImport"])
         .register_into_engine(engine, |s: &mut OvfImport, state: &str| {
             s.wait_for(state, Map::new())
+        });
+    FuncRegistration::new("to_string")
+        .with_comments(["/// `ID STATE PROGRESS%`, as `print` and the REPL show the session."])
+        .with_params_info(["session: OvfImport", "String"])
+        .register_into_engine(engine, |s: &mut OvfImport| {
+            let info = s.snapshot();
+            format!("{} {} {}%", s.id, info.state.as_str(), info.progress)
         });
     FuncRegistration::new("delete")
         .with_comments(["/// Deletes (cancels) the import session."])

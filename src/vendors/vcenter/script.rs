@@ -10,8 +10,8 @@ use crate::config::TargetKind;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::flow::poll;
 use crate::script::options::Options;
+use crate::script::wait::{Verdict, Wait};
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
 
@@ -94,46 +94,24 @@ impl History {
                 format!("`{state}` is not a history import status; use PENDING, RUNNING, BLOCKED, SUCCEEDED or FAILED"),
             )
         })?;
-        let options = Options::new("history.wait_for", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
-        let mut last: Option<HistoryInfo> = None;
-        let reached = poll(&self.vcenter.host, timeout, every, || {
-            let info = match self.info() {
-                Ok(info) => info,
-                Err(err) if err.retryable => {
-                    tracing::warn!("still waiting; reading the history import failed: {err}");
-                    return Ok(None);
-                }
-                Err(err) => return Err(raise(err)),
-            };
-            let status = info.status;
-            last = Some(info.clone());
-            if status == wanted {
-                return Ok(Some(info));
+        let wait = Wait::new(
+            "history.wait_for",
+            self.vcenter.client.target(),
+            options,
+            (WAIT_TIMEOUT, WAIT_EVERY),
+        )?
+        .of("the history import", wanted.as_str());
+        let judge = |info: &HistoryInfo| {
+            if info.status == wanted {
+                Verdict::Reached
+            } else if info.status.is_terminal() || stopped_on_error(info, wanted) {
+                Verdict::Ended(Box::new(self.ended_early(info, wanted)))
+            } else {
+                Verdict::Waiting
             }
-            if status.is_terminal() || stopped_on_error(&info, wanted) {
-                return Err(raise(self.ended_early(&info, wanted)));
-            }
-            Ok(None)
-        })?;
-        match reached {
-            Some(info) => to_dynamic(&info),
-            None => {
-                let found = last.map_or("unknown", |i| i.status.as_str());
-                Err(raise(
-                    ApiError::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the history import did not reach {wanted} within {}; it is {found}",
-                            humantime::format_duration(timeout)
-                        ),
-                    )
-                    .at(self.vcenter.client.target(), "history.wait_for")
-                    .with_state(found),
-                ))
-            }
-        }
+        };
+        let state_of = |info: &HistoryInfo| info.status.as_str().to_owned();
+        to_dynamic(&wait.run(&self.vcenter.host, || self.info(), judge, state_of)?)
     }
 
     fn ended_early(&self, info: &HistoryInfo, wanted: HistoryStatus) -> ApiError {
@@ -156,9 +134,7 @@ impl History {
                 message.push_str(&format!(" ({})", resolution.default_message));
             }
         }
-        ApiError::new(ErrorKind::InvalidState, message)
-            .at(self.vcenter.client.target(), "history.wait_for")
-            .with_state(info.status.as_str())
+        ApiError::new(ErrorKind::InvalidState, message).with_state(info.status.as_str())
     }
 }
 
@@ -189,6 +165,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             Ok(Vcenter { client, host: h.clone() })
         });
     engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["vcenter: Vcenter", "String"])
+        .register_into_engine(engine, |vc: &mut Vcenter| vc.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// `of `NAME``, naming the target, as `print` and the REPL show it."])
+        .with_params_info(["history: History", "String"])
+        .register_into_engine(engine, |h: &mut History| {
+            format!("of `{}`", h.vcenter.client.target())
+        });
     engine.register_get("encoding", |vc: &mut Vcenter| {
         vc.client.encoding().as_str().to_owned()
     });

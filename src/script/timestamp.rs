@@ -1,0 +1,162 @@
+//! `Timestamp`: a point in time as scripts see the times vendors send as epoch
+//! milliseconds. It prints as RFC 3339 (UTC), formats with `%Y-%m-%d %H:%M:%S`-style
+//! patterns, compares, and subtracts to milliseconds.
+
+use std::time::{Duration, SystemTime};
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
+
+use crate::script::error_value::invalid_argument;
+
+/// A UTC instant with millisecond precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    epoch_ms: i64,
+}
+
+impl Timestamp {
+    /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z; `None` before 1970.
+    pub fn from_epoch_ms(ms: i64) -> Option<Self> {
+        (ms >= 0).then_some(Self { epoch_ms: ms })
+    }
+
+    /// The same instant as a value a script holds: a `Timestamp`, or `()` for `None`.
+    pub fn dynamic(ms: Option<i64>) -> Dynamic {
+        ms.and_then(Self::from_epoch_ms)
+            .map_or(Dynamic::UNIT, Dynamic::from)
+    }
+
+    /// Milliseconds since the epoch.
+    pub fn epoch_ms(self) -> i64 {
+        self.epoch_ms
+    }
+
+    fn system_time(self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(self.epoch_ms.unsigned_abs())
+    }
+
+    /// RFC 3339 in UTC: to the second, with milliseconds only when there are any.
+    pub fn rfc3339(self) -> String {
+        if self.epoch_ms % 1000 == 0 {
+            humantime::format_rfc3339_seconds(self.system_time()).to_string()
+        } else {
+            humantime::format_rfc3339_millis(self.system_time()).to_string()
+        }
+    }
+
+    /// Formats with `%Y %m %d %H %M %S` (and `%F` = `%Y-%m-%d`, `%T` = `%H:%M:%S`,
+    /// `%s` epoch seconds, `%%`), all in UTC.
+    pub fn format(self, pattern: &str) -> Result<String, String> {
+        // `YYYY-MM-DDTHH:MM:SSZ`: every field at a fixed offset.
+        let text = humantime::format_rfc3339_seconds(self.system_time()).to_string();
+        let field = |range: std::ops::Range<usize>| text.get(range).unwrap_or("");
+        let mut out = String::with_capacity(pattern.len() + 8);
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('Y') => out.push_str(field(0..4)),
+                Some('m') => out.push_str(field(5..7)),
+                Some('d') => out.push_str(field(8..10)),
+                Some('H') => out.push_str(field(11..13)),
+                Some('M') => out.push_str(field(14..16)),
+                Some('S') => out.push_str(field(17..19)),
+                Some('F') => out.push_str(field(0..10)),
+                Some('T') => out.push_str(field(11..19)),
+                Some('s') => out.push_str(&(self.epoch_ms / 1000).to_string()),
+                Some('%') => out.push('%'),
+                Some(other) => {
+                    return Err(format!(
+                        "`%{other}` is not a format field; use %Y %m %d %H %M %S %F %T %s or %%"
+                    ));
+                }
+                None => return Err("the pattern ends with a lone `%`".to_owned()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// Registers the `Timestamp` type with its printing, formatting and arithmetic.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<Timestamp>("Timestamp");
+    engine.register_get("epoch_ms", |t: &mut Timestamp| t.epoch_ms);
+    FuncRegistration::new("timestamp")
+        .with_comments(["/// The instant `epoch_ms` milliseconds after 1970-01-01T00:00:00Z, as vendors\n/// send times; prints as RFC 3339 (UTC)."])
+        .with_params_info(["epoch_ms: i64", "Timestamp"])
+        .register_into_engine(engine, |ms: i64| -> RhaiResult<Timestamp> {
+            Timestamp::from_epoch_ms(ms)
+                .ok_or_else(|| invalid_argument("timestamp", format!("{ms} is before 1970")))
+        });
+    FuncRegistration::new("format")
+        .with_comments(["/// Formats the time in UTC: `%Y %m %d %H %M %S`, `%F` (`%Y-%m-%d`), `%T`\n/// (`%H:%M:%S`), `%s` (epoch seconds) and `%%`, e.g. `t.format(\"%F %H:%M\")`."])
+        .with_params_info(["time: Timestamp", "pattern: &str", "String"])
+        .register_into_engine(engine, |t: &mut Timestamp, pattern: &str| -> RhaiResult<String> {
+            t.format(pattern).map_err(|message| invalid_argument("format", message))
+        });
+    FuncRegistration::new("to_string")
+        .with_params_info(["time: Timestamp", "String"])
+        .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
+    FuncRegistration::new("to_debug")
+        .with_params_info(["time: Timestamp", "String"])
+        .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
+    engine.register_fn("-", |a: Timestamp, b: Timestamp| a.epoch_ms - b.epoch_ms);
+    engine.register_fn("==", |a: Timestamp, b: Timestamp| a == b);
+    engine.register_fn("!=", |a: Timestamp, b: Timestamp| a != b);
+    engine.register_fn("<", |a: Timestamp, b: Timestamp| a < b);
+    engine.register_fn("<=", |a: Timestamp, b: Timestamp| a <= b);
+    engine.register_fn(">", |a: Timestamp, b: Timestamp| a > b);
+    engine.register_fn(">=", |a: Timestamp, b: Timestamp| a >= b);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_and_format_in_utc() {
+        let t = Timestamp::from_epoch_ms(1_600_391_014_000).unwrap();
+        assert_eq!(t.rfc3339(), "2020-09-18T01:03:34Z");
+        #[track_caller]
+        fn case(t: Timestamp, pattern: &str, expected: &str) {
+            assert_eq!(t.format(pattern).as_deref(), Ok(expected), "{pattern}");
+        }
+        case(t, "%Y-%m-%d %H:%M:%S", "2020-09-18 01:03:34");
+        case(t, "%F %T", "2020-09-18 01:03:34");
+        case(
+            t,
+            "%d.%m. %H:%M (%s) 100%%",
+            "18.09. 01:03 (1600391014) 100%",
+        );
+        assert!(t.format("%Q").unwrap_err().contains("`%Q`"));
+        assert!(t.format("50%").is_err());
+        let fine = Timestamp::from_epoch_ms(1_600_391_014_250).unwrap();
+        assert_eq!(fine.rfc3339(), "2020-09-18T01:03:34.250Z");
+        assert_eq!(Timestamp::from_epoch_ms(-1), None);
+        assert!(Timestamp::dynamic(None).is_unit());
+    }
+
+    #[test]
+    fn scripts_compare_and_subtract_timestamps() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        let result: String = engine
+            .eval(
+                r#"
+                let a = timestamp(1600159831000);
+                let b = timestamp(1600160831000);
+                `${a} ${b - a} ${a < b} ${a == a} ${b.format("%H:%M")} ${a.epoch_ms}`
+                "#,
+            )
+            .unwrap();
+        assert_eq!(
+            result,
+            "2020-09-15T08:50:31Z 1000000 true true 09:07 1600159831000"
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! Typed async client for SMS migration tasks (vendor-apis.md §5.3): the task list over
+//! every page, one task, and task actions. The gateway's throttling (429 `APIGW.0308`)
+//! is absorbed with backoff, and the API's state conflicts come back as `invalid_state`.
+
+use std::time::Duration;
+
+use reqwest::{Method, Response};
+use serde_json::{Map, Value};
+
+use crate::clock::Clock;
+use crate::config::Target;
+use crate::http::backoff::backoff;
+use crate::http::client::{HttpClient, Session, VendorMessage};
+use crate::http::error::{ApiError, ErrorKind};
+use crate::vendors::huawei_sms::auth::{Credentials, Outgoing};
+use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
+use crate::vendors::huawei_sms::signer;
+use crate::vendors::huawei_sms::wire::{ErrorBody, MAX_PAGE, OPERATIONS, Task, TaskState, codes};
+
+/// Tries of a request the gateway throttles, and the backoff between them. A 429 means
+/// the request never reached SMS, so even an action is safe to send again.
+const THROTTLE_ATTEMPTS: u64 = 8;
+const THROTTLE_INITIAL: Duration = Duration::from_millis(500);
+const THROTTLE_MAX: Duration = Duration::from_secs(30);
+
+/// Filters of [`SmsClient::tasks`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskQuery {
+    /// Only tasks in this state.
+    pub state: Option<TaskState>,
+    /// Only tasks whose name matches (the service's own name filter).
+    pub name: Option<String>,
+    /// At most this many tasks.
+    pub limit: Option<usize>,
+}
+
+/// A task as read: typed, and the JSON the service sent (script properties read it, so
+/// fields this version does not model still show).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskRecord {
+    pub task: Task,
+    pub json: Value,
+}
+
+impl TaskRecord {
+    fn from_json(json: Value) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            task: serde_json::from_value(json.clone())?,
+            json,
+        })
+    }
+}
+
+/// An SMS endpoint and the credentials of one target.
+pub struct SmsClient {
+    http: HttpClient,
+    credentials: Credentials,
+    clock: Clock,
+}
+
+/// Reads an SMS or gateway error body (`error_code`/`error_msg`), or IAM's
+/// (`{"error": {code, title, message}}`).
+pub fn parse_error(body: &str) -> Option<VendorMessage> {
+    if let Ok(sms) = serde_json::from_str::<ErrorBody>(body) {
+        return Some(VendorMessage {
+            code: Some(sms.error_code),
+            message: sms.error_msg,
+        });
+    }
+    let iam: IamErrorBody = serde_json::from_str(body).ok()?;
+    Some(VendorMessage {
+        code: Some(iam.error.code.to_string()),
+        message: iam.error.message,
+    })
+}
+
+impl SmsClient {
+    /// A client for `target`; backoff waits run on `clock`. Nothing is sent yet.
+    pub fn new(target: &Target, clock: Clock) -> Result<Self, ApiError> {
+        Ok(Self {
+            http: HttpClient::new(target)?,
+            credentials: Credentials::new(target)?,
+            clock,
+        })
+    }
+
+    /// The target's name.
+    pub fn target(&self) -> &str {
+        self.http.target()
+    }
+
+    /// Tasks matching `query`, following `offset` pages until `count` is reached.
+    pub async fn tasks(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, ApiError> {
+        let mut found = Vec::new();
+        loop {
+            let wanted = query
+                .limit
+                .map_or(MAX_PAGE, |limit| (limit - found.len()).min(MAX_PAGE));
+            let mut params = vec![
+                ("limit".to_owned(), wanted.to_string()),
+                ("offset".to_owned(), found.len().to_string()),
+            ];
+            if let Some(state) = query.state {
+                params.push(("state".to_owned(), state.as_str().to_owned()));
+            }
+            if let Some(name) = &query.name {
+                params.push(("name".to_owned(), name.clone()));
+            }
+            let response = self
+                .call("tasks", Method::GET, &["v3", "tasks"], &params, &[])
+                .await?;
+            let page: Value = self.http.read_json("tasks", response).await?;
+            let count = page.get("count").and_then(Value::as_u64);
+            let items = match page.get("tasks") {
+                Some(Value::Array(items)) => items.clone(),
+                _ => {
+                    return Err(self.http.unexpected(
+                        "tasks",
+                        "no `tasks` list",
+                        &page.to_string(),
+                    ));
+                }
+            };
+            let got = items.len();
+            for item in items {
+                let record = TaskRecord::from_json(item)
+                    .map_err(|err| self.http.unexpected("tasks", &err.to_string(), ""))?;
+                found.push(record);
+            }
+            let total = count.and_then(|c| usize::try_from(c).ok()).unwrap_or(0);
+            let full = query.limit.is_some_and(|limit| found.len() >= limit);
+            if got == 0 || found.len() >= total || full {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// One task by id.
+    pub async fn task(&self, id: &str) -> Result<TaskRecord, ApiError> {
+        let response = self
+            .call("task", Method::GET, &["v3", "tasks", id], &[], &[])
+            .await?;
+        let json: Value = self.http.read_json("task", response).await?;
+        TaskRecord::from_json(json.clone()).map_err(|err| {
+            self.http
+                .unexpected("task", &err.to_string(), &json.to_string())
+        })
+    }
+
+    /// `POST /v3/tasks/{id}/action` with `operation` and `params` beside it in the body.
+    pub async fn action(
+        &self,
+        id: &str,
+        operation: &str,
+        params: Map<String, Value>,
+    ) -> Result<(), ApiError> {
+        check_operation(operation).map_err(|err| err.at(self.target(), operation))?;
+        let mut body = Map::new();
+        body.insert("operation".to_owned(), Value::from(operation));
+        body.extend(params.into_iter().filter(|(k, _)| k != "operation"));
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let path = ["v3", "tasks", id, "action"];
+        self.call(operation, Method::POST, &path, &[], &bytes)
+            .await
+            .map(drop)
+    }
+
+    /// Sends an authenticated request, waiting out the gateway's throttling.
+    async fn call(
+        &self,
+        operation: &str,
+        method: Method,
+        segments: &[&str],
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Response, ApiError> {
+        let mut url = self.http.url(segments);
+        if !query.is_empty() {
+            url.set_query(Some(&signer::query_string(query)));
+        }
+        let outgoing = Outgoing {
+            method,
+            url: &url,
+            body,
+        };
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .credentials
+                .send(&self.http, &self.clock, operation, &outgoing)
+                .await;
+            match result {
+                Err(err) if err.status == Some(429) && attempt < THROTTLE_ATTEMPTS => {
+                    let wait = backoff(THROTTLE_INITIAL, THROTTLE_MAX, attempt, err.retry_after);
+                    tracing::info!(
+                        target = self.target(),
+                        operation,
+                        "throttled ({}); trying again in {}ms",
+                        err.vendor_code.as_deref().unwrap_or("429"),
+                        wait.as_millis()
+                    );
+                    self.clock.sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(err) => return Err(classify(err)),
+                Ok(response) => return Ok(response),
+            }
+        }
+    }
+}
+
+impl Session for SmsClient {
+    /// IAM tokens are not sessions: they lapse by themselves and need no logout.
+    fn log_out(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
+}
+
+/// SMS answers a state conflict with 400 and an `SMS.*` code: that is `invalid_state`.
+fn classify(mut err: ApiError) -> ApiError {
+    if err.vendor_code.as_deref() == Some(codes::STATE_CONFLICT) {
+        err.kind = ErrorKind::InvalidState;
+    }
+    err
+}
+
+/// Refuses an operation no revision of the API knows, suggesting the closest one.
+fn check_operation(operation: &str) -> Result<(), ApiError> {
+    if OPERATIONS.contains(&operation) {
+        return Ok(());
+    }
+    let closest = OPERATIONS
+        .iter()
+        .min_by_key(|known| strsim::damerau_levenshtein(known, operation))
+        .filter(|known| strsim::damerau_levenshtein(known, operation) <= 3)
+        .map_or_else(
+            || format!("; known: {}", OPERATIONS.join(", ")),
+            |known| format!("; did you mean `{known}`?"),
+        );
+    Err(ApiError::new(
+        ErrorKind::Validation,
+        format!("`{operation}` is not a task operation{closest}"),
+    ))
+}
+
+/// Task ids are 32 hex digits; anything else is taken as a name.
+pub fn looks_like_id(text: &str) -> bool {
+    text.len() == 32 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_of_sms_the_gateway_and_iam_parse() {
+        #[track_caller]
+        fn case(body: &str, code: &str, message: &str) {
+            let parsed = parse_error(body).unwrap();
+            assert_eq!(
+                (parsed.code.as_deref(), parsed.message.as_str()),
+                (Some(code), message)
+            );
+        }
+        case(
+            r#"{"error_code": "SMS.1802", "error_msg": "already running"}"#,
+            "SMS.1802",
+            "already running",
+        );
+        case(
+            r#"{"error_code": "APIGW.0308", "error_msg": "throttled", "request_id": "r"}"#,
+            "APIGW.0308",
+            "throttled",
+        );
+        case(
+            r#"{"error": {"code": 401, "title": "Unauthorized", "message": "The username or password is wrong."}}"#,
+            "401",
+            "The username or password is wrong.",
+        );
+        assert_eq!(parse_error("<html>"), None);
+    }
+
+    #[test]
+    fn operations_are_checked_with_a_suggestion() {
+        assert!(check_operation("clone_test").is_ok());
+        let err = check_operation("strat").unwrap_err();
+        assert_eq!(
+            err.message,
+            "`strat` is not a task operation; did you mean `start`?"
+        );
+        let err = check_operation("launch_rocket").unwrap_err();
+        assert!(err.message.contains("known: start, stop"), "{err}");
+    }
+
+    #[test]
+    fn state_conflicts_are_invalid_state() {
+        let mut err = ApiError::new(ErrorKind::Validation, "400");
+        err.vendor_code = Some(codes::STATE_CONFLICT.to_owned());
+        assert_eq!(classify(err).kind, ErrorKind::InvalidState);
+        assert!(looks_like_id("8abda8635e09d185015e09d188dd0001"));
+        assert!(!looks_like_id("web-01"));
+    }
+}

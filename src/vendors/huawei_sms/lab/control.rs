@@ -1,0 +1,190 @@
+//! The lab's own routes under `/_lab/` (never faulted, never authenticated): the whole
+//! state with the actions applied to each task, lab settings (token lifetime, action
+//! lag, the gateway's clock and token bucket), expiring every token, and adding tasks
+//! in any state so tests can build exact scenarios.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::http::lab::timestamp;
+use crate::vendors::huawei_sms::wire::TaskState;
+
+use super::machine::Flavour;
+use super::render::render;
+use super::seed::{TaskSpec, add};
+use super::state::{LabState, RateLimit};
+
+const GIB: u64 = 1 << 30;
+const MIB: u64 = 1 << 20;
+
+/// The `/_lab/*` routes of the SMS simulator (faults come from the scaffolding).
+pub(super) fn routes() -> Router<LabState> {
+    Router::new()
+        .route("/_lab/state", get(state_get))
+        .route("/_lab/config", get(config_get).post(config_set))
+        .route("/_lab/expire_tokens", post(tokens_expire))
+        .route("/_lab/tasks", post(tasks_add))
+}
+
+/// `GET /_lab/state`: every task as the API shows it, plus what drives it and the
+/// actions applied to it; tokens, throttling, refusals, mutations, faults.
+async fn state_get(State(lab): State<LabState>) -> Json<Value> {
+    let now = lab.now();
+    let inventory = lab.at(now);
+    let mutations = lab.mutations().entries();
+    let tasks: Vec<Value> = inventory
+        .tasks
+        .iter()
+        .map(|task| {
+            let mut actions = serde_json::Map::new();
+            for m in mutations.iter().filter(|m| m.id == task.id) {
+                let count = actions
+                    .get(&m.operation)
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                actions.insert(m.operation.clone(), json!(count + 1));
+            }
+            let mut row = serde_json::to_value(render(task, now, true)).unwrap_or_default();
+            row["lab"] = json!({"state": task.sim.state, "fail_at": task.sim.fail_at,
+                "used_bytes": task.sim.used_bytes, "rate_bytes_per_second": task.sim.rate,
+                "target_launched": task.target_launched, "actions": actions});
+            row
+        })
+        .collect();
+    let active = inventory.tokens.iter().filter(|t| t.expires > now).count();
+    Json(json!({
+        "now": timestamp(now),
+        "config": inventory.config,
+        "tasks": tasks,
+        "tokens_issued": inventory.tokens_issued,
+        "tokens_active": active,
+        "throttled": inventory.throttled,
+        "auth_refused": inventory.auth_refused,
+        "mutations": mutations,
+        "counts": lab.mutations().counts(),
+        "faults": {"pending": lab.faults().pending(), "injected": lab.faults().injected()},
+    }))
+}
+
+/// Body of `POST /_lab/config`; absent fields keep their value. A `rate_limit` with
+/// capacity 0 turns the token bucket off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigChange {
+    token_ttl_seconds: Option<u64>,
+    action_lag_seconds: Option<u64>,
+    gateway_clock_offset_seconds: Option<i64>,
+    rate_limit: Option<RateLimit>,
+}
+
+async fn config_get(State(lab): State<LabState>) -> Json<Value> {
+    Json(json!(lab.at_now().config))
+}
+
+/// `POST /_lab/config`: changes settings; answers the whole config.
+async fn config_set(State(lab): State<LabState>, bytes: Bytes) -> Response {
+    let change: ConfigChange = match serde_json::from_slice(&bytes) {
+        Ok(change) => change,
+        Err(e) => return bad(format!("invalid config: {e}")),
+    };
+    let mut inventory = lab.at_now();
+    if let Some(ttl) = change.token_ttl_seconds {
+        if ttl == 0 {
+            return bad("token_ttl_seconds must be at least 1".to_owned());
+        }
+        inventory.config.token_ttl_seconds = ttl;
+    }
+    if let Some(lag) = change.action_lag_seconds {
+        inventory.config.action_lag_seconds = lag;
+    }
+    if let Some(offset) = change.gateway_clock_offset_seconds {
+        inventory.config.gateway_clock_offset_seconds = offset;
+    }
+    if let Some(limit) = change.rate_limit {
+        if !(limit.per_second.is_finite() && limit.per_second >= 0.0) {
+            return bad("rate_limit.per_second must be a number ≥ 0".to_owned());
+        }
+        inventory.config.rate_limit = (limit.capacity > 0).then_some(limit);
+        inventory.bucket = Default::default();
+    }
+    Json(json!(inventory.config)).into_response()
+}
+
+/// `POST /_lab/expire_tokens`: every IAM token lapses now.
+async fn tokens_expire(State(lab): State<LabState>) -> Json<Value> {
+    let now = lab.now();
+    let mut inventory = lab.at(now);
+    let mut expired = 0;
+    for token in inventory.tokens.iter_mut().filter(|t| t.expires > now) {
+        token.expires = now;
+        expired += 1;
+    }
+    Json(json!({ "expired": expired }))
+}
+
+/// Body of `POST /_lab/tasks`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabTaskSpec {
+    name: String,
+    #[serde(default = "ready")]
+    state: TaskState,
+    /// `MIGRATE_FILE` (default) or `MIGRATE_BLOCK`.
+    #[serde(rename = "type")]
+    task_type: Option<String>,
+    /// `LINUX` (default) or `WINDOWS` (block-level only).
+    os_type: Option<String>,
+    used_gib: Option<u64>,
+    rate_mib_s: Option<u64>,
+    #[serde(default)]
+    progress: u8,
+    fail_at: Option<u8>,
+}
+
+fn ready() -> TaskState {
+    TaskState::Ready
+}
+
+/// `POST /_lab/tasks`: adds a task in any state; `201 {"id"}`. Not a mutation a
+/// client made, so not logged.
+async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
+    let spec: LabTaskSpec = match serde_json::from_slice(&bytes) {
+        Ok(spec) => spec,
+        Err(e) => return bad(format!("invalid task: {e}")),
+    };
+    let flavour = match (spec.os_type.as_deref(), spec.task_type.as_deref()) {
+        (None | Some("LINUX"), None | Some("MIGRATE_FILE")) => Flavour::LinuxFile,
+        (None | Some("LINUX"), Some("MIGRATE_BLOCK")) => Flavour::LinuxBlock,
+        (Some("WINDOWS"), None | Some("MIGRATE_BLOCK")) => Flavour::WindowsBlock,
+        (os, kind) => {
+            return bad(format!(
+                "no task of os_type {os:?} and type {kind:?}; Windows migrates block-level"
+            ));
+        }
+    };
+    let task = TaskSpec {
+        name: spec.name,
+        state: spec.state,
+        flavour,
+        used_bytes: spec.used_gib.unwrap_or(6).max(1) * GIB,
+        rate: spec.rate_mib_s.unwrap_or(100).max(1) * MIB,
+        progress: spec.progress,
+        fail_at: spec.fail_at,
+    };
+    let now = lab.now();
+    let mut inventory = lab.at(now);
+    match add(&mut inventory, &task, now) {
+        Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
+        Err(message) => bad(message),
+    }
+}
+
+fn bad(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}

@@ -1,0 +1,277 @@
+//! [`LabState`]: one simulated SMS project behind its API gateway and IAM: the tasks,
+//! the IAM tokens handed out, the lab settings, the gateway's token bucket, the clock,
+//! credentials, fault rules and the mutation log. Handlers lock briefly, never across
+//! an `.await`; [`LabState::at`] first moves every task forward to the lab clock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::http::lab::{Faults, MutationLog};
+use crate::vendors::huawei_sms::wire::{CloneServer, TaskState};
+
+use super::machine::SimTask;
+use super::seed;
+
+/// The IAM user the lab accepts.
+pub const LAB_USER: &str = "migration-bot";
+/// The account (domain) of [`LAB_USER`].
+pub const LAB_DOMAIN: &str = "acme";
+/// The one project of the lab.
+pub const LAB_PROJECT_ID: &str = "0215ef11e49d4743be23dd97a1561abc";
+/// The access key of signed requests; its secret key is the lab password.
+pub const LAB_ACCESS_KEY: &str = "CUTOVERLABACCESSKEY1";
+/// IAM is served on the same listener below this path, so the IAM URL stays a URL of
+/// its own in the target.
+pub const IAM_PREFIX: &str = "/iam";
+/// The region the lab's tasks migrate into.
+pub(super) const REGION: &str = "eu-west-101";
+
+/// Settings of `POST /_lab/config`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(super) struct LabConfig {
+    /// Lab seconds an IAM token lives.
+    pub(super) token_ttl_seconds: u64,
+    /// Lab seconds an action's new state stays hidden behind the old one.
+    pub(super) action_lag_seconds: u64,
+    /// How far the gateway's clock is ahead of real time (negative: behind), to
+    /// rehearse a client whose clock is off when it signs.
+    pub(super) gateway_clock_offset_seconds: i64,
+    /// The gateway's token bucket; `None` lets every request through.
+    pub(super) rate_limit: Option<RateLimit>,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl_seconds: 24 * 3600,
+            action_lag_seconds: 5,
+            gateway_clock_offset_seconds: 0,
+            rate_limit: None,
+        }
+    }
+}
+
+/// A token bucket: `capacity` requests at once, refilled at `per_second` (lab time).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RateLimit {
+    pub(super) capacity: u32,
+    pub(super) per_second: f64,
+}
+
+/// The bucket's fill.
+#[derive(Debug, Default)]
+pub(super) struct Bucket {
+    tokens: f64,
+    last: Option<SystemTime>,
+}
+
+impl Bucket {
+    /// Takes one request's token at `now`; `false` when the bucket is empty.
+    pub(super) fn take(&mut self, limit: RateLimit, now: SystemTime) -> bool {
+        let capacity = f64::from(limit.capacity);
+        let refill = self.last.map_or(capacity, |last| {
+            now.duration_since(last).unwrap_or_default().as_secs_f64() * limit.per_second
+        });
+        self.tokens = (self.tokens + refill).min(capacity);
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// One task with what the lab shows about it beyond the state machine.
+#[derive(Clone, Debug)]
+pub(super) struct LabTask {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) created: SystemTime,
+    pub(super) sim: SimTask,
+    /// After an action, the state shown until then (the documented lag).
+    pub(super) shown: Option<(TaskState, SystemTime)>,
+    pub(super) log_collect_status: &'static str,
+    pub(super) clone_server: Option<CloneServer>,
+    pub(super) target_launched: bool,
+    pub(super) network_check_info: Option<Value>,
+    pub(super) source_id: String,
+    pub(super) target_id: String,
+    pub(super) vm_id: String,
+    pub(super) ip: String,
+}
+
+impl LabTask {
+    /// The state a client sees at `now`.
+    pub(super) fn shown_state(&self, now: SystemTime) -> TaskState {
+        match self.shown {
+            Some((state, until)) if now < until => state,
+            _ => self.sim.state,
+        }
+    }
+}
+
+/// An IAM token the lab handed out.
+#[derive(Clone, Debug)]
+pub(super) struct IssuedToken {
+    pub(super) value: String,
+    pub(super) expires: SystemTime,
+}
+
+/// What the simulated project holds.
+#[derive(Debug)]
+pub(super) struct Inventory {
+    pub(super) tasks: Vec<LabTask>,
+    pub(super) tokens: Vec<IssuedToken>,
+    pub(super) tokens_issued: u64,
+    pub(super) config: LabConfig,
+    pub(super) bucket: Bucket,
+    pub(super) throttled: u64,
+    pub(super) auth_refused: u64,
+    rng: fastrand::Rng,
+    next_sub_id: i64,
+}
+
+impl Inventory {
+    fn seeded(seed: u64, now: SystemTime) -> Self {
+        let mut inventory = Self {
+            tasks: Vec::new(),
+            tokens: Vec::new(),
+            tokens_issued: 0,
+            config: LabConfig::default(),
+            bucket: Bucket::default(),
+            throttled: 0,
+            auth_refused: 0,
+            rng: fastrand::Rng::with_seed(seed),
+            next_sub_id: 3514,
+        };
+        seed::populate(&mut inventory, now);
+        inventory
+    }
+
+    /// 32 hex digits from the seeded stream, like the service's task ids.
+    pub(super) fn new_id(&mut self) -> String {
+        (0..2)
+            .map(|_| format!("{:016x}", self.rng.u64(..)))
+            .collect()
+    }
+
+    /// A UUID from the seeded stream, for server ids.
+    pub(super) fn new_uuid(&mut self) -> String {
+        crate::http::lab::seeded_uuid(&mut self.rng)
+    }
+
+    /// The seeded stream.
+    pub(super) fn rng(&mut self) -> &mut fastrand::Rng {
+        &mut self.rng
+    }
+
+    /// The first id for a new task's subtasks; each task gets a block of its own.
+    pub(super) fn sub_id_block(&mut self) -> i64 {
+        let first = self.next_sub_id;
+        self.next_sub_id += 1000;
+        first
+    }
+
+    /// The task with `id`.
+    pub(super) fn task(&mut self, id: &str) -> Option<&mut LabTask> {
+        self.tasks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// The token `value`, if the lab issued it: whether it is still valid at `now`.
+    pub(super) fn token_valid(&self, value: &str, now: SystemTime) -> Option<bool> {
+        self.tokens
+            .iter()
+            .find(|t| t.value == value)
+            .map(|t| now < t.expires)
+    }
+}
+
+/// The shared state of one SMS simulator; cheap to clone.
+#[derive(Clone)]
+pub struct LabState {
+    inventory: Arc<Mutex<Inventory>>,
+    clock: Clock,
+    password: Secret,
+    faults: Faults,
+    mutations: MutationLog,
+    request_ids: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for LabState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabState")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LabState {
+    /// A project seeded from `seed` at the clock's current time; the IAM password of
+    /// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both `password`.
+    pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
+        let inventory = Inventory::seeded(seed, clock.now());
+        Self {
+            inventory: Arc::new(Mutex::new(inventory)),
+            clock,
+            password,
+            faults: Faults::new(),
+            mutations: MutationLog::new(),
+            request_ids: Arc::new(AtomicU64::new(seed.wrapping_mul(0x9E37_79B9) << 20)),
+        }
+    }
+
+    /// The fault rules of `/_lab/faults`.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Every mutation applied so far.
+    pub fn mutations(&self) -> &MutationLog {
+        &self.mutations
+    }
+
+    pub(super) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    pub(super) fn password(&self) -> &Secret {
+        &self.password
+    }
+
+    /// A fresh `X-Request-Id`: 32 hex digits.
+    pub(super) fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        format!("{:016x}{n:016x}", 0x5a5_u64 << 40 | 0x3_u64)
+    }
+
+    /// The inventory with every task moved forward to `now`.
+    pub(super) fn at(&self, now: SystemTime) -> MutexGuard<'_, Inventory> {
+        let mut inventory = self
+            .inventory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for task in &mut inventory.tasks {
+            task.sim.advance(now);
+        }
+        inventory
+    }
+
+    /// [`LabState::at`] the lab clock's now.
+    pub(super) fn at_now(&self) -> MutexGuard<'_, Inventory> {
+        self.at(self.now())
+    }
+
+    /// How long an action's new state hides behind the old one.
+    pub(super) fn lag(inventory: &Inventory) -> Duration {
+        Duration::from_secs(inventory.config.action_lag_seconds)
+    }
+}

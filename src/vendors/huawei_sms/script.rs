@@ -1,0 +1,147 @@
+//! Rhai bindings for Huawei Cloud SMS: `huawei_sms("NAME")`, its migration tasks as
+//! handles (`tasks`, `task`), and the registration of the task handle's surface.
+
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+
+use crate::config::TargetKind;
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::Host;
+use crate::script::error_value::{invalid_argument, raise};
+use crate::script::options::Options;
+use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
+use crate::vendors::huawei_sms::task_handle::{self, TaskHandle};
+use crate::vendors::huawei_sms::wire::TaskState;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A Huawei SMS target, as scripts hold it.
+#[derive(Clone)]
+pub struct Sms {
+    client: Arc<SmsClient>,
+    host: Arc<Host>,
+}
+
+impl Sms {
+    /// The target's client.
+    pub(super) fn client(&self) -> &SmsClient {
+        &self.client
+    }
+
+    /// The script host.
+    pub(super) fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Runs `future` for a script, raising its error.
+    pub(super) fn run<T>(
+        &self,
+        future: impl Future<Output = Result<T, ApiError>>,
+    ) -> RhaiResult<T> {
+        self.host.block_on(future).map_err(raise)
+    }
+
+    fn tasks(&self, options: Map) -> RhaiResult<Array> {
+        let options = Options::new("tasks", options, &["state", "name", "limit"])?;
+        let state = options
+            .text("state")?
+            .map(|s| parse_state("tasks", &s))
+            .transpose()?;
+        let limit = options.count("limit", 0)?;
+        let query = TaskQuery {
+            state,
+            name: options.text("name")?,
+            limit: (limit > 0).then(|| usize::try_from(limit).unwrap_or(usize::MAX)),
+        };
+        let tasks = self.run(self.client.tasks(&query))?;
+        Ok(tasks
+            .into_iter()
+            .map(|t| Dynamic::from(TaskHandle::new(self.clone(), t)))
+            .collect())
+    }
+
+    /// One task by id, or by its exact name.
+    fn task(&self, id_or_name: &str) -> RhaiResult<TaskHandle> {
+        let record = if looks_like_id(id_or_name) {
+            self.run(self.client.task(id_or_name))?
+        } else {
+            self.by_name(id_or_name)?
+        };
+        Ok(TaskHandle::new(self.clone(), record))
+    }
+
+    fn by_name(&self, name: &str) -> RhaiResult<TaskRecord> {
+        let query = TaskQuery {
+            name: Some(name.to_owned()),
+            ..TaskQuery::default()
+        };
+        let mut named: Vec<TaskRecord> = self
+            .run(self.client.tasks(&query))?
+            .into_iter()
+            .filter(|t| t.task.name == name)
+            .collect();
+        let fail = |kind: ErrorKind, message: String| {
+            raise(ApiError::new(kind, message).at(self.client.target(), "task"))
+        };
+        match named.len() {
+            1 => Ok(named.remove(0)),
+            0 => Err(fail(
+                ErrorKind::NotFound,
+                format!("no migration task named `{name}`"),
+            )),
+            n => Err(fail(
+                ErrorKind::Validation,
+                format!("{n} migration tasks are named `{name}`; name one by its id"),
+            )),
+        }
+    }
+}
+
+/// A task state from a script, or a `validation` error suggesting the closest.
+pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> {
+    TaskState::parse(text).ok_or_else(|| {
+        let closest = TaskState::ALL
+            .iter()
+            .min_by_key(|s| strsim::damerau_levenshtein(s.as_str(), &text.to_ascii_uppercase()))
+            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+        invalid_argument(
+            operation,
+            format!("`{text}` is not a migration task state{closest}"),
+        )
+    })
+}
+
+/// Registers the Huawei SMS script surface.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    engine.register_type_with_name::<Sms>("HuaweiSms");
+    let h = host.clone();
+    FuncRegistration::new("huawei_sms")
+        .with_comments(["/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests."])
+        .with_params_info(["name: &str", "HuaweiSms"])
+        .register_into_engine(engine, move |name: &str| -> RhaiResult<Sms> {
+            let clock = h.clock().clone();
+            let client = h
+                .client(TargetKind::HuaweiSms, name, |t| SmsClient::new(t, clock))
+                .map_err(raise)?;
+            Ok(Sms { client, host: h.clone() })
+        });
+    engine.register_get("name", |sms: &mut Sms| sms.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name, as `print` and the REPL show it."])
+        .with_params_info(["sms: HuaweiSms", "String"])
+        .register_into_engine(engine, |sms: &mut Sms| sms.client.target().to_owned());
+    FuncRegistration::new("tasks")
+        .with_comments(["/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`."])
+        .with_params_info(["sms: HuaweiSms", "options: Map", "Array"])
+        .register_into_engine(engine, |sms: &mut Sms, options: Map| sms.tasks(options));
+    FuncRegistration::new("tasks")
+        .with_comments(["/// Every migration task of the project."])
+        .with_params_info(["sms: HuaweiSms", "Array"])
+        .register_into_engine(engine, |sms: &mut Sms| sms.tasks(Map::new()));
+    FuncRegistration::new("task")
+        .with_comments(["/// One migration task by id (32 hex digits) or by its exact name; `not_found`\n/// when there is none."])
+        .with_params_info(["sms: HuaweiSms", "id_or_name: &str", "SmsTask"])
+        .register_into_engine(engine, |sms: &mut Sms, id: &str| sms.task(id));
+    task_handle::register(engine);
+}

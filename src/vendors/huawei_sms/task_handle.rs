@@ -1,0 +1,247 @@
+//! The migration task handle scripts hold: every field of the task JSON as a read-only
+//! property (times as timestamps, `sub_tasks` as maps), `refresh()`, `progress()`, and
+//! the actions. Actions are not idempotent on the wire and their effect shows late
+//! (vendor-apis.md §5.5), so an action re-reads the task first, reports "not in this
+//! state" with the state found, and waits for the documented lag to pass.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, EvalAltResult, Map};
+use serde_json::Value;
+
+use crate::http::error::{ApiError, ErrorKind};
+use crate::script::error_value::{invalid_argument, raise};
+use crate::script::timestamp::Timestamp;
+use crate::vendors::huawei_sms::client::TaskRecord;
+use crate::vendors::huawei_sms::script::Sms;
+use crate::vendors::huawei_sms::wire::{TIME_FIELDS, Task, TaskError, TaskState};
+
+pub(super) use crate::vendors::huawei_sms::task_script::register;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// How long after an action its new state may still be hidden behind the old one
+/// (terraform's wrapper waits 5 s, then polls; §5.5), and the first re-read interval.
+const SETTLE_WINDOW: Duration = Duration::from_secs(60);
+const SETTLE_FIRST: Duration = Duration::from_millis(250);
+const SETTLE_MAX_EVERY: Duration = Duration::from_secs(5);
+
+/// A migration task; copies share one snapshot, so `refresh()` updates them all.
+#[derive(Clone)]
+pub(crate) struct TaskHandle {
+    pub(super) sms: Sms,
+    data: Arc<RwLock<TaskRecord>>,
+}
+
+impl TaskHandle {
+    pub(super) fn new(sms: Sms, record: TaskRecord) -> Self {
+        Self {
+            sms,
+            data: Arc::new(RwLock::new(record)),
+        }
+    }
+
+    pub(super) fn task(&self) -> Task {
+        self.data
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .task
+            .clone()
+    }
+
+    pub(super) fn id(&self) -> String {
+        self.task().id
+    }
+
+    pub(super) fn label(&self) -> String {
+        let task = self.task();
+        if task.name.is_empty() {
+            task.id
+        } else {
+            task.name
+        }
+    }
+
+    /// Field `name` of the task as last read; `()` when absent.
+    pub(super) fn field(&self, name: &str) -> Dynamic {
+        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
+        data.json
+            .get(name)
+            .map_or(Dynamic::UNIT, |value| script_value(name, value))
+    }
+
+    /// Every field as a map with the vendor's names.
+    pub(super) fn to_map(&self) -> Map {
+        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
+        match &data.json {
+            Value::Object(fields) => fields
+                .iter()
+                .map(|(name, value)| (name.into(), script_value(name, value)))
+                .collect(),
+            _ => Map::new(),
+        }
+    }
+
+    /// `error_json` read as `#{ error_code, error_param }`, or `()` when empty.
+    pub(super) fn error(&self) -> Dynamic {
+        TaskError::parse(&self.task().error_json)
+            .and_then(|e| rhai::serde::to_dynamic(e).ok())
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    pub(super) fn store(&self, record: TaskRecord) {
+        *self.data.write().unwrap_or_else(PoisonError::into_inner) = record;
+    }
+
+    fn read(&self) -> Result<TaskRecord, ApiError> {
+        let id = self.id();
+        self.sms.host().block_on(self.sms.client().task(&id))
+    }
+
+    pub(super) fn refresh(&self) -> RhaiResult<Self> {
+        self.store(self.read().map_err(raise)?);
+        Ok(self.clone())
+    }
+
+    /// Sends `operation` with `params`, then waits until the task no longer shows the
+    /// state it had before, if the operation changes state. A refusal (`invalid_state`,
+    /// e.g. `start` on a running task) names the state the task was found in.
+    pub(super) fn act(&self, operation: &str, params: Map) -> RhaiResult<Self> {
+        let params = match rhai::serde::from_dynamic::<Value>(&params.into()) {
+            Ok(Value::Object(params)) => params,
+            _ => return Err(invalid_argument(operation, "params must be a map")),
+        };
+        self.refresh()?;
+        let before = self.task().state;
+        let client = self.sms.client();
+        tracing::info!(target = client.target(), task = %self.label(), "{operation}");
+        let id = self.id();
+        if let Err(mut err) = self
+            .sms
+            .host()
+            .block_on(client.action(&id, operation, params))
+        {
+            if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
+                err.state = Some(self.task().state.as_str().to_owned());
+            }
+            return Err(raise(err));
+        }
+        if changes_state(operation) {
+            self.settle(operation, before);
+        } else if let Err(err) = self.refresh() {
+            tracing::warn!(
+                "{operation} was applied but re-reading the task failed: {}",
+                crate::script::diagnostic::headline(&err)
+            );
+        }
+        Ok(self.clone())
+    }
+
+    /// Re-reads the task, backing off, until its state differs from `before` or the
+    /// documented lag has passed. The action was applied either way, so a failed read
+    /// only warns: raising would invite the script to send it again.
+    fn settle(&self, operation: &str, before: TaskState) {
+        let clock = self.sms.host().clock();
+        let deadline = clock.now() + SETTLE_WINDOW;
+        let mut every = SETTLE_FIRST;
+        loop {
+            match self.read() {
+                Ok(record) => {
+                    let now = record.task.state;
+                    self.store(record);
+                    if now != before {
+                        return;
+                    }
+                }
+                Err(err) if err.kind == ErrorKind::Cancelled => return,
+                Err(err) => tracing::warn!("{operation} was applied; re-reading the task: {err}"),
+            }
+            if clock.now() >= deadline {
+                tracing::warn!(
+                    task = %self.label(),
+                    "{operation} was applied but the task still shows {before} after {}s",
+                    SETTLE_WINDOW.as_secs()
+                );
+                return;
+            }
+            if self.sms.host().sleep(every).is_err() {
+                return;
+            }
+            every = (every * 2).min(SETTLE_MAX_EVERY);
+        }
+    }
+
+    /// The running subtask and its percent, read now:
+    /// `#{ state, subtask, percent, user_op, remain_seconds, estimate_complete_time }`.
+    pub(super) fn progress(&self) -> RhaiResult<Map> {
+        self.refresh()?;
+        let task = self.task();
+        let running = task
+            .sub_tasks
+            .iter()
+            .rev()
+            .find(|s| s.start_date.is_some() && s.end_date.is_none());
+        let (subtask, percent, user_op) = match running {
+            Some(s) => (
+                Dynamic::from(s.name.clone()),
+                s.progress,
+                Dynamic::from(s.user_op.clone()),
+            ),
+            None => match task.subtask_info.split_once(':') {
+                Some((name, p)) => (
+                    Dynamic::from(name.to_owned()),
+                    p.trim().parse().unwrap_or(0),
+                    Dynamic::UNIT,
+                ),
+                None => {
+                    let done = matches!(
+                        task.state,
+                        TaskState::MigrateSuccess | TaskState::SyncSuccess
+                    );
+                    (Dynamic::UNIT, if done { 100 } else { 0 }, Dynamic::UNIT)
+                }
+            },
+        };
+        let mut map = Map::new();
+        map.insert("state".into(), task.state.as_str().into());
+        map.insert("subtask".into(), subtask);
+        map.insert("percent".into(), percent.into());
+        map.insert("user_op".into(), user_op);
+        map.insert("remain_seconds".into(), task.remain_seconds.into());
+        map.insert(
+            "estimate_complete_time".into(),
+            Timestamp::dynamic(task.estimate_complete_time),
+        );
+        Ok(map)
+    }
+}
+
+/// Operations after which the task's state changes (§5.5).
+fn changes_state(operation: &str) -> bool {
+    matches!(
+        operation,
+        "start" | "stop" | "restart" | "sync_failed_rollback"
+    )
+}
+
+/// A task field as a script sees it: times as timestamps, subtasks as maps.
+fn script_value(name: &str, value: &Value) -> Dynamic {
+    match value {
+        Value::Number(n) if TIME_FIELDS.contains(&name) => Timestamp::dynamic(n.as_i64()),
+        Value::Array(items) if name == "sub_tasks" => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(fields) => Dynamic::from(
+                    fields
+                        .iter()
+                        .map(|(k, v)| (k.into(), script_value(k, v)))
+                        .collect::<Map>(),
+                ),
+                other => script_value("", other),
+            })
+            .collect::<Array>()
+            .into(),
+        other => rhai::serde::to_dynamic(other).unwrap_or(Dynamic::UNIT),
+    }
+}

@@ -1,0 +1,243 @@
+//! `cutover repl`: driven through a pseudo-terminal the way an operator types (prompt,
+//! Tab, Ctrl-C, Ctrl-D), and scripted through a pipe.
+
+use crate::test::Test;
+
+/// The REPL scripted through standard input: values printed for people, an error on
+/// stderr with its caret, and the session going on after it.
+#[test]
+fn piped_entries_are_evaluated_one_by_one() {
+    Test::new()
+        .args(["repl", "--lab", "--speed", "50"])
+        .stdin(
+            r#"
+            let s = powerstore("lab").import_session("wave1-lun03");
+            s
+            s.state
+            #{ sizes: [1, 2], name: "x", nested: #{ ok: true } }
+            fn next(n) {
+              n + 1
+            }
+            next(41)
+            let broken = nope + 1;
+            :vars
+            "#,
+        )
+        .stdout(
+            r#"
+            ImportSession wave1-lun03 Ready_For_Cutover
+            "Ready_For_Cutover"
+            #{
+              name: "x",
+              nested: #{
+                ok: true,
+              },
+              sizes: [1, 2],
+            }
+            42
+            s  ImportSession wave1-lun03 Ready_For_Cutover
+            "#,
+        )
+        .stderr(
+            "
+            error: Variable not found: nope
+             --> <input>:1:14
+              |
+            1 | let broken = nope + 1;
+              |              ^^^^
+            ",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn piped_meta_commands_answer_on_stdout() {
+    let outcome = Test::new()
+        .args(["repl", "--lab"])
+        .stdin(
+            "
+            :help import_session
+            :targets
+            :lab
+            :quit
+            print(\"not reached\");
+            ",
+        )
+        .success();
+    let stdout = &outcome.stdout;
+    assert!(
+        stdout.starts_with(
+            "import_session(array: PowerStore, id_or_name: &str) -> ImportSession\n    \
+             One import session by id or by name; `not_found` when there is none.\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nlab            powerstore  http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("import_sessions: 13 ("), "{stdout}");
+    assert!(stdout.contains("  same state as `vcenter`"), "{stdout}");
+    assert!(!stdout.contains("not reached"), "{stdout}");
+}
+
+#[cfg(unix)]
+mod terminal {
+    use std::path::{Path, PathBuf};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    use rexpect::process::WaitStatus;
+    use rexpect::session::{Options, PtySession};
+
+    use crate::test::Test;
+
+    /// How long any one expectation may wait.
+    const EXPECT_TIMEOUT_MS: u64 = 15_000;
+    const PROMPT: &str = "cutover> ";
+    const MORE: &str = "..> ";
+
+    /// A REPL on a pseudo-terminal, against its own lab, with its data folder (and so
+    /// its history) in the test's temporary folder. Dropping it kills the process.
+    struct Terminal {
+        session: PtySession,
+        test: Test,
+    }
+
+    impl Terminal {
+        fn start() -> Self {
+            let test = Test::new().args(["repl", "--lab", "--speed", "50"]);
+            let mut command = test.command();
+            // The pty is the child's terminal: stdio must not be redirected.
+            command
+                .stdin(Stdio::inherit())
+                .stdout(Stdio::inherit())
+                .stderr(Stdio::inherit())
+                .env("TERM", "xterm")
+                .env("HOME", test.path())
+                .env("XDG_DATA_HOME", test.path().join("data"))
+                .env_remove("CUTOVER_HISTORY");
+            let options = Options::new()
+                .timeout_ms(Some(EXPECT_TIMEOUT_MS))
+                .strip_ansi_escape_codes(true);
+            let session = rexpect::session::spawn_with_options(command, options).unwrap();
+            let mut terminal = Self { session, test };
+            terminal.expect(PROMPT);
+            terminal
+        }
+
+        fn expect(&mut self, text: &str) -> String {
+            self.session
+                .exp_string(text)
+                .unwrap_or_else(|err| panic!("waiting for {text:?}: {err}"))
+        }
+
+        /// Types `line` and Enter, then waits for the prompt after it.
+        fn enter(&mut self, line: &str, prompt: &str) -> String {
+            self.session.send(line).unwrap();
+            self.session.send("\r").unwrap();
+            self.session.flush().unwrap();
+            self.expect(prompt)
+        }
+
+        fn history(&self) -> PathBuf {
+            self.test.path().join("data/cutover/history")
+        }
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn variables_and_a_function_typed_over_three_lines_persist() {
+        let mut t = Terminal::start();
+        t.enter("let x = 20;", PROMPT);
+        t.enter("fn double(n) {", MORE);
+        t.enter("  n * 2", MORE);
+        t.enter("}", PROMPT);
+        let shown = t.enter("double(x + 1)", PROMPT);
+        assert!(shown.contains("\r\n42\r\n"), "{shown:?}");
+    }
+
+    #[test]
+    fn tab_completes_a_method_of_what_a_call_returns() {
+        let mut t = Terminal::start();
+        t.session.send("powerstore(\"lab\").imp\t").unwrap();
+        t.session.flush().unwrap();
+        t.expect("import_session");
+        let shown = t.enter("(\"wave1-lun03\")", PROMPT);
+        assert!(
+            shown.contains("ImportSession wave1-lun03 Ready_For_Cutover"),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn help_prints_signature_and_doc_comment() {
+        let mut t = Terminal::start();
+        let shown = t.enter(":help import_session", PROMPT);
+        assert!(
+            shown.contains(
+                "import_session(array: PowerStore, id_or_name: &str) -> ImportSession\r\n    \
+                 One import session by id or by name; `not_found` when there is none."
+            ),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn ctrl_c_stops_a_wait_and_the_session_goes_on() {
+        let mut t = Terminal::start();
+        // A paused session never becomes ready by itself: the wait runs until stopped.
+        t.session
+            .send("let s = powerstore(\"lab\").import_session(\"paused-lun11\"); print(\"waiting\"); s.wait_for(\"Ready_For_Cutover\")\r")
+            .unwrap();
+        t.session.flush().unwrap();
+        t.expect("\r\nwaiting\r\n");
+        let pressed = Instant::now();
+        t.session.send_control('c').unwrap();
+        t.expect("interrupted");
+        t.expect(PROMPT);
+        let waited = pressed.elapsed();
+        assert!(
+            waited < Duration::from_secs(1),
+            "back at the prompt after {waited:?}"
+        );
+        let shown = t.enter("s.state", PROMPT);
+        assert!(shown.contains("\"Paused\""), "{shown:?}");
+    }
+
+    #[test]
+    fn an_error_shows_a_caret_and_keeps_the_session() {
+        let mut t = Terminal::start();
+        t.enter("let kept = 40;", PROMPT);
+        let shown = t.enter("let y = nope + 1;", PROMPT);
+        assert!(
+            shown.contains("1 | let y = nope + 1;\r\n  |         ^^^^\r\n"),
+            "{shown:?}"
+        );
+        let shown = t.enter("kept + 2", PROMPT);
+        assert!(shown.contains("\r\n42\r\n"), "{shown:?}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_the_history_and_ctrl_d_ends_the_session() {
+        let mut t = Terminal::start();
+        t.enter("let password = \"hunter2\";", PROMPT);
+        t.enter("let kept = 1;", PROMPT);
+        t.session.send_control('d').unwrap();
+        t.session.exp_eof().unwrap();
+        let status = t.session.process().wait().unwrap();
+        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+        let history = read(&t.history());
+        assert!(history.contains("let kept = 1;"), "{history:?}");
+        assert!(!history.contains("hunter2"), "{history:?}");
+        assert!(!history.contains("password"), "{history:?}");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(t.history()).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o077, 0, "the history is the operator's alone");
+    }
+}
