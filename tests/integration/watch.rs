@@ -456,6 +456,14 @@ fn hooks_that_do_not_load_stop_the_start() {
             ",
         )
         .run();
+    let missing = Test::new().args(["watch", "no-such-hooks"]).status(2).run();
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: cannot read hooks from `no-such-hooks`: "),
+        "{}",
+        missing.stderr
+    );
     Test::new()
         .script("wave.rhai", "on_file(\"in/*\", |e| 1);\n")
         .args(["run", "wave.rhai"])
