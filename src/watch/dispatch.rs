@@ -16,14 +16,20 @@ use crate::watch::slots::Offer;
 use crate::watch::worker::{Key, Message, Worker};
 
 impl Worker {
+    /// Offers a ready file to its handler's slots; starts a run when they say so.
     pub(super) fn offer(&mut self, handler: Arc<Handler>, event: FileEvent) {
         let path = event.path.clone();
-        match self.slots_of(&handler).offer(path, event) {
-            Offer::Start(event, cancel) => self.start(handler, event, cancel),
-            other => tracing::debug!("{}: {:?}", handler.name, std::mem::discriminant(&other)),
-        }
+        let later = match self.slots_of(&handler).offer(path.clone(), event) {
+            Offer::Start(event, cancel) => return self.start(handler, event, cancel),
+            Offer::Queued => "runs again once its run ends",
+            Offer::Skipped => "skipped: its run is going",
+            Offer::Restarting => "restarts once its cancelled run ends",
+            Offer::Waiting => "waits for a free run slot",
+        };
+        tracing::debug!("{}: {} {later}", handler.name, path.display());
     }
 
+    /// Starts a run on its own thread, hashing the file meanwhile for the state file.
     pub(super) fn start(
         &mut self,
         handler: Arc<Handler>,
@@ -48,6 +54,7 @@ impl Worker {
         }
     }
 
+    /// A run ended: report it, record it, free its slot.
     pub(super) fn finished(&mut self, finished: Finished) {
         let Finished {
             handler,

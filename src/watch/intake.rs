@@ -34,6 +34,7 @@ impl Worker {
         }
     }
 
+    /// A file changed: a hook edit is reloaded, anything else offered to each handler.
     pub(super) fn on_change(&mut self, raw: RawEvent) {
         if self.stopping.is_some() {
             return;
@@ -120,12 +121,14 @@ impl Worker {
         self.pending.push(key, event, quiet, at, RawEvent::merge);
     }
 
+    /// The run slots of `handler`, made on first use.
     pub(super) fn slots_of(&mut self, handler: &Handler) -> &mut Slots<FileEvent> {
         self.slots
             .entry(handler.name.clone())
             .or_insert_with(|| Slots::new(handler.spec.concurrency, handler.spec.on_busy))
     }
 
+    /// The timers: debounced files, settling files, hook reloads.
     pub(super) fn on_time(&mut self, now: Instant) {
         if self.stopping.is_some() {
             return;

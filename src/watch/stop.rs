@@ -9,6 +9,7 @@ use crate::watch::slots::Slots;
 use crate::watch::worker::{GRACE, Stopping, Worker};
 
 impl Worker {
+    /// SIGINT or SIGTERM: begin stopping, or at the second one stop waiting.
     pub(super) fn on_signal(&mut self) {
         let now = Instant::now();
         match &mut self.stopping {
@@ -19,10 +20,12 @@ impl Worker {
         }
     }
 
+    /// How many runs are going.
     pub(super) fn running(&self) -> usize {
         self.slots.values().map(Slots::running).sum()
     }
 
+    /// Takes no more events and drops what waited; running handlers go on.
     pub(super) fn begin_stop(&mut self, now: Instant) {
         self.source = None;
         self.pending.clear();
