@@ -196,6 +196,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, as `debug` and the REPL show it."])
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
 }
