@@ -15,7 +15,7 @@ use crate::script::error_value::{invalid_argument, raise};
 use crate::script::timestamp::Timestamp;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::Sms;
-use crate::vendors::huawei_sms::wire::{TIME_FIELDS, Task, TaskError, TaskState};
+use crate::vendors::huawei_sms::wire::{TIME_FIELDS, Task, TaskError, TaskState, changes_state};
 
 pub(super) use crate::vendors::huawei_sms::task_script::register;
 
@@ -215,14 +215,6 @@ impl TaskHandle {
         );
         Ok(map)
     }
-}
-
-/// Operations after which the task's state changes (§5.5).
-fn changes_state(operation: &str) -> bool {
-    matches!(
-        operation,
-        "start" | "stop" | "restart" | "sync_failed_rollback"
-    )
 }
 
 /// A task field as a script sees it: times as timestamps, subtasks as maps.

@@ -146,6 +146,15 @@ pub const OPERATIONS: [&str; 13] = [
     "error_for_overspeed",
 ];
 
+/// Whether `operation` moves the task to another state (§5.5); the others leave the
+/// state as it is (`test` launches a server, `collect_log` uploads logs, …).
+pub fn changes_state(operation: &str) -> bool {
+    matches!(
+        operation,
+        "start" | "stop" | "restart" | "sync_failed_rollback"
+    )
+}
+
 /// One subtask of a task (§5.4).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -17,11 +17,8 @@ use crate::vendors::huawei_sms::wire::TaskState;
 
 use super::machine::Flavour;
 use super::render::render;
-use super::seed::{TaskSpec, add};
+use super::seed::{GIB, MIB, TaskSpec, add};
 use super::state::{LabState, RateLimit};
-
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
 
 /// The `/_lab/*` routes of the SMS simulator (faults come from the scaffolding).
 pub(super) fn routes() -> Router<LabState> {

@@ -191,14 +191,6 @@ impl SimTask {
         Ok(())
     }
 
-    /// Whether an operation the API knows changes the task's state.
-    pub(super) fn changes_state(operation: &str) -> bool {
-        matches!(
-            operation,
-            "start" | "stop" | "restart" | "sync_failed_rollback"
-        )
-    }
-
     /// The running (or paused) subtask and its percent at `now`.
     pub(super) fn current(&self, now: SystemTime) -> Option<(&SimSub, u8)> {
         let sub = self.sub_tasks.last().filter(|s| s.end.is_none())?;

@@ -1,9 +1,7 @@
 //! The state machine on a stepped clock: cycles, pauses, failures and syncs.
 
+use super::super::seed::{GIB, MIB};
 use super::*;
-
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
 
 fn t(seconds: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_787_200 + seconds)
