@@ -146,13 +146,49 @@ pub const OPERATIONS: [&str; 13] = [
     "error_for_overspeed",
 ];
 
-/// Whether `operation` moves the task to another state (§5.5); the others leave the
-/// state as it is (`test` launches a server, `collect_log` uploads logs, …).
+/// Where a state-changing operation may start and where it leads (§5.5, as the lab's
+/// state machine runs it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The states the operation is accepted in.
+    pub from: &'static [TaskState],
+    /// The states a task shows once the operation has taken effect (a quick task may
+    /// already have gone further, which this does not cover).
+    pub to: &'static [TaskState],
+}
+
+/// The transition of `operation`; `None` for operations that leave the state as it is
+/// (`test` launches a server, `collect_log` uploads logs, …).
+pub fn transition(operation: &str) -> Option<Transition> {
+    use TaskState::*;
+    let (from, to): (&'static [TaskState], &'static [TaskState]) = match operation {
+        // Start, resume a paused or failed copy, or run an incremental sync.
+        "start" => (
+            &[
+                Ready,
+                Abort,
+                MigrateFail,
+                MigrateSuccess,
+                SyncSuccess,
+                SyncFail,
+                SyncFRollbackSuccess,
+            ],
+            &[Running, Syncing],
+        ),
+        "stop" => (&[Running, Syncing], &[Aborting, Abort]),
+        "restart" => (
+            &[MigrateFail, Abort, MigrateSuccess, SyncSuccess, SyncFail],
+            &[Running],
+        ),
+        "sync_failed_rollback" => (&[SyncFail], &[SyncFRollbacking, SyncFRollbackSuccess]),
+        _ => return None,
+    };
+    Some(Transition { from, to })
+}
+
+/// Whether `operation` moves the task to another state.
 pub fn changes_state(operation: &str) -> bool {
-    matches!(
-        operation,
-        "start" | "stop" | "restart" | "sync_failed_rollback"
-    )
+    transition(operation).is_some()
 }
 
 /// One subtask of a task (§5.4).
