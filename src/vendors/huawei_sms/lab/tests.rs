@@ -73,6 +73,17 @@ async fn iam_hands_out_tokens_and_refuses_a_bad_password_in_its_own_body() {
 }
 
 #[tokio::test]
+async fn issued_tokens_never_show_in_debug_output() {
+    let (state, _clock) = lab();
+    let token = token(&state).await;
+    let inventory = state.at_now();
+    let shown = format!("{:?} {:?}", *inventory, inventory.tokens);
+    let tail = &token[token.len() - 40..];
+    assert!(!shown.contains(tail), "a token shows in Debug output");
+    assert!(shown.contains("tokens_issued: 1"), "{shown}");
+}
+
+#[tokio::test]
 async fn signatures_are_recomputed_and_skewed_dates_refused() {
     let (state, _) = lab();
     let ok = signed(&state, "GET", "/v3/tasks?limit=2&name=web", "", SECRET, 0).await;
