@@ -447,11 +447,12 @@ pub struct ErrorBody {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// The example of vendor-apis.md §5.4, verbatim.
-    const EXAMPLE: &str = r#"{"id": "8abda8635e09d185015e09d188dd0001", "name": "MigrationTask",
+    /// The example of vendor-apis.md §5.4, verbatim; the lab's task JSON is checked
+    /// against it too.
+    pub(crate) const EXAMPLE: &str = r#"{"id": "8abda8635e09d185015e09d188dd0001", "name": "MigrationTask",
  "type": "MIGRATE_FILE", "os_type": "LINUX", "state": "RUNNING",
  "estimate_complete_time": 1600391014000, "create_date": 1600159831000,
  "start_date": 1600159831000, "finish_date": 1600343128000,
