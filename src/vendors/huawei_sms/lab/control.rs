@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::http::lab::timestamp;
 use crate::vendors::huawei_sms::wire::TaskState;
 
-use super::machine::Flavour;
+use super::plan::Flavour;
 use super::render::render;
 use super::seed::{GIB, MIB, TaskSpec, add};
 use super::state::{LabConfig, LabState, RateLimit};

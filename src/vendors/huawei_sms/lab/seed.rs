@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::vendors::huawei_sms::wire::TaskState;
 
-use super::machine::{Flavour, SimTask};
+use super::machine::SimTask;
+use super::plan::Flavour;
 use super::state::{Inventory, LabTask};
 
 /// Bytes in a GiB and a MiB, the units of task sizes and copy rates.
