@@ -22,7 +22,7 @@ const WAIT_EVERY: Duration = Duration::from_secs(15);
 const ACTIONS: [(&str, &str); 7] = [
     (
         "start",
-        "/// Starts a READY task, resumes a paused (ABORT) or failed (MIGRATE_FAIL) one, or runs an\n/// incremental sync after MIGRATE_SUCCESS / SYNC_SUCCESS. On a task already running this is\n/// an `invalid_state` error whose `state` is the state found.",
+        "/// Starts a READY task, resumes a paused (ABORT) or failed (MIGRATE_FAIL) one, or runs an\n/// incremental sync after MIGRATE_SUCCESS / SYNC_SUCCESS. On a task already running this is\n/// an `invalid_state` error whose `state` is the state found. A refusal while the task still\n/// showed a state it can start from (an earlier `start` took effect but its answer was lost)\n/// is success once the task shows RUNNING or SYNCING.",
     ),
     (
         "stop",
@@ -196,6 +196,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, as `debug` and the REPL show it."])
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
 }
