@@ -117,4 +117,37 @@ mod tests {
         assert_eq!(cache.take().await, Some(1));
         assert_eq!(cache.take().await, None);
     }
+
+    #[tokio::test]
+    async fn a_login_about_to_lapse_is_renewed_before_it_is_sent() {
+        let cache = LoginCache::new();
+        let made = AtomicU32::new(0);
+        let log_in = || async { Ok(made.fetch_add(1, Ordering::SeqCst)) };
+        // The server has let login 0 lapse by the second call: sending it would be a 401.
+        let lapsed = std::sync::atomic::AtomicBool::new(false);
+        let sent = std::sync::Mutex::new(Vec::new());
+        let send = |login: u32| {
+            sent.lock().unwrap().push(login);
+            let refused = lapsed.load(Ordering::SeqCst) && login == 0;
+            async move {
+                if refused {
+                    let mut err = ApiError::new(crate::http::error::ErrorKind::Auth, "401");
+                    err.status = Some(401);
+                    return Err(err);
+                }
+                Ok(login)
+            }
+        };
+        let first = cache.with_fresh_login(|_| false, log_in, send).await;
+        assert_eq!(first.unwrap(), 0);
+        lapsed.store(true, Ordering::SeqCst);
+        let second = cache.with_fresh_login(|l| *l == 0, log_in, send).await;
+        assert_eq!(second.unwrap(), 1);
+        assert_eq!(made.load(Ordering::SeqCst), 2, "logged in again");
+        assert_eq!(
+            *sent.lock().unwrap(),
+            [0, 1],
+            "the stale login was never sent, so no 401 came back"
+        );
+    }
 }

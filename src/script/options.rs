@@ -1,5 +1,6 @@
 //! Reading script arguments: durations (`"250ms"`, `"2h"` or integer milliseconds) and
-//! option maps like `#{ timeout: "1h", every: "30s" }`, rejecting misspelt keys.
+//! option maps like `#{ timeout: "1h", every: "30s" }`, rejecting misspelt keys with a
+//! suggestion of the key meant ([`suggest`], which other misspelt names use too).
 
 use std::time::Duration;
 
@@ -32,6 +33,19 @@ pub fn duration(operation: &str, value: &Dynamic) -> Result<Duration, Box<EvalAl
     ))
 }
 
+/// The candidate `word` was probably meant to be: the closest by Damerau-Levenshtein
+/// distance, if within two edits (a third of the word, for longer words). A far one
+/// would only mislead, so then there is none and callers list what is known instead.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
+        .min_by_key(|(distance, _)| *distance)
+        .filter(|(distance, _)| *distance <= limit)
+        .map(|(_, candidate)| candidate)
+}
+
 /// An option map checked against the keys an operation knows.
 pub struct Options<'a> {
     operation: &'a str,
@@ -42,10 +56,7 @@ impl<'a> Options<'a> {
     /// Checks `map` has only `known` keys.
     pub fn new(operation: &'a str, map: Map, known: &[&str]) -> Result<Self, Box<EvalAltResult>> {
         if let Some(key) = map.keys().find(|key| !known.contains(&key.as_str())) {
-            let hint = known
-                .iter()
-                .min_by_key(|k| strsim::damerau_levenshtein(k, key))
-                .filter(|k| strsim::damerau_levenshtein(k, key) <= 2)
+            let hint = suggest(key, known.iter().copied())
                 .map(|k| format!("; did you mean `{k}`?"))
                 .unwrap_or_else(|| format!("; known options: {}", known.join(", ")));
             return Err(invalid_argument(
@@ -141,6 +152,24 @@ mod tests {
         case((-1_i64).into(), None);
         case("soon".into(), None);
         case(true.into(), None);
+    }
+
+    #[test]
+    fn only_close_names_are_suggested() {
+        #[track_caller]
+        fn case(word: &str, expected: Option<&str>) {
+            let known = ["timeout", "every", "MIGRATE_SUCCESS", "RUNNING", "start"];
+            assert_eq!(suggest(word, known), expected, "{word}");
+        }
+        case("timout", Some("timeout"));
+        case("strat", Some("start"));
+        case("RUNING", Some("RUNNING"));
+        case("MIGRATESUCESS", Some("MIGRATE_SUCCESS"));
+        case("evry", Some("every"));
+        case("DONE", None);
+        case("launch_rocket", None);
+        case("x", None);
+        assert_eq!(suggest("a", std::iter::empty()), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! milliseconds. It prints as RFC 3339 (UTC), formats with `%Y-%m-%d %H:%M:%S`-style
 //! patterns, compares, and subtracts to milliseconds.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
@@ -14,10 +15,16 @@ pub struct Timestamp {
     epoch_ms: i64,
 }
 
+/// The last millisecond RFC 3339 can write, 9999-12-31T23:59:59.999Z.
+pub const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+
 impl Timestamp {
-    /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z; `None` before 1970.
+    /// The instant `ms` milliseconds after 1970-01-01T00:00:00Z; `None` before 1970 or
+    /// after the year 9999, which RFC 3339 cannot write.
     pub fn from_epoch_ms(ms: i64) -> Option<Self> {
-        (ms >= 0).then_some(Self { epoch_ms: ms })
+        (0..=MAX_EPOCH_MS)
+            .contains(&ms)
+            .then_some(Self { epoch_ms: ms })
     }
 
     /// The same instant as a value a script holds: a `Timestamp`, or `()` for `None`.
@@ -26,21 +33,24 @@ impl Timestamp {
             .map_or(Dynamic::UNIT, Dynamic::from)
     }
 
-    /// Milliseconds since the epoch.
-    pub fn epoch_ms(self) -> i64 {
-        self.epoch_ms
-    }
-
     fn system_time(self) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_millis(self.epoch_ms.unsigned_abs())
     }
 
     /// RFC 3339 in UTC: to the second, with milliseconds only when there are any.
     pub fn rfc3339(self) -> String {
-        if self.epoch_ms % 1000 == 0 {
-            humantime::format_rfc3339_seconds(self.system_time()).to_string()
+        let at = self.system_time();
+        let mut text = String::with_capacity(24);
+        // humantime's `Display` fails past the year 9999; `from_epoch_ms` keeps those
+        // out, and writing rather than `to_string()` keeps a slip from panicking.
+        let written = if self.epoch_ms % 1000 == 0 {
+            write!(text, "{}", humantime::format_rfc3339_seconds(at))
         } else {
-            humantime::format_rfc3339_millis(self.system_time()).to_string()
+            write!(text, "{}", humantime::format_rfc3339_millis(at))
+        };
+        match written {
+            Ok(()) => text,
+            Err(_) => format!("{}ms after 1970-01-01T00:00:00Z", self.epoch_ms),
         }
     }
 
@@ -48,7 +58,13 @@ impl Timestamp {
     /// `%s` epoch seconds, `%%`), all in UTC.
     pub fn format(self, pattern: &str) -> Result<String, String> {
         // `YYYY-MM-DDTHH:MM:SSZ`: every field at a fixed offset.
-        let text = humantime::format_rfc3339_seconds(self.system_time()).to_string();
+        let mut text = String::with_capacity(20);
+        write!(
+            text,
+            "{}",
+            humantime::format_rfc3339_seconds(self.system_time())
+        )
+        .map_err(|_| format!("{}ms is past the year 9999", self.epoch_ms))?;
         let field = |range: std::ops::Range<usize>| text.get(range).unwrap_or("");
         let mut out = String::with_capacity(pattern.len() + 8);
         let mut chars = pattern.chars();
@@ -90,8 +106,10 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// The instant `epoch_ms` milliseconds after 1970-01-01T00:00:00Z, as vendors\n/// send times; prints as RFC 3339 (UTC)."])
         .with_params_info(["epoch_ms: i64", "Timestamp"])
         .register_into_engine(engine, |ms: i64| -> RhaiResult<Timestamp> {
-            Timestamp::from_epoch_ms(ms)
-                .ok_or_else(|| invalid_argument("timestamp", format!("{ms} is before 1970")))
+            Timestamp::from_epoch_ms(ms).ok_or_else(|| {
+                let why = if ms < 0 { "before 1970" } else { "after the year 9999" };
+                invalid_argument("timestamp", format!("{ms} is {why}"))
+            })
         });
     FuncRegistration::new("format")
         .with_comments(["/// Formats the time in UTC: `%Y %m %d %H %M %S`, `%F` (`%Y-%m-%d`), `%T`\n/// (`%H:%M:%S`), `%s` (epoch seconds) and `%%`, e.g. `t.format(\"%F %H:%M\")`."])
@@ -100,9 +118,11 @@ pub fn register(engine: &mut Engine) {
             t.format(pattern).map_err(|message| invalid_argument("format", message))
         });
     FuncRegistration::new("to_string")
+        .with_comments(["/// The time in RFC 3339 (UTC), e.g. `2020-09-18T01:03:34Z`, with milliseconds\n/// only when there are any."])
         .with_params_info(["time: Timestamp", "String"])
         .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The time in RFC 3339 (UTC), as `debug` and the REPL show it."])
         .with_params_info(["time: Timestamp", "String"])
         .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
     engine.register_fn("-", |a: Timestamp, b: Timestamp| a.epoch_ms - b.epoch_ms);
@@ -139,6 +159,31 @@ mod tests {
         assert_eq!(fine.rfc3339(), "2020-09-18T01:03:34.250Z");
         assert_eq!(Timestamp::from_epoch_ms(-1), None);
         assert!(Timestamp::dynamic(None).is_unit());
+    }
+
+    #[test]
+    fn times_past_the_year_9999_are_refused_not_printed() {
+        let last = Timestamp::from_epoch_ms(MAX_EPOCH_MS).unwrap();
+        assert_eq!(last.rfc3339(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(last.format("%F %T").as_deref(), Ok("9999-12-31 23:59:59"));
+        assert_eq!(Timestamp::from_epoch_ms(MAX_EPOCH_MS + 1), None);
+        assert_eq!(Timestamp::from_epoch_ms(i64::MAX), None);
+        assert!(Timestamp::dynamic(Some(i64::MAX)).is_unit());
+        let mut engine = Engine::new();
+        register(&mut engine);
+        let err = engine
+            .eval::<Dynamic>("timestamp(253402300800000)")
+            .unwrap_err();
+        let map = crate::script::error_value::error_map(&err).unwrap();
+        assert_eq!(map["kind"].clone().into_string().unwrap(), "validation");
+        assert!(
+            map["message"]
+                .clone()
+                .into_string()
+                .unwrap()
+                .contains("253402300800000 is after the year 9999"),
+            "{map:?}"
+        );
     }
 
     #[test]

@@ -331,6 +331,9 @@ fn doc_lists_the_sms_surface() {
         "SmsTask.sub_tasks",
         "SmsTask.estimate_complete_time",
         "format(time: Timestamp, pattern: &str) -> String",
+        "to_string(time: Timestamp) -> String\n    The time in RFC 3339",
+        "to_debug(time: Timestamp) -> String\n    The time in RFC 3339",
+        "to_debug(task: SmsTask) -> String\n    The same line as `to_string`",
     ] {
         assert!(
             outcome.stdout.contains(expected),

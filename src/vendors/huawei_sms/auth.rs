@@ -17,7 +17,8 @@ use crate::vendors::huawei_sms::iam_wire::{
 use crate::vendors::huawei_sms::signer::{self, DATE_HEADER, Signable};
 use crate::vendors::huawei_sms::wire::{AUTH_TOKEN_HEADER, PROJECT_ID_HEADER};
 
-/// The documented token lifetime, assumed when IAM's times do not parse (§5.2 A).
+/// The documented token lifetime, assumed when IAM's times do not parse or make no
+/// sense (§5.2 A).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Renew this long before the token lapses (or a tenth of its life, if shorter).
 const RENEW_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -230,13 +231,19 @@ impl IamLogin {
 }
 
 /// How long a token lives, from IAM's own times (so a skewed local clock does not
-/// matter): `expires_at - issued_at`.
+/// matter): `expires_at - issued_at`. A token that would expire as it is issued, or
+/// before, would be renewed before every request, so then the documented lifetime
+/// is assumed and a 401 renews it if IAM meant what it said.
 fn lifetime(issued_at: &str, expires_at: &str) -> Duration {
     match (
         humantime::parse_rfc3339_weak(issued_at),
         humantime::parse_rfc3339_weak(expires_at),
     ) {
-        (Ok(issued), Ok(expires)) => expires.duration_since(issued).unwrap_or_default(),
+        (Ok(issued), Ok(expires)) => expires
+            .duration_since(issued)
+            .ok()
+            .filter(|lifetime| !lifetime.is_zero())
+            .unwrap_or(DEFAULT_LIFETIME),
         _ => DEFAULT_LIFETIME,
     }
 }
@@ -277,6 +284,20 @@ mod tests {
             Duration::from_secs(600)
         );
         assert_eq!(lifetime("soon", "later"), DEFAULT_LIFETIME);
+    }
+
+    #[test]
+    fn a_token_that_expires_as_it_is_issued_gets_the_documented_lifetime() {
+        let issued = "2025-01-03T09:08:49Z";
+        assert_eq!(lifetime(issued, issued), DEFAULT_LIFETIME);
+        assert_eq!(
+            lifetime(issued, "2025-01-02T09:08:49Z"),
+            DEFAULT_LIFETIME,
+            "expires before it is issued"
+        );
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let token = Token::new(Secret::new("t"), start, lifetime(issued, issued));
+        assert!(!token.is_stale(start + Duration::from_secs(3600)));
     }
 
     #[test]

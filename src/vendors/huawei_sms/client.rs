@@ -12,6 +12,7 @@ use crate::config::Target;
 use crate::http::backoff::backoff;
 use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::error::{ApiError, ErrorKind};
+use crate::script::options::suggest;
 use crate::vendors::huawei_sms::auth::{Credentials, Outgoing};
 use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
 use crate::vendors::huawei_sms::signer;
@@ -229,14 +230,10 @@ fn check_operation(operation: &str) -> Result<(), ApiError> {
     if OPERATIONS.contains(&operation) {
         return Ok(());
     }
-    let closest = OPERATIONS
-        .iter()
-        .min_by_key(|known| strsim::damerau_levenshtein(known, operation))
-        .filter(|known| strsim::damerau_levenshtein(known, operation) <= 3)
-        .map_or_else(
-            || format!("; known: {}", OPERATIONS.join(", ")),
-            |known| format!("; did you mean `{known}`?"),
-        );
+    let closest = suggest(operation, OPERATIONS).map_or_else(
+        || format!("; known: {}", OPERATIONS.join(", ")),
+        |known| format!("; did you mean `{known}`?"),
+    );
     Err(ApiError::new(
         ErrorKind::Validation,
         format!("`{operation}` is not a task operation{closest}"),

@@ -9,7 +9,7 @@ use crate::config::TargetKind;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::options::Options;
+use crate::script::options::{Options, suggest};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle};
 use crate::vendors::huawei_sms::wire::TaskState;
@@ -98,16 +98,18 @@ impl Sms {
     }
 }
 
-/// A task state from a script, or a `validation` error suggesting the closest.
+/// A task state from a script, or a `validation` error suggesting a close one (or
+/// listing them all when none is close).
 pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> {
     TaskState::parse(text).ok_or_else(|| {
-        let closest = TaskState::ALL
-            .iter()
-            .min_by_key(|s| strsim::damerau_levenshtein(s.as_str(), &text.to_ascii_uppercase()))
-            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+        let states = TaskState::ALL.map(TaskState::as_str);
+        let hint = suggest(&text.trim().to_ascii_uppercase(), states).map_or_else(
+            || format!("; use one of {}", states.join(", ")),
+            |state| format!("; did you mean `{state}`?"),
+        );
         invalid_argument(
             operation,
-            format!("`{text}` is not a migration task state{closest}"),
+            format!("`{text}` is not a migration task state{hint}"),
         )
     })
 }
@@ -144,4 +146,40 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_params_info(["sms: HuaweiSms", "id_or_name: &str", "SmsTask"])
         .register_into_engine(engine, |sms: &mut Sms, id: &str| sms.task(id));
     task_handle::register(engine);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_states_suggest_only_a_close_one() {
+        #[track_caller]
+        fn case(text: &str, expected: &str) {
+            let err = parse_state("tasks", text).unwrap_err();
+            let map = crate::script::error_value::error_map(&err).unwrap();
+            assert_eq!(map["message"].clone().into_string().unwrap(), expected);
+        }
+        assert_eq!(
+            parse_state("tasks", "running").ok(),
+            Some(TaskState::Running)
+        );
+        case(
+            "RUNING",
+            "`RUNING` is not a migration task state; did you mean `RUNNING`?",
+        );
+        case(
+            "migrate_sucess",
+            "`migrate_sucess` is not a migration task state; did you mean `MIGRATE_SUCCESS`?",
+        );
+        let far = parse_state("tasks", "DONE").unwrap_err();
+        let message = crate::script::error_value::error_map(&far).unwrap()["message"]
+            .clone()
+            .into_string()
+            .unwrap();
+        assert!(
+            message.starts_with("`DONE` is not a migration task state; use one of READY, RUNNING,"),
+            "{message}"
+        );
+    }
 }

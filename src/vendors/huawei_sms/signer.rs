@@ -29,11 +29,21 @@ pub struct Signable<'a> {
 }
 
 /// The parts of an `Authorization: SDK-HMAC-SHA256 …` header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Authorization {
     pub access_key: String,
     pub signed_headers: Vec<String>,
     pub signature: String,
+}
+
+/// Leaves the signature out: it would let anyone replay the request.
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("access_key", &self.access_key)
+            .field("signed_headers", &self.signed_headers)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Signs `request` with `secret_key` at `date` (an `X-Sdk-Date` value, which must be

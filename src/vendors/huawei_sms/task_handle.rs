@@ -2,7 +2,8 @@
 //! property (times as timestamps, `sub_tasks` as maps), `refresh()`, `progress()`, and
 //! the actions. Actions are not idempotent on the wire and their effect shows late
 //! (vendor-apis.md §5.5), so an action re-reads the task first, reports "not in this
-//! state" with the state found, and waits for the documented lag to pass.
+//! state" with the state found, and waits for the documented lag to pass; a refusal
+//! that only means an earlier try already took effect is success.
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -15,7 +16,9 @@ use crate::script::error_value::{invalid_argument, raise};
 use crate::script::timestamp::Timestamp;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::Sms;
-use crate::vendors::huawei_sms::wire::{TIME_FIELDS, Task, TaskError, TaskState};
+use crate::vendors::huawei_sms::wire::{
+    TIME_FIELDS, Task, TaskError, TaskState, changes_state, transition,
+};
 
 pub(super) use crate::vendors::huawei_sms::task_script::register;
 
@@ -106,7 +109,8 @@ impl TaskHandle {
 
     /// Sends `operation` with `params`, then waits until the task no longer shows the
     /// state it had before, if the operation changes state. A refusal (`invalid_state`,
-    /// e.g. `start` on a running task) names the state the task was found in.
+    /// e.g. `start` on a running task) names the state the task was found in, unless
+    /// it only says an earlier try already took effect (see [`TaskHandle::refused`]).
     pub(super) fn act(&self, operation: &str, params: Map) -> RhaiResult<Self> {
         let params = match rhai::serde::from_dynamic::<Value>(&params.into()) {
             Ok(Value::Object(params)) => params,
@@ -117,18 +121,26 @@ impl TaskHandle {
         let client = self.sms.client();
         tracing::info!(target = client.target(), task = %self.label(), "{operation}");
         let id = self.id();
-        if let Err(mut err) = self
+        if let Err(err) = self
             .sms
             .host()
             .block_on(client.action(&id, operation, params))
         {
-            if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
-                err.state = Some(self.task().state.as_str().to_owned());
-            }
-            return Err(raise(err));
+            return match err.kind {
+                ErrorKind::InvalidState => self.refused(operation, before, err),
+                _ => Err(raise(err)),
+            };
         }
+        // The action was applied either way, so a failed re-read only warns: raising
+        // would invite the script to send it again.
         if changes_state(operation) {
-            self.settle(operation, before);
+            if !self.settle(operation, before) && !self.sms.host().is_interrupted() {
+                tracing::warn!(
+                    task = %self.label(),
+                    "{operation} was applied but the task still shows {before} after {}s",
+                    SETTLE_WINDOW.as_secs()
+                );
+            }
         } else if let Err(err) = self.refresh() {
             tracing::warn!(
                 "{operation} was applied but re-reading the task failed: {}",
@@ -138,10 +150,39 @@ impl TaskHandle {
         Ok(self.clone())
     }
 
+    /// A state conflict answered to `operation`. When the task showed a state the
+    /// operation is accepted in, the refusal most likely answers a repeat of ours whose
+    /// first answer was lost while the service still showed the old state (§5.5: treat
+    /// "already in target state" as success). So the task is re-read until the lag has
+    /// passed, and if it then shows where the operation leads, that is success. A task
+    /// that already was in such a state before (`start` on a RUNNING task), or shows
+    /// another state now, is `invalid_state` with the state found.
+    fn refused(&self, operation: &str, before: TaskState, mut err: ApiError) -> RhaiResult<Self> {
+        match transition(operation).filter(|t| t.from.contains(&before)) {
+            Some(transition) => {
+                self.settle(operation, before);
+                let found = self.task().state;
+                if transition.to.contains(&found) {
+                    tracing::info!(
+                        target = self.sms.client().target(),
+                        task = %self.label(),
+                        "{operation} had already taken effect; the task is {found}"
+                    );
+                    return Ok(self.clone());
+                }
+            }
+            None => {
+                // Without a fresh read the state found stays the one read before.
+                let _ = self.refresh();
+            }
+        }
+        err.state = Some(self.task().state.as_str().to_owned());
+        Err(raise(err))
+    }
+
     /// Re-reads the task, backing off, until its state differs from `before` or the
-    /// documented lag has passed. The action was applied either way, so a failed read
-    /// only warns: raising would invite the script to send it again.
-    fn settle(&self, operation: &str, before: TaskState) {
+    /// documented lag has passed; whether it changed. A failed read only warns.
+    fn settle(&self, operation: &str, before: TaskState) -> bool {
         let clock = self.sms.host().clock();
         let deadline = clock.now() + SETTLE_WINDOW;
         let mut every = SETTLE_FIRST;
@@ -151,22 +192,14 @@ impl TaskHandle {
                     let now = record.task.state;
                     self.store(record);
                     if now != before {
-                        return;
+                        return true;
                     }
                 }
-                Err(err) if err.kind == ErrorKind::Cancelled => return,
-                Err(err) => tracing::warn!("{operation} was applied; re-reading the task: {err}"),
+                Err(err) if err.kind == ErrorKind::Cancelled => return false,
+                Err(err) => tracing::warn!("re-reading the task after {operation}: {err}"),
             }
-            if clock.now() >= deadline {
-                tracing::warn!(
-                    task = %self.label(),
-                    "{operation} was applied but the task still shows {before} after {}s",
-                    SETTLE_WINDOW.as_secs()
-                );
-                return;
-            }
-            if self.sms.host().sleep(every).is_err() {
-                return;
+            if clock.now() >= deadline || self.sms.host().sleep(every).is_err() {
+                return false;
             }
             every = (every * 2).min(SETTLE_MAX_EVERY);
         }
@@ -217,14 +250,6 @@ impl TaskHandle {
     }
 }
 
-/// Operations after which the task's state changes (§5.5).
-fn changes_state(operation: &str) -> bool {
-    matches!(
-        operation,
-        "start" | "stop" | "restart" | "sync_failed_rollback"
-    )
-}
-
 /// A task field as a script sees it: times as timestamps, subtasks as maps.
 fn script_value(name: &str, value: &Value) -> Dynamic {
     match value {
@@ -245,3 +270,7 @@ fn script_value(name: &str, value: &Value) -> Dynamic {
         other => rhai::serde::to_dynamic(other).unwrap_or(Dynamic::UNIT),
     }
 }
+
+#[cfg(test)]
+#[path = "task_handle_tests.rs"]
+mod tests;

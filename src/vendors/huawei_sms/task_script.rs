@@ -6,9 +6,8 @@ use std::time::Duration;
 use rhai::{Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::http::error::{ApiError, ErrorKind};
-use crate::script::error_value::raise;
-use crate::script::flow::poll;
-use crate::script::options::Options;
+use crate::script::wait::{Verdict, Wait};
+use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::parse_state;
 use crate::vendors::huawei_sms::task_handle::TaskHandle;
 use crate::vendors::huawei_sms::wire::{Task, TaskError, TaskState};
@@ -22,7 +21,7 @@ const WAIT_EVERY: Duration = Duration::from_secs(15);
 const ACTIONS: [(&str, &str); 7] = [
     (
         "start",
-        "/// Starts a READY task, resumes a paused (ABORT) or failed (MIGRATE_FAIL) one, or runs an\n/// incremental sync after MIGRATE_SUCCESS / SYNC_SUCCESS. On a task already running this is\n/// an `invalid_state` error whose `state` is the state found.",
+        "/// Starts a READY task, resumes a paused (ABORT) or failed (MIGRATE_FAIL) one, or runs an\n/// incremental sync after MIGRATE_SUCCESS / SYNC_SUCCESS. On a task already running this is\n/// an `invalid_state` error whose `state` is the state found. A refusal while the task still\n/// showed a state it can start from (an earlier `start` took effect but its answer was lost)\n/// is success once the task shows RUNNING or SYNCING.",
     ),
     (
         "stop",
@@ -58,45 +57,31 @@ fn properties() -> Vec<String> {
 impl TaskHandle {
     fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
         let wanted = parse_state("wait_for", state)?;
-        let options = Options::new("wait_for", options, &["timeout", "every"])?;
-        let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
-        let every = options.duration("every", WAIT_EVERY)?;
+        let client = self.sms.client();
+        let wait = Wait::new(
+            "wait_for",
+            client.target(),
+            options,
+            (WAIT_TIMEOUT, WAIT_EVERY),
+        )?
+        .of(format!("task `{}`", self.label()), wanted.as_str());
         let host = self.sms.host();
-        let reached = poll(host, timeout, every, || {
-            let id = self.id();
-            let record = match host.block_on(self.sms.client().task(&id)) {
-                Ok(record) => record,
-                Err(err) if err.retryable => {
-                    tracing::warn!("still waiting; reading the task failed: {err}");
-                    return Ok(None);
-                }
-                Err(err) => return Err(raise(err)),
-            };
+        let read = || host.block_on(client.task(&self.id()));
+        let judge = |record: &TaskRecord| {
             let found = record.task.state;
-            self.store(record);
+            self.store(record.clone());
             tracing::debug!(task = %self.label(), state = %found, "polled");
             if found == wanted {
-                Ok(Some(()))
+                Verdict::Reached
             } else if found.is_terminal() {
-                Err(raise(self.ended_early(wanted)))
+                Verdict::Ended(Box::new(self.ended_early(wanted)))
             } else {
-                Ok(None)
+                Verdict::Waiting
             }
-        })?;
-        if reached.is_some() {
-            return Ok(self.clone());
-        }
-        let found = self.task().state;
-        let message = format!(
-            "task `{}` did not reach {wanted} within {}; it is {found}",
-            self.label(),
-            humantime::format_duration(timeout)
-        );
-        Err(raise(
-            ApiError::new(ErrorKind::Timeout, message)
-                .at(self.sms.client().target(), "wait_for")
-                .with_state(found.as_str()),
-        ))
+        };
+        let state_of = |record: &TaskRecord| record.task.state.as_str().to_owned();
+        wait.run(host, read, judge, state_of)?;
+        Ok(self.clone())
     }
 
     /// The error for a task that ended in another terminal state: the failure of its
@@ -116,7 +101,6 @@ impl TaskHandle {
             }
         }
         let mut err = ApiError::new(ErrorKind::InvalidState, message)
-            .at(self.sms.client().target(), "wait_for")
             .with_state(task.state.as_str())
             .with_body(&task.error_json);
         err.vendor_code = failure.map(|f| f.error_code);
@@ -196,6 +180,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, as `debug` and the REPL show it."])
         .with_params_info(["task: SmsTask", "String"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
 }

@@ -146,6 +146,51 @@ pub const OPERATIONS: [&str; 13] = [
     "error_for_overspeed",
 ];
 
+/// Where a state-changing operation may start and where it leads (§5.5, as the lab's
+/// state machine runs it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The states the operation is accepted in.
+    pub from: &'static [TaskState],
+    /// The states a task shows once the operation has taken effect (a quick task may
+    /// already have gone further, which this does not cover).
+    pub to: &'static [TaskState],
+}
+
+/// The transition of `operation`; `None` for operations that leave the state as it is
+/// (`test` launches a server, `collect_log` uploads logs, …).
+pub fn transition(operation: &str) -> Option<Transition> {
+    use TaskState::*;
+    let (from, to): (&'static [TaskState], &'static [TaskState]) = match operation {
+        // Start, resume a paused or failed copy, or run an incremental sync.
+        "start" => (
+            &[
+                Ready,
+                Abort,
+                MigrateFail,
+                MigrateSuccess,
+                SyncSuccess,
+                SyncFail,
+                SyncFRollbackSuccess,
+            ],
+            &[Running, Syncing],
+        ),
+        "stop" => (&[Running, Syncing], &[Aborting, Abort]),
+        "restart" => (
+            &[MigrateFail, Abort, MigrateSuccess, SyncSuccess, SyncFail],
+            &[Running],
+        ),
+        "sync_failed_rollback" => (&[SyncFail], &[SyncFRollbacking, SyncFRollbackSuccess]),
+        _ => return None,
+    };
+    Some(Transition { from, to })
+}
+
+/// Whether `operation` moves the task to another state.
+pub fn changes_state(operation: &str) -> bool {
+    transition(operation).is_some()
+}
+
 /// One subtask of a task (§5.4).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -402,11 +447,12 @@ pub struct ErrorBody {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// The example of vendor-apis.md §5.4, verbatim.
-    const EXAMPLE: &str = r#"{"id": "8abda8635e09d185015e09d188dd0001", "name": "MigrationTask",
+    /// The example of vendor-apis.md §5.4, verbatim; the lab's task JSON is checked
+    /// against it too.
+    pub(crate) const EXAMPLE: &str = r#"{"id": "8abda8635e09d185015e09d188dd0001", "name": "MigrationTask",
  "type": "MIGRATE_FILE", "os_type": "LINUX", "state": "RUNNING",
  "estimate_complete_time": 1600391014000, "create_date": 1600159831000,
  "start_date": 1600159831000, "finish_date": 1600343128000,

@@ -15,13 +15,15 @@ use serde_json::{Value, json};
 use crate::http::lab::timestamp;
 use crate::vendors::huawei_sms::wire::TaskState;
 
-use super::machine::Flavour;
+use super::plan::Flavour;
 use super::render::render;
-use super::seed::{TaskSpec, add};
-use super::state::{LabState, RateLimit};
+use super::seed::{GIB, MIB, TaskSpec, add};
+use super::state::{LabConfig, LabState, RateLimit};
 
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
+/// The longest token lifetime, action lag and gateway clock offset: ten years. Lab
+/// times are computed by adding them to now, and anything far longer would make
+/// those sums overflow (or print as no date at all).
+const MAX_SETTING_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
 /// The `/_lab/*` routes of the SMS simulator (faults come from the scaffolding).
 pub(super) fn routes() -> Router<LabState> {
@@ -87,33 +89,69 @@ async fn config_get(State(lab): State<LabState>) -> Json<Value> {
     Json(json!(lab.at_now().config))
 }
 
-/// `POST /_lab/config`: changes settings; answers the whole config.
+/// `POST /_lab/config`: changes settings (all of them or, on a bad one, none); answers
+/// the whole config.
 async fn config_set(State(lab): State<LabState>, bytes: Bytes) -> Response {
     let change: ConfigChange = match serde_json::from_slice(&bytes) {
         Ok(change) => change,
         Err(e) => return bad(format!("invalid config: {e}")),
     };
+    if let Err(message) = change.check() {
+        return bad(message);
+    }
     let mut inventory = lab.at_now();
-    if let Some(ttl) = change.token_ttl_seconds {
-        if ttl == 0 {
-            return bad("token_ttl_seconds must be at least 1".to_owned());
-        }
-        inventory.config.token_ttl_seconds = ttl;
-    }
-    if let Some(lag) = change.action_lag_seconds {
-        inventory.config.action_lag_seconds = lag;
-    }
-    if let Some(offset) = change.gateway_clock_offset_seconds {
-        inventory.config.gateway_clock_offset_seconds = offset;
-    }
-    if let Some(limit) = change.rate_limit {
-        if !(limit.per_second.is_finite() && limit.per_second >= 0.0) {
-            return bad("rate_limit.per_second must be a number ≥ 0".to_owned());
-        }
-        inventory.config.rate_limit = (limit.capacity > 0).then_some(limit);
+    change.apply(&mut inventory.config);
+    if change.rate_limit.is_some() {
         inventory.bucket = Default::default();
     }
     Json(json!(inventory.config)).into_response()
+}
+
+impl ConfigChange {
+    /// Why the change cannot be made, if it cannot.
+    fn check(&self) -> Result<(), String> {
+        let at_most = |name: &str, seconds: u64| {
+            if seconds > MAX_SETTING_SECONDS {
+                Err(format!(
+                    "{name} must be at most {MAX_SETTING_SECONDS} seconds (ten years)"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if self.token_ttl_seconds == Some(0) {
+            return Err("token_ttl_seconds must be at least 1".to_owned());
+        }
+        at_most("token_ttl_seconds", self.token_ttl_seconds.unwrap_or(0))?;
+        at_most("action_lag_seconds", self.action_lag_seconds.unwrap_or(0))?;
+        let offset = self.gateway_clock_offset_seconds.unwrap_or(0);
+        at_most(
+            "gateway_clock_offset_seconds (either way)",
+            offset.unsigned_abs(),
+        )?;
+        if let Some(limit) = self.rate_limit
+            && !(limit.per_second.is_finite() && limit.per_second >= 0.0)
+        {
+            return Err("rate_limit.per_second must be a number ≥ 0".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Makes the (checked) change to `config`.
+    fn apply(&self, config: &mut LabConfig) {
+        if let Some(ttl) = self.token_ttl_seconds {
+            config.token_ttl_seconds = ttl;
+        }
+        if let Some(lag) = self.action_lag_seconds {
+            config.action_lag_seconds = lag;
+        }
+        if let Some(offset) = self.gateway_clock_offset_seconds {
+            config.gateway_clock_offset_seconds = offset;
+        }
+        if let Some(limit) = self.rate_limit {
+            config.rate_limit = (limit.capacity > 0).then_some(limit);
+        }
+    }
 }
 
 /// `POST /_lab/expire_tokens`: every IAM token lapses now.
@@ -168,12 +206,26 @@ async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
             ));
         }
     };
+    let bytes = |value: Option<u64>, default: u64, unit: u64, name: &str| {
+        value
+            .unwrap_or(default)
+            .max(1)
+            .checked_mul(unit)
+            .ok_or_else(|| bad(format!("{name} must be at most {}", u64::MAX / unit)))
+    };
+    let (used_bytes, rate) = match (
+        bytes(spec.used_gib, 6, GIB, "used_gib"),
+        bytes(spec.rate_mib_s, 100, MIB, "rate_mib_s"),
+    ) {
+        (Ok(used_bytes), Ok(rate)) => (used_bytes, rate),
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal,
+    };
     let task = TaskSpec {
         name: spec.name,
         state: spec.state,
         flavour,
-        used_bytes: spec.used_gib.unwrap_or(6).max(1) * GIB,
-        rate: spec.rate_mib_s.unwrap_or(100).max(1) * MIB,
+        used_bytes,
+        rate,
         progress: spec.progress,
         fail_at: spec.fail_at,
     };
@@ -188,3 +240,7 @@ async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
 fn bad(message: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
+
+#[cfg(test)]
+#[path = "control_tests.rs"]
+mod tests;

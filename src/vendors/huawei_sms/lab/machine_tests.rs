@@ -1,9 +1,8 @@
 //! The state machine on a stepped clock: cycles, pauses, failures and syncs.
 
+use super::super::seed::{GIB, MIB};
 use super::*;
-
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
+use crate::vendors::huawei_sms::wire::{OPERATIONS, transition};
 
 fn t(seconds: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_787_200 + seconds)
@@ -151,4 +150,91 @@ fn a_failed_sync_rolls_back() {
     at(&mut task, 134, TaskState::SyncFRollbackSuccess);
     assert!(task.apply("start", t(134)).is_ok());
     at(&mut task, 135, TaskState::Syncing);
+}
+
+/// A file-level task driven into `state`, and the lab second it is there.
+fn in_state(state: TaskState) -> (SimTask, u64) {
+    use TaskState::*;
+    let mut task = task(Flavour::LinuxFile);
+    let step = |task: &mut SimTask, op: &str, at_s: u64, then: u64| {
+        task.advance(t(at_s));
+        task.apply(op, t(at_s)).unwrap();
+        task.advance(t(then));
+    };
+    let at = match state {
+        Ready => 0,
+        Running => {
+            step(&mut task, "start", 0, 50);
+            50
+        }
+        Abort => {
+            step(&mut task, "start", 0, 50);
+            step(&mut task, "stop", 50, 60);
+            60
+        }
+        MigrateSuccess => {
+            step(&mut task, "start", 0, 100);
+            100
+        }
+        SyncSuccess => {
+            step(&mut task, "start", 0, 100);
+            step(&mut task, "start", 100, 140);
+            140
+        }
+        MigrateFail | SyncFail | SyncFRollbackSuccess => {
+            let (sync, failed) = if state == MigrateFail {
+                (0, 40)
+            } else {
+                (100, 130)
+            };
+            if sync > 0 {
+                step(&mut task, "start", 0, 100);
+            }
+            task.fail_at = Some(25);
+            step(&mut task, "start", sync, failed);
+            if state == SyncFRollbackSuccess {
+                step(&mut task, "sync_failed_rollback", failed, failed + 4);
+            }
+            failed + 4
+        }
+        other => panic!("no recipe for {other}"),
+    };
+    assert_eq!(task.state, state);
+    (task, at)
+}
+
+#[test]
+fn the_machine_follows_the_transitions_clients_rely_on() {
+    use TaskState::*;
+    let states = [
+        Ready,
+        Running,
+        Abort,
+        MigrateFail,
+        MigrateSuccess,
+        SyncSuccess,
+        SyncFail,
+        SyncFRollbackSuccess,
+    ];
+    for (operation, transition) in OPERATIONS
+        .iter()
+        .filter_map(|op| Some((*op, transition(op)?)))
+    {
+        for state in states {
+            let (mut task, at) = in_state(state);
+            let applied = task.apply(operation, t(at)).is_ok();
+            assert_eq!(
+                applied,
+                transition.from.contains(&state),
+                "{operation} in {state}"
+            );
+            if applied {
+                assert!(
+                    transition.to.contains(&task.state),
+                    "{operation} from {state} led to {}",
+                    task.state
+                );
+            }
+        }
+    }
 }

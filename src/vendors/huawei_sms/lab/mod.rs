@@ -11,6 +11,7 @@ mod error;
 mod gateway;
 mod iam;
 mod machine;
+mod plan;
 mod render;
 mod seed;
 mod state;

@@ -6,11 +6,13 @@ use std::time::{Duration, SystemTime};
 
 use crate::vendors::huawei_sms::wire::TaskState;
 
-use super::machine::{Flavour, SimTask};
+use super::machine::SimTask;
+use super::plan::Flavour;
 use super::state::{Inventory, LabTask};
 
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
+/// Bytes in a GiB and a MiB, the units of task sizes and copy rates.
+pub(super) const GIB: u64 = 1 << 30;
+pub(super) const MIB: u64 = 1 << 20;
 /// A little lab time between the steps of a made-up history.
 const BEAT: Duration = Duration::from_secs(1);
 

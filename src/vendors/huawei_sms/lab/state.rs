@@ -120,14 +120,22 @@ impl LabTask {
 }
 
 /// An IAM token the lab handed out.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(super) struct IssuedToken {
     pub(super) value: String,
     pub(super) expires: SystemTime,
 }
 
+/// Leaves the token out: it opens the lab's API to whoever reads it.
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the simulated project holds.
-#[derive(Debug)]
 pub(super) struct Inventory {
     pub(super) tasks: Vec<LabTask>,
     pub(super) tokens: Vec<IssuedToken>,
@@ -138,6 +146,21 @@ pub(super) struct Inventory {
     pub(super) auth_refused: u64,
     rng: fastrand::Rng,
     next_sub_id: i64,
+}
+
+/// The tasks, counters and settings; tokens show only how many there are.
+impl std::fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inventory")
+            .field("tasks", &self.tasks)
+            .field("tokens", &self.tokens.len())
+            .field("tokens_issued", &self.tokens_issued)
+            .field("config", &self.config)
+            .field("bucket", &self.bucket)
+            .field("throttled", &self.throttled)
+            .field("auth_refused", &self.auth_refused)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Inventory {

@@ -11,11 +11,10 @@ use serde_json::{Map, Value, json};
 
 use crate::vendors::huawei_sms::signer;
 use crate::vendors::huawei_sms::wire::{
-    CloneServer, MAX_PAGE, OPERATIONS, Task, TaskList, TaskState,
+    CloneServer, MAX_PAGE, OPERATIONS, Task, TaskList, TaskState, changes_state,
 };
 
 use super::error::LabError;
-use super::machine::SimTask;
 use super::render::render;
 use super::state::LabState;
 
@@ -164,7 +163,7 @@ pub(super) async fn tasks_action(
         }
         _ => {}
     }
-    if SimTask::changes_state(&operation) {
+    if changes_state(&operation) {
         task.shown = Some((before, now + lag));
     }
     drop(inventory);

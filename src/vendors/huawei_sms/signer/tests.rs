@@ -129,6 +129,11 @@ fn authorization_headers_round_trip() {
     assert_eq!(parsed.access_key, "AK1");
     assert_eq!(parsed.signed_headers, signed);
     assert_eq!(parsed.signature, "abc123");
+    let shown = format!("{parsed:?}");
+    assert!(
+        shown.contains("AK1") && !shown.contains("abc123"),
+        "{shown}"
+    );
     assert_eq!(parse_authorization("Basic YWRtaW4="), None);
     assert_eq!(
         parse_authorization("SDK-HMAC-SHA256 Access=AK1, Signature=abc"),

@@ -1,0 +1,100 @@
+//! The task handle against the lab over real HTTP, with one manual clock for the lab and
+//! the script's waits, so the documented action lag plays out exactly and at once.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::{TargetKind, Targets};
+use crate::lab::{Lab, LabOptions};
+use crate::script::{Host, Limits};
+
+/// The lab, and a host whose targets point at it, on one manual clock.
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    lab: Lab,
+    host: Arc<Host>,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_787_200));
+        let options = LabOptions {
+            port: 0,
+            seed: 7,
+            clock: clock.clone(),
+        };
+        let lab = runtime.block_on(Lab::start(options)).unwrap();
+        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        let host = Arc::new(Host::new(
+            runtime.handle().clone(),
+            clock,
+            CancellationToken::new(),
+            targets,
+        ));
+        Self { runtime, lab, host }
+    }
+
+    /// Sends `body` to `method path` of the SMS lab (only `/_lab/` paths need no login).
+    fn lab_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.lab.url(TargetKind::HuaweiSms).unwrap());
+        self.runtime.block_on(async move {
+            #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
+            let mut request = reqwest::Client::new().request(method, url);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json().await.unwrap()
+        })
+    }
+
+    fn eval(&self, script: &str) -> String {
+        let engine = crate::script::engine(&self.host, Limits::default(), ".".into());
+        engine.eval::<String>(script).unwrap()
+    }
+}
+
+#[test]
+fn a_refused_repeat_of_an_action_that_took_effect_is_success() {
+    let rig = Rig::new();
+    // A long copy, and a lag longer than the handle waits for the new state to show.
+    let post = |path: &str, body| rig.lab_call(reqwest::Method::POST, path, Some(body));
+    post("/_lab/tasks", json!({"name": "big", "used_gib": 500}));
+    post("/_lab/config", json!({"action_lag_seconds": 90}));
+    let shown = rig.eval(
+        r#"
+        let t = huawei_sms("huawei_sms").task("big");
+        t.start();
+        let first = t.state;
+        t.start();
+        let second = t.state;
+        let third = "started?!";
+        try { t.start(); } catch (e) { third = `${e.kind} ${e.state}`; }
+        `${first} ${second} ${third}`
+        "#,
+    );
+    // The first answer showed nothing yet; the repeat was refused (SMS.1802) while the
+    // task still showed READY, and the task then showed RUNNING: success. Once RUNNING
+    // was seen before the call, `start` is a state conflict again.
+    assert_eq!(shown, "READY RUNNING invalid_state RUNNING");
+    let state = rig.lab_call(reqwest::Method::GET, "/_lab/state", None);
+    let task = state["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "big")
+        .unwrap();
+    assert_eq!(task["lab"]["actions"], json!({"start": 1}), "applied once");
+    assert_eq!(task["state"], "RUNNING");
+}
