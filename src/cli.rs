@@ -6,6 +6,7 @@ mod doc;
 mod lab;
 mod playbook;
 mod repl;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ enum Command {
     /// Evaluate script lines one by one, with history and completion, against the
     /// targets or the lab.
     Repl(ReplArgs),
+    /// Run hook scripts' handlers when files arrive or change, until Ctrl-C.
+    Watch(WatchArgs),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -63,7 +66,7 @@ struct RunArgs {
     limits: LimitArgs,
 }
 
-/// How `run` and `repl` set up their runtime: the built-in lab, and the folders scripts
+/// How `run`, `repl` and `watch` set up their runtime: the built-in lab, and the folders scripts
 /// may read besides their own.
 #[derive(Debug, Args)]
 struct RehearsalArgs {
@@ -104,6 +107,30 @@ struct ReplArgs {
     /// History file [default: cutover/history in the user's data folder].
     #[arg(long, env = "CUTOVER_HISTORY", value_name = "FILE")]
     history: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// `cutover watch`.
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// Hook scripts: a .rhai file, or a folder whose *.rhai files are all loaded.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Also hand over files that were already there at start (except those handled
+    /// before and unchanged since).
+    #[arg(long)]
+    initial: bool,
+    /// On Ctrl-C or SIGTERM, how long running handlers may take to finish before they
+    /// are cancelled.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    stop_timeout: std::time::Duration,
+    /// The state file remembering what was handled [default: .cutover/watch.db in the
+    /// first hook folder].
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    #[command(flatten)]
+    rehearsal: RehearsalArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -208,6 +235,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Repl(args) => repl::run(args, targets),
+        Command::Watch(args) => watch::run(args, targets),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

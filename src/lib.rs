@@ -14,5 +14,6 @@ pub mod repl;
 pub mod runtime;
 pub mod script;
 pub mod vendors;
+pub mod watch;
 
 pub use runtime::{RunError, Runtime, RuntimeBuilder};

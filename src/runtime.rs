@@ -131,6 +131,11 @@ impl Runtime {
         self.host.cancel_token()
     }
 
+    /// The resource limits of each script.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Cancels the run when the process gets Ctrl-C (SIGINT).
     pub fn cancel_on_ctrl_c(&self) {
         let cancel = self.cancel_token().clone();

@@ -1,9 +1,11 @@
 //! The file gate: the one checked way a script function reads a local file (an OVF
 //! package pushed to vCenter, say). Relative paths start at the playbook's folder, and
 //! only files under that folder or a folder given with `--allow-read` can be read, so a
-//! script handed a hostile path cannot upload `/etc/shadow` to a target.
+//! script handed a hostile path cannot upload `/etc/shadow` to a target. Writing is
+//! allowed only under folders named writable, which only hook handlers have (the folder
+//! `cutover watch` hands them files from).
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, NativeCallContext};
@@ -15,6 +17,7 @@ use crate::http::error::{ApiError, ErrorKind};
 pub struct FileGate {
     base: PathBuf,
     roots: Vec<PathBuf>,
+    writable: Vec<PathBuf>,
 }
 
 /// A regular file the gate let through.
@@ -37,7 +40,72 @@ impl FileGate {
         };
         let mut roots = vec![base.clone()];
         roots.extend(allowed.iter().cloned());
-        Self { base, roots }
+        Self {
+            base,
+            roots,
+            writable: Vec::new(),
+        }
+    }
+
+    /// Lets scripts also write files under `folders` (which they may then read too).
+    #[must_use]
+    pub fn writable(mut self, folders: Vec<PathBuf>) -> Self {
+        self.roots.extend(folders.iter().cloned());
+        self.writable = folders;
+        self
+    }
+
+    /// Where `path` leads (every link resolved in the part that exists), if a script may
+    /// read there; the file need not exist yet.
+    pub fn locate(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
+        let resolved = self.resolve(path, operation)?;
+        if !inside(&resolved, &self.roots) {
+            return Err(refusal(
+                operation,
+                format!(
+                    "refusing to read `{}`: scripts read files only under {}; pass `--allow-read {}` to allow its folder",
+                    resolved.display(),
+                    describe(&self.roots),
+                    resolved.parent().unwrap_or(&resolved).display(),
+                ),
+            ));
+        }
+        Ok(resolved)
+    }
+
+    /// Where `path` leads, if a script may write there.
+    pub fn check_write(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
+        let resolved = self.resolve(path, operation)?;
+        if self.writable.is_empty() {
+            return Err(refusal(
+                operation,
+                format!(
+                    "refusing to write `{}`: only hook handlers run by `cutover watch` write files, in the folder they watch",
+                    resolved.display()
+                ),
+            ));
+        }
+        if !inside(&resolved, &self.writable) {
+            return Err(refusal(
+                operation,
+                format!(
+                    "refusing to write `{}`: hook handlers write files only under {}",
+                    resolved.display(),
+                    describe(&self.writable)
+                ),
+            ));
+        }
+        Ok(resolved)
+    }
+
+    fn resolve(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
+        let joined = self.base.join(path);
+        resolve_links(&joined).ok_or_else(|| {
+            refusal(
+                operation,
+                format!("`{}` leads nowhere a file can be", joined.display()),
+            )
+        })
     }
 
     /// Lets every engine function reach this gate through its call context.
@@ -60,30 +128,8 @@ impl FileGate {
 
     /// Checks that `path` names a regular file this script may read, for `operation`.
     pub fn check(&self, path: &str, operation: &str) -> Result<GatedFile, ApiError> {
-        let refuse = |message: String| {
-            Err(ApiError {
-                operation: Some(operation.to_owned()),
-                ..ApiError::new(ErrorKind::Validation, message)
-            })
-        };
-        let joined = self.base.join(path);
-        let resolved = match joined.canonicalize() {
-            Ok(resolved) => resolved,
-            Err(err) => return refuse(format!("cannot read `{}`: {err}", joined.display())),
-        };
-        let inside = self
-            .roots
-            .iter()
-            .filter_map(|root| root.canonicalize().ok())
-            .any(|root| resolved.starts_with(root));
-        if !inside {
-            return refuse(format!(
-                "refusing to read `{}`: scripts read files only under {}; pass `--allow-read {}` to allow its folder",
-                resolved.display(),
-                self.describe_roots(),
-                resolved.parent().unwrap_or(&resolved).display(),
-            ));
-        }
+        let refuse = |message: String| Err(refusal(operation, message));
+        let resolved = self.locate(path, operation)?;
         #[allow(
             clippy::disallowed_methods,
             reason = "the file gate is where scripts' files are inspected"
@@ -100,15 +146,53 @@ impl FileGate {
             len: metadata.len(),
         })
     }
+}
 
-    fn describe_roots(&self) -> String {
-        let roots: Vec<String> = self
-            .roots
-            .iter()
-            .map(|r| format!("`{}`", r.canonicalize().as_deref().unwrap_or(r).display()))
-            .collect();
-        roots.join(", ")
+fn refusal(operation: &str, message: String) -> ApiError {
+    ApiError {
+        operation: Some(operation.to_owned()),
+        ..ApiError::new(ErrorKind::Validation, message)
     }
+}
+
+/// Whether `resolved` lies under one of `roots`.
+fn inside(resolved: &Path, roots: &[PathBuf]) -> bool {
+    roots
+        .iter()
+        .filter_map(|root| root.canonicalize().ok())
+        .any(|root| resolved.starts_with(root))
+}
+
+fn describe(roots: &[PathBuf]) -> String {
+    let roots: Vec<String> = roots
+        .iter()
+        .map(|r| format!("`{}`", r.canonicalize().as_deref().unwrap_or(r).display()))
+        .collect();
+    roots.join(", ")
+}
+
+/// `path` made absolute, with every link resolved in the part of it that exists and
+/// `.`/`..` taken out; `None` if `..` climbs above the file system's root.
+fn resolve_links(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in std::path::absolute(path).ok()?.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            other => {
+                out.push(other);
+                // Resolved as it goes, so a `..` after a link leaves the link's target.
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -168,6 +252,62 @@ mod tests {
             "{err}"
         );
         assert!(err.message.contains("--allow-read /etc"), "{err}");
+    }
+
+    #[test]
+    fn new_files_are_located_and_only_writable_folders_take_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path().join("hooks");
+        let plans = dir.path().join("plans");
+        for folder in [&hooks, &plans] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc", plans.join("escape")).unwrap();
+        let reads = FileGate::new(hooks.clone(), &[]);
+        assert!(
+            reads
+                .check_write("x", "write_text")
+                .unwrap_err()
+                .message
+                .contains("only hook handlers")
+        );
+        let gate = FileGate::new(hooks.clone(), &[]).writable(vec![plans.clone()]);
+        let plans = plans.canonicalize().unwrap();
+        #[track_caller]
+        fn case(result: Result<PathBuf, ApiError>, expected: Option<PathBuf>) {
+            assert_eq!(result.as_ref().ok(), expected.as_ref(), "{result:?}");
+        }
+        case(
+            gate.locate("../plans/new/w.plan", "file_info"),
+            Some(plans.join("new/w.plan")),
+        );
+        case(
+            gate.locate("not-yet.rhai", "file_info"),
+            Some(hooks.canonicalize().unwrap().join("not-yet.rhai")),
+        );
+        case(gate.locate("../elsewhere/x", "file_info"), None);
+        case(
+            gate.check_write("../plans/w.result.json", "write_text"),
+            Some(plans.join("w.result.json")),
+        );
+        case(
+            gate.check_write("../plans/a/../b.json", "write_text"),
+            Some(plans.join("b.json")),
+        );
+        case(gate.check_write("hook.rhai", "write_text"), None);
+        #[cfg(unix)]
+        case(
+            gate.check_write("../plans/escape/passwd", "write_text"),
+            None,
+        );
+        let err = gate.check_write("/etc/passwd", "write_text").unwrap_err();
+        assert!(
+            err.message.starts_with(
+                "refusing to write `/etc/passwd`: hook handlers write files only under"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

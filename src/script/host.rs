@@ -31,7 +31,8 @@ pub struct Host {
     line: RwLock<CancellationToken>,
     targets: Targets,
     allowed_reads: Vec<PathBuf>,
-    clients: Mutex<ClientCache>,
+    /// Shared with [`Host::child`] hosts, so each target logs in once per process.
+    clients: Arc<Mutex<ClientCache>>,
 }
 
 impl Host {
@@ -44,8 +45,23 @@ impl Host {
             cancel,
             targets,
             allowed_reads: Vec::new(),
-            clients: Mutex::new(HashMap::new()),
+            clients: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// A host for one run among many (a hook invocation): the same runtime, clock,
+    /// targets, readable folders and logged-in clients, with its own cancellation
+    /// token, so one run can be cancelled without the others.
+    pub fn child(&self, cancel: CancellationToken) -> Arc<Self> {
+        Arc::new(Self {
+            runtime: self.runtime.clone(),
+            clock: self.clock.clone(),
+            line: RwLock::new(cancel.child_token()),
+            cancel,
+            targets: self.targets.clone(),
+            allowed_reads: self.allowed_reads.clone(),
+            clients: Arc::clone(&self.clients),
+        })
     }
 
     /// Lets scripts read files under `folders` as well as under their own folder.

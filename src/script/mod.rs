@@ -7,6 +7,7 @@ pub mod diagnostic;
 pub mod error_value;
 pub mod files;
 pub mod flow;
+pub mod hook;
 pub mod host;
 pub mod modules;
 pub mod options;
@@ -83,6 +84,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     crate::vendors::vcd::script::register(&mut engine, host);
     crate::vendors::vcenter::script::register(&mut engine, host);
     crate::vendors::huawei_sms::script::register(&mut engine, host);
+    crate::watch::script::register(&mut engine, host);
     engine
 }
 

@@ -8,11 +8,16 @@ fn repo(path: &str) -> String {
 }
 
 #[test]
-fn every_playbook_checks() {
-    for entry in std::fs::read_dir(repo("scripts")).unwrap() {
-        let path = entry.unwrap().path();
-        let path = path.to_str().unwrap();
-        Test::new().args(["check", path]).success();
+fn every_playbook_and_hook_checks() {
+    for folder in ["scripts", "scripts/hooks"] {
+        for entry in std::fs::read_dir(repo(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "rhai") {
+                Test::new()
+                    .args(["check", path.to_str().unwrap()])
+                    .success();
+            }
+        }
     }
 }
 

@@ -1,0 +1,40 @@
+//! `cutover watch`: read the target file, build a [`Runtime`] (with the
+//! lab when rehearsing), load the hook scripts and watch until SIGINT or SIGTERM.
+
+use std::path::Path;
+
+use super::{WatchArgs, fail, report};
+use crate::config::Targets;
+use crate::exit_code::ExitCode;
+use crate::runtime::Runtime;
+use crate::watch::{WatchEnd, WatchError, WatchOptions};
+
+pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
+    let targets = match Targets::load(target_file) {
+        Ok(targets) => targets,
+        Err(err) => return fail(ExitCode::Usage, err),
+    };
+    let builder = Runtime::builder()
+        .targets(targets)
+        .limits(args.limits.limits());
+    let runtime = match args.rehearsal.apply(builder).build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
+    };
+    let options = WatchOptions {
+        paths: args.paths.clone(),
+        initial: args.initial,
+        stop_timeout: args.stop_timeout,
+        state: args.state.clone(),
+    };
+    let result = crate::watch::watch(&runtime, &options);
+    runtime.shutdown();
+    match result {
+        Ok(WatchEnd::Stopped) => ExitCode::Success,
+        Ok(WatchEnd::Cancelled) => ExitCode::Interrupted,
+        Err(WatchError::Load(rendered)) => report(ExitCode::Usage, &rendered),
+        Err(err) if err.is_script() => fail(ExitCode::Usage, err),
+        Err(err @ WatchError::Hooks { .. }) => fail(ExitCode::Usage, err),
+        Err(err) => fail(ExitCode::Failure, err),
+    }
+}

@@ -1,0 +1,130 @@
+//! From a ready file to a run and back: the handler's slots decide whether it starts
+//! now; a run that ends is reported, recorded in the state file (with the content hash
+//! taken while it ran) and frees its slot for what waited.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::watch::event::FileEvent;
+use crate::watch::files;
+use crate::watch::memory::{Outcome, Record};
+use crate::watch::registry::Handler;
+use crate::watch::report;
+use crate::watch::run::{self, Finished};
+use crate::watch::slots::Offer;
+use crate::watch::worker::{Key, Message, Worker};
+
+impl Worker {
+    /// Offers a ready file to its handler's slots; starts a run when they say so.
+    pub(super) fn offer(&mut self, handler: Arc<Handler>, event: FileEvent) {
+        let path = event.path.clone();
+        let later = match self.slots_of(&handler).offer(path.clone(), event) {
+            Offer::Start(event, cancel) => return self.start(handler, event, cancel),
+            Offer::Queued => "runs again once its run ends",
+            Offer::Skipped => "skipped: its run is going",
+            Offer::Restarting => "restarts once its cancelled run ends",
+            Offer::Waiting => "waits for a free run slot",
+        };
+        tracing::debug!("{}: {} {later}", handler.name, path.display());
+    }
+
+    /// Starts a run on its own thread, hashing the file meanwhile for the state file.
+    pub(super) fn start(
+        &mut self,
+        handler: Arc<Handler>,
+        event: FileEvent,
+        cancel: CancellationToken,
+    ) {
+        report::started(&handler, &event);
+        let key = (handler.name.clone(), event.path.clone());
+        if event.stat.is_some() {
+            let path = event.path.clone();
+            let hash = tokio::task::spawn_blocking(move || files::hash(&path).ok());
+            self.hashes.insert(key.clone(), hash);
+        }
+        let messages = self.messages.clone();
+        let done = move |finished| {
+            let _ = messages.send(Message::Finished(finished));
+        };
+        if let Err(err) = run::spawn(&self.host, self.limits, handler, event, cancel, done) {
+            report::warn(&format!("cannot start a thread for `{}`: {err}", key.0));
+            self.hashes.remove(&key);
+            self.after_run(&key);
+        }
+    }
+
+    /// A run ended: report it, record it, free its slot.
+    pub(super) fn finished(&mut self, finished: Finished) {
+        let Finished {
+            handler,
+            event,
+            started,
+            took,
+            result,
+        } = finished;
+        let outcome = match &result {
+            Ok(()) => {
+                report::succeeded(&handler, &event, took);
+                Outcome::Ok
+            }
+            Err(failure) if failure.cancelled => {
+                report::cancelled(&handler, &event, took);
+                Outcome::Cancelled
+            }
+            Err(failure) => {
+                report::failed(&handler, &event, took, &failure.rendered);
+                Outcome::Failed
+            }
+        };
+        let key = (handler.name.clone(), event.path.clone());
+        let hash = self.hashes.remove(&key);
+        if let Some(stat) = event.stat {
+            let record = Record {
+                handler: handler.name.clone(),
+                path: event.path.clone(),
+                kind: event.kind.as_str().to_owned(),
+                stat,
+                hash: None,
+                outcome,
+                message: result.err().map(|f| f.headline),
+                started,
+                ended: started + took,
+            };
+            self.record(record, hash);
+        }
+        self.after_run(&key);
+    }
+
+    /// Writes `record` once its file's hash is known, off the worker's task.
+    pub(super) fn record(
+        &mut self,
+        mut record: Record,
+        hash: Option<tokio::task::JoinHandle<Option<String>>>,
+    ) {
+        let memory = Arc::clone(&self.memory);
+        self.records.spawn(async move {
+            if let Some(hash) = hash {
+                record.hash = hash.await.ok().flatten();
+            }
+            let written = tokio::task::spawn_blocking(move || memory.record(&record)).await;
+            if let Ok(Err(err)) = written {
+                report::warn(&err.to_string());
+            }
+        });
+    }
+
+    /// Frees the run's slot and starts what was waiting for it.
+    pub(super) fn after_run(&mut self, key: &Key) {
+        let Some(slots) = self.slots.get_mut(&key.0) else {
+            return;
+        };
+        let next = slots.finished(&key.1);
+        for (event, cancel) in next {
+            match self.registry.handler(&key.0).cloned() {
+                Some(handler) => self.start(handler, event, cancel),
+                None => self.after_run(&(key.0.clone(), event.path)),
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! From file events to files ready for their handlers: hook edits go to reloads, the
+//! rest pass each handler's filter, are debounced per handler and file, and settle; a
+//! settled file is checked against the memory of what was handled before it is offered.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::watch::event::{ChangeKind, FileEvent, RawEvent, Stat};
+use crate::watch::files;
+use crate::watch::filter::IGNORE_FILE;
+use crate::watch::registry::Handler;
+use crate::watch::report;
+use crate::watch::settle::Observation;
+use crate::watch::slots::{OnBusy, Slots};
+use crate::watch::worker::{Key, Message, RELOAD_QUIET, Worker};
+
+impl Worker {
+    /// Hands every file already under the handlers' roots to them, as `create` events.
+    pub fn initial_scan(&mut self) {
+        let now = Instant::now();
+        for root in self.registry.roots() {
+            for path in files::walk(&root) {
+                let raw = RawEvent {
+                    initial: true,
+                    ..RawEvent::new(ChangeKind::Create, path)
+                };
+                for handler in self.handlers() {
+                    if handler.root == root {
+                        self.push(&handler, &raw, Duration::ZERO, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A file changed: a hook edit is reloaded, anything else offered to each handler.
+    pub(super) fn on_change(&mut self, raw: RawEvent) {
+        if self.stopping.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        for path in std::iter::once(&raw.path).chain(raw.from.as_ref()) {
+            if self.registry.is_hook_file(path) {
+                self.reloads
+                    .push(path.clone(), (), RELOAD_QUIET, now, |_, _| {});
+            }
+        }
+        if self.registry.is_hook_file(&raw.path) || self.is_state_file(&raw.path) {
+            return;
+        }
+        if raw.path.file_name().is_some_and(|n| n == IGNORE_FILE) {
+            if let Some(root) = raw.path.parent() {
+                self.load_ignores(root);
+            }
+            return;
+        }
+        for handler in self.handlers() {
+            self.push(&handler, &raw, handler.spec.debounce, raw.seen);
+        }
+    }
+
+    pub(super) fn is_state_file(&self, path: &Path) -> bool {
+        path.as_os_str()
+            .to_string_lossy()
+            .starts_with(&*self.memory.path().as_os_str().to_string_lossy())
+    }
+
+    /// Whether `path` is under `handler`'s root, not ignored there, and matches.
+    pub(super) fn matches(&self, handler: &Handler, path: &Path) -> bool {
+        let Ok(relative) = path.strip_prefix(&handler.root) else {
+            return false;
+        };
+        let ignored = self
+            .ignores
+            .get(&handler.root)
+            .is_some_and(|i| i.is_ignored(relative))
+            || crate::watch::filter::is_hidden(relative);
+        !ignored && handler.spec.pattern.matches(relative)
+    }
+
+    /// Offers `raw` to `handler`'s debounce, when the handler wants it. A file renamed
+    /// out of the pattern is a removal of its old name.
+    pub(super) fn push(
+        &mut self,
+        handler: &Arc<Handler>,
+        raw: &RawEvent,
+        quiet: Duration,
+        at: Instant,
+    ) {
+        let event = if self.matches(handler, &raw.path) {
+            raw.clone()
+        } else {
+            match &raw.from {
+                Some(from) if self.matches(handler, from) => RawEvent {
+                    kind: ChangeKind::Remove,
+                    path: from.clone(),
+                    from: None,
+                    ..raw.clone()
+                },
+                _ => return,
+            }
+        };
+        if !handler.spec.wants(event.kind) {
+            return;
+        }
+        let slots = self.slots_of(handler);
+        if slots.on_busy() == OnBusy::Skip && slots.is_running(&event.path) {
+            tracing::debug!(
+                "{}: skipped {} (its run is going)",
+                handler.name,
+                event.path.display()
+            );
+            return;
+        }
+        let key = (handler.name.clone(), event.path.clone());
+        let now = Instant::now();
+        if self.settling.changed(&key, now, |v| v.merge(event.clone())) {
+            return;
+        }
+        self.pending.push(key, event, quiet, at, RawEvent::merge);
+    }
+
+    /// The run slots of `handler`, made on first use.
+    pub(super) fn slots_of(&mut self, handler: &Handler) -> &mut Slots<FileEvent> {
+        self.slots
+            .entry(handler.name.clone())
+            .or_insert_with(|| Slots::new(handler.spec.concurrency, handler.spec.on_busy))
+    }
+
+    /// The timers: debounced files, settling files, hook reloads.
+    pub(super) fn on_time(&mut self, now: Instant) {
+        if self.stopping.is_some() {
+            return;
+        }
+        for (key, raw) in self.pending.take_due(now) {
+            self.debounced(key, raw, now);
+        }
+        for key in self.settling.due(now) {
+            match self.settling.observe(&key, files::stat(&key.1), now) {
+                Observation::Settled(raw, stat) => self.settled(&key.0, &raw, Some(stat)),
+                Observation::Gone(raw) => {
+                    tracing::debug!("{} went away before it settled", raw.path.display());
+                }
+                Observation::Waiting => {}
+            }
+        }
+        for (hook, ()) in self.reloads.take_due(now) {
+            self.reload(hook);
+        }
+    }
+
+    /// A file's events went quiet: removals go on at once, other files settle first.
+    pub(super) fn debounced(&mut self, key: Key, raw: RawEvent, now: Instant) {
+        let Some(handler) = self.registry.handler(&key.0).cloned() else {
+            return;
+        };
+        if raw.kind == ChangeKind::Remove {
+            self.settled(&key.0, &raw, None);
+        } else if handler.spec.settle.is_zero() {
+            match files::stat(&raw.path) {
+                Some(stat) => self.settled(&key.0, &raw, Some(stat)),
+                None => tracing::debug!("{} went away", raw.path.display()),
+            }
+        } else {
+            let last_change = if raw.initial { now } else { raw.seen };
+            self.settling
+                .start(key, raw, handler.spec.settle, last_change, now);
+        }
+    }
+
+    /// A file is ready for its handler, unless the memory says it was handled already.
+    pub(super) fn settled(&mut self, name: &str, raw: &RawEvent, stat: Option<Stat>) {
+        let Some(handler) = self.registry.handler(name).cloned() else {
+            return;
+        };
+        let event = FileEvent {
+            stat,
+            ..FileEvent::new(raw, &handler.root)
+        };
+        let Some(stat) = stat else {
+            return self.offer(handler, event);
+        };
+        let handled = match self.memory.handled(&handler.name, &event.path) {
+            Ok(handled) => handled,
+            Err(err) => {
+                report::warn(&err.to_string());
+                None
+            }
+        };
+        match handled {
+            // Same size and time: only the content can tell, and hashing may be long.
+            Some(before) if before.stat == stat => {
+                let messages = self.messages.clone();
+                tokio::task::spawn_blocking(move || {
+                    let repeat =
+                        before.hash.is_some() && files::hash(&event.path).ok() == before.hash;
+                    let _ = messages.send(Message::Checked(handler, event, repeat));
+                });
+            }
+            _ => self.offer(handler, event),
+        }
+    }
+}

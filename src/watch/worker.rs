@@ -1,0 +1,185 @@
+//! The watcher's one long-lived task and its state: a loop that takes file events,
+//! messages from the threads and tasks it started, stop signals and its own timers, and
+//! hands each to the part that deals with it ([`intake`](super::intake) for events and
+//! timers, [`dispatch`](super::dispatch) for runs, [`reload`](super::reload) for hook
+//! edits, [`stop`](super::stop) for signals).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinSet;
+
+use crate::script::hook::LoadedHook;
+use crate::script::{Host, Limits};
+use crate::watch::debounce::Debouncer;
+use crate::watch::event::{FileEvent, RawEvent};
+use crate::watch::filter::Ignores;
+use crate::watch::memory::Memory;
+use crate::watch::registry::{Handler, Registry};
+use crate::watch::run::Finished;
+use crate::watch::settle::Settler;
+use crate::watch::slots::Slots;
+use crate::watch::source::{Source, SourceEvent};
+use crate::watch::{WatchEnd, report};
+
+/// Quiet time after a hook file's last event before it is reloaded: editors save in
+/// several steps.
+pub(super) const RELOAD_QUIET: Duration = Duration::from_millis(100);
+/// How long cancelled runs get to end after the stop timeout.
+pub(super) const GRACE: Duration = Duration::from_secs(3);
+
+/// A handler and a file.
+pub type Key = (String, PathBuf);
+
+/// What comes back to the worker from threads and tasks it started.
+pub enum Message {
+    /// A run ended.
+    Finished(Finished),
+    /// A hook file was (re)loaded.
+    Loaded(PathBuf, Result<LoadedHook, String>),
+    /// A settled file was compared with the memory: `repeat` when it was handled before
+    /// and its content is unchanged.
+    Checked(Arc<Handler>, FileEvent, bool),
+}
+
+/// The worker's state.
+pub struct Worker {
+    pub(super) host: Arc<Host>,
+    pub(super) limits: Limits,
+    pub(super) stop_timeout: Duration,
+    pub(super) registry: Registry,
+    pub(super) ignores: HashMap<PathBuf, Ignores>,
+    pub(super) source: Option<Source>,
+    pub(super) memory: Arc<Memory>,
+    pub(super) messages: UnboundedSender<Message>,
+    pub(super) pending: Debouncer<Key, RawEvent>,
+    pub(super) settling: Settler<Key, RawEvent>,
+    pub(super) reloads: Debouncer<PathBuf, ()>,
+    pub(super) slots: HashMap<String, Slots<FileEvent>>,
+    pub(super) hashes: HashMap<Key, tokio::task::JoinHandle<Option<String>>>,
+    pub(super) records: JoinSet<()>,
+    pub(super) stopping: Option<Stopping>,
+}
+
+/// A stop in progress.
+pub(super) struct Stopping {
+    /// When running handlers are cancelled (or, once they are, given up on).
+    pub(super) deadline: Instant,
+    /// Whether they were cancelled already.
+    pub(super) cancelled: bool,
+}
+
+impl Worker {
+    /// A worker over what `cutover watch` set up.
+    pub fn new(
+        host: Arc<Host>,
+        limits: Limits,
+        stop_timeout: Duration,
+        registry: Registry,
+        memory: Arc<Memory>,
+        messages: UnboundedSender<Message>,
+    ) -> Self {
+        Self {
+            host,
+            limits,
+            stop_timeout,
+            registry,
+            ignores: HashMap::new(),
+            source: None,
+            memory,
+            messages,
+            pending: Debouncer::default(),
+            settling: Settler::default(),
+            reloads: Debouncer::default(),
+            slots: HashMap::new(),
+            hashes: HashMap::new(),
+            records: JoinSet::new(),
+            stopping: None,
+        }
+    }
+
+    /// Watches until stopped.
+    pub async fn run(
+        mut self,
+        mut events: UnboundedReceiver<SourceEvent>,
+        mut messages: UnboundedReceiver<Message>,
+        mut signals: UnboundedReceiver<()>,
+    ) -> WatchEnd {
+        let end = loop {
+            if let Some(end) = self.check_stop(Instant::now()) {
+                break end;
+            }
+            let wake = self.next_wake();
+            tokio::select! {
+                Some(event) = events.recv() => self.on_source(event),
+                Some(message) = messages.recv() => self.on_message(message),
+                Some(()) = signals.recv() => self.on_signal(),
+                () = sleep_until(wake) => {}
+            }
+            self.on_time(Instant::now());
+        };
+        let records = std::mem::take(&mut self.records);
+        if tokio::time::timeout(GRACE, records.join_all())
+            .await
+            .is_err()
+        {
+            report::warn("some runs could not be recorded in the state file in time");
+        }
+        end
+    }
+
+    pub(super) fn handlers(&self) -> Vec<Arc<Handler>> {
+        self.registry.handlers().cloned().collect()
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        [
+            self.pending.next_due(),
+            self.settling.next_due(),
+            self.reloads.next_due(),
+            self.stopping.as_ref().map(|s| s.deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn on_source(&mut self, event: SourceEvent) {
+        match event {
+            SourceEvent::Change(raw) => self.on_change(raw),
+            SourceEvent::Overflow => report::warn(
+                "the kernel dropped file events (its queue overflowed), so some changes were \
+                 missed; raise `fs.inotify.max_queued_events` with sysctl",
+            ),
+            SourceEvent::Error(text) => report::warn(&text),
+        }
+    }
+
+    fn on_message(&mut self, message: Message) {
+        match message {
+            Message::Finished(finished) => self.finished(finished),
+            Message::Loaded(hook, result) => self.loaded(&hook, result),
+            Message::Checked(handler, event, repeat) => {
+                if repeat {
+                    tracing::info!(
+                        "{}: {} was handled already and has not changed",
+                        handler.name,
+                        event.name
+                    );
+                } else if self.stopping.is_none() {
+                    self.offer(handler, event);
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

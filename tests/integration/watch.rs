@@ -1,0 +1,546 @@
+//! `cutover watch` end to end: the real binary watches a temporary folder while the test
+//! writes real files. "It happened" waits generously; "it did not happen" is checked a
+//! bounded, short time after a later marker event did happen, since events for one
+//! handler are taken in order.
+
+use std::io::{BufRead, Write as _};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::test::{Child, Test};
+
+/// How long "it happened" may take on a busy machine.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Lines a child wrote to one stream, shared with the thread reading them.
+#[derive(Clone, Default)]
+pub struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+
+impl Lines {
+    fn read_from(&self, stream: impl std::io::Read + Send + 'static) {
+        let lines = self.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                let (list, ready) = &*lines.0;
+                list.lock().unwrap().push(line);
+                ready.notify_all();
+            }
+        });
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        self.0.0.lock().unwrap().clone()
+    }
+
+    /// Waits for a line containing `needle` and returns it.
+    #[track_caller]
+    pub fn wait_for(&self, needle: &str) -> String {
+        let (list, ready) = &*self.0;
+        let deadline = Instant::now() + PATIENCE;
+        let mut lines = list.lock().unwrap();
+        loop {
+            if let Some(line) = lines.iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no line with {needle:?} within {PATIENCE:?}:\n{}",
+                lines.join("\n")
+            );
+            lines = ready.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+
+    pub fn count(&self, needle: &str) -> usize {
+        self.all().iter().filter(|l| l.contains(needle)).count()
+    }
+}
+
+/// A running `cutover watch` over the test's folder.
+pub struct Watcher {
+    child: Child,
+    pub stdout: Lines,
+    pub stderr: Lines,
+    pub test: Test,
+}
+
+impl Watcher {
+    /// Starts `cutover <args>` in the test's folder and waits until it watches.
+    pub fn start<const N: usize>(test: Test, args: [&str; N]) -> Self {
+        let mut command = test.command();
+        command.args(args);
+        let mut child = Child::spawn(command);
+        let (stdout, stderr) = (Lines::default(), Lines::default());
+        stdout.read_from(child.0.stdout.take().unwrap());
+        stderr.read_from(child.0.stderr.take().unwrap());
+        let watcher = Self {
+            child,
+            stdout,
+            stderr,
+            test,
+        };
+        watcher.stderr.wait_for("watching with");
+        watcher
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.test.path().join(name)
+    }
+
+    /// Writes `text` to the file `name` (relative to the test's folder) at once.
+    pub fn write(&self, name: &str, text: &str) {
+        write(&self.path(name), text);
+    }
+
+    /// Appends `text` to the file `name`.
+    pub fn append(&self, name: &str, text: &str) {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.path(name))
+            .unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Sends SIGINT and waits for the end; returns the exit code.
+    pub fn stop(mut self) -> (Option<i32>, Lines, Lines, Test) {
+        self.child.interrupt();
+        let status = self.child.wait(PATIENCE);
+        (status.code(), self.stdout, self.stderr, self.test)
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
+    let test = Test::new().script(
+        "hooks/drop.rhai",
+        r#"
+        on_file("in/*.txt", #{ settle: 0 }, |e| {
+            print(`${e.kind} ${e.name} ${e.size} initial=${e.initial} from=${e.from ?? "-"}`);
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("hooks/in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("hooks/in/a.txt", "hello");
+    w.stdout.wait_for("create in/a.txt 5 initial=false from=-");
+    w.write("hooks/in/r.tmp", "moved into place");
+    // Past notify's pairing window, so this is a rename and not the create of `r.txt`.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::rename(w.path("hooks/in/r.tmp"), w.path("hooks/in/r.txt")).unwrap();
+    let renamed = w.stdout.wait_for("rename in/r.txt");
+    assert!(renamed.ends_with("/hooks/in/r.tmp"), "{renamed}");
+    let (code, stdout, stderr, _) = w.stop();
+    assert_eq!(code, Some(0), "{}", stderr.all().join("\n"));
+    assert_eq!(stdout.count("in/a.txt"), 1, "{:?}", stdout.all());
+    assert_eq!(
+        stderr.count("run in/a.txt (create) with `drop.rhai: in/*.txt`"),
+        1
+    );
+}
+
+#[test]
+fn a_burst_of_writes_is_one_run_after_the_debounce() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"on_file("in/*.log", #{ debounce: "300ms", settle: 0 }, |e| print(`${e.name} ${e.size}`));"#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    for i in 0..100 {
+        w.append("in/burst.log", &format!("{i:03}\n"));
+    }
+    w.stdout.wait_for("in/burst.log 400");
+    w.write("in/marker.log", "m");
+    w.stdout.wait_for("in/marker.log 1");
+    let (_, stdout, _, _) = w.stop();
+    assert_eq!(stdout.count("in/burst.log"), 1, "{:?}", stdout.all());
+}
+
+#[test]
+fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"on_file("in/*.vmdk", #{ debounce: "50ms", settle: "2s" }, |e| print(`${e.name} ${e.size}`));"#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    // Ten pieces, 200 ms apart: each gap is a tenth of the settle time.
+    for _ in 0..10 {
+        w.append("in/disk.vmdk", &"x".repeat(1000));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A run on the half-written file would have printed before this one.
+    let line = w.stdout.wait_for("in/disk.vmdk");
+    assert_eq!(line, "in/disk.vmdk 10000");
+    let (_, stdout, _, _) = w.stop();
+    assert_eq!(stdout.all(), ["in/disk.vmdk 10000"]);
+}
+
+#[test]
+fn each_on_busy_policy_does_what_it_says() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        for policy in ["queue", "skip", "restart"] {
+            on_file(`${policy}/*`, #{ settle: 0, on_busy: policy }, |e| {
+                print(`${e.name} start ${e.size}`);
+                sleep("1500ms");
+                print(`${e.name} end ${e.size}`);
+            });
+        }
+        "#,
+    );
+    for folder in ["queue", "skip", "restart"] {
+        std::fs::create_dir_all(test.path().join(folder)).unwrap();
+    }
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    for folder in ["queue", "skip", "restart"] {
+        w.write(&format!("{folder}/f"), "1");
+    }
+    for folder in ["queue", "skip", "restart"] {
+        w.stdout.wait_for(&format!("{folder}/f start 1"));
+        w.append(&format!("{folder}/f"), "2");
+    }
+    w.append("queue/f", "3");
+    // queue: one more run after the first, with everything written meanwhile.
+    w.stdout.wait_for("queue/f end 3");
+    // restart: the first run is cancelled, the second runs to its end.
+    w.stdout.wait_for("restart/f end 2");
+    // skip: the write during the run is dropped; a later write runs.
+    w.stdout.wait_for("skip/f end 1");
+    w.append("skip/f", "3");
+    w.stdout.wait_for("skip/f end 3");
+    let (_, stdout, stderr, _) = w.stop();
+    let lines = |prefix: &str| -> Vec<String> {
+        stdout
+            .all()
+            .into_iter()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
+    };
+    assert_eq!(
+        lines("queue/"),
+        [
+            "queue/f start 1",
+            "queue/f end 1",
+            "queue/f start 3",
+            "queue/f end 3"
+        ]
+    );
+    assert_eq!(
+        lines("skip/"),
+        [
+            "skip/f start 1",
+            "skip/f end 1",
+            "skip/f start 3",
+            "skip/f end 3"
+        ]
+    );
+    assert_eq!(
+        lines("restart/"),
+        ["restart/f start 1", "restart/f start 2", "restart/f end 2"]
+    );
+    assert_eq!(
+        stderr.count("cancelled restart/f"),
+        1,
+        "{}",
+        stderr.all().join("\n")
+    );
+}
+
+#[test]
+fn ignored_files_never_trigger() {
+    let test = Test::new()
+        .script(
+            "hooks.rhai",
+            r#"on_file("in/*", #{ settle: 0 }, |e| print(e.name));"#,
+        )
+        .file(".cutoverignore", "# build output\n*.log\nscratch/\n");
+    std::fs::create_dir_all(test.path().join("in/scratch")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    for name in [
+        "in/.app.ovf.swp",
+        "in/app.ovf.swp",
+        "in/4913",
+        "in/disk.vmdk.part",
+        "in/plan.tmp",
+        "in/plan~",
+        "in/.hidden",
+        "in/run.log",
+    ] {
+        w.write(name, "x");
+    }
+    w.write("in/ok", "x");
+    w.stdout.wait_for("in/ok");
+    let (_, stdout, _, _) = w.stop();
+    assert_eq!(stdout.all(), ["in/ok"]);
+}
+
+#[test]
+fn a_failing_or_runaway_handler_is_reported_and_the_next_event_runs() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            if e.name == "in/bad" {
+                throw `cannot import ${e.name}`;
+            }
+            if e.name == "in/loop" { loop {} }
+            print(`handled ${e.name}`);
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai", "--max-operations", "100000"]);
+    w.write("in/bad", "x");
+    w.stderr.wait_for("failed in/bad");
+    w.write("in/loop", "x");
+    w.stderr.wait_for("failed in/loop");
+    w.write("in/good", "x");
+    w.stdout.wait_for("handled in/good");
+    let (code, _, stderr, _) = w.stop();
+    assert_eq!(code, Some(0));
+    let text = stderr.all().join("\n") + "\n";
+    let expected = crate::test::unindent(
+        "
+        error: cannot import in/bad
+         --> hooks.rhai:3:9
+          |
+        3 |         throw `cannot import ${e.name}`;
+          |         ^^^^^
+        failed in/bad after",
+    );
+    assert!(text.contains(expected.trim_end()), "{text}");
+    assert!(
+        text.contains(
+            "error: the script ran too many operations and was stopped; look for an endless \
+             loop, or raise --max-operations\n --> hooks.rhai:1:1\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_restarted_watcher_does_not_repeat_handled_files() {
+    let hook = r#"on_file("in/*", #{ settle: 0 }, |e| print(`${e.name} initial=${e.initial}`));"#;
+    let test = Test::new()
+        .script("hooks.rhai", hook)
+        .file("in/before", "already there");
+    let w = Watcher::start(test, ["watch", ".", "--initial"]);
+    w.stdout.wait_for("in/before initial=true");
+    w.write("in/changed", "first");
+    w.stdout.wait_for("in/changed initial=false");
+    let (code, _, _, test) = w.stop();
+    assert_eq!(code, Some(0));
+    // While nobody watches: one file changes, one arrives.
+    write(&test.path().join("in/changed"), "second version");
+    write(&test.path().join("in/new"), "new");
+    let w = Watcher::start(test, ["watch", ".", "--initial"]);
+    w.stdout.wait_for("in/changed initial=true");
+    w.stdout.wait_for("in/new initial=true");
+    w.write("in/marker", "m");
+    w.stdout.wait_for("in/marker initial=false");
+    let (_, stdout, _, test) = w.stop();
+    assert_eq!(stdout.count("in/before"), 0, "{:?}", stdout.all());
+    assert!(test.path().join(".cutover/watch.db").is_file());
+}
+
+#[test]
+fn a_hook_edited_with_a_syntax_error_keeps_the_old_handlers_working() {
+    let test = Test::new().script(
+        "hooks/h.rhai",
+        r#"on_file("*.txt", #{ settle: 0 }, |e| print(`v1 ${e.name}`));"#,
+    );
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("hooks/a.txt", "a");
+    w.stdout.wait_for("v1 a.txt");
+    w.write(
+        "hooks/h.rhai",
+        "on_file(\"*.txt\", #{ settle: 0 }, |e| print(`v2 ${e.name}`);\n",
+    );
+    w.stderr
+        .wait_for("hooks/h.rhai was not reloaded; its previous version keeps running");
+    w.write("hooks/b.txt", "b");
+    w.stdout.wait_for("v1 b.txt");
+    w.write(
+        "hooks/h.rhai",
+        "on_file(\"*.txt\", #{ settle: 0 }, |e| print(`v3 ${e.name}`));\n",
+    );
+    w.stderr.wait_for("reloaded hooks/h.rhai: 1 handler");
+    w.write("hooks/c.txt", "c");
+    w.stdout.wait_for("v3 c.txt");
+    let (_, stdout, stderr, _) = w.stop();
+    assert_eq!(stdout.all(), ["v1 a.txt", "v1 b.txt", "v3 c.txt"]);
+    let text = stderr.all().join("\n");
+    assert!(text.contains(" --> hooks/h.rhai:1:"), "{text}");
+}
+
+#[test]
+fn a_stop_waits_for_running_handlers_then_cancels_them() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("quick", #{ settle: 0 }, |e| { sleep("500ms"); print("quick done"); });
+        on_file("slow", #{ settle: 0 }, |e| { print("slow started"); sleep("1h"); });
+        "#,
+    );
+    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "1s"]);
+    w.write("quick", "x");
+    w.stderr.wait_for("run quick");
+    let (code, stdout, _, test) = w.stop();
+    assert_eq!(
+        code,
+        Some(0),
+        "the quick handler finished within the stop timeout"
+    );
+    assert_eq!(stdout.all(), ["quick done"]);
+    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "1s"]);
+    w.write("slow", "x");
+    w.stdout.wait_for("slow started");
+    let (code, _, stderr, _) = w.stop();
+    assert_eq!(code, Some(130), "the slow handler was cancelled");
+    stderr.wait_for("cancelling 1 handler still running");
+    stderr.wait_for("cancelled slow after");
+}
+
+#[test]
+fn hooks_that_do_not_load_stop_the_start() {
+    Test::new()
+        .script("hooks.rhai", "on_file(\"in/*\", |e| print(e.name);\n")
+        .args(["watch", "hooks.rhai"])
+        .status(2)
+        .stderr(
+            "
+            error: Expecting ',' to separate the arguments to function call 'on_file'
+             --> hooks.rhai:1:34
+              |
+            1 | on_file(\"in/*\", |e| print(e.name);
+              |                                  ^
+            ",
+        )
+        .run();
+    Test::new()
+        .script("hooks.rhai", "let x = 1;\n")
+        .args(["watch", "hooks.rhai"])
+        .status(2)
+        .stderr(
+            "
+            loaded hooks.rhai: 0 handlers
+            error: no handlers: the hook scripts in `hooks.rhai` register none; call `on_file(pattern, |event| ...)` in a .rhai file
+            ",
+        )
+        .run();
+    Test::new()
+        .script(
+            "hooks.rhai",
+            "on_file(\"in/*\", #{ on_busy: \"drop\" }, |e| 1);\n",
+        )
+        .args(["watch", "hooks.rhai"])
+        .status(2)
+        .stderr(
+            "
+            error: on_file: `on_busy` is `drop`; use queue, skip, restart (kind: validation)
+             --> hooks.rhai:1:1
+              |
+            1 | on_file(\"in/*\", #{ on_busy: \"drop\" }, |e| 1);
+              | ^^^^^^^
+            ",
+        )
+        .run();
+    let missing = Test::new().args(["watch", "no-such-hooks"]).status(2).run();
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: cannot read hooks from `no-such-hooks`: "),
+        "{}",
+        missing.stderr
+    );
+    Test::new()
+        .script("wave.rhai", "on_file(\"in/*\", |e| 1);\n")
+        .args(["run", "wave.rhai"])
+        .status(1)
+        .stderr(
+            "
+            error: on_file: `on_file` registers a file-watch handler at the top level of a hook script run by `cutover watch` (kind: validation)
+             --> wave.rhai:1:1
+              |
+            1 | on_file(\"in/*\", |e| 1);
+              | ^^^^^^^
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn doc_lists_the_hook_functions() {
+    let outcome = Test::new().args(["doc"]).success();
+    for expected in [
+        "on_file(pattern: &str, options: Map, handler: FnPtr)\n    Registers a file-watch handler",
+        "wait_for_file(path: &str, options: Map) -> Map\n    Waits until a file",
+        "read_text(path: &str) -> String\n",
+        "write_text(path: &str, text: &str)\n",
+    ] {
+        assert!(outcome.stdout.contains(expected), "missing {expected:?}");
+    }
+}
+
+#[test]
+fn handlers_read_anywhere_their_hook_may_and_write_only_in_their_folder() {
+    let test = Test::new()
+        .script(
+            "hooks/h.rhai",
+            r#"
+            on_file("*.plan", #{ root: "../plans", settle: 0 }, |e| {
+                let text = read_text(e.path);
+                write_text(`${e.dir}/${e.name}.result`, `${text.len()} bytes`);
+                print(read_text("notes.txt"));
+                try { write_text("notes.txt", "x"); } catch (err) { print(err.message); }
+                print(file_info("missing") ?? "no file");
+            });
+            "#,
+        )
+        .file("hooks/notes.txt", "beside the hook");
+    std::fs::create_dir_all(test.path().join("plans")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("plans/w.plan", "lun01\nlun02\n");
+    w.stdout.wait_for("no file");
+    let (_, stdout, _, test) = w.stop();
+    let result = std::fs::read_to_string(test.path().join("plans/w.plan.result")).unwrap();
+    assert_eq!(result, "12 bytes");
+    let lines = stdout.all();
+    assert_eq!(lines[0], "beside the hook");
+    assert!(
+        lines[1].starts_with("refusing to write `")
+            && lines[1].contains("hooks/notes.txt`: hook handlers write files only under `"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_hooks_imports_constants_and_functions_reach_its_handlers() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        import "cutover/report" as report;
+        const GREETING = "handled";
+        fn label(greeting, e) { `${greeting} ${e.name}` }
+        on_file("*.txt", #{ settle: 0 }, |e| {
+            print(`${label(GREETING, e)}: ${report::summary(#{ files: 1 })}`)
+        });
+        "#,
+    );
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    w.write("a.txt", "a");
+    w.stdout.wait_for("handled a.txt: 1 files");
+    let (code, _, _, _) = w.stop();
+    assert_eq!(code, Some(0));
+}
