@@ -30,14 +30,37 @@ impl Worker {
     }
 
     /// Starts a run on its own thread, hashing the file meanwhile for the state file.
+    ///
+    /// An event that waited (queued behind a run, for a free slot, or for a restart) may
+    /// be older than the file: if the file changed since it settled, its run would see
+    /// it half-written, so the event gives way to the file settling again.
     pub(super) fn start(
         &mut self,
         handler: Arc<Handler>,
         event: FileEvent,
         cancel: CancellationToken,
     ) {
-        report::started(&handler, &event);
         let key = (handler.name.clone(), event.path.clone());
+        if self.pending.contains(&key) || self.settling.contains(&key) {
+            // The newer event is offered once the file settles.
+            tracing::debug!(
+                "{}: {} changed again while it waited; it runs once it settles",
+                handler.name,
+                event.path.display()
+            );
+            return self.after_run(&key);
+        }
+        if event.stat.is_some() && files::stat(&event.path) != event.stat {
+            // Changed with no event taken yet (or one this handler does not want).
+            tracing::debug!(
+                "{}: {} changed since it settled; it settles again",
+                handler.name,
+                event.path.display()
+            );
+            self.settle_again(&handler, event);
+            return self.after_run(&key);
+        }
+        report::started(&handler, &event);
         if event.stat.is_some() {
             let path = event.path.clone();
             let hash = tokio::task::spawn_blocking(move || files::hash(&path).ok());

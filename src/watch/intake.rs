@@ -169,6 +169,20 @@ impl Worker {
         }
     }
 
+    /// Puts `event`'s file back to settle, for an event that went stale while it waited.
+    pub(super) fn settle_again(&mut self, handler: &Handler, event: FileEvent) {
+        let now = Instant::now();
+        let raw = RawEvent {
+            kind: event.kind,
+            path: event.path.clone(),
+            from: event.from,
+            seen: now,
+            initial: event.initial,
+        };
+        let key = (handler.name.clone(), event.path);
+        self.settling.start(key, raw, handler.spec.settle, now, now);
+    }
+
     /// A file is ready for its handler, unless the memory says it was handled already.
     pub(super) fn settled(&mut self, name: &str, raw: &RawEvent, stat: Option<Stat>) {
         let Some(handler) = self.registry.handler(name).cloned() else {

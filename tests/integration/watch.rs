@@ -258,6 +258,39 @@ fn each_on_busy_policy_does_what_it_says() {
 }
 
 #[test]
+fn a_queued_event_waits_for_a_file_written_again_meanwhile() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*.txt", #{ debounce: "50ms", settle: "2s" }, |e| {
+            let text = read_text(e.path);
+            print(`${e.name} saw ${text}`);
+            if text == "v1" { wait_for_file("release", #{ settle: 0, every: "20ms" }); }
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["-vv", "watch", "hooks.rhai"]);
+    w.write("in/a.txt", "v1");
+    w.stdout.wait_for("in/a.txt saw v1");
+    w.write("in/a.txt", "v2");
+    w.stderr.wait_for("a.txt runs again once its run ends");
+    // The queued event is for `v2`; the file is being written again when the run ends.
+    w.write("in/a.txt", "partial");
+    w.write("release", "");
+    std::thread::sleep(Duration::from_millis(300));
+    w.write("in/a.txt", "complete");
+    w.stdout.wait_for("in/a.txt saw complete");
+    let (_, stdout, stderr, _) = w.stop();
+    assert_eq!(
+        stdout.all(),
+        ["in/a.txt saw v1", "in/a.txt saw complete"],
+        "{}",
+        stderr.all().join("\n")
+    );
+}
+
+#[test]
 fn ignored_files_never_trigger() {
     let test = Test::new()
         .script(
