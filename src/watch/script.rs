@@ -280,7 +280,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             })
         });
     FuncRegistration::new("write_text")
-        .with_comments(["/// Writes a file in the folder a hook handler watches: written beside it as\n/// `.tmp` (which the watcher ignores), then renamed into place, so nobody sees it\n/// half-written."])
+        .with_comments(["/// Writes a file in the folder a hook handler watches: written to a new dot-file\n/// beside it (which the watcher ignores), then renamed into place, so nobody sees it\n/// half-written."])
         .with_params_info(["path: &str", "text: &str", "()"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str, text: &str| -> RhaiResult<()> {
             let checked = gate(&ctx)?.check_write(path, "write_text").map_err(raise)?;
