@@ -63,7 +63,8 @@ impl Worker {
         report::started(&handler, &event);
         if event.stat.is_some() {
             let path = event.path.clone();
-            let hash = tokio::task::spawn_blocking(move || files::hash(&path).ok());
+            let stop = Arc::clone(&self.hash_stop);
+            let hash = tokio::task::spawn_blocking(move || files::hash(&path, &stop).ok());
             self.hashes.insert(key.clone(), hash);
         }
         let messages = self.messages.clone();
@@ -119,18 +120,28 @@ impl Worker {
         self.after_run(&key);
     }
 
-    /// Writes `record` once its file's hash is known, off the worker's task.
+    /// Writes `record` at once, so rows follow the order runs ended and a stop loses
+    /// none (a single small insert), and adds its file's hash once that is known, off
+    /// the worker's task. A row whose hash never came (a stop cut the hashing short) is
+    /// not taken as "handled and unchanged": that file is handed over again.
     pub(super) fn record(
         &mut self,
-        mut record: Record,
+        record: Record,
         hash: Option<tokio::task::JoinHandle<Option<String>>>,
     ) {
+        let row = match self.memory.record(&record) {
+            Ok(row) => row,
+            Err(err) => return report::warn(&err.to_string()),
+        };
+        let Some(hash) = hash else {
+            return;
+        };
         let memory = Arc::clone(&self.memory);
         self.records.spawn(async move {
-            if let Some(hash) = hash {
-                record.hash = hash.await.ok().flatten();
-            }
-            let written = tokio::task::spawn_blocking(move || memory.record(&record)).await;
+            let Ok(Some(hash)) = hash.await else {
+                return;
+            };
+            let written = tokio::task::spawn_blocking(move || memory.set_hash(row, &hash)).await;
             if let Ok(Err(err)) = written {
                 report::warn(&err.to_string());
             }

@@ -9,7 +9,7 @@
 
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::watch::event::Stat;
 
@@ -41,12 +41,16 @@ pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
 }
 
 /// The BLAKE3 hash of the file's content, as `blake3:<hex>`. Read in 1 MiB pieces, so a
-/// disk image is hashed without holding it in memory.
-pub fn hash(path: &Path) -> io::Result<String> {
+/// disk image is hashed without holding it in memory; `stop` is checked before each
+/// piece, so a stop does not wait for the end of a large file.
+pub fn hash(path: &Path, stop: &AtomicBool) -> io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut buffer = vec![0; 1 << 20];
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "stopping"));
+        }
         let n = file.read(&mut buffer)?;
         if n == 0 {
             break;
@@ -144,9 +148,12 @@ mod tests {
             1,
             "no temporary file left"
         );
-        let first = hash(&root.join("a.txt")).unwrap();
+        let go = AtomicBool::new(false);
+        let first = hash(&root.join("a.txt"), &go).unwrap();
         write_text(&root.join("a.txt"), "hullo").unwrap();
-        assert_ne!(hash(&root.join("a.txt")).unwrap(), first);
+        assert_ne!(hash(&root.join("a.txt"), &go).unwrap(), first);
+        let stopped = hash(&root.join("a.txt"), &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(stopped.kind(), io::ErrorKind::Interrupted);
         assert!(first.starts_with("blake3:"));
         assert_eq!(stat(&root.join("a.txt")).unwrap().size, 5);
         assert_eq!(stat(&root), None);

@@ -206,9 +206,11 @@ impl Worker {
             // Same size and time: only the content can tell, and hashing may be long.
             Some(before) if before.stat == stat => {
                 let messages = self.messages.clone();
+                let stop = Arc::clone(&self.hash_stop);
                 tokio::task::spawn_blocking(move || {
-                    let repeat =
-                        before.hash.is_some() && files::hash(&event.path).ok() == before.hash;
+                    // Without a hash from before, nothing says the content is the same.
+                    let repeat = before.hash.is_some()
+                        && files::hash(&event.path, &stop).ok() == before.hash;
                     let _ = messages.send(Message::Checked(handler, event, repeat));
                 });
             }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -61,6 +62,8 @@ pub struct Worker {
     pub(super) slots: HashMap<String, Slots<FileEvent>>,
     pub(super) hashes: HashMap<Key, tokio::task::JoinHandle<Option<String>>>,
     pub(super) records: JoinSet<()>,
+    /// Set on stop: hashing gives up, so a large file does not hold the exit.
+    pub(super) hash_stop: Arc<AtomicBool>,
     pub(super) stopping: Option<Stopping>,
 }
 
@@ -97,6 +100,7 @@ impl Worker {
             slots: HashMap::new(),
             hashes: HashMap::new(),
             records: JoinSet::new(),
+            hash_stop: Arc::new(AtomicBool::new(false)),
             stopping: None,
         }
     }
