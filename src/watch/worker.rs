@@ -39,8 +39,8 @@ pub type Key = (String, PathBuf);
 pub enum Message {
     /// A run ended.
     Finished(Finished),
-    /// A hook file was (re)loaded.
-    Loaded(PathBuf, Result<LoadedHook, String>),
+    /// A hook file was (re)loaded: by the load numbered `generation`.
+    Loaded(PathBuf, u64, Result<LoadedHook, String>),
     /// A settled file was compared with the memory: `repeat` when it was handled before
     /// and its content is unchanged.
     Checked(Arc<Handler>, FileEvent, bool),
@@ -59,6 +59,9 @@ pub struct Worker {
     pub(super) pending: Debouncer<Key, RawEvent>,
     pub(super) settling: Settler<Key, RawEvent>,
     pub(super) reloads: Debouncer<PathBuf, ()>,
+    /// The number of each hook file's latest load: an earlier one that ends later is
+    /// stale and must not replace it.
+    pub(super) generations: HashMap<PathBuf, u64>,
     pub(super) slots: HashMap<String, Slots<FileEvent>>,
     pub(super) hashes: HashMap<Key, tokio::task::JoinHandle<Option<String>>>,
     pub(super) records: JoinSet<()>,
@@ -97,6 +100,7 @@ impl Worker {
             pending: Debouncer::default(),
             settling: Settler::default(),
             reloads: Debouncer::default(),
+            generations: HashMap::new(),
             slots: HashMap::new(),
             hashes: HashMap::new(),
             records: JoinSet::new(),
@@ -165,7 +169,7 @@ impl Worker {
     fn on_message(&mut self, message: Message) {
         match message {
             Message::Finished(finished) => self.finished(finished),
-            Message::Loaded(hook, result) => self.loaded(&hook, result),
+            Message::Loaded(hook, generation, result) => self.loaded(&hook, generation, result),
             Message::Checked(handler, event, repeat) => {
                 if repeat {
                     tracing::info!(
