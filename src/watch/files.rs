@@ -26,6 +26,14 @@ pub fn stat(path: &Path) -> Option<Stat> {
     })
 }
 
+/// `path` made absolute, with links resolved when it exists, so it compares with the
+/// canonical paths of file events.
+pub fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Whether `path` is a folder.
 pub fn is_dir(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_dir())

@@ -46,9 +46,6 @@ impl Worker {
                     .push(path.clone(), (), RELOAD_QUIET, now, |_, _| {});
             }
         }
-        if self.registry.is_hook_file(&raw.path) || self.is_state_file(&raw.path) {
-            return;
-        }
         if raw.path.file_name().is_some_and(|n| n == IGNORE_FILE) {
             if let Some(root) = raw.path.parent() {
                 self.load_ignores(root);
@@ -66,8 +63,13 @@ impl Worker {
             .starts_with(&*self.memory.path().as_os_str().to_string_lossy())
     }
 
-    /// Whether `path` is under `handler`'s root, not ignored there, and matches.
+    /// Whether `path` is under `handler`'s root, not ignored there, and matches. Hook
+    /// files and the state file are never handed to handlers (`--initial` included):
+    /// a `*` handler would otherwise run for its own hook, or for every record it adds.
     pub(super) fn matches(&self, handler: &Handler, path: &Path) -> bool {
+        if self.registry.is_hook_file(path) || self.is_state_file(path) {
+            return false;
+        }
         let Ok(relative) = path.strip_prefix(&handler.root) else {
             return false;
         };

@@ -130,7 +130,9 @@ impl Memory {
             .map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
         Ok(Self {
-            path: path.to_path_buf(),
+            // Absolute and canonical, so the watcher knows its own writes (`--state` may
+            // be relative).
+            path: crate::watch::files::absolute(path),
             conn: Mutex::new(conn),
         })
     }

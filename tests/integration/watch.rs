@@ -291,6 +291,33 @@ fn a_queued_event_waits_for_a_file_written_again_meanwhile() {
 }
 
 #[test]
+fn hooks_and_a_relative_state_file_never_reach_a_catch_all_handler() {
+    let test = Test::new()
+        .script(
+            "hooks.rhai",
+            r#"on_file("**", #{ settle: 0 }, |e| print(e.name));"#,
+        )
+        .file("in/old", "x");
+    let w = Watcher::start(
+        test,
+        ["watch", "--initial", "--state", "state/w.db", "hooks.rhai"],
+    );
+    w.stdout.wait_for("in/old");
+    w.write("in/new", "x");
+    w.stdout.wait_for("in/new");
+    // Records of both runs are written by now; a run for them would print before this.
+    w.write("in/marker", "x");
+    w.stdout.wait_for("in/marker");
+    let (_, stdout, stderr, _) = w.stop();
+    assert_eq!(
+        stdout.all(),
+        ["in/old", "in/new", "in/marker"],
+        "{}",
+        stderr.all().join("\n")
+    );
+}
+
+#[test]
 fn ignored_files_never_trigger() {
     let test = Test::new()
         .script(
