@@ -165,9 +165,7 @@ impl Worker {
                 None => tracing::debug!("{} went away", raw.path.display()),
             }
         } else {
-            let last_change = if raw.initial { now } else { raw.seen };
-            self.settling
-                .start(key, raw, handler.spec.settle, last_change, now);
+            self.settling.start(key, raw, handler.spec.settle, now);
         }
     }
 
@@ -182,7 +180,7 @@ impl Worker {
             initial: event.initial,
         };
         let key = (handler.name.clone(), event.path);
-        self.settling.start(key, raw, handler.spec.settle, now, now);
+        self.settling.start(key, raw, handler.spec.settle, now);
     }
 
     /// A file is ready for its handler, unless the memory says it was handled already.
