@@ -125,6 +125,8 @@ impl Worker {
                 Some(event) = events.recv() => self.on_source(event),
                 Some(message) = messages.recv() => self.on_message(message),
                 Some(()) = signals.recv() => self.on_signal(),
+                // Finished records are collected as they end, not only at exit.
+                Some(_) = self.records.join_next() => {}
                 () = sleep_until(wake) => {}
             }
             self.on_time(Instant::now());

@@ -586,6 +586,31 @@ fn handlers_read_anywhere_their_hook_may_and_write_only_in_their_folder() {
 }
 
 #[test]
+fn read_text_refuses_a_file_longer_than_the_string_limit_before_reading_it() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            try { print(`read ${read_text(e.path).len()}`); } catch (err) { print(err.message); }
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "--max-string-size", "4096", "hooks.rhai"]);
+    w.write("in/small", &"x".repeat(4096));
+    w.stdout.wait_for("read 4096");
+    w.write("in/big", &"x".repeat(4097));
+    let refused = w.stdout.wait_for("in/big");
+    assert!(
+        refused.contains(
+            "has 4097 bytes, more than the longest string a script may hold (4096 bytes)"
+        ),
+        "{refused}"
+    );
+    let _ = w.stop();
+}
+
+#[test]
 fn a_hooks_imports_constants_and_functions_reach_its_handlers() {
     let test = Test::new().script(
         "hooks.rhai",
