@@ -125,9 +125,10 @@ impl Worker {
 
     /// The run slots of `handler`, made on first use.
     pub(super) fn slots_of(&mut self, handler: &Handler) -> &mut Slots<FileEvent> {
-        self.slots
-            .entry(handler.name.clone())
-            .or_insert_with(|| Slots::new(handler.spec.concurrency, handler.spec.on_busy))
+        let root = self.host.cancel_token();
+        self.slots.entry(handler.name.clone()).or_insert_with(|| {
+            Slots::new(handler.spec.concurrency, handler.spec.on_busy, root.clone())
+        })
     }
 
     /// The timers: debounced files, settling files, hook reloads.
