@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::script::files::Protected;
+
 use crate::watch::event::FileEvent;
 use crate::watch::files;
 use crate::watch::memory::{Outcome, Record};
@@ -71,7 +73,10 @@ impl Worker {
         let done = move |finished| {
             let _ = messages.send(Message::Finished(finished));
         };
-        if let Err(err) = run::spawn(&self.host, self.limits, handler, event, cancel, done) {
+        let mut protected = self.registry.protected();
+        protected.push(Protected::File(self.memory.path().to_path_buf()));
+        let setup = (self.limits, protected);
+        if let Err(err) = run::spawn(&self.host, setup, handler, event, cancel, done) {
             report::warn(&format!("cannot start a thread for `{}`: {err}", key.0));
             self.hashes.remove(&key);
             self.after_run(&key);

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::script::files::Protected;
 use crate::script::hook::{HookProgram, LoadedHook};
 use crate::watch::error::WatchError;
 use crate::watch::files;
@@ -94,6 +95,18 @@ impl Registry {
             HookPath::Folder(folder, _) => Some(folder.clone()),
             HookPath::File(file, _) => file.parent().map(Path::to_path_buf),
         })
+    }
+
+    /// The hook files handlers must not write: the files given, and any `*.rhai` in the
+    /// folders given (a new one would load as a hook).
+    pub fn protected(&self) -> Vec<Protected> {
+        self.given
+            .iter()
+            .map(|given| match given {
+                HookPath::File(file, _) => Protected::File(file.clone()),
+                HookPath::Folder(folder, _) => Protected::Extension(folder.clone(), "rhai".into()),
+            })
+            .collect()
     }
 
     /// A hook file's path the way the operator gave it, for messages.

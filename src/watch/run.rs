@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::script::files::FileGate;
+use crate::script::files::{FileGate, Protected};
 use crate::script::hook::RunFailure;
 use crate::script::{Host, Limits};
 use crate::watch::event::FileEvent;
@@ -28,10 +28,11 @@ pub struct Finished {
     pub result: Result<(), RunFailure>,
 }
 
-/// Starts `handler` on `event` on a new thread; `cancel` stops this run alone.
+/// Starts `handler` on `event` on a new thread; `cancel` stops this run alone. The
+/// run may not write the `protected` files (hooks, the state file).
 pub fn spawn(
     host: &Host,
-    limits: Limits,
+    (limits, protected): (Limits, Vec<Protected>),
     handler: Arc<Handler>,
     event: FileEvent,
     cancel: CancellationToken,
@@ -45,9 +46,11 @@ pub fn spawn(
             let clock = Instant::now();
             // A panic must still end the run, or its file would stay busy for good.
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                // A handler reads where its hook may, and reads and writes in its root.
+                // A handler reads where its hook may, and reads and writes in its root
+                // (but never the watcher's own files).
                 let gate = FileGate::new(handler.folder.clone(), host.allowed_reads())
-                    .writable(vec![handler.root.clone()]);
+                    .writable(vec![handler.root.clone()])
+                    .protecting(protected);
                 handler.program.invoke(
                     &host,
                     limits,

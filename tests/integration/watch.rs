@@ -611,6 +611,38 @@ fn read_text_refuses_a_file_longer_than_the_string_limit_before_reading_it() {
 }
 
 #[test]
+fn handlers_never_write_hook_scripts_or_the_state_file() {
+    let test = Test::new().script(
+        "hooks/h.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            for name in ["h.rhai", "other.rhai", ".cutover/watch.db", ".cutover/watch.db-wal"] {
+                try { write_text(name, "x"); print(`wrote ${name}`); }
+                catch (err) { print(`${name}: ${err.message}`); }
+            }
+            write_text("in/ok.out", "x");
+            print("done");
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("hooks/in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("hooks/in/a", "x");
+    w.stdout.wait_for("done");
+    let (_, stdout, _, test) = w.stop();
+    let lines = stdout.all();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    for line in &lines[..4] {
+        assert!(
+            line.contains("hook scripts and the watch state file are not written by handlers"),
+            "{lines:?}"
+        );
+    }
+    assert!(!test.path().join("hooks/other.rhai").exists());
+    assert!(test.path().join("hooks/in/ok.out").exists());
+}
+
+#[test]
 fn a_hooks_imports_constants_and_functions_reach_its_handlers() {
     let test = Test::new().script(
         "hooks.rhai",
