@@ -133,8 +133,8 @@ fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
     w.write("hooks/in/a.txt", "hello");
     w.stdout.wait_for("create in/a.txt 5 initial=false from=-");
     w.write("hooks/in/r.tmp", "moved into place");
-    // Past notify's pairing window, so this is a rename and not the create of `r.txt`.
-    std::thread::sleep(Duration::from_millis(300));
+    // Well past notify's pairing window, so this is a rename and not the create of `r.txt`.
+    std::thread::sleep(Duration::from_secs(1));
     std::fs::rename(w.path("hooks/in/r.tmp"), w.path("hooks/in/r.txt")).unwrap();
     let renamed = w.stdout.wait_for("rename in/r.txt");
     assert!(renamed.ends_with("/hooks/in/r.tmp"), "{renamed}");
@@ -151,7 +151,7 @@ fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
 fn a_burst_of_writes_is_one_run_after_the_debounce() {
     let test = Test::new().script(
         "hooks.rhai",
-        r#"on_file("in/*.log", #{ debounce: "300ms", settle: 0 }, |e| print(`${e.name} ${e.size}`));"#,
+        r#"on_file("in/*.log", #{ debounce: "1s", settle: 0 }, |e| print(`${e.name} ${e.size}`));"#,
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
@@ -169,14 +169,14 @@ fn a_burst_of_writes_is_one_run_after_the_debounce() {
 fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
     let test = Test::new().script(
         "hooks.rhai",
-        r#"on_file("in/*.vmdk", #{ debounce: "50ms", settle: "2s" }, |e| print(`${e.name} ${e.size}`));"#,
+        r#"on_file("in/*.vmdk", #{ debounce: "50ms", settle: "3s" }, |e| print(`${e.name} ${e.size}`));"#,
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
-    // Ten pieces, 200 ms apart: each gap is a tenth of the settle time.
+    // Ten pieces, 100 ms apart: each gap is a thirtieth of the settle time.
     for _ in 0..10 {
         w.append("in/disk.vmdk", &"x".repeat(1000));
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
     // A run on the half-written file would have printed before this one.
     let line = w.stdout.wait_for("in/disk.vmdk");
@@ -187,13 +187,15 @@ fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
 
 #[test]
 fn each_on_busy_policy_does_what_it_says() {
+    // Each run holds until the test creates its `release-<policy>` file, so what happens
+    // while it runs never depends on how long anything takes.
     let test = Test::new().script(
         "hooks.rhai",
         r#"
         for policy in ["queue", "skip", "restart"] {
             on_file(`${policy}/*`, #{ settle: 0, on_busy: policy }, |e| {
                 print(`${e.name} start ${e.size}`);
-                sleep("1500ms");
+                wait_for_file(`release-${e.name.split("/")[0]}`, #{ settle: 0, every: "20ms" });
                 print(`${e.name} end ${e.size}`);
             });
         }
@@ -202,7 +204,7 @@ fn each_on_busy_policy_does_what_it_says() {
     for folder in ["queue", "skip", "restart"] {
         std::fs::create_dir_all(test.path().join(folder)).unwrap();
     }
-    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    let w = Watcher::start(test, ["-vv", "watch", "hooks.rhai"]);
     for folder in ["queue", "skip", "restart"] {
         w.write(&format!("{folder}/f"), "1");
     }
@@ -211,6 +213,12 @@ fn each_on_busy_policy_does_what_it_says() {
         w.append(&format!("{folder}/f"), "2");
     }
     w.append("queue/f", "3");
+    w.stderr.wait_for("queue/f runs again once its run ends");
+    w.stderr.wait_for("skip/f (its run is going)");
+    w.stdout.wait_for("restart/f start 2");
+    for folder in ["queue", "skip", "restart"] {
+        w.write(&format!("release-{folder}"), "");
+    }
     // queue: one more run after the first, with everything written meanwhile.
     w.stdout.wait_for("queue/f end 3");
     // restart: the first run is cancelled, the second runs to its end.
@@ -453,7 +461,8 @@ fn a_stop_waits_for_running_handlers_then_cancels_them() {
         on_file("slow", #{ settle: 0 }, |e| { print("slow started"); sleep("1h"); });
         "#,
     );
-    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "1s"]);
+    // The quick run ends by itself: the stop timeout is far longer than it.
+    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "30s"]);
     w.write("quick", "x");
     w.stderr.wait_for("run quick");
     let (code, stdout, _, test) = w.stop();
