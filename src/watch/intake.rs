@@ -18,11 +18,18 @@ use crate::watch::worker::{Key, Message, RELOAD_QUIET, Worker};
 impl Worker {
     /// Hands every file already under the handlers' roots to them, as `create` events.
     pub fn initial_scan(&mut self) {
+        self.scan(true);
+    }
+
+    /// Offers every file under the handlers' roots as a `create`: at start
+    /// (`initial`), and after the kernel dropped events, when nothing says which files
+    /// changed. Files handled before and unchanged since are skipped by the memory.
+    pub(super) fn scan(&mut self, initial: bool) {
         let now = Instant::now();
         for root in self.registry.roots() {
             for path in files::walk(&root) {
                 let raw = RawEvent {
-                    initial: true,
+                    initial,
                     ..RawEvent::new(ChangeKind::Create, path)
                 };
                 for handler in self.handlers() {
@@ -52,8 +59,33 @@ impl Worker {
             }
             return;
         }
+        let arrived = matches!(raw.kind, ChangeKind::Create | ChangeKind::Rename);
+        if arrived && files::is_dir(&raw.path) {
+            return self.folder_arrived(&raw);
+        }
         for handler in self.handlers() {
             self.push(&handler, &raw, handler.spec.debounce, raw.seen);
+        }
+    }
+
+    /// A folder was created or moved in: the files in it came with it (or before its
+    /// watch was in place) and no event of their own will tell, so each is offered as
+    /// created, or renamed from its place in the folder's old path.
+    fn folder_arrived(&mut self, raw: &RawEvent) {
+        for path in files::walk(&raw.path) {
+            let from = raw.from.as_ref().and_then(|old| {
+                path.strip_prefix(&raw.path)
+                    .ok()
+                    .map(|inside| old.join(inside))
+            });
+            let file = RawEvent {
+                path,
+                from,
+                ..raw.clone()
+            };
+            for handler in self.handlers() {
+                self.push(&handler, &file, handler.spec.debounce, file.seen);
+            }
         }
     }
 
@@ -217,5 +249,48 @@ impl Worker {
             }
             _ => self.offer(handler, event),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::script::hook::HookProgram;
+    use crate::script::{Host, Limits, ScriptFile};
+    use crate::watch::files;
+    use crate::watch::memory::Memory;
+    use crate::watch::registry::Registry;
+    use crate::watch::worker::Worker;
+
+    #[test]
+    fn after_dropped_events_every_file_under_the_roots_is_looked_at_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let hook = root.join("h.rhai");
+        files::write_text(&hook, r#"on_file("in/*", |e| {});"#).unwrap();
+        for name in ["in/a", "in/b", "elsewhere/c"] {
+            files::create_dir_all(&root.join(name).with_file_name("")).unwrap();
+            files::write_text(&root.join(name), "x").unwrap();
+        }
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let loaded =
+            HookProgram::load(&host, Limits::default(), ScriptFile::read(&hook).unwrap()).unwrap();
+        let mut registry = Registry::new(std::slice::from_ref(&hook)).unwrap();
+        registry.install(&hook, loaded).unwrap();
+        let memory = Memory::open(&root.join(".state/w.db")).unwrap();
+        let (messages, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut worker = Worker::new(
+            host,
+            Limits::default(),
+            std::time::Duration::from_secs(1),
+            registry,
+            Arc::new(memory),
+            messages,
+        );
+        assert!(worker.pending.is_empty());
+        worker.scan(false);
+        assert_eq!(worker.pending.len(), 2, "in/a and in/b, not elsewhere/c");
     }
 }

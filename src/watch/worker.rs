@@ -160,10 +160,15 @@ impl Worker {
     fn on_source(&mut self, event: SourceEvent) {
         match event {
             SourceEvent::Change(raw) => self.on_change(raw),
-            SourceEvent::Overflow => report::warn(
-                "the kernel dropped file events (its queue overflowed), so some changes were \
-                 missed; raise `fs.inotify.max_queued_events` with sysctl",
-            ),
+            SourceEvent::Overflow => {
+                report::warn(
+                    "the kernel dropped file events (its queue overflowed); looking at every \
+                     watched file again (raise `fs.inotify.max_queued_events` with sysctl)",
+                );
+                if self.stopping.is_none() {
+                    self.scan(false);
+                }
+            }
             SourceEvent::Error(text) => report::warn(&text),
         }
     }

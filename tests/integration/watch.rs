@@ -326,6 +326,29 @@ fn hooks_and_a_relative_state_file_never_reach_a_catch_all_handler() {
 }
 
 #[test]
+fn files_in_a_folder_moved_or_created_under_the_root_are_handed_over() {
+    let test = Test::new()
+        .script(
+            "hooks.rhai",
+            r#"on_file("in/**", #{ settle: 0 }, |e| print(`${e.kind} ${e.name}`));"#,
+        )
+        .file("staging/batch/a.txt", "a")
+        .file("staging/batch/deep/b.txt", "b");
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    std::fs::rename(w.path("staging/batch"), w.path("in/batch")).unwrap();
+    w.stdout.wait_for("in/batch/a.txt");
+    w.stdout.wait_for("in/batch/deep/b.txt");
+    let (_, stdout, _, _) = w.stop();
+    let mut lines = stdout.all();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["rename in/batch/a.txt", "rename in/batch/deep/b.txt"]
+    );
+}
+
+#[test]
 fn ignored_files_never_trigger() {
     let test = Test::new()
         .script(
