@@ -37,6 +37,16 @@ enum HookPath {
     Folder(PathBuf, PathBuf),
 }
 
+impl HookPath {
+    /// The folder holding the hook files: the folder given, or the given file's folder.
+    fn folder(&self) -> Option<PathBuf> {
+        match self {
+            Self::Folder(folder, _) => Some(folder.clone()),
+            Self::File(file, _) => file.parent().map(Path::to_path_buf),
+        }
+    }
+}
+
 /// The hook scripts and their handlers.
 #[derive(Default)]
 pub struct Registry {
@@ -80,21 +90,12 @@ impl Registry {
 
     /// The folders holding hook files, watched for edits.
     pub fn hook_folders(&self) -> BTreeSet<PathBuf> {
-        self.given
-            .iter()
-            .filter_map(|given| match given {
-                HookPath::Folder(folder, _) => Some(folder.clone()),
-                HookPath::File(file, _) => file.parent().map(Path::to_path_buf),
-            })
-            .collect()
+        self.given.iter().filter_map(HookPath::folder).collect()
     }
 
     /// The folder of the first hook path given, where the state file goes by default.
     pub fn first_folder(&self) -> Option<PathBuf> {
-        self.given.first().and_then(|given| match given {
-            HookPath::Folder(folder, _) => Some(folder.clone()),
-            HookPath::File(file, _) => file.parent().map(Path::to_path_buf),
-        })
+        self.given.first().and_then(HookPath::folder)
     }
 
     /// The hook files handlers must not write: the files given, and any `*.rhai` in the
