@@ -239,5 +239,7 @@ impl Runtime {
         if let Some(lab) = self.lab {
             self.tokio.block_on(lab.shutdown());
         }
+        // Blocking work still going (a large file being hashed) must not hold the exit.
+        self.tokio.shutdown_timeout(GRACE);
     }
 }

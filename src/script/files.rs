@@ -18,6 +18,38 @@ pub struct FileGate {
     base: PathBuf,
     roots: Vec<PathBuf>,
     writable: Vec<PathBuf>,
+    protected: Vec<Protected>,
+}
+
+/// Files no script writes even inside a writable folder: what drives the watcher itself
+/// (a handler rewriting its own hook, or the state file, would change what runs next).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Protected {
+    /// This file, and the files named after it (SQLite's `-wal`, `-shm`, `-journal`).
+    File(PathBuf),
+    /// Every file directly in the folder whose name ends in `.<extension>`.
+    Extension(PathBuf, String),
+}
+
+impl Protected {
+    /// Whether `resolved` (absolute, links resolved) is protected.
+    fn covers(&self, resolved: &Path) -> bool {
+        match self {
+            Self::File(file) => {
+                resolved.parent() == file.parent()
+                    && resolved
+                        .file_name()
+                        .zip(file.file_name())
+                        .is_some_and(|(r, f)| {
+                            r.to_string_lossy().starts_with(&*f.to_string_lossy())
+                        })
+            }
+            Self::Extension(folder, extension) => {
+                resolved.parent() == Some(folder.as_path())
+                    && resolved.extension().is_some_and(|e| *e == **extension)
+            }
+        }
+    }
 }
 
 /// A regular file the gate let through.
@@ -44,6 +76,7 @@ impl FileGate {
             base,
             roots,
             writable: Vec::new(),
+            protected: Vec::new(),
         }
     }
 
@@ -52,6 +85,13 @@ impl FileGate {
     pub fn writable(mut self, folders: Vec<PathBuf>) -> Self {
         self.roots.extend(folders.iter().cloned());
         self.writable = folders;
+        self
+    }
+
+    /// Refuses writes to `files` even inside the writable folders.
+    #[must_use]
+    pub fn protecting(mut self, files: Vec<Protected>) -> Self {
+        self.protected = files;
         self
     }
 
@@ -92,6 +132,15 @@ impl FileGate {
                     "refusing to write `{}`: hook handlers write files only under {}",
                     resolved.display(),
                     describe(&self.writable)
+                ),
+            ));
+        }
+        if self.protected.iter().any(|p| p.covers(&resolved)) {
+            return Err(refusal(
+                operation,
+                format!(
+                    "refusing to write `{}`: hook scripts and the watch state file are not written by handlers",
+                    resolved.display()
                 ),
             ));
         }
@@ -300,6 +349,24 @@ mod tests {
         case(
             gate.check_write("../plans/escape/passwd", "write_text"),
             None,
+        );
+        let protected = gate.clone().protecting(vec![
+            Protected::File(plans.join("watch.db")),
+            Protected::Extension(plans.clone(), "rhai".into()),
+        ]);
+        for refused in ["watch.db", "watch.db-wal", "h.rhai", "new.rhai"] {
+            let err = protected
+                .check_write(&format!("../plans/{refused}"), "write_text")
+                .unwrap_err();
+            assert!(err.message.contains("are not written by handlers"), "{err}");
+        }
+        case(
+            protected.check_write("../plans/sub/h.rhai", "write_text"),
+            Some(plans.join("sub/h.rhai")),
+        );
+        case(
+            protected.check_write("../plans/w.db", "write_text"),
+            Some(plans.join("w.db")),
         );
         let err = gate.check_write("/etc/passwd", "write_text").unwrap_err();
         assert!(

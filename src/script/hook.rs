@@ -87,7 +87,8 @@ impl HookProgram {
             // Stopped by a limit or cancelled, the error has no place of its own; point
             // at the handler's registration rather than at nothing.
             if err.position().is_none() {
-                let line = u16::try_from(line).unwrap_or(u16::MAX);
+                // Rhai has no line 0 (a position without one panics).
+                let line = u16::try_from(line.max(1)).unwrap_or(u16::MAX);
                 err.set_position(Position::new(line, 1));
             }
             RunFailure {

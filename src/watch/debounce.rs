@@ -86,11 +86,13 @@ impl<K: Hash + Eq + Clone, V> Debouncer<K, V> {
     }
 
     /// How many keys are waiting.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether nothing is waiting.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::script::files::Protected;
+
 use crate::watch::event::FileEvent;
 use crate::watch::files;
 use crate::watch::memory::{Outcome, Record};
@@ -30,24 +32,51 @@ impl Worker {
     }
 
     /// Starts a run on its own thread, hashing the file meanwhile for the state file.
+    ///
+    /// An event that waited (queued behind a run, for a free slot, or for a restart) may
+    /// be older than the file: if the file changed since it settled, its run would see
+    /// it half-written, so the event gives way to the file settling again.
     pub(super) fn start(
         &mut self,
         handler: Arc<Handler>,
         event: FileEvent,
         cancel: CancellationToken,
     ) {
-        report::started(&handler, &event);
         let key = (handler.name.clone(), event.path.clone());
+        if self.pending.contains(&key) || self.settling.contains(&key) {
+            // The newer event is offered once the file settles.
+            tracing::debug!(
+                "{}: {} changed again while it waited; it runs once it settles",
+                handler.name,
+                event.path.display()
+            );
+            return self.after_run(&key);
+        }
+        if event.stat.is_some() && files::stat(&event.path) != event.stat {
+            // Changed with no event taken yet (or one this handler does not want).
+            tracing::debug!(
+                "{}: {} changed since it settled; it settles again",
+                handler.name,
+                event.path.display()
+            );
+            self.settle_again(&handler, event);
+            return self.after_run(&key);
+        }
+        report::started(&handler, &event);
         if event.stat.is_some() {
             let path = event.path.clone();
-            let hash = tokio::task::spawn_blocking(move || files::hash(&path).ok());
+            let stop = Arc::clone(&self.hash_stop);
+            let hash = tokio::task::spawn_blocking(move || files::hash(&path, &stop).ok());
             self.hashes.insert(key.clone(), hash);
         }
         let messages = self.messages.clone();
         let done = move |finished| {
             let _ = messages.send(Message::Finished(finished));
         };
-        if let Err(err) = run::spawn(&self.host, self.limits, handler, event, cancel, done) {
+        let mut protected = self.registry.protected();
+        protected.push(Protected::File(self.memory.path().to_path_buf()));
+        let setup = (self.limits, protected);
+        if let Err(err) = run::spawn(&self.host, setup, handler, event, cancel, done) {
             report::warn(&format!("cannot start a thread for `{}`: {err}", key.0));
             self.hashes.remove(&key);
             self.after_run(&key);
@@ -96,18 +125,28 @@ impl Worker {
         self.after_run(&key);
     }
 
-    /// Writes `record` once its file's hash is known, off the worker's task.
+    /// Writes `record` at once, so rows follow the order runs ended and a stop loses
+    /// none (a single small insert), and adds its file's hash once that is known, off
+    /// the worker's task. A row whose hash never came (a stop cut the hashing short) is
+    /// not taken as "handled and unchanged": that file is handed over again.
     pub(super) fn record(
         &mut self,
-        mut record: Record,
+        record: Record,
         hash: Option<tokio::task::JoinHandle<Option<String>>>,
     ) {
+        let row = match self.memory.record(&record) {
+            Ok(row) => row,
+            Err(err) => return report::warn(&err.to_string()),
+        };
+        let Some(hash) = hash else {
+            return;
+        };
         let memory = Arc::clone(&self.memory);
         self.records.spawn(async move {
-            if let Some(hash) = hash {
-                record.hash = hash.await.ok().flatten();
-            }
-            let written = tokio::task::spawn_blocking(move || memory.record(&record)).await;
+            let Ok(Some(hash)) = hash.await else {
+                return;
+            };
+            let written = tokio::task::spawn_blocking(move || memory.set_hash(row, &hash)).await;
             if let Ok(Err(err)) = written {
                 report::warn(&err.to_string());
             }

@@ -28,14 +28,6 @@ pub enum WatchError {
     /// A hook script does not compile or failed while registering (rendered already).
     #[error("{0}")]
     Load(String),
-    /// A handler's root is not a folder.
-    #[error("handler `{handler}`: its root `{}` is not a folder", root.display())]
-    Root {
-        /// The handler.
-        handler: String,
-        /// The root it names.
-        root: PathBuf,
-    },
     /// The inotify watch limit is exhausted.
     #[error(
         "cannot watch `{}`: the system's limit of inotify watches is reached; raise it with \
@@ -89,10 +81,7 @@ impl WatchError {
 
     /// Whether the error is in a hook script, rather than in the setup.
     pub fn is_script(&self) -> bool {
-        matches!(
-            self,
-            Self::Load(_) | Self::NoHandlers { .. } | Self::Root { .. }
-        )
+        matches!(self, Self::Load(_) | Self::NoHandlers { .. })
     }
 }
 

@@ -18,11 +18,18 @@ use crate::watch::worker::{Key, Message, RELOAD_QUIET, Worker};
 impl Worker {
     /// Hands every file already under the handlers' roots to them, as `create` events.
     pub fn initial_scan(&mut self) {
+        self.scan(true);
+    }
+
+    /// Offers every file under the handlers' roots as a `create`: at start
+    /// (`initial`), and after the kernel dropped events, when nothing says which files
+    /// changed. Files handled before and unchanged since are skipped by the memory.
+    pub(super) fn scan(&mut self, initial: bool) {
         let now = Instant::now();
         for root in self.registry.roots() {
             for path in files::walk(&root) {
                 let raw = RawEvent {
-                    initial: true,
+                    initial,
                     ..RawEvent::new(ChangeKind::Create, path)
                 };
                 for handler in self.handlers() {
@@ -46,17 +53,39 @@ impl Worker {
                     .push(path.clone(), (), RELOAD_QUIET, now, |_, _| {});
             }
         }
-        if self.registry.is_hook_file(&raw.path) || self.is_state_file(&raw.path) {
-            return;
-        }
         if raw.path.file_name().is_some_and(|n| n == IGNORE_FILE) {
             if let Some(root) = raw.path.parent() {
                 self.load_ignores(root);
             }
             return;
         }
+        let arrived = matches!(raw.kind, ChangeKind::Create | ChangeKind::Rename);
+        if arrived && files::is_dir(&raw.path) {
+            return self.folder_arrived(&raw);
+        }
         for handler in self.handlers() {
             self.push(&handler, &raw, handler.spec.debounce, raw.seen);
+        }
+    }
+
+    /// A folder was created or moved in: the files in it came with it (or before its
+    /// watch was in place) and no event of their own will tell, so each is offered as
+    /// created, or renamed from its place in the folder's old path.
+    fn folder_arrived(&mut self, raw: &RawEvent) {
+        for path in files::walk(&raw.path) {
+            let from = raw.from.as_ref().and_then(|old| {
+                path.strip_prefix(&raw.path)
+                    .ok()
+                    .map(|inside| old.join(inside))
+            });
+            let file = RawEvent {
+                path,
+                from,
+                ..raw.clone()
+            };
+            for handler in self.handlers() {
+                self.push(&handler, &file, handler.spec.debounce, file.seen);
+            }
         }
     }
 
@@ -66,8 +95,13 @@ impl Worker {
             .starts_with(&*self.memory.path().as_os_str().to_string_lossy())
     }
 
-    /// Whether `path` is under `handler`'s root, not ignored there, and matches.
+    /// Whether `path` is under `handler`'s root, not ignored there, and matches. Hook
+    /// files and the state file are never handed to handlers (`--initial` included):
+    /// a `*` handler would otherwise run for its own hook, or for every record it adds.
     pub(super) fn matches(&self, handler: &Handler, path: &Path) -> bool {
+        if self.registry.is_hook_file(path) || self.is_state_file(path) {
+            return false;
+        }
         let Ok(relative) = path.strip_prefix(&handler.root) else {
             return false;
         };
@@ -123,9 +157,10 @@ impl Worker {
 
     /// The run slots of `handler`, made on first use.
     pub(super) fn slots_of(&mut self, handler: &Handler) -> &mut Slots<FileEvent> {
-        self.slots
-            .entry(handler.name.clone())
-            .or_insert_with(|| Slots::new(handler.spec.concurrency, handler.spec.on_busy))
+        let root = self.host.cancel_token();
+        self.slots.entry(handler.name.clone()).or_insert_with(|| {
+            Slots::new(handler.spec.concurrency, handler.spec.on_busy, root.clone())
+        })
     }
 
     /// The timers: debounced files, settling files, hook reloads.
@@ -163,10 +198,22 @@ impl Worker {
                 None => tracing::debug!("{} went away", raw.path.display()),
             }
         } else {
-            let last_change = if raw.initial { now } else { raw.seen };
-            self.settling
-                .start(key, raw, handler.spec.settle, last_change, now);
+            self.settling.start(key, raw, handler.spec.settle, now);
         }
+    }
+
+    /// Puts `event`'s file back to settle, for an event that went stale while it waited.
+    pub(super) fn settle_again(&mut self, handler: &Handler, event: FileEvent) {
+        let now = Instant::now();
+        let raw = RawEvent {
+            kind: event.kind,
+            path: event.path.clone(),
+            from: event.from,
+            seen: now,
+            initial: event.initial,
+        };
+        let key = (handler.name.clone(), event.path);
+        self.settling.start(key, raw, handler.spec.settle, now);
     }
 
     /// A file is ready for its handler, unless the memory says it was handled already.
@@ -192,13 +239,58 @@ impl Worker {
             // Same size and time: only the content can tell, and hashing may be long.
             Some(before) if before.stat == stat => {
                 let messages = self.messages.clone();
+                let stop = Arc::clone(&self.hash_stop);
                 tokio::task::spawn_blocking(move || {
-                    let repeat =
-                        before.hash.is_some() && files::hash(&event.path).ok() == before.hash;
+                    // Without a hash from before, nothing says the content is the same.
+                    let repeat = before.hash.is_some()
+                        && files::hash(&event.path, &stop).ok() == before.hash;
                     let _ = messages.send(Message::Checked(handler, event, repeat));
                 });
             }
             _ => self.offer(handler, event),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::script::hook::HookProgram;
+    use crate::script::{Host, Limits, ScriptFile};
+    use crate::watch::files;
+    use crate::watch::memory::Memory;
+    use crate::watch::registry::Registry;
+    use crate::watch::worker::Worker;
+
+    #[test]
+    fn after_dropped_events_every_file_under_the_roots_is_looked_at_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let hook = root.join("h.rhai");
+        files::write_text(&hook, r#"on_file("in/*", |e| {});"#).unwrap();
+        for name in ["in/a", "in/b", "elsewhere/c"] {
+            files::create_dir_all(&root.join(name).with_file_name("")).unwrap();
+            files::write_text(&root.join(name), "x").unwrap();
+        }
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let loaded =
+            HookProgram::load(&host, Limits::default(), ScriptFile::read(&hook).unwrap()).unwrap();
+        let mut registry = Registry::new(std::slice::from_ref(&hook)).unwrap();
+        registry.install(&hook, loaded).unwrap();
+        let memory = Memory::open(&root.join(".state/w.db")).unwrap();
+        let (messages, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut worker = Worker::new(
+            host,
+            Limits::default(),
+            std::time::Duration::from_secs(1),
+            registry,
+            Arc::new(memory),
+            messages,
+        );
+        assert!(worker.pending.is_empty());
+        worker.scan(false);
+        assert_eq!(worker.pending.len(), 2, "in/a and in/b, not elsewhere/c");
     }
 }

@@ -130,7 +130,9 @@ impl Memory {
             .map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
         Ok(Self {
-            path: path.to_path_buf(),
+            // Absolute and canonical, so the watcher knows its own writes (`--state` may
+            // be relative).
+            path: crate::watch::files::absolute(path),
             conn: Mutex::new(conn),
         })
     }
@@ -170,8 +172,8 @@ impl Memory {
         }))
     }
 
-    /// Records a run.
-    pub fn record(&self, record: &Record) -> Result<(), MemoryError> {
+    /// Records a run; returns its row, for [`Memory::set_hash`] once the hash is known.
+    pub fn record(&self, record: &Record) -> Result<i64, MemoryError> {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         conn.execute(
             "INSERT INTO handled (handler, path, kind, size, modified_ns, hash, outcome,
@@ -189,6 +191,18 @@ impl Memory {
                 nanos(record.started) / 1_000_000,
                 nanos(record.ended) / 1_000_000,
             ],
+        )
+        .map_err(|err| self.fail(err))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Adds the content hash to the run recorded as `row`. Until then the row has none,
+    /// and a row without a hash never counts as "handled and unchanged".
+    pub fn set_hash(&self, row: i64, hash: &str) -> Result<(), MemoryError> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.execute(
+            "UPDATE handled SET hash = ?1 WHERE id = ?2",
+            params![hash, row],
         )
         .map_err(|err| self.fail(err))?;
         Ok(())
@@ -247,7 +261,12 @@ mod tests {
         {
             let memory = Memory::open(&path).unwrap();
             assert_eq!(memory.handled(handler, file).unwrap(), None);
-            memory.record(&record(Outcome::Ok, 10)).unwrap();
+            let mut first = record(Outcome::Ok, 10);
+            first.hash = None;
+            let row = memory.record(&first).unwrap();
+            let handled = memory.handled(handler, file).unwrap().unwrap();
+            assert_eq!(handled.hash, None, "no hash until it is known");
+            memory.set_hash(row, "blake3:ab").unwrap();
         }
         let memory = Memory::open(&path).unwrap();
         let handled = memory.handled(handler, file).unwrap().unwrap();

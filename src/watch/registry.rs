@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::script::files::Protected;
 use crate::script::hook::{HookProgram, LoadedHook};
 use crate::watch::error::WatchError;
 use crate::watch::files;
@@ -34,6 +35,16 @@ pub struct Handler {
 enum HookPath {
     File(PathBuf, PathBuf),
     Folder(PathBuf, PathBuf),
+}
+
+impl HookPath {
+    /// The folder holding the hook files: the folder given, or the given file's folder.
+    fn folder(&self) -> Option<PathBuf> {
+        match self {
+            Self::Folder(folder, _) => Some(folder.clone()),
+            Self::File(file, _) => file.parent().map(Path::to_path_buf),
+        }
+    }
 }
 
 /// The hook scripts and their handlers.
@@ -79,21 +90,24 @@ impl Registry {
 
     /// The folders holding hook files, watched for edits.
     pub fn hook_folders(&self) -> BTreeSet<PathBuf> {
-        self.given
-            .iter()
-            .filter_map(|given| match given {
-                HookPath::Folder(folder, _) => Some(folder.clone()),
-                HookPath::File(file, _) => file.parent().map(Path::to_path_buf),
-            })
-            .collect()
+        self.given.iter().filter_map(HookPath::folder).collect()
     }
 
     /// The folder of the first hook path given, where the state file goes by default.
     pub fn first_folder(&self) -> Option<PathBuf> {
-        self.given.first().and_then(|given| match given {
-            HookPath::Folder(folder, _) => Some(folder.clone()),
-            HookPath::File(file, _) => file.parent().map(Path::to_path_buf),
-        })
+        self.given.first().and_then(HookPath::folder)
+    }
+
+    /// The hook files handlers must not write: the files given, and any `*.rhai` in the
+    /// folders given (a new one would load as a hook).
+    pub fn protected(&self) -> Vec<Protected> {
+        self.given
+            .iter()
+            .map(|given| match given {
+                HookPath::File(file, _) => Protected::File(file.clone()),
+                HookPath::Folder(folder, _) => Protected::Extension(folder.clone(), "rhai".into()),
+            })
+            .collect()
     }
 
     /// A hook file's path the way the operator gave it, for messages.

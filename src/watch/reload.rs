@@ -117,6 +117,9 @@ impl Worker {
     /// A hook file changed: load it again, or forget it if it is gone.
     pub(super) fn reload(&mut self, hook: PathBuf) {
         let shown = self.registry.shown(&hook);
+        let generation = self.generations.entry(hook.clone()).or_default();
+        *generation += 1;
+        let generation = *generation;
         if files::stat(&hook).is_none() {
             if self.registry.remove(&hook) {
                 report::removed(&shown);
@@ -126,16 +129,26 @@ impl Worker {
         }
         let messages = self.messages.clone();
         let done = move |result| {
-            let _ = messages.send(Message::Loaded(hook, result));
+            let _ = messages.send(Message::Loaded(hook, generation, result));
         };
         if let Err(err) = spawn_load(self.host.clone(), self.limits, shown.clone(), done) {
             report::warn(&format!("cannot reload `{}`: {err}", shown.display()));
         }
     }
 
-    /// A reload finished: install the new handlers, or keep the old ones.
-    pub(super) fn loaded(&mut self, hook: &Path, result: Result<LoadedHook, String>) {
+    /// A reload finished: install the new handlers, or keep the old ones. Loads end in
+    /// any order; only the latest one started for `hook` counts.
+    pub(super) fn loaded(
+        &mut self,
+        hook: &Path,
+        generation: u64,
+        result: Result<LoadedHook, String>,
+    ) {
         if self.stopping.is_some() {
+            return;
+        }
+        if self.generations.get(hook) != Some(&generation) {
+            tracing::debug!("{}: an older load ended late; ignored", hook.display());
             return;
         }
         let shown = self.registry.shown(hook);
@@ -168,5 +181,44 @@ impl Worker {
         self.settling.retain(|(name, _)| names.contains(name));
         self.slots
             .retain(|name, slots| names.contains(name) || slots.running() > 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::memory::Memory;
+    use crate::watch::registry::Registry;
+
+    #[test]
+    fn a_load_that_ends_after_a_newer_one_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let hook = root.join("a.rhai");
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let limits = Limits::default();
+        let version = |folder: &str| {
+            files::write_text(&hook, &format!(r#"on_file("{folder}/*", |e| {{}});"#)).unwrap();
+            load(&host, limits, &hook).unwrap()
+        };
+        let (older, newer) = (version("old"), version("new"));
+        let memory = Memory::open(&root.join("state.db")).unwrap();
+        let (messages, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let registry = Registry::new(std::slice::from_ref(&hook)).unwrap();
+        let mut worker = Worker::new(
+            host.clone(),
+            limits,
+            std::time::Duration::from_secs(1),
+            registry,
+            Arc::new(memory),
+            messages,
+        );
+        worker.generations.insert(hook.clone(), 2);
+        let _guard = runtime.enter();
+        worker.loaded(&hook, 2, Ok(newer));
+        worker.loaded(&hook, 1, Ok(older));
+        let names: Vec<String> = worker.handlers().iter().map(|h| h.name.clone()).collect();
+        assert_eq!(names, ["a.rhai: new/*"]);
     }
 }

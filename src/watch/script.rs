@@ -275,12 +275,25 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_params_info(["path: &str", "String"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str| -> RhaiResult<String> {
             let file = gate(&ctx)?.check(path, "read_text").map_err(raise)?;
+            // Refused before reading: the string limit would only refuse it after the
+            // whole file sat in memory.
+            let limit = ctx.engine().max_string_size();
+            if limit > 0 && file.len > u64::try_from(limit).unwrap_or(u64::MAX) {
+                return Err(invalid_argument(
+                    "read_text",
+                    format!(
+                        "`{}` has {} bytes, more than the longest string a script may hold ({limit} bytes)",
+                        file.path.display(),
+                        file.len
+                    ),
+                ));
+            }
             files::read_text(&file.path).map_err(|err| {
                 invalid_argument("read_text", format!("cannot read `{}`: {err}", file.path.display()))
             })
         });
     FuncRegistration::new("write_text")
-        .with_comments(["/// Writes a file in the folder a hook handler watches: written beside it as\n/// `.tmp` (which the watcher ignores), then renamed into place, so nobody sees it\n/// half-written."])
+        .with_comments(["/// Writes a file in the folder a hook handler watches: written to a new dot-file\n/// beside it (which the watcher ignores), then renamed into place, so nobody sees it\n/// half-written."])
         .with_params_info(["path: &str", "text: &str", "()"])
         .register_into_engine(engine, |ctx: NativeCallContext, path: &str, text: &str| -> RhaiResult<()> {
             let checked = gate(&ctx)?.check_write(path, "write_text").map_err(raise)?;

@@ -53,23 +53,17 @@ fn interval(settle: Duration) -> Duration {
 }
 
 impl<K: Hash + Eq + Clone, V> Settler<K, V> {
-    /// Starts watching `key` settle; `last_change` is when its last event was seen. The
-    /// first look is due at once.
-    pub fn start(
-        &mut self,
-        key: K,
-        value: V,
-        settle: Duration,
-        last_change: Instant,
-        now: Instant,
-    ) {
+    /// Starts watching `key` settle. The first look is due at once; the settle time
+    /// counts from that look, since nothing is known of the file before it (an event
+    /// seen long ago says nothing of writes since).
+    pub fn start(&mut self, key: K, value: V, settle: Duration, now: Instant) {
         self.entries.insert(
             key,
             Entry {
                 value,
                 settle,
                 seen: None,
-                stable_since: last_change,
+                stable_since: now,
                 next_check: now,
             },
         );
@@ -119,9 +113,8 @@ impl<K: Hash + Eq + Clone, V> Settler<K, V> {
             });
         }
         if !same {
-            if entry.seen.is_some() {
-                entry.stable_since = now;
-            }
+            // The first look, or a change: the file is known unchanged from now on.
+            entry.stable_since = now;
             entry.seen = Some(stat);
         }
         entry.next_check = now + interval(entry.settle);
@@ -165,7 +158,7 @@ mod tests {
     fn a_growing_file_settles_only_once_it_stops_growing() {
         let t0 = Instant::now();
         let mut s = Settler::default();
-        s.start("disk", (), ms(1000), t0, t0);
+        s.start("disk", (), ms(1000), t0);
         assert_eq!(s.due(t0), ["disk"]);
         // Written to every 300 ms for three seconds: never settled meanwhile.
         let mut now = t0;
@@ -187,11 +180,13 @@ mod tests {
     fn one_look_is_never_enough() {
         let t0 = Instant::now();
         let mut s = Settler::default();
-        s.start("a", (), ms(100), t0, t0 + ms(500));
+        s.start("a", (), ms(100), t0);
+        // Looked at late (a busy loop): the settle time counts from this first look.
         assert_eq!(s.observe(&"a", stat(1), t0 + ms(500)), Observation::Waiting);
         assert_eq!(s.next_due(), Some(t0 + ms(525)));
+        assert_eq!(s.observe(&"a", stat(1), t0 + ms(525)), Observation::Waiting);
         assert_eq!(
-            s.observe(&"a", stat(1), t0 + ms(525)),
+            s.observe(&"a", stat(1), t0 + ms(600)),
             Observation::Settled((), stat(1).unwrap())
         );
     }
@@ -200,7 +195,7 @@ mod tests {
     fn an_event_restarts_the_settle_time_and_a_vanished_file_is_gone() {
         let t0 = Instant::now();
         let mut s = Settler::default();
-        s.start("a", 0, ms(100), t0, t0);
+        s.start("a", 0, ms(100), t0);
         s.observe(&"a", stat(1), t0);
         assert!(s.changed(&"a", t0 + ms(90), |n| *n += 1));
         assert_eq!(s.observe(&"a", stat(1), t0 + ms(150)), Observation::Waiting);

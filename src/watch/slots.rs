@@ -56,6 +56,9 @@ pub struct Slots<E> {
     on_busy: OnBusy,
     running: HashMap<PathBuf, Run<E>>,
     waiting: VecDeque<(PathBuf, E)>,
+    /// The watcher's own token: each run's token is its child, so cancelling the whole
+    /// watcher reaches every run.
+    root: CancellationToken,
 }
 
 #[derive(Debug)]
@@ -65,13 +68,15 @@ struct Run<E> {
 }
 
 impl<E> Slots<E> {
-    /// Slots for a handler with `concurrency` runs at once (at least one).
-    pub fn new(concurrency: usize, on_busy: OnBusy) -> Self {
+    /// Slots for a handler with `concurrency` runs at once (at least one), whose runs
+    /// are cancelled along with `root`.
+    pub fn new(concurrency: usize, on_busy: OnBusy, root: CancellationToken) -> Self {
         Self {
             concurrency: concurrency.max(1),
             on_busy,
             running: HashMap::new(),
             waiting: VecDeque::new(),
+            root,
         }
     }
 
@@ -119,7 +124,7 @@ impl<E> Slots<E> {
             }
             return Offer::Waiting;
         }
-        let cancel = CancellationToken::new();
+        let cancel = self.root.child_token();
         self.running.insert(
             path,
             Run {
@@ -183,7 +188,7 @@ mod tests {
 
     #[test]
     fn queue_runs_again_once_after_the_run() {
-        let mut s = Slots::new(1, OnBusy::Queue);
+        let mut s = Slots::new(1, OnBusy::Queue, CancellationToken::new());
         started(s.offer(p("a"), 1));
         assert!(matches!(s.offer(p("a"), 2), Offer::Queued));
         assert!(matches!(s.offer(p("a"), 3), Offer::Queued));
@@ -194,7 +199,7 @@ mod tests {
 
     #[test]
     fn skip_drops_events_while_running() {
-        let mut s = Slots::new(1, OnBusy::Skip);
+        let mut s = Slots::new(1, OnBusy::Skip, CancellationToken::new());
         started(s.offer(p("a"), 1));
         assert!(matches!(s.offer(p("a"), 2), Offer::Skipped));
         assert!(s.finished(&p("a")).is_empty());
@@ -203,7 +208,7 @@ mod tests {
 
     #[test]
     fn restart_cancels_the_run_and_starts_anew_when_it_stopped() {
-        let mut s = Slots::new(1, OnBusy::Restart);
+        let mut s = Slots::new(1, OnBusy::Restart, CancellationToken::new());
         let (_, first) = started(s.offer(p("a"), 1));
         assert!(matches!(s.offer(p("a"), 2), Offer::Restarting));
         assert!(first.is_cancelled());
@@ -215,7 +220,7 @@ mod tests {
 
     #[test]
     fn concurrency_bounds_runs_and_waiting_files_start_in_order() {
-        let mut s = Slots::new(2, OnBusy::Queue);
+        let mut s = Slots::new(2, OnBusy::Queue, CancellationToken::new());
         started(s.offer(p("a"), 1));
         started(s.offer(p("b"), 2));
         assert!(matches!(s.offer(p("c"), 3), Offer::Waiting));
@@ -229,8 +234,18 @@ mod tests {
     }
 
     #[test]
+    fn cancelling_the_root_reaches_every_run() {
+        let root = CancellationToken::new();
+        let mut s = Slots::new(2, OnBusy::Queue, root.clone());
+        let (_, a) = started(s.offer(p("a"), 1));
+        let (_, b) = started(s.offer(p("b"), 2));
+        root.cancel();
+        assert!(a.is_cancelled() && b.is_cancelled());
+    }
+
+    #[test]
     fn a_stop_drops_what_has_not_started() {
-        let mut s = Slots::new(1, OnBusy::Queue);
+        let mut s = Slots::new(1, OnBusy::Queue, CancellationToken::new());
         let (_, token) = started(s.offer(p("a"), 1));
         s.offer(p("a"), 2);
         s.offer(p("b"), 3);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
+use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, Debouncer, RecommendedCache};
 use tokio::sync::mpsc::UnboundedSender;
@@ -88,7 +88,8 @@ impl Source {
 }
 
 /// The changes one notify event stands for. Permission and timestamp changes alone,
-/// reads and folder events are not file changes handlers care about.
+/// and reads are not file changes handlers care about; a new or moved-in folder is
+/// passed on so the files in it are found.
 fn translate(event: DebouncedEvent) -> Vec<SourceEvent> {
     if event.need_rescan() {
         return vec![SourceEvent::Overflow];
@@ -103,7 +104,7 @@ fn translate(event: DebouncedEvent) -> Vec<SourceEvent> {
         initial: false,
     };
     let out = match event.event.kind {
-        EventKind::Create(CreateKind::Folder) => None,
+        // A new folder goes on too, so the files already in it are found.
         EventKind::Create(_) => paths.next().map(|p| raw(ChangeKind::Create, p)),
         EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
             let (from, to) = (paths.next(), paths.next());
@@ -129,7 +130,7 @@ mod tests {
     use std::time::Instant;
 
     use notify::Event;
-    use notify::event::{DataChange, MetadataKind, RemoveKind};
+    use notify::event::{CreateKind, DataChange, MetadataKind, RemoveKind};
 
     use super::*;
 
@@ -152,7 +153,10 @@ mod tests {
             change(EventKind::Create(CreateKind::File), &["/a"]),
             Some((Create, p("/a"), None))
         );
-        assert_eq!(change(EventKind::Create(CreateKind::Folder), &["/d"]), None);
+        assert_eq!(
+            change(EventKind::Create(CreateKind::Folder), &["/d"]),
+            Some((Create, p("/d"), None))
+        );
         assert_eq!(
             change(
                 EventKind::Modify(ModifyKind::Data(DataChange::Any)),

@@ -1,6 +1,7 @@
 //! Stopping on SIGINT or SIGTERM: take no more events, give running handlers the stop
 //! timeout to finish, then cancel them and give them a short grace to end.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::watch::WatchEnd;
@@ -28,6 +29,7 @@ impl Worker {
     /// Takes no more events and drops what waited; running handlers go on.
     pub(super) fn begin_stop(&mut self, now: Instant) {
         self.source = None;
+        self.hash_stop.store(true, Ordering::Relaxed);
         self.pending.clear();
         self.settling.clear();
         self.reloads.clear();

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -38,8 +39,8 @@ pub type Key = (String, PathBuf);
 pub enum Message {
     /// A run ended.
     Finished(Finished),
-    /// A hook file was (re)loaded.
-    Loaded(PathBuf, Result<LoadedHook, String>),
+    /// A hook file was (re)loaded: by the load numbered `generation`.
+    Loaded(PathBuf, u64, Result<LoadedHook, String>),
     /// A settled file was compared with the memory: `repeat` when it was handled before
     /// and its content is unchanged.
     Checked(Arc<Handler>, FileEvent, bool),
@@ -58,9 +59,14 @@ pub struct Worker {
     pub(super) pending: Debouncer<Key, RawEvent>,
     pub(super) settling: Settler<Key, RawEvent>,
     pub(super) reloads: Debouncer<PathBuf, ()>,
+    /// The number of each hook file's latest load: an earlier one that ends later is
+    /// stale and must not replace it.
+    pub(super) generations: HashMap<PathBuf, u64>,
     pub(super) slots: HashMap<String, Slots<FileEvent>>,
     pub(super) hashes: HashMap<Key, tokio::task::JoinHandle<Option<String>>>,
     pub(super) records: JoinSet<()>,
+    /// Set on stop: hashing gives up, so a large file does not hold the exit.
+    pub(super) hash_stop: Arc<AtomicBool>,
     pub(super) stopping: Option<Stopping>,
 }
 
@@ -94,9 +100,11 @@ impl Worker {
             pending: Debouncer::default(),
             settling: Settler::default(),
             reloads: Debouncer::default(),
+            generations: HashMap::new(),
             slots: HashMap::new(),
             hashes: HashMap::new(),
             records: JoinSet::new(),
+            hash_stop: Arc::new(AtomicBool::new(false)),
             stopping: None,
         }
     }
@@ -117,6 +125,8 @@ impl Worker {
                 Some(event) = events.recv() => self.on_source(event),
                 Some(message) = messages.recv() => self.on_message(message),
                 Some(()) = signals.recv() => self.on_signal(),
+                // Finished records are collected as they end, not only at exit.
+                Some(_) = self.records.join_next() => {}
                 () = sleep_until(wake) => {}
             }
             self.on_time(Instant::now());
@@ -150,10 +160,15 @@ impl Worker {
     fn on_source(&mut self, event: SourceEvent) {
         match event {
             SourceEvent::Change(raw) => self.on_change(raw),
-            SourceEvent::Overflow => report::warn(
-                "the kernel dropped file events (its queue overflowed), so some changes were \
-                 missed; raise `fs.inotify.max_queued_events` with sysctl",
-            ),
+            SourceEvent::Overflow => {
+                report::warn(
+                    "the kernel dropped file events (its queue overflowed); looking at every \
+                     watched file again (raise `fs.inotify.max_queued_events` with sysctl)",
+                );
+                if self.stopping.is_none() {
+                    self.scan(false);
+                }
+            }
             SourceEvent::Error(text) => report::warn(&text),
         }
     }
@@ -161,7 +176,7 @@ impl Worker {
     fn on_message(&mut self, message: Message) {
         match message {
             Message::Finished(finished) => self.finished(finished),
-            Message::Loaded(hook, result) => self.loaded(&hook, result),
+            Message::Loaded(hook, generation, result) => self.loaded(&hook, generation, result),
             Message::Checked(handler, event, repeat) => {
                 if repeat {
                     tracing::info!(

@@ -133,8 +133,8 @@ fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
     w.write("hooks/in/a.txt", "hello");
     w.stdout.wait_for("create in/a.txt 5 initial=false from=-");
     w.write("hooks/in/r.tmp", "moved into place");
-    // Past notify's pairing window, so this is a rename and not the create of `r.txt`.
-    std::thread::sleep(Duration::from_millis(300));
+    // Well past notify's pairing window, so this is a rename and not the create of `r.txt`.
+    std::thread::sleep(Duration::from_secs(1));
     std::fs::rename(w.path("hooks/in/r.tmp"), w.path("hooks/in/r.txt")).unwrap();
     let renamed = w.stdout.wait_for("rename in/r.txt");
     assert!(renamed.ends_with("/hooks/in/r.tmp"), "{renamed}");
@@ -151,7 +151,7 @@ fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
 fn a_burst_of_writes_is_one_run_after_the_debounce() {
     let test = Test::new().script(
         "hooks.rhai",
-        r#"on_file("in/*.log", #{ debounce: "300ms", settle: 0 }, |e| print(`${e.name} ${e.size}`));"#,
+        r#"on_file("in/*.log", #{ debounce: "1s", settle: 0 }, |e| print(`${e.name} ${e.size}`));"#,
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
@@ -169,14 +169,14 @@ fn a_burst_of_writes_is_one_run_after_the_debounce() {
 fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
     let test = Test::new().script(
         "hooks.rhai",
-        r#"on_file("in/*.vmdk", #{ debounce: "50ms", settle: "2s" }, |e| print(`${e.name} ${e.size}`));"#,
+        r#"on_file("in/*.vmdk", #{ debounce: "50ms", settle: "3s" }, |e| print(`${e.name} ${e.size}`));"#,
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
-    // Ten pieces, 200 ms apart: each gap is a tenth of the settle time.
+    // Ten pieces, 100 ms apart: each gap is a thirtieth of the settle time.
     for _ in 0..10 {
         w.append("in/disk.vmdk", &"x".repeat(1000));
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
     // A run on the half-written file would have printed before this one.
     let line = w.stdout.wait_for("in/disk.vmdk");
@@ -187,13 +187,15 @@ fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
 
 #[test]
 fn each_on_busy_policy_does_what_it_says() {
+    // Each run holds until the test creates its `release-<policy>` file, so what happens
+    // while it runs never depends on how long anything takes.
     let test = Test::new().script(
         "hooks.rhai",
         r#"
         for policy in ["queue", "skip", "restart"] {
             on_file(`${policy}/*`, #{ settle: 0, on_busy: policy }, |e| {
                 print(`${e.name} start ${e.size}`);
-                sleep("1500ms");
+                wait_for_file(`release-${e.name.split("/")[0]}`, #{ settle: 0, every: "20ms" });
                 print(`${e.name} end ${e.size}`);
             });
         }
@@ -202,7 +204,7 @@ fn each_on_busy_policy_does_what_it_says() {
     for folder in ["queue", "skip", "restart"] {
         std::fs::create_dir_all(test.path().join(folder)).unwrap();
     }
-    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    let w = Watcher::start(test, ["-vv", "watch", "hooks.rhai"]);
     for folder in ["queue", "skip", "restart"] {
         w.write(&format!("{folder}/f"), "1");
     }
@@ -211,6 +213,12 @@ fn each_on_busy_policy_does_what_it_says() {
         w.append(&format!("{folder}/f"), "2");
     }
     w.append("queue/f", "3");
+    w.stderr.wait_for("queue/f runs again once its run ends");
+    w.stderr.wait_for("skip/f (its run is going)");
+    w.stdout.wait_for("restart/f start 2");
+    for folder in ["queue", "skip", "restart"] {
+        w.write(&format!("release-{folder}"), "");
+    }
     // queue: one more run after the first, with everything written meanwhile.
     w.stdout.wait_for("queue/f end 3");
     // restart: the first run is cancelled, the second runs to its end.
@@ -254,6 +262,89 @@ fn each_on_busy_policy_does_what_it_says() {
         1,
         "{}",
         stderr.all().join("\n")
+    );
+}
+
+#[test]
+fn a_queued_event_waits_for_a_file_written_again_meanwhile() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*.txt", #{ debounce: "50ms", settle: "2s" }, |e| {
+            let text = read_text(e.path);
+            print(`${e.name} saw ${text}`);
+            if text == "v1" { wait_for_file("release", #{ settle: 0, every: "20ms" }); }
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["-vv", "watch", "hooks.rhai"]);
+    w.write("in/a.txt", "v1");
+    w.stdout.wait_for("in/a.txt saw v1");
+    w.write("in/a.txt", "v2");
+    w.stderr.wait_for("a.txt runs again once its run ends");
+    // The queued event is for `v2`; the file is being written again when the run ends.
+    w.write("in/a.txt", "partial");
+    w.write("release", "");
+    std::thread::sleep(Duration::from_millis(300));
+    w.write("in/a.txt", "complete");
+    w.stdout.wait_for("in/a.txt saw complete");
+    let (_, stdout, stderr, _) = w.stop();
+    assert_eq!(
+        stdout.all(),
+        ["in/a.txt saw v1", "in/a.txt saw complete"],
+        "{}",
+        stderr.all().join("\n")
+    );
+}
+
+#[test]
+fn hooks_and_a_relative_state_file_never_reach_a_catch_all_handler() {
+    let test = Test::new()
+        .script(
+            "hooks.rhai",
+            r#"on_file("**", #{ settle: 0 }, |e| print(e.name));"#,
+        )
+        .file("in/old", "x");
+    let w = Watcher::start(
+        test,
+        ["watch", "--initial", "--state", "state/w.db", "hooks.rhai"],
+    );
+    w.stdout.wait_for("in/old");
+    w.write("in/new", "x");
+    w.stdout.wait_for("in/new");
+    // Records of both runs are written by now; a run for them would print before this.
+    w.write("in/marker", "x");
+    w.stdout.wait_for("in/marker");
+    let (_, stdout, stderr, _) = w.stop();
+    assert_eq!(
+        stdout.all(),
+        ["in/old", "in/new", "in/marker"],
+        "{}",
+        stderr.all().join("\n")
+    );
+}
+
+#[test]
+fn files_in_a_folder_moved_or_created_under_the_root_are_handed_over() {
+    let test = Test::new()
+        .script(
+            "hooks.rhai",
+            r#"on_file("in/**", #{ settle: 0 }, |e| print(`${e.kind} ${e.name}`));"#,
+        )
+        .file("staging/batch/a.txt", "a")
+        .file("staging/batch/deep/b.txt", "b");
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks.rhai"]);
+    std::fs::rename(w.path("staging/batch"), w.path("in/batch")).unwrap();
+    w.stdout.wait_for("in/batch/a.txt");
+    w.stdout.wait_for("in/batch/deep/b.txt");
+    let (_, stdout, _, _) = w.stop();
+    let mut lines = stdout.all();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["rename in/batch/a.txt", "rename in/batch/deep/b.txt"]
     );
 }
 
@@ -393,7 +484,8 @@ fn a_stop_waits_for_running_handlers_then_cancels_them() {
         on_file("slow", #{ settle: 0 }, |e| { print("slow started"); sleep("1h"); });
         "#,
     );
-    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "1s"]);
+    // The quick run ends by itself: the stop timeout is far longer than it.
+    let w = Watcher::start(test, ["watch", "hooks.rhai", "--stop-timeout", "30s"]);
     w.write("quick", "x");
     w.stderr.wait_for("run quick");
     let (code, stdout, _, test) = w.stop();
@@ -523,6 +615,63 @@ fn handlers_read_anywhere_their_hook_may_and_write_only_in_their_folder() {
             && lines[1].contains("hooks/notes.txt`: hook handlers write files only under `"),
         "{lines:?}"
     );
+}
+
+#[test]
+fn read_text_refuses_a_file_longer_than_the_string_limit_before_reading_it() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            try { print(`read ${read_text(e.path).len()}`); } catch (err) { print(err.message); }
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(test, ["watch", "--max-string-size", "4096", "hooks.rhai"]);
+    w.write("in/small", &"x".repeat(4096));
+    w.stdout.wait_for("read 4096");
+    w.write("in/big", &"x".repeat(4097));
+    let refused = w.stdout.wait_for("in/big");
+    assert!(
+        refused.contains(
+            "has 4097 bytes, more than the longest string a script may hold (4096 bytes)"
+        ),
+        "{refused}"
+    );
+    let _ = w.stop();
+}
+
+#[test]
+fn handlers_never_write_hook_scripts_or_the_state_file() {
+    let test = Test::new().script(
+        "hooks/h.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            for name in ["h.rhai", "other.rhai", ".cutover/watch.db", ".cutover/watch.db-wal"] {
+                try { write_text(name, "x"); print(`wrote ${name}`); }
+                catch (err) { print(`${name}: ${err.message}`); }
+            }
+            write_text("in/ok.out", "x");
+            print("done");
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("hooks/in")).unwrap();
+    let w = Watcher::start(test, ["watch", "hooks"]);
+    w.write("hooks/in/a", "x");
+    w.stdout.wait_for("done");
+    let (_, stdout, _, test) = w.stop();
+    let lines = stdout.all();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    for line in &lines[..4] {
+        assert!(
+            line.contains("hook scripts and the watch state file are not written by handlers"),
+            "{lines:?}"
+        );
+    }
+    assert!(!test.path().join("hooks/other.rhai").exists());
+    assert!(test.path().join("hooks/in/ok.out").exists());
 }
 
 #[test]
