@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod huawei;
+mod upload_hosts;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+pub use upload_hosts::UploadHosts;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
 pub const APPLIANCE_PORT: u16 = 5480;
@@ -107,6 +109,8 @@ pub struct Target {
     pub insecure: bool,
     /// The IAM endpoint and scope of a `huawei_sms` target; `None` for other kinds.
     pub huawei: Option<HuaweiScope>,
+    /// Hosts besides its own a `vcenter` target may stream OVF disks to.
+    pub upload_hosts: UploadHosts,
 }
 
 impl Target {
@@ -192,6 +196,9 @@ struct RawTarget {
     secret_key_env: Option<String>,
     secret_key_file: Option<PathBuf>,
     secret_key: Option<String>,
+    // vCenter only (config/upload_hosts.rs checks them).
+    #[serde(default)]
+    upload_hosts: Vec<String>,
 }
 
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
@@ -371,6 +378,7 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
     let url = check_url(&name, "url", &raw.url)?;
     let huawei = huawei::scope(&name, &raw)?;
+    let upload_hosts = upload_hosts::upload_hosts(&name, &raw)?;
     let signs = huawei
         .as_ref()
         .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
@@ -394,6 +402,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         ca_file: raw.ca_file.map(|file| base.join(file)),
         insecure: raw.insecure,
         huawei,
+        upload_hosts,
     })
 }
 
@@ -608,6 +617,7 @@ password_file = "secrets/array2"
             ca_file: None,
             insecure: false,
             huawei: None,
+            upload_hosts: UploadHosts::default(),
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t
@@ -665,6 +675,7 @@ password_file = "secrets/array2"
             ca_file: None,
             insecure: false,
             huawei: None,
+            upload_hosts: UploadHosts::default(),
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),

@@ -112,6 +112,7 @@ impl Lab {
                     ca_file: None,
                     insecure: false,
                     huawei: None,
+                    upload_hosts: crate::config::UploadHosts::default(),
                 };
                 match endpoint.kind {
                     TargetKind::HuaweiSms => sms_targets(target),

@@ -245,6 +245,7 @@ mod tests {
                 project_id: "p".into(),
                 auth,
             }),
+            upload_hosts: crate::config::UploadHosts::default(),
         };
         t.redirect_to_lab(&[
             lab("huawei_sms", HuaweiAuth::IamToken),

@@ -275,6 +275,7 @@ mod tests {
             ca_file: None,
             insecure: false,
             huawei: None,
+            upload_hosts: crate::config::UploadHosts::default(),
         })
         .unwrap()
     }
@@ -385,6 +386,7 @@ mod tests {
                 ca_file: None,
                 insecure: false,
                 huawei: None,
+                upload_hosts: crate::config::UploadHosts::default(),
             }
         }
     }

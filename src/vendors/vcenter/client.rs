@@ -8,7 +8,7 @@ use reqwest::{Method, Response, Url};
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::config::{Secret, Target};
+use crate::config::{Secret, Target, UploadHosts};
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
@@ -24,6 +24,7 @@ pub struct VcenterClient {
     password: Secret,
     encoding: Encoding,
     session: LoginCache<String>,
+    upload_hosts: UploadHosts,
 }
 
 /// Reads a vAPI error body in either encoding; the code is the error's snake-case kind
@@ -77,6 +78,7 @@ impl VcenterClient {
             password,
             encoding,
             session: LoginCache::new(),
+            upload_hosts: target.upload_hosts.clone(),
         })
     }
 
@@ -88,6 +90,11 @@ impl VcenterClient {
     /// The target's HTTP client.
     pub(super) fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    /// The ESXi hosts besides the target that OVF disks may be streamed to.
+    pub(super) fn upload_hosts(&self) -> &UploadHosts {
+        &self.upload_hosts
     }
 
     /// The body encoding this client speaks.

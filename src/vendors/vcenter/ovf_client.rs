@@ -134,9 +134,7 @@ impl VcenterClient {
                 ),
             ));
         };
-        let url = self
-            .http()
-            .check_link(&this_server(link, &self.http().url(&[])), OPERATION)?;
+        let url = self.upload_url(&this_server(link, &self.http().url(&[])))?;
         let method = match entry.upload_method.as_deref() {
             Some("POST") => Method::POST,
             _ => Method::PUT,
@@ -164,6 +162,32 @@ impl VcenterClient {
             .await
             .map(drop)
             .map_err(vapi_kind)
+    }
+
+    /// Where an upload may go: the target itself, or an ESXi host its `upload_hosts`
+    /// names, over the target's scheme (upload URLs carry a ticket, not our session).
+    fn upload_url(&self, link: &str) -> Result<Url, ApiError> {
+        const OPERATION: &str = "ovf.push";
+        let own = self.http().url(&[]);
+        let url = Url::parse(link).map_err(|err| {
+            ApiError::new(ErrorKind::Http, format!("bad upload URL `{link}`: {err}"))
+                .at(self.target(), OPERATION)
+        })?;
+        let host = url.host_str().unwrap_or_default();
+        if host == own.host_str().unwrap_or_default() {
+            return self.http().check_link(link, OPERATION);
+        }
+        if url.scheme() == own.scheme() && self.upload_hosts().allow(host) {
+            return Ok(url);
+        }
+        Err(ApiError::new(
+            ErrorKind::Validation,
+            format!(
+                "the upload URL is on {host}; add it to `upload_hosts` of target `{}` to stream disks there",
+                self.target()
+            ),
+        )
+        .at(self.target(), OPERATION))
     }
 
     /// Deletes (cancels) the session.
@@ -207,6 +231,57 @@ impl VcenterClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_go_to_the_target_or_the_hosts_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::io::Write::write_all(
+            &mut std::fs::File::create(dir.path().join("pw")).unwrap(),
+            b"secret",
+        )
+        .unwrap();
+        let file = dir.path().join("cutover.toml");
+        let text = r#"
+            [targets.prod-vc]
+            kind = "vcenter"
+            url = "https://vc.example.com"
+            user = "administrator@vsphere.local"
+            password_file = "pw"
+            upload_hosts = ["esx-01.example.com", "*.rack2.example.com"]
+        "#;
+        let targets = crate::config::Targets::parse(text, &file).unwrap();
+        let target = targets
+            .get(crate::config::TargetKind::Vcenter, "prod-vc")
+            .unwrap();
+        let client = VcenterClient::new(target).unwrap();
+        let cases = [
+            ("https://vc.example.com/nfc/1/disk.vmdk", true),
+            ("https://esx-01.example.com/nfc/1/disk.vmdk", true),
+            ("https://esx-07.rack2.example.com:443/nfc/1/disk.vmdk", true),
+            ("http://esx-01.example.com/nfc/1/disk.vmdk", false),
+            ("https://esx-02.example.com/nfc/1/disk.vmdk", false),
+            ("https://evil.org/nfc/1/disk.vmdk", false),
+        ];
+        for (link, allowed) in cases {
+            let result = client.upload_url(link);
+            assert_eq!(result.is_ok(), allowed, "{link}: {result:?}");
+        }
+        let refused = client
+            .upload_url("https://esx-02.example.com/nfc/1/disk.vmdk")
+            .unwrap_err();
+        assert!(
+            refused
+                .message
+                .contains("add it to `upload_hosts` of target `prod-vc`"),
+            "{refused}"
+        );
+        let broken = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npassword_file = \"pw\"\nupload_hosts = [\"esx\"]\n";
+        let err = crate::config::Targets::parse(broken, &file).unwrap_err();
+        assert!(
+            err.to_string().contains("applies only to vcenter targets"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_star_host_means_the_target_itself() {
