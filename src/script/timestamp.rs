@@ -2,12 +2,16 @@
 //! milliseconds. It prints as RFC 3339 (UTC), formats with `%Y-%m-%d %H:%M:%S`-style
 //! patterns, compares, and subtracts to milliseconds.
 
+use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
 
 use crate::script::error_value::invalid_argument;
+
+/// Whether an ordering satisfies a comparison operator.
+type OrderingTest = fn(Ordering) -> bool;
 
 /// A UTC instant with millisecond precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -125,13 +129,24 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// The time in RFC 3339 (UTC), as `debug` and the REPL show it."])
         .with_params_info(["time: Timestamp", "String"])
         .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
-    engine.register_fn("-", |a: Timestamp, b: Timestamp| a.epoch_ms - b.epoch_ms);
-    engine.register_fn("==", |a: Timestamp, b: Timestamp| a == b);
-    engine.register_fn("!=", |a: Timestamp, b: Timestamp| a != b);
-    engine.register_fn("<", |a: Timestamp, b: Timestamp| a < b);
-    engine.register_fn("<=", |a: Timestamp, b: Timestamp| a <= b);
-    engine.register_fn(">", |a: Timestamp, b: Timestamp| a > b);
-    engine.register_fn(">=", |a: Timestamp, b: Timestamp| a >= b);
+    FuncRegistration::new("-")
+        .with_comments(["/// Milliseconds from `b` to `a` (negative when `a` is earlier)."])
+        .with_params_info(["a: Timestamp", "b: Timestamp", "i64"])
+        .register_into_engine(engine, |a: Timestamp, b: Timestamp| a.epoch_ms - b.epoch_ms);
+    let comparisons: [(&str, OrderingTest); 6] = [
+        ("==", Ordering::is_eq),
+        ("!=", Ordering::is_ne),
+        ("<", Ordering::is_lt),
+        ("<=", Ordering::is_le),
+        (">", Ordering::is_gt),
+        (">=", Ordering::is_ge),
+    ];
+    for (operator, compare) in comparisons {
+        FuncRegistration::new(operator)
+            .with_comments(["/// Compares two times; earlier is less."])
+            .with_params_info(["a: Timestamp", "b: Timestamp", "bool"])
+            .register_into_engine(engine, move |a: Timestamp, b: Timestamp| compare(a.cmp(&b)));
+    }
 }
 
 #[cfg(test)]

@@ -350,9 +350,11 @@ fn register_session_methods(engine: &mut Engine) {
         .with_params_info(["session: ImportSession", "Map"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| s.to_map());
     FuncRegistration::new("to_string")
+        .with_comments(["/// One line: name, state and, while copying, the percent done."])
         .with_params_info(["session: ImportSession", "String"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, for `debug` and the REPL."])
         .with_params_info(["session: ImportSession", "String"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
 }

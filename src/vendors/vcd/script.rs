@@ -322,9 +322,11 @@ fn register_task(engine: &mut Engine) {
         .with_params_info(["task: VcdTask", "Map"])
         .register_into_engine(engine, |t: &mut VcdTask| t.to_map());
     FuncRegistration::new("to_string")
+        .with_comments(["/// One line: the task, its status and progress."])
         .with_params_info(["task: VcdTask", "String"])
         .register_into_engine(engine, |t: &mut VcdTask| describe(t));
     FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, for `debug` and the REPL."])
         .with_params_info(["task: VcdTask", "String"])
         .register_into_engine(engine, |t: &mut VcdTask| describe(t));
 }
