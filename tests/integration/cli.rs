@@ -51,6 +51,21 @@ fn doc_lists_functions_with_their_comments() {
 }
 
 #[test]
+fn every_script_function_has_documentation() {
+    let outcome = Test::new().args(["doc"]).success();
+    let functions = outcome
+        .stdout
+        .split("# Read-only properties")
+        .next()
+        .unwrap();
+    let bare: Vec<&str> = functions
+        .split("\n\n")
+        .filter(|entry| entry.contains(") -> ") && !entry.contains("\n    "))
+        .collect();
+    assert!(bare.is_empty(), "undocumented: {bare:#?}");
+}
+
+#[test]
 fn doc_writes_editor_definitions() {
     let outcome = Test::new().args(["doc", "--definitions", "defs"]).success();
     let dir = outcome.path().join("defs");
