@@ -87,9 +87,9 @@ impl OvfImport {
                 self.refresh()?;
                 let info = self.snapshot();
                 match info.state {
-                    ImportState::ImportOvfTransfer | ImportState::ImportMsgBundlesTransfer => {
-                        Ok(None)
-                    }
+                    // In IMPORT_MSG_BUNDLES_TRANSFER the descriptor is read and the
+                    // session waits for the bundles it lists, which a push sends next.
+                    ImportState::ImportOvfTransfer => Ok(None),
                     ImportState::ImportError => Err(raise(
                         self.located(
                             ApiError::new(
