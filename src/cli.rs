@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::config::Targets;
 use crate::exit_code::ExitCode;
 use crate::script::Limits;
 
@@ -87,15 +88,22 @@ struct RehearsalArgs {
 }
 
 impl RehearsalArgs {
-    /// Starts the lab on `builder` when asked, at the speed asked, and allows the reads.
-    fn apply(&self, mut builder: crate::RuntimeBuilder) -> crate::RuntimeBuilder {
+    /// Builds the runtime over `targets` with `limits`: the lab started when asked, at
+    /// the speed asked, and the reads allowed.
+    fn start(&self, targets: Targets, limits: &LimitArgs) -> Result<crate::Runtime, ExitCode> {
+        let mut builder = crate::Runtime::builder()
+            .targets(targets)
+            .limits(limits.limits())
+            .allow_read(self.allow_read.clone());
         if self.lab {
             builder = builder.lab(self.seed);
         }
         if let Some(speed) = self.speed {
             builder = builder.speed(speed);
         }
-        builder.allow_read(self.allow_read.clone())
+        builder
+            .build()
+            .map_err(|err| fail(ExitCode::Failure, format!("cannot start: {err}")))
     }
 }
 
@@ -256,6 +264,11 @@ fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
 }
 
 /// Reads a playbook; a file that cannot be read is a usage error.
+/// The target file, or exit 2 with what is wrong in it.
+fn load_targets(file: Option<&std::path::Path>) -> Result<Targets, ExitCode> {
+    Targets::load(file).map_err(|err| fail(ExitCode::Usage, err))
+}
+
 fn read_script(path: &std::path::Path) -> Result<crate::script::ScriptFile, ExitCode> {
     crate::script::ScriptFile::read(path).map_err(|err| {
         fail(

@@ -1,28 +1,24 @@
-//! `cutover run`: read the target file and the playbook, build a [`Runtime`] (with the
+//! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
 //! lab when rehearsing), run, and turn the outcome into an exit code.
 
 use std::path::Path;
 
-use super::{RunArgs, fail, read_script, report};
-use crate::config::Targets;
+use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
-use crate::runtime::{RunError, Runtime};
+use crate::runtime::RunError;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match Targets::load(target_file) {
+    let targets = match load_targets(target_file) {
         Ok(targets) => targets,
-        Err(err) => return fail(ExitCode::Usage, err),
+        Err(code) => return code,
     };
     let file = match read_script(&args.file) {
         Ok(file) => file,
         Err(code) => return code,
     };
-    let builder = Runtime::builder()
-        .targets(targets)
-        .limits(args.limits.limits());
-    let runtime = match args.rehearsal.apply(builder).build() {
+    let runtime = match args.rehearsal.start(targets, &args.limits) {
         Ok(runtime) => runtime,
-        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
+        Err(code) => return code,
     };
     runtime.cancel_on_ctrl_c();
     let result = runtime.run_file(&file);

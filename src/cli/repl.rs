@@ -1,25 +1,20 @@
-//! `cutover repl`: read the target file, build a [`Runtime`] (with the lab when asked),
+//! `cutover repl`: read the target file, build a [`Runtime`](crate::Runtime) (with the lab when asked),
 //! and hand it to the REPL.
 
 use std::path::Path;
 
-use super::{ReplArgs, fail};
-use crate::config::Targets;
+use super::{ReplArgs, fail, load_targets};
 use crate::exit_code::ExitCode;
 use crate::repl::{self, ReplOptions};
-use crate::runtime::Runtime;
 
 pub(super) fn run(args: &ReplArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match Targets::load(target_file) {
+    let targets = match load_targets(target_file) {
         Ok(targets) => targets,
-        Err(err) => return fail(ExitCode::Usage, err),
+        Err(code) => return code,
     };
-    let builder = Runtime::builder()
-        .targets(targets)
-        .limits(args.limits.limits());
-    let runtime = match args.rehearsal.apply(builder).build() {
+    let runtime = match args.rehearsal.start(targets, &args.limits) {
         Ok(runtime) => runtime,
-        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
+        Err(code) => return code,
     };
     let options = ReplOptions {
         history: args.history.clone(),

@@ -1,25 +1,20 @@
-//! `cutover watch`: read the target file, build a [`Runtime`] (with the
+//! `cutover watch`: read the target file, build a [`Runtime`](crate::Runtime) (with the
 //! lab when rehearsing), load the hook scripts and watch until SIGINT or SIGTERM.
 
 use std::path::Path;
 
-use super::{WatchArgs, fail, report};
-use crate::config::Targets;
+use super::{WatchArgs, fail, load_targets, report};
 use crate::exit_code::ExitCode;
-use crate::runtime::Runtime;
 use crate::watch::{WatchEnd, WatchError, WatchOptions};
 
 pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match Targets::load(target_file) {
+    let targets = match load_targets(target_file) {
         Ok(targets) => targets,
-        Err(err) => return fail(ExitCode::Usage, err),
+        Err(code) => return code,
     };
-    let builder = Runtime::builder()
-        .targets(targets)
-        .limits(args.limits.limits());
-    let runtime = match args.rehearsal.apply(builder).build() {
+    let runtime = match args.rehearsal.start(targets, &args.limits) {
         Ok(runtime) => runtime,
-        Err(err) => return fail(ExitCode::Failure, format!("cannot start: {err}")),
+        Err(code) => return code,
     };
     let options = WatchOptions {
         paths: args.paths.clone(),
