@@ -67,8 +67,8 @@ struct RunArgs {
     limits: LimitArgs,
 }
 
-/// How `run`, `repl` and `watch` set up their runtime: the built-in lab, and the folders scripts
-/// may read besides their own.
+/// How `run`, `repl` and `watch` set up their runtime: the built-in lab, and the
+/// folders scripts may read besides their own.
 #[derive(Debug, Args)]
 struct RehearsalArgs {
     /// Rehearse against the built-in lab: every target keeps its name but points at the
