@@ -91,6 +91,11 @@ impl Faults {
         self.lock().clone()
     }
 
+    /// Pending rules and faults injected so far, as each `/_lab/state` shows them.
+    pub fn summary(&self) -> serde_json::Value {
+        json!({ "pending": self.pending(), "injected": self.injected() })
+    }
+
     /// How many requests were answered with a fault so far.
     pub fn injected(&self) -> u64 {
         self.injected.load(Ordering::Relaxed)

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::lab::control_error as bad;
 use crate::http::lab::timestamp;
 use crate::vendors::huawei_sms::wire::TaskState;
 
@@ -70,7 +71,7 @@ async fn state_get(State(lab): State<LabState>) -> Json<Value> {
         "auth_refused": inventory.auth_refused,
         "mutations": mutations,
         "counts": lab.mutations().counts(),
-        "faults": {"pending": lab.faults().pending(), "injected": lab.faults().injected()},
+        "faults": lab.faults().summary(),
     }))
 }
 
@@ -235,10 +236,6 @@ async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
         Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
         Err(message) => bad(message),
     }
-}
-
-fn bad(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
 #[cfg(test)]

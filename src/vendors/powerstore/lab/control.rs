@@ -64,7 +64,7 @@ async fn state_get(State(lab): State<LabState>) -> Json<Value> {
         "active_login_sessions": inventory.logins.active(now),
         "mutations": lab.mutations().entries(),
         "counts": lab.mutations().counts(),
-        "faults": {"pending": lab.faults().pending(), "injected": lab.faults().injected()},
+        "faults": lab.faults().summary(),
     }))
 }
 

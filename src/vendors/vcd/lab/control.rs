@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::lab::control_error as bad;
 use crate::http::lab::timestamp;
 use crate::vendors::vcd::wire::EntityState;
 
@@ -67,7 +68,7 @@ async fn state_get(State(lab): State<LabState>) -> Json<Value> {
         "events": inventory.events,
         "mutations": lab.mutations().entries(),
         "counts": lab.mutations().counts(),
-        "faults": {"pending": lab.faults().pending(), "injected": lab.faults().injected()},
+        "faults": lab.faults().summary(),
     }))
 }
 
@@ -168,8 +169,4 @@ async fn entities_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
     let id = entity.wire.id.clone();
     inventory.entities.push(entity);
     (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
-}
-
-fn bad(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }

@@ -41,7 +41,7 @@ async fn state_get(State(ctx): State<Ctx>) -> Json<Value> {
         "counts": ctx.lab.mutations().counts(),
         "ovf_sessions": inventory.ovf.list.iter().map(|s| s.summary()).collect::<Vec<_>>(),
         "ovf_reclaim_after": inventory.ovf.reclaim_after.as_secs(),
-        "faults": {"pending": ctx.lab.faults().pending(), "injected": ctx.lab.faults().injected()},
+        "faults": ctx.lab.faults().summary(),
     }))
 }
 

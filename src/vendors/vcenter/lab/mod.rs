@@ -30,8 +30,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use serde_json::json;
 
+pub(super) use crate::http::lab::control_error as bad;
 use crate::http::lab::with_faults;
 use crate::vendors::vcenter::wire::{
     API_HISTORY_PATH, API_SESSION_PATH, Encoding, HistoryAction, HistoryStartSpec,
@@ -221,9 +221,4 @@ fn start_spec(encoding: Encoding, body: &[u8]) -> Result<Option<HistoryStartSpec
             .map(Some)
             .map_err(invalid),
     }
-}
-
-/// A `400 {"error": message}` for the lab's own routes.
-pub(super) fn bad(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
