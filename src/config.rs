@@ -209,6 +209,8 @@ pub struct Targets {
     /// `(target, variable)` for every password held in the environment; kept across
     /// the lab redirect so a rehearsal cannot read production secrets either.
     secret_variables: Vec<(String, String)>,
+    /// Whether the targets point at the lab (`--lab`), for errors that name its targets.
+    lab: bool,
 }
 
 impl Targets {
@@ -259,6 +261,7 @@ impl Targets {
             secret_variables,
             file: Some(path.to_path_buf()),
             list,
+            lab: false,
         })
     }
 
@@ -286,34 +289,50 @@ impl Targets {
         if let Some(target) = of_kind.clone().find(|t| t.name == name) {
             return Ok(target);
         }
-        let whence = match &self.file {
-            Some(file) => format!("in `{}`", file.display()),
-            None => format!(
-                "(no target file: pass --targets, set CUTOVER_TARGETS, or create ./{DEFAULT_TARGET_FILE})"
+        let mut message = match (&self.file, self.lab) {
+            (file, true) => {
+                let names: Vec<String> = of_kind.clone().map(|t| format!("`{}`", t.name)).collect();
+                let whence = file
+                    .as_ref()
+                    .map_or(String::new(), |file| format!("in `{}` or ", file.display()));
+                format!(
+                    "no {kind} target `{name}` {whence}in the lab; its {kind} targets are {}",
+                    names.join(", ")
+                )
+            }
+            (Some(file), false) => format!("no {kind} target `{name}` in `{}`", file.display()),
+            (None, false) => format!(
+                "no {kind} target `{name}` (no target file: pass --targets, set CUTOVER_TARGETS, or create ./{DEFAULT_TARGET_FILE})"
             ),
         };
-        let mut message = format!("no {kind} target `{name}` {whence}");
-        if let Some(other) = self.list.iter().find(|t| t.name == name) {
-            message = format!("target `{name}` is of kind {}, not {kind}", other.kind);
-        } else if let Some(best) = of_kind
+        let closest = of_kind
             .by_ref()
             .map(|t| (strsim::damerau_levenshtein(name, &t.name), &t.name))
             .filter(|(distance, _)| *distance <= 3)
             .min()
-        {
-            message.push_str(&format!("; did you mean `{}`?", best.1));
+            .map(|(_, name)| name.as_str())
+            // Under the lab, a name far from every other still has an obvious choice:
+            // the lab's own target of the kind.
+            .or_else(|| {
+                let own = self.lab.then(|| kind.as_str())?;
+                self.list.iter().any(|t| t.name == own).then_some(own)
+            });
+        if let Some(other) = self.list.iter().find(|t| t.name == name) {
+            message = format!("target `{name}` is of kind {}, not {kind}", other.kind);
+        } else if let Some(best) = closest {
+            message.push_str(&format!("; did you mean `{best}`?"));
         }
         Err(ConfigError::UnknownTarget { message })
     }
 
-    /// Points every target at the lab listener of its kind, keeping names, and adds a
-    /// target named `lab` for each kind, so a production playbook rehearses unchanged.
+    /// Points every target at the lab listener of its kind, keeping names, and adds the
+    /// lab's own targets under the names `cutover lab --targets-out` writes, so a
+    /// production playbook rehearses unchanged and the lab's names work everywhere.
     ///
     /// A kind with two listeners (vCenter's appliance port and reverse proxy) is matched
     /// by port role: a target on port 5480 goes to the appliance listener (named with
-    /// [`APPLIANCE_SUFFIX`]), any other to the proxy; the aliases are `lab` and
-    /// `lab-appliance`. Huawei SMS targets that sign their requests go to the lab's
-    /// signing target (named with [`AKSK_SUFFIX`]), aliased `lab-aksk`.
+    /// [`APPLIANCE_SUFFIX`]), any other to the proxy. Huawei SMS targets that sign their
+    /// requests go to the lab's signing target (named with [`AKSK_SUFFIX`]).
     pub fn redirect_to_lab(&mut self, lab: &[Target]) {
         for target in &mut self.list {
             let of_kind = || lab.iter().filter(|l| l.kind == target.kind);
@@ -328,13 +347,10 @@ impl Targets {
                 };
             }
         }
-        let alias = |t: &Target| format!("lab{}", variant(t));
         self.list
-            .retain(|t| !lab.iter().any(|l| alias(l) == t.name));
-        self.list.extend(lab.iter().map(|l| Target {
-            name: alias(l),
-            ..l.clone()
-        }));
+            .retain(|t| !lab.iter().any(|l| l.name == t.name && l.kind == t.kind));
+        self.list.extend(lab.iter().cloned());
+        self.lab = true;
     }
 
     #[cfg(unix)]
@@ -606,7 +622,7 @@ password_file = "secrets/array2"
     }
 
     #[test]
-    fn lab_redirect_keeps_names_and_adds_lab() {
+    fn lab_redirect_keeps_names_and_adds_the_lab_targets() {
         let mut t = targets();
         let lab = Target {
             name: "powerstore".into(),
@@ -629,8 +645,17 @@ password_file = "secrets/array2"
             [
                 ("array1", "http://127.0.0.1:4000"),
                 ("array2", "http://127.0.0.1:4000"),
-                ("lab", "http://127.0.0.1:4000")
+                ("powerstore", "http://127.0.0.1:4000")
             ]
+        );
+        let err = t
+            .get(TargetKind::Powerstore, "lab")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "no powerstore target `lab` in `conf/cutover.toml` or in the lab; its powerstore \
+             targets are `array1`, `array2`, `powerstore`; did you mean `powerstore`?"
         );
     }
 
@@ -690,8 +715,8 @@ password_file = "secrets/array2"
             [
                 ("vc", "http://127.0.0.1:4000"),
                 ("vc-root", "http://127.0.0.1:4001"),
-                ("lab", "http://127.0.0.1:4000"),
-                ("lab-appliance", "http://127.0.0.1:4001"),
+                ("powerstore", "http://127.0.0.1:4000"),
+                ("powerstore-appliance", "http://127.0.0.1:4001"),
             ]
         );
     }

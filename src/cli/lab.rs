@@ -1,12 +1,20 @@
 //! `cutover lab`: serve the simulated vendor APIs until Ctrl-C, print their URLs, and
 //! optionally write a ready target file.
 
-use super::{LabArgs, fail, runtime};
+use std::path::Path;
+
+use super::{LabArgs, fail, load_targets, runtime};
 use crate::clock::Clock;
 use crate::exit_code::ExitCode;
 use crate::lab::{Lab, LabOptions};
 
-pub(super) fn run(args: &LabArgs) -> ExitCode {
+pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
+    // The operator's own targets, redirected, go into the written file too, so their
+    // playbooks run unchanged with `--targets FILE`.
+    let mut targets = match load_targets(target_file) {
+        Ok(targets) => targets,
+        Err(code) => return code,
+    };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
@@ -19,18 +27,20 @@ pub(super) fn run(args: &LabArgs) -> ExitCode {
         };
         let lab = match Lab::start(options).await {
             Ok(lab) => lab,
-            Err(err) => return fail(ExitCode::Failure, format!("cannot start the lab: {err}")),
+            Err(err) => return fail(ExitCode::Usage, format!("cannot start the lab: {err}")),
         };
-        let targets = lab.targets();
+        targets.redirect_to_lab(&lab.targets());
+        let targets: Vec<_> = targets.iter().cloned().collect();
         let width = targets.iter().map(|t| t.name.len()).max().unwrap_or(0);
-        for target in targets {
+        for target in &targets {
             println!(
-                "{:<width$}  {}  (user `{}`)",
-                target.name, target.url, target.user
+                "{:<width$}  {:<10}  {}  (user `{}`)",
+                target.name, target.kind, target.url, target.user
             );
         }
         if let Some(path) = &args.targets_out {
-            if let Err(err) = crate::config::write_private(path, &lab.targets_toml()) {
+            let text = crate::lab::targets_toml(&targets);
+            if let Err(err) = crate::config::write_private(path, &text) {
                 return fail(
                     ExitCode::Failure,
                     format!("cannot write `{}`: {err}", path.display()),

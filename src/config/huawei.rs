@@ -260,8 +260,8 @@ mod tests {
             [
                 ("eu", "huawei_sms"),
                 ("eu-sk", "huawei_sms-aksk"),
-                ("lab", "huawei_sms"),
-                ("lab-aksk", "huawei_sms-aksk"),
+                ("huawei_sms", "huawei_sms"),
+                ("huawei_sms-aksk", "huawei_sms-aksk"),
             ]
         );
     }

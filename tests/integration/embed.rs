@@ -9,7 +9,7 @@ fn an_embedder_runs_a_playbook_against_the_lab() {
     let path = dir.path().join("wave.rhai");
     std::fs::write(
         &path,
-        "powerstore(\"lab\").import_session(\"wave1-lun03\").cutover();\n",
+        "powerstore(\"powerstore\").import_session(\"wave1-lun03\").cutover();\n",
     )
     .unwrap();
     let runtime = Runtime::builder().lab(1).speed(10.0).build().unwrap();
@@ -18,7 +18,7 @@ fn an_embedder_runs_a_playbook_against_the_lab() {
 
     std::fs::write(
         &path,
-        "powerstore(\"lab\").import_session(\"wave1-lun03\").cutover();\n",
+        "powerstore(\"powerstore\").import_session(\"wave1-lun03\").cutover();\n",
     )
     .unwrap();
     let again = ScriptFile::read(&path).unwrap();

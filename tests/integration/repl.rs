@@ -11,7 +11,7 @@ fn piped_entries_are_evaluated_one_by_one() {
         .args(["repl", "--lab", "--speed", "50"])
         .stdin(
             r#"
-            let s = powerstore("lab").import_session("wave1-lun03");
+            let s = powerstore("powerstore").import_session("wave1-lun03");
             s
             s.state
             #{ sizes: [1, 2], name: "x", nested: #{ ok: true } }
@@ -74,7 +74,7 @@ fn piped_meta_commands_answer_on_stdout() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("\nlab            powerstore  http://127.0.0.1:"),
+        stdout.contains("\npowerstore         powerstore  http://127.0.0.1:"),
         "{stdout}"
     );
     assert!(stdout.contains("import_sessions: 13 ("), "{stdout}");
@@ -164,7 +164,7 @@ mod terminal {
     #[test]
     fn tab_completes_a_method_of_what_a_call_returns() {
         let mut t = Terminal::start();
-        t.session.send("powerstore(\"lab\").imp\t").unwrap();
+        t.session.send("powerstore(\"powerstore\").imp\t").unwrap();
         t.session.flush().unwrap();
         t.expect("import_session");
         let shown = t.enter("(\"wave1-lun03\")", PROMPT);
@@ -192,7 +192,7 @@ mod terminal {
         let mut t = Terminal::start();
         // A paused session never becomes ready by itself: the wait runs until stopped.
         t.session
-            .send("let s = powerstore(\"lab\").import_session(\"paused-lun11\"); print(\"waiting\"); s.wait_for(\"Ready_For_Cutover\")\r")
+            .send("let s = powerstore(\"powerstore\").import_session(\"paused-lun11\"); print(\"waiting\"); s.wait_for(\"Ready_For_Cutover\")\r")
             .unwrap();
         t.session.flush().unwrap();
         t.expect("\r\nwaiting\r\n");

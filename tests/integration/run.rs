@@ -198,7 +198,7 @@ fn lab_targets_keep_their_names_and_add_lab() {
             "wave.rhai",
             r#"
             print(powerstore("array1").import_session("wave1-lun03").state);
-            print(powerstore("lab").import_session("wave1-lun03").state);
+            print(powerstore("powerstore").import_session("wave1-lun03").state);
             "#,
         )
         .args(["run", "wave.rhai", "--lab", "--speed", "10"])

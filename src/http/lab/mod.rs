@@ -63,7 +63,16 @@ impl Drop for LabListener {
 
 /// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio runtime.
 pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|err| {
+            let what = if err.kind() == std::io::ErrorKind::AddrInUse {
+                "is already in use; pick another with --port, or 0 for free ones".to_owned()
+            } else {
+                format!("cannot be opened: {err}")
+            };
+            std::io::Error::new(err.kind(), format!("port {port} on 127.0.0.1 {what}"))
+        })?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
