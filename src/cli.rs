@@ -6,6 +6,7 @@ mod doc;
 mod lab;
 mod playbook;
 mod repl;
+mod unknown_flag;
 mod watch;
 
 use std::ffi::OsString;
@@ -76,10 +77,16 @@ struct RehearsalArgs {
     #[arg(long)]
     lab: bool,
     /// With --lab, run the lab's jobs and the script's sleeps N times faster.
-    #[arg(long, requires = "lab", value_name = "N", value_parser = parse_speed)]
+    #[arg(long, requires = "lab", value_name = "N", value_parser = parse_speed, allow_negative_numbers = true)]
     speed: Option<f64>,
     /// With --lab, the seed of the lab's inventory.
-    #[arg(long, requires = "lab", value_name = "N", default_value_t = 1)]
+    #[arg(
+        long,
+        requires = "lab",
+        value_name = "N",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     seed: u64,
     /// Let the script read local files (e.g. disks to upload) under DIR as well as under
     /// its own folder; repeatable.
@@ -164,13 +171,18 @@ struct DocArgs {
 #[derive(Debug, Args)]
 struct LabArgs {
     /// Port of the first listener (the next kinds take the following ports); 0 picks free ones.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     port: u16,
     /// Run the lab's jobs N times faster than the wall clock.
-    #[arg(long, default_value_t = 1.0, value_name = "N", value_parser = parse_speed)]
+    #[arg(long, default_value_t = 1.0, value_name = "N", value_parser = parse_speed, allow_negative_numbers = true)]
     speed: f64,
     /// Seed of the lab's inventory.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
     seed: u64,
     /// Write a target file for the lab's listeners to FILE.
     #[arg(long, value_name = "FILE")]
@@ -182,19 +194,19 @@ struct LabArgs {
 #[command(next_help_heading = "Script limits")]
 struct LimitArgs {
     /// Stop a script after N operations (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_operations)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_operations, allow_negative_numbers = true)]
     max_operations: u64,
     /// Deepest nesting of function calls.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_call_levels)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_call_levels, allow_negative_numbers = true)]
     max_call_levels: usize,
     /// Longest string in bytes (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_string_size)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_string_size, allow_negative_numbers = true)]
     max_string_size: usize,
     /// Longest array (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_array_size)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_array_size, allow_negative_numbers = true)]
     max_array_size: usize,
     /// Largest map (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size, allow_negative_numbers = true)]
     max_map_size: usize,
 }
 
@@ -224,9 +236,15 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 
 /// Parses `args`, runs the command, and returns how the process should exit.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => {
+            let text: Vec<String> = args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let err = unknown_flag::rewrite(err, Cli::command(), &text);
             let _ = err.print();
             return if err.use_stderr() {
                 ExitCode::Usage

@@ -12,14 +12,24 @@ pub(super) fn run(args: &DocArgs) -> ExitCode {
     };
     let host = Host::offline(runtime.handle().clone());
     let engine = script::engine(&host, Limits::default(), ".".into());
+    // Definitions are what was asked for then: say where they went, not the listing.
     if let Some(dir) = &args.definitions {
-        if let Err(err) = reference::write_definitions(&engine, dir) {
-            return fail(
+        return match reference::write_definitions(&engine, dir) {
+            Ok(files) => {
+                let noun = if files.len() == 1 { "file" } else { "files" };
+                println!(
+                    "wrote {} definition {noun} to {}: {}",
+                    files.len(),
+                    dir.display(),
+                    files.join(", ")
+                );
+                ExitCode::Success
+            }
+            Err(err) => fail(
                 ExitCode::Failure,
                 format!("cannot write definitions to `{}`: {err}", dir.display()),
-            );
-        }
-        eprintln!("definitions written to {}", dir.display());
+            ),
+        };
     }
     match reference::reference(&engine) {
         Ok(text) => {

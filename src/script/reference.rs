@@ -56,17 +56,19 @@ pub fn functions(engine: &Engine) -> Result<Vec<Function>, String> {
     Ok(metadata.functions)
 }
 
-/// Writes Rhai definition files for editors (the language server) into `dir`.
-pub fn write_definitions(engine: &Engine, dir: &Path) -> std::io::Result<()> {
+/// Writes Rhai definition files for editors (the language server) into `dir` and
+/// returns their names.
+pub fn write_definitions(engine: &Engine, dir: &Path) -> std::io::Result<Vec<String>> {
     #[allow(
         clippy::disallowed_methods,
         reason = "writing editor files the operator asked for"
     )]
     std::fs::create_dir_all(dir)?;
-    engine
-        .definitions()
-        .include_standard_packages(false)
-        .write_to_dir(dir)
+    let definitions = engine.definitions().include_standard_packages(false);
+    definitions.write_to_dir(dir)?;
+    let mut names: Vec<String> = definitions.iter_files().map(|(name, _)| name).collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The whole reference: host functions, properties, then each stdlib module.

@@ -67,13 +67,56 @@ fn every_script_function_has_documentation() {
 
 #[test]
 fn doc_writes_editor_definitions() {
-    let outcome = Test::new().args(["doc", "--definitions", "defs"]).success();
+    let outcome = Test::new()
+        .args(["doc", "--definitions", "defs"])
+        .stdout("wrote 1 definition file to defs: __static__.d.rhai\n")
+        .success();
     let dir = outcome.path().join("defs");
     let all: String = std::fs::read_dir(&dir)
         .unwrap()
         .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
         .collect();
     assert!(all.contains("fn wait_for(session: ImportSession"), "{all}");
+}
+
+#[test]
+fn a_negative_speed_gets_the_range_not_a_tip_about_dashes() {
+    Test::new()
+        .script("wave.rhai", "print(1);\n")
+        .args(["run", "wave.rhai", "--lab", "--speed", "-1"])
+        .status(2)
+        .stderr(
+            "error: invalid value '-1' for '--speed <N>': `-1` is not a speed from 0.001 to 100000\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
+}
+
+#[test]
+fn another_tools_flag_gets_cutovers_way_of_doing_it() {
+    Test::new()
+        .script("wave.rhai", "print(1);\n")
+        .args(["run", "wave.rhai", "--dry-run"])
+        .status(2)
+        .stderr(
+            "error: unexpected argument '--dry-run' found\n\n  \
+             tip: cutover has no dry run: `cutover check FILE` compiles a playbook and checks the \
+             targets it names, and `--lab` rehearses it against the built-in lab\n\n\
+             Usage: cutover run [OPTIONS] <FILE>\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
+    Test::new()
+        .args(["lab", "--json"])
+        .status(2)
+        .stderr(
+            "error: unexpected argument '--json' found\n\n  \
+             tip: cutover prints for people; a playbook writes machine-readable output itself \
+             with `json_encode(value)`, and the lab's state is JSON at `<url>/_lab/state`\n\n\
+             Usage: cutover lab [OPTIONS]\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
 }
 
 #[test]
