@@ -49,6 +49,23 @@ pub fn headline(err: &EvalAltResult) -> String {
              look for an endless loop, or raise --max-operations"
                 .to_owned()
         }
+        EvalAltResult::ErrorStackOverflow(_) => {
+            "function calls nested deeper than --max-call-levels allows and the script was \
+             stopped; look for a function that calls itself without end, or raise \
+             --max-call-levels"
+                .to_owned()
+        }
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let (value, flag) = match what.as_str() {
+                "Length of string" => ("a string", "--max-string-size"),
+                "Size of object map" => ("a map", "--max-map-size"),
+                _ => ("an array", "--max-array-size"),
+            };
+            format!(
+                "{value} grew past {flag} and the script was stopped; look for a value that \
+                 grows without end, or raise {flag}"
+            )
+        }
         EvalAltResult::ErrorTerminated(..) => "the run was interrupted".to_owned(),
         other => without_position(other),
     };
@@ -117,16 +134,35 @@ fn snippet(source: &str, text: Option<&str>, pos: Position) -> String {
     };
     let width = line_no.to_string().len();
     let mut out = format!("{:width$}--> {}\n", "", location(source, pos));
-    let Some(line) = text.and_then(|t| t.lines().nth(line_no - 1)) else {
+    let Some(text) = text else {
         return out;
     };
-    let col = pos.position().unwrap_or(1).max(1);
+    let (line_no, line, col, note) = match text.lines().nth(line_no - 1) {
+        Some(line) => (line_no, line, pos.position().unwrap_or(1).max(1), ""),
+        // Past the last line: something opened was never closed. Point at the end of
+        // the text, where the closing token was still awaited.
+        None => match text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .last()
+        {
+            Some((index, line)) => (
+                index + 1,
+                line,
+                line.chars().count() + 1,
+                " the script ends here",
+            ),
+            None => return out,
+        },
+    };
+    let width = width.max(line_no.to_string().len());
     let (shown, offset, carets) = underline(line, col);
     let _ = writeln!(out, "{:width$} |", "");
-    let _ = writeln!(out, "{line_no} | {}", escape_control(&shown));
+    let _ = writeln!(out, "{line_no:width$} | {}", escape_control(&shown));
     let _ = writeln!(
         out,
-        "{:width$} | {}{}",
+        "{:width$} | {}{}{note}",
         "",
         " ".repeat(offset),
         "^".repeat(carets)
@@ -182,5 +218,20 @@ mod tests {
         assert!(shown.contains(" --> wave.rhai:2:"), "{shown}");
         assert!(shown.contains("2 | let b = (a +;\n"), "{shown}");
         assert!(shown.contains("  | "), "{shown}");
+    }
+
+    #[test]
+    fn an_unclosed_block_points_at_the_end_of_the_text() {
+        let engine = rhai::Engine::new();
+        let text = "on_file(\"*\", |e| {\n  print(e);\n\n";
+        let err = engine.compile(text).unwrap_err();
+        assert_eq!(
+            render_compile(&err, "hook.rhai", text),
+            "error: Expecting '}' to terminate this block\n \
+             --> hook.rhai:4:1\n  \
+             |\n\
+             2 |   print(e);\n  \
+             |            ^ the script ends here\n"
+        );
     }
 }

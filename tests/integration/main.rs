@@ -10,6 +10,7 @@
 
 mod check;
 mod cli;
+mod diagnostics;
 mod embed;
 mod examples;
 mod hooks;
