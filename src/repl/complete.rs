@@ -2,12 +2,14 @@
 //! name; after a `.`, the methods and properties of the value's type (worked out from
 //! the variable, or from what the call before the dot returns, as in
 //! `powerstore("lab").imp`) or a map's keys; target names inside `vcd("`,
-//! `powerstore("`, …; meta-commands after `:`.
+//! `powerstore("`, …; the names and ids of import sessions and tasks inside
+//! `import_session("` and `task("`; meta-commands after `:`.
 
 use std::sync::Arc;
 
 use crate::script::catalogue::Catalogue;
 use crate::script::console::Variable;
+use crate::script::object_names::ObjectNames;
 
 /// Rhai keywords offered with names.
 const KEYWORDS: &[&str] = &[
@@ -26,6 +28,8 @@ pub(super) struct Known {
     pub(super) targets: Vec<(String, String)>,
     /// The meta-commands, with their colon.
     pub(super) commands: Vec<&'static str>,
+    /// Asks targets for the objects a string argument may name.
+    pub(super) objects: Option<ObjectNames>,
 }
 
 /// Where the word being completed starts in the line, and the candidates, sorted.
@@ -93,19 +97,56 @@ fn members_or_names(known: &Known, tokens: &[Token], text: &str, prefix: &str) -
     starting_with(candidates, prefix)
 }
 
-/// Inside `kind("`, the names of the targets of that kind.
+/// Inside `kind("`, the names of the targets of that kind; inside
+/// `receiver.import_session("` (or `task("`), the names and ids of its objects.
 fn target_names(known: &Known, tokens: &[Token], text: &str, prefix: &str) -> Vec<String> {
-    let kind = match tokens {
-        [.., Token::Ident(start, stop), Token::Punct('(')] => &text[*start..*stop],
+    let names = match tokens {
+        [
+            ..,
+            Token::Punct('.'),
+            Token::Ident(start, stop),
+            Token::Punct('('),
+        ] => {
+            let receiver_end = tokens.len() - 3;
+            let Some(objects) = &known.objects else {
+                return Vec::new();
+            };
+            let Some(receiver) = receiver_text(&tokens[..receiver_end], text) else {
+                return Vec::new();
+            };
+            objects.list(receiver, &text[*start..*stop])
+        }
+        [.., Token::Ident(start, stop), Token::Punct('(')] => {
+            let kind = &text[*start..*stop];
+            known
+                .targets
+                .iter()
+                .filter(|(k, _)| k == kind)
+                .map(|(_, name)| name.clone())
+                .collect()
+        }
         _ => return Vec::new(),
     };
-    let names = known
-        .targets
-        .iter()
-        .filter(|(k, _)| k == kind)
-        .map(|(_, name)| name.clone())
-        .collect();
     starting_with(names, prefix)
+}
+
+/// The text of the expression `tokens` end with, when it is a variable or a call with
+/// one string literal (`powerstore("lab")`).
+fn receiver_text<'t>(tokens: &[Token], text: &'t str) -> Option<&'t str> {
+    match tokens {
+        [
+            ..,
+            Token::Ident(start, _),
+            Token::Punct('('),
+            Token::Str { open: false, .. },
+            Token::Punct(')'),
+        ] => {
+            let end = text[*start..].find(')')? + start + 1;
+            Some(&text[*start..end])
+        }
+        [.., Token::Ident(start, stop)] => Some(&text[*start..*stop]),
+        _ => None,
+    }
 }
 
 fn names(known: &Known) -> Vec<String> {
@@ -307,6 +348,7 @@ mod tests {
                 ("vcd".into(), "prod-vcd".into()),
             ],
             commands: vec![":help", ":lab", ":load", ":quit"],
+            objects: None,
         }
     }
 

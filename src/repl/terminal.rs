@@ -156,6 +156,7 @@ fn known(session: &Session<'_>) -> Known {
             .map(|t| (t.kind.as_str().to_owned(), t.name.clone()))
             .collect(),
         commands: meta::COMMANDS.iter().map(|(name, _)| *name).collect(),
+        objects: Some(console.object_names()),
     }
 }
 

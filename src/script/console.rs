@@ -8,11 +8,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Scope, Stmt};
 
 use crate::script::catalogue::Catalogue;
+use crate::script::object_names::ObjectNames;
 use crate::script::{Host, ScriptFile, diagnostic, modules, show};
 
 /// The source name errors give the entry being evaluated.
@@ -63,6 +64,8 @@ pub struct Console {
     /// Function name → the source name of the text that defined it.
     defined_in: HashMap<String, String>,
     catalogue: Arc<Catalogue>,
+    /// The engine completion probes run on, built at the first Tab.
+    probe: OnceLock<Arc<Engine>>,
 }
 
 impl Console {
@@ -77,6 +80,7 @@ impl Console {
             texts: HashMap::new(),
             defined_in: HashMap::new(),
             catalogue,
+            probe: OnceLock::new(),
         })
     }
 
@@ -222,6 +226,26 @@ impl Console {
             variables.push(variable);
         }
         variables
+    }
+
+    /// What completion asks for the objects a string argument may name: the session's
+    /// variables that hold host handles (cheap clones), on an engine of its own so a
+    /// Tab never disturbs the session.
+    pub fn object_names(&self) -> ObjectNames {
+        let handles = self
+            .scope
+            .iter_raw()
+            .filter(|(_, _, value)| value.is_variant())
+            .map(|(name, _, value)| (name.to_owned(), value.clone()))
+            .collect();
+        let probe = Arc::clone(self.probe.get_or_init(|| {
+            Arc::new(crate::script::engine(
+                &self.host,
+                crate::script::Limits::default(),
+                ".".into(),
+            ))
+        }));
+        ObjectNames::new(probe, handles)
     }
 
     /// The script functions defined in the session, by name.

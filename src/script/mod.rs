@@ -10,6 +10,7 @@ pub mod flow;
 pub mod hook;
 pub mod host;
 pub mod modules;
+pub mod object_names;
 pub mod options;
 pub mod preflight;
 pub mod reference;

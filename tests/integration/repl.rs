@@ -175,6 +175,32 @@ mod terminal {
     }
 
     #[test]
+    fn tab_completes_import_session_names_and_ids() {
+        let mut t = Terminal::start();
+        t.enter("let array = powerstore(\"powerstore\");", PROMPT);
+        t.session.send("array.import_session(\"paus\t").unwrap();
+        t.session.flush().unwrap();
+        t.expect("paused-lun11");
+        let shown = t.enter("\").id", PROMPT);
+        let id = shown
+            .lines()
+            .map(|line| line.trim().trim_matches('"'))
+            .find(|line| line.len() > 20 && !line.contains(' '))
+            .unwrap_or_else(|| panic!("no id in {shown:?}"))
+            .to_owned();
+        t.session
+            .send(&format!(
+                "powerstore(\"powerstore\").import_session(\"{}\t",
+                &id[..12]
+            ))
+            .unwrap();
+        t.session.flush().unwrap();
+        t.expect(&id[12..]);
+        let shown = t.enter("\").name", PROMPT);
+        assert!(shown.contains("paused-lun11"), "{shown:?}");
+    }
+
+    #[test]
     fn help_prints_signature_and_doc_comment() {
         let mut t = Terminal::start();
         let shown = t.enter(":help import_session", PROMPT);
