@@ -1,12 +1,13 @@
 //! The target file (`cutover.toml`): named targets with their kind, URL, user, where the
 //! secret lives, and TLS settings. Scripts name targets; only this module reads the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod excerpt;
 mod huawei;
 mod upload_hosts;
 
@@ -241,11 +242,13 @@ impl Targets {
             path: path.to_path_buf(),
             message,
         };
-        let raw: RawFile = toml::from_str(text).map_err(|err| parse_error(err.to_string()))?;
+        let raw: RawFile =
+            toml::from_str(text).map_err(|err| parse_error(excerpt::toml_error(&err, text)))?;
         let base = path.parent().unwrap_or(Path::new(""));
+        let headers = header_lines(text);
         let mut list = Vec::with_capacity(raw.targets.len());
         for (name, target) in raw.targets {
-            let line = header_line(text, &name);
+            let line = headers.get(&name).copied().unwrap_or(1);
             let target = resolve(name, target, base)
                 .map_err(|message| parse_error(format!("line {line}: {message}")))?;
             list.push(target);
@@ -422,18 +425,26 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
     })
 }
 
-/// An http(s) URL without credentials or a trailing slash; `field` names it in errors.
+/// An http(s) URL without credentials, a query, a fragment or a trailing slash (paths
+/// are appended to it); `field` names it in errors.
 fn check_url(name: &str, field: &str, url: &str) -> Result<String, String> {
     let url = url.trim_end_matches('/').to_owned();
+    let name = excerpt::quoted(name);
     match reqwest::Url::parse(&url) {
         Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => Err(format!(
             "target `{name}`: put credentials in `user` and `password_env`, not in the {field}"
+        )),
+        Ok(parsed) if parsed.query().is_some() || parsed.fragment().is_some() => Err(format!(
+            "target `{name}`: {field} `{}` has a query or a fragment; give the base URL only \
+             (scheme, host, port and path)",
+            excerpt::quoted(&url)
         )),
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
             Ok(url)
         }
         _ => Err(format!(
-            "target `{name}`: {field} `{url}` is not an http(s) URL"
+            "target `{name}`: {field} `{}` is not an http(s) URL",
+            excerpt::quoted(&url)
         )),
     }
 }
@@ -488,16 +499,25 @@ fn is_appliance(target: &Target) -> bool {
         || reqwest::Url::parse(&target.url).is_ok_and(|u| u.port() == Some(APPLIANCE_PORT))
 }
 
-/// The line of `[targets.NAME]` in the file, for errors found after parsing.
-fn header_line(text: &str, name: &str) -> usize {
-    let plain = format!("[targets.{name}]");
-    let quoted = format!("[targets.\"{name}\"]");
-    text.lines()
-        .position(|line| {
-            let line: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-            line == plain || line == quoted
-        })
-        .map_or(1, |index| index + 1)
+/// The line of each `[targets.NAME]` header in the file, for errors found after
+/// parsing; one pass over the text, however many targets it holds.
+fn header_lines(text: &str) -> HashMap<String, usize> {
+    let mut lines = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        let Some(header) = line.strip_prefix('[').and_then(|l| l.split(']').next()) else {
+            continue;
+        };
+        let Some(name) = header.trim().strip_prefix("targets").map(str::trim_start) else {
+            continue;
+        };
+        let Some(name) = name.strip_prefix('.').map(str::trim) else {
+            continue;
+        };
+        let name = name.trim_matches('"').to_owned();
+        lines.entry(name).or_insert(index + 1);
+    }
+    lines
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -718,6 +738,52 @@ password_file = "secrets/array2"
                 ("powerstore", "http://127.0.0.1:4000"),
                 ("powerstore-appliance", "http://127.0.0.1:4001"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_url_with_a_query_or_fragment_is_refused() {
+        for url in [
+            "https://a.example.com/?x=1",
+            "https://a.example.com/api#top",
+        ] {
+            let text = format!(
+                "[targets.a]\nkind = \"powerstore\"\nurl = \"{url}\"\nuser = \"u\"\npassword_env = \"P\"\n"
+            );
+            let err = Targets::parse(&text, Path::new("t.toml"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "invalid target file `t.toml`: line 1: target `a`: url `{url}` has a query \
+                     or a fragment; give the base URL only (scheme, host, port and path)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn many_targets_load_in_one_pass() {
+        // Each target's header line used to be found by scanning the whole file, which
+        // took minutes for a few thousand targets.
+        let text: String = (0..5_000)
+            .map(|i| {
+                format!(
+                    "[targets.t{i}]\nkind = \"powerstore\"\nurl = \"https://a{i}.example.com\"\n\
+                     user = \"u\"\npassword_env = \"P{i}\"\n\n"
+                )
+            })
+            .collect();
+        let targets = Targets::parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!(targets.iter().count(), 5_000);
+        let broken = text.replace("password_env = \"P4321\"", "");
+        let err = Targets::parse(&broken, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("line {}: target `t4321`", 4321 * 6 + 1)),
+            "{err}"
         );
     }
 
