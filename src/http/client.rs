@@ -62,22 +62,9 @@ impl HttpClient {
             .read_timeout(READ_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(ca_file) = &target.ca_file {
-            #[allow(clippy::disallowed_methods, reason = "http is the gate for CA files")]
-            let pem = std::fs::read(ca_file).map_err(|err| {
-                fail(format!(
-                    "target `{}`: cannot read ca_file `{}`: {err}",
-                    target.name,
-                    ca_file.display()
-                ))
-            })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|err| {
-                fail(format!(
-                    "target `{}`: ca_file `{}` is not PEM: {err}",
-                    target.name,
-                    ca_file.display()
-                ))
-            })?;
-            builder = builder.tls_certs_merge([cert]);
+            let certificates = super::ca_file::load(ca_file)
+                .map_err(|message| fail(format!("target `{}`: {message}", target.name)))?;
+            builder = builder.tls_certs_merge(certificates);
         }
         if target.insecure {
             tracing::warn!(

@@ -2,6 +2,7 @@
 //! sanitising, and the scaffolding the lab's simulators share.
 
 pub mod backoff;
+mod ca_file;
 pub mod client;
 pub mod error;
 pub mod lab;
