@@ -1,5 +1,6 @@
 //! `Host`: what script functions reach through: the shared tokio runtime, the clock,
-//! the run's cancellation token, the targets, and one cached vendor client per target.
+//! the run's cancellation token, the targets, one cached vendor client per target, and
+//! the record of the mutating calls they made.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
+use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
 use crate::http::error::{ApiError, ErrorKind};
 
@@ -33,6 +35,9 @@ pub struct Host {
     allowed_reads: Vec<PathBuf>,
     /// Shared with [`Host::child`] hosts, so each target logs in once per process.
     clients: Arc<Mutex<ClientCache>>,
+    /// The mutating calls of every client built here (shared with child hosts, which
+    /// share the clients).
+    calls: CallRecord,
 }
 
 impl Host {
@@ -46,6 +51,7 @@ impl Host {
             targets,
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
+            calls: CallRecord::new(),
         }
     }
 
@@ -61,6 +67,7 @@ impl Host {
             targets: self.targets.clone(),
             allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
+            calls: self.calls.clone(),
         })
     }
 
@@ -127,6 +134,11 @@ impl Host {
         &self.targets
     }
 
+    /// The mutating calls made so far.
+    pub fn calls(&self) -> &CallRecord {
+        &self.calls
+    }
+
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`
     /// error when the run (or the REPL line) is interrupted. Script threads are plain
     /// OS threads, never tokio workers, so blocking here is allowed.
@@ -153,12 +165,13 @@ impl Host {
     }
 
     /// The cached client of `kind` for target `name`, built by `make` on first use so
-    /// each target logs in once per run.
+    /// each target logs in once per run; `make` is handed the record its mutating calls
+    /// go into.
     pub fn client<C: Session + 'static>(
         &self,
         kind: TargetKind,
         name: &str,
-        make: impl FnOnce(&Target) -> Result<C, ApiError>,
+        make: impl FnOnce(&Target, CallRecord) -> Result<C, ApiError>,
     ) -> Result<Arc<C>, ApiError> {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (kind, name.to_owned());
@@ -172,7 +185,7 @@ impl Host {
             .targets
             .get(kind, name)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?;
-        let client = Arc::new(make(target)?);
+        let client = Arc::new(make(target, self.calls.clone())?);
         clients.insert(key, (client.clone(), client.clone()));
         Ok(client)
     }
