@@ -25,9 +25,13 @@ pub enum RunError {
     /// A target the script names is missing or unusable.
     #[error("{0}")]
     Config(String),
-    /// The script ran and failed.
+    /// The script ran and failed; any reasons it gave `fail_run` are rendered too.
     #[error("{0}")]
     Script(String),
+    /// The script ran to its end and marked the run failed with `fail_run`, for these
+    /// reasons.
+    #[error("the playbook marked the run failed: {}", .0.join("; "))]
+    Marked(Vec<String>),
     /// The run was cancelled (Ctrl-C) before its end.
     #[error("interrupted; the run stopped before its end")]
     Interrupted,
@@ -193,7 +197,7 @@ impl Runtime {
     }
 
     /// Compiles `file`, checks the targets it names, and runs it to the end on its own
-    /// thread.
+    /// thread. A script that called `fail_run` fails with [`RunError::Marked`].
     pub fn run_file(&self, file: &ScriptFile) -> Result<(), RunError> {
         let base_dir = file
             .path
@@ -204,6 +208,8 @@ impl Runtime {
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
         script::preflight::check(self.host.targets(), &ast)
             .map_err(|err| RunError::Config(file.render(&err)))?;
+        // Reasons a script gave in an earlier run of this runtime are not this run's.
+        self.host.verdict().take();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("script".into())
@@ -219,12 +225,20 @@ impl Runtime {
                 () = cancel.cancelled() => tokio::time::timeout(GRACE, done_rx).await.ok().and_then(Result::ok),
             }
         });
+        let marked = self.host.verdict().take();
         if cancel.is_cancelled() {
             return Err(RunError::Interrupted);
         }
         match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(err)) => Err(RunError::Script(file.render(&err))),
+            Some(Ok(())) if marked.is_empty() => Ok(()),
+            Some(Ok(())) => Err(RunError::Marked(marked)),
+            Some(Err(err)) => {
+                let mut rendered = file.render(&err);
+                for reason in &marked {
+                    rendered.push_str(&marked_line(reason));
+                }
+                Err(RunError::Script(rendered))
+            }
             None => Err(RunError::Thread(
                 "the script thread ended without a result".into(),
             )),
@@ -242,4 +256,12 @@ impl Runtime {
         // Blocking work still going (a large file being hashed) must not hold the exit.
         self.tokio.shutdown_timeout(GRACE);
     }
+}
+
+/// One reason given to `fail_run`, as the `error:` line a terminal shows.
+pub fn marked_line(reason: &str) -> String {
+    format!(
+        "error: the playbook marked the run failed: {}\n",
+        crate::http::sanitize::escape_control(reason)
+    )
 }

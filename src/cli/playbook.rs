@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
-use crate::runtime::RunError;
+use crate::http::call_record::CallRecord;
+use crate::runtime::{RunError, marked_line};
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match load_targets(target_file) {
@@ -21,15 +22,39 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Err(code) => return code,
     };
     runtime.cancel_on_ctrl_c();
+    let calls = runtime.host().calls().clone();
     let result = runtime.run_file(&file);
     runtime.shutdown();
     match result {
-        Ok(()) => ExitCode::Success,
+        Ok(()) => {
+            log_calls(&calls);
+            ExitCode::Success
+        }
         Err(RunError::Compile(rendered) | RunError::Config(rendered)) => {
             report(ExitCode::Usage, &rendered)
         }
-        Err(RunError::Script(rendered)) => report(ExitCode::Failure, &rendered),
+        Err(RunError::Script(rendered)) => {
+            log_calls(&calls);
+            report(ExitCode::Failure, &rendered)
+        }
+        Err(RunError::Marked(reasons)) => {
+            log_calls(&calls);
+            report(ExitCode::Failure, &marked(&reasons))
+        }
         Err(RunError::Interrupted) => fail(ExitCode::Interrupted, RunError::Interrupted),
         Err(err @ RunError::Thread(_)) => fail(ExitCode::Failure, err),
+    }
+}
+
+/// The `error:` lines of the reasons given to `fail_run`.
+fn marked(reasons: &[String]) -> String {
+    reasons.iter().map(|reason| marked_line(reason)).collect()
+}
+
+/// At `-v`, the record of mutating calls of a run that reached its end (well or not);
+/// the normal output stays the playbook's own.
+fn log_calls(calls: &CallRecord) {
+    for line in calls.report().lines() {
+        tracing::info!(target: "cutover::calls", "{line}");
     }
 }

@@ -1,6 +1,6 @@
 //! `Host`: what script functions reach through: the shared tokio runtime, the clock,
-//! the run's cancellation token, the targets, one cached vendor client per target, and
-//! the record of the mutating calls they made.
+//! the run's cancellation token, the targets, one cached vendor client per target, the
+//! record of the mutating calls they made, and the run's verdict (`fail_run`).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use crate::config::{Target, TargetKind, Targets};
 use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
 use crate::http::error::{ApiError, ErrorKind};
+use crate::script::verdict::Verdict;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
 
@@ -38,6 +39,8 @@ pub struct Host {
     /// The mutating calls of every client built here (shared with child hosts, which
     /// share the clients).
     calls: CallRecord,
+    /// Whether the script marked this run failed; a child host has its own.
+    verdict: Verdict,
 }
 
 impl Host {
@@ -52,6 +55,7 @@ impl Host {
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
             calls: CallRecord::new(),
+            verdict: Verdict::default(),
         }
     }
 
@@ -68,6 +72,7 @@ impl Host {
             allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
             calls: self.calls.clone(),
+            verdict: Verdict::default(),
         })
     }
 
@@ -137,6 +142,11 @@ impl Host {
     /// The mutating calls made so far.
     pub fn calls(&self) -> &CallRecord {
         &self.calls
+    }
+
+    /// What the script said about its run's outcome.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
     }
 
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`

@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod embed;
 mod examples;
+mod fail_run;
 mod hooks;
 mod ovf;
 mod ovf_push;
