@@ -2,7 +2,7 @@
 //! host and, for rehearsals, the lab; `cutover run` is a thin shell over it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -12,6 +12,7 @@ use crate::config::Targets;
 use crate::lab::{Lab, LabOptions};
 use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
+use crate::stop_signal::{self, StopSignal};
 
 /// How long an interrupted script gets to notice before the run gives up on it.
 const GRACE: Duration = Duration::from_secs(3);
@@ -32,9 +33,14 @@ pub enum RunError {
     /// reasons.
     #[error("the playbook marked the run failed: {}", .0.join("; "))]
     Marked(Vec<String>),
-    /// The run was cancelled (Ctrl-C) before its end.
-    #[error("interrupted; the run stopped before its end")]
-    Interrupted,
+    /// The run was cancelled (SIGINT, SIGTERM, or its token) before its end.
+    #[error("interrupted{}; the run stopped before its end", by(*.signal))]
+    Interrupted {
+        /// The signal that stopped it; `None` when an embedder cancelled the token.
+        signal: Option<StopSignal>,
+        /// Reasons the script gave `fail_run` before it stopped.
+        marked: Vec<String>,
+    },
     /// The script thread could not start or vanished.
     #[error("{0}")]
     Thread(String),
@@ -112,6 +118,7 @@ impl RuntimeBuilder {
             host,
             limits: self.limits,
             lab,
+            stopped_by: Arc::default(),
         })
     }
 }
@@ -122,6 +129,8 @@ pub struct Runtime {
     host: Arc<Host>,
     limits: Limits,
     lab: Option<Lab>,
+    /// The signal that cancelled the run, if one did.
+    stopped_by: Arc<OnceLock<StopSignal>>,
 }
 
 impl Runtime {
@@ -140,14 +149,24 @@ impl Runtime {
         self.limits
     }
 
-    /// Cancels the run when the process gets Ctrl-C (SIGINT).
-    pub fn cancel_on_ctrl_c(&self) {
+    /// Cancels the run when the process gets SIGINT (Ctrl-C) or SIGTERM, remembering
+    /// which; the handlers are in place when this returns.
+    pub fn cancel_on_signals(&self) -> std::io::Result<()> {
+        let mut stops = {
+            let _inside = self.tokio.enter();
+            stop_signal::listen()?
+        };
         let cancel = self.cancel_token().clone();
+        let stopped_by = Arc::clone(&self.stopped_by);
         self.tokio.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            // The first signal stops the run; the stop is bounded (GRACE, then the
+            // logouts' own limit), so later ones need not do more.
+            if let Some(signal) = stops.recv().await {
+                let _ = stopped_by.set(signal);
                 cancel.cancel();
             }
         });
+        Ok(())
     }
 
     /// The script host: targets, clock, clients and cancellation.
@@ -197,7 +216,8 @@ impl Runtime {
     }
 
     /// Compiles `file`, checks the targets it names, and runs it to the end on its own
-    /// thread. A script that called `fail_run` fails with [`RunError::Marked`].
+    /// thread. A script that called `fail_run` fails with [`RunError::Marked`]; one
+    /// cancelled gets `GRACE` (3 s) to notice before the run gives up on it.
     pub fn run_file(&self, file: &ScriptFile) -> Result<(), RunError> {
         let base_dir = file
             .path
@@ -227,7 +247,10 @@ impl Runtime {
         });
         let marked = self.host.verdict().take();
         if cancel.is_cancelled() {
-            return Err(RunError::Interrupted);
+            return Err(RunError::Interrupted {
+                signal: self.stopped_by.get().copied(),
+                marked,
+            });
         }
         match outcome {
             Some(Ok(())) if marked.is_empty() => Ok(()),
@@ -245,17 +268,23 @@ impl Runtime {
         }
     }
 
-    /// Logs out of every target (unless interrupted) and stops the lab.
+    /// Logs out of every target, within a bounded time even when the run was stopped
+    /// (a stopped run must not leave its logins open on the arrays), and stops the lab.
     pub fn shutdown(self) {
-        if !self.cancel_token().is_cancelled() {
-            self.host.close();
-        }
+        self.host.close();
         if let Some(lab) = self.lab {
             self.tokio.block_on(lab.shutdown());
         }
         // Blocking work still going (a large file being hashed) must not hold the exit.
         self.tokio.shutdown_timeout(GRACE);
     }
+}
+
+/// ` by SIGTERM`, or nothing when no signal stopped the run.
+fn by(signal: Option<StopSignal>) -> String {
+    signal
+        .map(|signal| format!(" by {signal}"))
+        .unwrap_or_default()
 }
 
 /// One reason given to `fail_run`, as the `error:` line a terminal shows.

@@ -1,12 +1,16 @@
 //! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
-//! lab when rehearsing), run, and turn the outcome into an exit code.
+//! lab when rehearsing), run, and turn the outcome into an exit code. A run stopped by
+//! SIGINT or SIGTERM still logs out of its targets and lists the mutating calls it made,
+//! so the operator knows where things stand.
 
 use std::path::Path;
 
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
 use crate::http::call_record::CallRecord;
+use crate::http::sanitize::escape_control;
 use crate::runtime::{RunError, marked_line};
+use crate::stop_signal::StopSignal;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match load_targets(target_file) {
@@ -21,7 +25,13 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    runtime.cancel_on_ctrl_c();
+    if let Err(err) = runtime.cancel_on_signals() {
+        runtime.shutdown();
+        return fail(
+            ExitCode::Failure,
+            format!("cannot listen for SIGINT and SIGTERM: {err}"),
+        );
+    }
     let calls = runtime.host().calls().clone();
     let result = runtime.run_file(&file);
     runtime.shutdown();
@@ -41,7 +51,19 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
             log_calls(&calls);
             report(ExitCode::Failure, &marked(&reasons))
         }
-        Err(RunError::Interrupted) => fail(ExitCode::Interrupted, RunError::Interrupted),
+        Err(RunError::Interrupted {
+            signal,
+            marked: reasons,
+        }) => {
+            let code = signal.map_or(ExitCode::Interrupted, StopSignal::exit_code);
+            let stopped = RunError::Interrupted {
+                signal,
+                marked: Vec::new(),
+            };
+            fail(code, stopped);
+            let record = escape_control(&calls.report());
+            report(code, &format!("{}{record}", marked(&reasons)))
+        }
         Err(err @ RunError::Thread(_)) => fail(ExitCode::Failure, err),
     }
 }

@@ -200,7 +200,8 @@ impl Host {
         Ok(client)
     }
 
-    /// Logs every client out; called once the script has ended.
+    /// Logs every client out, all at once and within `LOGOUT_GRACE` (5 s) together; called
+    /// once the script has ended, or was stopped, so no login is left open on a target.
     pub fn close(&self) {
         let sessions: Vec<Arc<dyn Session>> = self
             .clients
@@ -209,12 +210,15 @@ impl Host {
             .drain()
             .map(|(_, (_, session))| session)
             .collect();
+        if sessions.is_empty() {
+            return;
+        }
         self.runtime.block_on(async {
-            let all = async {
-                for session in &sessions {
-                    session.log_out().await;
-                }
-            };
+            let mut logouts = tokio::task::JoinSet::new();
+            for session in sessions {
+                logouts.spawn(async move { session.log_out().await });
+            }
+            let all = async { while logouts.join_next().await.is_some() {} };
             if tokio::time::timeout(LOGOUT_GRACE, all).await.is_err() {
                 tracing::warn!(
                     "logging out of the targets took too long; their sessions will idle out"

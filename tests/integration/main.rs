@@ -20,6 +20,7 @@ mod powerstore;
 mod repl;
 mod run;
 mod sms;
+mod stop;
 mod test;
 mod vcd;
 mod vcenter;

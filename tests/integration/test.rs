@@ -457,8 +457,17 @@ impl Child {
 
     /// Sends SIGINT, as Ctrl-C does.
     pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    /// Sends SIGTERM, as a scheduler or service manager does.
+    pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&self, flag: &str) {
         let kill = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args([flag, &self.0.id().to_string()])
             .status()
             .unwrap();
         assert!(kill.success());
