@@ -13,6 +13,7 @@ pub mod lab;
 pub mod repl;
 pub mod runtime;
 pub mod script;
+pub mod stop_signal;
 pub mod vendors;
 pub mod watch;
 

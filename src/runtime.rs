@@ -2,7 +2,7 @@
 //! host and, for rehearsals, the lab; `cutover run` is a thin shell over it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -12,6 +12,7 @@ use crate::config::Targets;
 use crate::lab::{Lab, LabOptions};
 use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
+use crate::stop_signal::{self, StopSignal};
 
 /// How long an interrupted script gets to notice before the run gives up on it.
 const GRACE: Duration = Duration::from_secs(3);
@@ -25,12 +26,21 @@ pub enum RunError {
     /// A target the script names is missing or unusable.
     #[error("{0}")]
     Config(String),
-    /// The script ran and failed.
+    /// The script ran and failed; any reasons it gave `fail_run` are rendered too.
     #[error("{0}")]
     Script(String),
-    /// The run was cancelled (Ctrl-C) before its end.
-    #[error("interrupted; the run stopped before its end")]
-    Interrupted,
+    /// The script ran to its end and marked the run failed with `fail_run`, for these
+    /// reasons.
+    #[error("the playbook marked the run failed: {}", .0.join("; "))]
+    Marked(Vec<String>),
+    /// The run was cancelled (SIGINT, SIGTERM, or its token) before its end.
+    #[error("interrupted{}; the run stopped before its end", by(*.signal))]
+    Interrupted {
+        /// The signal that stopped it; `None` when an embedder cancelled the token.
+        signal: Option<StopSignal>,
+        /// Reasons the script gave `fail_run` before it stopped.
+        marked: Vec<String>,
+    },
     /// The script thread could not start or vanished.
     #[error("{0}")]
     Thread(String),
@@ -108,6 +118,7 @@ impl RuntimeBuilder {
             host,
             limits: self.limits,
             lab,
+            stopped_by: Arc::default(),
         })
     }
 }
@@ -118,6 +129,8 @@ pub struct Runtime {
     host: Arc<Host>,
     limits: Limits,
     lab: Option<Lab>,
+    /// The signal that cancelled the run, if one did.
+    stopped_by: Arc<OnceLock<StopSignal>>,
 }
 
 impl Runtime {
@@ -136,14 +149,24 @@ impl Runtime {
         self.limits
     }
 
-    /// Cancels the run when the process gets Ctrl-C (SIGINT).
-    pub fn cancel_on_ctrl_c(&self) {
+    /// Cancels the run when the process gets SIGINT (Ctrl-C) or SIGTERM, remembering
+    /// which; the handlers are in place when this returns.
+    pub fn cancel_on_signals(&self) -> std::io::Result<()> {
+        let mut stops = {
+            let _inside = self.tokio.enter();
+            stop_signal::listen()?
+        };
         let cancel = self.cancel_token().clone();
+        let stopped_by = Arc::clone(&self.stopped_by);
         self.tokio.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            // The first signal stops the run; the stop is bounded (GRACE, then the
+            // logouts' own limit), so later ones need not do more.
+            if let Some(signal) = stops.recv().await {
+                let _ = stopped_by.set(signal);
                 cancel.cancel();
             }
         });
+        Ok(())
     }
 
     /// The script host: targets, clock, clients and cancellation.
@@ -193,7 +216,8 @@ impl Runtime {
     }
 
     /// Compiles `file`, checks the targets it names, and runs it to the end on its own
-    /// thread.
+    /// thread. A script that called `fail_run` fails with [`RunError::Marked`]; one
+    /// cancelled gets `GRACE` (3 s) to notice before the run gives up on it.
     pub fn run_file(&self, file: &ScriptFile) -> Result<(), RunError> {
         let base_dir = file
             .path
@@ -204,6 +228,8 @@ impl Runtime {
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
         script::preflight::check(self.host.targets(), &ast)
             .map_err(|err| RunError::Config(file.render(&err)))?;
+        // Reasons a script gave in an earlier run of this runtime are not this run's.
+        self.host.verdict().take();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("script".into())
@@ -219,27 +245,52 @@ impl Runtime {
                 () = cancel.cancelled() => tokio::time::timeout(GRACE, done_rx).await.ok().and_then(Result::ok),
             }
         });
+        let marked = self.host.verdict().take();
         if cancel.is_cancelled() {
-            return Err(RunError::Interrupted);
+            return Err(RunError::Interrupted {
+                signal: self.stopped_by.get().copied(),
+                marked,
+            });
         }
         match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(err)) => Err(RunError::Script(file.render(&err))),
+            Some(Ok(())) if marked.is_empty() => Ok(()),
+            Some(Ok(())) => Err(RunError::Marked(marked)),
+            Some(Err(err)) => {
+                let mut rendered = file.render(&err);
+                for reason in &marked {
+                    rendered.push_str(&marked_line(reason));
+                }
+                Err(RunError::Script(rendered))
+            }
             None => Err(RunError::Thread(
                 "the script thread ended without a result".into(),
             )),
         }
     }
 
-    /// Logs out of every target (unless interrupted) and stops the lab.
+    /// Logs out of every target, within a bounded time even when the run was stopped
+    /// (a stopped run must not leave its logins open on the arrays), and stops the lab.
     pub fn shutdown(self) {
-        if !self.cancel_token().is_cancelled() {
-            self.host.close();
-        }
+        self.host.close();
         if let Some(lab) = self.lab {
             self.tokio.block_on(lab.shutdown());
         }
         // Blocking work still going (a large file being hashed) must not hold the exit.
         self.tokio.shutdown_timeout(GRACE);
     }
+}
+
+/// ` by SIGTERM`, or nothing when no signal stopped the run.
+fn by(signal: Option<StopSignal>) -> String {
+    signal
+        .map(|signal| format!(" by {signal}"))
+        .unwrap_or_default()
+}
+
+/// One reason given to `fail_run`, as the `error:` line a terminal shows.
+pub fn marked_line(reason: &str) -> String {
+    format!(
+        "error: the playbook marked the run failed: {}\n",
+        crate::http::sanitize::escape_control(reason)
+    )
 }

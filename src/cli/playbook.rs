@@ -1,11 +1,16 @@
 //! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
-//! lab when rehearsing), run, and turn the outcome into an exit code.
+//! lab when rehearsing), run, and turn the outcome into an exit code. A run stopped by
+//! SIGINT or SIGTERM still logs out of its targets and lists the mutating calls it made,
+//! so the operator knows where things stand.
 
 use std::path::Path;
 
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
-use crate::runtime::RunError;
+use crate::http::call_record::CallRecord;
+use crate::http::sanitize::escape_control;
+use crate::runtime::{RunError, marked_line};
+use crate::stop_signal::StopSignal;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match load_targets(target_file) {
@@ -20,16 +25,58 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    runtime.cancel_on_ctrl_c();
+    if let Err(err) = runtime.cancel_on_signals() {
+        runtime.shutdown();
+        return fail(
+            ExitCode::Failure,
+            format!("cannot listen for SIGINT and SIGTERM: {err}"),
+        );
+    }
+    let calls = runtime.host().calls().clone();
     let result = runtime.run_file(&file);
     runtime.shutdown();
     match result {
-        Ok(()) => ExitCode::Success,
+        Ok(()) => {
+            log_calls(&calls);
+            ExitCode::Success
+        }
         Err(RunError::Compile(rendered) | RunError::Config(rendered)) => {
             report(ExitCode::Usage, &rendered)
         }
-        Err(RunError::Script(rendered)) => report(ExitCode::Failure, &rendered),
-        Err(RunError::Interrupted) => fail(ExitCode::Interrupted, RunError::Interrupted),
+        Err(RunError::Script(rendered)) => {
+            log_calls(&calls);
+            report(ExitCode::Failure, &rendered)
+        }
+        Err(RunError::Marked(reasons)) => {
+            log_calls(&calls);
+            report(ExitCode::Failure, &marked(&reasons))
+        }
+        Err(RunError::Interrupted {
+            signal,
+            marked: reasons,
+        }) => {
+            let code = signal.map_or(ExitCode::Interrupted, StopSignal::exit_code);
+            let stopped = RunError::Interrupted {
+                signal,
+                marked: Vec::new(),
+            };
+            fail(code, stopped);
+            let record = escape_control(&calls.report());
+            report(code, &format!("{}{record}", marked(&reasons)))
+        }
         Err(err @ RunError::Thread(_)) => fail(ExitCode::Failure, err),
+    }
+}
+
+/// The `error:` lines of the reasons given to `fail_run`.
+fn marked(reasons: &[String]) -> String {
+    reasons.iter().map(|reason| marked_line(reason)).collect()
+}
+
+/// At `-v`, the record of mutating calls of a run that reached its end (well or not);
+/// the normal output stays the playbook's own.
+fn log_calls(calls: &CallRecord) {
+    for line in calls.report().lines() {
+        tracing::info!(target: "cutover::calls", "{line}");
     }
 }

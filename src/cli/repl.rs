@@ -20,10 +20,18 @@ pub(super) fn run(args: &ReplArgs, target_file: Option<&Path>) -> ExitCode {
         history: args.history.clone(),
     };
     let result = repl::run(&runtime, &options);
+    // `fail_run` in a session fails it at its end, as in a playbook.
+    let marked = runtime.host().verdict().take();
     runtime.shutdown();
+    for reason in &marked {
+        fail(
+            ExitCode::Failure,
+            format!("the session was marked failed: {reason}"),
+        );
+    }
     match result {
-        Ok(repl::Ending::Clean) => ExitCode::Success,
-        Ok(repl::Ending::SomeEntriesFailed) => ExitCode::Failure,
+        Ok(repl::Ending::Clean) if marked.is_empty() => ExitCode::Success,
+        Ok(repl::Ending::Clean | repl::Ending::SomeEntriesFailed) => ExitCode::Failure,
         Err(err) => fail(ExitCode::Failure, err),
     }
 }

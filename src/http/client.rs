@@ -9,6 +9,7 @@ use reqwest::{Method, RequestBuilder, Response, Url};
 use tracing::Instrument as _;
 
 use crate::config::Target;
+use crate::http::call_record::CallRecord;
 use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +47,8 @@ pub struct HttpClient {
     target: String,
     base: Url,
     inner: reqwest::Client,
+    /// Where mutating calls are noted; off unless the run's host hands one over.
+    calls: CallRecord,
 }
 
 impl HttpClient {
@@ -80,7 +83,15 @@ impl HttpClient {
             target: target.name.clone(),
             base,
             inner,
+            calls: CallRecord::default(),
         })
+    }
+
+    /// Notes this client's mutating calls in `calls` (the run's record).
+    #[must_use]
+    pub fn recording(mut self, calls: CallRecord) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// The target's name.
@@ -175,7 +186,9 @@ impl HttpClient {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let call = self.calls.start(&self.target, operation, &method, &url);
         let result = self.inner.execute(request).instrument(span.clone()).await;
+        call.finish(&result);
         span.record("duration_ms", started.elapsed().as_millis());
         let located = |err: ApiError| ApiError {
             method: Some(method.to_string()),

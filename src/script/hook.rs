@@ -8,6 +8,7 @@ use std::sync::{Arc, PoisonError};
 
 use rhai::{AST, EvalAltResult, Position};
 
+use crate::http::sanitize::escape_control;
 use crate::script::error_value::{error_map, innermost};
 use crate::script::files::FileGate;
 use crate::script::{self, Host, Limits, ScriptFile, diagnostic, preflight};
@@ -82,22 +83,49 @@ impl HookProgram {
         let mut engine = script::engine(host, limits, self.base_dir.clone());
         gate.install(&mut engine);
         callback.install_imports(&mut engine);
-        call(&engine, &self.ast, callback, event).map_err(|err| {
-            let mut err = unwrap_handler(*err);
-            // Stopped by a limit or cancelled, the error has no place of its own; point
-            // at the handler's registration rather than at nothing.
-            if err.position().is_none() {
-                // Rhai has no line 0 (a position without one panics).
-                let line = u16::try_from(line.max(1)).unwrap_or(u16::MAX);
-                err.set_position(Position::new(line, 1));
-            }
-            RunFailure {
-                rendered: self.file.render(&err),
-                headline: diagnostic::headline(&err),
-                cancelled: host.cancel_token().is_cancelled() && is_cancellation(&err),
-            }
+        let result = call(&engine, &self.ast, callback, event);
+        // `fail_run` in a handler fails that run alone, as an uncaught error would.
+        let (marked, marked_lines) = marked(host);
+        let Err(err) = result else {
+            return match marked {
+                None => Ok(()),
+                Some(headline) => Err(RunFailure {
+                    rendered: marked_lines,
+                    headline,
+                    cancelled: false,
+                }),
+            };
+        };
+        let mut err = unwrap_handler(*err);
+        // Stopped by a limit or cancelled, the error has no place of its own; point
+        // at the handler's registration rather than at nothing.
+        if err.position().is_none() {
+            // Rhai has no line 0 (a position without one panics).
+            let line = u16::try_from(line.max(1)).unwrap_or(u16::MAX);
+            err.set_position(Position::new(line, 1));
+        }
+        Err(RunFailure {
+            rendered: format!("{}{marked_lines}", self.file.render(&err)),
+            headline: diagnostic::headline(&err),
+            cancelled: host.cancel_token().is_cancelled() && is_cancellation(&err),
         })
     }
+}
+
+/// The reasons a handler gave `fail_run`, as a headline (`None` when it gave none) and
+/// one `error:` line each.
+fn marked(host: &Host) -> (Option<String>, String) {
+    let reasons: Vec<String> = host
+        .verdict()
+        .take()
+        .iter()
+        .map(|reason| format!("the handler marked its run failed: {reason}"))
+        .collect();
+    let lines = reasons
+        .iter()
+        .map(|reason| format!("error: {}\n", escape_control(reason)))
+        .collect();
+    ((!reasons.is_empty()).then(|| reasons.join("; ")), lines)
 }
 
 /// The error inside the frame of the handler itself: the watcher called it, not a line

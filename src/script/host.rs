@@ -1,5 +1,6 @@
 //! `Host`: what script functions reach through: the shared tokio runtime, the clock,
-//! the run's cancellation token, the targets, and one cached vendor client per target.
+//! the run's cancellation token, the targets, one cached vendor client per target, the
+//! record of the mutating calls they made, and the run's verdict (`fail_run`).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -13,8 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
+use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
 use crate::http::error::{ApiError, ErrorKind};
+use crate::script::verdict::Verdict;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
 
@@ -33,6 +36,11 @@ pub struct Host {
     allowed_reads: Vec<PathBuf>,
     /// Shared with [`Host::child`] hosts, so each target logs in once per process.
     clients: Arc<Mutex<ClientCache>>,
+    /// The mutating calls of every client built here (shared with child hosts, which
+    /// share the clients).
+    calls: CallRecord,
+    /// Whether the script marked this run failed; a child host has its own.
+    verdict: Verdict,
 }
 
 impl Host {
@@ -46,6 +54,8 @@ impl Host {
             targets,
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
+            calls: CallRecord::new(),
+            verdict: Verdict::default(),
         }
     }
 
@@ -61,6 +71,8 @@ impl Host {
             targets: self.targets.clone(),
             allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
+            calls: self.calls.clone(),
+            verdict: Verdict::default(),
         })
     }
 
@@ -127,6 +139,16 @@ impl Host {
         &self.targets
     }
 
+    /// The mutating calls made so far.
+    pub fn calls(&self) -> &CallRecord {
+        &self.calls
+    }
+
+    /// What the script said about its run's outcome.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`
     /// error when the run (or the REPL line) is interrupted. Script threads are plain
     /// OS threads, never tokio workers, so blocking here is allowed.
@@ -153,12 +175,13 @@ impl Host {
     }
 
     /// The cached client of `kind` for target `name`, built by `make` on first use so
-    /// each target logs in once per run.
+    /// each target logs in once per run; `make` is handed the record its mutating calls
+    /// go into.
     pub fn client<C: Session + 'static>(
         &self,
         kind: TargetKind,
         name: &str,
-        make: impl FnOnce(&Target) -> Result<C, ApiError>,
+        make: impl FnOnce(&Target, CallRecord) -> Result<C, ApiError>,
     ) -> Result<Arc<C>, ApiError> {
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (kind, name.to_owned());
@@ -172,12 +195,13 @@ impl Host {
             .targets
             .get(kind, name)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?;
-        let client = Arc::new(make(target)?);
+        let client = Arc::new(make(target, self.calls.clone())?);
         clients.insert(key, (client.clone(), client.clone()));
         Ok(client)
     }
 
-    /// Logs every client out; called once the script has ended.
+    /// Logs every client out, all at once and within `LOGOUT_GRACE` (5 s) together; called
+    /// once the script has ended, or was stopped, so no login is left open on a target.
     pub fn close(&self) {
         let sessions: Vec<Arc<dyn Session>> = self
             .clients
@@ -186,12 +210,15 @@ impl Host {
             .drain()
             .map(|(_, (_, session))| session)
             .collect();
+        if sessions.is_empty() {
+            return;
+        }
         self.runtime.block_on(async {
-            let all = async {
-                for session in &sessions {
-                    session.log_out().await;
-                }
-            };
+            let mut logouts = tokio::task::JoinSet::new();
+            for session in sessions {
+                logouts.spawn(async move { session.log_out().await });
+            }
+            let all = async { while logouts.join_next().await.is_some() {} };
             if tokio::time::timeout(LOGOUT_GRACE, all).await.is_err() {
                 tracing::warn!(
                     "logging out of the targets took too long; their sessions will idle out"

@@ -16,6 +16,7 @@ pub mod preflight;
 pub mod reference;
 pub mod show;
 pub mod timestamp;
+pub mod verdict;
 pub mod wait;
 
 use std::io::Write as _;
@@ -80,6 +81,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let h = host.clone();
     engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
+    verdict::register(&mut engine, host);
     timestamp::register(&mut engine);
     crate::vendors::powerstore::script::register(&mut engine, host);
     crate::vendors::vcd::script::register(&mut engine, host);

@@ -35,6 +35,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 pub use error::WatchError;
 
 use crate::runtime::Runtime;
+use crate::stop_signal::{self, StopSignal};
 use crate::watch::memory::Memory;
 use crate::watch::registry::Registry;
 use crate::watch::source::Source;
@@ -107,36 +108,9 @@ pub fn watch(runtime: &Runtime, options: &WatchOptions) -> Result<WatchEnd, Watc
 
 /// A message for each SIGINT or SIGTERM. The handlers are installed before this
 /// returns, so a signal arriving once watching has been announced is never fatal.
-fn signals() -> UnboundedReceiver<()> {
-    let (tx, rx) = unbounded_channel();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        Some(()) = interrupt.recv() => {}
-                        Some(()) = terminate.recv() => {}
-                        else => break,
-                    }
-                    if tx.send(()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+fn signals() -> UnboundedReceiver<StopSignal> {
+    stop_signal::listen().unwrap_or_else(|err| {
+        tracing::warn!("cannot listen for SIGINT and SIGTERM: {err}");
+        unbounded_channel().1
+    })
 }

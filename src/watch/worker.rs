@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::script::hook::LoadedHook;
 use crate::script::{Host, Limits};
+use crate::stop_signal::StopSignal;
 use crate::watch::debounce::Debouncer;
 use crate::watch::event::{FileEvent, RawEvent};
 use crate::watch::filter::Ignores;
@@ -114,7 +115,7 @@ impl Worker {
         mut self,
         mut events: UnboundedReceiver<SourceEvent>,
         mut messages: UnboundedReceiver<Message>,
-        mut signals: UnboundedReceiver<()>,
+        mut signals: UnboundedReceiver<StopSignal>,
     ) -> WatchEnd {
         let end = loop {
             if let Some(end) = self.check_stop(Instant::now()) {
@@ -124,7 +125,7 @@ impl Worker {
             tokio::select! {
                 Some(event) = events.recv() => self.on_source(event),
                 Some(message) = messages.recv() => self.on_message(message),
-                Some(()) = signals.recv() => self.on_signal(),
+                Some(_) = signals.recv() => self.on_signal(),
                 // Finished records are collected as they end, not only at exit.
                 Some(_) = self.records.join_next() => {}
                 () = sleep_until(wake) => {}

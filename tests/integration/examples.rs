@@ -21,11 +21,19 @@ fn every_playbook_and_hook_checks() {
     }
 }
 
-/// The README's command, word for word, from the repository root.
+/// The README's command, word for word, from the repository root. A session failed and
+/// one was cancelled, so the run says so and exits 1.
 #[test]
 fn the_readme_wave_cuts_over_cancels_the_stalled_and_reports() {
-    let stdout =
-        crate::test::run_from_repo(&["run", "scripts/powerstore_cutover.rhai", "--lab"], None);
+    let (stdout, stderr) = crate::test::run_from_repo_ending(
+        &["run", "scripts/powerstore_cutover.rhai", "--lab"],
+        None,
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\n"
+    );
     assert!(
         stdout.starts_with("wave wave1-*: 5 import sessions on array1\n"),
         "{stdout}"
@@ -52,7 +60,11 @@ fn running_the_wave_again_does_nothing_twice() {
         .lab()
         .env("WAVE_POLL", "50ms")
         .args(["run", &script])
-        .success();
+        .status(1)
+        .stderr(
+            "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\n",
+        )
+        .run();
     assert!(
         first
             .stdout
@@ -64,7 +76,11 @@ fn running_the_wave_again_does_nothing_twice() {
         .reuse_lab(first)
         .env("WAVE_POLL", "50ms")
         .args(["run", &script])
-        .success();
+        .status(1)
+        .stderr(
+            "error: the playbook marked the run failed: sessions not cut over: 1 cancelled earlier, 1 failed\n",
+        )
+        .run();
     assert!(
         again
             .stdout
@@ -81,7 +97,7 @@ fn running_the_wave_again_does_nothing_twice() {
 
 #[test]
 fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
-    let stdout = crate::test::run_from_repo(
+    let (stdout, stderr) = crate::test::run_from_repo_ending(
         &[
             "run",
             "scripts/vcd_type_upgrade.rhai",
@@ -90,6 +106,11 @@ fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
             "20",
         ],
         None,
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "error: the playbook marked the run failed: 6 instances left on the old type\n"
     );
     let expected = crate::test::unindent(
         r#"

@@ -27,6 +27,15 @@ fn a_saved_plan_cuts_over_its_sessions_and_writes_the_result_beside_it() {
     );
     w.stdout
         .wait_for("plan wave1.plan: 2 cut over, 1 failed, 1 not found");
+    // Not every session was cut over, so the hook marks its run failed.
+    w.stderr.wait_for("failed wave1.plan after");
+    assert!(
+        w.stderr.all().contains(
+            &"error: the handler marked its run failed: plan wave1.plan: sessions not cut over: 1 failed, 1 not found".to_owned()
+        ),
+        "{:#?}",
+        w.stderr.all()
+    );
     let (code, stdout, stderr, test) = w.stop();
     assert_eq!(code, Some(0), "{}", stderr.all().join("\n"));
     let lines = stdout.all();

@@ -48,7 +48,8 @@ fn ctrl_c_ends_a_waiting_script_with_130() {
     let stderr = child.stderr();
     assert_eq!(
         stderr,
-        "error: interrupted; the run stopped before its end\n"
+        "error: interrupted by SIGINT; the run stopped before its end\n\
+         the run made no mutating call\n"
     );
 }
 

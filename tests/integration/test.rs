@@ -41,6 +41,16 @@ pub fn unindent(text: &str) -> String {
 /// `./cutover.toml` is the target file), asserts it succeeded, and returns its stdout.
 /// `wave_poll` sets the playbooks' `WAVE_POLL`; `None` leaves their default.
 pub fn run_from_repo(args: &[&str], wave_poll: Option<&str>) -> String {
+    run_from_repo_ending(args, wave_poll, 0).0
+}
+
+/// Like [`run_from_repo`], for a run that ends with exit status `status`; returns its
+/// stdout and stderr.
+pub fn run_from_repo_ending(
+    args: &[&str],
+    wave_poll: Option<&str>,
+    status: i32,
+) -> (String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
     command
         .args(args)
@@ -52,12 +62,9 @@ pub fn run_from_repo(args: &[&str], wave_poll: Option<&str>) -> String {
     }
     let output = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(status), "{stdout}\n{stderr}");
+    (stdout, stderr)
 }
 
 /// Where the Huawei SMS targets of [`Test::lab`] keep their password and secret key.
@@ -450,8 +457,17 @@ impl Child {
 
     /// Sends SIGINT, as Ctrl-C does.
     pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    /// Sends SIGTERM, as a scheduler or service manager does.
+    pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&self, flag: &str) {
         let kill = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
+            .args([flag, &self.0.id().to_string()])
             .status()
             .unwrap();
         assert!(kill.success());

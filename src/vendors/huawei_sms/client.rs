@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::backoff::backoff;
+use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::options::suggest;
@@ -76,10 +77,11 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 }
 
 impl SmsClient {
-    /// A client for `target`; backoff waits run on `clock`. Nothing is sent yet.
-    pub fn new(target: &Target, clock: Clock) -> Result<Self, ApiError> {
+    /// A client for `target` noting its mutating calls in `calls`; backoff waits run on
+    /// `clock`. Nothing is sent yet.
+    pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
         Ok(Self {
-            http: HttpClient::new(target)?,
+            http: HttpClient::new(target)?.recording(calls),
             credentials: Credentials::new(target)?,
             clock,
         })

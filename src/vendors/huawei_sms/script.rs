@@ -124,7 +124,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Sms> {
             let clock = h.clock().clone();
             let client = h
-                .client(TargetKind::HuaweiSms, name, |t| SmsClient::new(t, clock))
+                .client(TargetKind::HuaweiSms, name, |t, calls| SmsClient::new(t, calls, clock))
                 .map_err(raise)?;
             Ok(Sms { client, host: h.clone() })
         });

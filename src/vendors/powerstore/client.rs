@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::config::{Secret, Target};
+use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
@@ -56,13 +57,14 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 }
 
 impl PowerStoreClient {
-    /// A client for `target`; nothing is sent until the first call.
-    pub fn new(target: &Target) -> Result<Self, ApiError> {
+    /// A client for `target` noting its mutating calls in `calls`; nothing is sent until
+    /// the first call.
+    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
         let password = target
             .password()
             .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         Ok(Self {
-            http: HttpClient::new(target)?,
+            http: HttpClient::new(target)?.recording(calls),
             user: target.user.clone(),
             password,
             login: LoginCache::new(),

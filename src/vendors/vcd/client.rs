@@ -10,6 +10,7 @@ use std::pin::Pin;
 use tokio::sync::Mutex;
 
 use crate::config::{Secret, Target};
+use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
@@ -57,8 +58,9 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 }
 
 impl VcdClient {
-    /// A client for `target`, whose `user` is `name@org`; nothing is sent yet.
-    pub fn new(target: &Target) -> Result<Self, ApiError> {
+    /// A client for `target`, whose `user` is `name@org`, noting its mutating calls in
+    /// `calls`; nothing is sent yet.
+    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
         let (user, org) = target.user.rsplit_once('@').ok_or_else(|| {
             ApiError::new(
                 ErrorKind::Validation,
@@ -72,7 +74,7 @@ impl VcdClient {
             .password()
             .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         Ok(Self {
-            http: HttpClient::new(target)?,
+            http: HttpClient::new(target)?.recording(calls),
             user: user.to_owned(),
             org: org.to_owned(),
             password,

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::config::{Secret, Target, UploadHosts};
+use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
@@ -62,8 +63,9 @@ fn kind_of(code: &str) -> Option<ErrorKind> {
 }
 
 impl VcenterClient {
-    /// A client for `target`; nothing is sent until the first call.
-    pub fn new(target: &Target) -> Result<Self, ApiError> {
+    /// A client for `target` noting its mutating calls in `calls`; nothing is sent until
+    /// the first call.
+    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
         let password = target
             .password()
             .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
@@ -73,7 +75,7 @@ impl VcenterClient {
             Encoding::Rest
         };
         Ok(Self {
-            http: HttpClient::new(target)?,
+            http: HttpClient::new(target)?.recording(calls),
             user: target.user.clone(),
             password,
             encoding,

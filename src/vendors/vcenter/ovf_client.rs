@@ -231,6 +231,7 @@ impl VcenterClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::call_record::CallRecord;
 
     #[test]
     fn uploads_go_to_the_target_or_the_hosts_it_names() {
@@ -253,7 +254,7 @@ mod tests {
         let target = targets
             .get(crate::config::TargetKind::Vcenter, "prod-vc")
             .unwrap();
-        let client = VcenterClient::new(target).unwrap();
+        let client = VcenterClient::new(target, CallRecord::default()).unwrap();
         let cases = [
             ("https://vc.example.com/nfc/1/disk.vmdk", true),
             ("https://esx-01.example.com/nfc/1/disk.vmdk", true),
