@@ -210,6 +210,8 @@ pub struct Targets {
     /// `(target, variable)` for every password held in the environment; kept across
     /// the lab redirect so a rehearsal cannot read production secrets either.
     secret_variables: Vec<(String, String)>,
+    /// See [`Targets::secret_files`].
+    secret_files: Vec<(PathBuf, String)>,
     /// Whether the targets point at the lab (`--lab`), for errors that name its targets.
     lab: bool,
 }
@@ -260,12 +262,31 @@ impl Targets {
                 _ => None,
             })
             .collect();
+        let mut secret_files: Vec<(PathBuf, String)> = list
+            .iter()
+            .filter_map(|t| match &t.password {
+                PasswordSource::File(file) => Some((
+                    file.clone(),
+                    format!("holds the {} of target `{}`", t.secret_name(), t.name),
+                )),
+                _ => None,
+            })
+            .collect();
+        secret_files.push((path.to_path_buf(), "is the target file".to_owned()));
         Ok(Self {
             secret_variables,
+            secret_files,
             file: Some(path.to_path_buf()),
             list,
             lab: false,
         })
+    }
+
+    /// Files no script may read or write, each with what it is ("holds the password of
+    /// target `a`"): every secret file a target names, and the target file itself. Kept
+    /// across the lab redirect, so a rehearsal cannot read production secrets either.
+    pub fn secret_files(&self) -> &[(PathBuf, String)] {
+        &self.secret_files
     }
 
     /// Every target, in name order (lab targets last).

@@ -55,7 +55,10 @@ fn chain(err: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::disallowed_methods, reason = "tests write the CA files they load")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests write the CA files they load"
+)]
 mod tests {
     use super::*;
 

@@ -19,6 +19,8 @@ pub struct FileGate {
     roots: Vec<PathBuf>,
     writable: Vec<PathBuf>,
     protected: Vec<Protected>,
+    /// Files that hold secrets (resolved), with what each is: never read or written.
+    secrets: Vec<(PathBuf, String)>,
 }
 
 /// Files no script writes even inside a writable folder: what drives the watcher itself
@@ -77,6 +79,7 @@ impl FileGate {
             roots,
             writable: Vec::new(),
             protected: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -95,10 +98,22 @@ impl FileGate {
         self
     }
 
+    /// Refuses every access to `files` (the secrets the target file names, and the
+    /// target file), wherever they lie and whatever path leads to them.
+    #[must_use]
+    pub fn guarding(mut self, files: &[(PathBuf, String)]) -> Self {
+        self.secrets = files
+            .iter()
+            .filter_map(|(file, what)| Some((resolve_links(file)?, what.clone())))
+            .collect();
+        self
+    }
+
     /// Where `path` leads (every link resolved in the part that exists), if a script may
     /// read there; the file need not exist yet.
     pub fn locate(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
         let resolved = self.resolve(path, operation)?;
+        self.refuse_secret(&resolved, operation)?;
         if !inside(&resolved, &self.roots) {
             return Err(refusal(
                 operation,
@@ -116,6 +131,7 @@ impl FileGate {
     /// Where `path` leads, if a script may write there.
     pub fn check_write(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
         let resolved = self.resolve(path, operation)?;
+        self.refuse_secret(&resolved, operation)?;
         if self.writable.is_empty() {
             return Err(refusal(
                 operation,
@@ -145,6 +161,19 @@ impl FileGate {
             ));
         }
         Ok(resolved)
+    }
+
+    fn refuse_secret(&self, resolved: &Path, operation: &str) -> Result<(), ApiError> {
+        match self.secrets.iter().find(|(file, _)| file == resolved) {
+            Some((_, what)) => Err(refusal(
+                operation,
+                format!(
+                    "refusing to touch `{}`: it {what}, and scripts never see secrets",
+                    resolved.display()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn resolve(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {

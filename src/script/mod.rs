@@ -68,7 +68,9 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         // and the same script must compile in every build.
         .set_max_expr_depths(128, 64)
         .set_module_resolver(modules::Resolver::new(base_dir.clone()));
-    files::FileGate::new(base_dir, host.allowed_reads()).install(&mut engine);
+    files::FileGate::new(base_dir, host.allowed_reads())
+        .guarding(host.targets().secret_files())
+        .install(&mut engine);
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
         let text = crate::http::sanitize::escape_control(text);

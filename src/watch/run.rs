@@ -49,6 +49,7 @@ pub fn spawn(
                 // A handler reads where its hook may, and reads and writes in its root
                 // (but never the watcher's own files).
                 let gate = FileGate::new(handler.folder.clone(), host.allowed_reads())
+                    .guarding(host.targets().secret_files())
                     .writable(vec![handler.root.clone()])
                     .protecting(protected);
                 handler.program.invoke(

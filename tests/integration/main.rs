@@ -20,6 +20,7 @@ mod ovf_push;
 mod powerstore;
 mod repl;
 mod run;
+mod secrets;
 mod sms;
 mod stop;
 mod test;
