@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod huawei;
+mod read_retries;
 mod upload_hosts;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+pub use read_retries::ReadRetries;
 pub use upload_hosts::UploadHosts;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
@@ -111,6 +113,8 @@ pub struct Target {
     pub huawei: Option<HuaweiScope>,
     /// Hosts besides its own a `vcenter` target may stream OVF disks to.
     pub upload_hosts: UploadHosts,
+    /// How reads answered with a retryable error are sent again.
+    pub read_retries: ReadRetries,
 }
 
 impl Target {
@@ -199,6 +203,8 @@ struct RawTarget {
     // vCenter only (config/upload_hosts.rs checks them).
     #[serde(default)]
     upload_hosts: Vec<String>,
+    // Any kind (config/read_retries.rs reads it).
+    read_retries: Option<toml::Value>,
 }
 
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
@@ -321,9 +327,11 @@ impl Targets {
                 .find(|l| variant(l) == variant(target))
                 .or_else(|| of_kind().next());
             if let Some(listener) = listener {
+                // A rehearsal retries reads as the target file says production will.
                 let name = std::mem::take(&mut target.name);
                 *target = Target {
                     name,
+                    read_retries: target.read_retries,
                     ..listener.clone()
                 };
             }
@@ -379,6 +387,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
     let url = check_url(&name, "url", &raw.url)?;
     let huawei = huawei::scope(&name, &raw)?;
     let upload_hosts = upload_hosts::upload_hosts(&name, &raw)?;
+    let read_retries = read_retries::read_retries(&name, raw.read_retries.as_ref())?;
     let signs = huawei
         .as_ref()
         .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
@@ -403,6 +412,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         insecure: raw.insecure,
         huawei,
         upload_hosts,
+        read_retries,
     })
 }
 
@@ -618,6 +628,7 @@ password_file = "secrets/array2"
             insecure: false,
             huawei: None,
             upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t
@@ -676,6 +687,7 @@ password_file = "secrets/array2"
             insecure: false,
             huawei: None,
             upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),
