@@ -1,9 +1,11 @@
-//! The one HTTP layer: a client per target, the error every vendor call returns, text
-//! sanitising, and the scaffolding the lab's simulators share.
+//! The one HTTP layer: a client per target, the error every vendor call returns, the
+//! implicit retries of reads, text sanitising, and the scaffolding the lab's simulators
+//! share.
 
 pub mod backoff;
 pub mod client;
 pub mod error;
 pub mod lab;
 pub mod login;
+pub mod retry;
 pub mod sanitize;

@@ -9,7 +9,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeC
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
-use crate::script::host::Host;
+use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
 
 /// Defaults of `retry`.
@@ -26,6 +26,7 @@ type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Calls `check` every `every` until it returns `Some`, sleeping on the host clock.
 /// Returns `Ok(None)` once `timeout` has passed; the caller names what it waited for.
+/// Requests retried inside `check` give up by the deadline.
 pub fn poll<T>(
     host: &Host,
     timeout: Duration,
@@ -34,6 +35,7 @@ pub fn poll<T>(
 ) -> RhaiResult<Option<T>> {
     // A timeout too large for the calendar means no deadline at all.
     let deadline = host.clock().now().checked_add(timeout);
+    let _deadline = deadline.map(hold_deadline);
     let every = every.max(MIN_EVERY);
     loop {
         if let Some(done) = check()? {

@@ -16,6 +16,7 @@ mod hooks;
 mod ovf;
 mod ovf_push;
 mod powerstore;
+mod read_retries;
 mod repl;
 mod run;
 mod sms;

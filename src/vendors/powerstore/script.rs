@@ -242,8 +242,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The PowerStore target `name` from the target file."])
         .with_params_info(["name: &str", "PowerStore"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<PowerStore> {
+            let clock = h.clock().clone();
             let client = h
-                .client(TargetKind::Powerstore, name, PowerStoreClient::new)
+                .client(TargetKind::Powerstore, name, |t| {
+                    PowerStoreClient::new(t, clock)
+                })
                 .map_err(raise)?;
             Ok(PowerStore {
                 client,

@@ -217,8 +217,9 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The Cloud Director target `name` from the target file."])
         .with_params_info(["name: &str", "Vcd"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcd> {
+            let clock = h.clock().clone();
             let client = h
-                .client(TargetKind::Vcd, name, VcdClient::new)
+                .client(TargetKind::Vcd, name, |t| VcdClient::new(t, clock))
                 .map_err(raise)?;
             Ok(Vcd {
                 client,

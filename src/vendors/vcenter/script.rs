@@ -161,7 +161,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`)."])
         .with_params_info(["name: &str", "Vcenter"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcenter> {
-            let client = h.client(TargetKind::Vcenter, name, VcenterClient::new).map_err(raise)?;
+            let clock = h.clock().clone();
+            let client = h
+                .client(TargetKind::Vcenter, name, |t| VcenterClient::new(t, clock))
+                .map_err(raise)?;
             Ok(Vcenter { client, host: h.clone() })
         });
     engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
