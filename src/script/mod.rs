@@ -16,6 +16,7 @@ pub mod reference;
 pub mod show;
 pub mod timestamp;
 pub mod wait;
+pub mod wait_log;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -23,4 +23,5 @@ mod sms;
 mod test;
 mod vcd;
 mod vcenter;
+mod wait_logs;
 mod watch;
