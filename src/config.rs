@@ -9,9 +9,11 @@ use serde::Deserialize;
 
 mod excerpt;
 mod huawei;
+mod read_retries;
 mod upload_hosts;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+pub use read_retries::ReadRetries;
 pub use upload_hosts::UploadHosts;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
@@ -112,6 +114,8 @@ pub struct Target {
     pub huawei: Option<HuaweiScope>,
     /// Hosts besides its own a `vcenter` target may stream OVF disks to.
     pub upload_hosts: UploadHosts,
+    /// How reads answered with a retryable error are sent again.
+    pub read_retries: ReadRetries,
 }
 
 impl Target {
@@ -200,6 +204,8 @@ struct RawTarget {
     // vCenter only (config/upload_hosts.rs checks them).
     #[serde(default)]
     upload_hosts: Vec<String>,
+    // Any kind (config/read_retries.rs reads it).
+    read_retries: Option<toml::Value>,
 }
 
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
@@ -364,9 +370,11 @@ impl Targets {
                 .find(|l| variant(l) == variant(target))
                 .or_else(|| of_kind().next());
             if let Some(listener) = listener {
+                // A rehearsal retries reads as the target file says production will.
                 let name = std::mem::take(&mut target.name);
                 *target = Target {
                     name,
+                    read_retries: target.read_retries,
                     ..listener.clone()
                 };
             }
@@ -419,6 +427,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
     let url = check_url(&name, "url", &raw.url)?;
     let huawei = huawei::scope(&name, &raw)?;
     let upload_hosts = upload_hosts::upload_hosts(&name, &raw)?;
+    let read_retries = read_retries::read_retries(&name, raw.read_retries.as_ref())?;
     let signs = huawei
         .as_ref()
         .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
@@ -443,6 +452,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         insecure: raw.insecure,
         huawei,
         upload_hosts,
+        read_retries,
     })
 }
 
@@ -675,6 +685,7 @@ password_file = "secrets/array2"
             insecure: false,
             huawei: None,
             upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t
@@ -742,6 +753,7 @@ password_file = "secrets/array2"
             insecure: false,
             huawei: None,
             upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),

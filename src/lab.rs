@@ -113,6 +113,7 @@ impl Lab {
                     insecure: false,
                     huawei: None,
                     upload_hosts: crate::config::UploadHosts::default(),
+                    read_retries: crate::config::ReadRetries::default(),
                 };
                 match endpoint.kind {
                     TargetKind::HuaweiSms => sms_targets(target),

@@ -246,6 +246,7 @@ mod tests {
                 auth,
             }),
             upload_hosts: crate::config::UploadHosts::default(),
+            read_retries: crate::config::ReadRetries::default(),
         };
         t.redirect_to_lab(&[
             lab("huawei_sms", HuaweiAuth::IamToken),

@@ -276,6 +276,7 @@ mod tests {
             insecure: false,
             huawei: None,
             upload_hosts: crate::config::UploadHosts::default(),
+            read_retries: crate::config::ReadRetries::default(),
         })
         .unwrap()
     }
@@ -387,6 +388,7 @@ mod tests {
                 insecure: false,
                 huawei: None,
                 upload_hosts: crate::config::UploadHosts::default(),
+                read_retries: crate::config::ReadRetries::default(),
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The one HTTP layer: a client per target, the error every vendor call returns, the
-//! record of mutating calls, text sanitising, and the scaffolding the lab's simulators share.
+//! record of mutating calls, implicit retries of reads, text sanitising, and the
+//! scaffolding the lab's simulators share.
 
 pub mod backoff;
 mod ca_file;
@@ -8,4 +9,5 @@ pub mod client;
 pub mod error;
 pub mod lab;
 pub mod login;
+pub mod retry;
 pub mod sanitize;

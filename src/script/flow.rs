@@ -1,6 +1,6 @@
 //! Flow primitives every playbook uses: `sleep`, `retry`, `wait_until`, `log`, `env`,
 //! `json_encode`/`json_decode` and `now`, plus [`poll`], the one polling loop behind
-//! `wait_until` and every vendor's `wait_for`.
+//! `wait_until`, every vendor's `wait_for` and the other waits.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +9,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeC
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
-use crate::script::host::Host;
+use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
+use crate::script::wait_log::{Subject, WaitLog};
 
 /// Defaults of `retry`.
 const RETRY_ATTEMPTS: u64 = 5;
@@ -26,28 +27,69 @@ type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Calls `check` every `every` until it returns `Some`, sleeping on the host clock.
 /// Returns `Ok(None)` once `timeout` has passed; the caller names what it waited for.
+/// Requests retried inside `check` give up by the deadline.
 pub fn poll<T>(
     host: &Host,
     timeout: Duration,
     every: Duration,
+    check: impl FnMut() -> RhaiResult<Option<T>>,
+) -> RhaiResult<Option<T>> {
+    poll_with(host, timeout, every, None, check)
+}
+
+/// [`poll`] for a wait the operator follows in the log (see [`crate::script::wait_log`]):
+/// the jobs read during it are logged as they change, and a heartbeat every minute
+/// once it has lasted a minute, waking up for it when `every` is longer.
+pub fn poll_logged<T>(
+    host: &Host,
+    subject: Subject,
+    timeout: Duration,
+    every: Duration,
+    check: impl FnMut() -> RhaiResult<Option<T>>,
+) -> RhaiResult<Option<T>> {
+    poll_with(host, timeout, every, Some(subject), check)
+}
+
+fn poll_with<T>(
+    host: &Host,
+    timeout: Duration,
+    every: Duration,
+    subject: Option<Subject>,
     mut check: impl FnMut() -> RhaiResult<Option<T>>,
 ) -> RhaiResult<Option<T>> {
+    let clock = host.clock();
+    let start = clock.now();
     // A timeout too large for the calendar means no deadline at all.
-    let deadline = host.clock().now().checked_add(timeout);
+    let deadline = start.checked_add(timeout);
+    let _deadline = deadline.map(hold_deadline);
+    let log = subject.map(|subject| WaitLog::start(subject, start, timeout));
     let every = every.max(MIN_EVERY);
+    let mut next_check = start;
     loop {
-        if let Some(done) = check()? {
-            return Ok(Some(done));
+        let now = clock.now();
+        if now >= next_check || deadline.is_some_and(|deadline| now >= deadline) {
+            if let Some(done) = check()? {
+                return Ok(Some(done));
+            }
+            let checked = clock.now();
+            next_check = checked.checked_add(every).unwrap_or(checked);
         }
-        let remaining = deadline.map_or(every, |deadline| {
-            deadline
-                .duration_since(host.clock().now())
-                .unwrap_or_default()
+        let now = clock.now();
+        if let Some(log) = &log {
+            log.heartbeat(now);
+        }
+        let remaining = deadline.map_or(Duration::MAX, |deadline| {
+            deadline.duration_since(now).unwrap_or_default()
         });
         if remaining.is_zero() {
             return Ok(None);
         }
-        host.sleep(every.min(remaining)).map_err(raise)?;
+        let wake = log
+            .as_ref()
+            .and_then(WaitLog::next_heartbeat)
+            .map_or(next_check, |beat| beat.min(next_check));
+        let nap = wake.duration_since(now).unwrap_or_default();
+        host.sleep(nap.min(remaining)).map_err(raise)?;
     }
 }
 
@@ -177,7 +219,12 @@ fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, options: Map) -> 
     let options = Options::new("wait_until", options, &["timeout", "every"])?;
     let timeout = options.duration("timeout", WAIT_TIMEOUT)?;
     let every = options.duration("every", WAIT_EVERY)?;
-    let done = poll(host, timeout, every, || {
+    let line = ctx.call_position().line().unwrap_or(0);
+    let place = match ctx.call_source() {
+        Some(source) => format!("the condition at {source}:{line}"),
+        None => format!("the condition at line {line}"),
+    };
+    let done = poll_logged(host, Subject::Condition(place), timeout, every, || {
         let value: Dynamic = f.call_within_context(ctx, ())?;
         match value.as_bool() {
             Ok(true) => Ok(Some(())),

@@ -3,11 +3,12 @@
 //! record of the mutating calls they made, and the run's verdict (`fail_run`).
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +24,34 @@ type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Ar
 
 /// How long the logouts at the end of a run may take together.
 const LOGOUT_GRACE: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// The deadlines (clock time) of the waits in progress on this script thread.
+    static WAIT_DEADLINES: RefCell<Vec<SystemTime>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A wait's deadline, in force for the requests of this thread until it is dropped.
+#[must_use = "the deadline holds only while the guard lives"]
+pub struct DeadlineGuard(());
+
+/// Makes `deadline` bound the retries of every request this thread makes (through
+/// [`Host::block_on`]) until the guard is dropped, so a read retried inside a wait never
+/// outlasts the wait.
+pub fn hold_deadline(deadline: SystemTime) -> DeadlineGuard {
+    WAIT_DEADLINES.with(|deadlines| deadlines.borrow_mut().push(deadline));
+    DeadlineGuard(())
+}
+
+impl Drop for DeadlineGuard {
+    fn drop(&mut self) {
+        WAIT_DEADLINES.with(|deadlines| deadlines.borrow_mut().pop());
+    }
+}
+
+/// The earliest deadline of the waits in progress on this thread.
+fn wait_deadline() -> Option<SystemTime> {
+    WAIT_DEADLINES.with(|deadlines| deadlines.borrow().iter().min().copied())
+}
 
 /// Everything a running script reaches outside itself.
 pub struct Host {
@@ -150,13 +179,15 @@ impl Host {
     }
 
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`
-    /// error when the run (or the REPL line) is interrupted. Script threads are plain
-    /// OS threads, never tokio workers, so blocking here is allowed.
+    /// error when the run (or the REPL line) is interrupted; requests retried inside it
+    /// stop at the deadline of the wait in progress. Script threads are plain OS
+    /// threads, never tokio workers, so blocking here is allowed.
     pub fn block_on<T>(
         &self,
         future: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let line = self.line_token();
+        let future = crate::http::retry::within_deadline(wait_deadline(), future);
         self.runtime.block_on(async {
             tokio::select! {
                 biased;

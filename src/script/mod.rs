@@ -18,6 +18,7 @@ pub mod show;
 pub mod timestamp;
 pub mod verdict;
 pub mod wait;
+pub mod wait_log;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! `wait_for(state)` for every vendor handle: poll the remote job until it reaches the
 //! awaited state, fail at once when it ends otherwise (design.md's terminal-state rule),
-//! ride out transient read errors, and time out with the state it was left in.
+//! ride out transient read errors, log what it sees (see [`crate::script::wait_log`]),
+//! and time out with the state it was left in.
 
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use rhai::{EvalAltResult, Map};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::flow::poll;
+use crate::script::flow::poll_logged;
 use crate::script::options::Options;
+use crate::script::wait_log::{Reading, Subject, report};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -65,18 +67,23 @@ impl<'a> Wait<'a> {
     }
 
     /// Reads the job with `read` every `every` and asks `judge` about it, until it is
-    /// reached (the last reading is returned) or ended (its error is raised). A read
-    /// that fails with a retryable error is logged and tried again at the next turn;
-    /// on timeout the error carries `state_of` the last reading.
+    /// reached (the last reading is returned) or ended (its error is raised). What
+    /// `look` sees in each reading (named like the wait's job) is logged as it changes.
+    /// A read that fails with a retryable error is logged and tried again at the next
+    /// turn; on timeout the error carries the state of the last reading.
     pub fn run<T>(
         &self,
         host: &Host,
         mut read: impl FnMut() -> Result<T, ApiError>,
         mut judge: impl FnMut(&T) -> Verdict,
-        state_of: impl Fn(&T) -> String,
+        look: impl Fn(&T) -> Reading,
     ) -> RhaiResult<T> {
         let mut last = None;
-        let reached = poll(host, self.timeout, self.every, || {
+        let subject = Subject::Job {
+            what: self.what.clone(),
+            wanted: self.wanted.clone(),
+        };
+        let reached = poll_logged(host, subject, self.timeout, self.every, || {
             let reading = match read() {
                 Ok(reading) => reading,
                 Err(err) if err.retryable => {
@@ -85,6 +92,7 @@ impl<'a> Wait<'a> {
                 }
                 Err(err) => return Err(raise(err)),
             };
+            report(look(&reading));
             match judge(&reading) {
                 Verdict::Reached => Ok(Some(reading)),
                 Verdict::Waiting => {
@@ -97,7 +105,7 @@ impl<'a> Wait<'a> {
         reached.ok_or_else(|| {
             let found = last
                 .as_ref()
-                .map_or_else(|| "unknown".to_owned(), &state_of);
+                .map_or_else(|| "unknown".to_owned(), |last| look(last).state);
             raise(self.timed_out(&found))
         })
     }
@@ -156,6 +164,10 @@ mod tests {
         }
     }
 
+    fn look(state: &&str) -> Reading {
+        Reading::new("job `7`", *state, None)
+    }
+
     fn error(result: RhaiResult<&str>) -> rhai::Dynamic {
         match *result.unwrap_err() {
             EvalAltResult::ErrorRuntime(value, _) => value,
@@ -178,7 +190,7 @@ mod tests {
             }
             Ok(reading)
         };
-        let done = wait(60).run(&host, read, judge, |s| (*s).to_owned());
+        let done = wait(60).run(&host, read, judge, look);
         assert_eq!(done.unwrap(), "DONE");
         assert_eq!(turn.get(), 4);
     }
@@ -186,13 +198,78 @@ mod tests {
     #[test]
     fn an_ended_job_fails_at_once_and_a_slow_one_times_out_with_its_state() {
         let (_runtime, host) = host();
-        let ended = error(wait(3600).run(&host, || Ok("FAILED"), judge, |s| (*s).to_owned()));
+        let ended = error(wait(3600).run(&host, || Ok("FAILED"), judge, look));
         assert!(ended.to_string().contains("it failed"), "{ended}");
-        let slow = error(wait(5).run(&host, || Ok("RUNNING"), judge, |s| (*s).to_owned()));
+        let slow = error(wait(5).run(&host, || Ok("RUNNING"), judge, look));
         let text = slow.to_string();
         assert!(
             text.contains("job `7` did not reach DONE within 5s; it is RUNNING"),
             "{text}"
         );
+    }
+
+    /// Everything logged at info or above while `f` runs on this thread, one message a
+    /// line.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .without_time()
+            .with_level(false)
+            .with_target(false)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = capture.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_long_wait_logs_each_change_and_beats_every_minute() {
+        let (_runtime, host) = host();
+        let readings = ["QUEUED", "RUNNING", "RUNNING"];
+        let turn = Cell::new(0);
+        let read = || {
+            let reading = readings[turn.get().min(2)];
+            turn.set(turn.get() + 1);
+            Ok(reading)
+        };
+        // Polls every two minutes; the heartbeat still comes every minute.
+        let options: Map = [
+            ("timeout".into(), "210s".into()),
+            ("every".into(), "2m".into()),
+        ]
+        .into_iter()
+        .collect();
+        let defaults = (Duration::from_secs(1), Duration::from_secs(1));
+        let wait = Wait::new("job.wait_for", "array1", options, defaults)
+            .unwrap()
+            .of("job `7`", "DONE");
+        let text = logged(|| {
+            let err = error(wait.run(&host, read, judge, look));
+            assert!(err.to_string().contains("it is RUNNING"), "{err}");
+        });
+        assert_eq!(
+            text,
+            "job `7` is QUEUED\n\
+             still waiting for job `7` to reach DONE: QUEUED, 1m elapsed, 2m 30s left\n\
+             job `7` QUEUED → RUNNING\n\
+             still waiting for job `7` to reach DONE: RUNNING, 2m elapsed, 1m 30s left\n\
+             still waiting for job `7` to reach DONE: RUNNING, 3m elapsed, 30s left\n"
+        );
+        assert_eq!(turn.get(), 3, "read at 0, 2m and the timeout");
     }
 }

@@ -68,7 +68,12 @@ fn a_malformed_descriptor_fails_with_its_line_and_column() {
         .args(["run", "wave.rhai"])
         .status(1)
         .run();
-    let first = outcome.stderr.lines().next().unwrap_or_default();
+    // The wait logs what it sees first; the error follows.
+    let first = outcome
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_default();
     assert!(
         first.contains(
             "reached IMPORT_ERROR while waiting for IMPORT_SELECTING_OVF_PARAMS: broken.ovf:"

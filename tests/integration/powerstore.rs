@@ -167,7 +167,12 @@ fn waiting_for_ready_on_a_session_that_fails_errors_at_once() {
         .args(["run", "wave.rhai"])
         .status(1)
         .run();
-    let first = outcome.stderr.lines().next().unwrap_or_default();
+    // The wait logs what it sees first; the error follows.
+    let first = outcome
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_default();
     assert!(
         first.starts_with(
             "error: `array1` wait_for: import session `t-fail` reached Failed while waiting for Ready_For_Cutover: "

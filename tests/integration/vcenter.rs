@@ -196,7 +196,7 @@ fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
         .status(1)
         .run();
     assert!(
-        outcome.stderr.starts_with("error: `vc-root` history.wait_for: the history import ended FAILED while waiting for SUCCEEDED"),
+        outcome.stderr.contains("\nerror: `vc-root` history.wait_for: the history import ended FAILED while waiting for SUCCEEDED"),
         "{}",
         outcome.stderr
     );

@@ -1,29 +1,22 @@
 //! Typed async client for SMS migration tasks (vendor-apis.md §5.3): the task list over
-//! every page, one task, and task actions. The gateway's throttling (429 `APIGW.0308`)
-//! is absorbed with backoff, and the API's state conflicts come back as `invalid_state`.
-
-use std::time::Duration;
+//! every page, one task, and task actions. Reads are retried while the service is busy,
+//! the gateway's throttling (429 `APIGW.0308`) is absorbed with the same backoff even
+//! for actions, and the API's state conflicts come back as `invalid_state`.
 
 use reqwest::{Method, Response};
 use serde_json::{Map, Value};
 
 use crate::clock::Clock;
 use crate::config::Target;
-use crate::http::backoff::backoff;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::error::{ApiError, ErrorKind};
+use crate::http::retry::Retrier;
 use crate::script::options::suggest;
 use crate::vendors::huawei_sms::auth::{Credentials, Outgoing};
 use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
 use crate::vendors::huawei_sms::signer;
 use crate::vendors::huawei_sms::wire::{ErrorBody, MAX_PAGE, OPERATIONS, Task, TaskState, codes};
-
-/// Tries of a request the gateway throttles, and the backoff between them. A 429 means
-/// the request never reached SMS, so even an action is safe to send again.
-const THROTTLE_ATTEMPTS: u64 = 8;
-const THROTTLE_INITIAL: Duration = Duration::from_millis(500);
-const THROTTLE_MAX: Duration = Duration::from_secs(30);
 
 /// Filters of [`SmsClient::tasks`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,6 +51,7 @@ pub struct SmsClient {
     http: HttpClient,
     credentials: Credentials,
     clock: Clock,
+    retry: Retrier,
 }
 
 /// Reads an SMS or gateway error body (`error_code`/`error_msg`), or IAM's
@@ -83,6 +77,7 @@ impl SmsClient {
         Ok(Self {
             http: HttpClient::new(target)?.recording(calls),
             credentials: Credentials::new(target)?,
+            retry: Retrier::new(target, clock.clone()).resending(throttled),
             clock,
         })
     }
@@ -168,7 +163,8 @@ impl SmsClient {
             .map(drop)
     }
 
-    /// Sends an authenticated request, waiting out the gateway's throttling.
+    /// Sends an authenticated request, waiting out a busy service (reads) and the
+    /// gateway's throttling (every request).
     async fn call(
         &self,
         operation: &str,
@@ -186,29 +182,13 @@ impl SmsClient {
             url: &url,
             body,
         };
-        let mut attempt = 1;
-        loop {
-            let result = self
-                .credentials
-                .send(&self.http, &self.clock, operation, &outgoing)
-                .await;
-            match result {
-                Err(err) if err.status == Some(429) && attempt < THROTTLE_ATTEMPTS => {
-                    let wait = backoff(THROTTLE_INITIAL, THROTTLE_MAX, attempt, err.retry_after);
-                    tracing::info!(
-                        target = self.target(),
-                        operation,
-                        "throttled ({}); trying again in {}ms",
-                        err.vendor_code.as_deref().unwrap_or("429"),
-                        wait.as_millis()
-                    );
-                    self.clock.sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(err) => return Err(classify(err)),
-                Ok(response) => return Ok(response),
-            }
-        }
+        self.retry
+            .send(operation, &outgoing.method, || {
+                self.credentials
+                    .send(&self.http, &self.clock, operation, &outgoing)
+            })
+            .await
+            .map_err(classify)
     }
 }
 
@@ -217,6 +197,12 @@ impl Session for SmsClient {
     fn log_out(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async {})
     }
+}
+
+/// The gateway answers 429 to a request it throttled before SMS saw it, so even an
+/// action is safe to send again.
+fn throttled(err: &ApiError) -> bool {
+    err.status == Some(429)
 }
 
 /// SMS answers a state conflict with 400 and an `SMS.*` code: that is `invalid_state`.

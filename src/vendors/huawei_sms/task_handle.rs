@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::timestamp::Timestamp;
+use crate::script::wait_log::{Reading, report};
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::Sms;
 use crate::vendors::huawei_sms::wire::{
@@ -39,6 +40,7 @@ pub(crate) struct TaskHandle {
 
 impl TaskHandle {
     pub(super) fn new(sms: Sms, record: TaskRecord) -> Self {
+        report(reading(&record));
         Self {
             sms,
             data: Arc::new(RwLock::new(record)),
@@ -94,6 +96,7 @@ impl TaskHandle {
     }
 
     pub(super) fn store(&self, record: TaskRecord) {
+        report(reading(&record));
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = record;
     }
 
@@ -210,37 +213,13 @@ impl TaskHandle {
     pub(super) fn progress(&self) -> RhaiResult<Map> {
         self.refresh()?;
         let task = self.task();
-        let running = task
-            .sub_tasks
-            .iter()
-            .rev()
-            .find(|s| s.start_date.is_some() && s.end_date.is_none());
-        let (subtask, percent, user_op) = match running {
-            Some(s) => (
-                Dynamic::from(s.name.clone()),
-                s.progress,
-                Dynamic::from(s.user_op.clone()),
-            ),
-            None => match task.subtask_info.split_once(':') {
-                Some((name, p)) => (
-                    Dynamic::from(name.to_owned()),
-                    p.trim().parse().unwrap_or(0),
-                    Dynamic::UNIT,
-                ),
-                None => {
-                    let done = matches!(
-                        task.state,
-                        TaskState::MigrateSuccess | TaskState::SyncSuccess
-                    );
-                    (Dynamic::UNIT, if done { 100 } else { 0 }, Dynamic::UNIT)
-                }
-            },
-        };
+        let running = Running::of(&task);
+        let text = |value: Option<String>| value.map_or(Dynamic::UNIT, Dynamic::from);
         let mut map = Map::new();
         map.insert("state".into(), task.state.as_str().into());
-        map.insert("subtask".into(), subtask);
-        map.insert("percent".into(), percent.into());
-        map.insert("user_op".into(), user_op);
+        map.insert("subtask".into(), text(running.subtask));
+        map.insert("percent".into(), running.percent.into());
+        map.insert("user_op".into(), text(running.user_op));
         map.insert("remain_seconds".into(), task.remain_seconds.into());
         map.insert(
             "estimate_complete_time".into(),
@@ -248,6 +227,66 @@ impl TaskHandle {
         );
         Ok(map)
     }
+}
+
+/// Where a task's migration is: the running subtask (or the one `subtask_info` names),
+/// its percent, and the user operation it waits for.
+struct Running {
+    subtask: Option<String>,
+    percent: i64,
+    user_op: Option<String>,
+}
+
+impl Running {
+    fn of(task: &Task) -> Self {
+        let running = task
+            .sub_tasks
+            .iter()
+            .rev()
+            .find(|s| s.start_date.is_some() && s.end_date.is_none());
+        if let Some(s) = running {
+            return Self {
+                subtask: Some(s.name.clone()),
+                percent: s.progress,
+                user_op: Some(s.user_op.clone()),
+            };
+        }
+        if let Some((name, percent)) = task.subtask_info.split_once(':') {
+            return Self {
+                subtask: Some(name.to_owned()),
+                percent: percent.trim().parse().unwrap_or(0),
+                user_op: None,
+            };
+        }
+        let done = matches!(
+            task.state,
+            TaskState::MigrateSuccess | TaskState::SyncSuccess
+        );
+        Self {
+            subtask: None,
+            percent: if done { 100 } else { 0 },
+            user_op: None,
+        }
+    }
+}
+
+/// A task as waits and logs name it.
+pub(super) fn what(task: &Task) -> String {
+    let label = if task.name.is_empty() {
+        &task.id
+    } else {
+        &task.name
+    };
+    format!("task `{label}`")
+}
+
+/// What a wait sees in a task: its state with the running subtask, and that subtask's
+/// percent.
+pub(super) fn reading(record: &TaskRecord) -> Reading {
+    let task = &record.task;
+    let running = Running::of(task);
+    let percent = u32::try_from(running.percent.clamp(0, 100)).ok();
+    Reading::new(what(task), task.state.as_str(), percent).in_step(running.subtask)
 }
 
 /// A task field as a script sees it: times as timestamps, subtasks as maps.

@@ -9,7 +9,7 @@ use crate::http::error::{ApiError, ErrorKind};
 use crate::script::wait::{Verdict, Wait};
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::parse_state;
-use crate::vendors::huawei_sms::task_handle::TaskHandle;
+use crate::vendors::huawei_sms::task_handle::{TaskHandle, reading, what};
 use crate::vendors::huawei_sms::wire::{Task, TaskError, TaskState};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -64,7 +64,7 @@ impl TaskHandle {
             options,
             (WAIT_TIMEOUT, WAIT_EVERY),
         )?
-        .of(format!("task `{}`", self.label()), wanted.as_str());
+        .of(what(&self.task()), wanted.as_str());
         let host = self.sms.host();
         let read = || host.block_on(client.task(&self.id()));
         let judge = |record: &TaskRecord| {
@@ -79,8 +79,7 @@ impl TaskHandle {
                 Verdict::Waiting
             }
         };
-        let state_of = |record: &TaskRecord| record.task.state.as_str().to_owned();
-        wait.run(host, read, judge, state_of)?;
+        wait.run(host, read, judge, reading)?;
         Ok(self.clone())
     }
 

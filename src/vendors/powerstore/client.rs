@@ -1,16 +1,19 @@
 //! Typed async client for PowerStore import sessions: Basic login to a session cookie and
-//! CSRF token, transparent re-login on 401, `select`/filters and 206 paging.
+//! CSRF token, transparent re-login on 401, reads retried while the array is busy,
+//! `select`/filters and 206 paging.
 
 use base64::Engine as _;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
+use crate::http::retry::Retrier;
 use crate::vendors::powerstore::wire::{
     AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
     TOKEN_HEADER,
@@ -44,6 +47,7 @@ pub struct PowerStoreClient {
     user: String,
     password: Secret,
     login: LoginCache<Login>,
+    retry: Retrier,
 }
 
 /// Reads PowerStore's `error_response` body.
@@ -57,9 +61,9 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 }
 
 impl PowerStoreClient {
-    /// A client for `target` noting its mutating calls in `calls`; nothing is sent until
-    /// the first call.
-    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
+    /// A client for `target` noting its mutating calls in `calls`, waiting out a busy
+    /// array on `clock`; nothing is sent until the first call.
+    pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
         let password = target
             .password()
             .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
@@ -68,6 +72,7 @@ impl PowerStoreClient {
             user: target.user.clone(),
             password,
             login: LoginCache::new(),
+            retry: Retrier::new(target, clock),
         })
     }
 
@@ -180,7 +185,8 @@ impl PowerStoreClient {
     }
 
     /// Sends an authenticated request, logging in first if needed and once more when the
-    /// array answers 401 (its session idled out): a 401 means nothing was applied.
+    /// array answers 401 (its session idled out): a 401 means nothing was applied. A read
+    /// the array is too busy for is sent again (see [`Retrier`]).
     async fn call(
         &self,
         operation: &str,
@@ -199,7 +205,11 @@ impl PowerStoreClient {
             }
             self.http.send(operation, request, parse_error)
         };
-        self.login.with_login(|| self.log_in(), send).await
+        self.retry
+            .send(operation, &method, || {
+                self.login.with_login(|| self.log_in(), &send)
+            })
+            .await
     }
 
     async fn log_in(&self) -> Result<Login, ApiError> {

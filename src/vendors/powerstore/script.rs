@@ -13,6 +13,7 @@ use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::options::Options;
 use crate::script::wait::{Verdict, Wait};
+use crate::script::wait_log::{Reading, report};
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
@@ -57,12 +58,32 @@ fn properties() -> impl Iterator<Item = &'static str> {
         .chain(["remote_system"])
 }
 
+/// A session as waits and logs name it.
+fn what(session: &ImportSession) -> String {
+    format!(
+        "import session `{}`",
+        session.name.as_deref().unwrap_or(&session.id)
+    )
+}
+
+/// What a wait sees in a session: its state and copy progress.
+fn reading(session: &ImportSession) -> Reading {
+    Reading::new(
+        what(session),
+        session
+            .state
+            .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+        session.progress_percentage.map(u32::from),
+    )
+}
+
 impl PowerStore {
     fn run<T>(&self, future: impl Future<Output = Result<T, ApiError>>) -> RhaiResult<T> {
         self.host.block_on(future).map_err(raise)
     }
 
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
+        report(reading(&session));
         ImportSessionHandle {
             array: self.clone(),
             data: Arc::new(RwLock::new(Snapshot::new(session))),
@@ -130,6 +151,7 @@ impl ImportSessionHandle {
     }
 
     fn store(&self, session: ImportSession) {
+        report(reading(&session));
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = Snapshot::new(session);
     }
 
@@ -172,10 +194,7 @@ impl ImportSessionHandle {
             options,
             (WAIT_TIMEOUT, WAIT_EVERY),
         )?
-        .of(
-            format!("import session `{}`", self.label()),
-            wanted.to_string(),
-        );
+        .of(what(&self.snapshot()), wanted.to_string());
         let read = || self.array.host.block_on(client.import_session(&self.id()));
         let judge = |session: &ImportSession| {
             // The handle shows every reading, so a script that catches the error sees
@@ -191,12 +210,7 @@ impl ImportSessionHandle {
                 _ => Verdict::Waiting,
             }
         };
-        let state_of = |session: &ImportSession| {
-            session
-                .state
-                .map_or("unknown".to_owned(), |s| s.to_string())
-        };
-        wait.run(&self.array.host, read, judge, state_of)?;
+        wait.run(&self.array.host, read, judge, reading)?;
         Ok(self.clone())
     }
 
@@ -242,8 +256,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The PowerStore target `name` from the target file."])
         .with_params_info(["name: &str", "PowerStore"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<PowerStore> {
+            let clock = h.clock().clone();
             let client = h
-                .client(TargetKind::Powerstore, name, PowerStoreClient::new)
+                .client(TargetKind::Powerstore, name, |t, calls| {
+                    PowerStoreClient::new(t, calls, clock)
+                })
                 .map_err(raise)?;
             Ok(PowerStore {
                 client,

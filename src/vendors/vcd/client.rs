@@ -1,6 +1,7 @@
 //! Typed async client for Cloud Director's defined entities: API version negotiation,
-//! tenant or provider login to a bearer token with transparent re-login on 401, paged
-//! cloudapi collections, `migrateEntities` and the legacy XML task it answers with.
+//! tenant or provider login to a bearer token with transparent re-login on 401, reads
+//! retried while the server is busy, paged cloudapi collections, `migrateEntities` and
+//! the legacy XML task it answers with.
 
 use base64::Engine as _;
 use reqwest::{Method, RequestBuilder, Response, Url};
@@ -9,11 +10,13 @@ use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::Mutex;
 
+use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
+use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
     MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
@@ -40,6 +43,7 @@ pub struct VcdClient {
     password: Secret,
     version: Mutex<Option<String>>,
     token: LoginCache<String>,
+    retry: Retrier,
 }
 
 /// Reads a cloudapi JSON error body or a legacy XML `<Error>`.
@@ -59,8 +63,8 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 
 impl VcdClient {
     /// A client for `target`, whose `user` is `name@org`, noting its mutating calls in
-    /// `calls`; nothing is sent yet.
-    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
+    /// `calls` and waiting out a busy server on `clock`; nothing is sent yet.
+    pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
         let (user, org) = target.user.rsplit_once('@').ok_or_else(|| {
             ApiError::new(
                 ErrorKind::Validation,
@@ -80,6 +84,7 @@ impl VcdClient {
             password,
             version: Mutex::new(None),
             token: LoginCache::new(),
+            retry: Retrier::new(target, clock),
         })
     }
 
@@ -90,6 +95,13 @@ impl VcdClient {
 
     /// The newest API version the server offers, asked once per client.
     pub async fn api_version(&self) -> Result<String, ApiError> {
+        self.retry
+            .run("versions", &Method::GET, || self.negotiate())
+            .await
+    }
+
+    /// [`VcdClient::api_version`] in one try, for calls that retry as a whole.
+    async fn negotiate(&self) -> Result<String, ApiError> {
         let mut version = self.version.lock().await;
         if let Some(known) = version.as_ref() {
             return Ok(known.clone());
@@ -282,7 +294,8 @@ impl VcdClient {
     }
 
     /// Sends an authenticated request with the negotiated version, logging in first if
-    /// needed and once more when the token has idled out (a 401 applied nothing).
+    /// needed and once more when the token has idled out (a 401 applied nothing). A read
+    /// the server is too busy for is sent again (see [`Retrier`]).
     async fn call(
         &self,
         operation: &str,
@@ -290,7 +303,27 @@ impl VcdClient {
         url: Url,
         body: Option<serde_json::Value>,
     ) -> Result<Response, ApiError> {
-        let version = self.api_version().await?;
+        self.retry
+            .send(operation, &method, || {
+                self.call_once(operation, &method, &url, body.as_ref())
+            })
+            .await
+            .map_err(|mut err| {
+                if err.vendor_code.as_deref() == Some(BUSY_ENTITY) {
+                    err.kind = ErrorKind::InvalidState;
+                }
+                err
+            })
+    }
+
+    async fn call_once(
+        &self,
+        operation: &str,
+        method: &Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ApiError> {
+        let version = self.negotiate().await?;
         let legacy = url.path().starts_with("/api/");
         let accept = if legacy {
             format!("application/*+xml;version={version}")
@@ -306,20 +339,12 @@ impl VcdClient {
                     reqwest::header::AUTHORIZATION,
                     sensitive(&format!("Bearer {token}")),
                 );
-            if let Some(body) = &body {
+            if let Some(body) = body {
                 request = request.json(body);
             }
             self.http.send(operation, request, parse_error)
         };
-        self.token
-            .with_login(|| self.log_in(&version), send)
-            .await
-            .map_err(|mut err| {
-                if err.vendor_code.as_deref() == Some(BUSY_ENTITY) {
-                    err.kind = ErrorKind::InvalidState;
-                }
-                err
-            })
+        self.token.with_login(|| self.log_in(&version), send).await
     }
 
     async fn log_in(&self, version: &str) -> Result<String, ApiError> {

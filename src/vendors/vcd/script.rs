@@ -15,6 +15,7 @@ use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::options::Options;
 use crate::script::wait::{Verdict, Wait};
+use crate::script::wait_log::{Reading, report};
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
 
@@ -80,12 +81,22 @@ impl Vcd {
             }
             Err(err) => return Err(raise(err)),
         };
+        report(reading(&task));
         Ok(VcdTask {
             vcd: self.clone(),
             url,
             data: Arc::new(RwLock::new(task)),
         })
     }
+}
+
+/// What a wait sees in a task: its status and progress, named by its id.
+fn reading(task: &Task) -> Reading {
+    Reading::new(
+        format!("task `{}`", task.id),
+        task.status.as_str(),
+        task.progress.map(u32::from),
+    )
 }
 
 impl VcdTask {
@@ -98,16 +109,15 @@ impl VcdTask {
 
     fn refresh(&self) -> RhaiResult<Self> {
         let task = self.vcd.run(self.vcd.client.task(&self.url))?;
+        report(reading(&task));
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = task;
         Ok(self.clone())
     }
 
     fn wait(&self, options: Map) -> RhaiResult<Self> {
         let client = &self.vcd.client;
-        let wait = Wait::new("wait", client.target(), options, (WAIT_TIMEOUT, WAIT_EVERY))?.of(
-            format!("task `{}`", self.snapshot().id),
-            TaskStatus::Success.as_str(),
-        );
+        let wait = Wait::new("wait", client.target(), options, (WAIT_TIMEOUT, WAIT_EVERY))?
+            .of(reading(&self.snapshot()).what, TaskStatus::Success.as_str());
         let read = || self.vcd.host.block_on(client.task(&self.url));
         let judge = |task: &Task| {
             *self.data.write().unwrap_or_else(PoisonError::into_inner) = task.clone();
@@ -119,8 +129,7 @@ impl VcdTask {
                 _ => Verdict::Waiting,
             }
         };
-        let state_of = |task: &Task| task.status.clone();
-        wait.run(&self.vcd.host, read, judge, state_of)?;
+        wait.run(&self.vcd.host, read, judge, reading)?;
         Ok(self.clone())
     }
 
@@ -217,8 +226,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The Cloud Director target `name` from the target file."])
         .with_params_info(["name: &str", "Vcd"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcd> {
+            let clock = h.clock().clone();
             let client = h
-                .client(TargetKind::Vcd, name, VcdClient::new)
+                .client(TargetKind::Vcd, name, |t, calls| {
+                    VcdClient::new(t, calls, clock)
+                })
                 .map_err(raise)?;
             Ok(Vcd {
                 client,

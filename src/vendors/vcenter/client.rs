@@ -1,5 +1,6 @@
 //! Typed async client for vCenter's deferred history import (vendor-apis.md §1): a
-//! session (or Basic) login renewed on 401, in either body encoding. A local `root`
+//! session (or Basic) login renewed on 401, in either body encoding, and reads retried
+//! while the server is busy. A local `root`
 //! user speaks to the appliance management port in `/rest`, as VMware's deferred-import
 //! guide does; an SSO user (`name@domain`) speaks the current `/api` form.
 
@@ -8,11 +9,13 @@ use reqwest::{Method, Response, Url};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::clock::Clock;
 use crate::config::{Secret, Target, UploadHosts};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
+use crate::http::retry::Retrier;
 use crate::vendors::vcenter::wire::{
     ACTION_QUERY, Encoding, HistoryAction, HistoryInfo, HistoryStartSpec, RestStartRequest,
     SESSION_HEADER, VapiError, VapiErrorKind, Wrapped,
@@ -26,6 +29,7 @@ pub struct VcenterClient {
     encoding: Encoding,
     session: LoginCache<String>,
     upload_hosts: UploadHosts,
+    retry: Retrier,
 }
 
 /// Reads a vAPI error body in either encoding; the code is the error's snake-case kind
@@ -63,9 +67,9 @@ fn kind_of(code: &str) -> Option<ErrorKind> {
 }
 
 impl VcenterClient {
-    /// A client for `target` noting its mutating calls in `calls`; nothing is sent until
-    /// the first call.
-    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
+    /// A client for `target` noting its mutating calls in `calls`, waiting out a busy
+    /// server on `clock`; nothing is sent until the first call.
+    pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
         let password = target
             .password()
             .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
@@ -81,6 +85,7 @@ impl VcenterClient {
             encoding,
             session: LoginCache::new(),
             upload_hosts: target.upload_hosts.clone(),
+            retry: Retrier::new(target, clock),
         })
     }
 
@@ -161,7 +166,8 @@ impl VcenterClient {
     }
 
     /// Sends a request with the session header, logging in first if needed and once
-    /// more when the session idled out (a 401 applied nothing).
+    /// more when the session idled out (a 401 applied nothing). A read the server is too
+    /// busy for is sent again (see [`Retrier`]).
     pub(super) async fn call(
         &self,
         operation: &str,
@@ -185,8 +191,10 @@ impl VcenterClient {
             };
             self.http.send(operation, request, parse_error)
         };
-        self.session
-            .with_login(|| self.log_in(), send)
+        self.retry
+            .send(operation, &method, || {
+                self.session.with_login(|| self.log_in(), &send)
+            })
             .await
             .map_err(vapi_kind)
     }

@@ -254,7 +254,8 @@ mod tests {
         let target = targets
             .get(crate::config::TargetKind::Vcenter, "prod-vc")
             .unwrap();
-        let client = VcenterClient::new(target, CallRecord::default()).unwrap();
+        let client =
+            VcenterClient::new(target, CallRecord::default(), crate::clock::Clock::wall()).unwrap();
         let cases = [
             ("https://vc.example.com/nfc/1/disk.vmdk", true),
             ("https://esx-01.example.com/nfc/1/disk.vmdk", true),

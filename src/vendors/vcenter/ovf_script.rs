@@ -13,6 +13,7 @@ use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::options::Options;
 use crate::script::wait::{Verdict, Wait};
+use crate::script::wait_log::{Reading, report};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
@@ -54,8 +55,14 @@ impl OvfImport {
         let info = self
             .vcenter
             .run(self.vcenter.client().ovf_session(&self.id))?;
-        *self.info.write().unwrap_or_else(PoisonError::into_inner) = info;
+        self.store(info);
         Ok(self.clone())
+    }
+
+    /// Keeps a fresh reading of the session.
+    fn store(&self, info: ImportInfo) {
+        report(reading(&self.id, &info));
+        *self.info.write().unwrap_or_else(PoisonError::into_inner) = info;
     }
 
     fn try_instantiate(&self, parameters: Dynamic) -> RhaiResult<Dynamic> {
@@ -98,12 +105,12 @@ impl OvfImport {
             options,
             (WAIT_TIMEOUT, WAIT_EVERY),
         )?
-        .of(format!("import session `{}`", self.id), wanted.as_str());
+        .of(reading(&self.id, &self.snapshot()).what, wanted.as_str());
         let read = || self.vcenter.host().block_on(client.ovf_session(&self.id));
         let judge = |info: &ImportInfo| {
             // The handle shows every reading, so a script that catches the error sees
             // the state and errors the session ended with.
-            *self.info.write().unwrap_or_else(PoisonError::into_inner) = info.clone();
+            self.store(info.clone());
             if info.state == wanted {
                 Verdict::Reached
             } else if info.state.is_terminal() {
@@ -112,8 +119,9 @@ impl OvfImport {
                 Verdict::Waiting
             }
         };
-        let state_of = |info: &ImportInfo| info.state.as_str().to_owned();
-        wait.run(self.vcenter.host(), read, judge, state_of)?;
+        wait.run(self.vcenter.host(), read, judge, |info| {
+            reading(&self.id, info)
+        })?;
         Ok(self.clone())
     }
 
@@ -231,6 +239,16 @@ fn create_request(options: Map) -> RhaiResult<CreateRequest> {
     })
 }
 
+/// What a wait sees in import session `id`: its state and progress.
+fn reading(id: &str, info: &ImportInfo) -> Reading {
+    let percent = u32::try_from(info.progress.clamp(0, 100)).ok();
+    Reading::new(
+        format!("import session `{id}`"),
+        info.state.as_str(),
+        percent,
+    )
+}
+
 /// Registers the OVF import surface.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<OvfImport>("OvfImport");
@@ -241,6 +259,7 @@ pub fn register(engine: &mut Engine) {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
             let info = vc.run(vc.client().ovf_session(&id))?;
+            report(reading(&id, &info));
             Ok(OvfImport { vcenter: vc.clone(), id, info: Arc::new(RwLock::new(info)) })
         });
     FuncRegistration::new("preview")

@@ -12,6 +12,7 @@ use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::options::Options;
 use crate::script::wait::{Verdict, Wait};
+use crate::script::wait_log::{Reading, report};
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
 
@@ -60,7 +61,9 @@ pub struct History {
 
 impl History {
     fn info(&self) -> Result<HistoryInfo, ApiError> {
-        self.vcenter.host.block_on(self.vcenter.client.history())
+        let info = self.vcenter.host.block_on(self.vcenter.client.history())?;
+        report(reading(&info));
+        Ok(info)
     }
 
     fn status(&self) -> RhaiResult<Dynamic> {
@@ -100,7 +103,7 @@ impl History {
             options,
             (WAIT_TIMEOUT, WAIT_EVERY),
         )?
-        .of("the history import", wanted.as_str());
+        .of(HISTORY, wanted.as_str());
         let judge = |info: &HistoryInfo| {
             if info.status == wanted {
                 Verdict::Reached
@@ -110,8 +113,7 @@ impl History {
                 Verdict::Waiting
             }
         };
-        let state_of = |info: &HistoryInfo| info.status.as_str().to_owned();
-        to_dynamic(&wait.run(&self.vcenter.host, || self.info(), judge, state_of)?)
+        to_dynamic(&wait.run(&self.vcenter.host, || self.info(), judge, reading)?)
     }
 
     fn ended_early(&self, info: &HistoryInfo, wanted: HistoryStatus) -> ApiError {
@@ -140,6 +142,20 @@ impl History {
 
 /// An import stopped BLOCKED by an error (not a pause) waits for someone to fix the
 /// cause; waiting for it to run on would only sit out the timeout.
+/// The history import, as waits and logs name it.
+const HISTORY: &str = "the history import";
+
+/// What a wait sees in the history import: its status and how much of it is done.
+fn reading(info: &HistoryInfo) -> Reading {
+    let percent = info
+        .progress
+        .as_ref()
+        .filter(|p| p.total > 0)
+        .map(|p| p.completed.clamp(0, p.total) * 100 / p.total)
+        .and_then(|percent| u32::try_from(percent).ok());
+    Reading::new(HISTORY, info.status.as_str(), percent)
+}
+
 fn stopped_on_error(info: &HistoryInfo, wanted: HistoryStatus) -> bool {
     info.status == HistoryStatus::Blocked
         && wanted != HistoryStatus::Blocked
@@ -161,7 +177,10 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`)."])
         .with_params_info(["name: &str", "Vcenter"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcenter> {
-            let client = h.client(TargetKind::Vcenter, name, VcenterClient::new).map_err(raise)?;
+            let clock = h.clock().clone();
+            let client = h
+                .client(TargetKind::Vcenter, name, |t, calls| VcenterClient::new(t, calls, clock))
+                .map_err(raise)?;
             Ok(Vcenter { client, host: h.clone() })
         });
     engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
