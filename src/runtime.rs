@@ -136,9 +136,26 @@ impl Runtime {
         self.limits
     }
 
-    /// Cancels the run when the process gets Ctrl-C (SIGINT).
+    /// Cancels the run when the process gets Ctrl-C (SIGINT). The handler is in place
+    /// when this returns, so a Ctrl-C right after the script started is not fatal.
     pub fn cancel_on_ctrl_c(&self) {
         let cancel = self.cancel_token().clone();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let _inside = self.tokio.enter();
+            match signal(SignalKind::interrupt()) {
+                Ok(mut interrupts) => {
+                    self.tokio.spawn(async move {
+                        if interrupts.recv().await.is_some() {
+                            cancel.cancel();
+                        }
+                    });
+                }
+                Err(err) => tracing::warn!("cannot handle Ctrl-C: {err}"),
+            }
+        }
+        #[cfg(not(unix))]
         self.tokio.spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 cancel.cancel();
