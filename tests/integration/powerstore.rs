@@ -73,9 +73,8 @@ fn cutover_during_the_copy_is_a_catchable_invalid_state_error_with_the_body() {
 fn cancel_ends_cancelled_from_every_state_that_allows_it() {
     // Lab time stands still while the script cancels, so each session is cancelled in
     // the state it was made in (a Queued one would start its copy after three seconds).
-    let test = Test::new().lab();
+    let test = Test::new().lab_paused();
     let lab = test.test_lab();
-    lab.pause_clock();
     let ids: Vec<(&str, String)> = [
         (
             "t-scheduled",
@@ -359,9 +358,8 @@ fn every_documented_field_is_a_property_with_the_lab_value() {
 
 #[test]
 fn the_password_never_shows() {
-    let test = Test::new().lab();
-    // Held in its copy, so the cutover below is refused.
-    test.test_lab().pause_clock();
+    // `wave1-lun01` is held in its copy from the start, so the cutover below is refused.
+    let test = Test::new().lab_paused();
     let password = test.test_lab().password();
     let outcome = test
         .script(

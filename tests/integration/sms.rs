@@ -141,9 +141,8 @@ fn starts_from_ready_abort_and_fail_succeed_with_signed_requests() {
 
 #[test]
 fn start_on_a_running_task_is_invalid_state_with_the_state_found() {
-    let test = Test::new().lab_at_speed(SPEED);
     // `app-01` keeps running for as long as the script needs.
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     let outcome = test
         .script(
             "wave.rhai",
@@ -211,9 +210,8 @@ fn a_task_that_fails_ends_wait_for_at_once_with_its_error_json() {
 
 #[test]
 fn an_expired_token_is_renewed_transparently() {
-    let test = Test::new().lab();
+    let test = Test::new().lab_paused();
     let lab = test.test_lab();
-    lab.pause_clock();
     lab.sms_post("/_lab/config", json!({"token_ttl_seconds": 10}));
     let test = test
         .script(
@@ -301,11 +299,10 @@ fn bad_credentials_and_a_skewed_clock_are_refused_with_the_vendor_bodies() {
 
 #[test]
 fn a_burst_of_429s_is_absorbed_and_every_start_applied_once() {
-    let test = Test::new().lab();
-    let lab = test.test_lab();
     // Lab time moves only when the test says so: the bucket refills only then, and the
     // tasks stay RUNNING (their new state shows at once).
-    lab.pause_clock();
+    let test = Test::new().lab_paused();
+    let lab = test.test_lab();
     for n in 1..=6 {
         lab.sms_post("/_lab/tasks", json!({"name": format!("batch-{n}")}));
     }

@@ -101,6 +101,11 @@ pub struct TestLab {
 impl TestLab {
     /// Starts the lab on ephemeral loopback ports, its clock `speed` times the wall's.
     pub fn start(speed: f64) -> Self {
+        Self::start_with(Clock::scaled(speed))
+    }
+
+    /// Starts the lab with `clock`.
+    fn start_with(clock: Clock) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -110,7 +115,7 @@ impl TestLab {
             .block_on(Lab::start(LabOptions {
                 port: 0,
                 seed: 7,
-                clock: Clock::scaled(speed),
+                clock,
             }))
             .unwrap();
         Self { runtime, lab }
@@ -249,6 +254,14 @@ impl Test {
     /// target `array1`, the password in an environment variable.
     pub fn lab(self) -> Self {
         self.lab_at_speed(LAB_SPEED)
+    }
+
+    /// Like [`Test::lab`], with lab time standing still from the start: the seeded
+    /// inventory stays exactly as seeded until the test moves the clock on or resumes it.
+    pub fn lab_paused(self) -> Self {
+        let clock = Clock::scaled(LAB_SPEED);
+        clock.pause();
+        self.with_lab(TestLab::start_with(clock))
     }
 
     /// Runs against the lab (and target file) an earlier run left behind.

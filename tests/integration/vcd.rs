@@ -378,9 +378,8 @@ fn a_failed_task_is_an_error_carrying_its_error_element() {
 
 #[test]
 fn a_cancelled_task_migrates_nothing() {
-    let test = Test::new().lab();
     // The task stays queued, so the cancel always comes before it could succeed.
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     let outcome = test
         .script(
             "wave.rhai",

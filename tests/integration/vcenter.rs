@@ -17,8 +17,7 @@ fn seed(lab: &TestLab, status: &str) {
 /// Runs `op` on the history import of `target` from `status`; what the script saw. Lab
 /// time stands still, so a RUNNING import is still running when the script acts on it.
 fn cell(target: &str, status: &str, op: &str) -> String {
-    let test = Test::new().lab();
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     seed(test.test_lab(), status);
     let script = format!(
         r#"let h = vcenter("{target}").history();
@@ -135,9 +134,8 @@ fn the_playbook_counts_an_already_paused_import_as_paused() {
 
 #[test]
 fn resume_after_cancel_says_the_upgrade_must_be_redone() {
-    let test = Test::new().lab();
     // Still running when it is cancelled.
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     seed(test.test_lab(), "RUNNING");
     let outcome = test
         .script(
@@ -164,9 +162,8 @@ fn resume_after_cancel_says_the_upgrade_must_be_redone() {
 
 #[test]
 fn both_encodings_and_both_listeners_see_one_import() {
-    let test = Test::new().lab();
     // The seeded import is still running when the appliance's root pauses it.
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     test.script(
         "wave.rhai",
         r#"
@@ -216,9 +213,8 @@ fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
 
 #[test]
 fn an_expired_session_is_renewed_without_the_script_noticing() {
-    let test = Test::new().lab();
     // The seeded import is still running when the script pauses it.
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     let test = test
         .script(
             "wave.rhai",
@@ -264,25 +260,23 @@ fn a_user_without_rights_is_refused() {
 fn the_history_playbook_pauses_for_the_window_and_waits_for_success() {
     // Lab time stands still until the playbook has paused the running import (it would
     // otherwise finish in a minute of lab time), then runs for the wait for success.
-    let test = Test::new().lab();
-    test.test_lab().pause_clock();
+    let test = Test::new().lab_paused();
     let test = test
         .script("history.rhai", &history_playbook())
         .env("WAVE_POLL", "20ms")
         .args(["run", "history.rhai"]);
     let mut child = crate::test::Child::spawn(test.command());
     let mut lines = child.lines();
-    let first = next_line(&mut lines);
-    let progress = first
-        .strip_prefix("history import: RUNNING, ")
-        .unwrap_or_else(|| panic!("{first}"));
+    assert_eq!(next_line(&mut lines), "history import: RUNNING, 10/100");
     assert_eq!(next_line(&mut lines), "pause: done");
     test.test_lab().resume_clock();
     let (code, rest, stderr) = child.finish(lines, PATIENCE);
     assert_eq!(code, Some(0), "{stderr}");
     let stdout = rest.join("\n") + "\n";
-    let paused = format!("paused at {progress} for the window\n");
-    assert!(stdout.starts_with(&paused), "{stdout}");
+    assert!(
+        stdout.starts_with("paused at 10/100 for the window\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("\nresume: done\n"), "{stdout}");
     assert!(
         stdout.contains("history import SUCCEEDED: 100/100"),
