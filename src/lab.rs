@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::{
     AKSK_SUFFIX, HuaweiAuth, HuaweiScope, PasswordSource, Secret, Target, TargetKind,
 };
-use crate::http::lab::{LabListener, serve};
+use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
 
 /// The user the PowerStore simulator accepts.
@@ -80,8 +80,9 @@ impl Lab {
         });
         for (index, (kind, simulator)) in simulated.enumerate() {
             let port = port_for(options.port, index)?;
+            let router = simulator.router.merge(clock_routes(options.clock.clone()));
             // On error the listeners started so far are dropped, which stops them.
-            let listener = serve(simulator.router, port).await?;
+            let listener = serve(router, port).await?;
             listeners.push(Endpoint {
                 name: simulator.name,
                 kind,

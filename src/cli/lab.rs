@@ -29,6 +29,15 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             Ok(lab) => lab,
             Err(err) => return fail(ExitCode::Usage, format!("cannot start the lab: {err}")),
         };
+        // In place before the URLs are printed: whoever reads them may stop the lab at once.
+        #[cfg(unix)]
+        let mut interrupt =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+                Ok(interrupt) => interrupt,
+                Err(err) => {
+                    return fail(ExitCode::Failure, format!("cannot handle Ctrl-C: {err}"));
+                }
+            };
         targets.redirect_to_lab(&lab.targets());
         let targets: Vec<_> = targets.iter().cloned().collect();
         let width = targets.iter().map(|t| t.name.len()).max().unwrap_or(0);
@@ -49,6 +58,9 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             println!("target file written to {}", path.display());
         }
         println!("state of each listener at <url>/_lab/state; Ctrl-C stops the lab");
+        #[cfg(unix)]
+        interrupt.recv().await;
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         lab.shutdown().await;
         ExitCode::Success

@@ -2,7 +2,6 @@
 //! and end, failures with their diagnostic, reloads. Handlers' own `print` output goes
 //! to stdout. Names come from the file system, so they are escaped for the terminal.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,17 +9,27 @@ use crate::http::sanitize::escape_control;
 use crate::watch::event::FileEvent;
 use crate::watch::registry::Handler;
 
-/// Writes one line to stderr; a closed stderr must not stop the watcher.
+/// Writes `text` to stderr; a closed stderr must not stop the watcher. Unit tests go
+/// through `eprint!`, which the test harness captures, so reports of a passing test
+/// never show among its results.
+fn emit(text: &str) {
+    #[cfg(test)]
+    eprint!("{text}");
+    #[cfg(not(test))]
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+}
+
+/// Writes one line to stderr.
 fn line(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{}", escape_control(text));
+    emit(&format!("{}\n", escape_control(text)));
 }
 
 /// Writes a rendered diagnostic (escaped already) to stderr.
 fn rendered(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = stderr.write_all(b"\n");
+    if text.ends_with('\n') {
+        emit(text);
+    } else {
+        emit(&format!("{text}\n"));
     }
 }
 

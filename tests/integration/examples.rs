@@ -157,12 +157,17 @@ fn the_report_module_formats_tables() {
         .success();
 }
 
+/// Against the test's lab, whose clock is held until each start shows: under `--lab` a
+/// task could finish before the playbook saw it running.
 #[test]
 fn the_sms_playbook_resumes_the_wave_syncs_it_and_reports() {
-    let stdout = crate::test::run_from_repo(
-        &["run", "scripts/sms_migrate.rhai", "--lab", "--speed", "50"],
-        Some("2s"),
-    );
+    let test = Test::new()
+        .lab()
+        .env("WAVE_POLL", "40ms")
+        .args(["run", &repo("scripts/sms_migrate.rhai")]);
+    let (code, lines, stderr) = crate::sms::run_starting_step_by_step(&test, &["web-02", "db-01"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let stdout = lines.join("\n") + "\n";
     for line in [
         "wave on eu-sms: 2 tasks\n",
         "web-02: ABORT -> RUNNING\n",

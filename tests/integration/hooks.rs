@@ -79,6 +79,12 @@ fn descriptor() -> String {
 #[test]
 fn an_ovf_dropped_with_its_disks_becomes_a_push_import() {
     let test = Test::new().lab();
+    // Its session waits idle for the disks; nothing is reclaimed meanwhile.
+    test.test_lab().post_to(
+        TargetKind::Vcenter,
+        "/_lab/ovf",
+        serde_json::json!({"reclaim_after": 86400}),
+    );
     let dropbox = test.path().join("dropbox");
     std::fs::create_dir_all(&dropbox).unwrap();
     let test = test
@@ -90,10 +96,13 @@ fn an_ovf_dropped_with_its_disks_becomes_a_push_import() {
     // The descriptor first; the disks arrive while the handler already waits for them.
     w.write("dropbox/web.ovf", &descriptor());
     w.stdout.wait_for("web.ovf: waiting for 2 files");
-    for (name, len) in [("web-disk1.vmdk", 3_000_000), ("web-disk2.vmdk", 1_000_000)] {
-        let file = std::fs::File::create(dropbox.join(name)).unwrap();
-        file.set_len(len).unwrap();
-    }
+    // Each disk arrives whole: the handler never sees it created but still empty.
+    w.at_once(|| {
+        for (name, len) in [("web-disk1.vmdk", 3_000_000), ("web-disk2.vmdk", 1_000_000)] {
+            let file = std::fs::File::create(dropbox.join(name)).unwrap();
+            file.set_len(len).unwrap();
+        }
+    });
     let done = w.stdout.wait_for("web.ovf: imported as");
     assert_eq!(done, "web.ovf: imported as vm-101");
     let (code, _, stderr, test) = w.stop();

@@ -4,7 +4,7 @@
 use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::Test;
+use crate::test::{Child, PATIENCE, Test, next_line};
 
 const PACKAGE: &str = "https://repo.example.com/appliances/app.ovf";
 
@@ -92,27 +92,47 @@ fn a_malformed_descriptor_fails_with_its_line_and_column() {
 #[test]
 fn a_reclaimed_session_is_not_found() {
     let test = Test::new().lab();
-    test.test_lab().post_to(
+    let lab = test.test_lab();
+    // Nothing is reclaimed while the script waits on the import.
+    lab.post_to(
+        TargetKind::Vcenter,
+        "/_lab/ovf",
+        json!({"reclaim_after": 86400}),
+    );
+    let test = test
+        .script(
+            "wave.rhai",
+            &format!(
+                r#"
+                let s = vcenter("prod-vc").ovf_import(#{{ url: "{PACKAGE}", resource_pool: "resgroup-8" }});
+                s.wait_for("IMPORT_SELECTING_OVF_PARAMS", #{{ every: "20ms" }});
+                s.instantiate([]);
+                print(s.wait_for("IMPORT_COMPLETED", #{{ every: "20ms" }}).state);
+                wait_for_file("reclaimed", #{{ settle: 0, every: "20ms" }});
+                try {{ s.refresh(); }} catch (e) {{ print(`${{e.kind}} ${{e.status}}`); }}
+                "#
+            ),
+        )
+        .args(["run", "wave.rhai"]);
+    let mut child = Child::spawn(test.command());
+    let mut lines = child.lines();
+    assert_eq!(next_line(&mut lines), "IMPORT_COMPLETED");
+    // Five lab seconds after it ended, the finished session is reclaimed.
+    let lab = test.test_lab();
+    lab.pause_clock();
+    lab.post_to(
         TargetKind::Vcenter,
         "/_lab/ovf",
         json!({"reclaim_after": 5}),
     );
-    test.script(
-        "wave.rhai",
-        &format!(
-            r#"
-            let s = vcenter("prod-vc").ovf_import(#{{ url: "{PACKAGE}", resource_pool: "resgroup-8" }});
-            s.wait_for("IMPORT_SELECTING_OVF_PARAMS", #{{ every: "20ms" }});
-            s.instantiate([]);
-            s.wait_for("IMPORT_COMPLETED", #{{ every: "20ms" }});
-            sleep("500ms");
-            try {{ s.refresh(); }} catch (e) {{ print(`${{e.kind}} ${{e.status}}`); }}
-            "#
-        ),
-    )
-    .args(["run", "wave.rhai"])
-    .stdout("not_found 404\n")
-    .success();
+    lab.advance_clock(6);
+    test.touch("reclaimed");
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    assert_eq!(
+        (code, rest),
+        (Some(0), vec!["not_found 404".to_owned()]),
+        "{stderr}"
+    );
 }
 
 #[test]

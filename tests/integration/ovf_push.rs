@@ -5,7 +5,7 @@ use std::fs::File;
 use std::time::{Duration, Instant};
 
 use cutover::config::TargetKind;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::test::{Child, Test};
 
@@ -63,12 +63,29 @@ fn a_push_import_streams_two_disks_at_once_with_flat_memory() {
         .args(["run", "wave.rhai"]);
     sparse(&test, "package/disk1.vmdk", LARGE);
     sparse(&test, "package/disk2.vmdk", SMALL);
+    let lab = test.test_lab();
+    // The lab holds both disk uploads once they have started, until the test has seen
+    // them in flight together and the push has kept the session alive meanwhile.
+    let settings = json!({"hold_uploads": true, "reclaim_after": 86400});
+    lab.post_to(TargetKind::Vcenter, "/_lab/ovf", settings);
     let mut child = Child::spawn(test.command());
     let pid = child.0.id();
     let started = Instant::now();
     let mut peak = 0;
+    let mut held = true;
     while child.0.try_wait().unwrap().is_none() {
         peak = peak_memory_kib(pid).unwrap_or(0).max(peak);
+        if held {
+            let session = lab.state_of(TargetKind::Vcenter)["ovf_sessions"][0].clone();
+            if session["uploads_now"] == 2 && session["last_progress"].is_i64() {
+                lab.post_to(
+                    TargetKind::Vcenter,
+                    "/_lab/ovf",
+                    json!({"hold_uploads": false}),
+                );
+                held = false;
+            }
+        }
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "still pushing"
@@ -78,6 +95,7 @@ fn a_push_import_streams_two_disks_at_once_with_flat_memory() {
     let status = child.wait(Duration::from_secs(1));
     let stdout: Vec<String> = child.lines().map(Result::unwrap).collect();
     assert!(status.success(), "{stdout:?}\n{}", child.stderr());
+    assert!(!held, "the push ended while its uploads were held");
     assert_eq!(
         stdout,
         [

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::test::{Child, Test, unindent};
+use crate::test::{Child, PATIENCE, Test, next_line, unindent};
 
 #[test]
 fn cutover_of_a_ready_session_completes_it_once() {
@@ -71,8 +71,9 @@ fn cutover_during_the_copy_is_a_catchable_invalid_state_error_with_the_body() {
 
 #[test]
 fn cancel_ends_cancelled_from_every_state_that_allows_it() {
-    // At wall speed, so Queued and the other short states last long enough to act on.
-    let test = Test::new().lab_at_speed(1.0);
+    // Lab time stands still while the script cancels, so each session is cancelled in
+    // the state it was made in (a Queued one would start its copy after three seconds).
+    let test = Test::new().lab_paused();
     let lab = test.test_lab();
     let ids: Vec<(&str, String)> = [
         (
@@ -84,7 +85,7 @@ fn cancel_ends_cancelled_from_every_state_that_allows_it() {
         (
             "t-copy",
             "Copy_In_Progress",
-            json!({"progress_percentage": 10, "stall_at": 20}),
+            json!({"progress_percentage": 10}),
         ),
         ("t-ready", "Ready_For_Cutover", json!({})),
         ("t-paused", "Paused", json!({"progress_percentage": 30})),
@@ -92,34 +93,54 @@ fn cancel_ends_cancelled_from_every_state_that_allows_it() {
     .into_iter()
     .map(|(name, state, extra)| (name, lab.add_session(name, state, extra)))
     .collect();
-    let outcome = test
+    let test = test
         .script(
             "wave.rhai",
             r#"
             let array = powerstore("array1");
             let sessions = ["t-scheduled", "t-queued", "t-copy", "t-ready", "t-paused"]
                 .map(|name| array.import_session(name));
-            for s in sessions { s.cancel(); }
             for s in sessions {
-                s.wait_for("Cancelled", #{ timeout: "60s", every: "100ms" });
+                let was = s.state;
+                s.cancel();
+                print(`${s.name} ${was} -> ${s.refresh().state}`);
+            }
+            for s in sessions {
+                s.wait_for("Cancelled", #{ timeout: "60s", every: "20ms" });
                 print(`${s.name} ${s.state}`);
             }
             "#,
         )
-        .args(["run", "wave.rhai"])
-        .stdout(
-            "
-            t-scheduled Cancelled
-            t-queued Cancelled
-            t-copy Cancelled
-            t-ready Cancelled
-            t-paused Cancelled
-            ",
-        )
-        .success();
+        .args(["run", "wave.rhai"]);
+    let mut child = Child::spawn(test.command());
+    let mut lines = child.lines();
+    let cancelled: Vec<String> = (0..5).map(|_| next_line(&mut lines)).collect();
+    assert_eq!(
+        cancelled,
+        [
+            "t-scheduled Scheduled -> Cancel_In_Progress",
+            "t-queued Queued -> Cancel_In_Progress",
+            "t-copy Copy_In_Progress -> Cancel_In_Progress",
+            "t-ready Ready_For_Cutover -> Cancel_In_Progress",
+            "t-paused Paused -> Cancelled",
+        ]
+    );
+    test.test_lab().resume_clock();
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        rest,
+        [
+            "t-scheduled Cancelled",
+            "t-queued Cancelled",
+            "t-copy Cancelled",
+            "t-ready Cancelled",
+            "t-paused Cancelled",
+        ]
+    );
     for (name, id) in &ids {
-        assert_eq!(outcome.lab().applied("cancel", id), 1, "{name}");
-        assert_eq!(outcome.lab().session(name)["state"], "Cancelled");
+        assert_eq!(test.test_lab().applied("cancel", id), 1, "{name}");
+        assert_eq!(test.test_lab().session(name)["state"], "Cancelled");
     }
 }
 
@@ -270,17 +291,18 @@ fn an_expired_login_is_renewed_without_the_script_noticing() {
             r#"
             let array = powerstore("array1");
             print(array.import_session("wave1-lun03").state);
-            sleep("1s");
+            wait_for_file("expired", #{ settle: 0, every: "20ms" });
             print(array.import_session("wave1-lun03").cutover().state);
             "#,
         )
         .args(["run", "wave.rhai"]);
     let mut child = Child::spawn(test.command());
     let mut lines = child.lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "Ready_For_Cutover");
+    assert_eq!(next_line(&mut lines), "Ready_For_Cutover");
     let expired = test.test_lab().post("/_lab/expire_sessions", json!({}));
     assert_eq!(expired["expired"], 1);
-    assert_eq!(lines.next().unwrap().unwrap(), "Import_Completed");
+    test.touch("expired");
+    assert_eq!(next_line(&mut lines), "Import_Completed");
     assert!(child.wait(std::time::Duration::from_secs(30)).success());
     assert_eq!(test.test_lab().state()["logins"], 2);
 }
@@ -341,7 +363,8 @@ fn every_documented_field_is_a_property_with_the_lab_value() {
 
 #[test]
 fn the_password_never_shows() {
-    let test = Test::new().lab();
+    // `wave1-lun01` is held in its copy from the start, so the cutover below is refused.
+    let test = Test::new().lab_paused();
     let password = test.test_lab().password();
     let outcome = test
         .script(

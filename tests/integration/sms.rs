@@ -5,7 +5,9 @@
 use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
-use crate::test::{SMS_PASSWORD, SMS_SECRET_KEY, Test, TestLab};
+use crate::test::{
+    Child, PATIENCE, SMS_PASSWORD, SMS_SECRET_KEY, Test, TestLab, eventually, next_line,
+};
 
 /// Slow enough that a task started by a script is seen RUNNING before it ends.
 const SPEED: f64 = 20.0;
@@ -17,7 +19,7 @@ impl TestLab {
     }
 
     /// The task `name` in the SMS lab's state.
-    fn sms_task(&self, name: &str) -> Value {
+    pub fn sms_task(&self, name: &str) -> Value {
         let state = self.sms();
         state["tasks"]
             .as_array()
@@ -34,9 +36,47 @@ impl TestLab {
     }
 }
 
+/// Lab seconds between an action and its new state showing (the lab's default).
+const ACTION_LAG: u64 = 5;
+
+/// Runs `test`'s command, whose script starts the tasks `names` one after the other and
+/// prints a line starting with each name once its start shows. Lab time stands still
+/// but for the action lag: once the lab has applied a start, it moves on just past the
+/// lag, so the script sees the task RUNNING however fast it polls, and early in its
+/// run. Then time runs again until the script ends. Returns the exit code, every line
+/// of stdout and stderr.
+pub fn run_starting_step_by_step(
+    test: &Test,
+    names: &[&str],
+) -> (Option<i32>, Vec<String>, String) {
+    let lab = test.test_lab();
+    lab.pause_clock();
+    let mut child = Child::spawn(test.command());
+    let mut lines = child.lines();
+    let mut stdout = Vec::new();
+    for name in names {
+        eventually(&format!("the lab applies the start of {name}"), || {
+            lab.sms_task(name)["lab"]["actions"]["start"] == 1
+        });
+        lab.advance_clock(ACTION_LAG + 1);
+        loop {
+            let line = next_line(&mut lines);
+            let shown = line.starts_with(name);
+            stdout.push(line);
+            if shown {
+                break;
+            }
+        }
+    }
+    lab.resume_clock();
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    stdout.extend(rest);
+    (code, stdout, stderr)
+}
+
 /// Starts a READY, a paused (ABORT) and a failed (MIGRATE_FAIL) task through `target`,
 /// sees each RUNNING, waits for each to succeed; each start applied exactly once.
-fn start_three_tasks(target: &str) -> crate::test::Outcome {
+fn start_three_tasks(target: &str) -> Test {
     let script = format!(
         r#"
         let sms = huawei_sms("{target}");
@@ -52,22 +92,25 @@ fn start_three_tasks(target: &str) -> crate::test::Outcome {
         }}
         "#
     );
-    let outcome = Test::new()
+    let test = Test::new()
         .lab_at_speed(SPEED)
         .script("wave.rhai", &script)
-        .args(["run", "wave.rhai"])
-        .stdout(
-            "
-            web-01 READY -> RUNNING
-            web-02 ABORT -> RUNNING
-            db-01 MIGRATE_FAIL -> RUNNING
-            web-01 MIGRATE_SUCCESS 6 0
-            web-02 MIGRATE_SUCCESS 6 0
-            db-01 MIGRATE_SUCCESS 6 0
-            ",
-        )
-        .success();
-    let lab = outcome.lab();
+        .args(["run", "wave.rhai"]);
+    let (code, stdout, stderr) = run_starting_step_by_step(&test, &["web-01", "web-02", "db-01"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        [
+            "web-01 READY -> RUNNING",
+            "web-02 ABORT -> RUNNING",
+            "db-01 MIGRATE_FAIL -> RUNNING",
+            "web-01 MIGRATE_SUCCESS 6 0",
+            "web-02 MIGRATE_SUCCESS 6 0",
+            "db-01 MIGRATE_SUCCESS 6 0",
+        ],
+        "{stderr}"
+    );
+    let lab = test.test_lab();
     for name in ["web-01", "web-02", "db-01"] {
         assert_eq!(
             lab.sms_task(name)["lab"]["actions"],
@@ -75,30 +118,32 @@ fn start_three_tasks(target: &str) -> crate::test::Outcome {
             "{name}"
         );
     }
-    outcome.assert_no_secret("migration-bot", &lab.password());
-    outcome
+    let output = [stdout.join("\n"), stderr];
+    crate::test::assert_no_secret(&output, "migration-bot", &lab.password());
+    test
 }
 
 #[test]
 fn starts_from_ready_abort_and_fail_succeed_with_an_iam_token() {
-    let outcome = start_three_tasks("eu-sms");
-    let state = outcome.lab().sms();
+    let test = start_three_tasks("eu-sms");
+    let state = test.test_lab().sms();
     assert!(state["tokens_issued"].as_u64().unwrap() >= 1, "{state}");
     assert_eq!(state["auth_refused"], 0);
 }
 
 #[test]
 fn starts_from_ready_abort_and_fail_succeed_with_signed_requests() {
-    let outcome = start_three_tasks("eu-sms-aksk");
-    let state = outcome.lab().sms();
+    let test = start_three_tasks("eu-sms-aksk");
+    let state = test.test_lab().sms();
     assert_eq!(state["tokens_issued"], 0, "every request was signed");
     assert_eq!(state["auth_refused"], 0);
 }
 
 #[test]
 fn start_on_a_running_task_is_invalid_state_with_the_state_found() {
-    let outcome = Test::new()
-        .lab_at_speed(SPEED)
+    // `app-01` keeps running for as long as the script needs.
+    let test = Test::new().lab_paused();
+    let outcome = test
         .script(
             "wave.rhai",
             r#"
@@ -165,24 +210,33 @@ fn a_task_that_fails_ends_wait_for_at_once_with_its_error_json() {
 
 #[test]
 fn an_expired_token_is_renewed_transparently() {
-    let test = Test::new().lab_at_speed(50.0);
-    // Ten lab seconds: a fifth of a wall second at this speed.
-    test.test_lab()
-        .sms_post("/_lab/config", json!({"token_ttl_seconds": 10}));
-    let outcome = test
+    let test = Test::new().lab_paused();
+    let lab = test.test_lab();
+    lab.sms_post("/_lab/config", json!({"token_ttl_seconds": 10}));
+    let test = test
         .script(
             "wave.rhai",
             r#"
             let sms = huawei_sms("eu-sms");
             print(sms.task("web-01").state);
-            sleep("1s");
+            wait_for_file("expired", #{ settle: 0, every: "20ms" });
             print(sms.task("web-01").state);
             "#,
         )
-        .args(["run", "wave.rhai"])
-        .stdout("READY\nREADY\n")
-        .success();
-    let state = outcome.lab().sms();
+        .args(["run", "wave.rhai"]);
+    let mut child = Child::spawn(test.command());
+    let mut lines = child.lines();
+    assert_eq!(next_line(&mut lines), "READY");
+    // Past the token's ten lab seconds; the script's clock says it is fresh.
+    test.test_lab().advance_clock(11);
+    test.touch("expired");
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    assert_eq!(
+        (code, rest),
+        (Some(0), vec!["READY".to_owned()]),
+        "{stderr}"
+    );
+    let state = test.test_lab().sms();
     assert_eq!(state["tokens_issued"], 2, "{state}");
     assert_eq!(
         state["auth_refused"], 1,
@@ -245,17 +299,20 @@ fn bad_credentials_and_a_skewed_clock_are_refused_with_the_vendor_bodies() {
 
 #[test]
 fn a_burst_of_429s_is_absorbed_and_every_start_applied_once() {
-    let test = Test::new().lab_at_speed(50.0);
+    // Lab time moves only when the test says so: the bucket refills only then, and the
+    // tasks stay RUNNING (their new state shows at once).
+    let test = Test::new().lab_paused();
     let lab = test.test_lab();
     for n in 1..=6 {
         lab.sms_post("/_lab/tasks", json!({"name": format!("batch-{n}")}));
     }
-    // Three requests at once, then one every ten lab seconds (five a wall second).
+    lab.sms_post("/_lab/config", json!({"action_lag_seconds": 0}));
+    // Three requests at once, then one every ten lab seconds.
     lab.sms_post(
         "/_lab/config",
         json!({"rate_limit": {"capacity": 3, "per_second": 0.1}}),
     );
-    let outcome = test
+    let test = test
         .script(
             "wave.rhai",
             r#"
@@ -265,13 +322,31 @@ fn a_burst_of_429s_is_absorbed_and_every_start_applied_once() {
             print(`${batch.len()} started: ${batch.map(|t| t.state)}`);
             "#,
         )
-        .args(["run", "wave.rhai"])
-        .stdout("6 started: [\"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\"]\n")
-        .success();
-    let state = outcome.lab().sms();
+        .args(["run", "wave.rhai"]);
+    let mut child = Child::spawn(test.command());
+    // Each refusal is followed by thirty lab seconds: the bucket fills up again.
+    let mut refused = 0;
+    eventually("the script ends", || {
+        let throttled = test.test_lab().sms()["throttled"].as_u64().unwrap();
+        if throttled > refused {
+            refused = throttled;
+            test.test_lab().advance_clock(30);
+        }
+        child.0.try_wait().unwrap().is_some()
+    });
+    let lines = child.lines();
+    let (code, stdout, stderr) = child.finish(lines, PATIENCE);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        [
+            "6 started: [\"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\", \"RUNNING\"]"
+        ]
+    );
+    let state = test.test_lab().sms();
     assert!(state["throttled"].as_u64().unwrap() > 0, "{state}");
     for n in 1..=6 {
-        let task = outcome.lab().sms_task(&format!("batch-{n}"));
+        let task = test.test_lab().sms_task(&format!("batch-{n}"));
         assert_eq!(task["lab"]["actions"], json!({"start": 1}), "batch-{n}");
     }
 }

@@ -108,6 +108,11 @@ pub struct TestLab {
 impl TestLab {
     /// Starts the lab on ephemeral loopback ports, its clock `speed` times the wall's.
     pub fn start(speed: f64) -> Self {
+        Self::start_with(Clock::scaled(speed))
+    }
+
+    /// Starts the lab with `clock`.
+    fn start_with(clock: Clock) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -117,7 +122,7 @@ impl TestLab {
             .block_on(Lab::start(LabOptions {
                 port: 0,
                 seed: 7,
-                clock: Clock::scaled(speed),
+                clock,
             }))
             .unwrap();
         Self { runtime, lab }
@@ -163,6 +168,33 @@ impl TestLab {
             assert!(response.status().is_success(), "{}", response.status());
             response.json().await.unwrap_or(Value::Null)
         })
+    }
+
+    /// `POST /_lab/clock` with `change` (the clock is the whole lab's, whichever
+    /// listener is asked); answers the clock as it is afterwards.
+    pub fn clock(&self, change: Value) -> Value {
+        self.post("/_lab/clock", change)
+    }
+
+    /// Stops lab time: every simulated job stays exactly where it is.
+    pub fn pause_clock(&self) {
+        assert_eq!(
+            self.clock(serde_json::json!({"paused": true}))["paused"],
+            true
+        );
+    }
+
+    /// Lets lab time run again.
+    pub fn resume_clock(&self) {
+        assert_eq!(
+            self.clock(serde_json::json!({"paused": false}))["paused"],
+            false
+        );
+    }
+
+    /// Moves lab time on by `seconds`.
+    pub fn advance_clock(&self, seconds: u64) {
+        self.clock(serde_json::json!({ "advance_seconds": seconds }));
     }
 
     /// Adds a session in `state` through the lab's control API and returns its id.
@@ -231,6 +263,14 @@ impl Test {
         self.lab_at_speed(LAB_SPEED)
     }
 
+    /// Like [`Test::lab`], with lab time standing still from the start: the seeded
+    /// inventory stays exactly as seeded until the test moves the clock on or resumes it.
+    pub fn lab_paused(self) -> Self {
+        let clock = Clock::scaled(LAB_SPEED);
+        clock.pause();
+        self.with_lab(TestLab::start_with(clock))
+    }
+
     /// Runs against the lab (and target file) an earlier run left behind.
     pub fn reuse_lab(self, earlier: Outcome) -> Self {
         self.with_lab(earlier.lab.expect("the earlier run had no lab"))
@@ -287,6 +327,12 @@ impl Test {
         }
         std::fs::write(path, unindent(text)).unwrap();
         self
+    }
+
+    /// Creates the empty file `name`, e.g. the one a script waits for with
+    /// `wait_for_file` until the test has set the lab up for its next step.
+    pub fn touch(&self, name: &str) {
+        std::fs::write(self.dir.path().join(name), "").unwrap();
     }
 
     pub fn script(self, name: &str, text: &str) -> Self {
@@ -416,20 +462,60 @@ impl Outcome {
     /// anywhere in stdout or stderr.
     #[track_caller]
     pub fn assert_no_secret(&self, user: &str, password: &str) {
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        for output in [&self.stdout, &self.stderr] {
-            assert!(!output.contains(password), "password leaked:\n{output}");
-            assert!(
-                !output.contains(&basic),
-                "basic credentials leaked:\n{output}"
-            );
-        }
+        assert_no_secret([&self.stdout, &self.stderr], user, password);
     }
 
     #[allow(dead_code, reason = "used by some test modules only")]
     pub fn path(&self) -> PathBuf {
         self.dir.path().to_path_buf()
+    }
+}
+
+/// Asserts that neither `password` nor the Basic form of `user:password` shows in any
+/// of `outputs`.
+#[track_caller]
+pub fn assert_no_secret<'a>(
+    outputs: impl IntoIterator<Item = &'a String>,
+    user: &str,
+    password: &str,
+) {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    for output in outputs {
+        assert!(!output.contains(password), "password leaked:\n{output}");
+        assert!(
+            !output.contains(&basic),
+            "basic credentials leaked:\n{output}"
+        );
+    }
+}
+
+/// The lines of a child's stdout, read as they come.
+pub type Lines = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
+
+/// The next line of a child's stdout, which must come.
+#[track_caller]
+pub fn next_line(lines: &mut Lines) -> String {
+    match lines.next() {
+        Some(line) => line.unwrap(),
+        None => panic!("stdout ended early"),
+    }
+}
+
+/// How long something that will happen may take on a busy machine.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until `check` holds, looking again every few milliseconds; fails after
+/// [`PATIENCE`] naming `what`. For things that will happen, however slowly.
+#[track_caller]
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{what}: not within {PATIENCE:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
@@ -450,7 +536,7 @@ impl Child {
     }
 
     /// Lines of the child's stdout.
-    pub fn lines(&mut self) -> std::io::Lines<std::io::BufReader<std::process::ChildStdout>> {
+    pub fn lines(&mut self) -> Lines {
         use std::io::BufRead;
         std::io::BufReader::new(self.0.stdout.take().unwrap()).lines()
     }
@@ -465,12 +551,37 @@ impl Child {
         self.signal("-TERM");
     }
 
-    fn signal(&self, flag: &str) {
+    /// Stops the child where it is (SIGSTOP): what happens meanwhile, it sees as one
+    /// step once [`Child::resume`]d.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused child go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
         let kill = Command::new("kill")
-            .args([flag, &self.0.id().to_string()])
+            .args([which, &self.0.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert!(kill.success());
+        assert!(kill.success(), "kill {which} failed");
+    }
+
+    /// Waits at most `limit` for the child to end, then returns its exit code, the rest
+    /// of its stdout (after what `lines` took already) and its stderr.
+    pub fn finish(
+        &mut self,
+        lines: Lines,
+        limit: std::time::Duration,
+    ) -> (Option<i32>, Vec<String>, String) {
+        let rest = lines.map(Result::unwrap).collect();
+        let status = self.wait(limit);
+        (status.code(), rest, self.stderr())
     }
 
     /// Waits at most `limit` for the child to end.

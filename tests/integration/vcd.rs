@@ -4,7 +4,7 @@
 use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
-use crate::test::{Test, TestLab};
+use crate::test::{Test, TestLab, next_line};
 
 const V1: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V2: &str = "urn:vcloud:type:acme:vm:2.0.0";
@@ -291,19 +291,20 @@ fn an_expired_token_is_renewed_without_the_script_noticing() {
             r#"
             let vcd = vcd("prod-vcd");
             print(vcd.entity_type("urn:vcloud:type:acme:vm:2.0.0").version);
-            sleep("1s");
+            wait_for_file("expired", #{ settle: 0, every: "20ms" });
             print(vcd.entities("urn:vcloud:type:acme:vm:2.0.0").len());
             "#,
         )
         .args(["run", "wave.rhai"]);
     let mut child = crate::test::Child::spawn(test.command());
     let mut lines = child.lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "2.0.0");
+    assert_eq!(next_line(&mut lines), "2.0.0");
     let expired = test
         .test_lab()
         .post_to(TargetKind::Vcd, "/_lab/expire_sessions", json!({}));
     assert_eq!(expired["expired"], 1);
-    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    test.touch("expired");
+    assert_eq!(next_line(&mut lines), "1");
     assert!(child.wait(std::time::Duration::from_secs(30)).success());
     assert_eq!(state(test.test_lab())["logins"], 2);
 }
@@ -377,8 +378,9 @@ fn a_failed_task_is_an_error_carrying_its_error_element() {
 
 #[test]
 fn a_cancelled_task_migrates_nothing() {
-    let outcome = Test::new()
-        .lab_at_speed(1.0)
+    // The task stays queued, so the cancel always comes before it could succeed.
+    let test = Test::new().lab_paused();
+    let outcome = test
         .script(
             "wave.rhai",
             r#"

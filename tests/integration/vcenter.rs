@@ -4,7 +4,7 @@
 use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Test, TestLab};
+use crate::test::{PATIENCE, Test, TestLab, next_line};
 
 fn seed(lab: &TestLab, status: &str) {
     lab.post_to(
@@ -14,9 +14,10 @@ fn seed(lab: &TestLab, status: &str) {
     );
 }
 
-/// Runs `op` on the history import of `target` from `status`; what the script saw.
+/// Runs `op` on the history import of `target` from `status`; what the script saw. Lab
+/// time stands still, so a RUNNING import is still running when the script acts on it.
 fn cell(target: &str, status: &str, op: &str) -> String {
-    let test = Test::new().lab();
+    let test = Test::new().lab_paused();
     seed(test.test_lab(), status);
     let script = format!(
         r#"let h = vcenter("{target}").history();
@@ -92,18 +93,25 @@ fn an_import_blocked_by_an_error_fails_the_wait_at_once_and_resumes_once_fixed()
     .success();
 }
 
-#[test]
-fn the_playbook_counts_an_already_paused_import_as_paused() {
-    let test = Test::new().lab();
-    seed(test.test_lab(), "BLOCKED");
+/// `scripts/history_import.rhai` with a maintenance window of 10 ms: without `--lab`
+/// its sleep is on the wall clock.
+fn history_playbook() -> String {
     let script = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scripts/history_import.rhai"
     ))
-    .unwrap()
-    .replace("const WINDOW = \"30s\";", "const WINDOW = \"10ms\";");
+    .unwrap();
+    let window = "const WINDOW = \"30s\";";
+    assert!(script.contains(window), "{script}");
+    script.replace(window, "const WINDOW = \"10ms\";")
+}
+
+#[test]
+fn the_playbook_counts_an_already_paused_import_as_paused() {
+    let test = Test::new().lab();
+    seed(test.test_lab(), "BLOCKED");
     let outcome = test
-        .script("history.rhai", &script)
+        .script("history.rhai", &history_playbook())
         .env("WAVE_POLL", "20ms")
         .args(["run", "history.rhai"])
         .success();
@@ -126,7 +134,8 @@ fn the_playbook_counts_an_already_paused_import_as_paused() {
 
 #[test]
 fn resume_after_cancel_says_the_upgrade_must_be_redone() {
-    let test = Test::new().lab();
+    // Still running when it is cancelled.
+    let test = Test::new().lab_paused();
     seed(test.test_lab(), "RUNNING");
     let outcome = test
         .script(
@@ -153,11 +162,11 @@ fn resume_after_cancel_says_the_upgrade_must_be_redone() {
 
 #[test]
 fn both_encodings_and_both_listeners_see_one_import() {
-    Test::new()
-        .lab()
-        .script(
-            "wave.rhai",
-            r#"
+    // The seeded import is still running when the appliance's root pauses it.
+    let test = Test::new().lab_paused();
+    test.script(
+        "wave.rhai",
+        r#"
             let root = vcenter("vc-root");
             let sso = vcenter("prod-vc");
             print(`${root.encoding} ${sso.encoding}`);
@@ -167,10 +176,10 @@ fn both_encodings_and_both_listeners_see_one_import() {
             print(info.service);
             print(info.cancelable);
             "#,
-        )
-        .args(["run", "wave.rhai"])
-        .stdout("rest api\nBLOCKED\ncom.vmware.vcenter.deployment.import_history\ntrue\n")
-        .success();
+    )
+    .args(["run", "wave.rhai"])
+    .stdout("rest api\nBLOCKED\ncom.vmware.vcenter.deployment.import_history\ntrue\n")
+    .success();
 }
 
 #[test]
@@ -204,29 +213,29 @@ fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
 
 #[test]
 fn an_expired_session_is_renewed_without_the_script_noticing() {
-    // At speed 10 the import runs for six wall seconds: still running when the script
-    // pauses it a second after it started, however slowly the lab came up.
-    let test = Test::new()
-        .lab_at_speed(10.0)
+    // The seeded import is still running when the script pauses it.
+    let test = Test::new().lab_paused();
+    let test = test
         .script(
             "wave.rhai",
             r#"
             let h = vcenter("prod-vc").history();
             print(h.status().status);
-            sleep("1s");
+            wait_for_file("expired", #{ settle: 0, every: "20ms" });
             print(h.pause().status);
             "#,
         )
         .args(["run", "wave.rhai"]);
     let mut child = crate::test::Child::spawn(test.command());
     let mut lines = child.lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "RUNNING");
+    assert_eq!(next_line(&mut lines), "RUNNING");
     let expired = test
         .test_lab()
         .post_to(TargetKind::Vcenter, "/_lab/expire_sessions", json!({}));
     assert_eq!(expired["expired"], 1);
-    assert_eq!(lines.next().unwrap().unwrap(), "BLOCKED");
-    assert!(child.wait(std::time::Duration::from_secs(30)).success());
+    test.touch("expired");
+    assert_eq!(next_line(&mut lines), "BLOCKED");
+    assert!(child.wait(PATIENCE).success());
     assert_eq!(test.test_lab().state_of(TargetKind::Vcenter)["logins"], 2);
 }
 
@@ -249,18 +258,25 @@ fn a_user_without_rights_is_refused() {
 
 #[test]
 fn the_history_playbook_pauses_for_the_window_and_waits_for_success() {
-    let stdout = crate::test::run_from_repo(
-        &[
-            "run",
-            "scripts/history_import.rhai",
-            "--lab",
-            "--speed",
-            "20",
-        ],
-        None,
+    // Lab time stands still until the playbook has paused the running import (it would
+    // otherwise finish in a minute of lab time), then runs for the wait for success.
+    let test = Test::new().lab_paused();
+    let test = test
+        .script("history.rhai", &history_playbook())
+        .env("WAVE_POLL", "20ms")
+        .args(["run", "history.rhai"]);
+    let mut child = crate::test::Child::spawn(test.command());
+    let mut lines = child.lines();
+    assert_eq!(next_line(&mut lines), "history import: RUNNING, 10/100");
+    assert_eq!(next_line(&mut lines), "pause: done");
+    test.test_lab().resume_clock();
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    assert_eq!(code, Some(0), "{stderr}");
+    let stdout = rest.join("\n") + "\n";
+    assert!(
+        stdout.starts_with("paused at 10/100 for the window\n"),
+        "{stdout}"
     );
-    assert!(stdout.starts_with("history import: RUNNING, "), "{stdout}");
-    assert!(stdout.contains("\npause: done\n"), "{stdout}");
     assert!(stdout.contains("\nresume: done\n"), "{stdout}");
     assert!(
         stdout.contains("history import SUCCEEDED: 100/100"),

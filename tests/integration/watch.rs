@@ -1,17 +1,17 @@
 //! `cutover watch` end to end: the real binary watches a temporary folder while the test
 //! writes real files. "It happened" waits generously; "it did not happen" is checked a
 //! bounded, short time after a later marker event did happen, since events for one
-//! handler are taken in order.
+//! handler are taken in order. The watcher is stopped (SIGSTOP) while the test writes,
+//! so a file written in several steps reaches it as one change, however slowly the test
+//! runs. Debounce and settle times are the watcher's own wall time; where a test needs
+//! a file to keep changing, its steps are a small fraction of the settle time.
 
 use std::io::{BufRead, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::test::{Child, Test};
-
-/// How long "it happened" may take on a busy machine.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+use crate::test::{Child, PATIENCE, Test, eventually};
 
 /// Lines a child wrote to one stream, shared with the thread reading them.
 #[derive(Clone, Default)]
@@ -90,19 +90,24 @@ impl Watcher {
         self.test.path().join(name)
     }
 
-    /// Writes `text` to the file `name` (relative to the test's folder) at once.
+    /// Runs `change` with the watcher stopped, so it sees all of it at once when it goes
+    /// on (the kernel keeps the events meanwhile).
+    pub fn at_once<T>(&self, change: impl FnOnce() -> T) -> T {
+        self.child.pause();
+        let done = change();
+        self.child.resume();
+        done
+    }
+
+    /// Writes `text` to the file `name` (relative to the test's folder) at once: the
+    /// watcher never sees it created but still empty.
     pub fn write(&self, name: &str, text: &str) {
-        write(&self.path(name), text);
+        self.at_once(|| write(&self.path(name), text));
     }
 
     /// Appends `text` to the file `name`.
     pub fn append(&self, name: &str, text: &str) {
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(self.path(name))
-            .unwrap();
-        file.write_all(text.as_bytes()).unwrap();
+        self.at_once(|| append(&self.path(name), text));
     }
 
     /// Sends SIGINT and waits for the end; returns the exit code.
@@ -118,23 +123,32 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+fn append(path: &Path, text: &str) {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
 #[test]
 fn one_create_runs_the_handler_once_and_renames_carry_from_and_to() {
-    let test = Test::new().script(
-        "hooks/drop.rhai",
-        r#"
+    let test = Test::new()
+        .script(
+            "hooks/drop.rhai",
+            r#"
         on_file("in/*.txt", #{ settle: 0 }, |e| {
             print(`${e.kind} ${e.name} ${e.size} initial=${e.initial} from=${e.from ?? "-"}`);
         });
         "#,
-    );
-    std::fs::create_dir_all(test.path().join("hooks/in")).unwrap();
+        )
+        // There before the watcher starts, so its rename is the only event it makes (a
+        // create and a rename close together would be paired into the create of `r.txt`).
+        .file("hooks/in/r.tmp", "moved into place");
     let w = Watcher::start(test, ["watch", "hooks"]);
     w.write("hooks/in/a.txt", "hello");
     w.stdout.wait_for("create in/a.txt 5 initial=false from=-");
-    w.write("hooks/in/r.tmp", "moved into place");
-    // Well past notify's pairing window, so this is a rename and not the create of `r.txt`.
-    std::thread::sleep(Duration::from_secs(1));
     std::fs::rename(w.path("hooks/in/r.tmp"), w.path("hooks/in/r.txt")).unwrap();
     let renamed = w.stdout.wait_for("rename in/r.txt");
     assert!(renamed.ends_with("/hooks/in/r.tmp"), "{renamed}");
@@ -155,9 +169,12 @@ fn a_burst_of_writes_is_one_run_after_the_debounce() {
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
-    for i in 0..100 {
-        w.append("in/burst.log", &format!("{i:03}\n"));
-    }
+    // A hundred writes reach the watcher together, well inside the debounce.
+    w.at_once(|| {
+        for i in 0..100 {
+            append(&w.path("in/burst.log"), &format!("{i:03}\n"));
+        }
+    });
     w.stdout.wait_for("in/burst.log 400");
     w.write("in/marker.log", "m");
     w.stdout.wait_for("in/marker.log 1");
@@ -173,7 +190,9 @@ fn a_slowly_written_file_is_handed_over_only_once_it_settled() {
     );
     std::fs::create_dir_all(test.path().join("in")).unwrap();
     let w = Watcher::start(test, ["watch", "hooks.rhai"]);
-    // Ten pieces, 100 ms apart: each gap is a thirtieth of the settle time.
+    // Ten pieces, 100 ms apart: each gap is twice the debounce, so the watcher looks at
+    // the half-written file, and a thirtieth of the settle time, which only a test
+    // stalled for seconds would exceed.
     for _ in 0..10 {
         w.append("in/disk.vmdk", &"x".repeat(1000));
         std::thread::sleep(Duration::from_millis(100));
@@ -284,9 +303,14 @@ fn a_queued_event_waits_for_a_file_written_again_meanwhile() {
     w.write("in/a.txt", "v2");
     w.stderr.wait_for("a.txt runs again once its run ends");
     // The queued event is for `v2`; the file is being written again when the run ends.
-    w.write("in/a.txt", "partial");
-    w.write("release", "");
-    std::thread::sleep(Duration::from_millis(300));
+    w.at_once(|| {
+        write(&w.path("in/a.txt"), "partial");
+        write(&w.path("release"), "");
+    });
+    // The run ended, and the queued event gave way to the file settling again (as
+    // changed again while it waited, or changed since it settled: whichever the watcher
+    // noticed first).
+    w.stderr.wait_for("in/a.txt changed");
     w.write("in/a.txt", "complete");
     w.stdout.wait_for("in/a.txt saw complete");
     let (_, stdout, stderr, _) = w.stop();
@@ -430,6 +454,12 @@ fn a_restarted_watcher_does_not_repeat_handled_files() {
     w.stdout.wait_for("in/before initial=true");
     w.write("in/changed", "first");
     w.stdout.wait_for("in/changed initial=false");
+    // A row counts as "handled and unchanged" once its hash is in: hashing ends after
+    // the run, and a stop cuts it short.
+    let state = w.path(".cutover/watch.db");
+    eventually("the hash of in/before in the state file", || {
+        hash_recorded(&state, "in/before")
+    });
     let (code, _, _, test) = w.stop();
     assert_eq!(code, Some(0));
     // While nobody watches: one file changes, one arrives.
@@ -443,6 +473,21 @@ fn a_restarted_watcher_does_not_repeat_handled_files() {
     let (_, stdout, _, test) = w.stop();
     assert_eq!(stdout.count("in/before"), 0, "{:?}", stdout.all());
     assert!(test.path().join(".cutover/watch.db").is_file());
+}
+
+/// Whether the last run recorded for the path ending in `name` in the state file `db`
+/// has its content hash.
+fn hash_recorded(db: &Path, name: &str) -> bool {
+    use rusqlite::{Connection, OpenFlags};
+    let Ok(conn) = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT hash IS NOT NULL FROM handled WHERE path LIKE ?1 ORDER BY id DESC LIMIT 1",
+        [format!("%/{name}")],
+        |row| row.get(0),
+    )
+    .unwrap_or(false)
 }
 
 #[test]

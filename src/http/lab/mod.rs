@@ -1,10 +1,11 @@
 //! Scaffolding every vendor simulator shares: a loopback listener with graceful shutdown,
 //! injected faults answered in the vendor's own error body, the log of applied mutations,
-//! and the one timestamp format the lab writes.
+//! the lab clock's own route and the one timestamp format the lab writes.
 //!
 //! Each vendor's `lab` module builds an axum [`Router`]; this module serves it and wraps it,
 //! so fault rules and the mutation log behave the same for every vendor.
 
+mod clock;
 mod faults;
 mod logins;
 mod mutation_log;
@@ -18,6 +19,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use clock::clock_routes;
 pub use faults::{FaultRule, Faults, with_faults};
 pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::{Mutation, MutationLog};

@@ -272,7 +272,7 @@ async fn upload(
 }
 
 async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer {
-    let descriptor = {
+    let (descriptor, hold) = {
         let now = ctx.lab.now();
         let mut inventory = ctx.lab.at(now);
         let session = inventory.ovf.touch(&id, now)?;
@@ -297,8 +297,15 @@ async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer 
         }
         session.uploads_now += 1;
         session.uploads_peak = session.uploads_peak.max(session.uploads_now);
-        descriptor
+        (
+            descriptor,
+            (!descriptor).then(|| inventory.ovf.upload_hold()),
+        )
     };
+    if let Some(mut hold) = hold {
+        // The sender lives with the lab, so this ends once the hold is lifted.
+        let _ = hold.wait_for(|held| !held).await;
+    }
     let received = receive(&ctx, &id, &file, descriptor, body).await;
     let now = ctx.lab.now();
     let mut inventory = ctx.lab.at(now);
@@ -354,10 +361,14 @@ async fn receive(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    reclaim_after: u64,
+    /// Lab seconds after which ended or idle sessions are reclaimed.
+    reclaim_after: Option<u64>,
+    /// Hold disk uploads once they have started, or let them go on.
+    hold_uploads: Option<bool>,
 }
 
-/// `POST /_lab/ovf {"reclaim_after": seconds}`.
+/// `POST /_lab/ovf {"reclaim_after": seconds, "hold_uploads": bool}` (either or both);
+/// answers both settings as they are now.
 async fn settings(State(ctx): State<Ctx>, bytes: Bytes) -> Response {
     let settings: Settings = match serde_json::from_slice(&bytes) {
         Ok(s) => s,
@@ -365,7 +376,16 @@ async fn settings(State(ctx): State<Ctx>, bytes: Bytes) -> Response {
     };
     let now = ctx.lab.now();
     let mut inventory = ctx.lab.at(now);
-    inventory.ovf.reclaim_after = std::time::Duration::from_secs(settings.reclaim_after);
+    if let Some(seconds) = settings.reclaim_after {
+        inventory.ovf.reclaim_after = std::time::Duration::from_secs(seconds);
+    }
+    if let Some(hold) = settings.hold_uploads {
+        inventory.ovf.hold_uploads(hold);
+    }
     inventory.ovf.advance(now);
-    Json(json!({ "reclaim_after": settings.reclaim_after })).into_response()
+    Json(json!({
+        "reclaim_after": inventory.ovf.reclaim_after.as_secs(),
+        "hold_uploads": inventory.ovf.uploads_held(),
+    }))
+    .into_response()
 }

@@ -224,6 +224,7 @@ impl OvfSession {
             "since": timestamp(self.since),
             "last_used": timestamp(self.last_used),
             "last_progress": self.last_progress,
+            "uploads_now": self.uploads_now,
             "uploads_peak": self.uploads_peak,
             "vm_id": self.vm_id,
             "files": self.files.iter().map(|f| json!({
@@ -274,6 +275,9 @@ pub(super) struct OvfSessions {
     rng: fastrand::Rng,
     next_vm: u64,
     pub(super) reclaim_after: Duration,
+    /// While `true`, a disk upload that has started waits before reading its body, so
+    /// a test sees pushes in flight for as long as it needs (`/_lab/ovf`).
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 impl OvfSessions {
@@ -283,7 +287,23 @@ impl OvfSessions {
             rng: fastrand::Rng::with_seed(seed ^ 0x0F5E_5510_0F11_E500),
             next_vm: 100,
             reclaim_after: Duration::from_secs(DEFAULT_RECLAIM_SECONDS),
+            held: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Holds disk uploads at their start (`true`) or lets them all go on (`false`).
+    pub(super) fn hold_uploads(&self, hold: bool) {
+        self.held.send_replace(hold);
+    }
+
+    /// Whether disk uploads are held.
+    pub(super) fn uploads_held(&self) -> bool {
+        *self.held.borrow()
+    }
+
+    /// What a started upload watches to know when it may go on.
+    pub(super) fn upload_hold(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.held.subscribe()
     }
 
     /// Moves every session forward to `now`, then drops ended and idle ones.

@@ -397,3 +397,47 @@ async fn an_upload_is_counted_while_it_streams() {
     assert_eq!(upload.await.unwrap().unwrap().status(), 200);
     assert_eq!(transferred(&lab, "app-disk1.vmdk").await, 4096);
 }
+
+#[tokio::test]
+async fn a_held_upload_waits_at_its_start_until_the_hold_is_lifted() {
+    use tower::ServiceExt;
+    let (lab, _clock) = lab();
+    let client = admin(&lab);
+    let id = create(&client, &push()).await;
+    let hold = |on: bool| {
+        let body = json!({ "hold_uploads": on }).to_string();
+        let lab = lab.clone();
+        async move { send(&lab, Port::Proxy, "POST", "/_lab/ovf", &[], &body).await }
+    };
+    let held = hold(true).await;
+    assert_eq!(
+        held.body,
+        json!({"reclaim_after": 600, "hold_uploads": true})
+    );
+    // The descriptor is never held: a push reads it before it can name its disks.
+    let descriptor = super::ovf_packages::package("app").unwrap().text;
+    let path = format!("/_lab/nfc/{id}/descriptor.ovf");
+    let answer = send(&lab, Port::Proxy, "PUT", &path, &[], descriptor).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let request = axum::http::Request::put(format!("/_lab/nfc/{id}/app-disk1.vmdk"))
+        .body(axum::body::Body::from(vec![0; 4096]))
+        .unwrap();
+    let upload = tokio::spawn(super::proxy_router(lab.clone()).oneshot(request));
+    let mut session = Value::Null;
+    for _ in 0..1000 {
+        session = lab_state(&lab).await["ovf_sessions"][0].clone();
+        if session["uploads_now"] == 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(session["uploads_now"], 1, "{session}");
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!upload.is_finished(), "the upload went on while held");
+    assert_eq!(transferred(&lab, "app-disk1.vmdk").await, 0);
+    assert_eq!(hold(false).await.body["hold_uploads"], false);
+    assert_eq!(upload.await.unwrap().unwrap().status(), 200);
+    assert_eq!(transferred(&lab, "app-disk1.vmdk").await, 4096);
+}
