@@ -61,6 +61,7 @@ fn running_the_wave_again_does_nothing_twice() {
         .env("WAVE_POLL", "50ms")
         .args(["run", &script])
         .status(1)
+        .ignoring_progress()
         .stderr(
             "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\n",
         )
@@ -77,6 +78,7 @@ fn running_the_wave_again_does_nothing_twice() {
         .env("WAVE_POLL", "50ms")
         .args(["run", &script])
         .status(1)
+        .ignoring_progress()
         .stderr(
             "error: the playbook marked the run failed: sessions not cut over: 1 cancelled earlier, 1 failed\n",
         )

@@ -34,7 +34,7 @@ fn a_long_wait_beats_every_minute_even_when_nothing_changes() {
         .script(
             "wave.rhai",
             r#"
-            let s = powerstore("lab").import_session("paused-lun11");
+            let s = powerstore("powerstore").import_session("paused-lun11");
             try {
                 s.wait_for("Ready_For_Cutover", #{ timeout: "3m", every: "2m" });
             } catch (e) {
