@@ -37,8 +37,19 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// Compiles `text`; the error says what is wrong with it.
+    /// Compiles `text`; the error says what is wrong with it. A pattern stays under its
+    /// root: an absolute one, or one with a `..` part, is refused (a handler may write in
+    /// its root, so a pattern reaching `/etc` would hand it `/etc`).
     pub fn new(text: &str) -> Result<Self, String> {
+        let leaves = text.starts_with(['/', '\\'])
+            || text.split(['/', '\\']).any(|part| part == "..")
+            || Path::new(text).is_absolute();
+        if leaves {
+            return Err(format!(
+                "`{text}` leaves the folder it is relative to; a pattern names files under the \
+                 hook's folder (no `..`, not absolute): set `root` to watch another folder"
+            ));
+        }
         let glob = GlobBuilder::new(text)
             .literal_separator(true)
             .build()
@@ -192,6 +203,17 @@ mod tests {
         case("incoming/**/*.ovf", "incoming/sub/app.ovf", true);
         case("*.{ovf,vmdk}", "disk.vmdk", true);
         case("plans/*.plan", "plans/wave2.plan.result.json", false);
+        for escape in ["../../../../etc/*", "in/../../x", "/etc/*", "**/../*"] {
+            let err = Pattern::new(escape).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "`{escape}` leaves the folder it is relative to; a pattern names files under \
+                     the hook's folder (no `..`, not absolute): set `root` to watch another folder"
+                )
+            );
+        }
+        assert!(Pattern::new("in/..x/*.ovf").is_ok());
         let err = Pattern::new("incoming/[.ovf").unwrap_err();
         assert!(err.starts_with("`incoming/[.ovf` is not a glob: "), "{err}");
     }

@@ -15,6 +15,7 @@ mod embed;
 mod examples;
 mod fail_run;
 mod hooks;
+mod hostile;
 mod ovf;
 mod ovf_push;
 mod powerstore;
