@@ -46,11 +46,26 @@ pub fn target_uses(ast: &AST) -> Vec<TargetUse> {
     uses
 }
 
-/// Checks each target the script names; the error points at the call that named it.
-pub fn check(targets: &Targets, ast: &AST) -> Result<(), Box<EvalAltResult>> {
+/// How far [`problems`] checks a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// The target file has it, with that kind (`cutover check`, which reaches nothing).
+    Names,
+    /// Also its secret can be read and its TLS settings load (before a run).
+    Usable,
+}
+
+/// Every problem with the targets the script names, each pointing at the call that named
+/// it: each call naming a target the file lacks, and each target that cannot be used
+/// once (its secret or TLS settings are the same wherever it is named).
+pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for used in target_uses(ast) {
         let problem = match targets.get(used.kind, &used.name) {
             Err(err) => Some(ApiError::new(ErrorKind::Validation, err.to_string())),
+            Ok(_) if depth == Depth::Names => None,
+            Ok(_) if !seen.insert((used.kind, used.name.clone())) => None,
             Ok(target) => match target.password() {
                 Err(err) => Some(ApiError::new(ErrorKind::Auth, err.to_string())),
                 Ok(_) => HttpClient::new(target).err(),
@@ -59,10 +74,21 @@ pub fn check(targets: &Targets, ast: &AST) -> Result<(), Box<EvalAltResult>> {
         if let Some(err) = problem {
             let mut err = raise(err);
             err.set_position(used.position);
-            return Err(err);
+            problems.push(err);
         }
     }
-    Ok(())
+    problems
+}
+
+/// Checks each target the script names before it runs; the errors point at the calls
+/// that named them.
+pub fn check(targets: &Targets, ast: &AST) -> Result<(), Vec<Box<EvalAltResult>>> {
+    let problems = problems(targets, ast, Depth::Usable);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
