@@ -341,6 +341,9 @@ impl Judge<'_> {
                 arities,
                 call.args,
             )),
+            None if call.args == 0 && self.callable.is_property(&call.name) => {
+                Some(message::property_called(&call.name))
+            }
             None => Some(message::unknown(
                 "method",
                 &call.name,
@@ -414,6 +417,7 @@ impl Judge<'_> {
     /// Every name a call could mean: functions, and `alias::name` for each read module.
     fn names(&self, functions: &Arities, imports: &[&Import]) -> Vec<String> {
         let mut names: BTreeSet<String> = functions.names().map(str::to_owned).collect();
+        names.extend(self.callable.properties().map(|p| format!("get${p}")));
         for import in imports {
             if let Some(Some(unit)) = import.path.as_ref().and_then(|p| self.modules.get(p)) {
                 names.extend(
@@ -510,6 +514,10 @@ mod tests {
         case(
             "powerstor(\"a\");",
             "wave.rhai:1:1 unknown function `powerstor`; did you mean `powerstore`?",
+        );
+        case(
+            "let s = 1;\ns.state();",
+            "wave.rhai:2:3 `state` is a property, not a method; read it without parentheses: `.state`",
         );
         case(
             "let s = 1;\ns.cutovr();",

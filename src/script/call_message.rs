@@ -25,6 +25,11 @@ pub fn arity(what: Option<&str>, name: &str, arities: &BTreeSet<usize>, args: us
     format!("{what}`{name}` takes {}, not {args}", counts(arities))
 }
 
+/// `s.state()` where `state` is a property.
+pub fn property_called(name: &str) -> String {
+    format!("`{name}` is a property, not a method; read it without parentheses: `.{name}`")
+}
+
 /// A variable called like a function: Rhai calls only functions by name.
 pub fn variable_called(name: &str) -> String {
     format!(
@@ -42,7 +47,8 @@ pub fn unbound_alias(alias: &str) -> String {
 }
 
 /// Rhai's `Function not found: name (types)` at run time, given every name the script
-/// could call (none: the names are not at hand, so nothing is suggested).
+/// could call and `get$name` for each property (none: the names are not at hand, so
+/// nothing is suggested).
 pub fn not_found(signature: &str, names: &[String]) -> String {
     let (name, types) = signature
         .split_once(" (")
@@ -58,7 +64,12 @@ pub fn not_found(signature: &str, names: &[String]) -> String {
             "`{name}` cannot be called with ({types}); `cutover doc` lists what each function takes"
         );
     }
-    let meant = suggest(name, names.iter().map(String::as_str)).map(str::to_owned);
+    let property = format!("get${name}");
+    if !types.contains(',') && names.contains(&property) {
+        return property_called(name);
+    }
+    let callable = names.iter().filter(|known| !known.starts_with("get$"));
+    let meant = suggest(name, callable.map(String::as_str)).map(str::to_owned);
     unknown("function", name, meant)
 }
 
@@ -93,7 +104,7 @@ mod tests {
 
     #[test]
     fn run_time_misses_suggest_a_close_name() {
-        let names: Vec<String> = ["powerstore", "report::table", "cutover"]
+        let names: Vec<String> = ["powerstore", "report::table", "cutover", "get$state"]
             .map(String::from)
             .to_vec();
         #[track_caller]
@@ -121,6 +132,11 @@ mod tests {
             "unknown function `zzz`; `cutover doc` lists every function",
         );
         case(&[], "cutover (i64)", "no function `cutover` takes (i64)");
+        case(
+            &names,
+            "state (ImportSession)",
+            "`state` is a property, not a method; read it without parentheses: `.state`",
+        );
     }
 
     #[test]

@@ -60,6 +60,8 @@ impl Arities {
 pub struct Callable {
     functions: Arities,
     modules: BTreeMap<String, Arities>,
+    /// Names of read-only properties (`s.state`), which are no methods.
+    properties: BTreeSet<String>,
 }
 
 impl Callable {
@@ -75,6 +77,9 @@ impl Callable {
                 Some((module, name)) => (Some(module), name),
                 None => (None, path),
             };
+            if let (None, Some(property)) = (module, name.strip_prefix("get$")) {
+                callable.properties.insert(property.to_owned());
+            }
             if !is_identifier(name) {
                 continue;
             }
@@ -93,6 +98,16 @@ impl Callable {
     /// The functions callable by name (not the keywords).
     pub fn functions(&self) -> &Arities {
         &self.functions
+    }
+
+    /// Whether some type has a property `name`.
+    pub fn is_property(&self, name: &str) -> bool {
+        self.properties.contains(name)
+    }
+
+    /// Every property name, sorted.
+    pub fn properties(&self) -> impl Iterator<Item = &str> {
+        self.properties.iter().map(String::as_str)
     }
 
     /// The functions of the static module registered as `name`.
@@ -164,6 +179,7 @@ mod tests {
         case(&callable, "to_string", 1);
         case(&callable, "print", 1);
         assert_eq!(callable.functions().get("powerstor"), None);
+        assert!(callable.is_property("state") && !callable.is_property("cutover"));
         assert!(callable.functions().names().all(is_identifier));
         assert!(is_keyword("Fn") && is_keyword("curry") && !is_keyword("retry"));
     }
