@@ -17,11 +17,11 @@ use std::path::Path;
 
 use rhai::{AST, Engine, Position};
 
-use crate::script::callable::{Arities, Callable, is_keyword};
-use crate::script::calls::{Call, Facts, Form, Import, facts};
+use crate::script::call_judge::{Bound, Reach};
+use crate::script::callable::{Arities, Callable};
+use crate::script::calls::{Facts, Import, facts};
 use crate::script::modules::{self, STDLIB_PREFIX};
-use crate::script::options::suggest;
-use crate::script::{ScriptFile, call_message as message, diagnostic};
+use crate::script::{ScriptFile, diagnostic};
 
 /// A call nothing can answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,19 +34,19 @@ pub struct Finding {
     pub message: String,
 }
 
-/// What an interactive session has from its earlier entries.
+/// What an interactive session has from its earlier entries: the functions they
+/// defined, the modules they imported, the map keys they wrote and its variables.
 #[derive(Clone, Debug, Default)]
 pub struct Session {
-    /// Functions defined earlier.
-    pub functions: Arities,
-    /// Modules imported earlier.
-    pub imports: Vec<Import>,
-    /// Map keys and properties written earlier.
-    pub keys: BTreeSet<String>,
-    /// Variables in scope.
-    pub variables: BTreeSet<String>,
-    /// A function pointer was stored under a computed key earlier.
-    pub hidden_methods: bool,
+    earlier: Facts,
+}
+
+impl Session {
+    /// The session with `variables` as the variables in scope.
+    pub fn with_variables(mut self, variables: impl IntoIterator<Item = String>) -> Self {
+        self.earlier.variables = variables.into_iter().collect();
+        self
+    }
 }
 
 /// The result of checking one script.
@@ -88,62 +88,76 @@ struct Unit {
     facts: Facts,
 }
 
+/// A script with the modules it imports, by import path (`None`: it could not be read).
+struct Program {
+    main: Facts,
+    modules: BTreeMap<String, Option<Unit>>,
+}
+
+impl Program {
+    fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.modules.values().flatten()
+    }
+
+    /// Every import of the script and of its modules.
+    fn imports(&self) -> impl Iterator<Item = &Import> {
+        self.main
+            .imports
+            .iter()
+            .chain(self.units().flat_map(|u| &u.facts.imports))
+    }
+
+    /// Map keys written anywhere: a map built in a module may reach the script.
+    fn keys(&self) -> BTreeSet<String> {
+        let mut keys = self.main.keys.clone();
+        keys.extend(self.units().flat_map(|u| u.facts.keys.iter().cloned()));
+        keys
+    }
+
+    /// Whether a method call anywhere may reach a closure under a key the check cannot
+    /// know: one is stored under a computed key, or a module the check could not read
+    /// (imported from a computed path) may hand out maps of them.
+    fn hidden_methods(&self) -> bool {
+        self.main.hidden_methods
+            || self.units().any(|u| u.facts.hidden_methods)
+            || self.imports().any(|i| i.path.is_none())
+            || self.modules.values().any(Option::is_none)
+    }
+
+    /// Every function defined anywhere: a module's functions may call the functions of
+    /// the script that imports it.
+    fn every_function(&self) -> Arities {
+        let mut functions = self.main.functions.clone();
+        for unit in self.units() {
+            functions.extend(&unit.facts.functions);
+        }
+        functions
+    }
+
+    /// What each alias `imports` bind reaches.
+    fn aliases<'i>(&self, imports: impl Iterator<Item = &'i Import>) -> BTreeMap<String, Bound> {
+        let mut aliases: BTreeMap<String, Bound> = BTreeMap::new();
+        for import in imports {
+            let read = import.path.as_ref().and_then(|p| self.modules.get(p));
+            let bound = match (read, aliases.remove(&import.alias)) {
+                (Some(Some(unit)), None) => Bound::Functions(unit.facts.functions.clone()),
+                (Some(Some(unit)), Some(Bound::Functions(mut functions))) => {
+                    functions.extend(&unit.facts.functions);
+                    Bound::Functions(functions)
+                }
+                _ => Bound::Unknown,
+            };
+            aliases.insert(import.alias.clone(), bound);
+        }
+        aliases
+    }
+}
+
 /// Checks scripts against what an engine offers.
 pub struct Checker<'a> {
     engine: &'a Engine,
     callable: &'a Callable,
     base_dir: &'a Path,
-}
-
-/// What calls in the script, or in its modules, can reach.
-struct Reach<'a> {
-    /// Functions callable without a module: the engine's and the scripts'.
-    functions: Arities,
-    /// Names to suggest, the scripts' own first: a typo more likely misspells those.
-    suggestions: Vec<String>,
-    /// Methods by the number of arguments written: a host function takes the receiver
-    /// as its first argument, a script function takes it as `this`.
-    methods: Arities,
-    /// Imports that bind aliases here.
-    imports: Vec<&'a Import>,
-    /// An unbound alias is an error here (in a module, the importer's aliases reach too).
-    aliases_are_local: bool,
-    /// A module checked alone, or a REPL entry: its functions may call functions and
-    /// modules of a script that imports it, or of later entries, which the check does not
-    /// know yet.
-    importer_unknown: bool,
-}
-
-impl<'a> Reach<'a> {
-    fn new(
-        callable: &Callable,
-        scripts: &Arities,
-        imports: Vec<&'a Import>,
-        aliases_are_local: bool,
-    ) -> Self {
-        let mut functions = scripts.clone();
-        functions.extend(callable.functions());
-        let mut suggestions: Vec<String> = scripts.names().map(str::to_owned).collect();
-        suggestions.extend(callable.functions().names().map(str::to_owned));
-        let mut methods = Arities::default();
-        for (defined, receiver) in [(callable.functions(), 1), (scripts, 0)] {
-            for name in defined.names() {
-                for arity in defined.get(name).into_iter().flatten() {
-                    if let Some(args) = arity.checked_sub(receiver) {
-                        methods.add(name, args);
-                    }
-                }
-            }
-        }
-        Self {
-            functions,
-            suggestions,
-            methods,
-            imports,
-            aliases_are_local,
-            importer_unknown: false,
-        }
-    }
 }
 
 impl<'a> Checker<'a> {
@@ -172,97 +186,63 @@ impl<'a> Checker<'a> {
     }
 
     fn check(&self, ast: &AST, source: &str, session: &Session, file: bool) -> Report {
-        let main = facts(ast);
-        let modules = self.load_modules(main.imports.iter().chain(&session.imports));
-        let units: Vec<&Unit> = modules.values().flatten().collect();
-        let mut all_imports: Vec<&Import> = main.imports.iter().chain(&session.imports).collect();
-        all_imports.extend(units.iter().flat_map(|u| &u.facts.imports));
-        let mut keys = main.keys.clone();
-        keys.extend(session.keys.iter().cloned());
-        keys.extend(units.iter().flat_map(|u| u.facts.keys.iter().cloned()));
-        // A module read from a computed path, or one the check could not read, may hand
-        // out maps holding function pointers under any key.
-        let hidden_methods = main.hidden_methods
-            || session.hidden_methods
-            || units.iter().any(|u| u.facts.hidden_methods)
-            || all_imports.iter().any(|i| i.path.is_none())
-            || modules.values().any(Option::is_none);
-        let mut main_functions = main.functions.clone();
-        main_functions.extend(&session.functions);
-        // Functions of a module can call the functions of the script that imports it.
-        let mut every_function = main_functions.clone();
-        for unit in &units {
-            every_function.extend(&unit.facts.functions);
-        }
-        let mut variables = main.variables.clone();
-        variables.extend(session.variables.iter().cloned());
-        let judge = Judge {
-            callable: self.callable,
-            modules: &modules,
-            keys: &keys,
-            hidden_methods,
-        };
-        let mut main_reach = Reach::new(
-            self.callable,
-            &main_functions,
-            main.imports.iter().chain(&session.imports).collect(),
-            true,
-        );
-        // An entry's functions may call functions and modules later entries bring.
-        main_reach.importer_unknown = !file || main.module_shaped;
-        let mut findings = judge.unit(source, &main.calls, &main_reach, &variables);
+        let mut main = facts(ast);
+        main.absorb(&session.earlier);
+        let program = self.load(main);
+        let keys = program.keys();
+        let hidden_methods = program.hidden_methods();
+        let aliases = program.aliases(program.main.imports.iter());
+        let mut reach = Reach::new(self.callable, &program.main.functions, aliases, &keys);
+        reach.hidden_methods = hidden_methods;
+        reach.aliases_are_local = true;
+        reach.importer_unknown = !file || program.main.module_shaped;
+        let main = &program.main;
+        let mut findings = reach.findings(source, &main.calls, &main.variables);
+        let names = reach.names();
+        let every_function = program.every_function();
+        let aliases = program.aliases(program.imports());
+        let mut in_modules = Reach::new(self.callable, &every_function, aliases, &keys);
+        in_modules.hidden_methods = hidden_methods;
         let mut texts = BTreeMap::new();
-        let module_reach = Reach::new(self.callable, &every_function, all_imports, false);
-        for unit in &units {
-            let found = judge.unit(
-                &unit.source,
-                &unit.facts.calls,
-                &module_reach,
-                &unit.facts.variables,
-            );
+        for unit in program.units() {
+            let found = in_modules.findings(&unit.source, &unit.facts.calls, &unit.facts.variables);
             if !found.is_empty() {
                 texts.insert(unit.source.clone(), unit.text.clone());
             }
             findings.extend(found);
         }
-        let names = judge.names(&main_reach.functions, &main_reach.imports);
-        let mut learned = session.clone();
-        learned.functions.extend(&main.functions);
-        learned.imports.extend(main.imports.iter().cloned());
-        learned.keys = keys;
-        learned.variables = variables;
-        learned.hidden_methods = hidden_methods;
+        let mut earlier = program.main;
+        earlier.calls.clear();
+        earlier.keys = keys;
+        earlier.hidden_methods = hidden_methods;
         Report {
             source: source.to_owned(),
             findings,
             texts,
-            session: learned,
+            session: Session { earlier },
             names,
         }
     }
 
-    /// Reads every module `imports` name, and the modules those import, by path; `None`
-    /// for one that cannot be read or compiled.
-    fn load_modules<'i>(
-        &self,
-        imports: impl Iterator<Item = &'i Import>,
-    ) -> BTreeMap<String, Option<Unit>> {
+    /// Reads every module `main` imports by a literal path, and the modules those import.
+    fn load(&self, main: Facts) -> Program {
         let mut modules = BTreeMap::new();
-        let mut pending: Vec<String> = imports.filter_map(|i| i.path.clone()).collect();
+        let mut pending: Vec<String> = main.imports.iter().filter_map(|i| i.path.clone()).collect();
         while let Some(path) = pending.pop() {
             if modules.contains_key(&path) {
                 continue;
             }
-            let unit = self.load(&path);
+            let unit = self.unit(&path);
             if let Some(unit) = &unit {
                 pending.extend(unit.facts.imports.iter().filter_map(|i| i.path.clone()));
             }
             modules.insert(path, unit);
         }
-        modules
+        Program { main, modules }
     }
 
-    fn load(&self, path: &str) -> Option<Unit> {
+    /// The module `import "path"` loads, if it can be read and compiled.
+    fn unit(&self, path: &str) -> Option<Unit> {
         let (source, text) = if path.starts_with(STDLIB_PREFIX) {
             (path.to_owned(), modules::stdlib_source(path)?.to_owned())
         } else {
@@ -276,179 +256,6 @@ impl<'a> Checker<'a> {
             text,
         })
     }
-}
-
-/// Decides each call.
-struct Judge<'a> {
-    callable: &'a Callable,
-    modules: &'a BTreeMap<String, Option<Unit>>,
-    keys: &'a BTreeSet<String>,
-    hidden_methods: bool,
-}
-
-/// The functions of the module(s) an alias is bound to.
-enum Bound {
-    /// Nothing is imported under it.
-    Nothing,
-    /// Some import under it is known only at run time.
-    Unknown,
-    /// Every import under it was read: their functions together.
-    Functions(Arities),
-}
-
-impl Judge<'_> {
-    fn unit(
-        &self,
-        source: &str,
-        calls: &[Call],
-        reach: &Reach<'_>,
-        variables: &BTreeSet<String>,
-    ) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = calls
-            .iter()
-            .filter(|call| !is_keyword(&call.name))
-            .filter_map(|call| {
-                let importer_reaches = reach.importer_unknown && call.in_function;
-                let (position, message) = match &call.form {
-                    Form::Function | Form::Method if importer_reaches => return None,
-                    Form::Function => (call.position, function(call, reach, variables)?),
-                    Form::Method => (call.position, self.method(call, reach)?),
-                    Form::Qualified { alias, alias_at } => {
-                        self.qualified(call, alias, *alias_at, reach, importer_reaches)?
-                    }
-                };
-                Some(Finding {
-                    source: source.to_owned(),
-                    position,
-                    message,
-                })
-            })
-            .collect();
-        // The tree holds functions' bodies after the script's statements.
-        findings.sort_by_key(|f| (f.position.line(), f.position.position()));
-        findings
-    }
-
-    fn method(&self, call: &Call, reach: &Reach<'_>) -> Option<String> {
-        if self.hidden_methods || self.keys.contains(&call.name) {
-            return None;
-        }
-        match reach.methods.get(&call.name) {
-            Some(arities) if arities.contains(&call.args) => None,
-            Some(arities) => Some(message::arity(
-                Some("method"),
-                &call.name,
-                arities,
-                call.args,
-            )),
-            None if call.args == 0 && self.callable.is_property(&call.name) => {
-                Some(message::property_called(&call.name))
-            }
-            None => Some(message::unknown(
-                "method",
-                &call.name,
-                suggest_owned(
-                    &call.name,
-                    reach
-                        .suggestions
-                        .iter()
-                        .filter(|name| reach.methods.get(name).is_some())
-                        .cloned(),
-                ),
-            )),
-        }
-    }
-
-    fn qualified(
-        &self,
-        call: &Call,
-        alias: &str,
-        alias_at: Position,
-        reach: &Reach<'_>,
-        importer_reaches: bool,
-    ) -> Option<(Position, String)> {
-        let in_module = match self.bound(alias, reach) {
-            Bound::Unknown => return None,
-            Bound::Nothing if !reach.aliases_are_local || importer_reaches || alias == "global" => {
-                return None;
-            }
-            Bound::Nothing => return Some((alias_at, message::unbound_alias(alias))),
-            Bound::Functions(in_module) => in_module,
-        };
-        let qualified = format!("{alias}::{}", call.name);
-        let text = match in_module.get(&call.name) {
-            Some(arities) if arities.contains(&call.args) => return None,
-            Some(arities) => message::arity(None, &qualified, arities, call.args),
-            None => message::unknown(
-                "function",
-                &qualified,
-                suggest_owned(
-                    &qualified,
-                    in_module.names().map(|f| format!("{alias}::{f}")),
-                ),
-            ),
-        };
-        Some((call.position, text))
-    }
-
-    fn bound(&self, alias: &str, reach: &Reach<'_>) -> Bound {
-        let paths: Vec<&Option<String>> = reach
-            .imports
-            .iter()
-            .filter(|i| i.alias == alias)
-            .map(|i| &i.path)
-            .collect();
-        if paths.is_empty() {
-            return self
-                .callable
-                .module(alias)
-                .map_or(Bound::Nothing, |m| Bound::Functions(m.clone()));
-        }
-        let mut functions = Arities::default();
-        for path in paths {
-            match path.as_ref().and_then(|p| self.modules.get(p)) {
-                Some(Some(unit)) => functions.extend(&unit.facts.functions),
-                _ => return Bound::Unknown,
-            }
-        }
-        Bound::Functions(functions)
-    }
-
-    /// Every name a call could mean: functions, and `alias::name` for each read module.
-    fn names(&self, functions: &Arities, imports: &[&Import]) -> Vec<String> {
-        let mut names: BTreeSet<String> = functions.names().map(str::to_owned).collect();
-        names.extend(self.callable.properties().map(|p| format!("get${p}")));
-        for import in imports {
-            if let Some(Some(unit)) = import.path.as_ref().and_then(|p| self.modules.get(p)) {
-                names.extend(
-                    unit.facts
-                        .functions
-                        .names()
-                        .map(|f| format!("{}::{f}", import.alias)),
-                );
-            }
-        }
-        names.into_iter().collect()
-    }
-}
-
-fn function(call: &Call, reach: &Reach<'_>, variables: &BTreeSet<String>) -> Option<String> {
-    match reach.functions.get(&call.name) {
-        Some(arities) if arities.contains(&call.args) => None,
-        Some(arities) => Some(message::arity(None, &call.name, arities, call.args)),
-        None if variables.contains(&call.name) => Some(message::variable_called(&call.name)),
-        None => Some(message::unknown(
-            "function",
-            &call.name,
-            suggest_owned(&call.name, reach.suggestions.iter().cloned()),
-        )),
-    }
-}
-
-/// [`suggest`] over owned candidates.
-fn suggest_owned(word: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
-    let candidates: Vec<String> = candidates.collect();
-    suggest(word, candidates.iter().map(String::as_str)).map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub struct Import {
 }
 
 /// Everything the check needs from one script or module.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Facts {
     /// Every call of a named function, in the order written (operators left out).
     pub calls: Vec<Call>,
@@ -110,6 +110,16 @@ pub fn facts(ast: &AST) -> Facts {
 }
 
 impl Facts {
+    /// Adds what `earlier` (code that ran before, in the same scope) defines, imports and
+    /// declares; its calls were checked with it.
+    pub fn absorb(&mut self, earlier: &Self) {
+        self.functions.extend(&earlier.functions);
+        self.imports.extend(earlier.imports.iter().cloned());
+        self.keys.extend(earlier.keys.iter().cloned());
+        self.variables.extend(earlier.variables.iter().cloned());
+        self.hidden_methods |= earlier.hidden_methods;
+    }
+
     /// Reads the nodes of `part`; notes in `closures` the closures it makes.
     fn read(&mut self, part: &AST, in_function: bool, closures: &mut BTreeSet<String>) {
         part.walk(&mut |path: &[ASTNode]| {

@@ -138,12 +138,10 @@ impl Console {
     /// Refuses an entry with a call nothing answers before any of it runs (a mutation
     /// earlier on the line must not happen for a typo later on it).
     fn check_calls(&mut self, ast: &AST, source: &str, text: &str) -> Result<(), Failure> {
-        let mut session = self.calls.clone();
-        session.variables = self
-            .scope
-            .iter_raw()
-            .map(|(name, ..)| name.to_owned())
-            .collect();
+        let session = self
+            .calls
+            .clone()
+            .with_variables(self.scope.iter_raw().map(|(name, ..)| name.to_owned()));
         let checker = Checker::new(&self.engine, &self.callable, &self.base_dir);
         let report = checker.check_entry(ast, source, &session);
         if !report.findings.is_empty() {

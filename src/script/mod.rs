@@ -2,6 +2,7 @@
 //! stdlib resolver, cancellation, and every script function registered.
 
 pub mod call_check;
+pub mod call_judge;
 pub mod call_message;
 pub mod callable;
 pub mod calls;
