@@ -61,7 +61,10 @@ pub enum Depth {
 pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for used in target_uses(ast) {
+    let mut uses = target_uses(ast);
+    // The tree holds functions' bodies after the script's statements.
+    uses.sort_by_key(|u| (u.position.line(), u.position.position()));
+    for used in uses {
         let problem = match targets.get(used.kind, &used.name) {
             Err(err) => Some(ApiError::new(ErrorKind::Validation, err.to_string())),
             Ok(_) if depth == Depth::Names => None,
@@ -94,6 +97,7 @@ pub fn check(targets: &Targets, ast: &AST) -> Result<(), Vec<Box<EvalAltResult>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::diagnostic::headline;
 
     #[test]
     fn literal_target_names_are_found_in_functions_too() {
@@ -112,5 +116,40 @@ mod tests {
         let mut names: Vec<String> = target_uses(&ast).into_iter().map(|u| u.name).collect();
         names.sort();
         assert_eq!(names, ["array1", "array2", "array3"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_and_names_alone_read_no_secret() {
+        let targets = Targets::parse(
+            "[targets.array1]\nkind = \"powerstore\"\nurl = \"https://array1.example.com\"\n\
+             user = \"admin\"\npassword_env = \"CUTOVER_PREFLIGHT_TEST_UNSET\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let ast = rhai::Engine::new()
+            .compile(
+                "fn later() { powerstore(\"array1\") }\n\
+                 powerstore(\"aray1\");\nvcd(\"array1\");\npowerstore(\"array1\");\n",
+            )
+            .unwrap();
+        let shown = |depth| -> Vec<String> {
+            problems(&targets, &ast, depth)
+                .iter()
+                .map(|err| format!("{}: {}", err.position().line().unwrap(), headline(err)))
+                .collect()
+        };
+        assert_eq!(
+            shown(Depth::Names),
+            [
+                "2: no powerstore target `aray1` in `cutover.toml`; did you mean `array1`? (kind: validation)",
+                "3: target `array1` is of kind powerstore, not vcd (kind: validation)",
+            ]
+        );
+        let usable = shown(Depth::Usable);
+        assert_eq!(usable.len(), 3, "{usable:?}");
+        assert!(
+            usable[0].starts_with("1: ") && usable[0].contains("CUTOVER_PREFLIGHT_TEST_UNSET"),
+            "{usable:?}"
+        );
     }
 }
