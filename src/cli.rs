@@ -39,7 +39,8 @@ pub struct Cli {
 enum Command {
     /// Run a playbook to the end and exit 0 when it succeeds.
     Run(RunArgs),
-    /// Compile a playbook and its imports without running it.
+    /// Compile a playbook and its imports, and check its calls and target names, without
+    /// running it.
     Check(CheckArgs),
     /// List every script function with its signature and documentation.
     Doc(DocArgs),
@@ -155,6 +156,10 @@ struct WatchArgs {
 struct CheckArgs {
     /// The playbook (.rhai).
     file: PathBuf,
+    /// Check target names as a rehearsal sees them: the target file's and the lab's own
+    /// (`lab`, …).
+    #[arg(long)]
+    lab: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -257,7 +262,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let targets = cli.targets.as_deref();
     match &cli.command {
         Command::Run(args) => playbook::run(args, targets),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(args, targets),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args, targets),
         Command::Repl(args) => repl::run(args, targets),

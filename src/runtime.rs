@@ -187,8 +187,8 @@ impl Runtime {
     /// A console that evaluates entry after entry in one scope (the REPL); `import`
     /// looks for files in `base_dir`.
     pub fn console(&self, base_dir: std::path::PathBuf) -> Result<Console, String> {
-        let engine = script::engine(&self.host, self.limits, base_dir);
-        Console::new(engine, self.host.clone())
+        let engine = script::engine(&self.host, self.limits, base_dir.clone());
+        Console::new(engine, self.host.clone(), base_dir)
     }
 
     /// Makes Ctrl-C (SIGINT) stop the evaluation in progress instead of the process, as
@@ -227,7 +227,7 @@ impl Runtime {
         let engine = script::engine(&self.host, self.limits, base_dir);
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
         script::preflight::check(self.host.targets(), &ast)
-            .map_err(|err| RunError::Config(file.render(&err)))?;
+            .map_err(|errs| RunError::Config(file.render_all(&errs)))?;
         // Reasons a script gave in an earlier run of this runtime are not this run's.
         self.host.verdict().take();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();

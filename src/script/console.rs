@@ -7,11 +7,13 @@
 //! starts a fresh interruption token on the host: Ctrl-C stops one entry, not the session.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Scope, Stmt};
 
+use crate::script::call_check::{self, Checker};
+use crate::script::callable::Callable;
 use crate::script::catalogue::Catalogue;
 use crate::script::object_names::ObjectNames;
 use crate::script::{Host, ScriptFile, diagnostic, modules, show};
@@ -66,12 +68,22 @@ pub struct Console {
     catalogue: Arc<Catalogue>,
     /// The engine completion probes run on, built at the first Tab.
     probe: OnceLock<Arc<Engine>>,
+    /// What entries may call, for the call check and its suggestions.
+    callable: Callable,
+    /// Where `import "file"` looks.
+    base_dir: PathBuf,
+    /// What earlier entries defined and imported, for the call check.
+    calls: call_check::Session,
+    /// Every name an entry could call, for suggestions at run time.
+    names: Vec<String>,
 }
 
 impl Console {
-    /// A session on `engine` (built by [`crate::script::engine`] over `host`).
-    pub fn new(engine: Engine, host: Arc<Host>) -> Result<Self, String> {
+    /// A session on `engine` (built by [`crate::script::engine`] over `host`, with
+    /// `import "file"` looking in `base_dir`).
+    pub fn new(engine: Engine, host: Arc<Host>, base_dir: PathBuf) -> Result<Self, String> {
         let catalogue = Arc::new(Catalogue::new(&engine)?);
+        let callable = Callable::new(&engine);
         Ok(Self {
             engine,
             host,
@@ -80,6 +92,10 @@ impl Console {
             texts: HashMap::new(),
             defined_in: HashMap::new(),
             catalogue,
+            callable,
+            base_dir,
+            calls: call_check::Session::default(),
+            names: Vec::new(),
             probe: OnceLock::new(),
         })
     }
@@ -103,6 +119,7 @@ impl Console {
                 rendered: diagnostic::render_compile(&err, INPUT, text),
                 interrupted: false,
             })?;
+        self.check_calls(&ast, INPUT, text)?;
         self.texts.insert(INPUT.to_owned(), text.to_owned());
         self.run(ast, INPUT, text)
     }
@@ -117,8 +134,29 @@ impl Console {
                 rendered: diagnostic::render_compile(&err, &name, &file.text),
                 interrupted: false,
             })?;
+        self.check_calls(&ast, &name, &file.text)?;
         self.texts.insert(name.clone(), file.text.clone());
         self.run(ast, &name, &file.text)
+    }
+
+    /// Refuses an entry with a call nothing answers before any of it runs (a mutation
+    /// earlier on the line must not happen for a typo later on it).
+    fn check_calls(&mut self, ast: &AST, source: &str, text: &str) -> Result<(), Failure> {
+        let session = self
+            .calls
+            .clone()
+            .with_variables(self.scope.iter_raw().map(|(name, ..)| name.to_owned()));
+        let checker = Checker::new(&self.engine, &self.callable, &self.base_dir);
+        let report = checker.check_entry(ast, source, &session);
+        if !report.findings.is_empty() {
+            return Err(Failure {
+                rendered: report.rendered(text).join("\n"),
+                interrupted: false,
+            });
+        }
+        self.calls = report.session;
+        self.names = report.names;
+        Ok(())
     }
 
     fn run(&mut self, ast: AST, source: &str, text: &str) -> Result<Option<String>, Failure> {
@@ -193,7 +231,7 @@ impl Console {
             }
             ScriptFile::read(Path::new(name)).ok().map(|file| file.text)
         };
-        diagnostic::render_runtime(err, source, &lookup)
+        diagnostic::render_runtime(err, source, &lookup, &self.names)
     }
 
     /// Points each frame of a session-defined function at the text that defined it.
@@ -297,7 +335,7 @@ mod tests {
         let host = Host::offline(runtime.handle().clone());
         let engine = crate::script::engine(&host, Limits::default(), ".".into());
         Fixture {
-            console: Console::new(engine, host).unwrap(),
+            console: Console::new(engine, host, ".".into()).unwrap(),
             _runtime: runtime,
         }
     }
@@ -357,14 +395,74 @@ mod tests {
     fn errors_in_earlier_functions_show_their_own_text() {
         let mut f = console();
         let c = &mut f.console;
-        c.eval("fn broken(x) {\n  x.missing_method()\n}").unwrap();
+        c.eval("fn broken(x) {\n  x.to_upper()\n}").unwrap();
         let failure = c.eval("broken(1)").unwrap_err();
         let shown = &failure.rendered;
+        assert!(
+            shown.starts_with(
+                "error: `to_upper` cannot be called with (i64); `cutover doc` lists what each function takes\n"
+            ),
+            "{shown}"
+        );
         assert!(shown.contains(" --> <fn broken>:2:5\n"), "{shown}");
-        assert!(shown.contains("2 |   x.missing_method()\n"), "{shown}");
+        assert!(shown.contains("2 |   x.to_upper()\n"), "{shown}");
         assert!(
             shown.contains("in fn `broken`, called from <input>:1:1"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_entry_calling_an_unknown_function_is_refused_before_any_of_it_runs() {
+        let mut f = console();
+        let c = &mut f.console;
+        c.eval("let runs = 0;").unwrap();
+        c.eval("fn wave(n) { n + 1 }").unwrap();
+        let failure = c.eval("runs += 1; wav(1); runs.to_strng()").unwrap_err();
+        assert_eq!(
+            failure.rendered,
+            "error: unknown function `wav`; did you mean `wave`?\n \
+             --> <input>:1:12\n  |\n1 | runs += 1; wav(1); runs.to_strng()\n  \
+             |            ^^^\n\n\
+             error: unknown method `to_strng`; did you mean `to_string`?\n \
+             --> <input>:1:25\n  |\n1 | runs += 1; wav(1); runs.to_strng()\n  \
+             |                         ^^^^^^^^\n"
+        );
+        assert_eq!(c.eval("runs").unwrap().as_deref(), Some("0"));
+        // A function may call one a later entry defines.
+        c.eval("fn first() { second() + 1 }").unwrap();
+        c.eval("fn second() { 41 }").unwrap();
+        assert_eq!(c.eval("first()").unwrap().as_deref(), Some("42"));
+        c.eval("import \"cutover/report\" as report;").unwrap();
+        c.eval("let m = #{ act: |x| x * 2 };").unwrap();
+        assert_eq!(c.eval("m.act(wave(1))").unwrap().as_deref(), Some("4"));
+        assert_eq!(
+            c.eval("report::count_by([], \"k\").len()")
+                .unwrap()
+                .as_deref(),
+            Some("0")
+        );
+        let failure = c.eval("report::count([], \"k\")").unwrap_err();
+        assert!(
+            failure.rendered.starts_with(
+                "error: unknown function `report::count`; did you mean `report::count_by`?\n"
+            ),
+            "{}",
+            failure.rendered
+        );
+    }
+
+    #[test]
+    fn a_function_missing_at_run_time_suggests_the_one_meant() {
+        let mut f = console();
+        let c = &mut f.console;
+        let failure = c
+            .eval("let f = Fn(\"powerstor\");\nf.call(\"array1\")")
+            .unwrap_err();
+        assert_eq!(
+            failure.rendered,
+            "error: unknown function `powerstor`; did you mean `powerstore`?\n \
+             --> <input>:2:3\n  |\n2 | f.call(\"array1\")\n  |   ^^^^\n"
         );
     }
 
@@ -387,7 +485,7 @@ mod tests {
             targets,
         ));
         let engine = crate::script::engine(&host, Limits::default(), ".".into());
-        let mut c = Console::new(engine, host.clone()).unwrap();
+        let mut c = Console::new(engine, host.clone(), ".".into()).unwrap();
         c.eval("let array = powerstore(\"array1\");").unwrap();
         // Ctrl-C, pressed again and again until the busy entry has stopped.
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

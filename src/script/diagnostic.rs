@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use rhai::{EvalAltResult, ParseError, Position};
 
 use crate::http::sanitize::escape_control;
+use crate::script::call_message;
 use crate::script::error_value::{error_map, innermost};
 
 /// Looks up the text of a script or module by its source name.
@@ -14,6 +15,12 @@ pub type SourceLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The one-line summary of a runtime error.
 pub fn headline(err: &EvalAltResult) -> String {
+    headline_with(err, &[])
+}
+
+/// The one-line summary of a runtime error; a call of a function that does not exist
+/// suggests the closest of `names` (every name the script could call).
+pub fn headline_with(err: &EvalAltResult, names: &[String]) -> String {
     let inner = innermost(err);
     let text = match inner {
         EvalAltResult::ErrorRuntime(value, _) => match error_map(inner) {
@@ -67,13 +74,22 @@ pub fn headline(err: &EvalAltResult) -> String {
             )
         }
         EvalAltResult::ErrorTerminated(..) => "the run was interrupted".to_owned(),
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+            call_message::not_found(signature, names)
+        }
         other => without_position(other),
     };
     escape_control(&text)
 }
 
-/// Renders an uncaught runtime error raised while running `main` (a source name).
-pub fn render_runtime(err: &EvalAltResult, main: &str, sources: SourceLookup<'_>) -> String {
+/// Renders an uncaught runtime error raised while running `main` (a source name);
+/// `names` are the names the script could call, for suggestions.
+pub fn render_runtime(
+    err: &EvalAltResult,
+    main: &str,
+    sources: SourceLookup<'_>,
+    names: &[String],
+) -> String {
     let mut frames = Vec::new();
     let mut current = err;
     let mut caller_source = main.to_owned();
@@ -85,7 +101,7 @@ pub fn render_runtime(err: &EvalAltResult, main: &str, sources: SourceLookup<'_>
         current = inner;
     }
     let inner = innermost(current);
-    let mut out = format!("error: {}\n", headline(err));
+    let mut out = format!("error: {}\n", headline_with(err, names));
     out.push_str(&snippet(
         &caller_source,
         sources(&caller_source).as_deref(),
@@ -114,8 +130,13 @@ pub fn render_runtime(err: &EvalAltResult, main: &str, sources: SourceLookup<'_>
 
 /// Renders a compile error in `path`, whose text is `text`.
 pub fn render_compile(err: &ParseError, path: &str, text: &str) -> String {
-    let message = escape_control(&err.0.to_string());
-    format!("error: {message}\n{}", snippet(path, Some(text), err.1))
+    render_at(&err.0.to_string(), path, Some(text), err.1)
+}
+
+/// Renders `message` about the place `pos` in `path`, whose text is `text` (when at hand).
+pub fn render_at(message: &str, path: &str, text: Option<&str>, pos: Position) -> String {
+    let message = escape_control(message);
+    format!("error: {message}\n{}", snippet(path, text, pos))
 }
 
 fn location(source: &str, pos: Position) -> String {

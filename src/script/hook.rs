@@ -11,7 +11,7 @@ use rhai::{AST, EvalAltResult, Position};
 use crate::http::sanitize::escape_control;
 use crate::script::error_value::{error_map, innermost};
 use crate::script::files::FileGate;
-use crate::script::{self, Host, Limits, ScriptFile, diagnostic, preflight};
+use crate::script::{self, Host, Limits, ScriptFile, preflight};
 use crate::watch::event::FileEvent;
 use crate::watch::script::{Callback, Registrations, call, collect_into};
 use crate::watch::spec::HandlerSpec;
@@ -49,7 +49,7 @@ impl HookProgram {
         let base_dir = file.path.parent().map(PathBuf::from).unwrap_or_default();
         let mut engine = script::engine(host, limits, base_dir.clone());
         let ast = file.compile(&engine)?;
-        preflight::check(host.targets(), &ast).map_err(|err| file.render(&err))?;
+        preflight::check(host.targets(), &ast).map_err(|errs| file.render_all(&errs))?;
         let registrations = Registrations::default();
         collect_into(&mut engine, &registrations);
         engine.run_ast(&ast).map_err(|err| file.render(&err))?;
@@ -106,7 +106,7 @@ impl HookProgram {
         }
         Err(RunFailure {
             rendered: format!("{}{marked_lines}", self.file.render(&err)),
-            headline: diagnostic::headline(&err),
+            headline: self.file.headline(&err),
             cancelled: host.cancel_token().is_cancelled() && is_cancellation(&err),
         })
     }

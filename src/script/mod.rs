@@ -1,6 +1,11 @@
 //! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
 //! stdlib resolver, cancellation, and every script function registered.
 
+pub mod call_check;
+pub mod call_judge;
+pub mod call_message;
+pub mod callable;
+pub mod calls;
 pub mod catalogue;
 pub mod console;
 pub mod diagnostic;
@@ -22,7 +27,7 @@ pub mod wait_log;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
@@ -98,6 +103,9 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
 pub struct ScriptFile {
     pub path: PathBuf,
     pub text: String,
+    /// Every name the script could call, kept from its check to suggest one when a call
+    /// fails at run time.
+    names: OnceLock<Vec<String>>,
 }
 
 impl ScriptFile {
@@ -111,6 +119,7 @@ impl ScriptFile {
         Ok(Self {
             path: path.to_path_buf(),
             text,
+            names: OnceLock::new(),
         })
     }
 
@@ -119,9 +128,29 @@ impl ScriptFile {
         self.path.display().to_string()
     }
 
+    /// The folder `import "file"` and relative paths start from.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     /// Compiles the script with every import resolved, so a bad module path or a syntax
-    /// error in a module is found before anything runs.
+    /// error in a module is found before anything runs, then checks that every call has
+    /// a function to answer it ([`call_check`]).
     pub fn compile(&self, engine: &Engine) -> Result<AST, String> {
+        let ast = self.parse(engine)?;
+        let findings = self.check_calls(engine, &ast);
+        if findings.is_empty() {
+            Ok(ast)
+        } else {
+            Err(findings.join("\n"))
+        }
+    }
+
+    /// Compiles the script with every import resolved, without the call check.
+    pub fn parse(&self, engine: &Engine) -> Result<AST, String> {
         let mut ast = engine
             .compile_into_self_contained(&Scope::new(), &self.text)
             .map_err(|mut err| {
@@ -130,6 +159,18 @@ impl ScriptFile {
             })?;
         ast.set_source(self.name());
         Ok(ast)
+    }
+
+    /// Every call in `ast` (and its modules) that nothing on `engine` answers, each
+    /// rendered with its place and caret.
+    pub fn check_calls(&self, engine: &Engine, ast: &AST) -> Vec<String> {
+        let callable = callable::Callable::new(engine);
+        let base_dir = self.base_dir();
+        let checker = call_check::Checker::new(engine, &callable, &base_dir);
+        let name = self.name();
+        let report = checker.check_file(ast, &name);
+        let _ = self.names.set(report.names.clone());
+        report.rendered(&self.text)
     }
 
     /// Rhai resolves imports at compile time without positions; point a failed import
@@ -181,6 +222,21 @@ impl ScriptFile {
             )]
             std::fs::read_to_string(source).ok()
         };
-        diagnostic::render_runtime(err, &name, &lookup)
+        diagnostic::render_runtime(err, &name, &lookup, self.names())
+    }
+
+    /// Renders each of `errs` (raised about this script), one after another.
+    pub fn render_all(&self, errs: &[Box<EvalAltResult>]) -> String {
+        let rendered: Vec<String> = errs.iter().map(|err| self.render(err)).collect();
+        rendered.join("\n")
+    }
+
+    /// The one-line summary of a runtime error in this script.
+    pub fn headline(&self, err: &EvalAltResult) -> String {
+        diagnostic::headline_with(err, self.names())
+    }
+
+    fn names(&self) -> &[String] {
+        self.names.get().map_or(&[], Vec::as_slice)
     }
 }

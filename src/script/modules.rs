@@ -1,7 +1,7 @@
 //! Module resolution: `import "cutover/<name>" as x;` loads `stdlib/<name>.rhai`, compiled
 //! into the binary; any other path is a `.rhai` file beside the playbook.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
@@ -23,6 +23,15 @@ pub fn stdlib_source(path: &str) -> Option<&'static str> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
+}
+
+/// The file `import "path"` loads for a playbook in `base_dir`, as the resolver finds it:
+/// relative to that folder, with the extension forced to `.rhai`.
+pub fn file_path(base_dir: &Path, path: &str) -> PathBuf {
+    let mut file = base_dir.to_path_buf();
+    file.push(path);
+    file.set_extension("rhai");
+    file
 }
 
 /// Resolves the stdlib first, then files relative to the playbook's folder.

@@ -46,11 +46,29 @@ pub fn target_uses(ast: &AST) -> Vec<TargetUse> {
     uses
 }
 
-/// Checks each target the script names; the error points at the call that named it.
-pub fn check(targets: &Targets, ast: &AST) -> Result<(), Box<EvalAltResult>> {
-    for used in target_uses(ast) {
+/// How far [`problems`] checks a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// The target file has it, with that kind (`cutover check`, which reaches nothing).
+    Names,
+    /// Also its secret can be read and its TLS settings load (before a run).
+    Usable,
+}
+
+/// Every problem with the targets the script names, each pointing at the call that named
+/// it: each call naming a target the file lacks, and each target that cannot be used
+/// once (its secret or TLS settings are the same wherever it is named).
+pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut uses = target_uses(ast);
+    // The tree holds functions' bodies after the script's statements.
+    uses.sort_by_key(|u| (u.position.line(), u.position.position()));
+    for used in uses {
         let problem = match targets.get(used.kind, &used.name) {
             Err(err) => Some(ApiError::new(ErrorKind::Validation, err.to_string())),
+            Ok(_) if depth == Depth::Names => None,
+            Ok(_) if !seen.insert((used.kind, used.name.clone())) => None,
             Ok(target) => match target.password() {
                 Err(err) => Some(ApiError::new(ErrorKind::Auth, err.to_string())),
                 Ok(_) => HttpClient::new(target).err(),
@@ -59,15 +77,27 @@ pub fn check(targets: &Targets, ast: &AST) -> Result<(), Box<EvalAltResult>> {
         if let Some(err) = problem {
             let mut err = raise(err);
             err.set_position(used.position);
-            return Err(err);
+            problems.push(err);
         }
     }
-    Ok(())
+    problems
+}
+
+/// Checks each target the script names before it runs; the errors point at the calls
+/// that named them.
+pub fn check(targets: &Targets, ast: &AST) -> Result<(), Vec<Box<EvalAltResult>>> {
+    let problems = problems(targets, ast, Depth::Usable);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::diagnostic::headline;
 
     #[test]
     fn literal_target_names_are_found_in_functions_too() {
@@ -86,5 +116,40 @@ mod tests {
         let mut names: Vec<String> = target_uses(&ast).into_iter().map(|u| u.name).collect();
         names.sort();
         assert_eq!(names, ["array1", "array2", "array3"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_and_names_alone_read_no_secret() {
+        let targets = Targets::parse(
+            "[targets.array1]\nkind = \"powerstore\"\nurl = \"https://array1.example.com\"\n\
+             user = \"admin\"\npassword_env = \"CUTOVER_PREFLIGHT_TEST_UNSET\"\n",
+            std::path::Path::new("cutover.toml"),
+        )
+        .unwrap();
+        let ast = rhai::Engine::new()
+            .compile(
+                "fn later() { powerstore(\"array1\") }\n\
+                 powerstore(\"aray1\");\nvcd(\"array1\");\npowerstore(\"array1\");\n",
+            )
+            .unwrap();
+        let shown = |depth| -> Vec<String> {
+            problems(&targets, &ast, depth)
+                .iter()
+                .map(|err| format!("{}: {}", err.position().line().unwrap(), headline(err)))
+                .collect()
+        };
+        assert_eq!(
+            shown(Depth::Names),
+            [
+                "2: no powerstore target `aray1` in `cutover.toml`; did you mean `array1`? (kind: validation)",
+                "3: target `array1` is of kind powerstore, not vcd (kind: validation)",
+            ]
+        );
+        let usable = shown(Depth::Usable);
+        assert_eq!(usable.len(), 3, "{usable:?}");
+        assert!(
+            usable[0].starts_with("1: ") && usable[0].contains("CUTOVER_PREFLIGHT_TEST_UNSET"),
+            "{usable:?}"
+        );
     }
 }

@@ -234,6 +234,8 @@ impl TestLab {
 #[must_use]
 pub struct Test {
     dir: tempfile::TempDir,
+    /// The `.rhai` files written, each checked with `cutover check` after the run.
+    scripts: Vec<String>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     lab: Option<TestLab>,
@@ -259,6 +261,7 @@ impl Test {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
+            scripts: Vec::new(),
             args: Vec::new(),
             env: Vec::new(),
             lab: None,
@@ -339,7 +342,10 @@ impl Test {
         self.dir.path()
     }
 
-    pub fn file(self, name: &str, text: &str) -> Self {
+    pub fn file(mut self, name: &str, text: &str) -> Self {
+        if name.ends_with(".rhai") && !self.scripts.iter().any(|s| s == name) {
+            self.scripts.push(name.to_owned());
+        }
         let path = self.dir.path().join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();
@@ -391,9 +397,14 @@ impl Test {
 
     /// The command the test will run, for tests that drive the process themselves.
     pub fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    /// The binary with `args`, in the test's folder and environment.
+    fn command_with(&self, args: &[String]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
         command
-            .args(&self.args)
+            .args(args)
             .current_dir(self.dir.path())
             .env_remove("CUTOVER_TARGETS")
             .env_remove("CUTOVER_LOG")
@@ -405,8 +416,16 @@ impl Test {
         command
     }
 
-    /// Runs the binary and checks status, stdout and stderr against what was expected.
+    /// Runs the binary and checks status, stdout and stderr against what was expected;
+    /// then every script the test wrote must pass `cutover check` (unless the test
+    /// expects exit 2, a script that must not), so the check is proven to raise no false
+    /// alarm on any of them.
     pub fn run(self) -> Outcome {
+        let checks = if self.status == 2 {
+            Vec::new()
+        } else {
+            self.check_commands()
+        };
         let output = match &self.stdin {
             None => self.command().output().unwrap(),
             Some(input) => {
@@ -460,7 +479,35 @@ impl Test {
             outcome.stdout,
             outcome.stderr
         );
+        for (shown, mut check) in checks {
+            let output = check.output().unwrap();
+            assert!(
+                output.status.success(),
+                "`{shown}` failed:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
         outcome
+    }
+
+    /// `cutover check` for each script written, seeing the targets the run saw.
+    fn check_commands(&self) -> Vec<(String, Command)> {
+        let mut checks = Vec::new();
+        for script in &self.scripts {
+            let mut args = vec!["check".to_owned(), script.clone()];
+            if self.args.iter().any(|a| a == "--lab") {
+                args.push("--lab".into());
+            }
+            if let Some(at) = self.args.iter().position(|a| a == "--targets") {
+                args.extend(self.args.iter().skip(at).take(2).cloned());
+            }
+            checks.push((
+                format!("cutover {}", args.join(" ")),
+                self.command_with(&args),
+            ));
+        }
+        checks
     }
 
     pub fn success(self) -> Outcome {
