@@ -221,9 +221,9 @@ fn a_repl_entry_with_a_misspelt_call_runs_none_of_it_and_says_what_was_meant() {
         .args(["repl", "--lab"])
         .stdin(
             r#"
-            let a = powerstore("lab");
+            let a = powerstore("powerstore");
             let s = a.import_session("wave1-lun03"); s.cutover(); s.refersh()
-            powerstor("lab")
+            powerstor("powerstore")
             a.import_session("wave1-lun03").state
             "#,
         )
@@ -243,7 +243,7 @@ fn a_repl_entry_with_a_misspelt_call_runs_none_of_it_and_says_what_was_meant() {
             error: unknown function `powerstor`; did you mean `powerstore`?
              --> <input>:1:1
               |
-            1 | powerstor("lab")
+            1 | powerstor("powerstore")
               | ^^^^^^^^^
             "#,
         )

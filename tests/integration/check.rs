@@ -240,7 +240,7 @@ fn every_target_name_the_target_file_lacks_is_reported() {
 
 #[test]
 fn target_names_are_checked_against_the_lab_with_lab() {
-    let script = "let a = powerstore(\"lab\");\nlet b = powerstore(\"array1\");\n";
+    let script = "let a = powerstore(\"powerstore\");\nlet b = powerstore(\"array1\");\n";
     Test::new()
         .file("cutover.toml", PRODUCTION_TARGETS)
         .script("wave.rhai", script)
@@ -254,10 +254,10 @@ fn target_names_are_checked_against_the_lab_with_lab() {
         .status(2)
         .stderr(
             "
-            error: no powerstore target `lab` in `cutover.toml` (kind: validation)
+            error: no powerstore target `powerstore` in `cutover.toml` (kind: validation)
              --> wave.rhai:1:9
               |
-            1 | let a = powerstore(\"lab\");
+            1 | let a = powerstore(\"powerstore\");
               |         ^^^^^^^^^^
             ",
         )
