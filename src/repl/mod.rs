@@ -11,6 +11,7 @@ mod history;
 mod input;
 mod lab_state;
 mod meta;
+mod relocate;
 mod session;
 mod terminal;
 
@@ -73,13 +74,17 @@ pub fn run(runtime: &Runtime, options: &ReplOptions) -> Result<Ending, ReplError
 /// Evaluates the entries of `input` one by one, with no prompt and no history.
 fn piped(session: &mut Session<'_>, input: impl BufRead) -> std::io::Result<()> {
     let mut pending = String::new();
-    for line in input.lines() {
+    for (index, line) in input.lines().enumerate() {
         let line = line?;
-        if pending.is_empty() && line.trim_start().starts_with(':') {
-            if session.handle(&line) == Step::Quit {
-                return Ok(());
+        if pending.is_empty() {
+            // Errors name the line of standard input the entry starts on.
+            session.first_line = Some(index + 1);
+            if line.trim_start().starts_with(':') {
+                if session.handle(&line) == Step::Quit {
+                    return Ok(());
+                }
+                continue;
             }
-            continue;
         }
         pending.push_str(&line);
         if input::is_open(&pending) {

@@ -25,6 +25,8 @@ pub(super) struct Session<'r> {
     pub(super) timing: bool,
     /// Some entry failed; a piped session then exits non-zero.
     pub(super) failed: bool,
+    /// For piped input, the line of standard input the entry being handled starts on.
+    pub(super) first_line: Option<usize>,
 }
 
 impl<'r> Session<'r> {
@@ -36,6 +38,7 @@ impl<'r> Session<'r> {
             runtime,
             timing: false,
             failed: false,
+            first_line: None,
         })
     }
 
@@ -69,6 +72,8 @@ impl<'r> Session<'r> {
                 self.failed = true;
                 if failure.interrupted {
                     print_err("interrupted\n");
+                } else if let Some(first) = self.first_line {
+                    print_err(&super::relocate::relocate(&failure.rendered, first));
                 } else {
                     print_err(&failure.rendered);
                 }

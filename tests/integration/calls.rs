@@ -236,14 +236,14 @@ fn a_repl_entry_with_a_misspelt_call_runs_none_of_it_and_says_what_was_meant() {
         .stderr(
             r#"
             error: unknown method `refersh`; did you mean `refresh`?
-             --> <input>:1:57
+             --> <stdin>:2:57
               |
-            1 | let s = a.import_session("wave1-lun03"); s.cutover(); s.refersh()
+            2 | let s = a.import_session("wave1-lun03"); s.cutover(); s.refersh()
               |                                                         ^^^^^^^
             error: unknown function `powerstor`; did you mean `powerstore`?
-             --> <input>:1:1
+             --> <stdin>:3:1
               |
-            1 | powerstor("powerstore")
+            3 | powerstor("powerstore")
               | ^^^^^^^^^
             "#,
         )

@@ -4,7 +4,8 @@
 use crate::test::Test;
 
 /// The REPL scripted through standard input: values printed for people, an error on
-/// stderr with its caret, and the session going on after it.
+/// stderr with its caret at the line of the input it came from, and the session going
+/// on after it.
 #[test]
 fn piped_entries_are_evaluated_one_by_one() {
     Test::new()
@@ -41,9 +42,9 @@ fn piped_entries_are_evaluated_one_by_one() {
         .stderr(
             "
             error: Variable not found: nope
-             --> <input>:1:14
+             --> <stdin>:9:14
               |
-            1 | let broken = nope + 1;
+            9 | let broken = nope + 1;
               |              ^^^^
             ",
         )
