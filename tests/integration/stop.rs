@@ -101,50 +101,46 @@ fn sigint_stops_the_run_the_same_way() {
     stop_after_cutovers(Child::interrupt, "SIGINT", 130);
 }
 
-#[test]
-fn a_run_stopped_before_any_mutation_says_so() {
+/// Runs `before` then waits for ever, stops the run with `stop` once it waits, and
+/// returns the exit code and stderr.
+fn stopped_while_waiting(before: &str, stop: fn(&Child)) -> (Option<i32>, String) {
+    let script = format!(
+        "{before}\nprint(\"waiting\");\nwait_until(|| false, #{{ timeout: \"1h\", every: \"1s\" }});\n"
+    );
     let test = Test::new()
-        .script(
-            "wait.rhai",
-            r#"
-            print("waiting");
-            wait_until(|| false, #{ timeout: "1h", every: "1s" });
-            "#,
-        )
+        .script("wait.rhai", &script)
         .args(["run", "wait.rhai"]);
     let mut child = Child::spawn(test.command());
     let mut lines = child.lines();
     assert_eq!(lines.next().unwrap().unwrap(), "waiting");
-    child.terminate();
-    assert_eq!(child.wait(Duration::from_secs(30)).code(), Some(143));
+    stop(&child);
+    let code = child.wait(Duration::from_secs(30)).code();
+    (code, child.stderr())
+}
+
+#[test]
+fn a_run_stopped_before_any_mutation_says_so() {
     assert_eq!(
-        child.stderr(),
-        "error: interrupted by SIGTERM; the run stopped before its end\n\
-         the run made no mutating call\n"
+        stopped_while_waiting("", Child::terminate),
+        (
+            Some(143),
+            "error: interrupted by SIGTERM; the run stopped before its end\n\
+             the run made no mutating call\n"
+                .to_owned()
+        )
     );
 }
 
 #[test]
 fn reasons_given_before_the_stop_are_shown_with_it() {
-    let test = Test::new()
-        .script(
-            "wait.rhai",
-            r#"
-            fail_run("lun07 was skipped");
-            print("waiting");
-            wait_until(|| false, #{ timeout: "1h", every: "1s" });
-            "#,
-        )
-        .args(["run", "wait.rhai"]);
-    let mut child = Child::spawn(test.command());
-    let mut lines = child.lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "waiting");
-    child.interrupt();
-    assert_eq!(child.wait(Duration::from_secs(30)).code(), Some(130));
     assert_eq!(
-        child.stderr(),
-        "error: interrupted by SIGINT; the run stopped before its end\n\
-         error: the playbook marked the run failed: lun07 was skipped\n\
-         the run made no mutating call\n"
+        stopped_while_waiting("fail_run(\"lun07 was skipped\");", Child::interrupt),
+        (
+            Some(130),
+            "error: interrupted by SIGINT; the run stopped before its end\n\
+             error: the playbook marked the run failed: lun07 was skipped\n\
+             the run made no mutating call\n"
+                .to_owned()
+        )
     );
 }
