@@ -517,11 +517,15 @@ mod tests {
         let c = &mut f.console;
         c.eval("/// Doubles.\nfn double(n) { n * 2 }").unwrap();
         assert_eq!(c.help("double").unwrap(), "double(n)\n    Doubles.\n");
-        assert!(
-            c.help("sleep")
-                .unwrap()
-                .starts_with("sleep(duration: Dynamic)")
-        );
+        let sleep = c.help("sleep").unwrap();
+        for overload in [
+            "sleep(duration: Dynamic)\n    Pauses the script;",
+            "sleep(milliseconds: i64)\n    The same, for milliseconds on the run's clock.\n",
+            "sleep(milliseconds: f64)\n    The same, for milliseconds on the run's clock.\n",
+            "sleep(duration: &str)\n    The same, for a duration like `\"30s\"`.\n",
+        ] {
+            assert!(sleep.contains(overload), "{sleep}");
+        }
         assert_eq!(c.help("zzz"), None);
     }
 }

@@ -5,12 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, Map, NativeCallContext};
+use rhai::{
+    Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, ImmutableString, Map,
+    NativeCallContext,
+};
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
+use crate::script::timestamp::Timestamp;
 use crate::script::wait_log::{Subject, WaitLog};
 
 /// Defaults of `retry`.
@@ -95,13 +99,7 @@ fn poll_with<T>(
 
 /// Registers the flow primitives.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    let h = host.clone();
-    FuncRegistration::new("sleep")
-        .with_comments(["/// Pauses the script; `duration` is a string like `\"30s\"` or milliseconds.\n/// With `--lab --speed N` it runs N times faster."])
-        .with_params_info(["duration: Dynamic", "()"])
-        .register_into_engine(engine, move |d: Dynamic| -> RhaiResult<()> {
-            h.sleep(duration("sleep", &d)?).map_err(raise)
-        });
+    register_sleep(engine, host);
 
     let h = host.clone();
     FuncRegistration::new("retry")
@@ -133,13 +131,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             wait_until(&h, &ctx, &f, Map::new())
         });
 
-    let h = host.clone();
-    FuncRegistration::new("now")
-        .with_comments(["/// The current time (UTC, RFC 3339) on the run's clock."])
-        .with_params_info(["String"])
-        .register_into_engine(engine, move || -> String {
-            humantime::format_rfc3339_seconds(h.clock().now()).to_string()
-        });
+    register_time(engine, host);
 
     let h = host.clone();
     FuncRegistration::new("env")
@@ -151,7 +143,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// `value` as JSON text."])
         .with_params_info(["value: Dynamic", "String"])
         .register_into_engine(engine, |value: Dynamic| -> RhaiResult<String> {
-            let json: serde_json::Value = rhai::serde::from_dynamic(&value)
+            let json: serde_json::Value = rhai::serde::from_dynamic(&json_ready(value))
                 .map_err(|err| invalid_argument("json_encode", err.to_string()))?;
             Ok(json.to_string())
         });
@@ -184,6 +176,74 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, |ctx: NativeCallContext, message: Dynamic| {
             log(&ctx, "info", &message)
         });
+}
+
+/// `sleep` for each argument type. Rhai's own `sleep(seconds)` takes integers and
+/// floats on the wall clock, deaf to Ctrl-C; these exact-type overloads come first in
+/// lookup, so it is unreachable and every `sleep` reads milliseconds on the host clock.
+fn register_sleep(engine: &mut Engine, host: &Arc<Host>) {
+    const COMMENT: &str = "/// Pauses the script; `duration` is a string like `\"30s\"` or milliseconds\n/// (`sleep(1.5)` is 1.5 ms). With `--lab --speed N` it runs N times faster.";
+    fn sleep(host: &Host, d: &Dynamic) -> RhaiResult<()> {
+        host.sleep(duration("sleep", d)?).map_err(raise)
+    }
+    const SAME_MS: &str = "/// The same, for milliseconds on the run's clock.";
+    let h = host.clone();
+    FuncRegistration::new("sleep")
+        .with_comments([SAME_MS])
+        .with_params_info(["milliseconds: i64", "()"])
+        .register_into_engine(engine, move |ms: rhai::INT| sleep(&h, &ms.into()));
+    let h = host.clone();
+    FuncRegistration::new("sleep")
+        .with_comments([SAME_MS])
+        .with_params_info(["milliseconds: f64", "()"])
+        .register_into_engine(engine, move |ms: rhai::FLOAT| sleep(&h, &ms.into()));
+    let h = host.clone();
+    FuncRegistration::new("sleep")
+        .with_comments(["/// The same, for a duration like `\"30s\"`."])
+        .with_params_info(["duration: &str", "()"])
+        .register_into_engine(engine, move |text: ImmutableString| sleep(&h, &text.into()));
+    let h = host.clone();
+    FuncRegistration::new("sleep")
+        .with_comments([COMMENT])
+        .with_params_info(["duration: Dynamic", "()"])
+        .register_into_engine(engine, move |d: Dynamic| sleep(&h, &d));
+}
+
+/// `now()`, `elapsed` and `millis(d)`. Rhai's own `timestamp()` reads the wall clock
+/// unscaled; `timestamp()` here is `now()`, so a script only ever sees the run's clock.
+fn register_time(engine: &mut Engine, host: &Arc<Host>) {
+    let h = host.clone();
+    FuncRegistration::new("now")
+        .with_comments(["/// The current instant on the run's clock (to the millisecond), a `Timestamp`:\n/// `now() - t0` is milliseconds, `t.elapsed` the milliseconds since `t`,\n/// `t + millis(\"30s\")` a later time; prints as RFC 3339 (UTC)."])
+        .with_params_info(["Timestamp"])
+        .register_into_engine(engine, move || now(&h, "now"));
+    let h = host.clone();
+    FuncRegistration::new("timestamp")
+        .with_comments(["/// The same as `now()`."])
+        .with_params_info(["Timestamp"])
+        .register_into_engine(engine, move || now(&h, "timestamp"));
+    let h = host.clone();
+    FuncRegistration::new("get$elapsed")
+        .with_comments([
+            "/// Milliseconds from `time` to now on the run's clock (negative if it is later).",
+        ])
+        .with_params_info(["time: &mut Timestamp", "i64"])
+        .register_into_engine(engine, move |t: &mut Timestamp| -> RhaiResult<rhai::INT> {
+            Ok(now(&h, "elapsed")?.epoch_ms() - t.epoch_ms())
+        });
+    FuncRegistration::new("millis")
+        .with_comments(["/// The milliseconds in `duration`, e.g. `millis(\"1m 30s\")` is 90000."])
+        .with_params_info(["duration: Dynamic", "i64"])
+        .register_into_engine(engine, |d: Dynamic| -> RhaiResult<rhai::INT> {
+            // At most 100 years, so it fits.
+            Ok(rhai::INT::try_from(duration("millis", &d)?.as_millis()).unwrap_or(rhai::INT::MAX))
+        });
+}
+
+/// The run's clock as a `Timestamp`.
+fn now(host: &Host, operation: &str) -> RhaiResult<Timestamp> {
+    Timestamp::from_system_time(host.clock().now())
+        .ok_or_else(|| invalid_argument(operation, "the run's clock is past the year 9999"))
 }
 
 fn retry(host: &Host, ctx: &NativeCallContext, options: Map, f: &FnPtr) -> RhaiResult<Dynamic> {
@@ -246,6 +306,30 @@ fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, options: Map) -> 
         err.operation = Some("wait_until".into());
         raise(err)
     })
+}
+
+/// `value` with every `Timestamp` in it (e.g. `now()`) as its RFC 3339 text, which is
+/// how JSON carries a time.
+fn json_ready(value: Dynamic) -> Dynamic {
+    if let Some(time) = value.read_lock::<Timestamp>() {
+        return time.rfc3339().into();
+    }
+    if value.is_map() {
+        if let Some(map) = value.clone().try_cast::<Map>() {
+            let map: Map = map.into_iter().map(|(k, v)| (k, json_ready(v))).collect();
+            return map.into();
+        }
+    }
+    if value.is_array() {
+        if let Some(array) = value.clone().try_cast::<rhai::Array>() {
+            return array
+                .into_iter()
+                .map(json_ready)
+                .collect::<rhai::Array>()
+                .into();
+        }
+    }
+    value
 }
 
 fn schema_errors(schema: &Dynamic, value: &Dynamic) -> RhaiResult<rhai::Array> {

@@ -8,29 +8,54 @@ use rhai::{Dynamic, EvalAltResult, Map};
 
 use crate::script::error_value::invalid_argument;
 
-/// Reads a duration: a string humantime understands, or integer milliseconds.
+/// The longest duration a script may pass: longer ones are unit slips (seconds written
+/// where milliseconds are meant, `1e300`), and would hang a sleep for good.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
+
+/// What every duration error ends with, so the operator sees how to write one.
+const HOW: &str = "write e.g. \"250ms\", \"30s\", \"2h\" or milliseconds";
+
+/// Reads a duration: a string humantime understands, or milliseconds as an integer or
+/// a float (`1.5` is 1.5 ms). Negative, non-finite and over [`MAX_DURATION`] are
+/// `validation` errors.
 pub fn duration(operation: &str, value: &Dynamic) -> Result<Duration, Box<EvalAltResult>> {
-    if let Ok(ms) = value.as_int() {
-        return u64::try_from(ms)
-            .map(Duration::from_millis)
-            .map_err(|_| invalid_argument(operation, format!("duration {ms} is negative")));
-    }
-    if let Ok(text) = value.as_immutable_string_ref() {
+    let refuse = |why: String| invalid_argument(operation, format!("{why}; {HOW}"));
+    let parsed = if let Ok(ms) = value.as_int() {
+        let ms = u64::try_from(ms).map_err(|_| refuse(format!("duration {ms} is negative")))?;
+        Duration::from_millis(ms)
+    } else if let Ok(ms) = value.as_float() {
+        if !ms.is_finite() {
+            return Err(refuse(format!("duration {ms} is not a finite number")));
+        }
+        if ms < 0.0 {
+            return Err(refuse(format!("duration {ms} is negative")));
+        }
+        Duration::try_from_secs_f64(ms / 1000.0)
+            .map_err(|_| refuse(too_long(&format!("{ms:e}"))))?
+    } else if let Ok(text) = value.as_immutable_string_ref() {
         let text = text.as_str();
-        return humantime::parse_duration(text.trim()).map_err(|err| {
-            invalid_argument(
-                operation,
-                format!("`{text}` is not a duration ({err}); write e.g. \"250ms\", \"30s\", \"2h\" or milliseconds"),
-            )
-        });
-    }
-    Err(invalid_argument(
-        operation,
-        format!(
+        humantime::parse_duration(text.trim())
+            .map_err(|err| refuse(format!("`{text}` is not a duration ({err})")))?
+    } else {
+        return Err(refuse(format!(
             "a duration must be a string or milliseconds, not {}",
             value.type_name()
-        ),
-    ))
+        )));
+    };
+    if parsed > MAX_DURATION {
+        let shown = match (value.as_immutable_string_ref(), value.as_float()) {
+            (Ok(text), _) => format!("`{}`", text.as_str()),
+            // `1e300`, not three hundred digits.
+            (_, Ok(ms)) => format!("{ms:e}"),
+            _ => value.to_string(),
+        };
+        return Err(refuse(too_long(&shown)));
+    }
+    Ok(parsed)
+}
+
+fn too_long(value: &str) -> String {
+    format!("duration {value} is longer than 100 years")
 }
 
 /// The candidate `word` was probably meant to be: the closest by Damerau-Levenshtein
@@ -150,6 +175,15 @@ mod tests {
         case("1h 30m".into(), Some(Duration::from_secs(5400)));
         case(1500_i64.into(), Some(Duration::from_millis(1500)));
         case((-1_i64).into(), None);
+        case(1.5_f64.into(), Some(Duration::from_micros(1500)));
+        case(0.0_f64.into(), Some(Duration::ZERO));
+        case((-0.5_f64).into(), None);
+        case(f64::NAN.into(), None);
+        case(f64::INFINITY.into(), None);
+        case(1e300_f64.into(), None);
+        case(i64::MAX.into(), None);
+        case("200y".into(), None);
+        case("100y".into(), Some(MAX_DURATION));
         case("soon".into(), None);
         case(true.into(), None);
     }

@@ -31,6 +31,36 @@ impl Timestamp {
             .then_some(Self { epoch_ms: ms })
     }
 
+    /// `at`, to the millisecond (earlier); `None` outside what [`Self::from_epoch_ms`]
+    /// takes.
+    pub fn from_system_time(at: SystemTime) -> Option<Self> {
+        let ms = at.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_millis();
+        Self::from_epoch_ms(i64::try_from(ms).ok()?)
+    }
+
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub fn epoch_ms(self) -> i64 {
+        self.epoch_ms
+    }
+
+    /// The instant `ms` milliseconds later (`+`) or earlier (`-`), if RFC 3339 can
+    /// write it.
+    fn shifted(self, operator: &str, ms: i64) -> RhaiResult<Self> {
+        let moved = match operator {
+            "-" => self.epoch_ms.checked_sub(ms),
+            _ => self.epoch_ms.checked_add(ms),
+        };
+        moved.and_then(Self::from_epoch_ms).ok_or_else(|| {
+            invalid_argument(
+                operator,
+                format!(
+                    "{} {operator} {ms} ms is before 1970 or after the year 9999",
+                    self.rfc3339()
+                ),
+            )
+        })
+    }
+
     /// The same instant as a value a script holds: a `Timestamp`, or `()` for `None`.
     pub fn dynamic(ms: Option<i64>) -> Dynamic {
         ms.and_then(Self::from_epoch_ms)
@@ -129,6 +159,16 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// The time in RFC 3339 (UTC), as `debug` and the REPL show it."])
         .with_params_info(["time: Timestamp", "String"])
         .register_into_engine(engine, |t: &mut Timestamp| t.rfc3339());
+    FuncRegistration::new("+")
+        .with_comments([
+            "/// The time `ms` milliseconds later; `t + millis(\"30s\")` for other units.",
+        ])
+        .with_params_info(["time: Timestamp", "ms: i64", "Timestamp"])
+        .register_into_engine(engine, |t: Timestamp, ms: i64| t.shifted("+", ms));
+    FuncRegistration::new("-")
+        .with_comments(["/// The time `ms` milliseconds earlier."])
+        .with_params_info(["time: Timestamp", "ms: i64", "Timestamp"])
+        .register_into_engine(engine, |t: Timestamp, ms: i64| t.shifted("-", ms));
     FuncRegistration::new("-")
         .with_comments(["/// Milliseconds from `b` to `a` (negative when `a` is earlier)."])
         .with_params_info(["a: Timestamp", "b: Timestamp", "i64"])
@@ -217,6 +257,43 @@ mod tests {
         assert_eq!(
             result,
             "2020-09-15T08:50:31Z 1000000 true true 09:07 1600159831000"
+        );
+    }
+
+    #[test]
+    fn milliseconds_move_a_timestamp_within_the_calendar() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        let result: String = engine
+            .eval(
+                r#"
+                let a = timestamp(1600159831000);
+                let b = a + 1500;
+                `${b} ${b - 1500 == a} ${type_of(b)} ${b - a}`
+                "#,
+            )
+            .unwrap();
+        assert_eq!(result, "2020-09-15T08:50:32.500Z true Timestamp 1500");
+        #[track_caller]
+        fn refused(script: &str, expected: &str) {
+            let mut engine = Engine::new();
+            register(&mut engine);
+            let err = engine.eval::<Dynamic>(script).unwrap_err();
+            let map = crate::script::error_value::error_map(&err).unwrap();
+            assert_eq!(map["kind"].clone().into_string().unwrap(), "validation");
+            assert_eq!(map["message"].clone().into_string().unwrap(), expected);
+        }
+        refused(
+            "timestamp(1000) - 2000",
+            "1970-01-01T00:00:01Z - 2000 ms is before 1970 or after the year 9999",
+        );
+        refused(
+            "timestamp(1000) + 9223372036854775807",
+            "1970-01-01T00:00:01Z + 9223372036854775807 ms is before 1970 or after the year 9999",
+        );
+        refused(
+            "timestamp(1000) - (-9223372036854775807 - 1)",
+            "1970-01-01T00:00:01Z - -9223372036854775808 ms is before 1970 or after the year 9999",
         );
     }
 }

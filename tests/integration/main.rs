@@ -12,6 +12,7 @@ mod calls;
 mod check;
 mod cli;
 mod diagnostics;
+mod durations;
 mod embed;
 mod examples;
 mod fail_run;
