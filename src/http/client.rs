@@ -548,3 +548,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "client_limits_tests.rs"]
+mod limits_tests;
