@@ -1,7 +1,8 @@
 //! Injected faults: `POST /_lab/faults` queues rules that make the next matching requests
 //! fail with a chosen status before any handler sees them, in the vendor's error body,
 //! or (`cut_short`) reach the handler, so a mutation is applied, and then lose its answer:
-//! status 200 and half the body, and the connection closes.
+//! status 200 and half the body, and the connection closes; or (`hold`) get no answer
+//! until the rules are cleared.
 //!
 //! Tests use them to prove retries and `Retry-After` handling against every simulator alike.
 
@@ -42,6 +43,10 @@ pub struct FaultRule {
     /// closes the connection.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cut_short: bool,
+    /// Holds the request unanswered until `DELETE /_lab/faults`, then lets it through
+    /// (`status` is then unused); tests release held requests before the lab stops.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
 }
 
 fn one() -> u32 {
@@ -64,6 +69,8 @@ impl FaultRule {
 pub struct Faults {
     rules: Arc<Mutex<Vec<FaultRule>>>,
     injected: Arc<AtomicU64>,
+    /// Cancelled (and replaced) by `clear`, which releases the held requests.
+    release: Arc<Mutex<tokio_util::sync::CancellationToken>>,
 }
 
 impl Faults {
@@ -74,13 +81,14 @@ impl Faults {
 
     /// Queues `rule` behind the rules already waiting.
     pub fn add(&self, rule: FaultRule) -> Result<(), String> {
-        if rule.cut_short && !(200..=299).contains(&rule.status) {
+        // A held request is answered by its handler once released, whatever `status` says.
+        if !rule.hold && rule.cut_short && !(200..=299).contains(&rule.status) {
             return Err(format!(
                 "fault status {} of a cut_short rule is not a success status (200..=299)",
                 rule.status
             ));
         }
-        if !rule.cut_short && !(400..=599).contains(&rule.status) {
+        if !rule.hold && !rule.cut_short && !(400..=599).contains(&rule.status) {
             return Err(format!(
                 "fault status {} is not an error status (400..=599)",
                 rule.status
@@ -93,9 +101,21 @@ impl Faults {
         Ok(())
     }
 
-    /// Drops every waiting rule.
+    /// Drops every waiting rule and lets held requests through.
     pub fn clear(&self) {
         self.lock().clear();
+        let mut release = self.release.lock().unwrap_or_else(PoisonError::into_inner);
+        release.cancel();
+        *release = tokio_util::sync::CancellationToken::new();
+    }
+
+    /// Ends when the held requests are released.
+    fn released(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.release
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .cancelled_owned()
     }
 
     /// The rules still waiting, with their remaining counts.
@@ -167,6 +187,10 @@ async fn inject(State(context): State<FaultContext>, request: Request, next: Nex
     let Some(rule) = context.faults.take(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
+    if rule.hold {
+        context.faults.released().await;
+        return next.run(request).await;
+    }
     if rule.cut_short {
         let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK);
         return cut_short(next.run(request).await, status).await;
@@ -315,6 +339,7 @@ mod tests {
             path: path.map(str::to_owned),
             retry_after: None,
             cut_short: false,
+            hold: false,
         };
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         assert_eq!(rule.matches(&method, p), expected, "{m} {p}");
