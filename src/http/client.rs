@@ -231,6 +231,11 @@ impl HttpClient {
     }
 }
 
+/// How long past its deadline a wait's last look may take (clock time): a wait reads
+/// once more when its timeout comes, to report what it found, and that read must not
+/// fail merely because it starts on time.
+const LAST_LOOK: Duration = Duration::from_secs(10);
+
 /// Runs one request and the read of its answer within the target's `timeout` (wall
 /// time) and the deadline of the wait it runs in (clock time), whichever comes first.
 async fn bounded(
@@ -243,7 +248,11 @@ async fn bounded(
     let wait_ends = async {
         match &wait {
             Some((at, clock)) => {
-                let left = at.duration_since(clock.now()).unwrap_or_default();
+                let now = clock.now();
+                let left = match at.duration_since(now) {
+                    Ok(left) if !left.is_zero() => left,
+                    _ => LAST_LOOK,
+                };
                 clock.sleep(left).await;
             }
             None => std::future::pending().await,
