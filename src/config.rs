@@ -10,10 +10,12 @@ use serde::Deserialize;
 mod excerpt;
 mod huawei;
 mod read_retries;
+mod request_limits;
 mod upload_hosts;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
 pub use read_retries::ReadRetries;
+pub use request_limits::RequestLimits;
 pub use upload_hosts::UploadHosts;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
@@ -116,6 +118,8 @@ pub struct Target {
     pub upload_hosts: UploadHosts,
     /// How reads answered with a retryable error are sent again.
     pub read_retries: ReadRetries,
+    /// How long a request may take and how large its answer may be.
+    pub request_limits: RequestLimits,
 }
 
 impl Target {
@@ -206,6 +210,8 @@ struct RawTarget {
     upload_hosts: Vec<String>,
     // Any kind (config/read_retries.rs reads it).
     read_retries: Option<toml::Value>,
+    // Any kind (config/request_limits.rs reads it).
+    request_limits: Option<toml::Value>,
 }
 
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
@@ -375,6 +381,7 @@ impl Targets {
                 *target = Target {
                     name,
                     read_retries: target.read_retries,
+                    request_limits: target.request_limits,
                     ..listener.clone()
                 };
             }
@@ -428,6 +435,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
     let huawei = huawei::scope(&name, &raw)?;
     let upload_hosts = upload_hosts::upload_hosts(&name, &raw)?;
     let read_retries = read_retries::read_retries(&name, raw.read_retries.as_ref())?;
+    let request_limits = request_limits::request_limits(&name, raw.request_limits.as_ref())?;
     let signs = huawei
         .as_ref()
         .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
@@ -453,6 +461,7 @@ fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> 
         huawei,
         upload_hosts,
         read_retries,
+        request_limits,
     })
 }
 
@@ -686,6 +695,7 @@ password_file = "secrets/array2"
             huawei: None,
             upload_hosts: UploadHosts::default(),
             read_retries: ReadRetries::default(),
+            request_limits: RequestLimits::default(),
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t
@@ -754,6 +764,7 @@ password_file = "secrets/array2"
             huawei: None,
             upload_hosts: UploadHosts::default(),
             read_retries: ReadRetries::default(),
+            request_limits: RequestLimits::default(),
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),

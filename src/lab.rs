@@ -115,6 +115,7 @@ impl Lab {
                     huawei: None,
                     upload_hosts: crate::config::UploadHosts::default(),
                     read_retries: crate::config::ReadRetries::default(),
+                    request_limits: crate::config::RequestLimits::default(),
                 };
                 match endpoint.kind {
                     TargetKind::HuaweiSms => sms_targets(target),

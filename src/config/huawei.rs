@@ -247,6 +247,7 @@ mod tests {
             }),
             upload_hosts: crate::config::UploadHosts::default(),
             read_retries: crate::config::ReadRetries::default(),
+            request_limits: crate::config::RequestLimits::default(),
         };
         t.redirect_to_lab(&[
             lab("huawei_sms", HuaweiAuth::IamToken),

@@ -187,12 +187,26 @@ impl PendingCall {
 
     /// Records how the request ended: an answer, a connection that never opened, or an
     /// answer lost after sending.
-    pub fn finish(mut self, result: &Result<Response, reqwest::Error>) {
+    pub fn finish(self, result: &Result<Response, reqwest::Error>) {
         let outcome = match result {
             Ok(response) => CallOutcome::Answered(response.status().as_u16()),
             Err(err) if err.is_connect() => CallOutcome::NotSent,
             Err(_) => CallOutcome::Lost,
         };
+        self.settle(outcome);
+    }
+
+    /// Records an answer of `status` read whole.
+    pub fn answered(self, status: u16) {
+        self.settle(CallOutcome::Answered(status));
+    }
+
+    /// Records an answer that began but was lost before it was whole.
+    pub fn lost(self) {
+        self.settle(CallOutcome::Lost);
+    }
+
+    fn settle(mut self, outcome: CallOutcome) {
         if let Some((record, number, sent)) = self.0.take() {
             record.settle(number, outcome, sent.elapsed());
         }

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, RequestBuilder, Response, Url};
 use tracing::Instrument as _;
 
-use crate::config::Target;
+use crate::config::{RequestLimits, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a vendor's error body said: its code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +48,7 @@ pub struct HttpClient {
     inner: reqwest::Client,
     /// Where mutating calls are noted; off unless the run's host hands one over.
     calls: CallRecord,
+    limits: RequestLimits,
 }
 
 impl HttpClient {
@@ -62,7 +62,7 @@ impl HttpClient {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
+            .read_timeout(target.request_limits.read_idle)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(ca_file) = &target.ca_file {
             let certificates = super::ca_file::load(ca_file)
@@ -84,6 +84,7 @@ impl HttpClient {
             base,
             inner,
             calls: CallRecord::default(),
+            limits: target.request_limits,
         })
     }
 
@@ -130,11 +131,11 @@ impl HttpClient {
         }
     }
 
-    /// Reads an answer's body; a connection that breaks meanwhile is retryable.
+    /// Reads an answer's body. [`HttpClient::send`] has read it already, within the
+    /// target's limits, so this only fails on text that is not UTF-8.
     pub async fn read_text(&self, operation: &str, response: Response) -> Result<String, ApiError> {
         response.text().await.map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}"))
-                .retryable()
+            ApiError::new(ErrorKind::Http, format!("unexpected answer: {err}"))
                 .at(&self.target, operation)
         })
     }
@@ -187,32 +188,197 @@ impl HttpClient {
         );
         let started = Instant::now();
         let call = self.calls.start(&self.target, operation, &method, &url);
-        let result = self.inner.execute(request).instrument(span.clone()).await;
-        call.finish(&result);
+        let mutating = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let limits = self.limits;
+        let exchange = async {
+            let response = match self.inner.execute(request).await {
+                Ok(response) => response,
+                Err(err) => {
+                    tracing::debug!(error = %err, "request failed");
+                    let failed = transport_error(&err, &method);
+                    call.finish(&Err(err));
+                    return Err(failed);
+                }
+            };
+            let status = response.status();
+            match whole(response, limits.max_body).await {
+                Ok(response) => {
+                    call.answered(status.as_u16());
+                    Ok(response)
+                }
+                Err(err) => {
+                    call.lost();
+                    Err(body_error(err, mutating, &self.target))
+                }
+            }
+        };
+        let result = bounded(exchange, limits.timeout, mutating, &self.target)
+            .instrument(span.clone())
+            .await;
         span.record("duration_ms", started.elapsed().as_millis());
         let located = |err: ApiError| ApiError {
             method: Some(method.to_string()),
             url: Some(url.to_string()),
             ..err.at(&self.target, operation)
         };
-        match result {
-            Ok(response) => {
-                span.record("status", response.status().as_u16());
-                tracing::debug!(parent: &span, "answered");
-                if response.status().is_success() {
-                    return Ok(response);
-                }
-                let err = status_error(response, parse_error)
-                    .instrument(span.clone())
-                    .await;
-                Err(located(err))
+        let response = result.map_err(located)?;
+        span.record("status", response.status().as_u16());
+        tracing::debug!(parent: &span, "answered");
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(located(status_error(response, parse_error).await))
+    }
+}
+
+/// How long past its deadline a wait's last look may take (clock time): a wait reads
+/// once more when its timeout comes, to report what it found, and that read must not
+/// fail merely because it starts on time.
+const LAST_LOOK: Duration = Duration::from_secs(10);
+
+/// Runs one request and the read of its answer within the target's `timeout` (wall
+/// time) and the deadline of the wait it runs in (clock time), whichever comes first.
+async fn bounded(
+    exchange: impl Future<Output = Result<Response, ApiError>>,
+    timeout: Duration,
+    mutating: bool,
+    target: &str,
+) -> Result<Response, ApiError> {
+    let wait = super::retry::wait_deadline();
+    let wait_ends = async {
+        match &wait {
+            Some((at, clock)) => {
+                let now = clock.now();
+                let left = match at.duration_since(now) {
+                    Ok(left) if !left.is_zero() => left,
+                    _ => LAST_LOOK,
+                };
+                clock.sleep(left).await;
             }
-            Err(err) => {
-                tracing::debug!(parent: &span, error = %err, "request failed");
-                Err(located(transport_error(&err, &method)))
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = tokio::time::timeout(timeout, exchange) => result.unwrap_or_else(|_| {
+            Err(cut_off(
+                format!(
+                    "no whole answer within {} (`request_limits.timeout` of target `{target}`; raise it if the server is slow but alive)",
+                    humantime::format_duration(timeout)
+                ),
+                mutating,
+            ))
+        }),
+        () = wait_ends => Err(ApiError::new(
+            if mutating { ErrorKind::UnknownOutcome } else { ErrorKind::Timeout },
+            if mutating {
+                "the wait timed out before the answer came; read the object's state before trying again"
+            } else {
+                "the wait timed out before the answer came"
+            },
+        )),
+    }
+}
+
+/// A request given up before its answer was whole: a read may be sent again, a mutation
+/// may have been applied.
+fn cut_off(why: String, mutating: bool) -> ApiError {
+    if mutating {
+        ApiError::new(
+            ErrorKind::UnknownOutcome,
+            format!(
+                "{why}; the request may have been applied: read the object's state before trying again"
+            ),
+        )
+    } else {
+        ApiError::new(ErrorKind::Http, why).retryable()
+    }
+}
+
+/// Why an answer's body could not be read whole.
+enum BodyError {
+    /// Larger than `max_body` bytes.
+    TooLarge(u64),
+    /// The connection broke or went quiet meanwhile.
+    Broken(reqwest::Error),
+}
+
+/// The answer with its whole body read, refused past `max_body` bytes without reading
+/// the rest.
+async fn whole(mut response: Response, max_body: u64) -> Result<Response, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > max_body)
+    {
+        return Err(BodyError::TooLarge(max_body));
+    }
+    let mut rebuilt = http::Response::builder()
+        .status(response.status())
+        .version(response.version());
+    if let Some(headers) = rebuilt.headers_mut() {
+        headers.extend(response.headers().clone());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Broken)? {
+        if u64::try_from(body.len() + chunk.len()).map_or(true, |length| length > max_body) {
+            return Err(BodyError::TooLarge(max_body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    // A builder fed a valid status and headers cannot fail; the body is whole either way.
+    Ok(rebuilt.body(body).map_or_else(
+        |_| Response::from(http::Response::new(Vec::new())),
+        Response::from,
+    ))
+}
+
+/// The error for an answer whose body could not be read: a mutation's outcome is then
+/// unknown, whatever the status said.
+fn body_error(err: BodyError, mutating: bool, target: &str) -> ApiError {
+    match err {
+        BodyError::TooLarge(limit) => {
+            let why = format!(
+                "the answer is larger than {limit} bytes (`request_limits.max_body` of target `{target}`; raise it if such an answer is expected)"
+            );
+            if mutating {
+                ApiError::new(
+                    ErrorKind::UnknownOutcome,
+                    format!(
+                        "{why}; the request was applied but its answer was not read: read the object's state before trying again"
+                    ),
+                )
+            } else {
+                ApiError::new(ErrorKind::Http, why)
+            }
+        }
+        BodyError::Broken(err) => {
+            let cause = causes(&err);
+            if mutating {
+                ApiError::new(
+                    ErrorKind::UnknownOutcome,
+                    format!(
+                        "the request was sent but its answer was lost ({cause}); read the object's state before trying again"
+                    ),
+                )
+            } else {
+                ApiError::new(
+                    ErrorKind::Http,
+                    format!("reading the answer failed: {cause}"),
+                )
+                .retryable()
             }
         }
     }
+}
+
+/// An error with its chain of causes, on one line.
+fn causes(err: &reqwest::Error) -> String {
+    let mut cause = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        cause = format!("{cause}: {inner}");
+        source = inner.source();
+    }
+    cause
 }
 
 async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
@@ -223,6 +389,7 @@ async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiEr
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    // `send` has read the body whole already; text that is not UTF-8 is kept out.
     let body = response.text().await.unwrap_or_default();
     let vendor = parse_error(&body);
     let reason = status.canonical_reason().unwrap_or("");
@@ -239,12 +406,7 @@ async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiEr
 }
 
 fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
-    let mut cause = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        cause = format!("{cause}: {inner}");
-        source = inner.source();
-    }
+    let cause = causes(err);
     let mutating = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if err.is_connect() {
         ApiError::new(ErrorKind::Http, format!("cannot connect: {cause}")).retryable()
@@ -277,6 +439,7 @@ mod tests {
             huawei: None,
             upload_hosts: crate::config::UploadHosts::default(),
             read_retries: crate::config::ReadRetries::default(),
+            request_limits: crate::config::RequestLimits::default(),
         })
         .unwrap()
     }
@@ -389,7 +552,12 @@ mod tests {
                 huawei: None,
                 upload_hosts: crate::config::UploadHosts::default(),
                 read_retries: crate::config::ReadRetries::default(),
+                request_limits: crate::config::RequestLimits::default(),
             }
         }
     }
 }
+
+#[cfg(test)]
+#[path = "client_limits_tests.rs"]
+mod limits_tests;

@@ -15,21 +15,35 @@ use reqwest::{Method, Response};
 use crate::clock::Clock;
 use crate::config::{ReadRetries, Target};
 use crate::http::backoff::backoff;
-use crate::http::error::{ApiError, ErrorKind};
+use crate::http::error::ApiError;
 
 tokio::task_local! {
-    /// The clock time by which the wait a request runs in gives up.
-    static DEADLINE: SystemTime;
+    /// The clock time by which the wait a request runs in gives up, and that clock.
+    static DEADLINE: (SystemTime, Clock);
 }
 
-/// Runs `future` with every retry inside it ending by `deadline` (clock time), or an
-/// earlier deadline already in force.
-pub async fn within_deadline<F: Future>(deadline: Option<SystemTime>, future: F) -> F::Output {
-    let enclosing = DEADLINE.try_with(|d| *d).ok();
-    match deadline.into_iter().chain(enclosing).min() {
+/// Runs `future` with every retry and every request inside it ending by `deadline` (time
+/// on `clock`), or an earlier deadline already in force.
+pub async fn within_deadline<F: Future>(
+    deadline: Option<SystemTime>,
+    clock: &Clock,
+    future: F,
+) -> F::Output {
+    let enclosing = wait_deadline();
+    let earliest = deadline
+        .map(|at| (at, clock.clone()))
+        .into_iter()
+        .chain(enclosing)
+        .min_by_key(|(at, _)| *at);
+    match earliest {
         Some(deadline) => DEADLINE.scope(deadline, future).await,
         None => future.await,
     }
+}
+
+/// The deadline of the wait the current request runs in, with the clock it is read on.
+pub fn wait_deadline() -> Option<(SystemTime, Clock)> {
+    DEADLINE.try_with(Clone::clone).ok()
 }
 
 /// Says whether a mutation that failed with `err` is safe to send again because it
@@ -64,34 +78,20 @@ impl Retrier {
         self
     }
 
-    /// Sends with `attempt` until it succeeds or may not be sent again. The body of a
-    /// read's answer is read inside the attempt, so a connection that breaks while the
-    /// answer streams in is retried as well; the answer handed back is whole.
+    /// Sends with `attempt` until it succeeds or may not be sent again. `HttpClient::send`
+    /// reads each answer whole, so a connection that breaks while a read's answer streams
+    /// in is retried as well; the answer handed back is whole.
     pub async fn send<F, Fut>(
         &self,
         operation: &str,
         method: &Method,
-        mut attempt: F,
+        attempt: F,
     ) -> Result<Response, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Response, ApiError>>,
     {
-        let read = is_read(method);
-        self.run(operation, method, || {
-            let sent = attempt();
-            async move {
-                let response = sent.await?;
-                if read {
-                    buffered(response)
-                        .await
-                        .map_err(|err| err.at(&self.target, operation))
-                } else {
-                    Ok(response)
-                }
-            }
-        })
-        .await
+        self.run(operation, method, attempt).await
     }
 
     /// Runs `attempt` (one request of `method`, with whatever it reads) until it
@@ -107,9 +107,8 @@ impl Retrier {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let started = self.clock.now();
-        let give_up = DEADLINE
-            .try_with(|d| *d)
-            .ok()
+        let give_up = wait_deadline()
+            .map(|(at, _)| at)
             .into_iter()
             .chain(started.checked_add(self.policy.max_time))
             .min();
@@ -163,23 +162,6 @@ pub fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD)
 }
 
-/// The answer with its whole body read; a connection that breaks meanwhile is retryable.
-async fn buffered(response: Response) -> Result<Response, ApiError> {
-    let mut whole = http::Response::builder()
-        .status(response.status())
-        .version(response.version());
-    if let Some(headers) = whole.headers_mut() {
-        headers.extend(response.headers().clone());
-    }
-    let body = response.bytes().await.map_err(|err| {
-        ApiError::new(ErrorKind::Http, format!("reading the answer failed: {err}")).retryable()
-    })?;
-    whole
-        .body(body)
-        .map(Response::from)
-        .map_err(|err| ApiError::new(ErrorKind::Http, format!("unexpected answer: {err}")))
-}
-
 /// A wait to the millisecond, as a log line shows it.
 fn format_wait(wait: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(Duration::from_millis(
@@ -193,6 +175,7 @@ mod tests {
 
     use super::*;
     use crate::config::{PasswordSource, Secret, TargetKind, UploadHosts};
+    use crate::http::error::ErrorKind;
 
     const START: Duration = Duration::from_secs(1_700_000_000);
 
@@ -214,6 +197,7 @@ mod tests {
                 max: Duration::from_secs(1),
                 max_time,
             },
+            request_limits: crate::config::RequestLimits::default(),
         };
         (Retrier::new(&target, clock.clone()), clock)
     }
@@ -307,6 +291,7 @@ mod tests {
         let tries = RefCell::new(0);
         let result: Result<(), _> = runtime.block_on(within_deadline(
             Some(deadline),
+            &clock,
             patient.run("op", &Method::GET, || {
                 *tries.borrow_mut() += 1;
                 async { Err(busy(10)) }
@@ -324,16 +309,18 @@ mod tests {
     async fn an_inner_deadline_never_extends_an_outer_one() {
         let outer = SystemTime::UNIX_EPOCH + START;
         let later = outer + Duration::from_secs(60);
+        let clock = Clock::manual(outer);
         let seen = within_deadline(
             Some(outer),
-            within_deadline(Some(later), async { DEADLINE.with(|d| *d) }),
+            &clock,
+            within_deadline(Some(later), &clock, async { DEADLINE.with(|d| d.0) }),
         )
         .await;
         assert_eq!(seen, outer);
         assert!(
-            within_deadline(None, async { DEADLINE.try_with(|d| *d) })
+            within_deadline(None, &clock, async { wait_deadline() })
                 .await
-                .is_err()
+                .is_none()
         );
     }
 }

@@ -187,7 +187,7 @@ impl Host {
         future: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let line = self.line_token();
-        let future = crate::http::retry::within_deadline(wait_deadline(), future);
+        let future = crate::http::retry::within_deadline(wait_deadline(), &self.clock, future);
         self.runtime.block_on(async {
             tokio::select! {
                 biased;

@@ -18,6 +18,7 @@ mod examples;
 mod fail_run;
 mod hooks;
 mod hostile;
+mod lost_answers;
 mod ovf;
 mod ovf_push;
 mod powerstore;

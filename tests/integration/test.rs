@@ -170,6 +170,17 @@ impl TestLab {
         })
     }
 
+    /// `DELETE` at `path` on the listener of `kind`.
+    pub fn delete_to(&self, kind: TargetKind, path: &str) {
+        let url = format!("{}{path}", self.lab.url(kind).unwrap());
+        self.runtime.block_on(async move {
+            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
+            let client = reqwest::Client::new();
+            let response = client.delete(url).send().await.unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+        });
+    }
+
     /// `POST /_lab/clock` with `change` (the clock is the whole lab's, whichever
     /// listener is asked); answers the clock as it is afterwards.
     pub fn clock(&self, change: Value) -> Value {

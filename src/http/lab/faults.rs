@@ -1,5 +1,8 @@
 //! Injected faults: `POST /_lab/faults` queues rules that make the next matching requests
-//! fail with a chosen status before any handler sees them, in the vendor's error body.
+//! fail with a chosen status before any handler sees them, in the vendor's error body,
+//! or (`cut_short`) reach the handler, so a mutation is applied, and then lose its answer:
+//! status 200 and half the body, and the connection closes; or (`hold`) get no answer
+//! until the rules are cleared.
 //!
 //! Tests use them to prove retries and `Retry-After` handling against every simulator alike.
 
@@ -36,6 +39,14 @@ pub struct FaultRule {
     /// Seconds to send in `Retry-After`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Applies the request, then sends half its answer (with `status`, 200 to 299) and
+    /// closes the connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_short: bool,
+    /// Holds the request unanswered until `DELETE /_lab/faults`, then lets it through
+    /// (`status` is then unused); tests release held requests before the lab stops.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
 }
 
 fn one() -> u32 {
@@ -58,6 +69,8 @@ impl FaultRule {
 pub struct Faults {
     rules: Arc<Mutex<Vec<FaultRule>>>,
     injected: Arc<AtomicU64>,
+    /// Cancelled (and replaced) by `clear`, which releases the held requests.
+    release: Arc<Mutex<tokio_util::sync::CancellationToken>>,
 }
 
 impl Faults {
@@ -68,7 +81,14 @@ impl Faults {
 
     /// Queues `rule` behind the rules already waiting.
     pub fn add(&self, rule: FaultRule) -> Result<(), String> {
-        if !(400..=599).contains(&rule.status) {
+        // A held request is answered by its handler once released, whatever `status` says.
+        if !rule.hold && rule.cut_short && !(200..=299).contains(&rule.status) {
+            return Err(format!(
+                "fault status {} of a cut_short rule is not a success status (200..=299)",
+                rule.status
+            ));
+        }
+        if !rule.hold && !rule.cut_short && !(400..=599).contains(&rule.status) {
             return Err(format!(
                 "fault status {} is not an error status (400..=599)",
                 rule.status
@@ -81,9 +101,21 @@ impl Faults {
         Ok(())
     }
 
-    /// Drops every waiting rule.
+    /// Drops every waiting rule and lets held requests through.
     pub fn clear(&self) {
         self.lock().clear();
+        let mut release = self.release.lock().unwrap_or_else(PoisonError::into_inner);
+        release.cancel();
+        *release = tokio_util::sync::CancellationToken::new();
+    }
+
+    /// Ends when the held requests are released.
+    fn released(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.release
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .cancelled_owned()
     }
 
     /// The rules still waiting, with their remaining counts.
@@ -155,6 +187,14 @@ async fn inject(State(context): State<FaultContext>, request: Request, next: Nex
     let Some(rule) = context.faults.take(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
+    if rule.hold {
+        context.faults.released().await;
+        return next.run(request).await;
+    }
+    if rule.cut_short {
+        let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK);
+        return cut_short(next.run(request).await, status).await;
+    }
     let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let mut response = (status, Json((context.error_body)(status))).into_response();
     if let Some(seconds) = rule.retry_after {
@@ -163,6 +203,65 @@ async fn inject(State(context): State<FaultContext>, request: Request, next: Nex
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// The handler's answer with `status`, its whole length announced and half its body
+/// sent, then the connection broken.
+async fn cut_short(response: Response, status: StatusCode) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let whole = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts.status = status;
+    // At least one byte is announced and never sent, even for an empty answer.
+    let length = whole.len().max(1);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let half = whole.slice(..whole.len() / 2);
+    Response::from_parts(
+        parts,
+        axum::body::Body::new(HalfBody {
+            half: Some(half),
+            flushed: false,
+            length: length as u64,
+        }),
+    )
+}
+
+/// A body that yields its first half and then fails, so the server drops the connection.
+struct HalfBody {
+    half: Option<axum::body::Bytes>,
+    /// Whether the server has had its turn to send what it holds: it writes the head and
+    /// the half only when the body waits, and an error before that would lose them.
+    flushed: bool,
+    length: u64,
+}
+
+impl http_body::Body for HalfBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(half) = self.half.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(half))));
+        }
+        if !self.flushed {
+            self.flushed = true;
+            context.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(Some(Err(std::io::Error::other(
+            "lab fault: answer cut short",
+        ))))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.length)
+    }
 }
 
 async fn faults_list(State(faults): State<Faults>) -> Json<serde_json::Value> {
@@ -239,6 +338,8 @@ mod tests {
             method: method.map(str::to_owned),
             path: path.map(str::to_owned),
             retry_after: None,
+            cut_short: false,
+            hold: false,
         };
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         assert_eq!(rule.matches(&method, p), expected, "{m} {p}");

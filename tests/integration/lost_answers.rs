@@ -1,0 +1,112 @@
+//! A lost answer to a mutation is never sent again (issue 14, item 3): for each vendor,
+//! the lab applies a mutation and then cuts its answer short (status 200, half the body,
+//! the connection closed). The script sees `unknown_outcome`, not retryable, even inside
+//! `retry()`, and it is sent once: a second rule behind the first, answering 503, would
+//! catch a second try.
+
+use cutover::config::TargetKind;
+use serde_json::json;
+
+use crate::test::Test;
+
+/// A mutation of each vendor inside `retry()`, and the path it goes to.
+struct Mutation {
+    kind: TargetKind,
+    path: &'static str,
+    script: &'static str,
+}
+
+const MUTATIONS: [Mutation; 4] = [
+    Mutation {
+        kind: TargetKind::Powerstore,
+        path: "/api/rest/import_session",
+        script: r#"let s = powerstore("array1").import_session("wave1-lun03");
+try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || s.cutover()); }
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+    },
+    Mutation {
+        kind: TargetKind::Vcd,
+        path: "/cloudapi/1.0.0/entityTypes",
+        script: r#"let vcd = vcd("prod-vcd");
+try {
+    retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || vcd.migrate_entities("urn:vcloud:type:acme:vm:1.0.0", #{ target: "urn:vcloud:type:acme:vm:2.0.0" }));
+} catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+    },
+    Mutation {
+        kind: TargetKind::Vcenter,
+        path: "/rest/vcenter/deployment/history",
+        script: r#"let h = vcenter("vc-root").history();
+try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || h.pause()); }
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+    },
+    Mutation {
+        kind: TargetKind::HuaweiSms,
+        path: "/v3/tasks",
+        script: r#"let t = huawei_sms("eu-sms").task("web-01");
+try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || t.start()); }
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+    },
+];
+
+#[test]
+fn a_mutation_whose_answer_is_cut_short_is_an_unknown_outcome_and_sent_once() {
+    for mutation in MUTATIONS {
+        let test = Test::new().lab();
+        let rule =
+            json!({"status": 200, "cut_short": true, "method": "POST", "path": mutation.path});
+        test.test_lab().post_to(mutation.kind, "/_lab/faults", rule);
+        let resent = json!({"status": 503, "method": "POST", "path": mutation.path});
+        test.test_lab()
+            .post_to(mutation.kind, "/_lab/faults", resent);
+        let outcome = test
+            .script("wave.rhai", mutation.script)
+            .args(["run", "wave.rhai"])
+            .run();
+        let state = outcome.lab().state_of(mutation.kind);
+        assert_eq!(
+            outcome.stdout,
+            "unknown_outcome false\nthe request was sent but its answer was lost (error decoding response body: request or response body error: error reading a body from connection: end of file before message length reached); read the object's state before trying again\n",
+            "{}: {}",
+            mutation.kind,
+            outcome.stderr
+        );
+        assert_eq!(
+            state["faults"],
+            json!({"pending": [{"status": 503, "count": 1, "method": "POST", "path": mutation.path}], "injected": 1}),
+            "{}: sent once",
+            mutation.kind
+        );
+        if mutation.kind == TargetKind::Powerstore {
+            // The lab applied the cutover before it cut the answer short.
+            assert_eq!(state["counts"], json!({"cutover": 1}));
+        }
+    }
+}
+
+#[test]
+fn a_wait_ends_at_its_timeout_while_the_target_holds_the_answer() {
+    // The lab holds every read of one session until the test releases it, so only the
+    // wait's timeout can end the wait.
+    let test = Test::new().lab();
+    let rule = json!({"status": 200, "hold": true, "count": 100, "method": "GET", "path": "/api/rest/import_session/"});
+    test.test_lab()
+        .post_to(TargetKind::Powerstore, "/_lab/faults", rule);
+    let script = r#"let s = powerstore("array1").import_sessions(#{ name: "wave1-lun03" })[0];
+try { s.wait_for("Ready_For_Cutover", #{ timeout: "1s", every: "5s" }); }
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#;
+    let started = std::time::Instant::now();
+    let outcome = test
+        .script("wave.rhai", script)
+        .args(["run", "wave.rhai"])
+        .run();
+    let took = started.elapsed();
+    outcome
+        .lab()
+        .delete_to(TargetKind::Powerstore, "/_lab/faults");
+    assert_eq!(
+        outcome.stdout, "timeout false\nthe wait timed out before the answer came\n",
+        "{}",
+        outcome.stderr
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
