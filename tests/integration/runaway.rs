@@ -47,3 +47,28 @@ fn two_modules_importing_each_other_are_a_compile_error() {
             .run();
     }
 }
+
+#[test]
+fn json_encode_refuses_a_value_nested_past_max_depth() {
+    let script = "let a = [];\nfor i in 0..300 { a = [a]; }\nprint(json_encode(a).len());\n";
+    Test::new()
+        .script("deep.rhai", script)
+        .args(["run", "deep.rhai"])
+        .status(1)
+        .stdout("")
+        .stderr(&unindent(
+            "
+            error: json_encode: the value nests arrays and maps more than 256 deep; flatten it, or raise the limit with `--max-depth` (kind: validation)
+             --> deep.rhai:3:7
+              |
+            3 | print(json_encode(a).len());
+              |       ^^^^^^^^^^^
+            ",
+        ))
+        .run();
+    Test::new()
+        .script("deep.rhai", script)
+        .args(["run", "--max-depth", "301", "deep.rhai"])
+        .stdout("602\n")
+        .run();
+}
