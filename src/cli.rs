@@ -213,6 +213,9 @@ struct LimitArgs {
     /// Largest map (0: no limit).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size, allow_negative_numbers = true)]
     max_map_size: usize,
+    /// Deepest nesting of arrays and maps `json_encode` accepts.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, allow_negative_numbers = true)]
+    max_depth: usize,
 }
 
 impl LimitArgs {
@@ -223,6 +226,7 @@ impl LimitArgs {
             max_string_size: self.max_string_size,
             max_array_size: self.max_array_size,
             max_map_size: self.max_map_size,
+            max_depth: self.max_depth,
         }
     }
 }

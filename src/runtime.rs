@@ -233,6 +233,7 @@ impl Runtime {
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("script".into())
+            .stack_size(crate::script::STACK_SIZE)
             .spawn(move || {
                 let _ = done_tx.send(engine.run_ast(&ast));
             })

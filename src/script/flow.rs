@@ -139,23 +139,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_params_info(["name: &str", "Dynamic"])
         .register_into_engine(engine, move |name: &str| env(&h, name));
 
-    FuncRegistration::new("json_encode")
-        .with_comments(["/// `value` as JSON text."])
-        .with_params_info(["value: Dynamic", "String"])
-        .register_into_engine(engine, |value: Dynamic| -> RhaiResult<String> {
-            let json: serde_json::Value = rhai::serde::from_dynamic(&json_ready(value))
-                .map_err(|err| invalid_argument("json_encode", err.to_string()))?;
-            Ok(json.to_string())
-        });
-    FuncRegistration::new("json_decode")
-        .with_comments(["/// Parses JSON text into maps, arrays, strings, numbers and booleans."])
-        .with_params_info(["text: &str", "Dynamic"])
-        .register_into_engine(engine, |text: &str| -> RhaiResult<Dynamic> {
-            let json: serde_json::Value = serde_json::from_str(text)
-                .map_err(|err| invalid_argument("json_decode", format!("not JSON: {err}")))?;
-            rhai::serde::to_dynamic(json)
-        });
-
     FuncRegistration::new("schema_errors")
         .with_comments(["/// Checks `value` against a JSON Schema (e.g. an entity type's `schema`);\n/// returns the violations as strings, empty when it is valid."])
         .with_params_info(["schema: Dynamic", "value: Dynamic", "Array"])
@@ -375,4 +358,28 @@ fn log(ctx: &NativeCallContext, level: &str, message: &Dynamic) -> RhaiResult<()
         }
     }
     Ok(())
+}
+
+/// Registers `json_encode`, refusing values nested more than `max_depth` deep, and
+/// `json_decode` (whose parser stops at 128 levels).
+pub fn register_json(engine: &mut Engine, max_depth: usize) {
+    FuncRegistration::new("json_encode")
+        .with_comments(["/// `value` as JSON text."])
+        .with_params_info(["value: Dynamic", "String"])
+        .register_into_engine(engine, move |value: Dynamic| -> RhaiResult<String> {
+            // serde recursion on a deeper value would overflow the stack.
+            crate::script::depth::within(&value, max_depth)
+                .map_err(|max| crate::script::depth::too_deep("json_encode", max))?;
+            let json: serde_json::Value = rhai::serde::from_dynamic(&json_ready(value))
+                .map_err(|err| invalid_argument("json_encode", err.to_string()))?;
+            Ok(json.to_string())
+        });
+    FuncRegistration::new("json_decode")
+        .with_comments(["/// Parses JSON text into maps, arrays, strings, numbers and booleans."])
+        .with_params_info(["text: &str", "Dynamic"])
+        .register_into_engine(engine, |text: &str| -> RhaiResult<Dynamic> {
+            let json: serde_json::Value = serde_json::from_str(text)
+                .map_err(|err| invalid_argument("json_decode", format!("not JSON: {err}")))?;
+            rhai::serde::to_dynamic(json)
+        });
 }

@@ -8,6 +8,7 @@ pub mod callable;
 pub mod calls;
 pub mod catalogue;
 pub mod console;
+pub mod depth;
 pub mod diagnostic;
 pub mod error_value;
 pub mod files;
@@ -46,6 +47,8 @@ pub struct Limits {
     pub max_array_size: usize,
     /// Largest map (0: no limit).
     pub max_map_size: usize,
+    /// Deepest nesting of arrays and maps that `json_encode` accepts.
+    pub max_depth: usize,
 }
 
 impl Default for Limits {
@@ -56,9 +59,15 @@ impl Default for Limits {
             max_string_size: 16 << 20,
             max_array_size: 1_000_000,
             max_map_size: 1_000_000,
+            max_depth: 256,
         }
     }
 }
+
+/// The stack of every thread that runs a script: Rhai walks nested values recursively
+/// (size checks, copies, drops), so a value nested thousands deep, as a loop can build,
+/// needs far more than the default 2 MiB. Only the pages touched are ever committed.
+pub const STACK_SIZE: usize = 512 << 20;
 
 /// Builds the engine every script of this process runs on. `base_dir` is where
 /// `import "file"` looks and where relative file paths start.
@@ -89,6 +98,7 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let h = host.clone();
     engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
     flow::register(&mut engine, host);
+    flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);
     timestamp::register(&mut engine);
     crate::vendors::powerstore::script::register(&mut engine, host);

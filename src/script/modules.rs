@@ -1,6 +1,7 @@
 //! Module resolution: `import "cutover/<name>" as x;` loads `stdlib/<name>.rhai`, compiled
 //! into the binary; any other path is a `.rhai` file beside the playbook.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rhai::module_resolvers::FileModuleResolver;
@@ -57,6 +58,8 @@ impl ModuleResolver for Resolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         if !path.starts_with(STDLIB_PREFIX) {
+            let file = self.files.get_file_path(path, None);
+            let _guard = Importing::enter(file, path, pos)?;
             return self.files.resolve(engine, source, path, pos);
         }
         let Some(text) = stdlib_source(path) else {
@@ -73,5 +76,45 @@ impl ModuleResolver for Resolver {
         ast.set_source(path);
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         Ok(module.into())
+    }
+}
+
+thread_local! {
+    /// The modules being loaded on this thread, outermost first, with the path each was
+    /// imported by: a module that imports one of them again would recurse until the stack
+    /// overflows, so it is refused as a cycle.
+    static IMPORTING: RefCell<Vec<(PathBuf, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One module on the stack of modules being loaded; leaves it when dropped.
+struct Importing;
+
+impl Importing {
+    fn enter(file: PathBuf, path: &str, pos: Position) -> Result<Self, Box<EvalAltResult>> {
+        IMPORTING.with_borrow_mut(|stack| {
+            if let Some(start) = stack.iter().position(|(f, _)| *f == file) {
+                let mut chain: Vec<String> = stack[start..]
+                    .iter()
+                    .map(|(_, p)| format!("`{p}`"))
+                    .collect();
+                chain.push(format!("`{path}`"));
+                let message = format!(
+                    "import cycle: {}; a module cannot import itself, directly or through \
+                     others: move what both need into a third module",
+                    chain.join(" imports ")
+                );
+                return Err(Box::new(EvalAltResult::ErrorRuntime(message.into(), pos)));
+            }
+            stack.push((file, path.to_owned()));
+            Ok(Self)
+        })
+    }
+}
+
+impl Drop for Importing {
+    fn drop(&mut self) {
+        IMPORTING.with_borrow_mut(|stack| {
+            stack.pop();
+        });
     }
 }

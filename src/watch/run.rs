@@ -41,6 +41,7 @@ pub fn spawn(
     let host = host.child(cancel);
     std::thread::Builder::new()
         .name("hook".into())
+        .stack_size(crate::script::STACK_SIZE)
         .spawn(move || {
             let started = SystemTime::now();
             let clock = Instant::now();

@@ -25,6 +25,7 @@ mod powerstore;
 mod read_retries;
 mod repl;
 mod run;
+mod runaway;
 mod secrets;
 mod sms;
 mod stop;
