@@ -231,10 +231,11 @@ impl HttpClient {
     }
 }
 
-/// How long past its deadline a wait's last look may take (clock time): a wait reads
-/// once more when its timeout comes, to report what it found, and that read must not
-/// fail merely because it starts on time.
-const LAST_LOOK: Duration = Duration::from_secs(10);
+/// How long past its wait's deadline a request may still take (wall time): a wait reads
+/// once more when its timeout comes, to report what it found, and that read (or one
+/// that started just before) must not fail merely because the machine is busy or the
+/// clock runs fast under `--speed`.
+const LAST_LOOK: Duration = Duration::from_secs(2);
 
 /// Runs one request and the read of its answer within the target's `timeout` (wall
 /// time) and the deadline of the wait it runs in (clock time), whichever comes first.
@@ -248,12 +249,10 @@ async fn bounded(
     let wait_ends = async {
         match &wait {
             Some((at, clock)) => {
-                let now = clock.now();
-                let left = match at.duration_since(now) {
-                    Ok(left) if !left.is_zero() => left,
-                    _ => LAST_LOOK,
-                };
-                clock.sleep(left).await;
+                if let Ok(left) = at.duration_since(clock.now()) {
+                    clock.sleep(left).await;
+                }
+                tokio::time::sleep(LAST_LOOK).await;
             }
             None => std::future::pending().await,
         }
