@@ -87,17 +87,19 @@ fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
 /// A duration as scripts write them: a string such as `"500ms"` or `"2m"`, or
 /// milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    let invalid = || {
+    duration(value).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration such as \"500ms\" or \"2m\", or milliseconds"
         )
-    };
+    })
+}
+
+/// A target-file duration: a string such as `"500ms"`, or milliseconds.
+pub(super) fn duration(value: &Value) -> Option<Duration> {
     match value {
-        Value::String(text) => humantime::parse_duration(text.trim()).map_err(|_| invalid()),
-        Value::Integer(ms) => u64::try_from(*ms)
-            .map(Duration::from_millis)
-            .map_err(|_| invalid()),
-        _ => Err(invalid()),
+        Value::String(text) => humantime::parse_duration(text.trim()).ok(),
+        Value::Integer(ms) => u64::try_from(*ms).ok().map(Duration::from_millis),
+        _ => None,
     }
 }
 

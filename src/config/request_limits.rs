@@ -65,12 +65,7 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
 
 /// A duration above zero: a string such as `"30s"`, or milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    let parsed = match value {
-        Value::String(text) => humantime::parse_duration(text.trim()).ok(),
-        Value::Integer(ms) => u64::try_from(*ms).ok().map(Duration::from_millis),
-        _ => None,
-    };
-    parsed.filter(|d| !d.is_zero()).ok_or_else(|| {
+    super::read_retries::duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds"
         )
