@@ -427,20 +427,7 @@ mod tests {
     use crate::config::{PasswordSource, Secret, TargetKind};
 
     fn client(url: &str) -> HttpClient {
-        HttpClient::new(&Target {
-            name: "array1".into(),
-            kind: TargetKind::Powerstore,
-            url: url.into(),
-            user: "admin".into(),
-            password: PasswordSource::Inline(Secret::new("x")),
-            ca_file: None,
-            insecure: false,
-            huawei: None,
-            upload_hosts: crate::config::UploadHosts::default(),
-            read_retries: crate::config::ReadRetries::default(),
-            request_limits: crate::config::RequestLimits::default(),
-        })
-        .unwrap()
+        super::limits_tests::client(url, crate::config::RequestLimits::default())
     }
 
     #[test]

@@ -14,7 +14,8 @@ use super::*;
 use crate::clock::Clock;
 use crate::config::{PasswordSource, ReadRetries, RequestLimits, Secret, TargetKind};
 
-fn client(url: &str, limits: RequestLimits) -> HttpClient {
+/// A PowerStore client of `url` with `limits`; the client tests use it too.
+pub(super) fn client(url: &str, limits: RequestLimits) -> HttpClient {
     HttpClient::new(&Target {
         name: "array1".into(),
         kind: TargetKind::Powerstore,
