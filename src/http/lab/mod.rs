@@ -1,11 +1,15 @@
 //! Scaffolding every vendor simulator shares: a loopback listener with graceful shutdown,
-//! injected faults answered in the vendor's own error body, the log of applied mutations,
-//! the lab clock's own route and the one timestamp format the lab writes.
+//! the lab state over a vendor's inventory ([`LabCore`]) with its `/_lab/state` and
+//! `/_lab/config` routes, injected faults answered in the vendor's own error body, the
+//! log of applied mutations, the lab clock's own route and the one timestamp format the
+//! lab writes.
 //!
 //! Each vendor's `lab` module builds an axum [`Router`]; this module serves it and wraps it,
 //! so fault rules and the mutation log behave the same for every vendor.
 
 mod clock;
+mod control;
+mod core;
 mod faults;
 mod logins;
 mod mutation_log;
@@ -20,6 +24,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::clock_routes;
+pub use control::{LabSettings, config_routes, state_routes};
+pub use core::{LabCore, LabInventory};
 pub use faults::{FaultRule, Faults, with_faults};
 pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::{Mutation, MutationLog};

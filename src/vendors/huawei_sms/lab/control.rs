@@ -7,19 +7,18 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::http::lab::control_error as bad;
-use crate::http::lab::timestamp;
+use crate::http::lab::{LabSettings, config_routes, state_routes};
 use crate::vendors::huawei_sms::wire::TaskState;
 
 use super::plan::Flavour;
-use super::render::render;
 use super::seed::{GIB, MIB, TaskSpec, add};
-use super::state::{LabConfig, LabState, RateLimit};
+use super::state::{Inventory, LabConfig, LabState, RateLimit};
 
 /// The longest token lifetime, action lag and gateway clock offset: ten years. Lab
 /// times are computed by adding them to now, and anything far longer would make
@@ -27,85 +26,42 @@ use super::state::{LabConfig, LabState, RateLimit};
 const MAX_SETTING_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
 /// The `/_lab/*` routes of the SMS simulator (faults come from the scaffolding).
-pub(super) fn routes() -> Router<LabState> {
+pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
-        .route("/_lab/state", get(state_get))
-        .route("/_lab/config", get(config_get).post(config_set))
+        .merge(state_routes(lab, Map::new()))
+        .merge(config_routes(lab))
         .route("/_lab/expire_tokens", post(tokens_expire))
         .route("/_lab/tasks", post(tasks_add))
-}
-
-/// `GET /_lab/state`: every task as the API shows it, plus what drives it and the
-/// actions applied to it; tokens, throttling, refusals, mutations, faults.
-async fn state_get(State(lab): State<LabState>) -> Json<Value> {
-    let now = lab.now();
-    let inventory = lab.at(now);
-    let mutations = lab.mutations().entries();
-    let tasks: Vec<Value> = inventory
-        .tasks
-        .iter()
-        .map(|task| {
-            let mut actions = serde_json::Map::new();
-            for m in mutations.iter().filter(|m| m.id == task.id) {
-                let count = actions
-                    .get(&m.operation)
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                actions.insert(m.operation.clone(), json!(count + 1));
-            }
-            let mut row = serde_json::to_value(render(task, now, true)).unwrap_or_default();
-            row["lab"] = json!({"state": task.sim.state, "fail_at": task.sim.fail_at,
-                "used_bytes": task.sim.used_bytes, "rate_bytes_per_second": task.sim.rate,
-                "target_launched": task.target_launched, "actions": actions});
-            row
-        })
-        .collect();
-    let active = inventory.tokens.iter().filter(|t| t.expires > now).count();
-    Json(json!({
-        "now": timestamp(now),
-        "config": inventory.config,
-        "tasks": tasks,
-        "tokens_issued": inventory.tokens_issued,
-        "tokens_active": active,
-        "throttled": inventory.throttled,
-        "auth_refused": inventory.auth_refused,
-        "mutations": mutations,
-        "counts": lab.mutations().counts(),
-        "faults": lab.faults().summary(),
-    }))
 }
 
 /// Body of `POST /_lab/config`; absent fields keep their value. A `rate_limit` with
 /// capacity 0 turns the token bucket off.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigChange {
+pub struct ConfigChange {
     token_ttl_seconds: Option<u64>,
     action_lag_seconds: Option<u64>,
     gateway_clock_offset_seconds: Option<i64>,
     rate_limit: Option<RateLimit>,
 }
 
-async fn config_get(State(lab): State<LabState>) -> Json<Value> {
-    Json(json!(lab.at_now().config))
-}
+/// All of the change or, on a bad setting, none of it; a new rate limit starts with a
+/// full bucket.
+impl LabSettings for Inventory {
+    type Change = ConfigChange;
 
-/// `POST /_lab/config`: changes settings (all of them or, on a bad one, none); answers
-/// the whole config.
-async fn config_set(State(lab): State<LabState>, bytes: Bytes) -> Response {
-    let change: ConfigChange = match serde_json::from_slice(&bytes) {
-        Ok(change) => change,
-        Err(e) => return bad(format!("invalid config: {e}")),
-    };
-    if let Err(message) = change.check() {
-        return bad(message);
+    fn config_json(&self) -> Value {
+        json!(self.config)
     }
-    let mut inventory = lab.at_now();
-    change.apply(&mut inventory.config);
-    if change.rate_limit.is_some() {
-        inventory.bucket = Default::default();
+
+    fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {
+        change.check()?;
+        change.apply(&mut self.config);
+        if change.rate_limit.is_some() {
+            self.bucket = Default::default();
+        }
+        Ok(())
     }
-    Json(json!(inventory.config)).into_response()
 }
 
 impl ConfigChange {

@@ -52,7 +52,7 @@ pub fn router(state: LabState) -> Router {
             post(iam::tokens_create),
         )
         .merge(api)
-        .merge(control::routes())
+        .merge(control::routes(&state))
         .fallback(no_route)
         .with_state(state.clone());
     with_faults(routes, state.faults().clone(), error::fault_body)

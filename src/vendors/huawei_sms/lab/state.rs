@@ -1,21 +1,20 @@
-//! [`LabState`]: one simulated SMS project behind its API gateway and IAM: the tasks,
-//! the IAM tokens handed out, the lab settings, the gateway's token bucket, the clock,
-//! credentials, fault rules and the mutation log. Handlers lock briefly, never across
-//! an `.await`; [`LabState::at`] first moves every task forward to the lab clock.
+//! [`LabState`]: the lab scaffolding's [`LabCore`] over one simulated SMS project behind
+//! its API gateway and IAM: the tasks, the IAM tokens handed out, the lab settings, the
+//! gateway's token bucket and request ids. [`LabCore::at`] first moves every task
+//! forward to the lab clock.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::{Faults, MutationLog};
+use crate::http::lab::{LabCore, LabInventory, MutationLog};
 use crate::vendors::huawei_sms::wire::{CloneServer, TaskState};
 
 use super::machine::SimTask;
+use super::render::render;
 use super::seed;
 
 /// The IAM user the lab accepts.
@@ -136,7 +135,7 @@ impl std::fmt::Debug for IssuedToken {
 }
 
 /// What the simulated project holds.
-pub(super) struct Inventory {
+pub struct Inventory {
     pub(super) tasks: Vec<LabTask>,
     pub(super) tokens: Vec<IssuedToken>,
     pub(super) tokens_issued: u64,
@@ -146,6 +145,7 @@ pub(super) struct Inventory {
     pub(super) auth_refused: u64,
     rng: fastrand::Rng,
     next_sub_id: i64,
+    next_request: u64,
 }
 
 /// The tasks, counters and settings; tokens show only how many there are.
@@ -175,6 +175,7 @@ impl Inventory {
             auth_refused: 0,
             rng: fastrand::Rng::with_seed(seed),
             next_sub_id: 3514,
+            next_request: seed.wrapping_mul(0x9E37_79B9) << 20,
         };
         seed::populate(&mut inventory, now);
         inventory
@@ -218,83 +219,78 @@ impl Inventory {
     }
 }
 
-/// The shared state of one SMS simulator; cheap to clone.
-#[derive(Clone)]
-pub struct LabState {
-    inventory: Arc<Mutex<Inventory>>,
-    clock: Clock,
-    password: Secret,
-    faults: Faults,
-    mutations: MutationLog,
-    request_ids: Arc<AtomicU64>,
-}
-
-impl std::fmt::Debug for LabState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabState")
-            .field("clock", &self.clock)
-            .finish_non_exhaustive()
-    }
-}
+/// The shared state of one SMS simulator; cheap to clone. The IAM password of
+/// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both the lab password.
+pub type LabState = LabCore<Inventory, Secret>;
 
 impl LabState {
     /// A project seeded from `seed` at the clock's current time; the IAM password of
     /// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both `password`.
     pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
         let inventory = Inventory::seeded(seed, clock.now());
-        Self {
-            inventory: Arc::new(Mutex::new(inventory)),
-            clock,
-            password,
-            faults: Faults::new(),
-            mutations: MutationLog::new(),
-            request_ids: Arc::new(AtomicU64::new(seed.wrapping_mul(0x9E37_79B9) << 20)),
-        }
-    }
-
-    /// The fault rules of `/_lab/faults`.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every mutation applied so far.
-    pub fn mutations(&self) -> &MutationLog {
-        &self.mutations
-    }
-
-    pub(super) fn now(&self) -> SystemTime {
-        self.clock.now()
-    }
-
-    pub(super) fn password(&self) -> &Secret {
-        &self.password
+        Self::assemble(inventory, clock, password)
     }
 
     /// A fresh `X-Request-Id`: 32 hex digits.
     pub(super) fn request_id(&self) -> String {
-        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        let n = {
+            let mut inventory = self.lock();
+            let n = inventory.next_request;
+            inventory.next_request = n.wrapping_add(1);
+            n
+        };
         format!("{:016x}{n:016x}", 0x5a5_u64 << 40 | 0x3_u64)
-    }
-
-    /// The inventory with every task moved forward to `now`.
-    pub(super) fn at(&self, now: SystemTime) -> MutexGuard<'_, Inventory> {
-        let mut inventory = self
-            .inventory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for task in &mut inventory.tasks {
-            task.sim.advance(now);
-        }
-        inventory
-    }
-
-    /// [`LabState::at`] the lab clock's now.
-    pub(super) fn at_now(&self) -> MutexGuard<'_, Inventory> {
-        self.at(self.now())
     }
 
     /// How long an action's new state hides behind the old one.
     pub(super) fn lag(inventory: &Inventory) -> Duration {
         Duration::from_secs(inventory.config.action_lag_seconds)
+    }
+}
+
+/// Tasks move on the lab clock whenever the inventory is read.
+impl LabInventory for Inventory {
+    fn advance(&mut self, now: SystemTime, _: &MutationLog) {
+        for task in &mut self.tasks {
+            task.sim.advance(now);
+        }
+    }
+
+    /// Every task as the API shows it, plus what drives it and the actions applied to
+    /// it; the settings, tokens, throttling and refusals.
+    fn state_json(&mut self, now: SystemTime, mutations: &MutationLog) -> Map<String, Value> {
+        let mutations = mutations.entries();
+        let tasks: Vec<Value> = self
+            .tasks
+            .iter()
+            .map(|task| {
+                let mut actions = Map::new();
+                for m in mutations.iter().filter(|m| m.id == task.id) {
+                    let count = actions
+                        .get(&m.operation)
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    actions.insert(m.operation.clone(), json!(count + 1));
+                }
+                let mut row = serde_json::to_value(render(task, now, true)).unwrap_or_default();
+                row["lab"] = json!({"state": task.sim.state, "fail_at": task.sim.fail_at,
+                    "used_bytes": task.sim.used_bytes, "rate_bytes_per_second": task.sim.rate,
+                    "target_launched": task.target_launched, "actions": actions});
+                row
+            })
+            .collect();
+        let active = self.tokens.iter().filter(|t| t.expires > now).count();
+        let shown = json!({
+            "config": self.config,
+            "tasks": tasks,
+            "tokens_issued": self.tokens_issued,
+            "tokens_active": active,
+            "throttled": self.throttled,
+            "auth_refused": self.auth_refused,
+        });
+        match shown {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
     }
 }

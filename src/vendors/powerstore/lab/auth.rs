@@ -19,7 +19,7 @@ use super::state::{LabState, uuid};
 pub(super) const IDLE_TIMEOUT: u64 = 3600;
 
 /// The one user the simulated array knows.
-pub(super) struct Credentials {
+pub struct Credentials {
     pub(super) user: String,
     pub(super) password: Secret,
 }

@@ -6,66 +6,26 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::http::lab::timestamp;
+use crate::http::lab::state_routes;
 use crate::vendors::powerstore::wire::{IdResponse, ImportState, ImportType};
 
 use super::body;
 use super::create::Blueprint;
 use super::seed::SCHEDULED_AHEAD;
 use super::session::VOLUME_GROUP;
-use super::state::{LabState, object};
+use super::state::LabState;
 
 /// The `/_lab/*` routes of the PowerStore simulator (faults are added by the scaffolding).
-pub(super) fn routes() -> Router<LabState> {
+pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
-        .route("/_lab/state", get(state_get))
+        .merge(state_routes(lab, Map::new()))
         .route("/_lab/expire_sessions", post(sessions_expire))
         .route("/_lab/import_sessions", post(import_sessions_add))
-}
-
-/// `GET /_lab/state`: every session with all its attributes (and how the lab drives it),
-/// remote systems, jobs, logins, applied mutations and their counts, faults.
-async fn state_get(State(lab): State<LabState>) -> Json<Value> {
-    let now = lab.now();
-    let mut inventory = lab.lock();
-    inventory.advance_all(now);
-    let sessions: Vec<Value> = inventory
-        .sessions
-        .iter()
-        .map(|s| {
-            let mut row = inventory.session_row(s, now);
-            let lab = json!({"size_bytes": s.copy.size, "rate_bytes_per_second": s.copy.rate,
-                "stall_at": s.copy.stall_at, "fail_at": s.copy.fail_at});
-            row.insert("lab".to_owned(), lab);
-            Value::Object(row)
-        })
-        .collect();
-    let remote_systems: Vec<Value> = inventory
-        .remote_systems
-        .iter()
-        .map(|r| Value::Object(object(r)))
-        .collect();
-    let jobs: Vec<Value> = inventory
-        .jobs
-        .iter()
-        .map(|j| Value::Object(object(j)))
-        .collect();
-    Json(json!({
-        "now": timestamp(now),
-        "import_sessions": sessions,
-        "remote_systems": remote_systems,
-        "jobs": jobs,
-        "logins": inventory.logins.count(),
-        "active_login_sessions": inventory.logins.active(now),
-        "mutations": lab.mutations().entries(),
-        "counts": lab.mutations().counts(),
-        "faults": lab.faults().summary(),
-    }))
 }
 
 /// `POST /_lab/expire_sessions`: every login session lapses now, as after an idle timeout.

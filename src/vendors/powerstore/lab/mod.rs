@@ -75,7 +75,7 @@ pub fn router(state: LabState) -> Router {
     let routes = Router::new()
         .route("/api/rest/login_session", get(auth::login_sessions_get))
         .merge(api)
-        .merge(control::routes())
+        .merge(control::routes(&state))
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .with_state(state.clone());

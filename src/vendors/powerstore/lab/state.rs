@@ -1,15 +1,13 @@
-//! [`LabState`]: everything one PowerStore simulator knows (import sessions, remote
-//! systems, jobs, login sessions), its clock, credentials, fault rules and mutation log.
-//! Handlers lock the inventory briefly and never across an `.await`.
+//! [`LabState`]: the lab scaffolding's [`LabCore`] over what one PowerStore simulator
+//! knows (import sessions, remote systems, jobs, login sessions).
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::{Faults, MutationLog};
+use crate::http::lab::{LabCore, LabInventory, MutationLog};
 use crate::vendors::powerstore::wire::{Job, RemoteSystem};
 
 use super::auth::{Credentials, Logins};
@@ -19,74 +17,62 @@ use super::seed;
 use super::session::SimSession;
 
 /// The shared state of one PowerStore simulator; cheap to clone.
-#[derive(Clone)]
-pub struct LabState {
-    inventory: Arc<Mutex<Inventory>>,
-    clock: Clock,
-    credentials: Arc<Credentials>,
-    faults: Faults,
-    mutations: MutationLog,
-}
-
-impl std::fmt::Debug for LabState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabState")
-            .field("clock", &self.clock)
-            .field("user", &self.credentials.user)
-            .finish_non_exhaustive()
-    }
-}
+pub type LabState = LabCore<Inventory, Credentials>;
 
 impl LabState {
     /// A simulator with the inventory seeded from `seed` at the clock's current time,
     /// accepting `user` with `password`.
     pub fn new(seed: u64, clock: Clock, user: impl Into<String>, password: Secret) -> Self {
         let inventory = Inventory::seeded(seed, clock.now());
-        Self {
-            inventory: Arc::new(Mutex::new(inventory)),
-            clock,
-            credentials: Arc::new(Credentials {
-                user: user.into(),
-                password,
-            }),
-            faults: Faults::new(),
-            mutations: MutationLog::new(),
-        }
+        let credentials = Credentials {
+            user: user.into(),
+            password,
+        };
+        Self::assemble(inventory, clock, credentials)
+    }
+}
+
+/// Sessions move only when read, each to the time of the read; the lab's view moves
+/// them all.
+impl LabInventory for Inventory {
+    fn advance(&mut self, now: SystemTime, _: &MutationLog) {
+        self.advance_all(now);
     }
 
-    /// The lab clock every session advances by.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    /// The fault rules of `/_lab/faults`.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every mutation applied so far.
-    pub fn mutations(&self) -> &MutationLog {
-        &self.mutations
-    }
-
-    pub(super) fn now(&self) -> SystemTime {
-        self.clock.now()
-    }
-
-    pub(super) fn credentials(&self) -> &Credentials {
-        &self.credentials
-    }
-
-    pub(super) fn lock(&self) -> MutexGuard<'_, Inventory> {
-        self.inventory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Every session with all its attributes (and how the lab drives it), remote
+    /// systems, jobs and logins.
+    fn state_json(&mut self, now: SystemTime, _: &MutationLog) -> Map<String, Value> {
+        let sessions: Vec<Value> = self
+            .sessions
+            .iter()
+            .map(|s| {
+                let mut row = self.session_row(s, now);
+                let lab = json!({"size_bytes": s.copy.size, "rate_bytes_per_second": s.copy.rate,
+                    "stall_at": s.copy.stall_at, "fail_at": s.copy.fail_at});
+                row.insert("lab".to_owned(), lab);
+                Value::Object(row)
+            })
+            .collect();
+        let remote_systems: Vec<Value> = self
+            .remote_systems
+            .iter()
+            .map(|r| Value::Object(object(r)))
+            .collect();
+        let jobs: Vec<Value> = self.jobs.iter().map(|j| Value::Object(object(j))).collect();
+        let shown = json!({
+            "import_sessions": sessions,
+            "remote_systems": remote_systems,
+            "jobs": jobs,
+            "logins": self.logins.count(),
+            "active_login_sessions": self.logins.active(now),
+        });
+        object(&shown)
     }
 }
 
 /// What the simulated array holds.
 #[derive(Debug)]
-pub(super) struct Inventory {
+pub struct Inventory {
     pub(super) sessions: Vec<SimSession>,
     pub(super) remote_systems: Vec<RemoteSystem>,
     pub(super) jobs: Vec<Job>,

@@ -104,7 +104,7 @@ fn login(lab: &LabState, headers: &HeaderMap, provider: bool) -> Result<Response
     })?;
     let (name, org) = user.rsplit_once('@').unwrap_or((user.as_str(), ""));
     let account = lab
-        .accounts()
+        .credentials()
         .iter()
         .find(|a| a.name == name && a.org.eq_ignore_ascii_case(org))
         .filter(|a| a.password.expose() == password)
@@ -171,7 +171,7 @@ pub(super) async fn sessions_current_get(
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Response {
     let account = lab
-        .accounts()
+        .credentials()
         .iter()
         .find(|a| a.name == caller.name && a.org == caller.org);
     match account {

@@ -156,7 +156,7 @@ struct Tally {
 
 impl Inventory {
     /// Ends every task whose end has come by `now`, applying successful migrations.
-    pub(super) fn advance(&mut self, now: SystemTime, mutations: &MutationLog) {
+    pub(super) fn end_tasks(&mut self, now: SystemTime, mutations: &MutationLog) {
         for index in 0..self.tasks.len() {
             let task = &self.tasks[index];
             if task.finished || !task.phase(now).0.is_terminal() {

@@ -91,12 +91,12 @@ pub fn router(state: LabState) -> Router {
             post(auth::sessions_provider_create),
         )
         .merge(api)
-        .merge(control::routes())
+        .merge(control::routes(&state))
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .with_state(state.clone());
     with_faults(routes, state.faults().clone(), error::fault_body).layer(
-        middleware::from_fn_with_state(state.ids.clone(), request_id::stamp),
+        middleware::from_fn_with_state(state.lock().ids.clone(), request_id::stamp),
     )
 }
 

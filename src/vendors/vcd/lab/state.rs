@@ -1,17 +1,16 @@
-//! [`LabState`]: everything one Cloud Director simulator knows (entity types, entities,
-//! migration tasks, login sessions, modify events, lab settings), its clock,
-//! credentials, fault rules and mutation log. Handlers lock the inventory briefly and
-//! never across an `.await`; every lock through [`LabState::at_now`] first moves the
-//! tasks forward to the lab clock, so what a client reads always agrees with task state.
+//! [`LabState`]: the lab scaffolding's [`LabCore`] over what one Cloud Director simulator
+//! knows (entity types, entities, migration tasks, login sessions, modify events, lab
+//! settings) and the accounts it accepts. Every lock through [`LabCore::at_now`] first
+//! ends the tasks whose end has come.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::{Faults, MutationLog};
+use crate::http::lab::{LabCore, LabInventory, LabSettings, MutationLog};
 use crate::vendors::vcd::wire::PROVIDER_ORG;
 
 use super::auth::Logins;
@@ -29,7 +28,7 @@ pub(super) const VERSIONS: [&str; 5] = ["36.0", "37.0", "37.2", "38.0", "39.0"];
 pub const TENANT_USER: &str = "tenant@acme";
 
 /// One account: `name@org` and the password.
-pub(super) struct Credentials {
+pub struct Credentials {
     pub(super) name: String,
     pub(super) org: String,
     pub(super) password: Secret,
@@ -82,86 +81,108 @@ pub(super) struct Event {
 }
 
 /// The shared state of one Cloud Director simulator; cheap to clone.
-#[derive(Clone)]
-pub struct LabState {
-    inventory: Arc<Mutex<Inventory>>,
-    clock: Clock,
-    accounts: Arc<Vec<Credentials>>,
-    faults: Faults,
-    mutations: MutationLog,
-    pub(super) ids: RequestIds,
-}
-
-impl std::fmt::Debug for LabState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabState")
-            .field("clock", &self.clock)
-            .finish_non_exhaustive()
-    }
-}
+pub type LabState = LabCore<Inventory, Vec<Credentials>>;
 
 impl LabState {
     /// A simulator seeded from `seed` at the clock's current time, accepting `user`
     /// (`name@org`, e.g. `administrator@System`) and [`TENANT_USER`] with `password`.
     pub fn new(seed: u64, clock: Clock, user: impl Into<String>, password: Secret) -> Self {
-        let inventory = Inventory::seeded(seed);
         let accounts = vec![
             Credentials::parse(&user.into(), password.clone()),
             Credentials::parse(TENANT_USER, password),
         ];
-        Self {
-            inventory: Arc::new(Mutex::new(inventory)),
-            clock,
-            accounts: Arc::new(accounts),
-            faults: Faults::new(),
-            mutations: MutationLog::new(),
-            ids: RequestIds::new(seed),
+        Self::assemble(Inventory::seeded(seed), clock, accounts)
+    }
+}
+
+/// Tasks end (and their migrations apply) when read after their end.
+impl LabInventory for Inventory {
+    fn advance(&mut self, now: SystemTime, mutations: &MutationLog) {
+        self.end_tasks(now, mutations);
+    }
+
+    /// Types, every entity, tasks, logins, modify events and the settings.
+    fn state_json(&mut self, now: SystemTime, _: &MutationLog) -> Map<String, Value> {
+        let types: Vec<Value> = self
+            .types
+            .iter()
+            .map(|t| json!({"id": t.wire.id, "name": t.wire.name, "version": t.wire.version}))
+            .collect();
+        let entities: Vec<Value> = self
+            .entities
+            .iter()
+            .map(|e| {
+                json!({"id": e.wire.id, "name": e.wire.name, "entityType": e.wire.entity_type,
+                    "entityState": e.state(), "org": e.org(),
+                    "owner": e.wire.owner.as_ref().map(|o| o.name.clone()),
+                    "message": e.wire.message, "etag": e.etag(), "entity": e.wire.entity})
+            })
+            .collect();
+        let tasks: Vec<Value> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                let (status, progress) = t.phase(now);
+                json!({"id": format!("urn:vcloud:task:{}", t.uuid), "status": status.as_str(),
+                    "progress": progress, "source": t.source_text, "target": t.target,
+                    "force": t.force, "details": t.details})
+            })
+            .collect();
+        let active = self.logins.active(now);
+        let mut shown = Map::new();
+        shown.insert("config".to_owned(), json!(self.config));
+        shown.insert("entity_types".to_owned(), json!(types));
+        shown.insert("entities".to_owned(), json!(entities));
+        shown.insert("tasks".to_owned(), json!(tasks));
+        shown.insert("logins".to_owned(), json!(self.logins.count()));
+        shown.insert("active_sessions".to_owned(), json!(active));
+        shown.insert("events".to_owned(), json!(self.events));
+        shown
+    }
+}
+
+/// Body of `POST /_lab/config`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigChange {
+    max_version: Option<String>,
+    concurrent_share: Option<f64>,
+    fail_next_migration: Option<bool>,
+}
+
+/// Each setting is checked and made in turn: a bad one stops there.
+impl LabSettings for Inventory {
+    type Change = ConfigChange;
+
+    fn config_json(&self) -> Value {
+        json!(self.config)
+    }
+
+    fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {
+        if let Some(version) = change.max_version {
+            if !VERSIONS.contains(&version.as_str()) {
+                return Err(format!(
+                    "max_version must be one of {}",
+                    VERSIONS.join(", ")
+                ));
+            }
+            self.config.max_version = version;
         }
-    }
-
-    /// The lab clock tasks and sessions advance by.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    /// The fault rules of `/_lab/faults`.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every mutation applied so far.
-    pub fn mutations(&self) -> &MutationLog {
-        &self.mutations
-    }
-
-    pub(super) fn now(&self) -> SystemTime {
-        self.clock.now()
-    }
-
-    pub(super) fn accounts(&self) -> &[Credentials] {
-        &self.accounts
-    }
-
-    /// The inventory with every task moved forward to now.
-    pub(super) fn at_now(&self) -> MutexGuard<'_, Inventory> {
-        self.at(self.now())
-    }
-
-    /// The inventory with every task moved forward to `now`. A handler that also uses
-    /// `now` itself reads the clock once and passes it here, so what it answers and
-    /// what the inventory applied agree.
-    pub(super) fn at(&self, now: SystemTime) -> MutexGuard<'_, Inventory> {
-        let mut inventory = self
-            .inventory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        inventory.advance(now, &self.mutations);
-        inventory
+        if let Some(share) = change.concurrent_share {
+            if !(0.0..=1.0).contains(&share) {
+                return Err("concurrent_share must be between 0 and 1".to_owned());
+            }
+            self.config.concurrent_share = share;
+        }
+        if let Some(fail) = change.fail_next_migration {
+            self.config.fail_next_migration = fail;
+        }
+        Ok(())
     }
 }
 
 /// What the simulated Cloud Director holds.
-pub(super) struct Inventory {
+pub struct Inventory {
     pub(super) types: Vec<SimType>,
     pub(super) entities: Vec<SimEntity>,
     pub(super) tasks: Vec<SimTask>,
@@ -169,6 +190,7 @@ pub(super) struct Inventory {
     pub(super) events: Vec<Event>,
     pub(super) config: LabConfig,
     pub(super) seed: u64,
+    pub(super) ids: RequestIds,
     rng: fastrand::Rng,
 }
 
@@ -186,6 +208,7 @@ impl Inventory {
             events: Vec::new(),
             config: LabConfig::default(),
             seed,
+            ids: RequestIds::new(seed),
             rng: fastrand::Rng::with_seed(seed),
         };
         seed::populate(&mut inventory);

@@ -47,7 +47,7 @@ fn basic_user(ctx: &Ctx, headers: &HeaderMap) -> Result<(String, bool), LabError
         .users()
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(&user))
-        .filter(|_| password == ctx.lab.password().expose());
+        .filter(|_| password == ctx.lab.credentials().expose());
     match found {
         Some((name, admin)) => Ok(((*name).to_owned(), *admin)),
         None => Err(LabError::unauthenticated(match ctx.port {

@@ -4,45 +4,25 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::http::lab::timestamp;
+use crate::http::lab::state_routes;
 use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
 
 use super::history::{Cause, DEFAULT_TOTAL, History};
-use super::state::IDLE_MINUTES;
 use super::{Ctx, bad};
 
 /// The `/_lab/*` routes of the vCenter simulator (faults come from the scaffolding).
-pub(super) fn routes() -> Router<Ctx> {
+pub(super) fn routes(ctx: &Ctx) -> Router<Ctx> {
+    let mut listener = Map::new();
+    listener.insert("listener".to_owned(), json!(ctx.port.as_str()));
     Router::new()
-        .route("/_lab/state", get(state_get))
+        .merge(state_routes(&ctx.lab, listener))
         .route("/_lab/expire_sessions", post(sessions_expire))
         .route("/_lab/history", post(history_seed))
-}
-
-/// `GET /_lab/state`: the Info, sessions, mutations and faults.
-async fn state_get(State(ctx): State<Ctx>) -> Json<Value> {
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
-    let history = inventory.history.info(Encoding::Api);
-    let active = inventory.logins.active(now);
-    Json(json!({
-        "now": timestamp(now),
-        "listener": ctx.port.as_str(),
-        "history": history,
-        "logins": inventory.logins.count(),
-        "active_sessions": active,
-        "idle_minutes": IDLE_MINUTES,
-        "mutations": ctx.lab.mutations().entries(),
-        "counts": ctx.lab.mutations().counts(),
-        "ovf_sessions": inventory.ovf.list.iter().map(|s| s.summary()).collect::<Vec<_>>(),
-        "ovf_reclaim_after": inventory.ovf.reclaim_after.as_secs(),
-        "faults": ctx.lab.faults().summary(),
-    }))
 }
 
 /// `POST /_lab/expire_sessions`: every session of both listeners lapses now.

@@ -75,7 +75,7 @@ fn router(state: LabState, port: Port) -> Router {
             get(auth::session_get).delete(auth::logout),
         )
         .route(REST_SESSION_PATH, axum::routing::delete(auth::logout));
-    let mut lab = control::routes();
+    let mut lab = control::routes(&ctx);
     if port == Port::Proxy {
         api = api.merge(ovf_routes::api_routes());
         lab = lab.merge(ovf_routes::lab_routes());

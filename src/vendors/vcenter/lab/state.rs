@@ -1,15 +1,16 @@
-//! [`LabState`]: one simulated vCenter (its singleton history import and the login
-//! sessions of both listeners), its clock, password, fault rules and mutation log.
+//! [`LabState`]: the lab scaffolding's [`LabCore`] over one simulated vCenter (its
+//! singleton history import, OVF sessions and the login sessions of both listeners).
 //! Both routers share it, so the appliance port and the reverse proxy see one import.
-//! Every lock through [`LabState::at`] first moves the import forward to the lab clock.
+//! Every lock through [`LabCore::at`] first moves the import forward to the lab clock.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::{Faults, MutationLog};
-use crate::vendors::vcenter::wire::HistoryStatus;
+use crate::http::lab::{LabCore, LabInventory, MutationLog};
+use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
 
 use super::history::{Cause, DEFAULT_TOTAL, History};
 use super::ovf_session::OvfSessions;
@@ -65,23 +66,9 @@ pub(super) struct Login {
 /// The live sessions of both listeners.
 pub(super) type Logins = crate::http::lab::Logins<Login>;
 
-/// The shared state of one vCenter simulator; cheap to clone.
-#[derive(Clone)]
-pub struct LabState {
-    inventory: Arc<Mutex<Inventory>>,
-    clock: Clock,
-    password: Secret,
-    faults: Faults,
-    mutations: MutationLog,
-}
-
-impl std::fmt::Debug for LabState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LabState")
-            .field("clock", &self.clock)
-            .finish_non_exhaustive()
-    }
-}
+/// The shared state of one vCenter simulator; cheap to clone. Both listeners accept
+/// their users with the one lab password.
+pub type LabState = LabCore<Inventory, Secret>;
 
 impl LabState {
     /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%.
@@ -105,53 +92,38 @@ impl LabState {
             ),
             ovf: OvfSessions::new(seed),
         };
-        Self {
-            inventory: Arc::new(Mutex::new(inventory)),
-            clock,
-            password,
-            faults: Faults::new(),
-            mutations: MutationLog::new(),
-        }
-    }
-
-    /// The lab clock the import and sessions advance by.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    /// The fault rules of `/_lab/faults`, shared by both listeners.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
-    /// Every mutation applied so far.
-    pub fn mutations(&self) -> &MutationLog {
-        &self.mutations
-    }
-
-    pub(super) fn password(&self) -> &Secret {
-        &self.password
-    }
-
-    pub(super) fn now(&self) -> SystemTime {
-        self.clock.now()
-    }
-
-    /// The inventory with the import moved forward to `now`.
-    pub(super) fn at(&self, now: SystemTime) -> MutexGuard<'_, Inventory> {
-        let mut inventory = self
-            .inventory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        inventory.history.advance(now);
-        inventory.ovf.advance(now);
-        inventory
+        Self::assemble(inventory, clock, password)
     }
 }
 
 /// What the simulated vCenter holds.
-pub(super) struct Inventory {
+pub struct Inventory {
     pub(super) history: History,
     pub(super) logins: Logins,
     pub(super) ovf: OvfSessions,
+}
+
+/// The import and the OVF sessions move on whenever the inventory is read.
+impl LabInventory for Inventory {
+    fn advance(&mut self, now: SystemTime, _: &MutationLog) {
+        self.history.advance(now);
+        self.ovf.advance(now);
+    }
+
+    /// The Info, sessions and OVF sessions (the listener adds which one it is).
+    fn state_json(&mut self, now: SystemTime, _: &MutationLog) -> Map<String, Value> {
+        let active = self.logins.active(now);
+        let shown = json!({
+            "history": self.history.info(Encoding::Api),
+            "logins": self.logins.count(),
+            "active_sessions": active,
+            "idle_minutes": IDLE_MINUTES,
+            "ovf_sessions": self.ovf.list.iter().map(|s| s.summary()).collect::<Vec<_>>(),
+            "ovf_reclaim_after": self.ovf.reclaim_after.as_secs(),
+        });
+        match shown {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
 }
