@@ -1,5 +1,9 @@
-//! Helpers for the simulators' unit tests: one request sent through a router in-process
-//! (axum's `oneshot`, no socket), and what came back.
+//! The in-process test client every simulator's unit tests share: a lab on a manual
+//! clock at one start time, one request sent through its router (axum's `oneshot`, no
+//! socket) and what came back, `/_lab/state`, Basic credentials. A vendor implements
+//! [`TestLab`] for its state; what stays in the vendor's tests is its own login flow.
+
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -8,6 +12,50 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+
+use crate::clock::Clock;
+
+/// 2025-03-01T00:00:00Z, where every test lab starts.
+pub const START: u64 = 1_740_787_200;
+/// The lab password (and secret key) of every test lab.
+pub const PASSWORD: &str = "secret";
+
+/// A lab made by `make` on a manual clock at [`START`], and that clock.
+pub fn seeded<L>(make: impl FnOnce(Clock) -> L) -> (L, Clock) {
+    let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
+    (make(clock.clone()), clock)
+}
+
+/// A simulator under test: the router its requests go through.
+pub trait TestLab {
+    /// A fresh router over this lab's state.
+    fn router(&self) -> Router;
+
+    /// Headers every request carries ahead of its own, as `(name, value)` pairs.
+    fn default_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+}
+
+/// Sends one request to `lab`; `headers` as `(name, value)` pairs.
+pub async fn send<L: TestLab>(
+    lab: &L,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut all = lab.default_headers().to_vec();
+    all.extend_from_slice(headers);
+    send_to(lab.router(), method, uri, &all, body).await
+}
+
+/// `GET /_lab/state` of `lab`.
+pub async fn lab_state<L: TestLab>(lab: &L) -> Value {
+    let answer = send(lab, "GET", "/_lab/state", &[], "").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body
+}
 
 /// What came back; `body` is JSON when it parses, else `Null`.
 #[derive(Debug)]
@@ -31,7 +79,7 @@ impl Answer {
 }
 
 /// Sends one request through `router`; `headers` as `(name, value)` pairs.
-pub async fn send(
+pub async fn send_to(
     router: Router,
     method: &str,
     uri: &str,

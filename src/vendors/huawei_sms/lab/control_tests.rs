@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::super::test_support::{Answer, SECRET, lab, send, signed, task_id, token, with_token};
+use super::super::tests::{Answer, SECRET, lab, send, signed, task_id, token, with_token};
 
 #[tokio::test]
 async fn settings_too_large_to_add_to_a_date_are_refused_whole() {

@@ -17,8 +17,6 @@ mod seed;
 mod state;
 mod tasks;
 #[cfg(test)]
-mod test_support;
-#[cfg(test)]
 mod tests;
 
 use axum::Router;

@@ -1,11 +1,21 @@
 //! The simulator through its router: IAM, the gateway's two schemes and throttling,
-//! paging, the task JSON, actions with their lag, and the error bodies.
+//! paging, the task JSON, actions with their lag, and the error bodies; and the IAM
+//! login and SDK signing the control tests share.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::test_support::{SECRET, lab, login_body, send, signed, task_id, token, with_token};
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::http::lab::testing::{TestLab, seeded};
+use crate::vendors::huawei_sms::signer::{self, Signable};
+
+pub(super) use crate::http::lab::testing::{Answer, PASSWORD as SECRET, send};
+
+use super::{LabState, router};
 
 #[tokio::test]
 async fn iam_hands_out_tokens_and_refuses_a_bad_password_in_its_own_body() {
@@ -184,7 +194,7 @@ async fn the_task_json_has_every_documented_field_and_consistent_estimates() {
             .unwrap()
             .starts_with("MIGRATE_LINUX_FILE:")
     );
-    let now_ms = (super::test_support::START as i64 + 100) * 1000;
+    let now_ms = (crate::http::lab::testing::START as i64 + 100) * 1000;
     let remain = task["remain_seconds"].as_i64().unwrap();
     let estimate = task["estimate_complete_time"].as_i64().unwrap();
     assert!(
@@ -365,4 +375,102 @@ async fn tasks_can_be_added_in_any_state_and_tokens_expired() {
         401
     );
     assert!(state.mutations().entries().is_empty());
+}
+
+impl TestLab for LabState {
+    fn router(&self) -> Router {
+        router(self.clone())
+    }
+}
+
+/// A lab seeded with 7 on the tests' manual clock; password and secret key [`SECRET`].
+pub(super) fn lab() -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET)))
+}
+
+/// The IAM login body for `password`.
+pub(super) fn login_body(password: &str) -> String {
+    serde_json::to_string(
+        &crate::vendors::huawei_sms::iam_wire::TokenRequest::password(
+            super::LAB_USER,
+            password,
+            super::LAB_DOMAIN,
+            super::LAB_PROJECT_ID,
+        ),
+    )
+    .unwrap()
+}
+
+/// Logs in and answers the token.
+pub(super) async fn token(lab: &LabState) -> String {
+    let answer = send(lab, "POST", "/iam/v3/auth/tokens", &[], &login_body(SECRET)).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.header("x-subject-token").unwrap().to_owned()
+}
+
+/// A request with an IAM token.
+pub(super) async fn with_token(
+    lab: &LabState,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> Answer {
+    send(lab, method, uri, &[("x-auth-token", token)], body).await
+}
+
+/// A request signed with `secret` and dated `skew` away from now (negative: behind).
+pub(super) async fn signed(
+    lab: &LabState,
+    method: &str,
+    uri: &str,
+    body: &str,
+    secret: &str,
+    skew_seconds: i64,
+) -> Answer {
+    let now = SystemTime::now();
+    let shift = Duration::from_secs(skew_seconds.unsigned_abs());
+    let at = if skew_seconds >= 0 {
+        now + shift
+    } else {
+        now - shift
+    };
+    let date = signer::sdk_date(at);
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("host".to_owned(), "sms.lab".to_owned()),
+        ("x-project-id".to_owned(), super::LAB_PROJECT_ID.to_owned()),
+        ("x-sdk-date".to_owned(), date.clone()),
+    ];
+    let pairs = signer::parse_query(query);
+    let request = Signable {
+        method,
+        path,
+        query: &pairs,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let (signature, names) = signer::sign(&request, &date, secret.as_bytes());
+    let authorization = signer::authorization(super::LAB_ACCESS_KEY, &names, &signature);
+    let mut all: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    all.push(("authorization", &authorization));
+    send(lab, method, uri, &all, body).await
+}
+
+/// The id of the seeded task `name`.
+pub(super) async fn task_id(lab: &LabState, token: &str, name: &str) -> String {
+    let list = with_token(lab, token, "GET", &format!("/v3/tasks?name={name}"), "").await;
+    list.body["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -187,7 +187,7 @@ fn expired() -> LabError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{BASIC, Client, lab, message, send};
+    use super::super::tests::{BASIC, Client, lab, message, send};
     use super::*;
     use crate::vendors::powerstore::wire::codes;
     use std::time::Duration;

@@ -122,7 +122,7 @@ impl LabSession {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{Client, lab, send};
+    use super::super::tests::{Client, lab, send};
 
     #[tokio::test]
     async fn state_shows_sessions_logins_and_counted_mutations() {

@@ -226,7 +226,7 @@ mod tests {
 
     #[track_caller]
     fn refused(body: &str, status: u16, message: &str) {
-        let (state, _) = crate::vendors::powerstore::lab::test_support::lab();
+        let (state, _) = crate::vendors::powerstore::lab::tests::lab();
         let now = state.now();
         let error = state.lock().validate(body.as_bytes(), now).unwrap_err();
         let got = (

@@ -235,7 +235,7 @@ fn refuse(
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::{Client, lab, message, send};
+    use super::super::tests::{Client, lab, message, send};
     use crate::vendors::powerstore::wire::codes;
 
     const SESSIONS: &str = "/api/rest/import_session";

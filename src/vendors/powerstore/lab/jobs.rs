@@ -131,7 +131,7 @@ pub(super) async fn jobs_get(
 mod tests {
     use serde_json::json;
 
-    use super::super::test_support::{Client, lab};
+    use super::super::tests::{Client, lab};
     use crate::vendors::powerstore::wire::codes;
 
     const POLL: &str =

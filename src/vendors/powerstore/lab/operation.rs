@@ -127,7 +127,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::super::test_support::{Answer, Client, lab, message};
+    use super::super::tests::{Answer, Client, lab, message};
     use super::*;
     use crate::vendors::powerstore::wire::codes;
 

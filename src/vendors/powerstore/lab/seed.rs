@@ -95,7 +95,7 @@ fn blueprint(inventory: &Inventory, row: &Row, now: SystemTime) -> Blueprint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::powerstore::lab::test_support::lab;
+    use crate::vendors::powerstore::lab::tests::lab;
 
     /// The state of each seeded session `seconds` after the lab started.
     fn states_at(seconds: u64) -> Vec<(String, ImportState)> {

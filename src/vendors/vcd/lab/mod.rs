@@ -18,8 +18,6 @@ mod seed;
 mod state;
 mod task;
 #[cfg(test)]
-mod test_support;
-#[cfg(test)]
 mod tests;
 
 use axum::Router;

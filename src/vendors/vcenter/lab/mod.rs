@@ -18,8 +18,6 @@ mod ovf_session;
 mod ovf_tests;
 mod state;
 #[cfg(test)]
-mod test_support;
-#[cfg(test)]
 mod tests;
 
 use axum::body::Bytes;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::test_support::{Answer, Client, kind, lab, lab_state, send};
+use super::tests::{Answer, Client, kind, lab, lab_state, send};
 use super::{PROXY_USER, Port, VIEWER_USER};
 
 const PATH: &str = "/rest/com/vmware/vcenter/ovf/import-session";
@@ -215,7 +215,7 @@ async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
         "POST",
         &uri,
         &[
-            ("authorization", &super::test_support::basic(PROXY_USER)),
+            ("authorization", &super::tests::basic(PROXY_USER)),
             ("host", "vc.lab"),
         ],
         &push(),
@@ -235,7 +235,7 @@ async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
         "POST",
         &uri,
         &[
-            ("authorization", &super::test_support::basic(PROXY_USER)),
+            ("authorization", &super::tests::basic(PROXY_USER)),
             ("host", "vc.lab"),
         ],
         &push(),

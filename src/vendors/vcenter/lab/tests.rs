@@ -1,12 +1,22 @@
 //! The simulator through its routers: the §1.5 table in both encodings, both auth
-//! modes, sessions, privileges, progress on the lab clock and the control routes.
+//! modes, sessions, privileges, progress on the lab clock and the control routes; and
+//! the vCenter clients the OVF tests share, of either listener in either encoding.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::test_support::{Client, basic, kind, lab, lab_state, seed, send};
-use super::{APPLIANCE_USER, PROXY_USER, Port, VIEWER_USER};
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::http::lab::testing::{PASSWORD, TestLab, seeded, send_to};
+
+pub(super) use crate::http::lab::testing::{Answer, lab_state};
+
+use super::{
+    APPLIANCE_USER, LabState, PROXY_USER, Port, VIEWER_USER, appliance_router, proxy_router,
+};
 
 /// The outcome of one cell: a new status or an error kind.
 #[derive(Clone, Copy, Debug)]
@@ -363,7 +373,7 @@ async fn each_listener_accepts_its_own_users_and_sessions() {
     );
     // A proxy session is no session on the appliance port.
     let session = Client::session(&lab, Port::Proxy, false, PROXY_USER).await;
-    let super::test_support::Auth::Session(id) = session.auth.clone() else {
+    let Auth::Session(id) = session.auth.clone() else {
         unreachable!()
     };
     let answer = send(
@@ -436,4 +446,136 @@ async fn the_control_routes_seed_report_and_fault() {
     let missing = root.call("GET", "/rest/vcenter/nothing", "").await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.body["type"], "com.vmware.vapi.std.errors.not_found");
+}
+
+/// The reverse proxy, where the lab's own routes of the tests are asked.
+impl TestLab for LabState {
+    fn router(&self) -> Router {
+        proxy_router(self.clone())
+    }
+}
+
+/// A lab seeded with 7 on the tests' manual clock; password `secret`.
+pub(super) fn lab() -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD)))
+}
+
+/// Sends one request to the listener of `port`.
+pub(super) async fn send(
+    lab: &LabState,
+    port: Port,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let router = match port {
+        Port::Appliance => appliance_router(lab.clone()),
+        Port::Proxy => proxy_router(lab.clone()),
+    };
+    send_to(router, method, uri, headers, body).await
+}
+
+/// `Basic <user>:secret`.
+pub(super) fn basic(user: &str) -> String {
+    crate::http::lab::testing::basic(user, PASSWORD)
+}
+
+/// How a test client authenticates.
+#[derive(Clone, Debug)]
+pub(super) enum Auth {
+    Basic(String),
+    Session(String),
+}
+
+/// A client of one listener in one encoding.
+pub(super) struct Client {
+    pub(super) lab: LabState,
+    pub(super) port: Port,
+    pub(super) rest: bool,
+    pub(super) auth: Auth,
+}
+
+impl Client {
+    /// Basic credentials of `user` on every call.
+    pub(super) fn basic(lab: &LabState, port: Port, rest: bool, user: &str) -> Self {
+        Self {
+            lab: lab.clone(),
+            port,
+            rest,
+            auth: Auth::Basic(basic(user)),
+        }
+    }
+
+    /// A session of `user`, from the login of the client's encoding.
+    pub(super) async fn session(lab: &LabState, port: Port, rest: bool, user: &str) -> Self {
+        let auth = basic(user);
+        let path = if rest {
+            "/rest/com/vmware/cis/session"
+        } else {
+            "/api/session"
+        };
+        let answer = send(lab, port, "POST", path, &[("authorization", &auth)], "").await;
+        let id = if rest {
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            answer.body["value"].as_str().unwrap().to_owned()
+        } else {
+            assert_eq!(answer.status, 201, "{}", answer.text);
+            answer.body.as_str().unwrap().to_owned()
+        };
+        Self {
+            lab: lab.clone(),
+            port,
+            rest,
+            auth: Auth::Session(id),
+        }
+    }
+
+    pub(super) fn history_path(&self) -> &'static str {
+        if self.rest {
+            "/rest/vcenter/deployment/history"
+        } else {
+            "/api/vcenter/deployment/history"
+        }
+    }
+
+    pub(super) async fn call(&self, method: &str, uri: &str, body: &str) -> Answer {
+        let header = match &self.auth {
+            Auth::Basic(value) => ("authorization", value.as_str()),
+            Auth::Session(id) => ("vmware-api-session-id", id.as_str()),
+        };
+        let headers = [header, ("content-type", "application/json")];
+        send(&self.lab, self.port, method, uri, &headers, body).await
+    }
+
+    /// The Info, unwrapped from `value` under `/rest`.
+    pub(super) async fn info(&self) -> Value {
+        let answer = self.call("GET", self.history_path(), "").await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        if self.rest {
+            answer.body["value"].clone()
+        } else {
+            answer.body
+        }
+    }
+
+    pub(super) async fn action(&self, action: &str, body: &str) -> Answer {
+        let uri = format!("{}?action={action}", self.history_path());
+        self.call("POST", &uri, body).await
+    }
+}
+
+/// `POST /_lab/history` with `seed`.
+pub(super) async fn seed(lab: &LabState, seed: &str) -> Value {
+    let answer = send(lab, Port::Proxy, "POST", "/_lab/history", &[], seed).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body
+}
+
+/// The error kind of an error body in either encoding.
+pub(super) fn kind(answer: &Answer) -> String {
+    crate::vendors::vcenter::wire::VapiError::parse(&answer.text)
+        .and_then(|e| e.kind)
+        .map(|k| k.as_snake().to_owned())
+        .unwrap_or_else(|| answer.text.clone())
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::super::test_support::{Client, JSON_38, USER, basic, lab, lab_state, send};
+use super::{Client, JSON_38, USER, basic, lab, lab_state, send};
 
 const TYPES: &str = "/cloudapi/1.0.0/entityTypes";
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::super::test_support::{Client, JSON_38, basic, lab, send};
+use super::{Client, JSON_38, basic, lab, send};
 
 const VM: &str = "/cloudapi/1.0.0/entities/types/acme/vm";
 
@@ -173,7 +173,7 @@ async fn updates_need_a_matching_etag_and_stay_in_the_family() {
     body["entityType"] = json!("urn:vcloud:type:acme:db:1.0.0");
     let tag = done.header("etag").unwrap().to_owned();
     assert_eq!(put(&tag, body.to_string()).await.status, 400);
-    let state_now = super::super::test_support::lab_state(&state).await;
+    let state_now = super::lab_state(&state).await;
     assert_eq!(
         state_now["events"][0]["definedEntity.was.type"],
         "urn:vcloud:type:acme:vm:1.0.0"

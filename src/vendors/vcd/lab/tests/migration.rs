@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::super::test_support::{Client, entity, lab, lab_state, send};
+use super::{Client, entity, lab, lab_state, send};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V101: &str = "urn:vcloud:type:acme:vm:1.0.1";

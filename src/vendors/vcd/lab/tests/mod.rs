@@ -1,6 +1,108 @@
-//! In-process tests of the simulator through its router, one module per area.
+//! In-process tests of the simulator through its router, one module per area, and the
+//! Cloud Director login flow they share: a client sending its token and an `Accept`
+//! version. Requests carry `Host: vcd.test`, which task links are built from.
 
 mod auth;
 mod entities;
 mod migration;
 mod tasks;
+
+use axum::Router;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::config::Secret;
+use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
+
+pub(super) use crate::http::lab::testing::{Answer, lab_state, send};
+
+use super::{LabState, router};
+
+/// The provider user of test labs.
+pub(super) const USER: &str = "administrator@System";
+/// `application/json;version=38.0`.
+pub(super) const JSON_38: &str = "application/json;version=38.0";
+
+impl TestLab for LabState {
+    fn router(&self) -> Router {
+        router(self.clone())
+    }
+
+    fn default_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[("host", "vcd.test")]
+    }
+}
+
+/// A lab seeded with 7 on the tests' manual clock; password `secret`.
+pub(super) fn lab() -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD)))
+}
+
+/// `Basic <user>:secret`.
+pub(super) fn basic(user: &str) -> String {
+    crate::http::lab::testing::basic(user, PASSWORD)
+}
+
+/// A logged-in client sending its token and an `Accept` version.
+pub(super) struct Client {
+    pub(super) lab: LabState,
+    pub(super) token: String,
+    pub(super) accept: String,
+}
+
+impl Client {
+    /// Logs the provider user in at API 38.0.
+    pub(super) async fn login(lab: &LabState) -> Self {
+        let auth = basic(USER);
+        let headers = [("authorization", auth.as_str()), ("accept", JSON_38)];
+        let path = "/cloudapi/1.0.0/sessions/provider";
+        let answer = send(lab, "POST", path, &headers, "").await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let token = answer
+            .header("x-vmware-vcloud-access-token")
+            .unwrap()
+            .to_owned();
+        Self {
+            lab: lab.clone(),
+            token,
+            accept: JSON_38.to_owned(),
+        }
+    }
+
+    pub(super) async fn call(&self, method: &str, uri: &str, body: &str) -> Answer {
+        let bearer = format!("Bearer {}", self.token);
+        let headers = [
+            ("authorization", bearer.as_str()),
+            ("accept", self.accept.as_str()),
+        ];
+        send(&self.lab, method, uri, &headers, body).await
+    }
+
+    pub(super) async fn get(&self, uri: &str) -> Answer {
+        self.call("GET", uri, "").await
+    }
+
+    pub(super) async fn post(&self, uri: &str, body: &str) -> Answer {
+        self.call("POST", uri, body).await
+    }
+
+    /// Starts a migration; the task path from `Location`.
+    pub(super) async fn migrate(&self, source: &str, target: &str, force: bool) -> String {
+        let body = format!(r#"{{"targetEntityType": "{target}", "forceMigrate": {force}}}"#);
+        let uri = format!("/cloudapi/1.0.0/entityTypes/{source}/migrateEntities");
+        let answer = self.post(&uri, &body).await;
+        assert_eq!(answer.status, 202, "{}", answer.text);
+        let location = answer.header("location").unwrap();
+        location.strip_prefix("http://vcd.test").unwrap().to_owned()
+    }
+}
+
+/// The lab-state row of the entity called `name`.
+pub(super) fn entity<'a>(state: &'a Value, name: &str) -> &'a Value {
+    state["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap()
+}

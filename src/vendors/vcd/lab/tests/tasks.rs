@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::vendors::vcd::wire::{Task, TaskStatus};
 
-use super::super::test_support::{Client, entity, lab, lab_state, send};
+use super::{Client, entity, lab, lab_state, send};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V200: &str = "urn:vcloud:type:acme:vm:2.0.0";
