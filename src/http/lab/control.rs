@@ -91,3 +91,122 @@ async fn config_set<I: LabSettings, C>(State(lab): State<LabCore<I, C>>, bytes: 
         Err(message) => control_error(message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+    use crate::http::lab::MutationLog;
+    use crate::http::lab::testing::{TestLab, lab_state, seeded, send};
+
+    /// A toy vendor: a counter that climbs one step a lab second, and one setting.
+    struct Toy {
+        steps: u64,
+        limit: u64,
+        since: Option<std::time::SystemTime>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ToyChange {
+        limit: Option<u64>,
+    }
+
+    impl LabInventory for Toy {
+        fn advance(&mut self, now: std::time::SystemTime, mutations: &MutationLog) {
+            let since = *self.since.get_or_insert(now);
+            let steps = now.duration_since(since).unwrap_or_default().as_secs();
+            if steps > self.steps {
+                mutations.record("step", "toy", now);
+            }
+            self.steps = steps.min(self.limit);
+        }
+
+        fn state_json(&mut self, _: std::time::SystemTime, _: &MutationLog) -> Map<String, Value> {
+            let mut shown = Map::new();
+            shown.insert("steps".to_owned(), json!(self.steps));
+            shown
+        }
+    }
+
+    impl LabSettings for Toy {
+        type Change = ToyChange;
+
+        fn config_json(&self) -> Value {
+            json!({ "limit": self.limit })
+        }
+
+        fn apply_config(&mut self, change: ToyChange) -> Result<(), String> {
+            match change.limit {
+                Some(0) => Err("limit must be at least 1".to_owned()),
+                Some(limit) => {
+                    self.limit = limit;
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        }
+    }
+
+    type ToyLab = LabCore<Toy, ()>;
+
+    impl TestLab for ToyLab {
+        fn router(&self) -> Router {
+            let fields = Map::from_iter([("listener".to_owned(), json!("toy"))]);
+            Router::new()
+                .merge(state_routes(self, fields))
+                .merge(config_routes(self))
+        }
+    }
+
+    fn toy() -> (ToyLab, crate::clock::Clock) {
+        let toy = Toy {
+            steps: 0,
+            limit: 10,
+            since: None,
+        };
+        seeded(|clock| ToyLab::assemble(toy, clock, ()))
+    }
+
+    #[tokio::test]
+    async fn the_state_moves_the_inventory_on_and_adds_what_every_lab_shows() {
+        let (lab, clock) = toy();
+        // The first read starts the toy's counter.
+        drop(lab.at_now());
+        clock.advance(std::time::Duration::from_secs(3));
+        assert_eq!(
+            lab_state(&lab).await,
+            json!({
+                "listener": "toy",
+                "steps": 3,
+                "now": "2025-03-01T00:00:03Z",
+                "mutations": [{"operation": "step", "id": "toy", "at": "2025-03-01T00:00:03Z"}],
+                "counts": {"step": 1},
+                "faults": {"pending": [], "injected": 0},
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn config_changes_are_checked_by_the_vendor_and_answered_whole() {
+        let (lab, _) = toy();
+        let shown = send(&lab, "GET", "/_lab/config", &[], "").await;
+        assert_eq!((shown.status, shown.body), (200, json!({"limit": 10})));
+        let changed = send(&lab, "POST", "/_lab/config", &[], r#"{"limit": 4}"#).await;
+        assert_eq!((changed.status, changed.body), (200, json!({"limit": 4})));
+        let refused = send(&lab, "POST", "/_lab/config", &[], r#"{"limit": 0}"#).await;
+        assert_eq!(
+            (refused.status, refused.body),
+            (400, json!({"error": "limit must be at least 1"}))
+        );
+        let unknown = send(&lab, "POST", "/_lab/config", &[], r#"{"speed": 2}"#).await;
+        assert_eq!(unknown.status, 400);
+        assert_eq!(
+            unknown.body["error"],
+            "invalid config: unknown field `speed`, expected `limit` at line 1 column 8"
+        );
+        assert_eq!(lab.lock().limit, 4);
+    }
+}
