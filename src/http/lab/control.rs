@@ -1,12 +1,13 @@
-//! `GET /_lab/state` and `GET`/`POST /_lab/config`, built once for every simulator: the
-//! vendor supplies its inventory's view ([`LabInventory::state_json`]) and its settings
-//! ([`LabSettings`]); the scaffolding adds the lab time, the mutation log and the fault
-//! rules, and parses and answers the config change.
+//! `GET /_lab/state`, `GET`/`POST /_lab/config` and `POST /_lab/expire_sessions`, built
+//! once for every simulator: the vendor supplies its inventory's view
+//! ([`LabInventory::state_json`]), its settings ([`LabSettings`]) and how its login
+//! sessions end ([`LabLogins`]); the scaffolding adds the lab time, the mutation log and
+//! the fault rules, and parses and answers the config change.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -92,6 +93,29 @@ async fn config_set<I: LabSettings, C>(State(lab): State<LabCore<I, C>>, bytes: 
     }
 }
 
+/// A vendor whose login sessions the lab can end all at once.
+pub trait LabLogins: LabInventory {
+    /// Ends every login session, as an idle timeout would; how many there were.
+    fn expire_logins(&mut self) -> usize;
+}
+
+/// `POST /_lab/expire_sessions`: every login session lapses now; `{"expired": n}`.
+pub fn expire_routes<I, C, S>(lab: &LabCore<I, C>) -> Router<S>
+where
+    I: LabLogins,
+    C: Send + Sync + 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/_lab/expire_sessions", post(sessions_expire::<I, C>))
+        .with_state(lab.clone())
+}
+
+async fn sessions_expire<I: LabLogins, C>(State(lab): State<LabCore<I, C>>) -> Json<Value> {
+    let expired = lab.at_now().expire_logins();
+    Json(serde_json::json!({ "expired": expired }))
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -101,11 +125,19 @@ mod tests {
     use crate::http::lab::MutationLog;
     use crate::http::lab::testing::{TestLab, lab_state, seeded, send};
 
-    /// A toy vendor: a counter that climbs one step a lab second, and one setting.
+    /// A toy vendor: a counter that climbs one step a lab second, one setting and some
+    /// login sessions.
     struct Toy {
         steps: u64,
         limit: u64,
         since: Option<std::time::SystemTime>,
+        logins: usize,
+    }
+
+    impl LabLogins for Toy {
+        fn expire_logins(&mut self) -> usize {
+            std::mem::take(&mut self.logins)
+        }
     }
 
     #[derive(Deserialize)]
@@ -158,6 +190,7 @@ mod tests {
             Router::new()
                 .merge(state_routes(self, fields))
                 .merge(config_routes(self))
+                .merge(expire_routes(self))
         }
     }
 
@@ -166,6 +199,7 @@ mod tests {
             steps: 0,
             limit: 10,
             since: None,
+            logins: 2,
         };
         seeded(|clock| ToyLab::assemble(toy, clock, ()))
     }
@@ -208,5 +242,14 @@ mod tests {
             "invalid config: unknown field `speed`, expected `limit` at line 1 column 8"
         );
         assert_eq!(lab.lock().limit, 4);
+    }
+
+    #[tokio::test]
+    async fn expiring_sessions_ends_every_login_once() {
+        let (lab, _) = toy();
+        let first = send(&lab, "POST", "/_lab/expire_sessions", &[], "").await;
+        assert_eq!((first.status, first.body), (200, json!({"expired": 2})));
+        let again = send(&lab, "POST", "/_lab/expire_sessions", &[], "").await;
+        assert_eq!(again.body, json!({"expired": 0}));
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::clock_routes;
-pub use control::{LabSettings, config_routes, state_routes};
+pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
 pub use core::{LabCore, LabInventory};
 pub use faults::{FaultRule, Faults, with_faults};
 pub use logins::{Logins, basic_credentials, seeded_uuid};

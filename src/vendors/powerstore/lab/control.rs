@@ -9,29 +9,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
-use crate::http::lab::state_routes;
+use crate::http::lab::{LabLogins, expire_routes, state_routes};
 use crate::vendors::powerstore::wire::{IdResponse, ImportState, ImportType};
 
 use super::body;
 use super::create::Blueprint;
 use super::seed::SCHEDULED_AHEAD;
 use super::session::VOLUME_GROUP;
-use super::state::LabState;
+use super::state::{Inventory, LabState};
 
 /// The `/_lab/*` routes of the PowerStore simulator (faults are added by the scaffolding).
 pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
         .merge(state_routes(lab, Map::new()))
-        .route("/_lab/expire_sessions", post(sessions_expire))
+        .merge(expire_routes(lab))
         .route("/_lab/import_sessions", post(import_sessions_add))
-}
-
-/// `POST /_lab/expire_sessions`: every login session lapses now, as after an idle timeout.
-async fn sessions_expire(State(lab): State<LabState>) -> Json<Value> {
-    let expired = lab.lock().logins.expire_all();
-    Json(json!({ "expired": expired }))
 }
 
 /// Body of `POST /_lab/import_sessions`.
@@ -117,6 +111,13 @@ impl LabSession {
         blueprint.agentless = self.import_type == Some(ImportType::Agentless);
         blueprint.group = self.destination_resource_type.as_deref() == Some(VOLUME_GROUP);
         blueprint
+    }
+}
+
+/// Login sessions end as after their idle timeout.
+impl LabLogins for Inventory {
+    fn expire_logins(&mut self) -> usize {
+        self.logins.expire_all()
     }
 }
 

@@ -12,25 +12,19 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::http::lab::control_error as bad;
-use crate::http::lab::{config_routes, state_routes};
+use crate::http::lab::{LabLogins, config_routes, expire_routes, state_routes};
 use crate::vendors::vcd::wire::EntityState;
 
 use super::seed::EntitySpec;
-use super::state::LabState;
+use super::state::{Inventory, LabState};
 
 /// The `/_lab/*` routes of the Cloud Director simulator (faults come from the scaffolding).
 pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
         .merge(state_routes(lab, Map::new()))
         .merge(config_routes(lab))
-        .route("/_lab/expire_sessions", post(sessions_expire))
+        .merge(expire_routes(lab))
         .route("/_lab/entities", post(entities_add))
-}
-
-/// `POST /_lab/expire_sessions`: every session lapses now, as after the idle timeout.
-async fn sessions_expire(State(lab): State<LabState>) -> Json<Value> {
-    let expired = lab.at_now().logins.expire_all();
-    Json(json!({ "expired": expired }))
 }
 
 /// Body of `POST /_lab/entities`.
@@ -83,4 +77,11 @@ async fn entities_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
     let id = entity.wire.id.clone();
     inventory.entities.push(entity);
     (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
+}
+
+/// Login sessions end as after their idle timeout.
+impl LabLogins for Inventory {
+    fn expire_logins(&mut self) -> usize {
+        self.logins.expire_all()
+    }
 }

@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
-use crate::http::lab::state_routes;
+use crate::http::lab::{LabLogins, expire_routes, state_routes};
 use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
 
 use super::history::{Cause, DEFAULT_TOTAL, History};
+use super::state::Inventory;
 use super::{Ctx, bad};
 
 /// The `/_lab/*` routes of the vCenter simulator (faults come from the scaffolding).
@@ -21,14 +22,8 @@ pub(super) fn routes(ctx: &Ctx) -> Router<Ctx> {
     listener.insert("listener".to_owned(), json!(ctx.port.as_str()));
     Router::new()
         .merge(state_routes(&ctx.lab, listener))
-        .route("/_lab/expire_sessions", post(sessions_expire))
+        .merge(expire_routes(&ctx.lab))
         .route("/_lab/history", post(history_seed))
-}
-
-/// `POST /_lab/expire_sessions`: every session of both listeners lapses now.
-async fn sessions_expire(State(ctx): State<Ctx>) -> Json<Value> {
-    let expired = ctx.lab.at(ctx.lab.now()).logins.expire_all();
-    Json(json!({ "expired": expired }))
 }
 
 /// Body of `POST /_lab/history`.
@@ -96,4 +91,11 @@ async fn history_seed(State(ctx): State<Ctx>, bytes: Bytes) -> Response {
     let mut inventory = ctx.lab.at(now);
     inventory.history = history;
     Json(inventory.history.info(Encoding::Api)).into_response()
+}
+
+/// Login sessions end as after their idle timeout.
+impl LabLogins for Inventory {
+    fn expire_logins(&mut self) -> usize {
+        self.logins.expire_all()
+    }
 }
