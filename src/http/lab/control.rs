@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -19,9 +20,11 @@ use super::{control_error, timestamp};
 pub trait LabSettings: LabInventory {
     /// The body of `POST /_lab/config`; absent fields keep their value.
     type Change: DeserializeOwned;
+    /// The settings, as `GET` and `POST` answer them.
+    type Config: Serialize;
 
-    /// The whole config, as `GET` and `POST` answer it.
-    fn config_json(&self) -> Value;
+    /// The current settings.
+    fn config(&self) -> &Self::Config;
 
     /// Makes `change`, or says why it cannot be made.
     fn apply_config(&mut self, change: Self::Change) -> Result<(), String>;
@@ -78,7 +81,7 @@ where
 }
 
 async fn config_get<I: LabSettings, C>(State(lab): State<LabCore<I, C>>) -> Json<Value> {
-    Json(lab.at_now().config_json())
+    Json(serde_json::json!(lab.at_now().config()))
 }
 
 async fn config_set<I: LabSettings, C>(State(lab): State<LabCore<I, C>>, bytes: Bytes) -> Response {
@@ -88,7 +91,7 @@ async fn config_set<I: LabSettings, C>(State(lab): State<LabCore<I, C>>, bytes: 
     };
     let mut inventory = lab.at_now();
     match inventory.apply_config(change) {
-        Ok(()) => Json(inventory.config_json()).into_response(),
+        Ok(()) => Json(serde_json::json!(inventory.config())).into_response(),
         Err(message) => control_error(message),
     }
 }
@@ -129,7 +132,7 @@ mod tests {
     /// login sessions.
     struct Toy {
         steps: u64,
-        limit: u64,
+        config: ToyConfig,
         since: Option<std::time::SystemTime>,
         logins: usize,
     }
@@ -138,6 +141,11 @@ mod tests {
         fn expire_logins(&mut self) -> usize {
             std::mem::take(&mut self.logins)
         }
+    }
+
+    #[derive(serde::Serialize)]
+    struct ToyConfig {
+        limit: u64,
     }
 
     #[derive(Deserialize)]
@@ -153,7 +161,7 @@ mod tests {
             if steps > self.steps {
                 mutations.record("step", "toy", now);
             }
-            self.steps = steps.min(self.limit);
+            self.steps = steps.min(self.config.limit);
         }
 
         fn state_json(&mut self, _: std::time::SystemTime, _: &MutationLog) -> Map<String, Value> {
@@ -165,16 +173,17 @@ mod tests {
 
     impl LabSettings for Toy {
         type Change = ToyChange;
+        type Config = ToyConfig;
 
-        fn config_json(&self) -> Value {
-            json!({ "limit": self.limit })
+        fn config(&self) -> &ToyConfig {
+            &self.config
         }
 
         fn apply_config(&mut self, change: ToyChange) -> Result<(), String> {
             match change.limit {
                 Some(0) => Err("limit must be at least 1".to_owned()),
                 Some(limit) => {
-                    self.limit = limit;
+                    self.config.limit = limit;
                     Ok(())
                 }
                 None => Ok(()),
@@ -197,7 +206,7 @@ mod tests {
     fn toy() -> (ToyLab, crate::clock::Clock) {
         let toy = Toy {
             steps: 0,
-            limit: 10,
+            config: ToyConfig { limit: 10 },
             since: None,
             logins: 2,
         };
@@ -241,7 +250,7 @@ mod tests {
             unknown.body["error"],
             "invalid config: unknown field `speed`, expected `limit` at line 1 column 8"
         );
-        assert_eq!(lab.lock().limit, 4);
+        assert_eq!(lab.lock().config.limit, 4);
     }
 
     #[tokio::test]

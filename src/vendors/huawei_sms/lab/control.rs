@@ -49,9 +49,10 @@ pub struct ConfigChange {
 /// full bucket.
 impl LabSettings for Inventory {
     type Change = ConfigChange;
+    type Config = LabConfig;
 
-    fn config_json(&self) -> Value {
-        json!(self.config)
+    fn config(&self) -> &LabConfig {
+        &self.config
     }
 
     fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {

@@ -33,7 +33,7 @@ pub(super) const REGION: &str = "eu-west-101";
 
 /// Settings of `POST /_lab/config`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub(super) struct LabConfig {
+pub struct LabConfig {
     /// Lab seconds an IAM token lives.
     pub(super) token_ttl_seconds: u64,
     /// Lab seconds an action's new state stays hidden behind the old one.

@@ -48,7 +48,7 @@ impl Credentials {
 
 /// Settings of `POST /_lab/config`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub(super) struct LabConfig {
+pub struct LabConfig {
     /// The newest API version `/api/versions` offers and `Accept` may name.
     pub(super) max_version: String,
     /// Share (0..=1) of the instances a migration skips as "concurrently modified".
@@ -153,9 +153,10 @@ pub struct ConfigChange {
 /// Each setting is checked and made in turn: a bad one stops there.
 impl LabSettings for Inventory {
     type Change = ConfigChange;
+    type Config = LabConfig;
 
-    fn config_json(&self) -> Value {
-        json!(self.config)
+    fn config(&self) -> &LabConfig {
+        &self.config
     }
 
     fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {
