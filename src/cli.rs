@@ -285,7 +285,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Prints an error for the operator (escaped, on stderr) and returns `code`.
 fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
-    let text = crate::http::sanitize::escape_control(&message.to_string());
+    let text = crate::terminal_text::escape_control(&message.to_string());
     eprintln!("error: {text}");
     code
 }

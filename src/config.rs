@@ -341,12 +341,7 @@ impl Targets {
                 "no {kind} target `{name}` (no target file: pass --targets, set CUTOVER_TARGETS, or create ./{DEFAULT_TARGET_FILE})"
             ),
         };
-        let closest = of_kind
-            .by_ref()
-            .map(|t| (strsim::damerau_levenshtein(name, &t.name), &t.name))
-            .filter(|(distance, _)| *distance <= 3)
-            .min()
-            .map(|(_, name)| name.as_str())
+        let closest = crate::suggest::closest(name, of_kind.by_ref().map(|t| t.name.as_str()))
             // Under the lab, a name far from every other still has an obvious choice:
             // the lab's own target of the kind.
             .or_else(|| {
@@ -356,7 +351,7 @@ impl Targets {
         if let Some(other) = self.list.iter().find(|t| t.name == name) {
             message = format!("target `{name}` is of kind {}, not {kind}", other.kind);
         } else if let Some(best) = closest {
-            message.push_str(&format!("; did you mean `{best}`?"));
+            message.push_str(&crate::suggest::did_you_mean(best));
         }
         Err(ConfigError::UnknownTarget { message })
     }

@@ -4,16 +4,20 @@
 //! dispatches; [`Runtime`] runs playbooks for any embedder; [`script`] hosts the Rhai engine; [`vendors`] holds one folder per vendor
 //! API (wire types, client, script bindings, simulator); [`lab`] starts the simulators.
 
+pub mod api_error;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod exit_code;
+pub mod file_gate;
 pub mod http;
 pub mod lab;
 pub mod repl;
 pub mod runtime;
 pub mod script;
 pub mod stop_signal;
+pub mod suggest;
+pub mod terminal_text;
 pub mod vendors;
 pub mod watch;
 

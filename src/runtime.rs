@@ -292,6 +292,6 @@ fn by(signal: Option<StopSignal>) -> String {
 pub fn marked_line(reason: &str) -> String {
     format!(
         "error: the playbook marked the run failed: {}\n",
-        crate::http::sanitize::escape_control(reason)
+        crate::terminal_text::escape_control(reason)
     )
 }

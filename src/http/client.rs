@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, RequestBuilder, Response, Url};
 use tracing::Instrument as _;
 
+use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::CallRecord;
-use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -149,6 +149,33 @@ impl HttpClient {
         let text = self.read_text(operation, response).await?;
         serde_json::from_str(&text)
             .map_err(|err| self.unexpected(operation, &err.to_string(), &text))
+    }
+
+    /// A request body as JSON. A body that cannot be encoded fails the call: sending the
+    /// request without it would ask the server for something else.
+    pub fn json_body<T: serde::Serialize + ?Sized>(
+        &self,
+        operation: &str,
+        body: &T,
+    ) -> Result<serde_json::Value, ApiError> {
+        serde_json::to_value(body).map_err(|err| self.unencodable(operation, &err))
+    }
+
+    /// A request body as JSON bytes, failing like [`HttpClient::json_body`].
+    pub fn json_bytes<T: serde::Serialize + ?Sized>(
+        &self,
+        operation: &str,
+        body: &T,
+    ) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(body).map_err(|err| self.unencodable(operation, &err))
+    }
+
+    fn unencodable(&self, operation: &str, err: &serde_json::Error) -> ApiError {
+        ApiError::new(
+            ErrorKind::Validation,
+            format!("cannot encode the request body: {err}; nothing was sent"),
+        )
+        .at(&self.target, operation)
     }
 
     /// The error for an answer that is not what the API documents, with its body.
@@ -523,6 +550,23 @@ mod tests {
             .unwrap_err();
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
         assert!(err.message.starts_with("cannot connect"), "{err}");
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_encoded_fails_the_call() {
+        let client = client("http://127.0.0.1:1");
+        // JSON object keys must be strings: a map keyed by pairs cannot be encoded.
+        let body = std::collections::BTreeMap::from([((1, 2), 3)]);
+        let err = client.json_body("cutover", &body).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` cutover: cannot encode the request body: key must be a string; nothing was sent (kind: validation)",
+                client.target()
+            )
+        );
+        let err = client.json_bytes("cutover", &body).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Validation);
     }
 
     impl HttpClient {

@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, Response};
 
+use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::{ReadRetries, Target};
 use crate::http::backoff::backoff;
-use crate::http::error::ApiError;
 
 tokio::task_local! {
     /// The clock time by which the wait a request runs in gives up, and that clock.
@@ -174,8 +174,8 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
+    use crate::api_error::ErrorKind;
     use crate::config::{PasswordSource, Secret, TargetKind, UploadHosts};
-    use crate::http::error::ErrorKind;
 
     const START: Duration = Duration::from_secs(1_700_000_000);
 
@@ -205,7 +205,7 @@ mod tests {
     fn status(code: u16) -> ApiError {
         let mut err = ApiError::new(ErrorKind::from_status(code), code.to_string());
         err.status = Some(code);
-        err.retryable = crate::http::error::is_retryable_status(code);
+        err.retryable = crate::api_error::is_retryable_status(code);
         err
     }
 

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use rhai::{EvalAltResult, ParseError, Position};
 
-use crate::http::sanitize::escape_control;
 use crate::script::call_message;
 use crate::script::error_value::{error_map, innermost};
+use crate::terminal_text::escape_control;
 
 /// Looks up the text of a script or module by its source name.
 pub type SourceLookup<'a> = &'a dyn Fn(&str) -> Option<String>;

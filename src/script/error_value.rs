@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 
 /// The map a script's `catch (e)` receives for `err`.
 pub fn to_map(err: &ApiError) -> Map {

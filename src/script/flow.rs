@@ -10,7 +10,7 @@ use rhai::{
     NativeCallContext,
 };
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};

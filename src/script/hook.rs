@@ -8,10 +8,10 @@ use std::sync::{Arc, PoisonError};
 
 use rhai::{AST, EvalAltResult, Position};
 
-use crate::http::sanitize::escape_control;
+use crate::file_gate::FileGate;
 use crate::script::error_value::{error_map, innermost};
-use crate::script::files::FileGate;
 use crate::script::{self, Host, Limits, ScriptFile, preflight};
+use crate::terminal_text::escape_control;
 use crate::watch::event::FileEvent;
 use crate::watch::script::{Callback, Registrations, call, collect_into};
 use crate::watch::spec::HandlerSpec;

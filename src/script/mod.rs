@@ -11,7 +11,6 @@ pub mod console;
 pub mod depth;
 pub mod diagnostic;
 pub mod error_value;
-pub mod files;
 pub mod flow;
 pub mod hook;
 pub mod host;
@@ -83,12 +82,12 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         // and the same script must compile in every build.
         .set_max_expr_depths(128, 64)
         .set_module_resolver(modules::Resolver::new(base_dir.clone()));
-    files::FileGate::new(base_dir, host.allowed_reads())
+    crate::file_gate::FileGate::new(base_dir, host.allowed_reads())
         .guarding(host.targets().secret_files())
         .install(&mut engine);
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
-        let text = crate::http::sanitize::escape_control(text);
+        let text = crate::terminal_text::escape_control(text);
         let _ = writeln!(std::io::stdout().lock(), "{text}");
         tracing::debug!(target: "cutover::script", "print: {text}");
     });

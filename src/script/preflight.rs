@@ -5,9 +5,9 @@
 
 use rhai::{AST, ASTNode, EvalAltResult, Expr, Position, Stmt};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::{TargetKind, Targets};
 use crate::http::client::HttpClient;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::raise;
 
 /// A target named by a literal in the script.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::script::files::Protected;
+use crate::file_gate::Protected;
 
 use crate::watch::event::FileEvent;
 use crate::watch::files;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::script::files::Protected;
+use crate::file_gate::Protected;
 use crate::script::hook::{HookProgram, LoadedHook};
 use crate::watch::error::WatchError;
 use crate::watch::files;

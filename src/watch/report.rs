@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::http::sanitize::escape_control;
+use crate::terminal_text::escape_control;
 use crate::watch::event::FileEvent;
 use crate::watch::registry::Handler;
 

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::script::files::{FileGate, Protected};
+use crate::file_gate::{FileGate, Protected};
 use crate::script::hook::RunFailure;
 use crate::script::{Host, Limits};
 use crate::watch::event::FileEvent;

@@ -13,10 +13,10 @@ use rhai::{
     NativeCallContext, Shared,
 };
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
+use crate::file_gate::FileGate;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::files::FileGate;
 use crate::script::flow::poll;
 use crate::script::options::Options;
 use crate::watch::event::{ChangeKind, FileEvent, Stat};

@@ -7,11 +7,11 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::http::retry::Retrier;
 use crate::vendors::powerstore::wire::{
@@ -141,8 +141,8 @@ impl PowerStoreClient {
 
     /// Cancels a session; `force` terminates it even when source or host fail to answer.
     pub async fn cancel(&self, id: &str, force: bool) -> Result<(), ApiError> {
-        let body = serde_json::to_value(CancelRequest { force }).ok();
-        self.action(id, "cancel", body).await
+        let body = self.http.json_body("cancel", &CancelRequest { force })?;
+        self.action(id, "cancel", Some(body)).await
     }
 
     /// Pauses a copy.

@@ -10,11 +10,11 @@ use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::Mutex;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
@@ -204,13 +204,15 @@ impl VcdClient {
             )
             .at(self.target(), operation));
         }
-        let body = serde_json::to_value(MigrateRequest {
-            target_entity_type: Some(target.to_string()),
-            force_migrate: force,
-        })
-        .ok();
+        let body = self.http.json_body(
+            operation,
+            &MigrateRequest {
+                target_entity_type: Some(target.to_string()),
+                force_migrate: force,
+            },
+        )?;
         let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
-        let response = self.call(operation, Method::POST, url, body).await?;
+        let response = self.call(operation, Method::POST, url, Some(body)).await?;
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)
