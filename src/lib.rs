@@ -8,6 +8,7 @@ pub mod api_error;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod exit_code;
 pub mod file_gate;
 pub mod http;

@@ -187,8 +187,12 @@ impl Runtime {
     /// A console that evaluates entry after entry in one scope (the REPL); `import`
     /// looks for files in `base_dir`.
     pub fn console(&self, base_dir: std::path::PathBuf) -> Result<Console, String> {
-        let engine = script::engine(&self.host, self.limits, base_dir.clone());
-        Console::new(engine, self.host.clone(), base_dir)
+        Console::new(
+            crate::engine::build,
+            self.host.clone(),
+            self.limits,
+            base_dir,
+        )
     }
 
     /// Makes Ctrl-C (SIGINT) stop the evaluation in progress instead of the process, as
@@ -224,7 +228,7 @@ impl Runtime {
             .parent()
             .map(|p| p.to_path_buf())
             .unwrap_or_default();
-        let engine = script::engine(&self.host, self.limits, base_dir);
+        let engine = crate::engine::build(&self.host, self.limits, base_dir);
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
         script::preflight::check(self.host.targets(), &ast)
             .map_err(|errs| RunError::Config(file.render_all(&errs)))?;

@@ -1,5 +1,6 @@
-//! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
-//! stdlib resolver, cancellation, and every script function registered.
+//! The script toolkit every binding uses: the host, limits, output routing, the stdlib
+//! resolver, cancellation, options, flow primitives and diagnostics. It knows no vendor:
+//! [`crate::engine`] assembles the whole engine from it and the vendor list.
 
 pub mod call_check;
 pub mod call_judge;
@@ -68,9 +69,15 @@ impl Default for Limits {
 /// needs far more than the default 2 MiB. Only the pages touched are ever committed.
 pub const STACK_SIZE: usize = 512 << 20;
 
-/// Builds the engine every script of this process runs on. `base_dir` is where
-/// `import "file"` looks and where relative file paths start.
-pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
+/// Builds an engine for `host` with every function scripts can call: what
+/// [`crate::engine::build`] is, handed to the toolkit parts that need a whole engine
+/// without the toolkit depending on the vendors.
+pub type BuildEngine = fn(&Arc<Host>, Limits, PathBuf) -> Engine;
+
+/// An engine with the toolkit alone: limits, the stdlib resolver, the file gate, output,
+/// cancellation and the flow primitives; [`crate::engine::build`] adds the vendors.
+/// `base_dir` is where `import "file"` looks and where relative file paths start.
+pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits.max_operations)
@@ -100,11 +107,6 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);
     timestamp::register(&mut engine);
-    crate::vendors::powerstore::script::register(&mut engine, host);
-    crate::vendors::vcd::script::register(&mut engine, host);
-    crate::vendors::vcenter::script::register(&mut engine, host);
-    crate::vendors::huawei_sms::script::register(&mut engine, host);
-    crate::watch::script::register(&mut engine, host);
     engine
 }
 

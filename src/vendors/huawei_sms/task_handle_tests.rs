@@ -60,7 +60,7 @@ impl Rig {
     }
 
     fn eval(&self, script: &str) -> String {
-        let engine = crate::script::engine(&self.host, Limits::default(), ".".into());
+        let engine = crate::engine::build(&self.host, Limits::default(), ".".into());
         engine.eval::<String>(script).unwrap()
     }
 }
