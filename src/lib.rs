@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod exit_code;
 pub mod file_gate;
+pub mod hook;
 pub mod http;
 pub mod lab;
 pub mod repl;

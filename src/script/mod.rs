@@ -13,7 +13,6 @@ pub mod depth;
 pub mod diagnostic;
 pub mod error_value;
 pub mod flow;
-pub mod hook;
 pub mod host;
 pub mod modules;
 pub mod object_names;

@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::file_gate::Protected;
 
-use crate::watch::event::FileEvent;
-use crate::watch::files;
+use crate::hook::event::FileEvent;
+use crate::hook::files;
 use crate::watch::memory::{Outcome, Record};
 use crate::watch::registry::Handler;
 use crate::watch::report;

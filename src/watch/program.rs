@@ -9,12 +9,12 @@ use std::sync::{Arc, PoisonError};
 use rhai::{AST, EvalAltResult, Position};
 
 use crate::file_gate::FileGate;
+use crate::hook::event::FileEvent;
+use crate::hook::script::{Callback, Registrations, call, collect_into};
+use crate::hook::spec::HandlerSpec;
 use crate::script::error_value::{error_map, innermost};
 use crate::script::{Host, Limits, ScriptFile, preflight};
 use crate::terminal_text::escape_control;
-use crate::watch::event::FileEvent;
-use crate::watch::script::{Callback, Registrations, call, collect_into};
-use crate::watch::spec::HandlerSpec;
 
 /// A compiled hook script, kept for its handlers' runs and for rendering their errors.
 pub struct HookProgram {

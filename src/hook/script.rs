@@ -15,15 +15,15 @@ use rhai::{
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::FileGate;
+use crate::hook::event::{ChangeKind, FileEvent, Stat};
+use crate::hook::files;
+use crate::hook::filter::Pattern;
+use crate::hook::spec::OnBusy;
+use crate::hook::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::flow::poll;
 use crate::script::options::Options;
-use crate::watch::event::{ChangeKind, FileEvent, Stat};
-use crate::watch::files;
-use crate::watch::filter::Pattern;
-use crate::watch::slots::OnBusy;
-use crate::watch::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
