@@ -8,6 +8,7 @@
     reason = "tests read what the binary wrote and fail loudly; helpers are shared across modules"
 )]
 
+mod architecture;
 mod calls;
 mod check;
 mod cli;
