@@ -17,6 +17,10 @@ use crate::config::{
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
 
+/// The fields of a PowerStore import session the lab serves and scripts read, as
+/// vendor-apis.md documents them: what the tests check the script surface against.
+pub use crate::vendors::powerstore::wire::IMPORT_SESSION_FIELDS as POWERSTORE_IMPORT_SESSION_FIELDS;
+
 /// The user the PowerStore simulator accepts.
 pub const LAB_USER: &str = "admin";
 /// The user the Cloud Director simulator accepts: a provider (`System`) administrator,

@@ -80,14 +80,6 @@ impl<'a> Options<'a> {
         Ok(Self { operation, map })
     }
 
-    /// An option map with nothing set.
-    pub fn empty(operation: &'a str) -> Self {
-        Self {
-            operation,
-            map: Map::new(),
-        }
-    }
-
     fn get(&self, key: &str) -> Option<&Dynamic> {
         self.map.get(key).filter(|value| !value.is_unit())
     }
@@ -97,13 +89,6 @@ impl<'a> Options<'a> {
         self.get(key).map_or(Ok(default), |value| {
             duration(&format!("{} {key}", self.operation), value)
         })
-    }
-
-    /// An optional duration option.
-    pub fn duration_opt(&self, key: &str) -> Result<Option<Duration>, Box<EvalAltResult>> {
-        self.get(key)
-            .map(|value| duration(&format!("{} {key}", self.operation), value))
-            .transpose()
     }
 
     /// A non-negative integer option, or `default`.

@@ -58,6 +58,10 @@ pub enum Depth {
 /// Every problem with the targets the script names, each pointing at the call that named
 /// it: each call naming a target the file lacks, and each target that cannot be used
 /// once (its secret or TLS settings are the same wherever it is named).
+#[allow(
+    clippy::vec_box,
+    reason = "Rhai hands its errors out boxed; they stay as Rhai made them"
+)]
 pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -85,6 +89,10 @@ pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltRe
 
 /// Checks each target the script names before it runs; the errors point at the calls
 /// that named them.
+#[allow(
+    clippy::vec_box,
+    reason = "Rhai hands its errors out boxed; they stay as Rhai made them"
+)]
 pub fn check(targets: &Targets, ast: &AST) -> Result<(), Vec<Box<EvalAltResult>>> {
     let problems = problems(targets, ast, Depth::Usable);
     if problems.is_empty() {

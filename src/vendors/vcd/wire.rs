@@ -41,7 +41,6 @@ pub struct TypeUrn {
 
 const TYPE_SHAPE: &str =
     "urn:vcloud:type:<vendor>:<nss>[:<version>], e.g. urn:vcloud:type:acme:vm:1.0.0";
-const ENTITY_SHAPE: &str = "urn:vcloud:entity:<vendor>:<nss>:<uuid>";
 
 /// A vendor, nss or uuid part: starts with a letter or digit run that is not a bare
 /// version, so `urn:vcloud:type:acme:1.0.0` (no nss) is refused rather than read as a
@@ -135,34 +134,6 @@ impl std::fmt::Display for TypeUrn {
         match &self.version {
             Some(version) => write!(f, ":{version}"),
             None => Ok(()),
-        }
-    }
-}
-
-/// An entity URN, `urn:vcloud:entity:<vendor>:<nss>:<uuid>`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EntityUrn {
-    pub vendor: String,
-    pub nss: String,
-    pub uuid: String,
-}
-
-impl EntityUrn {
-    /// Parses an entity URN.
-    pub fn parse(text: &str) -> Result<Self, UrnError> {
-        let fail = || UrnError {
-            text: text.to_owned(),
-            what: "an entity URN",
-            shape: ENTITY_SHAPE,
-        };
-        let rest = text.strip_prefix("urn:vcloud:entity:").ok_or_else(fail)?;
-        match rest.split(':').collect::<Vec<_>>().as_slice() {
-            [vendor, nss, uuid] if is_name(vendor) && is_name(nss) && is_name(uuid) => Ok(Self {
-                vendor: (*vendor).to_owned(),
-                nss: (*nss).to_owned(),
-                uuid: (*uuid).to_owned(),
-            }),
-            _ => Err(fail()),
         }
     }
 }
@@ -549,8 +520,6 @@ mod tests {
         bad("urn:vcloud:type::vm:1.0.0");
         bad("urn:vcloud:type:acme:1.0.0");
         assert!(TypeUrn::parse_full("urn:vcloud:type:acme:vm:1.0").is_err());
-        assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm:5e0b9c44").is_ok());
-        assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm").is_err());
     }
 
     #[test]

@@ -54,11 +54,6 @@ impl LabState {
         }
     }
 
-    /// The lab clock every session advances by.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
     /// The fault rules of `/_lab/faults`.
     pub fn faults(&self) -> &Faults {
         &self.faults

@@ -120,6 +120,7 @@ impl LabState {
     }
 
     /// The lab clock tasks and sessions advance by.
+    #[cfg(test)]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }

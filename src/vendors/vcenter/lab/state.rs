@@ -114,11 +114,6 @@ impl LabState {
         }
     }
 
-    /// The lab clock the import and sessions advance by.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
     /// The fault rules of `/_lab/faults`, shared by both listeners.
     pub fn faults(&self) -> &Faults {
         &self.faults
