@@ -18,3 +18,7 @@ pub mod vendors;
 pub mod watch;
 
 pub use runtime::{RunError, Runtime, RuntimeBuilder};
+
+/// Counts each thread's live bytes, for the script memory budget (`--max-memory`).
+#[global_allocator]
+static ALLOCATOR: script::memory::Counting = script::memory::Counting;
