@@ -83,6 +83,39 @@ fn piped_meta_commands_answer_on_stdout() {
     assert!(!stdout.contains("not reached"), "{stdout}");
 }
 
+/// An entry stopped by a limit ends alone: the session, its variables and the next
+/// entries go on.
+#[test]
+fn an_entry_past_a_limit_ends_only_itself() {
+    Test::new()
+        .args(["repl", "--max-array-size", "1000", "--max-operations", "100000"])
+        .stdin(
+            "
+            let a = [];
+            loop { a.push(1); }
+            loop {}
+            a.len()
+            ",
+        )
+        .stdout("1000\n")
+        .stderr(
+            "
+            error: push: an array may hold at most 1000 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
+             --> <stdin>:2:10
+              |
+            2 | loop { a.push(1); }
+              |          ^^^^
+            error: the script ran too many operations and was stopped; look for an endless loop, or raise --max-operations
+             --> <stdin>:3:6
+              |
+            3 | loop {}
+              |      ^
+            ",
+        )
+        .status(1)
+        .run();
+}
+
 #[cfg(unix)]
 mod terminal {
     use std::path::{Path, PathBuf};
