@@ -3,7 +3,10 @@
 //! since Rhai's recurse once per level and a loop can nest a value far deeper than any
 //! stack.
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, NativeCallContext};
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map,
+    NativeCallContext,
+};
 
 use crate::script::depth;
 
@@ -12,28 +15,38 @@ type Printed = Result<ImmutableString, Box<EvalAltResult>>;
 /// Registers the four printers for arrays and maps.
 pub fn register(engine: &mut Engine, max_depth: usize) {
     for name in ["print", "debug", "to_string", "to_debug"] {
-        engine.register_fn(
-            name,
-            move |ctx: NativeCallContext, array: &mut Array| -> Printed {
-                let value = Dynamic::from_array(std::mem::take(array));
-                let printed = print(&ctx, name, &value, max_depth);
-                if let Ok(items) = value.into_array() {
-                    *array = items;
-                }
-                printed
-            },
-        );
-        engine.register_fn(
-            name,
-            move |ctx: NativeCallContext, map: &mut Map| -> Printed {
-                let value = Dynamic::from_map(std::mem::take(map));
-                let printed = print(&ctx, name, &value, max_depth);
-                if let Some(entries) = value.try_cast::<Map>() {
-                    *map = entries;
-                }
-                printed
-            },
-        );
+        FuncRegistration::new(name)
+            .with_params_info(["array: &mut Array", "String"])
+            .with_comments([
+                "/// The array as text; refused when it nests deeper than `--max-depth`.",
+            ])
+            .register_into_engine(
+                engine,
+                move |ctx: NativeCallContext, array: &mut Array| -> Printed {
+                    let value = Dynamic::from_array(std::mem::take(array));
+                    let printed = print(&ctx, name, &value, max_depth);
+                    if let Ok(items) = value.into_array() {
+                        *array = items;
+                    }
+                    printed
+                },
+            );
+        FuncRegistration::new(name)
+            .with_params_info(["map: &mut Map", "String"])
+            .with_comments([
+                "/// The map as text; refused when it nests deeper than `--max-depth`.",
+            ])
+            .register_into_engine(
+                engine,
+                move |ctx: NativeCallContext, map: &mut Map| -> Printed {
+                    let value = Dynamic::from_map(std::mem::take(map));
+                    let printed = print(&ctx, name, &value, max_depth);
+                    if let Some(entries) = value.try_cast::<Map>() {
+                        *map = entries;
+                    }
+                    printed
+                },
+            );
     }
 }
 

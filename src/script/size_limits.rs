@@ -13,7 +13,9 @@
 //!
 //! Growth nested inside another value (`m.a[k] = v`) is left to the memory budget.
 
-use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map};
+use rhai::{
+    Array, Blob, Dynamic, Engine, EvalAltResult, FuncRegistration, INT, ImmutableString, Map,
+};
 
 use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Limits;
@@ -93,6 +95,14 @@ impl Sizes {
     }
 }
 
+/// The registration of one of the functions below, with its documentation (they replace
+/// Rhai's own, which `cutover doc` would otherwise show).
+fn doc(name: &str, params: &[&str], comment: &str) -> FuncRegistration {
+    FuncRegistration::new(name)
+        .with_params_info(params)
+        .with_comments([format!("/// {comment}")])
+}
+
 /// Turns off Rhai's size limits and installs ours.
 pub fn install(engine: &mut Engine, limits: Limits) {
     let sizes = Sizes {
@@ -169,25 +179,45 @@ fn insert_at(len: usize, index: INT) -> usize {
 
 fn register_arrays(engine: &mut Engine, sizes: Sizes) {
     let k = Kind::Array;
-    engine.register_fn("push", move |a: &mut Array, item: Dynamic| -> Checked<()> {
+    doc(
+        "push",
+        &["array: &mut Array", "item: Dynamic", "()"],
+        "Adds `item` at the end; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |a: &mut Array, item: Dynamic| -> Checked<()> {
         sizes.grow("push", k, a.len() + 1)?;
         a.push(item);
         Ok(())
     });
     for name in ["append", "+="] {
-        engine.register_fn(name, move |a: &mut Array, b: Array| -> Checked<()> {
+        doc(
+            name,
+            &["array: &mut Array", "more: Array", "()"],
+            "Adds the items of `more` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |a: &mut Array, b: Array| -> Checked<()> {
             sizes.grow(name, k, a.len() + b.len())?;
             a.extend(b);
             Ok(())
         });
     }
-    engine.register_fn("+", move |mut a: Array, b: Array| -> Checked<Array> {
+    doc(
+        "+",
+        &["array: Array", "more: Array", "Array"],
+        "The items of both arrays; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |mut a: Array, b: Array| -> Checked<Array> {
         sizes.grow("+", k, a.len() + b.len())?;
         a.extend(b);
         Ok(a)
     });
-    engine.register_fn(
+    doc(
         "insert",
+        &["array: &mut Array", "index: INT", "item: Dynamic", "()"],
+        "Inserts `item` at `index` (negative: from the end); refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |a: &mut Array, index: INT, item: Dynamic| -> Checked<()> {
             sizes.grow("insert", k, a.len() + 1)?;
             let at = insert_at(a.len(), index);
@@ -195,8 +225,13 @@ fn register_arrays(engine: &mut Engine, sizes: Sizes) {
             Ok(())
         },
     );
-    engine.register_fn(
+    doc(
         "pad",
+        &["array: &mut Array", "len: INT", "item: Dynamic", "()"],
+        "Pads with `item` to `len` items; refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |a: &mut Array, len: INT, item: Dynamic| -> Checked<()> {
             let Ok(len) = usize::try_from(len) else {
                 return Ok(());
@@ -217,31 +252,51 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
         (value & 0xff).to_le_bytes()[0]
     }
     for name in ["push", "append", "+="] {
-        engine.register_fn(name, move |b: &mut Blob, value: INT| -> Checked<()> {
+        doc(
+            name,
+            &["blob: &mut Blob", "value: INT", "()"],
+            "Adds the byte `value` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, value: INT| -> Checked<()> {
             sizes.grow(name, k, b.len() + 1)?;
             b.push(byte(value));
             Ok(())
         });
     }
     for name in ["append", "+="] {
-        engine.register_fn(name, move |b: &mut Blob, more: Blob| -> Checked<()> {
+        doc(
+            name,
+            &["blob: &mut Blob", "more: Blob", "()"],
+            "Adds the bytes of `more` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, more: Blob| -> Checked<()> {
             sizes.grow(name, k, b.len() + more.len())?;
             b.extend(more);
             Ok(())
         });
-        engine.register_fn(name, move |b: &mut Blob, text: &str| -> Checked<()> {
+        doc(
+            name,
+            &["blob: &mut Blob", "text: &str", "()"],
+            "Adds the UTF-8 bytes of `text` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, text: &str| -> Checked<()> {
             sizes.grow(name, k, b.len() + text.len())?;
             b.extend_from_slice(text.as_bytes());
             Ok(())
         });
     }
-    engine.register_fn("+", move |mut b: Blob, more: Blob| -> Checked<Blob> {
+    doc(
+        "+",
+        &["blob: Blob", "more: Blob", "Blob"],
+        "The bytes of both blobs; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |mut b: Blob, more: Blob| -> Checked<Blob> {
         sizes.grow("+", k, b.len() + more.len())?;
         b.extend(more);
         Ok(b)
     });
-    engine.register_fn(
-        "insert",
+    doc("insert", &["blob: &mut Blob", "index: INT", "value: INT", "()"], "Inserts the byte `value` at `index` (negative: from the end); refused past `--max-array-size`.").register_into_engine(
+        engine,
         move |b: &mut Blob, index: INT, value: INT| -> Checked<()> {
             sizes.grow("insert", k, b.len() + 1)?;
             let at = insert_at(b.len(), index);
@@ -249,8 +304,13 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
             Ok(())
         },
     );
-    engine.register_fn(
+    doc(
         "pad",
+        &["blob: &mut Blob", "len: INT", "value: INT", "()"],
+        "Pads with the byte `value` to `len` bytes; refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |b: &mut Blob, len: INT, value: INT| -> Checked<()> {
             let Ok(len) = usize::try_from(len) else {
                 return Ok(());
@@ -267,8 +327,18 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
         sizes.grow("blob", k, len)?;
         Ok(vec![byte(value); len])
     };
-    engine.register_fn("blob", move |len: INT| filled(len, 0));
-    engine.register_fn("blob", filled);
+    doc(
+        "blob",
+        &["len: INT", "Blob"],
+        "A blob of `len` zero bytes; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |len: INT| filled(len, 0));
+    doc(
+        "blob",
+        &["len: INT", "value: INT", "Blob"],
+        "A blob of `len` bytes `value`; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, filled);
 }
 
 fn register_maps(engine: &mut Engine, sizes: Sizes) {
@@ -277,7 +347,7 @@ fn register_maps(engine: &mut Engine, sizes: Sizes) {
         map.len() + more.keys().filter(|key| !map.contains_key(*key)).count()
     }
     for name in ["mixin", "+=", "fill_with"] {
-        engine.register_fn(name, move |m: &mut Map, more: Map| -> Checked<()> {
+        doc(name, &["map: &mut Map", "more: Map", "()"], "Adds the entries of `more` (`fill_with`: only keys not there yet); refused past `--max-map-size`.").register_into_engine(engine, move |m: &mut Map, more: Map| -> Checked<()> {
             sizes.grow(name, k, merged_len(m, &more))?;
             if name == "fill_with" {
                 for (key, value) in more {
@@ -289,13 +359,23 @@ fn register_maps(engine: &mut Engine, sizes: Sizes) {
             Ok(())
         });
     }
-    engine.register_fn("+", move |mut m: Map, more: Map| -> Checked<Map> {
+    doc(
+        "+",
+        &["map: Map", "more: Map", "Map"],
+        "The entries of both maps, `more` winning; refused past `--max-map-size`.",
+    )
+    .register_into_engine(engine, move |mut m: Map, more: Map| -> Checked<Map> {
         sizes.grow("+", k, merged_len(&m, &more))?;
         m.extend(more);
         Ok(m)
     });
-    engine.register_fn(
+    doc(
         "set",
+        &["map: &mut Map", "key: &str", "value: Dynamic", "()"],
+        "Sets `key` to `value`; a new key is refused past `--max-map-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |m: &mut Map, key: &str, value: Dynamic| -> Checked<()> {
             if !m.contains_key(key) {
                 sizes.grow("set", k, m.len() + 1)?;
@@ -309,16 +389,26 @@ fn register_maps(engine: &mut Engine, sizes: Sizes) {
 fn register_strings(engine: &mut Engine, sizes: Sizes) {
     let k = Kind::String;
     for name in ["append", "+="] {
-        engine.register_fn(
+        doc(
             name,
+            &["string: &mut String", "more: String", "()"],
+            "Adds `more` at the end; refused past `--max-string-size`.",
+        )
+        .register_into_engine(
+            engine,
             move |s: &mut ImmutableString, more: ImmutableString| -> Checked<()> {
                 sizes.grow(name, k, s.len() + more.len())?;
                 *s += more;
                 Ok(())
             },
         );
-        engine.register_fn(
+        doc(
             name,
+            &["string: &mut String", "c: char", "()"],
+            "Adds `c` at the end; refused past `--max-string-size`.",
+        )
+        .register_into_engine(
+            engine,
             move |s: &mut ImmutableString, c: char| -> Checked<()> {
                 sizes.grow(name, k, s.len() + c.len_utf8())?;
                 *s += c;
@@ -326,21 +416,36 @@ fn register_strings(engine: &mut Engine, sizes: Sizes) {
             },
         );
     }
-    engine.register_fn(
+    doc(
         "+",
+        &["string: String", "more: String", "String"],
+        "Both strings joined; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |s: ImmutableString, more: ImmutableString| -> Checked<ImmutableString> {
             sizes.grow("+", k, s.len() + more.len())?;
             Ok(s + more)
         },
     );
-    engine.register_fn(
+    doc(
         "pad",
+        &["string: &mut String", "len: INT", "c: char", "()"],
+        "Pads with `c` to `len` characters; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |s: &mut ImmutableString, len: INT, c: char| -> Checked<()> {
             pad_string(sizes, s, len, &c.to_string())
         },
     );
-    engine.register_fn(
+    doc(
         "pad",
+        &["string: &mut String", "len: INT", "padding: &str", "()"],
+        "Pads with `padding`, repeated, to `len` characters; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
         move |s: &mut ImmutableString, len: INT, padding: &str| -> Checked<()> {
             pad_string(sizes, s, len, padding)
         },

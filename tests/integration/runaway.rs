@@ -192,15 +192,15 @@ fn nested_growth_no_size_limit_sees_stops_at_max_memory() {
     assert_stops(
         "double.rhai",
         "let x = [1];\nloop { x = [x, x]; }\n",
-        &["--max-memory", "67108864"],
+        &["--max-memory", "16777216"],
         "
-        error: the script holds more than 64 MiB of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
+        error: the script holds more than 16 MiB of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
          --> double.rhai:2:8
           |
         2 | loop { x = [x, x]; }
           |        ^
         ",
-        400,
+        200,
     );
 }
 
