@@ -415,11 +415,19 @@ pub struct Task {
     pub operation_name: String,
     #[serde(rename = "@serviceNamespace", default)]
     pub service_namespace: String,
-    #[serde(rename = "@startTime", default)]
+    #[serde(
+        rename = "@startTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<String>,
     #[serde(rename = "@endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    #[serde(rename = "@expiryTime", default)]
+    #[serde(
+        rename = "@expiryTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expiry_time: Option<String>,
     #[serde(rename = "@cancelRequested", default)]
     pub cancel_requested: bool,
@@ -497,9 +505,23 @@ pub fn parse_versions(xml: &str) -> Result<Vec<String>, quick_xml::DeError> {
         .collect())
 }
 
-/// Compares dotted versions numerically (`38.0` > `37.2`).
+/// Compares dotted versions numerically (`38.0` > `37.2`), parts of any length: a part
+/// too large for a machine number is not taken for 0.
 pub fn version_at_least(version: &str, minimum: &str) -> bool {
-    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    // Digits without leading zeros order by length, then as text; a part that is not
+    // digits (never offered: `parse_versions` drops it) orders as 0.
+    let parse = |v: &str| -> Vec<(usize, String)> {
+        v.split('.')
+            .map(|part| {
+                let digits = part.trim_start_matches('0');
+                if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    (digits.len(), digits.to_owned())
+                } else {
+                    (0, String::new())
+                }
+            })
+            .collect()
+    };
     parse(version) >= parse(minimum)
 }
 
@@ -587,6 +609,30 @@ mod tests {
         assert!(version_at_least("38.0", MIGRATE_API_VERSION));
         assert!(version_at_least("39.1", MIGRATE_API_VERSION));
         assert!(!version_at_least("37.2", MIGRATE_API_VERSION));
+    }
+
+    /// Found by fuzzing: a version part too large for a u64 compared as 0.
+    #[test]
+    fn huge_version_parts_compare_by_value() {
+        assert!(!version_at_least("1", "18500000000000000000"));
+        assert!(version_at_least("18500000000000000000.0", "38.0"));
+        assert!(version_at_least("038.00", "38.0"));
+        assert!(!version_at_least("37.99999999999999999999", "38.0"));
+    }
+
+    /// Found by fuzzing: a task without start or expiry time was written with empty
+    /// ones, which read back as `Some("")`.
+    #[test]
+    fn a_task_without_times_round_trips() {
+        let text = r#"<Task status="queued" id="urn:vcloud:task:2" href="/api/task/2"/>"#;
+        let task = Task::from_xml(text).unwrap();
+        assert_eq!(
+            (task.start_time.as_deref(), task.expiry_time.as_deref()),
+            (None, None)
+        );
+        let written = task.to_xml().unwrap();
+        assert!(!written.contains("startTime"), "{written}");
+        assert_eq!(Task::from_xml(&written).unwrap(), task);
     }
 
     #[test]
