@@ -17,4 +17,7 @@ pub mod stop_signal;
 pub mod vendors;
 pub mod watch;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use runtime::{RunError, Runtime, RuntimeBuilder};
