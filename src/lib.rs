@@ -17,6 +17,9 @@ pub mod stop_signal;
 pub mod vendors;
 pub mod watch;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use runtime::{RunError, Runtime, RuntimeBuilder};
 
 /// Counts each thread's live bytes, for the script memory budget (`--max-memory`).
