@@ -79,7 +79,10 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::disallowed_methods, reason = "the test writes its targets' secret files")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the test writes its targets' secret files"
+    )]
     fn entries_holding_a_known_secret_are_recognised() {
         let dir = tempfile::tempdir().unwrap();
         let key_file = dir.path().join("sms.sk");
