@@ -198,6 +198,13 @@ fn no_secret_shows_in_any_output_or_file_of_any_command() {
         assert!(stdout.contains(line), "no {line:?} in:\n{stdout}\n{stderr}");
     }
     assert!(
+        stdout.contains(
+            "\"message\": \"`CUTOVER_TEST_SMS_SK` holds the secret key of target `eu-sms-aksk`; \
+             scripts cannot read it\""
+        ),
+        "{stdout}"
+    );
+    assert!(
         stderr.contains("error: `eu-sms` task: "),
         "the run ends with its uncaught error:\n{stderr}"
     );
