@@ -13,6 +13,6 @@ use crate::script::{Host, Limits};
 pub fn build(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let mut engine = crate::script::toolkit(host, limits, base_dir);
     crate::vendors::register_all(&mut engine, host);
-    crate::hook::script::register(&mut engine, host);
+    crate::hook::script::register(&mut engine, host, limits.max_string_size);
     engine
 }

@@ -39,5 +39,12 @@ pub(crate) mod vendors;
 #[allow(unreachable_pub)]
 pub(crate) mod watch;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use runtime::{RunError, Runtime, RuntimeBuilder};
 pub use script::{STACK_SIZE, ScriptFile};
+
+/// Counts each thread's live bytes, for the script memory budget (`--max-memory`).
+#[global_allocator]
+static ALLOCATOR: script::memory::Counting = script::memory::Counting;

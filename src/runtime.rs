@@ -101,6 +101,7 @@ impl RuntimeBuilder {
                     port: 0,
                     seed,
                     clock: clock.clone(),
+                    ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;
                 self.targets.redirect_to_lab(&lab.targets());
@@ -167,6 +168,25 @@ impl Runtime {
             }
         });
         Ok(())
+    }
+
+    /// Sends each SIGINT and SIGTERM the process gets, for a caller whose own thread is
+    /// busy elsewhere (the REPL, blocked reading a line). The handlers are in place when
+    /// this returns; the channel closes when the runtime shuts down.
+    pub fn stop_signals(&self) -> std::io::Result<std::sync::mpsc::Receiver<StopSignal>> {
+        let mut stops = {
+            let _inside = self.tokio.enter();
+            stop_signal::listen()?
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.tokio.spawn(async move {
+            while let Some(signal) = stops.recv().await {
+                if tx.send(signal).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
     }
 
     /// The script host: targets, clock, clients and cancellation.

@@ -11,8 +11,13 @@ use tracing::Instrument as _;
 use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::CallRecord;
+use crate::terminal_text::one_line;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most characters of a server's text (its error message, or what a parser quoted of
+/// its answer) an error message shows; the body excerpt keeps more.
+const MESSAGE_EXCERPT: usize = 300;
 
 /// What a vendor's error body said: its code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,6 +185,8 @@ impl HttpClient {
 
     /// The error for an answer that is not what the API documents, with its body.
     pub fn unexpected(&self, operation: &str, why: &str, body: &str) -> ApiError {
+        // A parser's error may quote the answer (a whole string of it, for serde).
+        let why = one_line(why, MESSAGE_EXCERPT);
         ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}"))
             .with_body(body)
             .at(&self.target, operation)
@@ -407,7 +414,9 @@ fn causes(err: &reqwest::Error) -> String {
     cause
 }
 
-async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
+/// The error for an answer with an unsuccessful status: the kind the status stands for, with
+/// the vendor's code and message when `parse_error` reads its body.
+pub(crate) async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -420,7 +429,11 @@ async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiEr
     let vendor = parse_error(&body);
     let reason = status.canonical_reason().unwrap_or("");
     let message = match &vendor {
-        Some(vendor) => format!("{} {reason}: {}", status.as_u16(), vendor.message),
+        Some(vendor) => format!(
+            "{} {reason}: {}",
+            status.as_u16(),
+            one_line(&vendor.message, MESSAGE_EXCERPT)
+        ),
         None => format!("{} {reason}", status.as_u16()),
     };
     let mut err = ApiError::new(ErrorKind::from_status(status.as_u16()), message).with_body(&body);
@@ -534,6 +547,44 @@ mod tests {
         let get = client.request(Method::GET, client.url(&["x"]));
         let err = client.send("get", get, no_vendor_body).await.unwrap_err();
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
+    }
+
+    /// Found by fuzzing: a vendor message, or a parser's error quoting the answer, went
+    /// into the error whole, with its line breaks and escape sequences.
+    #[tokio::test]
+    async fn hostile_answers_give_one_short_line() {
+        fn message_is_the_body(body: &str) -> Option<VendorMessage> {
+            Some(VendorMessage {
+                code: None,
+                message: body.to_owned(),
+            })
+        }
+        let body = format!("line one\nline two \x1b[2J{}", "x".repeat(100_000));
+        let answer = Response::from(http::Response::builder().status(500).body(body).unwrap());
+        let err = status_error(answer, message_is_the_body).await;
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "500 Internal Server Error: line one\\u{{a}}line two \\u{{1b}}[2J{}… (kind: http)",
+                "x".repeat(300 - 22)
+            )
+        );
+        let client = client("https://array1.example.com");
+        let answer = Response::from(http::Response::new(format!(
+            r#"{{"id": 1, "name": "{}"}}"#,
+            "y".repeat(100_000)
+        )));
+        let err = client
+            .read_json::<std::collections::HashMap<String, u8>>("read", answer)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`array1` read: unexpected answer: invalid type: string \"{}… (kind: http)",
+                "y".repeat(300 - 22)
+            )
+        );
     }
 
     #[tokio::test]

@@ -63,6 +63,8 @@ pub fn innermost(err: &EvalAltResult) -> &EvalAltResult {
 pub fn error_map(err: &EvalAltResult) -> Option<Map> {
     match innermost(err) {
         EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Map>(),
+        // A limit checked between operations stops the script with its error map.
+        EvalAltResult::ErrorTerminated(value, _) => value.clone().try_cast::<Map>(),
         _ => None,
     }
 }

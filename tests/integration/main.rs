@@ -28,6 +28,7 @@ mod repl;
 mod run;
 mod runaway;
 mod secrets;
+mod secrets_end_to_end;
 mod sms;
 mod stop;
 mod test;

@@ -38,7 +38,7 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
-    fn from_json(json: Value) -> Result<Self, serde_json::Error> {
+    pub(crate) fn from_json(json: Value) -> Result<Self, serde_json::Error> {
         Ok(Self {
             task: serde_json::from_value(json.clone())?,
             json,

@@ -32,6 +32,7 @@ impl Rig {
             port: 0,
             seed: 7,
             clock: clock.clone(),
+            ..LabOptions::default()
         };
         let lab = runtime.block_on(Lab::start(options)).unwrap();
         let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();

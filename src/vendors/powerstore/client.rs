@@ -92,19 +92,7 @@ impl PowerStoreClient {
             let wanted = query
                 .limit
                 .map_or(page, |limit| (limit - found.len()).min(page));
-            let mut params = vec![
-                ("select".to_owned(), IMPORT_SESSION_SELECT.to_owned()),
-                ("limit".to_owned(), wanted.to_string()),
-                ("offset".to_owned(), found.len().to_string()),
-                ("order".to_owned(), "name.asc".to_owned()),
-            ];
-            if let Some(state) = query.state {
-                params.push(("state".into(), format!("eq.{state}")));
-            }
-            if let Some(name) = &query.name {
-                let op = if name.contains('*') { "ilike" } else { "eq" };
-                params.push(("name".into(), format!("{op}.{name}")));
-            }
+            let params = page_params(query, wanted, found.len());
             let url = self.http.url(&["api", "rest", "import_session"]);
             let response = self
                 .call("import_sessions", Method::GET, |c| {
@@ -276,6 +264,29 @@ impl Session for PowerStoreClient {
             }
         })
     }
+}
+
+/// The query string of one page of [`PowerStoreClient::import_sessions`]: every
+/// attribute, `query`'s filters, and `wanted` sessions from `offset` on, by name.
+pub(crate) fn page_params(
+    query: &SessionQuery,
+    wanted: usize,
+    offset: usize,
+) -> Vec<(String, String)> {
+    let mut params = vec![
+        ("select".to_owned(), IMPORT_SESSION_SELECT.to_owned()),
+        ("limit".to_owned(), wanted.to_string()),
+        ("offset".to_owned(), offset.to_string()),
+        ("order".to_owned(), "name.asc".to_owned()),
+    ];
+    if let Some(state) = query.state {
+        params.push(("state".into(), format!("eq.{state}")));
+    }
+    if let Some(name) = &query.name {
+        let op = if name.contains('*') { "ilike" } else { "eq" };
+        params.push(("name".into(), format!("{op}.{name}")));
+    }
+    params
 }
 
 /// PowerStore ids are UUIDs; anything else is taken as a name.

@@ -20,7 +20,7 @@ use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
     MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
-    version_at_least,
+    read_xml, version_at_least,
 };
 
 /// The largest page cloudapi serves.
@@ -54,7 +54,7 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
             message: json.message,
         });
     }
-    let xml: XmlError = quick_xml::de::from_str(body).ok()?;
+    let xml: XmlError = read_xml(body).ok()?;
     (!xml.minor_error_code.is_empty()).then_some(VendorMessage {
         code: Some(xml.minor_error_code),
         message: xml.message,

@@ -24,7 +24,8 @@ pub const LAB_USER: &str = "migration-bot";
 pub const LAB_DOMAIN: &str = "acme";
 /// The one project of the lab.
 pub const LAB_PROJECT_ID: &str = "0215ef11e49d4743be23dd97a1561abc";
-/// The access key of signed requests; its secret key is the lab password.
+/// The access key of signed requests; its secret key is the lab password unless
+/// [`LabState::with_secret_key`] set another.
 pub const LAB_ACCESS_KEY: &str = "CUTOVERLABACCESSKEY1";
 /// IAM is served on the same listener below this path, so the IAM URL stays a URL of
 /// its own in the target.
@@ -224,6 +225,7 @@ pub struct LabState {
     inventory: Arc<Mutex<Inventory>>,
     clock: Clock,
     password: Secret,
+    secret_key: Secret,
     faults: Faults,
     mutations: MutationLog,
     request_ids: Arc<AtomicU64>,
@@ -239,17 +241,26 @@ impl std::fmt::Debug for LabState {
 
 impl LabState {
     /// A project seeded from `seed` at the clock's current time; the IAM password of
-    /// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both `password`.
+    /// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both `password` (see
+    /// [`LabState::with_secret_key`]).
     pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
         let inventory = Inventory::seeded(seed, clock.now());
         Self {
             inventory: Arc::new(Mutex::new(inventory)),
             clock,
+            secret_key: password.clone(),
             password,
             faults: Faults::new(),
             mutations: MutationLog::new(),
             request_ids: Arc::new(AtomicU64::new(seed.wrapping_mul(0x9E37_79B9) << 20)),
         }
+    }
+
+    /// Signs for [`LAB_ACCESS_KEY`] with `secret_key` instead of the password.
+    #[must_use]
+    pub fn with_secret_key(mut self, secret_key: Secret) -> Self {
+        self.secret_key = secret_key;
+        self
     }
 
     /// The fault rules of `/_lab/faults`.
@@ -268,6 +279,10 @@ impl LabState {
 
     pub(super) fn password(&self) -> &Secret {
         &self.password
+    }
+
+    pub(super) fn secret_key(&self) -> &Secret {
+        &self.secret_key
     }
 
     /// A fresh `X-Request-Id`: 32 hex digits.
