@@ -128,9 +128,14 @@ fn read_sources() -> Vec<Source> {
         let text = std::fs::read_to_string(file).unwrap();
         let (code, test_code, declared) = split(&text);
         for (name, path) in declared {
-            test_only.insert(module_file(file, &name, path.as_deref()));
+            let declared = module_file(file, &name, path.as_deref());
+            // `#[path]` may climb with `..`; files are keyed by their canonical path.
+            test_only.insert(std::fs::canonicalize(&declared).unwrap_or(declared));
         }
-        texts.insert(file.clone(), (code, test_code));
+        texts.insert(
+            std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()),
+            (code, test_code),
+        );
     }
     // A file declared only under `#[cfg(test)]` is test code from top to bottom.
     for file in &test_only {
