@@ -122,6 +122,27 @@ pub struct Target {
     pub request_limits: RequestLimits,
 }
 
+#[cfg(test)]
+impl Target {
+    /// A PowerStore target `array1` at `url` with default settings and password `x`, for
+    /// unit tests that need a client but no target file.
+    pub(crate) fn for_tests(url: &str) -> Self {
+        Self {
+            name: "array1".into(),
+            kind: TargetKind::Powerstore,
+            url: url.into(),
+            user: "admin".into(),
+            password: PasswordSource::Inline(Secret::new("x")),
+            ca_file: None,
+            insecure: false,
+            huawei: None,
+            upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
+            request_limits: RequestLimits::default(),
+        }
+    }
+}
+
 impl Target {
     /// Reads the password (or secret key) from wherever the target file said it lives.
     pub fn password(&self) -> Result<Secret, ConfigError> {

@@ -6,8 +6,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::mutate;
-use super::support::{config, decode, status_error};
-use crate::api_error::{ErrorKind, is_retryable_status};
+use super::support::{config, decode, error_body_holds, status_error};
 use crate::vendors::huawei_sms::client::{TaskRecord, parse_error};
 use crate::vendors::huawei_sms::iam_wire::TokenResponse;
 use crate::vendors::huawei_sms::wire::TaskError;
@@ -85,11 +84,7 @@ proptest! {
         body in mutate::json(seeds()),
         status in 400..600_u16,
     ) {
-        let err = status_error(status, &body, parse_error);
-        prop_assert_eq!(err.kind, ErrorKind::from_status(status));
-        prop_assert_eq!(err.retryable, is_retryable_status(status));
-        let vendor = parse_error(&String::from_utf8_lossy(&body));
-        prop_assert_eq!(err.vendor_code, vendor.and_then(|v| v.code));
+        error_body_holds(status, &body, parse_error)?;
     }
 }
 

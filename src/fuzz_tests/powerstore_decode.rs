@@ -5,8 +5,7 @@
 use proptest::prelude::*;
 
 use super::mutate;
-use super::support::{check_error, config, decode, status_error};
-use crate::api_error::{ErrorKind, is_retryable_status};
+use super::support::{check_error, config, decode, error_body_holds, status_error};
 use crate::vendors::powerstore::client::parse_error;
 use crate::vendors::powerstore::wire::ImportSession;
 
@@ -45,11 +44,7 @@ proptest! {
         body in mutate::json(SEEDS),
         status in 400..600_u16,
     ) {
-        let err = status_error(status, &body, parse_error);
-        prop_assert_eq!(err.kind, ErrorKind::from_status(status));
-        prop_assert_eq!(err.retryable, is_retryable_status(status));
-        let vendor = parse_error(&String::from_utf8_lossy(&body));
-        prop_assert_eq!(err.vendor_code, vendor.and_then(|v| v.code));
+        error_body_holds(status, &body, parse_error)?;
     }
 }
 

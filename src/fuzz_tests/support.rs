@@ -4,10 +4,11 @@
 
 use std::sync::OnceLock;
 
+use proptest::prelude::{TestCaseError, prop_assert_eq};
 use proptest::test_runner::{Config, RngSeed};
 
 use crate::api_error::ApiError;
-use crate::config::{PasswordSource, ReadRetries, RequestLimits, Secret, Target, TargetKind};
+use crate::config::Target;
 use crate::http::client::{ErrorBodyParser, HttpClient};
 
 /// The seed of every target, so a failure in CI fails the same way on every machine.
@@ -37,19 +38,7 @@ pub(crate) fn config(cases: u32) -> Config {
 fn shared() -> &'static (tokio::runtime::Runtime, HttpClient) {
     static SHARED: OnceLock<(tokio::runtime::Runtime, HttpClient)> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let target = Target {
-            name: "array1".into(),
-            kind: TargetKind::Powerstore,
-            url: "https://array1.example.com".into(),
-            user: "admin".into(),
-            password: PasswordSource::Inline(Secret::new("x")),
-            ca_file: None,
-            insecure: false,
-            huawei: None,
-            upload_hosts: crate::config::UploadHosts::default(),
-            read_retries: ReadRetries::default(),
-            request_limits: RequestLimits::default(),
-        };
+        let target = Target::for_tests("https://array1.example.com");
         #[allow(clippy::unwrap_used, reason = "test setup with a fixed valid target")]
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -98,6 +87,21 @@ pub(crate) fn status_error(status: u16, body: &[u8], parse_error: ErrorBodyParse
     assert_eq!(err.status, Some(status), "{err}");
     assert!(err.message.starts_with(&status.to_string()), "{err}");
     err
+}
+
+/// What every vendor's error body keeps to: the kind and retryability of its status, and
+/// the vendor code the vendor's own parser reads from it.
+pub(crate) fn error_body_holds(
+    status: u16,
+    body: &[u8],
+    parse_error: ErrorBodyParser,
+) -> Result<(), TestCaseError> {
+    let err = status_error(status, body, parse_error);
+    prop_assert_eq!(err.kind, crate::api_error::ErrorKind::from_status(status));
+    prop_assert_eq!(err.retryable, crate::api_error::is_retryable_status(status));
+    let vendor = parse_error(&String::from_utf8_lossy(body));
+    prop_assert_eq!(err.vendor_code, vendor.and_then(|v| v.code));
+    Ok(())
 }
 
 /// What every error made from outside input keeps to: `Display` on one line, of bounded

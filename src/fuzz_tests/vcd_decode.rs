@@ -5,8 +5,7 @@
 use proptest::prelude::*;
 
 use super::mutate;
-use super::support::{check_error, client, config, decode, status_error};
-use crate::api_error::{ErrorKind, is_retryable_status};
+use super::support::{check_error, client, config, decode, error_body_holds, status_error};
 use crate::vendors::vcd::client::parse_error;
 use crate::vendors::vcd::wire::{
     DefinedEntity, DefinedEntityType, Page, ResolveResult, Task, parse_versions, version_at_least,
@@ -111,11 +110,7 @@ proptest! {
         body in prop_oneof![mutate::json(JSON_SEEDS), mutate::xml(XML_SEEDS).prop_map(String::into_bytes)],
         status in 400..600_u16,
     ) {
-        let err = status_error(status, &body, parse_error);
-        prop_assert_eq!(err.kind, ErrorKind::from_status(status));
-        prop_assert_eq!(err.retryable, is_retryable_status(status));
-        let vendor = parse_error(&String::from_utf8_lossy(&body));
-        prop_assert_eq!(err.vendor_code, vendor.and_then(|v| v.code));
+        error_body_holds(status, &body, parse_error)?;
     }
 }
 

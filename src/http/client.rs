@@ -464,7 +464,6 @@ fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{PasswordSource, Secret, TargetKind};
 
     fn client(url: &str) -> HttpClient {
         super::limits_tests::client(url, crate::config::RequestLimits::default())
@@ -624,16 +623,7 @@ mod tests {
         fn target_stub(&self) -> Target {
             Target {
                 name: self.target.clone(),
-                kind: TargetKind::Powerstore,
-                url: self.base.as_str().trim_end_matches('/').to_owned(),
-                user: "admin".into(),
-                password: PasswordSource::Inline(Secret::new("x")),
-                ca_file: None,
-                insecure: false,
-                huawei: None,
-                upload_hosts: crate::config::UploadHosts::default(),
-                read_retries: crate::config::ReadRetries::default(),
-                request_limits: crate::config::RequestLimits::default(),
+                ..Target::for_tests(self.base.as_str().trim_end_matches('/'))
             }
         }
     }

@@ -175,29 +175,19 @@ mod tests {
 
     use super::*;
     use crate::api_error::ErrorKind;
-    use crate::config::{PasswordSource, Secret, TargetKind, UploadHosts};
 
     const START: Duration = Duration::from_secs(1_700_000_000);
 
     fn retrier(retries: u32, max_time: Duration) -> (Retrier, Clock) {
         let clock = Clock::manual(SystemTime::UNIX_EPOCH + START);
         let target = Target {
-            name: "array1".into(),
-            kind: TargetKind::Powerstore,
-            url: "https://array1.example.com".into(),
-            user: "admin".into(),
-            password: PasswordSource::Inline(Secret::new("x")),
-            ca_file: None,
-            insecure: false,
-            huawei: None,
-            upload_hosts: UploadHosts::default(),
             read_retries: ReadRetries {
                 retries,
                 initial: Duration::from_millis(100),
                 max: Duration::from_secs(1),
                 max_time,
             },
-            request_limits: crate::config::RequestLimits::default(),
+            ..Target::for_tests("https://array1.example.com")
         };
         (Retrier::new(&target, clock.clone()), clock)
     }
