@@ -11,32 +11,20 @@ pub mod exit_code;
 pub mod lab;
 
 // The rest is the crate's own. The module is the boundary: items inside stay `pub`, which
-// the crate alone can reach, rather than each spelling `pub(crate)`.
-#[allow(unreachable_pub)]
+// the crate alone can reach, rather than each spelling `pub(crate)` (so `unreachable_pub`
+// is not enabled in Cargo.toml).
 pub(crate) mod api_error;
-#[allow(unreachable_pub)]
 pub(crate) mod engine;
-#[allow(unreachable_pub)]
 pub(crate) mod file_gate;
-#[allow(unreachable_pub)]
 pub(crate) mod hook;
-#[allow(unreachable_pub)]
 pub(crate) mod http;
-#[allow(unreachable_pub)]
 pub(crate) mod repl;
-#[allow(unreachable_pub)]
 pub(crate) mod runtime;
-#[allow(unreachable_pub)]
 pub(crate) mod script;
-#[allow(unreachable_pub)]
 pub(crate) mod stop_signal;
-#[allow(unreachable_pub)]
 pub(crate) mod suggest;
-#[allow(unreachable_pub)]
 pub(crate) mod terminal_text;
-#[allow(unreachable_pub)]
 pub(crate) mod vendors;
-#[allow(unreachable_pub)]
 pub(crate) mod watch;
 
 #[cfg(test)]
