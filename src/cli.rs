@@ -213,9 +213,12 @@ struct LimitArgs {
     /// Largest map (0: no limit).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size, allow_negative_numbers = true)]
     max_map_size: usize,
-    /// Deepest nesting of arrays and maps `json_encode` accepts.
+    /// Deepest nesting of arrays and maps that printing and `json_encode` accept.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, allow_negative_numbers = true)]
     max_depth: usize,
+    /// Bytes of memory one script may hold (0: no limit).
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_memory, allow_negative_numbers = true)]
+    max_memory: usize,
 }
 
 impl LimitArgs {
@@ -227,6 +230,7 @@ impl LimitArgs {
             max_array_size: self.max_array_size,
             max_map_size: self.max_map_size,
             max_depth: self.max_depth,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -285,7 +289,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 /// Prints an error for the operator (escaped, on stderr) and returns `code`.
 fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
-    let text = crate::http::sanitize::escape_control(&message.to_string());
+    let text = crate::terminal_text::escape_control(&message.to_string());
     eprintln!("error: {text}");
     code
 }

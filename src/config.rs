@@ -122,6 +122,27 @@ pub struct Target {
     pub request_limits: RequestLimits,
 }
 
+#[cfg(test)]
+impl Target {
+    /// A PowerStore target `array1` at `url` with default settings and password `x`, for
+    /// unit tests that need a client but no target file.
+    pub(crate) fn for_tests(url: &str) -> Self {
+        Self {
+            name: "array1".into(),
+            kind: TargetKind::Powerstore,
+            url: url.into(),
+            user: "admin".into(),
+            password: PasswordSource::Inline(Secret::new("x")),
+            ca_file: None,
+            insecure: false,
+            huawei: None,
+            upload_hosts: UploadHosts::default(),
+            read_retries: ReadRetries::default(),
+            request_limits: RequestLimits::default(),
+        }
+    }
+}
+
 impl Target {
     /// Reads the password (or secret key) from wherever the target file said it lives.
     pub fn password(&self) -> Result<Secret, ConfigError> {
@@ -341,12 +362,7 @@ impl Targets {
                 "no {kind} target `{name}` (no target file: pass --targets, set CUTOVER_TARGETS, or create ./{DEFAULT_TARGET_FILE})"
             ),
         };
-        let closest = of_kind
-            .by_ref()
-            .map(|t| (strsim::damerau_levenshtein(name, &t.name), &t.name))
-            .filter(|(distance, _)| *distance <= 3)
-            .min()
-            .map(|(_, name)| name.as_str())
+        let closest = crate::suggest::closest(name, of_kind.by_ref().map(|t| t.name.as_str()))
             // Under the lab, a name far from every other still has an obvious choice:
             // the lab's own target of the kind.
             .or_else(|| {
@@ -356,7 +372,7 @@ impl Targets {
         if let Some(other) = self.list.iter().find(|t| t.name == name) {
             message = format!("target `{name}` is of kind {}, not {kind}", other.kind);
         } else if let Some(best) = closest {
-            message.push_str(&format!("; did you mean `{best}`?"));
+            message.push_str(&crate::suggest::did_you_mean(best));
         }
         Err(ConfigError::UnknownTarget { message })
     }
@@ -431,24 +447,29 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
-    let url = check_url(&name, "url", &raw.url)?;
-    let huawei = huawei::scope(&name, &raw)?;
-    let upload_hosts = upload_hosts::upload_hosts(&name, &raw)?;
-    let read_retries = read_retries::read_retries(&name, raw.read_retries.as_ref())?;
-    let request_limits = request_limits::request_limits(&name, raw.request_limits.as_ref())?;
+    // Errors name the target, whose name may be of any length: quote a short excerpt.
+    let shown = excerpt::quoted(&name);
+    let url = check_url(&shown, "url", &raw.url)?;
+    let huawei = huawei::scope(&shown, &raw)?;
+    let upload_hosts = upload_hosts::upload_hosts(&shown, &raw)?;
+    let read_retries = read_retries::read_retries(&shown, raw.read_retries.as_ref())?;
+    let request_limits = request_limits::request_limits(&shown, raw.request_limits.as_ref())?;
     let signs = huawei
         .as_ref()
         .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
     let (user, password) = if signs {
         let secret = (raw.secret_key_env, raw.secret_key_file, raw.secret_key);
         let key = raw.access_key.unwrap_or_default();
-        (key, secret_source(&name, "secret_key", secret, &url, base)?)
+        (
+            key,
+            secret_source(&shown, "secret_key", secret, &url, base)?,
+        )
     } else {
         let user = raw
             .user
-            .ok_or_else(|| format!("target `{name}` needs `user`"))?;
+            .ok_or_else(|| format!("target `{shown}` needs `user`"))?;
         let secret = (raw.password_env, raw.password_file, raw.password);
-        (user, secret_source(&name, "password", secret, &url, base)?)
+        (user, secret_source(&shown, "password", secret, &url, base)?)
     };
     Ok(Target {
         name,
@@ -588,6 +609,41 @@ password_file = "secrets/array2"
 
     fn targets() -> Targets {
         Targets::parse(FILE, Path::new("conf/cutover.toml")).unwrap()
+    }
+
+    /// Found by fuzzing: errors after the URL check quoted a target's name, a key or a
+    /// value whole, however long.
+    #[test]
+    fn errors_quote_long_names_keys_and_values_short() {
+        #[track_caller]
+        fn case(text: &str, expected: &str) {
+            let err = Targets::parse(text, Path::new("t.toml")).err().unwrap();
+            assert_eq!(err.to_string(), expected);
+        }
+        let long = "n".repeat(10_000);
+        let cut = format!("{}…", "n".repeat(80));
+        case(
+            &format!(
+                "[targets.{long}]\nkind = \"vcd\"\nurl = \"https://a\"\npassword_env = \"P\"\n"
+            ),
+            &format!("invalid target file `t.toml`: line 1: target `{cut}` needs `user`"),
+        );
+        case(
+            &format!(
+                "[targets.a]\nkind = \"vcd\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"P\"\nread_retries = {{ {long} = 1 }}\n"
+            ),
+            &format!(
+                "invalid target file `t.toml`: line 1: target `a`: `read_retries` has no `{cut}`; use retries, initial, max, max_time"
+            ),
+        );
+        case(
+            &format!(
+                "[targets.a]\nkind = \"vcenter\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"P\"\nupload_hosts = [\"{long}!\"]\n"
+            ),
+            &format!(
+                "invalid target file `t.toml`: line 1: target `a`: upload host `{cut}` is not a host name or `*.domain`"
+            ),
+        );
     }
 
     #[test]

@@ -17,6 +17,10 @@ use crate::config::{
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
 
+/// The fields of a PowerStore import session the lab serves and scripts read, as
+/// vendor-apis.md documents them: what the tests check the script surface against.
+pub use crate::vendors::powerstore::wire::IMPORT_SESSION_FIELDS as POWERSTORE_IMPORT_SESSION_FIELDS;
+
 /// The user the PowerStore simulator accepts.
 pub const LAB_USER: &str = "admin";
 /// The user the Cloud Director simulator accepts: a provider (`System`) administrator,
@@ -33,6 +37,10 @@ pub struct LabOptions {
     pub seed: u64,
     /// The clock all simulated jobs advance by.
     pub clock: Clock,
+    /// The password of every simulator; `None` derives it from the seed.
+    pub password: Option<Secret>,
+    /// The secret key of the Huawei SMS access key; `None` makes it the password.
+    pub secret_key: Option<Secret>,
 }
 
 impl Default for LabOptions {
@@ -41,6 +49,8 @@ impl Default for LabOptions {
             port: 0,
             seed: 0,
             clock: Clock::wall(),
+            password: None,
+            secret_key: None,
         }
     }
 }
@@ -49,6 +59,7 @@ impl Default for LabOptions {
 #[derive(Debug)]
 pub struct Lab {
     password: Secret,
+    secret_key: Secret,
     listeners: Vec<Endpoint>,
 }
 
@@ -71,10 +82,17 @@ struct Simulator {
 impl Lab {
     /// Starts a listener for every kind on the current tokio runtime.
     pub async fn start(options: LabOptions) -> io::Result<Lab> {
-        let password = password_for(options.seed);
+        let password = options
+            .password
+            .clone()
+            .unwrap_or_else(|| password_for(options.seed));
+        let secret_key = options
+            .secret_key
+            .clone()
+            .unwrap_or_else(|| password.clone());
         let mut listeners = Vec::with_capacity(TargetKind::ALL.len());
         let simulated = TargetKind::ALL.into_iter().flat_map(|kind| {
-            simulators(kind, &options, &password)
+            simulators(kind, &options, &password, &secret_key)
                 .into_iter()
                 .map(move |s| (kind, s))
         });
@@ -92,6 +110,7 @@ impl Lab {
         }
         Ok(Lab {
             password,
+            secret_key,
             listeners,
         })
     }
@@ -118,16 +137,21 @@ impl Lab {
                     request_limits: crate::config::RequestLimits::default(),
                 };
                 match endpoint.kind {
-                    TargetKind::HuaweiSms => sms_targets(target),
+                    TargetKind::HuaweiSms => sms_targets(target, &self.secret_key),
                     _ => vec![target],
                 }
             })
             .collect()
     }
 
-    /// The one password of every simulator, derived from the seed.
+    /// The one password of every simulator: derived from the seed unless one was given.
     pub fn password(&self) -> &Secret {
         &self.password
+    }
+
+    /// The secret key of the Huawei SMS access key: the password unless one was given.
+    pub fn secret_key(&self) -> &Secret {
+        &self.secret_key
     }
 
     /// A target file (the format `config.rs` reads) naming every listener.
@@ -198,7 +222,12 @@ pub fn targets_toml(targets: &[Target]) -> String {
 }
 
 /// The simulators of one API kind: one listener each.
-fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<Simulator> {
+fn simulators(
+    kind: TargetKind,
+    options: &LabOptions,
+    password: &Secret,
+    secret_key: &Secret,
+) -> Vec<Simulator> {
     let named = |user: &'static str, router: Router| Simulator {
         name: kind.as_str().to_owned(),
         user,
@@ -245,6 +274,7 @@ fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<
                 options.seed,
                 options.clock.clone(),
                 password.clone(),
+                secret_key.clone(),
             );
             vec![named(
                 huawei_sms::lab::LAB_USER,
@@ -255,9 +285,9 @@ fn simulators(kind: TargetKind, options: &LabOptions, password: &Secret) -> Vec<
 }
 
 /// The two targets of the Huawei SMS listener: its IAM user (IAM is served below
-/// [`huawei_sms::lab::IAM_PREFIX`], a URL of its own), and its access key, whose secret
-/// key is the lab password.
-fn sms_targets(user: Target) -> Vec<Target> {
+/// [`huawei_sms::lab::IAM_PREFIX`], a URL of its own), and its access key, which signs
+/// with `secret_key`.
+fn sms_targets(user: Target, secret_key: &Secret) -> Vec<Target> {
     let scope = HuaweiScope {
         iam_url: Some(format!("{}{}", user.url, huawei_sms::lab::IAM_PREFIX)),
         domain: Some(huawei_sms::lab::LAB_DOMAIN.to_owned()),
@@ -267,6 +297,7 @@ fn sms_targets(user: Target) -> Vec<Target> {
     let signing = Target {
         name: format!("{}{AKSK_SUFFIX}", user.name),
         user: huawei_sms::lab::LAB_ACCESS_KEY.to_owned(),
+        password: PasswordSource::Inline(secret_key.clone()),
         huawei: Some(HuaweiScope {
             iam_url: None,
             domain: None,

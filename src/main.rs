@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     // script threads have, so a deeply nested value ends in an error, not an abort.
     let started = std::thread::Builder::new()
         .name("main".into())
-        .stack_size(cutover::script::STACK_SIZE)
+        .stack_size(cutover::STACK_SIZE)
         .spawn(move || cutover::cli::run(args).into());
     match started.map(std::thread::JoinHandle::join) {
         Ok(Ok(code)) => code,

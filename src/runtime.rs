@@ -101,6 +101,7 @@ impl RuntimeBuilder {
                     port: 0,
                     seed,
                     clock: clock.clone(),
+                    ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;
                 self.targets.redirect_to_lab(&lab.targets());
@@ -169,6 +170,25 @@ impl Runtime {
         Ok(())
     }
 
+    /// Sends each SIGINT and SIGTERM the process gets, for a caller whose own thread is
+    /// busy elsewhere (the REPL, blocked reading a line). The handlers are in place when
+    /// this returns; the channel closes when the runtime shuts down.
+    pub fn stop_signals(&self) -> std::io::Result<std::sync::mpsc::Receiver<StopSignal>> {
+        let mut stops = {
+            let _inside = self.tokio.enter();
+            stop_signal::listen()?
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.tokio.spawn(async move {
+            while let Some(signal) = stops.recv().await {
+                if tx.send(signal).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
     /// The script host: targets, clock, clients and cancellation.
     pub fn host(&self) -> &Arc<Host> {
         &self.host
@@ -187,8 +207,12 @@ impl Runtime {
     /// A console that evaluates entry after entry in one scope (the REPL); `import`
     /// looks for files in `base_dir`.
     pub fn console(&self, base_dir: std::path::PathBuf) -> Result<Console, String> {
-        let engine = script::engine(&self.host, self.limits, base_dir.clone());
-        Console::new(engine, self.host.clone(), base_dir)
+        Console::new(
+            crate::engine::build,
+            self.host.clone(),
+            self.limits,
+            base_dir,
+        )
     }
 
     /// Makes Ctrl-C (SIGINT) stop the evaluation in progress instead of the process, as
@@ -224,7 +248,7 @@ impl Runtime {
             .parent()
             .map(|p| p.to_path_buf())
             .unwrap_or_default();
-        let engine = script::engine(&self.host, self.limits, base_dir);
+        let engine = crate::engine::build(&self.host, self.limits, base_dir);
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
         script::preflight::check(self.host.targets(), &ast)
             .map_err(|errs| RunError::Config(file.render_all(&errs)))?;
@@ -292,6 +316,6 @@ fn by(signal: Option<StopSignal>) -> String {
 pub fn marked_line(reason: &str) -> String {
     format!(
         "error: the playbook marked the run failed: {}\n",
-        crate::http::sanitize::escape_control(reason)
+        crate::terminal_text::escape_control(reason)
     )
 }

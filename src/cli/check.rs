@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::{CheckArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
+use crate::script::ScriptFile;
 use crate::script::preflight::{self, Depth};
-use crate::script::{self, ScriptFile};
 
 pub(super) fn run(args: &CheckArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match load_targets(target_file) {
@@ -43,7 +43,7 @@ pub(super) fn run(args: &CheckArgs, target_file: Option<&Path>) -> ExitCode {
 
 /// Every problem with `file`, rendered; or a note on what was not checked.
 fn check(file: &ScriptFile, runtime: &crate::Runtime, names_known: bool) -> Result<String, String> {
-    let engine = script::engine(runtime.host(), runtime.limits(), file.base_dir());
+    let engine = crate::engine::build(runtime.host(), runtime.limits(), file.base_dir());
     let ast = file.parse(&engine)?;
     let mut problems = file.check_calls(&engine, &ast);
     let mut note = String::new();

@@ -3,7 +3,7 @@
 
 use super::{DocArgs, fail, runtime};
 use crate::exit_code::ExitCode;
-use crate::script::{self, Host, Limits, reference};
+use crate::script::{Host, Limits, reference};
 
 pub(super) fn run(args: &DocArgs) -> ExitCode {
     let runtime = match runtime() {
@@ -11,7 +11,7 @@ pub(super) fn run(args: &DocArgs) -> ExitCode {
         Err(code) => return code,
     };
     let host = Host::offline(runtime.handle().clone());
-    let engine = script::engine(&host, Limits::default(), ".".into());
+    let engine = crate::engine::build(&host, Limits::default(), ".".into());
     // Definitions are what was asked for then: say where they went, not the listing.
     if let Some(dir) = &args.definitions {
         return match reference::write_definitions(&engine, dir) {

@@ -24,6 +24,7 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             port: args.port,
             seed: args.seed,
             clock: Clock::scaled(args.speed),
+            ..LabOptions::default()
         };
         let lab = match Lab::start(options).await {
             Ok(lab) => lab,

@@ -8,9 +8,9 @@ use std::path::Path;
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
 use crate::http::call_record::CallRecord;
-use crate::http::sanitize::escape_control;
 use crate::runtime::{RunError, marked_line};
 use crate::stop_signal::StopSignal;
+use crate::terminal_text::escape_control;
 
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
     let targets = match load_targets(target_file) {

@@ -3,10 +3,17 @@
 
 /// The most characters of file text an error quotes.
 const MAX_QUOTED: usize = 80;
+/// The most characters of a TOML error's own message.
+const MAX_MESSAGE: usize = 300;
 
 /// `value` cut to [`MAX_QUOTED`] characters, with `…` where it was cut.
 pub(super) fn quoted(value: &str) -> String {
-    match value.char_indices().nth(MAX_QUOTED) {
+    cut(value, MAX_QUOTED)
+}
+
+/// `value` cut to `max` characters, with `…` where it was cut.
+fn cut(value: &str, max: usize) -> String {
+    match value.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &value[..cut]),
         None => value.to_owned(),
     }
@@ -15,9 +22,10 @@ pub(super) fn quoted(value: &str) -> String {
 /// A TOML error as `line L, column C: message` with the line around the error (at most
 /// [`MAX_QUOTED`] characters of it) and a caret under the place.
 pub(super) fn toml_error(err: &toml::de::Error, text: &str) -> String {
-    let message = err.message().trim_end();
+    // The message may quote a value of the file whole (`invalid type: string "…"`).
+    let message = cut(err.message().trim_end(), MAX_MESSAGE);
     let Some(span) = err.span() else {
-        return message.to_owned();
+        return message;
     };
     let mut start = span.start.min(text.len());
     while !text.is_char_boundary(start) {
@@ -65,5 +73,26 @@ mod tests {
         assert_eq!(lines.len(), 3, "{shown}");
         let caret = lines[2].find('^').unwrap();
         assert_eq!(lines[1].chars().nth(caret), Some('o'), "{shown}");
+    }
+
+    /// Found by fuzzing: TOML's own message quoted a wrongly typed value whole.
+    #[test]
+    fn a_wrongly_typed_huge_value_is_quoted_short() {
+        let text = format!("[targets.a]\ninsecure = \"{}\"\n", "z".repeat(10_000));
+        let err = crate::config::Targets::parse(&text, std::path::Path::new("t.toml"))
+            .err()
+            .unwrap();
+        let shown = err.to_string();
+        assert!(shown.chars().count() < 600, "{shown}");
+        assert_eq!(
+            shown.lines().next(),
+            Some(
+                format!(
+                    "invalid target file `t.toml`: line 2, column 12: invalid type: string \"{}…",
+                    "z".repeat(300 - 22)
+                )
+                .as_str()
+            )
+        );
     }
 }

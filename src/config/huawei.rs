@@ -57,7 +57,8 @@ pub(super) fn scope(name: &str, raw: &RawTarget) -> Result<Option<HuaweiScope>, 
         }
         Some(id) => {
             return Err(format!(
-                "target `{name}`: project_id `{id}` is not a project id (letters and digits)"
+                "target `{name}`: project_id `{}` is not a project id (letters and digits)",
+                super::excerpt::quoted(id)
             ));
         }
         None => {

@@ -56,7 +56,7 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
         }
     };
     for (key, value) in table {
-        let field = format!("read_retries.{key}");
+        let field = format!("read_retries.{}", super::excerpt::quoted(key));
         match (key.as_str(), value) {
             ("retries", Value::Integer(count)) => policy.retries = count_of(name, &field, *count)?,
             ("initial", value) => policy.initial = duration_of(name, &field, value)?,
@@ -70,7 +70,8 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
             }
             (other, _) => {
                 return Err(format!(
-                    "target `{name}`: `read_retries` has no `{other}`; use {KEYS}"
+                    "target `{name}`: `read_retries` has no `{}`; use {KEYS}",
+                    super::excerpt::quoted(other)
                 ));
             }
         }

@@ -48,14 +48,15 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
         }
     };
     for (key, value) in table {
-        let field = format!("request_limits.{key}");
+        let field = format!("request_limits.{}", super::excerpt::quoted(key));
         match key.as_str() {
             "timeout" => limits.timeout = duration_of(name, &field, value)?,
             "read_idle" => limits.read_idle = duration_of(name, &field, value)?,
             "max_body" => limits.max_body = bytes_of(name, &field, value)?,
             other => {
                 return Err(format!(
-                    "target `{name}`: `request_limits` has no `{other}`; use {KEYS}"
+                    "target `{name}`: `request_limits` has no `{}`; use {KEYS}",
+                    super::excerpt::quoted(other)
                 ));
             }
         }

@@ -44,7 +44,8 @@ pub(super) fn upload_hosts(name: &str, raw: &RawTarget) -> Result<UploadHosts, S
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         if !valid {
             return Err(format!(
-                "target `{name}`: upload host `{pattern}` is not a host name or `*.domain`"
+                "target `{name}`: upload host `{}` is not a host name or `*.domain`",
+                super::excerpt::quoted(&pattern)
             ));
         }
         hosts.push(pattern);

@@ -8,11 +8,16 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, RequestBuilder, Response, Url};
 use tracing::Instrument as _;
 
+use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::CallRecord;
-use crate::http::error::{ApiError, ErrorKind, is_retryable_status};
+use crate::terminal_text::one_line;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most characters of a server's text (its error message, or what a parser quoted of
+/// its answer) an error message shows; the body excerpt keeps more.
+const MESSAGE_EXCERPT: usize = 300;
 
 /// What a vendor's error body said: its code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,8 +156,37 @@ impl HttpClient {
             .map_err(|err| self.unexpected(operation, &err.to_string(), &text))
     }
 
+    /// A request body as JSON. A body that cannot be encoded fails the call: sending the
+    /// request without it would ask the server for something else.
+    pub fn json_body<T: serde::Serialize + ?Sized>(
+        &self,
+        operation: &str,
+        body: &T,
+    ) -> Result<serde_json::Value, ApiError> {
+        serde_json::to_value(body).map_err(|err| self.unencodable(operation, &err))
+    }
+
+    /// A request body as JSON bytes, failing like [`HttpClient::json_body`].
+    pub fn json_bytes<T: serde::Serialize + ?Sized>(
+        &self,
+        operation: &str,
+        body: &T,
+    ) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(body).map_err(|err| self.unencodable(operation, &err))
+    }
+
+    fn unencodable(&self, operation: &str, err: &serde_json::Error) -> ApiError {
+        ApiError::new(
+            ErrorKind::Validation,
+            format!("cannot encode the request body: {err}; nothing was sent"),
+        )
+        .at(&self.target, operation)
+    }
+
     /// The error for an answer that is not what the API documents, with its body.
     pub fn unexpected(&self, operation: &str, why: &str, body: &str) -> ApiError {
+        // A parser's error may quote the answer (a whole string of it, for serde).
+        let why = one_line(why, MESSAGE_EXCERPT);
         ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}"))
             .with_body(body)
             .at(&self.target, operation)
@@ -380,7 +414,9 @@ fn causes(err: &reqwest::Error) -> String {
     cause
 }
 
-async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
+/// The error for an answer with an unsuccessful status: the kind the status stands for, with
+/// the vendor's code and message when `parse_error` reads its body.
+pub(crate) async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiError {
     let status = response.status();
     let retry_after = response
         .headers()
@@ -393,7 +429,11 @@ async fn status_error(response: Response, parse_error: ErrorBodyParser) -> ApiEr
     let vendor = parse_error(&body);
     let reason = status.canonical_reason().unwrap_or("");
     let message = match &vendor {
-        Some(vendor) => format!("{} {reason}: {}", status.as_u16(), vendor.message),
+        Some(vendor) => format!(
+            "{} {reason}: {}",
+            status.as_u16(),
+            one_line(&vendor.message, MESSAGE_EXCERPT)
+        ),
         None => format!("{} {reason}", status.as_u16()),
     };
     let mut err = ApiError::new(ErrorKind::from_status(status.as_u16()), message).with_body(&body);
@@ -424,7 +464,6 @@ fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{PasswordSource, Secret, TargetKind};
 
     fn client(url: &str) -> HttpClient {
         super::limits_tests::client(url, crate::config::RequestLimits::default())
@@ -509,6 +548,44 @@ mod tests {
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
     }
 
+    /// Found by fuzzing: a vendor message, or a parser's error quoting the answer, went
+    /// into the error whole, with its line breaks and escape sequences.
+    #[tokio::test]
+    async fn hostile_answers_give_one_short_line() {
+        fn message_is_the_body(body: &str) -> Option<VendorMessage> {
+            Some(VendorMessage {
+                code: None,
+                message: body.to_owned(),
+            })
+        }
+        let body = format!("line one\nline two \x1b[2J{}", "x".repeat(100_000));
+        let answer = Response::from(http::Response::builder().status(500).body(body).unwrap());
+        let err = status_error(answer, message_is_the_body).await;
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "500 Internal Server Error: line one\\u{{a}}line two \\u{{1b}}[2J{}… (kind: http)",
+                "x".repeat(300 - 22)
+            )
+        );
+        let client = client("https://array1.example.com");
+        let answer = Response::from(http::Response::new(format!(
+            r#"{{"id": 1, "name": "{}"}}"#,
+            "y".repeat(100_000)
+        )));
+        let err = client
+            .read_json::<std::collections::HashMap<String, u8>>("read", answer)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`array1` read: unexpected answer: invalid type: string \"{}… (kind: http)",
+                "y".repeat(300 - 22)
+            )
+        );
+    }
+
     #[tokio::test]
     async fn a_refused_connection_is_retryable_even_for_a_mutation() {
         let port = {
@@ -525,20 +602,28 @@ mod tests {
         assert!(err.message.starts_with("cannot connect"), "{err}");
     }
 
+    #[test]
+    fn a_body_that_cannot_be_encoded_fails_the_call() {
+        let client = client("http://127.0.0.1:1");
+        // JSON object keys must be strings: a map keyed by pairs cannot be encoded.
+        let body = std::collections::BTreeMap::from([((1, 2), 3)]);
+        let err = client.json_body("cutover", &body).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` cutover: cannot encode the request body: key must be a string; nothing was sent (kind: validation)",
+                client.target()
+            )
+        );
+        let err = client.json_bytes("cutover", &body).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Validation);
+    }
+
     impl HttpClient {
         fn target_stub(&self) -> Target {
             Target {
                 name: self.target.clone(),
-                kind: TargetKind::Powerstore,
-                url: self.base.as_str().trim_end_matches('/').to_owned(),
-                user: "admin".into(),
-                password: PasswordSource::Inline(Secret::new("x")),
-                ca_file: None,
-                insecure: false,
-                huawei: None,
-                upload_hosts: crate::config::UploadHosts::default(),
-                read_retries: crate::config::ReadRetries::default(),
-                request_limits: crate::config::RequestLimits::default(),
+                ..Target::for_tests(self.base.as_str().trim_end_matches('/'))
             }
         }
     }

@@ -12,22 +12,13 @@ use tokio::net::TcpStream;
 
 use super::*;
 use crate::clock::Clock;
-use crate::config::{PasswordSource, ReadRetries, RequestLimits, Secret, TargetKind};
+use crate::config::RequestLimits;
 
 /// A PowerStore client of `url` with `limits`; the client tests use it too.
 pub(super) fn client(url: &str, limits: RequestLimits) -> HttpClient {
     HttpClient::new(&Target {
-        name: "array1".into(),
-        kind: TargetKind::Powerstore,
-        url: url.into(),
-        user: "admin".into(),
-        password: PasswordSource::Inline(Secret::new("x")),
-        ca_file: None,
-        insecure: false,
-        huawei: None,
-        upload_hosts: crate::config::UploadHosts::default(),
-        read_retries: ReadRetries::default(),
         request_limits: limits,
+        ..Target::for_tests(url)
     })
     .unwrap()
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use tokio::sync::Mutex;
 
-use crate::http::error::ApiError;
+use crate::api_error::ApiError;
 
 /// The current login of one client.
 #[derive(Debug, Default)]
@@ -131,7 +131,7 @@ mod tests {
             let refused = lapsed.load(Ordering::SeqCst) && login == 0;
             async move {
                 if refused {
-                    let mut err = ApiError::new(crate::http::error::ErrorKind::Auth, "401");
+                    let mut err = ApiError::new(crate::api_error::ErrorKind::Auth, "401");
                     err.status = Some(401);
                     return Err(err);
                 }

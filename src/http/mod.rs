@@ -1,13 +1,10 @@
-//! The one HTTP layer: a client per target, the error every vendor call returns, the
-//! record of mutating calls, implicit retries of reads, text sanitising, and the
-//! scaffolding the lab's simulators share.
+//! The one HTTP layer: a client per target, the record of mutating calls, implicit
+//! retries of reads, and the scaffolding the lab's simulators share.
 
 pub mod backoff;
 mod ca_file;
 pub mod call_record;
 pub mod client;
-pub mod error;
 pub mod lab;
 pub mod login;
 pub mod retry;
-pub mod sanitize;

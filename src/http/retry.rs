@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, Response};
 
+use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::{ReadRetries, Target};
 use crate::http::backoff::backoff;
-use crate::http::error::ApiError;
 
 tokio::task_local! {
     /// The clock time by which the wait a request runs in gives up, and that clock.
@@ -174,30 +174,20 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::config::{PasswordSource, Secret, TargetKind, UploadHosts};
-    use crate::http::error::ErrorKind;
+    use crate::api_error::ErrorKind;
 
     const START: Duration = Duration::from_secs(1_700_000_000);
 
     fn retrier(retries: u32, max_time: Duration) -> (Retrier, Clock) {
         let clock = Clock::manual(SystemTime::UNIX_EPOCH + START);
         let target = Target {
-            name: "array1".into(),
-            kind: TargetKind::Powerstore,
-            url: "https://array1.example.com".into(),
-            user: "admin".into(),
-            password: PasswordSource::Inline(Secret::new("x")),
-            ca_file: None,
-            insecure: false,
-            huawei: None,
-            upload_hosts: UploadHosts::default(),
             read_retries: ReadRetries {
                 retries,
                 initial: Duration::from_millis(100),
                 max: Duration::from_secs(1),
                 max_time,
             },
-            request_limits: crate::config::RequestLimits::default(),
+            ..Target::for_tests("https://array1.example.com")
         };
         (Retrier::new(&target, clock.clone()), clock)
     }
@@ -205,7 +195,7 @@ mod tests {
     fn status(code: u16) -> ApiError {
         let mut err = ApiError::new(ErrorKind::from_status(code), code.to_string());
         err.status = Some(code);
-        err.retryable = crate::http::error::is_retryable_status(code);
+        err.retryable = crate::api_error::is_retryable_status(code);
         err
     }
 

@@ -327,7 +327,7 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::engine(&host, Limits::default(), ".".into());
+        let engine = crate::engine::build(&host, Limits::default(), ".".into());
         let variable = |name: &str, type_name: &str, keys: &[&str]| Variable {
             name: name.into(),
             type_name: type_name.into(),

@@ -1,9 +1,12 @@
-//! The REPL's history file and what stays out of it: an entry that looks like it holds a
+//! The REPL's history file and what stays out of it: an entry that holds the value of a
+//! secret of a loaded target (a password, a secret key), or that looks like it holds a
 //! secret (a word such as `password`, `secret`, `token` or `key`, together with an
 //! assignment, a map field or a string) is never recorded, nor is an entry typed with a
 //! leading space, as in shells.
 
 use std::path::{Path, PathBuf};
+
+use crate::config::Targets;
 
 /// Words that mark an entry as possibly holding a secret.
 const SECRET_WORDS: &[&str] = &["password", "passwd", "secret", "token", "key", "credential"];
@@ -26,6 +29,18 @@ pub(super) fn looks_secret(entry: &str) -> bool {
     let lower = entry.to_lowercase();
     let named = SECRET_WORDS.iter().any(|word| lower.contains(word));
     named && (has_assignment(&lower) || lower.contains(['"', '`', '\'', ':']))
+}
+
+/// Whether `entry` holds the value of the password or secret key of any of `targets`.
+/// Each secret is read through the target's accessor and compared where it is, so no
+/// copy of it outlives the comparison; a secret that cannot be read cannot have been
+/// typed from the runtime's knowledge either, and an empty one matches nothing.
+pub(super) fn holds_known_secret(entry: &str, targets: &Targets) -> bool {
+    targets.iter().any(|target| {
+        target
+            .password()
+            .is_ok_and(|secret| !secret.expose().is_empty() && entry.contains(secret.expose()))
+    })
 }
 
 /// An `=` that assigns (`=`, `+=`, …), not one that compares (`==`, `!=`, `<=`, `>=`)
@@ -61,6 +76,41 @@ mod tests {
         case("x == token", false);
         case("powerstore(\"lab\").import_session(\"wave1-lun03\")", false);
         case("let s = 1;", false);
+    }
+
+    #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the test writes its targets' secret files"
+    )]
+    fn entries_holding_a_known_secret_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("sms.sk");
+        std::fs::write(&key_file, "sk-9Qz-Secret-Key\n").unwrap();
+        let pw_file = dir.path().join("array1.pw");
+        std::fs::write(&pw_file, "pw-S3cr3t-7f2a\n").unwrap();
+        let text = format!(
+            "[targets.array1]\nkind = \"powerstore\"\nurl = \"https://array1.example.com\"\n\
+             user = \"admin\"\npassword_file = \"{}\"\n\n\
+             [targets.eu-sms-aksk]\nkind = \"huawei_sms\"\nurl = \"https://sms.example.com\"\n\
+             project_id = \"0215ef11e49d4743be23dd97a1561abc\"\n\
+             access_key = \"HPUAXXXXXXXXXXXXXXXX\"\nsecret_key_file = \"{}\"\n\n\
+             [targets.unset]\nkind = \"vcd\"\nurl = \"https://vcd.example.com\"\n\
+             user = \"admin\"\npassword_env = \"CUTOVER_TEST_HISTORY_UNSET\"\n",
+            pw_file.display(),
+            key_file.display()
+        );
+        let targets = Targets::parse(&text, Path::new("cutover.toml")).unwrap();
+        #[track_caller]
+        fn case(targets: &Targets, entry: &str, secret: bool) {
+            assert_eq!(holds_known_secret(entry, targets), secret, "{entry:?}");
+        }
+        case(&targets, "let pw = \"pw-S3cr3t-7f2a\";", true);
+        case(&targets, "print(`x${\"pw-S3cr3t-7f2a\"}x`)", true);
+        case(&targets, "sign(\"sk-9Qz-Secret-Key\")", true);
+        case(&targets, "let pw = \"pw-S3cr3t\";", false);
+        case(&targets, "powerstore(\"array1\").import_sessions()", false);
+        case(&targets, "", false);
     }
 
     #[test]

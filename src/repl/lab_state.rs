@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::api_error::ApiError;
 use crate::config::Target;
 use crate::http::client::HttpClient;
-use crate::http::error::ApiError;
-use crate::http::sanitize::escape_control;
 use crate::runtime::Runtime;
+use crate::terminal_text::escape_control;
 
 /// Fields that say what state an item is in, in the vendors' spellings.
 const STATE_FIELDS: &[&str] = &["state", "status", "entityState"];

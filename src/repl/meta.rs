@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use super::session::{Session, Step, print_err, print_out};
-use crate::http::sanitize::escape_control;
 use crate::script::ScriptFile;
+use crate::suggest::{closest, did_you_mean};
+use crate::terminal_text::escape_control;
 
 /// Every meta-command and its line of help.
 pub(super) const COMMANDS: &[(&str, &str)] = &[
@@ -49,14 +50,8 @@ pub(super) fn run(session: &mut Session<'_>, line: &str) -> Step {
         ":quit" | ":q" | ":exit" => return Step::Quit,
         other => {
             session.failed = true;
-            let closest = COMMANDS
-                .iter()
-                .map(|(name, _)| (strsim::levenshtein(name, other), *name))
-                .min()
-                .filter(|(distance, _)| *distance <= 3)
-                .map_or(String::new(), |(_, name)| {
-                    format!("; did you mean `{name}`?")
-                });
+            let closest = closest(other, COMMANDS.iter().map(|(name, _)| *name))
+                .map_or(String::new(), did_you_mean);
             print_err(&format!(
                 "error: unknown command `{}`{closest} (`:help` lists them)\n",
                 escape_control(other)
@@ -85,15 +80,8 @@ fn help(session: &mut Session<'_>, name: &str) {
         None => {
             session.failed = true;
             let catalogue = session.console.catalogue();
-            let closest = catalogue
-                .function_names()
-                .into_iter()
-                .map(|known| (strsim::levenshtein(known, name), known))
-                .min()
-                .filter(|(distance, _)| *distance <= 3)
-                .map_or(String::new(), |(_, known)| {
-                    format!("; did you mean `{known}`?")
-                });
+            let closest =
+                closest(name, catalogue.function_names()).map_or(String::new(), did_you_mean);
             print_err(&format!(
                 "error: no function or type `{}`{closest}\n",
                 escape_control(name)

@@ -4,7 +4,8 @@
 //! On a terminal it is a line editor with history and completion (`terminal.rs`); with
 //! standard input from a pipe or file, entries are read and evaluated one by one and
 //! their results printed, so the REPL can be scripted. Either way Ctrl-C stops the entry
-//! being evaluated and the session goes on.
+//! being evaluated and the session goes on; SIGTERM ends the session, logged out of its
+//! targets, with exit status 143.
 
 mod complete;
 mod history;
@@ -14,6 +15,7 @@ mod meta;
 mod relocate;
 mod session;
 mod terminal;
+mod terminate;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -58,6 +60,8 @@ pub fn run(runtime: &Runtime, options: &ReplOptions) -> Result<Ending, ReplError
     runtime
         .interrupt_on_ctrl_c()
         .map_err(|err| ReplError::Start(format!("cannot handle Ctrl-C: {err}")))?;
+    terminate::end_on_sigterm(runtime)
+        .map_err(|err| ReplError::Start(format!("cannot handle SIGTERM: {err}")))?;
     if std::io::stdin().is_terminal() {
         let history = options.history.clone().or_else(history::default_path);
         terminal::run(&mut session, history)?;

@@ -95,7 +95,7 @@ pub(super) fn run(session: &mut Session<'_>, history: Option<PathBuf>) -> rustyl
             }
         }
         let entry = std::mem::take(&mut pending);
-        remember(&mut editor, &entry, history.as_ref());
+        remember(&mut editor, session, &entry, history.as_ref());
         if session.handle(&entry) == Step::Quit {
             return Ok(());
         }
@@ -124,9 +124,17 @@ fn load_history(editor: &mut Editor<ReplHelper, FileHistory>, path: &PathBuf) ->
     }
 }
 
-/// Adds `entry` to the history and its file, unless it may hold a secret.
-fn remember(editor: &mut Editor<ReplHelper, FileHistory>, entry: &str, path: Option<&PathBuf>) {
-    if entry.trim().is_empty() || history::looks_secret(entry) {
+/// Adds `entry` to the history and its file, unless it holds or may hold a secret.
+fn remember(
+    editor: &mut Editor<ReplHelper, FileHistory>,
+    session: &Session<'_>,
+    entry: &str,
+    path: Option<&PathBuf>,
+) {
+    if entry.trim().is_empty()
+        || history::looks_secret(entry)
+        || history::holds_known_secret(entry, session.console.host().targets())
+    {
         return;
     }
     if !matches!(editor.add_history_entry(entry), Ok(true)) {

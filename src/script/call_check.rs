@@ -278,7 +278,7 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::engine(&host, Limits::default(), dir.path().into());
+        let engine = crate::engine::build(&host, Limits::default(), dir.path().into());
         let callable = Callable::new(&engine);
         let ast = engine.compile(script).unwrap();
         let report = Checker::new(&engine, &callable, dir.path()).check_file(&ast, "wave.rhai");

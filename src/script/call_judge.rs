@@ -11,7 +11,7 @@ use crate::script::call_check::Finding;
 use crate::script::call_message as message;
 use crate::script::callable::{Arities, Callable, is_keyword};
 use crate::script::calls::{Call, Form};
-use crate::script::options::suggest;
+use crate::suggest::closest;
 
 /// What an alias reaches.
 #[derive(Clone, Debug)]
@@ -196,8 +196,8 @@ impl<'a> Reach<'a> {
     }
 }
 
-/// [`suggest`] over owned candidates.
+/// [`closest`] over owned candidates.
 fn suggest_owned(word: &str, candidates: impl Iterator<Item = String>) -> Option<String> {
     let candidates: Vec<String> = candidates.collect();
-    suggest(word, candidates.iter().map(String::as_str)).map(str::to_owned)
+    closest(word, candidates.iter().map(String::as_str)).map(str::to_owned)
 }

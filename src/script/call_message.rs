@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::script::modules::{STDLIB, STDLIB_PREFIX};
-use crate::script::options::suggest;
+use crate::suggest::{closest, did_you_mean};
 
 /// How Rhai names a string argument in a signature.
 const RHAI_STRING: &str = "&str | ImmutableString | String";
@@ -14,7 +14,7 @@ const RHAI_STRING: &str = "&str | ImmutableString | String";
 /// "method".
 pub fn unknown(what: &str, name: &str, meant: Option<String>) -> String {
     match meant {
-        Some(meant) => format!("unknown {what} `{name}`; did you mean `{meant}`?"),
+        Some(meant) => format!("unknown {what} `{name}`{}", did_you_mean(&meant)),
         None => format!("unknown {what} `{name}`; `cutover doc` lists every {what}"),
     }
 }
@@ -69,7 +69,7 @@ pub fn not_found(signature: &str, names: &[String]) -> String {
         return property_called(name);
     }
     let callable = names.iter().filter(|known| !known.starts_with("get$"));
-    let meant = suggest(name, callable.map(String::as_str)).map(str::to_owned);
+    let meant = closest(name, callable.map(String::as_str)).map(str::to_owned);
     unknown("function", name, meant)
 }
 

@@ -140,7 +140,7 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::engine(&host, Limits::default(), ".".into());
+        let engine = crate::engine::build(&host, Limits::default(), ".".into());
         Catalogue::new(&engine).unwrap()
     }
 

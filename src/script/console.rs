@@ -16,7 +16,7 @@ use crate::script::call_check::{self, Checker};
 use crate::script::callable::Callable;
 use crate::script::catalogue::Catalogue;
 use crate::script::object_names::ObjectNames;
-use crate::script::{Host, ScriptFile, diagnostic, modules, show};
+use crate::script::{BuildEngine, Host, Limits, ScriptFile, diagnostic, modules, show};
 
 /// The source name errors give the entry being evaluated.
 pub const INPUT: &str = "<input>";
@@ -68,6 +68,8 @@ pub struct Console {
     catalogue: Arc<Catalogue>,
     /// The engine completion probes run on, built at the first Tab.
     probe: OnceLock<Arc<Engine>>,
+    /// What builds it.
+    build: BuildEngine,
     /// What entries may call, for the call check and its suggestions.
     callable: Callable,
     /// Where `import "file"` looks.
@@ -79,9 +81,15 @@ pub struct Console {
 }
 
 impl Console {
-    /// A session on `engine` (built by [`crate::script::engine`] over `host`, with
-    /// `import "file"` looking in `base_dir`).
-    pub fn new(engine: Engine, host: Arc<Host>, base_dir: PathBuf) -> Result<Self, String> {
+    /// A session on an engine `build` makes over `host` with `limits`, with
+    /// `import "file"` looking in `base_dir`.
+    pub fn new(
+        build: BuildEngine,
+        host: Arc<Host>,
+        limits: Limits,
+        base_dir: PathBuf,
+    ) -> Result<Self, String> {
+        let engine = build(&host, limits, base_dir.clone());
         let catalogue = Arc::new(Catalogue::new(&engine)?);
         let callable = Callable::new(&engine);
         Ok(Self {
@@ -97,6 +105,7 @@ impl Console {
             calls: call_check::Session::default(),
             names: Vec::new(),
             probe: OnceLock::new(),
+            build,
         })
     }
 
@@ -277,7 +286,7 @@ impl Console {
             .map(|(name, _, value)| (name.to_owned(), value.clone()))
             .collect();
         let probe = Arc::clone(self.probe.get_or_init(|| {
-            Arc::new(crate::script::engine(
+            Arc::new((self.build)(
                 &self.host,
                 crate::script::Limits::default(),
                 ".".into(),
@@ -320,7 +329,6 @@ impl Console {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::Limits;
 
     struct Fixture {
         console: Console,
@@ -333,9 +341,9 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::engine(&host, Limits::default(), ".".into());
         Fixture {
-            console: Console::new(engine, host, ".".into()).unwrap(),
+            console: Console::new(crate::engine::build, host, Limits::default(), ".".into())
+                .unwrap(),
             _runtime: runtime,
         }
     }
@@ -484,8 +492,13 @@ mod tests {
             tokio_util::sync::CancellationToken::new(),
             targets,
         ));
-        let engine = crate::script::engine(&host, Limits::default(), ".".into());
-        let mut c = Console::new(engine, host.clone(), ".".into()).unwrap();
+        let mut c = Console::new(
+            crate::engine::build,
+            host.clone(),
+            Limits::default(),
+            ".".into(),
+        )
+        .unwrap();
         c.eval("let array = powerstore(\"array1\");").unwrap();
         // Ctrl-C, pressed again and again until the busy entry has stopped.
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

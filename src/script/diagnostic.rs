@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use rhai::{EvalAltResult, ParseError, Position};
 
-use crate::http::sanitize::escape_control;
 use crate::script::call_message;
 use crate::script::error_value::{error_map, innermost};
+use crate::terminal_text::escape_control;
 
 /// Looks up the text of a script or module by its source name.
 pub type SourceLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -23,34 +23,39 @@ pub fn headline(err: &EvalAltResult) -> String {
 pub fn headline_with(err: &EvalAltResult, names: &[String]) -> String {
     let inner = innermost(err);
     let text = match inner {
-        EvalAltResult::ErrorRuntime(value, _) => match error_map(inner) {
-            Some(map) if map.contains_key("kind") => {
-                let field = |key: &str| {
-                    map.get(key)
-                        .filter(|v| !v.is_unit())
-                        .map(ToString::to_string)
-                };
-                let mut line = String::new();
-                if let Some(target) = field("target") {
-                    let _ = write!(line, "`{target}` ");
+        EvalAltResult::ErrorTerminated(value, _) if !value.is_map() => {
+            "the run was interrupted".to_owned()
+        }
+        EvalAltResult::ErrorRuntime(value, _) | EvalAltResult::ErrorTerminated(value, _) => {
+            match error_map(inner) {
+                Some(map) if map.contains_key("kind") => {
+                    let field = |key: &str| {
+                        map.get(key)
+                            .filter(|v| !v.is_unit())
+                            .map(ToString::to_string)
+                    };
+                    let mut line = String::new();
+                    if let Some(target) = field("target") {
+                        let _ = write!(line, "`{target}` ");
+                    }
+                    if let Some(operation) = field("operation") {
+                        let _ = write!(line, "{operation}: ");
+                    }
+                    let kind = field("kind").unwrap_or_default();
+                    let _ = write!(
+                        line,
+                        "{} (kind: {kind}",
+                        field("message").unwrap_or_default()
+                    );
+                    if field("retryable").as_deref() == Some("true") {
+                        line.push_str(", retryable");
+                    }
+                    line.push(')');
+                    line
                 }
-                if let Some(operation) = field("operation") {
-                    let _ = write!(line, "{operation}: ");
-                }
-                let kind = field("kind").unwrap_or_default();
-                let _ = write!(
-                    line,
-                    "{} (kind: {kind}",
-                    field("message").unwrap_or_default()
-                );
-                if field("retryable").as_deref() == Some("true") {
-                    line.push_str(", retryable");
-                }
-                line.push(')');
-                line
+                _ => value.to_string(),
             }
-            _ => value.to_string(),
-        },
+        }
         EvalAltResult::ErrorTooManyOperations(_) => {
             "the script ran too many operations and was stopped; \
              look for an endless loop, or raise --max-operations"
@@ -73,7 +78,6 @@ pub fn headline_with(err: &EvalAltResult, names: &[String]) -> String {
                  grows without end, or raise {flag}"
             )
         }
-        EvalAltResult::ErrorTerminated(..) => "the run was interrupted".to_owned(),
         EvalAltResult::ErrorFunctionNotFound(signature, _) => {
             call_message::not_found(signature, names)
         }

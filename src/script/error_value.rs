@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 
 /// The map a script's `catch (e)` receives for `err`.
 pub fn to_map(err: &ApiError) -> Map {
@@ -63,6 +63,8 @@ pub fn innermost(err: &EvalAltResult) -> &EvalAltResult {
 pub fn error_map(err: &EvalAltResult) -> Option<Map> {
     match innermost(err) {
         EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Map>(),
+        // A limit checked between operations stops the script with its error map.
+        EvalAltResult::ErrorTerminated(value, _) => value.clone().try_cast::<Map>(),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use rhai::{
     NativeCallContext,
 };
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
@@ -330,9 +330,14 @@ fn schema_errors(schema: &Dynamic, value: &Dynamic) -> RhaiResult<rhai::Array> {
 
 fn env(host: &Host, name: &str) -> RhaiResult<Dynamic> {
     if let Some(target) = host.targets().target_with_secret_in(name) {
+        let what = host
+            .targets()
+            .iter()
+            .find(|t| t.name == target)
+            .map_or("password", crate::config::Target::secret_name);
         return Err(invalid_argument(
             "env",
-            format!("`{name}` holds the password of target `{target}`; scripts cannot read it"),
+            format!("`{name}` holds the {what} of target `{target}`; scripts cannot read it"),
         ));
     }
     Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))

@@ -13,11 +13,11 @@ use std::time::{Duration, SystemTime};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
 use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::verdict::Verdict;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;

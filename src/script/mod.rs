@@ -1,5 +1,6 @@
-//! The Rhai host: the one place an `Engine` is built, with limits, output routing, the
-//! stdlib resolver, cancellation, and every script function registered.
+//! The script toolkit every binding uses: the host, limits, output routing, the stdlib
+//! resolver, cancellation, options, flow primitives and diagnostics. It knows no vendor:
+//! [`crate::engine`] assembles the whole engine from it and the vendor list.
 
 pub mod call_check;
 pub mod call_judge;
@@ -11,16 +12,17 @@ pub mod console;
 pub mod depth;
 pub mod diagnostic;
 pub mod error_value;
-pub mod files;
 pub mod flow;
-pub mod hook;
 pub mod host;
+pub mod memory;
 pub mod modules;
 pub mod object_names;
 pub mod options;
 pub mod preflight;
+pub mod printers;
 pub mod reference;
 pub mod show;
+pub mod size_limits;
 pub mod timestamp;
 pub mod verdict;
 pub mod wait;
@@ -47,8 +49,10 @@ pub struct Limits {
     pub max_array_size: usize,
     /// Largest map (0: no limit).
     pub max_map_size: usize,
-    /// Deepest nesting of arrays and maps that `json_encode` accepts.
+    /// Deepest nesting of arrays and maps that printers and `json_encode` accept.
     pub max_depth: usize,
+    /// Bytes the script's thread may hold (0: no limit).
+    pub max_memory: usize,
 }
 
 impl Default for Limits {
@@ -60,6 +64,7 @@ impl Default for Limits {
             max_array_size: 1_000_000,
             max_map_size: 1_000_000,
             max_depth: 256,
+            max_memory: 512 << 20,
         }
     }
 }
@@ -69,26 +74,29 @@ impl Default for Limits {
 /// needs far more than the default 2 MiB. Only the pages touched are ever committed.
 pub const STACK_SIZE: usize = 512 << 20;
 
-/// Builds the engine every script of this process runs on. `base_dir` is where
-/// `import "file"` looks and where relative file paths start.
-pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
+/// Builds an engine for `host` with every function scripts can call: what
+/// [`crate::engine::build`] is, handed to the toolkit parts that need a whole engine
+/// without the toolkit depending on the vendors.
+pub type BuildEngine = fn(&Arc<Host>, Limits, PathBuf) -> Engine;
+
+/// An engine with the toolkit alone: limits, the stdlib resolver, the file gate, output,
+/// cancellation and the flow primitives; [`crate::engine::build`] adds the vendors.
+/// `base_dir` is where `import "file"` looks and where relative file paths start.
+pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits.max_operations)
         .set_max_call_levels(limits.max_call_levels)
-        .set_max_string_size(limits.max_string_size)
-        .set_max_array_size(limits.max_array_size)
-        .set_max_map_size(limits.max_map_size)
         // Rhai's defaults are halved in debug builds; playbooks nest loops in functions,
         // and the same script must compile in every build.
         .set_max_expr_depths(128, 64)
         .set_module_resolver(modules::Resolver::new(base_dir.clone()));
-    files::FileGate::new(base_dir, host.allowed_reads())
+    crate::file_gate::FileGate::new(base_dir, host.allowed_reads())
         .guarding(host.targets().secret_files())
         .install(&mut engine);
     engine.on_print(|text| {
         // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
-        let text = crate::http::sanitize::escape_control(text);
+        let text = crate::terminal_text::escape_control(text);
         let _ = writeln!(std::io::stdout().lock(), "{text}");
         tracing::debug!(target: "cutover::script", "print: {text}");
     });
@@ -96,17 +104,34 @@ pub fn engine(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         tracing::debug!(target: "cutover::script", "{}:{}: {text}", source.unwrap_or("script"), pos.line().unwrap_or(0));
     });
     let h = host.clone();
-    engine.on_progress(move |_| h.is_interrupted().then(|| Dynamic::from("interrupted")));
+    let max_memory = limits.max_memory;
+    engine.on_progress(move |_| {
+        if h.is_interrupted() {
+            return Some(Dynamic::from("interrupted"));
+        }
+        (max_memory > 0 && memory::script_bytes() > max_memory).then(|| over_budget(max_memory))
+    });
+    size_limits::install(&mut engine, limits);
+    printers::register(&mut engine, limits.max_depth);
     flow::register(&mut engine, host);
     flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);
     timestamp::register(&mut engine);
-    crate::vendors::powerstore::script::register(&mut engine, host);
-    crate::vendors::vcd::script::register(&mut engine, host);
-    crate::vendors::vcenter::script::register(&mut engine, host);
-    crate::vendors::huawei_sms::script::register(&mut engine, host);
-    crate::watch::script::register(&mut engine, host);
     engine
+}
+
+/// The error that stops a script holding more than its memory budget: a `validation`
+/// error map, carried by Rhai's termination so no `catch` can swallow it.
+fn over_budget(max_memory: usize) -> Dynamic {
+    let err = crate::api_error::ApiError::new(
+        crate::api_error::ErrorKind::Validation,
+        format!(
+            "the script holds more than {} of memory; look for a value that grows without \
+             end, or raise `--max-memory`",
+            memory::shown(max_memory)
+        ),
+    );
+    Dynamic::from_map(error_value::to_map(&err))
 }
 
 /// A script read from disk, with its text kept for diagnostics.

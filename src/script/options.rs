@@ -7,6 +7,7 @@ use std::time::Duration;
 use rhai::{Dynamic, EvalAltResult, Map};
 
 use crate::script::error_value::invalid_argument;
+use crate::suggest::{closest, did_you_mean};
 
 /// The longest duration a script may pass: longer ones are unit slips (seconds written
 /// where milliseconds are meant, `1e300`), and would hang a sleep for good.
@@ -58,19 +59,6 @@ fn too_long(value: &str) -> String {
     format!("duration {value} is longer than 100 years")
 }
 
-/// The candidate `word` was probably meant to be: the closest by Damerau-Levenshtein
-/// distance, if within two edits (a third of the word, for longer words). A far one
-/// would only mislead, so then there is none and callers list what is known instead.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::damerau_levenshtein(word, candidate), candidate))
-        .min_by_key(|(distance, _)| *distance)
-        .filter(|(distance, _)| *distance <= limit)
-        .map(|(_, candidate)| candidate)
-}
-
 /// An option map checked against the keys an operation knows.
 pub struct Options<'a> {
     operation: &'a str,
@@ -81,8 +69,8 @@ impl<'a> Options<'a> {
     /// Checks `map` has only `known` keys.
     pub fn new(operation: &'a str, map: Map, known: &[&str]) -> Result<Self, Box<EvalAltResult>> {
         if let Some(key) = map.keys().find(|key| !known.contains(&key.as_str())) {
-            let hint = suggest(key, known.iter().copied())
-                .map(|k| format!("; did you mean `{k}`?"))
+            let hint = closest(key, known.iter().copied())
+                .map(did_you_mean)
                 .unwrap_or_else(|| format!("; known options: {}", known.join(", ")));
             return Err(invalid_argument(
                 operation,
@@ -90,14 +78,6 @@ impl<'a> Options<'a> {
             ));
         }
         Ok(Self { operation, map })
-    }
-
-    /// An option map with nothing set.
-    pub fn empty(operation: &'a str) -> Self {
-        Self {
-            operation,
-            map: Map::new(),
-        }
     }
 
     fn get(&self, key: &str) -> Option<&Dynamic> {
@@ -109,13 +89,6 @@ impl<'a> Options<'a> {
         self.get(key).map_or(Ok(default), |value| {
             duration(&format!("{} {key}", self.operation), value)
         })
-    }
-
-    /// An optional duration option.
-    pub fn duration_opt(&self, key: &str) -> Result<Option<Duration>, Box<EvalAltResult>> {
-        self.get(key)
-            .map(|value| duration(&format!("{} {key}", self.operation), value))
-            .transpose()
     }
 
     /// A non-negative integer option, or `default`.
@@ -186,24 +159,6 @@ mod tests {
         case("100y".into(), Some(MAX_DURATION));
         case("soon".into(), None);
         case(true.into(), None);
-    }
-
-    #[test]
-    fn only_close_names_are_suggested() {
-        #[track_caller]
-        fn case(word: &str, expected: Option<&str>) {
-            let known = ["timeout", "every", "MIGRATE_SUCCESS", "RUNNING", "start"];
-            assert_eq!(suggest(word, known), expected, "{word}");
-        }
-        case("timout", Some("timeout"));
-        case("strat", Some("start"));
-        case("RUNING", Some("RUNNING"));
-        case("MIGRATESUCESS", Some("MIGRATE_SUCCESS"));
-        case("evry", Some("every"));
-        case("DONE", None);
-        case("launch_rocket", None);
-        case("x", None);
-        assert_eq!(suggest("a", std::iter::empty()), None);
     }
 
     #[test]

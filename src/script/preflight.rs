@@ -5,9 +5,9 @@
 
 use rhai::{AST, ASTNode, EvalAltResult, Expr, Position, Stmt};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::{TargetKind, Targets};
 use crate::http::client::HttpClient;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::error_value::raise;
 
 /// A target named by a literal in the script.
@@ -58,6 +58,10 @@ pub enum Depth {
 /// Every problem with the targets the script names, each pointing at the call that named
 /// it: each call naming a target the file lacks, and each target that cannot be used
 /// once (its secret or TLS settings are the same wherever it is named).
+#[allow(
+    clippy::vec_box,
+    reason = "Rhai hands its errors out boxed; they stay as Rhai made them"
+)]
 pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -85,6 +89,10 @@ pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltRe
 
 /// Checks each target the script names before it runs; the errors point at the calls
 /// that named them.
+#[allow(
+    clippy::vec_box,
+    reason = "Rhai hands its errors out boxed; they stay as Rhai made them"
+)]
 pub fn check(targets: &Targets, ast: &AST) -> Result<(), Vec<Box<EvalAltResult>>> {
     let problems = problems(targets, ast, Depth::Usable);
     if problems.is_empty() {

@@ -38,9 +38,6 @@ pub struct Function {
 /// One parameter of a host function.
 #[derive(Debug, Deserialize)]
 pub struct Param {
-    /// Its name, when the registration gave one.
-    #[serde(default)]
-    pub name: Option<String>,
     /// Its type, e.g. `ImportSession`, or `&mut ImportSession` for a property's owner.
     #[serde(rename = "type", default)]
     pub ty: Option<String>,

@@ -4,8 +4,8 @@
 
 use rhai::{Array, Dynamic, Engine, Map, Scope};
 
-use crate::http::sanitize::escape_control;
 use crate::script::catalogue::is_identifier;
+use crate::terminal_text::escape_control;
 
 /// How wide a one-line array may get before it is laid out one item a line.
 const WIDTH: usize = 80;

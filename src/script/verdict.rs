@@ -66,7 +66,7 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::engine(&host, crate::script::Limits::default(), ".".into());
+        let engine = crate::engine::build(&host, crate::script::Limits::default(), ".".into());
         let ended: i64 = engine
             .eval(r#"fail_run("first"); fail_run(`second ${1 + 1}`); 7"#)
             .unwrap();

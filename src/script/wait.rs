@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rhai::{EvalAltResult, Map};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::flow::poll_logged;

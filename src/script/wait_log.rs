@@ -110,12 +110,6 @@ impl WaitLog {
         Self { seen }
     }
 
-    /// Takes a reading; a job seen for the first time, or in another state or percent
-    /// than last time, is logged.
-    pub fn observe(&self, reading: Reading) {
-        observe(&self.seen, reading);
-    }
-
     /// Logs a heartbeat for every minute mark reached by `now` and not logged yet. Each
     /// line gives its mark's elapsed and remaining time, so a wait that was held up
     /// (a slow read) still says once for each minute that it was waiting.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::script::files::Protected;
+use crate::file_gate::Protected;
 
-use crate::watch::event::FileEvent;
-use crate::watch::files;
+use crate::hook::event::FileEvent;
+use crate::hook::files;
 use crate::watch::memory::{Outcome, Record};
 use crate::watch::registry::Handler;
 use crate::watch::report;

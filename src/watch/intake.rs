@@ -6,13 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::watch::event::{ChangeKind, FileEvent, RawEvent, Stat};
-use crate::watch::files;
-use crate::watch::filter::IGNORE_FILE;
+use crate::hook::event::{ChangeKind, FileEvent, RawEvent, Stat};
+use crate::hook::files;
+use crate::hook::filter::IGNORE_FILE;
+use crate::hook::spec::OnBusy;
 use crate::watch::registry::Handler;
 use crate::watch::report;
 use crate::watch::settle::Observation;
-use crate::watch::slots::{OnBusy, Slots};
+use crate::watch::slots::Slots;
 use crate::watch::worker::{Key, Message, RELOAD_QUIET, Worker};
 
 impl Worker {
@@ -109,7 +110,7 @@ impl Worker {
             .ignores
             .get(&handler.root)
             .is_some_and(|i| i.is_ignored(relative))
-            || crate::watch::filter::is_hidden(relative);
+            || crate::hook::filter::is_hidden(relative);
         !ignored && handler.spec.pattern.matches(relative)
     }
 
@@ -256,10 +257,10 @@ impl Worker {
 mod tests {
     use std::sync::Arc;
 
-    use crate::script::hook::HookProgram;
+    use crate::hook::files;
     use crate::script::{Host, Limits, ScriptFile};
-    use crate::watch::files;
     use crate::watch::memory::Memory;
+    use crate::watch::program::HookProgram;
     use crate::watch::registry::Registry;
     use crate::watch::worker::Worker;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::watch::event::Stat;
+use crate::hook::event::Stat;
 
 /// Where the memory lives, relative to the first hook folder.
 pub const DEFAULT_PATH: &str = ".cutover/watch.db";
@@ -119,7 +119,7 @@ impl Memory {
             err,
         };
         if let Some(folder) = path.parent() {
-            crate::watch::files::create_dir_all(folder).map_err(|err| MemoryError::Folder {
+            crate::hook::files::create_dir_all(folder).map_err(|err| MemoryError::Folder {
                 path: path.to_path_buf(),
                 err,
             })?;
@@ -132,7 +132,7 @@ impl Memory {
         Ok(Self {
             // Absolute and canonical, so the watcher knows its own writes (`--state` may
             // be relative).
-            path: crate::watch::files::absolute(path),
+            path: crate::hook::files::absolute(path),
             conn: Mutex::new(conn),
         })
     }

@@ -1,28 +1,27 @@
 //! `cutover watch`: hook scripts register handlers with `on_file`; files that arrive or
 //! change under their folders run those handlers on script threads until Ctrl-C.
 //!
-//! The path of an event: notify ([`source`]) → filter (globs and ignore rules,
-//! [`filter`]) → debounce per handler and file ([`debounce`]) → settling ([`settle`]) →
-//! the memory of what was handled ([`memory`]) → the handler's run slots and `on_busy`
-//! policy ([`slots`]) → a run on its own thread ([`run`]). [`worker`] drives it all.
+//! The hook scripts themselves (their `on_file` data and Rhai bindings) are
+//! [`crate::hook`]; this is the watcher that loads ([`program`]) and runs them. The path
+//! of an event: notify ([`source`]) → filter (globs and ignore rules,
+//! [`crate::hook::filter`]) → debounce per handler and file ([`debounce`]) → settling
+//! ([`settle`]) → the memory of what was handled ([`memory`]) → the handler's run slots
+//! and `on_busy` policy ([`slots`]) → a run on its own thread ([`run`]). [`worker`]
+//! drives it all.
 
 pub mod debounce;
 pub mod dispatch;
 pub mod error;
-pub mod event;
-pub mod files;
-pub mod filter;
 pub mod intake;
 pub mod memory;
+pub mod program;
 pub mod registry;
 pub mod reload;
 pub mod report;
 pub mod run;
-pub mod script;
 pub mod settle;
 pub mod slots;
 pub mod source;
-pub mod spec;
 pub mod stop;
 pub mod worker;
 

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::script::files::Protected;
-use crate::script::hook::{HookProgram, LoadedHook};
+use crate::file_gate::Protected;
+use crate::hook::files;
+use crate::hook::filter::is_hidden;
+use crate::hook::script::Callback;
+use crate::hook::spec::HandlerSpec;
 use crate::watch::error::WatchError;
-use crate::watch::files;
-use crate::watch::filter::is_hidden;
-use crate::watch::script::Callback;
-use crate::watch::spec::HandlerSpec;
+use crate::watch::program::{HookProgram, LoadedHook};
 
 /// A registered handler, ready to run.
 pub struct Handler {
@@ -236,7 +236,7 @@ fn unique_name(taken: &mut BTreeSet<String>, file_name: &str, spec: &HandlerSpec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::filter::Pattern;
+    use crate::hook::filter::Pattern;
 
     #[test]
     #[allow(clippy::disallowed_methods, reason = "the test lays out a hook folder")]

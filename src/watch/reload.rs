@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::script::hook::{HookProgram, LoadedHook};
+use crate::hook::files;
+use crate::hook::filter::{IGNORE_FILE, Ignores};
 use crate::script::{Host, Limits, ScriptFile};
 use crate::watch::error::WatchError;
-use crate::watch::files;
-use crate::watch::filter::{IGNORE_FILE, Ignores};
+use crate::watch::program::{HookProgram, LoadedHook};
 use crate::watch::report;
 use crate::watch::worker::{Message, Worker};
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::http::sanitize::escape_control;
-use crate::watch::event::FileEvent;
+use crate::hook::event::FileEvent;
+use crate::terminal_text::escape_control;
 use crate::watch::registry::Handler;
 
 /// Writes `text` to stderr; a closed stderr must not stop the watcher. Unit tests go

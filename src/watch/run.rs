@@ -9,10 +9,10 @@ use std::time::{Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::script::files::{FileGate, Protected};
-use crate::script::hook::RunFailure;
+use crate::file_gate::{FileGate, Protected};
+use crate::hook::event::FileEvent;
 use crate::script::{Host, Limits};
-use crate::watch::event::FileEvent;
+use crate::watch::program::RunFailure;
 use crate::watch::registry::Handler;
 
 /// A run that ended.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-use crate::watch::event::Stat;
+use crate::hook::event::Stat;
 
 /// The shortest and longest gap between two looks at a settling file.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);

@@ -7,32 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
 
-/// What to do with an event for a file whose run is still going.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OnBusy {
-    /// Run again once the current run ends (events in between fold into one).
-    #[default]
-    Queue,
-    /// Drop the event.
-    Skip,
-    /// Cancel the current run through its token, then run again.
-    Restart,
-}
-
-impl OnBusy {
-    /// The names hook scripts use.
-    pub const NAMES: [&str; 3] = ["queue", "skip", "restart"];
-
-    /// Reads a name hook scripts use.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "queue" => Some(Self::Queue),
-            "skip" => Some(Self::Skip),
-            "restart" => Some(Self::Restart),
-            _ => None,
-        }
-    }
-}
+use crate::hook::spec::OnBusy;
 
 /// What became of an event offered to a handler.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, Debouncer, RecommendedCache};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::hook::event::{ChangeKind, RawEvent};
 use crate::watch::error::WatchError;
-use crate::watch::event::{ChangeKind, RawEvent};
 
 /// How long notify's debouncer holds an event to pair renames and fold repeats. Short:
 /// the handlers' own `debounce` does the real waiting, and this adds to every latency.

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 
-use crate::script::hook::LoadedHook;
+use crate::hook::event::{FileEvent, RawEvent};
+use crate::hook::filter::Ignores;
 use crate::script::{Host, Limits};
 use crate::stop_signal::StopSignal;
 use crate::watch::debounce::Debouncer;
-use crate::watch::event::{FileEvent, RawEvent};
-use crate::watch::filter::Ignores;
 use crate::watch::memory::Memory;
+use crate::watch::program::LoadedHook;
 use crate::watch::registry::{Handler, Registry};
 use crate::watch::run::Finished;
 use crate::watch::settle::Settler;

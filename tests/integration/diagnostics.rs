@@ -29,7 +29,7 @@ fn a_value_grown_past_its_limit_names_the_flag() {
         .status(1)
         .stderr(&unindent(
             "
-            error: an array grew past --max-array-size and the script was stopped; look for a value that grows without end, or raise --max-array-size
+            error: push: an array may hold at most 10 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
              --> wave.rhai:2:10
               |
             2 | loop { a.push(1); }

@@ -1,6 +1,6 @@
 //! The library surface: a program embeds cutover through `Runtime`.
 
-use cutover::script::ScriptFile;
+use cutover::ScriptFile;
 use cutover::{RunError, Runtime};
 
 #[test]

@@ -8,6 +8,7 @@
     reason = "tests read what the binary wrote and fail loudly; helpers are shared across modules"
 )]
 
+mod architecture;
 mod calls;
 mod check;
 mod cli;
@@ -27,6 +28,7 @@ mod repl;
 mod run;
 mod runaway;
 mod secrets;
+mod secrets_end_to_end;
 mod sms;
 mod stop;
 mod test;

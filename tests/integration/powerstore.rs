@@ -338,7 +338,7 @@ fn listing_follows_every_page_and_filters() {
 
 #[test]
 fn every_documented_field_is_a_property_with_the_lab_value() {
-    let names = cutover::vendors::powerstore::wire::IMPORT_SESSION_FIELDS;
+    let names = cutover::lab::POWERSTORE_IMPORT_SESSION_FIELDS;
     let script = format!(
         "let s = powerstore(\"array1\").import_session(\"wave1-lun03\");\nprint(json_encode(#{{ {} }}));\n",
         names

@@ -1,7 +1,10 @@
 //! `cutover repl`: driven through a pseudo-terminal the way an operator types (prompt,
 //! Tab, Ctrl-C, Ctrl-D), and scripted through a pipe.
 
-use crate::test::Test;
+use std::io::Write as _;
+use std::process::Stdio;
+
+use crate::test::{Child, PATIENCE, Test, next_line};
 
 /// The REPL scripted through standard input: values printed for people, an error on
 /// stderr with its caret at the line of the input it came from, and the session going
@@ -81,6 +84,70 @@ fn piped_meta_commands_answer_on_stdout() {
     assert!(stdout.contains("import_sessions: 13 ("), "{stdout}");
     assert!(stdout.contains("  same state as `vcenter`"), "{stdout}");
     assert!(!stdout.contains("not reached"), "{stdout}");
+}
+
+/// An entry stopped by a limit ends alone: the session, its variables and the next
+/// entries go on.
+#[test]
+fn an_entry_past_a_limit_ends_only_itself() {
+    Test::new()
+        .args(["repl", "--max-array-size", "1000", "--max-operations", "100000"])
+        .stdin(
+            "
+            let a = [];
+            loop { a.push(1); }
+            loop {}
+            a.len()
+            ",
+        )
+        .stdout("1000\n")
+        .stderr(
+            "
+            error: push: an array may hold at most 1000 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
+             --> <stdin>:2:10
+              |
+            2 | loop { a.push(1); }
+              |          ^^^^
+            error: the script ran too many operations and was stopped; look for an endless loop, or raise --max-operations
+             --> <stdin>:3:6
+              |
+            3 | loop {}
+              |      ^
+            ",
+        )
+        .status(1)
+        .run();
+}
+
+/// SIGTERM ends a session as it stops a run (issue 14): the PowerStore login the session
+/// made is logged out of, and the exit status is 143. Standard input stays open, so only
+/// the signal can end the session; it goes out once the entry's answer is read.
+#[test]
+fn sigterm_ends_the_session_logged_out_of_its_targets() {
+    let test = Test::new().lab().args(["repl"]);
+    let mut command = test.command();
+    command.stdin(Stdio::piped());
+    let mut child = Child::spawn(command);
+    let mut stdin = child.0.stdin.take().unwrap();
+    writeln!(stdin, "powerstore(\"array1\").import_sessions().len() > 0").unwrap();
+    stdin.flush().unwrap();
+    let mut lines = child.lines();
+    assert_eq!(next_line(&mut lines), "true");
+    let lab = test.test_lab();
+    let logins = |state: serde_json::Value| {
+        (
+            state["logins"].as_u64(),
+            state["active_login_sessions"].as_u64(),
+        )
+    };
+    assert_eq!(logins(lab.state()), (Some(1), Some(1)), "logged in");
+    child.terminate();
+    let (code, rest, stderr) = child.finish(lines, PATIENCE);
+    drop(stdin);
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(stderr, "error: interrupted by SIGTERM; the session ended\n");
+    assert_eq!(logins(lab.state()), (Some(1), Some(0)), "logged out");
 }
 
 #[cfg(unix)]

@@ -72,3 +72,174 @@ fn json_encode_refuses_a_value_nested_past_max_depth() {
         .stdout("602\n")
         .run();
 }
+
+/// Runs `test` (expected to fail with exit 1) and returns its stderr, how long it took
+/// and, where `/usr/bin/time` exists, its peak resident memory in KiB.
+fn stopped(test: &Test) -> (String, std::time::Duration, Option<u64>) {
+    let command = test.command();
+    let time = std::path::Path::new("/usr/bin/time");
+    let peak_file = test.path().join("peak.txt");
+    let mut run = if time.exists() {
+        let mut timed = std::process::Command::new(time);
+        timed
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&peak_file)
+            .arg(command.get_program())
+            .args(command.get_args());
+        timed
+    } else {
+        let mut plain = std::process::Command::new(command.get_program());
+        plain.args(command.get_args());
+        plain
+    };
+    run.current_dir(test.path())
+        .env_remove("CUTOVER_TARGETS")
+        .env_remove("CUTOVER_LOG")
+        .env_remove("RUST_LOG");
+    let started = std::time::Instant::now();
+    let output = run.output().unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    let peak = std::fs::read_to_string(&peak_file)
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    (
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        took,
+        peak,
+    )
+}
+
+/// A runaway of each shape stops with its own error, within seconds even on a debug
+/// build under load, its memory bounded near its limit.
+fn assert_stops(name: &str, script: &str, args: &[&str], message: &str, max_peak_mib: u64) {
+    let mut all = vec!["run", name];
+    all.extend_from_slice(args);
+    let mut test = Test::new().script(name, script);
+    test = match all.as_slice() {
+        [a, b] => test.args([*a, *b]),
+        [a, b, c, d] => test.args([*a, *b, *c, *d]),
+        other => panic!("unexpected arguments {other:?}"),
+    };
+    let (stderr, took, peak) = stopped(&test);
+    assert_eq!(stderr, unindent(message));
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "{name} took {took:?}"
+    );
+    if let Some(peak) = peak {
+        assert!(peak < max_peak_mib << 10, "{name} peaked at {peak} KiB");
+    }
+}
+
+#[test]
+fn a_map_grown_by_index_stops_one_entry_past_max_map_size() {
+    assert_stops(
+        "grow.rhai",
+        "let m = #{};\nlet i = 0;\nloop { m[`k${i}`] = i; i += 1; }\n",
+        &["--max-map-size", "1000"],
+        "
+        error: `m` grew past 1000 entries: a map may hold at most that many; look for one that grows without end, or raise `--max-map-size` (kind: validation)
+         --> grow.rhai:3:8
+          |
+        3 | loop { m[`k${i}`] = i; i += 1; }
+          |        ^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn an_array_grown_by_push_stops_at_max_array_size() {
+    assert_stops(
+        "push.rhai",
+        "let a = [];\nloop { a.push(1); }\n",
+        &["--max-array-size", "1000"],
+        "
+        error: push: an array may hold at most 1000 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
+         --> push.rhai:2:10
+          |
+        2 | loop { a.push(1); }
+          |          ^^^^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn a_string_grown_by_plus_equals_stops_one_step_past_max_string_size() {
+    assert_stops(
+        "text.rhai",
+        "let s = \"\";\nloop { s += \"x\"; }\n",
+        &["--max-string-size", "1000"],
+        "
+        error: `s` grew past 1000 bytes: a string may hold at most that many; look for one that grows without end, or raise `--max-string-size` (kind: validation)
+         --> text.rhai:2:8
+          |
+        2 | loop { s += \"x\"; }
+          |        ^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn nested_growth_no_size_limit_sees_stops_at_max_memory() {
+    // `x` never holds more than two items; what grows is inside it.
+    assert_stops(
+        "double.rhai",
+        "let x = [1];\nloop { x = [x, x]; }\n",
+        &["--max-memory", "16777216"],
+        "
+        error: the script holds more than 16 MiB of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
+         --> double.rhai:2:8
+          |
+        2 | loop { x = [x, x]; }
+          |        ^
+        ",
+        200,
+    );
+}
+
+/// A script nesting `x` `levels` deep, 40 levels a statement (the most an expression
+/// may nest; `take` moves the value, so no step copies it), then trying every printer and
+/// serialiser on it.
+fn nested_script(open: &str, close: &str, levels: usize) -> String {
+    let step = format!("x = {}take(x){};\n", open.repeat(40), close.repeat(40));
+    let tries: String = [
+        "print(x)",
+        "debug(x)",
+        "x.to_string()",
+        "x.to_debug()",
+        "json_encode(x)",
+    ]
+    .map(|call| {
+        format!("try {{ {call}; }} catch (e) {{ print(`${{e.operation}}: ${{e.message}}`); }}\n")
+    })
+    .concat();
+    format!(
+        "let x = [];\n{}{tries}print(\"still here\");\n",
+        step.repeat(levels / 40)
+    )
+}
+
+#[test]
+fn values_nested_past_max_depth_are_refused_by_every_printer_and_never_abort() {
+    let limit = "the value nests arrays and maps more than 256 deep; flatten it, or raise the \
+                 limit with `--max-depth`";
+    let expected = ["print", "debug", "to_string", "to_debug", "json_encode"]
+        .map(|operation| format!("{operation}: {limit}\n"))
+        .concat()
+        + "still here\n";
+    for (open, close, levels) in [("[", "]", 20_000), ("#{a: ", "}", 10_000)] {
+        Test::new()
+            .script("deep.rhai", &nested_script(open, close, levels))
+            .args(["run", "deep.rhai"])
+            .stdout(&expected)
+            .stderr("")
+            .run();
+    }
+}

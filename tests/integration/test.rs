@@ -113,24 +113,33 @@ impl TestLab {
 
     /// Starts the lab with `clock`.
     fn start_with(clock: Clock) -> Self {
+        Self::start_with_options(LabOptions {
+            port: 0,
+            seed: 7,
+            clock,
+            ..LabOptions::default()
+        })
+    }
+
+    /// Starts the lab with `options`.
+    fn start_with_options(options: LabOptions) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let lab = runtime
-            .block_on(Lab::start(LabOptions {
-                port: 0,
-                seed: 7,
-                clock,
-            }))
-            .unwrap();
+        let lab = runtime.block_on(Lab::start(options)).unwrap();
         Self { runtime, lab }
     }
 
     /// The lab's password, to prove it never shows.
     pub fn password(&self) -> String {
         self.lab.password().expose().to_owned()
+    }
+
+    /// The secret key of the lab's Huawei SMS access key.
+    pub fn secret_key(&self) -> String {
+        self.lab.secret_key().expose().to_owned()
     }
 
     /// `GET <powerstore>/_lab/state`.
@@ -309,6 +318,19 @@ impl Test {
         self.with_lab(earlier.lab.expect("the earlier run had no lab"))
     }
 
+    /// Like [`Test::lab`], with the lab accepting `password` for every user and
+    /// `secret_key` for the Huawei SMS access key.
+    #[allow(dead_code, reason = "used by some test modules only")]
+    pub fn lab_with_secrets(self, password: &str, secret_key: &str) -> Self {
+        self.with_lab(TestLab::start_with_options(LabOptions {
+            port: 0,
+            seed: 7,
+            clock: Clock::scaled(LAB_SPEED),
+            password: Some(cutover::config::Secret::new(password)),
+            secret_key: Some(cutover::config::Secret::new(secret_key)),
+        }))
+    }
+
     /// Like [`Test::lab`], with the lab's clock `speed` times the wall's.
     pub fn lab_at_speed(self, speed: f64) -> Self {
         self.with_lab(TestLab::start(speed))
@@ -320,7 +342,7 @@ impl Test {
     fn with_lab(mut self, lab: TestLab) -> Self {
         let mut toml = String::new();
         self.env.push((SMS_PASSWORD.into(), lab.password()));
-        self.env.push((SMS_SECRET_KEY.into(), lab.password()));
+        self.env.push((SMS_SECRET_KEY.into(), lab.secret_key()));
         for target in lab.lab.targets() {
             let (name, var) = match target.kind {
                 TargetKind::Powerstore => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),

@@ -738,3 +738,67 @@ fn a_hooks_imports_constants_and_functions_reach_its_handlers() {
     let (code, _, _, _) = w.stop();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn a_handler_past_a_limit_ends_only_its_own_run_and_the_next_file_is_handled() {
+    let test = Test::new().script(
+        "hooks.rhai",
+        r#"
+        on_file("in/*", #{ settle: 0 }, |e| {
+            if e.name == "in/deep" {
+                let x = [];
+                for i in 0..300 { x = [x]; }
+                print(x);
+            }
+            if e.name == "in/loop" { loop {} }
+            if e.name == "in/big" { let a = []; loop { a.push(1); } }
+            print(`handled ${e.name}`);
+        });
+        "#,
+    );
+    std::fs::create_dir_all(test.path().join("in")).unwrap();
+    let w = Watcher::start(
+        test,
+        [
+            "watch",
+            "hooks.rhai",
+            "--max-operations",
+            "100000",
+            "--max-array-size",
+            "1000",
+        ],
+    );
+    for name in ["deep", "loop", "big"] {
+        w.write(&format!("in/{name}"), "x");
+        w.stderr.wait_for(&format!("failed in/{name}"));
+    }
+    w.write("in/good", "x");
+    w.stdout.wait_for("handled in/good");
+    let (code, stdout, stderr, _) = w.stop();
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout.all(), ["handled in/good"]);
+    let text = stderr.all().join("\n") + "\n";
+    for expected in [
+        "
+        error: print: the value nests arrays and maps more than 256 deep; flatten it, or raise the limit with `--max-depth` (kind: validation)
+         --> hooks.rhai:5:9
+          |
+        5 |         print(x);
+          |         ^^^^^
+        failed in/deep after",
+        "
+        error: the script ran too many operations and was stopped; look for an endless loop, or raise --max-operations
+         --> hooks.rhai:1:1
+        ",
+        "
+        error: push: an array may hold at most 1000 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
+         --> hooks.rhai:8:50
+          |
+        8 |     if e.name == \"in/big\" { let a = []; loop { a.push(1); } }
+          |                                                  ^^^^
+        failed in/big after",
+    ] {
+        let expected = crate::test::unindent(expected);
+        assert!(text.contains(expected.trim_end()), "{text}");
+    }
+}

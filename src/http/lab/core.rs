@@ -68,6 +68,7 @@ impl<I: LabInventory, C> LabCore<I, C> {
     }
 
     /// The lab clock every simulated job advances by.
+    #[cfg(test)]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }

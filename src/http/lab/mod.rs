@@ -26,9 +26,9 @@ use tokio::task::JoinHandle;
 pub use clock::clock_routes;
 pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
 pub use core::{LabCore, LabInventory};
-pub use faults::{FaultRule, Faults, with_faults};
+pub use faults::{Faults, with_faults};
 pub use logins::{Logins, basic_credentials, seeded_uuid};
-pub use mutation_log::{Mutation, MutationLog};
+pub use mutation_log::MutationLog;
 
 /// One simulator served on `127.0.0.1`; dropping it stops the server too.
 #[derive(Debug)]

@@ -61,6 +61,7 @@ impl MutationLog {
     }
 
     /// How many times `operation` was applied, to any resource.
+    #[cfg(test)]
     pub fn count(&self, operation: &str) -> usize {
         self.lock()
             .iter()

@@ -6,10 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{HuaweiAuth, Secret, Target};
 use crate::http::client::{HttpClient, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::vendors::huawei_sms::iam_wire::{
     SUBJECT_TOKEN_HEADER, TOKENS_PATH, TokenRequest, TokenResponse,

@@ -6,13 +6,13 @@
 use reqwest::{Method, Response};
 use serde_json::{Map, Value};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::retry::Retrier;
-use crate::script::options::suggest;
+use crate::suggest::{closest, did_you_mean};
 use crate::vendors::huawei_sms::auth::{Credentials, Outgoing};
 use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
 use crate::vendors::huawei_sms::signer;
@@ -38,7 +38,7 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
-    fn from_json(json: Value) -> Result<Self, serde_json::Error> {
+    pub(crate) fn from_json(json: Value) -> Result<Self, serde_json::Error> {
         Ok(Self {
             task: serde_json::from_value(json.clone())?,
             json,
@@ -156,7 +156,7 @@ impl SmsClient {
         let mut body = Map::new();
         body.insert("operation".to_owned(), Value::from(operation));
         body.extend(params.into_iter().filter(|(k, _)| k != "operation"));
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let bytes = self.http.json_bytes(operation, &body)?;
         let path = ["v3", "tasks", id, "action"];
         self.call(operation, Method::POST, &path, &[], &bytes)
             .await
@@ -218,9 +218,9 @@ fn check_operation(operation: &str) -> Result<(), ApiError> {
     if OPERATIONS.contains(&operation) {
         return Ok(());
     }
-    let closest = suggest(operation, OPERATIONS).map_or_else(
+    let closest = closest(operation, OPERATIONS).map_or_else(
         || format!("; known: {}", OPERATIONS.join(", ")),
-        |known| format!("; did you mean `{known}`?"),
+        did_you_mean,
     );
     Err(ApiError::new(
         ErrorKind::Validation,

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::options::{Options, suggest};
+use crate::script::options::Options;
+use crate::suggest::{closest, did_you_mean};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle};
 use crate::vendors::huawei_sms::wire::TaskState;
@@ -103,9 +104,9 @@ impl Sms {
 pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> {
     TaskState::parse(text).ok_or_else(|| {
         let states = TaskState::ALL.map(TaskState::as_str);
-        let hint = suggest(&text.trim().to_ascii_uppercase(), states).map_or_else(
+        let hint = closest(text.trim(), states).map_or_else(
             || format!("; use one of {}", states.join(", ")),
-            |state| format!("; did you mean `{state}`?"),
+            did_you_mean,
         );
         invalid_argument(
             operation,

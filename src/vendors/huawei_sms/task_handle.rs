@@ -11,7 +11,7 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, EvalAltResult, Map};
 use serde_json::Value;
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::timestamp::Timestamp;
 use crate::script::wait_log::{Reading, report};

@@ -32,6 +32,7 @@ impl Rig {
             port: 0,
             seed: 7,
             clock: clock.clone(),
+            ..LabOptions::default()
         };
         let lab = runtime.block_on(Lab::start(options)).unwrap();
         let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
@@ -60,7 +61,7 @@ impl Rig {
     }
 
     fn eval(&self, script: &str) -> String {
-        let engine = crate::script::engine(&self.host, Limits::default(), ".".into());
+        let engine = crate::engine::build(&self.host, Limits::default(), ".".into());
         engine.eval::<String>(script).unwrap()
     }
 }

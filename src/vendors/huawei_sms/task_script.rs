@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rhai::{Engine, EvalAltResult, FuncRegistration, Map};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::script::wait::{Verdict, Wait};
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::parse_state;

@@ -7,11 +7,11 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::http::retry::Retrier;
 use crate::vendors::powerstore::wire::{
@@ -92,19 +92,7 @@ impl PowerStoreClient {
             let wanted = query
                 .limit
                 .map_or(page, |limit| (limit - found.len()).min(page));
-            let mut params = vec![
-                ("select".to_owned(), IMPORT_SESSION_SELECT.to_owned()),
-                ("limit".to_owned(), wanted.to_string()),
-                ("offset".to_owned(), found.len().to_string()),
-                ("order".to_owned(), "name.asc".to_owned()),
-            ];
-            if let Some(state) = query.state {
-                params.push(("state".into(), format!("eq.{state}")));
-            }
-            if let Some(name) = &query.name {
-                let op = if name.contains('*') { "ilike" } else { "eq" };
-                params.push(("name".into(), format!("{op}.{name}")));
-            }
+            let params = page_params(query, wanted, found.len());
             let url = self.http.url(&["api", "rest", "import_session"]);
             let response = self
                 .call("import_sessions", Method::GET, |c| {
@@ -141,8 +129,8 @@ impl PowerStoreClient {
 
     /// Cancels a session; `force` terminates it even when source or host fail to answer.
     pub async fn cancel(&self, id: &str, force: bool) -> Result<(), ApiError> {
-        let body = serde_json::to_value(CancelRequest { force }).ok();
-        self.action(id, "cancel", body).await
+        let body = self.http.json_body("cancel", &CancelRequest { force })?;
+        self.action(id, "cancel", Some(body)).await
     }
 
     /// Pauses a copy.
@@ -276,6 +264,29 @@ impl Session for PowerStoreClient {
             }
         })
     }
+}
+
+/// The query string of one page of [`PowerStoreClient::import_sessions`]: every
+/// attribute, `query`'s filters, and `wanted` sessions from `offset` on, by name.
+pub(crate) fn page_params(
+    query: &SessionQuery,
+    wanted: usize,
+    offset: usize,
+) -> Vec<(String, String)> {
+    let mut params = vec![
+        ("select".to_owned(), IMPORT_SESSION_SELECT.to_owned()),
+        ("limit".to_owned(), wanted.to_string()),
+        ("offset".to_owned(), offset.to_string()),
+        ("order".to_owned(), "name.asc".to_owned()),
+    ];
+    if let Some(state) = query.state {
+        params.push(("state".into(), format!("eq.{state}")));
+    }
+    if let Some(name) = &query.name {
+        let op = if name.contains('*') { "ilike" } else { "eq" };
+        params.push(("name".into(), format!("{op}.{name}")));
+    }
+    params
 }
 
 /// PowerStore ids are UUIDs; anything else is taken as a name.

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::options::Options;
 use crate::script::wait::{Verdict, Wait};
 use crate::script::wait_log::{Reading, report};
+use crate::suggest::{closest, did_you_mean};
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
@@ -233,12 +234,11 @@ impl ImportSessionHandle {
 
 fn parse_state(operation: &str, text: &str) -> RhaiResult<ImportState> {
     ImportState::parse(text).ok_or_else(|| {
-        let closest = ImportState::ALL
-            .iter()
-            .min_by_key(|s| {
-                strsim::damerau_levenshtein(&s.as_str().to_lowercase(), &text.to_lowercase())
-            })
-            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+        let states = ImportState::ALL.map(ImportState::as_str);
+        let closest = closest(text, states).map_or_else(
+            || format!("; use one of {}", states.join(", ")),
+            did_you_mean,
+        );
         invalid_argument(
             operation,
             format!("`{text}` is not an import session state{closest}"),

@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Path prefix of every PowerStore REST call.
-pub const API_PREFIX: &str = "/api/rest";
 /// Header carrying the CSRF token that every mutation must send back.
 pub const TOKEN_HEADER: &str = "DELL-EMC-TOKEN";
 /// Name of the session cookie set by `GET /login_session`.

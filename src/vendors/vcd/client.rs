@@ -10,17 +10,17 @@ use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::Mutex;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
     MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
-    version_at_least,
+    read_xml, version_at_least,
 };
 
 /// The largest page cloudapi serves.
@@ -54,7 +54,7 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
             message: json.message,
         });
     }
-    let xml: XmlError = quick_xml::de::from_str(body).ok()?;
+    let xml: XmlError = read_xml(body).ok()?;
     (!xml.minor_error_code.is_empty()).then_some(VendorMessage {
         code: Some(xml.minor_error_code),
         message: xml.message,
@@ -204,13 +204,15 @@ impl VcdClient {
             )
             .at(self.target(), operation));
         }
-        let body = serde_json::to_value(MigrateRequest {
-            target_entity_type: Some(target.to_string()),
-            force_migrate: force,
-        })
-        .ok();
+        let body = self.http.json_body(
+            operation,
+            &MigrateRequest {
+                target_entity_type: Some(target.to_string()),
+                force_migrate: force,
+            },
+        )?;
         let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
-        let response = self.call(operation, Method::POST, url, body).await?;
+        let response = self.call(operation, Method::POST, url, Some(body)).await?;
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)

@@ -9,8 +9,8 @@ use reqwest::Url;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use serde::Serialize;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::options::Options;

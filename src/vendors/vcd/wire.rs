@@ -41,7 +41,6 @@ pub struct TypeUrn {
 
 const TYPE_SHAPE: &str =
     "urn:vcloud:type:<vendor>:<nss>[:<version>], e.g. urn:vcloud:type:acme:vm:1.0.0";
-const ENTITY_SHAPE: &str = "urn:vcloud:entity:<vendor>:<nss>:<uuid>";
 
 /// A vendor, nss or uuid part: starts with a letter or digit run that is not a bare
 /// version, so `urn:vcloud:type:acme:1.0.0` (no nss) is refused rather than read as a
@@ -135,34 +134,6 @@ impl std::fmt::Display for TypeUrn {
         match &self.version {
             Some(version) => write!(f, ":{version}"),
             None => Ok(()),
-        }
-    }
-}
-
-/// An entity URN, `urn:vcloud:entity:<vendor>:<nss>:<uuid>`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EntityUrn {
-    pub vendor: String,
-    pub nss: String,
-    pub uuid: String,
-}
-
-impl EntityUrn {
-    /// Parses an entity URN.
-    pub fn parse(text: &str) -> Result<Self, UrnError> {
-        let fail = || UrnError {
-            text: text.to_owned(),
-            what: "an entity URN",
-            shape: ENTITY_SHAPE,
-        };
-        let rest = text.strip_prefix("urn:vcloud:entity:").ok_or_else(fail)?;
-        match rest.split(':').collect::<Vec<_>>().as_slice() {
-            [vendor, nss, uuid] if is_name(vendor) && is_name(nss) && is_name(uuid) => Ok(Self {
-                vendor: (*vendor).to_owned(),
-                nss: (*nss).to_owned(),
-                uuid: (*uuid).to_owned(),
-            }),
-            _ => Err(fail()),
         }
     }
 }
@@ -415,11 +386,19 @@ pub struct Task {
     pub operation_name: String,
     #[serde(rename = "@serviceNamespace", default)]
     pub service_namespace: String,
-    #[serde(rename = "@startTime", default)]
+    #[serde(
+        rename = "@startTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<String>,
     #[serde(rename = "@endTime", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    #[serde(rename = "@expiryTime", default)]
+    #[serde(
+        rename = "@expiryTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expiry_time: Option<String>,
     #[serde(rename = "@cancelRequested", default)]
     pub cancel_requested: bool,
@@ -441,10 +420,26 @@ pub struct Task {
     pub error: Option<XmlError>,
 }
 
+/// Reads a legacy API document. A document type declaration is refused: the API never
+/// sends one, and one inside an element makes the XML deserialiser panic (found by
+/// fuzzing).
+pub fn read_xml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, quick_xml::DeError> {
+    let doctype = text
+        .as_bytes()
+        .windows(b"<!DOCTYPE".len())
+        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"));
+    if doctype {
+        return Err(quick_xml::DeError::Custom(
+            "a document type declaration (`<!DOCTYPE`) is not allowed".to_owned(),
+        ));
+    }
+    quick_xml::de::from_str(text)
+}
+
 impl Task {
     /// Parses a task document.
     pub fn from_xml(text: &str) -> Result<Self, quick_xml::DeError> {
-        quick_xml::de::from_str(text)
+        read_xml(text)
     }
 
     /// Writes the task document.
@@ -484,7 +479,7 @@ struct VersionInfo {
 
 /// Reads the versions an `/api/versions` document lists.
 pub fn parse_versions(xml: &str) -> Result<Vec<String>, quick_xml::DeError> {
-    let parsed: SupportedVersions = quick_xml::de::from_str(xml)?;
+    let parsed: SupportedVersions = read_xml(xml)?;
     // Pre-release versions (`39.0.0-alpha`) are not ones to speak in production.
     Ok(parsed
         .infos
@@ -497,9 +492,23 @@ pub fn parse_versions(xml: &str) -> Result<Vec<String>, quick_xml::DeError> {
         .collect())
 }
 
-/// Compares dotted versions numerically (`38.0` > `37.2`).
+/// Compares dotted versions numerically (`38.0` > `37.2`), parts of any length: a part
+/// too large for a machine number is not taken for 0.
 pub fn version_at_least(version: &str, minimum: &str) -> bool {
-    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    // Digits without leading zeros order by length, then as text; a part that is not
+    // digits (never offered: `parse_versions` drops it) orders as 0.
+    let parse = |v: &str| -> Vec<(usize, String)> {
+        v.split('.')
+            .map(|part| {
+                let digits = part.trim_start_matches('0');
+                if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    (digits.len(), digits.to_owned())
+                } else {
+                    (0, String::new())
+                }
+            })
+            .collect()
+    };
     parse(version) >= parse(minimum)
 }
 
@@ -549,8 +558,6 @@ mod tests {
         bad("urn:vcloud:type::vm:1.0.0");
         bad("urn:vcloud:type:acme:1.0.0");
         assert!(TypeUrn::parse_full("urn:vcloud:type:acme:vm:1.0").is_err());
-        assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm:5e0b9c44").is_ok());
-        assert!(EntityUrn::parse("urn:vcloud:entity:acme:vm").is_err());
     }
 
     #[test]
@@ -587,6 +594,42 @@ mod tests {
         assert!(version_at_least("38.0", MIGRATE_API_VERSION));
         assert!(version_at_least("39.1", MIGRATE_API_VERSION));
         assert!(!version_at_least("37.2", MIGRATE_API_VERSION));
+    }
+
+    /// Found by fuzzing: a document type declaration inside an element made the XML
+    /// deserialiser panic (`entered unreachable code`).
+    #[test]
+    fn a_doctype_is_refused_not_a_panic() {
+        let text = r#"<Task status="running" id="t" href="/api/task/t"><Progress>y<!DOCTYPE x [<!ENTITY a "aaaa">]>y</Progress></Task>"#;
+        assert_eq!(
+            Task::from_xml(text).unwrap_err().to_string(),
+            "a document type declaration (`<!DOCTYPE`) is not allowed"
+        );
+        assert!(parse_versions("<!doctype x><SupportedVersions/>").is_err());
+    }
+
+    /// Found by fuzzing: a version part too large for a u64 compared as 0.
+    #[test]
+    fn huge_version_parts_compare_by_value() {
+        assert!(!version_at_least("1", "18500000000000000000"));
+        assert!(version_at_least("18500000000000000000.0", "38.0"));
+        assert!(version_at_least("038.00", "38.0"));
+        assert!(!version_at_least("37.99999999999999999999", "38.0"));
+    }
+
+    /// Found by fuzzing: a task without start or expiry time was written with empty
+    /// ones, which read back as `Some("")`.
+    #[test]
+    fn a_task_without_times_round_trips() {
+        let text = r#"<Task status="queued" id="urn:vcloud:task:2" href="/api/task/2"/>"#;
+        let task = Task::from_xml(text).unwrap();
+        assert_eq!(
+            (task.start_time.as_deref(), task.expiry_time.as_deref()),
+            (None, None)
+        );
+        let written = task.to_xml().unwrap();
+        assert!(!written.contains("startTime"), "{written}");
+        assert_eq!(Task::from_xml(&written).unwrap(), task);
     }
 
     #[test]

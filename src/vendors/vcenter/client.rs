@@ -9,11 +9,11 @@ use reqwest::{Method, Response, Url};
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{Secret, Target, UploadHosts};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
-use crate::http::error::{ApiError, ErrorKind};
 use crate::http::login::LoginCache;
 use crate::http::retry::Retrier;
 use crate::vendors::vcenter::wire::{
@@ -132,12 +132,13 @@ impl VcenterClient {
     ) -> Result<(), ApiError> {
         let operation = format!("history.{}", action.as_str());
         let body = match (action, self.encoding) {
-            (HistoryAction::Start, Encoding::Rest) => {
-                serde_json::to_value(RestStartRequest { spec }).ok()
-            }
-            (HistoryAction::Start, Encoding::Api) => {
-                spec.and_then(|s| serde_json::to_value(s).ok())
-            }
+            (HistoryAction::Start, Encoding::Rest) => Some(
+                self.http
+                    .json_body(&operation, &RestStartRequest { spec })?,
+            ),
+            (HistoryAction::Start, Encoding::Api) => spec
+                .map(|s| self.http.json_body(&operation, &s))
+                .transpose()?,
             _ => None,
         };
         self.call(

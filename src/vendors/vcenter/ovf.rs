@@ -6,7 +6,13 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
+use crate::terminal_text::one_line;
 use crate::vendors::vcenter::wire::LocalizableMessage;
+
+/// The most characters of a descriptor's value an issue quotes.
+const MAX_QUOTED: usize = 80;
+/// The most characters of an issue's message.
+const MAX_MESSAGE: usize = 400;
 
 /// A file the descriptor's `References` section lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,9 +101,10 @@ impl Parser<'_> {
             file: self.file.to_owned(),
             line_number,
             column_number,
+            // The XML parser's own errors may quote the descriptor.
             message: LocalizableMessage::new(
                 format!("ovf.parse.{}", category.to_ascii_lowercase()),
-                message,
+                one_line(&message, MAX_MESSAGE),
             ),
         }
     }
@@ -141,7 +148,11 @@ impl Parser<'_> {
                 self.issue(
                     "VALUE_ILLEGAL",
                     at,
-                    format!("`ovf:size` of `{href}` is `{text}`, not a number of bytes"),
+                    format!(
+                        "`ovf:size` of `{}` is `{}`, not a number of bytes",
+                        one_line(&href, MAX_QUOTED),
+                        one_line(&text, MAX_QUOTED)
+                    ),
                 )
             })?),
         };
@@ -267,6 +278,24 @@ mod tests {
             23,
         );
         problem("<Envelope>\n</Envelope>", "ELEMENT_REQUIRED", 2, 12);
+    }
+
+    /// Found by fuzzing: an illegal size quoted the file name and the value whole, with
+    /// control characters.
+    #[test]
+    fn an_illegal_size_quotes_short_escaped_values() {
+        let text = format!(
+            "<Envelope><References><File ovf:id=\"a\" ovf:href=\"a&amp;\u{2}.vmdk\" ovf:size=\"{}\"/></References></Envelope>",
+            "y".repeat(5000)
+        );
+        let issue = parse_descriptor("app.ovf", &text).unwrap_err();
+        assert_eq!(
+            issue.message.default_message,
+            format!(
+                "`ovf:size` of `a&\\u{{2}}.vmdk` is `{}…`, not a number of bytes",
+                "y".repeat(80)
+            )
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::io::{InspectReader, ReaderStream};
 
-use crate::http::error::{ApiError, ErrorKind};
-use crate::script::files::GatedFile;
+use crate::api_error::{ApiError, ErrorKind};
+use crate::file_gate::GatedFile;
 use crate::vendors::vcenter::client::{VcenterClient, parse_error, vapi_kind};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, OvfFileInfo, Preview,
@@ -38,9 +38,11 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 impl VcenterClient {
     /// Creates an import session; the same `client_token` answers the same id.
     pub async fn ovf_create(&self, request: &CreateRequest) -> Result<String, ApiError> {
-        let body = serde_json::to_value(request).ok();
+        let body = self.http().json_body("ovf_import", request)?;
         let url = self.ovf_url(None, Some("create-for-resource-pool"));
-        let response = self.call("ovf_import", Method::POST, url, body).await?;
+        let response = self
+            .call("ovf_import", Method::POST, url, Some(body))
+            .await?;
         self.value("ovf_import", response).await
     }
 
@@ -63,25 +65,29 @@ impl VcenterClient {
         id: &str,
         parameters: Vec<Value>,
     ) -> Result<ValidationResult, ApiError> {
-        let body = serde_json::to_value(InstantiateRequest {
-            instantiation_parameters: parameters,
-        })
-        .ok();
+        let body = self.http().json_body(
+            "ovf.try_instantiate",
+            &InstantiateRequest {
+                instantiation_parameters: parameters,
+            },
+        )?;
         let url = self.ovf_url(Some(id), Some("try-instantiate"));
         let response = self
-            .call("ovf.try_instantiate", Method::POST, url, body)
+            .call("ovf.try_instantiate", Method::POST, url, Some(body))
             .await?;
         self.value("ovf.try_instantiate", response).await
     }
 
     /// Instantiates the package with these parameters.
     pub async fn ovf_instantiate(&self, id: &str, parameters: Vec<Value>) -> Result<(), ApiError> {
-        let body = serde_json::to_value(InstantiateRequest {
-            instantiation_parameters: parameters,
-        })
-        .ok();
+        let body = self.http().json_body(
+            "ovf.instantiate",
+            &InstantiateRequest {
+                instantiation_parameters: parameters,
+            },
+        )?;
         let url = self.ovf_url(Some(id), Some("instantiate"));
-        self.call("ovf.instantiate", Method::POST, url, body)
+        self.call("ovf.instantiate", Method::POST, url, Some(body))
             .await
             .map(drop)
     }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::http::error::{ApiError, ErrorKind};
-use crate::script::files::GatedFile;
+use crate::file_gate::GatedFile;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{ImportInfo, ImportState, OvfFileInfo};
 

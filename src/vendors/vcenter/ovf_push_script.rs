@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use rhai::{Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
+use crate::file_gate::{FileGate, GatedFile};
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::files::{FileGate, GatedFile};
 use crate::script::flow::poll;
 use crate::script::options::Options;
 use crate::vendors::vcenter::ovf_push::{KEEP_ALIVE_EVERY, plan, push_all};

@@ -15,6 +15,10 @@ pub const REST_ACTION_QUERY: &str = "~action";
 /// The state of an import session (§3.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the variants are the vendor's own names"
+)]
 pub enum ImportState {
     ImportOvfTransfer,
     ImportMsgBundlesTransfer,
@@ -64,6 +68,10 @@ impl ImportState {
 /// Where the package comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the variants are the vendor's own names"
+)]
 pub enum SourceType {
     PushSource,
     PullSource,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
-use crate::http::error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::options::Options;

@@ -59,15 +59,6 @@ impl Encoding {
             Self::Api => "api",
         }
     }
-
-    /// Parses `rest` or `api`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "rest" => Some(Self::Rest),
-            "api" => Some(Self::Api),
-            _ => None,
-        }
-    }
 }
 
 /// Status of the import task (`com.vmware.cis.task.status`, §1.5). Paused is `BLOCKED`.

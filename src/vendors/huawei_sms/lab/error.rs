@@ -90,6 +90,7 @@ impl LabError {
     }
 
     /// The HTTP status of the answer.
+    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }

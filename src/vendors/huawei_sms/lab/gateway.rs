@@ -141,7 +141,7 @@ fn authenticate(
     };
     let (canonical, _) = signer::canonical_request(&request);
     let string_to_sign = signer::string_to_sign(date, &canonical);
-    let secret = lab.credentials().expose().as_bytes();
+    let secret = lab.credentials().secret_key.expose().as_bytes();
     if signer::verify(secret, &string_to_sign, &auth.signature) {
         Ok(())
     } else {

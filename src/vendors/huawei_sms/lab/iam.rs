@@ -42,7 +42,7 @@ pub(super) async fn tokens_create(State(lab): State<LabState>, body: Bytes) -> R
     };
     let known = user.name == LAB_USER
         && user.domain.name == LAB_DOMAIN
-        && user.password == lab.credentials().expose();
+        && user.password == lab.credentials().password.expose();
     if !known {
         lab.at_now().auth_refused += 1;
         return iam_error(StatusCode::UNAUTHORIZED, WRONG_PASSWORD);

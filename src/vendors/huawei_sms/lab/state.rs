@@ -23,7 +23,7 @@ pub const LAB_USER: &str = "migration-bot";
 pub const LAB_DOMAIN: &str = "acme";
 /// The one project of the lab.
 pub const LAB_PROJECT_ID: &str = "0215ef11e49d4743be23dd97a1561abc";
-/// The access key of signed requests; its secret key is the lab password.
+/// The access key of signed requests; its secret key is the lab's.
 pub const LAB_ACCESS_KEY: &str = "CUTOVERLABACCESSKEY1";
 /// IAM is served on the same listener below this path, so the IAM URL stays a URL of
 /// its own in the target.
@@ -219,16 +219,26 @@ impl Inventory {
     }
 }
 
-/// The shared state of one SMS simulator; cheap to clone. The IAM password of
-/// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both the lab password.
-pub type LabState = LabCore<Inventory, Secret>;
+/// The shared state of one SMS simulator; cheap to clone.
+pub type LabState = LabCore<Inventory, Credentials>;
+
+/// What the lab accepts: the IAM password of [`LAB_USER`] and the secret key of
+/// [`LAB_ACCESS_KEY`].
+pub struct Credentials {
+    pub(super) password: Secret,
+    pub(super) secret_key: Secret,
+}
 
 impl LabState {
-    /// A project seeded from `seed` at the clock's current time; the IAM password of
-    /// [`LAB_USER`] and the secret key of [`LAB_ACCESS_KEY`] are both `password`.
-    pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
+    /// A project seeded from `seed` at the clock's current time, accepting `password`
+    /// for [`LAB_USER`] and signatures by `secret_key` for [`LAB_ACCESS_KEY`].
+    pub fn new(seed: u64, clock: Clock, password: Secret, secret_key: Secret) -> Self {
         let inventory = Inventory::seeded(seed, clock.now());
-        Self::assemble(inventory, clock, password)
+        let credentials = Credentials {
+            password,
+            secret_key,
+        };
+        Self::assemble(inventory, clock, credentials)
     }
 
     /// A fresh `X-Request-Id`: 32 hex digits.

@@ -385,7 +385,7 @@ impl TestLab for LabState {
 
 /// A lab seeded with 7 on the tests' manual clock; password and secret key [`SECRET`].
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET)))
+    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET)))
 }
 
 /// The IAM login body for `password`.

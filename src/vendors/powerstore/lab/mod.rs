@@ -89,3 +89,9 @@ async fn no_route(uri: Uri) -> LabError {
 async fn no_method(uri: Uri) -> LabError {
     LabError::no_method(uri.path())
 }
+
+/// The fuzz target of the client's filter builder, here to read its output with the
+/// lab's own query parser.
+#[cfg(test)]
+#[path = "../../../fuzz_tests/powerstore_filter.rs"]
+mod fuzz_powerstore_filter;

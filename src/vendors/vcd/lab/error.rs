@@ -82,13 +82,9 @@ impl LabError {
     }
 
     /// The HTTP status of the answer.
+    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
-    }
-
-    /// The `minorErrorCode` of the answer.
-    pub fn code(&self) -> &'static str {
-        self.code
     }
 
     /// The cloudapi body, with `request_id` in front of the message.

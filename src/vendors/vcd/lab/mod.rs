@@ -30,9 +30,8 @@ use axum::routing::{get, post};
 use crate::http::lab::with_faults;
 use crate::vendors::vcd::wire::versions_xml;
 
-pub use entity::READ_ONLY_ORG;
 pub use error::LabError;
-pub use state::{LabState, TENANT_USER};
+pub use state::LabState;
 
 const CLOUDAPI: &str = "/cloudapi/1.0.0";
 

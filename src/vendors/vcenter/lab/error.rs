@@ -78,11 +78,13 @@ impl LabError {
     }
 
     /// The HTTP status of the answer.
+    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// The vAPI error.
+    #[cfg(test)]
     pub fn error(&self) -> &VapiError {
         &self.error
     }

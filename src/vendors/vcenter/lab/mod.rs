@@ -37,8 +37,9 @@ use crate::vendors::vcenter::wire::{
 };
 
 pub use error::LabError;
-pub use history::{DEFAULT_TOTAL, RUN_SECONDS};
-pub use state::{APPLIANCE_USER, IDLE_MINUTES, LabState, PROXY_USER, Port, VIEWER_USER};
+#[cfg(test)]
+use state::VIEWER_USER;
+pub use state::{APPLIANCE_USER, LabState, PROXY_USER, Port};
 
 use auth::Caller;
 use error::encoding_of;

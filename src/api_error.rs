@@ -159,7 +159,7 @@ fn excerpt(body: &str) -> String {
     while !body.is_char_boundary(end) {
         end -= 1;
     }
-    let mut text = crate::http::sanitize::escape_control(&body[..end]);
+    let mut text = crate::terminal_text::escape_control(&body[..end]);
     if end < body.len() {
         text.push('…');
     }

@@ -11,7 +11,7 @@ use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::watch::event::Stat;
+use crate::hook::event::Stat;
 
 /// Size and modification time of the regular file at `path`; `None` when there is no
 /// such file (gone, a folder, unreadable).

@@ -13,17 +13,17 @@ use rhai::{
     NativeCallContext, Shared,
 };
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
+use crate::file_gate::FileGate;
+use crate::hook::event::{ChangeKind, FileEvent, Stat};
+use crate::hook::files;
+use crate::hook::filter::Pattern;
+use crate::hook::spec::OnBusy;
+use crate::hook::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::files::FileGate;
 use crate::script::flow::poll;
 use crate::script::options::Options;
-use crate::watch::event::{ChangeKind, FileEvent, Stat};
-use crate::watch::files;
-use crate::watch::filter::Pattern;
-use crate::watch::slots::OnBusy;
-use crate::watch::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -251,8 +251,8 @@ fn wait_for_file(
 }
 
 /// Registers `on_file` (which, outside a loading hook, says where it belongs) and the
-/// file functions.
-pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+/// file functions; `read_text` refuses a file longer than `max_string_size` (0: no limit).
+pub fn register(engine: &mut Engine, host: &Arc<Host>, max_string_size: usize) {
     let outside = |_: &str| -> RhaiResult<()> {
         Err(invalid_argument(
             "on_file",
@@ -273,11 +273,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     FuncRegistration::new("read_text")
         .with_comments(["/// The text of a file the script may read (its own folder, `--allow-read` folders,\n/// and a hook handler's watched folder); relative paths start at the script's folder."])
         .with_params_info(["path: &str", "String"])
-        .register_into_engine(engine, |ctx: NativeCallContext, path: &str| -> RhaiResult<String> {
+        .register_into_engine(engine, move |ctx: NativeCallContext, path: &str| -> RhaiResult<String> {
             let file = gate(&ctx)?.check(path, "read_text").map_err(raise)?;
             // Refused before reading: the string limit would only refuse it after the
             // whole file sat in memory.
-            let limit = ctx.engine().max_string_size();
+            let limit = max_string_size;
             if limit > 0 && file.len > u64::try_from(limit).unwrap_or(u64::MAX) {
                 return Err(invalid_argument(
                     "read_text",

@@ -8,13 +8,13 @@ use std::sync::{Arc, PoisonError};
 
 use rhai::{AST, EvalAltResult, Position};
 
-use crate::http::sanitize::escape_control;
+use crate::file_gate::FileGate;
+use crate::hook::event::FileEvent;
+use crate::hook::script::{Callback, Registrations, call, collect_into};
+use crate::hook::spec::HandlerSpec;
 use crate::script::error_value::{error_map, innermost};
-use crate::script::files::FileGate;
-use crate::script::{self, Host, Limits, ScriptFile, preflight};
-use crate::watch::event::FileEvent;
-use crate::watch::script::{Callback, Registrations, call, collect_into};
-use crate::watch::spec::HandlerSpec;
+use crate::script::{Host, Limits, ScriptFile, preflight};
+use crate::terminal_text::escape_control;
 
 /// A compiled hook script, kept for its handlers' runs and for rendering their errors.
 pub struct HookProgram {
@@ -47,7 +47,7 @@ impl HookProgram {
     /// the handlers it registers. Errors come rendered for the terminal.
     pub fn load(host: &Arc<Host>, limits: Limits, file: ScriptFile) -> Result<LoadedHook, String> {
         let base_dir = file.path.parent().map(PathBuf::from).unwrap_or_default();
-        let mut engine = script::engine(host, limits, base_dir.clone());
+        let mut engine = crate::engine::build(host, limits, base_dir.clone());
         let ast = file.compile(&engine)?;
         preflight::check(host.targets(), &ast).map_err(|errs| file.render_all(&errs))?;
         let registrations = Registrations::default();
@@ -80,7 +80,7 @@ impl HookProgram {
         (callback, line): (&Callback, usize),
         event: &FileEvent,
     ) -> Result<(), RunFailure> {
-        let mut engine = script::engine(host, limits, self.base_dir.clone());
+        let mut engine = crate::engine::build(host, limits, self.base_dir.clone());
         gate.install(&mut engine);
         callback.install_imports(&mut engine);
         let result = call(&engine, &self.ast, callback, event);

@@ -14,6 +14,25 @@ pub fn escape_control(text: &str) -> String {
     out
 }
 
+/// `text` fit for one line of an error message: every control character escaped (line
+/// breaks too) and the text cut to `max` characters, with `…` where it was cut. A hostile
+/// answer's message or a value quoted in an error can be of any size and hold anything.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_bidi_control(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
@@ -34,5 +53,12 @@ mod tests {
         case("a\rb", "a\\u{d}b");
         case("abc\u{202E}fed", "abc\\u{202e}fed");
         case("ünïcødé", "ünïcødé");
+    }
+
+    #[test]
+    fn one_line_escapes_every_control_and_cuts() {
+        assert_eq!(one_line("a\nb\tc\u{202e}", 10), "a\\u{a}b\\u{9}c\\u{202e}");
+        assert_eq!(one_line("ünïcødé", 3), "ünï…");
+        assert_eq!(one_line("abc", 3), "abc");
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, NativeCallContext};
 
-use crate::http::error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind};
 
 /// Where a script may read files from.
 #[derive(Clone, Debug)]

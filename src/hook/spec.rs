@@ -5,9 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::watch::event::ChangeKind;
-use crate::watch::filter::Pattern;
-use crate::watch::slots::OnBusy;
+use crate::hook::event::ChangeKind;
+use crate::hook::filter::Pattern;
 
 /// Quiet time before a burst of events becomes one run; watchexec's default.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(50);
@@ -62,5 +61,32 @@ impl HandlerSpec {
     /// Whether it wants events of `kind`.
     pub fn wants(&self, kind: ChangeKind) -> bool {
         self.events.contains(&kind)
+    }
+}
+
+/// What to do with an event for a file whose run is still going.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnBusy {
+    /// Run again once the current run ends (events in between fold into one).
+    #[default]
+    Queue,
+    /// Drop the event.
+    Skip,
+    /// Cancel the current run through its token, then run again.
+    Restart,
+}
+
+impl OnBusy {
+    /// The names hook scripts use.
+    pub const NAMES: [&str; 3] = ["queue", "skip", "restart"];
+
+    /// Reads a name hook scripts use.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "queue" => Some(Self::Queue),
+            "skip" => Some(Self::Skip),
+            "restart" => Some(Self::Restart),
+            _ => None,
+        }
     }
 }

@@ -1,0 +1,553 @@
+//! `--max-string-size`, `--max-array-size` and `--max-map-size`, checked in O(1) when a
+//! value grows. Rhai's own limits are off: it checks them by walking the whole value
+//! after every call that may change it (quadratic for `a.push(x)` in a loop, recursive on
+//! deep values), and never checks a map grown by `m[k] = v`.
+//!
+//! Two checks together hold every top-level value to its limit:
+//! - the functions that grow a value in one call (`push`, `append`, `insert`, `pad`,
+//!   `mixin`, `+`, `blob(n)`, …) are registered over Rhai's own and refuse to grow it
+//!   past its limit, so no single call can allocate past it;
+//! - growth inside Rhai's evaluator (`m[k] = v`, `m.k = v`, the built-in `+=` of strings
+//!   and arrays) is seen on the next read of the variable: every variable read checks
+//!   that variable's length, so a loop stops one step past the limit.
+//!
+//! Growth nested inside another value (`m.a[k] = v`) is left to the memory budget.
+
+use rhai::{
+    Array, Blob, Dynamic, Engine, EvalAltResult, FuncRegistration, INT, ImmutableString, Map,
+};
+
+use crate::api_error::{ApiError, ErrorKind};
+use crate::script::Limits;
+use crate::script::error_value::{invalid_argument, raise};
+
+type Checked<T> = Result<T, Box<EvalAltResult>>;
+
+/// What a limit holds, for its messages.
+#[derive(Clone, Copy)]
+enum Kind {
+    String,
+    Array,
+    Blob,
+    Map,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Blob => "a blob",
+            Kind::Map => "a map",
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Kind::String | Kind::Blob => "bytes",
+            Kind::Array => "items",
+            Kind::Map => "entries",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Kind::String => "--max-string-size",
+            Kind::Array | Kind::Blob => "--max-array-size",
+            Kind::Map => "--max-map-size",
+        }
+    }
+}
+
+/// The three size limits (0: no limit).
+#[derive(Clone, Copy)]
+struct Sizes {
+    string: usize,
+    array: usize,
+    map: usize,
+}
+
+impl Sizes {
+    fn limit(self, kind: Kind) -> usize {
+        match kind {
+            Kind::String => self.string,
+            Kind::Array | Kind::Blob => self.array,
+            Kind::Map => self.map,
+        }
+    }
+
+    /// Refuses growth to `len` in `operation`.
+    fn grow(self, operation: &str, kind: Kind, len: usize) -> Checked<()> {
+        let limit = self.limit(kind);
+        if limit > 0 && len > limit {
+            return Err(invalid_argument(
+                operation,
+                format!(
+                    "{} may hold at most {limit} {}; look for one that grows without end, or \
+                     raise `{}`",
+                    kind.noun(),
+                    kind.unit(),
+                    kind.flag()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The registration of one of the functions below, with its documentation (they replace
+/// Rhai's own, which `cutover doc` would otherwise show).
+fn doc(name: &str, params: &[&str], comment: &str) -> FuncRegistration {
+    FuncRegistration::new(name)
+        .with_params_info(params)
+        .with_comments([format!("/// {comment}")])
+}
+
+/// Turns off Rhai's size limits and installs ours.
+pub fn install(engine: &mut Engine, limits: Limits) {
+    let sizes = Sizes {
+        string: limits.max_string_size,
+        array: limits.max_array_size,
+        map: limits.max_map_size,
+    };
+    engine
+        .set_max_string_size(0)
+        .set_max_array_size(0)
+        .set_max_map_size(0);
+    #[allow(
+        deprecated,
+        reason = "Rhai marks `on_var` volatile, not deprecated; it is the one hook on every variable read"
+    )]
+    engine.on_var(move |name, index, context| {
+        let scope = context.scope();
+        let value = index
+            .checked_sub(1)
+            .and_then(|back| scope.iter_raw().nth(back))
+            .filter(|(found, ..)| *found == name)
+            .map(|(.., value)| value)
+            .or_else(|| scope.get(name));
+        match value {
+            Some(value) => check_variable(sizes, name, value).map(|()| None),
+            None => Ok(None),
+        }
+    });
+    register_arrays(engine, sizes);
+    register_blobs(engine, sizes);
+    register_maps(engine, sizes);
+    register_strings(engine, sizes);
+}
+
+/// The O(1) check on each variable read: its top-level length against its limit.
+fn check_variable(sizes: Sizes, name: &str, value: &Dynamic) -> Checked<()> {
+    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
+        (Kind::String, s.len())
+    } else if let Some(a) = value.read_lock::<Array>() {
+        (Kind::Array, a.len())
+    } else if let Some(m) = value.read_lock::<Map>() {
+        (Kind::Map, m.len())
+    } else if let Some(b) = value.read_lock::<Blob>() {
+        (Kind::Blob, b.len())
+    } else {
+        return Ok(());
+    };
+    let limit = sizes.limit(kind);
+    if limit > 0 && len > limit {
+        return Err(raise(ApiError::new(
+            ErrorKind::Validation,
+            format!(
+                "`{name}` grew past {limit} {}: {} may hold at most that many; look for one \
+                 that grows without end, or raise `{}`",
+                kind.unit(),
+                kind.noun(),
+                kind.flag()
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// Where `insert` puts an item, as Rhai's own `insert` does: a negative index counts
+/// from the end, one past either end clamps to it.
+fn insert_at(len: usize, index: INT) -> usize {
+    if index < 0 {
+        let back = usize::try_from(index.unsigned_abs()).unwrap_or(usize::MAX);
+        len.saturating_sub(back)
+    } else {
+        usize::try_from(index).map_or(len, |i| i.min(len))
+    }
+}
+
+fn register_arrays(engine: &mut Engine, sizes: Sizes) {
+    let k = Kind::Array;
+    doc(
+        "push",
+        &["array: &mut Array", "item: Dynamic", "()"],
+        "Adds `item` at the end; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |a: &mut Array, item: Dynamic| -> Checked<()> {
+        sizes.grow("push", k, a.len() + 1)?;
+        a.push(item);
+        Ok(())
+    });
+    for name in ["append", "+="] {
+        doc(
+            name,
+            &["array: &mut Array", "more: Array", "()"],
+            "Adds the items of `more` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |a: &mut Array, b: Array| -> Checked<()> {
+            sizes.grow(name, k, a.len() + b.len())?;
+            a.extend(b);
+            Ok(())
+        });
+    }
+    doc(
+        "+",
+        &["array: Array", "more: Array", "Array"],
+        "The items of both arrays; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |mut a: Array, b: Array| -> Checked<Array> {
+        sizes.grow("+", k, a.len() + b.len())?;
+        a.extend(b);
+        Ok(a)
+    });
+    doc(
+        "insert",
+        &["array: &mut Array", "index: INT", "item: Dynamic", "()"],
+        "Inserts `item` at `index` (negative: from the end); refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |a: &mut Array, index: INT, item: Dynamic| -> Checked<()> {
+            sizes.grow("insert", k, a.len() + 1)?;
+            let at = insert_at(a.len(), index);
+            a.insert(at, item);
+            Ok(())
+        },
+    );
+    doc(
+        "pad",
+        &["array: &mut Array", "len: INT", "item: Dynamic", "()"],
+        "Pads with `item` to `len` items; refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |a: &mut Array, len: INT, item: Dynamic| -> Checked<()> {
+            let Ok(len) = usize::try_from(len) else {
+                return Ok(());
+            };
+            if len > a.len() {
+                sizes.grow("pad", k, len)?;
+                a.resize(len, item);
+            }
+            Ok(())
+        },
+    );
+}
+
+fn register_blobs(engine: &mut Engine, sizes: Sizes) {
+    let k = Kind::Blob;
+    fn byte(value: INT) -> u8 {
+        // Rhai keeps the low byte, as its own `push` does.
+        (value & 0xff).to_le_bytes()[0]
+    }
+    for name in ["push", "append", "+="] {
+        doc(
+            name,
+            &["blob: &mut Blob", "value: INT", "()"],
+            "Adds the byte `value` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, value: INT| -> Checked<()> {
+            sizes.grow(name, k, b.len() + 1)?;
+            b.push(byte(value));
+            Ok(())
+        });
+    }
+    for name in ["append", "+="] {
+        doc(
+            name,
+            &["blob: &mut Blob", "more: Blob", "()"],
+            "Adds the bytes of `more` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, more: Blob| -> Checked<()> {
+            sizes.grow(name, k, b.len() + more.len())?;
+            b.extend(more);
+            Ok(())
+        });
+        doc(
+            name,
+            &["blob: &mut Blob", "text: &str", "()"],
+            "Adds the UTF-8 bytes of `text` at the end; refused past `--max-array-size`.",
+        )
+        .register_into_engine(engine, move |b: &mut Blob, text: &str| -> Checked<()> {
+            sizes.grow(name, k, b.len() + text.len())?;
+            b.extend_from_slice(text.as_bytes());
+            Ok(())
+        });
+    }
+    doc(
+        "+",
+        &["blob: Blob", "more: Blob", "Blob"],
+        "The bytes of both blobs; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |mut b: Blob, more: Blob| -> Checked<Blob> {
+        sizes.grow("+", k, b.len() + more.len())?;
+        b.extend(more);
+        Ok(b)
+    });
+    doc("insert", &["blob: &mut Blob", "index: INT", "value: INT", "()"], "Inserts the byte `value` at `index` (negative: from the end); refused past `--max-array-size`.").register_into_engine(
+        engine,
+        move |b: &mut Blob, index: INT, value: INT| -> Checked<()> {
+            sizes.grow("insert", k, b.len() + 1)?;
+            let at = insert_at(b.len(), index);
+            b.insert(at, byte(value));
+            Ok(())
+        },
+    );
+    doc(
+        "pad",
+        &["blob: &mut Blob", "len: INT", "value: INT", "()"],
+        "Pads with the byte `value` to `len` bytes; refused past `--max-array-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |b: &mut Blob, len: INT, value: INT| -> Checked<()> {
+            let Ok(len) = usize::try_from(len) else {
+                return Ok(());
+            };
+            if len > b.len() {
+                sizes.grow("pad", k, len)?;
+                b.resize(len, byte(value));
+            }
+            Ok(())
+        },
+    );
+    let filled = move |len: INT, value: INT| -> Checked<Blob> {
+        let len = usize::try_from(len).unwrap_or(0);
+        sizes.grow("blob", k, len)?;
+        Ok(vec![byte(value); len])
+    };
+    doc(
+        "blob",
+        &["len: INT", "Blob"],
+        "A blob of `len` zero bytes; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, move |len: INT| filled(len, 0));
+    doc(
+        "blob",
+        &["len: INT", "value: INT", "Blob"],
+        "A blob of `len` bytes `value`; refused past `--max-array-size`.",
+    )
+    .register_into_engine(engine, filled);
+}
+
+fn register_maps(engine: &mut Engine, sizes: Sizes) {
+    let k = Kind::Map;
+    fn merged_len(map: &Map, more: &Map) -> usize {
+        map.len() + more.keys().filter(|key| !map.contains_key(*key)).count()
+    }
+    for name in ["mixin", "+=", "fill_with"] {
+        doc(name, &["map: &mut Map", "more: Map", "()"], "Adds the entries of `more` (`fill_with`: only keys not there yet); refused past `--max-map-size`.").register_into_engine(engine, move |m: &mut Map, more: Map| -> Checked<()> {
+            sizes.grow(name, k, merged_len(m, &more))?;
+            if name == "fill_with" {
+                for (key, value) in more {
+                    m.entry(key).or_insert(value);
+                }
+            } else {
+                m.extend(more);
+            }
+            Ok(())
+        });
+    }
+    doc(
+        "+",
+        &["map: Map", "more: Map", "Map"],
+        "The entries of both maps, `more` winning; refused past `--max-map-size`.",
+    )
+    .register_into_engine(engine, move |mut m: Map, more: Map| -> Checked<Map> {
+        sizes.grow("+", k, merged_len(&m, &more))?;
+        m.extend(more);
+        Ok(m)
+    });
+    doc(
+        "set",
+        &["map: &mut Map", "key: &str", "value: Dynamic", "()"],
+        "Sets `key` to `value`; a new key is refused past `--max-map-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |m: &mut Map, key: &str, value: Dynamic| -> Checked<()> {
+            if !m.contains_key(key) {
+                sizes.grow("set", k, m.len() + 1)?;
+            }
+            m.insert(key.into(), value);
+            Ok(())
+        },
+    );
+}
+
+fn register_strings(engine: &mut Engine, sizes: Sizes) {
+    let k = Kind::String;
+    for name in ["append", "+="] {
+        doc(
+            name,
+            &["string: &mut String", "more: String", "()"],
+            "Adds `more` at the end; refused past `--max-string-size`.",
+        )
+        .register_into_engine(
+            engine,
+            move |s: &mut ImmutableString, more: ImmutableString| -> Checked<()> {
+                sizes.grow(name, k, s.len() + more.len())?;
+                *s += more;
+                Ok(())
+            },
+        );
+        doc(
+            name,
+            &["string: &mut String", "c: char", "()"],
+            "Adds `c` at the end; refused past `--max-string-size`.",
+        )
+        .register_into_engine(
+            engine,
+            move |s: &mut ImmutableString, c: char| -> Checked<()> {
+                sizes.grow(name, k, s.len() + c.len_utf8())?;
+                *s += c;
+                Ok(())
+            },
+        );
+    }
+    doc(
+        "+",
+        &["string: String", "more: String", "String"],
+        "Both strings joined; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |s: ImmutableString, more: ImmutableString| -> Checked<ImmutableString> {
+            sizes.grow("+", k, s.len() + more.len())?;
+            Ok(s + more)
+        },
+    );
+    doc(
+        "pad",
+        &["string: &mut String", "len: INT", "c: char", "()"],
+        "Pads with `c` to `len` characters; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |s: &mut ImmutableString, len: INT, c: char| -> Checked<()> {
+            pad_string(sizes, s, len, &c.to_string())
+        },
+    );
+    doc(
+        "pad",
+        &["string: &mut String", "len: INT", "padding: &str", "()"],
+        "Pads with `padding`, repeated, to `len` characters; refused past `--max-string-size`.",
+    )
+    .register_into_engine(
+        engine,
+        move |s: &mut ImmutableString, len: INT, padding: &str| -> Checked<()> {
+            pad_string(sizes, s, len, padding)
+        },
+    );
+}
+
+/// Rhai's `pad` on strings: `len` counts characters, padding repeats (cut short at the
+/// end) until the string holds that many.
+fn pad_string(sizes: Sizes, s: &mut ImmutableString, len: INT, padding: &str) -> Checked<()> {
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(());
+    };
+    let have = s.chars().count();
+    if len <= have || padding.is_empty() {
+        return Ok(());
+    }
+    // A character is at least a byte: more characters than the limit are more bytes.
+    sizes.grow("pad", Kind::String, len)?;
+    let mut grown = s.to_string();
+    grown.extend(padding.chars().cycle().take(len - have));
+    sizes.grow("pad", Kind::String, grown.len())?;
+    *s = grown.into();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(limits: Limits) -> Engine {
+        let mut engine = Engine::new();
+        install(&mut engine, limits);
+        engine
+    }
+
+    fn limits(size: usize) -> Limits {
+        Limits {
+            max_string_size: size,
+            max_array_size: size,
+            max_map_size: size,
+            ..Limits::default()
+        }
+    }
+
+    fn message(err: &EvalAltResult) -> String {
+        let map = crate::script::error_value::error_map(err).expect("an error map");
+        map["message"].to_string()
+    }
+
+    #[test]
+    fn growing_functions_keep_rhai_semantics() {
+        let e = engine(limits(100));
+        let eval = |script: &str| e.eval::<String>(script).unwrap();
+        assert_eq!(
+            eval("let a = [1]; a.insert(-1, 2); a.insert(9, 3); a.insert(0, 0); a.to_debug()"),
+            "[0, 2, 1, 3]"
+        );
+        assert_eq!(
+            eval("let a = [1]; a.pad(3, 0); a.append([4]); (a + [5]).to_debug()"),
+            "[1, 0, 0, 4, 5]"
+        );
+        assert_eq!(eval("let s = \"ab\"; s.pad(5, \"xy\"); s"), "abxyx");
+        assert_eq!(
+            eval(
+                "let m = #{a: 1}; m.fill_with(#{a: 2, b: 3}); m.mixin(#{c: 4}); `${m.a}${m.b}${m.c}`"
+            ),
+            "134"
+        );
+        assert_eq!(
+            eval("let b = blob(2, 0x101); b.push(0x41); b.insert(0, 0x42); b.to_string()"),
+            "[42010141]"
+        );
+    }
+
+    #[test]
+    fn no_single_call_grows_a_value_past_its_limit() {
+        let e = engine(limits(10));
+        for script in [
+            "let a = []; a.pad(11, 0);",
+            "let b = blob(11);",
+            "let s = \"\"; s.pad(11, ' ');",
+            "let a = [1,2,3,4,5,6]; a.append(a);",
+        ] {
+            let err = e.run(script).unwrap_err();
+            assert!(
+                message(&err).contains("may hold at most 10"),
+                "{script}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_variable_grown_inside_the_evaluator_stops_one_step_past_its_limit() {
+        let e = engine(limits(10));
+        let err = e
+            .run("let m = #{}; for i in 0..1000 { m[`k${i}`] = i; }")
+            .unwrap_err();
+        assert_eq!(
+            message(&err),
+            "`m` grew past 10 entries: a map may hold at most that many; look for one that \
+             grows without end, or raise `--max-map-size`"
+        );
+        assert_eq!(err.position().line(), Some(1));
+    }
+}
