@@ -64,7 +64,7 @@ impl Default for Limits {
             max_array_size: 1_000_000,
             max_map_size: 1_000_000,
             max_depth: 256,
-            max_memory: 512 << 20,
+            max_memory: 128 << 20,
         }
     }
 }

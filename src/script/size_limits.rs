@@ -11,15 +11,23 @@
 //!   and arrays) is seen on the next read of the variable: every variable read checks
 //!   that variable's length, so a loop stops one step past the limit.
 //!
-//! Growth nested inside another value (`m.a[k] = v`) is left to the memory budget.
+//! Growth nested inside another value (`m.a[k] = v`, `a[0].push(x)` through a copy,
+//! `m.a.b += "x"`) is seen by a deep check of every variable in scope, run on a variable
+//! read only once the thread's allocations have doubled since the last deep check: each
+//! check costs at most the size of what the scope holds, which the doubling pays for, so
+//! the total cost stays linear while nested growth stops by the time memory has doubled
+//! past the limit's size.
 
 use rhai::{
     Array, Blob, Dynamic, Engine, EvalAltResult, FuncRegistration, INT, ImmutableString, Map,
 };
 
+use std::cell::Cell;
+
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Limits;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::memory;
 
 type Checked<T> = Result<T, Box<EvalAltResult>>;
 
@@ -113,7 +121,12 @@ pub fn install(engine: &mut Engine, limits: Limits) {
     engine
         .set_max_string_size(0)
         .set_max_array_size(0)
-        .set_max_map_size(0);
+        .set_max_map_size(0)
+        // Rhai interns every interpolated string under 32 bytes; once its cache is full
+        // each new one scans the whole cache to evict one, which made a loop building
+        // keys with `k${i}` several times slower than the insert itself.
+        .set_max_strings_interned(0);
+    let max_depth = limits.max_depth;
     #[allow(
         deprecated,
         reason = "Rhai marks `on_var` volatile, not deprecated; it is the one hook on every variable read"
@@ -126,10 +139,15 @@ pub fn install(engine: &mut Engine, limits: Limits) {
             .filter(|(found, ..)| *found == name)
             .map(|(.., value)| value)
             .or_else(|| scope.get(name));
-        match value {
-            Some(value) => check_variable(sizes, name, value).map(|()| None),
-            None => Ok(None),
+        if let Some(value) = value {
+            check_variable(sizes, name, value)?;
         }
+        if deep_check_due() {
+            for (name, _, value) in scope.iter_raw() {
+                check_nested(sizes, max_depth, name, value)?;
+            }
+        }
+        Ok(None)
     });
     register_arrays(engine, sizes);
     register_blobs(engine, sizes);
@@ -164,6 +182,91 @@ fn check_variable(sizes: Sizes, name: &str, value: &Dynamic) -> Checked<()> {
         )));
     }
     Ok(())
+}
+
+thread_local! {
+    // The thread's allocated bytes at which the next deep check runs.
+    static NEXT_DEEP_CHECK: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Below this the deep check runs at every read: a small scope is cheap to walk.
+const DEEP_CHECK_FLOOR: usize = 64 << 10;
+
+/// Whether the thread's allocations have doubled since the last deep check (or shrunk to
+/// under a quarter of it: a later regrowth must be seen too); if so, the next one is
+/// due at twice today's count.
+fn deep_check_due() -> bool {
+    let bytes = memory::script_bytes();
+    NEXT_DEEP_CHECK.with(|next| {
+        let due = next.get();
+        if bytes >= due || bytes.saturating_mul(4) < due {
+            next.set(bytes.saturating_mul(2).max(DEEP_CHECK_FLOOR));
+            true
+        } else {
+            false
+        }
+    })
+}
+
+/// The deep check of one variable: every array, map, blob and string inside it against
+/// its limit. The walk stops at the first one past its limit and goes no deeper than
+/// `--max-depth` (deeper values are refused by the printers and serialisers, and a
+/// walk past it could overflow the stack).
+fn check_nested(sizes: Sizes, max_depth: usize, name: &str, value: &Dynamic) -> Checked<()> {
+    let Some((path, kind, limit)) = nested_past_limit(sizes, value, max_depth) else {
+        return Ok(());
+    };
+    Err(raise(ApiError::new(
+        ErrorKind::Validation,
+        format!(
+            "`{name}{path}` grew past {limit} {}: {} may hold at most that many; look for \
+             one that grows without end, or raise `{}`",
+            kind.unit(),
+            kind.noun(),
+            kind.flag()
+        ),
+    )))
+}
+
+/// The path (`.a[3]`), kind and limit of the first value inside `value` past its limit.
+fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(String, Kind, usize)> {
+    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
+        (Kind::String, s.len())
+    } else if let Some(b) = value.read_lock::<Blob>() {
+        (Kind::Blob, b.len())
+    } else if let Some(a) = value.read_lock::<Array>() {
+        (Kind::Array, a.len())
+    } else if let Some(m) = value.read_lock::<Map>() {
+        (Kind::Map, m.len())
+    } else {
+        return None;
+    };
+    let limit = sizes.limit(kind);
+    if limit > 0 && len > limit {
+        return Some((String::new(), kind, limit));
+    }
+    let below = depth.checked_sub(1)?;
+    if let Some(a) = value.read_lock::<Array>() {
+        return a.iter().enumerate().find_map(|(i, item)| {
+            nested_past_limit(sizes, item, below).map(|(path, k, l)| (format!("[{i}]{path}"), k, l))
+        });
+    }
+    if let Some(m) = value.read_lock::<Map>() {
+        return m.iter().find_map(|(key, item)| {
+            nested_past_limit(sizes, item, below).map(|(path, k, l)| {
+                let step = if !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !key.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    format!(".{key}")
+                } else {
+                    format!("[{key:?}]")
+                };
+                (format!("{step}{path}"), k, l)
+            })
+        });
+    }
+    None
 }
 
 /// Where `insert` puts an item, as Rhai's own `insert` does: a negative index counts
