@@ -64,6 +64,11 @@ impl Default for Limits {
             max_array_size: 1_000_000,
             max_map_size: 1_000_000,
             max_depth: 256,
+            // A playbook holds small values: a wave of 10,000 handles of a few hundred
+            // bytes each is a few MiB, and the largest single values the other limits
+            // allow (a 16 MiB string, a million-item array) fit. A runaway that doubles
+            // a value each step reaches 128 MiB within a second; 512 took 3.5 s and
+            // peaked at 900 MB, twice the budget, since the last copy is made in one step.
             max_memory: 128 << 20,
         }
     }

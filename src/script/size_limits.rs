@@ -230,6 +230,10 @@ fn check_nested(sizes: Sizes, max_depth: usize, name: &str, value: &Dynamic) -> 
 
 /// The path (`.a[3]`), kind and limit of the first value inside `value` past its limit.
 fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(String, Kind, usize)> {
+    // Most items are scalars: one tag test each, before any typed read.
+    if !(value.is_string() || value.is_array() || value.is_map() || value.is_blob()) {
+        return None;
+    }
     let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
         (Kind::String, s.len())
     } else if let Some(b) = value.read_lock::<Blob>() {
@@ -652,5 +656,26 @@ mod tests {
              grows without end, or raise `--max-map-size`"
         );
         assert_eq!(err.position().line(), Some(1));
+    }
+
+    #[test]
+    fn growth_nested_inside_a_variable_is_seen_by_the_deep_check() {
+        let e = engine(limits(10));
+        for (script, expected) in [
+            (
+                "let m = #{a: #{}}; for i in 0..100000 { m.a[`k${i}`] = i; }",
+                "`m.a` grew past 10 entries: a map may hold at most that many",
+            ),
+            (
+                "let m = #{\"a b\": [\"\"]}; for i in 0..100000 { m[\"a b\"][0] += \"x\"; }",
+                "`m[\"a b\"][0]` grew past 10 bytes: a string may hold at most that many",
+            ),
+        ] {
+            // The deep check runs once the thread's allocations double: a fresh thread
+            // starts counting from zero.
+            let err =
+                std::thread::scope(|s| s.spawn(|| e.run(script).unwrap_err()).join().unwrap());
+            assert!(message(&err).starts_with(expected), "{script}: {err}");
+        }
     }
 }

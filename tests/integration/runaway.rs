@@ -113,9 +113,22 @@ fn stopped(test: &Test) -> (String, std::time::Duration, Option<u64>) {
     )
 }
 
-/// A runaway of each shape stops with its own error, within seconds even on a debug
-/// build under load, its memory bounded near its limit.
+/// A runaway of each shape stops with its own error, within 5 s even on a debug build
+/// under load (a release build stops each within a second), its memory bounded near its
+/// limit.
 fn assert_stops(name: &str, script: &str, args: &[&str], message: &str, max_peak_mib: u64) {
+    assert_stops_within(name, script, args, message, max_peak_mib, 5);
+}
+
+/// [`assert_stops`] for a runaway that needs up to `max_secs` on a debug build.
+fn assert_stops_within(
+    name: &str,
+    script: &str,
+    args: &[&str],
+    message: &str,
+    max_peak_mib: u64,
+    max_secs: u64,
+) {
     let mut all = vec!["run", name];
     all.extend_from_slice(args);
     let mut test = Test::new().script(name, script);
@@ -127,7 +140,7 @@ fn assert_stops(name: &str, script: &str, args: &[&str], message: &str, max_peak
     let (stderr, took, peak) = stopped(&test);
     assert_eq!(stderr, unindent(message));
     assert!(
-        took < std::time::Duration::from_secs(10),
+        took < std::time::Duration::from_secs(max_secs),
         "{name} took {took:?}"
     );
     if let Some(peak) = peak {
@@ -187,6 +200,94 @@ fn a_string_grown_by_plus_equals_stops_one_step_past_max_string_size() {
 }
 
 #[test]
+fn a_map_grown_inside_another_stops_at_max_map_size() {
+    assert_stops(
+        "nested.rhai",
+        "let m = #{a: #{}};\nlet i = 0;\nloop { m.a[`k${i}`] = i; i += 1; }\n",
+        &["--max-map-size", "1000"],
+        "
+        error: `m.a` grew past 1000 entries: a map may hold at most that many; look for one that grows without end, or raise `--max-map-size` (kind: validation)
+         --> nested.rhai:3:26
+          |
+        3 | loop { m.a[`k${i}`] = i; i += 1; }
+          |                          ^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn an_array_of_maps_grown_by_index_stops_at_max_map_size() {
+    assert_stops(
+        "rows.rhai",
+        "let rows = [#{}, #{}];\nlet i = 0;\nloop { rows[1][`k${i}`] = i; i += 1; }\n",
+        &["--max-map-size", "1000"],
+        "
+        error: `rows[1]` grew past 1000 entries: a map may hold at most that many; look for one that grows without end, or raise `--max-map-size` (kind: validation)
+         --> rows.rhai:3:30
+          |
+        3 | loop { rows[1][`k${i}`] = i; i += 1; }
+          |                              ^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn an_array_inside_another_grown_by_push_stops_at_max_array_size() {
+    assert_stops(
+        "inner.rhai",
+        "let a = [[]];\nloop { a[0].push(1); }\n",
+        &["--max-array-size", "1000"],
+        "
+        error: push: an array may hold at most 1000 items; look for one that grows without end, or raise `--max-array-size` (kind: validation)
+         --> inner.rhai:2:13
+          |
+        2 | loop { a[0].push(1); }
+          |             ^^^^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn a_string_inside_maps_grown_by_plus_equals_stops_at_max_string_size() {
+    assert_stops(
+        "deep_text.rhai",
+        "let m = #{a: #{b: \"\"}};\nloop { m.a.b += \"x\"; }\n",
+        &["--max-string-size", "1000"],
+        "
+        error: `m.a.b` grew past 1000 bytes: a string may hold at most that many; look for one that grows without end, or raise `--max-string-size` (kind: validation)
+         --> deep_text.rhai:2:8
+          |
+        2 | loop { m.a.b += \"x\"; }
+          |        ^
+        ",
+        100,
+    );
+}
+
+#[test]
+fn a_value_doubled_each_step_stops_at_the_default_memory_budget() {
+    // Copying 128 MiB of nested arrays takes a debug build far longer than a release
+    // one (under a second there).
+    assert_stops_within(
+        "doubling.rhai",
+        "let x = [1];\nloop { x = [x, x]; }\n",
+        &[],
+        "
+        error: the script holds more than 128 MiB of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
+         --> doubling.rhai:2:8
+          |
+        2 | loop { x = [x, x]; }
+          |        ^
+        ",
+        400,
+        60,
+    );
+}
+
+#[test]
 fn nested_growth_no_size_limit_sees_stops_at_max_memory() {
     // `x` never holds more than two items; what grows is inside it.
     assert_stops(
@@ -242,4 +343,24 @@ fn values_nested_past_max_depth_are_refused_by_every_printer_and_never_abort() {
             .stderr("")
             .run();
     }
+}
+
+#[test]
+fn growing_an_array_costs_linear_time() {
+    // 100,000 pushes took 9.6 s on a release build when Rhai checked the whole array after
+    // each; a debug build under load does them in a few seconds now.
+    let started = std::time::Instant::now();
+    Test::new()
+        .script(
+            "grow.rhai",
+            "let a = [];\nfor i in 0..100000 { a.push(i); }\nprint(a.len());\n",
+        )
+        .args(["run", "grow.rhai"])
+        .stdout("100000\n")
+        .run();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "100,000 pushes took {took:?}"
+    );
 }
