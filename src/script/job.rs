@@ -164,7 +164,7 @@ impl<J: Job> Handle<J> {
 
     /// Adds the state the job is in now to a refusal (`invalid_state`), so a script can
     /// tell "already there" from "not yet"; a failed re-read leaves the error as it is.
-    pub fn refused(&self, mut err: ApiError) -> ApiError {
+    pub fn with_found_state(&self, mut err: ApiError) -> ApiError {
         if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
             err.state = self.state().map(|s| J::state_name(s).to_owned());
         }

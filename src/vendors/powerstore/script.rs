@@ -235,7 +235,7 @@ fn mutate(
     let label = snapshot.session.name.unwrap_or(snapshot.session.id);
     tracing::info!(target = array.client.target(), session = %label, "{operation}");
     if let Err(err) = array.host.block_on(future) {
-        return Err(raise(s.refused(err)));
+        return Err(raise(s.with_found_state(err)));
     }
     if let Err(err) = s.refresh() {
         tracing::warn!(
