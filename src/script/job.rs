@@ -132,6 +132,14 @@ impl<J: Job> Handle<J> {
         }
     }
 
+    /// A handle on a job not read yet (`snapshot` says so): nothing to log.
+    pub fn unread(job: J, snapshot: J::Snapshot) -> Self {
+        Self {
+            job,
+            data: Arc::new(RwLock::new(snapshot)),
+        }
+    }
+
     /// What the handle reaches the job through.
     pub fn job(&self) -> &J {
         &self.job
