@@ -8,7 +8,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Variant};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
@@ -46,15 +46,51 @@ pub struct Docs {
     pub to_string: &'static str,
 }
 
+/// The states of a kind of job: what a wait compares, suggests and reports.
+pub trait State: Copy + PartialEq + Send + Sync + 'static {
+    /// Every state, for "did you mean" and the list offered when none is close.
+    const ALL: &'static [Self];
+    /// The vendor's spelling.
+    fn name(self) -> &'static str;
+    /// A state from a script; the vendor's own spelling rules (case) apply.
+    fn parse(text: &str) -> Option<Self>;
+    fn is_terminal(self) -> bool;
+    fn is_success(self) -> bool;
+    fn is_failure(self) -> bool {
+        self.is_terminal() && !self.is_success()
+    }
+}
+
+/// Implements [`State`] for a vendor's state enum from its own `as_str`, `parse` and
+/// `is_terminal`, its list of states and the patterns that mean success.
+macro_rules! job_states {
+    ($state:ty, $all:expr, success: $ok:pat) => {
+        impl $crate::script::job::State for $state {
+            const ALL: &'static [Self] = &$all;
+            fn name(self) -> &'static str {
+                <$state>::as_str(self)
+            }
+            fn parse(text: &str) -> Option<Self> {
+                <$state>::parse(text)
+            }
+            fn is_terminal(self) -> bool {
+                <$state>::is_terminal(self)
+            }
+            fn is_success(self) -> bool {
+                matches!(self, $ok)
+            }
+        }
+    };
+}
+pub(crate) use job_states;
+
 /// One kind of remote job of a vendor: how to read it, and what its states mean. The
 /// implementing value is what the handle needs to reach the job (its client and id).
 pub trait Job: Clone + Send + Sync + 'static {
     /// The job as last read.
     type Snapshot: Clone + Send + Sync + 'static;
     /// Its state.
-    type State: Copy + PartialEq + Send + Sync + 'static;
-    /// What `wait_for` answers: the handle, or what the vendor's scripts expect.
-    type Answer: Variant + Clone;
+    type State: State;
 
     const KIND: Kind;
 
@@ -63,27 +99,24 @@ pub trait Job: Clone + Send + Sync + 'static {
     fn target(&self) -> &str;
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
-
     fn state(snapshot: &Self::Snapshot) -> Option<Self::State>;
-    /// Every state, for "did you mean" and the list offered when none is close.
-    fn states() -> &'static [Self::State];
-    fn state_name(state: Self::State) -> &'static str;
-    /// A state from a script; the vendor's own spelling rules (case) apply.
-    fn parse_state(text: &str) -> Option<Self::State>;
-    fn is_terminal(state: Self::State) -> bool;
-    fn is_success(state: Self::State) -> bool;
-    fn is_failure(state: Self::State) -> bool {
-        Self::is_terminal(state) && !Self::is_success(state)
-    }
 
     /// What a wait and the log see: the job's name, state and progress.
     fn reading(&self, snapshot: &Self::Snapshot) -> Reading;
     /// One line for `print` and the REPL.
     fn describe(&self, snapshot: &Self::Snapshot) -> String;
-    /// Every field, with the vendor's field names.
-    fn fields(&self, snapshot: &Self::Snapshot) -> Map;
     /// The property names: the fields a snapshot may have.
     fn properties() -> Vec<String>;
+    /// Every field, with the vendor's field names. A vendor gives this or [`Job::field`].
+    fn fields(&self, snapshot: &Self::Snapshot) -> Map {
+        Self::properties()
+            .into_iter()
+            .map(|name| {
+                let value = self.field(snapshot, &name);
+                (name.into(), value)
+            })
+            .collect()
+    }
     /// One field; `()` when absent.
     fn field(&self, snapshot: &Self::Snapshot, name: &str) -> Dynamic {
         self.fields(snapshot).remove(name).unwrap_or(Dynamic::UNIT)
@@ -91,7 +124,7 @@ pub trait Job: Clone + Send + Sync + 'static {
 
     /// Whether a wait for `wanted` can stop: the job is in another terminal state.
     fn has_ended(snapshot: &Self::Snapshot, wanted: Self::State) -> bool {
-        Self::state(snapshot).is_some_and(|s| s != wanted && Self::is_terminal(s))
+        Self::state(snapshot).is_some_and(|s| s != wanted && s.is_terminal())
     }
     /// The job's own account of why it failed, if it gives one.
     fn why(_snapshot: &Self::Snapshot) -> Option<String> {
@@ -99,11 +132,11 @@ pub trait Job: Clone + Send + Sync + 'static {
     }
     /// The error for a job that ended otherwise than awaited.
     fn ended(&self, snapshot: &Self::Snapshot, wanted: Self::State) -> ApiError {
-        let found = Self::state(snapshot).map_or("unknown", Self::state_name);
+        let found = Self::state(snapshot).map_or("unknown", State::name);
         let mut message = format!(
             "{} reached {found} while waiting for {}",
             self.reading(snapshot).what,
-            Self::state_name(wanted)
+            wanted.name()
         );
         if let Some(why) = Self::why(snapshot) {
             message.push_str(&format!(": {why}"));
@@ -111,8 +144,11 @@ pub trait Job: Clone + Send + Sync + 'static {
         ApiError::new(ErrorKind::InvalidState, message).with_state(found)
     }
 
-    /// What `wait_for` answers once the state is reached.
-    fn answer(handle: &Handle<Self>) -> RhaiResult<Self::Answer>;
+    /// What `wait_for` answers once the state is reached: the handle, unless the
+    /// vendor's scripts expect otherwise ([`Kind::answer_type`] names it).
+    fn answer(handle: &Handle<Self>) -> RhaiResult<Dynamic> {
+        Ok(Dynamic::from(handle.clone()))
+    }
 }
 
 /// A job as a script holds it; copies share one snapshot, so `refresh()` updates them all.
@@ -174,7 +210,7 @@ impl<J: Job> Handle<J> {
     /// tell "already there" from "not yet"; a failed re-read leaves the error as it is.
     pub fn with_found_state(&self, mut err: ApiError) -> ApiError {
         if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
-            err.state = self.state().map(|s| J::state_name(s).to_owned());
+            err.state = self.state().map(|s| s.name().to_owned());
         }
         err
     }
@@ -189,7 +225,7 @@ impl<J: Job> Handle<J> {
     }
 
     /// Polls until the job reaches `state`, as operation `operation`.
-    pub fn wait_for(&self, state: &str, options: Map) -> RhaiResult<J::Answer> {
+    pub fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Dynamic> {
         let wanted = parse_state::<J>(J::KIND.wait_operation, state)?;
         self.wait_until(J::KIND.wait_operation, wanted, options)
     }
@@ -202,7 +238,7 @@ impl<J: Job> Handle<J> {
         operation: &str,
         wanted: J::State,
         options: Map,
-    ) -> RhaiResult<J::Answer> {
+    ) -> RhaiResult<Dynamic> {
         let job = &self.job;
         let wait = Wait::new(
             operation,
@@ -210,7 +246,7 @@ impl<J: Job> Handle<J> {
             options,
             (J::KIND.timeout, J::KIND.every),
         )?
-        .of(job.reading(&self.snapshot()).what, J::state_name(wanted));
+        .of(job.reading(&self.snapshot()).what, wanted.name());
         let judge = |snapshot: &J::Snapshot| {
             self.store(snapshot.clone());
             if J::state(snapshot) == Some(wanted) {
@@ -229,8 +265,8 @@ impl<J: Job> Handle<J> {
 /// A state from a script, or a `validation` error suggesting a close one (or listing
 /// them all when none is close).
 pub fn parse_state<J: Job>(operation: &str, text: &str) -> RhaiResult<J::State> {
-    J::parse_state(text).ok_or_else(|| {
-        let states = J::states().iter().map(|s| J::state_name(*s));
+    J::State::parse(text).ok_or_else(|| {
+        let states = J::State::ALL.iter().map(|s| s.name());
         let hint = closest(text.trim(), states.clone()).map_or_else(
             || format!("; use one of {}", states.collect::<Vec<_>>().join(", ")),
             did_you_mean,
@@ -255,9 +291,9 @@ pub fn register<J: Job>(engine: &mut Engine) {
         });
     }
     let test = |f: fn(J::State) -> bool| move |h: &mut Handle<J>| h.state().is_some_and(f);
-    engine.register_get("is_terminal", test(J::is_terminal));
-    engine.register_get("is_success", test(J::is_success));
-    engine.register_get("is_failure", test(J::is_failure));
+    engine.register_get("is_terminal", test(J::State::is_terminal));
+    engine.register_get("is_success", test(J::State::is_success));
+    engine.register_get("is_failure", test(J::State::is_failure));
     FuncRegistration::new("refresh")
         .with_comments([kind.docs.refresh])
         .with_params_info([this.as_str(), name])

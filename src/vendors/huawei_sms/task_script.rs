@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Dynamic, Engine, FuncRegistration, Map};
 use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
@@ -13,8 +13,6 @@ use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::task_handle::{TaskHandle, TaskJob, label, reading, script_value};
 use crate::vendors::huawei_sms::wire::{Task, TaskError, TaskState};
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// The named actions, each a method of the task handle.
 const ACTIONS: [(&str, &str); 7] = [
@@ -39,10 +37,11 @@ const ACTIONS: [(&str, &str); 7] = [
     ("collect_log", "/// Has the agent upload its logs."),
 ];
 
+job::job_states!(TaskState, TaskState::ALL, success: TaskState::MigrateSuccess | TaskState::SyncSuccess | TaskState::SyncFRollbackSuccess);
+
 impl Job for TaskJob {
     type Snapshot = TaskRecord;
     type State = TaskState;
-    type Answer = TaskHandle;
 
     const KIND: Kind = Kind {
         type_name: "SmsTask",
@@ -74,29 +73,6 @@ impl Job for TaskJob {
 
     fn state(record: &TaskRecord) -> Option<TaskState> {
         Some(record.task.state)
-    }
-
-    fn states() -> &'static [TaskState] {
-        &TaskState::ALL
-    }
-
-    fn state_name(state: TaskState) -> &'static str {
-        state.as_str()
-    }
-
-    fn parse_state(text: &str) -> Option<TaskState> {
-        TaskState::parse(text)
-    }
-
-    fn is_terminal(state: TaskState) -> bool {
-        state.is_terminal()
-    }
-
-    fn is_success(state: TaskState) -> bool {
-        matches!(
-            state,
-            TaskState::MigrateSuccess | TaskState::SyncSuccess | TaskState::SyncFRollbackSuccess
-        )
     }
 
     fn reading(&self, record: &TaskRecord) -> Reading {
@@ -169,10 +145,6 @@ impl Job for TaskJob {
             .with_body(&task.error_json);
         err.vendor_code = failure.map(|f| f.error_code);
         err
-    }
-
-    fn answer(handle: &TaskHandle) -> RhaiResult<TaskHandle> {
-        Ok(handle.clone())
     }
 }
 

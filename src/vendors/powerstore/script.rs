@@ -58,10 +58,11 @@ fn what(session: &ImportSession) -> String {
     )
 }
 
+job::job_states!(ImportState, ImportState::ALL, success: ImportState::Import_Completed);
+
 impl Job for SessionJob {
     type Snapshot = Snapshot;
     type State = ImportState;
-    type Answer = ImportSessionHandle;
 
     const KIND: Kind = Kind {
         type_name: "ImportSession",
@@ -99,26 +100,6 @@ impl Job for SessionJob {
         snapshot.session.state
     }
 
-    fn states() -> &'static [ImportState] {
-        &ImportState::ALL
-    }
-
-    fn state_name(state: ImportState) -> &'static str {
-        state.as_str()
-    }
-
-    fn parse_state(text: &str) -> Option<ImportState> {
-        ImportState::parse(text)
-    }
-
-    fn is_terminal(state: ImportState) -> bool {
-        state.is_terminal()
-    }
-
-    fn is_success(state: ImportState) -> bool {
-        state == ImportState::Import_Completed
-    }
-
     /// What a wait sees in a session: its state and copy progress.
     fn reading(&self, snapshot: &Snapshot) -> Reading {
         let session = &snapshot.session;
@@ -144,16 +125,6 @@ impl Job for SessionJob {
         }
     }
 
-    fn fields(&self, snapshot: &Snapshot) -> Map {
-        Self::properties()
-            .into_iter()
-            .map(|name| {
-                let value = self.field(snapshot, &name);
-                (name.into(), value)
-            })
-            .collect()
-    }
-
     /// The documented attributes and the embedded remote system.
     fn properties() -> Vec<String> {
         IMPORT_SESSION_FIELDS
@@ -175,10 +146,6 @@ impl Job for SessionJob {
     fn why(snapshot: &Snapshot) -> Option<String> {
         let error = snapshot.session.error.as_ref()?;
         Some(error.message_l10n.clone())
-    }
-
-    fn answer(handle: &ImportSessionHandle) -> RhaiResult<ImportSessionHandle> {
-        Ok(handle.clone())
     }
 }
 

@@ -115,10 +115,11 @@ const FIELDS: [&str; 9] = [
     "error",
 ];
 
+job::job_states!(TaskStatus, STATUSES, success: TaskStatus::Success);
+
 impl Job for TaskJob {
     type Snapshot = Task;
     type State = TaskStatus;
-    type Answer = VcdTask;
 
     const KIND: Kind = Kind {
         type_name: "VcdTask",
@@ -150,26 +151,6 @@ impl Job for TaskJob {
 
     fn state(task: &Task) -> Option<TaskStatus> {
         task.status()
-    }
-
-    fn states() -> &'static [TaskStatus] {
-        &STATUSES
-    }
-
-    fn state_name(state: TaskStatus) -> &'static str {
-        state.as_str()
-    }
-
-    fn parse_state(text: &str) -> Option<TaskStatus> {
-        TaskStatus::parse(text)
-    }
-
-    fn is_terminal(state: TaskStatus) -> bool {
-        state.is_terminal()
-    }
-
-    fn is_success(state: TaskStatus) -> bool {
-        state == TaskStatus::Success
     }
 
     /// What a wait sees in a task: its status and progress, named by its id.
@@ -237,10 +218,6 @@ impl Job for TaskJob {
         }
         err.message = message;
         err.with_state(status)
-    }
-
-    fn answer(handle: &VcdTask) -> RhaiResult<VcdTask> {
-        Ok(handle.clone())
     }
 }
 

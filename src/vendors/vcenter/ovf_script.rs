@@ -31,10 +31,11 @@ pub struct OvfJob {
     pub(super) id: String,
 }
 
+job::job_states!(ImportState, ImportState::ALL, success: ImportState::ImportCompleted);
+
 impl Job for OvfJob {
     type Snapshot = ImportInfo;
     type State = ImportState;
-    type Answer = OvfImport;
 
     const KIND: Kind = Kind {
         type_name: "OvfImport",
@@ -70,26 +71,6 @@ impl Job for OvfJob {
         Some(info.state)
     }
 
-    fn states() -> &'static [ImportState] {
-        &ImportState::ALL
-    }
-
-    fn state_name(state: ImportState) -> &'static str {
-        state.as_str()
-    }
-
-    fn parse_state(text: &str) -> Option<ImportState> {
-        ImportState::parse(text)
-    }
-
-    fn is_terminal(state: ImportState) -> bool {
-        state.is_terminal()
-    }
-
-    fn is_success(state: ImportState) -> bool {
-        state == ImportState::ImportCompleted
-    }
-
     /// What a wait sees in the session: its state and progress.
     fn reading(&self, info: &ImportInfo) -> Reading {
         let percent = u32::try_from(info.progress.clamp(0, 100)).ok();
@@ -104,21 +85,15 @@ impl Job for OvfJob {
         format!("{} {} {}%", self.id, info.state.as_str(), info.progress)
     }
 
-    fn fields(&self, info: &ImportInfo) -> Map {
-        let json = serde_json::to_value(info).unwrap_or_default();
-        Self::properties()
-            .into_iter()
-            .map(|name| {
-                let value = if name == "id" {
-                    self.id.clone().into()
-                } else {
-                    json.get(&name)
-                        .and_then(|v| rhai::serde::to_dynamic(v).ok())
-                        .unwrap_or(Dynamic::UNIT)
-                };
-                (name.into(), value)
-            })
-            .collect()
+    fn field(&self, info: &ImportInfo, name: &str) -> Dynamic {
+        if name == "id" {
+            return self.id.clone().into();
+        }
+        serde_json::to_value(info)
+            .ok()
+            .and_then(|v| v.get(name).cloned())
+            .and_then(|v| rhai::serde::to_dynamic(v).ok())
+            .unwrap_or(Dynamic::UNIT)
     }
 
     fn properties() -> Vec<String> {
@@ -142,10 +117,6 @@ impl Job for OvfJob {
     fn why(info: &ImportInfo) -> Option<String> {
         let problem = problem(info);
         problem.strip_prefix(": ").map(str::to_owned)
-    }
-
-    fn answer(handle: &OvfImport) -> RhaiResult<OvfImport> {
-        Ok(handle.clone())
     }
 }
 

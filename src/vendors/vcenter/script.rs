@@ -63,12 +63,11 @@ pub struct HistoryJob {
 /// The history import, as waits and logs name it.
 const HISTORY: &str = "the history import";
 
+job::job_states!(HistoryStatus, HistoryStatus::ALL, success: HistoryStatus::Succeeded);
+
 impl Job for HistoryJob {
     type Snapshot = Option<HistoryInfo>;
     type State = HistoryStatus;
-    /// Waits answer the Info, as `status()` does.
-    type Answer = Dynamic;
-
     const KIND: Kind = Kind {
         type_name: "History",
         param: "history",
@@ -101,26 +100,6 @@ impl Job for HistoryJob {
 
     fn state(info: &Option<HistoryInfo>) -> Option<HistoryStatus> {
         info.as_ref().map(|info| info.status)
-    }
-
-    fn states() -> &'static [HistoryStatus] {
-        &HistoryStatus::ALL
-    }
-
-    fn state_name(state: HistoryStatus) -> &'static str {
-        state.as_str()
-    }
-
-    fn parse_state(text: &str) -> Option<HistoryStatus> {
-        HistoryStatus::parse(text)
-    }
-
-    fn is_terminal(state: HistoryStatus) -> bool {
-        state.is_terminal()
-    }
-
-    fn is_success(state: HistoryStatus) -> bool {
-        state == HistoryStatus::Succeeded
     }
 
     /// What a wait sees in the history import: its status and how much of it is done.
@@ -188,6 +167,7 @@ impl Job for HistoryJob {
         ApiError::new(ErrorKind::InvalidState, message).with_state(info.status.as_str())
     }
 
+    /// Waits answer the Info, as `status()` does.
     fn answer(history: &History) -> RhaiResult<Dynamic> {
         history
             .snapshot()
