@@ -328,3 +328,43 @@ pub fn register<J: Job>(engine: &mut Engine) {
         .with_params_info([this.as_str(), "String"])
         .register_into_engine(engine, |h: &mut Handle<J>| h.describe());
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::script::catalogue::Catalogue;
+    use crate::script::{Host, Limits};
+
+    #[test]
+    fn every_handle_type_has_the_whole_job_surface() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let engine = crate::engine::build(&host, Limits::default(), ".".into());
+        let catalogue = Catalogue::new(&engine).unwrap();
+        for handle in [
+            "ImportSession",
+            "VcdTask",
+            "History",
+            "OvfImport",
+            "SmsTask",
+        ] {
+            let members = catalogue.members(handle);
+            for expected in [
+                "refresh",
+                "wait_for",
+                "to_map",
+                "to_string",
+                "to_debug",
+                "is_terminal",
+                "is_success",
+                "is_failure",
+            ] {
+                assert!(
+                    members.iter().any(|m| m == expected),
+                    "{handle} lacks {expected}: {members:?}"
+                );
+            }
+        }
+    }
+}

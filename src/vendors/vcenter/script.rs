@@ -292,3 +292,22 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             .register_into_engine(engine, move |h: &mut History| h.act(action, None));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_status_suggests_the_one_meant() {
+        let err = job::parse_state::<HistoryJob>("history.wait_for", "SUCEEDED").unwrap_err();
+        let map = crate::script::error_value::error_map(&err).unwrap();
+        assert_eq!(
+            map["message"].clone().into_string().unwrap(),
+            "`SUCEEDED` is not a history import status; did you mean `SUCCEEDED`?"
+        );
+        assert_eq!(
+            job::parse_state::<HistoryJob>("history.wait_for", "succeeded").ok(),
+            Some(HistoryStatus::Succeeded)
+        );
+    }
+}
