@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod error_value;
 pub mod flow;
 pub mod host;
+pub mod job;
 pub mod memory;
 pub mod modules;
 pub mod object_names;

@@ -8,11 +8,11 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
-use crate::script::error_value::{invalid_argument, raise};
+use crate::script::error_value::raise;
+use crate::script::job;
 use crate::script::options::Options;
-use crate::suggest::{closest, did_you_mean};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
-use crate::vendors::huawei_sms::task_handle::{self, TaskHandle};
+use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
 use crate::vendors::huawei_sms::wire::TaskState;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -58,7 +58,7 @@ impl Sms {
         let tasks = self.run(self.client.tasks(&query))?;
         Ok(tasks
             .into_iter()
-            .map(|t| Dynamic::from(TaskHandle::new(self.clone(), t)))
+            .map(|t| Dynamic::from(TaskHandle::of(self.clone(), t)))
             .collect())
     }
 
@@ -69,7 +69,7 @@ impl Sms {
         } else {
             self.by_name(id_or_name)?
         };
-        Ok(TaskHandle::new(self.clone(), record))
+        Ok(TaskHandle::of(self.clone(), record))
     }
 
     fn by_name(&self, name: &str) -> RhaiResult<TaskRecord> {
@@ -102,17 +102,7 @@ impl Sms {
 /// A task state from a script, or a `validation` error suggesting a close one (or
 /// listing them all when none is close).
 pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> {
-    TaskState::parse(text).ok_or_else(|| {
-        let states = TaskState::ALL.map(TaskState::as_str);
-        let hint = closest(text.trim(), states).map_or_else(
-            || format!("; use one of {}", states.join(", ")),
-            did_you_mean,
-        );
-        invalid_argument(
-            operation,
-            format!("`{text}` is not a migration task state{hint}"),
-        )
-    })
+    job::parse_state::<TaskJob>(operation, text)
 }
 
 /// Registers the Huawei SMS script surface.

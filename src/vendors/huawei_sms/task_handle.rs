@@ -5,7 +5,6 @@
 //! state" with the state found, and waits for the documented lag to pass; a refusal
 //! that only means an earlier try already took effect is success.
 
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, EvalAltResult, Map};
@@ -13,8 +12,9 @@ use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::job::{Handle, Job};
 use crate::script::timestamp::Timestamp;
-use crate::script::wait_log::{Reading, report};
+use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::script::Sms;
 use crate::vendors::huawei_sms::wire::{
@@ -32,60 +32,36 @@ const SETTLE_FIRST: Duration = Duration::from_millis(250);
 const SETTLE_MAX_EVERY: Duration = Duration::from_secs(5);
 
 /// A migration task; copies share one snapshot, so `refresh()` updates them all.
+pub(crate) type TaskHandle = Handle<TaskJob>;
+
+/// A migration task of a target, as its handle reaches it.
 #[derive(Clone)]
-pub(crate) struct TaskHandle {
+pub(crate) struct TaskJob {
     pub(super) sms: Sms,
-    data: Arc<RwLock<TaskRecord>>,
+    pub(super) id: String,
 }
 
 impl TaskHandle {
-    pub(super) fn new(sms: Sms, record: TaskRecord) -> Self {
-        report(reading(&record));
-        Self {
-            sms,
-            data: Arc::new(RwLock::new(record)),
-        }
+    /// A handle on the task `record` shows.
+    pub(super) fn of(sms: Sms, record: TaskRecord) -> Self {
+        let id = record.task.id.clone();
+        Handle::new(TaskJob { sms, id }, record)
     }
 
     pub(super) fn task(&self) -> Task {
-        self.data
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .task
-            .clone()
+        self.snapshot().task
+    }
+
+    pub(super) fn sms(&self) -> &Sms {
+        &self.job().sms
     }
 
     pub(super) fn id(&self) -> String {
-        self.task().id
+        self.job().id.clone()
     }
 
     pub(super) fn label(&self) -> String {
-        let task = self.task();
-        if task.name.is_empty() {
-            task.id
-        } else {
-            task.name
-        }
-    }
-
-    /// Field `name` of the task as last read; `()` when absent.
-    pub(super) fn field(&self, name: &str) -> Dynamic {
-        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
-        data.json
-            .get(name)
-            .map_or(Dynamic::UNIT, |value| script_value(name, value))
-    }
-
-    /// Every field as a map with the vendor's names.
-    pub(super) fn to_map(&self) -> Map {
-        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
-        match &data.json {
-            Value::Object(fields) => fields
-                .iter()
-                .map(|(name, value)| (name.into(), script_value(name, value)))
-                .collect(),
-            _ => Map::new(),
-        }
+        label(&self.task()).to_owned()
     }
 
     /// `error_json` read as `#{ error_code, error_param }`, or `()` when empty.
@@ -93,21 +69,6 @@ impl TaskHandle {
         TaskError::parse(&self.task().error_json)
             .and_then(|e| rhai::serde::to_dynamic(e).ok())
             .unwrap_or(Dynamic::UNIT)
-    }
-
-    pub(super) fn store(&self, record: TaskRecord) {
-        report(reading(&record));
-        *self.data.write().unwrap_or_else(PoisonError::into_inner) = record;
-    }
-
-    fn read(&self) -> Result<TaskRecord, ApiError> {
-        let id = self.id();
-        self.sms.host().block_on(self.sms.client().task(&id))
-    }
-
-    pub(super) fn refresh(&self) -> RhaiResult<Self> {
-        self.store(self.read().map_err(raise)?);
-        Ok(self.clone())
     }
 
     /// Sends `operation` with `params`, then waits until the task no longer shows the
@@ -121,11 +82,11 @@ impl TaskHandle {
         };
         self.refresh()?;
         let before = self.task().state;
-        let client = self.sms.client();
+        let client = self.sms().client();
         tracing::info!(target = client.target(), task = %self.label(), "{operation}");
         let id = self.id();
         if let Err(err) = self
-            .sms
+            .sms()
             .host()
             .block_on(client.action(&id, operation, params))
         {
@@ -137,7 +98,7 @@ impl TaskHandle {
         // The action was applied either way, so a failed re-read only warns: raising
         // would invite the script to send it again.
         if changes_state(operation) {
-            if !self.settle(operation, before) && !self.sms.host().is_interrupted() {
+            if !self.settle(operation, before) && !self.sms().host().is_interrupted() {
                 tracing::warn!(
                     task = %self.label(),
                     "{operation} was applied but the task still shows {before} after {}s",
@@ -167,7 +128,7 @@ impl TaskHandle {
                 let found = self.task().state;
                 if transition.to.contains(&found) {
                     tracing::info!(
-                        target = self.sms.client().target(),
+                        target = self.sms().client().target(),
                         task = %self.label(),
                         "{operation} had already taken effect; the task is {found}"
                     );
@@ -186,11 +147,11 @@ impl TaskHandle {
     /// Re-reads the task, backing off, until its state differs from `before` or the
     /// documented lag has passed; whether it changed. A failed read only warns.
     fn settle(&self, operation: &str, before: TaskState) -> bool {
-        let clock = self.sms.host().clock();
+        let clock = self.sms().host().clock();
         let deadline = clock.now() + SETTLE_WINDOW;
         let mut every = SETTLE_FIRST;
         loop {
-            match self.read() {
+            match self.job().read() {
                 Ok(record) => {
                     let now = record.task.state;
                     self.store(record);
@@ -201,7 +162,7 @@ impl TaskHandle {
                 Err(err) if err.kind == ErrorKind::Cancelled => return false,
                 Err(err) => tracing::warn!("re-reading the task after {operation}: {err}"),
             }
-            if clock.now() >= deadline || self.sms.host().sleep(every).is_err() {
+            if clock.now() >= deadline || self.sms().host().sleep(every).is_err() {
                 return false;
             }
             every = (every * 2).min(SETTLE_MAX_EVERY);
@@ -270,14 +231,18 @@ impl Running {
     }
 }
 
-/// A task as waits and logs name it.
-pub(super) fn what(task: &Task) -> String {
-    let label = if task.name.is_empty() {
+/// A task's name, or its id when it has none.
+pub(super) fn label(task: &Task) -> &str {
+    if task.name.is_empty() {
         &task.id
     } else {
         &task.name
-    };
-    format!("task `{label}`")
+    }
+}
+
+/// A task as waits and logs name it.
+pub(super) fn what(task: &Task) -> String {
+    format!("task `{}`", label(task))
 }
 
 /// What a wait sees in a task: its state with the running subtask, and that subtask's
@@ -290,7 +255,7 @@ pub(super) fn reading(record: &TaskRecord) -> Reading {
 }
 
 /// A task field as a script sees it: times as timestamps, subtasks as maps.
-fn script_value(name: &str, value: &Value) -> Dynamic {
+pub(super) fn script_value(name: &str, value: &Value) -> Dynamic {
     match value {
         Value::Number(n) if TIME_FIELDS.contains(&name) => Timestamp::dynamic(n.as_i64()),
         Value::Array(items) if name == "sub_tasks" => items

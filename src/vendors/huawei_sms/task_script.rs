@@ -3,19 +3,16 @@
 
 use std::time::Duration;
 
-use rhai::{Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Dynamic, Engine, FuncRegistration, Map};
+use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::script::wait::{Verdict, Wait};
+use crate::script::Host;
+use crate::script::job::{self, Docs, Job, Kind};
+use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
-use crate::vendors::huawei_sms::script::parse_state;
-use crate::vendors::huawei_sms::task_handle::{TaskHandle, reading, what};
+use crate::vendors::huawei_sms::task_handle::{TaskHandle, TaskJob, label, reading, script_value};
 use crate::vendors::huawei_sms::wire::{Task, TaskError, TaskState};
-
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
-
-const WAIT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
-const WAIT_EVERY: Duration = Duration::from_secs(15);
 
 /// The named actions, each a method of the task handle.
 const ACTIONS: [(&str, &str); 7] = [
@@ -40,56 +37,100 @@ const ACTIONS: [(&str, &str); 7] = [
     ("collect_log", "/// Has the agent upload its logs."),
 ];
 
-/// Every property name: the fields of the task JSON, list-only fields included.
-fn properties() -> Vec<String> {
-    let sample = Task {
-        log_collect_status: Some(String::new()),
-        syncing: Some(false),
-        special_config: Some(Vec::new()),
-        ..Task::default()
+job::job_states!(TaskState, TaskState::ALL, success: TaskState::MigrateSuccess | TaskState::SyncSuccess | TaskState::SyncFRollbackSuccess);
+
+impl Job for TaskJob {
+    type Snapshot = TaskRecord;
+    type State = TaskState;
+
+    const KIND: Kind = Kind {
+        type_name: "SmsTask",
+        param: "task",
+        wait_operation: "wait_for",
+        state_noun: "a migration task state",
+        timeout: Duration::from_secs(24 * 3600),
+        every: Duration::from_secs(15),
+        answer_type: "SmsTask",
+        docs: Docs {
+            refresh: "/// Re-reads the task; returns the task.",
+            wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\").",
+            to_map: "/// Every field of the task as a map with the vendor's field names.",
+            to_string: "/// One line: name, state and the running subtask with its percent.",
+        },
     };
-    match serde_json::to_value(sample) {
-        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
 
-impl TaskHandle {
-    fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
-        let wanted = parse_state("wait_for", state)?;
-        let client = self.sms.client();
-        let wait = Wait::new(
-            "wait_for",
-            client.target(),
-            options,
-            (WAIT_TIMEOUT, WAIT_EVERY),
-        )?
-        .of(what(&self.task()), wanted.as_str());
-        let host = self.sms.host();
-        let read = || host.block_on(client.task(&self.id()));
-        let judge = |record: &TaskRecord| {
-            let found = record.task.state;
-            self.store(record.clone());
-            tracing::debug!(task = %self.label(), state = %found, "polled");
-            if found == wanted {
-                Verdict::Reached
-            } else if found.is_terminal() {
-                Verdict::Ended(Box::new(self.ended_early(wanted)))
-            } else {
-                Verdict::Waiting
-            }
+    fn host(&self) -> &Host {
+        self.sms.host()
+    }
+
+    fn target(&self) -> &str {
+        self.sms.client().target()
+    }
+
+    fn read(&self) -> Result<TaskRecord, ApiError> {
+        self.sms.host().block_on(self.sms.client().task(&self.id))
+    }
+
+    fn state(record: &TaskRecord) -> Option<TaskState> {
+        Some(record.task.state)
+    }
+
+    fn reading(&self, record: &TaskRecord) -> Reading {
+        reading(record)
+    }
+
+    fn describe(&self, record: &TaskRecord) -> String {
+        let task = &record.task;
+        let label = label(task);
+        match task.subtask_info.as_str() {
+            "" => format!("{label} {}", task.state),
+            // `MIGRATE_LINUX_FILE:37`: the running subtask and its percent.
+            info => match info.split_once(':') {
+                Some((subtask, percent)) => {
+                    format!("{label} {} {subtask} {percent}%", task.state)
+                }
+                None => format!("{label} {} {info}", task.state),
+            },
+        }
+    }
+
+    fn fields(&self, record: &TaskRecord) -> Map {
+        match &record.json {
+            Value::Object(fields) => fields
+                .iter()
+                .map(|(name, value)| (name.into(), script_value(name, value)))
+                .collect(),
+            _ => Map::new(),
+        }
+    }
+
+    /// The fields of the task JSON, list-only fields included.
+    fn properties() -> Vec<String> {
+        let sample = Task {
+            log_collect_status: Some(String::new()),
+            syncing: Some(false),
+            special_config: Some(Vec::new()),
+            ..Task::default()
         };
-        wait.run(host, read, judge, reading)?;
-        Ok(self.clone())
+        match serde_json::to_value(sample) {
+            Ok(Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
-    /// The error for a task that ended in another terminal state: the failure of its
-    /// `error_json` in the message, `vendor_code` and body.
-    fn ended_early(&self, wanted: TaskState) -> ApiError {
-        let task = self.task();
+    fn field(&self, record: &TaskRecord, name: &str) -> Dynamic {
+        record
+            .json
+            .get(name)
+            .map_or(Dynamic::UNIT, |value| script_value(name, value))
+    }
+
+    /// The failure of the task's `error_json` in the message, `vendor_code` and body.
+    fn ended(&self, record: &TaskRecord, wanted: TaskState) -> ApiError {
+        let task = &record.task;
         let mut message = format!(
             "task `{}` reached {} while waiting for {wanted}",
-            self.label(),
+            label(task),
             task.state
         );
         let failure = TaskError::parse(&task.error_json);
@@ -105,37 +146,12 @@ impl TaskHandle {
         err.vendor_code = failure.map(|f| f.error_code);
         err
     }
-
-    fn describe(&self) -> String {
-        let task = self.task();
-        match task.subtask_info.as_str() {
-            "" => format!("{} {}", self.label(), task.state),
-            // `MIGRATE_LINUX_FILE:37`: the running subtask and its percent.
-            info => match info.split_once(':') {
-                Some((subtask, percent)) => {
-                    format!("{} {} {subtask} {percent}%", self.label(), task.state)
-                }
-                None => format!("{} {} {info}", self.label(), task.state),
-            },
-        }
-    }
 }
 
 /// Registers the task handle: properties, methods and actions.
 pub(crate) fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<TaskHandle>("SmsTask");
-    for field in properties() {
-        let name = field.clone();
-        engine.register_get(field, move |t: &mut TaskHandle| t.field(&name));
-    }
-    engine.register_get("is_terminal", |t: &mut TaskHandle| {
-        t.task().state.is_terminal()
-    });
+    job::register::<TaskJob>(engine);
     engine.register_get("error", |t: &mut TaskHandle| t.error());
-    FuncRegistration::new("refresh")
-        .with_comments(["/// Re-reads the task; returns the task."])
-        .with_params_info(["task: SmsTask", "SmsTask"])
-        .register_into_engine(engine, |t: &mut TaskHandle| t.refresh());
     for (name, doc) in ACTIONS {
         FuncRegistration::new(name)
             .with_comments([doc])
@@ -160,26 +176,4 @@ pub(crate) fn register(engine: &mut Engine) {
         .with_comments(["/// Re-reads the task and answers its running subtask and percent:\n/// `#{ state, subtask, percent, user_op, remain_seconds, estimate_complete_time }`."])
         .with_params_info(["task: SmsTask", "Map"])
         .register_into_engine(engine, |t: &mut TaskHandle| t.progress());
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\")."])
-        .with_params_info(["task: SmsTask", "state: &str", "options: Map", "SmsTask"])
-        .register_into_engine(engine, |t: &mut TaskHandle, state: &str, options: Map| t.wait_for(state, options));
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// `wait_for` with the default options."])
-        .with_params_info(["task: SmsTask", "state: &str", "SmsTask"])
-        .register_into_engine(engine, |t: &mut TaskHandle, state: &str| {
-            t.wait_for(state, Map::new())
-        });
-    FuncRegistration::new("to_map")
-        .with_comments(["/// Every field of the task as a map with the vendor's field names."])
-        .with_params_info(["task: SmsTask", "Map"])
-        .register_into_engine(engine, |t: &mut TaskHandle| t.to_map());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// One line: name, state and the running subtask with its percent."])
-        .with_params_info(["task: SmsTask", "String"])
-        .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
-    FuncRegistration::new("to_debug")
-        .with_comments(["/// The same line as `to_string`, as `debug` and the REPL show it."])
-        .with_params_info(["task: SmsTask", "String"])
-        .register_into_engine(engine, |t: &mut TaskHandle| t.describe());
 }

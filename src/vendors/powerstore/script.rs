@@ -2,26 +2,22 @@
 //! read-only properties, and the session operations `cutover`, `cancel`, `pause`,
 //! `resume`, `refresh` and `wait_for`.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
-use crate::api_error::{ApiError, ErrorKind};
+use crate::api_error::ApiError;
 use crate::config::TargetKind;
 use crate::script::Host;
-use crate::script::error_value::{invalid_argument, raise};
+use crate::script::error_value::raise;
+use crate::script::job::{self, Docs, Handle, Job, Kind, parse_state};
 use crate::script::options::Options;
-use crate::script::wait::{Verdict, Wait};
-use crate::script::wait_log::{Reading, report};
-use crate::suggest::{closest, did_you_mean};
+use crate::script::wait_log::Reading;
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
-
-const WAIT_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
-const WAIT_EVERY: Duration = Duration::from_secs(30);
 
 /// A PowerStore target, as scripts hold it.
 #[derive(Clone)]
@@ -31,14 +27,18 @@ pub struct PowerStore {
 }
 
 /// An import session handle; copies share one snapshot, so `refresh()` updates them all.
+pub type ImportSessionHandle = Handle<SessionJob>;
+
+/// An import session of an array, as its handle reaches it.
 #[derive(Clone)]
-pub struct ImportSessionHandle {
+pub struct SessionJob {
     array: PowerStore,
-    data: Arc<RwLock<Snapshot>>,
+    id: String,
 }
 
 /// A session as last read, and its JSON form that properties read from.
-struct Snapshot {
+#[derive(Clone)]
+pub struct Snapshot {
     session: ImportSession,
     json: serde_json::Value,
 }
@@ -50,15 +50,6 @@ impl Snapshot {
     }
 }
 
-/// Every property of a session handle: the documented attributes and the embedded
-/// remote system.
-fn properties() -> impl Iterator<Item = &'static str> {
-    IMPORT_SESSION_FIELDS
-        .iter()
-        .copied()
-        .chain(["remote_system"])
-}
-
 /// A session as waits and logs name it.
 fn what(session: &ImportSession) -> String {
     format!(
@@ -67,15 +58,95 @@ fn what(session: &ImportSession) -> String {
     )
 }
 
-/// What a wait sees in a session: its state and copy progress.
-fn reading(session: &ImportSession) -> Reading {
-    Reading::new(
-        what(session),
-        session
-            .state
-            .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
-        session.progress_percentage.map(u32::from),
-    )
+job::job_states!(ImportState, ImportState::ALL, success: ImportState::Import_Completed);
+
+impl Job for SessionJob {
+    type Snapshot = Snapshot;
+    type State = ImportState;
+
+    const KIND: Kind = Kind {
+        type_name: "ImportSession",
+        param: "session",
+        wait_operation: "wait_for",
+        state_noun: "an import session state",
+        timeout: Duration::from_secs(6 * 3600),
+        every: Duration::from_secs(30),
+        answer_type: "ImportSession",
+        docs: Docs {
+            refresh: "/// Re-reads the session from the array; returns the session.",
+            wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\").",
+            to_map: "/// Every attribute of the session as a map with the vendor's field names.",
+            to_string: "/// One line: name, state and, while copying, the percent done.",
+        },
+    };
+
+    fn host(&self) -> &Host {
+        &self.array.host
+    }
+
+    fn target(&self) -> &str {
+        self.array.client.target()
+    }
+
+    fn read(&self) -> Result<Snapshot, ApiError> {
+        let session = self
+            .array
+            .host
+            .block_on(self.array.client.import_session(&self.id))?;
+        Ok(Snapshot::new(session))
+    }
+
+    fn state(snapshot: &Snapshot) -> Option<ImportState> {
+        snapshot.session.state
+    }
+
+    /// What a wait sees in a session: its state and copy progress.
+    fn reading(&self, snapshot: &Snapshot) -> Reading {
+        let session = &snapshot.session;
+        Reading::new(
+            what(session),
+            session
+                .state
+                .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+            session.progress_percentage.map(u32::from),
+        )
+    }
+
+    /// One line for the REPL and `print`: `wave1-lun01 Copy_In_Progress 37%`.
+    fn describe(&self, snapshot: &Snapshot) -> String {
+        let session = &snapshot.session;
+        let label = session.name.as_deref().unwrap_or(&session.id);
+        let state = session.state.map_or("?".to_owned(), |s| s.to_string());
+        match session.progress_percentage {
+            Some(p) if session.state == Some(ImportState::Copy_In_Progress) => {
+                format!("{label} {state} {p}%")
+            }
+            _ => format!("{label} {state}"),
+        }
+    }
+
+    /// The documented attributes and the embedded remote system.
+    fn properties() -> Vec<String> {
+        IMPORT_SESSION_FIELDS
+            .iter()
+            .copied()
+            .chain(["remote_system"])
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn field(&self, snapshot: &Snapshot, name: &str) -> Dynamic {
+        snapshot
+            .json
+            .get(name)
+            .and_then(|v| rhai::serde::to_dynamic(v).ok())
+            .unwrap_or(Dynamic::UNIT)
+    }
+
+    fn why(snapshot: &Snapshot) -> Option<String> {
+        let error = snapshot.session.error.as_ref()?;
+        Some(error.message_l10n.clone())
+    }
 }
 
 impl PowerStore {
@@ -84,11 +155,11 @@ impl PowerStore {
     }
 
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
-        report(reading(&session));
-        ImportSessionHandle {
+        let job = SessionJob {
             array: self.clone(),
-            data: Arc::new(RwLock::new(Snapshot::new(session))),
-        }
+            id: session.id.clone(),
+        };
+        Handle::new(job, Snapshot::new(session))
     }
 
     fn import_sessions(&self, options: Map) -> RhaiResult<Array> {
@@ -99,7 +170,7 @@ impl PowerStore {
         )?;
         let state = options
             .text("state")?
-            .map(|s| parse_state("import_sessions", &s))
+            .map(|s| parse_state::<SessionJob>("import_sessions", &s))
             .transpose()?;
         let size = |key: &str| -> RhaiResult<Option<usize>> {
             let n = options.count(key, 0)?;
@@ -119,137 +190,33 @@ impl PowerStore {
     }
 }
 
-impl ImportSessionHandle {
-    fn snapshot(&self) -> ImportSession {
-        self.data
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .session
-            .clone()
+/// Runs a mutation of session `s`, then re-reads it so its properties show the new
+/// state. A refused mutation reports the state the session was found in.
+fn mutate(
+    s: &ImportSessionHandle,
+    operation: &str,
+    future: impl Future<Output = Result<(), ApiError>>,
+) -> RhaiResult<ImportSessionHandle> {
+    let array = &s.job().array;
+    let snapshot = s.snapshot();
+    let label = snapshot.session.name.unwrap_or(snapshot.session.id);
+    tracing::info!(target = array.client.target(), session = %label, "{operation}");
+    if let Err(err) = array.host.block_on(future) {
+        return Err(raise(s.with_found_state(err)));
     }
-
-    fn id(&self) -> String {
-        self.snapshot().id
-    }
-
-    fn label(&self) -> String {
-        let s = self.snapshot();
-        s.name.unwrap_or(s.id)
-    }
-
-    fn field(&self, name: &str) -> Dynamic {
-        let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
-        data.json
-            .get(name)
-            .and_then(|v| rhai::serde::to_dynamic(v).ok())
-            .unwrap_or(Dynamic::UNIT)
-    }
-
-    fn to_map(&self) -> Map {
-        properties()
-            .map(|name| (name.into(), self.field(name)))
-            .collect()
-    }
-
-    fn store(&self, session: ImportSession) {
-        report(reading(&session));
-        *self.data.write().unwrap_or_else(PoisonError::into_inner) = Snapshot::new(session);
-    }
-
-    fn refresh(&self) -> RhaiResult<Self> {
-        let id = self.id();
-        let session = self.array.run(self.array.client.import_session(&id))?;
-        self.store(session);
-        Ok(self.clone())
-    }
-
-    /// Runs a mutation, then re-reads the session so its properties show the new state.
-    /// A refused mutation reports the state the session was found in.
-    fn mutate(
-        &self,
-        operation: &str,
-        future: impl Future<Output = Result<(), ApiError>>,
-    ) -> RhaiResult<Self> {
-        tracing::info!(target = self.array.client.target(), session = %self.label(), "{operation}");
-        if let Err(mut err) = self.array.host.block_on(future) {
-            if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
-                err.state = self.snapshot().state.map(|s| s.to_string());
-            }
-            return Err(raise(err));
-        }
-        if let Err(err) = self.refresh() {
-            tracing::warn!(
-                "{operation} was applied but re-reading the session failed: {}",
-                crate::script::diagnostic::headline(&err)
-            );
-        }
-        Ok(self.clone())
-    }
-
-    fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
-        let wanted = parse_state("wait_for", state)?;
-        let client = &self.array.client;
-        let wait = Wait::new(
-            "wait_for",
-            client.target(),
-            options,
-            (WAIT_TIMEOUT, WAIT_EVERY),
-        )?
-        .of(what(&self.snapshot()), wanted.to_string());
-        let read = || self.array.host.block_on(client.import_session(&self.id()));
-        let judge = |session: &ImportSession| {
-            // The handle shows every reading, so a script that catches the error sees
-            // the state the session ended in.
-            self.store(session.clone());
-            tracing::debug!(session = %self.label(), state = ?session.state, progress = session.progress_percentage, "polled");
-            match session.state {
-                Some(found) if found == wanted => Verdict::Reached,
-                Some(found) if found.is_terminal() => {
-                    let failure = session.error.as_ref().map(|e| e.message_l10n.clone());
-                    Verdict::Ended(Box::new(self.ended_early(wanted, found, failure)))
-                }
-                _ => Verdict::Waiting,
-            }
-        };
-        wait.run(&self.array.host, read, judge, reading)?;
-        Ok(self.clone())
-    }
-
-    fn ended_early(
-        &self,
-        wanted: ImportState,
-        found: ImportState,
-        failure: Option<String>,
-    ) -> ApiError {
-        let mut message = format!(
-            "import session `{}` reached {found} while waiting for {wanted}",
-            self.label()
+    if let Err(err) = s.refresh() {
+        tracing::warn!(
+            "{operation} was applied but re-reading the session failed: {}",
+            crate::script::diagnostic::headline(&err)
         );
-        if let Some(failure) = failure {
-            message.push_str(&format!(": {failure}"));
-        }
-        ApiError::new(ErrorKind::InvalidState, message).with_state(found.to_string())
     }
-}
-
-fn parse_state(operation: &str, text: &str) -> RhaiResult<ImportState> {
-    ImportState::parse(text).ok_or_else(|| {
-        let states = ImportState::ALL.map(ImportState::as_str);
-        let closest = closest(text, states).map_or_else(
-            || format!("; use one of {}", states.join(", ")),
-            did_you_mean,
-        );
-        invalid_argument(
-            operation,
-            format!("`{text}` is not an import session state{closest}"),
-        )
-    })
+    Ok(s.clone())
 }
 
 /// Registers the PowerStore script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<PowerStore>("PowerStore");
-    engine.register_type_with_name::<ImportSessionHandle>("ImportSession");
+    job::register::<SessionJob>(engine);
 
     let h = host.clone();
     FuncRegistration::new("powerstore")
@@ -298,92 +265,46 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             array.client.target().to_owned()
         });
 
-    engine.register_get("is_terminal", |s: &mut ImportSessionHandle| {
-        s.snapshot().state.is_some_and(ImportState::is_terminal)
-    });
-    for field in properties() {
-        engine.register_get(field, move |s: &mut ImportSessionHandle| s.field(field));
-    }
     register_session_methods(engine);
 }
 
 fn register_session_methods(engine: &mut Engine) {
-    FuncRegistration::new("refresh")
-        .with_comments(["/// Re-reads the session from the array; returns the session."])
-        .with_params_info(["session: ImportSession", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| s.refresh());
     FuncRegistration::new("cutover")
         .with_comments([
             "/// Commits a session that is `Ready_For_Cutover`; `invalid_state` otherwise.",
         ])
         .with_params_info(["session: ImportSession", "ImportSession"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.id();
-            s.mutate("cutover", s.array.client.cutover(&id))
+            let id = s.job().id.clone();
+            mutate(s, "cutover", s.job().array.client.cutover(&id))
         });
     FuncRegistration::new("cancel")
         .with_comments(["/// Cancels the session (from Scheduled, Queued, Copy_In_Progress,\n/// Ready_For_Cutover or Paused); the host goes back to the source volume."])
         .with_params_info(["session: ImportSession", "ImportSession"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.id();
-            s.mutate("cancel", s.array.client.cancel(&id, false))
+            let id = s.job().id.clone();
+            mutate(s, "cancel", s.job().array.client.cancel(&id, false))
         });
     FuncRegistration::new("cancel")
         .with_comments(["/// Cancels the session; `#{ force: true }` terminates it even when the source\n/// or host cannot be reached, without rolling back."])
         .with_params_info(["session: ImportSession", "options: Map", "ImportSession"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle, options: Map| {
             let force = Options::new("cancel", options, &["force"])?.flag("force", false)?;
-            let id = s.id();
-            s.mutate("cancel", s.array.client.cancel(&id, force))
+            let id = s.job().id.clone();
+            mutate(s, "cancel", s.job().array.client.cancel(&id, force))
         });
     FuncRegistration::new("pause")
         .with_comments(["/// Pauses a session in Copy_In_Progress."])
         .with_params_info(["session: ImportSession", "ImportSession"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.id();
-            s.mutate("pause", s.array.client.pause(&id))
+            let id = s.job().id.clone();
+            mutate(s, "pause", s.job().array.client.pause(&id))
         });
     FuncRegistration::new("resume")
         .with_comments(["/// Resumes a Paused session."])
         .with_params_info(["session: ImportSession", "ImportSession"])
         .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.id();
-            s.mutate("resume", s.array.client.resume(&id))
+            let id = s.job().id.clone();
+            mutate(s, "resume", s.job().array.client.resume(&id))
         });
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\")."])
-        .with_params_info(["session: ImportSession", "state: &str", "options: Map", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle, state: &str, options: Map| s.wait_for(state, options));
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// `wait_for` with the default options."])
-        .with_params_info(["session: ImportSession", "state: &str", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle, state: &str| {
-            s.wait_for(state, Map::new())
-        });
-    FuncRegistration::new("to_map")
-        .with_comments([
-            "/// Every attribute of the session as a map with the vendor's field names.",
-        ])
-        .with_params_info(["session: ImportSession", "Map"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| s.to_map());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// One line: name, state and, while copying, the percent done."])
-        .with_params_info(["session: ImportSession", "String"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
-    FuncRegistration::new("to_debug")
-        .with_comments(["/// The same line as `to_string`, for `debug` and the REPL."])
-        .with_params_info(["session: ImportSession", "String"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| describe(s));
-}
-
-/// One line for the REPL and `print`: `wave1-lun01 Copy_In_Progress 37%`.
-fn describe(s: &ImportSessionHandle) -> String {
-    let snapshot = s.snapshot();
-    let state = snapshot.state.map_or("?".to_owned(), |s| s.to_string());
-    match snapshot.progress_percentage {
-        Some(p) if snapshot.state == Some(ImportState::Copy_In_Progress) => {
-            format!("{} {state} {p}%", s.label())
-        }
-        _ => format!("{} {state}", s.label()),
-    }
 }

@@ -2,7 +2,7 @@
 //! the vendor's field names, and `migrate_entities` answering a task handle with
 //! `status`, `progress`, `refresh()`, `wait()` and `cancel()`.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -13,16 +13,14 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
+use crate::script::job::{self, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
-use crate::script::wait::{Verdict, Wait};
-use crate::script::wait_log::{Reading, report};
+use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
-const WAIT_EVERY: Duration = Duration::from_secs(3);
 const PAGE_SIZE: u64 = 128;
 
 /// A Cloud Director target, as scripts hold it.
@@ -33,11 +31,13 @@ pub struct Vcd {
 }
 
 /// A legacy task handle; copies share one snapshot, so `refresh()` updates them all.
+pub type VcdTask = Handle<TaskJob>;
+
+/// A legacy task of a target, as its handle reaches it: by the URL the server gave.
 #[derive(Clone)]
-pub struct VcdTask {
+pub struct TaskJob {
     vcd: Vcd,
     url: Url,
-    data: Arc<RwLock<Task>>,
 }
 
 impl Vcd {
@@ -81,77 +81,98 @@ impl Vcd {
             }
             Err(err) => return Err(raise(err)),
         };
-        report(reading(&task));
-        Ok(VcdTask {
-            vcd: self.clone(),
-            url,
-            data: Arc::new(RwLock::new(task)),
-        })
+        Ok(Handle::new(
+            TaskJob {
+                vcd: self.clone(),
+                url,
+            },
+            task,
+        ))
     }
 }
 
-/// What a wait sees in a task: its status and progress, named by its id.
-fn reading(task: &Task) -> Reading {
-    Reading::new(
-        format!("task `{}`", task.id),
-        task.status.as_str(),
-        task.progress.map(u32::from),
-    )
-}
+/// Every status, for "did you mean".
+const STATUSES: [TaskStatus; 7] = [
+    TaskStatus::Queued,
+    TaskStatus::PreRunning,
+    TaskStatus::Running,
+    TaskStatus::Success,
+    TaskStatus::Error,
+    TaskStatus::Canceled,
+    TaskStatus::Aborted,
+];
 
-impl VcdTask {
-    fn snapshot(&self) -> Task {
-        self.data
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+/// The task's fields, as `to_map` and the properties show them.
+const FIELDS: [&str; 9] = [
+    "id",
+    "href",
+    "status",
+    "progress",
+    "operation",
+    "operationName",
+    "startTime",
+    "endTime",
+    "error",
+];
+
+job::job_states!(TaskStatus, STATUSES, success: TaskStatus::Success);
+
+impl Job for TaskJob {
+    type Snapshot = Task;
+    type State = TaskStatus;
+
+    const KIND: Kind = Kind {
+        type_name: "VcdTask",
+        param: "task",
+        wait_operation: "wait_for",
+        state_noun: "a task status",
+        timeout: Duration::from_secs(3600),
+        every: Duration::from_secs(3),
+        answer_type: "VcdTask",
+        docs: Docs {
+            refresh: "/// Re-reads the task; returns it.",
+            wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
+            to_map: "/// The task's fields as a map.",
+            to_string: "/// One line: the task, its status and progress.",
+        },
+    };
+
+    fn host(&self) -> &Host {
+        &self.vcd.host
     }
 
-    fn refresh(&self) -> RhaiResult<Self> {
-        let task = self.vcd.run(self.vcd.client.task(&self.url))?;
-        report(reading(&task));
-        *self.data.write().unwrap_or_else(PoisonError::into_inner) = task;
-        Ok(self.clone())
+    fn target(&self) -> &str {
+        self.vcd.client.target()
     }
 
-    fn wait(&self, options: Map) -> RhaiResult<Self> {
-        let client = &self.vcd.client;
-        let wait = Wait::new("wait", client.target(), options, (WAIT_TIMEOUT, WAIT_EVERY))?
-            .of(reading(&self.snapshot()).what, TaskStatus::Success.as_str());
-        let read = || self.vcd.host.block_on(client.task(&self.url));
-        let judge = |task: &Task| {
-            *self.data.write().unwrap_or_else(PoisonError::into_inner) = task.clone();
-            match task.status() {
-                Some(TaskStatus::Success) => Verdict::Reached,
-                Some(status) if status.is_terminal() => {
-                    Verdict::Ended(Box::new(self.ended(task, status)))
-                }
-                _ => Verdict::Waiting,
-            }
-        };
-        wait.run(&self.vcd.host, read, judge, reading)?;
-        Ok(self.clone())
+    fn read(&self) -> Result<Task, ApiError> {
+        self.vcd.host.block_on(self.vcd.client.task(&self.url))
     }
 
-    fn ended(&self, task: &Task, status: TaskStatus) -> ApiError {
-        let mut message = format!("task `{}` ended {}", task.id, status.as_str());
-        let mut err = ApiError::new(ErrorKind::InvalidState, String::new());
-        if let Some(error) = &task.error {
-            message.push_str(&format!(": {}", error.message));
-            err.vendor_code = Some(error.minor_error_code.clone()).filter(|c| !c.is_empty());
-            err.status = error.major_error_code.parse().ok();
-        }
-        err.message = message;
-        err.with_state(status.as_str())
+    fn state(task: &Task) -> Option<TaskStatus> {
+        task.status()
     }
 
-    fn cancel(&self) -> RhaiResult<Self> {
-        self.vcd.run(self.vcd.client.cancel_task(&self.url))?;
-        self.refresh()
+    /// What a wait sees in a task: its status and progress, named by its id.
+    fn reading(&self, task: &Task) -> Reading {
+        Reading::new(
+            format!("task `{}`", task.id),
+            task.status.as_str(),
+            task.progress.map(u32::from),
+        )
     }
 
-    fn to_map(&self) -> Map {
-        let task = self.snapshot();
+    /// One line for the REPL and `print`: `urn:vcloud:task:… running 40%`.
+    fn describe(&self, task: &Task) -> String {
+        format!(
+            "{} {} {}%",
+            task.id,
+            task.status,
+            task.progress.unwrap_or(0)
+        )
+    }
+
+    fn fields(&self, task: &Task) -> Map {
         let mut map = Map::new();
         map.insert("id".into(), task.id.clone().into());
         map.insert("href".into(), task.href.clone().into());
@@ -179,6 +200,32 @@ impl VcdTask {
         });
         map.insert("error".into(), error);
         map
+    }
+
+    fn properties() -> Vec<String> {
+        FIELDS.map(str::to_owned).to_vec()
+    }
+
+    /// The task's `Error`, its codes as `vendor_code` and `status`.
+    fn ended(&self, task: &Task, _wanted: TaskStatus) -> ApiError {
+        let status = task.status.as_str();
+        let mut message = format!("task `{}` ended {status}", task.id);
+        let mut err = ApiError::new(ErrorKind::InvalidState, String::new());
+        if let Some(error) = &task.error {
+            message.push_str(&format!(": {}", error.message));
+            err.vendor_code = Some(error.minor_error_code.clone()).filter(|c| !c.is_empty());
+            err.status = error.major_error_code.parse().ok();
+        }
+        err.message = message;
+        err.with_state(status)
+    }
+}
+
+impl VcdTask {
+    fn cancel(&self) -> RhaiResult<Self> {
+        let TaskJob { vcd, url } = self.job();
+        vcd.run(vcd.client.cancel_task(url))?;
+        self.refresh()
     }
 }
 
@@ -219,7 +266,6 @@ fn to_dynamic(value: &impl Serialize) -> RhaiResult<Dynamic> {
 /// Registers the Cloud Director script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<Vcd>("Vcd");
-    engine.register_type_with_name::<VcdTask>("VcdTask");
 
     let h = host.clone();
     FuncRegistration::new("vcd")
@@ -298,58 +344,19 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 }
 
 fn register_task(engine: &mut Engine) {
-    for field in [
-        "id",
-        "href",
-        "status",
-        "progress",
-        "operation",
-        "operationName",
-        "startTime",
-        "endTime",
-        "error",
-    ] {
-        engine.register_get(field, move |t: &mut VcdTask| {
-            t.to_map().get(field).cloned().unwrap_or(Dynamic::UNIT)
-        });
-    }
-    FuncRegistration::new("refresh")
-        .with_comments(["/// Re-reads the task; returns it."])
-        .with_params_info(["task: VcdTask", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask| t.refresh());
+    job::register::<TaskJob>(engine);
     FuncRegistration::new("wait")
         .with_comments(["/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted. Options: `timeout` (default \"1h\"), `every` (\"3s\")."])
         .with_params_info(["task: VcdTask", "options: Map", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask, options: Map| t.wait(options));
+        .register_into_engine(engine, |t: &mut VcdTask, options: Map| t.wait_until("wait", TaskStatus::Success, options));
     FuncRegistration::new("wait")
         .with_comments(["/// `wait` with the default options."])
         .with_params_info(["task: VcdTask", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask| t.wait(Map::new()));
+        .register_into_engine(engine, |t: &mut VcdTask| {
+            t.wait_until("wait", TaskStatus::Success, Map::new())
+        });
     FuncRegistration::new("cancel")
         .with_comments(["/// Asks the server to cancel the task; returns it re-read."])
         .with_params_info(["task: VcdTask", "VcdTask"])
         .register_into_engine(engine, |t: &mut VcdTask| t.cancel());
-    FuncRegistration::new("to_map")
-        .with_comments(["/// The task's fields as a map."])
-        .with_params_info(["task: VcdTask", "Map"])
-        .register_into_engine(engine, |t: &mut VcdTask| t.to_map());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// One line: the task, its status and progress."])
-        .with_params_info(["task: VcdTask", "String"])
-        .register_into_engine(engine, |t: &mut VcdTask| describe(t));
-    FuncRegistration::new("to_debug")
-        .with_comments(["/// The same line as `to_string`, for `debug` and the REPL."])
-        .with_params_info(["task: VcdTask", "String"])
-        .register_into_engine(engine, |t: &mut VcdTask| describe(t));
-}
-
-/// One line for the REPL and `print`: `urn:vcloud:task:… running 40%`.
-fn describe(t: &VcdTask) -> String {
-    let task = t.snapshot();
-    format!(
-        "{} {} {}%",
-        task.id,
-        task.status,
-        task.progress.unwrap_or(0)
-    )
 }

@@ -66,12 +66,12 @@ impl OvfImport {
             .map(|(name, file)| plan(&info, &name, file))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| raise(self.located(err)))?;
-        let host = self.vcenter.host();
-        self.vcenter.run(push_all(
-            self.vcenter.shared_client(),
+        let host = self.job().vcenter.host();
+        self.job().vcenter.run(push_all(
+            self.job().vcenter.shared_client(),
             host.clock(),
             keep_alive,
-            &self.id,
+            &self.job().id,
             &info,
             uploads,
         ))
@@ -80,7 +80,7 @@ impl OvfImport {
     /// Waits until vCenter has read a pushed descriptor, failing with its parse issue.
     fn await_descriptor(&self) -> RhaiResult<()> {
         let read = poll(
-            self.vcenter.host(),
+            self.job().vcenter.host(),
             DESCRIPTOR_TIMEOUT,
             DESCRIPTOR_EVERY,
             || {
@@ -96,7 +96,7 @@ impl OvfImport {
                                 ErrorKind::InvalidState,
                                 format!(
                                     "import session `{}` refused the descriptor{}",
-                                    self.id,
+                                    self.job().id,
                                     problem(&info)
                                 ),
                             )
@@ -112,14 +112,14 @@ impl OvfImport {
                 ErrorKind::Timeout,
                 format!(
                     "import session `{}` did not read the pushed descriptor",
-                    self.id
+                    self.job().id
                 ),
             )))
         })
     }
 
     fn located(&self, err: ApiError) -> ApiError {
-        err.at(self.vcenter.client().target(), PUSH)
+        err.at(self.job().vcenter.client().target(), PUSH)
     }
 }
 

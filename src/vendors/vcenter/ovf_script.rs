@@ -3,17 +3,17 @@
 //! `try_instantiate()`, `instantiate()`, `wait_for()` and `delete()`; `push()` is in
 //! [`super::ovf_push_script`].
 
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use serde_json::Value;
 
-use crate::api_error::{ApiError, ErrorKind};
+use crate::api_error::ApiError;
+use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::job::{self, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
-use crate::script::wait::{Verdict, Wait};
-use crate::script::wait_log::{Reading, report};
+use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
@@ -21,121 +21,123 @@ use crate::vendors::vcenter::script::Vcenter;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
-const WAIT_EVERY: Duration = Duration::from_secs(5);
-
 /// An import session handle; copies share one snapshot.
+pub type OvfImport = Handle<OvfJob>;
+
+/// An OVF import session of a target, as its handle reaches it.
 #[derive(Clone)]
-pub struct OvfImport {
+pub struct OvfJob {
     pub(super) vcenter: Vcenter,
     pub(super) id: String,
-    info: Arc<RwLock<ImportInfo>>,
 }
 
-impl OvfImport {
-    pub(super) fn snapshot(&self) -> ImportInfo {
-        self.info
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+job::job_states!(ImportState, ImportState::ALL, success: ImportState::ImportCompleted);
+
+impl Job for OvfJob {
+    type Snapshot = ImportInfo;
+    type State = ImportState;
+
+    const KIND: Kind = Kind {
+        type_name: "OvfImport",
+        param: "session",
+        wait_operation: "ovf.wait_for",
+        state_noun: "an import session state",
+        timeout: Duration::from_secs(3600),
+        every: Duration::from_secs(5),
+        answer_type: "OvfImport",
+        docs: Docs {
+            refresh: "/// Re-reads the import session; returns it.",
+            wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\").",
+            to_map: "/// Every field of the session as a map with the vendor's field names, and its `id`.",
+            to_string: "/// `ID STATE PROGRESS%`, as `print` and the REPL show the session.",
+        },
+    };
+
+    fn host(&self) -> &Host {
+        self.vcenter.host()
     }
 
-    fn field(&self, name: &str) -> Dynamic {
+    fn target(&self) -> &str {
+        self.vcenter.client().target()
+    }
+
+    fn read(&self) -> Result<ImportInfo, ApiError> {
+        self.vcenter
+            .host()
+            .block_on(self.vcenter.client().ovf_session(&self.id))
+    }
+
+    fn state(info: &ImportInfo) -> Option<ImportState> {
+        Some(info.state)
+    }
+
+    /// What a wait sees in the session: its state and progress.
+    fn reading(&self, info: &ImportInfo) -> Reading {
+        let percent = u32::try_from(info.progress.clamp(0, 100)).ok();
+        Reading::new(
+            format!("import session `{}`", self.id),
+            info.state.as_str(),
+            percent,
+        )
+    }
+
+    fn describe(&self, info: &ImportInfo) -> String {
+        format!("{} {} {}%", self.id, info.state.as_str(), info.progress)
+    }
+
+    fn field(&self, info: &ImportInfo, name: &str) -> Dynamic {
         if name == "id" {
             return self.id.clone().into();
         }
-        serde_json::to_value(self.snapshot())
+        serde_json::to_value(info)
             .ok()
             .and_then(|v| v.get(name).cloned())
             .and_then(|v| rhai::serde::to_dynamic(v).ok())
             .unwrap_or(Dynamic::UNIT)
     }
 
-    pub(super) fn refresh(&self) -> RhaiResult<Self> {
-        let info = self
-            .vcenter
-            .run(self.vcenter.client().ovf_session(&self.id))?;
-        self.store(info);
-        Ok(self.clone())
+    fn properties() -> Vec<String> {
+        [
+            "id",
+            "state",
+            "progress",
+            "files",
+            "errors",
+            "warnings",
+            "information",
+            "vm_id",
+            "vapp_id",
+            "file_transfer_mode",
+        ]
+        .map(str::to_owned)
+        .to_vec()
     }
 
-    /// Keeps a fresh reading of the session.
-    fn store(&self, info: ImportInfo) {
-        report(reading(&self.id, &info));
-        *self.info.write().unwrap_or_else(PoisonError::into_inner) = info;
+    /// The session's first problem, with the place in the descriptor it points at.
+    fn why(info: &ImportInfo) -> Option<String> {
+        let problem = problem(info);
+        problem.strip_prefix(": ").map(str::to_owned)
     }
+}
 
+impl OvfImport {
     fn try_instantiate(&self, parameters: Dynamic) -> RhaiResult<Dynamic> {
         let parameters = parameter_list("try_instantiate", parameters)?;
-        let result = self.vcenter.run(
-            self.vcenter
-                .client()
-                .ovf_try_instantiate(&self.id, parameters),
-        )?;
+        let OvfJob { vcenter, id } = self.job();
+        let result = vcenter.run(vcenter.client().ovf_try_instantiate(id, parameters))?;
         rhai::serde::to_dynamic(serde_json::to_value(result).unwrap_or_default())
     }
 
     fn instantiate(&self, parameters: Dynamic) -> RhaiResult<Self> {
         let parameters = parameter_list("instantiate", parameters)?;
-        let client = self.vcenter.client();
-        if let Err(mut err) = self
-            .vcenter
+        let OvfJob { vcenter, id } = self.job();
+        if let Err(err) = vcenter
             .host()
-            .block_on(client.ovf_instantiate(&self.id, parameters))
+            .block_on(vcenter.client().ovf_instantiate(id, parameters))
         {
-            if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
-                err.state = Some(self.snapshot().state.as_str().to_owned());
-            }
-            return Err(raise(err));
+            return Err(raise(self.with_found_state(err)));
         }
         self.refresh()
-    }
-
-    fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Self> {
-        let wanted = ImportState::parse(state).ok_or_else(|| {
-            invalid_argument(
-                "ovf.wait_for",
-                format!("`{state}` is not an import session state, e.g. IMPORT_COMPLETED"),
-            )
-        })?;
-        let client = self.vcenter.client();
-        let wait = Wait::new(
-            "ovf.wait_for",
-            client.target(),
-            options,
-            (WAIT_TIMEOUT, WAIT_EVERY),
-        )?
-        .of(reading(&self.id, &self.snapshot()).what, wanted.as_str());
-        let read = || self.vcenter.host().block_on(client.ovf_session(&self.id));
-        let judge = |info: &ImportInfo| {
-            // The handle shows every reading, so a script that catches the error sees
-            // the state and errors the session ended with.
-            self.store(info.clone());
-            if info.state == wanted {
-                Verdict::Reached
-            } else if info.state.is_terminal() {
-                Verdict::Ended(Box::new(self.ended_early(info, wanted)))
-            } else {
-                Verdict::Waiting
-            }
-        };
-        wait.run(self.vcenter.host(), read, judge, |info| {
-            reading(&self.id, info)
-        })?;
-        Ok(self.clone())
-    }
-
-    /// The error for a session that ended otherwise, with its first problem and the
-    /// place in the descriptor it points at.
-    fn ended_early(&self, info: &ImportInfo, wanted: ImportState) -> ApiError {
-        let message = format!(
-            "import session `{}` reached {} while waiting for {}{}",
-            self.id,
-            info.state.as_str(),
-            wanted.as_str(),
-            problem(info)
-        );
-        ApiError::new(ErrorKind::InvalidState, message).with_state(info.state.as_str())
     }
 }
 
@@ -239,19 +241,9 @@ fn create_request(options: Map) -> RhaiResult<CreateRequest> {
     })
 }
 
-/// What a wait sees in import session `id`: its state and progress.
-fn reading(id: &str, info: &ImportInfo) -> Reading {
-    let percent = u32::try_from(info.progress.clamp(0, 100)).ok();
-    Reading::new(
-        format!("import session `{id}`"),
-        info.state.as_str(),
-        percent,
-    )
-}
-
 /// Registers the OVF import surface.
 pub fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<OvfImport>("OvfImport");
+    job::register::<OvfJob>(engine);
     FuncRegistration::new("ovf_import")
         .with_comments(["/// Starts an OVF import session. Options: `source` (\"pull\", \"push\" or \"library\"),\n/// `url` (pull), `library_item`, `resource_pool` (required), `folder`, `host`,\n/// `client_token` (the same token answers the same session), `flags` (\"LAX,…\")."])
         .with_params_info(["vcenter: Vcenter", "options: Map", "OvfImport"])
@@ -259,8 +251,7 @@ pub fn register(engine: &mut Engine) {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
             let info = vc.run(vc.client().ovf_session(&id))?;
-            report(reading(&id, &info));
-            Ok(OvfImport { vcenter: vc.clone(), id, info: Arc::new(RwLock::new(info)) })
+            Ok(Handle::new(OvfJob { vcenter: vc.clone(), id }, info))
         });
     FuncRegistration::new("preview")
         .with_comments([
@@ -290,24 +281,6 @@ pub fn register(engine: &mut Engine) {
                 rhai::serde::to_dynamic(serde_json::to_value(probe).unwrap_or_default())
             },
         );
-    for field in [
-        "id",
-        "state",
-        "progress",
-        "files",
-        "errors",
-        "warnings",
-        "information",
-        "vm_id",
-        "vapp_id",
-        "file_transfer_mode",
-    ] {
-        engine.register_get(field, move |s: &mut OvfImport| s.field(field));
-    }
-    FuncRegistration::new("refresh")
-        .with_comments(["/// Re-reads the import session; returns it."])
-        .with_params_info(["session: OvfImport", "OvfImport"])
-        .register_into_engine(engine, |s: &mut OvfImport| s.refresh());
     FuncRegistration::new("try_instantiate")
         .with_comments(["/// Checks instantiation parameters (a map or an array of OvfParams maps) without\n/// changing the session; answers `#{ parameters, errors, warnings, information }`."])
         .with_params_info(["session: OvfImport", "parameters: Dynamic", "Map"])
@@ -317,27 +290,11 @@ pub fn register(engine: &mut Engine) {
         .with_params_info(["session: OvfImport", "parameters: Dynamic", "OvfImport"])
         .register_into_engine(engine, |s: &mut OvfImport, parameters: Dynamic| s.instantiate(parameters));
     crate::vendors::vcenter::ovf_push_script::register(engine);
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\")."])
-        .with_params_info(["session: OvfImport", "state: &str", "options: Map", "OvfImport"])
-        .register_into_engine(engine, |s: &mut OvfImport, state: &str, options: Map| s.wait_for(state, options));
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// `wait_for` with the default options."])
-        .with_params_info(["session: OvfImport", "state: &str", "OvfImport"])
-        .register_into_engine(engine, |s: &mut OvfImport, state: &str| {
-            s.wait_for(state, Map::new())
-        });
-    FuncRegistration::new("to_string")
-        .with_comments(["/// `ID STATE PROGRESS%`, as `print` and the REPL show the session."])
-        .with_params_info(["session: OvfImport", "String"])
-        .register_into_engine(engine, |s: &mut OvfImport| {
-            let info = s.snapshot();
-            format!("{} {} {}%", s.id, info.state.as_str(), info.progress)
-        });
     FuncRegistration::new("delete")
         .with_comments(["/// Deletes (cancels) the import session."])
         .with_params_info(["session: OvfImport", "()"])
         .register_into_engine(engine, |s: &mut OvfImport| {
-            s.vcenter.run(s.vcenter.client().ovf_delete(&s.id))
+            let OvfJob { vcenter, id } = s.job();
+            vcenter.run(vcenter.client().ovf_delete(id))
         });
 }

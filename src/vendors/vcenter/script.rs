@@ -9,17 +9,14 @@ use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
-use crate::script::error_value::{invalid_argument, raise};
+use crate::script::error_value::raise;
+use crate::script::job::{self, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
-use crate::script::wait::{Verdict, Wait};
-use crate::script::wait_log::{Reading, report};
+use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
-
-const WAIT_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
-const WAIT_EVERY: Duration = Duration::from_secs(10);
 
 /// A vCenter target, as scripts hold it.
 #[derive(Clone)]
@@ -53,70 +50,101 @@ impl Vcenter {
     }
 }
 
-/// The target's deferred history import (one per appliance).
+/// The target's deferred history import (one per appliance), as last read: nothing
+/// until `status()`, `refresh()` or a wait reads it.
+pub type History = Handle<HistoryJob>;
+
+/// The history import of a target, as its handle reaches it.
 #[derive(Clone)]
-pub struct History {
+pub struct HistoryJob {
     vcenter: Vcenter,
 }
 
-impl History {
-    fn info(&self) -> Result<HistoryInfo, ApiError> {
-        let info = self.vcenter.host.block_on(self.vcenter.client.history())?;
-        report(reading(&info));
-        Ok(info)
+/// The history import, as waits and logs name it.
+const HISTORY: &str = "the history import";
+
+job::job_states!(HistoryStatus, HistoryStatus::ALL, success: HistoryStatus::Succeeded);
+
+impl Job for HistoryJob {
+    type Snapshot = Option<HistoryInfo>;
+    type State = HistoryStatus;
+    const KIND: Kind = Kind {
+        type_name: "History",
+        param: "history",
+        wait_operation: "history.wait_for",
+        state_noun: "a history import status",
+        timeout: Duration::from_secs(6 * 3600),
+        every: Duration::from_secs(10),
+        answer_type: "Map",
+        docs: Docs {
+            refresh: "/// Re-reads the import's Info; returns the history.",
+            wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
+            to_map: "/// The import's Info as last read (empty before the first read).",
+            to_string: "/// `of `NAME``, naming the target, as `print` and the REPL show it.",
+        },
+    };
+
+    fn host(&self) -> &Host {
+        &self.vcenter.host
     }
 
-    fn status(&self) -> RhaiResult<Dynamic> {
-        to_dynamic(&self.info().map_err(raise)?)
+    fn target(&self) -> &str {
+        self.vcenter.client.target()
     }
 
-    /// Runs `action`, then answers the Info re-read. A refusal reports the status the
-    /// import was found in, so "already in desired state" can be treated as done.
-    fn act(&self, action: HistoryAction, spec: Option<HistoryStartSpec>) -> RhaiResult<Dynamic> {
-        let client = &self.vcenter.client;
-        tracing::info!(target = client.target(), "history {}", action.as_str());
-        if let Err(mut err) = self
-            .vcenter
-            .host
-            .block_on(client.history_action(action, spec))
-        {
-            if err.kind == ErrorKind::InvalidState {
-                if let Ok(info) = self.info() {
-                    err.state = Some(info.status.as_str().to_owned());
-                }
-            }
-            return Err(raise(err));
-        }
-        self.status()
+    fn read(&self) -> Result<Option<HistoryInfo>, ApiError> {
+        Ok(Some(
+            self.vcenter.host.block_on(self.vcenter.client.history())?,
+        ))
     }
 
-    fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Dynamic> {
-        let wanted = HistoryStatus::parse(&state.to_ascii_uppercase()).ok_or_else(|| {
-            invalid_argument(
-                "history.wait_for",
-                format!("`{state}` is not a history import status; use PENDING, RUNNING, BLOCKED, SUCCEEDED or FAILED"),
-            )
-        })?;
-        let wait = Wait::new(
-            "history.wait_for",
-            self.vcenter.client.target(),
-            options,
-            (WAIT_TIMEOUT, WAIT_EVERY),
-        )?
-        .of(HISTORY, wanted.as_str());
-        let judge = |info: &HistoryInfo| {
-            if info.status == wanted {
-                Verdict::Reached
-            } else if info.status.is_terminal() || stopped_on_error(info, wanted) {
-                Verdict::Ended(Box::new(self.ended_early(info, wanted)))
-            } else {
-                Verdict::Waiting
-            }
+    fn state(info: &Option<HistoryInfo>) -> Option<HistoryStatus> {
+        info.as_ref().map(|info| info.status)
+    }
+
+    /// What a wait sees in the history import: its status and how much of it is done.
+    fn reading(&self, info: &Option<HistoryInfo>) -> Reading {
+        let Some(info) = info else {
+            return Reading::new(HISTORY, "unknown", None);
         };
-        to_dynamic(&wait.run(&self.vcenter.host, || self.info(), judge, reading)?)
+        let percent = info
+            .progress
+            .as_ref()
+            .filter(|p| p.total > 0)
+            .map(|p| p.completed.clamp(0, p.total) * 100 / p.total)
+            .and_then(|percent| u32::try_from(percent).ok());
+        Reading::new(HISTORY, info.status.as_str(), percent)
     }
 
-    fn ended_early(&self, info: &HistoryInfo, wanted: HistoryStatus) -> ApiError {
+    fn describe(&self, _info: &Option<HistoryInfo>) -> String {
+        format!("of `{}`", self.vcenter.client.target())
+    }
+
+    fn fields(&self, info: &Option<HistoryInfo>) -> Map {
+        info.as_ref()
+            .and_then(|info| to_dynamic(info).ok())
+            .and_then(|info| info.try_cast::<Map>())
+            .unwrap_or_default()
+    }
+
+    /// None: the Info is a map (`status()`), read when asked for, not a snapshot
+    /// properties could go stale in.
+    fn properties() -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Terminal, or BLOCKED by an error (not a pause): that waits for someone to fix the
+    /// cause, and waiting for it to run on would only sit out the timeout.
+    fn has_ended(info: &Option<HistoryInfo>, wanted: HistoryStatus) -> bool {
+        info.as_ref().is_some_and(|info| {
+            info.status != wanted && (info.status.is_terminal() || stopped_on_error(info, wanted))
+        })
+    }
+
+    fn ended(&self, info: &Option<HistoryInfo>, wanted: HistoryStatus) -> ApiError {
+        let Some(info) = info else {
+            return ApiError::new(ErrorKind::InvalidState, format!("{HISTORY} was not read"));
+        };
         let verb = if info.status.is_terminal() {
             "ended"
         } else {
@@ -138,22 +166,38 @@ impl History {
         }
         ApiError::new(ErrorKind::InvalidState, message).with_state(info.status.as_str())
     }
+
+    /// Waits answer the Info, as `status()` does.
+    fn answer(history: &History) -> RhaiResult<Dynamic> {
+        history
+            .snapshot()
+            .map_or(Ok(Dynamic::UNIT), |info| to_dynamic(&info))
+    }
 }
 
-/// An import stopped BLOCKED by an error (not a pause) waits for someone to fix the
-/// cause; waiting for it to run on would only sit out the timeout.
-/// The history import, as waits and logs name it.
-const HISTORY: &str = "the history import";
+impl History {
+    /// The Info, read now.
+    fn status(&self) -> RhaiResult<Dynamic> {
+        HistoryJob::answer(&self.refresh()?)
+    }
 
-/// What a wait sees in the history import: its status and how much of it is done.
-fn reading(info: &HistoryInfo) -> Reading {
-    let percent = info
-        .progress
-        .as_ref()
-        .filter(|p| p.total > 0)
-        .map(|p| p.completed.clamp(0, p.total) * 100 / p.total)
-        .and_then(|percent| u32::try_from(percent).ok());
-    Reading::new(HISTORY, info.status.as_str(), percent)
+    /// Runs `action`, then answers the Info re-read. A refusal reports the status the
+    /// import was found in, so "already in desired state" can be treated as done.
+    fn act(&self, action: HistoryAction, spec: Option<HistoryStartSpec>) -> RhaiResult<Dynamic> {
+        let vcenter = &self.job().vcenter;
+        tracing::info!(
+            target = vcenter.client.target(),
+            "history {}",
+            action.as_str()
+        );
+        if let Err(err) = vcenter
+            .host
+            .block_on(vcenter.client.history_action(action, spec))
+        {
+            return Err(raise(self.with_found_state(err)));
+        }
+        self.status()
+    }
 }
 
 fn stopped_on_error(info: &HistoryInfo, wanted: HistoryStatus) -> bool {
@@ -169,7 +213,7 @@ fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
 /// Registers the vCenter script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<Vcenter>("Vcenter");
-    engine.register_type_with_name::<History>("History");
+    job::register::<HistoryJob>(engine);
     crate::vendors::vcenter::ovf_script::register(engine);
 
     let h = host.clone();
@@ -188,20 +232,19 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The target's name, as `print` and the REPL show it."])
         .with_params_info(["vcenter: Vcenter", "String"])
         .register_into_engine(engine, |vc: &mut Vcenter| vc.client.target().to_owned());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// `of `NAME``, naming the target, as `print` and the REPL show it."])
-        .with_params_info(["history: History", "String"])
-        .register_into_engine(engine, |h: &mut History| {
-            format!("of `{}`", h.vcenter.client.target())
-        });
     engine.register_get("encoding", |vc: &mut Vcenter| {
         vc.client.encoding().as_str().to_owned()
     });
     FuncRegistration::new("history")
         .with_comments(["/// The deferred import of historical data (events, tasks, statistics)."])
         .with_params_info(["vcenter: Vcenter", "History"])
-        .register_into_engine(engine, |vc: &mut Vcenter| History {
-            vcenter: vc.clone(),
+        .register_into_engine(engine, |vc: &mut Vcenter| {
+            Handle::unread(
+                HistoryJob {
+                    vcenter: vc.clone(),
+                },
+                None,
+            )
         });
 
     FuncRegistration::new("status")
@@ -248,14 +291,23 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             .with_params_info(["history: History", "Map"])
             .register_into_engine(engine, move |h: &mut History| h.act(action, None));
     }
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\")."])
-        .with_params_info(["history: History", "state: &str", "options: Map", "Map"])
-        .register_into_engine(engine, |h: &mut History, state: &str, options: Map| h.wait_for(state, options));
-    FuncRegistration::new("wait_for")
-        .with_comments(["/// `wait_for` with the default options."])
-        .with_params_info(["history: History", "state: &str", "Map"])
-        .register_into_engine(engine, |h: &mut History, state: &str| {
-            h.wait_for(state, Map::new())
-        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_status_suggests_the_one_meant() {
+        let err = job::parse_state::<HistoryJob>("history.wait_for", "SUCEEDED").unwrap_err();
+        let map = crate::script::error_value::error_map(&err).unwrap();
+        assert_eq!(
+            map["message"].clone().into_string().unwrap(),
+            "`SUCEEDED` is not a history import status; did you mean `SUCCEEDED`?"
+        );
+        assert_eq!(
+            job::parse_state::<HistoryJob>("history.wait_for", "succeeded").ok(),
+            Some(HistoryStatus::Succeeded)
+        );
+    }
 }

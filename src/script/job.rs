@@ -1,0 +1,370 @@
+//! One mechanism for every remote job a script holds (an import session, a task): a
+//! vendor says how to read its kind of job and what its states mean ([`Job`]), and
+//! [`register`] gives the handle `refresh`, `wait_for` with and without options,
+//! `to_string`, `to_debug`, `to_map`, its properties and their documentation. So the
+//! rules of a wait (fail at once on a wrong terminal state, suggest a close state name,
+//! honour `timeout` and `every`) are the same for every vendor.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+
+use crate::api_error::{ApiError, ErrorKind};
+use crate::script::Host;
+use crate::script::error_value::{invalid_argument, raise};
+use crate::script::wait::{Verdict, Wait};
+use crate::script::wait_log::{Reading, report};
+use crate::suggest::{closest, did_you_mean};
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// What stays the same for every job of a kind: its names, wait defaults and the
+/// documentation of the functions [`register`] gives it.
+pub struct Kind {
+    /// The script type name, e.g. `ImportSession`.
+    pub type_name: &'static str,
+    /// The parameter name in signatures, e.g. `session`.
+    pub param: &'static str,
+    /// The operation `wait_for` reports in errors, e.g. `ovf.wait_for`.
+    pub wait_operation: &'static str,
+    /// What a state is called in errors, with its article: "an import session state".
+    pub state_noun: &'static str,
+    /// `wait_for`'s defaults.
+    pub timeout: Duration,
+    pub every: Duration,
+    /// What `wait_for` answers, as signatures show it: the handle's type, or `Map`.
+    pub answer_type: &'static str,
+    pub docs: Docs,
+}
+
+/// The doc comments of the generic functions, with the kind's own words.
+pub struct Docs {
+    pub refresh: &'static str,
+    pub wait_for: &'static str,
+    pub to_map: &'static str,
+    pub to_string: &'static str,
+}
+
+/// The states of a kind of job: what a wait compares, suggests and reports.
+pub trait State: Copy + PartialEq + Send + Sync + 'static {
+    /// Every state, for "did you mean" and the list offered when none is close.
+    const ALL: &'static [Self];
+    /// The vendor's spelling.
+    fn name(self) -> &'static str;
+    /// A state from a script; the vendor's own spelling rules (case) apply.
+    fn parse(text: &str) -> Option<Self>;
+    fn is_terminal(self) -> bool;
+    fn is_success(self) -> bool;
+    fn is_failure(self) -> bool {
+        self.is_terminal() && !self.is_success()
+    }
+}
+
+/// Implements [`State`] for a vendor's state enum from its own `as_str`, `parse` and
+/// `is_terminal`, its list of states and the patterns that mean success.
+macro_rules! job_states {
+    ($state:ty, $all:expr, success: $ok:pat) => {
+        impl $crate::script::job::State for $state {
+            const ALL: &'static [Self] = &$all;
+            fn name(self) -> &'static str {
+                <$state>::as_str(self)
+            }
+            fn parse(text: &str) -> Option<Self> {
+                <$state>::parse(text)
+            }
+            fn is_terminal(self) -> bool {
+                <$state>::is_terminal(self)
+            }
+            fn is_success(self) -> bool {
+                matches!(self, $ok)
+            }
+        }
+    };
+}
+pub(crate) use job_states;
+
+/// One kind of remote job of a vendor: how to read it, and what its states mean. The
+/// implementing value is what the handle needs to reach the job (its client and id).
+pub trait Job: Clone + Send + Sync + 'static {
+    /// The job as last read.
+    type Snapshot: Clone + Send + Sync + 'static;
+    /// Its state.
+    type State: State;
+
+    const KIND: Kind;
+
+    fn host(&self) -> &Host;
+    /// The target's name, for errors.
+    fn target(&self) -> &str;
+    /// Reads the job now (through the host's `block_on`).
+    fn read(&self) -> Result<Self::Snapshot, ApiError>;
+    fn state(snapshot: &Self::Snapshot) -> Option<Self::State>;
+
+    /// What a wait and the log see: the job's name, state and progress.
+    fn reading(&self, snapshot: &Self::Snapshot) -> Reading;
+    /// One line for `print` and the REPL.
+    fn describe(&self, snapshot: &Self::Snapshot) -> String;
+    /// The property names: the fields a snapshot may have.
+    fn properties() -> Vec<String>;
+    /// Every field, with the vendor's field names. A vendor gives this or [`Job::field`].
+    fn fields(&self, snapshot: &Self::Snapshot) -> Map {
+        Self::properties()
+            .into_iter()
+            .map(|name| {
+                let value = self.field(snapshot, &name);
+                (name.into(), value)
+            })
+            .collect()
+    }
+    /// One field; `()` when absent.
+    fn field(&self, snapshot: &Self::Snapshot, name: &str) -> Dynamic {
+        self.fields(snapshot).remove(name).unwrap_or(Dynamic::UNIT)
+    }
+
+    /// Whether a wait for `wanted` can stop: the job is in another terminal state.
+    fn has_ended(snapshot: &Self::Snapshot, wanted: Self::State) -> bool {
+        Self::state(snapshot).is_some_and(|s| s != wanted && s.is_terminal())
+    }
+    /// The job's own account of why it failed, if it gives one.
+    fn why(_snapshot: &Self::Snapshot) -> Option<String> {
+        None
+    }
+    /// The error for a job that ended otherwise than awaited.
+    fn ended(&self, snapshot: &Self::Snapshot, wanted: Self::State) -> ApiError {
+        let found = Self::state(snapshot).map_or("unknown", State::name);
+        let mut message = format!(
+            "{} reached {found} while waiting for {}",
+            self.reading(snapshot).what,
+            wanted.name()
+        );
+        if let Some(why) = Self::why(snapshot) {
+            message.push_str(&format!(": {why}"));
+        }
+        ApiError::new(ErrorKind::InvalidState, message).with_state(found)
+    }
+
+    /// What `wait_for` answers once the state is reached: the handle, unless the
+    /// vendor's scripts expect otherwise ([`Kind::answer_type`] names it).
+    fn answer(handle: &Handle<Self>) -> RhaiResult<Dynamic> {
+        Ok(Dynamic::from(handle.clone()))
+    }
+}
+
+/// A job as a script holds it; copies share one snapshot, so `refresh()` updates them all.
+#[derive(Clone)]
+pub struct Handle<J: Job> {
+    job: J,
+    data: Arc<RwLock<J::Snapshot>>,
+}
+
+impl<J: Job> Handle<J> {
+    /// A handle on `job` as `snapshot` shows it; the reading is logged.
+    pub fn new(job: J, snapshot: J::Snapshot) -> Self {
+        report(job.reading(&snapshot));
+        Self {
+            job,
+            data: Arc::new(RwLock::new(snapshot)),
+        }
+    }
+
+    /// A handle on a job not read yet (`snapshot` says so): nothing to log.
+    pub fn unread(job: J, snapshot: J::Snapshot) -> Self {
+        Self {
+            job,
+            data: Arc::new(RwLock::new(snapshot)),
+        }
+    }
+
+    /// What the handle reaches the job through.
+    pub fn job(&self) -> &J {
+        &self.job
+    }
+
+    /// The job as last read.
+    pub fn snapshot(&self) -> J::Snapshot {
+        self.data
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The state as last read.
+    pub fn state(&self) -> Option<J::State> {
+        J::state(&self.snapshot())
+    }
+
+    /// Keeps a fresh reading, logging what changed.
+    pub fn store(&self, snapshot: J::Snapshot) {
+        report(self.job.reading(&snapshot));
+        *self.data.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
+    }
+
+    /// Re-reads the job.
+    pub fn refresh(&self) -> RhaiResult<Self> {
+        self.store(self.job.read().map_err(raise)?);
+        Ok(self.clone())
+    }
+
+    /// Adds the state the job is in now to a refusal (`invalid_state`), so a script can
+    /// tell "already there" from "not yet"; a failed re-read leaves the error as it is.
+    pub fn with_found_state(&self, mut err: ApiError) -> ApiError {
+        if err.kind == ErrorKind::InvalidState && self.refresh().is_ok() {
+            err.state = self.state().map(|s| s.name().to_owned());
+        }
+        err
+    }
+
+    /// Every field with the vendor's names.
+    pub fn to_map(&self) -> Map {
+        self.job.fields(&self.snapshot())
+    }
+
+    fn describe(&self) -> String {
+        self.job.describe(&self.snapshot())
+    }
+
+    /// Polls until the job reaches `state`, as operation `operation`.
+    pub fn wait_for(&self, state: &str, options: Map) -> RhaiResult<Dynamic> {
+        let wanted = parse_state::<J>(J::KIND.wait_operation, state)?;
+        self.wait_until(J::KIND.wait_operation, wanted, options)
+    }
+
+    /// Polls until the job reaches `wanted`, failing at once when it ends in another
+    /// terminal state; every reading is kept, so a script that catches the error sees
+    /// the state the job ended in.
+    pub fn wait_until(
+        &self,
+        operation: &str,
+        wanted: J::State,
+        options: Map,
+    ) -> RhaiResult<Dynamic> {
+        let job = &self.job;
+        let wait = Wait::new(
+            operation,
+            job.target(),
+            options,
+            (J::KIND.timeout, J::KIND.every),
+        )?
+        .of(job.reading(&self.snapshot()).what, wanted.name());
+        let judge = |snapshot: &J::Snapshot| {
+            self.store(snapshot.clone());
+            if J::state(snapshot) == Some(wanted) {
+                Verdict::Reached
+            } else if J::has_ended(snapshot, wanted) {
+                Verdict::Ended(Box::new(job.ended(snapshot, wanted)))
+            } else {
+                Verdict::Waiting
+            }
+        };
+        wait.run(job.host(), || job.read(), judge, |s| job.reading(s))?;
+        J::answer(self)
+    }
+}
+
+/// A state from a script, or a `validation` error suggesting a close one (or listing
+/// them all when none is close).
+pub fn parse_state<J: Job>(operation: &str, text: &str) -> RhaiResult<J::State> {
+    J::State::parse(text).ok_or_else(|| {
+        let states = J::State::ALL.iter().map(|s| s.name());
+        let hint = closest(text.trim(), states.clone()).map_or_else(
+            || format!("; use one of {}", states.collect::<Vec<_>>().join(", ")),
+            did_you_mean,
+        );
+        invalid_argument(
+            operation,
+            format!("`{text}` is not {}{hint}", J::KIND.state_noun),
+        )
+    })
+}
+
+/// Registers the handle type of `J` and everything every handle has.
+pub fn register<J: Job>(engine: &mut Engine) {
+    let kind = &J::KIND;
+    let name = kind.type_name;
+    let this = format!("{}: {name}", kind.param);
+    engine.register_type_with_name::<Handle<J>>(name);
+    for field in J::properties() {
+        let key = field.clone();
+        engine.register_get(field, move |h: &mut Handle<J>| {
+            h.job.field(&h.snapshot(), &key)
+        });
+    }
+    let test = |f: fn(J::State) -> bool| move |h: &mut Handle<J>| h.state().is_some_and(f);
+    engine.register_get("is_terminal", test(J::State::is_terminal));
+    engine.register_get("is_success", test(J::State::is_success));
+    engine.register_get("is_failure", test(J::State::is_failure));
+    FuncRegistration::new("refresh")
+        .with_comments([kind.docs.refresh])
+        .with_params_info([this.as_str(), name])
+        .register_into_engine(engine, |h: &mut Handle<J>| h.refresh());
+    FuncRegistration::new("wait_for")
+        .with_comments([kind.docs.wait_for])
+        .with_params_info([
+            this.as_str(),
+            "state: &str",
+            "options: Map",
+            kind.answer_type,
+        ])
+        .register_into_engine(engine, |h: &mut Handle<J>, state: &str, options: Map| {
+            h.wait_for(state, options)
+        });
+    FuncRegistration::new("wait_for")
+        .with_comments(["/// `wait_for` with the default options."])
+        .with_params_info([this.as_str(), "state: &str", kind.answer_type])
+        .register_into_engine(engine, |h: &mut Handle<J>, state: &str| {
+            h.wait_for(state, Map::new())
+        });
+    FuncRegistration::new("to_map")
+        .with_comments([kind.docs.to_map])
+        .with_params_info([this.as_str(), "Map"])
+        .register_into_engine(engine, |h: &mut Handle<J>| h.to_map());
+    FuncRegistration::new("to_string")
+        .with_comments([kind.docs.to_string])
+        .with_params_info([this.as_str(), "String"])
+        .register_into_engine(engine, |h: &mut Handle<J>| h.describe());
+    FuncRegistration::new("to_debug")
+        .with_comments(["/// The same line as `to_string`, for `debug` and the REPL."])
+        .with_params_info([this.as_str(), "String"])
+        .register_into_engine(engine, |h: &mut Handle<J>| h.describe());
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::script::catalogue::Catalogue;
+    use crate::script::{Host, Limits};
+
+    #[test]
+    fn every_handle_type_has_the_whole_job_surface() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let engine = crate::engine::build(&host, Limits::default(), ".".into());
+        let catalogue = Catalogue::new(&engine).unwrap();
+        for handle in [
+            "ImportSession",
+            "VcdTask",
+            "History",
+            "OvfImport",
+            "SmsTask",
+        ] {
+            let members = catalogue.members(handle);
+            for expected in [
+                "refresh",
+                "wait_for",
+                "to_map",
+                "to_string",
+                "to_debug",
+                "is_terminal",
+                "is_success",
+                "is_failure",
+            ] {
+                assert!(
+                    members.iter().any(|m| m == expected),
+                    "{handle} lacks {expected}: {members:?}"
+                );
+            }
+        }
+    }
+}
