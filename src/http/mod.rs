@@ -7,4 +7,5 @@ pub mod call_record;
 pub mod client;
 pub mod lab;
 pub mod login;
+pub mod mutation;
 pub mod retry;
