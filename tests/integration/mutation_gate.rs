@@ -108,9 +108,17 @@ fn a_mutation_whose_connection_drops_is_an_unknown_outcome_with_its_verification
             "{}: sent once",
             case.kind
         );
+        if case.kind == TargetKind::Vcd {
+            // The lab logs a migration when its task ends, on lab time: count its tasks.
+            assert_eq!(
+                state["tasks"].as_array().map(Vec::len),
+                Some(1),
+                "vcd: applied once, though its answer was lost"
+            );
+            continue;
+        }
         let applied = match case.kind {
             TargetKind::Powerstore => "cutover",
-            TargetKind::Vcd => "migrateEntities",
             TargetKind::Vcenter => "pause",
             _ => "start",
         };
