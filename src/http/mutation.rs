@@ -147,3 +147,7 @@ impl Exchange<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod tests;
