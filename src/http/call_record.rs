@@ -367,6 +367,30 @@ mod tests {
     }
 
     #[test]
+    fn a_gated_call_keeps_its_mutation_and_an_unknown_outcome_says_what_to_read() {
+        let record = CallRecord::new();
+        let mutation = crate::vendors::powerstore::client::MUTATIONS
+            .mutation("array1", "cutover", (None, Some("lun03")), "cut over")
+            .unwrap();
+        settle(
+            record.note(&mutation, &Method::POST, &url("/a/cutover")),
+            CallOutcome::Lost,
+        );
+        settle(
+            record.note(&mutation, &Method::POST, &url("/a/cutover")),
+            CallOutcome::Answered(204),
+        );
+        let (calls, _) = record.snapshot();
+        assert_eq!(calls[0].mutation.as_ref(), Some(&mutation));
+        assert_eq!(
+            record.report(),
+            "the run made 2 mutating calls:\n  \
+             `array1` cutover POST /a/cutover: unknown_outcome, the answer was lost (12 ms); read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`\n  \
+             `array1` cutover POST /a/cutover: 204 No Content (12 ms)\n"
+        );
+    }
+
+    #[test]
     fn a_record_that_is_off_keeps_nothing() {
         let record = CallRecord::default();
         drop(record.start("array1", "cutover", &Method::POST, &url("/a")));

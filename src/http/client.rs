@@ -692,6 +692,55 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn the_gate_says_how_to_tell_whether_a_lost_mutation_took_effect() {
+        let client = client(&hang_up_server().await);
+        let mutation = cutover(&client);
+        let post = client.request(Method::POST, client.url(&["x", "cutover"]));
+        let err = client
+            .mutate(&mutation, post, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.verification.as_deref(), Some(&mutation.verification));
+        let url = err.url.clone().unwrap_or_default();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`array1` cutover: the request was sent but its answer was lost (error sending request for url ({url}): client error (SendRequest): connection closed before message completed); read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed` (kind: unknown_outcome)"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn plain_send_refuses_anything_but_a_read() {
+        let client = client(&hang_up_server().await);
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            let request = client.request(method.clone(), client.url(&["x"]));
+            let err = client
+                .send("cutover", request, no_vendor_body)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`array1` cutover: internal error: `cutover` is a {method} request; a mutating call goes through the mutation gate; nothing was sent (kind: validation)"
+                )
+            );
+        }
+        let other = crate::vendors::powerstore::client::MUTATIONS
+            .mutation("array2", "cutover", (Some("x"), None), "cut over")
+            .unwrap();
+        let request = client.request(Method::POST, client.url(&["x"]));
+        let err = client
+            .mutate(&other, request, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`array1` cutover: internal error: the mutation was described for target `array2`; nothing was sent (kind: validation)"
+        );
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_retryable_even_for_a_mutation() {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
