@@ -5,6 +5,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod verification;
+
+pub use verification::{Check, ObjectRef, Verification};
+
 /// Longest response-body excerpt kept in an error (bytes).
 const BODY_EXCERPT: usize = 2048;
 
@@ -85,6 +89,8 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The remote object's state when the error arose, if known.
     pub state: Option<String>,
+    /// For an `unknown_outcome` of a mutation: how to tell whether it took effect.
+    pub verification: Option<Box<Verification>>,
 }
 
 impl ApiError {
@@ -103,6 +109,7 @@ impl ApiError {
             retryable: false,
             retry_after: None,
             state: None,
+            verification: None,
         }
     }
 

@@ -1,11 +1,13 @@
 //! `CallRecord`: the mutating calls a run made and how each ended, so a run that is
-//! stopped can say where things stand. Every request passes `HttpClient::send`, which
-//! notes a call as it goes out and its outcome when the answer (or its loss) comes back;
-//! a call whose wait was abandoned (the run stopped) stays an unknown outcome.
+//! stopped can say where things stand; it stands in for the journal. The mutation gate
+//! (`HttpClient::mutate`) feeds it: it notes each call with its [`Mutation`] as it goes
+//! out and its outcome when the answer (or its loss) comes back; a call whose wait was
+//! abandoned (the run stopped) stays an unknown outcome, and its line says how to tell
+//! whether it took effect.
 //!
-//! Reads (GET, HEAD, OPTIONS) and session housekeeping (`login`, `logout`) are left out:
-//! neither changes what a migration did. Only the target, operation, method and URL path
-//! are kept, never a body or a header, so no secret can reach the record.
+//! Reads (GET, HEAD, OPTIONS) and session housekeeping (`login`, `logout`) never reach
+//! it: neither changes what a migration did. Only the mutation's description, method and
+//! URL path are kept, never a body or a header, so no secret can reach the record.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -14,11 +16,14 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, Response, Url};
 
+use crate::http::mutation::Mutation;
+
 /// Calls kept at most; older ones are only counted, so a watcher running for weeks does
 /// not grow without bound.
 const KEPT: usize = 10_000;
 
 /// Operations that only open or close a login; they change nothing on the target.
+#[cfg(test)]
 const HOUSEKEEPING: [&str; 2] = ["login", "logout"];
 
 /// How a mutating call ended.
@@ -69,6 +74,8 @@ pub struct Call {
     pub outcome: CallOutcome,
     /// From sending to the outcome; `None` while pending.
     pub took: Option<Duration>,
+    /// What the gate was told the call is; `None` only for calls noted without it.
+    pub mutation: Option<Mutation>,
 }
 
 impl fmt::Display for Call {
@@ -78,9 +85,16 @@ impl fmt::Display for Call {
             "`{}` {} {} {}: {}",
             self.target, self.operation, self.method, self.path, self.outcome
         )?;
-        match self.took {
-            Some(took) => write!(f, " ({} ms)", took.as_millis()),
-            None => Ok(()),
+        if let Some(took) = self.took {
+            write!(f, " ({} ms)", took.as_millis())?;
+        }
+        let unknown = !matches!(
+            self.outcome,
+            CallOutcome::Answered(_) | CallOutcome::NotSent
+        );
+        match &self.mutation {
+            Some(mutation) if unknown => write!(f, "; {}", mutation.verification.advice()),
+            _ => Ok(()),
         }
     }
 }
@@ -103,16 +117,38 @@ impl CallRecord {
         Self(Some(Arc::default()))
     }
 
-    /// Notes a call going out; the returned guard takes its outcome. Reads and logins
-    /// are not noted.
-    pub fn start(&self, target: &str, operation: &str, method: &Method, url: &Url) -> PendingCall {
-        let Some(calls) = &self.0 else {
-            return PendingCall::none();
-        };
+    /// Notes the gate's `mutation` going out; the returned guard takes its outcome.
+    pub fn note(&self, mutation: &Mutation, method: &Method, url: &Url) -> PendingCall {
+        self.push(
+            &mutation.target,
+            mutation.operation,
+            method,
+            url,
+            Some(mutation),
+        )
+    }
+
+    /// Notes a call going out without its description; reads and logins are not noted.
+    #[cfg(test)]
+    fn start(&self, target: &str, operation: &str, method: &Method, url: &Url) -> PendingCall {
         let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
         if reads.contains(method) || HOUSEKEEPING.contains(&operation) {
             return PendingCall::none();
         }
+        self.push(target, operation, method, url, None)
+    }
+
+    fn push(
+        &self,
+        target: &str,
+        operation: &str,
+        method: &Method,
+        url: &Url,
+        mutation: Option<&Mutation>,
+    ) -> PendingCall {
+        let Some(calls) = &self.0 else {
+            return PendingCall::none();
+        };
         let mut calls = calls.lock().unwrap_or_else(PoisonError::into_inner);
         if calls.kept.len() == KEPT {
             calls.kept.pop_front();
@@ -126,6 +162,7 @@ impl CallRecord {
             path: url.path().to_owned(),
             outcome: CallOutcome::Pending,
             took: None,
+            mutation: mutation.cloned(),
         });
         PendingCall(Some((self.clone(), number, Instant::now())))
     }
@@ -181,7 +218,8 @@ impl CallRecord {
 pub struct PendingCall(Option<(CallRecord, u64, Instant)>);
 
 impl PendingCall {
-    fn none() -> Self {
+    /// A call that is not noted (a read or a login).
+    pub fn none() -> Self {
         Self(None)
     }
 
@@ -329,6 +367,30 @@ mod tests {
     }
 
     #[test]
+    fn a_gated_call_keeps_its_mutation_and_an_unknown_outcome_says_what_to_read() {
+        let record = CallRecord::new();
+        let mutation = crate::vendors::powerstore::client::MUTATIONS
+            .mutation("array1", "cutover", (None, Some("lun03")), "cut over")
+            .unwrap();
+        settle(
+            record.note(&mutation, &Method::POST, &url("/a/cutover")),
+            CallOutcome::Lost,
+        );
+        settle(
+            record.note(&mutation, &Method::POST, &url("/a/cutover")),
+            CallOutcome::Answered(204),
+        );
+        let (calls, _) = record.snapshot();
+        assert_eq!(calls[0].mutation.as_ref(), Some(&mutation));
+        assert_eq!(
+            record.report(),
+            "the run made 2 mutating calls:\n  \
+             `array1` cutover POST /a/cutover: unknown_outcome, the answer was lost (12 ms); read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`\n  \
+             `array1` cutover POST /a/cutover: 204 No Content (12 ms)\n"
+        );
+    }
+
+    #[test]
     fn a_record_that_is_off_keeps_nothing() {
         let record = CallRecord::default();
         drop(record.start("array1", "cutover", &Method::POST, &url("/a")));
@@ -384,9 +446,18 @@ mod tests {
         let url = server(held_tx).await;
         let record = CallRecord::new();
         let client = client(&url, &record);
+        let cutover = crate::http::client::tests::cutover(&client);
         let send = |method: Method, path: &str| {
-            let request = client.request(method, client.url(&[path]));
-            client.send("cutover", request, no_vendor_body)
+            let request = client.request(method.clone(), client.url(&[path]));
+            let cutover = &cutover;
+            let client = &client;
+            async move {
+                if method == Method::GET {
+                    client.send("import_session", request, no_vendor_body).await
+                } else {
+                    client.mutate(cutover, request, no_vendor_body).await
+                }
+            }
         };
         send(Method::POST, "ok").await.unwrap();
         send(Method::GET, "ok").await.unwrap();
@@ -402,9 +473,13 @@ mod tests {
         };
         let elsewhere = self::client(&refused, &record);
         let request = elsewhere.request(Method::PUT, elsewhere.url(&["x"]));
+        let upload = crate::vendors::vcenter::client::MUTATIONS
+            .mutation("array1", "ovf.push", (Some("s1"), None), "upload")
+            .unwrap()
+            .with_detail("disk.vmdk");
         assert!(
             elsewhere
-                .send("ovf.upload", request, no_vendor_body)
+                .mutate(&upload, request, no_vendor_body)
                 .await
                 .is_err()
         );

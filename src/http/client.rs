@@ -3,14 +3,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, RequestBuilder, Response, Url};
+use reqwest::{Method, Request, RequestBuilder, Response, Url};
 use tracing::Instrument as _;
 
 use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
-use crate::http::call_record::CallRecord;
+use crate::http::call_record::{CallRecord, PendingCall};
+use crate::http::mutation::{Exchange, Mutation};
 use crate::terminal_text::one_line;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,18 +199,96 @@ impl HttpClient {
         self.inner.request(method, url)
     }
 
-    /// Sends a request and maps every failure to an [`ApiError`]: an error status with
-    /// the vendor's code and message, a connection that never opened (retryable), and a
-    /// mutating request whose answer was lost (`unknown_outcome`, never retried blindly).
+    /// Sends a read (GET or HEAD) and maps every failure to an [`ApiError`]: an error
+    /// status with the vendor's code and message, a connection that never opened or an
+    /// answer that broke (both retryable). Any other method is refused before sending:
+    /// mutations go through [`HttpClient::mutate`], logins through
+    /// [`HttpClient::session`].
     pub async fn send(
         &self,
         operation: &str,
         request: RequestBuilder,
         parse_error: ErrorBodyParser,
     ) -> Result<Response, ApiError> {
-        let request = request.build().map_err(|err| {
+        let request = self.build(operation, request)?;
+        if !super::retry::is_read(request.method()) {
+            return Err(ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "internal error: `{operation}` is a {} request; a mutating call goes through the mutation gate; nothing was sent",
+                    request.method()
+                ),
+            )
+            .at(&self.target, operation));
+        }
+        self.transfer(operation, request, parse_error, None).await
+    }
+
+    /// Opens or closes a login (`login`, `logout`): whatever its method, it changes
+    /// nothing a migration did, so the call record leaves it out. A lost answer to a
+    /// non-GET login is still an unknown outcome, never sent again blindly.
+    pub async fn session(
+        &self,
+        operation: &str,
+        request: RequestBuilder,
+        parse_error: ErrorBodyParser,
+    ) -> Result<Response, ApiError> {
+        let request = self.build(operation, request)?;
+        self.transfer(operation, request, parse_error, None).await
+    }
+
+    /// The mutation gate: sends `mutation`'s request, noting it in the call record as it
+    /// goes out and its outcome when the answer (or its loss) comes back. An answer lost
+    /// before its status came is `unknown_outcome` carrying the mutation's
+    /// verification, with its advice in the message.
+    pub async fn mutate(
+        &self,
+        mutation: &Mutation,
+        request: RequestBuilder,
+        parse_error: ErrorBodyParser,
+    ) -> Result<Response, ApiError> {
+        mutation.check_for(&self.target)?;
+        let request = self.build(mutation.operation, request)?;
+        self.transfer(mutation.operation, request, parse_error, Some(mutation))
+            .await
+            .map_err(|mut err| {
+                if err.kind == ErrorKind::UnknownOutcome {
+                    err.verification = Some(Box::new(mutation.verification.clone()));
+                }
+                err
+            })
+    }
+
+    /// Sends a read with [`HttpClient::send`] or a mutation with [`HttpClient::mutate`].
+    pub async fn exchange(
+        &self,
+        exchange: Exchange<'_>,
+        request: RequestBuilder,
+        parse_error: ErrorBodyParser,
+    ) -> Result<Response, ApiError> {
+        match exchange {
+            Exchange::Read(operation) => self.send(operation, request, parse_error).await,
+            Exchange::Mutation(mutation) => self.mutate(mutation, request, parse_error).await,
+        }
+    }
+
+    fn build(&self, operation: &str, request: RequestBuilder) -> Result<Request, ApiError> {
+        request.build().map_err(|err| {
             ApiError::new(ErrorKind::Validation, err.to_string()).at(&self.target, operation)
-        })?;
+        })
+    }
+
+    /// Sends `request` within the target's limits and reads its answer whole; a
+    /// mutation is noted in the call record. A non-GET whose answer is lost is an
+    /// unknown outcome; the advice names the mutation's verification when no status
+    /// came back (a success status that came says the request was accepted).
+    async fn transfer(
+        &self,
+        operation: &str,
+        request: Request,
+        parse_error: ErrorBodyParser,
+        mutation: Option<&Mutation>,
+    ) -> Result<Response, ApiError> {
         let method = request.method().clone();
         let url = request.url().clone();
         let span = tracing::info_span!(
@@ -221,19 +301,28 @@ impl HttpClient {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let call = self.calls.start(&self.target, operation, &method, &url);
-        let mutating = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let call = match mutation {
+            Some(mutation) => self.calls.note(mutation, &method, &url),
+            None => PendingCall::none(),
+        };
+        let mutating = !super::retry::is_read(&method) && method != Method::OPTIONS;
+        let headed = AtomicBool::new(false);
+        let advice = |answered: bool| match mutation {
+            Some(mutation) if !answered => mutation.verification.advice(),
+            _ => GENERIC_ADVICE.to_owned(),
+        };
         let limits = self.limits;
         let exchange = async {
             let response = match self.inner.execute(request).await {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(error = %err, "request failed");
-                    let failed = transport_error(&err, &method);
+                    let failed = transport_error(&err, mutating, &advice(false));
                     call.finish(&Err(err));
                     return Err(failed);
                 }
             };
+            headed.store(true, Ordering::Relaxed);
             let status = response.status();
             match whole(response, limits.max_body).await {
                 Ok(response) => {
@@ -242,13 +331,20 @@ impl HttpClient {
                 }
                 Err(err) => {
                     call.lost();
-                    Err(body_error(err, mutating, &self.target))
+                    Err(body_error(err, mutating, &self.target, &advice(true)))
                 }
             }
         };
-        let result = bounded(exchange, limits.timeout, mutating, &self.target)
-            .instrument(span.clone())
-            .await;
+        let late_advice = || advice(headed.load(Ordering::Relaxed));
+        let result = bounded(
+            exchange,
+            limits.timeout,
+            mutating,
+            &self.target,
+            late_advice,
+        )
+        .instrument(span.clone())
+        .await;
         span.record("duration_ms", started.elapsed().as_millis());
         let located = |err: ApiError| ApiError {
             method: Some(method.to_string()),
@@ -265,6 +361,9 @@ impl HttpClient {
     }
 }
 
+/// What to do about a lost answer when nothing says more.
+const GENERIC_ADVICE: &str = "read the object's state before trying again";
+
 /// How long past its wait's deadline a request may still take (wall time): a wait reads
 /// once more when its timeout comes, to report what it found, and that read (or one
 /// that started just before) must not fail merely because the machine is busy or the
@@ -278,6 +377,7 @@ async fn bounded(
     timeout: Duration,
     mutating: bool,
     target: &str,
+    advice: impl Fn() -> String,
 ) -> Result<Response, ApiError> {
     let wait = super::retry::wait_deadline();
     let wait_ends = async {
@@ -299,28 +399,27 @@ async fn bounded(
                     humantime::format_duration(timeout)
                 ),
                 mutating,
+                &advice(),
             ))
         }),
-        () = wait_ends => Err(ApiError::new(
-            if mutating { ErrorKind::UnknownOutcome } else { ErrorKind::Timeout },
-            if mutating {
-                "the wait timed out before the answer came; read the object's state before trying again"
-            } else {
-                "the wait timed out before the answer came"
-            },
-        )),
+        () = wait_ends => Err(if mutating {
+            ApiError::new(
+                ErrorKind::UnknownOutcome,
+                format!("the wait timed out before the answer came; {}", advice()),
+            )
+        } else {
+            ApiError::new(ErrorKind::Timeout, "the wait timed out before the answer came")
+        }),
     }
 }
 
 /// A request given up before its answer was whole: a read may be sent again, a mutation
 /// may have been applied.
-fn cut_off(why: String, mutating: bool) -> ApiError {
+fn cut_off(why: String, mutating: bool, advice: &str) -> ApiError {
     if mutating {
         ApiError::new(
             ErrorKind::UnknownOutcome,
-            format!(
-                "{why}; the request may have been applied: read the object's state before trying again"
-            ),
+            format!("{why}; the request may have been applied: {advice}"),
         )
     } else {
         ApiError::new(ErrorKind::Http, why).retryable()
@@ -366,7 +465,7 @@ async fn whole(mut response: Response, max_body: u64) -> Result<Response, BodyEr
 
 /// The error for an answer whose body could not be read: a mutation's outcome is then
 /// unknown, whatever the status said.
-fn body_error(err: BodyError, mutating: bool, target: &str) -> ApiError {
+fn body_error(err: BodyError, mutating: bool, target: &str, advice: &str) -> ApiError {
     match err {
         BodyError::TooLarge(limit) => {
             let why = format!(
@@ -375,9 +474,7 @@ fn body_error(err: BodyError, mutating: bool, target: &str) -> ApiError {
             if mutating {
                 ApiError::new(
                     ErrorKind::UnknownOutcome,
-                    format!(
-                        "{why}; the request was applied but its answer was not read: read the object's state before trying again"
-                    ),
+                    format!("{why}; the request was applied but its answer was not read: {advice}"),
                 )
             } else {
                 ApiError::new(ErrorKind::Http, why)
@@ -388,9 +485,7 @@ fn body_error(err: BodyError, mutating: bool, target: &str) -> ApiError {
             if mutating {
                 ApiError::new(
                     ErrorKind::UnknownOutcome,
-                    format!(
-                        "the request was sent but its answer was lost ({cause}); read the object's state before trying again"
-                    ),
+                    format!("the request was sent but its answer was lost ({cause}); {advice}"),
                 )
             } else {
                 ApiError::new(
@@ -444,17 +539,14 @@ pub(crate) async fn status_error(response: Response, parse_error: ErrorBodyParse
     err
 }
 
-fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
+fn transport_error(err: &reqwest::Error, mutating: bool, advice: &str) -> ApiError {
     let cause = causes(err);
-    let mutating = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if err.is_connect() {
         ApiError::new(ErrorKind::Http, format!("cannot connect: {cause}")).retryable()
     } else if mutating {
         ApiError::new(
             ErrorKind::UnknownOutcome,
-            format!(
-                "the request was sent but its answer was lost ({cause}); read the object's state before trying again"
-            ),
+            format!("the request was sent but its answer was lost ({cause}); {advice}"),
         )
     } else {
         ApiError::new(ErrorKind::Http, format!("request failed: {cause}")).retryable()
@@ -462,7 +554,7 @@ fn transport_error(err: &reqwest::Error, method: &Method) -> ApiError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn client(url: &str) -> HttpClient {
@@ -533,12 +625,25 @@ mod tests {
         None
     }
 
+    /// PowerStore's `cutover` of session `lun03` on `client`'s target, as the gate
+    /// takes it.
+    pub(crate) fn cutover(client: &HttpClient) -> Mutation {
+        crate::vendors::powerstore::client::MUTATIONS
+            .mutation(
+                client.target(),
+                "cutover",
+                (None, Some("lun03")),
+                "cut over",
+            )
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn a_lost_answer_to_a_mutation_is_an_unknown_outcome() {
         let client = client(&hang_up_server().await);
         let post = client.request(Method::POST, client.url(&["x", "cutover"]));
         let err = client
-            .send("cutover", post, no_vendor_body)
+            .mutate(&cutover(&client), post, no_vendor_body)
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::UnknownOutcome, "{err}");
@@ -587,6 +692,55 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_gate_says_how_to_tell_whether_a_lost_mutation_took_effect() {
+        let client = client(&hang_up_server().await);
+        let mutation = cutover(&client);
+        let post = client.request(Method::POST, client.url(&["x", "cutover"]));
+        let err = client
+            .mutate(&mutation, post, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.verification.as_deref(), Some(&mutation.verification));
+        let url = err.url.clone().unwrap_or_default();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`array1` cutover: the request was sent but its answer was lost (error sending request for url ({url}): client error (SendRequest): connection closed before message completed); read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed` (kind: unknown_outcome)"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn plain_send_refuses_anything_but_a_read() {
+        let client = client(&hang_up_server().await);
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            let request = client.request(method.clone(), client.url(&["x"]));
+            let err = client
+                .send("cutover", request, no_vendor_body)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`array1` cutover: internal error: `cutover` is a {method} request; a mutating call goes through the mutation gate; nothing was sent (kind: validation)"
+                )
+            );
+        }
+        let other = crate::vendors::powerstore::client::MUTATIONS
+            .mutation("array2", "cutover", (Some("x"), None), "cut over")
+            .unwrap();
+        let request = client.request(Method::POST, client.url(&["x"]));
+        let err = client
+            .mutate(&other, request, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`array1` cutover: internal error: the mutation was described for target `array2`; nothing was sent (kind: validation)"
+        );
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_retryable_even_for_a_mutation() {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -595,7 +749,7 @@ mod tests {
         let client = client(&format!("http://127.0.0.1:{port}"));
         let post = client.request(Method::POST, client.url(&["x"]));
         let err = client
-            .send("cutover", post, no_vendor_body)
+            .mutate(&cutover(&client), post, no_vendor_body)
             .await
             .unwrap_err();
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");

@@ -103,10 +103,12 @@ fn limits(timeout_ms: u64, read_idle_ms: u64, max_body: u64) -> RequestLimits {
     }
 }
 
+/// What one request ends with, sent below the gate: these limits hold for every request.
 async fn call(client: &HttpClient, method: Method) -> String {
     let request = client.request(method, client.url(&["api", "x"]));
+    let request = client.build("import_sessions", request).unwrap();
     let err = client
-        .send("import_sessions", request, no_vendor_body)
+        .transfer("import_sessions", request, no_vendor_body, None)
         .await
         .unwrap_err();
     let url = err.url.clone().unwrap_or_default();

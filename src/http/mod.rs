@@ -1,5 +1,6 @@
-//! The one HTTP layer: a client per target, the record of mutating calls, implicit
-//! retries of reads, and the scaffolding the lab's simulators share.
+//! The one HTTP layer: a client per target, the mutation gate every mutating call passes
+//! and the record it feeds, implicit retries of reads, and the scaffolding the lab's
+//! simulators share.
 
 pub mod backoff;
 mod ca_file;
@@ -7,4 +8,5 @@ pub mod call_record;
 pub mod client;
 pub mod lab;
 pub mod login;
+pub mod mutation;
 pub mod retry;

@@ -20,6 +20,7 @@ mod fail_run;
 mod hooks;
 mod hostile;
 mod lost_answers;
+mod mutation_gate;
 mod ovf;
 mod ovf_push;
 mod powerstore;

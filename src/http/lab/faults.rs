@@ -1,8 +1,9 @@
 //! Injected faults: `POST /_lab/faults` queues rules that make the next matching requests
 //! fail with a chosen status before any handler sees them, in the vendor's error body,
 //! or (`cut_short`) reach the handler, so a mutation is applied, and then lose its answer:
-//! status 200 and half the body, and the connection closes; or (`hold`) get no answer
-//! until the rules are cleared.
+//! status 200 and half the body, and the connection closes; or (`drop_connection`) reach
+//! the handler and then lose the whole answer, the connection closed before a byte of
+//! it is sent; or (`hold`) get no answer until the rules are cleared.
 //!
 //! Tests use them to prove retries and `Retry-After` handling against every simulator alike.
 
@@ -47,6 +48,10 @@ pub struct FaultRule {
     /// (`status` is then unused); tests release held requests before the lab stops.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hold: bool,
+    /// Applies the request, then closes the connection without sending any of its
+    /// answer (`status` is then unused): the client cannot tell whether it was applied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_connection: bool,
 }
 
 fn one() -> u32 {
@@ -81,14 +86,16 @@ impl Faults {
 
     /// Queues `rule` behind the rules already waiting.
     pub fn add(&self, rule: FaultRule) -> Result<(), String> {
-        // A held request is answered by its handler once released, whatever `status` says.
-        if !rule.hold && rule.cut_short && !(200..=299).contains(&rule.status) {
+        // A held request is answered by its handler once released, and a dropped one not
+        // at all, whatever `status` says.
+        let answered = !rule.hold && !rule.drop_connection;
+        if answered && rule.cut_short && !(200..=299).contains(&rule.status) {
             return Err(format!(
                 "fault status {} of a cut_short rule is not a success status (200..=299)",
                 rule.status
             ));
         }
-        if !rule.hold && !rule.cut_short && !(400..=599).contains(&rule.status) {
+        if answered && !rule.cut_short && !(400..=599).contains(&rule.status) {
             return Err(format!(
                 "fault status {} is not an error status (400..=599)",
                 rule.status
@@ -191,6 +198,12 @@ async fn inject(State(context): State<FaultContext>, request: Request, next: Nex
         context.faults.released().await;
         return next.run(request).await;
     }
+    if rule.drop_connection {
+        let applied = next.run(request).await;
+        // The handler's answer is read to its end, so everything it does is done.
+        let _ = axum::body::to_bytes(applied.into_body(), usize::MAX).await;
+        return Response::new(axum::body::Body::new(Dropped));
+    }
     if rule.cut_short {
         let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK);
         return cut_short(next.run(request).await, status).await;
@@ -261,6 +274,24 @@ impl http_body::Body for HalfBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         http_body::SizeHint::with_exact(self.length)
+    }
+}
+
+/// A body that fails before yielding anything: the server has written nothing of the
+/// answer yet (it writes the head with the first data), so it only closes the connection.
+struct Dropped;
+
+impl http_body::Body for Dropped {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::other(
+            "lab fault: connection dropped after applying the request",
+        ))))
     }
 }
 
@@ -340,6 +371,7 @@ mod tests {
             retry_after: None,
             cut_short: false,
             hold: false,
+            drop_connection: false,
         };
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         assert_eq!(rule.matches(&method, p), expected, "{m} {p}");
@@ -386,6 +418,37 @@ mod tests {
         assert_eq!(call(&app, "POST", "/api/things", "").await.1, "made");
         assert_eq!(faults.injected(), 2);
         assert!(faults.pending().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_connection_applies_the_request_and_loses_its_whole_answer() {
+        let applied = Arc::new(AtomicU64::new(0));
+        let faults = Faults::new();
+        let counter = applied.clone();
+        let routes = Router::new().route(
+            "/api/things",
+            post(move || async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+                "made"
+            }),
+        );
+        let app = with_faults(routes, faults.clone(), |_| json!({}));
+        let rule = r#"{"status": 0, "drop_connection": true, "method": "POST"}"#;
+        assert_eq!(call(&app, "POST", "/_lab/faults", rule).await.0, 200);
+        let request = Request::builder()
+            .method("POST")
+            .uri("/api/things")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await;
+        assert_eq!(
+            body.unwrap_err().to_string(),
+            "lab fault: connection dropped after applying the request"
+        );
+        assert_eq!(applied.load(Ordering::Relaxed), 1);
+        assert_eq!(call(&app, "POST", "/api/things", "").await.1, "made");
+        assert_eq!(applied.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]

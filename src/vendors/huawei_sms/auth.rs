@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::{HuaweiAuth, Secret, Target};
 use crate::http::client::{HttpClient, sensitive};
 use crate::http::login::LoginCache;
+use crate::http::mutation::Exchange;
 use crate::vendors::huawei_sms::iam_wire::{
     SUBJECT_TOKEN_HEADER, TOKENS_PATH, TokenRequest, TokenResponse,
 };
@@ -120,7 +121,7 @@ impl Credentials {
         &self,
         http: &HttpClient,
         clock: &Clock,
-        operation: &str,
+        exchange: Exchange<'_>,
         outgoing: &Outgoing<'_>,
     ) -> Result<Response, ApiError> {
         let base = || {
@@ -131,13 +132,13 @@ impl Credentials {
         match self {
             Self::Signed { .. } => {
                 let request = self.sign(base(), outgoing);
-                http.send(operation, request, super::client::parse_error)
+                http.exchange(exchange, request, super::client::parse_error)
                     .await
             }
             Self::Token(login) => {
                 let send = |token: Token| {
                     let request = base().header(AUTH_TOKEN_HEADER, sensitive(token.value.expose()));
-                    http.send(operation, request, super::client::parse_error)
+                    http.exchange(exchange, request, super::client::parse_error)
                 };
                 let stale = |token: &Token| token.is_stale(clock.now());
                 login
@@ -208,7 +209,7 @@ impl IamLogin {
             .header(reqwest::header::CONTENT_TYPE, JSON)
             .json(&body);
         let response = iam
-            .send("iam.login", request, super::client::parse_error)
+            .session("iam.login", request, super::client::parse_error)
             .await?;
         let value = response
             .headers()

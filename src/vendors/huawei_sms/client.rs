@@ -11,12 +11,104 @@ use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
+use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
 use crate::suggest::{closest, did_you_mean};
 use crate::vendors::huawei_sms::auth::{Credentials, Outgoing};
 use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
 use crate::vendors::huawei_sms::signer;
 use crate::vendors::huawei_sms::wire::{ErrorBody, MAX_PAGE, OPERATIONS, Task, TaskState, codes};
+
+const TASK: &str = "migration task";
+
+/// Look at the task in the console: what the operations the API shows no trace of ask.
+const CONSOLE: &str = "look at the task and its target server in the SMS console";
+
+/// Every task action this client sends (`POST /v3/tasks/{id}/action`, one per
+/// `operation`), with how to tell whether it took effect (vendor-apis.md §5.4, §5.5);
+/// the mutation gate sends nothing else.
+pub const MUTATIONS: Mutations = Mutations {
+    vendor: "huawei_sms",
+    operations: &[
+        Operation {
+            name: "start",
+            object: TASK,
+            check: Check::States(&["RUNNING", "SYNCING"]),
+        },
+        Operation {
+            name: "stop",
+            object: TASK,
+            check: Check::States(&["ABORTING", "ABORT"]),
+        },
+        Operation {
+            name: "restart",
+            object: TASK,
+            check: Check::States(&["RUNNING"]),
+        },
+        Operation {
+            name: "sync_failed_rollback",
+            object: TASK,
+            check: Check::States(&["SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"]),
+        },
+        Operation {
+            name: "collect_log",
+            object: TASK,
+            check: Check::Field {
+                field: "log_collect_status",
+                values: &["UPLOADING", "UPLOADED"],
+            },
+        },
+        Operation {
+            name: "clone_test",
+            object: TASK,
+            check: Check::Field {
+                field: "clone_server",
+                values: &[],
+            },
+        },
+        Operation {
+            name: "network_check",
+            object: TASK,
+            check: Check::Field {
+                field: "network_check_info",
+                values: &[],
+            },
+        },
+        Operation {
+            name: "clear",
+            object: TASK,
+            check: Check::Field {
+                field: "source_server.state",
+                values: &["clearing", "cleared"],
+            },
+        },
+        Operation {
+            name: "test",
+            object: TASK,
+            check: Check::NotShown(CONSOLE),
+        },
+        Operation {
+            name: "cutover",
+            object: TASK,
+            check: Check::NotShown(CONSOLE),
+        },
+        Operation {
+            name: "migration_test",
+            object: TASK,
+            check: Check::NotShown(CONSOLE),
+        },
+        Operation {
+            name: "skip",
+            object: TASK,
+            check: Check::NotShown(CONSOLE),
+        },
+        Operation {
+            name: "error_for_overspeed",
+            object: TASK,
+            check: Check::NotShown(CONSOLE),
+        },
+    ],
+};
 
 /// Filters of [`SmsClient::tasks`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -105,7 +197,13 @@ impl SmsClient {
                 params.push(("name".to_owned(), name.clone()));
             }
             let response = self
-                .call("tasks", Method::GET, &["v3", "tasks"], &params, &[])
+                .call(
+                    Exchange::Read("tasks"),
+                    Method::GET,
+                    &["v3", "tasks"],
+                    &params,
+                    &[],
+                )
                 .await?;
             let page: Value = self.http.read_json("tasks", response).await?;
             let count = page.get("count").and_then(Value::as_u64);
@@ -136,7 +234,13 @@ impl SmsClient {
     /// One task by id.
     pub async fn task(&self, id: &str) -> Result<TaskRecord, ApiError> {
         let response = self
-            .call("task", Method::GET, &["v3", "tasks", id], &[], &[])
+            .call(
+                Exchange::Read("task"),
+                Method::GET,
+                &["v3", "tasks", id],
+                &[],
+                &[],
+            )
             .await?;
         let json: Value = self.http.read_json("task", response).await?;
         TaskRecord::from_json(json.clone()).map_err(|err| {
@@ -157,17 +261,33 @@ impl SmsClient {
         body.insert("operation".to_owned(), Value::from(operation));
         body.extend(params.into_iter().filter(|(k, _)| k != "operation"));
         let bytes = self.http.json_bytes(operation, &body)?;
+        let mut summary = operation.to_owned();
+        let options: Vec<&str> = body
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "operation")
+            .collect();
+        if !options.is_empty() {
+            summary.push_str(&format!(" with {}", options.join(", ")));
+        }
+        let mutation = MUTATIONS.mutation(self.target(), operation, (Some(id), None), summary)?;
         let path = ["v3", "tasks", id, "action"];
-        self.call(operation, Method::POST, &path, &[], &bytes)
-            .await
-            .map(drop)
+        self.call(
+            Exchange::Mutation(&mutation),
+            Method::POST,
+            &path,
+            &[],
+            &bytes,
+        )
+        .await
+        .map(drop)
     }
 
     /// Sends an authenticated request, waiting out a busy service (reads) and the
     /// gateway's throttling (every request).
     async fn call(
         &self,
-        operation: &str,
+        exchange: Exchange<'_>,
         method: Method,
         segments: &[&str],
         query: &[(String, String)],
@@ -183,9 +303,9 @@ impl SmsClient {
             body,
         };
         self.retry
-            .send(operation, &outgoing.method, || {
+            .send(exchange.operation(), &outgoing.method, || {
                 self.credentials
-                    .send(&self.http, &self.clock, operation, &outgoing)
+                    .send(&self.http, &self.clock, exchange, &outgoing)
             })
             .await
             .map_err(classify)

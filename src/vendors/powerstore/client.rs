@@ -13,6 +13,7 @@ use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
+use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
 use crate::vendors::powerstore::wire::{
     AUTH_COOKIE, CancelRequest, ErrorResponse, IMPORT_SESSION_SELECT, ImportSession, ImportState,
@@ -21,6 +22,36 @@ use crate::vendors::powerstore::wire::{
 
 /// The array's largest page (§4.3).
 const MAX_PAGE: usize = 2000;
+
+const SESSION: &str = "import session";
+
+/// Every mutating call this client sends, with the states it leads to (vendor-apis.md
+/// §4.5); the mutation gate sends nothing else.
+pub const MUTATIONS: Mutations = Mutations {
+    vendor: "powerstore",
+    operations: &[
+        Operation {
+            name: "cutover",
+            object: SESSION,
+            check: Check::States(&["Cutover_In_Progress", "Import_Completed"]),
+        },
+        Operation {
+            name: "cancel",
+            object: SESSION,
+            check: Check::States(&["Cancel_In_Progress", "Cancelled"]),
+        },
+        Operation {
+            name: "pause",
+            object: SESSION,
+            check: Check::States(&["Paused"]),
+        },
+        Operation {
+            name: "resume",
+            object: SESSION,
+            check: Check::States(&["Copy_In_Progress", "Ready_For_Cutover"]),
+        },
+    ],
+};
 
 /// Filters of [`PowerStoreClient::import_sessions`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,7 +126,7 @@ impl PowerStoreClient {
             let params = page_params(query, wanted, found.len());
             let url = self.http.url(&["api", "rest", "import_session"]);
             let response = self
-                .call("import_sessions", Method::GET, |c| {
+                .call(Exchange::Read("import_sessions"), Method::GET, |c| {
                     c.http.request(Method::GET, url.clone()).query(&params)
                 })
                 .await?;
@@ -115,7 +146,7 @@ impl PowerStoreClient {
         let url = self.session_url(id_or_name, None);
         let select = [("select", IMPORT_SESSION_SELECT.to_owned())];
         let response = self
-            .call("import_session", Method::GET, |c| {
+            .call(Exchange::Read("import_session"), Method::GET, |c| {
                 c.http.request(Method::GET, url.clone()).query(&select)
             })
             .await?;
@@ -124,23 +155,27 @@ impl PowerStoreClient {
 
     /// Commits a session that is `Ready_For_Cutover`.
     pub async fn cutover(&self, id: &str) -> Result<(), ApiError> {
-        self.action(id, "cutover", None).await
+        self.action(id, "cutover", None, "cut over".to_owned())
+            .await
     }
 
     /// Cancels a session; `force` terminates it even when source or host fail to answer.
     pub async fn cancel(&self, id: &str, force: bool) -> Result<(), ApiError> {
         let body = self.http.json_body("cancel", &CancelRequest { force })?;
-        self.action(id, "cancel", Some(body)).await
+        let summary = format!("cancel, force = {force}");
+        self.action(id, "cancel", Some(body), summary).await
     }
 
     /// Pauses a copy.
     pub async fn pause(&self, id: &str) -> Result<(), ApiError> {
-        self.action(id, "pause", None).await
+        self.action(id, "pause", None, "pause the copy".to_owned())
+            .await
     }
 
     /// Resumes a paused copy.
     pub async fn resume(&self, id: &str) -> Result<(), ApiError> {
-        self.action(id, "resume", None).await
+        self.action(id, "resume", None, "resume the copy".to_owned())
+            .await
     }
 
     async fn action(
@@ -148,9 +183,16 @@ impl PowerStoreClient {
         id: &str,
         operation: &str,
         body: Option<serde_json::Value>,
+        summary: String,
     ) -> Result<(), ApiError> {
+        let object = if looks_like_id(id) {
+            (Some(id), None)
+        } else {
+            (None, Some(id))
+        };
+        let mutation = MUTATIONS.mutation(self.target(), operation, object, summary)?;
         let url = self.session_url(id, Some(operation));
-        self.call(operation, Method::POST, |c| {
+        self.call(Exchange::Mutation(&mutation), Method::POST, |c| {
             let request = c.http.request(Method::POST, url.clone());
             match &body {
                 Some(body) => request.json(body),
@@ -177,7 +219,7 @@ impl PowerStoreClient {
     /// the array is too busy for is sent again (see [`Retrier`]).
     async fn call(
         &self,
-        operation: &str,
+        exchange: Exchange<'_>,
         method: Method,
         build: impl Fn(&Self) -> RequestBuilder,
     ) -> Result<Response, ApiError> {
@@ -191,10 +233,10 @@ impl PowerStoreClient {
             if method != Method::GET {
                 request = request.header(TOKEN_HEADER, sensitive(&login.token));
             }
-            self.http.send(operation, request, parse_error)
+            self.http.exchange(exchange, request, parse_error)
         };
         self.retry
-            .send(operation, &method, || {
+            .send(exchange.operation(), &method, || {
                 self.login.with_login(|| self.log_in(), &send)
             })
             .await
@@ -259,7 +301,7 @@ impl Session for PowerStoreClient {
                     sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
                 )
                 .header(TOKEN_HEADER, sensitive(&login.token));
-            if let Err(err) = self.http.send("logout", request, parse_error).await {
+            if let Err(err) = self.http.session("logout", request, parse_error).await {
                 tracing::debug!("logging out failed: {err}");
             }
         })

@@ -16,6 +16,7 @@ use crate::config::{Secret, Target};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
+use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
@@ -27,6 +28,33 @@ use crate::vendors::vcd::wire::{
 const MAX_PAGE: u64 = 128;
 /// Minor error code of a migration refused because another is running.
 const BUSY_ENTITY: &str = "BUSY_ENTITY";
+
+/// Every mutating call this client sends, with how to tell whether it took effect
+/// (vendor-apis.md §2.6, §2.7, §2.9); the mutation gate sends nothing else.
+pub const MUTATIONS: Mutations = Mutations {
+    vendor: "vcd",
+    operations: &[
+        Operation {
+            name: "migrate_entities",
+            object: "entity type",
+            check: Check::RepeatSafe(
+                "running the migration again is how Cloud Director picks up instances it skipped",
+            ),
+        },
+        Operation {
+            name: "resolve",
+            object: "entity",
+            check: Check::RepeatSafe(
+                "resolving validates the entity again and changes nothing else",
+            ),
+        },
+        Operation {
+            name: "task.cancel",
+            object: "task",
+            check: Check::States(&["canceled"]),
+        },
+    ],
+};
 
 /// A defined entity with the `ETag` it was read with.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,7 +172,9 @@ impl VcdClient {
     pub async fn entity_type(&self, urn: &str) -> Result<DefinedEntityType, ApiError> {
         let urn = self.type_urn("entity_type", urn, true)?;
         let url = self.cloudapi(&["entityTypes", &urn.to_string()]);
-        let response = self.call("entity_type", Method::GET, url, None).await?;
+        let response = self
+            .call(Exchange::Read("entity_type"), Method::GET, url, None)
+            .await?;
         self.http.read_json("entity_type", response).await
     }
 
@@ -170,7 +200,9 @@ impl VcdClient {
     /// One entity with its `ETag`.
     pub async fn entity(&self, id: &str) -> Result<TaggedEntity, ApiError> {
         let url = self.cloudapi(&["entities", id]);
-        let response = self.call("entity", Method::GET, url, None).await?;
+        let response = self
+            .call(Exchange::Read("entity"), Method::GET, url, None)
+            .await?;
         let etag = etag(&response);
         let entity = self.http.read_json("entity", response).await?;
         Ok(TaggedEntity { entity, etag })
@@ -178,8 +210,11 @@ impl VcdClient {
 
     /// Asks the server to validate an entity against its type's schema.
     pub async fn resolve(&self, id: &str) -> Result<ResolveResult, ApiError> {
+        let mutation = MUTATIONS.mutation(self.target(), "resolve", (Some(id), None), "resolve")?;
         let url = self.cloudapi(&["entities", id, "resolve"]);
-        let response = self.call("resolve", Method::POST, url, None).await?;
+        let response = self
+            .call(Exchange::Mutation(&mutation), Method::POST, url, None)
+            .await?;
         self.http.read_json("resolve", response).await
     }
 
@@ -211,8 +246,17 @@ impl VcdClient {
                 force_migrate: force,
             },
         )?;
+        let summary = format!("migrate to `{target}`, force = {force}");
+        let mutation = MUTATIONS.mutation(
+            self.target(),
+            operation,
+            (Some(&source.to_string()), None),
+            summary,
+        )?;
         let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
-        let response = self.call(operation, Method::POST, url, Some(body)).await?;
+        let response = self
+            .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
+            .await?;
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)
@@ -229,7 +273,9 @@ impl VcdClient {
 
     /// Reads a task from the URL the server handed out.
     pub async fn task(&self, url: &Url) -> Result<Task, ApiError> {
-        let response = self.call("task", Method::GET, url.clone(), None).await?;
+        let response = self
+            .call(Exchange::Read("task"), Method::GET, url.clone(), None)
+            .await?;
         let text = self.http.read_text("task", response).await?;
         Task::from_xml(&text).map_err(|err| self.http.unexpected("task", &err.to_string(), &text))
     }
@@ -240,7 +286,10 @@ impl VcdClient {
             &format!("{}/action/cancel", url.as_str().trim_end_matches('/')),
             "vcd.task.cancel",
         )?;
-        self.call("task.cancel", Method::POST, cancel, None)
+        let task = url.path().rsplit('/').next().unwrap_or_default();
+        let mutation =
+            MUTATIONS.mutation(self.target(), "task.cancel", (Some(task), None), "cancel")?;
+        self.call(Exchange::Mutation(&mutation), Method::POST, cancel, None)
             .await
             .map(drop)
     }
@@ -282,7 +331,9 @@ impl VcdClient {
                     query.append_pair("filter", filter);
                 }
             }
-            let response = self.call(operation, Method::GET, url, None).await?;
+            let response = self
+                .call(Exchange::Read(operation), Method::GET, url, None)
+                .await?;
             let body: Page<T> = self.http.read_json(operation, response).await?;
             // Trust our own page counter, not the echoed `page`, so a server that ignores
             // `page` cannot keep us paging forever.
@@ -300,14 +351,14 @@ impl VcdClient {
     /// the server is too busy for is sent again (see [`Retrier`]).
     async fn call(
         &self,
-        operation: &str,
+        exchange: Exchange<'_>,
         method: Method,
         url: Url,
         body: Option<serde_json::Value>,
     ) -> Result<Response, ApiError> {
         self.retry
-            .send(operation, &method, || {
-                self.call_once(operation, &method, &url, body.as_ref())
+            .send(exchange.operation(), &method, || {
+                self.call_once(exchange, &method, &url, body.as_ref())
             })
             .await
             .map_err(|mut err| {
@@ -320,7 +371,7 @@ impl VcdClient {
 
     async fn call_once(
         &self,
-        operation: &str,
+        exchange: Exchange<'_>,
         method: &Method,
         url: &Url,
         body: Option<&serde_json::Value>,
@@ -344,7 +395,7 @@ impl VcdClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            self.http.send(operation, request, parse_error)
+            self.http.exchange(exchange, request, parse_error)
         };
         self.token.with_login(|| self.log_in(&version), send).await
     }
@@ -372,7 +423,7 @@ impl VcdClient {
                 reqwest::header::AUTHORIZATION,
                 sensitive(&format!("Basic {basic}")),
             );
-        let response = self.http.send("login", request, parse_error).await?;
+        let response = self.http.session("login", request, parse_error).await?;
         response
             .headers()
             .get(ACCESS_TOKEN_HEADER)
@@ -411,7 +462,7 @@ impl Session for VcdClient {
                     reqwest::header::AUTHORIZATION,
                     sensitive(&format!("Bearer {token}")),
                 );
-            if let Err(err) = self.http.send("logout", request, parse_error).await {
+            if let Err(err) = self.http.session("logout", request, parse_error).await {
                 tracing::debug!("logging out failed: {err}");
             }
         })

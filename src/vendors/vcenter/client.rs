@@ -15,10 +15,89 @@ use crate::config::{Secret, Target, UploadHosts};
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
+use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
 use crate::vendors::vcenter::wire::{
     ACTION_QUERY, Encoding, HistoryAction, HistoryInfo, HistoryStartSpec, RestStartRequest,
     SESSION_HEADER, VapiError, VapiErrorKind, Wrapped,
+};
+
+const HISTORY: &str = "the history import";
+const OVF_SESSION: &str = "OVF import session";
+
+/// Every mutating call this client sends, history import (vendor-apis.md §1.5) and OVF
+/// import sessions (§3.4) alike, with how to tell whether it took effect; the mutation
+/// gate sends nothing else.
+pub const MUTATIONS: Mutations = Mutations {
+    vendor: "vcenter",
+    operations: &[
+        Operation {
+            name: "history.start",
+            object: HISTORY,
+            check: Check::States(&["RUNNING", "SUCCEEDED"]),
+        },
+        Operation {
+            name: "history.pause",
+            object: HISTORY,
+            check: Check::States(&["BLOCKED"]),
+        },
+        Operation {
+            name: "history.resume",
+            object: HISTORY,
+            check: Check::States(&["RUNNING", "SUCCEEDED"]),
+        },
+        Operation {
+            name: "history.cancel",
+            object: HISTORY,
+            check: Check::States(&["FAILED"]),
+        },
+        Operation {
+            name: "ovf_import",
+            object: OVF_SESSION,
+            check: Check::ClientToken,
+        },
+        Operation {
+            name: "ovf.instantiate",
+            object: OVF_SESSION,
+            check: Check::States(&[
+                "IMPORT_FILE_TRANSFER",
+                "IMPORT_INSTANTIATING",
+                "IMPORT_COMPLETED",
+            ]),
+        },
+        Operation {
+            name: "ovf.try_instantiate",
+            object: OVF_SESSION,
+            check: Check::ChangesNothing,
+        },
+        Operation {
+            name: "ovf.preview",
+            object: "OVF descriptor",
+            check: Check::ChangesNothing,
+        },
+        Operation {
+            name: "ovf.probe",
+            object: "OVF package URL",
+            check: Check::ChangesNothing,
+        },
+        Operation {
+            name: "ovf.progress",
+            object: OVF_SESSION,
+            check: Check::RepeatSafe(
+                "a progress report only refreshes the session's progress and idle timer",
+            ),
+        },
+        Operation {
+            name: "ovf.push",
+            object: OVF_SESSION,
+            check: Check::Uploaded,
+        },
+        Operation {
+            name: "ovf.delete",
+            object: OVF_SESSION,
+            check: Check::Gone,
+        },
+    ],
 };
 
 /// A vCenter target, at its appliance port or its reverse proxy.
@@ -112,7 +191,12 @@ impl VcenterClient {
     /// The history import's Info.
     pub async fn history(&self) -> Result<HistoryInfo, ApiError> {
         let response = self
-            .call("history.status", Method::GET, self.history_url(None), None)
+            .call(
+                Exchange::Read("history.status"),
+                Method::GET,
+                self.history_url(None),
+                None,
+            )
             .await?;
         match self.encoding {
             Encoding::Rest => self
@@ -141,8 +225,13 @@ impl VcenterClient {
                 .transpose()?,
             _ => None,
         };
+        let summary = match &body {
+            Some(_) => format!("{} with a spec", action.as_str()),
+            None => action.as_str().to_owned(),
+        };
+        let mutation = MUTATIONS.mutation(self.target(), &operation, (None, None), summary)?;
         self.call(
-            &operation,
+            Exchange::Mutation(&mutation),
             Method::POST,
             self.history_url(Some(action)),
             body,
@@ -171,7 +260,7 @@ impl VcenterClient {
     /// busy for is sent again (see [`Retrier`]).
     pub(super) async fn call(
         &self,
-        operation: &str,
+        exchange: Exchange<'_>,
         method: Method,
         url: Url,
         body: Option<serde_json::Value>,
@@ -190,10 +279,10 @@ impl VcenterClient {
                 }
                 None => request,
             };
-            self.http.send(operation, request, parse_error)
+            self.http.exchange(exchange, request, parse_error)
         };
         self.retry
-            .send(operation, &method, || {
+            .send(exchange.operation(), &method, || {
                 self.session.with_login(|| self.log_in(), &send)
             })
             .await
@@ -223,7 +312,7 @@ impl VcenterClient {
             );
         let response = self
             .http
-            .send("login", request, parse_error)
+            .session("login", request, parse_error)
             .await
             .map_err(vapi_kind)?;
         let text = self.http.read_text("login", response).await?;
@@ -254,7 +343,7 @@ impl Session for VcenterClient {
                 .http
                 .request(Method::DELETE, self.http.url(&path))
                 .header(SESSION_HEADER, sensitive(&session));
-            if let Err(err) = self.http.send("logout", request, parse_error).await {
+            if let Err(err) = self.http.session("logout", request, parse_error).await {
                 tracing::debug!("logging out failed: {err}");
             }
         })

@@ -12,7 +12,8 @@ use tokio_util::io::{InspectReader, ReaderStream};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::GatedFile;
-use crate::vendors::vcenter::client::{VcenterClient, parse_error, vapi_kind};
+use crate::http::mutation::{Exchange, Mutation};
+use crate::vendors::vcenter::client::{MUTATIONS, VcenterClient, parse_error, vapi_kind};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, OvfFileInfo, Preview,
     ProbeResult, REST_ACTION_QUERY, ValidationResult,
@@ -35,22 +36,61 @@ fn this_server(link: &str, own: &Url) -> String {
 /// Bytes read from disk at a time while uploading; memory stays flat whatever the size.
 const UPLOAD_CHUNK: usize = 256 * 1024;
 
+/// A client token no other create of this process uses: the target, the wall time and
+/// a counter.
+fn new_client_token(target: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("cutover-{target}-{nanos:x}-{count}")
+}
+
 impl VcenterClient {
-    /// Creates an import session; the same `client_token` answers the same id.
+    /// Creates an import session; the same `client_token` answers the same id. A
+    /// request without one is given one, so a lost answer can be looked up and the
+    /// create sent again safely.
     pub async fn ovf_create(&self, request: &CreateRequest) -> Result<String, ApiError> {
-        let body = self.http().json_body("ovf_import", request)?;
+        let token = request
+            .client_token
+            .clone()
+            .unwrap_or_else(|| new_client_token(self.target()));
+        let request = CreateRequest {
+            client_token: Some(token.clone()),
+            ..request.clone()
+        };
+        let summary = format!(
+            "create in resource pool `{}`, client token `{token}`",
+            request.resource_pool
+        );
+        let mutation = self
+            .mutation("ovf_import", None, summary)?
+            .with_detail(token);
+        let body = self.http().json_body("ovf_import", &request)?;
         let url = self.ovf_url(None, Some("create-for-resource-pool"));
         let response = self
-            .call("ovf_import", Method::POST, url, Some(body))
+            .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await?;
         self.value("ovf_import", response).await
+    }
+
+    /// The gate's description of `operation` on session `id` (none for the
+    /// collection's own actions).
+    fn mutation(
+        &self,
+        operation: &str,
+        id: Option<&str>,
+        summary: String,
+    ) -> Result<Mutation, ApiError> {
+        MUTATIONS.mutation(self.target(), operation, (id, None), summary)
     }
 
     /// The session's Info.
     pub async fn ovf_session(&self, id: &str) -> Result<ImportInfo, ApiError> {
         let response = self
             .call(
-                "ovf.status",
+                Exchange::Read("ovf.status"),
                 Method::GET,
                 self.ovf_url(Some(id), None),
                 None,
@@ -72,8 +112,9 @@ impl VcenterClient {
             },
         )?;
         let url = self.ovf_url(Some(id), Some("try-instantiate"));
+        let mutation = self.mutation("ovf.try_instantiate", Some(id), "check parameters".into())?;
         let response = self
-            .call("ovf.try_instantiate", Method::POST, url, Some(body))
+            .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await?;
         self.value("ovf.try_instantiate", response).await
     }
@@ -87,7 +128,8 @@ impl VcenterClient {
             },
         )?;
         let url = self.ovf_url(Some(id), Some("instantiate"));
-        self.call("ovf.instantiate", Method::POST, url, Some(body))
+        let mutation = self.mutation("ovf.instantiate", Some(id), "instantiate".into())?;
+        self.call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await
             .map(drop)
     }
@@ -96,7 +138,10 @@ impl VcenterClient {
     pub async fn ovf_preview(&self, descriptor: &str) -> Result<Preview, ApiError> {
         let body = Some(serde_json::json!({ "ovf_descriptor": descriptor }));
         let url = self.ovf_url(None, Some("preview"));
-        let response = self.call("ovf.preview", Method::POST, url, body).await?;
+        let mutation = self.mutation("ovf.preview", None, "preview a descriptor".into())?;
+        let response = self
+            .call(Exchange::Mutation(&mutation), Method::POST, url, body)
+            .await?;
         self.value("ovf.preview", response).await
     }
 
@@ -104,7 +149,11 @@ impl VcenterClient {
     pub async fn ovf_probe(&self, uri: &str) -> Result<ProbeResult, ApiError> {
         let body = Some(serde_json::json!({ "uri": uri }));
         let url = self.ovf_url(None, Some("probe"));
-        let response = self.call("ovf.probe", Method::POST, url, body).await?;
+        let mutation =
+            MUTATIONS.mutation(self.target(), "ovf.probe", (None, Some(uri)), "probe")?;
+        let response = self
+            .call(Exchange::Mutation(&mutation), Method::POST, url, body)
+            .await?;
         self.value("ovf.probe", response).await
     }
 
@@ -113,7 +162,9 @@ impl VcenterClient {
     pub async fn ovf_progress(&self, id: &str, percent: u8) -> Result<(), ApiError> {
         let body = Some(serde_json::json!({ "percent": percent }));
         let url = self.ovf_url(Some(id), Some("progress"));
-        self.call("ovf.progress", Method::POST, url, body)
+        let summary = format!("report {percent}% done");
+        let mutation = self.mutation("ovf.progress", Some(id), summary)?;
+        self.call(Exchange::Mutation(&mutation), Method::POST, url, body)
             .await
             .map(drop)
     }
@@ -123,6 +174,7 @@ impl VcenterClient {
     /// a `*` host (vSphere's "this server") means the target's own host.
     pub async fn ovf_upload(
         &self,
+        id: &str,
         entry: &OvfFileInfo,
         file: &GatedFile,
         sent: Arc<AtomicU64>,
@@ -163,8 +215,12 @@ impl VcenterClient {
                 counted,
                 UPLOAD_CHUNK,
             )));
+        let summary = format!("upload `{}`, {} bytes", entry.name, file.len);
+        let mutation = self
+            .mutation(OPERATION, Some(id), summary)?
+            .with_detail(entry.name.clone());
         self.http()
-            .send(OPERATION, request, parse_error)
+            .mutate(&mutation, request, parse_error)
             .await
             .map(drop)
             .map_err(vapi_kind)
@@ -198,8 +254,9 @@ impl VcenterClient {
 
     /// Deletes (cancels) the session.
     pub async fn ovf_delete(&self, id: &str) -> Result<(), ApiError> {
+        let mutation = self.mutation("ovf.delete", Some(id), "delete".into())?;
         self.call(
-            "ovf.delete",
+            Exchange::Mutation(&mutation),
             Method::DELETE,
             self.ovf_url(Some(id), None),
             None,

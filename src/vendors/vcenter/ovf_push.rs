@@ -73,9 +73,12 @@ pub async fn push_all(
     for upload in uploads {
         let client = client.clone();
         let sent = sent.clone();
+        let id = id.to_owned();
         running.spawn(async move {
             let started = Instant::now();
-            client.ovf_upload(&upload.entry, &upload.file, sent).await?;
+            client
+                .ovf_upload(&id, &upload.entry, &upload.file, sent)
+                .await?;
             tracing::info!(
                 file = %upload.entry.name,
                 bytes = upload.file.len,

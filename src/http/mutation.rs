@@ -1,0 +1,153 @@
+//! The mutation gate's vocabulary: each vendor client declares its mutating operations
+//! once, in a [`Mutations`] table, each with how to tell afterwards whether it took
+//! effect; every mutating call is described as a [`Mutation`] built from that table
+//! before it is sent, and goes out through `HttpClient::mutate`, the one place the
+//! call record (and later the journal, `--plan` and per-target limits) sees changes.
+
+use crate::api_error::{ApiError, ErrorKind};
+
+pub use crate::api_error::{Check, ObjectRef, Verification};
+
+/// One mutating operation as its vendor's table declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// The script-facing name errors and the call record show, e.g. `cutover`.
+    pub name: &'static str,
+    /// What it changes, as an operator says it, e.g. `import session`.
+    pub object: &'static str,
+    /// How to tell afterwards whether it took effect.
+    pub check: Check,
+}
+
+/// A vendor's mutating operations: the only ones its client may send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mutations {
+    /// The vendor's kind name, e.g. `powerstore`.
+    pub vendor: &'static str,
+    pub operations: &'static [Operation],
+}
+
+impl Mutations {
+    /// The declared operation `name`.
+    pub fn operation(&self, name: &str) -> Option<&'static Operation> {
+        self.operations.iter().find(|op| op.name == name)
+    }
+
+    /// Describes a call of operation `name` on `target` before it is sent. `id` and
+    /// `name` identify the object as far as the client knows; `summary` says what is
+    /// asked, without any secret. An operation missing from the table is a defect of
+    /// the client, refused before anything is sent.
+    pub fn mutation(
+        &self,
+        target: &str,
+        operation: &str,
+        object: (Option<&str>, Option<&str>),
+        summary: impl Into<String>,
+    ) -> Result<Mutation, ApiError> {
+        let Some(declared) = self.operation(operation) else {
+            return Err(ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "internal error: `{operation}` is not in the {} table of mutating operations; nothing was sent",
+                    self.vendor
+                ),
+            )
+            .at(target, operation));
+        };
+        let (id, name) = object;
+        Ok(Mutation {
+            target: target.to_owned(),
+            vendor: self.vendor,
+            operation: declared.name,
+            summary: summary.into(),
+            verification: Verification {
+                check: declared.check,
+                object: ObjectRef {
+                    kind: declared.object,
+                    id: id.map(str::to_owned),
+                    name: name.map(str::to_owned),
+                },
+                detail: None,
+            },
+        })
+    }
+}
+
+/// One mutating call, described before it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutation {
+    /// The target's name from the target file.
+    pub target: String,
+    pub vendor: &'static str,
+    pub operation: &'static str,
+    /// What is asked, e.g. `cancel, force = false`; never a secret.
+    pub summary: String,
+    /// How to tell afterwards whether it took effect; it names the object.
+    pub verification: Verification,
+}
+
+impl Mutation {
+    /// The object it changes.
+    pub fn object(&self) -> &ObjectRef {
+        &self.verification.object
+    }
+
+    /// Adds the client token sent along ([`Check::ClientToken`]) or the file uploaded
+    /// ([`Check::Uploaded`]).
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.verification.detail = Some(detail.into());
+        self
+    }
+
+    /// Refuses a mutation the gate cannot vouch for: another target's, or one whose
+    /// check needs a token or file it was not given.
+    pub(crate) fn check_for(&self, target: &str) -> Result<(), ApiError> {
+        let fail = |why: String| {
+            Err(ApiError::new(
+                ErrorKind::Validation,
+                format!("internal error: {why}; nothing was sent"),
+            )
+            .at(target, self.operation))
+        };
+        if self.target != target {
+            return fail(format!(
+                "the mutation was described for target `{}`",
+                self.target
+            ));
+        }
+        let needs_detail = matches!(
+            self.verification.check,
+            Check::ClientToken | Check::Uploaded
+        );
+        if needs_detail && self.verification.detail.is_none() {
+            return fail(format!(
+                "`{}` is checked by a client token or file the mutation does not carry",
+                self.operation
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a request goes: a read, or a mutation through the gate.
+#[derive(Clone, Copy, Debug)]
+pub enum Exchange<'a> {
+    /// A read (GET or HEAD) named by its operation.
+    Read(&'a str),
+    Mutation(&'a Mutation),
+}
+
+impl Exchange<'_> {
+    /// The script-facing operation.
+    pub fn operation(&self) -> &str {
+        match self {
+            Self::Read(operation) => operation,
+            Self::Mutation(mutation) => mutation.operation,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod tests;
