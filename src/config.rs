@@ -26,38 +26,41 @@ pub const APPLIANCE_SUFFIX: &str = "-appliance";
 /// The file looked for in the working directory when no other is named.
 pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
 
-/// The vendor API family a target speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    /// Dell PowerStore REST API.
-    Powerstore,
-    /// VMware Cloud Director (cloudapi and legacy API).
-    Vcd,
-    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
-    Vcenter,
-    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
-    HuaweiSms,
+/// Declares [`TargetKind`] from one line per kind: its variant and its spelling in
+/// target files and as the script constructor's name.
+macro_rules! target_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)+) => {
+        /// The vendor API family a target speaks. Config sits below the vendors (their
+        /// clients take a [`Target`]), so it knows each kind by name; the vendor list
+        /// (`vendors::ALL`) holds everything else about it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        pub enum TargetKind {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant,)+
+        }
+
+        impl TargetKind {
+            /// Every kind, in the order listeners and docs show them.
+            pub const ALL: [TargetKind; [$($name),+].len()] = [$(TargetKind::$variant),+];
+
+            /// The spelling used in target files and as the script constructor's name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(TargetKind::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-impl TargetKind {
-    /// Every kind, in the order listeners and docs show them.
-    pub const ALL: [TargetKind; 4] = [
-        TargetKind::Powerstore,
-        TargetKind::Vcd,
-        TargetKind::Vcenter,
-        TargetKind::HuaweiSms,
-    ];
-
-    /// The spelling used in target files and as the script constructor's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Powerstore => "powerstore",
-            TargetKind::Vcd => "vcd",
-            TargetKind::Vcenter => "vcenter",
-            TargetKind::HuaweiSms => "huawei_sms",
-        }
-    }
+target_kinds! {
+    /// Dell PowerStore REST API.
+    Powerstore => "powerstore",
+    /// VMware Cloud Director (cloudapi and legacy API).
+    Vcd => "vcd",
+    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
+    Vcenter => "vcenter",
+    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
+    HuaweiSms => "huawei_sms",
 }
 
 impl fmt::Display for TargetKind {
