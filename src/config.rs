@@ -27,25 +27,27 @@ pub const APPLIANCE_SUFFIX: &str = "-appliance";
 pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
 
 /// Declares [`TargetKind`] from one line per kind: its variant and its spelling in
-/// target files and as the script constructor's name.
+/// target files and as the script constructor's name, after its doc comment and, for a
+/// kind that exists only in some builds (a test vendor), a `#[cfg(…)]`.
 macro_rules! target_kinds {
-    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)+) => {
+    ($($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident => $name:literal,)+) => {
         /// The vendor API family a target speaks. Config sits below the vendors (their
         /// clients take a [`Target`]), so it knows each kind by name; the vendor list
         /// (`vendors::ALL`) holds everything else about it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
         pub enum TargetKind {
-            $($(#[doc = $doc])* #[serde(rename = $name)] $variant,)+
+            $($(#[doc = $doc])* $(#[cfg($cfg)])? #[serde(rename = $name)] $variant,)+
         }
 
         impl TargetKind {
             /// Every kind, in the order listeners and docs show them.
-            pub const ALL: [TargetKind; [$($name),+].len()] = [$(TargetKind::$variant),+];
+            pub const ALL: [TargetKind; [$($(#[cfg($cfg)])? $name,)+].len()] =
+                [$($(#[cfg($cfg)])? TargetKind::$variant,)+];
 
             /// The spelling used in target files and as the script constructor's name.
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $(TargetKind::$variant => $name,)+
+                    $($(#[cfg($cfg)])? TargetKind::$variant => $name,)+
                 }
             }
         }

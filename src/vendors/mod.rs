@@ -1,11 +1,7 @@
 //! One folder per vendor API family, each exporting one [`Vendor`] that says everything
-//! the rest of the program needs from it; [`ALL`] lists them once. Adding a vendor is
-//! written down in CONTRIBUTING.md ("Adding a vendor").
+//! the rest of the program needs from it; [`ALL`] lists them once, from one line per
+//! vendor. Adding a vendor is written down in CONTRIBUTING.md ("Adding a vendor").
 
-pub mod huawei_sms;
-pub mod powerstore;
-pub mod vcd;
-pub mod vcenter;
 mod vendor;
 
 use std::sync::Arc;
@@ -16,13 +12,23 @@ pub use vendor::{LabSetup, Simulator, Vendor, one_target};
 
 use crate::script::Host;
 
-/// Every vendor, in the order listeners, targets and docs show them.
-pub const ALL: &[&Vendor] = &[
-    &powerstore::VENDOR,
-    &vcd::VENDOR,
-    &vcenter::VENDOR,
-    &huawei_sms::VENDOR,
-];
+/// Declares each vendor's folder as a module and lists its [`Vendor`] in [`ALL`], from
+/// one line per vendor (attributes such as `#[cfg(test)]` apply to both).
+macro_rules! vendors {
+    ($($(#[$attr:meta])* $name:ident,)+) => {
+        $($(#[$attr])* pub mod $name;)+
+
+        /// Every vendor, in the order listeners, targets and docs show them.
+        pub const ALL: &[&Vendor] = &[$($(#[$attr])* &$name::VENDOR,)+];
+    };
+}
+
+vendors! {
+    powerstore,
+    vcd,
+    vcenter,
+    huawei_sms,
+}
 
 /// Registers every vendor's script functions: the one list the engine reads.
 pub fn register_all(engine: &mut Engine, host: &Arc<Host>) {
