@@ -12,11 +12,13 @@ mod huawei;
 mod read_retries;
 mod request_limits;
 mod upload_hosts;
+pub(crate) mod write;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
 pub use read_retries::ReadRetries;
 pub use request_limits::RequestLimits;
 pub use upload_hosts::UploadHosts;
+pub use write::targets_toml;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
 pub const APPLIANCE_PORT: u16 = 5480;
