@@ -63,22 +63,12 @@ pub struct Lab {
 }
 
 /// One listener and the vendor and user that answer on it.
+#[derive(Debug)]
 struct Endpoint {
     name: String,
     vendor: &'static Vendor,
     user: &'static str,
     listener: LabListener,
-}
-
-impl std::fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("name", &self.name)
-            .field("kind", &self.vendor.kind)
-            .field("user", &self.user)
-            .field("listener", &self.listener)
-            .finish()
-    }
 }
 
 impl Lab {

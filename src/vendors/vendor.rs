@@ -12,6 +12,7 @@ use crate::config::{Secret, Target, TargetKind};
 use crate::script::Host;
 
 /// One vendor API family.
+#[derive(Debug)]
 pub struct Vendor {
     /// The kind of target it speaks: the target-file spelling (`kind = "vcd"`) and the
     /// name of the script constructor (`vcd("prod")`).
