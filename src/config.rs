@@ -12,11 +12,13 @@ mod huawei;
 mod read_retries;
 mod request_limits;
 mod upload_hosts;
+pub(crate) mod write;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
 pub use read_retries::ReadRetries;
 pub use request_limits::RequestLimits;
 pub use upload_hosts::UploadHosts;
+pub use write::targets_toml;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
 pub const APPLIANCE_PORT: u16 = 5480;
@@ -26,38 +28,43 @@ pub const APPLIANCE_SUFFIX: &str = "-appliance";
 /// The file looked for in the working directory when no other is named.
 pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
 
-/// The vendor API family a target speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    /// Dell PowerStore REST API.
-    Powerstore,
-    /// VMware Cloud Director (cloudapi and legacy API).
-    Vcd,
-    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
-    Vcenter,
-    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
-    HuaweiSms,
+/// Declares [`TargetKind`] from one line per kind: its variant and its spelling in
+/// target files and as the script constructor's name, after its doc comment and, for a
+/// kind that exists only in some builds (a test vendor), a `#[cfg(…)]`.
+macro_rules! target_kinds {
+    ($($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident => $name:literal,)+) => {
+        /// The vendor API family a target speaks. Config sits below the vendors (their
+        /// clients take a [`Target`]), so it knows each kind by name; the vendor list
+        /// (`vendors::ALL`) holds everything else about it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        pub enum TargetKind {
+            $($(#[doc = $doc])* $(#[cfg($cfg)])? #[serde(rename = $name)] $variant,)+
+        }
+
+        impl TargetKind {
+            /// Every kind, in the order listeners and docs show them.
+            pub const ALL: [TargetKind; [$($(#[cfg($cfg)])? $name,)+].len()] =
+                [$($(#[cfg($cfg)])? TargetKind::$variant,)+];
+
+            /// The spelling used in target files and as the script constructor's name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($(#[cfg($cfg)])? TargetKind::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-impl TargetKind {
-    /// Every kind, in the order listeners and docs show them.
-    pub const ALL: [TargetKind; 4] = [
-        TargetKind::Powerstore,
-        TargetKind::Vcd,
-        TargetKind::Vcenter,
-        TargetKind::HuaweiSms,
-    ];
-
-    /// The spelling used in target files and as the script constructor's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Powerstore => "powerstore",
-            TargetKind::Vcd => "vcd",
-            TargetKind::Vcenter => "vcenter",
-            TargetKind::HuaweiSms => "huawei_sms",
-        }
-    }
+target_kinds! {
+    /// Dell PowerStore REST API.
+    Powerstore => "powerstore",
+    /// VMware Cloud Director (cloudapi and legacy API).
+    Vcd => "vcd",
+    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
+    Vcenter => "vcenter",
+    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
+    HuaweiSms => "huawei_sms",
 }
 
 impl fmt::Display for TargetKind {

@@ -2,30 +2,27 @@
 //! sharing one seed, one clock and one password, plus the target file that points a
 //! playbook at them (design.md, "Lab").
 //!
-//! Adding a vendor is adding its kind to [`crate::config::TargetKind`] and one arm to
-//! `simulators`. A kind may serve several listeners (vCenter's appliance port and its
-//! reverse proxy); each becomes a target of its own.
+//! The lab names no vendor: it starts the simulators of every vendor in
+//! [`crate::vendors::ALL`]. A vendor may serve several listeners (vCenter's appliance
+//! port and its reverse proxy), and a listener may answer several targets (Huawei SMS's
+//! IAM user and access key); its descriptor says which.
 
 use std::io;
 
-use axum::Router;
-
 use crate::clock::Clock;
-use crate::config::{
-    AKSK_SUFFIX, HuaweiAuth, HuaweiScope, PasswordSource, Secret, Target, TargetKind,
-};
+use crate::config::{PasswordSource, Secret, Target, TargetKind};
 use crate::http::lab::{LabListener, clock_routes, serve};
-use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
+use crate::vendors::{LabSetup, Vendor};
 
 /// The fields of a PowerStore import session the lab serves and scripts read, as
 /// vendor-apis.md documents them: what the tests check the script surface against.
 pub use crate::vendors::powerstore::wire::IMPORT_SESSION_FIELDS as POWERSTORE_IMPORT_SESSION_FIELDS;
 
 /// The user the PowerStore simulator accepts.
-pub const LAB_USER: &str = "admin";
+pub use crate::vendors::powerstore::LAB_USER;
 /// The user the Cloud Director simulator accepts: a provider (`System`) administrator,
 /// who logs in through `/cloudapi/1.0.0/sessions/provider`.
-pub const VCD_LAB_USER: &str = "administrator@System";
+pub use crate::vendors::vcd::LAB_USER as VCD_LAB_USER;
 
 /// How to start the lab.
 #[derive(Clone, Debug)]
@@ -58,25 +55,20 @@ impl Default for LabOptions {
 /// The running lab; dropping it stops the listeners too.
 #[derive(Debug)]
 pub struct Lab {
+    seed: u64,
+    clock: Clock,
     password: Secret,
     secret_key: Secret,
     listeners: Vec<Endpoint>,
 }
 
-/// One listener and the target that reaches it.
+/// One listener and the vendor and user that answer on it.
 #[derive(Debug)]
 struct Endpoint {
     name: String,
-    kind: TargetKind,
+    vendor: &'static Vendor,
     user: &'static str,
     listener: LabListener,
-}
-
-/// A simulator's router, before it is served: the target name and user it answers.
-struct Simulator {
-    name: String,
-    user: &'static str,
-    router: Router,
 }
 
 impl Lab {
@@ -90,25 +82,36 @@ impl Lab {
             .secret_key
             .clone()
             .unwrap_or_else(|| password.clone());
-        let mut listeners = Vec::with_capacity(TargetKind::ALL.len());
-        let simulated = TargetKind::ALL.into_iter().flat_map(|kind| {
-            simulators(kind, &options, &password, &secret_key)
-                .into_iter()
-                .map(move |s| (kind, s))
-        });
-        for (index, (kind, simulator)) in simulated.enumerate() {
+        let setup = LabSetup {
+            seed: options.seed,
+            clock: &options.clock,
+            password: &password,
+            secret_key: &secret_key,
+        };
+        let simulated: Vec<_> = crate::vendors::ALL
+            .iter()
+            .flat_map(|vendor| {
+                (vendor.simulators)(&setup)
+                    .into_iter()
+                    .map(|s| (*vendor, s))
+            })
+            .collect();
+        let mut listeners = Vec::with_capacity(simulated.len());
+        for (index, (vendor, simulator)) in simulated.into_iter().enumerate() {
             let port = port_for(options.port, index)?;
             let router = simulator.router.merge(clock_routes(options.clock.clone()));
             // On error the listeners started so far are dropped, which stops them.
             let listener = serve(router, port).await?;
             listeners.push(Endpoint {
-                name: simulator.name,
-                kind,
+                name: format!("{}{}", vendor.kind.as_str(), simulator.suffix),
+                vendor,
                 user: simulator.user,
                 listener,
             });
         }
         Ok(Lab {
+            seed: options.seed,
+            clock: options.clock,
             password,
             secret_key,
             listeners,
@@ -118,14 +121,20 @@ impl Lab {
     /// One target per listener, named after its kind (a second listener of a kind with
     /// [`crate::config::APPLIANCE_SUFFIX`]), with the lab's credentials. The Huawei SMS
     /// listener has two: an IAM user, and an access key that signs (named with
-    /// [`AKSK_SUFFIX`]).
+    /// [`crate::config::AKSK_SUFFIX`]).
     pub fn targets(&self) -> Vec<Target> {
+        let setup = LabSetup {
+            seed: self.seed,
+            clock: &self.clock,
+            password: &self.password,
+            secret_key: &self.secret_key,
+        };
         self.listeners
             .iter()
             .flat_map(|endpoint| {
                 let target = Target {
                     name: endpoint.name.clone(),
-                    kind: endpoint.kind,
+                    kind: endpoint.vendor.kind,
                     url: endpoint.listener.url(),
                     user: endpoint.user.to_owned(),
                     password: PasswordSource::Inline(self.password.clone()),
@@ -136,10 +145,7 @@ impl Lab {
                     read_retries: crate::config::ReadRetries::default(),
                     request_limits: crate::config::RequestLimits::default(),
                 };
-                match endpoint.kind {
-                    TargetKind::HuaweiSms => sms_targets(target, &self.secret_key),
-                    _ => vec![target],
-                }
+                (endpoint.vendor.lab_targets)(target, &setup)
             })
             .collect()
     }
@@ -163,7 +169,7 @@ impl Lab {
     pub fn url(&self, kind: TargetKind) -> Option<String> {
         self.listeners
             .iter()
-            .find(|e| e.kind == kind)
+            .find(|e| e.vendor.kind == kind)
             .map(|e| e.listener.url())
     }
 
@@ -177,143 +183,7 @@ impl Lab {
 
 /// A target file (the format `config.rs` reads) for lab targets, each with the lab's
 /// inline password: the lab's own targets, or a target file redirected to the lab.
-pub fn targets_toml(targets: &[Target]) -> String {
-    let mut text = String::from(
-        "# Generated by `cutover lab`: targets on the simulated APIs on 127.0.0.1.\n\
-         # The password is the lab's own, derived from its seed; it opens nothing else.\n",
-    );
-    for target in targets {
-        let PasswordSource::Inline(password) = &target.password else {
-            continue;
-        };
-        text.push_str(&format!(
-            "\n[targets.{}]\nkind = {}\nurl = {}\n",
-            toml_key(&target.name),
-            toml_string(target.kind.as_str()),
-            toml_string(&target.url),
-        ));
-        let password = toml_string(password.expose());
-        let Some(scope) = &target.huawei else {
-            let user = toml_string(&target.user);
-            text.push_str(&format!("user = {user}\npassword = {password}\n"));
-            continue;
-        };
-        let mut field = |name: &str, value: &str| {
-            text.push_str(&format!("{name} = {}\n", toml_string(value)));
-        };
-        if let Some(iam_url) = &scope.iam_url {
-            field("iam_url", iam_url);
-        }
-        if let Some(domain) = &scope.domain {
-            field("domain", domain);
-        }
-        field("project_id", &scope.project_id);
-        match scope.auth {
-            HuaweiAuth::IamToken => field("user", &target.user),
-            HuaweiAuth::AccessKey => field("access_key", &target.user),
-        }
-        let secret = match scope.auth {
-            HuaweiAuth::IamToken => "password",
-            HuaweiAuth::AccessKey => "secret_key",
-        };
-        text.push_str(&format!("{secret} = {password}\n"));
-    }
-    text
-}
-
-/// The simulators of one API kind: one listener each.
-fn simulators(
-    kind: TargetKind,
-    options: &LabOptions,
-    password: &Secret,
-    secret_key: &Secret,
-) -> Vec<Simulator> {
-    let named = |user: &'static str, router: Router| Simulator {
-        name: kind.as_str().to_owned(),
-        user,
-        router,
-    };
-    match kind {
-        TargetKind::Powerstore => {
-            let state = powerstore::lab::LabState::new(
-                options.seed,
-                options.clock.clone(),
-                LAB_USER,
-                password.clone(),
-            );
-            vec![named(LAB_USER, powerstore::lab::router(state))]
-        }
-        TargetKind::Vcd => {
-            let state = vcd::lab::LabState::new(
-                options.seed,
-                options.clock.clone(),
-                VCD_LAB_USER,
-                password.clone(),
-            );
-            vec![named(VCD_LAB_USER, vcd::lab::router(state))]
-        }
-        // One appliance behind two listeners sharing one state: the reverse proxy
-        // (SSO user) and the appliance management port (local root).
-        TargetKind::Vcenter => {
-            let state =
-                vcenter::lab::LabState::new(options.seed, options.clock.clone(), password.clone());
-            vec![
-                named(
-                    vcenter::lab::PROXY_USER,
-                    vcenter::lab::proxy_router(state.clone()),
-                ),
-                Simulator {
-                    name: format!("{}{}", kind.as_str(), crate::config::APPLIANCE_SUFFIX),
-                    user: vcenter::lab::APPLIANCE_USER,
-                    router: vcenter::lab::appliance_router(state),
-                },
-            ]
-        }
-        TargetKind::HuaweiSms => {
-            let state = huawei_sms::lab::LabState::new(
-                options.seed,
-                options.clock.clone(),
-                password.clone(),
-                secret_key.clone(),
-            );
-            vec![named(
-                huawei_sms::lab::LAB_USER,
-                huawei_sms::lab::router(state),
-            )]
-        }
-    }
-}
-
-/// The two targets of the Huawei SMS listener: its IAM user (IAM is served below
-/// [`huawei_sms::lab::IAM_PREFIX`], a URL of its own), and its access key, which signs
-/// with `secret_key`.
-fn sms_targets(user: Target, secret_key: &Secret) -> Vec<Target> {
-    let scope = HuaweiScope {
-        iam_url: Some(format!("{}{}", user.url, huawei_sms::lab::IAM_PREFIX)),
-        domain: Some(huawei_sms::lab::LAB_DOMAIN.to_owned()),
-        project_id: huawei_sms::lab::LAB_PROJECT_ID.to_owned(),
-        auth: HuaweiAuth::IamToken,
-    };
-    let signing = Target {
-        name: format!("{}{AKSK_SUFFIX}", user.name),
-        user: huawei_sms::lab::LAB_ACCESS_KEY.to_owned(),
-        password: PasswordSource::Inline(secret_key.clone()),
-        huawei: Some(HuaweiScope {
-            iam_url: None,
-            domain: None,
-            auth: HuaweiAuth::AccessKey,
-            ..scope.clone()
-        }),
-        ..user.clone()
-    };
-    vec![
-        Target {
-            huawei: Some(scope),
-            ..user
-        },
-        signing,
-    ]
-}
+pub use crate::config::targets_toml;
 
 /// `lab-` and 16 hex digits, the same for the same seed.
 fn password_for(seed: u64) -> Secret {
@@ -339,39 +209,12 @@ fn port_for(first: u16, index: usize) -> io::Result<u16> {
         })
 }
 
-/// A TOML key: bare when it can be, quoted otherwise.
-fn toml_key(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare {
-        name.to_owned()
-    } else {
-        toml_string(name)
-    }
-}
-
-/// A TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Targets;
+    use crate::config::write::toml_string;
+    use crate::vendors::huawei_sms;
     use std::net::SocketAddr;
     use std::path::Path;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

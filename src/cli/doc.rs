@@ -33,9 +33,23 @@ pub(super) fn run(args: &DocArgs) -> ExitCode {
     }
     match reference::reference(&engine) {
         Ok(text) => {
-            print!("{text}");
+            print!("{}{text}", kinds());
             ExitCode::Success
         }
         Err(err) => fail(ExitCode::Failure, err),
     }
+}
+
+/// The target kinds, one per vendor, each with what it drives: the head of the reference.
+fn kinds() -> String {
+    let mut out = String::from("# Target kinds\n");
+    for vendor in crate::vendors::ALL {
+        let kind = vendor.kind.as_str();
+        out.push_str(&format!(
+            "\n{kind}\n    {}: `kind = \"{kind}\"` in the target file, `{kind}(name)` in scripts.\n",
+            vendor.about
+        ));
+    }
+    out.push('\n');
+    out
 }

@@ -5,8 +5,32 @@ mod auth;
 pub mod client;
 pub mod iam_wire;
 pub mod lab;
+mod lab_targets;
 pub mod script;
 pub mod signer;
 mod task_handle;
 mod task_script;
 pub mod wire;
+
+use super::{LabSetup, Simulator, Vendor};
+use crate::config::TargetKind;
+
+/// Huawei SMS: the `huawei_sms` kind, its script surface, its simulator (which serves
+/// IAM too) and the two targets that reach it.
+pub const VENDOR: Vendor = Vendor {
+    kind: TargetKind::HuaweiSms,
+    about: "Huawei Cloud Server Migration Service tasks",
+    register: script::register,
+    simulators,
+    lab_targets: lab_targets::targets,
+};
+
+fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
+    let state = lab::LabState::new(
+        setup.seed,
+        setup.clock.clone(),
+        setup.password.clone(),
+        setup.secret_key.clone(),
+    );
+    vec![Simulator::only(lab::LAB_USER, lab::router(state))]
+}

@@ -4,3 +4,28 @@ pub mod client;
 pub mod lab;
 pub mod script;
 pub mod wire;
+
+use super::{LabSetup, Simulator, Vendor, one_target};
+use crate::config::TargetKind;
+
+/// The user the PowerStore simulator accepts.
+pub const LAB_USER: &str = "admin";
+
+/// PowerStore: the `powerstore` kind, its script surface and its simulator.
+pub const VENDOR: Vendor = Vendor {
+    kind: TargetKind::Powerstore,
+    about: "Dell PowerStore volume import sessions",
+    register: script::register,
+    simulators,
+    lab_targets: one_target,
+};
+
+fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
+    let state = lab::LabState::new(
+        setup.seed,
+        setup.clock.clone(),
+        LAB_USER,
+        setup.password.clone(),
+    );
+    vec![Simulator::only(LAB_USER, lab::router(state))]
+}

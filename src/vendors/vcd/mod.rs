@@ -4,3 +4,29 @@ pub mod client;
 pub mod lab;
 pub mod script;
 pub mod wire;
+
+use super::{LabSetup, Simulator, Vendor, one_target};
+use crate::config::TargetKind;
+
+/// The user the Cloud Director simulator accepts: a provider (`System`) administrator,
+/// who logs in through `/cloudapi/1.0.0/sessions/provider`.
+pub const LAB_USER: &str = "administrator@System";
+
+/// Cloud Director: the `vcd` kind, its script surface and its simulator.
+pub const VENDOR: Vendor = Vendor {
+    kind: TargetKind::Vcd,
+    about: "VMware Cloud Director defined-entity migration",
+    register: script::register,
+    simulators,
+    lab_targets: one_target,
+};
+
+fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
+    let state = lab::LabState::new(
+        setup.seed,
+        setup.clock.clone(),
+        LAB_USER,
+        setup.password.clone(),
+    );
+    vec![Simulator::only(LAB_USER, lab::router(state))]
+}

@@ -11,3 +11,29 @@ pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;
 pub mod wire;
+
+use super::{LabSetup, Simulator, Vendor, one_target};
+use crate::config::{APPLIANCE_SUFFIX, TargetKind};
+
+/// vCenter: the `vcenter` kind, its script surface and its two listeners.
+pub const VENDOR: Vendor = Vendor {
+    kind: TargetKind::Vcenter,
+    about: "VMware vCenter historical-data import and OVF import sessions",
+    register: script::register,
+    simulators,
+    lab_targets: one_target,
+};
+
+/// One appliance behind two listeners sharing one state: the reverse proxy (SSO user)
+/// and the appliance management port (local root), each a target of its own.
+fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
+    let state = lab::LabState::new(setup.seed, setup.clock.clone(), setup.password.clone());
+    vec![
+        Simulator::only(lab::PROXY_USER, lab::proxy_router(state.clone())),
+        Simulator {
+            suffix: APPLIANCE_SUFFIX,
+            user: lab::APPLIANCE_USER,
+            router: lab::appliance_router(state),
+        },
+    ]
+}
