@@ -1,5 +1,6 @@
 //! The catchable error map of design.md: `#{ kind, message, target, operation, status,
-//! vendor_code, retryable, state }` (plus `body` and `retry_after`), raised into Rhai and
+//! vendor_code, retryable, state }` (plus `body`, `retry_after` and, for a mutation
+//! whose outcome is unknown, `verification`: how to tell whether it took effect), raised into Rhai and
 //! read back out of Rhai errors.
 
 use std::time::Duration;
@@ -26,6 +27,12 @@ pub fn to_map(err: &ApiError) -> Map {
     map.insert("retryable".into(), err.retryable.into());
     map.insert("state".into(), opt(err.state.as_ref()));
     map.insert("body".into(), opt(err.body.as_ref()));
+    map.insert(
+        "verification".into(),
+        err.verification
+            .as_ref()
+            .map_or(Dynamic::UNIT, |v| v.advice().into()),
+    );
     map.insert(
         "retry_after".into(),
         err.retry_after.map_or(Dynamic::UNIT, |d| {

@@ -24,7 +24,7 @@ const CASES: [Case; 4] = [
         script: r#"let s = powerstore("array1").import_session("wave1-lun03");
 print(s.id);
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || s.cutover()); }
-catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
         advice: "read import session `{id}` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`",
     },
     Case {
@@ -34,7 +34,7 @@ catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
 print("urn:vcloud:type:acme:vm:1.0.0");
 try {
     retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || vcd.migrate_entities("urn:vcloud:type:acme:vm:1.0.0", #{ target: "urn:vcloud:type:acme:vm:2.0.0" }));
-} catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+} catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
         advice: "sending it again is safe: running the migration again is how Cloud Director picks up instances it skipped",
     },
     Case {
@@ -43,7 +43,7 @@ try {
         script: r#"let h = vcenter("vc-root").history();
 print("history");
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || h.pause()); }
-catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
         advice: "read the history import before trying again: it took effect if its state is `BLOCKED`",
     },
     Case {
@@ -52,7 +52,7 @@ catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
         script: r#"let t = huawei_sms("eu-sms").task("web-01");
 print(t.id);
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || t.start()); }
-catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
+catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
         advice: "read migration task `{id}` before trying again: it took effect if its state is `RUNNING` or `SYNCING`",
     },
 ];
@@ -95,8 +95,8 @@ fn a_mutation_whose_connection_drops_is_an_unknown_outcome_with_its_verification
         assert_eq!(
             without_ports(said),
             format!(
-                "unknown_outcome false\nthe request was sent but its answer was lost (error sending request for url (http://127.0.0.1:PORT{sent_to}): client error (SendRequest): connection closed before message completed); {}\n",
-                case.advice.replace("{id}", object)
+                "unknown_outcome false\nthe request was sent but its answer was lost (error sending request for url (http://127.0.0.1:PORT{sent_to}): client error (SendRequest): connection closed before message completed); {advice}\n{advice}\n",
+                advice = case.advice.replace("{id}", object)
             ),
             "{}: {}",
             case.kind,
