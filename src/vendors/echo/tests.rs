@@ -16,6 +16,7 @@ use crate::api_error::{Check, ObjectRef, Verification};
 use crate::clock::Clock;
 use crate::config::{TargetKind, Targets};
 use crate::http::call_record::{Call, CallOutcome};
+use crate::http::mutation::Mutation;
 use crate::lab::{Lab, LabOptions};
 use crate::script::{Host, Limits};
 
@@ -100,17 +101,15 @@ impl Rig {
     }
 }
 
-/// The call the record holds for `operation` of the echo target.
+/// The call the record holds for `operation` of the echo target on job `name`, with
+/// the verification the gate gave it.
 fn call(
-    operation: &str,
+    operation: &'static str,
     path: &str,
     outcome: CallOutcome,
     (check, id, detail): (Check, Option<&str>, Option<&str>),
     name: &str,
 ) -> Call {
-    let mutation = crate::vendors::echo::client::MUTATIONS
-        .mutation("echo", operation, (id, Some(name)), "")
-        .unwrap();
     let summary = match operation {
         "create" => format!("create `{name}`, 30 s"),
         _ => "cancel".to_owned(),
@@ -131,10 +130,12 @@ fn call(
         path: path.to_owned(),
         outcome,
         took: None,
-        mutation: Some(crate::http::mutation::Mutation {
+        mutation: Some(Mutation {
+            target: "echo".to_owned(),
+            vendor: "echo",
+            operation,
             summary,
             verification,
-            ..mutation
         }),
     }
 }
