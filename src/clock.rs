@@ -29,6 +29,12 @@ enum Source {
     },
     /// Moves only when told to; lab unit tests use it to step state machines.
     Manual(Mutex<SystemTime>),
+    /// Moves only by its sleepers' sleeps; a deadline waits for them.
+    Stepped {
+        now: Mutex<SystemTime>,
+        /// Bumped on every step, so deadlines look at the time again.
+        changes: watch::Sender<u64>,
+    },
 }
 
 /// Where a scaled clock stands: `at` when the wall read `since`, or `at` for good while
@@ -76,6 +82,19 @@ impl Clock {
         }
     }
 
+    /// A clock that stands still at `start` and moves only when something sleeps on it,
+    /// by exactly the sleep, while a deadline raced against work ([`Clock::until`])
+    /// waits for those steps: one clock for a test's lab and a script's waits, so each
+    /// poll steps lab time exactly and nothing sleeps for real.
+    pub fn stepped(start: SystemTime) -> Self {
+        Self {
+            source: Arc::new(Source::Stepped {
+                now: Mutex::new(start),
+                changes: watch::Sender::new(0),
+            }),
+        }
+    }
+
     /// Moves the clock forward by `by`, whether it runs or stands still.
     pub fn advance(&self, by: Duration) {
         match &*self.source {
@@ -90,6 +109,12 @@ impl Clock {
             Source::Manual(now) => {
                 let mut now = lock(now);
                 *now = now.checked_add(by).unwrap_or(*now);
+            }
+            Source::Stepped { now, changes } => {
+                let mut now = lock(now);
+                *now = now.checked_add(by).unwrap_or(*now);
+                drop(now);
+                changes.send_modify(|n| *n = n.wrapping_add(1));
             }
         }
     }
@@ -130,7 +155,7 @@ impl Clock {
     pub fn is_paused(&self) -> bool {
         match &*self.source {
             Source::Scaled { reading, .. } => lock(reading).since.is_none(),
-            Source::Manual(_) => true,
+            Source::Manual(_) | Source::Stepped { .. } => true,
         }
     }
 
@@ -138,7 +163,7 @@ impl Clock {
     pub fn now(&self) -> SystemTime {
         match &*self.source {
             Source::Scaled { speed, reading, .. } => lock(reading).now(*speed),
-            Source::Manual(now) => *lock(now),
+            Source::Manual(now) | Source::Stepped { now, .. } => *lock(now),
         }
     }
 
@@ -146,7 +171,7 @@ impl Clock {
     pub fn speed(&self) -> f64 {
         match &*self.source {
             Source::Scaled { speed, .. } => *speed,
-            Source::Manual(_) => 1.0,
+            Source::Manual(_) | Source::Stepped { .. } => 1.0,
         }
     }
 
@@ -156,8 +181,27 @@ impl Clock {
             .unwrap_or(Duration::MAX)
     }
 
+    /// Ends once the clock reads `at` or later: a deadline that other work races
+    /// against. It sleeps until then, except on a stepped clock, whose time only its
+    /// sleepers move: there it waits for them.
+    pub async fn until(&self, at: SystemTime) {
+        let Source::Stepped { changes, .. } = &*self.source else {
+            if let Ok(left) = at.duration_since(self.now()) {
+                self.sleep(left).await;
+            }
+            return;
+        };
+        // Subscribed before the first look, so no step after it goes unseen.
+        let mut changed = changes.subscribe();
+        while self.now() < at {
+            // The sender lives as long as this clock, so this only ends on a change.
+            let _ = changed.changed().await;
+        }
+    }
+
     /// Sleeps for `clock_time` as measured on this clock: longer while it is paused,
-    /// shorter when it is moved on meanwhile. A manual clock is moved on instead.
+    /// shorter when it is moved on meanwhile. A manual or stepped clock is moved on
+    /// instead.
     pub async fn sleep(&self, clock_time: Duration) {
         let Source::Scaled { changes, .. } = &*self.source else {
             return self.advance(clock_time);
@@ -216,6 +260,24 @@ mod tests {
         assert!(clock.is_paused());
         clock.advance(Duration::from_secs(90));
         assert_eq!(clock.now(), start + Duration::from_secs(90));
+    }
+
+    #[tokio::test]
+    async fn a_stepped_clock_moves_by_its_sleeps_and_a_deadline_waits_for_them() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let clock = Clock::stepped(start);
+        let deadline = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.until(start + Duration::from_secs(20)).await }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(clock.now(), start, "a deadline moves nothing");
+        clock.sleep(Duration::from_secs(10)).await;
+        assert_eq!(clock.now(), start + Duration::from_secs(10));
+        assert!(!deadline.is_finished());
+        clock.sleep(Duration::from_secs(10)).await;
+        deadline.await.unwrap();
+        assert_eq!(clock.now(), start + Duration::from_secs(20));
     }
 
     #[test]

@@ -65,6 +65,9 @@ target_kinds! {
     Vcenter => "vcenter",
     /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
     HuaweiSms => "huawei_sms",
+    /// A toy echo-job API that proves the vendor contract, in tests only.
+    #[cfg(test)]
+    Echo => "echo",
 }
 
 impl fmt::Display for TargetKind {

@@ -235,7 +235,14 @@ mod tests {
         })
         .await
         .unwrap();
-        let targets = lab.targets();
+        let mut targets = lab.targets();
+        // The test-only toy vendor gets its listener and target like any other, last.
+        let toy = targets.pop().unwrap();
+        assert_eq!(
+            (toy.name.as_str(), toy.kind, toy.user.as_str()),
+            ("echo", TargetKind::Echo, "echo")
+        );
+        assert_eq!(Some(toy.url.clone()), lab.url(TargetKind::Echo));
         assert_eq!(targets.len(), 6);
         for target in targets.iter().filter(|t| t.name == t.kind.as_str()) {
             assert_eq!(Some(target.url.clone()), lab.url(target.kind));
@@ -274,7 +281,7 @@ mod tests {
         let parsed = Targets::parse(&text, Path::new("lab.toml")).unwrap();
         // The file lists targets by name; the lab by listener.
         let mut parsed: Vec<_> = parsed.iter().cloned().collect();
-        let mut targets = targets;
+        targets.push(toy);
         parsed.sort_by(|a, b| a.name.cmp(&b.name));
         targets.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(parsed, targets);

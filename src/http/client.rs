@@ -383,9 +383,7 @@ async fn bounded(
     let wait_ends = async {
         match &wait {
             Some((at, clock)) => {
-                if let Ok(left) = at.duration_since(clock.now()) {
-                    clock.sleep(left).await;
-                }
+                clock.until(*at).await;
                 tokio::time::sleep(LAST_LOOK).await;
             }
             None => std::future::pending().await,

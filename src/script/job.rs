@@ -348,6 +348,8 @@ mod tests {
             "History",
             "OvfImport",
             "SmsTask",
+            // The test-only toy vendor's, registered the same way.
+            "EchoJob",
         ] {
             let members = catalogue.members(handle);
             for expected in [

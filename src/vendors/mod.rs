@@ -28,6 +28,8 @@ vendors! {
     vcd,
     vcenter,
     huawei_sms,
+    #[cfg(test)]
+    echo,
 }
 
 /// Registers every vendor's script functions: the one list the engine reads.

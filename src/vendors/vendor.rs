@@ -9,6 +9,7 @@ use rhai::Engine;
 
 use crate::clock::Clock;
 use crate::config::{Secret, Target, TargetKind};
+use crate::http::mutation::Mutations;
 use crate::script::Host;
 
 /// One vendor API family.
@@ -22,6 +23,16 @@ pub struct Vendor {
     /// Registers its script functions, with their documentation (doc comments are
     /// what `cutover doc`, `--definitions` and `:help` show).
     pub register: fn(&mut Engine, &Arc<Host>),
+    /// Its client's mutating operations, each with how to tell afterwards whether it
+    /// took effect: the only calls the mutation gate lets it send.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the gate's tables test reads it; the journal and `--plan` will too"
+        )
+    )]
+    pub mutations: &'static Mutations,
     /// Its simulators, one loopback listener each, sharing the lab's seed and clock.
     pub simulators: fn(&LabSetup<'_>) -> Vec<Simulator>,
     /// The targets that reach one of its listeners, from the target the lab would

@@ -108,6 +108,10 @@ pub const MUTATIONS: Mutations = Mutations {
             check: Check::NotShown(CONSOLE),
         },
     ],
+    is_state: |_, state| {
+        crate::vendors::huawei_sms::wire::TaskState::parse(state)
+            .is_some_and(|s| s.as_str() == state)
+    },
 };
 
 /// Filters of [`SmsClient::tasks`].

@@ -21,6 +21,7 @@ pub const VENDOR: Vendor = Vendor {
     kind: TargetKind::HuaweiSms,
     about: "Huawei Cloud Server Migration Service tasks",
     register: script::register,
+    mutations: &client::MUTATIONS,
     simulators,
     lab_targets: lab_targets::targets,
 };

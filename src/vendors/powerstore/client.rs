@@ -51,6 +51,10 @@ pub const MUTATIONS: Mutations = Mutations {
             check: Check::States(&["Copy_In_Progress", "Ready_For_Cutover"]),
         },
     ],
+    is_state: |_, state| {
+        crate::vendors::powerstore::wire::ImportState::parse(state)
+            .is_some_and(|s| s.as_str() == state)
+    },
 };
 
 /// Filters of [`PowerStoreClient::import_sessions`].

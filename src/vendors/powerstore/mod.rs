@@ -16,6 +16,7 @@ pub const VENDOR: Vendor = Vendor {
     kind: TargetKind::Powerstore,
     about: "Dell PowerStore volume import sessions",
     register: script::register,
+    mutations: &client::MUTATIONS,
     simulators,
     lab_targets: one_target,
 };

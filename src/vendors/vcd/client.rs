@@ -54,6 +54,9 @@ pub const MUTATIONS: Mutations = Mutations {
             check: Check::States(&["canceled"]),
         },
     ],
+    is_state: |_, state| {
+        crate::vendors::vcd::wire::TaskStatus::parse(state).is_some_and(|s| s.as_str() == state)
+    },
 };
 
 /// A defined entity with the `ETag` it was read with.

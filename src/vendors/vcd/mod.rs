@@ -17,6 +17,7 @@ pub const VENDOR: Vendor = Vendor {
     kind: TargetKind::Vcd,
     about: "VMware Cloud Director defined-entity migration",
     register: script::register,
+    mutations: &client::MUTATIONS,
     simulators,
     lab_targets: one_target,
 };

@@ -98,6 +98,14 @@ pub const MUTATIONS: Mutations = Mutations {
             check: Check::Gone,
         },
     ],
+    is_state: |operation, state| {
+        if operation.starts_with("history.") {
+            crate::vendors::vcenter::wire::HistoryStatus::parse(state)
+                .is_some_and(|s| s.as_str() == state)
+        } else {
+            crate::vendors::vcenter::ovf_wire::ImportState::parse(state).is_some()
+        }
+    },
 };
 
 /// A vCenter target, at its appliance port or its reverse proxy.

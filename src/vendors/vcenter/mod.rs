@@ -20,6 +20,7 @@ pub const VENDOR: Vendor = Vendor {
     kind: TargetKind::Vcenter,
     about: "VMware vCenter historical-data import and OVF import sessions",
     register: script::register,
+    mutations: &client::MUTATIONS,
     simulators,
     lab_targets: one_target,
 };

@@ -1,0 +1,129 @@
+//! Typed client of the echo API: Basic credentials on every request, reads through
+//! `HttpClient::send`, and both mutating calls (`create`, `cancel`) described by
+//! [`MUTATIONS`] and sent through the gate.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use base64::Engine as _;
+use reqwest::{Method, RequestBuilder};
+
+use crate::api_error::{ApiError, ErrorKind};
+use crate::config::{Secret, Target};
+use crate::http::call_record::CallRecord;
+use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::mutation::{Check, Mutations, Operation};
+use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
+
+const JOB: &str = "echo job";
+
+/// Every mutating call this client sends; the gate sends nothing else.
+pub const MUTATIONS: Mutations = Mutations {
+    vendor: "echo",
+    operations: &[
+        Operation {
+            name: "create",
+            object: JOB,
+            check: Check::ClientToken,
+        },
+        Operation {
+            name: "cancel",
+            object: JOB,
+            check: Check::States(&["Cancelled"]),
+        },
+    ],
+    is_state: |_, state| {
+        crate::vendors::echo::wire::JobState::parse(state).is_some_and(|s| s.as_str() == state)
+    },
+};
+
+/// Reads the echo API's error body.
+pub fn parse_error(body: &str) -> Option<VendorMessage> {
+    let parsed: ErrorBody = serde_json::from_str(body).ok()?;
+    Some(VendorMessage {
+        code: Some(parsed.error.code),
+        message: parsed.error.message,
+    })
+}
+
+/// An echo API target.
+pub struct EchoClient {
+    http: HttpClient,
+    user: String,
+    password: Secret,
+}
+
+impl EchoClient {
+    /// A client for `target` noting its mutating calls in `calls`.
+    pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
+        let password = target
+            .password()
+            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
+        Ok(Self {
+            http: HttpClient::new(target)?.recording(calls),
+            user: target.user.clone(),
+            password,
+        })
+    }
+
+    /// The target's name.
+    pub fn target(&self) -> &str {
+        self.http.target()
+    }
+
+    /// One job by id.
+    pub async fn job(&self, id: &str) -> Result<Job, ApiError> {
+        let url = self.http.url(&["echo", "jobs", id]);
+        let request = self.authorized(Method::GET, url);
+        let response = self.http.send("job", request, parse_error).await?;
+        self.http.read_json("job", response).await
+    }
+
+    /// Starts job `name` running for `seconds`. Its name is its client token: starting
+    /// it again answers the same job, so a lost answer can be looked up by it.
+    pub async fn create(&self, name: &str, seconds: u64) -> Result<Job, ApiError> {
+        let body = CreateRequest {
+            name: name.to_owned(),
+            seconds,
+            client_token: name.to_owned(),
+        };
+        let body = self.http.json_body("create", &body)?;
+        let summary = format!("create `{name}`, {seconds} s");
+        let mutation = MUTATIONS
+            .mutation(self.target(), "create", (None, Some(name)), summary)?
+            .with_detail(name);
+        let url = self.http.url(&["echo", "jobs"]);
+        let request = self.authorized(Method::POST, url).json(&body);
+        let response = self.http.mutate(&mutation, request, parse_error).await?;
+        self.http.read_json("create", response).await
+    }
+
+    /// Cancels a running job.
+    pub async fn cancel(&self, id: &str, name: &str) -> Result<Job, ApiError> {
+        let mutation =
+            MUTATIONS.mutation(self.target(), "cancel", (Some(id), Some(name)), "cancel")?;
+        let url = self.http.url(&["echo", "jobs", id, "cancel"]);
+        let request = self.authorized(Method::POST, url);
+        let response = self.http.mutate(&mutation, request, parse_error).await?;
+        self.http.read_json("cancel", response).await
+    }
+
+    fn authorized(&self, method: Method, url: reqwest::Url) -> RequestBuilder {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.user, self.password.expose()));
+        self.http
+            .request(method, url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::AUTHORIZATION,
+                sensitive(&format!("Basic {basic}")),
+            )
+    }
+}
+
+/// Basic credentials open no login, so there is none to end.
+impl Session for EchoClient {
+    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
+}

@@ -1,0 +1,29 @@
+//! A toy vendor that exists only in tests: an "echo job" API (start a job, it runs for
+//! its number of lab seconds and is done; cancel it; read it). It is added the way
+//! CONTRIBUTING.md says a vendor is added, so its tests prove that contract holds.
+
+pub mod client;
+pub mod lab;
+pub mod script;
+pub mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use super::{LabSetup, Simulator, Vendor, one_target};
+use crate::config::TargetKind;
+
+/// The echo API: the `echo` kind, its script surface, its gate table and its simulator.
+pub const VENDOR: Vendor = Vendor {
+    kind: TargetKind::Echo,
+    about: "a toy echo-job API, in tests only",
+    register: script::register,
+    mutations: &client::MUTATIONS,
+    simulators,
+    lab_targets: one_target,
+};
+
+fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
+    let state = lab::state(setup.clock.clone(), lab::LAB_USER, setup.password.clone());
+    vec![Simulator::only(lab::LAB_USER, lab::router(state))]
+}

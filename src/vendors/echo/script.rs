@@ -1,0 +1,169 @@
+//! Rhai bindings for the echo API: `echo("NAME")`, `start(name, seconds)` answering a job
+//! handle (the generic job surface: `refresh`, `wait_for`, `to_map`, properties), and
+//! `cancel` through the mutation gate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
+
+use crate::api_error::ApiError;
+use crate::config::TargetKind;
+use crate::script::Host;
+use crate::script::error_value::{invalid_argument, raise};
+use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::wait_log::Reading;
+use crate::vendors::echo::client::EchoClient;
+use crate::vendors::echo::wire::{self, JOB_FIELDS, JobState};
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// An echo target, as scripts hold it.
+#[derive(Clone)]
+pub struct Echo {
+    client: Arc<EchoClient>,
+    host: Arc<Host>,
+}
+
+/// A job handle; copies share one snapshot.
+pub type EchoJobHandle = Handle<EchoJob>;
+
+/// A job of a target, as its handle reaches it.
+#[derive(Clone)]
+pub struct EchoJob {
+    echo: Echo,
+    id: String,
+}
+
+job::job_states!(JobState, JobState::ALL, success: JobState::Done);
+
+impl Job for EchoJob {
+    type Snapshot = wire::Job;
+    type State = JobState;
+
+    const KIND: Kind = Kind {
+        type_name: "EchoJob",
+        param: "job",
+        wait_operation: "wait_for",
+        state_noun: "an echo job state",
+        timeout: Duration::from_secs(3600),
+        every: Duration::from_secs(1),
+        answer_type: "EchoJob",
+        docs: Docs {
+            refresh: "/// Re-reads the job; returns the job.",
+            wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.\n/// Options: `timeout` (default \"1h\"), `every` (\"1s\").",
+            to_map: "/// Every field of the job with the API's names.",
+            to_string: "/// One line: name and state.",
+        },
+    };
+
+    fn host(&self) -> &Host {
+        &self.echo.host
+    }
+
+    fn target(&self) -> &str {
+        self.echo.client.target()
+    }
+
+    fn read(&self) -> Result<wire::Job, ApiError> {
+        self.echo.host.block_on(self.echo.client.job(&self.id))
+    }
+
+    fn state(snapshot: &wire::Job) -> Option<JobState> {
+        Some(snapshot.state)
+    }
+
+    fn reading(&self, snapshot: &wire::Job) -> Reading {
+        let what = format!("echo job `{}`", snapshot.name);
+        Reading::new(what, snapshot.state.as_str(), None)
+    }
+
+    fn describe(&self, snapshot: &wire::Job) -> String {
+        format!("{} {}", snapshot.name, snapshot.state.as_str())
+    }
+
+    fn properties() -> Vec<String> {
+        JOB_FIELDS.iter().map(|f| (*f).to_owned()).collect()
+    }
+
+    fn field(&self, snapshot: &wire::Job, name: &str) -> Dynamic {
+        serde_json::to_value(snapshot)
+            .ok()
+            .and_then(|json| json.get(name).cloned())
+            .and_then(|v| rhai::serde::to_dynamic(v).ok())
+            .unwrap_or(Dynamic::UNIT)
+    }
+}
+
+impl Echo {
+    fn start(&self, name: &str, seconds: i64) -> RhaiResult<EchoJobHandle> {
+        let Ok(seconds) = u64::try_from(seconds) else {
+            return Err(invalid_argument(
+                "start",
+                format!("`seconds` is {seconds}; use 0 or more"),
+            ));
+        };
+        let job = self
+            .host
+            .block_on(self.client.create(name, seconds))
+            .map_err(raise)?;
+        let reach = EchoJob {
+            echo: self.clone(),
+            id: job.id.clone(),
+        };
+        Ok(Handle::new(reach, job))
+    }
+}
+
+/// Cancels `job` through the gate and keeps the job as the answer shows it; a refusal
+/// reports the state the job was found in.
+fn cancel(job: &EchoJobHandle) -> RhaiResult<EchoJobHandle> {
+    let reach = job.job();
+    let name = job.snapshot().name;
+    let cancelled = reach
+        .echo
+        .host
+        .block_on(reach.echo.client.cancel(&reach.id, &name));
+    match cancelled {
+        Ok(answer) => {
+            job.store(answer);
+            Ok(job.clone())
+        }
+        Err(err) => Err(raise(job.with_found_state(err))),
+    }
+}
+
+/// Registers the echo script surface.
+pub fn register(engine: &mut Engine, host: &Arc<Host>) {
+    engine.register_type_with_name::<Echo>("Echo");
+    job::register::<EchoJob>(engine);
+
+    let h = host.clone();
+    FuncRegistration::new("echo")
+        .with_comments(["/// The echo target `name` from the target file."])
+        .with_params_info(["name: &str", "Echo"])
+        .register_into_engine(engine, move |name: &str| -> RhaiResult<Echo> {
+            let client = h
+                .client(TargetKind::Echo, name, EchoClient::new)
+                .map_err(raise)?;
+            Ok(Echo {
+                client,
+                host: h.clone(),
+            })
+        });
+    FuncRegistration::new("start")
+        .with_comments(["/// Starts job `name`, done after `seconds`; starting it again answers the same job."])
+        .with_params_info(["echo: Echo", "name: &str", "seconds: i64", "EchoJob"])
+        .register_into_engine(engine, |echo: &mut Echo, name: &str, seconds: i64| {
+            echo.start(name, seconds)
+        });
+    FuncRegistration::new("cancel")
+        .with_comments(["/// Cancels a Running job; `invalid_state` otherwise."])
+        .with_params_info(["job: EchoJob", "EchoJob"])
+        .register_into_engine(engine, |job: &mut EchoJobHandle| cancel(job));
+    engine.register_get("name", |echo: &mut Echo| echo.client.target().to_owned());
+    FuncRegistration::new("to_string")
+        .with_comments(["/// The target's name."])
+        .with_params_info(["echo: Echo", "String"])
+        .register_into_engine(engine, |echo: &mut Echo| echo.client.target().to_owned());
+}
