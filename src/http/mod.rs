@@ -3,6 +3,7 @@
 //! simulators share.
 
 pub mod backoff;
+pub mod basic_auth;
 mod ca_file;
 pub mod call_record;
 pub mod client;

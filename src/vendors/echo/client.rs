@@ -5,13 +5,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use base64::Engine as _;
 use reqwest::{Method, RequestBuilder};
 
-use crate::api_error::{ApiError, ErrorKind};
-use crate::config::{Secret, Target};
+use crate::api_error::ApiError;
+use crate::config::Target;
+use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::mutation::{Check, Mutations, Operation};
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
 
@@ -49,20 +49,15 @@ pub fn parse_error(body: &str) -> Option<VendorMessage> {
 /// An echo API target.
 pub struct EchoClient {
     http: HttpClient,
-    user: String,
-    password: Secret,
+    auth: BasicAuth,
 }
 
 impl EchoClient {
     /// A client for `target` noting its mutating calls in `calls`.
     pub fn new(target: &Target, calls: CallRecord) -> Result<Self, ApiError> {
-        let password = target
-            .password()
-            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         Ok(Self {
             http: HttpClient::new(target)?.recording(calls),
-            user: target.user.clone(),
-            password,
+            auth: BasicAuth::of(target)?,
         })
     }
 
@@ -109,15 +104,10 @@ impl EchoClient {
     }
 
     fn authorized(&self, method: Method, url: reqwest::Url) -> RequestBuilder {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", self.user, self.password.expose()));
         self.http
             .request(method, url)
             .header(reqwest::header::ACCEPT, "application/json")
-            .header(
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Basic {basic}")),
-            )
+            .header(reqwest::header::AUTHORIZATION, self.auth.header())
     }
 }
 

@@ -2,14 +2,14 @@
 //! CSRF token, transparent re-login on 401, reads retried while the array is busy,
 //! `select`/filters and 206 paging.
 
-use base64::Engine as _;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::config::{Secret, Target};
+use crate::config::Target;
+use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
@@ -79,8 +79,7 @@ struct Login {
 /// A logged-in (or about to be) PowerStore array.
 pub struct PowerStoreClient {
     http: HttpClient,
-    user: String,
-    password: Secret,
+    auth: BasicAuth,
     login: LoginCache<Login>,
     retry: Retrier,
 }
@@ -99,13 +98,9 @@ impl PowerStoreClient {
     /// A client for `target` noting its mutating calls in `calls`, waiting out a busy
     /// array on `clock`; nothing is sent until the first call.
     pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
-        let password = target
-            .password()
-            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         Ok(Self {
             http: HttpClient::new(target)?.recording(calls),
-            user: target.user.clone(),
-            password,
+            auth: BasicAuth::of(target)?,
             login: LoginCache::new(),
             retry: Retrier::new(target, clock),
         })
@@ -248,18 +243,10 @@ impl PowerStoreClient {
 
     async fn log_in(&self) -> Result<Login, ApiError> {
         let url = self.http.url(&["api", "rest", "login_session"]);
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            self.user,
-            self.password.expose()
-        ));
         let request = self
             .http
             .request(Method::GET, url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Basic {basic}")),
-            )
+            .header(reqwest::header::AUTHORIZATION, self.auth.header())
             .header(reqwest::header::ACCEPT, "application/json");
         let response = self.http.send("login", request, parse_error).await?;
         let token = response

@@ -3,7 +3,6 @@
 //! retried while the server is busy, paged cloudapi collections, `migrateEntities` and
 //! the legacy XML task it answers with.
 
-use base64::Engine as _;
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -12,7 +11,8 @@ use tokio::sync::Mutex;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::config::{Secret, Target};
+use crate::config::Target;
+use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
@@ -69,9 +69,8 @@ pub struct TaggedEntity {
 /// A Cloud Director target.
 pub struct VcdClient {
     http: HttpClient,
-    user: String,
+    auth: BasicAuth,
     org: String,
-    password: Secret,
     version: Mutex<Option<String>>,
     token: LoginCache<String>,
     retry: Retrier,
@@ -96,7 +95,7 @@ impl VcdClient {
     /// A client for `target`, whose `user` is `name@org`, noting its mutating calls in
     /// `calls` and waiting out a busy server on `clock`; nothing is sent yet.
     pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
-        let (user, org) = target.user.rsplit_once('@').ok_or_else(|| {
+        let (_, org) = target.user.rsplit_once('@').ok_or_else(|| {
             ApiError::new(
                 ErrorKind::Validation,
                 format!(
@@ -105,14 +104,10 @@ impl VcdClient {
                 ),
             )
         })?;
-        let password = target
-            .password()
-            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         Ok(Self {
             http: HttpClient::new(target)?.recording(calls),
-            user: user.to_owned(),
+            auth: BasicAuth::of(target)?,
             org: org.to_owned(),
-            password,
             version: Mutex::new(None),
             token: LoginCache::new(),
             retry: Retrier::new(target, clock),
@@ -409,12 +404,6 @@ impl VcdClient {
         } else {
             &["sessions"]
         };
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}@{}:{}",
-            self.user,
-            self.org,
-            self.password.expose()
-        ));
         let request = self
             .http
             .request(Method::POST, self.cloudapi(path))
@@ -422,10 +411,7 @@ impl VcdClient {
                 reqwest::header::ACCEPT,
                 format!("application/json;version={version}"),
             )
-            .header(
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Basic {basic}")),
-            );
+            .header(reqwest::header::AUTHORIZATION, self.auth.header());
         let response = self.http.session("login", request, parse_error).await?;
         response
             .headers()

@@ -4,14 +4,14 @@
 //! user speaks to the appliance management port in `/rest`, as VMware's deferred-import
 //! guide does; an SSO user (`name@domain`) speaks the current `/api` form.
 
-use base64::Engine as _;
 use reqwest::{Method, Response, Url};
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::config::{Secret, Target, UploadHosts};
+use crate::config::{Target, UploadHosts};
+use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
@@ -111,8 +111,7 @@ pub const MUTATIONS: Mutations = Mutations {
 /// A vCenter target, at its appliance port or its reverse proxy.
 pub struct VcenterClient {
     http: HttpClient,
-    user: String,
-    password: Secret,
+    auth: BasicAuth,
     encoding: Encoding,
     session: LoginCache<String>,
     upload_hosts: UploadHosts,
@@ -157,9 +156,6 @@ impl VcenterClient {
     /// A client for `target` noting its mutating calls in `calls`, waiting out a busy
     /// server on `clock`; nothing is sent until the first call.
     pub fn new(target: &Target, calls: CallRecord, clock: Clock) -> Result<Self, ApiError> {
-        let password = target
-            .password()
-            .map_err(|err| ApiError::new(ErrorKind::Auth, err.to_string()))?;
         let encoding = if target.user.contains('@') {
             Encoding::Api
         } else {
@@ -167,8 +163,7 @@ impl VcenterClient {
         };
         Ok(Self {
             http: HttpClient::new(target)?.recording(calls),
-            user: target.user.clone(),
-            password,
+            auth: BasicAuth::of(target)?,
             encoding,
             session: LoginCache::new(),
             upload_hosts: target.upload_hosts.clone(),
@@ -304,20 +299,12 @@ impl VcenterClient {
             .trim_start_matches('/')
             .split('/')
             .collect();
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            self.user,
-            self.password.expose()
-        ));
         let request = self
             .http
             .request(Method::POST, self.http.url(&path))
             .header(reqwest::header::ACCEPT, "application/json")
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Basic {basic}")),
-            );
+            .header(reqwest::header::AUTHORIZATION, self.auth.header());
         let response = self
             .http
             .session("login", request, parse_error)
