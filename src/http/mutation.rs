@@ -19,6 +19,18 @@ pub struct Operation {
     pub check: Check,
 }
 
+impl Operation {
+    /// `name` changing `object`, told to have taken effect by `check`; one line a row
+    /// keeps the vendors' tables readable at a glance.
+    pub const fn new(name: &'static str, object: &'static str, check: Check) -> Self {
+        Self {
+            name,
+            object,
+            check,
+        }
+    }
+}
+
 /// A vendor's mutating operations: the only ones its client may send.
 #[derive(Clone, Copy, Debug)]
 pub struct Mutations {

@@ -21,16 +21,8 @@ const JOB: &str = "echo job";
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "echo",
     operations: &[
-        Operation {
-            name: "create",
-            object: JOB,
-            check: Check::ClientToken,
-        },
-        Operation {
-            name: "cancel",
-            object: JOB,
-            check: Check::States(&["Cancelled"]),
-        },
+        Operation::new("create", JOB, Check::ClientToken),
+        Operation::new("cancel", JOB, Check::States(&["Cancelled"])),
     ],
     is_state: |_, state| {
         crate::vendors::echo::wire::JobState::parse(state).is_some_and(|s| s.as_str() == state)

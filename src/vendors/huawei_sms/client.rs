@@ -30,83 +30,44 @@ const CONSOLE: &str = "look at the task and its target server in the SMS console
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "huawei_sms",
     operations: &[
-        Operation {
-            name: "start",
-            object: TASK,
-            check: Check::States(&["RUNNING", "SYNCING"]),
-        },
-        Operation {
-            name: "stop",
-            object: TASK,
-            check: Check::States(&["ABORTING", "ABORT"]),
-        },
-        Operation {
-            name: "restart",
-            object: TASK,
-            check: Check::States(&["RUNNING"]),
-        },
-        Operation {
-            name: "sync_failed_rollback",
-            object: TASK,
-            check: Check::States(&["SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"]),
-        },
-        Operation {
-            name: "collect_log",
-            object: TASK,
-            check: Check::Field {
+        Operation::new("start", TASK, Check::States(&["RUNNING", "SYNCING"])),
+        Operation::new("stop", TASK, Check::States(&["ABORTING", "ABORT"])),
+        Operation::new("restart", TASK, Check::States(&["RUNNING"])),
+        Operation::new(
+            "sync_failed_rollback",
+            TASK,
+            Check::States(&["SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"]),
+        ),
+        Operation::new(
+            "collect_log",
+            TASK,
+            Check::Field {
                 field: "log_collect_status",
                 values: &["UPLOADING", "UPLOADED"],
             },
-        },
-        Operation {
-            name: "clone_test",
-            object: TASK,
-            check: Check::Field {
-                field: "clone_server",
-                values: &[],
-            },
-        },
-        Operation {
-            name: "network_check",
-            object: TASK,
-            check: Check::Field {
+        ),
+        Operation::new("clone_test", TASK, Check::Field { field: "clone_server", values: &[] }),
+        Operation::new(
+            "network_check",
+            TASK,
+            Check::Field {
                 field: "network_check_info",
                 values: &[],
             },
-        },
-        Operation {
-            name: "clear",
-            object: TASK,
-            check: Check::Field {
+        ),
+        Operation::new(
+            "clear",
+            TASK,
+            Check::Field {
                 field: "source_server.state",
                 values: &["clearing", "cleared"],
             },
-        },
-        Operation {
-            name: "test",
-            object: TASK,
-            check: Check::NotShown(CONSOLE),
-        },
-        Operation {
-            name: "cutover",
-            object: TASK,
-            check: Check::NotShown(CONSOLE),
-        },
-        Operation {
-            name: "migration_test",
-            object: TASK,
-            check: Check::NotShown(CONSOLE),
-        },
-        Operation {
-            name: "skip",
-            object: TASK,
-            check: Check::NotShown(CONSOLE),
-        },
-        Operation {
-            name: "error_for_overspeed",
-            object: TASK,
-            check: Check::NotShown(CONSOLE),
-        },
+        ),
+        Operation::new("test", TASK, Check::NotShown(CONSOLE)),
+        Operation::new("cutover", TASK, Check::NotShown(CONSOLE)),
+        Operation::new("migration_test", TASK, Check::NotShown(CONSOLE)),
+        Operation::new("skip", TASK, Check::NotShown(CONSOLE)),
+        Operation::new("error_for_overspeed", TASK, Check::NotShown(CONSOLE)),
     ],
     is_state: |_, state| {
         crate::vendors::huawei_sms::wire::TaskState::parse(state)

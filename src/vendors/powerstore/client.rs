@@ -30,26 +30,18 @@ const SESSION: &str = "import session";
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "powerstore",
     operations: &[
-        Operation {
-            name: "cutover",
-            object: SESSION,
-            check: Check::States(&["Cutover_In_Progress", "Import_Completed"]),
-        },
-        Operation {
-            name: "cancel",
-            object: SESSION,
-            check: Check::States(&["Cancel_In_Progress", "Cancelled"]),
-        },
-        Operation {
-            name: "pause",
-            object: SESSION,
-            check: Check::States(&["Paused"]),
-        },
-        Operation {
-            name: "resume",
-            object: SESSION,
-            check: Check::States(&["Copy_In_Progress", "Ready_For_Cutover"]),
-        },
+        Operation::new(
+            "cutover",
+            SESSION,
+            Check::States(&["Cutover_In_Progress", "Import_Completed"]),
+        ),
+        Operation::new("cancel", SESSION, Check::States(&["Cancel_In_Progress", "Cancelled"])),
+        Operation::new("pause", SESSION, Check::States(&["Paused"])),
+        Operation::new(
+            "resume",
+            SESSION,
+            Check::States(&["Copy_In_Progress", "Ready_For_Cutover"]),
+        ),
     ],
     is_state: |_, state| {
         crate::vendors::powerstore::wire::ImportState::parse(state)

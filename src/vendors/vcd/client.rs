@@ -34,25 +34,19 @@ const BUSY_ENTITY: &str = "BUSY_ENTITY";
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "vcd",
     operations: &[
-        Operation {
-            name: "migrate_entities",
-            object: "entity type",
-            check: Check::RepeatSafe(
+        Operation::new(
+            "migrate_entities",
+            "entity type",
+            Check::RepeatSafe(
                 "running the migration again is how Cloud Director picks up instances it skipped",
             ),
-        },
-        Operation {
-            name: "resolve",
-            object: "entity",
-            check: Check::RepeatSafe(
-                "resolving validates the entity again and changes nothing else",
-            ),
-        },
-        Operation {
-            name: "task.cancel",
-            object: "task",
-            check: Check::States(&["canceled"]),
-        },
+        ),
+        Operation::new(
+            "resolve",
+            "entity",
+            Check::RepeatSafe("resolving validates the entity again and changes nothing else"),
+        ),
+        Operation::new("task.cancel", "task", Check::States(&["canceled"])),
     ],
     is_state: |_, state| {
         crate::vendors::vcd::wire::TaskStatus::parse(state).is_some_and(|s| s.as_str() == state)

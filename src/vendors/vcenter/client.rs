@@ -31,72 +31,32 @@ const OVF_SESSION: &str = "OVF import session";
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "vcenter",
     operations: &[
-        Operation {
-            name: "history.start",
-            object: HISTORY,
-            check: Check::States(&["RUNNING", "SUCCEEDED"]),
-        },
-        Operation {
-            name: "history.pause",
-            object: HISTORY,
-            check: Check::States(&["BLOCKED"]),
-        },
-        Operation {
-            name: "history.resume",
-            object: HISTORY,
-            check: Check::States(&["RUNNING", "SUCCEEDED"]),
-        },
-        Operation {
-            name: "history.cancel",
-            object: HISTORY,
-            check: Check::States(&["FAILED"]),
-        },
-        Operation {
-            name: "ovf_import",
-            object: OVF_SESSION,
-            check: Check::ClientToken,
-        },
-        Operation {
-            name: "ovf.instantiate",
-            object: OVF_SESSION,
-            check: Check::States(&[
+        Operation::new("history.start", HISTORY, Check::States(&["RUNNING", "SUCCEEDED"])),
+        Operation::new("history.pause", HISTORY, Check::States(&["BLOCKED"])),
+        Operation::new("history.resume", HISTORY, Check::States(&["RUNNING", "SUCCEEDED"])),
+        Operation::new("history.cancel", HISTORY, Check::States(&["FAILED"])),
+        Operation::new("ovf_import", OVF_SESSION, Check::ClientToken),
+        Operation::new(
+            "ovf.instantiate",
+            OVF_SESSION,
+            Check::States(&[
                 "IMPORT_FILE_TRANSFER",
                 "IMPORT_INSTANTIATING",
                 "IMPORT_COMPLETED",
             ]),
-        },
-        Operation {
-            name: "ovf.try_instantiate",
-            object: OVF_SESSION,
-            check: Check::ChangesNothing,
-        },
-        Operation {
-            name: "ovf.preview",
-            object: "OVF descriptor",
-            check: Check::ChangesNothing,
-        },
-        Operation {
-            name: "ovf.probe",
-            object: "OVF package URL",
-            check: Check::ChangesNothing,
-        },
-        Operation {
-            name: "ovf.progress",
-            object: OVF_SESSION,
-            check: Check::RepeatSafe(
+        ),
+        Operation::new("ovf.try_instantiate", OVF_SESSION, Check::ChangesNothing),
+        Operation::new("ovf.preview", "OVF descriptor", Check::ChangesNothing),
+        Operation::new("ovf.probe", "OVF package URL", Check::ChangesNothing),
+        Operation::new(
+            "ovf.progress",
+            OVF_SESSION,
+            Check::RepeatSafe(
                 "a progress report only refreshes the session's progress and idle timer",
             ),
-        },
-        Operation {
-            name: "ovf.push",
-            object: OVF_SESSION,
-            check: Check::Uploaded,
-        },
-        Operation {
-            name: "ovf.delete",
-            object: OVF_SESSION,
-            check: Check::Gone,
-        },
+        ),
+        Operation::new("ovf.push", OVF_SESSION, Check::Uploaded),
+        Operation::new("ovf.delete", OVF_SESSION, Check::Gone),
     ],
     is_state: |operation, state| {
         if operation.starts_with("history.") {
