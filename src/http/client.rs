@@ -224,6 +224,14 @@ impl HttpClient {
         self.transfer(operation, request, parse_error, None).await
     }
 
+    /// Closes a login as a run ends: nothing waits on the answer and the login lapses on
+    /// its own anyway, so a failure is only noted at debug level.
+    pub async fn log_out(&self, request: RequestBuilder, parse_error: ErrorBodyParser) {
+        if let Err(err) = self.session("logout", request, parse_error).await {
+            tracing::debug!("logging out failed: {err}");
+        }
+    }
+
     /// Opens or closes a login (`login`, `logout`): whatever its method, it changes
     /// nothing a migration did, so the call record leaves it out. A lost answer to a
     /// non-GET login is still an unknown outcome, never sent again blindly.

@@ -284,9 +284,7 @@ impl Session for PowerStoreClient {
                     sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
                 )
                 .header(TOKEN_HEADER, sensitive(&login.token));
-            if let Err(err) = self.http.session("logout", request, parse_error).await {
-                tracing::debug!("logging out failed: {err}");
-            }
+            self.http.log_out(request, parse_error).await;
         })
     }
 }

@@ -445,9 +445,7 @@ impl Session for VcdClient {
                     reqwest::header::AUTHORIZATION,
                     sensitive(&format!("Bearer {token}")),
                 );
-            if let Err(err) = self.http.session("logout", request, parse_error).await {
-                tracing::debug!("logging out failed: {err}");
-            }
+            self.http.log_out(request, parse_error).await;
         })
     }
 }

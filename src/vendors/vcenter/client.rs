@@ -252,16 +252,21 @@ impl VcenterClient {
             .map_err(vapi_kind)
     }
 
-    async fn log_in(&self) -> Result<String, ApiError> {
+    /// Where this encoding opens and closes its session.
+    fn session_url(&self) -> Url {
         let path: Vec<&str> = self
             .encoding
             .session_path()
             .trim_start_matches('/')
             .split('/')
             .collect();
+        self.http.url(&path)
+    }
+
+    async fn log_in(&self) -> Result<String, ApiError> {
         let request = self
             .http
-            .request(Method::POST, self.http.url(&path))
+            .request(Method::POST, self.session_url())
             .header(reqwest::header::ACCEPT, "application/json")
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::AUTHORIZATION, self.auth.header());
@@ -288,19 +293,11 @@ impl Session for VcenterClient {
             let Some(session) = self.session.take().await else {
                 return;
             };
-            let path: Vec<&str> = self
-                .encoding
-                .session_path()
-                .trim_start_matches('/')
-                .split('/')
-                .collect();
             let request = self
                 .http
-                .request(Method::DELETE, self.http.url(&path))
+                .request(Method::DELETE, self.session_url())
                 .header(SESSION_HEADER, sensitive(&session));
-            if let Err(err) = self.http.session("logout", request, parse_error).await {
-                tracing::debug!("logging out failed: {err}");
-            }
+            self.http.log_out(request, parse_error).await;
         })
     }
 }
