@@ -105,33 +105,41 @@ impl VcenterClient {
         id: &str,
         parameters: Vec<Value>,
     ) -> Result<ValidationResult, ApiError> {
-        let body = self.http().json_body(
-            "ovf.try_instantiate",
-            &InstantiateRequest {
-                instantiation_parameters: parameters,
-            },
-        )?;
-        let url = self.ovf_url(Some(id), Some("try-instantiate"));
-        let mutation = self.mutation("ovf.try_instantiate", Some(id), "check parameters".into())?;
+        let (action, summary) = ("try-instantiate", "check parameters");
         let response = self
-            .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
+            .send_parameters("ovf.try_instantiate", id, action, summary, parameters)
             .await?;
         self.value("ovf.try_instantiate", response).await
     }
 
     /// Instantiates the package with these parameters.
     pub async fn ovf_instantiate(&self, id: &str, parameters: Vec<Value>) -> Result<(), ApiError> {
+        self.send_parameters("ovf.instantiate", id, "instantiate", "instantiate", parameters)
+            .await
+            .map(drop)
+    }
+
+    /// Sends instantiation `parameters` to session `id`'s `action`, described by
+    /// `summary`; `try-instantiate` and `instantiate` take the same body and differ only
+    /// in what they do with it.
+    async fn send_parameters(
+        &self,
+        operation: &str,
+        id: &str,
+        action: &str,
+        summary: &str,
+        parameters: Vec<Value>,
+    ) -> Result<Response, ApiError> {
         let body = self.http().json_body(
-            "ovf.instantiate",
+            operation,
             &InstantiateRequest {
                 instantiation_parameters: parameters,
             },
         )?;
-        let url = self.ovf_url(Some(id), Some("instantiate"));
-        let mutation = self.mutation("ovf.instantiate", Some(id), "instantiate".into())?;
+        let mutation = self.mutation(operation, Some(id), summary.to_owned())?;
+        let url = self.ovf_url(Some(id), Some(action));
         self.call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await
-            .map(drop)
     }
 
     /// What a descriptor (XML, or base64 of its gzip) references, and its problems.
