@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
 
-pub(super) use crate::http::lab::testing::{Answer, lab_state, send};
+pub(super) use crate::http::lab::testing::{Answer, configure, lab_state, send};
 
 use super::{LabState, router};
 
