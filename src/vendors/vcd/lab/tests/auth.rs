@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Client, JSON_38, USER, basic, configure, lab, lab_state, send};
+use super::{Client, JSON_38, USER, basic, configure, lab, lab_state, minor_error, send};
 
 const TYPES: &str = "/cloudapi/1.0.0/entityTypes";
 
@@ -91,7 +91,7 @@ async fn accept_must_name_an_offered_version() {
         )
         .await;
         assert_eq!(
-            (answer.status, answer.body["minorErrorCode"].as_str()),
+            minor_error(&answer),
             (406, Some("NOT_ACCEPTABLE"))
         );
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Client, configure, entity, lab, lab_state, send};
+use super::{Client, configure, entity, lab, lab_state, minor_error, send};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V101: &str = "urn:vcloud:type:acme:vm:1.0.1";
@@ -177,7 +177,7 @@ async fn request_errors_use_the_cloudapi_body() {
     ] {
         let answer = post(source, &body).await;
         assert_eq!(
-            (answer.status, answer.body["minorErrorCode"].as_str()),
+            minor_error(&answer),
             (status, Some(code)),
             "{source} {body}"
         );
@@ -218,7 +218,7 @@ async fn overlapping_migrations_are_busy_until_the_first_ends() {
         .post(uri, &format!(r#"{{"targetEntityType": "{V200}"}}"#))
         .await;
     assert_eq!(
-        (busy.status, busy.body["minorErrorCode"].as_str()),
+        minor_error(&busy),
         (409, Some("BUSY_ENTITY"))
     );
     clock.advance(Duration::from_secs(5));

@@ -38,6 +38,11 @@ pub(super) fn lab() -> (LabState, Clock) {
     seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD)))
 }
 
+/// An error answer's status and `minorErrorCode`, as the tests compare them.
+pub(super) fn minor_error(answer: &Answer) -> (u16, Option<&str>) {
+    (answer.status, answer.body["minorErrorCode"].as_str())
+}
+
 /// `Basic <user>:secret`.
 pub(super) fn basic(user: &str) -> String {
     crate::http::lab::testing::basic(user, PASSWORD)
