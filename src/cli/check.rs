@@ -4,18 +4,14 @@
 
 use std::path::Path;
 
-use super::{CheckArgs, fail, load_targets, read_script, report};
+use super::{CheckArgs, fail, report};
 use crate::exit_code::ExitCode;
 use crate::script::ScriptFile;
 use crate::script::preflight::{self, Depth};
 
 pub(super) fn run(args: &CheckArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match load_targets(target_file) {
-        Ok(targets) => targets,
-        Err(code) => return code,
-    };
-    let file = match read_script(&args.file) {
-        Ok(file) => file,
+    let (targets, file) = match super::playbook::load_playbook(target_file, &args.file) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     // Without a target file (and without the lab) there is nothing to check names against.

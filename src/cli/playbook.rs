@@ -9,16 +9,24 @@ use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
 use crate::http::call_record::CallRecord;
 use crate::runtime::{RunError, marked_line};
+use crate::script::ScriptFile;
 use crate::stop_signal::StopSignal;
 use crate::terminal_text::escape_control;
 
+/// Loads the target file, then the playbook, as `run` and `check` both begin: either
+/// failing is a usage error, the target file's reported first.
+pub(super) fn load_playbook(
+    target_file: Option<&Path>,
+    playbook: &Path,
+) -> Result<(crate::config::Targets, ScriptFile), ExitCode> {
+    let targets = load_targets(target_file)?;
+    let file = read_script(playbook)?;
+    Ok((targets, file))
+}
+
 pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match load_targets(target_file) {
-        Ok(targets) => targets,
-        Err(code) => return code,
-    };
-    let file = match read_script(&args.file) {
-        Ok(file) => file,
+    let (targets, file) = match load_playbook(target_file, &args.file) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let runtime = match args.rehearsal.start(targets, &args.limits) {

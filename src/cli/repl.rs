@@ -3,16 +3,23 @@
 
 use std::path::Path;
 
-use super::{ReplArgs, fail, load_targets};
+use super::{LimitArgs, RehearsalArgs, ReplArgs, fail, load_targets};
 use crate::exit_code::ExitCode;
 use crate::repl::{self, ReplOptions};
 
+/// Loads the target file and builds the runtime over it, as `repl` and `watch` both
+/// start: a target file that does not load is exit 2, a runtime that cannot start exit 1.
+pub(super) fn start_runtime(
+    target_file: Option<&Path>,
+    rehearsal: &RehearsalArgs,
+    limits: &LimitArgs,
+) -> Result<crate::Runtime, ExitCode> {
+    let targets = load_targets(target_file)?;
+    rehearsal.start(targets, limits)
+}
+
 pub(super) fn run(args: &ReplArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match load_targets(target_file) {
-        Ok(targets) => targets,
-        Err(code) => return code,
-    };
-    let runtime = match args.rehearsal.start(targets, &args.limits) {
+    let runtime = match start_runtime(target_file, &args.rehearsal, &args.limits) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

@@ -3,16 +3,12 @@
 
 use std::path::Path;
 
-use super::{WatchArgs, fail, load_targets, report};
+use super::{WatchArgs, fail, report};
 use crate::exit_code::ExitCode;
 use crate::watch::{WatchEnd, WatchError, WatchOptions};
 
 pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
-    let targets = match load_targets(target_file) {
-        Ok(targets) => targets,
-        Err(code) => return code,
-    };
-    let runtime = match args.rehearsal.start(targets, &args.limits) {
+    let runtime = match super::repl::start_runtime(target_file, &args.rehearsal, &args.limits) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

@@ -68,15 +68,18 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
                     other.type_str()
                 ));
             }
-            (other, _) => {
-                return Err(format!(
-                    "target `{name}`: `read_retries` has no `{}`; use {KEYS}",
-                    super::excerpt::quoted(other)
-                ));
-            }
+            (other, _) => return Err(unknown_key(name, "read_retries", other, KEYS)),
         }
     }
     Ok(policy)
+}
+
+/// The error for a key `setting` of target `name` does not have; `keys` are those it has.
+pub(super) fn unknown_key(name: &str, setting: &str, key: &str, keys: &str) -> String {
+    format!(
+        "target `{name}`: `{setting}` has no `{}`; use {keys}",
+        super::excerpt::quoted(key)
+    )
 }
 
 fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
@@ -105,16 +108,26 @@ pub(super) fn duration(value: &Value) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// Reads `key = text` of target `array1` as a target file holds it, with `read`.
+    #[track_caller]
+    pub(in crate::config) fn parse_setting<T>(
+        key: &str,
+        text: &str,
+        read: fn(&str, Option<&Value>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let value: Value = toml::from_str::<toml::Table>(&format!("{key} = {text}"))
+            .unwrap()
+            .remove(key)
+            .unwrap();
+        read("array1", Some(&value))
+    }
 
     #[track_caller]
     fn parse(text: &str) -> Result<ReadRetries, String> {
-        let value: Value = toml::from_str::<toml::Table>(&format!("read_retries = {text}"))
-            .unwrap()
-            .remove("read_retries")
-            .unwrap();
-        read_retries("array1", Some(&value))
+        parse_setting("read_retries", text, read_retries)
     }
 
     #[test]

@@ -54,9 +54,11 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
             "read_idle" => limits.read_idle = duration_of(name, &field, value)?,
             "max_body" => limits.max_body = bytes_of(name, &field, value)?,
             other => {
-                return Err(format!(
-                    "target `{name}`: `request_limits` has no `{}`; use {KEYS}",
-                    super::excerpt::quoted(other)
+                return Err(super::read_retries::unknown_key(
+                    name,
+                    "request_limits",
+                    other,
+                    KEYS,
                 ));
             }
         }
@@ -90,11 +92,7 @@ mod tests {
 
     #[track_caller]
     fn parse(text: &str) -> Result<RequestLimits, String> {
-        let value: Value = toml::from_str::<toml::Table>(&format!("request_limits = {text}"))
-            .unwrap()
-            .remove("request_limits")
-            .unwrap();
-        request_limits("array1", Some(&value))
+        crate::config::read_retries::tests::parse_setting("request_limits", text, request_limits)
     }
 
     #[test]

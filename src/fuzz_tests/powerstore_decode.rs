@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::mutate;
-use super::support::{check_error, config, decode, error_body_holds, status_error};
+use super::support::{check_error, config, decode, error_bodies_property, status_error};
 use crate::vendors::powerstore::client::parse_error;
 use crate::vendors::powerstore::wire::ImportSession;
 
@@ -38,15 +38,9 @@ proptest! {
         }
         let _ = decode::<ImportSession>(&body);
     }
-
-    #[test]
-    fn error_bodies_give_the_status_kind_and_the_vendor_code(
-        body in mutate::json(SEEDS),
-        status in 400..600_u16,
-    ) {
-        error_body_holds(status, &body, parse_error)?;
-    }
 }
+
+error_bodies_property!(mutate::json(SEEDS), parse_error);
 
 #[test]
 fn the_seeds_decode_whole() {

@@ -104,6 +104,25 @@ pub(crate) fn error_body_holds(
     Ok(())
 }
 
+/// The test of [`error_body_holds`] every vendor decoder target runs, over the bodies the
+/// strategy `$bodies` draws and with the vendor's `$parse_error`.
+macro_rules! error_bodies_property {
+    ($bodies:expr, $parse_error:expr) => {
+        proptest::proptest! {
+            #![proptest_config($crate::fuzz_tests::support::config(256))]
+
+            #[test]
+            fn error_bodies_give_the_status_kind_and_the_vendor_code(
+                body in $bodies,
+                status in 400..600_u16,
+            ) {
+                $crate::fuzz_tests::support::error_body_holds(status, &body, $parse_error)?;
+            }
+        }
+    };
+}
+pub(crate) use error_bodies_property;
+
 /// What every error made from outside input keeps to: `Display` on one line, of bounded
 /// length, with no control characters a terminal would act on; the body excerpt bounded.
 pub(crate) fn check_error(err: &ApiError) {

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::mutate;
-use super::support::{check_error, client, config, decode, error_body_holds, status_error};
+use super::support::{check_error, client, config, decode, error_bodies_property, status_error};
 use crate::vendors::vcd::client::parse_error;
 use crate::vendors::vcd::wire::{
     DefinedEntity, DefinedEntityType, Page, ResolveResult, Task, parse_versions, version_at_least,
@@ -104,15 +104,15 @@ proptest! {
         let listed = parse_versions(&versions_xml(&[&ta, &tb], "https://vcd/api/sessions"));
         prop_assert_eq!(listed.ok(), Some(vec![ta, tb]));
     }
-
-    #[test]
-    fn error_bodies_give_the_status_kind_and_the_vendor_code(
-        body in prop_oneof![mutate::json(JSON_SEEDS), mutate::xml(XML_SEEDS).prop_map(String::into_bytes)],
-        status in 400..600_u16,
-    ) {
-        error_body_holds(status, &body, parse_error)?;
-    }
 }
+
+error_bodies_property!(
+    prop_oneof![
+        mutate::json(JSON_SEEDS),
+        mutate::xml(XML_SEEDS).prop_map(String::into_bytes)
+    ],
+    parse_error
+);
 
 #[test]
 fn the_seeds_decode_whole() {

@@ -15,39 +15,46 @@ type Printed = Result<ImmutableString, Box<EvalAltResult>>;
 /// Registers the four printers for arrays and maps.
 pub fn register(engine: &mut Engine, max_depth: usize) {
     for name in ["print", "debug", "to_string", "to_debug"] {
-        FuncRegistration::new(name)
-            .with_params_info(["array: &mut Array", "String"])
-            .with_comments([
-                "/// The array as text; refused when it nests deeper than `--max-depth`.",
-            ])
-            .register_into_engine(
-                engine,
-                move |ctx: NativeCallContext, array: &mut Array| -> Printed {
-                    let value = Dynamic::from_array(std::mem::take(array));
-                    let printed = print(&ctx, name, &value, max_depth);
-                    if let Ok(items) = value.into_array() {
-                        *array = items;
-                    }
-                    printed
-                },
-            );
-        FuncRegistration::new(name)
-            .with_params_info(["map: &mut Map", "String"])
-            .with_comments([
-                "/// The map as text; refused when it nests deeper than `--max-depth`.",
-            ])
-            .register_into_engine(
-                engine,
-                move |ctx: NativeCallContext, map: &mut Map| -> Printed {
-                    let value = Dynamic::from_map(std::mem::take(map));
-                    let printed = print(&ctx, name, &value, max_depth);
-                    if let Some(entries) = value.try_cast::<Map>() {
-                        *map = entries;
-                    }
-                    printed
-                },
-            );
+        register_printer::<Array>(
+            engine,
+            name,
+            "array: &mut Array",
+            "/// The array as text; refused when it nests deeper than `--max-depth`.",
+            max_depth,
+        );
+        register_printer::<Map>(
+            engine,
+            name,
+            "map: &mut Map",
+            "/// The map as text; refused when it nests deeper than `--max-depth`.",
+            max_depth,
+        );
     }
+}
+
+/// Registers printer `name` for containers of type `T` (an array or a map). The value
+/// is lent to the printer whole and put back, so printing never copies it.
+fn register_printer<T: rhai::Variant + Clone + Default>(
+    engine: &mut Engine,
+    name: &'static str,
+    param: &'static str,
+    comment: &'static str,
+    max_depth: usize,
+) {
+    FuncRegistration::new(name)
+        .with_params_info([param, "String"])
+        .with_comments([comment])
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, container: &mut T| -> Printed {
+                let value = Dynamic::from(std::mem::take(container));
+                let printed = print(&ctx, name, &value, max_depth);
+                if let Some(back) = value.try_cast::<T>() {
+                    *container = back;
+                }
+                printed
+            },
+        );
 }
 
 fn print(ctx: &NativeCallContext, name: &str, value: &Dynamic, max_depth: usize) -> Printed {

@@ -241,19 +241,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn scripts_compare_and_subtract_timestamps() {
+    /// Runs `script` on an engine with the timestamp functions registered.
+    fn eval_string(script: &str) -> String {
         let mut engine = Engine::new();
         register(&mut engine);
-        let result: String = engine
-            .eval(
-                r#"
-                let a = timestamp(1600159831000);
-                let b = timestamp(1600160831000);
-                `${a} ${b - a} ${a < b} ${a == a} ${b.format("%H:%M")} ${a.epoch_ms}`
-                "#,
-            )
-            .unwrap();
+        engine.eval(script).unwrap()
+    }
+
+    #[test]
+    fn scripts_compare_and_subtract_timestamps() {
+        let result = eval_string(
+            r#"
+            let a = timestamp(1600159831000);
+            let b = timestamp(1600160831000);
+            `${a} ${b - a} ${a < b} ${a == a} ${b.format("%H:%M")} ${a.epoch_ms}`
+            "#,
+        );
         assert_eq!(
             result,
             "2020-09-15T08:50:31Z 1000000 true true 09:07 1600159831000"
@@ -262,17 +265,13 @@ mod tests {
 
     #[test]
     fn milliseconds_move_a_timestamp_within_the_calendar() {
-        let mut engine = Engine::new();
-        register(&mut engine);
-        let result: String = engine
-            .eval(
-                r#"
-                let a = timestamp(1600159831000);
-                let b = a + 1500;
-                `${b} ${b - 1500 == a} ${type_of(b)} ${b - a}`
-                "#,
-            )
-            .unwrap();
+        let result = eval_string(
+            r#"
+            let a = timestamp(1600159831000);
+            let b = a + 1500;
+            `${b} ${b - 1500 == a} ${type_of(b)} ${b - a}`
+            "#,
+        );
         assert_eq!(result, "2020-09-15T08:50:32.500Z true Timestamp 1500");
         #[track_caller]
         fn refused(script: &str, expected: &str) {

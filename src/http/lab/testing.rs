@@ -37,6 +37,11 @@ pub trait TestLab {
     }
 }
 
+/// `POST /_lab/config` with `body` to `lab`: how a test changes the lab's settings.
+pub async fn configure<L: TestLab>(lab: &L, body: &str) -> Answer {
+    send(lab, "POST", "/_lab/config", &[], body).await
+}
+
 /// Sends one request to `lab`; `headers` as `(name, value)` pairs.
 pub async fn send<L: TestLab>(
     lab: &L,

@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use super::super::tests::{Answer, SECRET, lab, send, signed, task_id, token, with_token};
+use super::super::tests::{
+    Answer, SECRET, configure, lab, send, signed, task_id, token, with_token,
+};
 
 #[tokio::test]
 async fn settings_too_large_to_add_to_a_date_are_refused_whole() {
@@ -22,7 +24,7 @@ async fn settings_too_large_to_add_to_a_date_are_refused_whole() {
     for (key, value) in huge {
         // A good setting beside the bad one is not applied either.
         let body = json!({ key: value, "rate_limit": {"capacity": 1, "per_second": 1.0} });
-        let answer = send(&state, "POST", "/_lab/config", &[], &body.to_string()).await;
+        let answer = configure(&state, &body.to_string()).await;
         refused(&answer, key);
         refused(&answer, "at most 315360000 seconds (ten years)");
     }
@@ -30,7 +32,7 @@ async fn settings_too_large_to_add_to_a_date_are_refused_whole() {
     assert_eq!(config["rate_limit"], json!(null), "{config}");
     let most = json!({"token_ttl_seconds": 315_360_000_u64, "action_lag_seconds": 315_360_000_u64,
         "gateway_clock_offset_seconds": -315_360_000_i64});
-    let answer = send(&state, "POST", "/_lab/config", &[], &most.to_string()).await;
+    let answer = configure(&state, &most.to_string()).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     // Every sum those settings feed still works: a token, an action, a signature check.
     let token = token(&state).await;

@@ -13,7 +13,7 @@ use crate::config::Secret;
 use crate::http::lab::testing::{TestLab, seeded};
 use crate::vendors::huawei_sms::signer::{self, Signable};
 
-pub(super) use crate::http::lab::testing::{Answer, PASSWORD as SECRET, send};
+pub(super) use crate::http::lab::testing::{Answer, PASSWORD as SECRET, configure, send};
 
 use super::{LabState, router};
 
@@ -48,14 +48,7 @@ async fn iam_hands_out_tokens_and_refuses_a_bad_password_in_its_own_body() {
         wrong.body,
         json!({"error": {"code": 401, "title": "Unauthorized", "message": "The username or password is wrong."}})
     );
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"token_ttl_seconds": 60}"#,
-    )
-    .await;
+    configure(&state, r#"{"token_ttl_seconds": 60}"#).await;
     let token = token(&state).await;
     assert_eq!(
         with_token(&state, &token, "GET", "/v3/tasks", "")
@@ -130,14 +123,7 @@ async fn signatures_are_recomputed_and_skewed_dates_refused() {
         "{}",
         late.text
     );
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"gateway_clock_offset_seconds": 960}"#,
-    )
-    .await;
+    configure(&state, r#"{"gateway_clock_offset_seconds": 960}"#).await;
     let skewed = signed(&state, "GET", "/v3/tasks", "", SECRET, 0).await;
     assert_eq!(skewed.status, 401, "{}", skewed.text);
     let shown = send(&state, "GET", "/_lab/state", &[], "").await.body;
@@ -277,7 +263,7 @@ async fn the_token_bucket_answers_the_gateway_429_and_faults_use_its_body() {
     let (state, clock) = lab();
     let token = token(&state).await;
     let limit = r#"{"rate_limit": {"capacity": 2, "per_second": 1}}"#;
-    send(&state, "POST", "/_lab/config", &[], limit).await;
+    configure(&state, limit).await;
     for _ in 0..2 {
         assert_eq!(
             with_token(&state, &token, "GET", "/v3/tasks", "")
@@ -302,14 +288,7 @@ async fn the_token_bucket_answers_the_gateway_429_and_faults_use_its_body() {
             .status,
         200
     );
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"rate_limit": {"capacity": 0, "per_second": 0}}"#,
-    )
-    .await;
+    configure(&state, r#"{"rate_limit": {"capacity": 0, "per_second": 0}}"#).await;
     send(
         &state,
         "POST",

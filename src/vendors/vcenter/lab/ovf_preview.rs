@@ -7,7 +7,7 @@ use std::io::Read as _;
 use base64::Engine as _;
 
 use crate::vendors::vcenter::ovf::parse_descriptor;
-use crate::vendors::vcenter::ovf_wire::{OvfProblem, Preview, PreviewFile, ProbeResult};
+use crate::vendors::vcenter::ovf_wire::{Preview, PreviewFile, ProbeResult};
 use crate::vendors::vcenter::wire::LocalizableMessage;
 
 use super::error::LabError;
@@ -47,14 +47,7 @@ pub(super) fn preview(ovf_descriptor: &str) -> Result<Preview, LabError> {
             ..Preview::default()
         },
         Err(issue) => Preview {
-            errors: vec![OvfProblem {
-                category: "INPUT".to_owned(),
-                message: Some(issue.message.clone()),
-                issues: vec![issue],
-                name: None,
-                value: None,
-                error: None,
-            }],
+            errors: vec![super::ovf_session::input_problem(issue)],
             ..Preview::default()
         },
     })

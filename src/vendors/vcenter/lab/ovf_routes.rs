@@ -59,6 +59,13 @@ fn session_id(segment: &str) -> Result<&str, LabError> {
         .ok_or_else(|| no_session(segment))
 }
 
+/// The session `segment` names, once `caller` is known to be an administrator: every
+/// request on one session checks both, in that order.
+fn admin_session_id<'a>(caller: &Caller, segment: &'a str) -> Result<&'a str, LabError> {
+    require_admin(caller)?;
+    session_id(segment)
+}
+
 fn require_admin(caller: &Caller) -> Result<(), LabError> {
     if caller.admin {
         return Ok(());
@@ -155,8 +162,7 @@ async fn session_get(
     Path(segment): Path<String>,
 ) -> Response {
     rest((|| {
-        require_admin(&caller)?;
-        let id = session_id(&segment)?;
+        let id = admin_session_id(&caller, &segment)?;
         let now = ctx.lab.now();
         let mut inventory = ctx.lab.at(now);
         let info = inventory.ovf.touch(id, now)?.info();
@@ -171,8 +177,7 @@ async fn session_delete(
     Path(segment): Path<String>,
 ) -> Response {
     rest((|| {
-        require_admin(&caller)?;
-        let id = session_id(&segment)?;
+        let id = admin_session_id(&caller, &segment)?;
         let now = ctx.lab.now();
         ctx.lab.at(now).ovf.remove(id)?;
         ctx.lab.mutations().record("delete", id, now);
@@ -194,8 +199,7 @@ async fn session_action(
     bytes: Bytes,
 ) -> Response {
     rest((|| {
-        require_admin(&caller)?;
-        let id = session_id(&segment)?;
+        let id = admin_session_id(&caller, &segment)?;
         let action = query
             .get(REST_ACTION_QUERY)
             .map(String::as_str)

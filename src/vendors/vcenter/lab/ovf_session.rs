@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::http::lab::timestamp;
-use crate::vendors::vcenter::ovf::parse_descriptor;
+use crate::vendors::vcenter::ovf::{ParseIssue, parse_descriptor};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, ImportInfo, ImportState, OvfFileInfo, OvfProblem, SourceType,
 };
@@ -97,14 +97,7 @@ impl OvfSession {
                 self.enter(ImportState::ImportSelectingOvfParams, at);
             }
             Err(issue) => {
-                self.errors.push(OvfProblem {
-                    category: "INPUT".to_owned(),
-                    message: Some(issue.message.clone()),
-                    issues: vec![issue],
-                    name: None,
-                    value: None,
-                    error: None,
-                });
+                self.errors.push(input_problem(issue));
                 self.enter(ImportState::ImportError, at);
             }
         }
@@ -421,5 +414,18 @@ impl OvfSessions {
             return Err(no_session(id));
         }
         Ok(())
+    }
+}
+
+/// The `INPUT` problem a descriptor that does not parse is reported as, by a session and
+/// by a probe alike.
+pub(super) fn input_problem(issue: ParseIssue) -> OvfProblem {
+    OvfProblem {
+        category: "INPUT".to_owned(),
+        message: Some(issue.message.clone()),
+        issues: vec![issue],
+        name: None,
+        value: None,
+        error: None,
     }
 }

@@ -204,13 +204,12 @@ async fn upload(lab: &super::LabState, info: &Value, file: &str, body: &str) -> 
     send(lab, Port::Proxy, "PUT", path, &[], body).await
 }
 
-#[tokio::test]
-async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
-    let (lab, clock) = lab();
-    let client = admin(&lab);
+/// Creates a push session through the proxy as `vc.lab`, so its file URLs name the host
+/// [`upload`] strips.
+async fn create_push_at_vc_lab(lab: &super::LabState) -> String {
     let uri = format!("{PATH}?~action=create-for-resource-pool");
     let answer = send(
-        &lab,
+        lab,
         Port::Proxy,
         "POST",
         &uri,
@@ -221,7 +220,14 @@ async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
         &push(),
     )
     .await;
-    let id = answer.body["value"].as_str().unwrap().to_owned();
+    answer.body["value"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
+    let (lab, clock) = lab();
+    let client = admin(&lab);
+    let id = create_push_at_vc_lab(&lab).await;
     let first = info(&client, &id).await;
     assert_eq!(first["state"], "IMPORT_OVF_TRANSFER");
     assert_eq!(first["files"][0]["file_type"], "OVF");
@@ -229,19 +235,7 @@ async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
     assert_eq!(early.status, 200, "{}", early.text);
     // An empty descriptor is malformed: that session failed; start another.
     assert_eq!(info(&client, &id).await["state"], "IMPORT_ERROR");
-    let answer = send(
-        &lab,
-        Port::Proxy,
-        "POST",
-        &uri,
-        &[
-            ("authorization", &super::tests::basic(PROXY_USER)),
-            ("host", "vc.lab"),
-        ],
-        &push(),
-    )
-    .await;
-    let id = answer.body["value"].as_str().unwrap().to_owned();
+    let id = create_push_at_vc_lab(&lab).await;
     let first = info(&client, &id).await;
     let descriptor = super::ovf_packages::package("app").unwrap().text;
     assert_eq!(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Client, JSON_38, USER, basic, lab, lab_state, send};
+use super::{Client, JSON_38, USER, basic, configure, lab, lab_state, minor_error, send};
 
 const TYPES: &str = "/cloudapi/1.0.0/entityTypes";
 
@@ -21,26 +21,12 @@ async fn versions_list_up_to_the_configured_newest() {
             .contains("<LoginUrl>http://vcd.test/api/sessions</LoginUrl>")
     );
     assert!(answer.header("x-vmware-vcloud-request-id").is_some());
-    let config = send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"max_version": "37.2"}"#,
-    )
-    .await;
+    let config = configure(&state, r#"{"max_version": "37.2"}"#).await;
     assert_eq!(config.body["max_version"], "37.2");
     let answer = send(&state, "GET", "/api/versions", &[], "").await;
     let versions = crate::vendors::vcd::wire::parse_versions(&answer.text).unwrap();
     assert_eq!(versions.last().map(String::as_str), Some("37.2"));
-    let refused = send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"max_version": "1.0"}"#,
-    )
-    .await;
+    let refused = configure(&state, r#"{"max_version": "1.0"}"#).await;
     assert_eq!(refused.status, 400);
 }
 
@@ -105,7 +91,7 @@ async fn accept_must_name_an_offered_version() {
         )
         .await;
         assert_eq!(
-            (answer.status, answer.body["minorErrorCode"].as_str()),
+            minor_error(&answer),
             (406, Some("NOT_ACCEPTABLE"))
         );
     }
@@ -114,14 +100,7 @@ async fn accept_must_name_an_offered_version() {
     assert_eq!(c.get(TYPES).await.status, 406);
     c.accept = "application/json;version=39.0".to_owned();
     assert_eq!(c.get(TYPES).await.status, 200);
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"max_version": "37.2"}"#,
-    )
-    .await;
+    configure(&state, r#"{"max_version": "37.2"}"#).await;
     assert_eq!(c.get(TYPES).await.status, 406);
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Client, JSON_38, basic, lab, send};
+use super::{Client, JSON_38, basic, lab, minor_error, send};
 
 const VM: &str = "/cloudapi/1.0.0/entities/types/acme/vm";
 
@@ -60,7 +60,7 @@ async fn types_are_paged_and_found_by_urn() {
         .get("/cloudapi/1.0.0/entityTypes/urn:vcloud:type:acme:vm:9.9.9")
         .await;
     assert_eq!(
-        (missing.status, missing.body["minorErrorCode"].as_str()),
+        minor_error(&missing),
         (404, Some("NOT_FOUND"))
     );
 }
@@ -92,7 +92,7 @@ async fn entities_are_listed_per_type_with_paging_and_fiql() {
     assert_eq!(unknown.status, 404);
     let bad = c.get(&format!("{VM}?filter=name~web")).await;
     assert_eq!(
-        (bad.status, bad.body["minorErrorCode"].as_str()),
+        minor_error(&bad),
         (400, Some("BAD_REQUEST"))
     );
 }
@@ -212,7 +212,7 @@ async fn resolve_validates_and_read_only_entities_are_refused() {
         .call("DELETE", &format!("/cloudapi/1.0.0/entities/{foreign}"), "")
         .await;
     assert_eq!(
-        (refused.status, refused.body["minorErrorCode"].as_str()),
+        minor_error(&refused),
         (403, Some("ACCESS_TO_RESOURCE_IS_FORBIDDEN"))
     );
     assert_eq!(

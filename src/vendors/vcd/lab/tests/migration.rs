@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Client, entity, lab, lab_state, send};
+use super::{Client, configure, entity, lab, lab_state, minor_error, send};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V101: &str = "urn:vcloud:type:acme:vm:1.0.1";
@@ -177,7 +177,7 @@ async fn request_errors_use_the_cloudapi_body() {
     ] {
         let answer = post(source, &body).await;
         assert_eq!(
-            (answer.status, answer.body["minorErrorCode"].as_str()),
+            minor_error(&answer),
             (status, Some(code)),
             "{source} {body}"
         );
@@ -218,7 +218,7 @@ async fn overlapping_migrations_are_busy_until_the_first_ends() {
         .post(uri, &format!(r#"{{"targetEntityType": "{V200}"}}"#))
         .await;
     assert_eq!(
-        (busy.status, busy.body["minorErrorCode"].as_str()),
+        minor_error(&busy),
         (409, Some("BUSY_ENTITY"))
     );
     clock.advance(Duration::from_secs(5));
@@ -229,14 +229,7 @@ async fn overlapping_migrations_are_busy_until_the_first_ends() {
 async fn concurrently_modified_instances_are_left_for_a_rerun() {
     let (state, _) = lab();
     let c = Client::login(&state).await;
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"concurrent_share": 0.5}"#,
-    )
-    .await;
+    configure(&state, r#"{"concurrent_share": 0.5}"#).await;
     let first = run(&c, "urn:vcloud:type:acme:vm:1", V110, true).await;
     let left = |shown: &Value| {
         shown["entities"]
@@ -250,14 +243,7 @@ async fn concurrently_modified_instances_are_left_for_a_rerun() {
     };
     let after_first = left(&first);
     assert!(after_first > 0 && after_first < 8, "{after_first} left");
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"concurrent_share": 0}"#,
-    )
-    .await;
+    configure(&state, r#"{"concurrent_share": 0}"#).await;
     let second = run(&c, "urn:vcloud:type:acme:vm:1", V110, true).await;
     assert_eq!(left(&second), 0);
     assert_eq!(second["counts"]["migrateEntities"], 2);

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
 
-pub(super) use crate::http::lab::testing::{Answer, lab_state, send};
+pub(super) use crate::http::lab::testing::{Answer, configure, lab_state, send};
 
 use super::{LabState, router};
 
@@ -36,6 +36,11 @@ impl TestLab for LabState {
 /// A lab seeded with 7 on the tests' manual clock; password `secret`.
 pub(super) fn lab() -> (LabState, Clock) {
     seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD)))
+}
+
+/// An error answer's status and `minorErrorCode`, as the tests compare them.
+pub(super) fn minor_error(answer: &Answer) -> (u16, Option<&str>) {
+    (answer.status, answer.body["minorErrorCode"].as_str())
 }
 
 /// `Basic <user>:secret`.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::vendors::vcd::wire::{Task, TaskStatus};
 
-use super::{Client, entity, lab, lab_state, send};
+use super::{Client, configure, entity, lab, lab_state};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V200: &str = "urn:vcloud:type:acme:vm:2.0.0";
@@ -98,14 +98,7 @@ async fn a_canceled_task_migrates_nothing() {
 async fn a_forced_failure_ends_in_error_with_the_error_element() {
     let (state, clock) = lab();
     let c = Client::login(&state).await;
-    send(
-        &state,
-        "POST",
-        "/_lab/config",
-        &[],
-        r#"{"fail_next_migration": true}"#,
-    )
-    .await;
+    configure(&state, r#"{"fail_next_migration": true}"#).await;
     let path = c.migrate(V100, V200, false).await;
     clock.advance(Duration::from_secs(6));
     let task = poll(&c, &path).await;
