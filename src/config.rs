@@ -752,16 +752,8 @@ password_file = "secrets/array2"
         let mut t = targets();
         let lab = Target {
             name: "powerstore".into(),
-            kind: TargetKind::Powerstore,
-            url: "http://127.0.0.1:4000".into(),
-            user: "admin".into(),
             password: PasswordSource::Inline(Secret::new("lab")),
-            ca_file: None,
-            insecure: false,
-            huawei: None,
-            upload_hosts: UploadHosts::default(),
-            read_retries: ReadRetries::default(),
-            request_limits: RequestLimits::default(),
+            ..Target::for_tests("http://127.0.0.1:4000")
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
         let names: Vec<_> = t

@@ -26,6 +26,27 @@ pub fn seeded<L>(make: impl FnOnce(Clock) -> L) -> (L, Clock) {
     (make(clock.clone()), clock)
 }
 
+/// Sends `body` to `method url` of a served lab's own `/_lab/` routes over loopback HTTP,
+/// on `runtime`, and answers the JSON it returned; for tests that run a script against
+/// a lab listener and set or read the lab between its steps.
+pub fn lab_call(
+    runtime: &tokio::runtime::Runtime,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> Value {
+    runtime.block_on(async move {
+        #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
+        let mut request = reqwest::Client::new().request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    })
+}
+
 /// A simulator under test: the router its requests go through.
 pub trait TestLab {
     /// A fresh router over this lab's state.

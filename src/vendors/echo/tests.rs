@@ -67,16 +67,7 @@ impl Rig {
     /// Sends `body` to `method path` of the echo lab's own `/_lab/` routes.
     fn lab_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.echo_url());
-        self.runtime.block_on(async move {
-            #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
-            let mut request = reqwest::Client::new().request(method, url);
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            let response = request.send().await.unwrap();
-            assert!(response.status().is_success(), "{}", response.status());
-            response.json().await.unwrap()
-        })
+        crate::http::lab::testing::lab_call(&self.runtime, method, url, body)
     }
 
     fn eval(&self, script: &str) -> String {
