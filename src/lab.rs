@@ -11,6 +11,7 @@ use std::io;
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
+use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{LabSetup, Vendor};
 
@@ -38,6 +39,8 @@ pub struct LabOptions {
     pub password: Option<Secret>,
     /// The secret key of the Huawei SMS access key; `None` makes it the password.
     pub secret_key: Option<Secret>,
+    /// The wave's applications and scenario.
+    pub estate: Estate,
 }
 
 impl Default for LabOptions {
@@ -48,6 +51,7 @@ impl Default for LabOptions {
             clock: Clock::wall(),
             password: None,
             secret_key: None,
+            estate: Estate::default(),
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct Lab {
     clock: Clock,
     password: Secret,
     secret_key: Secret,
+    estate: Estate,
     listeners: Vec<Endpoint>,
 }
 
@@ -87,6 +92,7 @@ impl Lab {
             clock: &options.clock,
             password: &password,
             secret_key: &secret_key,
+            estate: &options.estate,
         };
         let simulated: Vec<_> = crate::vendors::ALL
             .iter()
@@ -114,6 +120,7 @@ impl Lab {
             clock: options.clock,
             password,
             secret_key,
+            estate: options.estate,
             listeners,
         })
     }
@@ -128,6 +135,7 @@ impl Lab {
             clock: &self.clock,
             password: &self.password,
             secret_key: &self.secret_key,
+            estate: &self.estate,
         };
         self.listeners
             .iter()
@@ -153,6 +161,11 @@ impl Lab {
     /// The one password of every simulator: derived from the seed unless one was given.
     pub fn password(&self) -> &Secret {
         &self.password
+    }
+
+    /// The wave's applications and scenario.
+    pub fn estate(&self) -> &Estate {
+        &self.estate
     }
 
     /// The secret key of the Huawei SMS access key: the password unless one was given.

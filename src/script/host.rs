@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
 use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
+use crate::script::board::Board;
 use crate::script::verdict::Verdict;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
@@ -70,6 +71,8 @@ pub struct Host {
     calls: CallRecord,
     /// Whether the script marked this run failed; a child host has its own.
     verdict: Verdict,
+    /// What each item of the run is doing, for the operator's view and the summary.
+    board: Arc<Board>,
 }
 
 impl Host {
@@ -85,6 +88,7 @@ impl Host {
             clients: Arc::new(Mutex::new(HashMap::new())),
             calls: CallRecord::new(),
             verdict: Verdict::default(),
+            board: Arc::default(),
         }
     }
 
@@ -102,6 +106,7 @@ impl Host {
             clients: Arc::clone(&self.clients),
             calls: self.calls.clone(),
             verdict: Verdict::default(),
+            board: Arc::default(),
         })
     }
 
@@ -171,6 +176,11 @@ impl Host {
     /// The mutating calls made so far.
     pub fn calls(&self) -> &CallRecord {
         &self.calls
+    }
+
+    /// What each item of the run is doing.
+    pub fn board(&self) -> &Arc<Board> {
+        &self.board
     }
 
     /// What the script said about its run's outcome.

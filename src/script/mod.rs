@@ -2,6 +2,7 @@
 //! resolver, cancellation, options, flow primitives and diagnostics. It knows no vendor:
 //! [`crate::engine`] assembles the whole engine from it and the vendor list.
 
+pub mod board;
 pub mod call_check;
 pub mod call_judge;
 pub mod call_message;

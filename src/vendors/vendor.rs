@@ -9,6 +9,7 @@ use rhai::Engine;
 
 use crate::clock::Clock;
 use crate::config::{Secret, Target, TargetKind};
+use crate::http::lab::estate::Estate;
 use crate::http::mutation::Mutations;
 use crate::script::Host;
 
@@ -51,6 +52,8 @@ pub struct LabSetup<'a> {
     pub password: &'a Secret,
     /// The secret key of an access key that signs its requests (Huawei SMS).
     pub secret_key: &'a Secret,
+    /// The applications of the wave each simulator seeds objects for, and their scenario.
+    pub estate: &'a Estate,
 }
 
 /// A simulator's router, before it is served.

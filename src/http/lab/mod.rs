@@ -10,6 +10,7 @@
 mod clock;
 mod control;
 mod core;
+pub mod estate;
 mod faults;
 mod logins;
 mod mutation_log;
