@@ -32,19 +32,23 @@ pub(super) async fn tasks_list(
         filters.set(&key, value)?;
     }
     let now = lab.now();
-    let inventory = lab.at(now);
+    let mut inventory = lab.at(now);
     let matching: Vec<Task> = inventory
         .tasks
         .iter()
-        .map(|t| render(t, now, true))
+        .map(|t| render(&t.view(now), now, true))
         .filter(|t| filters.matches(t))
         .collect();
     let count = matching.len() as u64;
-    let tasks = matching
+    let tasks: Vec<Task> = matching
         .into_iter()
         .skip(filters.offset)
         .take(filters.limit)
         .collect();
+    // The page's tasks are read now: their timelines run from here.
+    for task in &tasks {
+        inventory.task(&task.id, now);
+    }
     Ok(Json(TaskList { count, tasks }))
 }
 
@@ -120,7 +124,7 @@ pub(super) async fn tasks_get(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     Ok(Json(render(task, now, false)))
 }
@@ -142,7 +146,7 @@ pub(super) async fn tasks_action(
     let mut inventory = lab.at(now);
     let lag = LabState::lag(&inventory);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     let before = task.shown_state(now);
     task.sim.apply(&operation, now)?;
@@ -218,7 +222,7 @@ pub(super) async fn tasks_delete(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     if task.sim.is_running() {
         return Err(LabError::conflict("delete", task.sim.state));
@@ -237,7 +241,7 @@ pub(super) async fn tasks_log(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     task.log_collect_status = "UPLOADED";
     drop(inventory);

@@ -43,7 +43,9 @@ pub(super) async fn import_sessions_list(
         .iter()
         .map(|s| inventory.session_row(s, now))
         .collect();
-    query.run(rows)
+    let listing = query.run(rows)?;
+    inventory.touch(&listing.ids, now);
+    Ok(listing)
 }
 
 /// `GET /import_session/{id}` (or `name:{name}`).
@@ -137,8 +139,8 @@ pub(super) async fn import_sessions_resume(
     mutate(&lab, &params, &id, Operation::Resume)
 }
 
-/// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`; a forced
-/// cancel ends the same way here, as the source is always reachable in the lab.
+/// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`: the two end
+/// differently only when the source array stopped answering (`Fault::SourceUnreachable`).
 pub(super) async fn import_sessions_cancel(
     State(lab): State<LabState>,
     Path(id): Path<String>,
@@ -146,8 +148,15 @@ pub(super) async fn import_sessions_cancel(
     bytes: Bytes,
 ) -> Response {
     match body::parse::<CancelRequest>(&bytes, &["force"]) {
-        Ok(_) => mutate(&lab, &params, &id, Operation::Cancel),
-        Err(error) => refuse(&lab, &params, &id, Operation::Cancel, error),
+        Ok(request) => mutate(
+            &lab,
+            &params,
+            &id,
+            Operation::Cancel {
+                force: request.force,
+            },
+        ),
+        Err(error) => refuse(&lab, &params, &id, Operation::Cancel { force: false }, error),
     }
 }
 

@@ -127,14 +127,17 @@ impl Query {
             )));
         }
         let end = total.min(self.offset + self.limit);
-        let items = rows[self.offset..end]
+        let page = &rows[self.offset..end];
+        let ids = page
             .iter()
-            .map(|r| self.select.project(r))
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect();
+        let items = page.iter().map(|r| self.select.project(r)).collect();
         let content_range = (end < total).then(|| format!("{}-{}/{total}", self.offset, end - 1));
         Ok(Listing {
             items,
             content_range,
+            ids,
         })
     }
 }
@@ -226,6 +229,8 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 pub(super) struct Listing {
     pub(super) items: Vec<Value>,
     pub(super) content_range: Option<String>,
+    /// The ids of the page's rows, which the client has now read.
+    pub(super) ids: Vec<String>,
 }
 
 impl IntoResponse for Listing {
@@ -277,12 +282,14 @@ mod tests {
             Ok(Listing {
                 items,
                 content_range: Some(range),
+                ..
             }) => {
                 format!("206 {range} {}", Value::Array(items))
             }
             Ok(Listing {
                 items,
                 content_range: None,
+                ..
             }) => format!("200 {}", Value::Array(items)),
             Err(e) => format!(
                 "{} {}",
