@@ -71,3 +71,7 @@ fn fixed_time(flavour: Flavour) -> Duration {
         .map(|step| step.length)
         .sum()
 }
+
+#[cfg(test)]
+#[path = "estate_tests.rs"]
+mod tests;

@@ -119,3 +119,7 @@ fn blueprint(
     }
     blueprint
 }
+
+#[cfg(test)]
+#[path = "estate_tests.rs"]
+mod tests;

@@ -187,6 +187,7 @@ mod tests {
         "cancel Copy_In_Progress Cancel_In_Progress Cancelled",
         "cancel Ready_For_Cutover Cancel_In_Progress Cancelled",
         "cancel Paused Cancelled Cancelled",
+        "cancel Cancel_Failed Cancel_In_Progress Cancelled",
         "cutover Ready_For_Cutover Import_Completed Import_Completed",
         "cutover Ready_For_Cutover+group Cutover_In_Progress Import_Completed",
         "cutover Import_Cutover_Incomplete+group Cutover_In_Progress Import_Completed",
