@@ -16,7 +16,7 @@ use crate::vendors::huawei_sms::wire::{
 
 use super::error::LabError;
 use super::render::render;
-use super::state::LabState;
+use super::state::{LabState, LabTask};
 
 /// The default page of `GET /v3/tasks`.
 const DEFAULT_PAGE: usize = 50;
@@ -36,6 +36,7 @@ pub(super) async fn tasks_list(
     let matching: Vec<Task> = inventory
         .tasks
         .iter()
+        .filter(|t| filters.may_match(t))
         .map(|t| render(&t.view(now), now, true))
         .filter(|t| filters.matches(t))
         .collect();
@@ -100,6 +101,14 @@ impl Filters {
             _ => {} // enterprise_project_id and unknown keys narrow nothing here.
         }
         Ok(())
+    }
+
+    /// Whether `task` passes the filters that need no rendering (name, id, source
+    /// server), so that a project of thousands renders only the tasks asked for.
+    fn may_match(&self, task: &LabTask) -> bool {
+        self.name.as_ref().is_none_or(|n| task.name.contains(n.as_str()))
+            && self.id.as_ref().is_none_or(|id| &task.id == id)
+            && self.source.as_ref().is_none_or(|s| &task.source_id == s)
     }
 
     fn matches(&self, task: &Task) -> bool {

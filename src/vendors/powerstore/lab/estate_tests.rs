@@ -202,3 +202,23 @@ fn copy_times_spread_over_the_whole_range_for_any_number_of_applications() {
         assert!(*min < SHORTEST_COPY + span / 10 && *max > LONGEST_COPY - span / 10, "{apps}");
     }
 }
+
+#[tokio::test]
+async fn listings_by_name_find_the_same_sessions_as_full_ones() {
+    let (state, _) = lab_with(&Estate::new(Scenario::Happy, 12));
+    let c = Client::login(&state).await;
+    let names = |query: &'static str| {
+        let c = &c;
+        async move {
+            let body = c.get(&format!("{SESSIONS}?select=name&order=name.asc&{query}")).await.body;
+            body.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("name=eq.crm-data").await, ["crm-data"]);
+    assert_eq!(names("or=(name.eq.erp-logs,name.eq.crm-data)").await, ["crm-data", "erp-logs"]);
+    assert_eq!(names("name=ilike.crm*&state=eq.Copy_In_Progress").await, ["crm-data", "crm-logs"]);
+    assert_eq!(
+        names("name=ilike.*-logs&not.or=(name.ilike.c*,name.ilike.*s-logs,id.eq.x)").await,
+        ["billing-logs", "erp-logs", "intranet-logs", "ledger-logs", "mail-logs", "payroll-logs", "search-logs", "shop-logs", "wiki-logs"]
+    );
+}

@@ -105,6 +105,17 @@ impl Query {
         })
     }
 
+    /// Whether the query has filters and they read only `fields`: then a row holding
+    /// just those fields tells whether a whole row would pass ([`Query::keeps`]).
+    pub(super) fn filters_only(&self, fields: &[&str]) -> bool {
+        !self.filters.is_empty() && self.filters.iter().all(|f| f.reads_only(fields))
+    }
+
+    /// Whether `row` passes every filter.
+    pub(super) fn keeps(&self, row: &Map<String, Value>) -> bool {
+        self.filters.iter().all(|f| f.matches(row))
+    }
+
     /// Filters, orders, pages and projects `rows`.
     pub(super) fn run(&self, mut rows: Vec<Map<String, Value>>) -> Result<Listing, LabError> {
         rows.retain(|row| self.filters.iter().all(|f| f.matches(row)));
