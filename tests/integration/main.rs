@@ -15,6 +15,7 @@ mod cli;
 mod diagnostics;
 mod durations;
 mod embed;
+mod estate;
 mod examples;
 mod fail_run;
 mod hooks;
