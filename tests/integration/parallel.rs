@@ -190,6 +190,49 @@ fn an_item_past_a_limit_stops_the_whole_script() {
 }
 
 #[test]
+fn an_item_past_its_memory_budget_stops_the_whole_script_without_aborting() {
+    Test::new()
+        .script(
+            "wave.rhai",
+            r#"
+            let r = parallel([1, 2], |n| { if n == 2 { let x = "ab"; loop { x = [x, x]; } } n });
+            print("not reached");
+            "#,
+        )
+        .args(["run", "--max-memory", "8000000", "wave.rhai"])
+        .stderr(
+            r#"
+            error: the script holds more than 8000000 bytes of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
+             --> wave.rhai:1:9
+              |
+            1 | let r = parallel([1, 2], |n| { if n == 2 { let x = "ab"; loop { x = [x, x]; } } n });
+              |         ^^^^^^^^
+            "#,
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn two_thousand_items_run_at_once() {
+    Test::new()
+        .script(
+            "wave.rhai",
+            r#"
+            let items = [];
+            for i in 0..2000 { items.push(i); }
+            let results = parallel(items, |i| { sleep("200ms"); i * 2 });
+            let sum = 0;
+            for r in results { sum += r.value; }
+            print(sum);
+            "#,
+        )
+        .args(["run", "wave.rhai"])
+        .stdout("3998000\n")
+        .run();
+}
+
+#[test]
 fn ctrl_c_cancels_every_item() {
     let test = Test::new().script(
         "wave.rhai",
