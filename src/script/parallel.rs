@@ -437,4 +437,58 @@ mod tests {
         options.insert("limit".into(), 50_i64.into());
         assert_eq!(Plan::read(options, 7).unwrap().limit, 7);
     }
+
+    #[test]
+    fn each_item_is_on_the_board_with_its_last_step_and_outcome() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let engine = crate::script::toolkit(&host, crate::script::Limits::default(), ".".into());
+        let script = r#"
+            parallel([#{ name: "crm" }, "erp", "hr"], #{ limit: 1, fail_fast: true }, |app| {
+                step("volumes", || 1);
+                if app == "erp" { step("sms", || throw "no sms"); }
+                app
+            })
+        "#;
+        let results = std::thread::Builder::new()
+            .stack_size(crate::script::STACK_SIZE)
+            .spawn(move || engine.eval::<Array>(script).map_err(|e| e.to_string()))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(results.len(), 3);
+        let items: Vec<(String, Option<String>, Option<Outcome>)> = host
+            .board()
+            .items()
+            .into_iter()
+            .map(|item| {
+                (
+                    item.label,
+                    item.step,
+                    item.ended.map(|(_, outcome)| outcome),
+                )
+            })
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (
+                    "crm".to_owned(),
+                    Some("volumes".to_owned()),
+                    Some(Outcome::Done)
+                ),
+                (
+                    "erp".to_owned(),
+                    Some("sms".to_owned()),
+                    Some(Outcome::Failed("no sms at script:4:50".to_owned()))
+                ),
+                ("hr".to_owned(), None, Some(Outcome::Cancelled)),
+            ]
+        );
+    }
 }
