@@ -72,15 +72,18 @@ struct Plan {
 impl Plan {
     fn read(options: Map, items: usize) -> RhaiResult<Self> {
         let options = Options::new("parallel", options, &["limit", "fail_fast"])?;
-        let limit = match options.count("limit", 0)? {
-            0 if options.has("limit") => {
-                return Err(invalid_argument(
-                    "parallel",
-                    "`limit` must be a whole number ≥ 1",
-                ));
+        let limit = if options.has("limit") {
+            match options.count("limit", 0) {
+                Ok(limit) if limit > 0 => usize::try_from(limit).unwrap_or(usize::MAX),
+                _ => {
+                    return Err(invalid_argument(
+                        "parallel",
+                        "`limit` must be a whole number ≥ 1",
+                    ));
+                }
             }
-            0 => items,
-            limit => usize::try_from(limit).unwrap_or(usize::MAX),
+        } else {
+            items
         };
         Ok(Self {
             limit: limit.clamp(1, items.max(1)),
@@ -423,15 +426,21 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_of_zero_is_refused_and_the_default_is_every_item() {
-        let mut options = Map::new();
-        options.insert("limit".into(), 0_i64.into());
-        let err = Plan::read(options, 3).err().unwrap();
-        let map = crate::script::error_value::error_map(&err).unwrap();
-        assert_eq!(
-            map["message"].clone().into_string().unwrap(),
-            "`limit` must be a whole number ≥ 1"
-        );
+    fn a_limit_below_one_is_refused_and_the_default_is_every_item() {
+        for limit in [
+            Dynamic::from(0_i64),
+            Dynamic::from(-2_i64),
+            Dynamic::from("2"),
+        ] {
+            let mut options = Map::new();
+            options.insert("limit".into(), limit);
+            let err = Plan::read(options, 3).err().unwrap();
+            let map = crate::script::error_value::error_map(&err).unwrap();
+            assert_eq!(
+                map["message"].clone().into_string().unwrap(),
+                "`limit` must be a whole number ≥ 1"
+            );
+        }
         assert_eq!(Plan::read(Map::new(), 7).unwrap().limit, 7);
         let mut options = Map::new();
         options.insert("limit".into(), 50_i64.into());
