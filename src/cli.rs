@@ -102,6 +102,9 @@ struct RehearsalArgs {
     /// its own folder; repeatable.
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<PathBuf>,
+    /// Approve every `confirm` gate without asking (needed where no terminal can ask).
+    #[arg(long)]
+    yes: bool,
 }
 
 /// The lab clock's speed under `--lab` unless `--speed` says otherwise: a wave of copies
@@ -115,7 +118,8 @@ impl RehearsalArgs {
         let mut builder = crate::Runtime::builder()
             .targets(targets)
             .limits(limits.limits())
-            .allow_read(self.allow_read.clone());
+            .allow_read(self.allow_read.clone())
+            .approve_all(self.yes);
         if self.lab {
             builder = builder
                 .lab(self.seed)
