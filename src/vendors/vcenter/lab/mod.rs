@@ -10,6 +10,8 @@ mod auth;
 mod control;
 mod error;
 mod history;
+#[cfg(test)]
+mod ovf_estate_tests;
 mod ovf_packages;
 mod ovf_preview;
 mod ovf_routes;

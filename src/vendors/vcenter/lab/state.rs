@@ -9,10 +9,12 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Fault};
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
 use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
 
 use super::history::{Cause, DEFAULT_TOTAL, History};
+use super::ovf_packages::Packages;
 use super::ovf_session::OvfSessions;
 
 /// The local user of the appliance management port (5480).
@@ -74,7 +76,9 @@ impl LabState {
     /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%.
     /// [`APPLIANCE_USER`] on the appliance port and [`PROXY_USER`] and [`VIEWER_USER`]
     /// on the reverse proxy all log in with `password`.
-    pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
+    /// Pull sessions read a package generated for any descriptor URL, broken for the
+    /// applications `estate` gives [`Fault::BrokenOvf`].
+    pub fn new(seed: u64, clock: Clock, password: Secret, estate: &Estate) -> Self {
         let now = clock.now();
         let history = History::seeded(
             HistoryStatus::Running,
@@ -90,10 +94,20 @@ impl LabState {
                 seed ^ 0x0E5C_E17E_5E55_1015,
                 Duration::from_secs(IDLE_MINUTES * 60),
             ),
-            ovf: OvfSessions::new(seed),
+            ovf: OvfSessions::new(seed, Packages::new(broken_packages(estate))),
         };
         Self::assemble(inventory, clock, password)
     }
+}
+
+/// The applications whose OVF package is broken.
+fn broken_packages(estate: &Estate) -> Vec<String> {
+    estate
+        .apps
+        .iter()
+        .filter(|app| app.fault == Some(Fault::BrokenOvf))
+        .map(|app| app.name.clone())
+        .collect()
 }
 
 /// What the simulated vCenter holds.

@@ -10,6 +10,7 @@ use axum::Router;
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::Estate;
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded, send_to};
 
 pub(super) use crate::http::lab::testing::{Answer, lab_state};
@@ -455,9 +456,15 @@ impl TestLab for LabState {
     }
 }
 
-/// A lab seeded with 7 on the tests' manual clock; password `secret`.
+/// A lab seeded with 7 on the tests' manual clock, with the default estate; password
+/// `secret`.
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD)))
+    estate_lab(&Estate::default())
+}
+
+/// A lab seeded with 7 on the tests' manual clock, serving `estate`.
+pub(super) fn estate_lab(estate: &Estate) -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD), estate))
 }
 
 /// Sends one request to the listener of `port`.
