@@ -140,7 +140,11 @@ async fn history_get(
     if let Err(error) = require_admin(&caller, encoding) {
         return error.into_response();
     }
-    let info = ctx.lab.at(ctx.lab.now()).history.info(encoding);
+    let now = ctx.lab.now();
+    let mut inventory = ctx.lab.at(now);
+    inventory.history.touch(now);
+    let info = inventory.history.info(encoding);
+    drop(inventory);
     match encoding {
         Encoding::Rest => Json(Wrapped { value: info }).into_response(),
         Encoding::Api => Json(info).into_response(),
@@ -191,6 +195,7 @@ fn apply(
     };
     let now = ctx.lab.now();
     let mut inventory = ctx.lab.at(now);
+    inventory.history.touch(now);
     inventory.history.apply(
         action,
         now,

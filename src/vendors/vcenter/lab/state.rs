@@ -11,9 +11,9 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Fault};
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
-use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
+use crate::vendors::vcenter::wire::Encoding;
 
-use super::history::{Cause, DEFAULT_TOTAL, History};
+use super::history::{ESTATE_BLOCK_AT, History};
 use super::ovf_packages::Packages;
 use super::ovf_session::OvfSessions;
 
@@ -73,21 +73,17 @@ pub(super) type Logins = crate::http::lab::Logins<Login>;
 pub type LabState = LabCore<Inventory, Secret>;
 
 impl LabState {
-    /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%.
+    /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%,
+    /// its clock starting at the first client that reads or acts on it; in an estate
+    /// whose import blocks, it stops on an error at [`ESTATE_BLOCK_AT`]%.
     /// [`APPLIANCE_USER`] on the appliance port and [`PROXY_USER`] and [`VIEWER_USER`]
     /// on the reverse proxy all log in with `password`.
     /// Pull sessions read a package generated for any descriptor URL, broken for the
     /// applications `estate` gives [`Fault::BrokenOvf`].
     pub fn new(seed: u64, clock: Clock, password: Secret, estate: &Estate) -> Self {
         let now = clock.now();
-        let history = History::seeded(
-            HistoryStatus::Running,
-            SEEDED_COMPLETED,
-            DEFAULT_TOTAL,
-            Cause::User,
-            Some(APPLIANCE_USER.to_owned()),
-            now,
-        );
+        let block_at = estate.history_blocks().then_some(ESTATE_BLOCK_AT);
+        let history = History::estate(SEEDED_COMPLETED, block_at, APPLIANCE_USER, now);
         let inventory = Inventory {
             history,
             logins: Logins::new(
