@@ -25,6 +25,7 @@ mod ovf;
 mod ovf_push;
 mod powerstore;
 mod read_retries;
+mod rehearse;
 mod repl;
 mod run;
 mod runaway;
