@@ -4,7 +4,8 @@
 //! and the `/api` encodings, with sessions, privilege checks and vAPI error bodies.
 //!
 //! Both routers share one [`LabState`]: one singleton import per appliance. The import
-//! moves on the lab clock whenever something is read, never by background tasks.
+//! moves on the lab clock whenever something is read, never by background tasks, from
+//! the first time a client reads or acts on it.
 
 mod auth;
 mod control;
