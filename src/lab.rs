@@ -11,7 +11,6 @@ use std::io;
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
-use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{LabSetup, Vendor};
 
@@ -19,6 +18,8 @@ use crate::vendors::{LabSetup, Vendor};
 /// vendor-apis.md documents them: what the tests check the script surface against.
 pub use crate::vendors::powerstore::wire::IMPORT_SESSION_FIELDS as POWERSTORE_IMPORT_SESSION_FIELDS;
 
+/// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
+pub use crate::http::lab::estate::{Estate, Scenario};
 /// The user the PowerStore simulator accepts.
 pub use crate::vendors::powerstore::LAB_USER;
 /// The user the Cloud Director simulator accepts: a provider (`System`) administrator,
