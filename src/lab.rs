@@ -11,6 +11,7 @@ use std::io;
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
+/// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
 pub use crate::http::lab::estate::{App, DEFAULT_APPS, Estate, Fault, MAX_APPS, Scenario};
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{LabSetup, Vendor};

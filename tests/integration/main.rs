@@ -27,6 +27,7 @@ mod ovf_push;
 mod parallel;
 mod powerstore;
 mod read_retries;
+mod rehearse;
 mod repl;
 mod run;
 mod runaway;
