@@ -12,6 +12,7 @@ pub const STDLIB: &[(&str, &str)] = &[
     ("powerstore", include_str!("../../stdlib/powerstore.rhai")),
     ("report", include_str!("../../stdlib/report.rhai")),
     ("vcd", include_str!("../../stdlib/vcd.rhai")),
+    ("wave", include_str!("../../stdlib/wave.rhai")),
 ];
 
 /// Prefix of stdlib import paths.

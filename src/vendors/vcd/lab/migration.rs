@@ -5,10 +5,9 @@
 //!
 //! Each covered instance is skipped when the caller may not modify it, or (a seeded
 //! `concurrent_share` of them) as "concurrently modified"; otherwise its contents are
-//! validated against the target version's JSON Schema and [`rule`] decides. A task that
-//! left RESOLVED instances behind because they do not validate ends in `error` with
-//! each one's schema violation, the others migrated: the operator sees why, and
-//! `forceMigrate` is the way to move them anyway.
+//! validated against the target version's JSON Schema and [`rule`] decides. The task
+//! succeeds even when it left instances behind, as vendor-apis.md says: callers list
+//! what is left and ask why (`schema_errors`).
 //! With an `Accept` version below 38.0 the endpoint does not exist: 404, as VCD answers
 //! for an OpenAPI path the requested version lacks.
 
@@ -134,7 +133,6 @@ pub(super) async fn migrate_entities(
         user: caller.name.clone(),
         org: caller.org.clone(),
         fail,
-        invalid: None,
         canceled_at: None,
         finished: false,
         details: None,
@@ -162,8 +160,6 @@ fn covered(inventory: &Inventory, pattern: &TypeUrn) -> BTreeSet<String> {
 struct Tally {
     migrated: usize,
     rolled_back: usize,
-    /// `name (id): violation` of each rolled back instance.
-    invalid: Vec<String>,
     forbidden: usize,
     concurrent: usize,
 }
@@ -184,14 +180,6 @@ impl Inventory {
                     "migrated {}, rolled back {} (invalid against the target), skipped {} (no modify right), skipped {} (concurrently modified)",
                     tally.migrated, tally.rolled_back, tally.forbidden, tally.concurrent
                 ));
-                if !tally.invalid.is_empty() {
-                    self.tasks[index].invalid = Some(format!(
-                        "{} RESOLVED instance(s) do not validate against {} and were not migrated: {}; fix their contents, or migrate with forceMigrate to move them in RESOLUTION_ERROR",
-                        tally.invalid.len(),
-                        task.target,
-                        tally.invalid.join("; ")
-                    ));
-                }
             }
             self.tasks[index].finished = true;
         }
@@ -222,13 +210,7 @@ impl Inventory {
             }
             let checked = target.validate(&entity.wire.entity);
             match rule(entity.state(), checked.is_ok(), task.force) {
-                Outcome::RolledBack => {
-                    tally.rolled_back += 1;
-                    let why = target.violation(&entity.wire.entity).unwrap_or_default();
-                    tally
-                        .invalid
-                        .push(format!("{} ({}): {why}", entity.wire.name, entity.wire.id));
-                }
+                Outcome::RolledBack => tally.rolled_back += 1,
                 Outcome::Migrated(state) => {
                     let was = std::mem::replace(&mut entity.wire.entity_type, task.target.clone());
                     entity.set_state(state);

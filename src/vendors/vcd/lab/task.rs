@@ -57,9 +57,6 @@ pub(super) struct SimTask {
     pub(super) org: String,
     /// Ends in `error` instead of `success`, migrating nothing.
     pub(super) fail: bool,
-    /// Why it ended in `error` after migrating what it could: the instances it left
-    /// behind because their contents do not validate against the target.
-    pub(super) invalid: Option<String>,
     pub(super) canceled_at: Option<SystemTime>,
     /// Set once the end was reached and its effect applied.
     pub(super) finished: bool,
@@ -94,7 +91,7 @@ impl SimTask {
             let share = running.as_secs_f64() / self.running_for.as_secs_f64();
             // share is in [0, 1): the cast cannot overflow.
             (TaskStatus::Running, ((share * 100.0) as u8).min(99))
-        } else if self.fail || self.invalid.is_some() {
+        } else if self.fail {
             (TaskStatus::Error, 100)
         } else {
             (TaskStatus::Success, 100)
@@ -114,17 +111,6 @@ impl SimTask {
     pub(super) fn render(&self, base: &str, now: SystemTime) -> Task {
         let (status, progress) = self.phase(now);
         let error = match status {
-            TaskStatus::Error if self.invalid.is_some() => Some(XmlError {
-                major_error_code: "400".to_owned(),
-                minor_error_code: "BAD_REQUEST".to_owned(),
-                message: format!(
-                    "Migration of entities of {} to {} failed: {}",
-                    self.source_text,
-                    self.target,
-                    self.invalid.as_deref().unwrap_or_default()
-                ),
-                stack_trace: None,
-            }),
             TaskStatus::Error => Some(XmlError {
                 major_error_code: "500".to_owned(),
                 minor_error_code: "INTERNAL_SERVER_ERROR".to_owned(),

@@ -36,7 +36,7 @@ fn a_task_runs_three_seconds_per_ten_instances_and_at_most_five_minutes() {
 }
 
 #[tokio::test]
-async fn the_rough_estates_invalid_entity_fails_the_migration_with_its_schema_error() {
+async fn the_rough_estates_invalid_entity_is_left_behind_by_a_migration_that_succeeds() {
     let (state, clock) = estate_lab(&Estate::new(Scenario::Rough, 12));
     let c = Client::login(&state).await;
     let path = c.migrate(V100, V200, false).await;
@@ -50,33 +50,18 @@ async fn the_rough_estates_invalid_entity_fails_the_migration_with_its_schema_er
     );
     assert_eq!(type_of(&lab_state(&state).await, "crm-web"), V100);
     clock.advance(Duration::from_secs(1));
+    // As vendor-apis.md says, the task succeeds even when it skipped instances.
     let ended = task(&c, &path).await;
-    assert_eq!(ended.status(), Some(TaskStatus::Error));
+    assert_eq!(ended.status(), Some(TaskStatus::Success));
     assert_eq!(ended.end_time.as_deref(), Some("2025-03-01T00:00:11Z"));
-    let shown = lab_state(&state).await;
-    let id = |name: &str| entity(&shown, name)["id"].as_str().unwrap().to_owned();
-    let error = ended.error.unwrap();
-    assert_eq!(
-        (
-            error.major_error_code.as_str(),
-            error.minor_error_code.as_str()
-        ),
-        ("400", "BAD_REQUEST")
-    );
-    assert_eq!(
-        error.message,
-        format!(
-            "Migration of entities of {V100} to {V200} failed: 2 RESOLVED instance(s) do not validate against {V200} and were not migrated: web-02 ({}): \"guestOs\" is a required property; erp-web ({}): \"guestOs\" is a required property; fix their contents, or migrate with forceMigrate to move them in RESOLUTION_ERROR",
-            id("web-02"),
-            id("erp-web")
-        )
-    );
+    assert!(ended.error.is_none());
     assert_eq!(
         ended.details.as_deref(),
         Some(
             "migrated 28, rolled back 2 (invalid against the target), skipped 0 (no modify right), skipped 0 (concurrently modified)"
         )
     );
+    let shown = lab_state(&state).await;
     assert_eq!(
         (entity(&shown, "erp-web")["entityState"].as_str(), type_of(&shown, "erp-web")),
         (Some("RESOLVED"), V100)
