@@ -24,8 +24,9 @@ use super::error::LabError;
 pub const RUN_SECONDS: u64 = 60;
 /// Lab time a full import of the estate runs: about a working day.
 pub const ESTATE_RUN: Duration = Duration::from_secs(8 * 3600);
-/// The step at which the rough estate's import stops on an import error.
-pub const ESTATE_BLOCK_AT: i64 = 20;
+/// The step at which the rough estate's import stops on an import error: where it is
+/// seeded, so the wave finds it blocked when the window opens.
+pub const ESTATE_BLOCK_AT: i64 = 10;
 /// Steps of a seeded import.
 pub const DEFAULT_TOTAL: i64 = 100;
 
@@ -139,6 +140,8 @@ impl History {
         if self.start_time.is_some() {
             self.start_time = Some(now - self.ran());
         }
+        // An import seeded where it blocks is found blocked by its first reader.
+        self.advance(now);
     }
 
     /// Steps completed at `now` (call [`History::advance`] first).
