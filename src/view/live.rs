@@ -1,0 +1,284 @@
+//! The live display on a terminal: one line per active item (label, step, time so far,
+//! the remote object's state and percent), finished items collapsed into one counter
+//! line. [`render`] draws the block from the board's items; [`Live`] keeps it on screen
+//! with indicatif, redrawn at each change of the board and twice a second for the
+//! clocks, and registers it with [`crate::screen`] so prints and log lines scroll above.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::script::board::{Board, Item, Observer};
+use crate::script::wait_log::Status;
+use crate::terminal_text::one_line;
+use crate::view::counts;
+use crate::view::duration::short;
+
+/// How often the clocks move when nothing else changes.
+const TICK: Duration = Duration::from_millis(500);
+/// Widest label and step columns; longer ones are cut.
+const LABEL_WIDTH: usize = 24;
+const STEP_WIDTH: usize = 16;
+
+/// The block for `items` as of `now`, on a terminal of `rows` × `cols` (0: unknown):
+/// active items first, in the order they started, then the counter of finished ones.
+/// Items that do not fit above the counter are counted on one line instead.
+pub fn render(items: &[Item], now: Instant, rows: usize, cols: usize) -> String {
+    let active: Vec<&Item> = items.iter().filter(|i| i.ended.is_none()).collect();
+    let finished = counts(items.iter().filter(|i| i.ended.is_some()));
+    // One row for the counter, one for the cursor below the block.
+    let room = match rows {
+        0 => usize::MAX,
+        rows => rows.saturating_sub(2).max(1),
+    };
+    let (shown, hidden) = if active.len() > room {
+        active.split_at(room.saturating_sub(1))
+    } else {
+        (active.as_slice(), &[][..])
+    };
+    let cells: Vec<[String; 4]> = shown
+        .iter()
+        .map(|item| {
+            let took = now.saturating_duration_since(item.started);
+            let remote = item.remote.as_ref().map_or_else(String::new, |reading| {
+                format!("{} {}", reading.what, Status(reading))
+            });
+            [
+                cut(&text(&item.label), LABEL_WIDTH),
+                cut(&text(item.step.as_deref().unwrap_or("")), STEP_WIDTH),
+                short(took),
+                text(&remote),
+            ]
+        })
+        .collect();
+    let label_width = column(cells.iter().map(|c| c[0].as_str()));
+    let step_width = column(cells.iter().map(|c| c[1].as_str()));
+    let mut lines: Vec<String> = cells
+        .iter()
+        .map(|[label, step, took, remote]| {
+            let line = format!(
+                "{}  {}  {took:>7}  {remote}",
+                pad(label, label_width),
+                pad(step, step_width)
+            );
+            line.trim_end().to_owned()
+        })
+        .collect();
+    if !hidden.is_empty() {
+        lines.push(format!("… and {} more running", hidden.len()));
+    }
+    if !finished.is_empty() {
+        lines.push(finished);
+    }
+    lines
+        .iter()
+        .map(|line| fit(line, cols))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Text from outside (a label, a vendor's state) fit for one line of a terminal.
+fn text(raw: &str) -> String {
+    one_line(raw, 200)
+}
+
+/// `text` padded with spaces to `width` columns of the terminal.
+fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(console::measure_text_width(text));
+    format!("{text}{}", " ".repeat(fill))
+}
+
+/// The width of a column holding `texts`.
+fn column<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts.map(console::measure_text_width).max().unwrap_or(0)
+}
+
+fn cut(text: &str, width: usize) -> String {
+    console::truncate_str(text, width, "…").into_owned()
+}
+
+/// `line` cut to the terminal's width, so it never wraps (a wrapped line would be
+/// counted wrong when the block is redrawn).
+fn fit(line: &str, cols: usize) -> String {
+    match cols {
+        0 => line.to_owned(),
+        cols => cut(line, cols),
+    }
+}
+
+/// The live display of one run's board, shown from [`Live::start`] until [`Live::finish`].
+pub struct Live {
+    shared: Arc<Shared>,
+    stop: mpsc::Sender<()>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    bar: ProgressBar,
+    board: Arc<Board>,
+    /// Cleared at the end: the board keeps its observers, the display must go quiet.
+    shown: AtomicBool,
+    /// Serialises redraws, so an older block never replaces a newer one.
+    drawing: Mutex<()>,
+}
+
+impl Shared {
+    fn redraw(&self) {
+        let _drawing = self.drawing.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.shown.load(Ordering::Acquire) {
+            return;
+        }
+        let items = self.board.items();
+        if items.is_empty() {
+            return;
+        }
+        let (rows, cols) = console::Term::stderr().size_checked().unwrap_or((0, 0));
+        let block = render(&items, Instant::now(), rows.into(), cols.into());
+        self.bar.set_message(block);
+    }
+}
+
+impl Observer for Shared {
+    fn changed(&self, _item: &Item) {
+        self.redraw();
+    }
+}
+
+impl Live {
+    /// Shows `board` on stderr, which must be a terminal.
+    pub fn start(board: &Arc<Board>) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{msg}") {
+            bar.set_style(style);
+        }
+        let shared = Arc::new(Shared {
+            bar: bar.clone(),
+            board: Arc::clone(board),
+            shown: AtomicBool::new(true),
+            drawing: Mutex::new(()),
+        });
+        crate::screen::show(bar);
+        board.observe(shared.clone());
+        let (stop, stopped) = mpsc::channel::<()>();
+        let ticking = Arc::clone(&shared);
+        let ticker = std::thread::Builder::new()
+            .name("view".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                    ticking.redraw();
+                }
+            })
+            .inspect_err(|err| tracing::debug!("the display's clock did not start: {err}"))
+            .ok();
+        Self {
+            shared,
+            stop,
+            ticker,
+        }
+    }
+
+    /// Takes the display off the screen, leaving nothing of it behind.
+    pub fn finish(mut self) {
+        {
+            let _drawing = self
+                .shared
+                .drawing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.shared.shown.store(false, Ordering::Release);
+        }
+        let _ = self.stop.send(());
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+        crate::screen::hide();
+        self.shared.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::script::board::{ItemId, Outcome};
+    use crate::script::wait_log::Reading;
+
+    /// An item started `ago` seconds before `now`, ended `ended` seconds after its start.
+    pub(crate) fn item(
+        now: Instant,
+        label: &str,
+        ago: u64,
+        step: Option<&str>,
+        remote: Option<Reading>,
+        ended: Option<(u64, Outcome)>,
+    ) -> Item {
+        let started = now - Duration::from_secs(ago);
+        Item {
+            id: ItemId(0),
+            label: label.into(),
+            step: step.map(Into::into),
+            remote,
+            started,
+            ended: ended.map(|(took, outcome)| (started + Duration::from_secs(took), outcome)),
+        }
+    }
+
+    fn board(now: Instant) -> Vec<Item> {
+        let copy = Reading::new("import session `crm-data`", "Copy_In_Progress", Some(40));
+        let sms = Reading::new("migration task `billing`", "MIGRATING", Some(5))
+            .in_step(Some("REPLICATE".into()));
+        vec![
+            item(now, "crm", 75, Some("volumes"), Some(copy), None),
+            item(now, "hr", 30, None, None, Some((30, Outcome::Done))),
+            item(now, "billing", 200, Some("sms"), Some(sms), None),
+            item(now, "erp", 9, Some("entities"), None, None),
+            item(
+                now,
+                "mail",
+                12,
+                Some("ovf"),
+                None,
+                Some((4, Outcome::Failed("broken".into()))),
+            ),
+            item(now, "web", 3, None, None, Some((3, Outcome::Cancelled))),
+            item(now, "wiki", 3, None, None, Some((2, Outcome::Done))),
+        ]
+    }
+
+    #[test]
+    fn active_items_get_a_line_each_and_finished_ones_a_counter() {
+        let now = Instant::now();
+        assert_eq!(
+            render(&board(now), now, 24, 100),
+            "crm      volumes    1m 15s  import session `crm-data` Copy_In_Progress 40%\n\
+             billing  sms        3m 20s  migration task `billing` MIGRATING (REPLICATE) 5%\n\
+             erp      entities       9s\n\
+             2 done, 1 failed, 1 cancelled"
+        );
+    }
+
+    #[test]
+    fn lines_are_cut_to_the_terminal_and_what_does_not_fit_is_counted() {
+        let now = Instant::now();
+        assert_eq!(
+            render(&board(now), now, 4, 40),
+            "crm  volumes   1m 15s  import session `…\n\
+             … and 2 more running\n\
+             2 done, 1 failed, 1 cancelled"
+        );
+    }
+
+    #[test]
+    fn a_board_with_only_finished_items_is_its_counter_and_labels_are_escaped() {
+        let now = Instant::now();
+        let items = [
+            item(now, "a", 3, None, None, Some((1, Outcome::Done))),
+            item(now, "b\x1b[2J", 3, Some("x"), None, None),
+        ];
+        assert_eq!(render(&items[..1], now, 0, 0), "1 done");
+        assert_eq!(render(&items, now, 0, 0), "b\\u{1b}[2J  x       3s\n1 done");
+    }
+}
