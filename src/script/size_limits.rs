@@ -209,27 +209,39 @@ fn deep_check_due() -> bool {
 }
 
 /// The deep check of one variable: every array, map, blob and string inside it against
-/// its limit. The walk stops at the first one past its limit and goes no deeper than
-/// `--max-depth` (deeper values are refused by the printers and serialisers, and a
-/// walk past it could overflow the stack).
+/// its limit, and its nesting against `--max-depth`. The walk stops at the first value
+/// past a limit and goes no deeper than `--max-depth`, so its own recursion is bounded;
+/// refusing deeper values here keeps every later walk of them (Rhai's own formatting of
+/// `${x}` among them) bounded too.
 fn check_nested(sizes: Sizes, max_depth: usize, name: &str, value: &Dynamic) -> Checked<()> {
-    let Some((path, kind, limit)) = nested_past_limit(sizes, value, max_depth) else {
-        return Ok(());
-    };
-    Err(raise(ApiError::new(
-        ErrorKind::Validation,
-        format!(
+    let message = match nested_past_limit(sizes, value, max_depth) {
+        None => return Ok(()),
+        Some((_, Past::Depth)) => format!(
+            "`{name}` nests arrays and maps more than {max_depth} deep; flatten it, or raise \
+             the limit with `--max-depth`"
+        ),
+        Some((path, Past::Size(kind, limit))) => format!(
             "`{name}{path}` grew past {limit} {}: {} may hold at most that many; look for \
              one that grows without end, or raise `{}`",
             kind.unit(),
             kind.noun(),
             kind.flag()
         ),
-    )))
+    };
+    Err(raise(ApiError::new(ErrorKind::Validation, message)))
 }
 
-/// The path (`.a[3]`), kind and limit of the first value inside `value` past its limit.
-fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(String, Kind, usize)> {
+/// Which limit a nested value is past.
+enum Past {
+    /// Its kind's size limit.
+    Size(Kind, usize),
+    /// `--max-depth`.
+    Depth,
+}
+
+/// The path (`.a[3]`) of the first value inside `value` past its limit, and which, with
+/// `depth` levels of arrays and maps left under `--max-depth`.
+fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(String, Past)> {
     // Most items are scalars: one tag test each, before any typed read.
     if !(value.is_string() || value.is_array() || value.is_map() || value.is_blob()) {
         return None;
@@ -247,17 +259,20 @@ fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(Str
     };
     let limit = sizes.limit(kind);
     if limit > 0 && len > limit {
-        return Some((String::new(), kind, limit));
+        return Some((String::new(), Past::Size(kind, limit)));
     }
-    let below = depth.checked_sub(1)?;
+    let nests = matches!(kind, Kind::Array | Kind::Map);
+    let Some(below) = depth.checked_sub(1) else {
+        return nests.then(|| (String::new(), Past::Depth));
+    };
     if let Some(a) = value.read_lock::<Array>() {
         return a.iter().enumerate().find_map(|(i, item)| {
-            nested_past_limit(sizes, item, below).map(|(path, k, l)| (format!("[{i}]{path}"), k, l))
+            nested_past_limit(sizes, item, below).map(|(path, past)| (format!("[{i}]{path}"), past))
         });
     }
     if let Some(m) = value.read_lock::<Map>() {
         return m.iter().find_map(|(key, item)| {
-            nested_past_limit(sizes, item, below).map(|(path, k, l)| {
+            nested_past_limit(sizes, item, below).map(|(path, past)| {
                 let step = if !key.is_empty()
                     && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !key.starts_with(|c: char| c.is_ascii_digit())
@@ -266,7 +281,7 @@ fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(Str
                 } else {
                     format!("[{key:?}]")
                 };
-                (format!("{step}{path}"), k, l)
+                (format!("{step}{path}"), past)
             })
         });
     }

@@ -328,6 +328,7 @@ impl Test {
             clock: Clock::scaled(LAB_SPEED),
             password: Some(cutover::config::Secret::new(password)),
             secret_key: Some(cutover::config::Secret::new(secret_key)),
+            ..LabOptions::default()
         }))
     }
 

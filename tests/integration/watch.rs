@@ -780,11 +780,11 @@ fn a_handler_past_a_limit_ends_only_its_own_run_and_the_next_file_is_handled() {
     let text = stderr.all().join("\n") + "\n";
     for expected in [
         "
-        error: print: the value nests arrays and maps more than 256 deep; flatten it, or raise the limit with `--max-depth` (kind: validation)
-         --> hooks.rhai:5:9
+        error: `x` nests arrays and maps more than 256 deep; flatten it, or raise the limit with `--max-depth` (kind: validation)
+         --> hooks.rhai:4:32
           |
-        5 |         print(x);
-          |         ^^^^^
+        4 |         for i in 0..300 { x = [x]; }
+          |                                ^
         failed in/deep after",
         "
         error: the script ran too many operations and was stopped; look for an endless loop, or raise --max-operations
