@@ -210,7 +210,7 @@ fn underline(line: &str, col: usize) -> (String, usize, usize) {
 }
 
 /// Rhai's message for `err` without the ` (line L, position P)` it appends.
-fn without_position(err: &EvalAltResult) -> String {
+pub fn without_position(err: &EvalAltResult) -> String {
     let text = err.to_string();
     let suffix = format!(" ({})", err.position());
     text.strip_suffix(&suffix).unwrap_or(&text).to_owned()

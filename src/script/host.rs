@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::runtime::Handle;
@@ -54,6 +54,64 @@ fn wait_deadline() -> Option<SystemTime> {
     WAIT_DEADLINES.with(|deadlines| deadlines.borrow().iter().min().copied())
 }
 
+thread_local! {
+    /// The cancellation of the `parallel` items this thread runs, innermost last: while
+    /// one is held, it stands in for the host's line token on this thread.
+    static ITEM_CANCELS: RefCell<Vec<ItemCancel>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What cancels one item of `parallel`: its own token (a child of the token in force
+/// where `parallel` was called, so Ctrl-C reaches it) and why it was cancelled, when
+/// something other than an interruption of the run did it (`fail_fast`).
+#[derive(Clone, Debug)]
+pub struct ItemCancel {
+    token: CancellationToken,
+    reason: Arc<OnceLock<String>>,
+}
+
+impl ItemCancel {
+    /// Cancelled by `token`; `reason`, once set, is the message of its `cancelled` errors.
+    pub fn new(token: CancellationToken, reason: Arc<OnceLock<String>>) -> Self {
+        Self { token, reason }
+    }
+
+    /// Its token.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// The error its interrupted waits end with.
+    pub fn error(&self) -> ApiError {
+        match self.reason.get() {
+            Some(reason) => ApiError::new(ErrorKind::Cancelled, reason.clone()),
+            None => cancelled(),
+        }
+    }
+}
+
+/// Makes `cancel` stand in for the host's line token on this thread (its sleeps, waits,
+/// requests and the check between operations) until the guard is dropped, so
+/// cancelling one item of `parallel` stops that item alone.
+pub fn hold_item_cancel(cancel: ItemCancel) -> ItemCancelGuard {
+    ITEM_CANCELS.with(|cancels| cancels.borrow_mut().push(cancel));
+    ItemCancelGuard(())
+}
+
+/// Holds an item's cancellation on this thread; see [`hold_item_cancel`].
+#[must_use = "the item's cancellation holds only while the guard lives"]
+pub struct ItemCancelGuard(());
+
+impl Drop for ItemCancelGuard {
+    fn drop(&mut self) {
+        ITEM_CANCELS.with(|cancels| cancels.borrow_mut().pop());
+    }
+}
+
+/// The cancellation of the item this thread runs, if any.
+fn item_cancel() -> Option<ItemCancel> {
+    ITEM_CANCELS.with(|cancels| cancels.borrow().last().cloned())
+}
+
 /// Everything a running script reaches outside itself.
 pub struct Host {
     runtime: Handle,
@@ -73,6 +131,8 @@ pub struct Host {
     verdict: Verdict,
     /// What each item of the run is doing, for the operator's view and the summary.
     board: Arc<Board>,
+    /// Whether every `confirm` gate is approved without asking (`--yes`).
+    approve_all: bool,
 }
 
 impl Host {
@@ -89,6 +149,7 @@ impl Host {
             calls: CallRecord::new(),
             verdict: Verdict::default(),
             board: Arc::default(),
+            approve_all: false,
         }
     }
 
@@ -107,7 +168,20 @@ impl Host {
             calls: self.calls.clone(),
             verdict: Verdict::default(),
             board: Arc::default(),
+            approve_all: self.approve_all,
         })
+    }
+
+    /// Approves every `confirm` gate without asking (`--yes`).
+    #[must_use]
+    pub fn approving_all(mut self, approve_all: bool) -> Self {
+        self.approve_all = approve_all;
+        self
+    }
+
+    /// Whether every `confirm` gate is approved without asking (`--yes`).
+    pub fn approves_all(&self) -> bool {
+        self.approve_all
     }
 
     /// Lets scripts read files under `folders` as well as under their own folder.
@@ -153,12 +227,22 @@ impl Host {
         self.line_token().cancel();
     }
 
-    /// Whether the evaluation in progress was interrupted (or the run cancelled).
+    /// Whether the evaluation in progress was interrupted (or the run cancelled); on the
+    /// thread of a `parallel` item, whether that item was cancelled.
     pub fn is_interrupted(&self) -> bool {
-        self.line
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_cancelled()
+        self.current_token().is_cancelled()
+    }
+
+    /// The token that stops what this thread runs: the item's on a `parallel` item's
+    /// thread, else the evaluation's (the REPL line, or the run).
+    pub fn current_token(&self) -> CancellationToken {
+        item_cancel().map_or_else(|| self.line_token(), |item| item.token)
+    }
+
+    /// The `cancelled` error of what this thread runs: why its `parallel` item was
+    /// cancelled, or the run's interruption.
+    pub fn interruption(&self) -> ApiError {
+        item_cancel().map_or_else(cancelled, |item| item.error())
     }
 
     fn line_token(&self) -> CancellationToken {
@@ -189,19 +273,23 @@ impl Host {
     }
 
     /// Runs `future` to completion from a script thread, giving up with a `cancelled`
-    /// error when the run (or the REPL line) is interrupted; requests retried inside it
-    /// stop at the deadline of the wait in progress. Script threads are plain OS
-    /// threads, never tokio workers, so blocking here is allowed.
+    /// error when the run (or the REPL line, or this thread's `parallel` item) is
+    /// interrupted; requests retried inside it stop at the deadline of the wait in
+    /// progress. Script threads are plain OS threads, never tokio workers, so blocking
+    /// here is allowed.
     pub fn block_on<T>(
         &self,
         future: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        let line = self.line_token();
+        let item = item_cancel();
+        let token = item
+            .as_ref()
+            .map_or_else(|| self.line_token(), |item| item.token.clone());
         let future = crate::http::retry::within_deadline(wait_deadline(), &self.clock, future);
         self.runtime.block_on(async {
             tokio::select! {
                 biased;
-                () = line.cancelled() => Err(cancelled()),
+                () = token.cancelled() => Err(item.as_ref().map_or_else(cancelled, ItemCancel::error)),
                 result = future => result,
             }
         })

@@ -80,6 +80,11 @@ impl<'a> Options<'a> {
         Ok(Self { operation, map })
     }
 
+    /// Whether the script gave option `key` (`()` counts as not given).
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     fn get(&self, key: &str) -> Option<&Dynamic> {
         self.map.get(key).filter(|value| !value.is_unit())
     }
