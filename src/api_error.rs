@@ -33,6 +33,8 @@ pub enum ErrorKind {
     UnknownOutcome,
     /// An error raised by the script itself.
     Script,
+    /// The operator answered no at a `confirm` gate.
+    Declined,
 }
 
 impl ErrorKind {
@@ -48,6 +50,7 @@ impl ErrorKind {
             Self::Cancelled => "cancelled",
             Self::UnknownOutcome => "unknown_outcome",
             Self::Script => "script",
+            Self::Declined => "declined",
         }
     }
 

@@ -97,6 +97,9 @@ struct RehearsalArgs {
     /// its own folder; repeatable.
     #[arg(long, value_name = "DIR")]
     allow_read: Vec<PathBuf>,
+    /// Approve every `confirm` gate without asking (needed where no terminal can ask).
+    #[arg(long)]
+    yes: bool,
 }
 
 impl RehearsalArgs {
@@ -106,7 +109,8 @@ impl RehearsalArgs {
         let mut builder = crate::Runtime::builder()
             .targets(targets)
             .limits(limits.limits())
-            .allow_read(self.allow_read.clone());
+            .allow_read(self.allow_read.clone())
+            .approve_all(self.yes);
         if self.lab {
             builder = builder.lab(self.seed);
         }

@@ -55,6 +55,7 @@ pub struct RuntimeBuilder {
     lab_seed: Option<u64>,
     speed: Option<f64>,
     allowed_reads: Vec<PathBuf>,
+    approve_all: bool,
 }
 
 impl RuntimeBuilder {
@@ -88,6 +89,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Approves every `confirm` gate without asking (`--yes`).
+    pub fn approve_all(mut self, approve_all: bool) -> Self {
+        self.approve_all = approve_all;
+        self
+    }
+
     /// Starts the tokio runtime and, if asked, the lab.
     pub fn build(mut self) -> std::io::Result<Runtime> {
         let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -112,7 +119,8 @@ impl RuntimeBuilder {
         let cancel = CancellationToken::new();
         let host = Arc::new(
             Host::new(tokio.handle().clone(), clock, cancel, self.targets)
-                .allowing_reads(self.allowed_reads),
+                .allowing_reads(self.allowed_reads)
+                .approving_all(self.approve_all),
         );
         Ok(Runtime {
             tokio,

@@ -9,6 +9,7 @@ pub mod call_message;
 pub mod callable;
 pub mod calls;
 pub mod catalogue;
+pub mod confirm;
 pub mod console;
 pub mod depth;
 pub mod diagnostic;
@@ -123,6 +124,7 @@ pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     flow::register(&mut engine, host);
     parallel::register(&mut engine, host);
     step::register(&mut engine);
+    confirm::register(&mut engine, host);
     flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);
     timestamp::register(&mut engine);

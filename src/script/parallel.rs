@@ -129,6 +129,7 @@ fn parallel(
                 run.cancels.push((index, cancel.clone()));
                 let tx = done_tx.clone();
                 let board = &board;
+                let f = own_copy(f);
                 let spawned = std::thread::Builder::new()
                     .name(format!("item-{index}"))
                     .stack_size(ITEM_STACK_SIZE)
@@ -201,6 +202,19 @@ fn parallel(
             })
         })
         .collect())
+}
+
+/// `f` with its own copy of every variable it captured. Rhai shares a captured variable
+/// between the closure and its scope, and locks it for the length of a method call on
+/// it (`array.import_session(..)`); items sharing it would find it locked by each other
+/// and fail. Each item gets the values as they were when it started instead: it sees
+/// the caller's variables, and what it assigns to them stays its own.
+fn own_copy(f: &FnPtr) -> FnPtr {
+    let mut f = f.clone();
+    for value in f.iter_curry_mut() {
+        *value = value.flatten_clone();
+    }
+    f
 }
 
 /// The state of one call of `parallel` as its items end.

@@ -23,6 +23,7 @@ mod lost_answers;
 mod mutation_gate;
 mod ovf;
 mod ovf_push;
+mod parallel;
 mod powerstore;
 mod read_retries;
 mod repl;

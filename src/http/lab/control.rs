@@ -31,15 +31,20 @@ pub trait LabSettings: LabInventory {
 }
 
 /// `GET /_lab/state`: the vendor's view at now, with `fields` (what this listener adds,
-/// e.g. which one it is), the lab time, every mutation and their counts, the faults.
+/// e.g. which one it is), the lab time, every mutation and their counts, the faults,
+/// and the most requests the listener served at once (when it is served, [`super::serve`]).
 pub fn state_routes<I, C, S>(lab: &LabCore<I, C>, fields: Map<String, Value>) -> Router<S>
 where
     I: LabInventory,
     C: Send + Sync + 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let shown = move |State(lab): State<LabCore<I, C>>| {
-        let fields = fields.clone();
+    let shown = move |State(lab): State<LabCore<I, C>>,
+                      counter: Option<axum::Extension<super::Concurrency>>| {
+        let mut fields = fields.clone();
+        if let Some(axum::Extension(counter)) = counter {
+            fields.insert("peak_concurrent_requests".to_owned(), counter.peak().into());
+        }
         async move { Json(Value::Object(state(&lab, fields))) }
     };
     Router::new()

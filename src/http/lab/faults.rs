@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Paths under this prefix drive the lab itself and are never faulted.
-const CONTROL_PREFIX: &str = "/_lab/";
+pub(super) const CONTROL_PREFIX: &str = "/_lab/";
 
 /// One rule of `POST /_lab/faults`: answer `status` to the next `count` matching requests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 //! so fault rules and the mutation log behave the same for every vendor.
 
 mod clock;
+mod concurrency;
 mod control;
 mod core;
 pub mod estate;
@@ -25,6 +26,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::clock_routes;
+pub use concurrency::Concurrency;
 pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
 pub use core::{LabCore, LabInventory};
 pub use faults::{Faults, with_faults};
@@ -70,7 +72,8 @@ impl Drop for LabListener {
     }
 }
 
-/// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio runtime.
+/// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio
+/// runtime, counting the requests it serves at once ([`Concurrency`]).
 pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
@@ -85,7 +88,7 @@ pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(listener, concurrency::counting(router))
             .with_graceful_shutdown(async {
                 // A dropped sender means the listener handle is gone: stop as well.
                 let _ = stopped.await;
