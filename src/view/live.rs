@@ -4,9 +4,8 @@
 //! with indicatif, redrawn at each change of the board and twice a second for the
 //! clocks, and registers it with [`crate::screen`] so prints and log lines scroll above.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -111,92 +110,80 @@ fn fit(line: &str, cols: usize) -> String {
 }
 
 /// The live display of one run's board, shown from [`Live::start`] until [`Live::finish`].
+/// One thread of its own draws it: an item's thread that changes the board only wakes
+/// it, so no script thread ever waits on the terminal for the display.
 pub struct Live {
-    shared: Arc<Shared>,
-    stop: mpsc::Sender<()>,
-    ticker: Option<JoinHandle<()>>,
-}
-
-struct Shared {
     bar: ProgressBar,
-    board: Arc<Board>,
-    /// Cleared at the end: the board keeps its observers, the display must go quiet.
-    shown: AtomicBool,
-    /// Serialises redraws, so an older block never replaces a newer one.
-    drawing: Mutex<()>,
+    wake: mpsc::Sender<Wake>,
+    drawer: JoinHandle<()>,
 }
 
-impl Shared {
-    fn redraw(&self) {
-        let _drawing = self.drawing.lock().unwrap_or_else(PoisonError::into_inner);
-        if !self.shown.load(Ordering::Acquire) {
-            return;
-        }
-        let items = self.board.items();
-        if items.is_empty() {
-            return;
-        }
-        let (rows, cols) = console::Term::stderr().size_checked().unwrap_or((0, 0));
-        let block = render(&items, Instant::now(), rows.into(), cols.into());
-        self.bar.set_message(block);
-    }
+/// What the drawing thread is woken for.
+enum Wake {
+    Changed,
+    Stop,
 }
 
-impl Observer for Shared {
+/// Wakes the drawing thread at each change of the board.
+struct Waker(mpsc::Sender<Wake>);
+
+impl Observer for Waker {
     fn changed(&self, _item: &Item) {
-        self.redraw();
+        // Once the display is finished nobody listens, and nothing is lost.
+        let _ = self.0.send(Wake::Changed);
     }
 }
 
 impl Live {
-    /// Shows `board` on stderr, which must be a terminal.
-    pub fn start(board: &Arc<Board>) -> Self {
+    /// Shows `board` on stderr, which must be a terminal; `None` when the drawing
+    /// thread cannot start.
+    pub fn start(board: &Arc<Board>) -> Option<Self> {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template("{msg}") {
             bar.set_style(style);
         }
-        let shared = Arc::new(Shared {
-            bar: bar.clone(),
-            board: Arc::clone(board),
-            shown: AtomicBool::new(true),
-            drawing: Mutex::new(()),
-        });
-        crate::screen::show(bar);
-        board.observe(shared.clone());
-        let (stop, stopped) = mpsc::channel::<()>();
-        let ticking = Arc::clone(&shared);
-        let ticker = std::thread::Builder::new()
+        let (wake, woken) = mpsc::channel();
+        let drawing = (bar.clone(), Arc::clone(board));
+        let drawer = std::thread::Builder::new()
             .name("view".into())
-            .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
-                    ticking.redraw();
-                }
-            })
-            .inspect_err(|err| tracing::debug!("the display's clock did not start: {err}"))
-            .ok();
-        Self {
-            shared,
-            stop,
-            ticker,
-        }
+            .spawn(move || draw(&drawing.0, &drawing.1, &woken))
+            .inspect_err(|err| tracing::debug!("no live display: {err}"))
+            .ok()?;
+        crate::screen::show(bar.clone());
+        board.observe(Arc::new(Waker(wake.clone())));
+        Some(Self { bar, wake, drawer })
     }
 
     /// Takes the display off the screen, leaving nothing of it behind.
-    pub fn finish(mut self) {
-        {
-            let _drawing = self
-                .shared
-                .drawing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            self.shared.shown.store(false, Ordering::Release);
-        }
-        let _ = self.stop.send(());
-        if let Some(ticker) = self.ticker.take() {
-            let _ = ticker.join();
-        }
+    pub fn finish(self) {
+        let _ = self.wake.send(Wake::Stop);
+        let _ = self.drawer.join();
         crate::screen::hide();
-        self.shared.bar.finish_and_clear();
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Draws `board` on `bar` at each change and every [`TICK`] for the clocks, until told
+/// to stop; changes that come together make one redraw.
+fn draw(bar: &ProgressBar, board: &Board, woken: &mpsc::Receiver<Wake>) {
+    loop {
+        match woken.recv_timeout(TICK) {
+            Ok(Wake::Changed) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        loop {
+            match woken.try_recv() {
+                Ok(Wake::Changed) => {}
+                Err(TryRecvError::Empty) => break,
+                Ok(Wake::Stop) | Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        let items = board.items();
+        if items.is_empty() {
+            continue;
+        }
+        let (rows, cols) = console::Term::stderr().size_checked().unwrap_or((0, 0));
+        bar.set_message(render(&items, Instant::now(), rows.into(), cols.into()));
     }
 }
 

@@ -26,11 +26,12 @@ impl View {
     /// operator did not ask for quiet (`-q`), plain log lines otherwise.
     pub fn start(board: &Arc<Board>, quiet: bool) -> Self {
         if !quiet && live_terminal() {
-            View::Live(live::Live::start(board))
-        } else {
-            board.observe(Arc::new(plain::Plain::default()));
-            View::Plain
+            if let Some(live) = live::Live::start(board) {
+                return View::Live(live);
+            }
         }
+        board.observe(Arc::new(plain::Plain::default()));
+        View::Plain
     }
 
     /// Stops showing the board; the live display leaves nothing behind.
