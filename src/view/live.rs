@@ -19,6 +19,8 @@ use crate::view::duration::short;
 
 /// How often the clocks move when nothing else changes.
 const TICK: Duration = Duration::from_millis(500);
+/// The shortest time between two redraws (indicatif draws at most 20 a second too).
+const FRAME: Duration = Duration::from_millis(50);
 /// Widest label and step columns; longer ones are cut.
 const LABEL_WIDTH: usize = 24;
 const STEP_WIDTH: usize = 16;
@@ -184,6 +186,9 @@ fn draw(bar: &ProgressBar, board: &Board, woken: &mpsc::Receiver<Wake>) {
         }
         let (rows, cols) = console::Term::stderr().size_checked().unwrap_or((0, 0));
         bar.set_message(render(&items, Instant::now(), rows.into(), cols.into()));
+        // Changes meanwhile wait for the next frame: hundreds of items reading their
+        // jobs must not cost a redraw each.
+        std::thread::sleep(FRAME);
     }
 }
 
