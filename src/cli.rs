@@ -16,6 +16,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
+use crate::http::lab::estate::{DEFAULT_APPS, Estate, MAX_APPS, Scenario};
 use crate::script::Limits;
 
 /// Rhai playbooks for infrastructure migrations, with a built-in lab of the vendor APIs.
@@ -81,9 +82,17 @@ struct RehearsalArgs {
     /// lab, and each kind also gets a target named `lab`.
     #[arg(long)]
     lab: bool,
-    /// With --lab, run the lab's jobs and the script's sleeps N times faster.
+    /// With --lab, run the lab's jobs and the script's sleeps N times faster (default
+    /// 300 under --lab: one lab hour is 12 s).
     #[arg(long, requires = "lab", value_name = "N", value_parser = parse_speed, allow_negative_numbers = true)]
     speed: Option<f64>,
+    /// With --lab, the lab's estate: `happy` (everything succeeds) or `rough` (one
+    /// failure of each kind, on different applications).
+    #[arg(long, requires = "lab", value_name = "NAME", default_value = "happy", value_parser = Scenario::parse)]
+    scenario: Scenario,
+    /// With --lab, the number of applications in the lab's wave, 1 to 20000.
+    #[arg(long, requires = "lab", value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
+    apps: usize,
     /// With --lab, the seed of the lab's inventory.
     #[arg(
         long,
@@ -102,9 +111,13 @@ struct RehearsalArgs {
     yes: bool,
 }
 
+/// The lab clock's speed under `--lab` unless `--speed` says otherwise: a wave of copies
+/// of up to two lab hours then rehearses in well under a minute.
+pub const LAB_SPEED: f64 = 300.0;
+
 impl RehearsalArgs {
-    /// Builds the runtime over `targets` with `limits`: the lab started when asked, at
-    /// the speed asked, and the reads allowed.
+    /// Builds the runtime over `targets` with `limits`: the lab started when asked, with
+    /// the estate and at the speed asked, and the reads allowed.
     fn start(&self, targets: Targets, limits: &LimitArgs) -> Result<crate::Runtime, ExitCode> {
         let mut builder = crate::Runtime::builder()
             .targets(targets)
@@ -112,9 +125,11 @@ impl RehearsalArgs {
             .allow_read(self.allow_read.clone())
             .approve_all(self.yes);
         if self.lab {
-            builder = builder.lab(self.seed);
-        }
-        if let Some(speed) = self.speed {
+            builder = builder
+                .lab(self.seed)
+                .estate(Estate::new(self.scenario, self.apps))
+                .speed(self.speed.unwrap_or(LAB_SPEED));
+        } else if let Some(speed) = self.speed {
             builder = builder.speed(speed);
         }
         builder
@@ -200,6 +215,22 @@ struct LabArgs {
     /// Write a target file for the lab's listeners to FILE.
     #[arg(long, value_name = "FILE")]
     targets_out: Option<PathBuf>,
+    /// The lab's estate: `happy` (everything succeeds) or `rough` (one failure of each
+    /// kind, on different applications).
+    #[arg(long, value_name = "NAME", default_value = "happy", value_parser = Scenario::parse)]
+    scenario: Scenario,
+    /// The number of applications in the lab's wave, 1 to 20000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
+    apps: usize,
+}
+
+fn parse_apps(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(apps) if (1..=MAX_APPS).contains(&apps) => Ok(apps),
+        _ => Err(format!(
+            "`{text}` is not a number of applications from 1 to {MAX_APPS}"
+        )),
+    }
 }
 
 /// Script resource limits.

@@ -11,7 +11,8 @@ use std::io;
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
-use crate::http::lab::estate::Estate;
+/// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
+pub use crate::http::lab::estate::{App, DEFAULT_APPS, Estate, Fault, MAX_APPS, Scenario};
 use crate::http::lab::{LabListener, clock_routes, serve};
 use crate::vendors::{LabSetup, Vendor};
 

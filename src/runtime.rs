@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::Targets;
+use crate::http::lab::estate::Estate;
 use crate::lab::{Lab, LabOptions};
 use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
@@ -53,6 +54,7 @@ pub struct RuntimeBuilder {
     targets: Targets,
     limits: Limits,
     lab_seed: Option<u64>,
+    estate: Estate,
     speed: Option<f64>,
     allowed_reads: Vec<PathBuf>,
     approve_all: bool,
@@ -74,6 +76,13 @@ impl RuntimeBuilder {
     /// Starts the lab with inventory `seed` and points every target at it.
     pub fn lab(mut self, seed: u64) -> Self {
         self.lab_seed = Some(seed);
+        self
+    }
+
+    /// The applications and scenario the lab seeds (default: the `happy` wave of
+    /// [`crate::http::lab::estate::DEFAULT_APPS`]).
+    pub fn estate(mut self, estate: Estate) -> Self {
+        self.estate = estate;
         self
     }
 
@@ -108,6 +117,7 @@ impl RuntimeBuilder {
                     port: 0,
                     seed,
                     clock: clock.clone(),
+                    estate: self.estate,
                     ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{LabArgs, fail, load_targets, runtime};
 use crate::clock::Clock;
 use crate::exit_code::ExitCode;
+use crate::http::lab::estate::Estate;
 use crate::lab::{Lab, LabOptions};
 
 pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
@@ -24,6 +25,7 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             port: args.port,
             seed: args.seed,
             clock: Clock::scaled(args.speed),
+            estate: Estate::new(args.scenario, args.apps),
             ..LabOptions::default()
         };
         let lab = match Lab::start(options).await {
@@ -58,6 +60,7 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             }
             println!("target file written to {}", path.display());
         }
+        println!("{}", estate_line(lab.estate()));
         println!("state of each listener at <url>/_lab/state; Ctrl-C stops the lab");
         #[cfg(unix)]
         interrupt.recv().await;
@@ -66,4 +69,43 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
         lab.shutdown().await;
         ExitCode::Success
     })
+}
+
+/// What the lab serves, e.g. ``estate: scenario `rough`, 12 applications (`crm` to `reports`)``.
+fn estate_line(estate: &Estate) -> String {
+    let names = match (estate.apps.first(), estate.apps.last()) {
+        (Some(first), Some(last)) if estate.apps.len() > 1 => {
+            format!(" (`{}` to `{}`)", first.name, last.name)
+        }
+        (Some(only), _) => format!(" (`{}`)", only.name),
+        _ => String::new(),
+    };
+    let count = estate.apps.len();
+    let noun = if count == 1 {
+        "application"
+    } else {
+        "applications"
+    };
+    format!(
+        "estate: scenario `{}`, {count} {noun}{names}",
+        estate.scenario
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::lab::estate::Scenario;
+
+    #[test]
+    fn the_estate_line_names_the_scenario_and_the_applications() {
+        assert_eq!(
+            estate_line(&Estate::new(Scenario::Rough, 12)),
+            "estate: scenario `rough`, 12 applications (`crm` to `reports`)"
+        );
+        assert_eq!(
+            estate_line(&Estate::new(Scenario::Happy, 1)),
+            "estate: scenario `happy`, 1 application (`crm`)"
+        );
+    }
 }

@@ -387,4 +387,47 @@ mod tests {
         );
         assert_eq!(wait().unwrap_err().kind, ErrorKind::Cancelled);
     }
+
+    #[test]
+    fn cancelling_one_item_stops_it_alone_with_its_reason() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let reason = Arc::new(OnceLock::new());
+        let first = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));
+        let second = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));
+        let _ = reason.set("cancelled: `crm` failed and `fail_fast` is set".to_owned());
+        first.token().cancel();
+        std::thread::scope(|scope| {
+            let stopped = scope.spawn(|| {
+                let _item = hold_item_cancel(first);
+                (host.is_interrupted(), host.sleep(Duration::from_secs(3600)))
+            });
+            let going = scope.spawn(|| {
+                let _item = hold_item_cancel(second);
+                host.is_interrupted()
+            });
+            let (interrupted, slept) = stopped.join().unwrap();
+            assert!(interrupted);
+            let err = slept.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Cancelled);
+            assert_eq!(
+                err.message,
+                "cancelled: `crm` failed and `fail_fast` is set"
+            );
+            assert!(!going.join().unwrap(), "the other item goes on");
+        });
+        assert!(!host.is_interrupted(), "the caller goes on");
+        host.cancel_token().cancel();
+        let later = ItemCancel::new(host.current_token().child_token(), Arc::default());
+        let _item = hold_item_cancel(later);
+        assert!(
+            host.is_interrupted(),
+            "cancelling the run reaches every item"
+        );
+        assert_eq!(host.interruption().message, "the run was interrupted");
+    }
 }

@@ -72,15 +72,18 @@ struct Plan {
 impl Plan {
     fn read(options: Map, items: usize) -> RhaiResult<Self> {
         let options = Options::new("parallel", options, &["limit", "fail_fast"])?;
-        let limit = match options.count("limit", 0)? {
-            0 if options.has("limit") => {
-                return Err(invalid_argument(
-                    "parallel",
-                    "`limit` must be a whole number ≥ 1",
-                ));
+        let limit = if options.has("limit") {
+            match options.count("limit", 0) {
+                Ok(limit) if limit > 0 => usize::try_from(limit).unwrap_or(usize::MAX),
+                _ => {
+                    return Err(invalid_argument(
+                        "parallel",
+                        "`limit` must be a whole number ≥ 1",
+                    ));
+                }
             }
-            0 => items,
-            limit => usize::try_from(limit).unwrap_or(usize::MAX),
+        } else {
+            items
         };
         Ok(Self {
             limit: limit.clamp(1, items.max(1)),
@@ -423,18 +426,78 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_of_zero_is_refused_and_the_default_is_every_item() {
-        let mut options = Map::new();
-        options.insert("limit".into(), 0_i64.into());
-        let err = Plan::read(options, 3).err().unwrap();
-        let map = crate::script::error_value::error_map(&err).unwrap();
-        assert_eq!(
-            map["message"].clone().into_string().unwrap(),
-            "`limit` must be a whole number ≥ 1"
-        );
+    fn a_limit_below_one_is_refused_and_the_default_is_every_item() {
+        for limit in [
+            Dynamic::from(0_i64),
+            Dynamic::from(-2_i64),
+            Dynamic::from("2"),
+        ] {
+            let mut options = Map::new();
+            options.insert("limit".into(), limit);
+            let err = Plan::read(options, 3).err().unwrap();
+            let map = crate::script::error_value::error_map(&err).unwrap();
+            assert_eq!(
+                map["message"].clone().into_string().unwrap(),
+                "`limit` must be a whole number ≥ 1"
+            );
+        }
         assert_eq!(Plan::read(Map::new(), 7).unwrap().limit, 7);
         let mut options = Map::new();
         options.insert("limit".into(), 50_i64.into());
         assert_eq!(Plan::read(options, 7).unwrap().limit, 7);
+    }
+
+    #[test]
+    fn each_item_is_on_the_board_with_its_last_step_and_outcome() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        let engine = crate::script::toolkit(&host, crate::script::Limits::default(), ".".into());
+        let script = r#"
+            parallel([#{ name: "crm" }, "erp", "hr"], #{ limit: 1, fail_fast: true }, |app| {
+                step("volumes", || 1);
+                if app == "erp" { step("sms", || throw "no sms"); }
+                app
+            })
+        "#;
+        let results = std::thread::Builder::new()
+            .stack_size(crate::script::STACK_SIZE)
+            .spawn(move || engine.eval::<Array>(script).map_err(|e| e.to_string()))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(results.len(), 3);
+        let items: Vec<(String, Option<String>, Option<Outcome>)> = host
+            .board()
+            .items()
+            .into_iter()
+            .map(|item| {
+                (
+                    item.label,
+                    item.step,
+                    item.ended.map(|(_, outcome)| outcome),
+                )
+            })
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (
+                    "crm".to_owned(),
+                    Some("volumes".to_owned()),
+                    Some(Outcome::Done)
+                ),
+                (
+                    "erp".to_owned(),
+                    Some("sms".to_owned()),
+                    Some(Outcome::Failed("no sms at script:4:50".to_owned()))
+                ),
+                ("hr".to_owned(), None, Some(Outcome::Cancelled)),
+            ]
+        );
     }
 }

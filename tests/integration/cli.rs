@@ -293,6 +293,10 @@ fn the_examples_run_unchanged_against_the_standalone_lab() {
         .map(Result::unwrap)
         .take_while(|line| !line.starts_with("target file written"))
         .collect();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "estate: scenario `happy`, 12 applications (`crm` to `reports`)"
+    );
     assert!(
         lines
             .next()

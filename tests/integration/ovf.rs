@@ -155,7 +155,7 @@ fn preview_reads_plain_or_compressed_descriptors_and_probe_checks_urls() {
                 let broken = vc.preview("<Envelope><References></Envelope>");
                 print(broken.errors[0].issues[0].category);
                 print(vc.probe("{PACKAGE}").status);
-                print(vc.probe("https://repo.example.com/missing.ovf").status);
+                print(vc.probe("https://repo.example.com/notes.txt").status);
                 "#
             ),
         )

@@ -326,17 +326,10 @@ mod terminal {
 
     use crate::test::Test;
 
-    /// Runs `gate.rhai` on a pseudo-terminal, answers its gate with `answer`, and
-    /// returns everything the terminal showed after the answer, and the exit status.
-    fn answer_gate(answer: &str) -> (String, rexpect::process::WaitStatus) {
+    /// `script` run as `gate.rhai` on a pseudo-terminal.
+    fn on_terminal(script: &str) -> (rexpect::session::PtySession, Test) {
         let test = Test::new()
-            .script(
-                "gate.rhai",
-                r#"
-                try { confirm("Cut over `crm`?"); print("approved"); }
-                catch (e) { print(`${e.kind}: ${e.message}`); }
-                "#,
-            )
+            .script("gate.rhai", script)
             .args(["run", "gate.rhai"]);
         let mut command = test.command();
         command
@@ -347,7 +340,19 @@ mod terminal {
         let options = Options::new()
             .timeout_ms(Some(15_000))
             .strip_ansi_escape_codes(true);
-        let mut session = rexpect::session::spawn_with_options(command, options).unwrap();
+        let session = rexpect::session::spawn_with_options(command, options).unwrap();
+        (session, test)
+    }
+
+    /// Runs a gate on a pseudo-terminal, answers it with `answer`, and returns everything
+    /// the terminal showed after the answer, and the exit status.
+    fn answer_gate(answer: &str) -> (String, rexpect::process::WaitStatus) {
+        let (mut session, _test) = on_terminal(
+            r#"
+            try { confirm("Cut over `crm`?"); print("approved"); }
+            catch (e) { print(`${e.kind}: ${e.message}`); }
+            "#,
+        );
         session.exp_string("Cut over `crm`? [y/N] ").unwrap();
         session.send_line(answer).unwrap();
         let shown = session.exp_eof().unwrap();
@@ -380,5 +385,36 @@ mod terminal {
             shown.contains("INFO confirm `Cut over `crm`?`: declined at the terminal"),
             "{shown:?}"
         );
+    }
+
+    #[test]
+    fn gates_from_parallel_items_are_asked_one_at_a_time() {
+        let (mut session, _test) = on_terminal(
+            r#"
+            let answers = parallel(["crm", "erp"], |app| confirm(`Cut over ${app}?`));
+            print(answers.map(|a| if a.ok { "approved" } else { a.error.kind }));
+            "#,
+        );
+        let prompt = r"Cut over (crm|erp)\? \[y/N\] ";
+        let (_, first) = session.exp_regex(prompt).unwrap();
+        session.send_line("y").unwrap();
+        let (between, second) = session.exp_regex(prompt).unwrap();
+        assert_ne!(first, second);
+        // The second question comes only once the first was answered (and logged).
+        let first_app = if first.contains("crm") { "crm" } else { "erp" };
+        assert!(
+            between.contains(&format!(
+                "INFO confirm `Cut over {first_app}?`: approved at the terminal"
+            )),
+            "{between:?}"
+        );
+        session.send_line("n").unwrap();
+        let shown = session.exp_eof().unwrap();
+        let expected = if first_app == "crm" {
+            "[\"approved\", \"declined\"]"
+        } else {
+            "[\"declined\", \"approved\"]"
+        };
+        assert!(shown.contains(expected), "{shown:?}");
     }
 }

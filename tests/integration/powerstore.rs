@@ -324,9 +324,10 @@ fn listing_follows_every_page_and_filters() {
             "#,
         )
         .args(["run", "wave.rhai"])
+        // 13 seeded sessions and the default wave's `-data` and `-logs` of 12 applications.
         .stdout(
             r#"
-            13
+            37
             ["wave1-lun01", "wave1-lun02", "wave1-lun03", "wave1-lun04", "wave1-lun05"]
             ["Import_Completed", "Cancelled"]
             ["paused-lun11"]

@@ -81,7 +81,8 @@ fn piped_meta_commands_answer_on_stdout() {
         stdout.contains("\npowerstore         powerstore  http://127.0.0.1:"),
         "{stdout}"
     );
-    assert!(stdout.contains("import_sessions: 13 ("), "{stdout}");
+    // 13 seeded sessions and the default wave's 2 for each of 12 applications.
+    assert!(stdout.contains("import_sessions: 37 ("), "{stdout}");
     assert!(stdout.contains("  same state as `vcenter`"), "{stdout}");
     assert!(!stdout.contains("not reached"), "{stdout}");
 }

@@ -290,7 +290,7 @@ fn bad_credentials_and_a_skewed_clock_are_refused_with_the_vendor_bodies() {
         .stdout(
             "
             401 APIGW.0301 401 Unauthorized: Incorrect IAM authentication information: the request time differs from the server time by more than 15 minutes
-            7
+            19
             ",
         )
         .success();
@@ -378,10 +378,11 @@ fn tasks_list_every_page_and_show_every_field() {
         "#,
     )
     .args(["run", "wave.rhai"])
+    // 7 seeded tasks, 12 of the default wave (READY) and the 105 added.
     .stdout(
         r#"
-        112
-        107
+        124
+        119
         ["bulk-100", "bulk-101", "bulk-102"]
         MIGRATE_BLOCK LINUX MIGRATE_FAIL SMS.3802 Timestamp
         4 SSL_CONFIG Timestamp true

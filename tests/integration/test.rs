@@ -318,6 +318,18 @@ impl Test {
         self.with_lab(earlier.lab.expect("the earlier run had no lab"))
     }
 
+    /// Like [`Test::lab`], serving `estate` (its applications and scenario).
+    #[allow(dead_code, reason = "used by some test modules only")]
+    pub fn lab_with_estate(self, estate: cutover::lab::Estate) -> Self {
+        self.with_lab(TestLab::start_with_options(LabOptions {
+            port: 0,
+            seed: 7,
+            clock: Clock::scaled(LAB_SPEED),
+            estate,
+            ..LabOptions::default()
+        }))
+    }
+
     /// Like [`Test::lab`], with the lab accepting `password` for every user and
     /// `secret_key` for the Huawei SMS access key.
     #[allow(dead_code, reason = "used by some test modules only")]

@@ -6,6 +6,15 @@ use serde_json::json;
 
 use crate::test::{PATIENCE, Test, TestLab, next_line};
 
+/// A running import 10% done, at the pace of imports seeded through the lab.
+fn seed_running(lab: &TestLab) {
+    lab.post_to(
+        TargetKind::Vcenter,
+        "/_lab/history",
+        json!({"status": "RUNNING", "completed": 10, "total": 100}),
+    );
+}
+
 fn seed(lab: &TestLab, status: &str) {
     lab.post_to(
         TargetKind::Vcenter,
@@ -184,9 +193,11 @@ fn both_encodings_and_both_listeners_see_one_import() {
 
 #[test]
 fn waiting_for_success_follows_progress_and_fails_at_once_on_failure() {
-    Test::new()
-        .lab()
-        .script(
+    // Seeded through the lab, the import runs its 100 steps in a minute of lab time
+    // (the estate's own takes 8 hours).
+    let test = Test::new().lab();
+    seed_running(test.test_lab());
+    test.script(
             "wave.rhai",
             r#"
             let h = vcenter("vc-root").history();
@@ -258,9 +269,11 @@ fn a_user_without_rights_is_refused() {
 
 #[test]
 fn the_history_playbook_pauses_for_the_window_and_waits_for_success() {
-    // Lab time stands still until the playbook has paused the running import (it would
-    // otherwise finish in a minute of lab time), then runs for the wait for success.
+    // Lab time stands still until the playbook has paused the running import (seeded
+    // through the lab, it would otherwise finish in a minute of lab time), then runs
+    // for the wait for success.
     let test = Test::new().lab_paused();
+    seed_running(test.test_lab());
     let test = test
         .script("history.rhai", &history_playbook())
         .env("WAVE_POLL", "20ms")

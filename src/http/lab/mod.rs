@@ -13,6 +13,7 @@ mod control;
 mod core;
 pub mod estate;
 mod faults;
+mod lazy_start;
 mod logins;
 mod mutation_log;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use concurrency::Concurrency;
 pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
 pub use core::{LabCore, LabInventory};
 pub use faults::{Faults, with_faults};
+pub use lazy_start::LazyStart;
 pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::MutationLog;
 

@@ -32,6 +32,7 @@ fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
         setup.clock.clone(),
         setup.password.clone(),
         setup.secret_key.clone(),
+        setup.estate,
     );
     vec![Simulator::only(lab::LAB_USER, lab::router(state))]
 }

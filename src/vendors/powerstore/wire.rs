@@ -422,6 +422,8 @@ pub mod codes {
     pub const SERVER_ERROR: &str = "0xE0F0F0010001";
     /// The `error` of a session whose copy failed.
     pub const COPY_FAILED: &str = "0xE0A0C0010003";
+    /// The `error` of a session whose cancel could not roll back (`Cancel_Failed`).
+    pub const CANCEL_FAILED: &str = "0xE0A0C0010004";
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
         setup.clock.clone(),
         LAB_USER,
         setup.password.clone(),
+        setup.estate,
     );
     vec![Simulator::only(LAB_USER, lab::router(state))]
 }

@@ -28,7 +28,12 @@ pub const VENDOR: Vendor = Vendor {
 /// One appliance behind two listeners sharing one state: the reverse proxy (SSO user)
 /// and the appliance management port (local root), each a target of its own.
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
-    let state = lab::LabState::new(setup.seed, setup.clock.clone(), setup.password.clone());
+    let state = lab::LabState::new(
+        setup.seed,
+        setup.clock.clone(),
+        setup.password.clone(),
+        setup.estate,
+    );
     vec![
         Simulator::only(lab::PROXY_USER, lab::proxy_router(state.clone())),
         Simulator {

@@ -186,6 +186,7 @@ async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
         rate,
         progress: spec.progress,
         fail_at: spec.fail_at,
+        lazy: false,
     };
     let now = lab.now();
     let mut inventory = lab.at(now);

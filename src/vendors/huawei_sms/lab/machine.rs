@@ -82,6 +82,28 @@ impl SimTask {
         }
     }
 
+    /// Moves every time of the task `by` later (a seeded task's first touch).
+    pub(super) fn shift(&mut self, by: Duration) {
+        for sub in &mut self.sub_tasks {
+            sub.start += by;
+            if let Some(end) = sub.end.as_mut() {
+                *end += by;
+            }
+        }
+        for at in [
+            &mut self.started,
+            &mut self.finished,
+            &mut self.transition_until,
+        ] {
+            if let Some(at) = at.as_mut() {
+                *at += by;
+            }
+        }
+        if let Some(since) = self.run.as_mut().and_then(|r| r.since.as_mut()) {
+            *since += by;
+        }
+    }
+
     /// Moves the task forward to `now`.
     pub(super) fn advance(&mut self, now: SystemTime) {
         if let Some(until) = self.transition_until.filter(|until| *until <= now) {

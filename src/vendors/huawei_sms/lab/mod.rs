@@ -8,6 +8,7 @@
 
 mod control;
 mod error;
+mod estate;
 mod gateway;
 mod iam;
 mod machine;

@@ -1,9 +1,11 @@
 //! The seeded project, and tasks made in any state: a task is put in its state by
 //! running the state machine from a start in the past, so its subtasks, dates and
-//! progress are exactly what a task that really got there would show.
+//! progress are exactly what a task that really got there would show. A seeded task's
+//! timeline starts when a client first reads or acts on it.
 
 use std::time::{Duration, SystemTime};
 
+use crate::http::lab::LazyStart;
 use crate::vendors::huawei_sms::wire::TaskState;
 
 use super::machine::SimTask;
@@ -29,6 +31,8 @@ pub(super) struct TaskSpec {
     pub(super) progress: u8,
     /// The next copy fails on reaching this percent.
     pub(super) fail_at: Option<u8>,
+    /// The timeline waits for a client's first touch (seeded tasks).
+    pub(super) lazy: bool,
 }
 
 impl TaskSpec {
@@ -41,6 +45,7 @@ impl TaskSpec {
             rate: 100 * MIB,
             progress,
             fail_at: None,
+            lazy: true,
         }
     }
 }
@@ -143,6 +148,11 @@ pub(super) fn add(
         target_id: inventory.new_uuid(),
         vm_id: inventory.new_uuid(),
         ip: format!("192.168.0.{}", 10 + index % 240),
+        start: if spec.lazy {
+            LazyStart::pending(now)
+        } else {
+            LazyStart::running(now)
+        },
     };
     inventory.tasks.push(task);
     Ok(id)

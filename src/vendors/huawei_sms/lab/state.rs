@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::{LabCore, LabInventory, MutationLog};
+use crate::http::lab::estate::Estate;
+use crate::http::lab::{LabCore, LabInventory, LazyStart, MutationLog};
 use crate::vendors::huawei_sms::wire::{CloneServer, TaskState};
 
 use super::machine::SimTask;
@@ -106,9 +107,43 @@ pub(super) struct LabTask {
     pub(super) target_id: String,
     pub(super) vm_id: String,
     pub(super) ip: String,
+    /// Whether the task's times run yet: a seeded task's start when a client first
+    /// reads or acts on it.
+    pub(super) start: LazyStart,
 }
 
 impl LabTask {
+    /// A client reads or acts on the task at `now`: a waiting timeline starts here
+    /// (every time of the task moves forward by the wait), then the task advances.
+    pub(super) fn touch(&mut self, now: SystemTime) {
+        if let Some(by) = self.start.touch(now) {
+            self.created += by;
+            if let Some((_, until)) = self.shown.as_mut() {
+                *until += by;
+            }
+            self.sim.shift(by);
+        }
+        self.advance(now);
+    }
+
+    /// Moves a running timeline forward to `now`; a waiting one stays as it is.
+    pub(super) fn advance(&mut self, now: SystemTime) {
+        if self.start.is_running() {
+            self.sim.advance(now);
+        }
+    }
+
+    /// The task as a client reading it at `now` sees it: a waiting one as its first
+    /// touch would leave it, without starting it.
+    pub(super) fn view(&self, now: SystemTime) -> std::borrow::Cow<'_, LabTask> {
+        if self.start.is_running() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut touched = self.clone();
+        touched.touch(now);
+        std::borrow::Cow::Owned(touched)
+    }
+
     /// The state a client sees at `now`.
     pub(super) fn shown_state(&self, now: SystemTime) -> TaskState {
         match self.shown {
@@ -164,7 +199,7 @@ impl std::fmt::Debug for Inventory {
 }
 
 impl Inventory {
-    fn seeded(seed: u64, now: SystemTime) -> Self {
+    fn seeded(seed: u64, now: SystemTime, estate: &Estate) -> Self {
         let mut inventory = Self {
             tasks: Vec::new(),
             tokens: Vec::new(),
@@ -178,6 +213,7 @@ impl Inventory {
             next_request: seed.wrapping_mul(0x9E37_79B9) << 20,
         };
         seed::populate(&mut inventory, now);
+        super::estate::populate(&mut inventory, estate, seed, now);
         inventory
     }
 
@@ -205,9 +241,12 @@ impl Inventory {
         first
     }
 
-    /// The task with `id`.
-    pub(super) fn task(&mut self, id: &str) -> Option<&mut LabTask> {
-        self.tasks.iter_mut().find(|t| t.id == id)
+    /// The task with `id`, which a client reads or acts on at `now` (see
+    /// [`LabTask::touch`]).
+    pub(super) fn task(&mut self, id: &str, now: SystemTime) -> Option<&mut LabTask> {
+        let task = self.tasks.iter_mut().find(|t| t.id == id)?;
+        task.touch(now);
+        Some(task)
     }
 
     /// The token `value`, if the lab issued it: whether it is still valid at `now`.
@@ -230,10 +269,16 @@ pub struct Credentials {
 }
 
 impl LabState {
-    /// A project seeded from `seed` at the clock's current time, accepting `password`
-    /// for [`LAB_USER`] and signatures by `secret_key` for [`LAB_ACCESS_KEY`].
-    pub fn new(seed: u64, clock: Clock, password: Secret, secret_key: Secret) -> Self {
-        let inventory = Inventory::seeded(seed, clock.now());
+    /// A project seeded from `seed` and `estate` at the clock's current time, accepting
+    /// `password` for [`LAB_USER`] and signatures by `secret_key` for [`LAB_ACCESS_KEY`].
+    pub fn new(
+        seed: u64,
+        clock: Clock,
+        password: Secret,
+        secret_key: Secret,
+        estate: &Estate,
+    ) -> Self {
+        let inventory = Inventory::seeded(seed, clock.now(), estate);
         let credentials = Credentials {
             password,
             secret_key,
@@ -262,7 +307,7 @@ impl LabState {
 impl LabInventory for Inventory {
     fn advance(&mut self, now: SystemTime, _: &MutationLog) {
         for task in &mut self.tasks {
-            task.sim.advance(now);
+            task.advance(now);
         }
     }
 
@@ -274,6 +319,8 @@ impl LabInventory for Inventory {
             .tasks
             .iter()
             .map(|task| {
+                let started = task.start.is_running();
+                let task = task.view(now);
                 let mut actions = Map::new();
                 for m in mutations.iter().filter(|m| m.id == task.id) {
                     let count = actions
@@ -282,8 +329,9 @@ impl LabInventory for Inventory {
                         .unwrap_or(0);
                     actions.insert(m.operation.clone(), json!(count + 1));
                 }
-                let mut row = serde_json::to_value(render(task, now, true)).unwrap_or_default();
+                let mut row = serde_json::to_value(render(&task, now, true)).unwrap_or_default();
                 row["lab"] = json!({"state": task.sim.state, "fail_at": task.sim.fail_at,
+                    "started": started,
                     "used_bytes": task.sim.used_bytes, "rate_bytes_per_second": task.sim.rate,
                     "target_launched": task.target_launched, "actions": actions});
                 row

@@ -16,7 +16,7 @@ use crate::vendors::huawei_sms::wire::{
 
 use super::error::LabError;
 use super::render::render;
-use super::state::LabState;
+use super::state::{LabState, LabTask};
 
 /// The default page of `GET /v3/tasks`.
 const DEFAULT_PAGE: usize = 50;
@@ -32,19 +32,24 @@ pub(super) async fn tasks_list(
         filters.set(&key, value)?;
     }
     let now = lab.now();
-    let inventory = lab.at(now);
+    let mut inventory = lab.at(now);
     let matching: Vec<Task> = inventory
         .tasks
         .iter()
-        .map(|t| render(t, now, true))
+        .filter(|t| filters.may_match(t))
+        .map(|t| render(&t.view(now), now, true))
         .filter(|t| filters.matches(t))
         .collect();
     let count = matching.len() as u64;
-    let tasks = matching
+    let tasks: Vec<Task> = matching
         .into_iter()
         .skip(filters.offset)
         .take(filters.limit)
         .collect();
+    // The page's tasks are read now: their timelines run from here.
+    for task in &tasks {
+        inventory.task(&task.id, now);
+    }
     Ok(Json(TaskList { count, tasks }))
 }
 
@@ -98,6 +103,14 @@ impl Filters {
         Ok(())
     }
 
+    /// Whether `task` passes the filters that need no rendering (name, id, source
+    /// server), so that a project of thousands renders only the tasks asked for.
+    fn may_match(&self, task: &LabTask) -> bool {
+        self.name.as_ref().is_none_or(|n| task.name.contains(n.as_str()))
+            && self.id.as_ref().is_none_or(|id| &task.id == id)
+            && self.source.as_ref().is_none_or(|s| &task.source_id == s)
+    }
+
     fn matches(&self, task: &Task) -> bool {
         self.state.is_none_or(|s| task.state == s)
             && self
@@ -120,7 +133,7 @@ pub(super) async fn tasks_get(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     Ok(Json(render(task, now, false)))
 }
@@ -142,7 +155,7 @@ pub(super) async fn tasks_action(
     let mut inventory = lab.at(now);
     let lag = LabState::lag(&inventory);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     let before = task.shown_state(now);
     task.sim.apply(&operation, now)?;
@@ -218,7 +231,7 @@ pub(super) async fn tasks_delete(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     if task.sim.is_running() {
         return Err(LabError::conflict("delete", task.sim.state));
@@ -237,7 +250,7 @@ pub(super) async fn tasks_log(
     let now = lab.now();
     let mut inventory = lab.at(now);
     let task = inventory
-        .task(&id)
+        .task(&id, now)
         .ok_or_else(|| LabError::not_found(&id))?;
     task.log_collect_status = "UPLOADED";
     drop(inventory);

@@ -10,6 +10,7 @@ use axum::Router;
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Scenario};
 use crate::http::lab::testing::{TestLab, seeded};
 use crate::vendors::huawei_sms::signer::{self, Signable};
 
@@ -362,9 +363,17 @@ impl TestLab for LabState {
     }
 }
 
-/// A lab seeded with 7 on the tests' manual clock; password and secret key [`SECRET`].
+/// A lab seeded with 7 on the tests' manual clock, with no wave estate; password and
+/// secret key [`SECRET`].
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET)))
+    lab_with(&Estate::new(Scenario::Happy, 0))
+}
+
+/// [`lab`] with the tasks of `estate` too.
+pub(super) fn lab_with(estate: &Estate) -> (LabState, Clock) {
+    seeded(|clock| {
+        LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET), estate)
+    })
 }
 
 /// The IAM login body for `password`.

@@ -60,6 +60,13 @@ impl Copy {
         }
     }
 
+    /// Moves the running copy's start `by` later (a seeded session's first touch).
+    pub(super) fn shift(&mut self, by: Duration) {
+        if let Some(since) = self.since.as_mut() {
+            *since += by;
+        }
+    }
+
     /// Stops copying at `at`, keeping what was done.
     pub(super) fn stop(&mut self, at: SystemTime) {
         if let Some(since) = self.since.take() {

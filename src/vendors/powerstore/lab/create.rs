@@ -8,6 +8,8 @@ use crate::vendors::powerstore::wire::{
     ImportSession, ImportSessionCreate, ImportState, ImportType,
 };
 
+use crate::http::lab::LazyStart;
+
 use super::body;
 use super::copy::Copy;
 use super::error::LabError;
@@ -58,6 +60,10 @@ pub(super) struct Blueprint {
     pub(super) stall_at: Option<u8>,
     pub(super) fail_at: Option<u8>,
     pub(super) scheduled: Option<SystemTime>,
+    /// The source array stops answering at the stall point (see [`SimSession`]).
+    pub(super) source_lost: bool,
+    /// The timeline waits for a client's first touch (seeded sessions).
+    pub(super) lazy: bool,
 }
 
 impl Blueprint {
@@ -81,6 +87,8 @@ impl Blueprint {
             stall_at: None,
             fail_at: None,
             scheduled: None,
+            source_lost: false,
+            lazy: false,
         }
     }
 
@@ -141,6 +149,10 @@ impl Inventory {
         let mut session = SimSession::new(info, blueprint.state, copy, now);
         if let Some(at) = blueprint.scheduled {
             session.reschedule(at, now);
+        }
+        session.source_lost = blueprint.source_lost;
+        if blueprint.lazy {
+            session.start = LazyStart::pending(now);
         }
         self.sessions.push(session);
         id

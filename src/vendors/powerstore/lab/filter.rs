@@ -48,6 +48,15 @@ impl Condition {
         }
     }
 
+    /// Whether every attribute this condition reads is one of `fields`.
+    pub(super) fn reads_only(&self, fields: &[&str]) -> bool {
+        match self {
+            Self::Test { attr, .. } => fields.contains(attr),
+            Self::All(all) | Self::Any(all) => all.iter().all(|c| c.reads_only(fields)),
+            Self::Not(inner) => inner.reads_only(fields),
+        }
+    }
+
     /// Whether `row` passes; a missing attribute counts as `null`.
     pub(super) fn matches(&self, row: &Map<String, Value>) -> bool {
         match self {

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::vendors::powerstore::wire::{
     CancelRequest, IMPORT_SESSION_FIELDS, ImportSessionModify, REMOTE_SYSTEM_FIELDS,
@@ -38,12 +38,26 @@ pub(super) async fn import_sessions_list(
     let now = lab.now();
     let mut inventory = lab.lock();
     inventory.advance_all(now);
+    // A wave of thousands of applications looks its sessions up by name: only those
+    // that can match are shown in full.
+    let by_name = query.filters_only(&["id", "name"]);
     let rows = inventory
         .sessions
         .iter()
+        .filter(|s| {
+            let key = || {
+                let mut row = Map::new();
+                row.insert("id".to_owned(), Value::from(s.id()));
+                row.insert("name".to_owned(), Value::from(s.name()));
+                row
+            };
+            !by_name || query.keeps(&key())
+        })
         .map(|s| inventory.session_row(s, now))
         .collect();
-    query.run(rows)
+    let listing = query.run(rows)?;
+    inventory.touch(&listing.ids, now);
+    Ok(listing)
 }
 
 /// `GET /import_session/{id}` (or `name:{name}`).
@@ -137,8 +151,8 @@ pub(super) async fn import_sessions_resume(
     mutate(&lab, &params, &id, Operation::Resume)
 }
 
-/// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`; a forced
-/// cancel ends the same way here, as the source is always reachable in the lab.
+/// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`: the two end
+/// differently only when the source array stopped answering (`Fault::SourceUnreachable`).
 pub(super) async fn import_sessions_cancel(
     State(lab): State<LabState>,
     Path(id): Path<String>,
@@ -146,8 +160,15 @@ pub(super) async fn import_sessions_cancel(
     bytes: Bytes,
 ) -> Response {
     match body::parse::<CancelRequest>(&bytes, &["force"]) {
-        Ok(_) => mutate(&lab, &params, &id, Operation::Cancel),
-        Err(error) => refuse(&lab, &params, &id, Operation::Cancel, error),
+        Ok(request) => mutate(
+            &lab,
+            &params,
+            &id,
+            Operation::Cancel {
+                force: request.force,
+            },
+        ),
+        Err(error) => refuse(&lab, &params, &id, Operation::Cancel { force: false }, error),
     }
 }
 

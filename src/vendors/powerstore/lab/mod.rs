@@ -11,6 +11,7 @@ mod control;
 mod copy;
 mod create;
 mod error;
+mod estate;
 mod filter;
 mod import_sessions;
 mod jobs;

@@ -17,7 +17,10 @@ pub(super) enum Operation {
     Delete,
     Pause,
     Resume,
-    Cancel,
+    /// With `force`: stop without rolling back when the source or host does not answer.
+    Cancel {
+        force: bool,
+    },
     Cutover,
     Cleanup,
     EnableDestinationVolume,
@@ -32,7 +35,7 @@ impl Operation {
             Self::Delete => "delete",
             Self::Pause => "pause",
             Self::Resume => "resume",
-            Self::Cancel => "cancel",
+            Self::Cancel { .. } => "cancel",
             Self::Cutover => "cutover",
             Self::Cleanup => "cleanup",
             Self::EnableDestinationVolume => "enable_destination_volume",
@@ -47,7 +50,7 @@ impl Operation {
             Self::Delete => "Delete import session.",
             Self::Pause => "Pause import session.",
             Self::Resume => "Resume import session.",
-            Self::Cancel => "Cancel import session.",
+            Self::Cancel { .. } => "Cancel import session.",
             Self::Cutover => "Cut over import session.",
             Self::Cleanup => "Clean up import session.",
             Self::EnableDestinationVolume => "Enable the destination volume of import session.",
@@ -62,7 +65,7 @@ impl Operation {
             Self::Delete => "be deleted",
             Self::Pause => "be paused",
             Self::Resume => "be resumed",
-            Self::Cancel => "be cancelled",
+            Self::Cancel { .. } => "be cancelled",
             Self::Cutover => "be cut over",
             Self::Cleanup => "be cleaned up",
             Self::EnableDestinationVolume => "enable its destination volume",
@@ -70,19 +73,22 @@ impl Operation {
         }
     }
 
-    /// The states this operation is legal in (vendor-apis.md §4.5).
+    /// The states this operation is legal in (vendor-apis.md §4.5, and a retried cancel
+    /// from `Cancel_Failed`).
     pub(super) fn legal_from(self) -> &'static [ImportState] {
         match self {
             Self::Modify(_) => &[Scheduled],
             Self::Delete => &[Import_Completed, Failed, Cancelled],
             Self::Pause => &[Copy_In_Progress],
             Self::Resume => &[Paused],
-            Self::Cancel => &[
+            // A cancel that failed may be asked again, forced this time.
+            Self::Cancel { .. } => &[
                 Scheduled,
                 Queued,
                 Copy_In_Progress,
                 Ready_For_Cutover,
                 Paused,
+                Cancel_Failed,
             ],
             Self::Cutover => &[Ready_For_Cutover, Import_Cutover_Incomplete],
             Self::Cleanup => &[Cleanup_Required],
@@ -110,8 +116,13 @@ impl Operation {
             Self::Delete => return Ok(()),
             Self::Pause => Paused,
             Self::Resume | Self::StartCopy => Copy_In_Progress,
-            Self::Cancel if state == Paused => Cancelled,
-            Self::Cancel => Cancel_In_Progress,
+            Self::Cancel { force } => match session.cancel_outcome(force, now) {
+                Cancelled if state == Paused => Cancelled,
+                ends => {
+                    session.begin_cancel(ends, now);
+                    return Ok(());
+                }
+            },
             Self::Cutover => session.cutover_state(),
             Self::Cleanup => Cleanup_In_Progress,
             Self::EnableDestinationVolume => Ready_To_Start_Copy,
@@ -176,6 +187,7 @@ mod tests {
         "cancel Copy_In_Progress Cancel_In_Progress Cancelled",
         "cancel Ready_For_Cutover Cancel_In_Progress Cancelled",
         "cancel Paused Cancelled Cancelled",
+        "cancel Cancel_Failed Cancel_In_Progress Cancelled",
         "cutover Ready_For_Cutover Import_Completed Import_Completed",
         "cutover Ready_For_Cutover+group Cutover_In_Progress Import_Completed",
         "cutover Import_Cutover_Incomplete+group Cutover_In_Progress Import_Completed",
@@ -215,7 +227,7 @@ mod tests {
             Operation::Delete,
             Operation::Pause,
             Operation::Resume,
-            Operation::Cancel,
+            Operation::Cancel { force: false },
             Operation::Cutover,
             Operation::Cleanup,
             Operation::EnableDestinationVolume,

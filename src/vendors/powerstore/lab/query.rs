@@ -105,6 +105,17 @@ impl Query {
         })
     }
 
+    /// Whether the query has filters and they read only `fields`: then a row holding
+    /// just those fields tells whether a whole row would pass ([`Query::keeps`]).
+    pub(super) fn filters_only(&self, fields: &[&str]) -> bool {
+        !self.filters.is_empty() && self.filters.iter().all(|f| f.reads_only(fields))
+    }
+
+    /// Whether `row` passes every filter.
+    pub(super) fn keeps(&self, row: &Map<String, Value>) -> bool {
+        self.filters.iter().all(|f| f.matches(row))
+    }
+
     /// Filters, orders, pages and projects `rows`.
     pub(super) fn run(&self, mut rows: Vec<Map<String, Value>>) -> Result<Listing, LabError> {
         rows.retain(|row| self.filters.iter().all(|f| f.matches(row)));
@@ -127,14 +138,17 @@ impl Query {
             )));
         }
         let end = total.min(self.offset + self.limit);
-        let items = rows[self.offset..end]
+        let page = &rows[self.offset..end];
+        let ids = page
             .iter()
-            .map(|r| self.select.project(r))
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect();
+        let items = page.iter().map(|r| self.select.project(r)).collect();
         let content_range = (end < total).then(|| format!("{}-{}/{total}", self.offset, end - 1));
         Ok(Listing {
             items,
             content_range,
+            ids,
         })
     }
 }
@@ -226,6 +240,8 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 pub(super) struct Listing {
     pub(super) items: Vec<Value>,
     pub(super) content_range: Option<String>,
+    /// The ids of the page's rows, which the client has now read.
+    pub(super) ids: Vec<String>,
 }
 
 impl IntoResponse for Listing {
@@ -277,12 +293,14 @@ mod tests {
             Ok(Listing {
                 items,
                 content_range: Some(range),
+                ..
             }) => {
                 format!("206 {range} {}", Value::Array(items))
             }
             Ok(Listing {
                 items,
                 content_range: None,
+                ..
             }) => format!("200 {}", Value::Array(items)),
             Err(e) => format!(
                 "{} {}",

@@ -1,8 +1,9 @@
 //! The seeded inventory: two remote systems and thirteen import sessions covering every
 //! interesting path of the state machine. Ids come from the seed; sizes and rates are
-//! fixed so the lab-time schedule below holds for every seed.
+//! fixed so the lab-time schedule below holds for every seed. Each session's timeline
+//! starts when a client first reads or acts on it.
 //!
-//! | session | starts | then, in lab seconds from the start |
+//! | session | starts | then, in lab seconds from its first touch |
 //! |---|---|---|
 //! | `wave1-lun01` | Copy_In_Progress 40% | Ready_For_Cutover at 12 |
 //! | `wave1-lun02` | Copy_In_Progress 75% | Ready_For_Cutover at 4 |
@@ -25,7 +26,7 @@ use crate::vendors::powerstore::wire::RemoteSystem;
 use super::create::Blueprint;
 use super::state::Inventory;
 
-/// When `wave2-lun01` is scheduled to start, from the lab's start.
+/// When `wave2-lun01` is scheduled to start, from its first touch.
 pub(super) const SCHEDULED_AHEAD: Duration = Duration::from_secs(6 * 3600);
 
 /// Name, state, percent done, GiB, MiB/s, remote system (0 `unity-01`, 1 `vnx-02`),
@@ -78,6 +79,7 @@ fn blueprint(inventory: &Inventory, row: &Row, now: SystemTime) -> Blueprint {
     blueprint.state = state;
     blueprint.percent = percent;
     blueprint.description = name.split('-').next().map(|wave| format!("{wave} import"));
+    blueprint.lazy = true;
     match name {
         "wave1-lun04" => blueprint.stall_at = Some(60),
         "wave1-lun05" => blueprint.fail_at = Some(50),
@@ -97,9 +99,13 @@ mod tests {
     use super::*;
     use crate::vendors::powerstore::lab::tests::lab;
 
-    /// The state of each seeded session `seconds` after the lab started.
+    /// The state of each seeded session `seconds` after a client first read them all,
+    /// an hour after the lab started.
     fn states_at(seconds: u64) -> Vec<(String, ImportState)> {
         let (state, clock) = lab();
+        clock.advance(Duration::from_secs(3600));
+        let ids: Vec<String> = state.lock().sessions.iter().map(|s| s.id().to_owned()).collect();
+        state.lock().touch(&ids, state.now());
         clock.advance(Duration::from_secs(seconds));
         let now = state.now();
         let mut inventory = state.lock();
@@ -150,6 +156,7 @@ mod tests {
                 crate::clock::Clock::manual(SystemTime::UNIX_EPOCH),
                 "admin",
                 crate::config::Secret::new("pw"),
+                &crate::http::lab::estate::Estate::new(crate::http::lab::estate::Scenario::Happy, 0),
             );
             let inventory = state.lock();
             inventory

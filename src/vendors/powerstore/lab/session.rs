@@ -1,10 +1,11 @@
 //! One simulated import session: its fixed attributes, its state, and the state machine
 //! of vendor-apis.md §4.5 moved forward lazily by [`SimSession::advance`] whenever the
-//! session is read or changed, so lab time alone decides what a client sees.
+//! session is read or changed, so lab time alone decides what a client sees. A seeded
+//! session's timeline starts when a client first reads or acts on it ([`LazyStart`]).
 
 use std::time::{Duration, SystemTime};
 
-use crate::http::lab::timestamp;
+use crate::http::lab::{LazyStart, timestamp};
 use crate::vendors::powerstore::wire::{
     ImportSession, ImportState, ImportType, SessionError, codes,
 };
@@ -34,6 +35,13 @@ pub(super) struct SimSession {
     pub(super) state: ImportState,
     pub(super) scheduled: Option<SystemTime>,
     pub(super) copy: Copy,
+    /// Whether the session's times run yet.
+    pub(super) start: LazyStart,
+    /// The source array stops answering once the copy reaches its stall point: a
+    /// plain cancel cannot roll back then and ends `Cancel_Failed`.
+    pub(super) source_lost: bool,
+    /// Where the cancel under way ends (`Cancelled` or `Cancel_Failed`).
+    cancel_ends: ImportState,
     /// When the current state began.
     entered: SystemTime,
     /// The last change a client could see apart from copy progress.
@@ -41,13 +49,17 @@ pub(super) struct SimSession {
 }
 
 impl SimSession {
-    /// A session in `state` since `at`; a copy in progress starts counting at `at`.
+    /// A session in `state` since `at`, its timeline running from there; a copy in
+    /// progress starts counting at `at`.
     pub(super) fn new(info: ImportSession, state: ImportState, copy: Copy, at: SystemTime) -> Self {
         let mut session = Self {
             info,
             state,
             scheduled: None,
             copy,
+            start: LazyStart::running(at),
+            source_lost: false,
+            cancel_ends: ImportState::Cancelled,
             entered: at,
             changed: at,
         };
@@ -78,8 +90,32 @@ impl SimSession {
         self.info.automatic_cutover == Some(true)
     }
 
-    /// Moves the session through every transition due by `now`, each at its own time.
+    /// The first read or action of a client, at `now`: a waiting timeline starts here
+    /// (every time of the session moves forward by the wait), then the session advances.
+    pub(super) fn touch(&mut self, now: SystemTime) {
+        if let Some(by) = self.start.touch(now) {
+            self.shift(by);
+        }
+        self.advance(now);
+    }
+
+    /// Moves every time of the session `by` later.
+    fn shift(&mut self, by: Duration) {
+        self.entered += by;
+        self.changed += by;
+        if let Some(at) = self.scheduled.as_mut() {
+            *at += by;
+            self.info.scheduled_timestamp = Some(timestamp(*at));
+        }
+        self.copy.shift(by);
+    }
+
+    /// Moves the session through every transition due by `now`, each at its own time;
+    /// a session whose timeline waits for its first touch stays as it is.
     pub(super) fn advance(&mut self, now: SystemTime) {
+        if !self.start.is_running() {
+            return;
+        }
         while let Some((at, next)) = self.due() {
             if at > now {
                 break;
@@ -105,7 +141,7 @@ impl SimSession {
                 Some((self.entered, self.cutover_state()))
             }
             Cutover_In_Progress => Some((after(CUTTING_OVER_FOR), Import_Completed)),
-            Cancel_In_Progress => Some((after(CANCELLING_FOR), Cancelled)),
+            Cancel_In_Progress => Some((after(CANCELLING_FOR), self.cancel_ends)),
             Cleanup_In_Progress => Some((after(CLEANING_UP_FOR), Cancelled)),
             _ => None,
         }
@@ -133,6 +169,22 @@ impl SimSession {
         self.changed = at;
     }
 
+    /// Where a cancel asked at `now` ends: `Cancel_Failed` when it may not force and
+    /// the source array no longer answers, so nothing can be rolled back.
+    pub(super) fn cancel_outcome(&self, force: bool, now: SystemTime) -> ImportState {
+        if self.source_lost && !force && self.copy.stalled(now) {
+            ImportState::Cancel_Failed
+        } else {
+            ImportState::Cancelled
+        }
+    }
+
+    /// Starts a cancel at `now` that ends in `ends`.
+    pub(super) fn begin_cancel(&mut self, ends: ImportState, now: SystemTime) {
+        self.cancel_ends = ends;
+        self.enter(ImportState::Cancel_In_Progress, now);
+    }
+
     /// Sets a new start time; the session stays `Scheduled` until then.
     pub(super) fn reschedule(&mut self, at: SystemTime, now: SystemTime) {
         self.scheduled = Some(at);
@@ -141,8 +193,15 @@ impl SimSession {
     }
 
     /// The session as the array shows it at `now` (call [`SimSession::advance`] first).
+    /// One whose timeline waits shows as its first touch would leave it, without
+    /// starting it.
     pub(super) fn render(&self, now: SystemTime) -> ImportSession {
         use ImportState::*;
+        if !self.start.is_running() {
+            let mut touched = self.clone();
+            touched.touch(now);
+            return touched.render(now);
+        }
         let copying = self.state == Copy_In_Progress;
         let progress = match self.state {
             Scheduled | Queued | In_Progress | Mirror_Enabled | Ready_To_Start_Copy => Some(0),
@@ -161,7 +220,11 @@ impl SimSession {
                 .then(|| self.copy.estimated_end(now).map(timestamp))
                 .flatten(),
             last_update_timestamp: Some(timestamp(if moving { now } else { self.changed })),
-            error: (self.state == Failed).then(|| self.error()),
+            error: match self.state {
+                Failed => Some(self.error()),
+                Cancel_Failed => Some(self.cancel_error()),
+                _ => None,
+            },
             ..self.info.clone()
         }
     }
@@ -175,6 +238,17 @@ impl SimSession {
                 "The copy of source resource {source} failed at {at}%: the remote system stopped responding."
             ),
             arguments: vec![source, at],
+        }
+    }
+
+    fn cancel_error(&self) -> SessionError {
+        let source = self.info.source_resource_id.clone().unwrap_or_default();
+        SessionError {
+            code: codes::CANCEL_FAILED.to_owned(),
+            message_l10n: format!(
+                "The import of source resource {source} could not be rolled back: the source system is not reachable. Cancel with the force option to stop the import without rolling back."
+            ),
+            arguments: vec![source],
         }
     }
 }

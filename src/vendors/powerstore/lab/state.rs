@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
 use crate::vendors::powerstore::wire::{Job, RemoteSystem};
 
@@ -20,10 +21,16 @@ use super::session::SimSession;
 pub type LabState = LabCore<Inventory, Credentials>;
 
 impl LabState {
-    /// A simulator with the inventory seeded from `seed` at the clock's current time,
-    /// accepting `user` with `password`.
-    pub fn new(seed: u64, clock: Clock, user: impl Into<String>, password: Secret) -> Self {
-        let inventory = Inventory::seeded(seed, clock.now());
+    /// A simulator with the inventory seeded from `seed` and `estate` at the clock's
+    /// current time, accepting `user` with `password`.
+    pub fn new(
+        seed: u64,
+        clock: Clock,
+        user: impl Into<String>,
+        password: Secret,
+        estate: &Estate,
+    ) -> Self {
+        let inventory = Inventory::seeded(seed, clock.now(), estate);
         let credentials = Credentials {
             user: user.into(),
             password,
@@ -48,7 +55,8 @@ impl LabInventory for Inventory {
             .map(|s| {
                 let mut row = self.session_row(s, now);
                 let lab = json!({"size_bytes": s.copy.size, "rate_bytes_per_second": s.copy.rate,
-                    "stall_at": s.copy.stall_at, "fail_at": s.copy.fail_at});
+                    "stall_at": s.copy.stall_at, "fail_at": s.copy.fail_at,
+                    "source_lost": s.source_lost, "started": s.start.is_running()});
                 row.insert("lab".to_owned(), lab);
                 Value::Object(row)
             })
@@ -81,7 +89,7 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    fn seeded(seed: u64, now: SystemTime) -> Self {
+    fn seeded(seed: u64, now: SystemTime, estate: &Estate) -> Self {
         let mut inventory = Self {
             sessions: Vec::new(),
             remote_systems: Vec::new(),
@@ -94,6 +102,7 @@ impl Inventory {
             rng: fastrand::Rng::with_seed(seed),
         };
         seed::populate(&mut inventory, now);
+        super::estate::populate(&mut inventory, estate, seed, now);
         inventory
     }
 
@@ -112,7 +121,8 @@ impl Inventory {
         self.sessions.iter_mut().for_each(|s| s.advance(now));
     }
 
-    /// The session a path segment names (`{id}` or `name:{name}`), advanced to `now`.
+    /// The session a path segment names (`{id}` or `name:{name}`), touched by a client
+    /// at `now` (its timeline runs from its first touch) and advanced to `now`.
     pub(super) fn session(
         &mut self,
         key: &str,
@@ -120,8 +130,17 @@ impl Inventory {
     ) -> Result<&mut SimSession, LabError> {
         let index = self.position(key).ok_or_else(|| LabError::not_found(key))?;
         let session = &mut self.sessions[index];
-        session.advance(now);
+        session.touch(now);
         Ok(session)
+    }
+
+    /// A client read the sessions with `ids` at `now` (a listing's page).
+    pub(super) fn touch(&mut self, ids: &[String], now: SystemTime) {
+        let ids: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        self.sessions
+            .iter_mut()
+            .filter(|s| ids.contains(s.id()))
+            .for_each(|s| s.touch(now));
     }
 
     /// Applies `operation` to the session `key` names; its id when applied.
@@ -205,7 +224,7 @@ mod tests {
     #[test]
     fn sessions_are_found_by_id_or_by_name() {
         let now = SystemTime::UNIX_EPOCH;
-        let mut inventory = Inventory::seeded(1, now);
+        let mut inventory = Inventory::seeded(1, now, &Estate::default());
         let id = inventory.sessions[0].id().to_owned();
         let name = inventory.sessions[0].name().to_owned();
         assert_eq!(

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Scenario};
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
 use crate::vendors::powerstore::wire::codes;
 
@@ -21,9 +22,15 @@ impl TestLab for LabState {
     }
 }
 
-/// A lab seeded with 7 on the tests' manual clock; user `admin`, password `secret`.
+/// A lab seeded with 7 on the tests' manual clock, with no wave estate; user `admin`,
+/// password `secret`.
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, "admin", Secret::new(PASSWORD)))
+    lab_with(&Estate::new(Scenario::Happy, 0))
+}
+
+/// [`lab`] with the sessions of `estate` too.
+pub(super) fn lab_with(estate: &Estate) -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, "admin", Secret::new(PASSWORD), estate))
 }
 
 /// The `message_l10n` of an error body.
@@ -152,6 +159,9 @@ async fn lab_time_drives_copies_to_their_ends() {
     let c = Client::login(&state).await;
     let auto = c.add(r#"{"name": "auto", "state": "Copy_In_Progress", "progress_percentage": 90, "automatic_cutover": true}"#).await;
     let select = "select=state,progress_percentage,current_transfer_rate,error";
+    // The seeded sessions wait for their first read; this list is it.
+    clock.advance(Duration::from_secs(600));
+    assert_eq!(c.get(SESSIONS).await.status, 200);
     clock.advance(Duration::from_secs(4));
     let failed = c
         .get(&format!("{SESSIONS}/name:wave1-lun05?{select}"))

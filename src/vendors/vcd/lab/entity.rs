@@ -1,10 +1,11 @@
 //! Defined entities (vendor-apis.md §2.4–2.5): get with `ETag`, update with `If-Match`,
 //! resolve against the type's schema, delete, and list the entities of a type.
 //!
-//! Who may change what: a provider (`System`) user may modify every entity except those
-//! of org [`READ_ONLY_ORG`], whose rights bundle was never published to the provider; a
-//! tenant user sees and may modify only its own org's entities. Read-only entities are
-//! still listed and readable, so a migration that skips them leaves them visibly behind.
+//! Who may change what (vendor-apis.md §2.9): a System administrator holds every right
+//! and may modify the entities of every org. A tenant user sees only its own org's
+//! entities, and may modify those whose type's rights bundle was published to its org
+//! ([`PUBLISHED_RIGHTS`]); the others it can read but not change, so a migration that
+//! skips them leaves them visibly behind.
 
 use std::collections::HashMap;
 
@@ -22,8 +23,10 @@ use super::error::LabError;
 use super::query::Listing;
 use super::state::{Event, LabState};
 
-/// The org whose entities the provider may read but not modify.
-pub const READ_ONLY_ORG: &str = "globex";
+/// The orgs each `acme` type's rights bundle is published to, by `nss`: `acme:vm` to
+/// both orgs, `acme:db` to `acme` only, so a `globex` user can read its `db` entities but
+/// not modify them.
+pub const PUBLISHED_RIGHTS: [(&str, &[&str]); 2] = [("vm", &["acme", "globex"]), ("db", &["acme"])];
 
 /// One simulated entity and its revision, which makes the `ETag`.
 #[derive(Clone, Debug)]
@@ -71,10 +74,14 @@ impl SimEntity {
     /// Whether a user of `org` may modify the entity (see the module doc).
     pub(super) fn writable_for(&self, org: &str) -> bool {
         if org == PROVIDER_ORG {
-            self.org() != READ_ONLY_ORG
-        } else {
-            self.org() == org
+            return true;
         }
+        let published = self.type_urn().is_some_and(|urn| {
+            PUBLISHED_RIGHTS
+                .iter()
+                .any(|(nss, orgs)| *nss == urn.nss && orgs.contains(&org))
+        });
+        self.org() == org && published
     }
 }
 

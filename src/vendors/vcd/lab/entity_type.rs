@@ -48,14 +48,22 @@ impl SimType {
 
     /// Checks `contents` against the type's schema; the first violation otherwise.
     pub(super) fn validate(&self, contents: &Value) -> Result<(), String> {
-        let validator = jsonschema::validator_for(&self.wire.schema)
-            .map_err(|e| format!("the schema of {} is invalid: {e}", self.wire.id))?;
-        validator.validate(contents).map_err(|e| {
-            format!(
-                "entity contents do not validate against {}: {e}",
+        match self.violation(contents) {
+            None => Ok(()),
+            Some(why) => Err(format!(
+                "entity contents do not validate against {}: {why}",
                 self.wire.id
-            )
-        })
+            )),
+        }
+    }
+
+    /// The first way `contents` break the type's schema, if any (a schema the validator
+    /// cannot compile counts as one).
+    pub(super) fn violation(&self, contents: &Value) -> Option<String> {
+        match jsonschema::validator_for(&self.wire.schema) {
+            Ok(validator) => validator.validate(contents).err().map(|e| e.to_string()),
+            Err(e) => Some(format!("the schema of {} is invalid: {e}", self.wire.id)),
+        }
     }
 
     /// Whether `other` is another version of the same vendor and nss.

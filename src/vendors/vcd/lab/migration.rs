@@ -5,7 +5,10 @@
 //!
 //! Each covered instance is skipped when the caller may not modify it, or (a seeded
 //! `concurrent_share` of them) as "concurrently modified"; otherwise its contents are
-//! validated against the target version's JSON Schema and [`rule`] decides.
+//! validated against the target version's JSON Schema and [`rule`] decides. A task that
+//! left RESOLVED instances behind because they do not validate ends in `error` with
+//! each one's schema violation, the others migrated: the operator sees why, and
+//! `forceMigrate` is the way to move them anyway.
 //! With an `Accept` version below 38.0 the endpoint does not exist: 404, as VCD answers
 //! for an OpenAPI path the requested version lacks.
 
@@ -112,6 +115,13 @@ pub(super) async fn migrate_entities(
         }
     }
     let fail = std::mem::take(&mut inventory.config.fail_next_migration);
+    let instances = inventory
+        .entities
+        .iter()
+        .filter(|e| {
+            e.wire.entity_type != target_text && e.type_urn().is_some_and(|t| source.covers(&t))
+        })
+        .count();
     let uuid = inventory.new_id();
     inventory.tasks.push(SimTask {
         uuid: uuid.clone(),
@@ -120,9 +130,11 @@ pub(super) async fn migrate_entities(
         target: target_text,
         force: request.force_migrate,
         created: now,
+        running_for: super::task::running_for(instances),
         user: caller.name.clone(),
         org: caller.org.clone(),
         fail,
+        invalid: None,
         canceled_at: None,
         finished: false,
         details: None,
@@ -150,6 +162,8 @@ fn covered(inventory: &Inventory, pattern: &TypeUrn) -> BTreeSet<String> {
 struct Tally {
     migrated: usize,
     rolled_back: usize,
+    /// `name (id): violation` of each rolled back instance.
+    invalid: Vec<String>,
     forbidden: usize,
     concurrent: usize,
 }
@@ -170,6 +184,14 @@ impl Inventory {
                     "migrated {}, rolled back {} (invalid against the target), skipped {} (no modify right), skipped {} (concurrently modified)",
                     tally.migrated, tally.rolled_back, tally.forbidden, tally.concurrent
                 ));
+                if !tally.invalid.is_empty() {
+                    self.tasks[index].invalid = Some(format!(
+                        "{} RESOLVED instance(s) do not validate against {} and were not migrated: {}; fix their contents, or migrate with forceMigrate to move them in RESOLUTION_ERROR",
+                        tally.invalid.len(),
+                        task.target,
+                        tally.invalid.join("; ")
+                    ));
+                }
             }
             self.tasks[index].finished = true;
         }
@@ -200,7 +222,13 @@ impl Inventory {
             }
             let checked = target.validate(&entity.wire.entity);
             match rule(entity.state(), checked.is_ok(), task.force) {
-                Outcome::RolledBack => tally.rolled_back += 1,
+                Outcome::RolledBack => {
+                    tally.rolled_back += 1;
+                    let why = target.violation(&entity.wire.entity).unwrap_or_default();
+                    tally
+                        .invalid
+                        .push(format!("{} ({}): {why}", entity.wire.name, entity.wire.id));
+                }
                 Outcome::Migrated(state) => {
                     let was = std::mem::replace(&mut entity.wire.entity_type, task.target.clone());
                     entity.set_state(state);

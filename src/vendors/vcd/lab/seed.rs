@@ -1,10 +1,11 @@
 //! The seeded inventory: the `acme:vm` type in versions 1.0.0, 1.0.1, 1.1.0 and 2.0.0
 //! (2.0.0 requires `guestOs`, which some 1.x instances lack) and `acme:db` 1.0.0, with
-//! entities in all four entity states across orgs `acme` and `globex` (read-only to the
-//! provider, see [`super::entity::READ_ONLY_ORG`]) and several owners.
+//! entities in all four entity states across orgs `acme` and `globex` and several
+//! owners; then the wave estate's entities ([`populate_estate`]).
 
 use serde_json::{Value, json};
 
+use crate::http::lab::estate::{App, Estate, Fault};
 use crate::vendors::vcd::wire::{DefinedEntity, EntityRef, EntityState};
 
 use super::entity::SimEntity;
@@ -198,6 +199,40 @@ pub(super) fn populate(inventory: &mut Inventory) {
     }
 }
 
+/// Adds, after the seeded entities (so their ids stay the same), entities `<app>-web`
+/// and `<app>-db` of every application of `estate`: `acme:vm` 1.0.0, RESOLVED, in the
+/// application's org, their contents valid against 2.0.0 too, except the `web` entity
+/// of the application given [`Fault::InvalidEntity`], which lacks the `guestOs` 2.0.0
+/// requires: a migration to 2.0.0 leaves it behind.
+pub(super) fn populate_estate(inventory: &mut Inventory, estate: &Estate) {
+    for app in &estate.apps {
+        for (role, cpus, memory, guest) in [("web", 2, 4096, "ubuntu"), ("db", 4, 16384, "rhel")] {
+            let name = format!("{}-{role}", app.name);
+            let mut contents = json!({"name": name, "cpus": cpus, "memoryMb": memory});
+            let invalid = role == "web" && app.fault == Some(Fault::InvalidEntity);
+            if !invalid {
+                contents["guestOs"] = json!(guest);
+            }
+            let spec = EntitySpec {
+                name: &name,
+                nss: "vm",
+                version: "1.0.0",
+                state: EntityState::Resolved,
+                org: app.org,
+                owner: owner_of(app),
+                contents,
+            };
+            let entity = spec.build(inventory.new_id());
+            inventory.entities.push(entity);
+        }
+    }
+}
+
+/// The org administrator who owns an application's entities.
+fn owner_of(app: &App) -> &'static str {
+    if app.org == "globex" { "carol" } else { "alice" }
+}
+
 /// What an entity is made of, for the seed and for `POST /_lab/entities`.
 pub(super) struct EntitySpec<'a> {
     pub(super) name: &'a str,
@@ -277,5 +312,39 @@ mod tests {
                 "batch-03"
             ]
         );
+    }
+
+    #[test]
+    fn the_estate_adds_two_entities_per_application_and_one_invalid_in_rough() {
+        use crate::http::lab::estate::Scenario;
+        for (scenario, invalid) in [(Scenario::Happy, vec![]), (Scenario::Rough, vec!["erp-web"])] {
+            let mut inventory = Inventory::seeded(1);
+            let seeded = inventory.entities.len();
+            populate_estate(&mut inventory, &Estate::new(scenario, 12));
+            let added = &inventory.entities[seeded..];
+            assert_eq!(added.len(), 24);
+            let v1 = inventory.entity_type("urn:vcloud:type:acme:vm:1.0.0").unwrap();
+            let v2 = inventory.entity_type("urn:vcloud:type:acme:vm:2.0.0").unwrap();
+            let billing: Vec<_> = added
+                .iter()
+                .filter(|e| e.wire.name.starts_with("billing-"))
+                .map(|e| (e.wire.name.as_str(), e.org(), e.wire.entity_type.as_str()))
+                .collect();
+            assert_eq!(
+                billing,
+                [
+                    ("billing-web", "globex", "urn:vcloud:type:acme:vm:1.0.0"),
+                    ("billing-db", "globex", "urn:vcloud:type:acme:vm:1.0.0")
+                ]
+            );
+            assert!(added.iter().all(|e| e.state() == EntityState::Resolved
+                && v1.validate(&e.wire.entity).is_ok()));
+            let refused: Vec<_> = added
+                .iter()
+                .filter(|e| v2.validate(&e.wire.entity).is_err())
+                .map(|e| e.wire.name.as_str())
+                .collect();
+            assert_eq!(refused, invalid, "{scenario}");
+        }
     }
 }

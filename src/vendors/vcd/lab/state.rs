@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, LabSettings, MutationLog};
 use crate::vendors::vcd::wire::PROVIDER_ORG;
 
@@ -26,6 +27,9 @@ pub(super) const VERSIONS: [&str; 5] = ["36.0", "37.0", "37.2", "38.0", "39.0"];
 /// A tenant user the simulator also accepts, with the lab password, so tests can see
 /// the tenant login path and a tenant's narrower view.
 pub const TENANT_USER: &str = "tenant@acme";
+/// A tenant user of the other org, whose org was published the `acme:vm` rights bundle
+/// but not `acme:db`'s (see [`super::entity::PUBLISHED_RIGHTS`]).
+pub const GLOBEX_TENANT_USER: &str = "tenant@globex";
 
 /// One account: `name@org` and the password.
 pub struct Credentials {
@@ -84,14 +88,24 @@ pub(super) struct Event {
 pub type LabState = LabCore<Inventory, Vec<Credentials>>;
 
 impl LabState {
-    /// A simulator seeded from `seed` at the clock's current time, accepting `user`
-    /// (`name@org`, e.g. `administrator@System`) and [`TENANT_USER`] with `password`.
-    pub fn new(seed: u64, clock: Clock, user: impl Into<String>, password: Secret) -> Self {
+    /// A simulator seeded from `seed` at the clock's current time, with the entities of
+    /// `estate`'s applications beside the seeded ones, accepting `user` (`name@org`, e.g.
+    /// `administrator@System`), [`TENANT_USER`] and [`GLOBEX_TENANT_USER`] with `password`.
+    pub fn new(
+        seed: u64,
+        clock: Clock,
+        user: impl Into<String>,
+        password: Secret,
+        estate: &Estate,
+    ) -> Self {
         let accounts = vec![
             Credentials::parse(&user.into(), password.clone()),
-            Credentials::parse(TENANT_USER, password),
+            Credentials::parse(TENANT_USER, password.clone()),
+            Credentials::parse(GLOBEX_TENANT_USER, password),
         ];
-        Self::assemble(Inventory::seeded(seed), clock, accounts)
+        let mut inventory = Inventory::seeded(seed);
+        seed::populate_estate(&mut inventory, estate);
+        Self::assemble(inventory, clock, accounts)
     }
 }
 

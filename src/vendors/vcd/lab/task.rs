@@ -1,9 +1,11 @@
 //! Migration tasks on the legacy API (vendor-apis.md §2.7): `GET /api/task/{uuid}` as
 //! XML and `POST /api/task/{uuid}/action/cancel`. A task's status is computed from the
 //! lab clock whenever it is read: `queued` for [`QUEUED_FOR`], `preRunning` for
-//! [`PRE_RUNNING_FOR`], `running` for [`RUNNING_FOR`] with `Progress` growing, then
-//! `success` (or `error` when the lab was told to fail it). A cancel before the end
-//! freezes progress and ends the task `canceled`.
+//! [`PRE_RUNNING_FOR`], `running` for [`RUNNING_FOR`] per started batch of
+//! [`BATCH`] instances (at most [`MAX_RUNNING_FOR`]) with `Progress` growing, then
+//! `success`; or `error` when the lab was told to fail it, or when it left behind
+//! RESOLVED instances whose contents do not validate against the target. A cancel before
+//! the end freezes progress and ends the task `canceled`.
 
 use std::time::{Duration, SystemTime};
 
@@ -23,8 +25,19 @@ use super::state::{LabState, named_urn};
 pub(super) const QUEUED_FOR: Duration = Duration::from_secs(1);
 /// Lab time a task spends in `preRunning`.
 pub(super) const PRE_RUNNING_FOR: Duration = Duration::from_secs(1);
-/// Lab time a task spends in `running`, progress going from 0 to 99.
+/// Lab time a task spends in `running` per started batch of [`BATCH`] instances,
+/// progress going from 0 to 99.
 pub(super) const RUNNING_FOR: Duration = Duration::from_secs(3);
+/// Instances a task migrates in [`RUNNING_FOR`].
+pub(super) const BATCH: usize = 10;
+/// The longest a task runs, however many instances it covers.
+pub(super) const MAX_RUNNING_FOR: Duration = Duration::from_secs(300);
+
+/// How long a task covering `instances` instances spends in `running`.
+pub(super) fn running_for(instances: usize) -> Duration {
+    let batches = u32::try_from(instances.div_ceil(BATCH).max(1)).unwrap_or(u32::MAX);
+    RUNNING_FOR.saturating_mul(batches).min(MAX_RUNNING_FOR)
+}
 /// How long a task is kept, as `expiryTime` says.
 const EXPIRES_AFTER: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -38,10 +51,15 @@ pub(super) struct SimTask {
     pub(super) target: String,
     pub(super) force: bool,
     pub(super) created: SystemTime,
+    /// Its time in `running` ([`running_for`] the instances it covers when created).
+    pub(super) running_for: Duration,
     pub(super) user: String,
     pub(super) org: String,
     /// Ends in `error` instead of `success`, migrating nothing.
     pub(super) fail: bool,
+    /// Why it ended in `error` after migrating what it could: the instances it left
+    /// behind because their contents do not validate against the target.
+    pub(super) invalid: Option<String>,
     pub(super) canceled_at: Option<SystemTime>,
     /// Set once the end was reached and its effect applied.
     pub(super) finished: bool,
@@ -51,7 +69,7 @@ pub(super) struct SimTask {
 impl SimTask {
     /// When the task reaches `success` or `error` if nobody cancels it.
     pub(super) fn done_at(&self) -> SystemTime {
-        self.created + QUEUED_FOR + PRE_RUNNING_FOR + RUNNING_FOR
+        self.created + QUEUED_FOR + PRE_RUNNING_FOR + self.running_for
     }
 
     /// Status and progress at `now`.
@@ -71,12 +89,12 @@ impl SimTask {
             (TaskStatus::Queued, 0)
         } else if elapsed < QUEUED_FOR + PRE_RUNNING_FOR {
             (TaskStatus::PreRunning, 0)
-        } else if elapsed < QUEUED_FOR + PRE_RUNNING_FOR + RUNNING_FOR {
+        } else if elapsed < QUEUED_FOR + PRE_RUNNING_FOR + self.running_for {
             let running = elapsed - QUEUED_FOR - PRE_RUNNING_FOR;
-            let share = running.as_secs_f64() / RUNNING_FOR.as_secs_f64();
+            let share = running.as_secs_f64() / self.running_for.as_secs_f64();
             // share is in [0, 1): the cast cannot overflow.
             (TaskStatus::Running, ((share * 100.0) as u8).min(99))
-        } else if self.fail {
+        } else if self.fail || self.invalid.is_some() {
             (TaskStatus::Error, 100)
         } else {
             (TaskStatus::Success, 100)
@@ -96,6 +114,17 @@ impl SimTask {
     pub(super) fn render(&self, base: &str, now: SystemTime) -> Task {
         let (status, progress) = self.phase(now);
         let error = match status {
+            TaskStatus::Error if self.invalid.is_some() => Some(XmlError {
+                major_error_code: "400".to_owned(),
+                minor_error_code: "BAD_REQUEST".to_owned(),
+                message: format!(
+                    "Migration of entities of {} to {} failed: {}",
+                    self.source_text,
+                    self.target,
+                    self.invalid.as_deref().unwrap_or_default()
+                ),
+                stack_trace: None,
+            }),
             TaskStatus::Error => Some(XmlError {
                 major_error_code: "500".to_owned(),
                 minor_error_code: "INTERNAL_SERVER_ERROR".to_owned(),
@@ -152,10 +181,7 @@ impl SimTask {
                 ref_type: Some("application/vnd.vmware.vcloud.org+xml".to_owned()),
             }),
             progress: Some(progress),
-            details: self
-                .details
-                .clone()
-                .filter(|_| status == TaskStatus::Success),
+            details: self.details.clone().filter(|_| status.is_terminal()),
             error,
         }
     }

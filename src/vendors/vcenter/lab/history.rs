@@ -1,9 +1,14 @@
 //! The singleton import task of one appliance (vendor-apis.md §1.4, §1.5): its state
 //! machine, progress on the lab clock, and the Info a client reads.
 //!
-//! RUNNING advances `total` steps in [`RUN_SECONDS`] of lab time (from 0, pro rata from
-//! elsewhere) and becomes SUCCEEDED on the last step; a seeded `block_at` step stops it
-//! in BLOCKED with an import error instead. BLOCKED freezes progress. Cancel is final.
+//! RUNNING advances `total` steps in the import's `run_for` of lab time (from 0, pro rata
+//! from elsewhere) and becomes SUCCEEDED on the last step; a seeded `block_at` step stops
+//! it in BLOCKED with an import error instead. BLOCKED freezes progress. Cancel is final.
+//!
+//! The estate's import ([`History::estate`]) runs [`ESTATE_RUN`] (about 8 h) of lab time,
+//! and its clock starts when a client first reads or acts on it ([`History::touch`]), not
+//! when the lab starts: however fast the lab runs, a wave finds it running where the lab
+//! seeded it. Imports seeded through `/_lab/history` run [`RUN_SECONDS`] from at once.
 
 use std::time::{Duration, SystemTime};
 
@@ -15,8 +20,12 @@ use crate::vendors::vcenter::wire::{
 
 use super::error::LabError;
 
-/// Lab seconds a full import (0 to `total`) runs.
+/// Lab seconds a full import (0 to `total`) seeded through `/_lab/history` runs.
 pub const RUN_SECONDS: u64 = 60;
+/// Lab time a full import of the estate runs: about a working day.
+pub const ESTATE_RUN: Duration = Duration::from_secs(8 * 3600);
+/// The step at which the rough estate's import stops on an import error.
+pub const ESTATE_BLOCK_AT: i64 = 20;
 /// Steps of a seeded import.
 pub const DEFAULT_TOTAL: i64 = 100;
 
@@ -38,6 +47,11 @@ pub(super) struct History {
     pub(super) status: HistoryStatus,
     pub(super) cause: Cause,
     pub(super) total: i64,
+    /// Lab time a full run (0 to `total`) takes.
+    run_for: Duration,
+    /// Its clock has not started: it stays as seeded until a client first reads or
+    /// acts on it.
+    untouched: bool,
     /// Steps done when the current run began (or when progress froze).
     done: f64,
     /// When the current run began, while RUNNING.
@@ -68,12 +82,15 @@ impl History {
             HistoryStatus::Succeeded => total,
             _ => completed.clamp(0, total),
         };
-        let ran = step_duration(total).mul_f64(completed as f64);
+        let run_for = Duration::from_secs(RUN_SECONDS);
+        let ran = step_duration(run_for, total).mul_f64(completed as f64);
         let started = (status != HistoryStatus::Pending).then(|| now - ran);
         Self {
             status,
             cause,
             total,
+            run_for,
+            untouched: false,
             done: completed as f64,
             running_since: (status == HistoryStatus::Running).then_some(now),
             block_at: None,
@@ -82,6 +99,45 @@ impl History {
             user,
             start_time: started,
             end_time: status.is_terminal().then_some(now),
+        }
+    }
+
+    /// The import of a vCenter just upgraded with `defer_import`: RUNNING at
+    /// `completed` of [`DEFAULT_TOTAL`] steps, started by `user`, running [`ESTATE_RUN`]
+    /// from its first touch; stopping in BLOCKED on an import error at `block_at`.
+    pub(super) fn estate(completed: i64, block_at: Option<i64>, user: &str, now: SystemTime) -> Self {
+        let mut history = Self::seeded(
+            HistoryStatus::Running,
+            completed,
+            DEFAULT_TOTAL,
+            Cause::User,
+            Some(user.to_owned()),
+            now,
+        );
+        history.run_for = ESTATE_RUN;
+        history.untouched = true;
+        history.running_since = None;
+        history.block_at = block_at;
+        history.start_time = Some(now - history.ran());
+        history
+    }
+
+    /// Lab time the steps done so far took at the import's pace.
+    fn ran(&self) -> Duration {
+        step_duration(self.run_for, self.total).mul_f64(self.done)
+    }
+
+    /// A client reads or acts on the import at `now`: an untouched import's clock
+    /// starts here, as if it had run at its pace to where it was seeded.
+    pub(super) fn touch(&mut self, now: SystemTime) {
+        if !std::mem::take(&mut self.untouched) {
+            return;
+        }
+        if self.status == HistoryStatus::Running {
+            self.running_since = Some(now);
+        }
+        if self.start_time.is_some() {
+            self.start_time = Some(now - self.ran());
         }
     }
 
@@ -96,7 +152,7 @@ impl History {
         let (HistoryStatus::Running, Some(since)) = (self.status, self.running_since) else {
             return;
         };
-        let step = step_duration(self.total);
+        let step = step_duration(self.run_for, self.total);
         let elapsed = now.duration_since(since).unwrap_or_default();
         let reached = self.done + elapsed.as_secs_f64() / step.as_secs_f64();
         let stop = match self.block_at {
@@ -330,8 +386,8 @@ fn done_word(action: HistoryAction) -> &'static str {
     }
 }
 
-fn step_duration(total: i64) -> Duration {
-    Duration::from_secs(RUN_SECONDS).div_f64(total.max(1) as f64)
+fn step_duration(run_for: Duration, total: i64) -> Duration {
+    run_for.div_f64(total.max(1) as f64)
 }
 
 /// Info times: RFC 3339 UTC with milliseconds, as the vAPI DateTime type requires.

@@ -4,12 +4,15 @@
 //! and the `/api` encodings, with sessions, privilege checks and vAPI error bodies.
 //!
 //! Both routers share one [`LabState`]: one singleton import per appliance. The import
-//! moves on the lab clock whenever something is read, never by background tasks.
+//! moves on the lab clock whenever something is read, never by background tasks, from
+//! the first time a client reads or acts on it.
 
 mod auth;
 mod control;
 mod error;
 mod history;
+#[cfg(test)]
+mod ovf_estate_tests;
 mod ovf_packages;
 mod ovf_preview;
 mod ovf_routes;
@@ -138,7 +141,11 @@ async fn history_get(
     if let Err(error) = require_admin(&caller, encoding) {
         return error.into_response();
     }
-    let info = ctx.lab.at(ctx.lab.now()).history.info(encoding);
+    let now = ctx.lab.now();
+    let mut inventory = ctx.lab.at(now);
+    inventory.history.touch(now);
+    let info = inventory.history.info(encoding);
+    drop(inventory);
     match encoding {
         Encoding::Rest => Json(Wrapped { value: info }).into_response(),
         Encoding::Api => Json(info).into_response(),
@@ -189,6 +196,7 @@ fn apply(
     };
     let now = ctx.lab.now();
     let mut inventory = ctx.lab.at(now);
+    inventory.history.touch(now);
     inventory.history.apply(
         action,
         now,

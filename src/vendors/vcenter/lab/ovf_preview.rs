@@ -11,7 +11,7 @@ use crate::vendors::vcenter::ovf_wire::{Preview, PreviewFile, ProbeResult};
 use crate::vendors::vcenter::wire::LocalizableMessage;
 
 use super::error::LabError;
-use super::ovf_packages;
+use super::ovf_packages::Packages;
 
 /// The descriptor's text: as sent when it is XML, else base64 of gzip-compressed XML.
 fn descriptor_text(sent: &str) -> Result<String, LabError> {
@@ -53,8 +53,8 @@ pub(super) fn preview(ovf_descriptor: &str) -> Result<Preview, LabError> {
     })
 }
 
-/// `?~action=probe` with `{"uri": …}`: reachable when it names a seeded package.
-pub(super) fn probe(uri: &str) -> ProbeResult {
+/// `?~action=probe` with `{"uri": …}`: reachable when it names a package the lab serves.
+pub(super) fn probe(packages: &Packages, uri: &str) -> ProbeResult {
     let failed = |status: &str, message: String| ProbeResult {
         status: status.to_owned(),
         ssl_thumbprint: None,
@@ -69,7 +69,7 @@ pub(super) fn probe(uri: &str) -> ProbeResult {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return failed("INVALID_URL", format!("`{uri}` is not an http(s) URL"));
     }
-    if ovf_packages::from_url(uri).is_none() {
+    if packages.at_url(uri).is_none() {
         let host = url.host_str().unwrap_or_default();
         return failed(
             "HOST_NOT_FOUND",
@@ -112,12 +112,17 @@ mod tests {
 
     #[test]
     fn probes_tell_reachable_packages_from_the_rest() {
+        let probe = |uri| probe(&Packages::default(), uri);
         assert_eq!(
             probe("https://repo.example.com/a/app.ovf").status,
             "SUCCESS"
         );
         assert_eq!(
-            probe("https://repo.example.com/a/none.ovf").status,
+            probe("https://repo.example.com/a/crm.ovf").status,
+            "SUCCESS"
+        );
+        assert_eq!(
+            probe("https://repo.example.com/a/notes.txt").status,
             "HOST_NOT_FOUND"
         );
         assert_eq!(probe("not a url").status, "INVALID_URL");

@@ -129,7 +129,8 @@ async fn collection_action(
             }
             Some("probe") => {
                 let request: ProbeRequest = body(&bytes, r#"{"uri": "https://…/x.ovf"}"#)?;
-                let value = super::ovf_preview::probe(&request.uri);
+                let packages = ctx.lab.at(ctx.lab.now()).ovf.packages.clone();
+                let value = super::ovf_preview::probe(&packages, &request.uri);
                 return Ok(Json(Wrapped { value }).into_response());
             }
             Some(other) => {
@@ -321,7 +322,7 @@ async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer 
         if let Some(entry) = session.files.iter_mut().find(|f| f.name == file) {
             entry.size = entry.bytes_transferred;
         }
-        session.accept_descriptor(&file, &String::from_utf8_lossy(&text), now);
+        session.accept_descriptor(&file, &String::from_utf8_lossy(&text), None, now);
     }
     inventory.ovf.advance(now);
     Ok(StatusCode::OK.into_response())

@@ -14,7 +14,7 @@ use crate::vendors::vcenter::ovf_wire::{
 use crate::vendors::vcenter::wire::VapiErrorKind;
 
 use super::error::LabError;
-use super::ovf_packages;
+use super::ovf_packages::{self, Package, Packages};
 
 /// Resource pools a session may target.
 pub(super) const RESOURCE_POOLS: [&str; 2] = ["resgroup-8", "resgroup-9"];
@@ -50,6 +50,8 @@ pub(super) struct OvfSession {
     pub(super) uploads_peak: u32,
     pub(super) parameters: Option<Vec<Value>>,
     pub(super) vm_id: Option<String>,
+    /// The appliance the descriptor describes (its `VirtualSystem` id), once read.
+    pub(super) appliance: Option<String>,
     pub(super) base: String,
 }
 
@@ -79,21 +81,25 @@ impl OvfSession {
         }
     }
 
-    /// Reads the descriptor `file`: its files are listed and parameters can be selected,
-    /// or the session fails with the parse issue.
-    pub(super) fn accept_descriptor(&mut self, file: &str, text: &str, at: SystemTime) {
+    /// Reads the descriptor `file` (of `package`, for a pull session): its files are
+    /// listed and parameters can be selected, or the session fails with the parse issue.
+    pub(super) fn accept_descriptor(
+        &mut self,
+        file: &str,
+        text: &str,
+        package: Option<&Package>,
+        at: SystemTime,
+    ) {
         match parse_descriptor(file, text) {
             Ok(descriptor) => {
-                let package = self.pull_source.as_deref().and_then(ovf_packages::from_url);
                 for entry in descriptor.files {
-                    let size = entry.size.or_else(|| {
-                        package
-                            .as_ref()
-                            .and_then(|(p, _)| ovf_packages::size_of(p, &entry.href))
-                    });
+                    let size = entry
+                        .size
+                        .or_else(|| package.and_then(|p| ovf_packages::size_of(p, &entry.href)));
                     let info = self.file(&entry.href, size.unwrap_or(0));
                     self.files.push(info);
                 }
+                self.appliance = descriptor.name;
                 self.enter(ImportState::ImportSelectingOvfParams, at);
             }
             Err(issue) => {
@@ -119,20 +125,21 @@ impl OvfSession {
     }
 
     /// Fetches the descriptor of a pull session from the lab's own packages.
-    fn fetch_descriptor(&mut self, at: SystemTime) {
+    fn fetch_descriptor(&mut self, packages: &Packages, at: SystemTime) {
         let url = self.pull_source.clone().unwrap_or_default();
-        let found =
-            ovf_packages::from_url(&url).and_then(|(p, file)| (file == p.descriptor).then_some(p));
+        let found = packages
+            .at_url(&url)
+            .and_then(|(p, file)| (file == p.descriptor).then_some(p));
         match found {
             Some(package) => {
-                let mut entry = self.file(package.descriptor, package.text.len() as u64);
+                let mut entry = self.file(&package.descriptor, package.text.len() as u64);
                 entry.bytes_transferred = entry.size;
                 self.files.push(entry);
-                self.done.push(package.descriptor.to_owned());
-                self.accept_descriptor(package.descriptor, package.text, at);
+                self.done.push(package.descriptor.clone());
+                self.accept_descriptor(&package.descriptor, &package.text, Some(&package), at);
             }
             None => self.fail(
-                format!("Could not fetch {url}: the lab serves the descriptors …/_lab/packages/app/app.ovf and …/_lab/packages/broken/broken.ovf."),
+                format!("Could not fetch {url}: the lab serves any descriptor URL whose file is <name>.ovf (letters, digits, `-`, `_` and `.`)."),
                 at,
             ),
         }
@@ -146,12 +153,12 @@ impl OvfSession {
     }
 
     /// One transition due by `now`, if any.
-    fn step(&mut self, now: SystemTime, next_vm: &mut u64) -> bool {
+    fn step(&mut self, now: SystemTime, packages: &Packages, next_vm: &mut u64) -> bool {
         let pull = self.source != SourceType::PushSource;
         match self.state {
             ImportState::ImportOvfTransfer if pull && now >= self.after(OVF_TRANSFER_SECONDS) => {
                 let at = self.after(OVF_TRANSFER_SECONDS);
-                self.fetch_descriptor(at);
+                self.fetch_descriptor(packages, at);
             }
             ImportState::ImportFileTransfer if pull && now >= self.after(FILE_TRANSFER_SECONDS) => {
                 for file in &mut self.files {
@@ -220,6 +227,7 @@ impl OvfSession {
             "uploads_now": self.uploads_now,
             "uploads_peak": self.uploads_peak,
             "vm_id": self.vm_id,
+            "appliance": self.appliance,
             "files": self.files.iter().map(|f| json!({
                 "name": f.name, "size": f.size, "bytes_transferred": f.bytes_transferred,
                 "done": self.done.contains(&f.name),
@@ -268,14 +276,17 @@ pub(super) struct OvfSessions {
     rng: fastrand::Rng,
     next_vm: u64,
     pub(super) reclaim_after: Duration,
+    /// The packages pull sessions read.
+    pub(super) packages: Packages,
     /// While `true`, a disk upload that has started waits before reading its body, so
     /// a test sees pushes in flight for as long as it needs (`/_lab/ovf`).
     held: tokio::sync::watch::Sender<bool>,
 }
 
 impl OvfSessions {
-    pub(super) fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64, packages: Packages) -> Self {
         Self {
+            packages,
             list: Vec::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x0F5E_5510_0F11_E500),
             next_vm: 100,
@@ -302,7 +313,7 @@ impl OvfSessions {
     /// Moves every session forward to `now`, then drops ended and idle ones.
     pub(super) fn advance(&mut self, now: SystemTime) {
         for session in &mut self.list {
-            while session.step(now, &mut self.next_vm) {}
+            while session.step(now, &self.packages, &mut self.next_vm) {}
         }
         let reclaim = self.reclaim_after;
         self.list.retain(|s| {
@@ -381,6 +392,7 @@ impl OvfSessions {
             uploads_peak: 0,
             parameters: None,
             vm_id: None,
+            appliance: None,
             base,
         };
         if session.source == SourceType::PushSource {

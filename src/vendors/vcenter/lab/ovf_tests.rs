@@ -237,9 +237,12 @@ async fn a_push_session_counts_uploads_and_completes_when_every_file_is_in() {
     assert_eq!(info(&client, &id).await["state"], "IMPORT_ERROR");
     let id = create_push_at_vc_lab(&lab).await;
     let first = info(&client, &id).await;
-    let descriptor = super::ovf_packages::package("app").unwrap().text;
+    let descriptor = super::ovf_packages::Packages::default()
+        .package("app")
+        .unwrap()
+        .text;
     assert_eq!(
-        upload(&lab, &first, "descriptor.ovf", descriptor)
+        upload(&lab, &first, "descriptor.ovf", &descriptor)
             .await
             .status,
         200
@@ -359,10 +362,13 @@ async fn an_upload_is_counted_while_it_streams() {
     let (lab, _clock) = lab();
     let client = admin(&lab);
     let id = create(&client, &push()).await;
-    let descriptor = super::ovf_packages::package("app").unwrap().text;
+    let descriptor = super::ovf_packages::Packages::default()
+        .package("app")
+        .unwrap()
+        .text;
     let path = format!("/_lab/nfc/{id}/descriptor.ovf");
     assert_eq!(
-        send(&lab, Port::Proxy, "PUT", &path, &[], descriptor)
+        send(&lab, Port::Proxy, "PUT", &path, &[], &descriptor)
             .await
             .status,
         200
@@ -409,9 +415,12 @@ async fn a_held_upload_waits_at_its_start_until_the_hold_is_lifted() {
         json!({"reclaim_after": 600, "hold_uploads": true})
     );
     // The descriptor is never held: a push reads it before it can name its disks.
-    let descriptor = super::ovf_packages::package("app").unwrap().text;
+    let descriptor = super::ovf_packages::Packages::default()
+        .package("app")
+        .unwrap()
+        .text;
     let path = format!("/_lab/nfc/{id}/descriptor.ovf");
-    let answer = send(&lab, Port::Proxy, "PUT", &path, &[], descriptor).await;
+    let answer = send(&lab, Port::Proxy, "PUT", &path, &[], &descriptor).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let request = axum::http::Request::put(format!("/_lab/nfc/{id}/app-disk1.vmdk"))
         .body(axum::body::Body::from(vec![0; 4096]))

@@ -9,10 +9,12 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Fault};
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
-use crate::vendors::vcenter::wire::{Encoding, HistoryStatus};
+use crate::vendors::vcenter::wire::Encoding;
 
-use super::history::{Cause, DEFAULT_TOTAL, History};
+use super::history::{ESTATE_BLOCK_AT, History};
+use super::ovf_packages::Packages;
 use super::ovf_session::OvfSessions;
 
 /// The local user of the appliance management port (5480).
@@ -71,29 +73,37 @@ pub(super) type Logins = crate::http::lab::Logins<Login>;
 pub type LabState = LabCore<Inventory, Secret>;
 
 impl LabState {
-    /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%.
+    /// A vCenter just upgraded with `defer_import`: the history import RUNNING at 10%,
+    /// its clock starting at the first client that reads or acts on it; in an estate
+    /// whose import blocks, it stops on an error at [`ESTATE_BLOCK_AT`]%.
     /// [`APPLIANCE_USER`] on the appliance port and [`PROXY_USER`] and [`VIEWER_USER`]
     /// on the reverse proxy all log in with `password`.
-    pub fn new(seed: u64, clock: Clock, password: Secret) -> Self {
+    /// Pull sessions read a package generated for any descriptor URL, broken for the
+    /// applications `estate` gives [`Fault::BrokenOvf`].
+    pub fn new(seed: u64, clock: Clock, password: Secret, estate: &Estate) -> Self {
         let now = clock.now();
-        let history = History::seeded(
-            HistoryStatus::Running,
-            SEEDED_COMPLETED,
-            DEFAULT_TOTAL,
-            Cause::User,
-            Some(APPLIANCE_USER.to_owned()),
-            now,
-        );
+        let block_at = estate.history_blocks().then_some(ESTATE_BLOCK_AT);
+        let history = History::estate(SEEDED_COMPLETED, block_at, APPLIANCE_USER, now);
         let inventory = Inventory {
             history,
             logins: Logins::new(
                 seed ^ 0x0E5C_E17E_5E55_1015,
                 Duration::from_secs(IDLE_MINUTES * 60),
             ),
-            ovf: OvfSessions::new(seed),
+            ovf: OvfSessions::new(seed, Packages::new(broken_packages(estate))),
         };
         Self::assemble(inventory, clock, password)
     }
+}
+
+/// The applications whose OVF package is broken.
+fn broken_packages(estate: &Estate) -> Vec<String> {
+    estate
+        .apps
+        .iter()
+        .filter(|app| app.fault == Some(Fault::BrokenOvf))
+        .map(|app| app.name.clone())
+        .collect()
 }
 
 /// What the simulated vCenter holds.

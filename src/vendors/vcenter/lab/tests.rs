@@ -10,6 +10,7 @@ use axum::Router;
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Scenario};
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded, send_to};
 
 pub(super) use crate::http::lab::testing::{Answer, lab_state};
@@ -155,15 +156,20 @@ async fn resuming_after_cancel_says_the_upgrade_must_be_redone() {
 }
 
 #[tokio::test]
-async fn the_seeded_import_runs_from_ten_percent_to_success_on_the_lab_clock() {
+async fn the_estates_import_waits_for_its_first_client_then_runs_eight_hours() {
     let (lab, clock) = lab();
+    // Lab time passes before anyone asks: the import stays as seeded (reading the
+    // lab's own state is not a client).
+    clock.advance(Duration::from_secs(10 * 3600));
+    assert_eq!(lab_state(&lab).await["history"]["progress"]["completed"], 10);
     let client = Client::basic(&lab, Port::Proxy, false, PROXY_USER);
     let info = client.info().await;
     assert_eq!(info["status"], "RUNNING");
     assert_eq!(info["cancelable"], true);
     assert_eq!(info["progress"]["completed"], 10);
     assert_eq!(info["progress"]["total"], 100);
-    assert_eq!(info["start_time"], "2025-02-28T23:59:54.000Z");
+    // First read at 10:00 lab time, 10% done at 8 h for 100%: started 48 min before.
+    assert_eq!(info["start_time"], "2025-03-01T09:12:00.000Z");
     assert_eq!(
         info["service"],
         "com.vmware.vcenter.deployment.import_history"
@@ -173,25 +179,67 @@ async fn the_seeded_import_runs_from_ten_percent_to_success_on_the_lab_clock() {
         "vcenter.deployment.history.import"
     );
     assert!(info.get("end_time").is_none());
-    clock.advance(Duration::from_secs(30));
-    assert_eq!(client.info().await["progress"]["completed"], 60);
+    clock.advance(Duration::from_secs(2 * 3600));
+    assert_eq!(client.info().await["progress"]["completed"], 35);
     // Paused progress stays where it was.
     assert_eq!(client.action("pause", "").await.status, 200);
-    clock.advance(Duration::from_secs(600));
+    clock.advance(Duration::from_secs(24 * 3600));
     let paused = client.info().await;
     assert_eq!(paused["status"], "BLOCKED");
-    assert_eq!(paused["progress"]["completed"], 60);
+    assert_eq!(paused["progress"]["completed"], 35);
     assert_eq!(paused["cancelable"], true);
     assert_eq!(client.action("resume", "").await.status, 200);
-    clock.advance(Duration::from_secs(23));
-    assert_eq!(client.info().await["progress"]["completed"], 98);
-    clock.advance(Duration::from_secs(60));
+    clock.advance(Duration::from_secs(5 * 3600));
+    assert_eq!(client.info().await["progress"]["completed"], 97);
+    clock.advance(Duration::from_secs(3600));
     let done = client.info().await;
     assert_eq!(done["status"], "SUCCEEDED");
     assert_eq!(done["cancelable"], false);
     assert_eq!(done["progress"]["completed"], 100);
-    // It finished 24 s after the resume at 00:10:30 lab time.
-    assert_eq!(done["end_time"], "2025-03-01T00:10:54.000Z");
+    // 65% left at the resume (day 2, 12:00) took 5 h 12 min.
+    assert_eq!(done["end_time"], "2025-03-02T17:12:00.000Z");
+}
+
+#[tokio::test]
+async fn acting_on_the_import_first_starts_its_clock_too() {
+    let (lab, clock) = lab();
+    clock.advance(Duration::from_secs(3600));
+    let client = Client::basic(&lab, Port::Appliance, true, APPLIANCE_USER);
+    assert_eq!(client.action("pause", "").await.status, 200);
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(client.action("resume", "").await.status, 200);
+    clock.advance(Duration::from_secs(48 * 60));
+    assert_eq!(client.info().await["progress"]["completed"], 20);
+}
+
+#[tokio::test]
+async fn the_rough_estates_import_blocks_on_an_error_partway() {
+    let (lab, clock) = estate_lab(&Estate::new(Scenario::Rough, 12));
+    let client = Client::basic(&lab, Port::Proxy, false, PROXY_USER);
+    assert_eq!(client.info().await["status"], "RUNNING");
+    // 10% to 20% at 8 h for 100%: 48 min of lab time.
+    clock.advance(Duration::from_secs(47 * 60));
+    assert_eq!(client.info().await["status"], "RUNNING");
+    clock.advance(Duration::from_secs(60));
+    let blocked = client.info().await;
+    assert_eq!(blocked["status"], "BLOCKED");
+    assert_eq!(blocked["progress"]["completed"], 20);
+    assert_eq!(
+        blocked["progress"]["message"]["default_message"],
+        "The history import stopped on an error; fix the cause, then resume it."
+    );
+    assert_eq!(
+        blocked["result"]["errors"][0]["message"]["default_message"],
+        "Importing the historical data failed on an error."
+    );
+    assert_eq!(
+        blocked["result"]["errors"][0]["resolution"]["default_message"],
+        "Fix the cause (for example free space in the database), then resume the import."
+    );
+    // Resumed once the cause is fixed, it runs to the end.
+    assert_eq!(client.action("resume", "").await.status, 200);
+    clock.advance(Duration::from_secs(7 * 3600));
+    assert_eq!(client.info().await["status"], "SUCCEEDED");
 }
 
 #[tokio::test]
@@ -455,9 +503,15 @@ impl TestLab for LabState {
     }
 }
 
-/// A lab seeded with 7 on the tests' manual clock; password `secret`.
+/// A lab seeded with 7 on the tests' manual clock, with the default estate; password
+/// `secret`.
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD)))
+    estate_lab(&Estate::default())
+}
+
+/// A lab seeded with 7 on the tests' manual clock, serving `estate`.
+pub(super) fn estate_lab(estate: &Estate) -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD), estate))
 }
 
 /// Sends one request to the listener of `port`.

@@ -71,7 +71,7 @@ async fn the_per_instance_rules_without_force() {
     row(&shown, "t-RESOLVED-valid", V200, "RESOLVED");
     row(&shown, "t-RESOLVED-invalid", V101, "RESOLVED");
     row(&shown, "app-02", V101, "RESOLVED");
-    row(&shown, "gx-app-01", V101, "PRE_CREATED");
+    row(&shown, "gx-app-01", V200, "PRE_CREATED");
     row(&shown, "web-01", V100, "RESOLVED");
 }
 
@@ -104,8 +104,8 @@ async fn each_source_form_migrates_exactly_the_versions_it_names() {
     let picks = ["web-03", "gx-app-01", "app-03", "batch-02", "pg-01"];
     for (source, expected) in [
         (V100, [V110, V101, V101, V110]),
-        ("urn:vcloud:type:acme:vm:1.0", [V110, V101, V110, V110]),
-        ("urn:vcloud:type:acme:vm", [V110, V101, V110, V110]),
+        ("urn:vcloud:type:acme:vm:1.0", [V110, V110, V110, V110]),
+        ("urn:vcloud:type:acme:vm", [V110, V110, V110, V110]),
     ] {
         let (state, _) = lab();
         let c = Client::login(&state).await;
@@ -122,8 +122,9 @@ async fn events_and_the_mutation_log_record_each_migrated_instance() {
     let c = Client::login(&state).await;
     let shown = run(&c, V100, V200, false).await;
     let events = shown["events"].as_array().unwrap();
-    // web-01 (valid), web-03, web-04, web-05; web-02 rolls back, gx-web-01 is read-only.
-    assert_eq!(events.len(), 4);
+    // web-01 (valid), web-03, web-04, web-05 and gx-web-01 (the provider may modify
+    // every org's entities); web-02 rolls back.
+    assert_eq!(events.len(), 5);
     assert_eq!(events[0]["type"], "modify");
     assert_eq!(events[0]["entity"], entity(&shown, "web-01")["id"]);
     assert_eq!(
@@ -136,9 +137,10 @@ async fn events_and_the_mutation_log_record_each_migrated_instance() {
     assert_eq!(shown["counts"]["migrateEntities"], 1);
     assert_eq!(
         shown["tasks"][0]["details"],
-        "migrated 4, rolled back 1 (invalid against the target), skipped 1 (no modify right), skipped 0 (concurrently modified)"
+        "migrated 5, rolled back 1 (invalid against the target), skipped 0 (no modify right), skipped 0 (concurrently modified)"
     );
-    row(&shown, "gx-web-01", V100, "RESOLVED");
+    assert_eq!(shown["tasks"][0]["status"], "error");
+    row(&shown, "gx-web-01", V200, "RESOLVED");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 mod auth;
 mod entities;
+mod estate;
 mod migration;
 mod tasks;
 
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::lab::estate::{Estate, Scenario};
 use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
 
 pub(super) use crate::http::lab::testing::{Answer, configure, lab_state, send};
@@ -33,9 +35,15 @@ impl TestLab for LabState {
     }
 }
 
-/// A lab seeded with 7 on the tests' manual clock; password `secret`.
+/// A lab seeded with 7 on the tests' manual clock, without the estate's entities;
+/// password `secret`.
 pub(super) fn lab() -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD)))
+    estate_lab(&Estate::new(Scenario::Happy, 0))
+}
+
+/// A lab seeded with 7 and the entities of `estate`'s applications.
+pub(super) fn estate_lab(estate: &Estate) -> (LabState, Clock) {
+    seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD), estate))
 }
 
 /// An error answer's status and `minorErrorCode`, as the tests compare them.
@@ -58,9 +66,18 @@ pub(super) struct Client {
 impl Client {
     /// Logs the provider user in at API 38.0.
     pub(super) async fn login(lab: &LabState) -> Self {
-        let auth = basic(USER);
+        Self::login_as(lab, USER).await
+    }
+
+    /// Logs `user` (`name@org`) in at API 38.0, through the provider or tenant path.
+    pub(super) async fn login_as(lab: &LabState, user: &str) -> Self {
+        let auth = basic(user);
         let headers = [("authorization", auth.as_str()), ("accept", JSON_38)];
-        let path = "/cloudapi/1.0.0/sessions/provider";
+        let path = if user.ends_with("@System") {
+            "/cloudapi/1.0.0/sessions/provider"
+        } else {
+            "/cloudapi/1.0.0/sessions"
+        };
         let answer = send(lab, "POST", path, &headers, "").await;
         assert_eq!(answer.status, 200, "{}", answer.text);
         let token = answer

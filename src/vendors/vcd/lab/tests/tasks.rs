@@ -7,6 +7,7 @@ use crate::vendors::vcd::wire::{Task, TaskStatus};
 use super::{Client, configure, entity, lab, lab_state};
 
 const V100: &str = "urn:vcloud:type:acme:vm:1.0.0";
+const V110: &str = "urn:vcloud:type:acme:vm:1.1.0";
 const V200: &str = "urn:vcloud:type:acme:vm:2.0.0";
 
 async fn poll(c: &Client, path: &str) -> Task {
@@ -23,13 +24,13 @@ async fn poll(c: &Client, path: &str) -> Task {
 async fn a_task_advances_on_the_lab_clock_and_applies_at_success() {
     let (state, clock) = lab();
     let c = Client::login(&state).await;
-    let path = c.migrate(V100, V200, false).await;
+    let path = c.migrate(V100, V110, false).await;
     let mut seen = Vec::new();
     for _ in 0..6 {
         let task = poll(&c, &path).await;
         seen.push((task.status.clone(), task.progress));
         let shown = lab_state(&state).await;
-        let migrated = entity(&shown, "web-01")["entityType"] == V200;
+        let migrated = entity(&shown, "web-01")["entityType"] == V110;
         assert_eq!(
             migrated,
             task.status() == Some(TaskStatus::Success),
@@ -65,7 +66,7 @@ async fn a_task_advances_on_the_lab_clock_and_applies_at_success() {
         Some("System")
     );
     assert_eq!(task.end_time.as_deref(), Some("2025-03-01T00:00:05Z"));
-    assert!(task.details.unwrap().starts_with("migrated 4"));
+    assert!(task.details.unwrap().starts_with("migrated 6, rolled back 0"));
 }
 
 #[tokio::test]
@@ -99,7 +100,7 @@ async fn a_forced_failure_ends_in_error_with_the_error_element() {
     let (state, clock) = lab();
     let c = Client::login(&state).await;
     configure(&state, r#"{"fail_next_migration": true}"#).await;
-    let path = c.migrate(V100, V200, false).await;
+    let path = c.migrate(V100, V110, false).await;
     clock.advance(Duration::from_secs(6));
     let task = poll(&c, &path).await;
     assert_eq!(task.status(), Some(TaskStatus::Error));
@@ -114,7 +115,7 @@ async fn a_forced_failure_ends_in_error_with_the_error_element() {
     let shown = lab_state(&state).await;
     assert_eq!(entity(&shown, "web-01")["entityType"], V100);
     assert_eq!(shown["config"]["fail_next_migration"], false);
-    let again = c.migrate(V100, V200, false).await;
+    let again = c.migrate(V100, V110, false).await;
     clock.advance(Duration::from_secs(6));
     assert_eq!(poll(&c, &again).await.status(), Some(TaskStatus::Success));
 }

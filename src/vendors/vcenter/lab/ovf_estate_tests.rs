@@ -1,0 +1,106 @@
+//! The estate's OVF packages through the proxy router: a production repository URL is
+//! pulled as a package generated for the appliance its file names, imported to a VM,
+//! and the rough estate's broken package fails the session while its descriptor is read.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::http::lab::estate::{Estate, Fault, Scenario};
+
+use super::tests::{Client, estate_lab, lab_state};
+use super::{PROXY_USER, Port};
+
+const PATH: &str = "/rest/com/vmware/vcenter/ovf/import-session";
+
+async fn pull(client: &Client, url: &str) -> String {
+    let body = json!({"resource_pool": "resgroup-8",
+        "create_spec": {"source_type": "PULL_SOURCE", "import_flags": [], "pull_source": url}});
+    let uri = format!("{PATH}?~action=create-for-resource-pool");
+    let answer = client.call("POST", &uri, &body.to_string()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["value"].as_str().unwrap().to_owned()
+}
+
+async fn info(client: &Client, id: &str) -> Value {
+    let answer = client.call("GET", &format!("{PATH}/id:{id}"), "").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.body["value"].clone()
+}
+
+fn names(info: &Value) -> Vec<&str> {
+    info["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_production_url_imports_the_appliance_its_file_names() {
+    let (lab, clock) = estate_lab(&Estate::new(Scenario::Rough, 12));
+    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
+    let id = pull(&client, "https://repo.example.com/apps/crm.ovf").await;
+    clock.advance(Duration::from_secs(1));
+    let selecting = info(&client, &id).await;
+    assert_eq!(selecting["state"], "IMPORT_SELECTING_OVF_PARAMS");
+    assert_eq!(
+        names(&selecting),
+        ["crm.ovf", "crm-disk1.vmdk", "crm-disk2.vmdk"]
+    );
+    let params = r#"{"instantiation_parameters": []}"#;
+    let uri = format!("{PATH}/id:{id}?~action=instantiate");
+    assert_eq!(client.call("POST", &uri, params).await.status, 200);
+    clock.advance(Duration::from_secs(3));
+    let done = info(&client, &id).await;
+    assert_eq!((done["state"].as_str(), done["vm_id"].as_str()), (Some("IMPORT_COMPLETED"), Some("vm-101")));
+    let shown = lab_state(&lab).await;
+    assert_eq!(shown["ovf_sessions"][0]["appliance"], "crm");
+    assert_eq!(shown["ovf_sessions"][0]["pull_source"], "https://repo.example.com/apps/crm.ovf");
+}
+
+#[tokio::test]
+async fn the_rough_estates_broken_package_fails_while_its_descriptor_is_read() {
+    let rough = Estate::new(Scenario::Rough, 12);
+    let broken = rough.with_fault(Fault::BrokenOvf).unwrap().name.clone();
+    assert_eq!(broken, "payroll");
+    let url = "https://repo.example.com/apps/payroll.ovf";
+    let (lab, clock) = estate_lab(&rough);
+    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
+    let id = pull(&client, url).await;
+    assert_eq!(info(&client, &id).await["state"], "IMPORT_OVF_TRANSFER");
+    clock.advance(Duration::from_secs(1));
+    let failed = info(&client, &id).await;
+    assert_eq!(failed["state"], "IMPORT_ERROR");
+    assert_eq!(failed["errors"][0]["category"], "INPUT");
+    let issue = &failed["errors"][0]["issues"][0];
+    assert_eq!(
+        (issue["category"].as_str(), issue["file"].as_str(), issue["line_number"].as_i64(), issue["column_number"].as_i64()),
+        (Some("PARSE_ERROR"), Some("payroll.ovf"), Some(5), Some(3))
+    );
+    assert_eq!(
+        issue["message"]["default_message"],
+        "the descriptor is not well-formed XML: ill-formed document: expected `</File>`, but `</References>` was found"
+    );
+    // The same package is good in the happy estate.
+    let (lab, clock) = estate_lab(&Estate::default());
+    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
+    let id = pull(&client, url).await;
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(info(&client, &id).await["state"], "IMPORT_SELECTING_OVF_PARAMS");
+}
+
+#[tokio::test]
+async fn only_descriptor_urls_are_served() {
+    let (lab, clock) = estate_lab(&Estate::default());
+    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
+    let id = pull(&client, "https://repo.example.com/apps/crm.ova").await;
+    clock.advance(Duration::from_secs(1));
+    let failed = info(&client, &id).await;
+    assert_eq!(failed["state"], "IMPORT_ERROR");
+    assert_eq!(
+        failed["errors"][0]["message"]["default_message"],
+        "Could not fetch https://repo.example.com/apps/crm.ova: the lab serves any descriptor URL whose file is <name>.ovf (letters, digits, `-`, `_` and `.`)."
+    );
+}
