@@ -64,6 +64,10 @@ enum Command {
 struct RunArgs {
     /// The playbook (.rhai).
     file: PathBuf,
+    /// At the end, write the summary's rows, every mutating call made and the run's
+    /// outcome to FILE as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     rehearsal: RehearsalArgs,
     #[command(flatten)]
@@ -304,7 +308,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let targets = cli.targets.as_deref();
     match &cli.command {
-        Command::Run(args) => playbook::run(args, targets),
+        Command::Run(args) => playbook::run(args, targets, cli.quiet),
         Command::Check(args) => check::run(args, targets),
         Command::Doc(args) => doc::run(args),
         Command::Lab(args) => lab::run(args, targets),
@@ -354,7 +358,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn,cutover::script=info",
+        (false, 0) => "warn,cutover::script=info,cutover::view=info",
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",
@@ -362,8 +366,9 @@ fn init_logging(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Log lines scroll above the live display instead of tearing it.
+        .with_writer(|| crate::screen::Stderr)
+        .with_ansi(crate::view::colors_wanted())
         .with_target(false)
         .try_init();
 }

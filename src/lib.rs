@@ -20,11 +20,13 @@ pub(crate) mod hook;
 pub(crate) mod http;
 pub(crate) mod repl;
 pub(crate) mod runtime;
+pub(crate) mod screen;
 pub(crate) mod script;
 pub(crate) mod stop_signal;
 pub(crate) mod suggest;
 pub(crate) mod terminal_text;
 pub(crate) mod vendors;
+pub(crate) mod view;
 pub(crate) mod watch;
 
 #[cfg(test)]

@@ -1,9 +1,14 @@
 //! `cutover run`: read the target file and the playbook, build a [`Runtime`](crate::Runtime) (with the
 //! lab when rehearsing), run, and turn the outcome into an exit code. A run stopped by
 //! SIGINT or SIGTERM still logs out of its targets and lists the mutating calls it made,
-//! so the operator knows where things stand.
+//! so the operator knows where things stand. While it goes, the operator's view shows
+//! the board; at the end come the summary table and, with `--report`, the JSON report.
 
+use std::fs::File;
+use std::io::Write as _;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
@@ -12,6 +17,7 @@ use crate::runtime::{RunError, marked_line};
 use crate::script::ScriptFile;
 use crate::stop_signal::StopSignal;
 use crate::terminal_text::escape_control;
+use crate::view::{View, report, summary};
 
 /// Loads the target file, then the playbook, as `run` and `check` both begin: either
 /// failing is a usage error, the target file's reported first.
@@ -24,9 +30,16 @@ pub(super) fn load_playbook(
     Ok((targets, file))
 }
 
-pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
+pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> ExitCode {
+    let started = SystemTime::now();
     let (targets, file) = match load_playbook(target_file, &args.file) {
         Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    // Opened before anything runs: a report that cannot be written is known before the
+    // first change is made, not after the migration.
+    let report_file = match args.report.as_deref().map(open_report).transpose() {
+        Ok(file) => file,
         Err(code) => return code,
     };
     let runtime = match args.rehearsal.start(targets, &args.limits) {
@@ -40,23 +53,63 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
             format!("cannot listen for SIGINT and SIGTERM: {err}"),
         );
     }
-    let calls = runtime.host().calls().clone();
+    let host = Arc::clone(runtime.host());
+    let scenario = runtime
+        .lab()
+        .map(|lab| lab.estate().scenario.as_str().to_owned());
+    let view = View::start(host.board(), quiet);
     let result = runtime.run_file(&file);
+    view.finish();
     runtime.shutdown();
+    let items = host.board().items();
+    if !items.is_empty() {
+        crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
+    }
+    let code = conclude(result, host.calls());
+    let Some((path, report_file)) = report_file.map(|f| (args.report.as_deref(), f)) else {
+        return code;
+    };
+    let facts = report::Facts {
+        script: args.file.display().to_string(),
+        started,
+        ended: SystemTime::now(),
+        exit: code,
+        scenario,
+    };
+    let report = report::build(&facts, &items, host.calls(), Instant::now());
+    match write_report(report_file, &report) {
+        Ok(()) => code,
+        Err(err) => {
+            let path = path.unwrap_or(Path::new("")).display();
+            let failed = fail(
+                ExitCode::Failure,
+                format!("cannot write the report `{path}`: {err}"),
+            );
+            if code == ExitCode::Success {
+                failed
+            } else {
+                code
+            }
+        }
+    }
+}
+
+/// Reports how the run ended and answers its exit code.
+fn conclude(result: Result<(), RunError>, calls: &CallRecord) -> ExitCode {
     match result {
         Ok(()) => {
-            log_calls(&calls);
+            log_calls(calls);
             ExitCode::Success
         }
         Err(RunError::Compile(rendered) | RunError::Config(rendered)) => {
             report(ExitCode::Usage, &rendered)
         }
         Err(RunError::Script(rendered)) => {
-            log_calls(&calls);
+            log_calls(calls);
             report(ExitCode::Failure, &rendered)
         }
         Err(RunError::Marked(reasons)) => {
-            log_calls(&calls);
+            log_calls(calls);
             report(ExitCode::Failure, &marked(&reasons))
         }
         Err(RunError::Interrupted {
@@ -74,6 +127,25 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>) -> ExitCode {
         }
         Err(err @ RunError::Thread(_)) => fail(ExitCode::Failure, err),
     }
+}
+
+/// Creates (or empties) the report file; one that cannot be is a usage error.
+fn open_report(path: &Path) -> Result<File, ExitCode> {
+    File::create(path).map_err(|err| {
+        fail(
+            ExitCode::Usage,
+            format!(
+                "cannot write the report `{}`: {err}; check that its folder exists and is writable",
+                path.display()
+            ),
+        )
+    })
+}
+
+fn write_report(mut file: File, report: &report::Report) -> std::io::Result<()> {
+    let text = report::to_json(report)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// The `error:` lines of the reasons given to `fail_run`.

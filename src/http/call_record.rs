@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, Response, Url};
 
@@ -72,6 +72,8 @@ pub struct Call {
     /// The URL's path: it names the object; the query and host are left out.
     pub path: String,
     pub outcome: CallOutcome,
+    /// When it was sent, by the wall clock (reports give it).
+    pub sent: SystemTime,
     /// From sending to the outcome; `None` while pending.
     pub took: Option<Duration>,
     /// What the gate was told the call is; `None` only for calls noted without it.
@@ -161,6 +163,7 @@ impl CallRecord {
             method: method.to_string(),
             path: url.path().to_owned(),
             outcome: CallOutcome::Pending,
+            sent: SystemTime::now(),
             took: None,
             mutation: mutation.cloned(),
         });

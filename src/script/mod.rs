@@ -33,7 +33,6 @@ pub mod verdict;
 pub mod wait;
 pub mod wait_log;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -105,9 +104,8 @@ pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
         .guarding(host.targets().secret_files())
         .install(&mut engine);
     engine.on_print(|text| {
-        // A closed stdout (e.g. `| head`) must not kill a run mid-migration.
         let text = crate::terminal_text::escape_control(text);
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        crate::screen::print_line(&text);
         tracing::debug!(target: "cutover::script", "print: {text}");
     });
     engine.on_debug(|text, source, pos| {

@@ -6,8 +6,9 @@
 //! filter shows.
 //!
 //! Handles report every fresh reading of a job with [`report`]; the innermost wait in
-//! progress on the script thread, if any, takes it. Outside waits a reading goes
-//! nowhere, so a REPL `refresh()` stays quiet.
+//! progress on the script thread, if any, takes it. Outside waits a reading is not
+//! logged, so a REPL `refresh()` stays quiet. Every reading, in a wait or not, also goes
+//! to the board item the thread works for, if any (see [`crate::script::board`]).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -51,7 +52,7 @@ impl Reading {
 
 /// The state, step and percent, as lines show them: `Copy_In_Progress 40%`,
 /// `MIGRATING (REPLICATE) 40%`.
-struct Status<'a>(&'a Reading);
+pub struct Status<'a>(pub &'a Reading);
 
 impl fmt::Display for Status<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,8 +139,10 @@ impl Drop for WaitLog {
     }
 }
 
-/// Hands a fresh reading of a job to the innermost wait in progress on this thread.
+/// Hands a fresh reading of a job to the board item this thread works for and to the
+/// innermost wait in progress on this thread.
 pub fn report(reading: Reading) {
+    crate::script::board::record_reading(&reading);
     let innermost = WAITS.with(|waits| waits.borrow().last().cloned());
     if let Some(seen) = innermost {
         observe(&seen, reading);
@@ -379,5 +382,28 @@ mod tests {
         assert_eq!(outer.seen.borrow().readings.len(), 1);
         drop(outer);
         assert!(WAITS.with(|waits| waits.borrow().is_empty()));
+    }
+
+    #[test]
+    fn every_reading_reaches_the_threads_board_item_in_a_wait_or_not() {
+        use crate::script::board::{self, Board};
+        let board = std::sync::Arc::new(Board::default());
+        let crm = board.start("crm");
+        let remote = |board: &Board| board.items()[0].remote.clone();
+        report(lun("lun01", "Queued", None));
+        assert_eq!(remote(&board), None, "the thread works for no item yet");
+        let _item = board::enter(&board, crm);
+        report(lun("crm-data", "Copy_In_Progress", Some(10)));
+        assert_eq!(
+            remote(&board),
+            Some(lun("crm-data", "Copy_In_Progress", Some(10)))
+        );
+        let wait = WaitLog::start(job(), SystemTime::UNIX_EPOCH, MINUTE);
+        report(lun("crm-data", "Copy_In_Progress", Some(20)));
+        assert_eq!(
+            remote(&board),
+            Some(lun("crm-data", "Copy_In_Progress", Some(20)))
+        );
+        assert_eq!(wait.seen.borrow().readings.len(), 1);
     }
 }

@@ -38,5 +38,6 @@ mod stop;
 mod test;
 mod vcd;
 mod vcenter;
+mod view;
 mod wait_logs;
 mod watch;

@@ -20,6 +20,14 @@ fn without_timestamps(stderr: &str) -> String {
         .collect()
 }
 
+/// The lines of stdout before the summary table a run with items ends with.
+fn before_summary(lines: Vec<String>) -> Vec<String> {
+    lines
+        .into_iter()
+        .take_while(|line| !line.starts_with("application  step"))
+        .collect()
+}
+
 #[test]
 fn no_more_than_limit_items_are_in_flight_and_results_keep_input_order() {
     let test = Test::new().lab();
@@ -52,6 +60,7 @@ fn no_more_than_limit_items_are_in_flight_and_results_keep_input_order() {
     let lines = child.lines();
     let (status, stdout, stderr) = child.finish(lines, PATIENCE);
     assert_eq!(status, Some(0), "{stderr}");
+    let stdout = before_summary(stdout);
     let expected: Vec<String> = names.iter().map(|name| format!("true {name}")).collect();
     assert_eq!(stdout, expected, "{stderr}");
     assert_eq!(lab.state()["peak_concurrent_requests"], json!(2));
@@ -80,6 +89,7 @@ fn fail_fast_cancels_the_items_in_flight_and_never_starts_the_rest() {
             "#,
         )
         .args(["run", "wave.rhai"])
+        .without_view()
         .stdout(
             "
             not_found: 404 Not Found: Instance with id name:ff-missing was not found.
@@ -129,6 +139,7 @@ fn items_see_captured_variables_and_modules_and_fail_alone_with_their_place() {
             "#,
         )
         .args(["run", "wave.rhai"])
+        .without_view()
         .stdout(
             r#"
             #{"ok": true, "value": "app-crm?!"}
@@ -156,6 +167,7 @@ fn failed_items_are_logged_with_file_line_and_column() {
             "#,
         )
         .args(["run", "wave.rhai"])
+        .without_view()
         .stdout("2\n")
         .run();
     assert_eq!(
@@ -176,6 +188,7 @@ fn an_item_past_a_limit_stops_the_whole_script() {
             "#,
         )
         .args(["run", "--max-operations", "100000", "wave.rhai"])
+        .without_view()
         .stderr(
             "
             error: the script ran too many operations and was stopped; look for an endless loop, or raise --max-operations
@@ -200,6 +213,7 @@ fn an_item_past_its_memory_budget_stops_the_whole_script_without_aborting() {
             "#,
         )
         .args(["run", "--max-memory", "8000000", "wave.rhai"])
+        .without_view()
         .stderr(
             r#"
             error: the script holds more than 8000000 bytes of memory; look for a value that grows without end, or raise `--max-memory` (kind: validation)
@@ -228,6 +242,7 @@ fn two_thousand_items_run_at_once() {
             "#,
         )
         .args(["run", "wave.rhai"])
+        .without_view()
         .stdout("3998000\n")
         .run();
 }
@@ -250,9 +265,10 @@ fn ctrl_c_cancels_every_item() {
     child.interrupt();
     let (status, rest, stderr) = child.finish(lines, PATIENCE);
     assert_eq!(status, Some(130), "{stderr}");
+    let rest = before_summary(rest);
     assert!(rest.is_empty(), "{rest:?}");
     assert_eq!(
-        stderr,
+        crate::test::without_view("", &stderr).1,
         "error: interrupted by SIGINT; the run stopped before its end\n\
          the run made no mutating call\n"
     );
@@ -291,6 +307,7 @@ fn yes_approves_every_gate_and_logs_it() {
             "#,
         )
         .args(["run", "--yes", "gate.rhai"])
+        .without_view()
         .stdout("[true, true]\n")
         .run();
     assert_eq!(

@@ -264,6 +264,8 @@ pub struct Test {
     stderr: Option<String>,
     /// Leave the waits' progress lines out of the stderr comparison.
     without_progress: bool,
+    /// Leave the operator's view out of the outcome (see [`without_view`]).
+    without_view: bool,
     status: i32,
 }
 
@@ -275,6 +277,24 @@ pub fn without_progress(stderr: &str) -> String {
         .filter(|line| line.split_whitespace().nth(1) != Some("INFO"))
         .map(|line| format!("{line}\n"))
         .collect()
+}
+
+/// `stdout` without the summary table a run with `parallel` items ends with, and
+/// `stderr` without the view's plain lines (`INFO `label` …`).
+pub fn without_view(stdout: &str, stderr: &str) -> (String, String) {
+    let summary = stdout
+        .find("application  step")
+        .filter(|at| *at == 0 || stdout[..*at].ends_with('\n'))
+        .unwrap_or(stdout.len());
+    let stderr = stderr
+        .lines()
+        .filter(|line| {
+            let mut words = line.split_whitespace().skip(1);
+            !(words.next() == Some("INFO") && words.next().is_some_and(|w| w.starts_with('`')))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    (stdout[..summary].to_owned(), stderr)
 }
 
 impl Test {
@@ -289,8 +309,16 @@ impl Test {
             stdout: None,
             stderr: None,
             without_progress: false,
+            without_view: false,
             status: 0,
         }
+    }
+
+    /// Leaves the summary table out of stdout and the view's plain lines out of stderr,
+    /// for tests of what `parallel` does rather than of how the run shows it.
+    pub fn without_view(mut self) -> Self {
+        self.without_view = true;
+        self
     }
 
     /// Compares stderr without the waits' progress lines (see [`without_progress`]).
@@ -488,9 +516,16 @@ impl Test {
                 child.wait_with_output().unwrap()
             }
         };
+        let (mut stdout, mut stderr) = (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        );
+        if self.without_view {
+            (stdout, stderr) = without_view(&stdout, &stderr);
+        }
         let outcome = Outcome {
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout,
+            stderr,
             output,
             lab: self.lab,
             dir: self.dir,

@@ -81,13 +81,17 @@ impl Rig {
         since.unwrap().as_secs() - START
     }
 
-    /// The call record's calls, without their timings.
+    /// The call record's calls, without their timings and times sent.
     fn calls(&self) -> Vec<Call> {
         let (calls, forgotten) = self.host.calls().snapshot();
         assert_eq!(forgotten, 0);
         calls
             .into_iter()
-            .map(|call| Call { took: None, ..call })
+            .map(|call| Call {
+                took: None,
+                sent: SystemTime::UNIX_EPOCH,
+                ..call
+            })
             .collect()
     }
 }
@@ -120,6 +124,7 @@ fn call(
         method: "POST".to_owned(),
         path: path.to_owned(),
         outcome,
+        sent: SystemTime::UNIX_EPOCH,
         took: None,
         mutation: Some(Mutation {
             target: "echo".to_owned(),
