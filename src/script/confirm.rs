@@ -63,7 +63,7 @@ fn confirm(host: &Host, message: &str, options: Map) -> RhaiResult<bool> {
         ));
     }
     let _gate = GATE.lock().unwrap_or_else(PoisonError::into_inner);
-    let answer = ask(host, &shown, timeout)?;
+    let answer = crate::screen::around(|| ask(host, &shown, timeout))?;
     let Some(line) = answer else {
         tracing::info!(target: "cutover::script", "confirm `{shown}`: no answer in time");
         let waited = humantime::format_duration(timeout.unwrap_or_default());
