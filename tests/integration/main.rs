@@ -41,3 +41,4 @@ mod vcenter;
 mod view;
 mod wait_logs;
 mod watch;
+mod wave;
