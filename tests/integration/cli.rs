@@ -1,6 +1,6 @@
 //! The command line itself: help, version, completions, doc, target-file errors.
 
-use crate::test::{Child, PRODUCTION_TARGETS, Test};
+use crate::test::{Child, PRODUCTION_TARGETS, StandaloneLab, Test};
 
 #[test]
 fn version_names_the_package() {
@@ -286,13 +286,8 @@ fn the_examples_run_unchanged_against_the_standalone_lab() {
         "--speed",
         "50",
     ]);
-    let mut lab = Child::spawn(test.command());
-    let mut lines = lab.lines();
-    let listing: Vec<String> = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .take_while(|line| !line.starts_with("target file written"))
-        .collect();
+    let mut lab = StandaloneLab::start(&test);
+    let (listing, lines) = (&lab.listing, &mut lab.lines);
     assert_eq!(
         lines.next().unwrap().unwrap(),
         "estate: scenario `happy`, 12 applications (`crm` to `reports`)"
@@ -352,6 +347,5 @@ fn the_examples_run_unchanged_against_the_standalone_lab() {
             run.status
         );
     }
-    lab.interrupt();
-    assert!(lab.wait(std::time::Duration::from_secs(10)).success());
+    lab.stop();
 }

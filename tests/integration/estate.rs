@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::test::{Child, Test, unindent};
+use crate::test::{StandaloneLab, Test, unindent};
 
 /// Waits on the rough applications (`ledger`'s source array stops answering, `search`'s
 /// task fails once, per the estate's naming contract) through the lab's targets. The
@@ -61,21 +61,11 @@ fn the_rough_estate_cancels_an_unreachable_source_only_by_force_and_restarts_a_f
         "--targets-out",
         "lab.toml",
     ]);
-    let mut lab = Child::spawn(test.command());
-    let mut lines = lab.lines();
-    let listing: Vec<String> = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .take_while(|line| !line.starts_with("target file written"))
-        .collect();
+    let mut lab = StandaloneLab::start(&test);
     assert_eq!(
-        lines.next().unwrap().unwrap(),
+        lab.lines.next().unwrap().unwrap(),
         "estate: scenario `rough`, 12 applications (`crm` to `reports`)"
     );
-    let url = |target: &str| {
-        let line = listing.iter().find(|l| l.starts_with(target)).unwrap();
-        line.split_whitespace().nth(2).unwrap().to_owned()
-    };
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(["run", "wave.rhai", "--targets", "lab.toml", "-q"])
         .current_dir(test.path())
@@ -101,8 +91,7 @@ fn the_rough_estate_cancels_an_unreachable_source_only_by_force_and_restarts_a_f
     );
     assert_eq!(stdout, expected, "{stderr}");
 
-    let state = |target: &str| get(&format!("{}/_lab/state", url(target)));
-    let powerstore = state("powerstore ");
+    let powerstore = lab.state("powerstore");
     let session = find(&powerstore["import_sessions"], "ledger-data");
     assert_eq!(session["state"], "Cancelled");
     assert_eq!(
@@ -111,12 +100,11 @@ fn the_rough_estate_cancels_an_unreachable_source_only_by_force_and_restarts_a_f
         powerstore["counts"]
     );
     assert_eq!(powerstore["mutations"].as_array().unwrap().len(), 2);
-    let sms = state("huawei_sms ");
+    let sms = lab.state("huawei_sms");
     let task = find(&sms["tasks"], "search");
     assert_eq!(task["state"], "MIGRATE_SUCCESS");
     assert_eq!(task["lab"]["actions"], json!({"start": 1, "restart": 1}));
-    lab.interrupt();
-    assert!(lab.wait(std::time::Duration::from_secs(10)).success());
+    lab.stop();
 }
 
 #[test]
@@ -153,16 +141,6 @@ fn find(list: &Value, name: &str) -> Value {
         .find(|item| item["name"] == name)
         .unwrap_or_else(|| panic!("no `{name}` in {list}"))
         .clone()
-}
-
-/// `GET url` as JSON.
-fn get(url: &str) -> Value {
-    let url = url.to_owned();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move { reqwest::get(url).await.unwrap().json().await.unwrap() })
 }
 
 /// `run --lab` seeds the estate it is asked for and runs lab time 300 times the wall's

@@ -762,3 +762,92 @@ impl Drop for Child {
         let _ = self.0.wait();
     }
 }
+
+/// A lab started on its own (`cutover lab … --targets-out FILE`) by a test, with the
+/// listing it printed before writing its target file; killed when dropped (as a failing
+/// test leaves it), or stopped with Ctrl-C by [`StandaloneLab::stop`].
+pub struct StandaloneLab {
+    child: Child,
+    /// `name  kind  url  (user …)`, one line per target.
+    pub listing: Vec<String>,
+    /// What it prints after its target file is written.
+    pub lines: Lines,
+}
+
+impl StandaloneLab {
+    /// Runs `test`'s command (a `cutover lab` with `--targets-out`) until its target file
+    /// is written.
+    pub fn start(test: &Test) -> Self {
+        let mut child = Child::spawn(test.command());
+        let mut lines = child.lines();
+        let listing = lines
+            .by_ref()
+            .map(Result::unwrap)
+            .take_while(|line| !line.starts_with("target file written"))
+            .collect();
+        Self {
+            child,
+            listing,
+            lines,
+        }
+    }
+
+    /// The URL of the listener answering `target`.
+    pub fn url(&self, target: &str) -> String {
+        let line = self
+            .listing
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(target))
+            .unwrap_or_else(|| panic!("no `{target}` in {:?}", self.listing));
+        line.split_whitespace().nth(2).unwrap().to_owned()
+    }
+
+    /// `GET <url of target>/_lab/state`.
+    pub fn state(&self, target: &str) -> Value {
+        request(
+            reqwest::Method::GET,
+            &format!("{}/_lab/state", self.url(target)),
+            None,
+        )
+    }
+
+    /// `POST` JSON to a control path of the listener answering `target`.
+    pub fn post(&self, target: &str, path: &str, body: Value) -> Value {
+        request(
+            reqwest::Method::POST,
+            &format!("{}{path}", self.url(target)),
+            Some(body),
+        )
+    }
+
+    /// Stops it with Ctrl-C; it must exit 0.
+    pub fn stop(mut self) {
+        self.child.interrupt();
+        assert!(
+            self.child
+                .wait(std::time::Duration::from_secs(10))
+                .success()
+        );
+    }
+}
+
+/// One request to a lab outside the test's process; the answer must be a success, and
+/// its JSON (null when it has none) is returned.
+fn request(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+    let url = url.to_owned();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
+            let client = reqwest::Client::new();
+            let mut request = client.request(method, url);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json().await.unwrap_or(Value::Null)
+        })
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::test::{Child, Test, run_from_repo_ending};
+use crate::test::{StandaloneLab, Test, run_from_repo_ending};
 
 const WAVE: &str = include_str!("../../scripts/wave.rhai");
 const WAVE_FILE: &str = include_str!("../../scripts/wave.json");
@@ -60,24 +60,12 @@ fn a_rough_wave_against_a_standalone_lab_reports_what_every_vendor_shows() {
             "--targets-out",
             "lab.toml",
         ]);
-    let mut lab = Child::spawn(test.command());
-    let mut lines = lab.lines();
-    let listing: Vec<String> = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .take_while(|line| !line.starts_with("target file written"))
-        .collect();
-    let url = |target: &str| {
-        let line = listing
-            .iter()
-            .find(|l| l.split_whitespace().next() == Some(target))
-            .unwrap_or_else(|| panic!("no `{target}` in {listing:?}"));
-        line.split_whitespace().nth(2).unwrap().to_owned()
-    };
-    let state = |target: &str| get(&format!("{}/_lab/state", url(target)));
+    let lab = StandaloneLab::start(&test);
+    let state = |target: &str| lab.state(target);
     // vCenter reclaims ended import sessions after a while; keep them for the check.
-    post(
-        &format!("{}/_lab/ovf", url("prod-vc")),
+    lab.post(
+        "prod-vc",
+        "/_lab/ovf",
         serde_json::json!({ "reclaim_after": 30 * 24 * 3600 }),
     );
     let run = |script: &str, extra: &[&str]| {
@@ -265,8 +253,7 @@ fn a_rough_wave_against_a_standalone_lab_reports_what_every_vendor_shows() {
             "{target}: mutations the report does not list"
         );
     }
-    lab.interrupt();
-    assert!(lab.wait(std::time::Duration::from_secs(10)).success());
+    lab.stop();
 }
 
 /// The wave's first gate comes before any change: with no terminal and no `--yes`, the
@@ -291,7 +278,7 @@ fn the_happy_wave_moves_every_application() {
             "scripts/wave.rhai",
             "--lab",
             "--speed",
-            "3000",
+            "1000",
             "--yes",
             "-q",
         ],
@@ -303,28 +290,4 @@ fn the_happy_wave_moves_every_application() {
         stdout.contains("history import: paused at 10%\n"),
         "{stdout}"
     );
-}
-
-/// `GET url` as JSON.
-fn get(url: &str) -> Value {
-    let url = url.to_owned();
-    block_on(async move { reqwest::get(url).await.unwrap().json().await.unwrap() })
-}
-
-/// `POST url` with a JSON body; the answer must be a success.
-fn post(url: &str, body: Value) {
-    let url = url.to_owned();
-    let status = block_on(async move {
-        let answer = reqwest::Client::new().post(url).json(&body).send().await;
-        answer.unwrap().status()
-    });
-    assert!(status.is_success(), "{status}");
-}
-
-fn block_on<T>(future: impl Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
 }

@@ -24,8 +24,10 @@ pub(super) const OVF_TRANSFER_SECONDS: u64 = 1;
 pub(super) const FILE_TRANSFER_SECONDS: u64 = 2;
 /// Lab-seconds the VM takes to be created once every file is in.
 pub(super) const INSTANTIATE_SECONDS: u64 = 1;
-/// Default lab-seconds after which ended or idle sessions are reclaimed.
-pub(super) const DEFAULT_RECLAIM_SECONDS: u64 = 600;
+/// Default lab-seconds after which ended or idle sessions are reclaimed: an hour, so a
+/// rehearsal at a high `--speed` on a busy machine does not lose a session between two
+/// reads of one script thread.
+pub(super) const DEFAULT_RECLAIM_SECONDS: u64 = 3600;
 
 /// One import session.
 #[derive(Clone, Debug)]
