@@ -252,7 +252,7 @@ struct LimitArgs {
     /// Largest map (0: no limit).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_map_size, allow_negative_numbers = true)]
     max_map_size: usize,
-    /// Deepest nesting of arrays and maps that printing and `json_encode` accept.
+    /// Deepest nesting of arrays and maps a script may build, print or encode.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth, allow_negative_numbers = true)]
     max_depth: usize,
     /// Bytes of memory one script may hold (0: no limit).
