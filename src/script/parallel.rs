@@ -132,11 +132,13 @@ fn parallel(
                 run.cancels.push((index, cancel.clone()));
                 let tx = done_tx.clone();
                 let board = &board;
-                let f = own_copy(f);
                 let spawned = std::thread::Builder::new()
                     .name(format!("item-{index}"))
                     .stack_size(ITEM_STACK_SIZE)
                     .spawn_scoped(scope, move || {
+                        // Copied here, so the thread that frees the copy is the one its
+                        // memory was counted against.
+                        let f = own_copy(f);
                         let _cancel = host::hold_item_cancel(cancel);
                         let _item = board::enter(board, id);
                         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -280,7 +282,10 @@ impl Run<'_> {
                 self.end(index, Outcome::Done);
                 self.results[index] = Some(result_map(true, "value", value));
             }
-            Err(_) if cancel.is_some_and(|cancel| cancel.token().is_cancelled()) => {
+            Err(err)
+                if cancel.is_some_and(|cancel| cancel.token().is_cancelled())
+                    && is_cancellation(&err) =>
+            {
                 self.end(index, Outcome::Cancelled);
                 let err = cancel.map_or_else(host::cancelled, ItemCancel::error);
                 self.results[index] = Some(result_map(false, "error", error_map(&err)));
@@ -333,6 +338,18 @@ fn place(err: &EvalAltResult, source: &str) -> String {
 /// What `catch (e)` would bind `e` to for `err`: the thrown value (our error maps are
 /// thrown values), or Rhai's own map with the message, line and position (Rhai adds a
 /// few fields of its own per error, which it does not let a host read).
+/// Whether `err` is the item's cancellation itself, not a failure that came first (a
+/// real error keeps its kind, `unknown_outcome` above all).
+fn is_cancellation(err: &EvalAltResult) -> bool {
+    match innermost(err) {
+        // How an interrupted busy script stops (the engine's progress check).
+        EvalAltResult::ErrorTerminated(value, _) if value.is_string() => true,
+        other => crate::script::error_value::error_map(other)
+            .and_then(|map| map.get("kind").map(ToString::to_string))
+            .is_some_and(|kind| kind == "cancelled"),
+    }
+}
+
 fn caught(err: &EvalAltResult, source: &str) -> Dynamic {
     let inner = innermost(err);
     match inner {

@@ -3,9 +3,9 @@
 //! lab clock whenever it is read: `queued` for [`QUEUED_FOR`], `preRunning` for
 //! [`PRE_RUNNING_FOR`], `running` for [`RUNNING_FOR`] per started batch of
 //! [`BATCH`] instances (at most [`MAX_RUNNING_FOR`]) with `Progress` growing, then
-//! `success`; or `error` when the lab was told to fail it, or when it left behind
-//! RESOLVED instances whose contents do not validate against the target. A cancel before
-//! the end freezes progress and ends the task `canceled`.
+//! `success` (even when it left instances behind, as vendor-apis.md says), or `error`
+//! when the lab was told to fail it. A cancel before the end freezes progress and ends
+//! the task `canceled`.
 
 use std::time::{Duration, SystemTime};
 
