@@ -412,7 +412,7 @@ async fn a_held_upload_waits_at_its_start_until_the_hold_is_lifted() {
     let held = hold(true).await;
     assert_eq!(
         held.body,
-        json!({"reclaim_after": 600, "hold_uploads": true})
+        json!({"reclaim_after": 3600, "hold_uploads": true})
     );
     // The descriptor is never held: a push reads it before it can name its disks.
     let descriptor = super::ovf_packages::Packages::default()
