@@ -97,6 +97,7 @@ fn gate_error(kind: ErrorKind, message: String) -> Box<EvalAltResult> {
 
 /// Asks `message [y/N]` and reads one line; `None` when `timeout` passed first.
 fn ask(host: &Host, message: &str, timeout: Option<Duration>) -> RhaiResult<Option<String>> {
+    forget_typed_ahead();
     let mut stderr = std::io::stderr().lock();
     let asked = write!(stderr, "{message} [y/N] ").and_then(|()| stderr.flush());
     drop(stderr);
@@ -131,6 +132,18 @@ fn ask(host: &Host, message: &str, timeout: Option<Duration>) -> RhaiResult<Opti
         }
     }
 }
+
+/// Drops what the terminal holds that was typed before the question (type-ahead, a
+/// second answer to an earlier gate), so only an answer to this question counts.
+#[cfg(unix)]
+fn forget_typed_ahead() {
+    use nix::sys::termios::{FlushArg, tcflush};
+    // Not a terminal after all: nothing was typed ahead to drop.
+    let _ = tcflush(std::io::stdin(), FlushArg::TCIFLUSH);
+}
+
+#[cfg(not(unix))]
+fn forget_typed_ahead() {}
 
 /// Whether stdin has something to read within `wait`.
 #[cfg(unix)]
