@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -38,8 +38,8 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     };
     // Opened before anything runs: a report that cannot be written is known before the
     // first change is made, not after the migration.
-    let report_file = match args.report.as_deref().map(open_report).transpose() {
-        Ok(file) => file,
+    let pending_report = match args.report.as_deref().map(PendingReport::open).transpose() {
+        Ok(pending) => pending,
         Err(code) => return code,
     };
     let runtime = match args.rehearsal.start(targets, &args.limits) {
@@ -66,7 +66,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
         crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
     }
     let code = conclude(result, host.calls());
-    let Some((path, report_file)) = report_file.map(|f| (args.report.as_deref(), f)) else {
+    let Some(pending_report) = pending_report else {
         return code;
     };
     let facts = report::Facts {
@@ -77,13 +77,13 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
         scenario,
     };
     let report = report::build(&facts, &items, host.calls(), Instant::now());
-    match write_report(report_file, &report) {
+    let path = pending_report.path.clone();
+    match pending_report.finish(&report) {
         Ok(()) => code,
         Err(err) => {
-            let path = path.unwrap_or(Path::new("")).display();
             let failed = fail(
                 ExitCode::Failure,
-                format!("cannot write the report `{path}`: {err}"),
+                format!("cannot write the report `{}`: {err}", path.display()),
             );
             if code == ExitCode::Success {
                 failed
@@ -129,23 +129,56 @@ fn conclude(result: Result<(), RunError>, calls: &CallRecord) -> ExitCode {
     }
 }
 
-/// Creates (or empties) the report file; one that cannot be is a usage error.
-fn open_report(path: &Path) -> Result<File, ExitCode> {
-    File::create(path).map_err(|err| {
-        fail(
-            ExitCode::Usage,
-            format!(
-                "cannot write the report `{}`: {err}; check that its folder exists and is writable",
-                path.display()
-            ),
-        )
-    })
+/// The report being prepared: written to `<path>.part` and renamed onto `path` once
+/// whole, so a file already at `path` stays as it was until then, and a run that stops
+/// before its end leaves no empty or half-written report.
+struct PendingReport {
+    path: PathBuf,
+    part: PathBuf,
+    file: File,
+    renamed: bool,
 }
 
-fn write_report(mut file: File, report: &report::Report) -> std::io::Result<()> {
-    let text = report::to_json(report)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
+impl PendingReport {
+    /// Creates the part file before anything runs; one that cannot be is a usage error.
+    fn open(path: &Path) -> Result<Self, ExitCode> {
+        let mut part = path.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let file = File::create(&part).map_err(|err| {
+            fail(
+                ExitCode::Usage,
+                format!(
+                    "cannot write the report `{}`: {err}; check that its folder exists and is writable",
+                    path.display()
+                ),
+            )
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            part,
+            file,
+            renamed: false,
+        })
+    }
+
+    /// Writes `report` and puts it in place.
+    fn finish(mut self, report: &report::Report) -> std::io::Result<()> {
+        let text = report::to_json(report)?;
+        self.file.write_all(text.as_bytes())?;
+        self.file.sync_all()?;
+        std::fs::rename(&self.part, &self.path)?;
+        self.renamed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingReport {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
 }
 
 /// The `error:` lines of the reasons given to `fail_run`.

@@ -80,6 +80,25 @@ fn a_run_without_items_still_reports_its_calls_and_outcome() {
             "calls_not_kept": 0,
         })
     );
+    // Written beside its name and renamed onto it once whole.
+    assert!(!outcome.dir.path().join("out.json.part").exists());
+}
+
+/// A report replaces a file of its name only once it is whole: while the run goes, the
+/// old file (here the script's own data) is still there to read.
+#[test]
+fn a_report_replaces_an_older_file_only_at_the_end() {
+    let outcome = Test::new()
+        .file("out.json", "{\"old\": true}")
+        .script(
+            "read.rhai",
+            "print(json_decode(read_text(\"out.json\")).old);\n",
+        )
+        .args(["run", "read.rhai", "--report", "out.json"])
+        .stdout("true\n")
+        .success();
+    assert_eq!(report(outcome.dir.path(), "out.json")["outcome"], "success");
+    assert!(!outcome.dir.path().join("out.json.part").exists());
 }
 
 #[test]
