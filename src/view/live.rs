@@ -5,7 +5,7 @@
 //! clocks, and registers it with [`crate::screen`] so prints and log lines scroll above.
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -166,18 +166,21 @@ impl Live {
 }
 
 /// Draws `board` on `bar` at each change and every [`TICK`] for the clocks, until told
-/// to stop; changes that come together make one redraw.
+/// to stop. Changes that come within a [`FRAME`] of the last redraw wait for the next
+/// one, so hundreds of items reading their jobs never cost a redraw each; a stop is
+/// heard at once.
 fn draw(bar: &ProgressBar, board: &Board, woken: &mpsc::Receiver<Wake>) {
+    let mut next_frame = Instant::now();
     loop {
         match woken.recv_timeout(TICK) {
             Ok(Wake::Changed) | Err(RecvTimeoutError::Timeout) => {}
             Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
         }
         loop {
-            match woken.try_recv() {
+            match woken.recv_timeout(next_frame.saturating_duration_since(Instant::now())) {
                 Ok(Wake::Changed) => {}
-                Err(TryRecvError::Empty) => break,
-                Ok(Wake::Stop) | Err(TryRecvError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => break,
+                Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             }
         }
         let items = board.items();
@@ -186,9 +189,7 @@ fn draw(bar: &ProgressBar, board: &Board, woken: &mpsc::Receiver<Wake>) {
         }
         let (rows, cols) = console::Term::stderr().size_checked().unwrap_or((0, 0));
         bar.set_message(render(&items, Instant::now(), rows.into(), cols.into()));
-        // Changes meanwhile wait for the next frame: hundreds of items reading their
-        // jobs must not cost a redraw each.
-        std::thread::sleep(FRAME);
+        next_frame = Instant::now() + FRAME;
     }
 }
 
