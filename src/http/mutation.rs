@@ -4,6 +4,9 @@
 //! before it is sent, and goes out through `HttpClient::mutate`, the one place the
 //! call record (and later the journal, `--plan` and per-target limits) sees changes.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::api_error::{ApiError, ErrorKind};
 
 pub use crate::api_error::{Check, ObjectRef, Verification};
@@ -163,6 +166,28 @@ impl Exchange<'_> {
             Self::Mutation(mutation) => mutation.operation,
         }
     }
+}
+
+/// What the vendor answers when asked whether a mutation took effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It took effect; what was read that shows it, e.g. ``state `Import_Completed` ``.
+    Applied(String),
+    /// It did not take effect, so sending it is safe; what was read that shows it.
+    NotApplied(String),
+    /// Nothing the vendor answers tells (or sending again is safe anyway); why.
+    CannotTell(String),
+}
+
+/// A future a [`Verify`] answers.
+pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiError>> + Send + 'a>>;
+
+/// A vendor client that can tell whether one of its mutations took effect, by reading
+/// the object its [`Verification`] names with the client's own reads (never a
+/// mutation). The gate asks it when an answer was lost, and when a resumed run is about
+/// to send a change an earlier attempt already sent.
+pub trait Verify: Send + Sync {
+    fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a>;
 }
 
 #[cfg(test)]
