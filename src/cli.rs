@@ -6,6 +6,8 @@ mod doc;
 mod lab;
 mod playbook;
 mod repl;
+mod run_journal;
+mod runs;
 mod unknown_flag;
 mod watch;
 
@@ -52,6 +54,8 @@ enum Command {
     Repl(ReplArgs),
     /// Run hook scripts' handlers when files arrive or change, until Ctrl-C.
     Watch(WatchArgs),
+    /// List the journal's recent runs, or show one run's steps and changes.
+    Runs(RunsArgs),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -69,9 +73,77 @@ struct RunArgs {
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
     #[command(flatten)]
+    journal: JournalArgs,
+    #[command(flatten)]
     rehearsal: RehearsalArgs,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// Where `run` journals its steps and mutating calls, and which run it resumes.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Journal")]
+struct JournalArgs {
+    /// The journal file [default: .cutover/journal.db beside the playbook].
+    #[arg(long, env = "CUTOVER_JOURNAL", value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Run without a journal: nothing is recorded, and the run cannot be resumed.
+    #[arg(long, conflicts_with_all = ["journal", "resume"])]
+    no_journal: bool,
+    /// Resume run ID (or `last`, the newest run of this playbook): done steps return
+    /// their recorded results, and no change is sent twice.
+    #[arg(long, value_name = "ID|last", value_parser = parse_run_id)]
+    resume: Option<RunId>,
+    /// With --resume, go on even though the playbook or an import changed since the run
+    /// began.
+    #[arg(long, requires = "resume")]
+    force: bool,
+}
+
+/// A run named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunId {
+    Id(i64),
+    /// The newest run of the playbook.
+    Last,
+}
+
+fn parse_run_id(text: &str) -> Result<RunId, String> {
+    if text == "last" {
+        return Ok(RunId::Last);
+    }
+    match text.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(RunId::Id(id)),
+        _ => Err(format!(
+            "`{text}` is not a run id: give the number `cutover runs` shows, or `last`"
+        )),
+    }
+}
+
+/// `cutover runs`.
+#[derive(Debug, Args)]
+struct RunsArgs {
+    /// The journal file [default: ./.cutover/journal.db].
+    #[arg(long, global = true, env = "CUTOVER_JOURNAL", value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    /// How many runs to list, newest first.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    limit: usize,
+    #[command(subcommand)]
+    show: Option<RunsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Every step and every mutating call of one run, in order: the audit trail.
+    Show {
+        /// The run's id, or `last`.
+        #[arg(value_parser = parse_run_id)]
+        id: RunId,
+    },
 }
 
 /// How `run`, `repl` and `watch` set up their runtime: the built-in lab, and the
@@ -314,6 +386,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Lab(args) => lab::run(args, targets),
         Command::Repl(args) => repl::run(args, targets),
         Command::Watch(args) => watch::run(args, targets),
+        Command::Runs(args) => runs::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

@@ -18,6 +18,7 @@ pub(crate) mod engine;
 pub(crate) mod file_gate;
 pub(crate) mod hook;
 pub(crate) mod http;
+pub(crate) mod journal;
 pub(crate) mod repl;
 pub(crate) mod runtime;
 pub(crate) mod screen;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::config::Targets;
 use crate::http::lab::estate::Estate;
+use crate::journal::fingerprint::FileHash;
 use crate::lab::{Lab, LabOptions};
 use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
@@ -45,6 +46,14 @@ pub enum RunError {
     /// The script thread could not start or vanished.
     #[error("{0}")]
     Thread(String),
+}
+
+/// A playbook compiled with its imports, ready to run.
+pub struct Compiled {
+    engine: rhai::Engine,
+    ast: rhai::AST,
+    /// The playbook, then each module it imports, with the hash of its content.
+    pub files: Vec<FileHash>,
 }
 
 /// Builds a [`Runtime`].
@@ -261,15 +270,31 @@ impl Runtime {
     /// thread. A script that called `fail_run` fails with [`RunError::Marked`]; one
     /// cancelled gets `GRACE` (3 s) to notice before the run gives up on it.
     pub fn run_file(&self, file: &ScriptFile) -> Result<(), RunError> {
+        let compiled = self.compile(file)?;
+        self.run_compiled(file, compiled)
+    }
+
+    /// Compiles `file` with its imports and checks the targets it names, running
+    /// nothing yet.
+    pub fn compile(&self, file: &ScriptFile) -> Result<Compiled, RunError> {
         let base_dir = file
             .path
             .parent()
             .map(|p| p.to_path_buf())
             .unwrap_or_default();
         let engine = crate::engine::build(&self.host, self.limits, base_dir);
+        let _ = script::modules::take_loaded();
         let ast = file.compile(&engine).map_err(RunError::Compile)?;
+        let mut files = vec![FileHash::of(&file.path, file.text.as_bytes())];
+        files.extend(script::modules::take_loaded());
         script::preflight::check(self.host.targets(), &ast)
             .map_err(|errs| RunError::Config(file.render_all(&errs)))?;
+        Ok(Compiled { engine, ast, files })
+    }
+
+    /// Runs what [`Runtime::compile`] made of `file` to the end; see [`Runtime::run_file`].
+    pub fn run_compiled(&self, file: &ScriptFile, compiled: Compiled) -> Result<(), RunError> {
+        let Compiled { engine, ast, .. } = compiled;
         // Reasons a script gave in an earlier run of this runtime are not this run's.
         self.host.verdict().take();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();

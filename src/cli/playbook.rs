@@ -13,6 +13,8 @@ use std::time::{Instant, SystemTime};
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
 use crate::http::call_record::CallRecord;
+use crate::journal::Outcome;
+use crate::journal::run_journal::RunJournal;
 use crate::runtime::{RunError, marked_line};
 use crate::script::ScriptFile;
 use crate::stop_signal::StopSignal;
@@ -57,10 +59,30 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     let scenario = runtime
         .lab()
         .map(|lab| lab.estate().scenario.as_str().to_owned());
+    let compiled = match runtime.compile(&file) {
+        Ok(compiled) => compiled,
+        Err(err) => {
+            runtime.shutdown();
+            return conclude(Err(err), host.calls());
+        }
+    };
+    let journal = match super::run_journal::start(args, &file, compiled.files.clone(), &runtime) {
+        Ok(journal) => journal,
+        Err(code) => {
+            runtime.shutdown();
+            return code;
+        }
+    };
+    if let Some(journal) = &journal {
+        host.calls().journal_into(Arc::clone(journal));
+    }
     let view = View::start(host.board(), quiet);
-    let result = runtime.run_file(&file);
+    let result = runtime.run_compiled(&file, compiled);
     view.finish();
     runtime.shutdown();
+    if let Some(journal) = &journal {
+        end_journal(journal, &result, &args.file);
+    }
     let items = host.board().items();
     if !items.is_empty() {
         crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
@@ -91,6 +113,27 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
                 code
             }
         }
+    }
+}
+
+/// Records how the run ended; a run that did not succeed says how to resume it.
+fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path) {
+    let outcome = match result {
+        Ok(()) => Outcome::Succeeded,
+        Err(RunError::Interrupted { .. }) => Outcome::Interrupted,
+        Err(_) => Outcome::Failed,
+    };
+    if let Err(err) = journal.end(outcome) {
+        tracing::warn!("cannot record how the run ended: {err}");
+    }
+    if outcome != Outcome::Succeeded {
+        tracing::warn!(
+            "run {} is journaled in `{}`; to go on from where it stopped: cutover run {} --resume {}",
+            journal.run(),
+            journal.journal().path().display(),
+            file.display(),
+            journal.run()
+        );
     }
 }
 

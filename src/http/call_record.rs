@@ -9,14 +9,15 @@
 //! it: neither changes what a migration did. Only the mutation's description, method and
 //! URL path are kept, never a body or a header, so no secret can reach the record.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, Response, Url};
 
-use crate::http::mutation::Mutation;
+use crate::http::mutation::{Mutation, Verify};
+use crate::journal::run_journal::RunJournal;
 
 /// Calls kept at most; older ones are only counted, so a watcher running for weeks does
 /// not grow without bound.
@@ -109,14 +110,62 @@ struct Calls {
 }
 
 /// The mutating calls of a run, shared by every client the run's host builds. Cheap to
-/// clone; a default record is off and keeps nothing.
+/// clone; a default record is off and keeps nothing. It also carries what the gate needs
+/// beyond the record: the run's journal, when there is one, and each target's client as
+/// the verifier of its changes.
 #[derive(Clone, Debug, Default)]
-pub struct CallRecord(Option<Arc<Mutex<Calls>>>);
+pub struct CallRecord(Option<Arc<Mutex<Calls>>>, Arc<Gatekeeping>);
+
+/// The run's journal and verifiers, shared by every clone of a record.
+#[derive(Default)]
+struct Gatekeeping {
+    journal: OnceLock<Arc<RunJournal>>,
+    /// Weak: the clients own the record, not the other way round.
+    verifiers: Mutex<HashMap<String, Weak<dyn Verify>>>,
+}
+
+impl fmt::Debug for Gatekeeping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gatekeeping")
+            .field("journal", &self.journal.get())
+            .finish_non_exhaustive()
+    }
+}
 
 impl CallRecord {
     /// A record that keeps calls.
     pub fn new() -> Self {
-        Self(Some(Arc::default()))
+        Self(Some(Arc::default()), Arc::default())
+    }
+
+    /// Writes every mutating call into `journal` too, from now on; a record has one
+    /// journal at most, so a second is ignored.
+    pub fn journal_into(&self, journal: Arc<RunJournal>) {
+        let _ = self.1.journal.set(journal);
+    }
+
+    /// The run's journal, if it has one.
+    pub fn journal(&self) -> Option<&Arc<RunJournal>> {
+        self.1.journal.get()
+    }
+
+    /// Lets the gate ask `verifier` whether a change to `target` took effect.
+    pub fn verify_with(&self, target: &str, verifier: &Arc<dyn Verify>) {
+        self.1
+            .verifiers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(target.to_owned(), Arc::downgrade(verifier));
+    }
+
+    /// The verifier of `target`'s changes, while its client lives.
+    pub fn verifier(&self, target: &str) -> Option<Arc<dyn Verify>> {
+        self.1
+            .verifiers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(target)
+            .and_then(Weak::upgrade)
     }
 
     /// Notes the gate's `mutation` going out; the returned guard takes its outcome.

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use tracing::Instrument as _;
 use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::{CallRecord, PendingCall};
-use crate::http::mutation::{Exchange, Mutation};
+use crate::http::mutation::{Exchange, Mutation, Verify};
 use crate::terminal_text::one_line;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,6 +37,12 @@ pub type ErrorBodyParser = fn(&str) -> Option<VendorMessage>;
 pub trait Session: Send + Sync {
     /// Ends the login, if there is one; failures are only logged.
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// This client as the verifier of its own changes, when it can tell whether one took
+    /// effect (see [`Verify`]).
+    fn verifier(self: Arc<Self>) -> Option<Arc<dyn Verify>> {
+        None
+    }
 }
 
 /// A header value (credentials, tokens, cookies) that logging and `Debug` output leave
@@ -243,28 +250,6 @@ impl HttpClient {
     ) -> Result<Response, ApiError> {
         let request = self.build(operation, request)?;
         self.transfer(operation, request, parse_error, None).await
-    }
-
-    /// The mutation gate: sends `mutation`'s request, noting it in the call record as it
-    /// goes out and its outcome when the answer (or its loss) comes back. An answer lost
-    /// before its status came is `unknown_outcome` carrying the mutation's
-    /// verification, with its advice in the message.
-    pub async fn mutate(
-        &self,
-        mutation: &Mutation,
-        request: RequestBuilder,
-        parse_error: ErrorBodyParser,
-    ) -> Result<Response, ApiError> {
-        mutation.check_for(&self.target)?;
-        let request = self.build(mutation.operation, request)?;
-        self.transfer(mutation.operation, request, parse_error, Some(mutation))
-            .await
-            .map_err(|mut err| {
-                if err.kind == ErrorKind::UnknownOutcome {
-                    err.verification = Some(Box::new(mutation.verification.clone()));
-                }
-                err
-            })
     }
 
     /// Sends a read with [`HttpClient::send`] or a mutation with [`HttpClient::mutate`].
@@ -792,3 +777,6 @@ pub(crate) mod tests {
 #[cfg(test)]
 #[path = "client_limits_tests.rs"]
 mod limits_tests;
+
+#[path = "gate.rs"]
+mod gate;

@@ -76,6 +76,20 @@ pub fn error_map(err: &EvalAltResult) -> Option<Map> {
     }
 }
 
+/// What `err` says, in one line: the message of one of ours, else the thrown value or
+/// Rhai's own error.
+pub fn message_of(err: &EvalAltResult) -> String {
+    if let Some(message) =
+        error_map(err).and_then(|map| map.get("message").map(ToString::to_string))
+    {
+        return message;
+    }
+    match innermost(err) {
+        EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Whether `err` is one of ours marked `retryable`, and how long the server asked us to
 /// wait first.
 pub fn retry_hint(err: &EvalAltResult) -> Option<Option<Duration>> {

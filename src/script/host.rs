@@ -325,6 +325,9 @@ impl Host {
             .get(kind, name)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?;
         let client = Arc::new(make(target, self.calls.clone())?);
+        if let Some(verifier) = Arc::clone(&client).verifier() {
+            self.calls.verify_with(name, &verifier);
+        }
         clients.insert(key, (client.clone(), client.clone()));
         Ok(client)
     }

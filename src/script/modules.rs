@@ -2,6 +2,8 @@
 //! into the binary; any other path is a `.rhai` file beside the playbook.
 
 use std::cell::RefCell;
+
+use crate::journal::fingerprint::FileHash;
 use std::path::{Path, PathBuf};
 
 use rhai::module_resolvers::FileModuleResolver;
@@ -60,6 +62,13 @@ impl ModuleResolver for Resolver {
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         if !path.starts_with(STDLIB_PREFIX) {
             let file = self.files.get_file_path(path, None);
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "the module's own bytes, read to fingerprint what the run loads"
+            )]
+            if let Ok(bytes) = std::fs::read(&file) {
+                note_loaded(file.display().to_string(), &bytes);
+            }
             let _guard = Importing::enter(file, path, pos)?;
             return self.files.resolve(engine, source, path, pos);
         }
@@ -71,6 +80,7 @@ impl ModuleResolver for Resolver {
             let message = format!("no stdlib module `{path}`; there are: {}", known.join(", "));
             return Err(Box::new(EvalAltResult::ErrorModuleNotFound(message, pos)));
         };
+        note_loaded(path.to_owned(), text.as_bytes());
         let in_module =
             |err: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(path.into(), err, pos));
         let mut ast = engine.compile(text).map_err(|err| in_module(err.into()))?;
@@ -78,6 +88,27 @@ impl ModuleResolver for Resolver {
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         Ok(module.into())
     }
+}
+
+thread_local! {
+    /// Every module loaded on this thread since [`take_loaded`] was last called: what a
+    /// run's journal fingerprints.
+    static LOADED: RefCell<Vec<FileHash>> = const { RefCell::new(Vec::new()) };
+}
+
+fn note_loaded(path: String, content: &[u8]) {
+    let hash = FileHash::of(Path::new(&path), content);
+    LOADED.with_borrow_mut(|loaded| {
+        if !loaded.contains(&hash) {
+            loaded.push(hash);
+        }
+    });
+}
+
+/// The modules this thread loaded since the last call (a compile's imports, each once),
+/// with the hashes of their content.
+pub fn take_loaded() -> Vec<FileHash> {
+    LOADED.with_borrow_mut(std::mem::take)
 }
 
 thread_local! {

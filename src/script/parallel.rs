@@ -18,6 +18,7 @@ use rhai::{
 };
 
 use crate::api_error::{ApiError, ErrorKind};
+use crate::journal::frame;
 use crate::script::board::{self, Board, ItemId, Outcome};
 use crate::script::error_value::{innermost, invalid_argument, raise};
 use crate::script::host::{self, Host, ItemCancel};
@@ -108,6 +109,8 @@ fn parallel(
     let reason = Arc::new(OnceLock::<String>::new());
     let board = host.board().clone();
     let source = ctx.call_source().unwrap_or("script").to_owned();
+    let frame = frame::current_key();
+    let keys = item_keys(&items);
     let mut run = Run {
         board: &board,
         labels: items.iter().map(label).collect(),
@@ -132,6 +135,8 @@ fn parallel(
                 run.cancels.push((index, cancel.clone()));
                 let tx = done_tx.clone();
                 let board = &board;
+                let frame_key = frame::child_key(&frame, &keys[index]);
+                let item_label = run.labels[index].clone();
                 let spawned = std::thread::Builder::new()
                     .name(format!("item-{index}"))
                     .stack_size(ITEM_STACK_SIZE)
@@ -141,6 +146,7 @@ fn parallel(
                         let f = own_copy(f);
                         let _cancel = host::hold_item_cancel(cancel);
                         let _item = board::enter(board, id);
+                        let _frame = frame::enter_item(frame_key, item_label);
                         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             f.call_within_context::<Dynamic>(ctx, (item,))
                         }));
@@ -412,12 +418,36 @@ fn is_ok(result: &Dynamic) -> bool {
 
 /// How the board shows `item`: its `name` when it is a map with one, else the item
 /// itself, cut to [`MAX_LABEL`] characters.
-fn label(item: &Dynamic) -> String {
-    let text = item
-        .read_lock::<Map>()
+/// Each item's key in the journal: its name, made unique by its place in the list
+/// when two share one, so a resumed run finds each item's steps again.
+fn item_keys(items: &[Dynamic]) -> Vec<String> {
+    let names: Vec<String> = items.iter().map(full_name).collect();
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for name in &names {
+        *counts.entry(name).or_default() += 1;
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            if counts.get(name.as_str()).is_some_and(|&n| n > 1) {
+                format!("{name}#{}", index + 1)
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
+
+/// The item's `name` if it is a map with one, else the item itself, as text.
+fn full_name(item: &Dynamic) -> String {
+    item.read_lock::<Map>()
         .and_then(|map| map.get("name").map(ToString::to_string))
-        .unwrap_or_else(|| item.to_string());
-    let text = crate::terminal_text::escape_control(&text);
+        .unwrap_or_else(|| item.to_string())
+}
+
+fn label(item: &Dynamic) -> String {
+    let text = crate::terminal_text::escape_control(&full_name(item));
     if text.chars().count() <= MAX_LABEL {
         return text;
     }

@@ -1,0 +1,152 @@
+//! `cutover run`'s journal: opens it, begins a new run or takes over the one to resume
+//! (refusing a playbook that changed since, unless `--force`), and hands the gate and
+//! `step` the run's [`RunJournal`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{RunArgs, RunId, fail};
+use crate::exit_code::ExitCode;
+use crate::journal::fingerprint::{self, FileHash};
+use crate::journal::lease::Owner;
+use crate::journal::run_journal::RunJournal;
+use crate::journal::{DEFAULT_PATH, Journal, NewRun};
+use crate::script::ScriptFile;
+
+/// The journal's file for a run of `file`.
+fn path(args: &RunArgs, file: &ScriptFile) -> PathBuf {
+    args.journal
+        .journal
+        .clone()
+        .unwrap_or_else(|| file.base_dir().join(DEFAULT_PATH))
+}
+
+/// Opens the journal and begins (or resumes) the run of `file`, whose files are `files`;
+/// `None` with `--no-journal`.
+pub(super) fn start(
+    args: &RunArgs,
+    file: &ScriptFile,
+    files: Vec<FileHash>,
+    runtime: &crate::Runtime,
+) -> Result<Option<Arc<RunJournal>>, ExitCode> {
+    if args.journal.no_journal {
+        return Ok(None);
+    }
+    let path = path(args, file);
+    let journal = Journal::open(&path).map_err(|err| {
+        fail(
+            ExitCode::Usage,
+            format!("{err}; pass --journal FILE to keep it elsewhere, or --no-journal"),
+        )
+    })?;
+    let journal = Arc::new(journal);
+    let owner = Owner::this_process();
+    let script = args.file.display().to_string();
+    let (run, attempt) = match args.journal.resume {
+        None => {
+            let new = NewRun {
+                script,
+                files,
+                arguments: arguments(args),
+                targets: runtime
+                    .host()
+                    .targets()
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect(),
+                scenario: runtime
+                    .lab()
+                    .map(|lab| lab.estate().scenario.as_str().to_owned()),
+                seed: args.rehearsal.lab.then_some(args.rehearsal.seed),
+            };
+            let id = journal
+                .begin_run(&new, &owner)
+                .map_err(|err| fail(ExitCode::Failure, err))?;
+            (id, 1)
+        }
+        Some(wanted) => {
+            let id = match wanted {
+                RunId::Id(id) => id,
+                RunId::Last => journal
+                    .last_run(&script)
+                    .map_err(|err| fail(ExitCode::Failure, err))?
+                    .ok_or_else(|| {
+                        fail(
+                            ExitCode::Usage,
+                            format!(
+                                "the journal `{}` has no run of `{script}` to resume",
+                                path.display()
+                            ),
+                        )
+                    })?,
+            };
+            let row = journal
+                .run(id)
+                .map_err(|err| fail(ExitCode::Failure, err))?
+                .ok_or_else(|| {
+                    fail(
+                        ExitCode::Usage,
+                        format!(
+                            "there is no run {id} in the journal `{}`; `cutover runs` lists them",
+                            path.display()
+                        ),
+                    )
+                })?;
+            if row.script != script {
+                return Err(fail(
+                    ExitCode::Usage,
+                    format!("run {id} is a run of `{}`, not of `{script}`", row.script),
+                ));
+            }
+            let changed = fingerprint::changes(&row.files, &files);
+            if !changed.is_empty() {
+                if !args.journal.force {
+                    return Err(fail(
+                        ExitCode::Usage,
+                        format!(
+                            "run {id} cannot be resumed: {}; resume it with the files it began with, or pass --force to go on with these",
+                            changed.join("; ")
+                        ),
+                    ));
+                }
+                tracing::warn!(
+                    "resuming run {id} although {} (--force)",
+                    changed.join("; ")
+                );
+            }
+            let (_, attempt) = journal
+                .take_run(id, &owner)
+                .map_err(|err| fail(ExitCode::Usage, err))?;
+            (id, attempt)
+        }
+    };
+    tracing::info!(
+        "run {run}, attempt {attempt}, journaled in `{}`",
+        path.display()
+    );
+    Ok(Some(Arc::new(RunJournal::new(
+        journal, run, attempt, owner,
+    ))))
+}
+
+/// The command line's choices that shape the run, for the runs table; never a secret.
+fn arguments(args: &RunArgs) -> serde_json::Value {
+    let r = &args.rehearsal;
+    let mut map = serde_json::Map::new();
+    if r.lab {
+        map.insert("lab".into(), true.into());
+        map.insert("scenario".into(), r.scenario.as_str().into());
+        map.insert("apps".into(), r.apps.into());
+        map.insert("seed".into(), r.seed.into());
+        if let Some(speed) = r.speed {
+            map.insert("speed".into(), speed.into());
+        }
+    }
+    if r.yes {
+        map.insert("yes".into(), true.into());
+    }
+    if let Some(report) = &args.report {
+        map.insert("report".into(), report.display().to_string().into());
+    }
+    serde_json::Value::Object(map)
+}

@@ -1,0 +1,373 @@
+//! The mutation gate, `HttpClient::mutate`: the one function every mutating call passes.
+//! It notes the call in the run's record and journal before sending it and its outcome
+//! after. When an answer is lost it asks the vendor (the client's [`Verify`]) whether
+//! the change took effect, and sends it again only if it did not. In a resumed run it
+//! lines each change up with the call an earlier attempt made at the same place, and
+//! sends it only if that one did not take effect; a change is never sent twice.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Request, RequestBuilder, Response};
+
+use super::{ErrorBodyParser, HttpClient};
+use crate::api_error::{ApiError, ErrorKind};
+use crate::http::mutation::{Check, Mutation, Verdict};
+use crate::journal::frame::Place;
+use crate::journal::run_journal::{RunJournal, SentCall};
+use crate::journal::{Answer, CallRow, CallStatus, Change, JournalError};
+
+/// How many times one change is sent at most, when verification keeps finding the
+/// earlier sending not applied.
+const MAX_SENDS: usize = 3;
+
+/// The largest answer kept in the journal for a resume.
+const MAX_KEPT_ANSWER: usize = 256 * 1024;
+
+/// The header of an answer the gate made up for a change the vendor shows applied but
+/// whose own answer was lost.
+pub const RECONCILED_HEADER: &str = "cutover-reconciled";
+
+impl HttpClient {
+    /// The mutation gate: sends `mutation`'s request, noting it in the call record and the
+    /// journal as it goes out and its outcome when the answer (or its loss) comes back.
+    /// An answer lost before its status came is verified with the vendor; if that cannot
+    /// tell, the call is `unknown_outcome` carrying the mutation's verification, with its
+    /// advice in the message.
+    pub async fn mutate(
+        &self,
+        mutation: &Mutation,
+        request: RequestBuilder,
+        parse_error: ErrorBodyParser,
+    ) -> Result<Response, ApiError> {
+        mutation.check_for(&self.target)?;
+        let request = self.build(mutation.operation, request)?;
+        let change = change(mutation, &request);
+        let journal = self.calls.journal().cloned();
+        let place = match &journal {
+            Some(journal) => {
+                let (place, earlier) = journal
+                    .place(&change)
+                    .map_err(|err| self.journal_error(mutation, &err))?;
+                if let Some(earlier) = earlier {
+                    if let Some(response) = self
+                        .settle_earlier(journal, &place, mutation, &change, &earlier)
+                        .await?
+                    {
+                        return Ok(response);
+                    }
+                }
+                Some(place)
+            }
+            None => None,
+        };
+        let journaled = journal.as_deref().zip(place.as_ref());
+        self.send_verified(mutation, &change, request, parse_error, journaled)
+            .await
+            .map_err(|mut err| {
+                if err.kind == ErrorKind::UnknownOutcome {
+                    err.verification = Some(Box::new(mutation.verification.clone()));
+                }
+                err
+            })
+    }
+
+    /// Sends the change, and when its answer is lost asks the vendor: applied, it is done;
+    /// not applied, it is sent again (up to [`MAX_SENDS`] times); otherwise the outcome
+    /// stays unknown.
+    async fn send_verified(
+        &self,
+        mutation: &Mutation,
+        change: &Change,
+        request: Request,
+        parse_error: ErrorBodyParser,
+        journal: Option<(&RunJournal, &Place)>,
+    ) -> Result<Response, ApiError> {
+        let mut request = request;
+        let mut sends = 0;
+        loop {
+            sends += 1;
+            let again = request.try_clone();
+            let sent = match journal {
+                Some((journal, place)) => Some(
+                    journal
+                        .sent(place, change)
+                        .map_err(|err| self.journal_error(mutation, &err))?,
+                ),
+                None => None,
+            };
+            let started = Instant::now();
+            let result = self
+                .transfer(mutation.operation, request, parse_error, Some(mutation))
+                .await;
+            let result = keep_answer(result).await;
+            if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
+                record(journal, sent, &result, started.elapsed())
+                    .map_err(|err| self.journal_error(mutation, &err))?;
+            }
+            let (response, _) = match result {
+                Ok(kept) => return Ok(kept.0),
+                Err(err) if is_lost(&err) => (err, ()),
+                Err(err) => return Err(err),
+            };
+            let err = response;
+            match self.ask(mutation).await {
+                Some(Verdict::Applied(seen)) => {
+                    if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
+                        journal
+                            .verified(sent.id, true, &seen)
+                            .map_err(|err| self.journal_error(mutation, &err))?;
+                    }
+                    tracing::info!(
+                        target = %self.target,
+                        operation = mutation.operation,
+                        "the answer was lost, and the change took effect: {seen}"
+                    );
+                    return Ok(reconciled());
+                }
+                Some(Verdict::NotApplied(seen)) if sends < MAX_SENDS => {
+                    if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
+                        journal
+                            .verified(sent.id, false, &seen)
+                            .map_err(|err| self.journal_error(mutation, &err))?;
+                    }
+                    let Some(again) = again else { return Err(err) };
+                    tracing::info!(
+                        target = %self.target,
+                        operation = mutation.operation,
+                        "the answer was lost, and the change did not take effect ({seen}); sending it again"
+                    );
+                    request = again;
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// A resumed run is about to make `change`, which an earlier attempt made at the
+    /// same place (`earlier`). Answers the response to hand the client when it must not
+    /// be sent again, `None` when it must be sent, or an error when nothing can tell.
+    async fn settle_earlier(
+        &self,
+        journal: &RunJournal,
+        place: &Place,
+        mutation: &Mutation,
+        change: &Change,
+        earlier: &CallRow,
+    ) -> Result<Option<Response>, ApiError> {
+        let journal_error = |err: JournalError| self.journal_error(mutation, &err);
+        let safe = matches!(
+            mutation.verification.check,
+            Check::ClientToken | Check::RepeatSafe(_) | Check::ChangesNothing
+        );
+        let unknown = earlier.status.is_unknown();
+        if safe || !(unknown || earlier.took_effect()) {
+            // Refused, never sent, found not applied, or safe to send again.
+            return Ok(None);
+        }
+        let skip = |seen: &str| -> Result<Option<Response>, ApiError> {
+            journal
+                .not_sent(
+                    place,
+                    change,
+                    CallStatus::Skipped,
+                    seen,
+                    earlier.answer.as_ref(),
+                )
+                .map_err(journal_error)?;
+            Ok(Some(
+                earlier
+                    .answer
+                    .as_ref()
+                    .and_then(replayed)
+                    .unwrap_or_else(reconciled),
+            ))
+        };
+        match self.ask(mutation).await {
+            Some(Verdict::Applied(seen)) => {
+                if unknown {
+                    journal
+                        .verified(earlier.id, true, &seen)
+                        .map_err(journal_error)?;
+                }
+                skip(&format!("an earlier attempt's call took effect: {seen}"))
+            }
+            Some(Verdict::NotApplied(seen)) => {
+                if unknown {
+                    journal
+                        .verified(earlier.id, false, &seen)
+                        .map_err(journal_error)?;
+                }
+                Ok(None)
+            }
+            other if !unknown => {
+                let why = match other {
+                    Some(Verdict::CannotTell(why)) => why,
+                    _ => "the vendor could not be asked".to_owned(),
+                };
+                skip(&format!(
+                    "an earlier attempt's call was answered {}; not sent again ({why})",
+                    earlier.http_status.unwrap_or(0)
+                ))
+            }
+            other => {
+                let why = match other {
+                    Some(Verdict::CannotTell(why)) => why,
+                    _ => "the vendor could not be asked".to_owned(),
+                };
+                Err(ApiError::new(
+                    ErrorKind::UnknownOutcome,
+                    format!(
+                        "an earlier attempt of this run sent it and its outcome is unknown, and {why}; nothing was sent: {}",
+                        mutation.verification.advice()
+                    ),
+                )
+                .at(&self.target, mutation.operation))
+            }
+        }
+    }
+
+    /// What the vendor says about `mutation`, or `None` when it cannot be asked (no
+    /// verifier, or the read failed).
+    async fn ask(&self, mutation: &Mutation) -> Option<Verdict> {
+        let verifier = self.calls.verifier(&self.target)?;
+        match verifier.verify(&mutation.verification).await {
+            Ok(verdict) => Some(verdict),
+            Err(err) => {
+                tracing::warn!(
+                    target = %self.target,
+                    operation = mutation.operation,
+                    "cannot tell whether the change took effect: {err}"
+                );
+                None
+            }
+        }
+    }
+
+    /// A journal that cannot be written stops the change: sending it unrecorded could
+    /// make a resume send it twice.
+    fn journal_error(&self, mutation: &Mutation, err: &JournalError) -> ApiError {
+        ApiError::new(
+            ErrorKind::Validation,
+            format!("{err}; the change was not sent, since it could not be recorded"),
+        )
+        .at(&self.target, mutation.operation)
+    }
+}
+
+/// The change `request` makes, as the journal records it.
+fn change(mutation: &Mutation, request: &Request) -> Change {
+    let object = mutation.object();
+    Change {
+        target: mutation.target.clone(),
+        vendor: mutation.vendor.to_owned(),
+        operation: mutation.operation.to_owned(),
+        object_kind: object.kind.to_owned(),
+        object_id: object.id.clone(),
+        object_name: object.name.clone(),
+        detail: mutation.verification.detail.clone(),
+        summary: mutation.summary.clone(),
+        method: request.method().to_string(),
+        path: request.url().path().to_owned(),
+    }
+}
+
+/// An answer lost before its status came: the change may or may not have been applied.
+fn is_lost(err: &ApiError) -> bool {
+    err.kind == ErrorKind::UnknownOutcome && err.status.is_none()
+}
+
+/// A successful answer with the copy the journal keeps.
+struct Kept(Response, Option<Answer>, Option<String>);
+
+/// Reads a successful answer's body (already in memory) into the copy a resume is
+/// handed again, and gives back an equal response.
+async fn keep_answer(result: Result<Response, ApiError>) -> Result<Kept, ApiError> {
+    let response = result?;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            name == "content-type" || name == "location"
+        })
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let request_id = response
+        .headers()
+        .iter()
+        .find(|(name, _)| name.as_str().ends_with("request-id"))
+        .and_then(|(_, value)| value.to_str().ok())
+        .map(str::to_owned);
+    let mut rebuilt = http::Response::builder().status(response.status());
+    if let Some(all) = rebuilt.headers_mut() {
+        all.extend(response.headers().clone());
+    }
+    let body = response.bytes().await.map_err(|err| {
+        ApiError::new(
+            ErrorKind::UnknownOutcome,
+            format!("the answer could not be read: {err}"),
+        )
+    })?;
+    let answer = (body.len() <= MAX_KEPT_ANSWER).then(|| Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let response = rebuilt
+        .body(body.to_vec())
+        .map_or_else(|_| reconciled(), Response::from);
+    Ok(Kept(response, answer, request_id))
+}
+
+/// Writes how a sent call ended.
+fn record(
+    journal: &RunJournal,
+    sent: &SentCall,
+    result: &Result<Kept, ApiError>,
+    took: Duration,
+) -> Result<(), JournalError> {
+    let (status, http_status, request_id, answer) = match result {
+        Ok(Kept(response, answer, request_id)) => (
+            CallStatus::Answered,
+            Some(response.status().as_u16()),
+            request_id.as_deref(),
+            answer.as_ref(),
+        ),
+        Err(err) if err.status.is_some() && err.kind != ErrorKind::UnknownOutcome => {
+            (CallStatus::Answered, err.status, None, None)
+        }
+        Err(err) if err.kind == ErrorKind::UnknownOutcome => {
+            (CallStatus::Lost, err.status, None, None)
+        }
+        Err(_) => (CallStatus::NotSent, None, None, None),
+    };
+    journal.ended(sent, status, http_status, request_id, answer, took)
+}
+
+/// The answer handed to a client for a change the vendor shows applied whose own answer
+/// is not known: no content, marked so a client can tell.
+fn reconciled() -> Response {
+    let response = http::Response::builder()
+        .status(http::StatusCode::NO_CONTENT)
+        .header(RECONCILED_HEADER, "1")
+        .body(Vec::new());
+    response.map_or_else(
+        |_| Response::from(http::Response::new(Vec::new())),
+        Response::from,
+    )
+}
+
+/// An earlier attempt's answer, handed to the client again.
+fn replayed(answer: &Answer) -> Option<Response> {
+    let mut response = http::Response::builder()
+        .status(answer.status)
+        .header(RECONCILED_HEADER, "1");
+    for (name, value) in &answer.headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response
+        .body(answer.body.clone().into_bytes())
+        .ok()
+        .map(Response::from)
+}

@@ -1,0 +1,322 @@
+//! The calls table: every mutating call, written before it is sent (synced, so a crash
+//! leaves it as "sent, outcome unknown") and completed when its answer, or its loss,
+//! is known. A successful answer is kept so that a resumed run can be handed it again
+//! instead of sending the change twice. Only the mutation's description, method, path
+//! and answer are stored: never a header of the request, so never a credential.
+
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Journal, JournalError, millis};
+
+/// Where a mutating call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    /// Written before sending; no outcome known (yet, or ever: the process died).
+    Sent,
+    /// The target answered (`http_status` says how).
+    Answered,
+    /// The connection never opened: not applied.
+    NotSent,
+    /// Sent, and the answer was lost: unknown until verified.
+    Lost,
+    /// Sent, and the run stopped waiting for its answer: unknown until verified.
+    Abandoned,
+    /// Its answer was unknown, and the vendor shows it took effect.
+    VerifiedApplied,
+    /// Its answer was unknown, and the vendor shows it did not take effect.
+    VerifiedNotApplied,
+    /// Not sent: an earlier attempt's call already took effect.
+    Skipped,
+    /// Not sent: `--plan` lists it.
+    Planned,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Answered => "answered",
+            Self::NotSent => "not_sent",
+            Self::Lost => "lost",
+            Self::Abandoned => "abandoned",
+            Self::VerifiedApplied => "verified_applied",
+            Self::VerifiedNotApplied => "verified_not_applied",
+            Self::Skipped => "skipped",
+            Self::Planned => "planned",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "answered" => Self::Answered,
+            "not_sent" => Self::NotSent,
+            "lost" => Self::Lost,
+            "abandoned" => Self::Abandoned,
+            "verified_applied" => Self::VerifiedApplied,
+            "verified_not_applied" => Self::VerifiedNotApplied,
+            "skipped" => Self::Skipped,
+            "planned" => Self::Planned,
+            _ => Self::Sent,
+        }
+    }
+
+    /// Whether the outcome is unknown: sent, and nothing says whether it was applied.
+    pub fn is_unknown(self) -> bool {
+        matches!(self, Self::Sent | Self::Lost | Self::Abandoned)
+    }
+}
+
+/// A successful answer, kept for a resume.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub status: u16,
+    /// The headers a client reads from a mutation's answer (`content-type`, `location`).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// A mutating call about to be sent (or skipped, or planned): where it is made, and
+/// the change.
+#[derive(Clone, Debug)]
+pub struct NewCall<'a> {
+    pub run: i64,
+    pub attempt: i64,
+    pub ord: i64,
+    pub step: Option<i64>,
+    pub frame: &'a str,
+    pub seq: i64,
+    pub change: &'a Change,
+}
+
+/// A change as the gate describes it, without any secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub target: String,
+    pub vendor: String,
+    pub operation: String,
+    pub object_kind: String,
+    pub object_id: Option<String>,
+    pub object_name: Option<String>,
+    pub detail: Option<String>,
+    pub summary: String,
+    pub method: String,
+    pub path: String,
+}
+
+/// One call as the journal holds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallRow {
+    pub id: i64,
+    pub attempt: i64,
+    pub ord: i64,
+    pub step: Option<i64>,
+    pub frame: String,
+    pub seq: i64,
+    pub target: String,
+    pub vendor: String,
+    pub operation: String,
+    pub object_kind: String,
+    pub object_id: Option<String>,
+    pub object_name: Option<String>,
+    pub detail: Option<String>,
+    pub summary: String,
+    pub method: String,
+    pub path: String,
+    pub status: CallStatus,
+    pub http_status: Option<u16>,
+    pub request_id: Option<String>,
+    #[serde(skip)]
+    pub answer: Option<Answer>,
+    pub verdict: Option<String>,
+    pub started: i64,
+    pub duration_ms: Option<i64>,
+}
+
+impl CallRow {
+    /// Whether it is the same change as `change`.
+    pub fn is(&self, change: &Change) -> bool {
+        self.target == change.target
+            && self.operation == change.operation
+            && self.object_id == change.object_id
+            && self.object_name == change.object_name
+            && self.detail == change.detail
+            && self.summary == change.summary
+            && self.method == change.method
+            && self.path == change.path
+    }
+
+    /// Whether the call changed something: a success answer, or verified applied.
+    pub fn took_effect(&self) -> bool {
+        match self.status {
+            CallStatus::Answered => self.http_status.is_some_and(|s| (200..300).contains(&s)),
+            CallStatus::VerifiedApplied => true,
+            _ => false,
+        }
+    }
+}
+
+const CALL_COLUMNS: &str = "id, attempt, ord, step, frame, seq, target, vendor, operation, object_kind, object_id, object_name, detail, summary, method, path, status, http_status, request_id, answer, verdict, started, duration_ms";
+
+fn call_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
+    let answer: Option<String> = row.get(19)?;
+    Ok(CallRow {
+        id: row.get(0)?,
+        attempt: row.get(1)?,
+        ord: row.get(2)?,
+        step: row.get(3)?,
+        frame: row.get(4)?,
+        seq: row.get(5)?,
+        target: row.get(6)?,
+        vendor: row.get(7)?,
+        operation: row.get(8)?,
+        object_kind: row.get(9)?,
+        object_id: row.get(10)?,
+        object_name: row.get(11)?,
+        detail: row.get(12)?,
+        summary: row.get(13)?,
+        method: row.get(14)?,
+        path: row.get(15)?,
+        status: CallStatus::parse(&row.get::<_, String>(16)?),
+        http_status: row.get(17)?,
+        request_id: row.get(18)?,
+        answer: answer.and_then(|text| serde_json::from_str(&text).ok()),
+        verdict: row.get(20)?,
+        started: row.get(21)?,
+        duration_ms: row.get(22)?,
+    })
+}
+
+impl Journal {
+    /// Writes `call` with `status` (`Sent` before it goes out); answers its row id.
+    pub fn insert_call(
+        &self,
+        call: &NewCall<'_>,
+        status: CallStatus,
+        verdict: Option<&str>,
+        answer: Option<&Answer>,
+    ) -> Result<i64, JournalError> {
+        let answer = answer.map(|a| serde_json::json!(a).to_string());
+        let now = millis(SystemTime::now());
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO calls (run, attempt, ord, step, frame, seq, target, vendor, operation, object_kind, object_id,
+                    object_name, detail, summary, method, path, status, verdict, answer, started)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                params![
+                    call.run,
+                    call.attempt,
+                    call.ord,
+                    call.step,
+                    call.frame,
+                    call.seq,
+                    call.change.target,
+                    call.change.vendor,
+                    call.change.operation,
+                    call.change.object_kind,
+                    call.change.object_id,
+                    call.change.object_name,
+                    call.change.detail,
+                    call.change.summary,
+                    call.change.method,
+                    call.change.path,
+                    status.as_str(),
+                    verdict,
+                    answer,
+                    now,
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Records how call `id` ended.
+    pub fn end_call(
+        &self,
+        id: i64,
+        status: CallStatus,
+        http_status: Option<u16>,
+        request_id: Option<&str>,
+        answer: Option<&Answer>,
+        took: Duration,
+    ) -> Result<(), JournalError> {
+        let answer = answer.map(|a| serde_json::json!(a).to_string());
+        self.with(|c| {
+            c.execute(
+                "UPDATE calls SET status = ?2, http_status = ?3, request_id = ?4, answer = ?5, duration_ms = ?6 WHERE id = ?1",
+                params![
+                    id,
+                    status.as_str(),
+                    http_status,
+                    request_id,
+                    answer,
+                    i64::try_from(took.as_millis()).unwrap_or(i64::MAX)
+                ],
+            )
+        })
+        .map(drop)
+    }
+
+    /// Records what verifying call `id` found, and the status that follows from it.
+    pub fn verify_call(
+        &self,
+        id: i64,
+        status: CallStatus,
+        verdict: &str,
+    ) -> Result<(), JournalError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE calls SET status = ?2, verdict = ?3 WHERE id = ?1",
+                params![id, status.as_str(), verdict],
+            )
+        })
+        .map(drop)
+    }
+
+    /// The changes earlier attempts of `run` sent in `frame` that took effect or may
+    /// have (an unknown outcome), in the order they were sent. Refused calls changed
+    /// nothing, and a call skipped or found not applied is spoken for by another row.
+    pub fn earlier_calls(
+        &self,
+        run: i64,
+        frame: &str,
+        attempt: i64,
+    ) -> Result<Vec<CallRow>, JournalError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 AND frame = ?2 AND attempt < ?3
+                 AND (status IN ('sent', 'lost', 'abandoned', 'verified_applied')
+                      OR (status = 'answered' AND http_status BETWEEN 200 AND 299))
+                 ORDER BY attempt, ord"
+            ))?;
+            let rows = statement.query_map(params![run, frame, attempt], call_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Every call of `run`, in the order they were made.
+    pub fn calls(&self, run: i64) -> Result<Vec<CallRow>, JournalError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 ORDER BY attempt, ord"
+            ))?;
+            let rows = statement.query_map([run], call_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Marks the calls of `run`'s `attempt` still `sent` as abandoned: the process
+    /// stopped waiting for them.
+    pub fn abandon_calls(&self, run: i64, attempt: i64) -> Result<(), JournalError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE calls SET status = 'abandoned' WHERE run = ?1 AND attempt = ?2 AND status = 'sent'",
+                params![run, attempt],
+            )
+        })
+        .map(drop)
+    }
+}

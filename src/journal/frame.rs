@@ -1,0 +1,146 @@
+//! Where on a script thread the run is: the `parallel` items and `step`s it runs in,
+//! innermost last. Each frame has a key (`crm/volumes`) that names it the same way in
+//! every attempt of a run, and counts the mutating calls made in it, so a resumed
+//! attempt can line its calls up with those an earlier attempt made there.
+
+use std::cell::RefCell;
+
+use super::CallRow;
+
+/// One item or step a thread runs in.
+struct Frame {
+    key: String,
+    /// The item the frame belongs to, if any.
+    item: Option<String>,
+    /// The step row, for a step.
+    step: Option<i64>,
+    /// Mutating calls made in this frame by this attempt so far.
+    calls: i64,
+    /// The calls an earlier attempt made in this frame, once read; each is matched with
+    /// at most one call of this attempt (`true` once it is).
+    earlier: Option<Vec<(CallRow, bool)>>,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The key of the frame this thread is in; `""` at the top of the run.
+pub fn current_key() -> String {
+    FRAMES.with(|f| f.borrow().last().map(|f| f.key.clone()).unwrap_or_default())
+}
+
+/// The item this thread works for, if any.
+pub fn current_item() -> Option<String> {
+    FRAMES.with(|f| f.borrow().last().and_then(|f| f.item.clone()))
+}
+
+/// `parent/name`, or `name` at the top; a `/` inside `name` is escaped so keys stay
+/// unambiguous.
+pub fn child_key(parent: &str, name: &str) -> String {
+    let name = name.replace('%', "%25").replace('/', "%2F");
+    if parent.is_empty() {
+        name
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Makes this thread run for `item` (key `key`) until the guard drops.
+pub fn enter_item(key: String, item: String) -> FrameGuard {
+    push(Frame {
+        key,
+        item: Some(item),
+        step: None,
+        calls: 0,
+        earlier: None,
+    })
+}
+
+/// Makes this thread run in step row `step` (key `key`) until the guard drops.
+pub fn enter_step(key: String, step: Option<i64>) -> FrameGuard {
+    let item = current_item();
+    push(Frame {
+        key,
+        item,
+        step,
+        calls: 0,
+        earlier: None,
+    })
+}
+
+fn push(frame: Frame) -> FrameGuard {
+    FRAMES.with(|f| f.borrow_mut().push(frame));
+    FrameGuard(())
+}
+
+/// Holds a frame; see [`enter_item`] and [`enter_step`].
+#[must_use = "the frame lasts only while the guard lives"]
+pub struct FrameGuard(());
+
+impl Drop for FrameGuard {
+    fn drop(&mut self) {
+        FRAMES.with(|f| f.borrow_mut().pop());
+    }
+}
+
+/// Where the next mutating call of this thread goes: its frame key, its step row and
+/// its place among the frame's calls in this attempt (counted from 1).
+pub struct Place {
+    pub frame: String,
+    pub step: Option<i64>,
+    pub seq: i64,
+}
+
+/// Counts the next mutating call in the current frame and answers its place, and the
+/// first call of the same change an earlier attempt made in this frame that no call of
+/// this attempt was matched with yet (the earlier calls are read with `load` the first
+/// time).
+pub fn next_call<E>(
+    load: impl FnOnce(&str) -> Result<Vec<CallRow>, E>,
+    same: impl Fn(&CallRow) -> bool,
+) -> Result<(Place, Option<CallRow>), E> {
+    // The top of a thread outside any frame is the top of the run.
+    FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        if frames.is_empty() {
+            frames.push(Frame {
+                key: String::new(),
+                item: None,
+                step: None,
+                calls: 0,
+                earlier: None,
+            });
+        }
+        let Some(frame) = frames.last_mut() else {
+            return Ok((
+                Place {
+                    frame: String::new(),
+                    step: None,
+                    seq: 0,
+                },
+                None,
+            ));
+        };
+        frame.calls += 1;
+        let place = Place {
+            frame: frame.key.clone(),
+            step: frame.step,
+            seq: frame.calls,
+        };
+        let earlier = match &mut frame.earlier {
+            Some(earlier) => earlier,
+            empty => empty.insert(load(&frame.key)?.into_iter().map(|c| (c, false)).collect()),
+        };
+        // The first earlier call of the same change not matched yet: a resumed attempt
+        // that skips a change (its state shows it done) still finds the later ones.
+        let earlier = earlier
+            .iter_mut()
+            .find(|(call, matched)| !matched && same(call))
+            .map(|(call, matched)| {
+                *matched = true;
+                call.clone()
+            });
+        Ok((place, earlier))
+    })
+}

@@ -1,0 +1,272 @@
+//! The runs table: a run is begun with what identifies it (script, file hashes,
+//! arguments, targets, lab scenario and seed), leased by the process running it, resumed
+//! by another attempt, and ended with its outcome.
+
+use std::time::SystemTime;
+
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use super::fingerprint::FileHash;
+use super::lease::{self, LEASE, Owner};
+use super::{Journal, JournalError, millis};
+
+/// How a run ended, or that it has not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Still running, or its process died (its lease tells which).
+    Running,
+    Succeeded,
+    Failed,
+    /// Stopped by SIGINT or SIGTERM.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Running,
+        }
+    }
+}
+
+/// What a new run is.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    /// The playbook's path as given.
+    pub script: String,
+    /// The playbook, then its imports, with their content hashes.
+    pub files: Vec<FileHash>,
+    /// The command line's choices that shape the run; never a secret.
+    pub arguments: serde_json::Value,
+    pub targets: Vec<String>,
+    pub scenario: Option<String>,
+    pub seed: Option<u64>,
+}
+
+/// One run as the journal holds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub script: String,
+    pub files: Vec<FileHash>,
+    pub arguments: serde_json::Value,
+    pub targets: Vec<String>,
+    pub scenario: Option<String>,
+    pub seed: Option<u64>,
+    pub started: i64,
+    pub ended: Option<i64>,
+    pub outcome: Outcome,
+    pub attempts: i64,
+    #[serde(skip)]
+    pub owner: Option<String>,
+    #[serde(skip)]
+    pub lease_until: Option<i64>,
+    /// Mutating calls that took effect.
+    pub changes: i64,
+}
+
+impl RunRow {
+    /// Whether another live process holds the run now.
+    pub fn held_by_other(&self, me: &Owner, now: SystemTime) -> Option<Owner> {
+        let owner = Owner::parse(self.owner.as_deref()?)?;
+        let live = self.outcome == Outcome::Running
+            && owner != *me
+            && lease::holds(&owner, self.lease_until?, now);
+        live.then_some(owner)
+    }
+}
+
+const RUN_COLUMNS: &str = "id, script, files, arguments, targets, scenario, seed, started, ended, outcome, attempts, owner, lease_until, \
+     (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'answered' AND calls.http_status BETWEEN 200 AND 299) \
+     + (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'verified_applied')";
+
+fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRow> {
+    let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
+        let text: String = row.get(index)?;
+        serde_json::from_str(&text).map_err(|err| {
+            rusqlite::Error::FromSqlConversionFailure(
+                index,
+                rusqlite::types::Type::Text,
+                err.into(),
+            )
+        })
+    };
+    let files = serde_json::from_value(json(2)?).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, err.into())
+    })?;
+    let targets = serde_json::from_value(json(4)?).map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, err.into())
+    })?;
+    let seed: Option<i64> = row.get(6)?;
+    Ok(RunRow {
+        id: row.get(0)?,
+        script: row.get(1)?,
+        files,
+        arguments: json(3)?,
+        targets,
+        scenario: row.get(5)?,
+        seed: seed.map(|s| s as u64),
+        started: row.get(7)?,
+        ended: row.get(8)?,
+        outcome: Outcome::parse(&row.get::<_, String>(9)?),
+        attempts: row.get(10)?,
+        owner: row.get(11)?,
+        lease_until: row.get(12)?,
+        changes: row.get(13)?,
+    })
+}
+
+/// Why a run cannot be resumed.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    #[error("there is no run {0} in the journal; `cutover runs` lists them")]
+    NoSuchRun(i64),
+    #[error(
+        "run {run} is being run by process {} on {} (its lease lasts until {}); wait for it to end, or stop that process first",
+        .owner.pid, .owner.host, super::show_time(*.until)
+    )]
+    Held { run: i64, owner: Owner, until: i64 },
+    #[error(
+        "run {0} {1} already; only a run that was interrupted, failed or killed can be resumed"
+    )]
+    Succeeded(i64, &'static str),
+}
+
+impl Journal {
+    /// Records a new run, leased by `owner`; answers its id.
+    pub fn begin_run(&self, run: &NewRun, owner: &Owner) -> Result<i64, JournalError> {
+        let files = serde_json::to_string(&run.files).map_err(|err| self.error(err.to_string()))?;
+        let targets =
+            serde_json::to_string(&run.targets).map_err(|err| self.error(err.to_string()))?;
+        let now = millis(SystemTime::now());
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO runs (script, files, arguments, targets, scenario, seed, started, outcome, attempts, owner, lease_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8, ?9)",
+                params![
+                    run.script,
+                    files,
+                    run.arguments.to_string(),
+                    targets,
+                    run.scenario,
+                    run.seed.map(|s| s as i64),
+                    now,
+                    owner.to_stored(),
+                    now + LEASE.as_millis() as i64,
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Takes run `id` over for another attempt by `owner`, unless another live process
+    /// holds it or it succeeded; answers the run as it was and the new attempt's number.
+    pub fn take_run(&self, id: i64, owner: &Owner) -> Result<(RunRow, i64), TakeError> {
+        let now = SystemTime::now();
+        self.with(|c| {
+            // IMMEDIATE: two processes taking one run never both see it free.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                    [id],
+                    run_row,
+                )
+                .optional()?;
+            let Some(row) = row else {
+                return Ok(Err(TakeError::NoSuchRun(id)));
+            };
+            if let Some(holder) = row.held_by_other(owner, now) {
+                return Ok(Err(TakeError::Held {
+                    run: id,
+                    owner: holder,
+                    until: row.lease_until.unwrap_or(0),
+                }));
+            }
+            if row.outcome == Outcome::Succeeded {
+                return Ok(Err(TakeError::Succeeded(id, "succeeded")));
+            }
+            let attempt = row.attempts + 1;
+            tx.execute(
+                "UPDATE runs SET attempts = ?2, outcome = 'running', ended = NULL, owner = ?3, lease_until = ?4 WHERE id = ?1",
+                params![id, attempt, owner.to_stored(), millis(now) + LEASE.as_millis() as i64],
+            )?;
+            tx.commit()?;
+            Ok(Ok((row, attempt)))
+        })?
+    }
+
+    /// Extends `owner`'s lease of `run`.
+    pub fn renew_lease(&self, run: i64, owner: &Owner) -> Result<(), JournalError> {
+        let until = millis(SystemTime::now()) + LEASE.as_millis() as i64;
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET lease_until = ?3 WHERE id = ?1 AND owner = ?2",
+                params![run, owner.to_stored(), until],
+            )
+        })
+        .map(drop)
+    }
+
+    /// Records how `run` ended and gives up its lease.
+    pub fn end_run(&self, run: i64, outcome: Outcome) -> Result<(), JournalError> {
+        let now = millis(SystemTime::now());
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET outcome = ?2, ended = ?3, owner = NULL, lease_until = NULL WHERE id = ?1",
+                params![run, outcome.as_str(), now],
+            )
+        })
+        .map(drop)
+    }
+
+    /// Run `id`, if the journal has it.
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>, JournalError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                run_row,
+            )
+            .optional()
+        })
+    }
+
+    /// The newest `limit` runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, JournalError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
+            ))?;
+            let rows = statement.query_map([limit as i64], run_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The newest run of `script`.
+    pub fn last_run(&self, script: &str) -> Result<Option<i64>, JournalError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT max(id) FROM runs WHERE script = ?1",
+                [script],
+                |row| row.get(0),
+            )
+        })
+    }
+}
