@@ -80,14 +80,17 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     let result = runtime.run_compiled(&file, compiled);
     view.finish();
     runtime.shutdown();
-    if let Some(journal) = &journal {
-        end_journal(journal, &result, &args.file);
-    }
+    let resume_note = journal
+        .as_ref()
+        .and_then(|journal| end_journal(journal, &result, &args.file));
     let items = host.board().items();
     if !items.is_empty() {
         crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
     }
     let code = conclude(result, host.calls());
+    if let Some(note) = resume_note {
+        eprintln!("{}", escape_control(&note));
+    }
     let Some(pending_report) = pending_report else {
         return code;
     };
@@ -116,8 +119,9 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     }
 }
 
-/// Records how the run ended; a run that did not succeed says how to resume it.
-fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path) {
+/// Records how the run ended. A run that did not succeed after it began recording steps
+/// or changes answers the note that says how to go on from where it stopped.
+fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path) -> Option<String> {
     let outcome = match result {
         Ok(()) => Outcome::Succeeded,
         Err(RunError::Interrupted { .. }) => Outcome::Interrupted,
@@ -126,15 +130,21 @@ fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path)
     if let Err(err) = journal.end(outcome) {
         tracing::warn!("cannot record how the run ended: {err}");
     }
-    if outcome != Outcome::Succeeded {
-        tracing::warn!(
-            "run {} is journaled in `{}`; to go on from where it stopped: cutover run {} --resume {}",
+    tracing::info!(
+        "run {} ended {} in the journal `{}`",
+        journal.run(),
+        outcome.as_str(),
+        journal.journal().path().display()
+    );
+    let resumable = outcome != Outcome::Succeeded && journal.recorded_anything();
+    resumable.then(|| {
+        format!(
+            "note: run {} is journaled; to go on from where it stopped: cutover run {} --resume {}",
             journal.run(),
-            journal.journal().path().display(),
             file.display(),
             journal.run()
-        );
-    }
+        )
+    })
 }
 
 /// Reports how the run ended and answers its exit code.

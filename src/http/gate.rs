@@ -12,6 +12,7 @@ use reqwest::{Request, RequestBuilder, Response};
 use super::{ErrorBodyParser, HttpClient};
 use crate::api_error::{ApiError, ErrorKind};
 use crate::http::mutation::{Check, Mutation, Verdict};
+use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
 use crate::journal::run_journal::{RunJournal, SentCall};
 use crate::journal::{Answer, CallRow, CallStatus, Change, JournalError};
@@ -95,15 +96,18 @@ impl HttpClient {
                 ),
                 None => None,
             };
+            crash_point::reached(Point::BeforeSend, mutation.operation);
             let started = Instant::now();
             let result = self
                 .transfer(mutation.operation, request, parse_error, Some(mutation))
                 .await;
             let result = keep_answer(result).await;
+            crash_point::reached(Point::AfterAnswer, mutation.operation);
             if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
                 record(journal, sent, &result, started.elapsed())
                     .map_err(|err| self.journal_error(mutation, &err))?;
             }
+            crash_point::reached(Point::AfterRecord, mutation.operation);
             let (response, _) = match result {
                 Ok(kept) => return Ok(kept.0),
                 Err(err) if is_lost(&err) => (err, ()),

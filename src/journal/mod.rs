@@ -9,6 +9,7 @@
 //! each run is leased by the process running it ([`lease`]).
 
 mod call_rows;
+pub mod crash_point;
 pub mod fingerprint;
 pub mod frame;
 pub mod lease;

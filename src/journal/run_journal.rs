@@ -71,6 +71,12 @@ impl RunJournal {
         self.order.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Whether this attempt recorded a step or a call, so a resume has something to go
+    /// on from.
+    pub fn recorded_anything(&self) -> bool {
+        self.order.load(Ordering::Relaxed) > 1
+    }
+
     /// The next occurrence of step `key` in this attempt (from 1).
     pub fn occurrence(&self, key: &str) -> i64 {
         let mut counts = self

@@ -29,6 +29,7 @@ mod powerstore;
 mod read_retries;
 mod rehearse;
 mod repl;
+mod resume;
 mod run;
 mod runaway;
 mod secrets;

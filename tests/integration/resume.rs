@@ -1,0 +1,279 @@
+//! Durable runs (issue 13): a run killed with SIGKILL at the worst moments — before a
+//! change is sent, after it was applied but before the journal heard, after it was
+//! recorded, while the lab holds it — is resumed with `--resume last`, and every change
+//! is applied exactly once, with the outcome of a run never interrupted. The kill points
+//! are exact: a crash point of the debug binary (`CUTOVER_CRASH_AT`) or a request the lab
+//! holds, never a sleep.
+
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::Path;
+use std::process::Output;
+
+use cutover::config::TargetKind;
+use serde_json::json;
+
+use crate::test::{Child, PATIENCE, Test, eventually};
+
+/// Three steps: two cut-overs and a pause, none checking state first, so only the
+/// journal keeps a resumed run from sending a change twice.
+const PLAYBOOK: &str = r#"
+let array = powerstore("array1");
+let first = step("first", || { let s = array.import_session("res-a"); s.cutover(); s.refresh(); s.state });
+let second = step("second", || { let s = array.import_session("res-b"); s.cutover(); s.refresh(); s.state });
+let third = step("third", || { let s = array.import_session("res-c"); s.pause(); s.refresh(); s.state });
+print(`${first} ${second} ${third}`);
+"#;
+
+/// What the playbook prints when it runs through, interrupted or not.
+const FINAL: &str = "Cutover_In_Progress Cutover_In_Progress Paused\n";
+
+/// A test with the playbook and its three sessions, lab time standing still so states
+/// stay where the changes put them.
+fn playbook() -> (Test, [String; 3]) {
+    let test = Test::new().lab_paused();
+    let lab = test.test_lab();
+    let ids = [
+        lab.add_session("res-a", "Ready_For_Cutover", json!({})),
+        lab.add_session("res-b", "Ready_For_Cutover", json!({})),
+        lab.add_session("res-c", "Copy_In_Progress", json!({})),
+    ];
+    (test.script("play.rhai", PLAYBOOK), ids)
+}
+
+/// Runs `cutover` with `args` in the test's folder, crashing at `crash` if given.
+fn cutover(test: &Test, args: &[&str], crash: Option<&str>) -> Output {
+    let mut command = test.command();
+    command.args(args);
+    if let Some(crash) = crash {
+        command.env("CUTOVER_CRASH_AT", crash);
+    }
+    command.output().unwrap()
+}
+
+#[track_caller]
+fn assert_killed(output: &Output) {
+    assert_eq!(
+        output.status.signal(),
+        Some(9),
+        "not killed: {:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[track_caller]
+fn assert_ok(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn journal(test: &Test) -> std::path::PathBuf {
+    test.path().join(".cutover/journal.db")
+}
+
+/// SQLite's own check of the journal after a kill.
+#[track_caller]
+fn assert_whole(path: &Path) {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    let check: String = connection
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
+
+/// How many times the lab applied `operation` to each session.
+fn applied(test: &Test, operation: &str, ids: &[String]) -> Vec<usize> {
+    ids.iter()
+        .map(|id| test.test_lab().applied(operation, id))
+        .collect()
+}
+
+/// `runs show` with its clock times made fixed.
+fn runs_show(test: &Test, ids: &[String; 3]) -> String {
+    let output = cutover(test, &["runs", "show", "last"], None);
+    let text = assert_ok(&output);
+    let mut text = text
+        .replace(&ids[0], "ID-A")
+        .replace(&ids[1], "ID-B")
+        .replace(&ids[2], "ID-C");
+    // `started 2026-…Z, ended 2026-…Z (1.2 s)` → fixed.
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("  started ") {
+                "  started T, ended T".to_owned()
+            } else if line.starts_with("  files: ") {
+                line.split(" (blake3:").next().unwrap_or(line).to_owned() + " (…)"
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    text = lines.join("\n");
+    text
+}
+
+#[test]
+fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once() {
+    // The same playbook run through once, for what an uninterrupted run does.
+    let (plain, plain_ids) = playbook();
+    let stdout = assert_ok(&cutover(&plain, &["run", "play.rhai"], None));
+    assert_eq!(stdout, FINAL);
+    assert_eq!(applied(&plain, "cutover", &plain_ids), [1, 1, 0]);
+    assert_eq!(applied(&plain, "pause", &plain_ids), [0, 0, 1]);
+
+    let (test, ids) = playbook();
+    let run = ["run", "play.rhai"];
+    let resume = ["run", "play.rhai", "--resume", "last"];
+    // 1. Written to the journal, not sent.
+    assert_killed(&cutover(&test, &run, Some("before_send:cutover:1")));
+    assert_whole(&journal(&test));
+    assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
+    // 2. The first cut-over is sent now; the second is applied by the array, and the
+    //    process dies before the journal hears the answer.
+    assert_killed(&cutover(&test, &resume, Some("after_answer:cutover:2")));
+    assert_whole(&journal(&test));
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+    // 3. The pause is applied and recorded; the process dies right after.
+    assert_killed(&cutover(&test, &resume, Some("after_record:pause:1")));
+    assert_whole(&journal(&test));
+    assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
+    // 4. The rest runs through: nothing is sent again.
+    let stdout = assert_ok(&cutover(&test, &resume, None));
+    assert_whole(&journal(&test));
+    assert_eq!(stdout, FINAL, "the same outcome as a run never interrupted");
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+    assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
+    assert_eq!(
+        runs_show(&test, &ids),
+        crate::test::unindent(
+            "
+            run 1 of play.rhai: succeeded, 4 attempts, 3 changes
+              started T, ended T
+              targets: array1
+              files: play.rhai (…)
+
+            the playbook
+              step first: begun, not ended
+                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): sent, outcome unknown
+              attempt 2:
+              step first: done: \"Cutover_In_Progress\"
+                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): done, 204 No Content
+              step second: begun, not ended
+                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): answer lost; took effect (state `Cutover_In_Progress`)
+              attempt 3:
+              step second: done: \"Cutover_In_Progress\"
+                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): not sent again: an earlier attempt's call took effect: state `Cutover_In_Progress`
+              step third: begun, not ended
+                `array1` pause import session `ID-C`: pause (POST /api/rest/import_session/ID-C/pause): done, 204 No Content
+              attempt 4:
+              step third: done: \"Paused\"
+                `array1` pause import session `ID-C`: pause (POST /api/rest/import_session/ID-C/pause): not sent again: an earlier attempt's call took effect: state `Paused`"
+        )
+        .trim_start()
+    );
+}
+
+#[test]
+fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice() {
+    let (test, ids) = playbook();
+    let lab = test.test_lab();
+    let path = format!("/api/rest/import_session/{}/cutover", ids[1]);
+    let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
+    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    let mut command = test.command();
+    command.args(["run", "play.rhai"]);
+    let mut child = Child::spawn(command);
+    eventually("the second cut-over reaches the lab", || {
+        lab.state()["faults"]["pending"] == json!([])
+    });
+    child.0.kill().unwrap();
+    assert_eq!(child.wait(PATIENCE).signal(), Some(9));
+    // Released after its sender died: the array applies it or not; the resume asks.
+    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    assert_whole(&journal(&test));
+    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai", "--resume", "last"], None));
+    assert_eq!(stdout, FINAL);
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+    assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
+}
+
+#[test]
+fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_again() {
+    let (test, ids) = playbook();
+    let path = format!("/api/rest/import_session/{}/cutover", ids[0]);
+    let drop = json!({"status": 200, "drop_connection": true, "method": "POST", "path": path});
+    test.test_lab()
+        .post_to(TargetKind::Powerstore, "/_lab/faults", drop);
+    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai"], None));
+    assert_eq!(stdout, FINAL);
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+    let show = runs_show(&test, &ids);
+    assert!(
+        show.contains("`array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): answer lost; took effect (state `Cutover_In_Progress`)\n"),
+        "{show}"
+    );
+}
+
+#[test]
+fn resume_refuses_a_changed_playbook_unless_forced() {
+    let (test, ids) = playbook();
+    assert_killed(&cutover(&test, &["run", "play.rhai"], Some("after_record:cutover:1")));
+    std::fs::write(test.path().join("play.rhai"), format!("{PLAYBOOK}// changed\n")).unwrap();
+    let refused = cutover(&test, &["run", "play.rhai", "--resume", "1"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        "error: run 1 cannot be resumed: `play.rhai` changed since the run began; resume it with the files it began with, or pass --force to go on with these\n"
+    );
+    let forced = cutover(&test, &["run", "play.rhai", "--resume", "1", "--force"], None);
+    assert_eq!(assert_ok(&forced), FINAL);
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+}
+
+#[test]
+fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
+    let (test, ids) = playbook();
+    let lab = test.test_lab();
+    let path = format!("/api/rest/import_session/{}/pause", ids[2]);
+    let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
+    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    let mut command = test.command();
+    command.args(["run", "play.rhai"]);
+    let mut first = Child::spawn(command);
+    eventually("the first run's pause reaches the lab", || {
+        lab.state()["faults"]["pending"] == json!([])
+    });
+    let taken = cutover(&test, &["run", "play.rhai", "--resume", "1"], None);
+    assert_eq!(taken.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&taken.stderr);
+    let pid = first.0.id();
+    assert!(
+        stderr.starts_with(&format!("error: run 1 is being run by process {pid} on ")),
+        "{stderr}"
+    );
+    // Another run of its own shares the journal meanwhile.
+    let other = test.file("other.rhai", r#"print(powerstore("array1").import_session("res-a").name);"#);
+    let output = cutover(&other, &["run", "other.rhai"], None);
+    assert_eq!(assert_ok(&output), "res-a\n");
+    other.test_lab().delete_to(TargetKind::Powerstore, "/_lab/faults");
+    let lines = first.lines();
+    let (status, stdout, stderr) = first.finish(lines, PATIENCE);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(stdout, [FINAL.trim_end()]);
+    assert_whole(&journal(&other));
+    let listed = assert_ok(&cutover(&other, &["runs"], None));
+    let outcomes: Vec<(&str, &str)> = listed
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            (cells[1], cells[cells.len() - 2])
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("other.rhai", "succeeded"), ("play.rhai", "succeeded")]
+    );
+}
