@@ -3,6 +3,9 @@
 //! vendor. Adding a vendor is written down in CONTRIBUTING.md ("Adding a vendor").
 
 mod vendor;
+pub(crate) mod verdict;
+#[cfg(test)]
+pub(crate) mod verify_testing;
 
 use std::sync::Arc;
 
