@@ -2,6 +2,8 @@
 //! the rest of the program needs from it; [`ALL`] lists them once, from one line per
 //! vendor. Adding a vendor is written down in CONTRIBUTING.md ("Adding a vendor").
 
+#[cfg(test)]
+mod replayed_tests;
 mod vendor;
 pub(crate) mod verdict;
 #[cfg(test)]

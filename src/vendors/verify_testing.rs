@@ -58,6 +58,15 @@ impl Rig {
         answer
     }
 
+    /// The sum of the mutation counts `/_lab/state` of `kind`'s listener shows.
+    pub async fn applied(&self, kind: TargetKind) -> u64 {
+        let url = format!("{}/_lab/state", self.lab.url(kind).unwrap());
+        #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
+        let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let counts = state["counts"].as_object().unwrap();
+        counts.values().filter_map(Value::as_u64).sum()
+    }
+
     /// Makes the next request to `path` (a prefix) of `kind`'s listener with `method`
     /// fail with `status`, before the simulator sees it.
     pub async fn fail_next(&self, kind: TargetKind, method: &str, path: &str, status: u16) {
