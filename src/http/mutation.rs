@@ -186,6 +186,10 @@ pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiErro
 /// the object its [`Verification`] names with the client's own reads (never a
 /// mutation). The gate asks it when an answer was lost, and when a resumed run is about
 /// to send a change an earlier attempt already sent.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the gate calls it once journaled")
+)]
 pub trait Verify: Send + Sync {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a>;
 }

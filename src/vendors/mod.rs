@@ -2,7 +2,12 @@
 //! the rest of the program needs from it; [`ALL`] lists them once, from one line per
 //! vendor. Adding a vendor is written down in CONTRIBUTING.md ("Adding a vendor").
 
+#[cfg(test)]
+mod replayed_tests;
 mod vendor;
+pub(crate) mod verdict;
+#[cfg(test)]
+pub(crate) mod verify_testing;
 
 use std::sync::Arc;
 

@@ -1,19 +1,21 @@
 //! Typed client of the echo API: Basic credentials on every request, reads through
 //! `HttpClient::send`, and both mutating calls (`create`, `cancel`) described by
-//! [`MUTATIONS`] and sent through the gate.
+//! [`MUTATIONS`] and sent through the gate; both rebuild their answer by reading when the
+//! gate replays one for a call whose answer was lost but that took effect.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use reqwest::{Method, RequestBuilder};
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorKind};
 use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
 use crate::http::mutation::{Check, Mutations, Operation};
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
+use crate::vendors::verdict::is_reconciled;
 
 const JOB: &str = "echo job";
 
@@ -66,6 +68,17 @@ impl EchoClient {
         self.http.read_json("job", response).await
     }
 
+    /// The job created with client token `token`, if there is one.
+    pub async fn job_by_token(&self, token: &str) -> Result<Option<Job>, ApiError> {
+        let url = self.http.url(&["echo", "jobs"]);
+        let request = self
+            .authorized(Method::GET, url)
+            .query(&[("client_token", token)]);
+        let response = self.http.send("jobs", request, parse_error).await?;
+        let jobs: Vec<Job> = self.http.read_json("jobs", response).await?;
+        Ok(jobs.into_iter().find(|job| job.client_token == token))
+    }
+
     /// Starts job `name` running for `seconds`. Its name is its client token: starting
     /// it again answers the same job, so a lost answer can be looked up by it.
     pub async fn create(&self, name: &str, seconds: u64) -> Result<Job, ApiError> {
@@ -82,7 +95,17 @@ impl EchoClient {
         let url = self.http.url(&["echo", "jobs"]);
         let request = self.authorized(Method::POST, url).json(&body);
         let response = self.http.mutate(&mutation, request, parse_error).await?;
-        self.http.read_json("create", response).await
+        if !is_reconciled(&response) {
+            return self.http.read_json("create", response).await;
+        }
+        // The gate replays no body: the job is the one its token answers.
+        self.job_by_token(name).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::NotFound,
+                format!("the start of `{name}` was found applied, yet no echo job has client token `{name}` now; start it again"),
+            )
+            .at(self.target(), "create")
+        })
     }
 
     /// Cancels a running job.
@@ -92,6 +115,10 @@ impl EchoClient {
         let url = self.http.url(&["echo", "jobs", id, "cancel"]);
         let request = self.authorized(Method::POST, url);
         let response = self.http.mutate(&mutation, request, parse_error).await?;
+        if is_reconciled(&response) {
+            // The gate replays no body: the job as it is now is the answer.
+            return self.job(id).await;
+        }
         self.http.read_json("cancel", response).await
     }
 

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod lab;
 pub mod script;
+mod verify;
 pub mod wire;
 
 #[cfg(test)]

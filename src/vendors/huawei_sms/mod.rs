@@ -10,6 +10,7 @@ pub mod script;
 pub mod signer;
 mod task_handle;
 mod task_script;
+mod verify;
 pub mod wire;
 
 use super::{LabSetup, Simulator, Vendor};

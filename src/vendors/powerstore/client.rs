@@ -35,12 +35,21 @@ pub const MUTATIONS: Mutations = Mutations {
             SESSION,
             Check::States(&["Cutover_In_Progress", "Import_Completed"]),
         ),
-        Operation::new("cancel", SESSION, Check::States(&["Cancel_In_Progress", "Cancelled"])),
+        Operation::new(
+            "cancel",
+            SESSION,
+            Check::States(&["Cancel_In_Progress", "Cancelled", "Cancel_Failed"]),
+        ),
         Operation::new("pause", SESSION, Check::States(&["Paused"])),
         Operation::new(
             "resume",
             SESSION,
-            Check::States(&["Copy_In_Progress", "Ready_For_Cutover"]),
+            Check::States(&[
+                "Copy_In_Progress",
+                "Ready_For_Cutover",
+                "Cutover_In_Progress",
+                "Import_Completed",
+            ]),
         ),
     ],
     is_state: |_, state| {

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod lab;
 pub mod script;
+mod verify;
 pub mod wire;
 
 use super::{LabSetup, Simulator, Vendor, one_target};

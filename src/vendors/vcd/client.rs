@@ -272,6 +272,11 @@ impl VcdClient {
         Task::from_xml(&text).map_err(|err| self.http.unexpected("task", &err.to_string(), &text))
     }
 
+    /// Where task `id` (its uuid, as a cancel names it) is read.
+    pub fn task_url(&self, id: &str) -> Url {
+        self.http.url(&["api", "task", id])
+    }
+
     /// Asks the server to cancel a task.
     pub async fn cancel_task(&self, url: &Url) -> Result<(), ApiError> {
         let cancel = self.http.check_link(

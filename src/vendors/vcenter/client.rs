@@ -22,8 +22,10 @@ use crate::vendors::vcenter::wire::{
     SESSION_HEADER, VapiError, VapiErrorKind, Wrapped,
 };
 
-const HISTORY: &str = "the history import";
-const OVF_SESSION: &str = "OVF import session";
+/// The object of the history operations.
+pub(super) const HISTORY: &str = "the history import";
+/// The object of the OVF import session operations.
+pub(super) const OVF_SESSION: &str = "OVF import session";
 
 /// Every mutating call this client sends, history import (vendor-apis.md §1.5) and OVF
 /// import sessions (§3.4) alike, with how to tell whether it took effect; the mutation
@@ -31,7 +33,11 @@ const OVF_SESSION: &str = "OVF import session";
 pub const MUTATIONS: Mutations = Mutations {
     vendor: "vcenter",
     operations: &[
-        Operation::new("history.start", HISTORY, Check::States(&["RUNNING", "SUCCEEDED"])),
+        Operation::new(
+            "history.start",
+            HISTORY,
+            Check::States(&["RUNNING", "BLOCKED", "SUCCEEDED", "FAILED"]),
+        ),
         Operation::new("history.pause", HISTORY, Check::States(&["BLOCKED"])),
         Operation::new("history.resume", HISTORY, Check::States(&["RUNNING", "SUCCEEDED"])),
         Operation::new("history.cancel", HISTORY, Check::States(&["FAILED"])),

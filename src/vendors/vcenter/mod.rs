@@ -10,6 +10,7 @@ pub mod ovf_push_script;
 pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;
+mod verify;
 pub mod wire;
 
 use super::{LabSetup, Simulator, Vendor, one_target};

@@ -1,0 +1,92 @@
+//! Whether an SMS task action took effect, read from the task with the client's own
+//! reads: its state against the states the action leads to (vendor-apis.md §5.5), or
+//! the field it sets (`log_collect_status` only shows in the task list, so it is read
+//! there). A task that ran to its end after a start (or restart) is in a state it can
+//! also be started from; that state tells nothing, so the action is never sent twice on
+//! a guess.
+
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::http::mutation::{Check, VerdictFuture, Verification, Verify};
+use crate::vendors::huawei_sms::client::{MUTATIONS, SmsClient, TaskQuery, TaskRecord};
+use crate::vendors::huawei_sms::wire::{TaskState, transition};
+use crate::vendors::verdict;
+
+impl Verify for SmsClient {
+    fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
+        Box::pin(async move {
+            if let Some(verdict) = verdict::without_reading(verification.check) {
+                return Ok(verdict);
+            }
+            let object = &verification.object;
+            let Some(id) = object.id.as_deref() else {
+                return Ok(verdict::unnamed(object, "id"));
+            };
+            let record = match verdict::found(self.task(id).await)? {
+                Ok(record) => record,
+                Err(verdict) => return Ok(verdict),
+            };
+            match verification.check {
+                Check::States(applied) => {
+                    let operation = verdict::operation_of(&MUTATIONS, verification);
+                    let state = record.task.state;
+                    let why = operation.and_then(|op| undecided(op.name, state));
+                    let shown = record.json.get("state").and_then(Value::as_str);
+                    Ok(verdict::by_state(applied, shown.unwrap_or(state.as_str()), why))
+                }
+                Check::Field { field, values } => {
+                    let value = self.field(&record, field).await?;
+                    Ok(verdict::by_field(field, values, value.as_deref()))
+                }
+                check => Ok(verdict::undeclared(&MUTATIONS, check)),
+            }
+        })
+    }
+}
+
+impl SmsClient {
+    /// `field` (dotted for a nested one) of the task `record` shows, or of the same
+    /// task in the list when its detail leaves the field out; `None` when unset.
+    async fn field(&self, record: &TaskRecord, field: &str) -> Result<Option<String>, ApiError> {
+        let top = field.split('.').next().unwrap_or(field);
+        if record.json.get(top).is_some() {
+            return Ok(lookup(&record.json, field));
+        }
+        let query = TaskQuery {
+            name: Some(record.task.name.clone()),
+            ..TaskQuery::default()
+        };
+        let listed = self.tasks(&query).await?;
+        let same = listed.iter().find(|t| t.task.id == record.task.id);
+        Ok(same.and_then(|t| lookup(&t.json, field)))
+    }
+}
+
+/// The value at dotted `path` of `json`, as text; `None` when absent or null.
+fn lookup(json: &Value, path: &str) -> Option<String> {
+    let value = path.split('.').try_fold(json, |at, key| at.get(key))?;
+    match value {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Why `state` tells nothing about `operation`: a start or restart is sent from a state
+/// the task also reaches when the copy or sync it starts has ended.
+fn undecided(operation: &str, state: TaskState) -> Option<&'static str> {
+    use TaskState::*;
+    let ends: &[TaskState] = match operation {
+        "start" => &[MigrateSuccess, MigrateFail, SyncSuccess, SyncFail],
+        "restart" => &[MigrateSuccess, MigrateFail],
+        _ => &[],
+    };
+    let from = transition(operation).map_or(&[][..], |t| t.from);
+    (ends.contains(&state) && from.contains(&state))
+        .then_some("the task is there both before this action and after a run it started has ended")
+}
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;

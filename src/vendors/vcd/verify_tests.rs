@@ -1,0 +1,67 @@
+//! Cloud Director verification against its simulator on 127.0.0.1, a migration task
+//! moved through its states by the client and the lab clock: the exact verdict of a
+//! cancel in each, nothing told of migrating or resolving (safe to send again) or of a
+//! task without an id or not found, and an error for a failed read.
+
+use std::time::Duration;
+
+use super::*;
+use crate::config::TargetKind;
+use crate::http::mutation::Verdict::{CannotTell, NotApplied, Applied};
+use crate::vendors::verify_testing::{Rig, verification};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_is_read_from_the_tasks_status() {
+    let rig = Rig::start().await;
+    let target = rig.target(TargetKind::Vcd);
+    let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let (from, to) = ("urn:vcloud:type:acme:vm:1.0.0", "urn:vcloud:type:acme:vm:2.0.0");
+    let task_id = |url: &reqwest::Url| url.path().rsplit('/').next().unwrap().to_owned();
+    let cancel = |id: &str| verification(&MUTATIONS, &target, "task.cancel", (Some(id), None), None);
+
+    let first = client.migrate_entities(from, to, false).await.unwrap();
+    let asked = cancel(&task_id(&first));
+    assert_eq!(
+        client.verify(&asked).await.unwrap(),
+        NotApplied("state `queued`".into())
+    );
+    client.cancel_task(&first).await.unwrap();
+    assert_eq!(
+        client.verify(&asked).await.unwrap(),
+        Applied("state `canceled`".into())
+    );
+    let second = client.migrate_entities(from, to, false).await.unwrap();
+    rig.clock.advance(Duration::from_secs(24 * 3600));
+    assert_eq!(
+        client.verify(&cancel(&task_id(&second))).await.unwrap(),
+        NotApplied("state `success`".into())
+    );
+
+    let migrate = verification(&MUTATIONS, &target, "migrate_entities", (Some(from), None), None);
+    assert_eq!(
+        client.verify(&migrate).await.unwrap(),
+        CannotTell("sending it again is safe: running the migration again is how Cloud Director picks up instances it skipped".into())
+    );
+    let resolve = verification(&MUTATIONS, &target, "resolve", (Some("urn:vcloud:entity:acme:vm:1"), None), None);
+    assert_eq!(
+        client.verify(&resolve).await.unwrap(),
+        CannotTell("sending it again is safe: resolving validates the entity again and changes nothing else".into())
+    );
+    assert_eq!(
+        client.verify(&cancel("00000000-0000-0000-0000-000000000000")).await.unwrap(),
+        CannotTell("reading it answers not found".into())
+    );
+    let idless = verification(&MUTATIONS, &target, "task.cancel", (None, None), None);
+    assert_eq!(
+        client.verify(&idless).await.unwrap(),
+        CannotTell("the task is known by no id to read it by".into())
+    );
+
+    rig.fail_next(TargetKind::Vcd, "GET", "/api/task/", 403).await;
+    let err = client.verify(&asked).await.unwrap_err();
+    assert_eq!(
+        (err.kind, err.status),
+        (crate::api_error::ErrorKind::Auth, Some(403))
+    );
+    rig.lab.shutdown().await;
+}
