@@ -28,6 +28,7 @@ pub mod reference;
 pub mod show;
 pub mod size_limits;
 pub mod step;
+pub mod stored_value;
 pub mod timestamp;
 pub mod verdict;
 pub mod wait;
