@@ -161,7 +161,7 @@ pub trait Job: Clone + Send + Sync + 'static {
 
 /// What a step records instead of a handle: the target it reaches and the id it is read
 /// again by. Never a secret: the target file gives the rest on resume.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reference {
     pub target: String,
     pub id: Option<String>,

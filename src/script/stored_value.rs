@@ -17,6 +17,7 @@
     )
 )]
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -51,7 +52,12 @@ pub fn to_stored(value: &Dynamic) -> Result<Value, String> {
 /// The value `stored` recorded, every handle in it read again from its vendor through
 /// `host`, so it shows the object as it is now.
 pub fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, ApiError> {
-    restore(&handle_kinds(), host, stored, &At::Root)
+    Restorer {
+        kinds: &handle_kinds(),
+        host,
+        reopened: HashMap::new(),
+    }
+    .restore(stored, &At::Root)
 }
 
 /// Every vendor's handle kinds.
@@ -215,138 +221,144 @@ fn damaged(at: &At<'_>, why: &str) -> ApiError {
     )
 }
 
-fn restore(
-    kinds: &[&HandleKind],
-    host: &Arc<Host>,
-    stored: &Value,
-    at: &At<'_>,
-) -> Result<Dynamic, ApiError> {
-    Ok(match stored {
-        Value::Null => Dynamic::UNIT,
-        Value::Bool(b) => Dynamic::from(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Dynamic::from(i),
-            (None, Some(x)) => Dynamic::from(x),
-            (None, None) => {
-                return Err(damaged(at, &format!("{n} is not a number a script holds")));
-            }
-        },
-        Value::String(text) => Dynamic::from(text.clone()),
-        Value::Array(items) => {
-            let mut array = Array::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                array.push(restore(kinds, host, item, &At::Index(at, index))?);
-            }
-            Dynamic::from_array(array)
-        }
-        Value::Object(object) => {
-            if let Some(tag) = object.keys().find(|key| unescape(key).is_none()) {
-                return untag(kinds, host, tag, object, at);
-            }
-            let mut map = Map::new();
-            for (key, item) in object {
-                let key = unescape(key).unwrap_or(key);
-                let value = restore(kinds, host, item, &At::Key(at, key))?;
-                map.insert(key.into(), value);
-            }
-            Dynamic::from_map(map)
-        }
-    })
+/// Reads a stored result back, each object it references once: two references to one
+/// object come back as copies of one handle, sharing its snapshot as they did.
+struct Restorer<'a> {
+    kinds: &'a [&'static HandleKind],
+    host: &'a Arc<Host>,
+    reopened: HashMap<(String, Reference), Dynamic>,
 }
 
-/// The value a tagged object stands for.
-fn untag(
-    kinds: &[&HandleKind],
-    host: &Arc<Host>,
-    tag: &str,
-    object: &serde_json::Map<String, Value>,
-    at: &At<'_>,
-) -> Result<Dynamic, ApiError> {
-    let text = |key: &str| object.get(key).and_then(Value::as_str);
-    let only = |keys: &[&str]| {
-        object
-            .keys()
-            .find(|key| !keys.contains(&key.as_str()))
-            .map_or(Ok(()), |extra| {
-                Err(damaged(at, &format!("`{tag}` does not take `{extra}`")))
-            })
-    };
-    match tag {
-        HANDLE => {
-            only(&[HANDLE, "target", "id"])?;
-            let (Some(type_name), Some(target)) = (text(HANDLE), text("target")) else {
-                return Err(damaged(
-                    at,
-                    "a handle needs a `$handle` type and a `target`",
-                ));
-            };
-            let reference = Reference {
-                target: target.to_owned(),
-                id: text("id").map(str::to_owned),
-            };
-            reopen(kinds, host, type_name, &reference)
-        }
-        BLOB => {
-            only(&[BLOB])?;
-            text(BLOB)
-                .and_then(|b| BASE64.decode(b).ok())
-                .map(Dynamic::from_blob)
-                .ok_or_else(|| damaged(at, "`$blob` is not base64"))
-        }
-        CHAR => {
-            only(&[CHAR])?;
-            let mut chars = text(CHAR).unwrap_or_default().chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => Ok(Dynamic::from(c)),
-                _ => Err(damaged(at, "`$char` is not one character")),
+impl Restorer<'_> {
+    fn restore(&mut self, stored: &Value, at: &At<'_>) -> Result<Dynamic, ApiError> {
+        Ok(match stored {
+            Value::Null => Dynamic::UNIT,
+            Value::Bool(b) => Dynamic::from(*b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Dynamic::from(i),
+                (None, Some(x)) => Dynamic::from(x),
+                (None, None) => {
+                    return Err(damaged(at, &format!("{n} is not a number a script holds")));
+                }
+            },
+            Value::String(text) => Dynamic::from(text.clone()),
+            Value::Array(items) => {
+                let mut array = Array::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    array.push(self.restore(item, &At::Index(at, index))?);
+                }
+                Dynamic::from_array(array)
             }
-        }
-        TIMESTAMP => {
-            only(&[TIMESTAMP])?;
-            object
-                .get(TIMESTAMP)
-                .and_then(Value::as_i64)
-                .and_then(Timestamp::from_epoch_ms)
-                .map(Dynamic::from)
-                .ok_or_else(|| damaged(at, "`$timestamp` is not milliseconds since 1970"))
-        }
-        FLOAT => {
-            only(&[FLOAT])?;
-            match text(FLOAT) {
-                Some("NaN") => Ok(Dynamic::from(f64::NAN)),
-                Some("inf") => Ok(Dynamic::from(f64::INFINITY)),
-                Some("-inf") => Ok(Dynamic::from(f64::NEG_INFINITY)),
-                _ => Err(damaged(at, "`$float` is not `NaN`, `inf` or `-inf`")),
+            Value::Object(object) => {
+                if let Some(tag) = object.keys().find(|key| unescape(key).is_none()) {
+                    return self.untag(tag, object, at);
+                }
+                let mut map = Map::new();
+                for (key, item) in object {
+                    let key = unescape(key).unwrap_or(key);
+                    let value = self.restore(item, &At::Key(at, key))?;
+                    map.insert(key.into(), value);
+                }
+                Dynamic::from_map(map)
             }
-        }
-        _ => Err(damaged(at, &format!("`{tag}` is no tag cutover writes"))),
+        })
     }
-}
 
-/// The handle `reference` names, read again through its kind.
-fn reopen(
-    kinds: &[&HandleKind],
-    host: &Arc<Host>,
-    type_name: &str,
-    reference: &Reference,
-) -> Result<Dynamic, ApiError> {
-    let what = match &reference.id {
-        Some(id) => format!("`{type_name}` `{id}` of target `{}`", reference.target),
-        None => format!("`{type_name}` of target `{}`", reference.target),
-    };
-    let Some(kind) = kinds.iter().find(|kind| kind.type_name == type_name) else {
-        return Err(ApiError::new(
-            ErrorKind::Validation,
-            format!(
-                "the recorded result holds a {what}, a kind of handle this cutover does not \
+    /// The value a tagged object stands for.
+    fn untag(
+        &mut self,
+        tag: &str,
+        object: &serde_json::Map<String, Value>,
+        at: &At<'_>,
+    ) -> Result<Dynamic, ApiError> {
+        let text = |key: &str| object.get(key).and_then(Value::as_str);
+        let only = |keys: &[&str]| {
+            object
+                .keys()
+                .find(|key| !keys.contains(&key.as_str()))
+                .map_or(Ok(()), |extra| {
+                    Err(damaged(at, &format!("`{tag}` does not take `{extra}`")))
+                })
+        };
+        match tag {
+            HANDLE => {
+                only(&[HANDLE, "target", "id"])?;
+                let (Some(type_name), Some(target)) = (text(HANDLE), text("target")) else {
+                    return Err(damaged(
+                        at,
+                        "a handle needs a `$handle` type and a `target`",
+                    ));
+                };
+                let reference = Reference {
+                    target: target.to_owned(),
+                    id: text("id").map(str::to_owned),
+                };
+                self.reopen(type_name, reference)
+            }
+            BLOB => {
+                only(&[BLOB])?;
+                text(BLOB)
+                    .and_then(|b| BASE64.decode(b).ok())
+                    .map(Dynamic::from_blob)
+                    .ok_or_else(|| damaged(at, "`$blob` is not base64"))
+            }
+            CHAR => {
+                only(&[CHAR])?;
+                let mut chars = text(CHAR).unwrap_or_default().chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Ok(Dynamic::from(c)),
+                    _ => Err(damaged(at, "`$char` is not one character")),
+                }
+            }
+            TIMESTAMP => {
+                only(&[TIMESTAMP])?;
+                object
+                    .get(TIMESTAMP)
+                    .and_then(Value::as_i64)
+                    .and_then(Timestamp::from_epoch_ms)
+                    .map(Dynamic::from)
+                    .ok_or_else(|| damaged(at, "`$timestamp` is not milliseconds since 1970"))
+            }
+            FLOAT => {
+                only(&[FLOAT])?;
+                match text(FLOAT) {
+                    Some("NaN") => Ok(Dynamic::from(f64::NAN)),
+                    Some("inf") => Ok(Dynamic::from(f64::INFINITY)),
+                    Some("-inf") => Ok(Dynamic::from(f64::NEG_INFINITY)),
+                    _ => Err(damaged(at, "`$float` is not `NaN`, `inf` or `-inf`")),
+                }
+            }
+            _ => Err(damaged(at, &format!("`{tag}` is no tag cutover writes"))),
+        }
+    }
+
+    /// The handle `reference` names, read again through its kind.
+    fn reopen(&mut self, type_name: &str, reference: Reference) -> Result<Dynamic, ApiError> {
+        let key = (type_name.to_owned(), reference);
+        if let Some(value) = self.reopened.get(&key) {
+            return Ok(value.clone());
+        }
+        let (_, reference) = &key;
+        let what = match &reference.id {
+            Some(id) => format!("`{type_name}` `{id}` of target `{}`", reference.target),
+            None => format!("`{type_name}` of target `{}`", reference.target),
+        };
+        let Some(kind) = self.kinds.iter().find(|kind| kind.type_name == type_name) else {
+            return Err(ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "the recorded result holds a {what}, a kind of handle this cutover does not \
                  know; resume with the cutover that recorded it, or run the step afresh"
-            ),
-        ));
-    };
-    (kind.reopen)(host, reference).map_err(|mut err| {
-        err.message = format!("re-reading the recorded {what}: {}", err.message);
-        err
-    })
+                ),
+            ));
+        };
+        let value = (kind.reopen)(self.host, reference).map_err(|mut err| {
+            err.message = format!("re-reading the recorded {what}: {}", err.message);
+            err
+        })?;
+        self.reopened.insert(key, value.clone());
+        Ok(value)
+    }
 }
 
 #[cfg(test)]

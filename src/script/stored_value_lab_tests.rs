@@ -271,3 +271,15 @@ fn a_target_gone_from_the_target_file_is_named() {
          target `array9` in `lab.toml`"
     );
 }
+
+#[test]
+fn two_references_to_one_job_come_back_as_copies_of_one_handle() {
+    let rig = Rig::new();
+    let stored = rig.stored(r#"let j = echo("echo").start("copy", 30); [j, j]"#);
+    assert_eq!(stored[0], stored[1]);
+    // A refresh through one copy shows through the other, as in the run that stored them.
+    assert_eq!(
+        rig.restored(&stored, r#"r[0].cancel(); `${r[1].state}`"#),
+        "Cancelled"
+    );
+}
