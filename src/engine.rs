@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rhai::Engine;
 
+use crate::script::job::HandleKind;
 use crate::script::{Host, Limits};
 
 /// Builds the engine every script of this process runs on. `base_dir` is where
@@ -15,4 +16,17 @@ pub fn build(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     crate::vendors::register_all(&mut engine, host);
     crate::hook::script::register(&mut engine, host, limits.max_string_size);
     engine
+}
+
+/// Every vendor's handle kinds: what a step records instead of a value that is not data,
+/// and reads again on resume ([`crate::script::stored_value`]).
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the journal's `step` hands it to `stored_value`")
+)]
+pub fn handle_kinds() -> Vec<&'static HandleKind> {
+    crate::vendors::ALL
+        .iter()
+        .flat_map(|vendor| vendor.handles)
+        .collect()
 }

@@ -7,7 +7,8 @@
 //! `$` is stored with one more `$`, so no user data is taken for a tag.
 //!
 //! The handle kinds come from the vendor list (`Vendor::handles`), the one place that
-//! names them; the conversion itself takes any list, so its tests need no vendor.
+//! names them; the toolkit names no vendor, so whoever builds the engine hands that list
+//! over ([`crate::engine::handle_kinds`]).
 
 #![cfg_attr(
     not(test),
@@ -44,28 +45,25 @@ const FLOAT: &str = "$float";
 /// back would make the run impossible to resume.
 pub const MAX_DEPTH: usize = 100;
 
-/// `value` as the journal stores it; an error names the part that cannot be stored.
-pub fn to_stored(value: &Dynamic) -> Result<Value, String> {
-    store(&handle_kinds(), value, &At::Root, 0)
+/// `value` as the journal stores it, each handle as its reference through `kinds` (every
+/// vendor's, [`crate::engine::handle_kinds`]); an error names the part that cannot be stored.
+pub fn to_stored(kinds: &[&HandleKind], value: &Dynamic) -> Result<Value, String> {
+    store(kinds, value, &At::Root, 0)
 }
 
 /// The value `stored` recorded, every handle in it read again from its vendor through
-/// `host`, so it shows the object as it is now.
-pub fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, ApiError> {
+/// `host` and its kind in `kinds`, so it shows the object as it is now.
+pub fn from_stored(
+    kinds: &[&HandleKind],
+    host: &Arc<Host>,
+    stored: &Value,
+) -> Result<Dynamic, ApiError> {
     Restorer {
-        kinds: &handle_kinds(),
+        kinds,
         host,
         reopened: HashMap::new(),
     }
     .restore(stored, &At::Root)
-}
-
-/// Every vendor's handle kinds.
-fn handle_kinds() -> Vec<&'static HandleKind> {
-    crate::vendors::ALL
-        .iter()
-        .flat_map(|vendor| vendor.handles)
-        .collect()
 }
 
 /// Where a part of the result is, as a script would write it: `result.sessions[2].f`.
@@ -224,7 +222,7 @@ fn damaged(at: &At<'_>, why: &str) -> ApiError {
 /// Reads a stored result back, each object it references once: two references to one
 /// object come back as copies of one handle, sharing its snapshot as they did.
 struct Restorer<'a> {
-    kinds: &'a [&'static HandleKind],
+    kinds: &'a [&'a HandleKind],
     host: &'a Arc<Host>,
     reopened: HashMap<(String, Reference), Dynamic>,
 }
@@ -364,3 +362,7 @@ impl Restorer<'_> {
 #[cfg(test)]
 #[path = "stored_value_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "stored_value_lab_tests.rs"]
+mod lab_tests;

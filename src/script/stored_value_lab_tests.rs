@@ -13,11 +13,18 @@ use rhai::{Dynamic, Scope};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::{from_stored, to_stored};
 use crate::clock::Clock;
 use crate::config::{TargetKind, Targets};
 use crate::lab::{Lab, LabOptions};
 use crate::script::{Host, Limits};
+
+fn to_stored(value: &Dynamic) -> Result<Value, String> {
+    super::to_stored(&crate::engine::handle_kinds(), value)
+}
+
+fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, crate::api_error::ApiError> {
+    super::from_stored(&crate::engine::handle_kinds(), host, stored)
+}
 
 /// Where the lab clock starts: 2025-03-01T00:00:00Z.
 const START: u64 = 1_740_787_200;

@@ -7,12 +7,17 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine};
 use serde_json::{Value, json};
 
-use super::{MAX_DEPTH, from_stored, to_stored};
+use super::MAX_DEPTH;
 use crate::script::catalogue::Catalogue;
 use crate::script::{Host, Limits};
 
-#[path = "stored_value_lab_tests.rs"]
-mod lab;
+fn to_stored(value: &Dynamic) -> Result<Value, String> {
+    super::to_stored(&crate::engine::handle_kinds(), value)
+}
+
+fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, crate::api_error::ApiError> {
+    super::from_stored(&crate::engine::handle_kinds(), host, stored)
+}
 
 /// An offline host, and an engine on it to write values as scripts do.
 fn rig() -> (tokio::runtime::Runtime, Arc<Host>, Engine) {
@@ -195,7 +200,10 @@ fn a_result_the_journal_could_not_read_back_is_refused() {
 fn every_script_type_can_be_stored() {
     let (_runtime, _host, engine) = rig();
     let catalogue = Catalogue::new(&engine).unwrap();
-    let kinds: Vec<&str> = super::handle_kinds().iter().map(|k| k.type_name).collect();
+    let kinds: Vec<&str> = crate::engine::handle_kinds()
+        .iter()
+        .map(|k| k.type_name)
+        .collect();
     let stored_as_data = ["Timestamp", "Blob", "f64"];
     let missing: Vec<&str> = catalogue
         .type_names()
