@@ -11,7 +11,7 @@ use reqwest::{Request, RequestBuilder, Response};
 
 use super::{ErrorBodyParser, HttpClient};
 use crate::api_error::{ApiError, ErrorKind};
-use crate::http::mutation::{Check, Mutation, Verdict};
+use crate::http::mutation::{Check, Mutation, RECONCILED_HEADER, Verdict};
 use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
 use crate::journal::run_journal::{RunJournal, SentCall};
@@ -23,10 +23,6 @@ const MAX_SENDS: usize = 3;
 
 /// The largest answer kept in the journal for a resume.
 const MAX_KEPT_ANSWER: usize = 256 * 1024;
-
-/// The header of an answer the gate made up for a change the vendor shows applied but
-/// whose own answer was lost.
-pub const RECONCILED_HEADER: &str = "cutover-reconciled";
 
 impl HttpClient {
     /// The mutation gate: sends `mutation`'s request, noting it in the call record and the

@@ -179,6 +179,11 @@ pub enum Verdict {
     CannotTell(String),
 }
 
+/// The header of the answer the gate hands a client for a change the vendor shows
+/// applied whose own answer was lost (status 204, no body, this header at `1`), and of
+/// an earlier attempt's answer handed again to a resumed run.
+pub const RECONCILED_HEADER: &str = "cutover-reconciled";
+
 /// A future a [`Verify`] answers.
 pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiError>> + Send + 'a>>;
 
@@ -186,10 +191,6 @@ pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiErro
 /// the object its [`Verification`] names with the client's own reads (never a
 /// mutation). The gate asks it when an answer was lost, and when a resumed run is about
 /// to send a change an earlier attempt already sent.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the gate calls it once journaled")
-)]
 pub trait Verify: Send + Sync {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a>;
 }

@@ -26,7 +26,11 @@ pub fn reached(point: Point, operation: &str) {
         Point::AfterAnswer => "after_answer",
         Point::AfterRecord => "after_record",
     };
-    let wanted = (parts.next(), parts.next(), parts.next().and_then(|n| n.parse::<usize>().ok()));
+    let wanted = (
+        parts.next(),
+        parts.next(),
+        parts.next().and_then(|n| n.parse::<usize>().ok()),
+    );
     if let (Some(at), Some(op), Some(n)) = wanted {
         if at == name && op == operation && SEEN.fetch_add(1, Ordering::SeqCst) + 1 == n {
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);

@@ -3,7 +3,9 @@
 //! [`register`] gives the handle `refresh`, `wait_for` with and without options,
 //! `to_string`, `to_debug`, `to_map`, its properties and their documentation. So the
 //! rules of a wait (fail at once on a wrong terminal state, suggest a close state name,
-//! honour `timeout` and `every`) are the same for every vendor.
+//! honour `timeout` and `every`) are the same for every vendor. A kind also says how a
+//! step records a handle and reopens it on resume ([`HandleKind`]), as does each vendor's
+//! connection object ([`Connection`]).
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -95,8 +97,14 @@ pub trait Job: Clone + Send + Sync + 'static {
     const KIND: Kind;
 
     fn host(&self) -> &Host;
-    /// The target's name, for errors.
+    /// The target's name, for errors and for the reference a step records.
     fn target(&self) -> &str;
+    /// The id the job is read again by, for the reference a step records; `None` for a
+    /// kind there is one of per target.
+    fn id(&self) -> Option<String>;
+    /// The job `id` names on target `target`, reached through a client built as the
+    /// script's constructor builds it; nothing is read yet.
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
     fn state(snapshot: &Self::Snapshot) -> Option<Self::State>;
@@ -149,6 +157,96 @@ pub trait Job: Clone + Send + Sync + 'static {
     fn answer(handle: &Handle<Self>) -> RhaiResult<Dynamic> {
         Ok(Dynamic::from(handle.clone()))
     }
+}
+
+/// What a step records instead of a handle: the target it reaches and the id it is read
+/// again by. Never a secret: the target file gives the rest on resume.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reference {
+    pub target: String,
+    pub id: Option<String>,
+}
+
+/// A type of value scripts hold that cannot be stored as data but can be read again: a
+/// job handle or a vendor's connection object. Each vendor lists its own
+/// (`Vendor::handles`); a step's result is converted through that one list.
+#[derive(Debug)]
+pub struct HandleKind {
+    /// The script type name, which tags the reference.
+    pub type_name: &'static str,
+    /// The reference of `value`, if it is a value of this kind.
+    pub reference: fn(&Dynamic) -> Option<Reference>,
+    /// The value `reference` names, read again from its vendor.
+    pub reopen: fn(&Arc<Host>, &Reference) -> Result<Dynamic, ApiError>,
+}
+
+impl HandleKind {
+    /// The kind of the handles of `J`: reopened and read once, so it shows the job now.
+    pub const fn job<J: Job>() -> Self {
+        Self {
+            type_name: J::KIND.type_name,
+            reference: job_reference::<J>,
+            reopen: reopen_job::<J>,
+        }
+    }
+
+    /// The kind of a vendor's connection object `C`.
+    pub const fn connection<C: Connection>() -> Self {
+        Self {
+            type_name: C::TYPE_NAME,
+            reference: connection_reference::<C>,
+            reopen: reopen_connection::<C>,
+        }
+    }
+}
+
+/// A vendor's connection object, as `powerstore("array1")` answers it.
+pub trait Connection: Clone + Send + Sync + 'static {
+    /// The script type name.
+    const TYPE_NAME: &'static str;
+    /// The connection to target `name`, as the script constructor makes it.
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError>;
+    /// The target's name.
+    fn target(&self) -> &str;
+}
+
+fn job_reference<J: Job>(value: &Dynamic) -> Option<Reference> {
+    let handle = value.read_lock::<Handle<J>>()?;
+    Some(Reference {
+        target: handle.job.target().to_owned(),
+        id: handle.job.id(),
+    })
+}
+
+fn reopen_job<J: Job>(host: &Arc<Host>, reference: &Reference) -> Result<Dynamic, ApiError> {
+    let job = J::reopen(host, &reference.target, reference.id.as_deref())?;
+    let snapshot = job.read()?;
+    Ok(Dynamic::from(Handle::new(job, snapshot)))
+}
+
+fn connection_reference<C: Connection>(value: &Dynamic) -> Option<Reference> {
+    let connection = value.read_lock::<C>()?;
+    Some(Reference {
+        target: connection.target().to_owned(),
+        id: None,
+    })
+}
+
+fn reopen_connection<C: Connection>(
+    host: &Arc<Host>,
+    reference: &Reference,
+) -> Result<Dynamic, ApiError> {
+    C::open(host, &reference.target).map(Dynamic::from)
+}
+
+/// The id of a reference to a job read by id; a `validation` error when it has none.
+pub fn required_id(id: Option<&str>) -> Result<&str, ApiError> {
+    id.ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::Validation,
+            "the reference has no `id`; run the step afresh without `--resume`",
+        )
+    })
 }
 
 /// A job as a script holds it; copies share one snapshot, so `refresh()` updates them all.

@@ -28,7 +28,7 @@ pub mod reference;
 pub mod show;
 pub mod size_limits;
 pub mod step;
-mod step_value;
+pub mod stored_value;
 pub mod timestamp;
 pub mod verdict;
 pub mod wait;
@@ -124,7 +124,6 @@ pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     printers::register(&mut engine, limits.max_depth);
     flow::register(&mut engine, host);
     parallel::register(&mut engine, host);
-    step::register(&mut engine, host);
     confirm::register(&mut engine, host);
     flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);

@@ -5,18 +5,21 @@
 //! by the items and steps they run in, their name and their occurrence, so a step in a
 //! loop or in a `parallel` item is found again in the next attempt.
 
+use std::sync::Arc;
+
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, NativeCallContext};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::journal::frame;
 use crate::journal::run_journal::RunJournal;
 use crate::script::error_value::raise;
-use crate::script::{Host, board, step_value as stored_value};
+use crate::script::job::HandleKind;
+use crate::script::{Host, board, stored_value};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// Registers `step`.
-pub fn register(engine: &mut Engine, host: &std::sync::Arc<Host>) {
+pub fn register(engine: &mut Engine, host: &Arc<Host>, kinds: Vec<&'static HandleKind>) {
     let host = host.clone();
     FuncRegistration::new("step")
         .with_comments(["/// Runs `f()` and returns what it returns, naming the current `parallel` item's\n/// step `name` on the run's board (the live view and the summary show the last\n/// step each item reached). The run's journal records the step and its result:\n/// `cutover run --resume` returns a done step's recorded result without running\n/// `f` again (a handle is read again from its vendor). A result must be data\n/// (numbers, strings, arrays, maps, handles), not a function."])
@@ -24,12 +27,18 @@ pub fn register(engine: &mut Engine, host: &std::sync::Arc<Host>) {
         .register_into_engine(
             engine,
             move |ctx: NativeCallContext, name: &str, f: FnPtr| -> RhaiResult<Dynamic> {
-                step(&host, &ctx, name, &f)
+                step(&host, &kinds, &ctx, name, &f)
             },
         );
 }
 
-fn step(host: &Host, ctx: &NativeCallContext, name: &str, f: &FnPtr) -> RhaiResult<Dynamic> {
+fn step(
+    host: &Arc<Host>,
+    kinds: &[&HandleKind],
+    ctx: &NativeCallContext,
+    name: &str,
+    f: &FnPtr,
+) -> RhaiResult<Dynamic> {
     tracing::debug!(target: "cutover::script", "step `{name}`");
     // The step stays named after `f` returns or fails: the summary shows the step an
     // item reached, and a failed item the step it failed in.
@@ -52,7 +61,7 @@ fn step(host: &Host, ctx: &NativeCallContext, name: &str, f: &FnPtr) -> RhaiResu
             .map_err(failed)?;
         if let Some(recorded) = recorded {
             tracing::info!(target: "cutover::script", "step `{key}` is done already; its recorded result stands");
-            return stored_value::from_stored(host, &recorded).map_err(raise);
+            return stored_value::from_stored(kinds, host, &recorded).map_err(raise);
         }
     }
     let id = journal
@@ -70,7 +79,7 @@ fn step(host: &Host, ctx: &NativeCallContext, name: &str, f: &FnPtr) -> RhaiResu
         let _frame = frame::enter_step(key, Some(id));
         f.call_within_context::<Dynamic>(ctx, ())
     };
-    end(&journal, id, name, result).map_err(|err| match err {
+    end(&journal, kinds, id, name, result).map_err(|err| match err {
         Ended::Script(err) => err,
         Ended::Journal(err) => failed(err),
     })
@@ -85,12 +94,13 @@ enum Ended {
 /// recorded fails the step, since a resume could not return it.
 fn end(
     journal: &RunJournal,
+    kinds: &[&HandleKind],
     id: i64,
     name: &str,
     result: RhaiResult<Dynamic>,
 ) -> Result<Dynamic, Ended> {
     let stored = match &result {
-        Ok(value) => stored_value::to_stored(value).map_err(|why| {
+        Ok(value) => stored_value::to_stored(kinds, value).map_err(|why| {
             format!("step `{name}` returned a value the journal cannot record: {why}")
         }),
         Err(err) => Err(crate::script::error_value::message_of(err)),

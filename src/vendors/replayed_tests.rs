@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Map;
 
 use crate::config::TargetKind;
-use crate::vendors::verdict::RECONCILED_HEADER;
+use crate::http::mutation::RECONCILED_HEADER;
 use crate::vendors::verify_testing::Rig;
 use crate::vendors::{huawei_sms, powerstore, vcd, vcenter};
 

@@ -12,6 +12,7 @@ use crate::config::{Secret, Target, TargetKind};
 use crate::http::lab::estate::Estate;
 use crate::http::mutation::Mutations;
 use crate::script::Host;
+use crate::script::job::HandleKind;
 
 /// One vendor API family.
 #[derive(Debug)]
@@ -34,6 +35,9 @@ pub struct Vendor {
         )
     )]
     pub mutations: &'static Mutations,
+    /// The values its scripts hold that a step records as a reference and reads again
+    /// on resume: its connection object and every kind of job handle.
+    pub handles: &'static [HandleKind],
     /// Its simulators, one loopback listener each, sharing the lab's seed and clock.
     pub simulators: fn(&LabSetup<'_>) -> Vec<Simulator>,
     /// The targets that reach one of its listeners, from the target the lab would

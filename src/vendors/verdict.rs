@@ -6,11 +6,9 @@
 use reqwest::{Response, StatusCode};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::http::mutation::{Check, Mutations, ObjectRef, Operation, Verdict, Verification};
-
-/// The header of the answer the gate replays for a call verification found applied:
-/// status 204, no body, this header at `1`.
-pub(crate) const RECONCILED_HEADER: &str = "cutover-reconciled";
+use crate::http::mutation::{
+    Check, Mutations, ObjectRef, Operation, RECONCILED_HEADER, Verdict, Verification,
+};
 
 /// Whether `response` is the gate's replayed answer rather than the vendor's: a method
 /// that needs the vendor's body rebuilds it by reading instead.

@@ -193,7 +193,11 @@ fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(
     // Released after its sender died: the array applies it or not; the resume asks.
     lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
     assert_whole(&journal(&test));
-    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai", "--resume", "last"], None));
+    let stdout = assert_ok(&cutover(
+        &test,
+        &["run", "play.rhai", "--resume", "last"],
+        None,
+    ));
     assert_eq!(stdout, FINAL);
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
     assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
@@ -219,15 +223,27 @@ fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_ag
 #[test]
 fn resume_refuses_a_changed_playbook_unless_forced() {
     let (test, ids) = playbook();
-    assert_killed(&cutover(&test, &["run", "play.rhai"], Some("after_record:cutover:1")));
-    std::fs::write(test.path().join("play.rhai"), format!("{PLAYBOOK}// changed\n")).unwrap();
+    assert_killed(&cutover(
+        &test,
+        &["run", "play.rhai"],
+        Some("after_record:cutover:1"),
+    ));
+    std::fs::write(
+        test.path().join("play.rhai"),
+        format!("{PLAYBOOK}// changed\n"),
+    )
+    .unwrap();
     let refused = cutover(&test, &["run", "play.rhai", "--resume", "1"], None);
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&refused.stderr),
         "error: run 1 cannot be resumed: `play.rhai` changed since the run began; resume it with the files it began with, or pass --force to go on with these\n"
     );
-    let forced = cutover(&test, &["run", "play.rhai", "--resume", "1", "--force"], None);
+    let forced = cutover(
+        &test,
+        &["run", "play.rhai", "--resume", "1", "--force"],
+        None,
+    );
     assert_eq!(assert_ok(&forced), FINAL);
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
 }
@@ -254,10 +270,15 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
         "{stderr}"
     );
     // Another run of its own shares the journal meanwhile.
-    let other = test.file("other.rhai", r#"print(powerstore("array1").import_session("res-a").name);"#);
+    let other = test.file(
+        "other.rhai",
+        r#"print(powerstore("array1").import_session("res-a").name);"#,
+    );
     let output = cutover(&other, &["run", "other.rhai"], None);
     assert_eq!(assert_ok(&output), "res-a\n");
-    other.test_lab().delete_to(TargetKind::Powerstore, "/_lab/faults");
+    other
+        .test_lab()
+        .delete_to(TargetKind::Powerstore, "/_lab/faults");
     let lines = first.lines();
     let (status, stdout, stderr) = first.finish(lines, PATIENCE);
     assert_eq!(status, Some(0), "{stderr}");

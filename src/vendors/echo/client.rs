@@ -132,6 +132,10 @@ impl EchoClient {
 
 /// Basic credentials open no login, so there is none to end.
 impl Session for EchoClient {
+    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
+        Some(self)
+    }
+
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async {})
     }

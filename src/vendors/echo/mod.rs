@@ -20,6 +20,7 @@ pub const VENDOR: Vendor = Vendor {
     about: "a toy echo-job API, in tests only",
     register: script::register,
     mutations: &client::MUTATIONS,
+    handles: &script::HANDLES,
     simulators,
     lab_targets: one_target,
 };

@@ -11,12 +11,18 @@ use crate::api_error::ApiError;
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::wait_log::Reading;
 use crate::vendors::echo::client::EchoClient;
 use crate::vendors::echo::wire::{self, JOB_FIELDS, JobState};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// What a step records instead of the target or one of its jobs.
+pub const HANDLES: [HandleKind; 2] = [
+    HandleKind::connection::<Echo>(),
+    HandleKind::job::<EchoJob>(),
+];
 
 /// An echo target, as scripts hold it.
 #[derive(Clone)]
@@ -65,6 +71,18 @@ impl Job for EchoJob {
         self.echo.client.target()
     }
 
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let id = job::required_id(id)?.to_owned();
+        Ok(Self {
+            echo: Echo::open(host, target)?,
+            id,
+        })
+    }
+
     fn read(&self) -> Result<wire::Job, ApiError> {
         self.echo.host.block_on(self.echo.client.job(&self.id))
     }
@@ -92,6 +110,22 @@ impl Job for EchoJob {
             .and_then(|json| json.get(name).cloned())
             .and_then(|v| rhai::serde::to_dynamic(v).ok())
             .unwrap_or(Dynamic::UNIT)
+    }
+}
+
+impl Connection for Echo {
+    const TYPE_NAME: &'static str = "Echo";
+
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
+        let client = host.client(TargetKind::Echo, name, EchoClient::new)?;
+        Ok(Self {
+            client,
+            host: host.clone(),
+        })
+    }
+
+    fn target(&self) -> &str {
+        self.client.target()
     }
 }
 
@@ -135,7 +169,7 @@ fn cancel(job: &EchoJobHandle) -> RhaiResult<EchoJobHandle> {
 
 /// Registers the echo script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Echo>("Echo");
+    engine.register_type_with_name::<Echo>(Echo::TYPE_NAME);
     job::register::<EchoJob>(engine);
 
     let h = host.clone();
@@ -143,13 +177,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The echo target `name` from the target file."])
         .with_params_info(["name: &str", "Echo"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Echo> {
-            let client = h
-                .client(TargetKind::Echo, name, EchoClient::new)
-                .map_err(raise)?;
-            Ok(Echo {
-                client,
-                host: h.clone(),
-            })
+            Echo::open(&h, name).map_err(raise)
         });
     FuncRegistration::new("start")
         .with_comments(["/// Starts job `name`, done after `seconds`; starting it again answers the same job."])

@@ -15,7 +15,7 @@ use super::*;
 use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::echo::wire::{Job, JobState};
-use crate::vendors::verdict::RECONCILED_HEADER;
+use crate::http::mutation::RECONCILED_HEADER;
 use crate::vendors::verify_testing::{Rig, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

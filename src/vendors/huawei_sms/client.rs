@@ -278,6 +278,10 @@ impl SmsClient {
 }
 
 impl Session for SmsClient {
+    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
+        Some(self)
+    }
+
     /// IAM tokens are not sessions: they lapse by themselves and need no logout.
     fn log_out(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async {})

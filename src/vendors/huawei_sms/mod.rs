@@ -23,6 +23,7 @@ pub const VENDOR: Vendor = Vendor {
     about: "Huawei Cloud Server Migration Service tasks",
     register: script::register,
     mutations: &client::MUTATIONS,
+    handles: &script::HANDLES,
     simulators,
     lab_targets: lab_targets::targets,
 };

@@ -9,7 +9,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job;
+use crate::script::job::{self, Connection, HandleKind};
 use crate::script::options::Options;
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
@@ -17,11 +17,36 @@ use crate::vendors::huawei_sms::wire::TaskState;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
+/// What a step records instead of the target or one of its tasks.
+pub const HANDLES: [HandleKind; 2] = [
+    HandleKind::connection::<Sms>(),
+    HandleKind::job::<TaskJob>(),
+];
+
 /// A Huawei SMS target, as scripts hold it.
 #[derive(Clone)]
 pub struct Sms {
     client: Arc<SmsClient>,
     host: Arc<Host>,
+}
+
+impl Connection for Sms {
+    const TYPE_NAME: &'static str = "HuaweiSms";
+
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
+        let clock = host.clock().clone();
+        let client = host.client(TargetKind::HuaweiSms, name, |t, calls| {
+            SmsClient::new(t, calls, clock)
+        })?;
+        Ok(Self {
+            client,
+            host: host.clone(),
+        })
+    }
+
+    fn target(&self) -> &str {
+        self.client.target()
+    }
 }
 
 impl Sms {
@@ -107,17 +132,13 @@ pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> 
 
 /// Registers the Huawei SMS script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Sms>("HuaweiSms");
+    engine.register_type_with_name::<Sms>(Sms::TYPE_NAME);
     let h = host.clone();
     FuncRegistration::new("huawei_sms")
         .with_comments(["/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests."])
         .with_params_info(["name: &str", "HuaweiSms"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Sms> {
-            let clock = h.clock().clone();
-            let client = h
-                .client(TargetKind::HuaweiSms, name, |t, calls| SmsClient::new(t, calls, clock))
-                .map_err(raise)?;
-            Ok(Sms { client, host: h.clone() })
+            Sms::open(&h, name).map_err(raise)
         });
     engine.register_get("name", |sms: &mut Sms| sms.client.target().to_owned());
     FuncRegistration::new("to_string")

@@ -1,6 +1,7 @@
 //! The script surface of a migration task: its properties, `refresh`, the actions,
 //! `progress`, and `wait_for` with the terminal-state rule of design.md.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, FuncRegistration, Map};
@@ -8,7 +9,7 @@ use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::job::{self, Docs, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Job, Kind};
 use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::task_handle::{TaskHandle, TaskJob, label, reading, script_value};
@@ -65,6 +66,18 @@ impl Job for TaskJob {
 
     fn target(&self) -> &str {
         self.sms.client().target()
+    }
+
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let id = job::required_id(id)?.to_owned();
+        Ok(Self {
+            sms: crate::vendors::huawei_sms::script::Sms::open(host, target)?,
+            id,
+        })
     }
 
     fn read(&self) -> Result<TaskRecord, ApiError> {

@@ -279,6 +279,10 @@ impl PowerStoreClient {
 }
 
 impl Session for PowerStoreClient {
+    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
+        Some(self)
+    }
+
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             let Some(login) = self.login.take().await else {

@@ -18,6 +18,7 @@ pub const VENDOR: Vendor = Vendor {
     about: "Dell PowerStore volume import sessions",
     register: script::register,
     mutations: &client::MUTATIONS,
+    handles: &script::HANDLES,
     simulators,
     lab_targets: one_target,
 };

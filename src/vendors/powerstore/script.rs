@@ -11,13 +11,19 @@ use crate::api_error::ApiError;
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Docs, Handle, Job, Kind, parse_state};
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, parse_state};
 use crate::script::options::Options;
 use crate::script::wait_log::Reading;
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// What a step records instead of the array or one of its sessions.
+pub const HANDLES: [HandleKind; 2] = [
+    HandleKind::connection::<PowerStore>(),
+    HandleKind::job::<SessionJob>(),
+];
 
 /// A PowerStore target, as scripts hold it.
 #[derive(Clone)]
@@ -88,6 +94,18 @@ impl Job for SessionJob {
         self.array.client.target()
     }
 
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let id = job::required_id(id)?.to_owned();
+        Ok(Self {
+            array: PowerStore::open(host, target)?,
+            id,
+        })
+    }
+
     fn read(&self) -> Result<Snapshot, ApiError> {
         let session = self
             .array
@@ -146,6 +164,25 @@ impl Job for SessionJob {
     fn why(snapshot: &Snapshot) -> Option<String> {
         let error = snapshot.session.error.as_ref()?;
         Some(error.message_l10n.clone())
+    }
+}
+
+impl Connection for PowerStore {
+    const TYPE_NAME: &'static str = "PowerStore";
+
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
+        let clock = host.clock().clone();
+        let client = host.client(TargetKind::Powerstore, name, |t, calls| {
+            PowerStoreClient::new(t, calls, clock)
+        })?;
+        Ok(Self {
+            client,
+            host: host.clone(),
+        })
+    }
+
+    fn target(&self) -> &str {
+        self.client.target()
     }
 }
 
@@ -215,7 +252,7 @@ fn mutate(
 
 /// Registers the PowerStore script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<PowerStore>("PowerStore");
+    engine.register_type_with_name::<PowerStore>(PowerStore::TYPE_NAME);
     job::register::<SessionJob>(engine);
 
     let h = host.clone();
@@ -223,16 +260,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The PowerStore target `name` from the target file."])
         .with_params_info(["name: &str", "PowerStore"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<PowerStore> {
-            let clock = h.clock().clone();
-            let client = h
-                .client(TargetKind::Powerstore, name, |t, calls| {
-                    PowerStoreClient::new(t, calls, clock)
-                })
-                .map_err(raise)?;
-            Ok(PowerStore {
-                client,
-                host: h.clone(),
-            })
+            PowerStore::open(&h, name).map_err(raise)
         });
 
     FuncRegistration::new("import_sessions")

@@ -428,6 +428,10 @@ impl VcdClient {
 }
 
 impl Session for VcdClient {
+    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
+        Some(self)
+    }
+
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             let Some(token) = self.token.take().await else {

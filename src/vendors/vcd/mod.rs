@@ -19,6 +19,7 @@ pub const VENDOR: Vendor = Vendor {
     about: "VMware Cloud Director defined-entity migration",
     register: script::register,
     mutations: &client::MUTATIONS,
+    handles: &script::HANDLES,
     simulators,
     lab_targets: one_target,
 };

@@ -13,7 +13,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::options::Options;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
@@ -22,6 +22,12 @@ use crate::vendors::vcd::wire::{Task, TaskStatus};
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 const PAGE_SIZE: u64 = 128;
+
+/// What a step records instead of the target or one of its tasks.
+pub const HANDLES: [HandleKind; 2] = [
+    HandleKind::connection::<Vcd>(),
+    HandleKind::job::<TaskJob>(),
+];
 
 /// A Cloud Director target, as scripts hold it.
 #[derive(Clone)]
@@ -38,6 +44,25 @@ pub type VcdTask = Handle<TaskJob>;
 pub struct TaskJob {
     vcd: Vcd,
     url: Url,
+}
+
+impl Connection for Vcd {
+    const TYPE_NAME: &'static str = "Vcd";
+
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
+        let clock = host.clock().clone();
+        let client = host.client(TargetKind::Vcd, name, |t, calls| {
+            VcdClient::new(t, calls, clock)
+        })?;
+        Ok(Self {
+            client,
+            host: host.clone(),
+        })
+    }
+
+    fn target(&self) -> &str {
+        self.client.target()
+    }
 }
 
 impl Vcd {
@@ -143,6 +168,37 @@ impl Job for TaskJob {
 
     fn target(&self) -> &str {
         self.vcd.client.target()
+    }
+
+    /// The task's uuid, the last segment of its URL.
+    fn id(&self) -> Option<String> {
+        self.url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .map(str::to_owned)
+    }
+
+    /// The task at `/api/task/{uuid}` of the target's own URL: a recorded reference never
+    /// decides which host the target's credentials go to.
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let uuid = job::required_id(id)?;
+        let vcd = Vcd::open(host, target)?;
+        let base = host
+            .targets()
+            .get(TargetKind::Vcd, target)
+            .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?
+            .url
+            .clone();
+        let mut url = Url::parse(&base).map_err(|err| {
+            ApiError::new(
+                ErrorKind::Validation,
+                format!("target `{target}`: bad url `{base}`: {err}"),
+            )
+        })?;
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "task", uuid]);
+        }
+        Ok(Self { vcd, url })
     }
 
     fn read(&self) -> Result<Task, ApiError> {
@@ -265,23 +321,14 @@ fn to_dynamic(value: &impl Serialize) -> RhaiResult<Dynamic> {
 
 /// Registers the Cloud Director script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Vcd>("Vcd");
+    engine.register_type_with_name::<Vcd>(Vcd::TYPE_NAME);
 
     let h = host.clone();
     FuncRegistration::new("vcd")
         .with_comments(["/// The Cloud Director target `name` from the target file."])
         .with_params_info(["name: &str", "Vcd"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcd> {
-            let clock = h.clock().clone();
-            let client = h
-                .client(TargetKind::Vcd, name, |t, calls| {
-                    VcdClient::new(t, calls, clock)
-                })
-                .map_err(raise)?;
-            Ok(Vcd {
-                client,
-                host: h.clone(),
-            })
+            Vcd::open(&h, name).map_err(raise)
         });
     engine.register_get("name", |vcd: &mut Vcd| vcd.client.target().to_owned());
     FuncRegistration::new("to_string")

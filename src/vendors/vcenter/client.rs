@@ -294,6 +294,10 @@ impl VcenterClient {
 }
 
 impl Session for VcenterClient {
+    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
+        Some(self)
+    }
+
     fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async move {
             let Some(session) = self.session.take().await else {

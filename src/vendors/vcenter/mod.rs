@@ -22,6 +22,7 @@ pub const VENDOR: Vendor = Vendor {
     about: "VMware vCenter historical-data import and OVF import sessions",
     register: script::register,
     mutations: &client::MUTATIONS,
+    handles: &script::HANDLES,
     simulators,
     lab_targets: one_target,
 };

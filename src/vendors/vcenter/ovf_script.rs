@@ -3,6 +3,7 @@
 //! `try_instantiate()`, `instantiate()`, `wait_for()` and `delete()`; `push()` is in
 //! [`super::ovf_push_script`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
@@ -11,7 +12,7 @@ use serde_json::Value;
 use crate::api_error::ApiError;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::ovf_wire::{
@@ -59,6 +60,18 @@ impl Job for OvfJob {
 
     fn target(&self) -> &str {
         self.vcenter.client().target()
+    }
+
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let id = job::required_id(id)?.to_owned();
+        Ok(Self {
+            vcenter: Vcenter::open(host, target)?,
+            id,
+        })
     }
 
     fn read(&self) -> Result<ImportInfo, ApiError> {

@@ -10,7 +10,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::options::Options;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
@@ -18,11 +18,37 @@ use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
+/// What a step records instead of the target, its history import or an OVF import.
+pub const HANDLES: [HandleKind; 3] = [
+    HandleKind::connection::<Vcenter>(),
+    HandleKind::job::<HistoryJob>(),
+    HandleKind::job::<crate::vendors::vcenter::ovf_script::OvfJob>(),
+];
+
 /// A vCenter target, as scripts hold it.
 #[derive(Clone)]
 pub struct Vcenter {
     client: Arc<VcenterClient>,
     host: Arc<Host>,
+}
+
+impl Connection for Vcenter {
+    const TYPE_NAME: &'static str = "Vcenter";
+
+    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
+        let clock = host.clock().clone();
+        let client = host.client(TargetKind::Vcenter, name, |t, calls| {
+            VcenterClient::new(t, calls, clock)
+        })?;
+        Ok(Self {
+            client,
+            host: host.clone(),
+        })
+    }
+
+    fn target(&self) -> &str {
+        self.client.target()
+    }
 }
 
 impl Vcenter {
@@ -90,6 +116,17 @@ impl Job for HistoryJob {
 
     fn target(&self) -> &str {
         self.vcenter.client.target()
+    }
+
+    /// One per appliance: the target alone names it.
+    fn id(&self) -> Option<String> {
+        None
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, _id: Option<&str>) -> Result<Self, ApiError> {
+        Ok(Self {
+            vcenter: Vcenter::open(host, target)?,
+        })
     }
 
     fn read(&self) -> Result<Option<HistoryInfo>, ApiError> {
@@ -212,7 +249,7 @@ fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
 
 /// Registers the vCenter script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Vcenter>("Vcenter");
+    engine.register_type_with_name::<Vcenter>(Vcenter::TYPE_NAME);
     job::register::<HistoryJob>(engine);
     crate::vendors::vcenter::ovf_script::register(engine);
 
@@ -221,11 +258,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`)."])
         .with_params_info(["name: &str", "Vcenter"])
         .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcenter> {
-            let clock = h.clock().clone();
-            let client = h
-                .client(TargetKind::Vcenter, name, |t, calls| VcenterClient::new(t, calls, clock))
-                .map_err(raise)?;
-            Ok(Vcenter { client, host: h.clone() })
+            Vcenter::open(&h, name).map_err(raise)
         });
     engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
     FuncRegistration::new("to_string")
