@@ -194,8 +194,14 @@ fn call_outcome(call: &CallRow) -> String {
         CallStatus::Abandoned => {
             "sent, the run stopped before the answer: outcome unknown".to_owned()
         }
-        CallStatus::VerifiedApplied => format!("answer lost; took effect ({verdict})"),
-        CallStatus::VerifiedNotApplied => format!("answer lost; did not take effect ({verdict})"),
+        CallStatus::VerifiedApplied => {
+            format!("outcome unknown, then verified: took effect ({verdict})")
+        }
+        CallStatus::VerifiedNotApplied => {
+            format!(
+                "outcome unknown, then verified: did not take effect ({verdict}), so sent again"
+            )
+        }
         CallStatus::Skipped => format!("not sent again: {verdict}"),
         CallStatus::Planned => format!("planned: {verdict}"),
     }

@@ -25,7 +25,7 @@ print(`${first} ${second} ${third}`);
 "#;
 
 /// What the playbook prints when it runs through, interrupted or not.
-const FINAL: &str = "Cutover_In_Progress Cutover_In_Progress Paused\n";
+const FINAL: &str = "Import_Completed Import_Completed Paused\n";
 
 /// A test with the playbook and its three sessions, lab time standing still so states
 /// stay where the changes put them.
@@ -151,25 +151,25 @@ fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once(
             "
             run 1 of play.rhai: succeeded, 4 attempts, 3 changes
               started T, ended T
-              targets: array1
+              targets: array1, eu-sms, eu-sms-aksk, prod-vc, prod-vcd, vc-root
               files: play.rhai (…)
 
             the playbook
               step first: begun, not ended
-                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): sent, outcome unknown
+                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: did not take effect (state `Ready_For_Cutover`), so sent again
               attempt 2:
-              step first: done: \"Cutover_In_Progress\"
+              step first: done: \"Import_Completed\"
                 `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): done, 204 No Content
               step second: begun, not ended
-                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): answer lost; took effect (state `Cutover_In_Progress`)
+                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): outcome unknown, then verified: took effect (state `Import_Completed`)
               attempt 3:
-              step second: done: \"Cutover_In_Progress\"
-                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): not sent again: an earlier attempt's call took effect: state `Cutover_In_Progress`
+              step second: done: \"Import_Completed\"
+                `array1` cutover import session `ID-B`: cut over (POST /api/rest/import_session/ID-B/cutover): not sent again: an earlier attempt's call took effect: state `Import_Completed`
               step third: begun, not ended
-                `array1` pause import session `ID-C`: pause (POST /api/rest/import_session/ID-C/pause): done, 204 No Content
+                `array1` pause import session `ID-C`: pause the copy (POST /api/rest/import_session/ID-C/pause): done, 204 No Content
               attempt 4:
               step third: done: \"Paused\"
-                `array1` pause import session `ID-C`: pause (POST /api/rest/import_session/ID-C/pause): not sent again: an earlier attempt's call took effect: state `Paused`"
+                `array1` pause import session `ID-C`: pause the copy (POST /api/rest/import_session/ID-C/pause): not sent again: an earlier attempt's call took effect: state `Paused`"
         )
         .trim_start()
     );
@@ -215,7 +215,7 @@ fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_ag
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
     let show = runs_show(&test, &ids);
     assert!(
-        show.contains("`array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): answer lost; took effect (state `Cutover_In_Progress`)\n"),
+        show.contains("`array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: took effect (state `Import_Completed`)\n"),
         "{show}"
     );
 }
