@@ -502,7 +502,9 @@ mod tests {
             .build()
             .unwrap();
         let host = Host::offline(runtime.handle().clone());
-        let engine = crate::script::toolkit(&host, crate::script::Limits::default(), ".".into());
+        let mut engine =
+            crate::script::toolkit(&host, crate::script::Limits::default(), ".".into());
+        crate::script::step::register(&mut engine, &host, Vec::new());
         let script = r#"
             parallel([#{ name: "crm" }, "erp", "hr"], #{ limit: 1, fail_fast: true }, |app| {
                 step("volumes", || 1);
