@@ -82,7 +82,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     runtime.shutdown();
     let resume_note = journal
         .as_ref()
-        .and_then(|journal| end_journal(journal, &result, &args.file));
+        .and_then(|journal| end_journal(journal, &result));
     let items = host.board().items();
     if !items.is_empty() {
         crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
@@ -121,7 +121,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
 
 /// Records how the run ended. A run that did not succeed after it began recording steps
 /// or changes answers the note that says how to go on from where it stopped.
-fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path) -> Option<String> {
+fn end_journal(journal: &RunJournal, result: &Result<(), RunError>) -> Option<String> {
     let outcome = match result {
         Ok(()) => Outcome::Succeeded,
         Err(RunError::Interrupted { .. }) => Outcome::Interrupted,
@@ -139,9 +139,8 @@ fn end_journal(journal: &RunJournal, result: &Result<(), RunError>, file: &Path)
     let resumable = outcome != Outcome::Succeeded && journal.recorded_anything();
     resumable.then(|| {
         format!(
-            "note: run {} is journaled; to go on from where it stopped: cutover run {} --resume {}",
+            "note: run {} is journaled; to go on from where it stopped, run the same command with `--resume {}`",
             journal.run(),
-            file.display(),
             journal.run()
         )
     })

@@ -32,7 +32,7 @@ fn the_readme_wave_cuts_over_cancels_the_stalled_and_reports() {
     );
     assert_eq!(
         stderr,
-        "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\n"
+        "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\nnote: run 1 is journaled; to go on from where it stopped, run the same command with `--resume 1`\n"
     );
     assert!(
         stdout.starts_with("wave wave1-*: 5 import sessions on array1\n"),
@@ -63,7 +63,7 @@ fn running_the_wave_again_does_nothing_twice() {
         .status(1)
         .ignoring_progress()
         .stderr(
-            "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\n",
+            "error: the playbook marked the run failed: sessions not cut over: 1 cancelled, 1 failed\nnote: run 1 is journaled; to go on from where it stopped, run the same command with `--resume 1`\n",
         )
         .run();
     assert!(
@@ -112,7 +112,7 @@ fn the_vcd_type_upgrade_reports_what_it_could_not_migrate() {
     );
     assert_eq!(
         stderr,
-        "error: the playbook marked the run failed: 3 instances left on the old type\n"
+        "error: the playbook marked the run failed: 3 instances left on the old type\nnote: run 1 is journaled; to go on from where it stopped, run the same command with `--resume 1`\n"
     );
     let expected = crate::test::unindent(
         r#"

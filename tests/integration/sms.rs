@@ -202,6 +202,7 @@ fn a_task_that_fails_ends_wait_for_at_once_with_its_error_json() {
         ----
         {"error_code":"SMS.3802","error_param":[]}
         ----
+        note: run 1 is journaled; to go on from where it stopped, run the same command with `--resume 1`
         "#,
     );
     assert!(outcome.stderr.ends_with(&expected), "{}", outcome.stderr);

@@ -71,7 +71,8 @@ fn stop_after_cutovers(send: fn(&Child), name: &str, code: i32) {
         without_durations(&child.stderr()),
         format!(
             "error: interrupted by {name}; the run stopped before its end\n\
-             the run made 3 mutating calls:\n{}{}{}",
+             the run made 3 mutating calls:\n{}{}{}\
+             note: run 1 is journaled; to go on from where it stopped, run the same command with `--resume 1`\n",
             cutover(&ready[0], "204 No Content"),
             cutover(&ready[1], "204 No Content"),
             cutover(&copying, "422 Unprocessable Entity"),

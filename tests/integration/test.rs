@@ -51,10 +51,13 @@ pub fn run_from_repo_ending(
     wave_poll: Option<&str>,
     status: i32,
 ) -> (String, String) {
+    // Its own journal, so the repository's folders stay clean and run ids start at 1.
+    let journal = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
     command
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CUTOVER_JOURNAL", journal.path().join("journal.db"))
         .env_remove("CUTOVER_TARGETS")
         .env_remove("WAVE_POLL");
     if let Some(poll) = wave_poll {
@@ -481,6 +484,11 @@ impl Test {
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("CUTOVER_TARGETS")
+            // Each test its own journal, even for the repository's playbooks.
+            .env(
+                "CUTOVER_JOURNAL",
+                self.dir.path().join(".cutover/journal.db"),
+            )
             .env_remove("CUTOVER_LOG")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());

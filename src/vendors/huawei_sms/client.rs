@@ -139,6 +139,11 @@ impl SmsClient {
         })
     }
 
+    /// The clock its waits run on.
+    pub(super) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The target's name.
     pub fn target(&self) -> &str {
         self.http.target()

@@ -5,10 +5,12 @@
 //! also be started from; that state tells nothing, so the action is never sent twice on
 //! a guess.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::api_error::ApiError;
-use crate::http::mutation::{Check, VerdictFuture, Verification, Verify};
+use crate::http::mutation::{Check, Verdict, VerdictFuture, Verification, Verify};
 use crate::vendors::huawei_sms::client::{MUTATIONS, SmsClient, TaskQuery, TaskRecord};
 use crate::vendors::huawei_sms::wire::{TaskState, transition};
 use crate::vendors::verdict;
@@ -23,17 +25,33 @@ impl Verify for SmsClient {
             let Some(id) = object.id.as_deref() else {
                 return Ok(verdict::unnamed(object, "id"));
             };
-            let record = match verdict::found(self.task(id).await)? {
+            let mut record = match verdict::found(self.task(id).await)? {
                 Ok(record) => record,
                 Err(verdict) => return Ok(verdict),
             };
             match verification.check {
                 Check::States(applied) => {
                     let operation = verdict::operation_of(&MUTATIONS, verification);
-                    let state = record.task.state;
-                    let why = operation.and_then(|op| undecided(op.name, state));
-                    let shown = record.json.get("state").and_then(Value::as_str);
-                    Ok(verdict::by_state(applied, shown.unwrap_or(state.as_str()), why))
+                    let judge = |record: &TaskRecord| {
+                        let state = record.task.state;
+                        let why = operation.and_then(|op| undecided(op.name, state));
+                        let shown = record.json.get("state").and_then(Value::as_str);
+                        verdict::by_state(applied, shown.unwrap_or(state.as_str()), why)
+                    };
+                    // An action shows in the task's state only after a few seconds
+                    // (vendor-apis.md §5.5): the old state proves nothing until then.
+                    for pause in SETTLE {
+                        let verdict = judge(&record);
+                        if !matches!(verdict, Verdict::NotApplied(_)) {
+                            return Ok(verdict);
+                        }
+                        self.clock().sleep(pause).await;
+                        record = match verdict::found(self.task(id).await)? {
+                            Ok(record) => record,
+                            Err(verdict) => return Ok(verdict),
+                        };
+                    }
+                    Ok(judge(&record))
                 }
                 Check::Field { field, values } => {
                     let value = self.field(&record, field).await?;
@@ -44,6 +62,15 @@ impl Verify for SmsClient {
         })
     }
 }
+
+/// How long a verification waits between reads of a task still in its old state: the
+/// state changes within a few seconds of an action (terraform waits 5 s), so 15 s in all.
+const SETTLE: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
 
 impl SmsClient {
     /// `field` (dotted for a nested one) of the task `record` shows, or of the same
