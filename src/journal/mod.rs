@@ -127,3 +127,6 @@ pub fn show_time(millis: i64) -> String {
     let time = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0));
     humantime::format_rfc3339_seconds(time).to_string()
 }
+
+#[cfg(test)]
+mod tests;
