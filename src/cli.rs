@@ -87,8 +87,9 @@ struct JournalArgs {
     /// The journal file [default: .cutover/journal.db beside the playbook].
     #[arg(long, env = "CUTOVER_JOURNAL", value_name = "FILE")]
     journal: Option<PathBuf>,
-    /// Run without a journal: nothing is recorded, and the run cannot be resumed.
-    #[arg(long, conflicts_with_all = ["journal", "resume"])]
+    /// Run without a journal (even when CUTOVER_JOURNAL names one): nothing is recorded,
+    /// and the run cannot be resumed.
+    #[arg(long, conflicts_with = "resume")]
     no_journal: bool,
     /// Resume run ID (or `last`, the newest run of this playbook): done steps return
     /// their recorded results, and no change is sent twice.

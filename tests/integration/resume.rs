@@ -298,3 +298,92 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
         [("other.rhai", "succeeded"), ("play.rhai", "succeeded")]
     );
 }
+
+#[test]
+fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again() {
+    let (test, ids) = playbook();
+    let test = test.script(
+        "items.rhai",
+        r#"
+        let array = powerstore("array1");
+        let results = parallel(["res-a", "res-b", "res-c"], |name| {
+            // A handle: recorded as a reference, read again on resume.
+            let s = step("find", || array.import_session(name));
+            let sum = 0;
+            for i in 0..3 { sum += step("count", || i); }
+            step("act", || {
+                if name == "res-c" { s.pause() } else { s.cutover() }
+                s.refresh();
+                `${s.name} ${s.state} ${sum}`
+            })
+        });
+        for r in results { print(r.value); }
+        "#,
+    );
+    assert_killed(&cutover(
+        &test,
+        &["run", "items.rhai"],
+        Some("after_record:cutover:1"),
+    ));
+    assert_whole(&journal(&test));
+    let stdout = assert_ok(&cutover(
+        &test,
+        &["run", "items.rhai", "--resume", "last"],
+        None,
+    ));
+    assert!(
+        stdout.starts_with("res-a Import_Completed 3\nres-b Import_Completed 3\nres-c Paused 3\n"),
+        "{stdout}"
+    );
+    assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
+    assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
+    let json = assert_ok(&cutover(&test, &["runs", "show", "last", "--json"], None));
+    let shown: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(shown["run"]["standing"], "succeeded");
+    assert_eq!(shown["run"]["attempts"], 2);
+    let steps = shown["steps"].as_array().unwrap();
+    let done = |key: &str| {
+        steps
+            .iter()
+            .filter(|s| s["key"] == key && s["status"] == "done")
+            .map(|s| s["occurrence"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Each item's loop made three occurrences of its step, each done once.
+    for name in ["res-a", "res-b", "res-c"] {
+        assert_eq!(done(&format!("{name}/count")), [1, 2, 3], "{name}");
+        assert_eq!(done(&format!("{name}/find")), [1], "{name}");
+        assert_eq!(done(&format!("{name}/act")), [1], "{name}");
+    }
+    let find = steps.iter().find(|s| s["key"] == "res-a/find").unwrap();
+    assert_eq!(find["result"]["$handle"], "ImportSession");
+    assert_eq!(find["result"]["id"], ids[0].as_str());
+    // No secret reaches the journal.
+    let password = test.test_lab().password();
+    let bytes = std::fs::read(journal(&test)).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains(&password));
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
+    let (test, ids) = playbook();
+    std::fs::write(test.path().join("not-a-folder"), "").unwrap();
+    let output = cutover(
+        &test,
+        &["run", "play.rhai", "--journal", "not-a-folder/journal.db"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: journal `not-a-folder/journal.db`: cannot create its folder: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("; pass --journal FILE to keep it elsewhere, or --no-journal\n"),
+        "{stderr}"
+    );
+    assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
+    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai", "--no-journal"], None));
+    assert_eq!(stdout, FINAL);
+}
