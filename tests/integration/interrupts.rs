@@ -194,3 +194,24 @@ fn a_second_ctrl_c_stops_waiting_and_the_change_stays_unknown_until_a_resume_ver
     assert_eq!(lab.applied("cutover", &ids[0]), 1);
     assert_eq!(lab.applied("cutover", &ids[1]), 1);
 }
+
+#[test]
+fn sigterm_waits_the_same_way_and_says_how_to_stop_waiting() {
+    let (test, ids, mut child) = held_run();
+    let lab = test.test_lab();
+    child.terminate();
+    let mut stderr = stderr_lines(&mut child);
+    assert_eq!(
+        stderr.next().unwrap().unwrap(),
+        "waiting for 1 change in flight to be answered; send SIGTERM again to stop waiting"
+    );
+    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    assert_eq!(child.wait(PATIENCE).code(), Some(143));
+    assert_eq!(
+        rest(stderr)
+            .replace(&ids[0], "ID-A")
+            .replace(&ids[1], "ID-B"),
+        stopped("204 No Content (… ms)", "204 No Content (… ms)").replace("SIGINT", "SIGTERM")
+    );
+    assert_eq!(lab.applied("cutover", &ids[1]), 1);
+}
