@@ -147,6 +147,7 @@ impl RuntimeBuilder {
             limits: self.limits,
             lab,
             stopped_by: Arc::default(),
+            stop_waiting: CancellationToken::new(),
         })
     }
 }
@@ -159,6 +160,9 @@ pub struct Runtime {
     lab: Option<Lab>,
     /// The signal that cancelled the run, if one did.
     stopped_by: Arc<OnceLock<StopSignal>>,
+    /// Cancelled by a signal that comes once the run is cancelled: the run stops
+    /// waiting for the changes still in flight.
+    stop_waiting: CancellationToken,
 }
 
 impl Runtime {
@@ -178,7 +182,8 @@ impl Runtime {
     }
 
     /// Cancels the run when the process gets SIGINT (Ctrl-C) or SIGTERM, remembering
-    /// which; the handlers are in place when this returns.
+    /// which; a second one stops the wait for the changes still in flight. The handlers
+    /// are in place when this returns.
     pub fn cancel_on_signals(&self) -> std::io::Result<()> {
         let mut stops = {
             let _inside = self.tokio.enter();
@@ -186,12 +191,18 @@ impl Runtime {
         };
         let cancel = self.cancel_token().clone();
         let stopped_by = Arc::clone(&self.stopped_by);
+        let stop_waiting = self.stop_waiting.clone();
         self.tokio.spawn(async move {
-            // The first signal stops the run; the stop is bounded (GRACE, then the
-            // logouts' own limit), so later ones need not do more.
-            if let Some(signal) = stops.recv().await {
-                let _ = stopped_by.set(signal);
-                cancel.cancel();
+            // The first signal stops the run, letting the changes already sent be
+            // answered; the next one abandons them. The rest of the stop is bounded
+            // (GRACE, then the logouts' own limit), so later ones need not do more.
+            while let Some(signal) = stops.recv().await {
+                if cancel.is_cancelled() {
+                    stop_waiting.cancel();
+                } else {
+                    let _ = stopped_by.set(signal);
+                    cancel.cancel();
+                }
             }
         });
         Ok(())
@@ -313,6 +324,7 @@ impl Runtime {
                 () = cancel.cancelled() => tokio::time::timeout(GRACE, done_rx).await.ok().and_then(Result::ok),
             }
         });
+        self.wait_in_flight();
         let marked = self.host.verdict().take();
         if cancel.is_cancelled() {
             return Err(RunError::Interrupted {
@@ -334,6 +346,51 @@ impl Runtime {
                 "the script thread ended without a result".into(),
             )),
         }
+    }
+
+    /// Waits for the changes sent and not yet answered, so their real outcomes are
+    /// recorded: a run stopped while one was on its way lets it finish. A signal stops
+    /// the wait (the calls stay unknown outcomes), and so does the longest request
+    /// timeout of the targets, which bounds each sending already.
+    fn wait_in_flight(&self) {
+        let in_flight = self.host.calls().in_flight();
+        let count = in_flight.count();
+        if count == 0 {
+            return;
+        }
+        let changes = match count {
+            1 => "1 change".to_owned(),
+            n => format!("{n} changes"),
+        };
+        let cancel = self.cancel_token();
+        let again = match (cancel.is_cancelled(), self.stopped_by.get()) {
+            (true, Some(StopSignal::Terminate)) => "send SIGTERM again",
+            (true, _) => "press Ctrl-C again",
+            (false, _) => "press Ctrl-C",
+        };
+        crate::screen::around(|| {
+            eprintln!("waiting for {changes} in flight to be answered; {again} to stop waiting");
+        });
+        let longest = self
+            .host
+            .targets()
+            .iter()
+            .map(|target| target.request_limits.timeout)
+            .max()
+            .unwrap_or_default();
+        // A signal during the wait of a run not stopped yet stops the run and the wait.
+        let stop = if cancel.is_cancelled() {
+            self.stop_waiting.clone()
+        } else {
+            cancel.clone()
+        };
+        self.tokio.block_on(async {
+            tokio::select! {
+                () = in_flight.settled() => {}
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(longest + GRACE) => {}
+            }
+        });
     }
 
     /// Logs out of every target, within a bounded time even when the run was stopped

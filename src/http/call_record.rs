@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, Response, Url};
 
+use crate::http::in_flight::InFlight;
 use crate::http::mutation::{Mutation, Verify};
 use crate::journal::run_journal::RunJournal;
 
@@ -122,6 +123,8 @@ struct Gatekeeping {
     journal: OnceLock<Arc<RunJournal>>,
     /// Weak: the clients own the record, not the other way round.
     verifiers: Mutex<HashMap<String, Weak<dyn Verify>>>,
+    /// The changes sent and not yet answered, which a stopping run waits for.
+    in_flight: Arc<InFlight>,
 }
 
 impl fmt::Debug for Gatekeeping {
@@ -147,6 +150,11 @@ impl CallRecord {
     /// The run's journal, if it has one.
     pub fn journal(&self) -> Option<&Arc<RunJournal>> {
         self.1.journal.get()
+    }
+
+    /// The changes sent and not yet answered, shared by every clone of this record.
+    pub fn in_flight(&self) -> &Arc<InFlight> {
+        &self.1.in_flight
     }
 
     /// Lets the gate ask `verifier` whether a change to `target` took effect.
@@ -514,11 +522,13 @@ mod tests {
         send(Method::POST, "ok").await.unwrap();
         send(Method::GET, "ok").await.unwrap();
         assert!(send(Method::POST, "lost").await.is_err());
-        // The run stops waiting while the answer is outstanding.
+        // The caller stops waiting while the answer is outstanding; the sending goes
+        // on, counted in flight, until an answer comes or the runtime drops it.
         tokio::select! {
             _ = send(Method::DELETE, "held") => panic!("the held request was answered"),
             Some(()) = held.recv() => {}
         }
+        assert_eq!(record.in_flight().count(), 1);
         let refused = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             format!("http://{}", listener.local_addr().unwrap())
@@ -544,7 +554,7 @@ mod tests {
         let expected = [
             ("POST", "/ok", CallOutcome::Answered(204)),
             ("POST", "/lost", CallOutcome::Lost),
-            ("DELETE", "/held", CallOutcome::Abandoned),
+            ("DELETE", "/held", CallOutcome::Pending),
             ("PUT", "/x", CallOutcome::NotSent),
         ]
         .map(|(m, p, o)| (m.to_owned(), p.to_owned(), o));

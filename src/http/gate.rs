@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Request, RequestBuilder, Response};
+use tracing::Instrument as _;
 
 use super::{ErrorBodyParser, HttpClient};
 use crate::api_error::{ApiError, ErrorKind};
@@ -93,17 +94,11 @@ impl HttpClient {
                 None => None,
             };
             crash_point::reached(Point::BeforeSend, mutation.operation);
-            let started = Instant::now();
-            let result = self
-                .transfer(mutation.operation, request, parse_error, Some(mutation))
-                .await;
-            let result = keep_answer(result).await;
-            crash_point::reached(Point::AfterAnswer, mutation.operation);
-            if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
-                record(journal, sent, &result, started.elapsed())
-                    .map_err(|err| self.journal_error(mutation, &err))?;
-            }
-            crash_point::reached(Point::AfterRecord, mutation.operation);
+            let (result, recorded, sent) = self
+                .send_once(mutation, request, parse_error, sent)
+                .await
+                .map_err(|err| self.stopped_sending(mutation, &err))?;
+            recorded.map_err(|err| self.journal_error(mutation, &err))?;
             let (response, _) = match result {
                 Ok(kept) => return Ok(kept.0),
                 Err(err) if is_lost(&err) => (err, ()),
@@ -141,6 +136,53 @@ impl HttpClient {
                 _ => return Err(err),
             }
         }
+    }
+
+    /// Sends `request` once and records its outcome in the journal (its row `sent`), as
+    /// a task of its own counted in flight: when the caller stops waiting (the run was
+    /// interrupted), a change already on its way is still answered and its real outcome
+    /// recorded, rather than dropped mid-air; the run waits for it before it ends.
+    async fn send_once(
+        &self,
+        mutation: &Mutation,
+        request: Request,
+        parse_error: ErrorBodyParser,
+        sent: Option<SentCall>,
+    ) -> Result<Sending, tokio::task::JoinError> {
+        let client = self.clone();
+        let mutation = mutation.clone();
+        let in_flight = self.calls.in_flight().start();
+        let sending = async move {
+            let _in_flight = in_flight;
+            let started = Instant::now();
+            let result = client
+                .transfer(mutation.operation, request, parse_error, Some(&mutation))
+                .await;
+            let result = keep_answer(result).await;
+            crash_point::reached(Point::AfterAnswer, mutation.operation);
+            let recorded = match (client.calls.journal(), &sent) {
+                (Some(journal), Some(sent)) => record(journal, sent, &result, started.elapsed()),
+                _ => Ok(()),
+            };
+            if recorded.is_ok() {
+                crash_point::reached(Point::AfterRecord, mutation.operation);
+            }
+            (result, recorded, sent)
+        };
+        tokio::spawn(sending.in_current_span()).await
+    }
+
+    /// The task sending a change ended without an outcome (it panicked, or the runtime
+    /// is shutting down): the change may have been applied.
+    fn stopped_sending(&self, mutation: &Mutation, err: &tokio::task::JoinError) -> ApiError {
+        ApiError::new(
+            ErrorKind::UnknownOutcome,
+            format!(
+                "the change was sent and its sending stopped before the answer came ({err}): {}",
+                mutation.verification.advice()
+            ),
+        )
+        .at(&self.target, mutation.operation)
     }
 
     /// A resumed run is about to make `change`, which an earlier attempt made at the
@@ -275,6 +317,14 @@ fn change(mutation: &Mutation, request: &Request) -> Change {
 fn is_lost(err: &ApiError) -> bool {
     err.kind == ErrorKind::UnknownOutcome && err.status.is_none()
 }
+
+/// How one sending ended: the answer (or its loss), whether its outcome could be
+/// recorded, and its journal row.
+type Sending = (
+    Result<Kept, ApiError>,
+    Result<(), JournalError>,
+    Option<SentCall>,
+);
 
 /// A successful answer with the copy the journal keeps.
 struct Kept(Response, Option<Answer>, Option<String>);

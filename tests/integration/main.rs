@@ -20,6 +20,7 @@ mod examples;
 mod fail_run;
 mod hooks;
 mod hostile;
+mod interrupts;
 mod lost_answers;
 mod mutation_gate;
 mod ovf;

@@ -25,7 +25,7 @@ const WAVE: &str = r#"
     "#;
 
 /// `(N ms)` becomes `(… ms)`: how long a call took is not the test's business.
-fn without_durations(text: &str) -> String {
+pub fn without_durations(text: &str) -> String {
     text.lines()
         .map(|line| match line.rfind(" (") {
             Some(at) if line.ends_with(" ms)") => {
