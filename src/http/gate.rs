@@ -99,12 +99,11 @@ impl HttpClient {
                 .await
                 .map_err(|err| self.stopped_sending(mutation, &err))?;
             recorded.map_err(|err| self.journal_error(mutation, &err))?;
-            let (response, _) = match result {
+            let err = match result {
                 Ok(kept) => return Ok(kept.0),
-                Err(err) if is_lost(&err) => (err, ()),
+                Err(err) if is_lost(&err) => err,
                 Err(err) => return Err(err),
             };
-            let err = response;
             match self.ask(mutation).await {
                 Some(Verdict::Applied(seen)) => {
                     if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
