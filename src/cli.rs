@@ -5,6 +5,7 @@ mod check;
 mod doc;
 mod lab;
 mod playbook;
+mod reconcile;
 mod repl;
 mod run_journal;
 mod runs;

@@ -75,6 +75,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     };
     if let Some(journal) = &journal {
         host.calls().journal_into(Arc::clone(journal));
+        super::reconcile::earlier_unknowns(&host, journal);
     }
     let view = View::start(host.board(), quiet);
     let result = runtime.run_compiled(&file, compiled);

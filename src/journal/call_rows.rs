@@ -137,6 +137,16 @@ pub struct CallRow {
 }
 
 impl CallRow {
+    /// The object it changed, as an operator names it: ``import session `lun03` (id `9a1c`)``.
+    pub fn object(&self) -> String {
+        match (&self.object_name, &self.object_id) {
+            (Some(name), Some(id)) => format!("{} `{name}` (id `{id}`)", self.object_kind),
+            (Some(name), None) => format!("{} `{name}`", self.object_kind),
+            (None, Some(id)) => format!("{} `{id}`", self.object_kind),
+            (None, None) => self.object_kind.clone(),
+        }
+    }
+
     /// Whether it is the same change as `change`.
     pub fn is(&self, change: &Change) -> bool {
         self.target == change.target
@@ -293,6 +303,18 @@ impl Journal {
                  ORDER BY attempt, ord"
             ))?;
             let rows = statement.query_map(params![run, frame, attempt], call_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The calls earlier attempts of `run` left with an unknown outcome, in order.
+    pub fn unknown_calls(&self, run: i64, attempt: i64) -> Result<Vec<CallRow>, JournalError> {
+        self.with(|c| {
+            let mut statement = c.prepare(&format!(
+                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 AND attempt < ?2
+                 AND status IN ('sent', 'lost', 'abandoned') ORDER BY attempt, ord"
+            ))?;
+            let rows = statement.query_map(params![run, attempt], call_row)?;
             rows.collect()
         })
     }

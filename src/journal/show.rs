@@ -207,16 +207,6 @@ fn call_outcome(call: &CallRow) -> String {
     }
 }
 
-/// The object a call changed.
-fn object(call: &CallRow) -> String {
-    match (&call.object_name, &call.object_id) {
-        (Some(name), Some(id)) => format!("{} `{name}` (id `{id}`)", call.object_kind),
-        (Some(name), None) => format!("{} `{name}`", call.object_kind),
-        (None, Some(id)) => format!("{} `{id}`", call.object_kind),
-        (None, None) => call.object_kind.clone(),
-    }
-}
-
 /// A step's result, cut to one short line.
 fn result_line(result: Option<&serde_json::Value>) -> String {
     let text = result.map_or_else(|| "()".to_owned(), |r| r.to_string());
@@ -291,7 +281,7 @@ pub fn detail_text(detail: &RunDetail) -> String {
                 "{indent}`{}` {} {}: {} ({} {}): {}",
                 call.target,
                 call.operation,
-                object(call),
+                call.object(),
                 call.summary,
                 call.method,
                 call.path,

@@ -27,16 +27,10 @@ pub struct Vendor {
     pub register: fn(&mut Engine, &Arc<Host>),
     /// Its client's mutating operations, each with how to tell afterwards whether it
     /// took effect: the only calls the mutation gate lets it send.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the gate's tables test reads it; the journal and `--plan` will too"
-        )
-    )]
     pub mutations: &'static Mutations,
     /// The values its scripts hold that a step records as a reference and reads again
-    /// on resume: its connection object and every kind of job handle.
+    /// on resume: its connection object first (a resume opens it to verify changes left
+    /// unknown), then every kind of job handle.
     pub handles: &'static [HandleKind],
     /// Its simulators, one loopback listener each, sharing the lab's seed and clock.
     pub simulators: fn(&LabSetup<'_>) -> Vec<Simulator>,

@@ -387,3 +387,34 @@ fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
     let stdout = assert_ok(&cutover(&test, &["run", "play.rhai", "--no-journal"], None));
     assert_eq!(stdout, FINAL);
 }
+
+#[test]
+fn a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_it_again() {
+    let (test, ids) = playbook();
+    let test = test.script(
+        "careful.rhai",
+        r#"
+        let s = powerstore("array1").import_session("res-a");
+        // This playbook looks before it changes: a resumed run finds the cut-over done.
+        step("cut over", || { if s.state == "Ready_For_Cutover" { s.cutover(); } s.refresh(); s.state });
+        print(s.state);
+        "#,
+    );
+    assert_killed(&cutover(
+        &test,
+        &["run", "careful.rhai"],
+        Some("after_answer:cutover:1"),
+    ));
+    let stdout = assert_ok(&cutover(
+        &test,
+        &["run", "careful.rhai", "--resume", "last"],
+        None,
+    ));
+    assert_eq!(stdout, "Import_Completed\n");
+    assert_eq!(applied(&test, "cutover", &ids), [1, 0, 0]);
+    let show = runs_show(&test, &ids);
+    assert!(
+        show.ends_with("\n    `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: took effect (state `Import_Completed`)\n  attempt 2:\n  step cut over: done: \"Import_Completed\""),
+        "{show}"
+    );
+}
