@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Request, RequestBuilder, Response, Url};
@@ -299,7 +299,10 @@ impl HttpClient {
             None => PendingCall::none(),
         };
         let mutating = !super::retry::is_read(&method) && method != Method::OPTIONS;
-        let headed = AtomicBool::new(false);
+        // The status of an answer whose head came (0 until then): a mutation whose body
+        // is then lost was answered, and its error says with what, so the gate does
+        // not take it for one lost before any answer.
+        let headed = AtomicU16::new(0);
         let advice = |answered: bool| match mutation {
             Some(mutation) if !answered => mutation.verification.advice(),
             _ => GENERIC_ADVICE.to_owned(),
@@ -315,8 +318,8 @@ impl HttpClient {
                     return Err(failed);
                 }
             };
-            headed.store(true, Ordering::Relaxed);
             let status = response.status();
+            headed.store(status.as_u16(), Ordering::Relaxed);
             match whole(response, limits.max_body).await {
                 Ok(response) => {
                     call.answered(status.as_u16());
@@ -328,7 +331,7 @@ impl HttpClient {
                 }
             }
         };
-        let late_advice = || advice(headed.load(Ordering::Relaxed));
+        let late_advice = || advice(headed.load(Ordering::Relaxed) != 0);
         let result = bounded(
             exchange,
             limits.timeout,
@@ -342,6 +345,10 @@ impl HttpClient {
         let located = |err: ApiError| ApiError {
             method: Some(method.to_string()),
             url: Some(url.to_string()),
+            status: err.status.or_else(|| {
+                let status = headed.load(Ordering::Relaxed);
+                (status != 0).then_some(status)
+            }),
             ..err.at(&self.target, operation)
         };
         let response = result.map_err(located)?;

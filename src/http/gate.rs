@@ -47,11 +47,16 @@ impl HttpClient {
                     .place(&change)
                     .map_err(|err| self.journal_error(mutation, &err))?;
                 if let Some(earlier) = earlier {
-                    if let Some(response) = self
+                    let settled = self
                         .settle_earlier(journal, &place, mutation, &change, &earlier)
-                        .await?
-                    {
-                        return Ok(response);
+                        .await;
+                    match settled {
+                        Ok(Some(response)) => return Ok(response),
+                        Ok(None) => {}
+                        Err(err) => {
+                            crate::journal::frame::release_match(earlier.id);
+                            return Err(err);
+                        }
                     }
                 }
                 Some(place)
@@ -196,11 +201,15 @@ impl HttpClient {
         earlier: &CallRow,
     ) -> Result<Option<Response>, ApiError> {
         let journal_error = |err: JournalError| self.journal_error(mutation, &err);
-        let safe = matches!(
-            mutation.verification.check,
-            Check::ClientToken | Check::RepeatSafe(_) | Check::ChangesNothing
-        );
         let unknown = earlier.status.is_unknown();
+        // A client token makes sending again safe only while the vendor remembers it: one
+        // that took effect long ago (its session since reclaimed) would create another
+        // object, so it is sent again only when its outcome is unknown.
+        let safe = match mutation.verification.check {
+            Check::RepeatSafe(_) | Check::ChangesNothing => true,
+            Check::ClientToken => unknown,
+            _ => false,
+        };
         if safe || !(unknown || earlier.took_effect()) {
             // Refused, never sent, found not applied, or safe to send again.
             return Ok(None);

@@ -35,10 +35,13 @@ pub fn current_item() -> Option<String> {
     FRAMES.with(|f| f.borrow().last().and_then(|f| f.item.clone()))
 }
 
-/// `parent/name`, or `name` at the top; a `/` inside `name` is escaped so keys stay
-/// unambiguous.
+/// `parent/name`, or `name` at the top; a `/` or `#` inside `name` is escaped so keys
+/// stay unambiguous.
 pub fn child_key(parent: &str, name: &str) -> String {
-    let name = name.replace('%', "%25").replace('/', "%2F");
+    let name = name
+        .replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('#', "%23");
     if parent.is_empty() {
         name
     } else {
@@ -57,6 +60,17 @@ pub fn enter_item(key: String, item: String) -> FrameGuard {
     })
 }
 
+/// The key of the frame inside occurrence `occurrence` of step `key`: `key` for the
+/// first, `key#2` for the second, so what runs inside each occurrence (steps, calls) is
+/// told apart from what ran inside another.
+pub fn occurrence_key(key: &str, occurrence: i64) -> String {
+    if occurrence == 1 {
+        key.to_owned()
+    } else {
+        format!("{key}#{occurrence}")
+    }
+}
+
 /// Makes this thread run in step row `step` (key `key`) until the guard drops.
 pub fn enter_step(key: String, step: Option<i64>) -> FrameGuard {
     let item = current_item();
@@ -72,6 +86,21 @@ pub fn enter_step(key: String, step: Option<i64>) -> FrameGuard {
 fn push(frame: Frame) -> FrameGuard {
     FRAMES.with(|f| f.borrow_mut().push(frame));
     FrameGuard(())
+}
+
+/// Lets a later call of this attempt match the earlier call `id` again: the change it
+/// was matched with was not settled (nothing was sent), so a retry must meet the same
+/// earlier call, not miss it and send.
+pub fn release_match(id: i64) {
+    FRAMES.with(|frames| {
+        if let Some(frame) = frames.borrow_mut().last_mut() {
+            for (call, matched) in frame.earlier.iter_mut().flatten() {
+                if call.id == id {
+                    *matched = false;
+                }
+            }
+        }
+    });
 }
 
 /// Holds a frame; see [`enter_item`] and [`enter_step`].

@@ -76,7 +76,7 @@ fn step(
         )
         .map_err(failed)?;
     let result = {
-        let _frame = frame::enter_step(key, Some(id));
+        let _frame = frame::enter_step(frame::occurrence_key(&key, occurrence), Some(id));
         f.call_within_context::<Dynamic>(ctx, ())
     };
     end(&journal, kinds, id, name, result).map_err(|err| match err {
