@@ -103,6 +103,8 @@ impl Wave {
     }
 
     /// The summary's rows from the run's report: application, step, outcome, error.
+    /// vCenter numbers OVF import sessions in the order they are created, which the
+    /// `parallel` applications make in any order, so an error names a session `ID`.
     fn rows(&self) -> Vec<[String; 4]> {
         let text = std::fs::read_to_string(self.test.path().join("report.json")).unwrap();
         let report: Value = serde_json::from_str(&text).unwrap();
@@ -112,7 +114,7 @@ impl Wave {
             .iter()
             .map(|item| {
                 ["application", "step", "outcome", "error"]
-                    .map(|key| item[key].as_str().unwrap_or("-").to_owned())
+                    .map(|key| without_session_id(item[key].as_str().unwrap_or("-")))
             })
             .collect()
     }
@@ -125,13 +127,28 @@ impl Wave {
         let mut all = BTreeMap::new();
         for target in LISTENERS {
             let state = self.lab.state(target);
+            // vCenter numbers import sessions in the order the `parallel` applications
+            // create them; a session is named by its client token instead.
+            let tokens: BTreeMap<&str, &str> = state["ovf_sessions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    (
+                        s["id"].as_str().unwrap(),
+                        s["client_token"].as_str().unwrap(),
+                    )
+                })
+                .collect();
             let mut applied: Vec<(String, String)> = Vec::new();
             for m in state["mutations"].as_array().unwrap() {
                 let operation = m["operation"].as_str().unwrap().to_owned();
+                let id = m["id"].as_str().unwrap();
                 if operation == REPEAT_SAFE {
                     repeat_safe += 1;
                 } else {
-                    applied.push((operation, m["id"].as_str().unwrap().to_owned()));
+                    let id = tokens.get(id).copied().unwrap_or(id);
+                    applied.push((operation, id.to_owned()));
                 }
             }
             applied.sort();
@@ -157,6 +174,18 @@ impl Wave {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{stderr}");
         String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// `text` with the id in "import session `…`" written `ID`.
+fn without_session_id(text: &str) -> String {
+    const SESSION: &str = "import session `";
+    match text.split_once(SESSION) {
+        Some((before, after)) => match after.split_once('`') {
+            Some((_, rest)) => format!("{before}{SESSION}ID`{rest}"),
+            None => text.to_owned(),
+        },
+        None => text.to_owned(),
     }
 }
 
@@ -211,7 +240,11 @@ fn interrupted_wave_ends_as_an_uninterrupted_one(
     let plain = Wave::start(scenario, keep_sessions);
     let (code, last, printed) = ended(&plain.run(&[], None));
     let (applied, _) = plain.mutations();
-    assert_each_once(&applied);
+    // The rough wave itself changes some objects twice (a failed task started again, a
+    // plain cancel and then a forced one); there the resumed wave must do the same.
+    if scenario == "happy" {
+        assert_each_once(&applied);
+    }
     let rows = plain.rows();
     plain.lab.stop();
 
@@ -231,8 +264,7 @@ fn interrupted_wave_ends_as_an_uninterrupted_one(
     );
     assert_eq!(wave.rows(), rows);
     let (resumed_applied, repeat_safe) = wave.mutations();
-    assert_each_once(&resumed_applied);
-    assert_eq!(resumed_applied, applied);
+    assert_eq!(resumed_applied, applied, "the changes of both, sorted");
     // The entity type was migrated: the first run at least once, each resume again.
     assert!(repeat_safe > crashes.len(), "{repeat_safe} migrateEntities");
     let show = wave.runs_show();
@@ -277,16 +309,55 @@ fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted() {
     );
 }
 
-/// A resume that comes after vCenter reclaimed an ended OVF import session (a lab hour
-/// after it ended, as by default): the `ovf` step the kill interrupted runs again, its
-/// `ovf_import` is sent again (its client token is deemed safe to repeat, but vCenter no
-/// longer knows the token), so a second import session is created and instantiated.
+/// A resume that comes after vCenter reclaimed the wave's OVF import sessions (an hour
+/// after they ended or went idle, by default): each `ovf` step the kill interrupted runs
+/// again, its `ovf_import` is sent again (its client token is deemed safe to repeat, but
+/// vCenter no longer knows the token), so a new import session is created and
+/// instantiated, and an appliance already imported before the kill is imported twice.
 #[test]
-#[ignore = "bug: a resumed run sends an answered ovf_import again after vCenter reclaimed its session, importing the appliance twice"]
+#[ignore = "bug: a resumed run imports an appliance again when vCenter reclaimed the import session an earlier attempt instantiated"]
 fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_appliance_twice() {
-    interrupted_wave_ends_as_an_uninterrupted_one(
-        "happy",
-        false,
-        &["after_record:ovf.instantiate:4", "after_answer:cutover:3"],
+    let wave = Wave::start("happy", true);
+    let crash = "after_record:ovf.instantiate:4";
+    assert_killed(&wave.run(&[], Some(crash)), crash);
+    // vCenter forgets every ended or idle import session before the resume.
+    let forget = serde_json::json!({ "reclaim_after": 1 });
+    wave.lab.post("prod-vc", "/_lab/ovf", forget);
+    crate::test::eventually("vCenter reclaims the import sessions", || {
+        wave.lab.state("prod-vc")["ovf_sessions"] == serde_json::json!([])
+    });
+    // And keeps the ones the resume creates.
+    let keep = serde_json::json!({ "reclaim_after": 30 * 24 * 3600 });
+    wave.lab.post("prod-vc", "/_lab/ovf", keep);
+    let (code, last, printed) = ended(&wave.run(&["--resume", "last"], None));
+    assert_eq!((code, last.as_str()), (Some(0), "12 done"), "{printed}");
+    let instantiated = wave.lab.state("prod-vc")["mutations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["operation"] == "instantiate")
+        .count();
+    assert_eq!(instantiated, 12, "one appliance import per application");
+    wave.lab.stop();
+}
+
+/// The rough wave, killed at the same kinds of points: it ends as the uninterrupted one
+/// does, exit 1 with four applications failed, each at the same step for the same reason.
+/// Fewer applications get as far as an appliance, a cut-over or a server start here, so
+/// the points come earlier.
+#[test]
+fn a_rough_wave_killed_three_times_ends_as_one_never_interrupted() {
+    let show = interrupted_wave_ends_as_an_uninterrupted_one(
+        "rough",
+        true,
+        &[
+            "after_record:ovf.instantiate:3",
+            "after_answer:cutover:2",
+            "before_send:start:1",
+        ],
+    );
+    assert!(
+        show.starts_with("run 1 of wave.rhai: failed, 4 attempts, "),
+        "{show}"
     );
 }
