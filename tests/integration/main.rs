@@ -44,3 +44,4 @@ mod view;
 mod wait_logs;
 mod watch;
 mod wave;
+mod wave_resume;
