@@ -42,6 +42,10 @@ pub(super) fn start(
     let journal = Arc::new(journal);
     let owner = Owner::this_process();
     let script = args.file.display().to_string();
+    let scenario = runtime
+        .lab()
+        .map(|lab| lab.estate().scenario.as_str().to_owned());
+    let seed = args.rehearsal.lab.then_some(args.rehearsal.seed);
     let (run, attempt) = match args.journal.resume {
         None => {
             let new = NewRun {
@@ -54,10 +58,8 @@ pub(super) fn start(
                     .iter()
                     .map(|t| t.name.clone())
                     .collect(),
-                scenario: runtime
-                    .lab()
-                    .map(|lab| lab.estate().scenario.as_str().to_owned()),
-                seed: args.rehearsal.lab.then_some(args.rehearsal.seed),
+                scenario: scenario.clone(),
+                seed,
             };
             let id = journal
                 .begin_run(&new, &owner)
@@ -114,6 +116,30 @@ pub(super) fn start(
                     changed.join("; ")
                 );
             }
+            let targets: Vec<String> = runtime
+                .host()
+                .targets()
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            let then = setting(
+                &row.arguments,
+                row.scenario.as_deref(),
+                row.seed,
+                &row.targets,
+            );
+            let now = setting(&arguments(args), scenario.as_deref(), seed, &targets);
+            if then != now {
+                if !args.journal.force {
+                    return Err(fail(
+                        ExitCode::Usage,
+                        format!(
+                            "run {id} began against {then}, and this resume would run against {now}; resume it against what it began with, or pass --force"
+                        ),
+                    ));
+                }
+                tracing::warn!("resuming run {id}, begun against {then}, against {now} (--force)");
+            }
             let (_, attempt) = journal
                 .take_run(id, &owner)
                 .map_err(|err| fail(ExitCode::Usage, err))?;
@@ -127,6 +153,29 @@ pub(super) fn start(
     Ok(Some(Arc::new(RunJournal::new(
         journal, run, attempt, owner,
     ))))
+}
+
+/// What a run goes against, as an operator says it: the lab with its scenario and seed,
+/// or the targets by name. A resume against another is refused: it would record steps
+/// done that were done elsewhere.
+fn setting(
+    arguments: &serde_json::Value,
+    scenario: Option<&str>,
+    seed: Option<u64>,
+    targets: &[String],
+) -> String {
+    if arguments.get("lab").and_then(serde_json::Value::as_bool) == Some(true) {
+        let apps = arguments
+            .get("apps")
+            .map_or_else(String::new, |apps| format!(", {apps} applications"));
+        format!(
+            "the lab (scenario {}, seed {}{apps})",
+            scenario.unwrap_or("?"),
+            seed.map_or_else(|| "?".to_owned(), |s| s.to_string())
+        )
+    } else {
+        format!("targets {}", targets.join(", "))
+    }
 }
 
 /// The command line's choices that shape the run, for the runs table; never a secret.

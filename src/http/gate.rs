@@ -40,7 +40,11 @@ impl HttpClient {
         mutation.check_for(&self.target)?;
         let request = self.build(mutation.operation, request)?;
         let change = change(mutation, &request);
-        let journal = self.calls.journal().cloned();
+        // A query sent as POST changes nothing: the journal keeps changes only.
+        let journal = match mutation.verification.check {
+            Check::ChangesNothing => None,
+            _ => self.calls.journal().cloned(),
+        };
         let place = match &journal {
             Some(journal) => {
                 let (place, earlier) = journal

@@ -5,6 +5,7 @@
 //! can be resumed at once.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
@@ -97,15 +98,24 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Starts renewing `run`'s lease for `owner` in the background. A renewal that fails
-    /// is logged; the run goes on, and the lease lasts [`LEASE`] from the last one.
-    pub fn start(journal: Arc<Journal>, run: i64, owner: Owner) -> Self {
+    /// is logged; the run goes on, and the lease lasts [`LEASE`] from the last one. When
+    /// another process has taken the run over, `lost` is set and renewing stops.
+    pub fn start(journal: Arc<Journal>, run: i64, owner: Owner, lost: Arc<AtomicBool>) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("cutover-lease".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(RENEW_EVERY) {
-                    if let Err(err) = journal.renew_lease(run, &owner) {
-                        tracing::warn!("cannot renew the lease of run {run}: {err}");
+                    match journal.renew_lease(run, &owner) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::error!(
+                                "run {run} was taken over by another process after this one's lease lapsed; this process sends no more changes"
+                            );
+                            lost.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        Err(err) => tracing::warn!("cannot renew the lease of run {run}: {err}"),
                     }
                 }
             })

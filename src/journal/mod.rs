@@ -108,7 +108,7 @@ impl Journal {
         })
     }
 
-    fn error(&self, message: impl Into<String>) -> JournalError {
+    pub fn error(&self, message: impl Into<String>) -> JournalError {
         JournalError {
             path: self.path.clone(),
             message: message.into(),

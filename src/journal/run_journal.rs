@@ -5,7 +5,7 @@
 //! it again.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,6 +22,9 @@ pub struct RunJournal {
     occurrences: Mutex<HashMap<String, i64>>,
     /// The next place among this attempt's steps and calls.
     order: AtomicI64,
+    owner: Owner,
+    /// Set when another process took the run over: this one sends no more changes.
+    lease_lost: Arc<AtomicBool>,
     _heartbeat: Heartbeat,
 }
 
@@ -43,13 +46,21 @@ pub struct SentCall {
 impl RunJournal {
     /// Writes through `journal` for attempt `attempt` of `run`, which `owner` leases.
     pub fn new(journal: Arc<Journal>, run: i64, attempt: i64, owner: Owner) -> Self {
-        let heartbeat = Heartbeat::start(Arc::clone(&journal), run, owner);
+        let lease_lost = Arc::new(AtomicBool::new(false));
+        let heartbeat = Heartbeat::start(
+            Arc::clone(&journal),
+            run,
+            owner.clone(),
+            Arc::clone(&lease_lost),
+        );
         Self {
             journal,
             run,
             attempt,
             occurrences: Mutex::default(),
             order: AtomicI64::new(1),
+            owner,
+            lease_lost,
             _heartbeat: heartbeat,
         }
     }
@@ -118,6 +129,12 @@ impl RunJournal {
     /// Writes `change` as sent, before it is: a crash from here on leaves it an unknown
     /// outcome.
     pub fn sent(&self, place: &Place, change: &Change) -> Result<SentCall, JournalError> {
+        if self.lease_lost.load(Ordering::SeqCst) {
+            return Err(self.journal.error(format!(
+                "run {} was taken over by another process after this one's lease lapsed",
+                self.run
+            )));
+        }
         let id = self.journal.insert_call(
             &self.new_call(place, change),
             CallStatus::Sent,
@@ -166,9 +183,10 @@ impl RunJournal {
         self.journal.verify_call(id, status, seen)
     }
 
-    /// Ends the run with `outcome`; calls still waiting for an answer stay unknown.
+    /// Ends the run with `outcome`; calls still waiting for an answer stay unknown. A run
+    /// another process took over is left to it.
     pub fn end(&self, outcome: Outcome) -> Result<(), JournalError> {
         self.journal.abandon_calls(self.run, self.attempt)?;
-        self.journal.end_run(self.run, outcome)
+        self.journal.end_run(self.run, &self.owner, outcome)
     }
 }

@@ -212,8 +212,9 @@ impl Journal {
         })?
     }
 
-    /// Extends `owner`'s lease of `run`.
-    pub fn renew_lease(&self, run: i64, owner: &Owner) -> Result<(), JournalError> {
+    /// Extends `owner`'s lease of `run`; false when `owner` no longer holds it (another
+    /// process took the run over after the lease lapsed).
+    pub fn renew_lease(&self, run: i64, owner: &Owner) -> Result<bool, JournalError> {
         let until = millis(SystemTime::now()) + LEASE.as_millis() as i64;
         self.with(|c| {
             c.execute(
@@ -221,16 +222,18 @@ impl Journal {
                 params![run, owner.to_stored(), until],
             )
         })
-        .map(drop)
+        .map(|updated| updated == 1)
     }
 
-    /// Records how `run` ended and gives up its lease.
-    pub fn end_run(&self, run: i64, outcome: Outcome) -> Result<(), JournalError> {
+    /// Records how `run` ended and gives up `owner`'s lease; a run another process has
+    /// taken over is left to it.
+    pub fn end_run(&self, run: i64, owner: &Owner, outcome: Outcome) -> Result<(), JournalError> {
         let now = millis(SystemTime::now());
         self.with(|c| {
             c.execute(
-                "UPDATE runs SET outcome = ?2, ended = ?3, owner = NULL, lease_until = NULL WHERE id = ?1",
-                params![run, outcome.as_str(), now],
+                "UPDATE runs SET outcome = ?3, ended = ?4, owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND owner = ?2",
+                params![run, owner.to_stored(), outcome.as_str(), now],
             )
         })
         .map(drop)

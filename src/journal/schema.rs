@@ -3,7 +3,7 @@
 //! cutover is brought forward when opened, and one written by a newer cutover is
 //! refused rather than misread.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Each step from version `i` to `i + 1`; never edit one that has shipped, add another.
 const MIGRATIONS: &[&str] = &[
@@ -73,9 +73,13 @@ CREATE INDEX calls_by_frame ON calls(run, frame, attempt, seq);
 /// The version this cutover writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Brings the journal to [`VERSION`], each migration in its own transaction.
+/// Brings the journal to [`VERSION`] in one IMMEDIATE transaction, reading its version
+/// inside it: two processes opening a new journal at once never both migrate it.
 pub fn migrate(connection: &mut Connection) -> Result<(), String> {
-    let found: i64 = connection
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|err| err.to_string())?;
+    let found: i64 = tx
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(|err| err.to_string())?;
     if found > VERSION {
@@ -85,11 +89,9 @@ pub fn migrate(connection: &mut Connection) -> Result<(), String> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         let next = index + 1;
-        let tx = connection.transaction().map_err(|err| err.to_string())?;
         tx.execute_batch(sql)
             .and_then(|()| tx.pragma_update(None, "user_version", next as i64))
-            .and_then(|()| tx.commit())
             .map_err(|err| format!("cannot bring it to version {next}: {err}"))?;
     }
-    Ok(())
+    tx.commit().map_err(|err| err.to_string())
 }

@@ -198,9 +198,7 @@ fn call_outcome(call: &CallRow) -> String {
             format!("outcome unknown, then verified: took effect ({verdict})")
         }
         CallStatus::VerifiedNotApplied => {
-            format!(
-                "outcome unknown, then verified: did not take effect ({verdict}), so sent again"
-            )
+            format!("outcome unknown, then verified: did not take effect ({verdict})")
         }
         CallStatus::Skipped => format!("not sent again: {verdict}"),
         CallStatus::Planned => format!("planned: {verdict}"),

@@ -111,7 +111,7 @@ fn a_run_is_leased_by_its_process_and_a_dead_process_lease_is_taken_over() {
     assert_eq!((row.id, attempt), (id2, 2));
     assert_eq!(journal.run(id2).unwrap().unwrap().attempts, 2);
     // A run that succeeded is not resumed.
-    journal.end_run(id2, Outcome::Succeeded).unwrap();
+    journal.end_run(id2, &me, Outcome::Succeeded).unwrap();
     assert!(matches!(
         journal.take_run(id2, &me),
         Err(TakeError::Succeeded(..))
@@ -273,7 +273,9 @@ fn the_runs_table_and_a_run_killed_with_its_lease_read_as_an_operator_needs() {
         show::standing(&journal.run(live).unwrap().unwrap()),
         "running"
     );
-    journal.end_run(live, Outcome::Failed).unwrap();
+    journal
+        .end_run(live, &Owner::this_process(), Outcome::Failed)
+        .unwrap();
     let mut rows = journal.runs(10).unwrap();
     for row in &mut rows {
         row.started = super::millis(SystemTime::UNIX_EPOCH) + 1000;

@@ -156,7 +156,7 @@ fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once(
 
             the playbook
               step first: begun, not ended
-                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: did not take effect (state `Ready_For_Cutover`), so sent again
+                `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: did not take effect (state `Ready_For_Cutover`)
               attempt 2:
               step first: done: \"Import_Completed\"
                 `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): done, 204 No Content

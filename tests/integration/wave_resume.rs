@@ -313,7 +313,7 @@ fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted() {
     assert!(
         show.contains("start (POST /v3/tasks/")
             && show.contains(
-                "/action): outcome unknown, then verified: did not take effect (state `READY`), so sent again\n"
+                "/action): outcome unknown, then verified: did not take effect (state `READY`)\n"
             ),
         "{show}"
     );
