@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{Method, Response, Url};
 
 use crate::http::mutation::{Mutation, Verify};
+use crate::http::plan::Plan;
 use crate::journal::run_journal::RunJournal;
 
 /// Calls kept at most; older ones are only counted, so a watcher running for weeks does
@@ -120,6 +121,8 @@ pub struct CallRecord(Option<Arc<Mutex<Calls>>>, Arc<Gatekeeping>);
 #[derive(Default)]
 struct Gatekeeping {
     journal: OnceLock<Arc<RunJournal>>,
+    /// The plan of a `--plan` run: changes are recorded there instead of sent.
+    plan: OnceLock<Arc<Plan>>,
     /// Weak: the clients own the record, not the other way round.
     verifiers: Mutex<HashMap<String, Weak<dyn Verify>>>,
 }
@@ -128,6 +131,7 @@ impl fmt::Debug for Gatekeeping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gatekeeping")
             .field("journal", &self.journal.get())
+            .field("plan", &self.plan.get())
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +151,17 @@ impl CallRecord {
     /// The run's journal, if it has one.
     pub fn journal(&self) -> Option<&Arc<RunJournal>> {
         self.1.journal.get()
+    }
+
+    /// Makes this a `--plan` run: from now on every change is recorded in `plan`, not
+    /// sent; a record has one plan at most, so a second is ignored.
+    pub fn plan_into(&self, plan: Arc<Plan>) {
+        let _ = self.1.plan.set(plan);
+    }
+
+    /// The run's plan, in a `--plan` run.
+    pub fn plan(&self) -> Option<&Arc<Plan>> {
+        self.1.plan.get()
     }
 
     /// Lets the gate ask `verifier` whether a change to `target` took effect.

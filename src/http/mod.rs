@@ -10,4 +10,5 @@ pub mod client;
 pub mod lab;
 pub mod login;
 pub mod mutation;
+pub mod plan;
 pub mod retry;

@@ -17,7 +17,7 @@ use crate::http::mutation::{Check, Mutations, Operation};
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
 use crate::vendors::verdict::is_reconciled;
 
-const JOB: &str = "echo job";
+pub(crate) const JOB: &str = "echo job";
 
 /// Every mutating call this client sends; the gate sends nothing else.
 pub const MUTATIONS: Mutations = Mutations {
