@@ -115,28 +115,42 @@ fn the_plan_of_the_wave_lists_every_change_its_real_run_makes() {
     let test = Test::new()
         .file("cutover.toml", TARGETS)
         .file("wave.json", WAVE_FILE)
-        .script("wave.rhai", WAVE)
-        .args([
+        .script("wave.rhai", WAVE);
+    // Two labs of the same scenario and seed: the plan against one, the real run against
+    // the other, so each begins where the lab seeded it (the history import runs from
+    // its first read on; a real run after the plan would find it ended).
+    let start = |targets_out: &str| {
+        let args = [
             "lab",
             "--speed",
             "3000",
             "--targets",
             "cutover.toml",
             "--targets-out",
-            "lab.toml",
-        ]);
-    let lab = StandaloneLab::start(&test);
-    // vCenter reclaims ended import sessions after a while; keep them for the check.
-    lab.post(
-        "prod-vc",
-        "/_lab/ovf",
-        json!({ "reclaim_after": 30 * 24 * 3600 }),
-    );
+            targets_out,
+        ]
+        .map(str::to_owned);
+        let lab = StandaloneLab::spawn(test.command_with(&args));
+        // vCenter reclaims ended import sessions after a while; keep them for the check.
+        lab.post(
+            "prod-vc",
+            "/_lab/ovf",
+            json!({ "reclaim_after": 30 * 24 * 3600 }),
+        );
+        lab
+    };
+    let planned_lab = start("plan.toml");
+    let lab = start("lab.toml");
     let targets = ["array1", "eu-sms", "prod-vc", "prod-vcd", "vc-root"];
-    let mutations = |target: &str| lab.state(target)["mutations"].as_array().unwrap().len();
-    let run = |extra: &[&str]| {
+    let mutations = |target: &str| {
+        planned_lab.state(target)["mutations"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let run = |targets: &str, extra: &[&str]| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .args(["run", "wave.rhai", "--targets", "lab.toml", "--no-journal"])
+            .args(["run", "wave.rhai", "--targets", targets, "--no-journal"])
             .args(extra)
             .current_dir(test.path())
             .env_remove("CUTOVER_TARGETS")
@@ -151,12 +165,12 @@ fn the_plan_of_the_wave_lists_every_change_its_real_run_makes() {
         )
     };
 
-    let (code, plan, stderr) = run(&["--plan"]);
+    let (code, plan, stderr) = run("plan.toml", &["--plan"]);
     assert_eq!(code, Some(0), "{plan}\n{stderr}");
     for target in targets {
         assert_eq!(mutations(target), 0, "{target} changed during the plan");
     }
-    let (code, stdout, stderr) = run(&["--yes", "--report", "report.json"]);
+    let (code, stdout, stderr) = run("lab.toml", &["--yes", "--report", "report.json"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
@@ -203,7 +217,16 @@ fn the_plan_of_the_wave_lists_every_change_its_real_run_makes() {
         .collect();
     let distinct = |changes: &[Change]| changes.iter().cloned().collect::<BTreeSet<_>>();
     assert_eq!(distinct(&planned), distinct(&made));
-    // 12 applications: an import, its instantiation, 2 cutovers and a start each; the
-    // history import paused and resumed; the entity type migrated once.
-    assert_eq!(planned.len(), 12 * 5 + 3, "{plan}");
+    // 12 applications: an import, its instantiation, a cutover (the other volume cuts
+    // over by itself) and a start each; the history import paused and resumed; the
+    // entity type migrated once.
+    assert_eq!(planned.len(), 12 * 4 + 3, "{plan}");
+    // The real run makes the same changes, except that it runs the migration again while
+    // it moves instances (the lab skips some the first time); a plan cannot foresee that.
+    let repeats = made
+        .iter()
+        .filter(|(_, operation, _)| operation == "migrate_entities")
+        .count()
+        - 1;
+    assert_eq!(made.len() - repeats, planned.len(), "{made:?}");
 }
