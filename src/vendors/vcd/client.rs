@@ -20,7 +20,7 @@ use crate::http::mutation::{Check, Exchange, Mutations, Operation, is_planned};
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
-    MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
+    EntityState, MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
     read_xml, version_at_least,
 };
 
@@ -210,6 +210,17 @@ impl VcdClient {
         let response = self
             .call(Exchange::Mutation(&mutation), Method::POST, url, None)
             .await?;
+        if is_planned(&response) {
+            // Only planned: the entity is not read; it is shown as a resolve that
+            // validates leaves it, with no contents of its own.
+            return Ok(ResolveResult {
+                id: id.to_owned(),
+                entity: serde_json::Value::Null,
+                state: Some(EntityState::Resolved.as_str().to_owned()),
+                entity_state: Some(EntityState::Resolved),
+                message: Some("planned, not sent".to_owned()),
+            });
+        }
         self.http.read_json("resolve", response).await
     }
 
