@@ -73,6 +73,11 @@ struct RunArgs {
     /// outcome to FILE as JSON.
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
+    /// List every change the playbook would make, without sending any: reads are sent,
+    /// waits on a planned change return at once, gates are shown and not asked. Writes
+    /// no journal.
+    #[arg(long, conflicts_with = "resume")]
+    plan: bool,
     #[command(flatten)]
     journal: JournalArgs,
     #[command(flatten)]

@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 use super::{RunArgs, fail, load_targets, read_script, report};
 use crate::exit_code::ExitCode;
 use crate::http::call_record::CallRecord;
+use crate::http::plan::Plan;
 use crate::journal::Outcome;
 use crate::journal::run_journal::RunJournal;
 use crate::runtime::{RunError, marked_line};
@@ -77,6 +78,10 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
         host.calls().journal_into(Arc::clone(journal));
         super::reconcile::earlier_unknowns(&host, journal);
     }
+    let plan = args.plan.then(|| Arc::new(Plan::default()));
+    if let Some(plan) = &plan {
+        host.calls().plan_into(Arc::clone(plan));
+    }
     let view = View::start(host.board(), quiet);
     let result = runtime.run_compiled(&file, compiled);
     view.finish();
@@ -87,6 +92,9 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     let items = host.board().items();
     if !items.is_empty() {
         crate::screen::print_line(summary::table(&items, Instant::now()).trim_end());
+    }
+    if let Some(plan) = &plan {
+        crate::screen::print_line(plan.text().trim_end());
     }
     let code = conclude(result, host.calls());
     if let Some(note) = resume_note {

@@ -22,14 +22,14 @@ fn path(args: &RunArgs, file: &ScriptFile) -> PathBuf {
 }
 
 /// Opens the journal and begins (or resumes) the run of `file`, whose files are `files`;
-/// `None` with `--no-journal`.
+/// `None` with `--no-journal` or `--plan`.
 pub(super) fn start(
     args: &RunArgs,
     file: &ScriptFile,
     files: Vec<FileHash>,
     runtime: &crate::Runtime,
 ) -> Result<Option<Arc<RunJournal>>, ExitCode> {
-    if args.journal.no_journal {
+    if args.journal.no_journal || args.plan {
         return Ok(None);
     }
     let path = path(args, file);

@@ -18,6 +18,7 @@ use reqwest::{Method, Response, Url};
 
 use crate::http::in_flight::InFlight;
 use crate::http::mutation::{Mutation, Verify};
+use crate::http::plan::Plan;
 use crate::journal::run_journal::RunJournal;
 
 /// Calls kept at most; older ones are only counted, so a watcher running for weeks does
@@ -121,6 +122,8 @@ pub struct CallRecord(Option<Arc<Mutex<Calls>>>, Arc<Gatekeeping>);
 #[derive(Default)]
 struct Gatekeeping {
     journal: OnceLock<Arc<RunJournal>>,
+    /// The plan of a `--plan` run: changes are recorded there instead of sent.
+    plan: OnceLock<Arc<Plan>>,
     /// Weak: the clients own the record, not the other way round.
     verifiers: Mutex<HashMap<String, Weak<dyn Verify>>>,
     /// The changes sent and not yet answered, which a stopping run waits for.
@@ -131,6 +134,7 @@ impl fmt::Debug for Gatekeeping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gatekeeping")
             .field("journal", &self.journal.get())
+            .field("plan", &self.plan.get())
             .finish_non_exhaustive()
     }
 }
@@ -155,6 +159,17 @@ impl CallRecord {
     /// The changes sent and not yet answered, shared by every clone of this record.
     pub fn in_flight(&self) -> &Arc<InFlight> {
         &self.1.in_flight
+    }
+
+    /// Makes this a `--plan` run: from now on every change is recorded in `plan`, not
+    /// sent; a record has one plan at most, so a second is ignored.
+    pub fn plan_into(&self, plan: Arc<Plan>) {
+        let _ = self.1.plan.set(plan);
+    }
+
+    /// The run's plan, in a `--plan` run.
+    pub fn plan(&self) -> Option<&Arc<Plan>> {
+        self.1.plan.get()
     }
 
     /// Lets the gate ask `verifier` whether a change to `target` took effect.

@@ -109,6 +109,11 @@ impl HttpClient {
         self
     }
 
+    /// The run's plan, in a `--plan` run: the gate records changes there, unsent.
+    pub fn plan(&self) -> Option<&std::sync::Arc<crate::http::plan::Plan>> {
+        self.calls.plan()
+    }
+
     /// The target's name.
     pub fn target(&self) -> &str {
         &self.target

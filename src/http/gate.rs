@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 
 use super::{ErrorBodyParser, HttpClient};
 use crate::api_error::{ApiError, ErrorKind};
-use crate::http::mutation::{Check, Mutation, RECONCILED_HEADER, Verdict};
+use crate::http::mutation::{Check, Mutation, PLANNED_HEADER, RECONCILED_HEADER, Verdict};
 use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
 use crate::journal::run_journal::{RunJournal, SentCall};
@@ -39,6 +39,10 @@ impl HttpClient {
     ) -> Result<Response, ApiError> {
         mutation.check_for(&self.target)?;
         let request = self.build(mutation.operation, request)?;
+        if let Some(plan) = self.calls.plan() {
+            plan.change(mutation);
+            return Ok(planned());
+        }
         let change = change(mutation, &request);
         // A query sent as POST changes nothing: the journal keeps changes only.
         let journal = match mutation.verification.check {
@@ -413,6 +417,19 @@ fn reconciled() -> Response {
     let response = http::Response::builder()
         .status(http::StatusCode::NO_CONTENT)
         .header(RECONCILED_HEADER, "1")
+        .body(Vec::new());
+    response.map_or_else(
+        |_| Response::from(http::Response::new(Vec::new())),
+        Response::from,
+    )
+}
+
+/// The answer handed to a client for a change a `--plan` run recorded and did not send.
+fn planned() -> Response {
+    let response = http::Response::builder()
+        .status(http::StatusCode::NO_CONTENT)
+        .header(RECONCILED_HEADER, "1")
+        .header(PLANNED_HEADER, "1")
         .body(Vec::new());
     response.map_or_else(
         |_| Response::from(http::Response::new(Vec::new())),

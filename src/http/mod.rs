@@ -11,4 +11,5 @@ pub mod in_flight;
 pub mod lab;
 pub mod login;
 pub mod mutation;
+pub mod plan;
 pub mod retry;

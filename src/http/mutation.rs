@@ -184,6 +184,16 @@ pub enum Verdict {
 /// an earlier attempt's answer handed again to a resumed run.
 pub const RECONCILED_HEADER: &str = "cutover-reconciled";
 
+/// The header of the answer the gate hands a client for a change a `--plan` run
+/// recorded and did not send (status 204, no body, this header at `1`): a client that
+/// needs the body answers a planned object instead.
+pub const PLANNED_HEADER: &str = "cutover-planned";
+
+/// Whether `response` is the gate's answer for a change that was only planned.
+pub fn is_planned(response: &reqwest::Response) -> bool {
+    response.headers().contains_key(PLANNED_HEADER)
+}
+
 /// A future a [`Verify`] answers.
 pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiError>> + Send + 'a>>;
 

@@ -2,7 +2,7 @@
 //! With `--yes` every gate is approved; on a terminal (stdin and stderr both are one)
 //! the operator is asked `message [y/N]`; with neither, the gate fails and says to pass
 //! `--yes`. Gates are asked one at a time, even from `parallel` items, and every answer
-//! is logged.
+//! is logged. Under `--plan` no gate is asked: each is noted in the plan and approved.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -49,6 +49,13 @@ fn confirm(host: &Host, message: &str, options: Map) -> RhaiResult<bool> {
         .then(|| options.duration("timeout", Duration::ZERO))
         .transpose()?;
     let shown = crate::terminal_text::escape_control(message);
+    if let Some(plan) = host.calls().plan() {
+        // A plan changes nothing, so there is nothing to approve yet: the gate is shown
+        // in the plan and the plan goes on.
+        plan.gate(message);
+        tracing::info!(target: "cutover::script", "confirm `{shown}`: shown in the plan, not asked");
+        return Ok(true);
+    }
     if host.approves_all() {
         tracing::info!(target: "cutover::script", "confirm `{shown}`: approved by --yes");
         return Ok(true);

@@ -13,6 +13,7 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
+use crate::http::plan::Plan;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::wait::{Verdict, Wait};
@@ -95,6 +96,9 @@ pub trait Job: Clone + Send + Sync + 'static {
     type State: State;
 
     const KIND: Kind;
+    /// The object kind its vendor's table of mutations names, e.g. `import session`: a
+    /// planned change to the same kind of object with the job's id touches this job.
+    const OBJECT: &'static str;
 
     fn host(&self) -> &Host;
     /// The target's name, for errors and for the reference a step records.
@@ -108,6 +112,9 @@ pub trait Job: Clone + Send + Sync + 'static {
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
     fn state(snapshot: &Self::Snapshot) -> Option<Self::State>;
+    /// The job as a planned change leaves it once it reaches `state`: `last` (as last
+    /// read, or as the plan made it) showing `state`.
+    fn planned(&self, last: &Self::Snapshot, state: Self::State) -> Self::Snapshot;
 
     /// What a wait and the log see: the job's name, state and progress.
     fn reading(&self, snapshot: &Self::Snapshot) -> Reading;
@@ -298,8 +305,20 @@ impl<J: Job> Handle<J> {
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
     }
 
-    /// Re-reads the job.
+    /// The run's plan, when a change it planned touches this job: then the job is not
+    /// read (it may not exist, or not show the change), the plan answers for it.
+    fn plan(&self) -> Option<Arc<Plan>> {
+        let plan = self.job.host().calls().plan()?;
+        let id = self.job.id();
+        plan.touches(self.job.target(), J::OBJECT, id.as_deref())
+            .then(|| Arc::clone(plan))
+    }
+
+    /// Re-reads the job; one a planned change touches keeps what the plan made of it.
     pub fn refresh(&self) -> RhaiResult<Self> {
+        if self.plan().is_some() {
+            return Ok(self.clone());
+        }
         self.store(self.job.read().map_err(raise)?);
         Ok(self.clone())
     }
@@ -345,6 +364,13 @@ impl<J: Job> Handle<J> {
             (J::KIND.timeout, J::KIND.every),
         )?
         .of(job.reading(&self.snapshot()).what, wanted.name());
+        if let Some(plan) = self.plan() {
+            // Only the planned change would bring the job there: the plan notes the
+            // wait and goes on as if it had.
+            plan.waited(&job.reading(&self.snapshot()).what, wanted.name());
+            self.store(job.planned(&self.snapshot(), wanted));
+            return J::answer(self);
+        }
         let judge = |snapshot: &J::Snapshot| {
             self.store(snapshot.clone());
             if J::state(snapshot) == Some(wanted) {

@@ -22,6 +22,7 @@ pub mod modules;
 pub mod object_names;
 pub mod options;
 pub mod parallel;
+pub mod planning;
 pub mod preflight;
 pub mod printers;
 pub mod reference;
@@ -125,6 +126,7 @@ pub fn toolkit(host: &Arc<Host>, limits: Limits, base_dir: PathBuf) -> Engine {
     flow::register(&mut engine, host);
     parallel::register(&mut engine, host);
     confirm::register(&mut engine, host);
+    planning::register(&mut engine, host);
     flow::register_json(&mut engine, limits.max_depth);
     verdict::register(&mut engine, host);
     timestamp::register(&mut engine);

@@ -136,6 +136,11 @@ fn parallel(
                 let tx = done_tx.clone();
                 let board = &board;
                 let frame_key = frame::child_key(&frame, &keys[index]);
+                // Noted here, in the list's order, so a plan's items come out the same
+                // however their threads race.
+                if let Some(changes) = host.calls().plan() {
+                    changes.item_began(&frame_key);
+                }
                 let item_label = run.labels[index].clone();
                 let spawned = std::thread::Builder::new()
                     .name(format!("item-{index}"))

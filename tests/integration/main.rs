@@ -26,6 +26,7 @@ mod mutation_gate;
 mod ovf;
 mod ovf_push;
 mod parallel;
+mod plan;
 mod powerstore;
 mod read_retries;
 mod rehearse;

@@ -478,7 +478,7 @@ impl Test {
     }
 
     /// The binary with `args`, in the test's folder and environment.
-    fn command_with(&self, args: &[String]) -> Command {
+    pub fn command_with(&self, args: &[String]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
         command
             .args(args)
@@ -786,7 +786,13 @@ impl StandaloneLab {
     /// Runs `test`'s command (a `cutover lab` with `--targets-out`) until its target file
     /// is written.
     pub fn start(test: &Test) -> Self {
-        let mut child = Child::spawn(test.command());
+        Self::spawn(test.command())
+    }
+
+    /// Runs `command` (a `cutover lab` with `--targets-out`) until its target file is
+    /// written.
+    pub fn spawn(command: Command) -> Self {
+        let mut child = Child::spawn(command);
         let mut lines = child.lines();
         let listing = lines
             .by_ref()

@@ -13,11 +13,12 @@ use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage};
-use crate::http::mutation::{Check, Mutations, Operation};
+use crate::http::mutation::{Check, Mutations, Operation, is_planned};
+use crate::vendors::echo::wire::JobState;
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
 use crate::vendors::verdict::is_reconciled;
 
-const JOB: &str = "echo job";
+pub(crate) const JOB: &str = "echo job";
 
 /// Every mutating call this client sends; the gate sends nothing else.
 pub const MUTATIONS: Mutations = Mutations {
@@ -95,6 +96,18 @@ impl EchoClient {
         let url = self.http.url(&["echo", "jobs"]);
         let request = self.authorized(Method::POST, url).json(&body);
         let response = self.http.mutate(&mutation, request, parse_error).await?;
+        if let Some(plan) = self.http.plan().filter(|_| is_planned(&response)) {
+            // Only planned: the job the plan answers for is the one the create makes.
+            let id = format!("planned-{name}");
+            plan.made(self.target(), JOB, &id);
+            return Ok(Job {
+                id,
+                name: name.to_owned(),
+                state: JobState::Running,
+                client_token: name.to_owned(),
+                seconds,
+            });
+        }
         if !is_reconciled(&response) {
             return self.http.read_json("create", response).await;
         }
@@ -115,11 +128,35 @@ impl EchoClient {
         let url = self.http.url(&["echo", "jobs", id, "cancel"]);
         let request = self.authorized(Method::POST, url);
         let response = self.http.mutate(&mutation, request, parse_error).await?;
+        if is_planned(&response) {
+            // Only planned: the job is not read (it may be a planned one, which does not
+            // exist); it is shown in the state a cancel leads to.
+            let mut job = self.job_or_planned(id, name).await?;
+            job.state = JobState::Cancelled;
+            return Ok(job);
+        }
         if is_reconciled(&response) {
             // The gate replays no body: the job as it is now is the answer.
             return self.job(id).await;
         }
         self.http.read_json("cancel", response).await
+    }
+
+    /// Job `id` as it is now, or as the plan made it when a planned create made it.
+    async fn job_or_planned(&self, id: &str, name: &str) -> Result<Job, ApiError> {
+        let planned = self.http.plan().is_some_and(|plan| {
+            plan.touches(self.target(), JOB, Some(id)) && id.starts_with("planned-")
+        });
+        if !planned {
+            return self.job(id).await;
+        }
+        Ok(Job {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            state: JobState::Running,
+            client_token: name.to_owned(),
+            seconds: 0,
+        })
     }
 
     fn authorized(&self, method: Method, url: reqwest::Url) -> RequestBuilder {

@@ -63,6 +63,8 @@ impl Job for EchoJob {
         },
     };
 
+    const OBJECT: &'static str = crate::vendors::echo::client::JOB;
+
     fn host(&self) -> &Host {
         &self.echo.host
     }
@@ -89,6 +91,13 @@ impl Job for EchoJob {
 
     fn state(snapshot: &wire::Job) -> Option<JobState> {
         Some(snapshot.state)
+    }
+
+    fn planned(&self, last: &wire::Job, state: JobState) -> wire::Job {
+        wire::Job {
+            state,
+            ..last.clone()
+        }
     }
 
     fn reading(&self, snapshot: &wire::Job) -> Reading {

@@ -19,7 +19,7 @@ use crate::vendors::huawei_sms::iam_wire::IamErrorBody;
 use crate::vendors::huawei_sms::signer;
 use crate::vendors::huawei_sms::wire::{ErrorBody, MAX_PAGE, OPERATIONS, Task, TaskState, codes};
 
-const TASK: &str = "migration task";
+pub(crate) const TASK: &str = "migration task";
 
 /// Look at the task in the console: what the operations the API shows no trace of ask.
 const CONSOLE: &str = "look at the task and its target server in the SMS console";

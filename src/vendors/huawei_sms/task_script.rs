@@ -60,6 +60,8 @@ impl Job for TaskJob {
         },
     };
 
+    const OBJECT: &'static str = crate::vendors::huawei_sms::client::TASK;
+
     fn host(&self) -> &Host {
         self.sms.host()
     }
@@ -86,6 +88,15 @@ impl Job for TaskJob {
 
     fn state(record: &TaskRecord) -> Option<TaskState> {
         Some(record.task.state)
+    }
+
+    fn planned(&self, last: &TaskRecord, state: TaskState) -> TaskRecord {
+        let mut record = last.clone();
+        record.task.state = state;
+        if let Some(json) = record.json.as_object_mut() {
+            json.insert("state".to_owned(), state.as_str().into());
+        }
+        record
     }
 
     fn reading(&self, record: &TaskRecord) -> Reading {

@@ -23,7 +23,7 @@ use crate::vendors::powerstore::wire::{
 /// The array's largest page (§4.3).
 const MAX_PAGE: usize = 2000;
 
-const SESSION: &str = "import session";
+pub(crate) const SESSION: &str = "import session";
 
 /// Every mutating call this client sends, with the states it leads to (vendor-apis.md
 /// §4.5); the mutation gate sends nothing else.

@@ -86,6 +86,8 @@ impl Job for SessionJob {
         },
     };
 
+    const OBJECT: &'static str = crate::vendors::powerstore::client::SESSION;
+
     fn host(&self) -> &Host {
         &self.array.host
     }
@@ -116,6 +118,12 @@ impl Job for SessionJob {
 
     fn state(snapshot: &Snapshot) -> Option<ImportState> {
         snapshot.session.state
+    }
+
+    fn planned(&self, last: &Snapshot, state: ImportState) -> Snapshot {
+        let mut session = last.session.clone();
+        session.state = Some(state);
+        Snapshot::new(session)
     }
 
     /// What a wait sees in a session: its state and copy progress.

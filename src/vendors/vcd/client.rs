@@ -16,17 +16,20 @@ use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
-use crate::http::mutation::{Check, Exchange, Mutations, Operation};
+use crate::http::mutation::{Check, Exchange, Mutations, Operation, is_planned};
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
     ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
-    MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
+    EntityState, MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
     read_xml, version_at_least,
 };
 
 /// The largest page cloudapi serves.
 const MAX_PAGE: u64 = 128;
 /// Minor error code of a migration refused because another is running.
+/// What the table calls a task.
+pub(crate) const TASK: &str = "task";
+
 const BUSY_ENTITY: &str = "BUSY_ENTITY";
 
 /// Every mutating call this client sends, with how to tell whether it took effect
@@ -46,7 +49,7 @@ pub const MUTATIONS: Mutations = Mutations {
             "entity",
             Check::RepeatSafe("resolving validates the entity again and changes nothing else"),
         ),
-        Operation::new("task.cancel", "task", Check::States(&["canceled"])),
+        Operation::new("task.cancel", TASK, Check::States(&["canceled"])),
     ],
     is_state: |_, state| {
         crate::vendors::vcd::wire::TaskStatus::parse(state).is_some_and(|s| s.as_str() == state)
@@ -207,6 +210,17 @@ impl VcdClient {
         let response = self
             .call(Exchange::Mutation(&mutation), Method::POST, url, None)
             .await?;
+        if is_planned(&response) {
+            // Only planned: the entity is not read; it is shown as a resolve that
+            // validates leaves it, with no contents of its own.
+            return Ok(ResolveResult {
+                id: id.to_owned(),
+                entity: serde_json::Value::Null,
+                state: Some(EntityState::Resolved.as_str().to_owned()),
+                entity_state: Some(EntityState::Resolved),
+                message: Some("planned, not sent".to_owned()),
+            });
+        }
         self.http.read_json("resolve", response).await
     }
 
@@ -249,6 +263,12 @@ impl VcdClient {
         let response = self
             .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await?;
+        if let Some(plan) = self.http.plan().filter(|_| is_planned(&response)) {
+            // The migration was only planned: its task is one the plan answers for.
+            let id = plan.next_id();
+            plan.made(self.target(), TASK, &id);
+            return Ok(self.task_url(&id));
+        }
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)

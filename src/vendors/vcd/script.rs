@@ -98,6 +98,19 @@ impl Vcd {
         let url = self.run(self.client.migrate_entities(type_urn, &target, force))?;
         // The migration runs from here on; a busy server must not cost the script its
         // handle, or a retry would only meet BUSY_ENTITY.
+        let job = TaskJob {
+            vcd: self.clone(),
+            url,
+        };
+        let planned = self.host.calls().plan().is_some_and(|plan| {
+            plan.touches(self.client.target(), TaskJob::OBJECT, job.id().as_deref())
+        });
+        if planned {
+            // A planned migration's task is not read: it would be queued.
+            let task = queued(&job.url);
+            return Ok(Handle::new(job, task));
+        }
+        let url = job.url.clone();
         let task = match self.host.block_on(self.client.task(&url)) {
             Ok(task) => task,
             Err(err) if err.retryable => {
@@ -162,6 +175,8 @@ impl Job for TaskJob {
         },
     };
 
+    const OBJECT: &'static str = crate::vendors::vcd::client::TASK;
+
     fn host(&self) -> &Host {
         &self.vcd.host
     }
@@ -207,6 +222,13 @@ impl Job for TaskJob {
 
     fn state(task: &Task) -> Option<TaskStatus> {
         task.status()
+    }
+
+    fn planned(&self, last: &Task, state: TaskStatus) -> Task {
+        Task {
+            status: state.as_str().to_owned(),
+            ..last.clone()
+        }
     }
 
     /// What a wait sees in a task: its status and progress, named by its id.

@@ -25,7 +25,7 @@ use crate::vendors::vcenter::wire::{
 /// The object of the history operations.
 pub(super) const HISTORY: &str = "the history import";
 /// The object of the OVF import session operations.
-pub(super) const OVF_SESSION: &str = "OVF import session";
+pub(crate) const OVF_SESSION: &str = "OVF import session";
 
 /// Every mutating call this client sends, history import (vendor-apis.md §1.5) and OVF
 /// import sessions (§3.4) alike, with how to tell whether it took effect; the mutation

@@ -12,8 +12,8 @@ use tokio_util::io::{InspectReader, ReaderStream};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::GatedFile;
-use crate::http::mutation::{Exchange, Mutation};
-use crate::vendors::vcenter::client::{MUTATIONS, VcenterClient, parse_error, vapi_kind};
+use crate::http::mutation::{Exchange, Mutation, is_planned};
+use crate::vendors::vcenter::client::{MUTATIONS, OVF_SESSION, VcenterClient, parse_error, vapi_kind};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, OvfFileInfo, Preview,
     ProbeResult, REST_ACTION_QUERY, ValidationResult,
@@ -66,12 +66,18 @@ impl VcenterClient {
         );
         let mutation = self
             .mutation("ovf_import", None, summary)?
-            .with_detail(token);
+            .with_detail(token.clone());
         let body = self.http().json_body("ovf_import", &request)?;
         let url = self.ovf_url(None, Some("create-for-resource-pool"));
         let response = self
             .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await?;
+        if let Some(plan) = self.http().plan().filter(|_| is_planned(&response)) {
+            // The create was only planned: its session is one the plan answers for.
+            let id = format!("planned-{token}");
+            plan.made(self.target(), OVF_SESSION, &id);
+            return Ok(id);
+        }
         self.value("ovf_import", response).await
     }
 

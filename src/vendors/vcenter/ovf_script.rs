@@ -54,6 +54,8 @@ impl Job for OvfJob {
         },
     };
 
+    const OBJECT: &'static str = crate::vendors::vcenter::client::OVF_SESSION;
+
     fn host(&self) -> &Host {
         self.vcenter.host()
     }
@@ -82,6 +84,13 @@ impl Job for OvfJob {
 
     fn state(info: &ImportInfo) -> Option<ImportState> {
         Some(info.state)
+    }
+
+    fn planned(&self, last: &ImportInfo, state: ImportState) -> ImportInfo {
+        ImportInfo {
+            state,
+            ..last.clone()
+        }
     }
 
     /// What a wait sees in the session: its state and progress.
@@ -186,6 +195,23 @@ fn parameter_list(operation: &str, parameters: Dynamic) -> RhaiResult<Vec<Value>
     }
 }
 
+/// A session a planned create would have made, as it begins (vendor-apis.md §3.4):
+/// waiting for its descriptor.
+fn planned_session() -> ImportInfo {
+    ImportInfo {
+        state: ImportState::ImportOvfTransfer,
+        progress: 0,
+        file_transfer_mode: None,
+        files: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        information: Vec::new(),
+        vm_id: None,
+        vapp_id: None,
+        customization_results: None,
+    }
+}
+
 /// `ovf_import(#{ … })`: builds the create request from the script's options.
 fn create_request(options: Map) -> RhaiResult<CreateRequest> {
     const OPERATION: &str = "ovf_import";
@@ -263,7 +289,14 @@ pub fn register(engine: &mut Engine) {
         .register_into_engine(engine, |vc: &mut Vcenter, options: Map| -> RhaiResult<OvfImport> {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
-            let info = vc.run(vc.client().ovf_session(&id))?;
+            let planned = vc.host().calls().plan().is_some_and(|plan| {
+                plan.touches(vc.client().target(), OvfJob::OBJECT, Some(&id))
+            });
+            let info = if planned {
+                planned_session()
+            } else {
+                vc.run(vc.client().ovf_session(&id))?
+            };
             Ok(Handle::new(OvfJob { vcenter: vc.clone(), id }, info))
         });
     FuncRegistration::new("preview")

@@ -110,6 +110,8 @@ impl Job for HistoryJob {
         },
     };
 
+    const OBJECT: &'static str = HISTORY;
+
     fn host(&self) -> &Host {
         &self.vcenter.host
     }
@@ -137,6 +139,13 @@ impl Job for HistoryJob {
 
     fn state(info: &Option<HistoryInfo>) -> Option<HistoryStatus> {
         info.as_ref().map(|info| info.status)
+    }
+
+    fn planned(&self, last: &Option<HistoryInfo>, state: HistoryStatus) -> Option<HistoryInfo> {
+        last.clone().map(|mut info| {
+            info.status = state;
+            info
+        })
     }
 
     /// What a wait sees in the history import: its status and how much of it is done.
