@@ -41,7 +41,13 @@ pub(super) fn start(
     })?;
     let journal = Arc::new(journal);
     let owner = Owner::this_process();
-    let script = args.file.display().to_string();
+    // `./wave.rhai` and `wave.rhai` name one playbook.
+    let script: std::path::PathBuf = args
+        .file
+        .components()
+        .filter(|part| *part != std::path::Component::CurDir)
+        .collect();
+    let script = script.display().to_string();
     let scenario = runtime
         .lab()
         .map(|lab| lab.estate().scenario.as_str().to_owned());

@@ -14,8 +14,13 @@ pub struct FileHash {
 }
 
 impl FileHash {
-    /// `path` with `content`'s hash.
+    /// `path` with `content`'s hash; `./` steps are left out, so `./wave.rhai` and
+    /// `wave.rhai` are one file.
     pub fn of(path: &Path, content: &[u8]) -> Self {
+        let path: std::path::PathBuf = path
+            .components()
+            .filter(|part| *part != std::path::Component::CurDir)
+            .collect();
         Self {
             path: path.display().to_string(),
             hash: format!("blake3:{}", blake3::hash(content).to_hex()),
