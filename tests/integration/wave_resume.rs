@@ -331,7 +331,8 @@ fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_applian
     let wave = Wave::start("happy");
     let crash = "after_record:ovf.instantiate:4";
     assert_killed(&wave.run(&[], Some(crash)), crash);
-    let before = instantiated(&wave);
+    // Each session's client token (the application), read before vCenter forgets them.
+    let mut tokens = session_tokens(&wave);
     // vCenter forgets every ended or idle import session before the resume.
     let forget = serde_json::json!({ "reclaim_after": 1 });
     wave.lab.post("prod-vc", "/_lab/ovf", forget);
@@ -341,7 +342,6 @@ fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_applian
     // And keeps the ones the resume creates.
     wave.lab.post("prod-vc", "/_lab/ovf", keep_sessions());
     let (code, _, printed) = ended(&wave.run(&["--resume", "last"], None));
-    assert_eq!(code, Some(1), "{printed}");
     let failed: Vec<&str> = printed
         .lines()
         .filter(|line| {
@@ -349,7 +349,10 @@ fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_applian
             cells.get(1..3) == Some(&["ovf", "failed"][..])
         })
         .collect();
-    assert!(!failed.is_empty(), "{printed}");
+    // Those whose session was made before the kill fail (usually most of them; how many
+    // depends on how far each had got), the rest move.
+    let failed_code = if failed.is_empty() { 0 } else { 1 };
+    assert_eq!(code, Some(failed_code), "{printed}");
     for line in &failed {
         assert!(
             line.contains("404 Not Found: There is no import session ")
@@ -357,22 +360,43 @@ fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_applian
             "{line}"
         );
     }
-    assert_eq!(
-        instantiated(&wave),
-        before,
-        "no appliance imported again:\n{printed}"
-    );
-    wave.lab.stop();
-}
-
-/// How many appliances the lab's vCenter has instantiated.
-fn instantiated(wave: &Wave) -> usize {
-    wave.lab.state("prod-vc")["mutations"]
+    // An application whose import had not begun before the kill imports now, once;
+    // none imports twice.
+    tokens.extend(session_tokens(&wave));
+    let mut imported: Vec<String> = wave.lab.state("prod-vc")["mutations"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m["operation"] == "instantiate")
-        .count()
+        .map(|m| {
+            let id = m["id"].as_str().unwrap();
+            tokens.get(id).cloned().unwrap_or_else(|| id.to_owned())
+        })
+        .collect();
+    let count = imported.len();
+    imported.sort();
+    imported.dedup();
+    assert_eq!(
+        imported.len(),
+        count,
+        "no appliance imported twice:\n{printed}"
+    );
+    wave.lab.stop();
+}
+
+/// The client token of each import session the lab's vCenter knows, by session id.
+fn session_tokens(wave: &Wave) -> BTreeMap<String, String> {
+    wave.lab.state("prod-vc")["ovf_sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["client_token"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The rough wave, killed at the same kinds of points: it ends as the uninterrupted one
