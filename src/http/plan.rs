@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 
-use crate::http::mutation::Mutation;
+use crate::http::mutation::{Mutation, ObjectRef};
 use crate::journal::frame;
 
 /// What a plan entry says.
@@ -32,35 +32,20 @@ pub struct PlannedChange {
     pub target: String,
     pub vendor: String,
     pub operation: String,
-    /// The kind of object, e.g. `import session`.
-    pub object_kind: String,
-    pub object_id: Option<String>,
-    pub object_name: Option<String>,
+    /// The object it changes.
+    pub object: ObjectRef,
     /// What was asked, e.g. `cancel, force = false`; never a secret.
     pub summary: String,
 }
 
 impl PlannedChange {
     fn of(mutation: &Mutation) -> Self {
-        let object = mutation.object();
         Self {
             target: mutation.target.clone(),
             vendor: mutation.vendor.to_owned(),
             operation: mutation.operation.to_owned(),
-            object_kind: object.kind.to_owned(),
-            object_id: object.id.clone(),
-            object_name: object.name.clone(),
+            object: mutation.object().clone(),
             summary: mutation.summary.clone(),
-        }
-    }
-
-    /// The object as an operator reads it: ``import session `lun03` (id `imp-1`)``.
-    fn object(&self) -> String {
-        match (&self.object_name, &self.object_id) {
-            (Some(name), Some(id)) => format!("{} `{name}` (id `{id}`)", self.object_kind),
-            (Some(name), None) => format!("{} `{name}`", self.object_kind),
-            (None, Some(id)) => format!("{} `{id}`", self.object_kind),
-            (None, None) => self.object_kind.clone(),
         }
     }
 }
@@ -106,8 +91,8 @@ impl Plan {
         let change = PlannedChange::of(mutation);
         {
             let mut state = self.state();
-            let (target, kind) = (change.target.clone(), change.object_kind.clone());
-            match (&change.object_id, &change.object_name) {
+            let (target, kind) = (change.target.clone(), change.object.kind.to_owned());
+            match (&change.object.id, &change.object.name) {
                 (None, None) => {
                     state.touched.insert((target, kind, None));
                 }
@@ -223,10 +208,7 @@ fn line(entry: &Entry) -> String {
     match entry {
         Entry::Change(change) => format!(
             "would `{}` {} on `{}`: {}",
-            change.operation,
-            change.object(),
-            change.target,
-            change.summary
+            change.operation, change.object, change.target, change.summary
         ),
         Entry::Wait { what, state } => format!("would wait for {what} to reach `{state}`"),
         Entry::Gate(question) => format!("gate: {question} (shown, not asked)"),
