@@ -350,8 +350,8 @@ impl Runtime {
 
     /// Waits for the changes sent and not yet answered, so their real outcomes are
     /// recorded: a run stopped while one was on its way lets it finish. A signal stops
-    /// the wait (the calls stay unknown outcomes), and so does the longest request
-    /// timeout of the targets, which bounds each sending already.
+    /// the wait (the calls stay unknown outcomes). It needs no deadline of its own: each
+    /// sending ends within its target's `request_limits.timeout`, answered or not.
     fn wait_in_flight(&self) {
         let in_flight = self.host.calls().in_flight();
         let count = in_flight.count();
@@ -371,13 +371,6 @@ impl Runtime {
         crate::screen::around(|| {
             eprintln!("waiting for {changes} in flight to be answered; {again} to stop waiting");
         });
-        let longest = self
-            .host
-            .targets()
-            .iter()
-            .map(|target| target.request_limits.timeout)
-            .max()
-            .unwrap_or_default();
         // A signal during the wait of a run not stopped yet stops the run and the wait.
         let stop = if cancel.is_cancelled() {
             self.stop_waiting.clone()
@@ -388,7 +381,6 @@ impl Runtime {
             tokio::select! {
                 () = in_flight.settled() => {}
                 () = stop.cancelled() => {}
-                () = tokio::time::sleep(longest + GRACE) => {}
             }
         });
     }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::http::mutation::{ObjectRef, Verdict, Verification};
-use crate::journal::CallRow;
+use crate::journal::Change;
 use crate::journal::run_journal::RunJournal;
 use crate::script::Host;
 use crate::script::job::Reference;
@@ -33,11 +33,11 @@ pub(super) fn earlier_unknowns(host: &Arc<Host>, journal: &RunJournal) {
     for call in calls {
         let what = format!(
             "`{}` {} on `{}`",
-            call.operation,
-            call.object(),
-            call.target
+            call.change.operation,
+            call.change.object(),
+            call.change.target
         );
-        let recorded = match verify(host, &call) {
+        let recorded = match verify(host, &call.change) {
             Ok(Verdict::Applied(seen)) => {
                 tracing::info!("{what}, whose outcome was unknown, took effect: {seen}");
                 journal.verified(call.id, true, &seen)
@@ -62,7 +62,7 @@ pub(super) fn earlier_unknowns(host: &Arc<Host>, journal: &RunJournal) {
 }
 
 /// What the vendor shows about `call`, asked through the target's client.
-fn verify(host: &Arc<Host>, call: &CallRow) -> Result<Verdict, String> {
+fn verify(host: &Arc<Host>, call: &Change) -> Result<Verdict, String> {
     let vendor = crate::vendors::ALL
         .iter()
         .find(|v| v.mutations.vendor == call.vendor)

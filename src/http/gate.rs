@@ -381,7 +381,7 @@ async fn keep_answer(result: Result<Response, ApiError>) -> Result<Kept, ApiErro
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     let response = rebuilt
-        .body(body.to_vec())
+        .body(body)
         .map_or_else(|_| reconciled(), Response::from);
     Ok(Kept(response, answer, request_id))
 }

@@ -93,7 +93,7 @@ pub struct NewCall<'a> {
 }
 
 /// A change as the gate describes it, without any secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
     pub target: String,
     pub vendor: String,
@@ -116,16 +116,8 @@ pub struct CallRow {
     pub step: Option<i64>,
     pub frame: String,
     pub seq: i64,
-    pub target: String,
-    pub vendor: String,
-    pub operation: String,
-    pub object_kind: String,
-    pub object_id: Option<String>,
-    pub object_name: Option<String>,
-    pub detail: Option<String>,
-    pub summary: String,
-    pub method: String,
-    pub path: String,
+    #[serde(flatten)]
+    pub change: Change,
     pub status: CallStatus,
     pub http_status: Option<u16>,
     pub request_id: Option<String>,
@@ -136,8 +128,8 @@ pub struct CallRow {
     pub duration_ms: Option<i64>,
 }
 
-impl CallRow {
-    /// The object it changed, as an operator names it: ``import session `lun03` (id `9a1c`)``.
+impl Change {
+    /// The object it changes, as an operator names it: ``import session `lun03` (id `9a1c`)``.
     pub fn object(&self) -> String {
         match (&self.object_name, &self.object_id) {
             (Some(name), Some(id)) => format!("{} `{name}` (id `{id}`)", self.object_kind),
@@ -146,19 +138,9 @@ impl CallRow {
             (None, None) => self.object_kind.clone(),
         }
     }
+}
 
-    /// Whether it is the same change as `change`.
-    pub fn is(&self, change: &Change) -> bool {
-        self.target == change.target
-            && self.operation == change.operation
-            && self.object_id == change.object_id
-            && self.object_name == change.object_name
-            && self.detail == change.detail
-            && self.summary == change.summary
-            && self.method == change.method
-            && self.path == change.path
-    }
-
+impl CallRow {
     /// Whether the call changed something: a success answer, or verified applied.
     pub fn took_effect(&self) -> bool {
         match self.status {
@@ -180,16 +162,18 @@ fn call_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
         step: row.get(3)?,
         frame: row.get(4)?,
         seq: row.get(5)?,
-        target: row.get(6)?,
-        vendor: row.get(7)?,
-        operation: row.get(8)?,
-        object_kind: row.get(9)?,
-        object_id: row.get(10)?,
-        object_name: row.get(11)?,
-        detail: row.get(12)?,
-        summary: row.get(13)?,
-        method: row.get(14)?,
-        path: row.get(15)?,
+        change: Change {
+            target: row.get(6)?,
+            vendor: row.get(7)?,
+            operation: row.get(8)?,
+            object_kind: row.get(9)?,
+            object_id: row.get(10)?,
+            object_name: row.get(11)?,
+            detail: row.get(12)?,
+            summary: row.get(13)?,
+            method: row.get(14)?,
+            path: row.get(15)?,
+        },
         status: CallStatus::parse(&row.get::<_, String>(16)?),
         http_status: row.get(17)?,
         request_id: row.get(18)?,

@@ -110,7 +110,7 @@ impl RunJournal {
                 }
                 self.journal.earlier_calls(self.run, key, attempt)
             },
-            |earlier| earlier.is(change),
+            |earlier| earlier.change == *change,
         )
     }
 

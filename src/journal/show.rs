@@ -277,12 +277,12 @@ pub fn detail_text(detail: &RunDetail) -> String {
             call.ord,
             format!(
                 "{indent}`{}` {} {}: {} ({} {}): {}",
-                call.target,
-                call.operation,
-                call.object(),
-                call.summary,
-                call.method,
-                call.path,
+                call.change.target,
+                call.change.operation,
+                call.change.object(),
+                call.change.summary,
+                call.change.method,
+                call.change.path,
                 call_outcome(call)
             ),
         ));

@@ -197,10 +197,13 @@ fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
         .end_call(id, CallStatus::NotSent, None, None, None, ms)
         .unwrap();
     let earlier = journal.earlier_calls(run, "crm/volumes", 2).unwrap();
-    let ids: Vec<_> = earlier.iter().map(|c| c.object_id.as_deref()).collect();
+    let ids: Vec<_> = earlier
+        .iter()
+        .map(|c| c.change.object_id.as_deref())
+        .collect();
     assert_eq!(ids, [Some("a"), Some("c")]);
     assert_eq!(earlier[0].answer, Some(answer));
-    assert!(earlier[0].is(&took) && !earlier[0].is(&unknown));
+    assert!(earlier[0].change == took && earlier[1].change == unknown);
     assert!(earlier[1].status.is_unknown());
     // Another frame, and the attempt itself, see none of them.
     assert!(
