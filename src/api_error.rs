@@ -94,6 +94,10 @@ pub struct ApiError {
     pub state: Option<String>,
     /// For an `unknown_outcome` of a mutation: how to tell whether it took effect.
     pub verification: Option<Box<Verification>>,
+    /// A mutation refused with a retryable status (busy, throttled) that the vendor,
+    /// asked afterwards, shows did not take effect, or that is safe to repeat: the
+    /// client's retries may send it again.
+    pub resend_safe: bool,
 }
 
 impl ApiError {
@@ -113,6 +117,7 @@ impl ApiError {
             retry_after: None,
             state: None,
             verification: None,
+            resend_safe: false,
         }
     }
 

@@ -435,10 +435,12 @@ enum BodyError {
     TooLarge(u64),
     /// The connection broke or went quiet meanwhile.
     Broken(reqwest::Error),
+    /// Whole, but not the JSON or XML its content type says, with why and the body.
+    Malformed(String, String),
 }
 
 /// The answer with its whole body read, refused past `max_body` bytes without reading
-/// the rest.
+/// the rest, or when a successful answer's body is not the format it says it is.
 async fn whole(mut response: Response, max_body: u64) -> Result<Response, BodyError> {
     if response
         .content_length()
@@ -458,6 +460,18 @@ async fn whole(mut response: Response, max_body: u64) -> Result<Response, BodyEr
             return Err(BodyError::TooLarge(max_body));
         }
         body.extend_from_slice(&chunk);
+    }
+    if response.status().is_success() {
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        if let Some(why) = super::answer_check::unreadable(content_type, &body) {
+            return Err(BodyError::Malformed(
+                why,
+                String::from_utf8_lossy(&body).into_owned(),
+            ));
+        }
     }
     // A builder fed a valid status and headers cannot fail; the body is whole either way.
     Ok(rebuilt.body(body).map_or_else(
@@ -482,6 +496,19 @@ fn body_error(err: BodyError, mutating: bool, target: &str, advice: &str) -> Api
             } else {
                 ApiError::new(ErrorKind::Http, why)
             }
+        }
+        BodyError::Malformed(why, body) => {
+            let err = if mutating {
+                ApiError::new(
+                    ErrorKind::UnknownOutcome,
+                    format!(
+                        "the change was accepted but its answer is unreadable: {why}; {advice}"
+                    ),
+                )
+            } else {
+                ApiError::new(ErrorKind::Http, format!("unexpected answer: {why}")).retryable()
+            };
+            err.with_body(&body)
         }
         BodyError::Broken(err) => {
             let cause = causes(&err);
@@ -654,6 +681,57 @@ pub(crate) mod tests {
         let get = client.request(Method::GET, client.url(&["x"]));
         let err = client.send("get", get, no_vendor_body).await.unwrap_err();
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
+    }
+
+    /// A loopback server answering every request `200` with `body` as JSON, whole.
+    async fn answering_server(body: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0_u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_whole_answer_that_is_not_its_format_is_a_typed_error_with_its_body() {
+        let client = client(&answering_server(r#"{"id": "lun03", "sta"#).await);
+        let get = client.request(Method::GET, client.url(&["x"]));
+        let err = client
+            .send("import_session", get, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
+        assert_eq!(
+            err.message,
+            "unexpected answer: the body is not valid JSON (EOF while parsing a string at line 1 column 20)"
+        );
+        assert_eq!(err.body.as_deref(), Some(r#"{"id": "lun03", "sta"#));
+        let post = client.request(Method::POST, client.url(&["x", "cutover"]));
+        let err = client
+            .mutate(&cutover(&client), post, no_vendor_body)
+            .await
+            .unwrap_err();
+        // Accepted, so never sent again; nobody to ask here, so its outcome stays unknown.
+        assert_eq!(
+            (err.kind, err.retryable, err.status),
+            (ErrorKind::UnknownOutcome, false, Some(200))
+        );
+        assert!(
+            err.message.starts_with(
+                "the change was accepted but its answer is unreadable: the body is not valid JSON"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.body.as_deref(), Some(r#"{"id": "lun03", "sta"#));
     }
 
     /// Found by fuzzing: a vendor message, or a parser's error quoting the answer, went

@@ -1,7 +1,8 @@
 //! The mutation gate, `HttpClient::mutate`: the one function every mutating call passes.
 //! It notes the call in the run's record and journal before sending it and its outcome
-//! after. When an answer is lost it asks the vendor (the client's [`Verify`]) whether
-//! the change took effect, and sends it again only if it did not. In a resumed run it
+//! after. When an answer is lost or unreadable, or the change is refused as busy, it
+//! asks the vendor (the client's [`Verify`]) whether the change took effect, and sends
+//! it again only if it did not, or the operation is safe to repeat. In a resumed run it
 //! lines each change up with the call an earlier attempt made at the same place, and
 //! sends it only if that one did not take effect; a change is never sent twice.
 
@@ -11,7 +12,7 @@ use reqwest::{Request, RequestBuilder, Response};
 use tracing::Instrument as _;
 
 use super::{ErrorBodyParser, HttpClient};
-use crate::api_error::{ApiError, ErrorKind};
+use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::http::mutation::{Check, Mutation, PLANNED_HEADER, RECONCILED_HEADER, Verdict};
 use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
@@ -82,9 +83,10 @@ impl HttpClient {
             })
     }
 
-    /// Sends the change, and when its answer is lost asks the vendor: applied, it is done;
-    /// not applied, it is sent again (up to [`MAX_SENDS`] times); otherwise the outcome
-    /// stays unknown.
+    /// Sends the change, and when its outcome is in doubt ([`Doubt`]) asks the vendor:
+    /// applied, it is done; not applied (or safe to repeat), a lost answer is sent again
+    /// here (up to [`MAX_SENDS`] sends), a refusal is marked for the client's retries;
+    /// otherwise the outcome stays unknown.
     async fn send_verified(
         &self,
         mutation: &Mutation,
@@ -112,36 +114,64 @@ impl HttpClient {
                 .await
                 .map_err(|err| self.stopped_sending(mutation, &err))?;
             recorded.map_err(|err| self.journal_error(mutation, &err))?;
-            let err = match result {
+            let (err, doubt) = match result {
                 Ok(kept) => return Ok(kept.0),
-                Err(err) if is_lost(&err) => err,
-                Err(err) => return Err(err),
+                Err(err) => match Doubt::of(&err) {
+                    Some(doubt) => (err, doubt),
+                    None => return Err(err),
+                },
             };
-            match self.ask(mutation).await {
+            let verdict = self.ask(mutation).await;
+            if let (
+                Some((journal, _)),
+                Some(sent),
+                Some(Verdict::Applied(seen) | Verdict::NotApplied(seen)),
+            ) = (journal, &sent, &verdict)
+            {
+                let applied = matches!(verdict, Some(Verdict::Applied(_)));
+                journal
+                    .verified(sent.id, applied, seen)
+                    .map_err(|err| self.journal_error(mutation, &err))?;
+            }
+            // What decides: the vendor's answer, or the operation's own word that sending
+            // it again is safe (an idempotent call, a client token this run holds).
+            let why_again = match verdict {
                 Some(Verdict::Applied(seen)) => {
-                    if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
-                        journal
-                            .verified(sent.id, true, &seen)
-                            .map_err(|err| self.journal_error(mutation, &err))?;
-                    }
                     tracing::info!(
                         target = %self.target,
                         operation = mutation.operation,
-                        "the answer was lost, and the change took effect: {seen}"
+                        "{}, and the change took effect: {seen}",
+                        doubt.what()
                     );
                     return Ok(reconciled());
                 }
-                Some(Verdict::NotApplied(seen)) if sends < MAX_SENDS => {
-                    if let (Some((journal, _)), Some(sent)) = (journal, &sent) {
-                        journal
-                            .verified(sent.id, false, &seen)
-                            .map_err(|err| self.journal_error(mutation, &err))?;
-                    }
-                    let Some(again) = again else { return Err(err) };
+                Some(Verdict::NotApplied(seen)) if doubt != Doubt::Unreadable => {
+                    format!("the change did not take effect ({seen})")
+                }
+                _ if repeat_safe(mutation) => "sending it again is safe".to_owned(),
+                _ => return Err(err),
+            };
+            match (doubt, again) {
+                (Doubt::Refused, _) => {
                     tracing::info!(
                         target = %self.target,
                         operation = mutation.operation,
-                        "the answer was lost, and the change did not take effect ({seen}); sending it again"
+                        "{} ({}); {why_again}",
+                        doubt.what(),
+                        err.status.unwrap_or_default()
+                    );
+                    // The client's retries send it again, after their backoff.
+                    return Err(ApiError {
+                        resend_safe: true,
+                        ..err
+                    });
+                }
+                (_, Some(again)) if sends < MAX_SENDS => {
+                    tracing::info!(
+                        target = %self.target,
+                        operation = mutation.operation,
+                        "{}; {why_again}: sending it again",
+                        doubt.what()
                     );
                     request = again;
                 }
@@ -329,9 +359,52 @@ fn change(mutation: &Mutation, request: &Request) -> Change {
     }
 }
 
-/// An answer lost before its status came: the change may or may not have been applied.
-fn is_lost(err: &ApiError) -> bool {
-    err.kind == ErrorKind::UnknownOutcome && err.status.is_none()
+/// Whether the operation says sending it twice is harmless: idempotent by the vendor's
+/// word, or a create whose client token (held by this run) makes a second one answer
+/// the first.
+fn repeat_safe(mutation: &Mutation) -> bool {
+    matches!(
+        mutation.verification.check,
+        Check::RepeatSafe(_) | Check::ChangesNothing | Check::ClientToken
+    )
+}
+
+/// Why a sent change's outcome is asked of the vendor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Doubt {
+    /// The answer was lost before its status came: applied or not, nobody knows; sent
+    /// again here when the vendor shows it did not take effect.
+    Lost,
+    /// A success status came, and the answer's body was lost or unreadable: applied, but
+    /// what the vendor answered is unknown; never sent again.
+    Unreadable,
+    /// Refused as busy or throttled (408, 429, 502, 503, 504): most likely not applied,
+    /// though a gateway may have lost an answer; sent again by the client's retries, after
+    /// their backoff, only when the vendor shows it did not take effect.
+    Refused,
+}
+
+impl Doubt {
+    fn of(err: &ApiError) -> Option<Self> {
+        match (err.kind, err.status) {
+            (ErrorKind::UnknownOutcome, None) => Some(Self::Lost),
+            (ErrorKind::UnknownOutcome, Some(status)) if (200..300).contains(&status) => {
+                Some(Self::Unreadable)
+            }
+            (_, Some(status)) if err.retryable && is_retryable_status(status) => {
+                Some(Self::Refused)
+            }
+            _ => None,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Self::Lost => "the answer was lost",
+            Self::Unreadable => "the answer was unreadable",
+            Self::Refused => "the change was refused as busy",
+        }
+    }
 }
 
 /// How one sending ended: the answer (or its loss), whether its outcome could be

@@ -2,6 +2,7 @@
 //! and the record it feeds, implicit retries of reads, and the scaffolding the lab's
 //! simulators share.
 
+mod answer_check;
 pub mod backoff;
 pub mod basic_auth;
 mod ca_file;

@@ -1,11 +1,14 @@
 //! `Retrier`: the one place a request is sent again without the script asking. A read
 //! (GET, HEAD) that fails with a retryable error (design.md: 408, 429, 502, 503, 504, a
-//! connection that never opened or broke) is sent again with `retry()`'s backoff,
-//! honouring `Retry-After`, within the target's `read_retries`: so many tries, so much
-//! time, and never past the deadline of the wait it runs in. A mutation is never sent
-//! again, unless its vendor says the failure proves it never arrived (Huawei's gateway
-//! throttling). Retry waits run on the process clock, so `--lab --speed` shortens them,
-//! and end with the run: a cancelled run drops the future that sleeps.
+//! connection that never opened or broke, an answer that broke or does not parse) is
+//! sent again with `retry()`'s backoff, honouring `Retry-After`, within the target's
+//! `read_retries`: so many tries, so much time, and never past the deadline of the wait
+//! it runs in. A mutation refused that way is sent again only when the mutation gate
+//! found that safe ([`ApiError::resend_safe`]: the vendor shows it did not take effect,
+//! or the operation is safe to repeat), or its vendor says the failure proves it never
+//! arrived (Huawei's gateway throttling). Retry waits run on the process clock, so
+//! `--lab --speed` shortens them, and end with the run: a cancelled run drops the
+//! future that sleeps.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -153,7 +156,8 @@ impl Retrier {
     }
 
     fn may_resend(&self, method: &Method, err: &ApiError) -> bool {
-        err.retryable && (is_read(method) || self.never_arrived.is_some_and(|f| f(err)))
+        err.retryable
+            && (is_read(method) || err.resend_safe || self.never_arrived.is_some_and(|f| f(err)))
     }
 }
 

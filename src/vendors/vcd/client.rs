@@ -260,9 +260,13 @@ impl VcdClient {
             summary,
         )?;
         let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
-        let response = self
+        let response = match self
             .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
-            .await?;
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => return self.running_migration(err),
+        };
         if let Some(plan) = self.http.plan().filter(|_| is_planned(&response)) {
             // The migration was only planned: its task is one the plan answers for.
             let id = plan.next_id();
@@ -281,6 +285,31 @@ impl VcdClient {
                 .at(self.target(), operation)
             })?;
         self.http.check_link(location, "vcd.migrate_entities")
+    }
+
+    /// A migration refused because one of the same type is running (`BUSY_ENTITY`, naming
+    /// its task): that task is the one to follow. Sending a migration again is how a lost
+    /// or unreadable answer is recovered (vendor-apis.md §2.9), and the first one is then
+    /// usually still running; a concurrent migration of the same type is as good to wait
+    /// for, since the caller reads what is left after it. Any other error stands.
+    fn running_migration(&self, err: ApiError) -> Result<Url, ApiError> {
+        let task = err
+            .vendor_code
+            .as_deref()
+            .filter(|code| *code == "BUSY_ENTITY")
+            .and_then(|_| err.message.split("urn:vcloud:task:").nth(1))
+            .and_then(|rest| rest.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).next())
+            .filter(|uuid| uuid.len() == 36);
+        match task {
+            Some(uuid) => {
+                tracing::info!(
+                    target = %self.target(),
+                    "a migration of the type is running (task {uuid}): following it"
+                );
+                Ok(self.task_url(uuid))
+            }
+            None => Err(err),
+        }
     }
 
     /// Reads a task from the URL the server handed out.
