@@ -373,7 +373,7 @@ const GENERIC_ADVICE: &str = "read the object's state before trying again";
 /// once more when its timeout comes, to report what it found, and that read (or one
 /// that started just before) must not fail merely because the machine is busy or the
 /// clock runs fast under `--speed`.
-const LAST_LOOK: Duration = Duration::from_secs(2);
+pub const LAST_LOOK: Duration = Duration::from_secs(2);
 
 /// Runs one request and the read of its answer within the target's `timeout` (wall
 /// time) and the deadline of the wait it runs in (clock time), whichever comes first.

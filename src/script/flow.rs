@@ -3,7 +3,7 @@
 //! `wait_until`, every vendor's `wait_for` and the other waits.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rhai::{
     Dynamic, Engine, EvalAltResult, FnPtr, FuncRegistration, ImmutableString, Map,
@@ -59,12 +59,53 @@ fn poll_with<T>(
     timeout: Duration,
     every: Duration,
     subject: Option<Subject>,
-    mut check: impl FnMut() -> RhaiResult<Option<T>>,
+    check: impl FnMut() -> RhaiResult<Option<T>>,
 ) -> RhaiResult<Option<T>> {
     let clock = host.clock();
     let start = clock.now();
     // A timeout too large for the calendar means no deadline at all.
     let deadline = start.checked_add(timeout);
+    let what = subject.as_ref().map(|subject| match subject {
+        Subject::Job { what, wanted } => format!("{what} to be {wanted}"),
+        Subject::Condition(condition) => condition.clone(),
+    });
+    let result = poll_until(host, (start, deadline, timeout), every, subject, check);
+    if let Some(deadline) = deadline {
+        warn_if_late(host, deadline, timeout, what.as_deref());
+    }
+    result
+}
+
+/// How long past its deadline (wall time) a wait may still end: its last read may run
+/// [`crate::http::client::LAST_LOOK`] past it, and a busy machine takes its share.
+const LATE: Duration = Duration::from_secs(7);
+
+/// Says so when a wait ended well past its deadline: every request in it is bounded by
+/// the deadline, so that is a defect to report, not an operator's mistake.
+fn warn_if_late(host: &Host, deadline: SystemTime, timeout: Duration, what: Option<&str>) {
+    let clock = host.clock();
+    let Ok(over) = clock.now().duration_since(deadline) else {
+        return;
+    };
+    if over > LATE.mul_f64(clock.speed().max(1.0)) {
+        tracing::warn!(
+            "the wait{} ran {} past its timeout of {}",
+            what.map(|what| format!(" for {what}")).unwrap_or_default(),
+            humantime::format_duration(Duration::from_secs(over.as_secs())),
+            humantime::format_duration(timeout)
+        );
+    }
+}
+
+/// The polling loop of [`poll_with`], from `start` to `deadline` (`timeout` after it).
+fn poll_until<T>(
+    host: &Host,
+    (start, deadline, timeout): (SystemTime, Option<SystemTime>, Duration),
+    every: Duration,
+    subject: Option<Subject>,
+    mut check: impl FnMut() -> RhaiResult<Option<T>>,
+) -> RhaiResult<Option<T>> {
+    let clock = host.clock();
     let _deadline = deadline.map(hold_deadline);
     let log = subject.map(|subject| WaitLog::start(subject, start, timeout));
     let every = every.max(MIN_EVERY);

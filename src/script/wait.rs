@@ -272,4 +272,27 @@ mod tests {
         );
         assert_eq!(turn.get(), 3, "read at 0, 2m and the timeout");
     }
+
+    #[test]
+    fn a_wait_that_ends_well_past_its_timeout_says_so() {
+        let (_runtime, host) = host();
+        let clock = host.clock().clone();
+        // The read hangs a minute past the 10 s timeout: nothing bounded it.
+        let read = || {
+            clock.advance(Duration::from_secs(70));
+            Ok("RUNNING")
+        };
+        let text = logged(|| {
+            let err = error(wait(10).run(&host, read, judge, look));
+            assert!(err.to_string().contains("within 10s"), "{err}");
+        });
+        assert!(
+            text.ends_with("the wait for job `7` to be DONE ran 1m past its timeout of 10s\n"),
+            "{text}"
+        );
+        let text = logged(|| {
+            let _ = wait(100).run(&host, || Ok("DONE"), judge, look);
+        });
+        assert!(!text.contains("past its timeout"), "{text}");
+    }
 }
