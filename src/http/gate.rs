@@ -140,6 +140,7 @@ impl HttpClient {
                     tracing::info!(
                         target = %self.target,
                         operation = mutation.operation,
+                        body = err.body.as_deref(),
                         "{}, and the change took effect: {seen}",
                         doubt.what()
                     );

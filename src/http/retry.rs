@@ -145,6 +145,7 @@ impl Retrier {
                 target = %self.target,
                 operation,
                 attempt = tries + 1,
+                body = err.body.as_deref(),
                 "retrying in {} (attempt {} of {}): {err}",
                 format_wait(wait),
                 tries + 1,
