@@ -245,8 +245,11 @@ impl HttpClient {
     }
 
     /// Opens or closes a login (`login`, `logout`): whatever its method, it changes
-    /// nothing a migration did, so the call record leaves it out. A lost answer to a
-    /// non-GET login is still an unknown outcome, never sent again blindly.
+    /// nothing a migration did, so the call record leaves it out, and it fails like a
+    /// read: a lost answer or a busy refusal is retryable, and logging in again is safe
+    /// even for a change that waited on it, since nothing of that was sent yet
+    /// ([`ApiError::resend_safe`]). A second login only opens one more session, which
+    /// idles out.
     pub async fn session(
         &self,
         operation: &str,
@@ -254,7 +257,12 @@ impl HttpClient {
         parse_error: ErrorBodyParser,
     ) -> Result<Response, ApiError> {
         let request = self.build(operation, request)?;
-        self.transfer(operation, request, parse_error, None).await
+        self.transfer(operation, request, parse_error, None)
+            .await
+            .map_err(|err| ApiError {
+                resend_safe: true,
+                ..err
+            })
     }
 
     /// Sends a read with [`HttpClient::send`] or a mutation with [`HttpClient::mutate`].
@@ -303,7 +311,8 @@ impl HttpClient {
             Some(mutation) => self.calls.note(mutation, &method, &url),
             None => PendingCall::none(),
         };
-        let mutating = !super::retry::is_read(&method) && method != Method::OPTIONS;
+        // Only a change's answer is its outcome: a read or a login is asked again.
+        let mutating = mutation.is_some();
         // The status of an answer whose head came (0 until then): a mutation whose body
         // is then lost was answered, and its error says with what, so the gate does
         // not take it for one lost before any answer.

@@ -105,10 +105,12 @@ fn limits(timeout_ms: u64, read_idle_ms: u64, max_body: u64) -> RequestLimits {
 
 /// What one request ends with, sent below the gate: these limits hold for every request.
 async fn call(client: &HttpClient, method: Method) -> String {
+    // Only a change's answer is its outcome; anything but a GET here stands for one.
+    let change = (method != Method::GET).then(|| super::tests::cutover(client));
     let request = client.request(method, client.url(&["api", "x"]));
     let request = client.build("import_sessions", request).unwrap();
     let err = client
-        .transfer("import_sessions", request, no_vendor_body, None)
+        .transfer("import_sessions", request, no_vendor_body, change.as_ref())
         .await
         .unwrap_err();
     let url = err.url.clone().unwrap_or_default();
@@ -118,7 +120,16 @@ async fn call(client: &HttpClient, method: Method) -> String {
 #[tokio::test]
 async fn a_held_or_trickled_answer_ends_at_the_request_timeout() {
     let short = limits(300, 60_000, 1 << 20);
-    for answer in [server(hold).await, server(trickle).await] {
+    // Held, no status came: the advice is the change's verification. Trickled, the
+    // status came: the change was answered, and the advice is to read it.
+    let advice = [
+        "read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`",
+        "read the object's state before trying again",
+    ];
+    for (answer, advice) in [server(hold).await, server(trickle).await]
+        .into_iter()
+        .zip(advice)
+    {
         let client = client(&answer, short);
         assert_eq!(
             call(&client, Method::GET).await,
@@ -126,7 +137,9 @@ async fn a_held_or_trickled_answer_ends_at_the_request_timeout() {
         );
         assert_eq!(
             call(&client, Method::POST).await,
-            "`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive); the request may have been applied: read the object's state before trying again (kind: unknown_outcome)"
+            format!(
+                "`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive); the request may have been applied: {advice} (kind: unknown_outcome)"
+            )
         );
     }
 }
@@ -176,6 +189,6 @@ async fn a_request_never_outlasts_the_wait_it_runs_in() {
         super::super::retry::within_deadline(Some(deadline), &clock, call(&client, Method::POST));
     assert_eq!(
         post.await,
-        "`array1` import_sessions: the wait timed out before the answer came; read the object's state before trying again (kind: unknown_outcome)"
+        "`array1` import_sessions: the wait timed out before the answer came; read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed` (kind: unknown_outcome)"
     );
 }
