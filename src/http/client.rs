@@ -259,10 +259,14 @@ impl HttpClient {
         }
     }
 
+    /// Builds `request`, and passes its URL through the host gate once more: whatever
+    /// path a URL took to get here, no request leaves for a host the target does not name.
     fn build(&self, operation: &str, request: RequestBuilder) -> Result<Request, ApiError> {
-        request.build().map_err(|err| {
+        let request = request.build().map_err(|err| {
             ApiError::new(ErrorKind::Validation, err.to_string()).at(&self.target, operation)
-        })
+        })?;
+        self.gate.check(request.url().as_str(), operation)?;
+        Ok(request)
     }
 
     /// Sends `request` within the target's limits and reads its answer whole; a

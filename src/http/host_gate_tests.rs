@@ -412,3 +412,40 @@ fn a_redirect_names_only_the_origin_it_pointed_to() {
         "303 See Other: answered with a redirect without a usable `Location`, which is never followed; the request may have been applied: read it first (kind: unknown_outcome)",
     );
 }
+
+/// A request whose URL the gate refuses is not sent, whichever way it was built: the
+/// client checks every request's URL before it leaves.
+#[tokio::test]
+async fn a_request_built_for_another_host_is_never_sent() {
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let port = elsewhere.local_addr().unwrap().port();
+    let client =
+        crate::http::client::HttpClient::new(&Target::for_tests("http://127.0.0.1:1")).unwrap();
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/api/rest/import_session")).unwrap();
+    let read = client.request(reqwest::Method::GET, url.clone());
+    let err = client
+        .send("import_sessions", read, |_| None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`array1` import_sessions: returned a link to http://127.0.0.1:{port}; refusing to follow: requests go only to the target's url (http://127.0.0.1:1) (kind: http)"
+        )
+    );
+    let change = crate::http::client::tests::cutover(&client);
+    let post = client.request(reqwest::Method::POST, url);
+    let err = client.mutate(&change, post, |_| None).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`array1` cutover: returned a link to http://127.0.0.1:{port}; refusing to follow: requests go only to the target's url (http://127.0.0.1:1) (kind: http)"
+        )
+    );
+    assert_eq!(
+        elsewhere.accept().map(drop).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "nothing connected"
+    );
+}
