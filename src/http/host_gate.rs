@@ -116,8 +116,8 @@ impl HostGate {
             ));
         }
         let mut message = format!(
-            "returned a link to {shown}; refusing to follow: requests go only to {}",
-            origin_of_own(&self.own)
+            "returned a link to {shown}; refusing to follow: requests go only to the target's url ({})",
+            origin(&self.own)
         );
         if let Some(extra) = self.extras.iter().find(|e| e.operation == operation) {
             match &extra.hosts {
@@ -157,10 +157,6 @@ fn origin(url: &Url) -> String {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     }
-}
-
-fn origin_of_own(own: &Url) -> String {
-    format!("the target's url ({})", origin(own))
 }
 
 /// The error for a 3xx answer to the request at `url`: the redirect is not followed,
