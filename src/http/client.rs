@@ -13,6 +13,7 @@ use tracing::Instrument as _;
 use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::{CallRecord, PendingCall};
+use crate::http::host_gate::HostGate;
 use crate::http::mutation::{Exchange, Mutation, Verify};
 use crate::terminal_text::one_line;
 
@@ -59,6 +60,8 @@ pub fn sensitive(value: &str) -> reqwest::header::HeaderValue {
 pub struct HttpClient {
     target: String,
     base: Url,
+    /// Where this target's requests may go besides `base` (see [`HostGate`]).
+    gate: HostGate,
     inner: reqwest::Client,
     /// Where mutating calls are noted; off unless the run's host hands one over.
     calls: CallRecord,
@@ -96,6 +99,7 @@ impl HttpClient {
         Ok(Self {
             target: target.name.clone(),
             base,
+            gate: HostGate::of(target).map_err(fail)?,
             inner,
             calls: CallRecord::default(),
             limits: target.request_limits,
@@ -128,26 +132,11 @@ impl HttpClient {
         url
     }
 
-    /// Accepts a link a server handed back only when it points at this target, so a
-    /// request (and above all its credentials) never goes to another host.
+    /// Accepts a link a server handed back (or a URL the target entry names) only when
+    /// `operation` may send a request there (see [`HostGate`]), so a request, and above
+    /// all its credentials, never goes to another host.
     pub fn check_link(&self, link: &str, operation: &str) -> Result<Url, ApiError> {
-        let url = self.base.join(link).map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("bad link `{link}`: {err}"))
-                .at(&self.target, operation)
-        })?;
-        let same_origin = url.scheme() == self.base.scheme()
-            && url.host_str() == self.base.host_str()
-            && url.port_or_known_default() == self.base.port_or_known_default();
-        if same_origin {
-            Ok(url)
-        } else {
-            let host = url.host_str().unwrap_or("an unknown host");
-            Err(ApiError::new(
-                ErrorKind::Http,
-                format!("returned a link to {host}; refusing to follow"),
-            )
-            .at(&self.target, operation))
-        }
+        self.gate.check(link, operation)
     }
 
     /// Reads an answer's body. [`HttpClient::send`] has read it already, within the
@@ -278,10 +267,14 @@ impl HttpClient {
         }
     }
 
+    /// Builds `request`, and passes its URL through the host gate once more: whatever
+    /// path a URL took to get here, no request leaves for a host the target does not name.
     fn build(&self, operation: &str, request: RequestBuilder) -> Result<Request, ApiError> {
-        request.build().map_err(|err| {
+        let request = request.build().map_err(|err| {
             ApiError::new(ErrorKind::Validation, err.to_string()).at(&self.target, operation)
-        })
+        })?;
+        self.gate.check(request.url().as_str(), operation)?;
+        Ok(request)
     }
 
     /// Sends `request` within the target's limits and reads its answer whole; a
@@ -370,6 +363,12 @@ impl HttpClient {
         tracing::debug!(parent: &span, "answered");
         if response.status().is_success() {
             return Ok(response);
+        }
+        if response.status().is_redirection() {
+            // The redirect policy is `none`: the answer is the server's last word.
+            let redirect =
+                super::host_gate::redirect_error(&response, &url, mutating, &advice(false));
+            return Err(located(redirect));
         }
         Err(located(status_error(response, parse_error).await))
     }
@@ -619,7 +618,7 @@ pub(crate) mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`array1` vcd.task.wait: returned a link to other.example.com; refusing to follow (kind: http)"
+            "`array1` vcd.task.wait: returned a link to https://other.example.com; refusing to follow: requests go only to the target's url (https://array1.example.com) (kind: http)"
         );
     }
 

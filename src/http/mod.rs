@@ -8,6 +8,7 @@ pub mod basic_auth;
 mod ca_file;
 pub mod call_record;
 pub mod client;
+pub mod host_gate;
 pub mod in_flight;
 pub mod lab;
 pub mod login;

@@ -3,6 +3,8 @@
 //! vendor. Adding a vendor is written down in CONTRIBUTING.md ("Adding a vendor").
 
 #[cfg(test)]
+mod host_gate_tests;
+#[cfg(test)]
 mod planned_tests;
 #[cfg(test)]
 mod replayed_tests;

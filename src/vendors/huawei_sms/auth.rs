@@ -10,6 +10,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::{HuaweiAuth, Secret, Target};
 use crate::http::client::{HttpClient, sensitive};
+use crate::http::host_gate::IAM_LOGIN;
 use crate::http::login::LoginCache;
 use crate::http::mutation::Exchange;
 use crate::vendors::huawei_sms::iam_wire::{
@@ -58,7 +59,10 @@ pub(super) struct Outgoing<'a> {
 
 /// An IAM user's login: where, who, and the current token.
 pub(super) struct IamLogin {
+    /// The target's client, whose host gate names `iam_url` for `iam.login`.
     iam: HttpClient,
+    /// The target's `iam_url`.
+    iam_url: String,
     user: String,
     password: Secret,
     domain: String,
@@ -100,13 +104,11 @@ impl Credentials {
         let needs = |field: &str| fail(format!("target `{}` needs `{field}`", target.name));
         let iam_url = scope.iam_url.clone().ok_or_else(|| needs("iam_url"))?;
         let domain = scope.domain.clone().ok_or_else(|| needs("domain"))?;
-        // The IAM endpoint is a host of its own: its client checks links against it.
-        let iam = HttpClient::new(&Target {
-            url: iam_url,
-            ..target.clone()
-        })?;
+        // IAM is a host of its own, which the host gate lets `iam.login` alone reach.
+        let iam = HttpClient::new(target)?;
         Ok(Self::Token(Box::new(IamLogin {
             iam,
+            iam_url,
             user: target.user.clone(),
             password: secret,
             domain,
@@ -195,21 +197,26 @@ impl IamLogin {
     async fn log_in(&self, clock: &Clock) -> Result<Token, ApiError> {
         let Self {
             iam,
+            iam_url,
             user,
             password,
             domain,
             project_id,
             ..
         } = self;
-        let mut url = iam.url(&TOKENS_PATH);
-        url.set_query(Some("nocatalog=true"));
+        let tokens = format!(
+            "{}/{}?nocatalog=true",
+            iam_url.trim_end_matches('/'),
+            TOKENS_PATH.join("/")
+        );
+        let url = iam.check_link(&tokens, IAM_LOGIN)?;
         let body = TokenRequest::password(user, password.expose(), domain, project_id);
         let request = iam
             .request(Method::POST, url)
             .header(reqwest::header::CONTENT_TYPE, JSON)
             .json(&body);
         let response = iam
-            .session("iam.login", request, super::client::parse_error)
+            .session(IAM_LOGIN, request, super::client::parse_error)
             .await?;
         let value = response
             .headers()
@@ -222,9 +229,9 @@ impl IamLogin {
                     ErrorKind::Auth,
                     format!("IAM answered without an `{SUBJECT_TOKEN_HEADER}` header"),
                 )
-                .at(iam.target(), "iam.login")
+                .at(iam.target(), IAM_LOGIN)
             })?;
-        let body: TokenResponse = iam.read_json("iam.login", response).await?;
+        let body: TokenResponse = iam.read_json(IAM_LOGIN, response).await?;
         let lifetime = lifetime(&body.token.issued_at, &body.token.expires_at);
         tracing::debug!(target = iam.target(), ?lifetime, "got an IAM token");
         Ok(Token::new(value, clock.now(), lifetime))

@@ -312,10 +312,11 @@ impl VcdClient {
         }
     }
 
-    /// Reads a task from the URL the server handed out.
+    /// Reads a task from the URL the server handed out, once the host gate let it by.
     pub async fn task(&self, url: &Url) -> Result<Task, ApiError> {
+        let url = self.http.check_link(url.as_str(), "task")?;
         let response = self
-            .call(Exchange::Read("task"), Method::GET, url.clone(), None)
+            .call(Exchange::Read("task"), Method::GET, url, None)
             .await?;
         let text = self.http.read_text("task", response).await?;
         Task::from_xml(&text).map_err(|err| self.http.unexpected("task", &err.to_string(), &text))

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::config::{Target, UploadHosts};
+use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
 use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
@@ -80,7 +80,6 @@ pub struct VcenterClient {
     auth: BasicAuth,
     encoding: Encoding,
     session: LoginCache<String>,
-    upload_hosts: UploadHosts,
     retry: Retrier,
 }
 
@@ -132,7 +131,6 @@ impl VcenterClient {
             auth: BasicAuth::of(target)?,
             encoding,
             session: LoginCache::new(),
-            upload_hosts: target.upload_hosts.clone(),
             retry: Retrier::new(target, clock),
         })
     }
@@ -145,11 +143,6 @@ impl VcenterClient {
     /// The target's HTTP client.
     pub(super) fn http(&self) -> &HttpClient {
         &self.http
-    }
-
-    /// The ESXi hosts besides the target that OVF disks may be streamed to.
-    pub(super) fn upload_hosts(&self) -> &UploadHosts {
-        &self.upload_hosts
     }
 
     /// The body encoding this client speaks.

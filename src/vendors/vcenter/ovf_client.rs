@@ -12,6 +12,7 @@ use tokio_util::io::{InspectReader, ReaderStream};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::GatedFile;
+use crate::http::host_gate::OVF_PUSH;
 use crate::http::mutation::{Exchange, Mutation, is_planned};
 use crate::vendors::vcenter::client::{MUTATIONS, OVF_SESSION, VcenterClient, parse_error, vapi_kind};
 use crate::vendors::vcenter::ovf_wire::{
@@ -193,7 +194,7 @@ impl VcenterClient {
         file: &GatedFile,
         sent: Arc<AtomicU64>,
     ) -> Result<(), ApiError> {
-        const OPERATION: &str = "ovf.push";
+        const OPERATION: &str = OVF_PUSH;
         let fail = |kind: ErrorKind, message: String| {
             ApiError::new(kind, message).at(self.target(), OPERATION)
         };
@@ -241,29 +242,10 @@ impl VcenterClient {
     }
 
     /// Where an upload may go: the target itself, or an ESXi host its `upload_hosts`
-    /// names, over the target's scheme (upload URLs carry a ticket, not our session).
+    /// names, on the target's scheme and port (upload URLs carry a ticket, not our
+    /// session); the host gate decides.
     fn upload_url(&self, link: &str) -> Result<Url, ApiError> {
-        const OPERATION: &str = "ovf.push";
-        let own = self.http().url(&[]);
-        let url = Url::parse(link).map_err(|err| {
-            ApiError::new(ErrorKind::Http, format!("bad upload URL `{link}`: {err}"))
-                .at(self.target(), OPERATION)
-        })?;
-        let host = url.host_str().unwrap_or_default();
-        if host == own.host_str().unwrap_or_default() {
-            return self.http().check_link(link, OPERATION);
-        }
-        if url.scheme() == own.scheme() && self.upload_hosts().allow(host) {
-            return Ok(url);
-        }
-        Err(ApiError::new(
-            ErrorKind::Validation,
-            format!(
-                "the upload URL is on {host}; add it to `upload_hosts` of target `{}` to stream disks there",
-                self.target()
-            ),
-        )
-        .at(self.target(), OPERATION))
+        self.http().check_link(link, OVF_PUSH)
     }
 
     /// Deletes (cancels) the session.
@@ -348,11 +330,9 @@ mod tests {
         let refused = client
             .upload_url("https://esx-02.example.com/nfc/1/disk.vmdk")
             .unwrap_err();
-        assert!(
-            refused
-                .message
-                .contains("add it to `upload_hosts` of target `prod-vc`"),
-            "{refused}"
+        assert_eq!(
+            refused.to_string(),
+            "`prod-vc` ovf.push: returned a link to https://esx-02.example.com; refusing to follow: requests go only to the target's url (https://vc.example.com) and the hosts in `upload_hosts`; add the host to `upload_hosts` of target `prod-vc` if it is one of yours (kind: http)"
         );
         let broken = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npassword_file = \"pw\"\nupload_hosts = [\"esx\"]\n";
         let err = crate::config::Targets::parse(broken, &file).unwrap_err();

@@ -1,0 +1,569 @@
+//! The host gate on each vendor's real code path, against the lab on 127.0.0.1: the
+//! client's target points at a small loopback proxy in front of the lab listener, which
+//! passes requests through except those a test has it answer itself, with a hostile
+//! `Location` or a redirect. A second loopback listener counts every request it gets;
+//! whatever a server hands back, it is never called.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::config::{Target, TargetKind};
+use crate::file_gate::GatedFile;
+use crate::http::lab::{LabListener, serve};
+use crate::vendors::huawei_sms::client::SmsClient;
+use crate::vendors::powerstore::client::PowerStoreClient;
+use crate::vendors::vcd::client::VcdClient;
+use crate::vendors::vcenter::client::VcenterClient;
+use crate::vendors::vcenter::ovf_wire::OvfFileInfo;
+use crate::vendors::vcenter::wire::HistoryAction;
+use crate::vendors::verify_testing::Rig;
+
+/// A listener that must never be called: it counts what it gets and answers 200.
+struct Recorder {
+    listener: LabListener,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Recorder {
+    async fn start() -> Self {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&hits);
+        let router = Router::new().fallback(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { "{}" }
+        });
+        let listener = serve(router, 0).await.unwrap();
+        Self { listener, hits }
+    }
+
+    fn url(&self) -> String {
+        self.listener.url()
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.addr.port()
+    }
+
+    fn calls(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// What the proxy answers itself to a request whose method is `method` and whose path
+/// contains `path`: `status`, with `location` when given. `relocate` instead passes
+/// the request on and puts `location` in the lab's answer.
+#[derive(Clone)]
+struct Rule {
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    location: Option<String>,
+    relocate: bool,
+}
+
+struct ProxyState {
+    lab: String,
+    rules: std::sync::Mutex<Vec<Rule>>,
+    answered: AtomicUsize,
+}
+
+/// The loopback proxy in front of one lab listener.
+struct Proxy {
+    listener: LabListener,
+    state: Arc<ProxyState>,
+}
+
+impl Proxy {
+    async fn start(lab: String) -> Self {
+        let state = Arc::new(ProxyState {
+            lab,
+            rules: std::sync::Mutex::new(Vec::new()),
+            answered: AtomicUsize::new(0),
+        });
+        let router = Router::new()
+            .fallback(pass_on)
+            .with_state(Arc::clone(&state));
+        let listener = serve(router, 0).await.unwrap();
+        Self { listener, state }
+    }
+
+    fn url(&self) -> String {
+        self.listener.url()
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.addr.port()
+    }
+
+    /// Replaces the rules.
+    fn set(&self, rules: Vec<Rule>) {
+        *self.state.rules.lock().unwrap() = rules;
+    }
+
+    /// How many requests the proxy answered itself.
+    fn answered(&self) -> usize {
+        self.state.answered.load(Ordering::SeqCst)
+    }
+
+    /// `target` pointed at this proxy.
+    fn target(&self, target: &Target) -> Target {
+        Target {
+            url: self.url(),
+            ..target.clone()
+        }
+    }
+}
+
+async fn pass_on(State(state): State<Arc<ProxyState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let rule = state
+        .rules
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|r| r.method == parts.method.as_str() && parts.uri.path().contains(r.path))
+        .cloned();
+    let with_location = |mut response: Response, location: &Option<String>| {
+        if let Some(location) = location {
+            let value = HeaderValue::from_str(location).unwrap();
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    };
+    if let Some(rule) = rule.as_ref().filter(|r| !r.relocate) {
+        state.answered.fetch_add(1, Ordering::SeqCst);
+        let status = StatusCode::from_u16(rule.status).unwrap();
+        return with_location(status.into_response(), &rule.location);
+    }
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the test proxy forwards to the lab"
+    )]
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut forward = client.request(parts.method.clone(), format!("{}{path}", state.lab));
+    for (name, value) in &parts.headers {
+        // The lab writes links with the Host it was asked on: the proxy's.
+        forward = forward.header(name, value);
+    }
+    let answer = forward.body(body.to_vec()).send().await.unwrap();
+    let mut response = Response::builder().status(answer.status().as_u16());
+    for (name, value) in answer.headers() {
+        if name != header::TRANSFER_ENCODING && name != header::CONTENT_LENGTH {
+            response = response.header(name, value);
+        }
+    }
+    let bytes = answer.bytes().await.unwrap();
+    let response = response.body(Body::from(bytes)).unwrap();
+    match rule {
+        Some(rule) => with_location(response, &rule.location),
+        None => response,
+    }
+}
+
+fn redirect(method: &'static str, path: &'static str, status: u16, to: &str) -> Rule {
+    Rule {
+        method,
+        path,
+        status,
+        location: Some(to.to_owned()),
+        relocate: false,
+    }
+}
+
+/// The lab, a proxy in front of `kind`'s listener, and the listener that must not be
+/// called.
+async fn rig(kind: TargetKind) -> (Rig, Proxy, Recorder) {
+    let rig = Rig::start().await;
+    let proxy = Proxy::start(rig.lab.url(kind).unwrap()).await;
+    (rig, proxy, Recorder::start().await)
+}
+
+/// A read's redirect, as a user reads it.
+fn read_redirected(target: &str, operation: &str, status: &str, port: u16) -> String {
+    format!(
+        "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; if the API moved, change the target's `url` (kind: http)"
+    )
+}
+
+/// A mutation's redirect, as a user reads it; `advice` is the mutation's own.
+fn change_redirected(
+    target: &str,
+    operation: &str,
+    status: &str,
+    port: u16,
+    advice: &str,
+) -> String {
+    format!(
+        "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; the request may have been applied: {advice} (kind: unknown_outcome)"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn powerstore_redirects_are_never_followed() {
+    let (rig, proxy, recorder) = rig(TargetKind::Powerstore).await;
+    let target = proxy.target(&rig.target(TargetKind::Powerstore));
+    let client = PowerStoreClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let away = format!("{}/api/rest/import_session", recorder.url());
+    proxy.set(vec![
+        redirect("GET", "/api/rest/import_session", 302, &away),
+        redirect("POST", "/cutover", 307, &away),
+    ]);
+    let err = client.import_session("lun03").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        read_redirected(&target.name, "import_session", "302 Found", recorder.port())
+    );
+    let err = client.cutover("lun03").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        change_redirected(
+            &target.name,
+            "cutover",
+            "307 Temporary Redirect",
+            recorder.port(),
+            "read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`"
+        )
+    );
+    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
+    rig.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vcenter_redirects_are_never_followed() {
+    let (rig, proxy, recorder) = rig(TargetKind::Vcenter).await;
+    let target = proxy.target(&rig.target(TargetKind::Vcenter));
+    let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let away = format!("{}/api/vcenter/deployment/history", recorder.url());
+    proxy.set(vec![
+        redirect("GET", "/vcenter/deployment/history", 301, &away),
+        redirect("POST", "/vcenter/deployment/history", 303, &away),
+    ]);
+    let err = client.history().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        read_redirected(
+            &target.name,
+            "history.status",
+            "301 Moved Permanently",
+            recorder.port()
+        )
+    );
+    let err = client
+        .history_action(HistoryAction::Start, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        change_redirected(
+            &target.name,
+            "history.start",
+            "303 See Other",
+            recorder.port(),
+            "read the history import before trying again: it took effect if its state is `RUNNING`, `BLOCKED`, `SUCCEEDED` or `FAILED`"
+        )
+    );
+    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
+    rig.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_director_redirects_are_never_followed() {
+    let (rig, proxy, recorder) = rig(TargetKind::Vcd).await;
+    let target = proxy.target(&rig.target(TargetKind::Vcd));
+    let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let away = format!("{}/cloudapi/1.0.0/entities/x", recorder.url());
+    proxy.set(vec![
+        redirect("GET", "/cloudapi/1.0.0/entities/", 302, &away),
+        redirect("POST", "/resolve", 308, &away),
+    ]);
+    let entity = "urn:vcloud:entity:acme:vm:0001";
+    let err = client.entity(entity).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        read_redirected(&target.name, "entity", "302 Found", recorder.port())
+    );
+    let err = client.resolve(entity).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        change_redirected(
+            &target.name,
+            "resolve",
+            "308 Permanent Redirect",
+            recorder.port(),
+            "sending it again is safe: resolving validates the entity again and changes nothing else"
+        )
+    );
+    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
+    rig.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huawei_redirects_are_never_followed_even_by_iam() {
+    let (rig, proxy, recorder) = rig(TargetKind::HuaweiSms).await;
+    let lab_target = rig.target(TargetKind::HuaweiSms);
+    let target = proxy.target(&lab_target);
+    let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let away = format!("{}/v3/tasks", recorder.url());
+    let task = "0123456789abcdef0123456789abcdef";
+    proxy.set(vec![
+        redirect("GET", "/v3/tasks/", 302, &away),
+        redirect("POST", "/action", 307, &away),
+    ]);
+    let err = client.task(task).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        read_redirected(&target.name, "task", "302 Found", recorder.port())
+    );
+    let err = client
+        .action(task, "start", serde_json::Map::new())
+        .await
+        .unwrap_err();
+    let advice = crate::vendors::huawei_sms::client::MUTATIONS
+        .mutation(&target.name, "start", (Some(task), None), "start")
+        .unwrap()
+        .verification
+        .advice();
+    assert_eq!(
+        err.to_string(),
+        change_redirected(
+            &target.name,
+            "start",
+            "307 Temporary Redirect",
+            recorder.port(),
+            &advice
+        )
+    );
+    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
+
+    // IAM is named by the target entry, and its login is redirected too: the password
+    // does not follow.
+    let iam = Proxy::start(rig.lab.url(TargetKind::HuaweiSms).unwrap()).await;
+    let scope = lab_target
+        .huawei
+        .clone()
+        .map(|scope| crate::config::HuaweiScope {
+            iam_url: Some(format!(
+                "{}{}",
+                iam.url(),
+                crate::vendors::huawei_sms::lab::IAM_PREFIX
+            )),
+            ..scope
+        });
+    let target = Target {
+        huawei: scope,
+        ..target
+    };
+    iam.set(vec![redirect("POST", "/auth/tokens", 307, &recorder.url())]);
+    let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    proxy.set(Vec::new());
+    let err = client.task(task).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` iam.login: 307 Temporary Redirect: answered with a redirect to http://127.0.0.1:{}, which is never followed; the request may have been applied: read the object's state before trying again (kind: unknown_outcome)",
+            target.name,
+            recorder.port()
+        )
+    );
+    assert_eq!((iam.answered(), recorder.calls()), (1, 0));
+    rig.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_director_follows_a_task_location_only_on_the_target() {
+    let (rig, proxy, recorder) = rig(TargetKind::Vcd).await;
+    let target = proxy.target(&rig.target(TargetKind::Vcd));
+    let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let (own, port, other) = (proxy.url(), proxy.port(), recorder.port());
+    let refused = |origin: &str| {
+        format!(
+            "`{}` vcd.migrate_entities: returned a link to {origin}; refusing to follow: requests go only to the target's url ({own}) (kind: http)",
+            target.name
+        )
+    };
+    let credentials = format!(
+        "`{}` vcd.migrate_entities: returned a link to http://127.0.0.1:{port} with credentials in it; refusing to follow (kind: http)",
+        target.name
+    );
+    // `None`: the lab's own `Location`, written for the host it was asked on.
+    let cases: Vec<(Option<String>, Result<String, String>)> = vec![
+        (None, Ok(format!("{own}/api/task/"))),
+        (Some("/api/task/7".into()), Ok(format!("{own}/api/task/7"))),
+        (
+            Some(format!("{own}/api/task/7")),
+            Ok(format!("{own}/api/task/7")),
+        ),
+        (
+            Some(format!("http://127.0.0.1:{other}/api/task/7")),
+            Err(refused(&format!("http://127.0.0.1:{other}"))),
+        ),
+        (
+            Some(format!("http://localhost:{port}/api/task/7")),
+            Err(refused(&format!("http://localhost:{port}"))),
+        ),
+        (
+            Some(format!("http://[::1]:{port}/api/task/7")),
+            Err(refused(&format!("http://[::1]:{port}"))),
+        ),
+        (
+            Some(format!("https://127.0.0.1:{port}/api/task/7")),
+            Err(refused(&format!("https://127.0.0.1:{port}"))),
+        ),
+        (
+            Some(format!("http://admin:secret@127.0.0.1:{port}/api/task/7")),
+            Err(credentials),
+        ),
+        (
+            Some("//evil.example/api/task/7".into()),
+            Err(refused("http://evil.example")),
+        ),
+    ];
+    for (location, expected) in cases {
+        proxy.set(
+            location
+                .iter()
+                .map(|location| Rule {
+                    method: "POST",
+                    path: "/migrateEntities",
+                    status: 0,
+                    location: Some(location.clone()),
+                    relocate: true,
+                })
+                .collect(),
+        );
+        let got = client
+            .migrate_entities(
+                "urn:vcloud:type:acme:vm:1.0.0",
+                "urn:vcloud:type:acme:vm:2.0.0",
+                false,
+            )
+            .await;
+        match (&got, &expected) {
+            // The lab's own task id is new each time: the prefix is what is checked.
+            (Ok(url), Ok(prefix)) => assert!(
+                url.as_str().starts_with(prefix.as_str()),
+                "{location:?}: {url}"
+            ),
+            (Err(err), Err(message)) => assert_eq!(&err.to_string(), message, "{location:?}"),
+            _ => panic!("{location:?}: {got:?}, expected {expected:?}"),
+        }
+        // Each migration ends before the next is asked for.
+        rig.clock.advance(Duration::from_secs(24 * 3600));
+    }
+    // A task link kept from elsewhere is read or cancelled only on the target.
+    let elsewhere = reqwest::Url::parse(&format!("http://127.0.0.1:{other}/api/task/7")).unwrap();
+    let err = client.task(&elsewhere).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` task: returned a link to http://127.0.0.1:{other}; refusing to follow: requests go only to the target's url ({own}) (kind: http)",
+            target.name
+        )
+    );
+    let err = client.cancel_task(&elsewhere).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` vcd.task.cancel: returned a link to http://127.0.0.1:{other}; refusing to follow: requests go only to the target's url ({own}) (kind: http)",
+            target.name
+        )
+    );
+    assert_eq!(recorder.calls(), 0);
+    rig.lab.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vcenter_uploads_go_only_where_the_target_allows() {
+    let (rig, proxy, recorder) = rig(TargetKind::Vcenter).await;
+    let target = proxy.target(&rig.target(TargetKind::Vcenter));
+    let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("disk-0.vmdk");
+    crate::hook::files::write_text(&path, "disk").unwrap();
+    let file = GatedFile { path, len: 4 };
+    proxy.set(vec![Rule {
+        method: "PUT",
+        path: "/nfc/",
+        status: 200,
+        location: None,
+        relocate: false,
+    }]);
+    let (own, port, other) = (proxy.url(), proxy.port(), recorder.port());
+    let refused = |origin: &str| {
+        format!(
+            "`{}` ovf.push: returned a link to {origin}; refusing to follow: requests go only to the target's url ({own}) (kind: http)",
+            target.name
+        )
+    };
+    let cases: Vec<(String, Result<(), String>)> = vec![
+        ("http://*/nfc/s1/disk-0.vmdk".into(), Ok(())),
+        (format!("http://*:{port}/nfc/s1/disk-0.vmdk"), Ok(())),
+        ("/nfc/s1/disk-0.vmdk".into(), Ok(())),
+        (format!("{own}/nfc/s1/disk-0.vmdk"), Ok(())),
+        (
+            format!("http://127.0.0.1:{other}/nfc/s1/disk-0.vmdk"),
+            Err(refused(&format!("http://127.0.0.1:{other}"))),
+        ),
+        (
+            format!("http://*:{other}/nfc/s1/disk-0.vmdk"),
+            Err(refused(&format!("http://127.0.0.1:{other}"))),
+        ),
+        (
+            format!("http://localhost:{port}/nfc/s1/disk-0.vmdk"),
+            Err(refused(&format!("http://localhost:{port}"))),
+        ),
+        (
+            "https://*/nfc/s1/disk-0.vmdk".into(),
+            Err(refused(&format!("https://127.0.0.1:{port}"))),
+        ),
+        (
+            format!("http://root:pw@127.0.0.1:{port}/nfc/s1/disk-0.vmdk"),
+            Err(format!(
+                "`{}` ovf.push: returned a link to http://127.0.0.1:{port} with credentials in it; refusing to follow (kind: http)",
+                target.name
+            )),
+        ),
+        (
+            "//evil.example/nfc/s1/disk-0.vmdk".into(),
+            Err(refused("http://evil.example")),
+        ),
+    ];
+    let mut accepted = 0;
+    for (link, expected) in cases {
+        let entry = OvfFileInfo {
+            name: "disk-0.vmdk".into(),
+            file_type: "DISK".into(),
+            optional_upload: false,
+            file_url: Some(link.clone()),
+            ssl_thumb_print: None,
+            upload_method: Some("PUT".into()),
+            size: 4,
+            bytes_transferred: 0,
+            sha256: None,
+        };
+        let got = client
+            .ovf_upload("s1", &entry, &file, Arc::new(AtomicU64::new(0)))
+            .await
+            .map_err(|err| err.to_string());
+        accepted += usize::from(got.is_ok());
+        assert_eq!(got, expected, "{link}");
+    }
+    assert_eq!((proxy.answered(), accepted, recorder.calls()), (4, 4, 0));
+    rig.lab.shutdown().await;
+}
