@@ -121,7 +121,7 @@ impl HttpClient {
                     None => return Err(err),
                 },
             };
-            let verdict = self.ask(mutation).await;
+            let verdict = self.ask(mutation, doubt == Doubt::Refused).await;
             if let (
                 Some((journal, _)),
                 Some(sent),
@@ -271,7 +271,7 @@ impl HttpClient {
                     .unwrap_or_else(reconciled),
             ))
         };
-        match self.ask(mutation).await {
+        match self.ask(mutation, false).await {
             Some(Verdict::Applied(seen)) => {
                 if unknown {
                     journal
@@ -315,11 +315,17 @@ impl HttpClient {
         }
     }
 
-    /// What the vendor says about `mutation`, or `None` when it cannot be asked (no
-    /// verifier, or the read failed).
-    async fn ask(&self, mutation: &Mutation) -> Option<Verdict> {
+    /// What the vendor says about `mutation` (`refused` as busy, or not), or `None` when
+    /// it cannot be asked (no verifier, or the read failed).
+    async fn ask(&self, mutation: &Mutation, refused: bool) -> Option<Verdict> {
         let verifier = self.calls.verifier(&self.target)?;
-        match verifier.verify(&mutation.verification).await {
+        let verification = &mutation.verification;
+        let verdict = if refused {
+            verifier.verify_refused(verification).await
+        } else {
+            verifier.verify(verification).await
+        };
+        match verdict {
             Ok(verdict) => Some(verdict),
             Err(err) => {
                 tracing::warn!(

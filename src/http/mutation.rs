@@ -199,10 +199,18 @@ pub type VerdictFuture<'a> = Pin<Box<dyn Future<Output = Result<Verdict, ApiErro
 
 /// A vendor client that can tell whether one of its mutations took effect, by reading
 /// the object its [`Verification`] names with the client's own reads (never a
-/// mutation). The gate asks it when an answer was lost, and when a resumed run is about
-/// to send a change an earlier attempt already sent.
+/// mutation). The gate asks it when a change's outcome is in doubt (its answer lost or
+/// unreadable, or a busy refusal), and when a resumed run is about to send a change an
+/// earlier attempt already sent.
 pub trait Verify: Send + Sync {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a>;
+
+    /// [`Verify::verify`] for a change the vendor refused as busy (429, 503, ...): the
+    /// refusal already says it most likely did not take effect, so a vendor whose state
+    /// shows an action only after a while may answer from what it reads now.
+    fn verify_refused<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
+        self.verify(verification)
+    }
 }
 
 #[cfg(test)]

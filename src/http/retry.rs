@@ -145,7 +145,11 @@ impl Retrier {
                 target = %self.target,
                 operation,
                 attempt = tries + 1,
-                body = err.body.as_deref(),
+                // The answer a parser could not read: the only place it shows.
+                body = err
+                    .status
+                    .filter(|status| (200..300).contains(status))
+                    .and(err.body.as_deref()),
                 "retrying in {} (attempt {} of {}): {err}",
                 format_wait(wait),
                 tries + 1,

@@ -97,54 +97,6 @@ fn a_mutation_whose_answer_is_cut_short_is_verified_and_sent_once() {
 }
 
 #[test]
-fn a_change_refused_as_busy_is_sent_again_only_when_the_vendor_shows_it_did_not_take_effect() {
-    // Huawei SMS shows an action in its task's state only seconds later, so its
-    // verification reads for 15 s before it says "not applied": the chaos suite covers it.
-    // Cloud Director's migration is safe to send again, and is.
-    for mutation in MUTATIONS
-        .into_iter()
-        .filter(|mutation| mutation.kind != TargetKind::HuaweiSms)
-    {
-        let test = Test::new().lab();
-        let busy = json!({"status": 503, "method": "POST", "path": mutation.path});
-        test.test_lab().post_to(mutation.kind, "/_lab/faults", busy);
-        // Without the script's own `retry()`: only the client may send it again.
-        let script = mutation.script.replace(
-            r#"retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || "#,
-            "(",
-        );
-        let outcome = test
-            .script("wave.rhai", &script)
-            .args(["run", "wave.rhai"])
-            .run();
-        let state = outcome.lab().state_of(mutation.kind);
-        assert_eq!(
-            outcome.stdout, "took effect\n",
-            "{}: {}",
-            mutation.kind, outcome.stderr
-        );
-        assert_eq!(
-            state["faults"],
-            json!({"pending": [], "injected": 1}),
-            "{}",
-            mutation.kind
-        );
-        // The lab logs a migration when its task ends, on lab time: count its tasks.
-        let applied = if mutation.kind == TargetKind::Vcd {
-            &state["tasks"]
-        } else {
-            &state["mutations"]
-        };
-        assert_eq!(
-            applied.as_array().map(Vec::len),
-            Some(1),
-            "{}: {applied}",
-            mutation.kind
-        );
-    }
-}
-
-#[test]
 fn a_wait_ends_at_its_timeout_while_the_target_holds_the_answer() {
     // The lab holds every read of one session until the test releases it, so only the
     // wait's timeout can end the wait.

@@ -17,6 +17,23 @@ use crate::vendors::verdict;
 
 impl Verify for SmsClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
+        self.verify_settled(verification, &SETTLE)
+    }
+
+    /// A refused action was never accepted, so the task's state now is its answer.
+    fn verify_refused<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
+        self.verify_settled(verification, &[])
+    }
+}
+
+impl SmsClient {
+    /// Reads the task, again after each of `settle`'s pauses while its state still
+    /// shows the action not applied.
+    fn verify_settled<'a>(
+        &'a self,
+        verification: &'a Verification,
+        settle: &'a [Duration],
+    ) -> VerdictFuture<'a> {
         Box::pin(async move {
             if let Some(verdict) = verdict::without_reading(verification.check) {
                 return Ok(verdict);
@@ -40,12 +57,12 @@ impl Verify for SmsClient {
                     };
                     // An action shows in the task's state only after a few seconds
                     // (vendor-apis.md §5.5): the old state proves nothing until then.
-                    for pause in SETTLE {
+                    for pause in settle {
                         let verdict = judge(&record);
                         if !matches!(verdict, Verdict::NotApplied(_)) {
                             return Ok(verdict);
                         }
-                        self.clock().sleep(pause).await;
+                        self.clock().sleep(*pause).await;
                         record = match verdict::found(self.task(id).await)? {
                             Ok(record) => record,
                             Err(verdict) => return Ok(verdict),
