@@ -79,8 +79,7 @@ impl Decision {
 /// One injected fault, as `/_lab/state` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct InjectedFault {
-    /// The kind's name, e.g. `apply_then_reset`.
-    pub kind: &'static str,
+    pub kind: ChaosKind,
     pub method: String,
     pub path: String,
     /// Lab time, as [`timestamp`] writes it.
@@ -154,7 +153,7 @@ impl Chaos {
 
     fn record(&self, kind: ChaosKind, method: &Method, path: &str, detail: Option<String>) {
         let fault = InjectedFault {
-            kind: kind.as_str(),
+            kind,
             method: method.to_string(),
             path: path.to_owned(),
             at: timestamp(self.inner.clock.now()),
@@ -173,12 +172,7 @@ impl Chaos {
         let mut counts: BTreeMap<ChaosKind, u64> =
             self.inner.spec.kinds.iter().map(|&k| (k, 0)).collect();
         for fault in self.injected().iter() {
-            if let Some(kind) = ChaosKind::ALL
-                .into_iter()
-                .find(|k| k.as_str() == fault.kind)
-            {
-                *counts.entry(kind).or_default() += 1;
-            }
+            *counts.entry(fault.kind).or_default() += 1;
         }
         counts
     }

@@ -60,6 +60,13 @@ impl ChaosKind {
     }
 }
 
+/// As its name, e.g. `"apply_then_reset"`.
+impl serde::Serialize for ChaosKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for ChaosKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

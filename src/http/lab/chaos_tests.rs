@@ -196,7 +196,7 @@ async fn apply_then_reset_applies_and_closes_the_connection_without_an_answer() 
     assert_eq!(
         chaos.faults(),
         [InjectedFault {
-            kind: "apply_then_reset",
+            kind: ChaosKind::ApplyThenReset,
             method: "POST".to_owned(),
             path: "/api/things".to_owned(),
             at: "2025-03-01T00:00:00Z".to_owned(),
