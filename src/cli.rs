@@ -19,6 +19,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::Targets;
 use crate::exit_code::ExitCode;
+use crate::http::lab::ChaosSpec;
 use crate::http::lab::estate::{DEFAULT_APPS, Estate, MAX_APPS, Scenario};
 use crate::script::Limits;
 
@@ -181,6 +182,11 @@ struct RehearsalArgs {
         allow_negative_numbers = true
     )]
     seed: u64,
+    /// With --lab, seeded faults on the lab's vendor listeners, e.g.
+    /// `rate=0.1,kinds=503,429,reset,slow,apply_then_reset,garbage` (kinds omitted or
+    /// `all`: every kind); a summary is printed on stderr at the end.
+    #[arg(long, requires = "lab", value_name = "SPEC", value_parser = ChaosSpec::parse)]
+    chaos: Option<ChaosSpec>,
     /// Let the script read local files (e.g. disks to upload) under DIR as well as under
     /// its own folder; repeatable.
     #[arg(long, value_name = "DIR")]
@@ -207,7 +213,8 @@ impl RehearsalArgs {
             builder = builder
                 .lab(self.seed)
                 .estate(Estate::new(self.scenario, self.apps))
-                .speed(self.speed.unwrap_or(LAB_SPEED));
+                .speed(self.speed.unwrap_or(LAB_SPEED))
+                .chaos(self.chaos.clone());
         } else if let Some(speed) = self.speed {
             builder = builder.speed(speed);
         }
@@ -301,6 +308,11 @@ struct LabArgs {
     /// The number of applications in the lab's wave, 1 to 20000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
     apps: usize,
+    /// Seeded faults on every vendor listener, e.g.
+    /// `rate=0.1,kinds=503,429,reset,slow,apply_then_reset,garbage` (kinds omitted or
+    /// `all`: every kind); recorded in each `/_lab/state`, summed up at exit.
+    #[arg(long, value_name = "SPEC", value_parser = ChaosSpec::parse)]
+    chaos: Option<ChaosSpec>,
 }
 
 fn parse_apps(text: &str) -> Result<usize, String> {
@@ -403,6 +415,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             );
             ExitCode::Success
         }
+    }
+}
+
+/// Stops `runtime` (its lab too), then prints on stderr what the lab's chaos did, if
+/// it had any: after the lab stopped, so the logouts' faults count too.
+fn shut_down(runtime: crate::Runtime) {
+    let chaos = runtime.lab().and_then(crate::lab::Lab::chaos);
+    runtime.shutdown();
+    if let Some(chaos) = chaos {
+        eprintln!("{}", chaos.summary_line());
     }
 }
 

@@ -13,7 +13,9 @@ use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
 /// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
 pub use crate::http::lab::estate::{App, DEFAULT_APPS, Estate, Fault, MAX_APPS, Scenario};
-use crate::http::lab::{LabListener, clock_routes, serve};
+use crate::http::lab::{Chaos, LabListener, chaos_counts, chaos_summary_line, clock_routes, serve};
+/// The `--chaos` spec, for [`LabOptions::chaos`].
+pub use crate::http::lab::{ChaosKind, ChaosSpec};
 use crate::vendors::{LabSetup, Vendor};
 
 /// The fields of a PowerStore import session the lab serves and scripts read, as
@@ -42,6 +44,8 @@ pub struct LabOptions {
     pub secret_key: Option<Secret>,
     /// The wave's applications and scenario.
     pub estate: Estate,
+    /// Seeded faults on every vendor listener (`--chaos`); none when `None`.
+    pub chaos: Option<ChaosSpec>,
 }
 
 impl Default for LabOptions {
@@ -53,6 +57,7 @@ impl Default for LabOptions {
             password: None,
             secret_key: None,
             estate: Estate::default(),
+            chaos: None,
         }
     }
 }
@@ -75,6 +80,7 @@ struct Endpoint {
     vendor: &'static Vendor,
     user: &'static str,
     listener: LabListener,
+    chaos: Option<Chaos>,
 }
 
 impl Lab {
@@ -106,14 +112,24 @@ impl Lab {
         let mut listeners = Vec::with_capacity(simulated.len());
         for (index, (vendor, simulator)) in simulated.into_iter().enumerate() {
             let port = port_for(options.port, index)?;
-            let router = simulator.router.merge(clock_routes(options.clock.clone()));
+            let name = format!("{}{}", vendor.kind.as_str(), simulator.suffix);
+            let mut router = simulator.router.merge(clock_routes(options.clock.clone()));
+            let chaos = options
+                .chaos
+                .clone()
+                .map(|spec| Chaos::new(spec, options.seed, &name, options.clock.clone()));
+            if let Some(chaos) = &chaos {
+                // Found there by the middleware every vendor's `with_faults` installs.
+                router = router.layer(axum::Extension(chaos.clone()));
+            }
             // On error the listeners started so far are dropped, which stops them.
             let listener = serve(router, port).await?;
             listeners.push(Endpoint {
-                name: format!("{}{}", vendor.kind.as_str(), simulator.suffix),
+                name,
                 vendor,
                 user: simulator.user,
                 listener,
+                chaos,
             });
         }
         Ok(Lab {
@@ -187,11 +203,38 @@ impl Lab {
             .map(|e| e.listener.url())
     }
 
+    /// What the lab's chaos did, for every listener together; `None` without `--chaos`.
+    pub fn chaos(&self) -> Option<LabChaos> {
+        let listeners: Vec<Chaos> = self
+            .listeners
+            .iter()
+            .filter_map(|e| e.chaos.clone())
+            .collect();
+        (!listeners.is_empty()).then_some(LabChaos(listeners))
+    }
+
     /// Stops every listener, letting requests in flight finish.
     pub async fn shutdown(self) {
         for endpoint in self.listeners {
             endpoint.listener.shutdown().await;
         }
+    }
+}
+
+/// The chaos of every listener of a lab; it still reads after the lab stopped.
+#[derive(Clone, Debug)]
+pub struct LabChaos(Vec<Chaos>);
+
+impl LabChaos {
+    /// The line printed at exit, e.g.
+    /// `chaos: 3 faults injected (503 ×2, reset ×1)`.
+    pub fn summary_line(&self) -> String {
+        chaos_summary_line(&self.counts())
+    }
+
+    /// How many faults of each kind of the spec were injected, over every listener.
+    pub fn counts(&self) -> std::collections::BTreeMap<ChaosKind, u64> {
+        chaos_counts(&self.0)
     }
 }
 

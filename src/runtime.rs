@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Targets;
 use crate::http::lab::estate::Estate;
 use crate::journal::fingerprint::FileHash;
-use crate::lab::{Lab, LabOptions};
+use crate::lab::{ChaosSpec, Lab, LabOptions};
 use crate::script::console::Console;
 use crate::script::{self, Host, Limits, ScriptFile};
 use crate::stop_signal::{self, StopSignal};
@@ -64,6 +64,7 @@ pub struct RuntimeBuilder {
     limits: Limits,
     lab_seed: Option<u64>,
     estate: Estate,
+    chaos: Option<ChaosSpec>,
     speed: Option<f64>,
     allowed_reads: Vec<PathBuf>,
     approve_all: bool,
@@ -92,6 +93,12 @@ impl RuntimeBuilder {
     /// [`crate::http::lab::estate::DEFAULT_APPS`]).
     pub fn estate(mut self, estate: Estate) -> Self {
         self.estate = estate;
+        self
+    }
+
+    /// Seeded faults on the lab's vendor listeners (`--chaos`), or none.
+    pub fn chaos(mut self, chaos: Option<ChaosSpec>) -> Self {
+        self.chaos = chaos;
         self
     }
 
@@ -127,6 +134,7 @@ impl RuntimeBuilder {
                     seed,
                     clock: clock.clone(),
                     estate: self.estate,
+                    chaos: self.chaos,
                     ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;

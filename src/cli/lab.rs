@@ -26,6 +26,7 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             seed: args.seed,
             clock: Clock::scaled(args.speed),
             estate: Estate::new(args.scenario, args.apps),
+            chaos: args.chaos.clone(),
             ..LabOptions::default()
         };
         let lab = match Lab::start(options).await {
@@ -66,7 +67,11 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
         interrupt.recv().await;
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
+        let chaos = lab.chaos();
         lab.shutdown().await;
+        if let Some(chaos) = chaos {
+            println!("{}", chaos.summary_line());
+        }
         ExitCode::Success
     })
 }

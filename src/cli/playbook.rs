@@ -85,7 +85,7 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     let view = View::start(host.board(), quiet);
     let result = runtime.run_compiled(&file, compiled);
     view.finish();
-    runtime.shutdown();
+    super::shut_down(runtime);
     let resume_note = journal
         .as_ref()
         .and_then(|journal| end_journal(journal, &result));

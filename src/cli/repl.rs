@@ -29,7 +29,7 @@ pub(super) fn run(args: &ReplArgs, target_file: Option<&Path>) -> ExitCode {
     let result = repl::run(&runtime, &options);
     // `fail_run` in a session fails it at its end, as in a playbook.
     let marked = runtime.host().verdict().take();
-    runtime.shutdown();
+    super::shut_down(runtime);
     for reason in &marked {
         fail(
             ExitCode::Failure,

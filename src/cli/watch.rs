@@ -19,7 +19,7 @@ pub(super) fn run(args: &WatchArgs, target_file: Option<&Path>) -> ExitCode {
         state: args.state.clone(),
     };
     let result = crate::watch::watch(&runtime, &options);
-    runtime.shutdown();
+    super::shut_down(runtime);
     match result {
         Ok(WatchEnd::Stopped) => ExitCode::Success,
         Ok(WatchEnd::Cancelled) => ExitCode::Interrupted,

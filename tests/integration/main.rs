@@ -10,6 +10,7 @@
 
 mod architecture;
 mod calls;
+mod chaos;
 mod check;
 mod cli;
 mod diagnostics;

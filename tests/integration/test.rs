@@ -834,6 +834,18 @@ impl StandaloneLab {
         )
     }
 
+    /// Stops it with Ctrl-C; it must exit 0. Returns what it printed after the lines
+    /// [`StandaloneLab::lines`] took already.
+    pub fn stop_and_read(self) -> Vec<String> {
+        let Self {
+            mut child, lines, ..
+        } = self;
+        child.interrupt();
+        let (code, rest, stderr) = child.finish(lines, std::time::Duration::from_secs(10));
+        assert_eq!(code, Some(0), "{stderr}");
+        rest
+    }
+
     /// Stops it with Ctrl-C; it must exit 0.
     pub fn stop(mut self) {
         self.child.interrupt();

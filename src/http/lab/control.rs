@@ -32,7 +32,8 @@ pub trait LabSettings: LabInventory {
 
 /// `GET /_lab/state`: the vendor's view at now, with `fields` (what this listener adds,
 /// e.g. which one it is), the lab time, every mutation and their counts, the faults,
-/// and the most requests the listener served at once (when it is served, [`super::serve`]).
+/// the most requests the listener served at once (when it is served, [`super::serve`]),
+/// and its chaos (when the lab has some, [`super::Chaos`]).
 pub fn state_routes<I, C, S>(lab: &LabCore<I, C>, fields: Map<String, Value>) -> Router<S>
 where
     I: LabInventory,
@@ -40,10 +41,14 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let shown = move |State(lab): State<LabCore<I, C>>,
-                      counter: Option<axum::Extension<super::Concurrency>>| {
+                      counter: Option<axum::Extension<super::Concurrency>>,
+                      chaos: Option<axum::Extension<super::Chaos>>| {
         let mut fields = fields.clone();
         if let Some(axum::Extension(counter)) = counter {
             fields.insert("peak_concurrent_requests".to_owned(), counter.peak().into());
+        }
+        if let Some(axum::Extension(chaos)) = chaos {
+            fields.insert("chaos".to_owned(), chaos.state());
         }
         async move { Json(Value::Object(state(&lab, fields))) }
     };

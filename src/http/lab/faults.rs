@@ -161,7 +161,8 @@ impl Faults {
     }
 }
 
-type ErrorBody = Arc<dyn Fn(StatusCode) -> serde_json::Value + Send + Sync>;
+/// Builds a vendor's error body for a status.
+pub(super) type ErrorBody = Arc<dyn Fn(StatusCode) -> serde_json::Value + Send + Sync>;
 
 #[derive(Clone)]
 struct FaultContext {
@@ -171,13 +172,15 @@ struct FaultContext {
 
 /// Adds `GET|POST|DELETE /_lab/faults` to a vendor's router and puts the fault check in
 /// front of every route; `error_body` builds the vendor's error body for a status.
+/// Behind the rules, the listener's seeded chaos ([`super::chaos`]) when the lab has one.
 pub fn with_faults<F>(router: Router, faults: Faults, error_body: F) -> Router
 where
     F: Fn(StatusCode) -> serde_json::Value + Send + Sync + 'static,
 {
+    let error_body: ErrorBody = Arc::new(error_body);
     let context = FaultContext {
         faults: faults.clone(),
-        error_body: Arc::new(error_body),
+        error_body: error_body.clone(),
     };
     let control = Router::new()
         .route(
@@ -187,6 +190,10 @@ where
         .with_state(faults);
     router
         .merge(control)
+        .layer(middleware::from_fn_with_state(
+            error_body,
+            super::chaos::weather,
+        ))
         .layer(middleware::from_fn_with_state(context, inject))
 }
 
@@ -199,23 +206,44 @@ async fn inject(State(context): State<FaultContext>, request: Request, next: Nex
         return next.run(request).await;
     }
     if rule.drop_connection {
-        let applied = next.run(request).await;
-        // The handler's answer is read to its end, so everything it does is done.
-        let _ = axum::body::to_bytes(applied.into_body(), usize::MAX).await;
-        return Response::new(axum::body::Body::new(Dropped));
+        return apply_then_drop(request, next).await;
     }
     if rule.cut_short {
         let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::OK);
         return cut_short(next.run(request).await, status).await;
     }
     let status = StatusCode::from_u16(rule.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let mut response = (status, Json((context.error_body)(status))).into_response();
-    if let Some(seconds) = rule.retry_after {
+    error_answer(&context.error_body, status, rule.retry_after)
+}
+
+/// `status` in the vendor's error body, with `Retry-After: retry_after` when given; the
+/// request is not applied.
+pub(super) fn error_answer(
+    error_body: &ErrorBody,
+    status: StatusCode,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut response = (status, Json(error_body(status))).into_response();
+    if let Some(seconds) = retry_after {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// Applies the request, then closes the connection without sending any of its answer.
+pub(super) async fn apply_then_drop(request: Request, next: Next) -> Response {
+    let applied = next.run(request).await;
+    // The handler's answer is read to its end, so everything it does is done.
+    let _ = axum::body::to_bytes(applied.into_body(), usize::MAX).await;
+    dropped("lab fault: connection dropped after applying the request")
+}
+
+/// An answer that is never sent: the connection closes instead, `why` being the error the
+/// server sees.
+pub(super) fn dropped(why: &'static str) -> Response {
+    Response::new(axum::body::Body::new(Dropped(why)))
 }
 
 /// The handler's answer with `status`, its whole length announced and half its body
@@ -279,7 +307,7 @@ impl http_body::Body for HalfBody {
 
 /// A body that fails before yielding anything: the server has written nothing of the
 /// answer yet (it writes the head with the first data), so it only closes the connection.
-struct Dropped;
+struct Dropped(&'static str);
 
 impl http_body::Body for Dropped {
     type Data = axum::body::Bytes;
@@ -289,9 +317,7 @@ impl http_body::Body for Dropped {
         self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        std::task::Poll::Ready(Some(Err(std::io::Error::other(
-            "lab fault: connection dropped after applying the request",
-        ))))
+        std::task::Poll::Ready(Some(Err(std::io::Error::other(self.0))))
     }
 }
 

@@ -1,12 +1,14 @@
 //! Scaffolding every vendor simulator shares: a loopback listener with graceful shutdown,
 //! the lab state over a vendor's inventory ([`LabCore`]) with its `/_lab/state` and
-//! `/_lab/config` routes, injected faults answered in the vendor's own error body, the
-//! log of applied mutations, the lab clock's own route and the one timestamp format the
+//! `/_lab/config` routes, injected faults answered in the vendor's own error body,
+//! seeded chaos (`--chaos`), the log of applied mutations, the lab clock's own route and the one timestamp format the
 //! lab writes.
 //!
 //! Each vendor's `lab` module builds an axum [`Router`]; this module serves it and wraps it,
 //! so fault rules and the mutation log behave the same for every vendor.
 
+mod chaos;
+mod chaos_spec;
 mod clock;
 mod concurrency;
 mod control;
@@ -26,6 +28,8 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use chaos::{Chaos, summary_line as chaos_summary_line, total_counts as chaos_counts};
+pub use chaos_spec::{ChaosKind, ChaosSpec};
 pub use clock::clock_routes;
 pub use concurrency::Concurrency;
 pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
