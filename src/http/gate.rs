@@ -140,6 +140,7 @@ impl HttpClient {
                     tracing::info!(
                         target = %self.target,
                         operation = mutation.operation,
+                        error = %err,
                         body = err.body.as_deref(),
                         "{}, and the change took effect: {seen}",
                         doubt.what()
@@ -171,6 +172,8 @@ impl HttpClient {
                     tracing::info!(
                         target = %self.target,
                         operation = mutation.operation,
+                        error = %err,
+                        body = err.body.as_deref(),
                         "{}; {why_again}: sending it again",
                         doubt.what()
                     );

@@ -136,6 +136,7 @@ impl Retrier {
                     target = %self.target,
                     operation,
                     attempt = tries,
+                    body = unreadable_body(&err),
                     "not retrying: waiting {} would pass the time allowed: {err}",
                     format_wait(wait)
                 );
@@ -145,11 +146,7 @@ impl Retrier {
                 target = %self.target,
                 operation,
                 attempt = tries + 1,
-                // The answer a parser could not read: the only place it shows.
-                body = err
-                    .status
-                    .filter(|status| (200..300).contains(status))
-                    .and(err.body.as_deref()),
+                body = unreadable_body(&err),
                 "retrying in {} (attempt {} of {}): {err}",
                 format_wait(wait),
                 tries + 1,
@@ -164,6 +161,14 @@ impl Retrier {
         err.retryable
             && (is_read(method) || err.resend_safe || self.never_arrived.is_some_and(|f| f(err)))
     }
+}
+
+/// The body of a successful answer a parser could not read: the only place it shows,
+/// since the error's message says only why.
+fn unreadable_body(err: &ApiError) -> Option<&str> {
+    err.status
+        .filter(|status| (200..300).contains(status))
+        .and(err.body.as_deref())
 }
 
 /// Reads change nothing, so sending one twice is always safe.

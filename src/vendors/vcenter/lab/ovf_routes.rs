@@ -144,14 +144,17 @@ async fn collection_action(
             r#"{"resource_pool": "resgroup-8", "create_spec": {"source_type": "PULL_SOURCE", "import_flags": [], "pull_source": "…"}}"#,
         )?;
         let now = ctx.lab.now();
-        let id = ctx
+        let (id, created) = ctx
             .lab
             .at(now)
             .ovf
             .create(request, base_url(&headers), now)?;
-        ctx.lab
-            .mutations()
-            .record("create-for-resource-pool", &id, now);
+        // A client token seen before answers its session: nothing is applied again.
+        if created {
+            ctx.lab
+                .mutations()
+                .record("create-for-resource-pool", &id, now);
+        }
         Ok(Json(Wrapped { value: id }).into_response())
     })())
 }

@@ -328,20 +328,21 @@ impl OvfSessions {
         });
     }
 
-    /// A new session, or the one created before with the same client token.
+    /// A new session (`true`), or the one created before with the same client token
+    /// (`false`: nothing changed).
     pub(super) fn create(
         &mut self,
         request: CreateRequest,
         base: String,
         now: SystemTime,
-    ) -> Result<String, LabError> {
+    ) -> Result<(String, bool), LabError> {
         if let Some(token) = &request.client_token {
             if let Some(old) = self
                 .list
                 .iter()
                 .find(|s| s.client_token.as_ref() == Some(token))
             {
-                return Ok(old.id.clone());
+                return Ok((old.id.clone(), false));
             }
         }
         if !RESOURCE_POOLS.contains(&request.resource_pool.as_str()) {
@@ -402,7 +403,7 @@ impl OvfSessions {
             session.files.push(descriptor);
         }
         self.list.push(session);
-        Ok(id)
+        Ok((id, true))
     }
 
     /// The session `id`, marked as used at `now`.

@@ -53,6 +53,8 @@ async fn create_is_idempotent_and_checks_the_pool() {
     let client = admin(&lab);
     let first = create(&client, &pull(PULL_APP, Some("wave1"))).await;
     assert_eq!(create(&client, &pull(PULL_APP, Some("wave1"))).await, first);
+    // The second answered the first session: one create applied.
+    assert_eq!(lab.mutations().count("create-for-resource-pool"), 1);
     let plain = client.call("POST", PATH, &pull(PULL_APP, None)).await;
     assert_eq!(plain.status, 200, "{}", plain.text);
     assert_ne!(plain.body["value"], json!(first));
