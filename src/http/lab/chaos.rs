@@ -354,6 +354,13 @@ async fn spoil(response: Response, form: Garbage, method: &Method) -> (Response,
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(spoilt.len()));
+    // What the answer claimed, so whoever checks the client knows what it should catch.
+    let claimed = if content_type.is_empty() {
+        "no content type"
+    } else {
+        &content_type
+    };
+    let detail = format!("{} {claimed}: {detail}", status.as_u16());
     (
         Response::from_parts(parts, axum::body::Body::from(spoilt)),
         Some(detail),

@@ -233,13 +233,15 @@ async fn garbage_applies_and_spoils_the_body_keeping_status_and_content_type() {
     assert_eq!(details.len(), 20);
     assert!(
         details.contains(&Some(format!(
-            "truncated to {} of {} bytes",
+            "200 application/json: truncated to {} of {} bytes",
             whole.len() / 2,
             whole.len()
         ))),
         "{details:?}"
     );
-    assert!(details.contains(&Some(r#"malformed: {"id": ""#.to_owned())));
+    assert!(details.contains(&Some(
+        r#"200 application/json: malformed: {"id": ""#.to_owned()
+    )));
 }
 
 #[tokio::test]
