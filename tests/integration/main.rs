@@ -11,6 +11,7 @@
 mod architecture;
 mod calls;
 mod chaos;
+mod chaos_wave;
 mod check;
 mod cli;
 mod diagnostics;
