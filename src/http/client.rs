@@ -250,6 +250,8 @@ impl HttpClient {
             .await
             .map_err(|err| ApiError {
                 resend_safe: true,
+                // A login's answer carries the session's secret, whole or in part.
+                body: None,
                 ..err
             })
     }
@@ -723,6 +725,17 @@ pub(crate) mod tests {
             "unexpected answer: the body is not valid JSON (EOF while parsing a string at line 1 column 20)"
         );
         assert_eq!(err.body.as_deref(), Some(r#"{"id": "lun03", "sta"#));
+        // A login's answer holds its secret: never kept, and logging in again is safe.
+        let login = client.request(Method::POST, client.url(&["session"]));
+        let err = client
+            .session("login", login, no_vendor_body)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.retryable, err.resend_safe),
+            (ErrorKind::Http, true, true)
+        );
+        assert_eq!(err.body, None);
         let post = client.request(Method::POST, client.url(&["x", "cutover"]));
         let err = client
             .mutate(&cutover(&client), post, no_vendor_body)
