@@ -172,6 +172,10 @@ struct RehearsalArgs {
     /// With --lab, the number of applications in the lab's wave, 1 to 20000.
     #[arg(long, requires = "lab", value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
     apps: usize,
+    /// With --lab, serve the lab over HTTPS from a CA of its own, which every target
+    /// trusts for the run.
+    #[arg(long, requires = "lab")]
+    tls: bool,
     /// With --lab, the seed of the lab's inventory.
     #[arg(
         long,
@@ -206,6 +210,7 @@ impl RehearsalArgs {
         if self.lab {
             builder = builder
                 .lab(self.seed)
+                .tls(self.tls)
                 .estate(Estate::new(self.scenario, self.apps))
                 .speed(self.speed.unwrap_or(LAB_SPEED));
         } else if let Some(speed) = self.speed {
@@ -301,6 +306,10 @@ struct LabArgs {
     /// The number of applications in the lab's wave, 1 to 20000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
     apps: usize,
+    /// Serve HTTPS from a CA of the lab's own; its PEM goes beside the --targets-out
+    /// file (FILE's stem and `-ca.pem`) and every target written names it as `ca_file`.
+    #[arg(long)]
+    tls: bool,
 }
 
 fn parse_apps(text: &str) -> Result<usize, String> {

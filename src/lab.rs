@@ -6,14 +6,18 @@
 //! [`crate::vendors::ALL`]. A vendor may serve several listeners (vCenter's appliance
 //! port and its reverse proxy), and a listener may answer several targets (Huawei SMS's
 //! IAM user and access key); its descriptor says which.
+//!
+//! With TLS on, the lab makes its own CA and a certificate per listener, writes the CA's
+//! PEM to a file and names that file as `ca_file` in every target it hands out.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
 /// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
 pub use crate::http::lab::estate::{App, DEFAULT_APPS, Estate, Fault, MAX_APPS, Scenario};
-use crate::http::lab::{LabListener, clock_routes, serve};
+use crate::http::lab::{LabCa, LabListener, clock_routes, serve};
 use crate::vendors::{LabSetup, Vendor};
 
 /// The fields of a PowerStore import session the lab serves and scripts read, as
@@ -42,6 +46,11 @@ pub struct LabOptions {
     pub secret_key: Option<Secret>,
     /// The wave's applications and scenario.
     pub estate: Estate,
+    /// Serve HTTPS with certificates from a CA of the lab's own.
+    pub tls: bool,
+    /// Where to write the CA's PEM under `tls`; `None` writes it to a private temporary
+    /// file removed when the lab stops.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for LabOptions {
@@ -53,6 +62,8 @@ impl Default for LabOptions {
             password: None,
             secret_key: None,
             estate: Estate::default(),
+            tls: false,
+            ca_file: None,
         }
     }
 }
@@ -66,6 +77,57 @@ pub struct Lab {
     secret_key: Secret,
     estate: Estate,
     listeners: Vec<Endpoint>,
+    /// Under TLS: the CA's PEM file, which every target names as its `ca_file`.
+    ca_file: Option<CaFile>,
+}
+
+/// Where the lab wrote its CA's PEM.
+#[derive(Debug)]
+enum CaFile {
+    /// A file the operator asked for; it outlives the lab.
+    Kept(PathBuf),
+    /// A private temporary file, removed when the lab is dropped.
+    Temporary(tempfile::TempPath),
+}
+
+impl CaFile {
+    /// Writes `pem` where asked, or to a new temporary file (no two processes share one).
+    fn write(pem: &str, path: Option<&Path>) -> io::Result<Self> {
+        match path {
+            Some(path) => {
+                crate::config::write_private(path, pem).map_err(|err| {
+                    io::Error::new(
+                        err.kind(),
+                        format!("cannot write the lab's CA to `{}`: {err}", path.display()),
+                    )
+                })?;
+                // Targets name it absolutely: they may be read from another folder.
+                Ok(Self::Kept(std::path::absolute(path)?))
+            }
+            None => {
+                use std::io::Write as _;
+                let mut file = tempfile::Builder::new()
+                    .prefix("cutover-lab-ca-")
+                    .suffix(".pem")
+                    .tempfile()
+                    .map_err(|err| {
+                        io::Error::new(
+                            err.kind(),
+                            format!("cannot write the lab's CA to a temporary file: {err}"),
+                        )
+                    })?;
+                file.write_all(pem.as_bytes())?;
+                Ok(Self::Temporary(file.into_temp_path()))
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Self::Kept(path) => path,
+            Self::Temporary(path) => path,
+        }
+    }
 }
 
 /// One listener and the vendor and user that answer on it.
@@ -103,12 +165,14 @@ impl Lab {
                     .map(|s| (*vendor, s))
             })
             .collect();
+        let ca = options.tls.then(LabCa::generate).transpose()?;
         let mut listeners = Vec::with_capacity(simulated.len());
         for (index, (vendor, simulator)) in simulated.into_iter().enumerate() {
             let port = port_for(options.port, index)?;
             let router = simulator.router.merge(clock_routes(options.clock.clone()));
+            let tls = ca.as_ref().map(LabCa::server_config).transpose()?;
             // On error the listeners started so far are dropped, which stops them.
-            let listener = serve(router, port).await?;
+            let listener = serve(router, port, tls).await?;
             listeners.push(Endpoint {
                 name: format!("{}{}", vendor.kind.as_str(), simulator.suffix),
                 vendor,
@@ -116,6 +180,9 @@ impl Lab {
                 listener,
             });
         }
+        let ca_file = ca
+            .map(|ca| CaFile::write(ca.pem(), options.ca_file.as_deref()))
+            .transpose()?;
         Ok(Lab {
             seed: options.seed,
             clock: options.clock,
@@ -123,6 +190,7 @@ impl Lab {
             secret_key,
             estate: options.estate,
             listeners,
+            ca_file,
         })
     }
 
@@ -147,7 +215,7 @@ impl Lab {
                     url: endpoint.listener.url(),
                     user: endpoint.user.to_owned(),
                     password: PasswordSource::Inline(self.password.clone()),
-                    ca_file: None,
+                    ca_file: self.ca_file().map(Path::to_path_buf),
                     insecure: false,
                     huawei: None,
                     upload_hosts: crate::config::UploadHosts::default(),
@@ -162,6 +230,12 @@ impl Lab {
     /// The one password of every simulator: derived from the seed unless one was given.
     pub fn password(&self) -> &Secret {
         &self.password
+    }
+
+    /// Under TLS, the file holding the PEM of the CA that signed every listener's
+    /// certificate; `None` when the lab serves plain HTTP.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_ref().map(CaFile::path)
     }
 
     /// The wave's applications and scenario.

@@ -63,6 +63,7 @@ pub struct RuntimeBuilder {
     targets: Targets,
     limits: Limits,
     lab_seed: Option<u64>,
+    lab_tls: bool,
     estate: Estate,
     speed: Option<f64>,
     allowed_reads: Vec<PathBuf>,
@@ -85,6 +86,13 @@ impl RuntimeBuilder {
     /// Starts the lab with inventory `seed` and points every target at it.
     pub fn lab(mut self, seed: u64) -> Self {
         self.lab_seed = Some(seed);
+        self
+    }
+
+    /// Has the lab serve HTTPS from a CA of its own, trusted by every target through a
+    /// private temporary CA file removed when the runtime ends.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.lab_tls = tls;
         self
     }
 
@@ -127,6 +135,7 @@ impl RuntimeBuilder {
                     seed,
                     clock: clock.clone(),
                     estate: self.estate,
+                    tls: self.lab_tls,
                     ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;
