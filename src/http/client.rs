@@ -84,10 +84,12 @@ impl HttpClient {
             builder = builder.tls_certs_merge(certificates);
         }
         if target.insecure {
-            tracing::warn!(
-                "target `{}` has insecure = true: TLS certificates are not checked",
-                target.name
-            );
+            if first_insecure_use(&target.name) {
+                tracing::warn!(
+                    "target `{}` has insecure = true: TLS certificates are not checked",
+                    target.name
+                );
+            }
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let inner = builder
@@ -318,7 +320,7 @@ impl HttpClient {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(error = %err, "request failed");
-                    let failed = transport_error(&err, mutating, &advice(false));
+                    let failed = transport_error(&err, &self.target, mutating, &advice(false));
                     call.finish(&Err(err));
                     return Err(failed);
                 }
@@ -364,6 +366,20 @@ impl HttpClient {
         }
         Err(located(status_error(response, parse_error).await))
     }
+}
+
+/// Whether this is the first client built in this process for the `insecure` target
+/// `name`: a target's clients (its IAM endpoint's, a script's second handle) warn once.
+fn first_insecure_use(name: &str) -> bool {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.iter().any(|seen| seen == name) {
+        return false;
+    }
+    warned.push(name.to_owned());
+    true
 }
 
 /// What to do about a lost answer when nothing says more.
@@ -501,6 +517,32 @@ fn body_error(err: BodyError, mutating: bool, target: &str, advice: &str) -> Api
     }
 }
 
+/// What rustls said when it could not verify the server's certificate (unknown CA, wrong
+/// name, expired…), found among the causes of `err`; `None` for any other failure.
+fn untrusted_certificate(err: &reqwest::Error) -> Option<String> {
+    use tokio_rustls::rustls;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        // An `io::Error` wrapping the rustls error reports the wrapped error's own
+        // source, not the error itself: look inside it too.
+        let wrapped = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        for candidate in [Some(cause), wrapped].into_iter().flatten() {
+            if let Some(
+                tls @ (rustls::Error::InvalidCertificate(_)
+                | rustls::Error::InvalidCertRevocationList(_)),
+            ) = candidate.downcast_ref::<rustls::Error>()
+            {
+                return Some(tls.to_string());
+            }
+        }
+        source = cause.source();
+    }
+    None
+}
+
 /// An error with its chain of causes, on one line.
 fn causes(err: &reqwest::Error) -> String {
     let mut cause = err.to_string();
@@ -542,8 +584,17 @@ pub(crate) async fn status_error(response: Response, parse_error: ErrorBodyParse
     err
 }
 
-fn transport_error(err: &reqwest::Error, mutating: bool, advice: &str) -> ApiError {
+fn transport_error(err: &reqwest::Error, target: &str, mutating: bool, advice: &str) -> ApiError {
     let cause = causes(err);
+    // Refused during the handshake: nothing was sent, and sending again cannot help.
+    if let Some(why) = untrusted_certificate(err) {
+        return ApiError::new(
+            ErrorKind::Http,
+            format!(
+                "the server's certificate is not trusted ({why}); set `ca_file` in target `{target}` to the PEM file of the CA that signed it (`cutover lab --tls` writes one beside the target file), or `insecure = true` to skip the check"
+            ),
+        );
+    }
     if err.is_connect() {
         ApiError::new(ErrorKind::Http, format!("cannot connect: {cause}")).retryable()
     } else if mutating {
