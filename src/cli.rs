@@ -445,9 +445,11 @@ fn report(code: ExitCode, rendered: &str) -> ExitCode {
 
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
+    // The platform verifier logs each refused certificate as an error of its own; the
+    // request's error says the same with what to do about it.
     let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn,cutover::script=info,cutover::view=info",
+        (true, _) => "error,rustls_platform_verifier=off",
+        (false, 0) => "warn,cutover::script=info,cutover::view=info,rustls_platform_verifier=off",
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",

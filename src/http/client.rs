@@ -523,20 +523,21 @@ fn untrusted_certificate(err: &reqwest::Error) -> Option<String> {
     use tokio_rustls::rustls;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(cause) = source {
-        // An `io::Error` wrapping the rustls error reports the wrapped error's own
-        // source, not the error itself: look inside it too.
-        let wrapped = cause
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|inner| inner as &(dyn std::error::Error + 'static));
-        for candidate in [Some(cause), wrapped].into_iter().flatten() {
+        // An `io::Error` reports as its source the source of the error it wraps, not
+        // that error itself (here a rustls error, wrapped twice): unwrap it by hand.
+        let mut inner = Some(cause);
+        while let Some(error) = inner {
             if let Some(
                 tls @ (rustls::Error::InvalidCertificate(_)
                 | rustls::Error::InvalidCertRevocationList(_)),
-            ) = candidate.downcast_ref::<rustls::Error>()
+            ) = error.downcast_ref::<rustls::Error>()
             {
                 return Some(tls.to_string());
             }
+            inner = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
         }
         source = cause.source();
     }
