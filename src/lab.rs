@@ -453,6 +453,57 @@ mod tests {
         lab.shutdown().await;
     }
 
+    #[tokio::test]
+    async fn a_tls_lab_names_its_private_ca_file_in_every_target_and_removes_it() {
+        let lab = Lab::start(LabOptions {
+            tls: true,
+            ..LabOptions::default()
+        })
+        .await
+        .unwrap();
+        let ca_file = lab.ca_file().unwrap().to_path_buf();
+        let name = ca_file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("cutover-lab-ca-") && name.ends_with(".pem"),
+            "{name}"
+        );
+        #[allow(clippy::disallowed_methods, reason = "reading the CA the lab wrote")]
+        let pem = std::fs::read_to_string(&ca_file).unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            #[allow(clippy::disallowed_methods, reason = "checking the CA file's mode")]
+            let mode = std::fs::metadata(&ca_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+        let targets = lab.targets();
+        for target in &targets {
+            assert!(
+                target.url.starts_with("https://127.0.0.1:"),
+                "{}",
+                target.url
+            );
+            assert_eq!(target.ca_file.as_deref(), Some(ca_file.as_path()));
+        }
+        let sms = targets
+            .iter()
+            .find(|t| t.kind == TargetKind::HuaweiSms)
+            .unwrap();
+        let iam = sms.huawei.as_ref().and_then(|s| s.iam_url.clone()).unwrap();
+        assert!(iam.starts_with("https://127.0.0.1:"), "{iam}");
+        let parsed = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        assert!(
+            parsed
+                .iter()
+                .all(|t| t.ca_file.as_deref() == Some(ca_file.as_path())),
+            "{}",
+            lab.targets_toml()
+        );
+        lab.shutdown().await;
+        assert!(!ca_file.exists(), "{}", ca_file.display());
+    }
+
     #[test]
     fn the_password_follows_the_seed() {
         let password = password_for(1);
