@@ -6,14 +6,20 @@
 //! [`crate::vendors::ALL`]. A vendor may serve several listeners (vCenter's appliance
 //! port and its reverse proxy), and a listener may answer several targets (Huawei SMS's
 //! IAM user and access key); its descriptor says which.
+//!
+//! With TLS on, the lab makes its own CA and a certificate per listener, writes the CA's
+//! PEM to a file and names that file as `ca_file` in every target it hands out.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::clock::Clock;
 use crate::config::{PasswordSource, Secret, Target, TargetKind};
 /// The estate the lab seeds (its applications and scenario), for [`LabOptions::estate`].
 pub use crate::http::lab::estate::{App, DEFAULT_APPS, Estate, Fault, MAX_APPS, Scenario};
-use crate::http::lab::{Chaos, LabListener, chaos_counts, chaos_summary_line, clock_routes, serve};
+use crate::http::lab::{
+    Chaos, LabCa, LabListener, chaos_counts, chaos_summary_line, clock_routes, serve,
+};
 /// The `--chaos` spec, for [`LabOptions::chaos`].
 pub use crate::http::lab::{ChaosKind, ChaosSpec};
 use crate::vendors::{LabSetup, Vendor};
@@ -46,6 +52,11 @@ pub struct LabOptions {
     pub estate: Estate,
     /// Seeded faults on every vendor listener (`--chaos`); none when `None`.
     pub chaos: Option<ChaosSpec>,
+    /// Serve HTTPS with certificates from a CA of the lab's own.
+    pub tls: bool,
+    /// Where to write the CA's PEM under `tls`; `None` writes it to a private temporary
+    /// file removed when the lab stops.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for LabOptions {
@@ -58,6 +69,8 @@ impl Default for LabOptions {
             secret_key: None,
             estate: Estate::default(),
             chaos: None,
+            tls: false,
+            ca_file: None,
         }
     }
 }
@@ -71,6 +84,57 @@ pub struct Lab {
     secret_key: Secret,
     estate: Estate,
     listeners: Vec<Endpoint>,
+    /// Under TLS: the CA's PEM file, which every target names as its `ca_file`.
+    ca_file: Option<CaFile>,
+}
+
+/// Where the lab wrote its CA's PEM.
+#[derive(Debug)]
+enum CaFile {
+    /// A file the operator asked for; it outlives the lab.
+    Kept(PathBuf),
+    /// A private temporary file, removed when the lab is dropped.
+    Temporary(tempfile::TempPath),
+}
+
+impl CaFile {
+    /// Writes `pem` where asked, or to a new temporary file (no two processes share one).
+    fn write(pem: &str, path: Option<&Path>) -> io::Result<Self> {
+        match path {
+            Some(path) => {
+                crate::config::write_private(path, pem).map_err(|err| {
+                    io::Error::new(
+                        err.kind(),
+                        format!("cannot write the lab's CA to `{}`: {err}", path.display()),
+                    )
+                })?;
+                // Targets name it absolutely: they may be read from another folder.
+                Ok(Self::Kept(std::path::absolute(path)?))
+            }
+            None => {
+                use std::io::Write as _;
+                let mut file = tempfile::Builder::new()
+                    .prefix("cutover-lab-ca-")
+                    .suffix(".pem")
+                    .tempfile()
+                    .map_err(|err| {
+                        io::Error::new(
+                            err.kind(),
+                            format!("cannot write the lab's CA to a temporary file: {err}"),
+                        )
+                    })?;
+                file.write_all(pem.as_bytes())?;
+                Ok(Self::Temporary(file.into_temp_path()))
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Self::Kept(path) => path,
+            Self::Temporary(path) => path,
+        }
+    }
 }
 
 /// One listener and the vendor and user that answer on it.
@@ -109,6 +173,7 @@ impl Lab {
                     .map(|s| (*vendor, s))
             })
             .collect();
+        let ca = options.tls.then(LabCa::generate).transpose()?;
         let mut listeners = Vec::with_capacity(simulated.len());
         for (index, (vendor, simulator)) in simulated.into_iter().enumerate() {
             let port = port_for(options.port, index)?;
@@ -122,8 +187,9 @@ impl Lab {
                 // Found there by the middleware every vendor's `with_faults` installs.
                 router = router.layer(axum::Extension(chaos.clone()));
             }
+            let tls = ca.as_ref().map(LabCa::server_config).transpose()?;
             // On error the listeners started so far are dropped, which stops them.
-            let listener = serve(router, port).await?;
+            let listener = serve(router, port, tls).await?;
             listeners.push(Endpoint {
                 name,
                 vendor,
@@ -132,6 +198,9 @@ impl Lab {
                 chaos,
             });
         }
+        let ca_file = ca
+            .map(|ca| CaFile::write(ca.pem(), options.ca_file.as_deref()))
+            .transpose()?;
         Ok(Lab {
             seed: options.seed,
             clock: options.clock,
@@ -139,6 +208,7 @@ impl Lab {
             secret_key,
             estate: options.estate,
             listeners,
+            ca_file,
         })
     }
 
@@ -163,7 +233,7 @@ impl Lab {
                     url: endpoint.listener.url(),
                     user: endpoint.user.to_owned(),
                     password: PasswordSource::Inline(self.password.clone()),
-                    ca_file: None,
+                    ca_file: self.ca_file().map(Path::to_path_buf),
                     insecure: false,
                     huawei: None,
                     upload_hosts: crate::config::UploadHosts::default(),
@@ -178,6 +248,12 @@ impl Lab {
     /// The one password of every simulator: derived from the seed unless one was given.
     pub fn password(&self) -> &Secret {
         &self.password
+    }
+
+    /// Under TLS, the file holding the PEM of the CA that signed every listener's
+    /// certificate; `None` when the lab serves plain HTTP.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_ref().map(CaFile::path)
     }
 
     /// The wave's applications and scenario.
@@ -420,6 +496,57 @@ mod tests {
         assert!(info.starts_with("HTTP/1.1 200"), "{info}");
         assert!(info.contains("\"status\":\"BLOCKED\""), "{info}");
         lab.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_tls_lab_names_its_private_ca_file_in_every_target_and_removes_it() {
+        let lab = Lab::start(LabOptions {
+            tls: true,
+            ..LabOptions::default()
+        })
+        .await
+        .unwrap();
+        let ca_file = lab.ca_file().unwrap().to_path_buf();
+        let name = ca_file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("cutover-lab-ca-") && name.ends_with(".pem"),
+            "{name}"
+        );
+        #[allow(clippy::disallowed_methods, reason = "reading the CA the lab wrote")]
+        let pem = std::fs::read_to_string(&ca_file).unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            #[allow(clippy::disallowed_methods, reason = "checking the CA file's mode")]
+            let mode = std::fs::metadata(&ca_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+        let targets = lab.targets();
+        for target in &targets {
+            assert!(
+                target.url.starts_with("https://127.0.0.1:"),
+                "{}",
+                target.url
+            );
+            assert_eq!(target.ca_file.as_deref(), Some(ca_file.as_path()));
+        }
+        let sms = targets
+            .iter()
+            .find(|t| t.kind == TargetKind::HuaweiSms)
+            .unwrap();
+        let iam = sms.huawei.as_ref().and_then(|s| s.iam_url.clone()).unwrap();
+        assert!(iam.starts_with("https://127.0.0.1:"), "{iam}");
+        let parsed = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        assert!(
+            parsed
+                .iter()
+                .all(|t| t.ca_file.as_deref() == Some(ca_file.as_path())),
+            "{}",
+            lab.targets_toml()
+        );
+        lab.shutdown().await;
+        assert!(!ca_file.exists(), "{}", ca_file.display());
     }
 
     #[test]

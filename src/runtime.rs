@@ -63,6 +63,7 @@ pub struct RuntimeBuilder {
     targets: Targets,
     limits: Limits,
     lab_seed: Option<u64>,
+    lab_tls: bool,
     estate: Estate,
     chaos: Option<ChaosSpec>,
     speed: Option<f64>,
@@ -86,6 +87,13 @@ impl RuntimeBuilder {
     /// Starts the lab with inventory `seed` and points every target at it.
     pub fn lab(mut self, seed: u64) -> Self {
         self.lab_seed = Some(seed);
+        self
+    }
+
+    /// Has the lab serve HTTPS from a CA of its own, trusted by every target through a
+    /// private temporary CA file removed when the runtime ends.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.lab_tls = tls;
         self
     }
 
@@ -135,6 +143,7 @@ impl RuntimeBuilder {
                     clock: clock.clone(),
                     estate: self.estate,
                     chaos: self.chaos,
+                    tls: self.lab_tls,
                     ..LabOptions::default()
                 };
                 let lab = tokio.block_on(Lab::start(options))?;

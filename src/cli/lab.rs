@@ -1,7 +1,7 @@
 //! `cutover lab`: serve the simulated vendor APIs until Ctrl-C, print their URLs, and
 //! optionally write a ready target file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{LabArgs, fail, load_targets, runtime};
 use crate::clock::Clock;
@@ -27,6 +27,8 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             clock: Clock::scaled(args.speed),
             estate: Estate::new(args.scenario, args.apps),
             chaos: args.chaos.clone(),
+            tls: args.tls,
+            ca_file: args.targets_out.as_deref().map(ca_file_beside),
             ..LabOptions::default()
         };
         let lab = match Lab::start(options).await {
@@ -61,6 +63,12 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             }
             println!("target file written to {}", path.display());
         }
+        if let Some(ca_file) = lab.ca_file() {
+            println!(
+                "TLS CA written to {}; trust it with `ca_file` or `curl --cacert`",
+                ca_file.display()
+            );
+        }
         println!("{}", estate_line(lab.estate()));
         println!("state of each listener at <url>/_lab/state; Ctrl-C stops the lab");
         #[cfg(unix)]
@@ -74,6 +82,15 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
         }
         ExitCode::Success
     })
+}
+
+/// Where `cutover lab --tls --targets-out FILE` writes the CA: beside FILE, named after
+/// its stem, e.g. `lab.toml` → `lab-ca.pem`.
+fn ca_file_beside(targets: &Path) -> PathBuf {
+    let stem = targets
+        .file_stem()
+        .map_or_else(|| "lab".into(), |stem| stem.to_string_lossy());
+    targets.with_file_name(format!("{stem}-ca.pem"))
 }
 
 /// What the lab serves, e.g. ``estate: scenario `rough`, 12 applications (`crm` to `reports`)``.
@@ -101,6 +118,18 @@ fn estate_line(estate: &Estate) -> String {
 mod tests {
     use super::*;
     use crate::http::lab::estate::Scenario;
+
+    #[test]
+    fn the_ca_goes_beside_the_target_file() {
+        assert_eq!(
+            ca_file_beside(Path::new("/tmp/x/lab.toml")),
+            Path::new("/tmp/x/lab-ca.pem")
+        );
+        assert_eq!(
+            ca_file_beside(Path::new("targets")),
+            Path::new("targets-ca.pem")
+        );
+    }
 
     #[test]
     fn the_estate_line_names_the_scenario_and_the_applications() {

@@ -20,6 +20,12 @@ pub fn targets_toml(targets: &[Target]) -> String {
             toml_string(target.kind.as_str()),
             toml_string(&target.url),
         ));
+        if let Some(ca_file) = &target.ca_file {
+            text.push_str(&format!(
+                "ca_file = {}\n",
+                toml_string(&ca_file.display().to_string())
+            ));
+        }
         let password = toml_string(password.expose());
         let Some(scope) = &target.huawei else {
             let user = toml_string(&target.user);

@@ -87,10 +87,12 @@ impl HttpClient {
             builder = builder.tls_certs_merge(certificates);
         }
         if target.insecure {
-            tracing::warn!(
-                "target `{}` has insecure = true: TLS certificates are not checked",
-                target.name
-            );
+            if first_insecure_use(&target.name) {
+                tracing::warn!(
+                    "target `{}` has insecure = true: TLS certificates are not checked",
+                    target.name
+                );
+            }
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let inner = builder
@@ -116,6 +118,17 @@ impl HttpClient {
     /// The run's plan, in a `--plan` run: the gate records changes there, unsent.
     pub fn plan(&self) -> Option<&std::sync::Arc<crate::http::plan::Plan>> {
         self.calls.plan()
+    }
+
+    /// How many times this run has sent `operation` to `path` on this target.
+    pub fn times_sent(&self, operation: &str, path: &str) -> usize {
+        let (calls, _) = self.calls.snapshot();
+        calls
+            .iter()
+            .filter(|call| {
+                call.target == self.target && call.operation == operation && call.path == path
+            })
+            .count()
     }
 
     /// The target's name.
@@ -322,7 +335,7 @@ impl HttpClient {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(error = %err, "request failed");
-                    let failed = transport_error(&err, mutating, &advice(false));
+                    let failed = transport_error(&err, &self.target, mutating, &advice(false));
                     call.finish(&Err(err));
                     return Err(failed);
                 }
@@ -374,6 +387,20 @@ impl HttpClient {
         }
         Err(located(status_error(response, parse_error).await))
     }
+}
+
+/// Whether this is the first client built in this process for the `insecure` target
+/// `name`: a target's clients (its IAM endpoint's, a script's second handle) warn once.
+fn first_insecure_use(name: &str) -> bool {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.iter().any(|seen| seen == name) {
+        return false;
+    }
+    warned.push(name.to_owned());
+    true
 }
 
 /// What to do about a lost answer when nothing says more.
@@ -538,6 +565,33 @@ fn body_error(err: BodyError, mutating: bool, target: &str, advice: &str) -> Api
     }
 }
 
+/// What rustls said when it could not verify the server's certificate (unknown CA, wrong
+/// name, expired…), found among the causes of `err`; `None` for any other failure.
+fn untrusted_certificate(err: &reqwest::Error) -> Option<String> {
+    use tokio_rustls::rustls;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        // An `io::Error` reports as its source the source of the error it wraps, not
+        // that error itself (here a rustls error, wrapped twice): unwrap it by hand.
+        let mut inner = Some(cause);
+        while let Some(error) = inner {
+            if let Some(
+                tls @ (rustls::Error::InvalidCertificate(_)
+                | rustls::Error::InvalidCertRevocationList(_)),
+            ) = error.downcast_ref::<rustls::Error>()
+            {
+                return Some(tls.to_string());
+            }
+            inner = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
+        }
+        source = cause.source();
+    }
+    None
+}
+
 /// An error with its chain of causes, on one line.
 fn causes(err: &reqwest::Error) -> String {
     let mut cause = err.to_string();
@@ -579,8 +633,17 @@ pub(crate) async fn status_error(response: Response, parse_error: ErrorBodyParse
     err
 }
 
-fn transport_error(err: &reqwest::Error, mutating: bool, advice: &str) -> ApiError {
+fn transport_error(err: &reqwest::Error, target: &str, mutating: bool, advice: &str) -> ApiError {
     let cause = causes(err);
+    // Refused during the handshake: nothing was sent, and sending again cannot help.
+    if let Some(why) = untrusted_certificate(err) {
+        return ApiError::new(
+            ErrorKind::Http,
+            format!(
+                "the server's certificate is not trusted ({why}); set `ca_file` in target `{target}` to the PEM file of the CA that signed it (`cutover lab --tls` writes one beside the target file), or `insecure = true` to skip the check"
+            ),
+        );
+    }
     if err.is_connect() {
         ApiError::new(ErrorKind::Http, format!("cannot connect: {cause}")).retryable()
     } else if mutating {

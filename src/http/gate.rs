@@ -12,7 +12,7 @@ use reqwest::{Request, RequestBuilder, Response};
 use tracing::Instrument as _;
 
 use super::{ErrorBodyParser, HttpClient};
-use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
+use crate::api_error::{ApiError, ErrorKind};
 use crate::http::mutation::{Check, Mutation, PLANNED_HEADER, RECONCILED_HEADER, Verdict};
 use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
@@ -122,13 +122,18 @@ impl HttpClient {
                 },
             };
             let verdict = self.ask(mutation, doubt == Doubt::Refused).await;
-            if let (
-                Some((journal, _)),
-                Some(sent),
-                Some(Verdict::Applied(seen) | Verdict::NotApplied(seen)),
-            ) = (journal, &sent, &verdict)
+            // An accepted change the vendor does not show yet is not "not applied": its
+            // row stays unknown, so a resume asks again rather than send it blind.
+            let proven = match &verdict {
+                Some(Verdict::Applied(seen)) => Some((true, seen)),
+                Some(Verdict::NotApplied(seen)) if doubt != Doubt::Unreadable => {
+                    Some((false, seen))
+                }
+                _ => None,
+            };
+            if let (Some((journal, _)), Some(sent), Some((applied, seen))) =
+                (journal, &sent, proven)
             {
-                let applied = matches!(verdict, Some(Verdict::Applied(_)));
                 journal
                     .verified(sent.id, applied, seen)
                     .map_err(|err| self.journal_error(mutation, &err))?;
@@ -151,7 +156,7 @@ impl HttpClient {
                     format!("the change did not take effect ({seen})")
                 }
                 _ if repeat_safe(mutation) => "sending it again is safe".to_owned(),
-                _ => return Err(err),
+                _ => return Err(unresolved(err, doubt, mutation)),
             };
             match (doubt, again) {
                 (Doubt::Refused, _) => {
@@ -179,7 +184,7 @@ impl HttpClient {
                     );
                     request = again;
                 }
-                _ => return Err(err),
+                _ => return Err(unresolved(err, doubt, mutation)),
             }
         }
     }
@@ -379,18 +384,38 @@ fn repeat_safe(mutation: &Mutation) -> bool {
     )
 }
 
+/// The error of a change whose doubt nothing resolved: a gateway's failure says only
+/// that the answer was lost, so it is an unknown outcome, which is never retried.
+fn unresolved(err: ApiError, doubt: Doubt, mutation: &Mutation) -> ApiError {
+    match (doubt, err.status) {
+        (Doubt::Lost, Some(status @ (502 | 504))) => ApiError {
+            kind: ErrorKind::UnknownOutcome,
+            message: format!(
+                "{}; a gateway answered for the service, which may have applied it: {}",
+                err.message,
+                mutation.verification.advice()
+            ),
+            retryable: false,
+            status: Some(status),
+            ..err
+        },
+        _ => err,
+    }
+}
+
 /// Why a sent change's outcome is asked of the vendor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Doubt {
-    /// The answer was lost before its status came: applied or not, nobody knows; sent
-    /// again here when the vendor shows it did not take effect.
+    /// The answer was lost before its status came, or a gateway answered for the
+    /// service (502, 504): applied or not, nobody knows; sent again here when the vendor
+    /// shows it did not take effect.
     Lost,
     /// A success status came, and the answer's body was lost or unreadable: applied, but
     /// what the vendor answered is unknown; never sent again.
     Unreadable,
-    /// Refused as busy or throttled (408, 429, 502, 503, 504): most likely not applied,
-    /// though a gateway may have lost an answer; sent again by the client's retries, after
-    /// their backoff, only when the vendor shows it did not take effect.
+    /// Refused by the service (408, 429, 503): not applied, by its word; sent again by
+    /// the client's retries, after their backoff, once the vendor shows it did not take
+    /// effect, or the operation is safe to repeat.
     Refused,
 }
 
@@ -401,9 +426,10 @@ impl Doubt {
             (ErrorKind::UnknownOutcome, Some(status)) if (200..300).contains(&status) => {
                 Some(Self::Unreadable)
             }
-            (_, Some(status)) if err.retryable && is_retryable_status(status) => {
-                Some(Self::Refused)
-            }
+            // A gateway's failure: the service behind it may have applied the change.
+            (_, Some(502 | 504)) => Some(Self::Lost),
+            // The service itself refused it: timed out reading it, throttled, busy.
+            (_, Some(408 | 429 | 503)) => Some(Self::Refused),
             _ => None,
         }
     }
@@ -483,6 +509,10 @@ fn record(
             request_id.as_deref(),
             answer.as_ref(),
         ),
+        // A gateway's failure is not the service's answer: the change may be applied.
+        Err(err) if matches!(err.status, Some(502 | 504)) => {
+            (CallStatus::Lost, err.status, None, None)
+        }
         Err(err) if err.status.is_some() && err.kind != ErrorKind::UnknownOutcome => {
             (CallStatus::Answered, err.status, None, None)
         }

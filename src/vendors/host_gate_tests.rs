@@ -39,7 +39,7 @@ impl Recorder {
             counted.fetch_add(1, Ordering::SeqCst);
             async { "{}" }
         });
-        let listener = serve(router, 0).await.unwrap();
+        let listener = serve(router, 0, None).await.unwrap();
         Self { listener, hits }
     }
 
@@ -90,7 +90,7 @@ impl Proxy {
         let router = Router::new()
             .fallback(pass_on)
             .with_state(Arc::clone(&state));
-        let listener = serve(router, 0).await.unwrap();
+        let listener = serve(router, 0, None).await.unwrap();
         Self { listener, state }
     }
 
@@ -376,7 +376,7 @@ async fn huawei_redirects_are_never_followed_even_by_iam() {
     assert_eq!(
         err.to_string(),
         format!(
-            "`{}` iam.login: 307 Temporary Redirect: answered with a redirect to http://127.0.0.1:{}, which is never followed; the request may have been applied: read the object's state before trying again (kind: unknown_outcome)",
+            "`{}` iam.login: 307 Temporary Redirect: answered with a redirect to http://127.0.0.1:{}, which is never followed; if the API moved, change the target's `url` (kind: http)",
             target.name,
             recorder.port()
         )

@@ -1,5 +1,5 @@
 //! The chaos suite (issue 15, item 4): the wave playbook over 200 applications, against
-//! a standalone lab that injects seeded chaos (10 % of the requests,
+//! a standalone lab that speaks TLS and injects seeded chaos (10 % of the requests,
 //! every kind: 503, 429, connection reset, slow, applied then reset, garbage), completes
 //! every application; the lab's mutation log shows each change applied once; every
 //! garbage answer became a typed error carrying its body; no wait ran past its timeout.
@@ -53,6 +53,7 @@ fn chaos_wave(seed: u64, apps: usize) {
         .script("wave.rhai", WAVE)
         .args([
             "lab",
+            "--tls",
             "--chaos",
             CHAOS,
             "--seed",

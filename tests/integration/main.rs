@@ -41,6 +41,7 @@ mod secrets_end_to_end;
 mod sms;
 mod stop;
 mod test;
+mod tls;
 mod vcd;
 mod vcenter;
 mod view;

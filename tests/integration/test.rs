@@ -87,6 +87,7 @@ fn sms_target(target: &cutover::config::Target) -> String {
         target.url,
         scope.project_id
     );
+    text.push_str(&ca_file_line(target));
     match scope.auth {
         cutover::config::HuaweiAuth::IamToken => text.push_str(&format!(
             "iam_url = \"{}\"\ndomain = \"{}\"\nuser = \"{}\"\npassword_env = \"{SMS_PASSWORD}\"\n\n",
@@ -100,6 +101,25 @@ fn sms_target(target: &cutover::config::Target) -> String {
         )),
     }
     text
+}
+
+/// `ca_file = "…"` and a newline for a target of a TLS lab; nothing otherwise.
+fn ca_file_line(target: &cutover::config::Target) -> String {
+    target.ca_file.as_ref().map_or_else(String::new, |file| {
+        format!("ca_file = {:?}\n", file.display().to_string())
+    })
+}
+
+/// A client for a lab's own routes, trusting only the CA in `ca_file` when there is one
+/// (a TLS lab), with the system's roots otherwise.
+pub fn client_trusting(ca_file: Option<&Path>) -> reqwest::Client {
+    #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca_file) = ca_file {
+        let pem = std::fs::read(ca_file).unwrap();
+        builder = builder.tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
+    }
+    builder.build().unwrap()
 }
 
 /// A running lab plus the runtime that serves it.
@@ -155,14 +175,17 @@ impl TestLab {
         self.get_json(&format!("{}/_lab/state", self.lab.url(kind).unwrap()))
     }
 
+    /// A client for the lab's own routes, trusting the lab's CA when it serves TLS.
+    pub fn client(&self) -> reqwest::Client {
+        client_trusting(self.lab.ca_file())
+    }
+
     /// `GET` a URL and parse its JSON.
     pub fn get_json(&self, url: &str) -> Value {
         let url = url.to_owned();
-        self.runtime.block_on(async move {
-            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
-            let client = reqwest::Client::new();
-            client.get(url).send().await.unwrap().json().await.unwrap()
-        })
+        let client = self.client();
+        self.runtime
+            .block_on(async move { client.get(url).send().await.unwrap().json().await.unwrap() })
     }
 
     /// `POST` JSON to a PowerStore lab control path such as `/_lab/faults`.
@@ -173,9 +196,8 @@ impl TestLab {
     /// `POST` JSON to a control path of the listener of `kind`; returns the answer.
     pub fn post_to(&self, kind: TargetKind, path: &str, body: Value) -> Value {
         let url = format!("{}{path}", self.lab.url(kind).unwrap());
+        let client = self.client();
         self.runtime.block_on(async move {
-            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
-            let client = reqwest::Client::new();
             let response = client.post(url).json(&body).send().await.unwrap();
             assert!(response.status().is_success(), "{}", response.status());
             response.json().await.unwrap_or(Value::Null)
@@ -185,9 +207,8 @@ impl TestLab {
     /// `DELETE` at `path` on the listener of `kind`.
     pub fn delete_to(&self, kind: TargetKind, path: &str) {
         let url = format!("{}{path}", self.lab.url(kind).unwrap());
+        let client = self.client();
         self.runtime.block_on(async move {
-            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
-            let client = reqwest::Client::new();
             let response = client.delete(url).send().await.unwrap();
             assert!(response.status().is_success(), "{}", response.status());
         });
@@ -375,6 +396,19 @@ impl Test {
         }))
     }
 
+    /// Like [`Test::lab`], the lab serving HTTPS from its own CA, which every target in
+    /// `cutover.toml` names as its `ca_file`.
+    #[allow(dead_code, reason = "used by some test modules only")]
+    pub fn lab_tls(self) -> Self {
+        self.with_lab(TestLab::start_with_options(LabOptions {
+            port: 0,
+            seed: 7,
+            clock: Clock::scaled(LAB_SPEED),
+            tls: true,
+            ..LabOptions::default()
+        }))
+    }
+
     /// Like [`Test::lab`], with the lab's clock `speed` times the wall's.
     pub fn lab_at_speed(self, speed: f64) -> Self {
         self.with_lab(TestLab::start(speed))
@@ -401,8 +435,11 @@ impl Test {
                 }
             };
             toml.push_str(&format!(
-                "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\nuser = \"{}\"\npassword_env = \"{var}\"\n\n",
-                target.kind, target.url, target.user
+                "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\n{}user = \"{}\"\npassword_env = \"{var}\"\n\n",
+                target.kind,
+                target.url,
+                ca_file_line(&target),
+                target.user
             ));
             self.env.push((var.into(), lab.password()));
         }
@@ -780,6 +817,8 @@ pub struct StandaloneLab {
     pub listing: Vec<String>,
     /// What it prints after its target file is written.
     pub lines: Lines,
+    /// The `ca_file` its target file names when it serves TLS.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl StandaloneLab {
@@ -792,6 +831,7 @@ impl StandaloneLab {
     /// Runs `command` (a `cutover lab` with `--targets-out`) until its target file is
     /// written.
     pub fn spawn(command: Command) -> Self {
+        let targets_out = targets_out(&command);
         let mut child = Child::spawn(command);
         let mut lines = child.lines();
         let listing = lines
@@ -799,10 +839,21 @@ impl StandaloneLab {
             .map(Result::unwrap)
             .take_while(|line| !line.starts_with("target file written"))
             .collect();
+        let ca_file = targets_out.and_then(|file| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let targets: toml::Table = toml::from_str(&text).unwrap();
+            targets["targets"]
+                .as_table()
+                .unwrap()
+                .values()
+                .find_map(|target| target.get("ca_file"))
+                .map(|path| PathBuf::from(path.as_str().unwrap()))
+        });
         Self {
             child,
             listing,
             lines,
+            ca_file,
         }
     }
 
@@ -822,6 +873,7 @@ impl StandaloneLab {
             reqwest::Method::GET,
             &format!("{}/_lab/state", self.url(target)),
             None,
+            self.ca_file.as_deref(),
         )
     }
 
@@ -831,6 +883,7 @@ impl StandaloneLab {
             reqwest::Method::POST,
             &format!("{}{path}", self.url(target)),
             Some(body),
+            self.ca_file.as_deref(),
         )
     }
 
@@ -859,15 +912,19 @@ impl StandaloneLab {
 
 /// One request to a lab outside the test's process; the answer must be a success, and
 /// its JSON (null when it has none) is returned.
-fn request(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
+fn request(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+    ca_file: Option<&Path>,
+) -> Value {
     let url = url.to_owned();
+    let client = client_trusting(ca_file);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(async move {
-            #[allow(clippy::disallowed_methods, reason = "tests talk to the lab directly")]
-            let client = reqwest::Client::new();
             let mut request = client.request(method, url);
             if let Some(body) = body {
                 request = request.json(&body);
@@ -876,4 +933,29 @@ fn request(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
             assert!(response.status().is_success(), "{}", response.status());
             response.json().await.unwrap_or(Value::Null)
         })
+}
+
+/// The `--targets-out` file of a `cutover lab` command, resolved against its folder.
+fn targets_out(command: &Command) -> Option<PathBuf> {
+    let args: Vec<_> = command.get_args().collect();
+    let file = args
+        .iter()
+        .position(|arg| *arg == "--targets-out")
+        .and_then(|at| args.get(at + 1))?;
+    let folder = command.get_current_dir().unwrap_or(Path::new("."));
+    Some(folder.join(file))
+}
+
+/// Writes `text` to `path` readable by its owner only, as the lab writes target files.
+pub fn write_private(path: &Path, text: &str) {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
 }

@@ -134,7 +134,7 @@ impl Chaos {
         if rng.f64() >= spec.rate {
             return None;
         }
-        let kind = spec.kinds[rng.usize(..spec.kinds.len())];
+        let kind = *spec.kinds.get(rng.usize(..spec.kinds.len().max(1)))?;
         Some(match kind {
             ChaosKind::Unavailable => Decision::Unavailable,
             ChaosKind::TooManyRequests => Decision::TooManyRequests,

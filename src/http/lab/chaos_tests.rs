@@ -178,7 +178,7 @@ async fn a_503_or_429_answers_the_vendor_body_without_applying() {
 async fn a_reset_closes_the_connection_before_applying() {
     let applied = Arc::new(AtomicU64::new(0));
     let chaos = chaos("rate=1,kinds=reset", 1, "toy");
-    let listener = serve(app(&chaos, &applied), 0).await.unwrap();
+    let listener = serve(app(&chaos, &applied), 0, None).await.unwrap();
     assert_eq!(raw(listener.addr, "POST", "/api/things").await, "");
     assert_eq!(applied.load(Ordering::Relaxed), 0);
     listener.shutdown().await;
@@ -189,7 +189,7 @@ async fn a_reset_closes_the_connection_before_applying() {
 async fn apply_then_reset_applies_and_closes_the_connection_without_an_answer() {
     let applied = Arc::new(AtomicU64::new(0));
     let chaos = chaos("rate=1,kinds=apply_then_reset", 1, "toy");
-    let listener = serve(app(&chaos, &applied), 0).await.unwrap();
+    let listener = serve(app(&chaos, &applied), 0, None).await.unwrap();
     assert_eq!(raw(listener.addr, "POST", "/api/things").await, "");
     assert_eq!(applied.load(Ordering::Relaxed), 1);
     listener.shutdown().await;

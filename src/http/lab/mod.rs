@@ -1,8 +1,9 @@
 //! Scaffolding every vendor simulator shares: a loopback listener with graceful shutdown,
 //! the lab state over a vendor's inventory ([`LabCore`]) with its `/_lab/state` and
 //! `/_lab/config` routes, injected faults answered in the vendor's own error body,
-//! seeded chaos (`--chaos`), the log of applied mutations, the lab clock's own route and the one timestamp format the
-//! lab writes.
+//! seeded chaos (`--chaos`), the log of applied mutations, the lab clock's own route and
+//! the one timestamp format the lab writes. A listener speaks plain HTTP, or HTTPS with a
+//! certificate from the lab's own CA ([`LabCa`]).
 //!
 //! Each vendor's `lab` module builds an axum [`Router`]; this module serves it and wraps it,
 //! so fault rules and the mutation log behave the same for every vendor.
@@ -20,13 +21,19 @@ mod logins;
 mod mutation_log;
 #[cfg(test)]
 pub mod testing;
+mod tls;
+mod tls_listener;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::SystemTime;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, header};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_rustls::rustls::ServerConfig;
 
 pub use chaos::{Chaos, summary_line as chaos_summary_line, total_counts as chaos_counts};
 pub use chaos_spec::{ChaosKind, ChaosSpec};
@@ -38,20 +45,23 @@ pub use faults::{Faults, with_faults};
 pub use lazy_start::LazyStart;
 pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::MutationLog;
+pub use tls::LabCa;
 
 /// One simulator served on `127.0.0.1`; dropping it stops the server too.
 #[derive(Debug)]
 pub struct LabListener {
     /// The bound address, with the real port when port 0 was asked for.
     pub addr: SocketAddr,
+    /// `https` when the listener serves TLS, else `http`.
+    scheme: &'static str,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl LabListener {
-    /// Base URL of the listener, e.g. `http://127.0.0.1:41234`.
+    /// Base URL of the listener, e.g. `http://127.0.0.1:41234`, or `https://…` over TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops accepting connections and waits for requests in flight to finish.
@@ -79,8 +89,13 @@ impl Drop for LabListener {
 }
 
 /// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio
-/// runtime, counting the requests it serves at once ([`Concurrency`]).
-pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
+/// runtime, counting the requests it serves at once ([`Concurrency`]): plain HTTP, or
+/// HTTPS with `tls`.
+pub async fn serve(
+    router: Router,
+    port: u16,
+    tls: Option<Arc<ServerConfig>>,
+) -> std::io::Result<LabListener> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
         .map_err(|err| {
@@ -92,20 +107,67 @@ pub async fn serve(router: Router, port: u16) -> std::io::Result<LabListener> {
             std::io::Error::new(err.kind(), format!("port {port} on 127.0.0.1 {what}"))
         })?;
     let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let app = concurrency::counting(with_scheme(router, scheme));
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, concurrency::counting(router))
-            .with_graceful_shutdown(async {
-                // A dropped sender means the listener handle is gone: stop as well.
-                let _ = stopped.await;
+    // A dropped sender means the listener handle is gone: stop as well.
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let task = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+        }),
+        Some(config) => {
+            let listener = tls_listener::TlsListener::new(listener, config)?;
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
             })
-            .await
-    });
+        }
+    };
     Ok(LabListener {
         addr,
+        scheme,
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// The header in which the listener tells its simulator the scheme it serves, as a
+/// proxy in front of a vendor's API does; a client's own value is overwritten.
+const SCHEME_HEADER: &str = "x-forwarded-proto";
+
+fn with_scheme(router: Router, scheme: &'static str) -> Router {
+    router.layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| async move {
+            request
+                .headers_mut()
+                .insert(SCHEME_HEADER, HeaderValue::from_static(scheme));
+            request
+        },
+    ))
+}
+
+/// The listener's own base URL, from the `Host` the client used and the scheme the
+/// listener serves, for the links a simulator hands out (task and upload URLs).
+pub fn base_url(headers: &HeaderMap) -> String {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let scheme = match text(SCHEME_HEADER) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!(
+        "{scheme}://{}",
+        text(header::HOST.as_str()).unwrap_or("localhost")
+    )
 }
 
 /// Formats lab time the way the vendors do: RFC 3339 in UTC to the second,
@@ -143,7 +205,7 @@ mod tests {
     #[tokio::test]
     async fn serves_on_an_ephemeral_loopback_port_until_shut_down() {
         let router = Router::new().route("/ping", get(|| async { "pong" }));
-        let listener = serve(router, 0).await.unwrap();
+        let listener = serve(router, 0, None).await.unwrap();
         assert!(listener.addr.ip().is_loopback());
         assert_ne!(listener.addr.port(), 0);
         assert_eq!(

@@ -249,7 +249,15 @@ impl PowerStoreClient {
             .request(Method::GET, url)
             .header(reqwest::header::AUTHORIZATION, self.auth.header())
             .header(reqwest::header::ACCEPT, "application/json");
-        let response = self.http.send("login", request, parse_error).await?;
+        // Logging in again is safe, even for a change waiting on it: none of it was sent.
+        let response = self
+            .http
+            .send("login", request, parse_error)
+            .await
+            .map_err(|err| ApiError {
+                resend_safe: true,
+                ..err
+            })?;
         let token = response
             .headers()
             .get(TOKEN_HEADER)

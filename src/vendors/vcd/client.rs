@@ -260,12 +260,18 @@ impl VcdClient {
             summary,
         )?;
         let url = self.cloudapi(&["entityTypes", &source.to_string(), "migrateEntities"]);
+        let path = url.path().to_owned();
+        let sent_before = self.http.times_sent(operation, &path);
         let response = match self
             .call(Exchange::Mutation(&mutation), Method::POST, url, Some(body))
             .await
         {
             Ok(response) => response,
-            Err(err) => return self.running_migration(err),
+            // Sent more than once by this call: its own first sending may be running.
+            Err(err) if self.http.times_sent(operation, &path) > sent_before + 1 => {
+                return self.running_migration(err);
+            }
+            Err(err) => return Err(err),
         };
         if let Some(plan) = self.http.plan().filter(|_| is_planned(&response)) {
             // The migration was only planned: its task is one the plan answers for.
@@ -287,16 +293,15 @@ impl VcdClient {
         self.http.check_link(location, "vcd.migrate_entities")
     }
 
-    /// A migration refused because one of the same type is running (`BUSY_ENTITY`, naming
-    /// its task): that task is the one to follow. Sending a migration again is how a lost
-    /// or unreadable answer is recovered (vendor-apis.md §2.9), and the first one is then
-    /// usually still running; a concurrent migration of the same type is as good to wait
-    /// for, since the caller reads what is left after it. Any other error stands.
+    /// A migration sent again (how a lost or unreadable answer is recovered,
+    /// vendor-apis.md §2.9) and refused because one of the same type is running
+    /// (`BUSY_ENTITY`, naming its task): that task is the first sending's, the one to
+    /// follow. Any other error stands.
     fn running_migration(&self, err: ApiError) -> Result<Url, ApiError> {
         let task = err
             .vendor_code
             .as_deref()
-            .filter(|code| *code == "BUSY_ENTITY")
+            .filter(|code| *code == BUSY_ENTITY)
             .and_then(|_| err.message.split("urn:vcloud:task:").nth(1))
             .and_then(|rest| rest.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).next())
             .filter(|uuid| uuid.len() == 36);
@@ -304,7 +309,7 @@ impl VcdClient {
             Some(uuid) => {
                 tracing::info!(
                     target = %self.target(),
-                    "a migration of the type is running (task {uuid}): following it"
+                    "the migration sent before is running (task {uuid}): following it"
                 );
                 Ok(self.task_url(uuid))
             }

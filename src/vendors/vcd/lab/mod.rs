@@ -127,11 +127,8 @@ async fn no_method(uri: Uri) -> LabError {
     }
 }
 
-/// The listener's own base URL, from the `Host` the client used.
-pub(super) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    format!("http://{}", host.unwrap_or("localhost"))
-}
+/// The listener's own base URL, in the scheme it serves.
+pub(super) use crate::http::lab::base_url;
 
 /// An XML answer with `content_type`.
 pub(super) fn xml_response(status: StatusCode, content_type: &str, xml: String) -> Response {

@@ -97,18 +97,11 @@ struct ProbeRequest {
     #[serde(default)]
     #[allow(
         dead_code,
-        reason = "accepted as the vendor documents it; the lab has no TLS to check"
+        reason = "accepted as the vendor documents it; the lab's probe does not check the source's certificate"
     )]
     ssl_certificate_thumbprint: Option<String>,
 }
 
-/// The listener's own base URL, from the `Host` the client used.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    format!("http://{}", host.unwrap_or("localhost"))
-}
 
 /// `POST …/import-session?~action=create-for-resource-pool` (or no action).
 async fn collection_action(
@@ -148,7 +141,7 @@ async fn collection_action(
             .lab
             .at(now)
             .ovf
-            .create(request, base_url(&headers), now)?;
+            .create(request, crate::http::lab::base_url(&headers), now)?;
         // A client token seen before answers its session: nothing is applied again.
         if created {
             ctx.lab
