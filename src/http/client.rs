@@ -263,8 +263,12 @@ impl HttpClient {
             .await
             .map_err(|err| ApiError {
                 resend_safe: true,
-                // A login's answer carries the session's secret, whole or in part.
-                body: None,
+                // A login's successful answer carries the session's secret, whole or in
+                // part; a refusal's is the vendor's error.
+                body: err.body.filter(|_| {
+                    !err.status
+                        .is_some_and(|status| (200..300).contains(&status))
+                }),
                 ..err
             })
     }
@@ -711,14 +715,21 @@ pub(crate) mod tests {
         );
     }
 
-    /// A loopback server that reads one request and hangs up without answering.
-    async fn hang_up_server() -> String {
+    /// A loopback server that reads each request and answers `200` with `body` as JSON,
+    /// whole, or (`None`) hangs up without answering.
+    async fn server(body: Option<&'static str>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let mut buffer = [0_u8; 4096];
                 let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+                let Some(body) = body else { continue };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer.as_bytes()).await;
             }
         });
         url
@@ -743,7 +754,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn a_lost_answer_to_a_mutation_is_an_unknown_outcome() {
-        let client = client(&hang_up_server().await);
+        let client = client(&server(None).await);
         let post = client.request(Method::POST, client.url(&["x", "cutover"]));
         let err = client
             .mutate(&cutover(&client), post, no_vendor_body)
@@ -756,27 +767,9 @@ pub(crate) mod tests {
         assert_eq!((err.kind, err.retryable), (ErrorKind::Http, true), "{err}");
     }
 
-    /// A loopback server answering every request `200` with `body` as JSON, whole.
-    async fn answering_server(body: &'static str) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut buffer = [0_u8; 4096];
-                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer.as_bytes()).await;
-            }
-        });
-        url
-    }
-
     #[tokio::test]
     async fn a_whole_answer_that_is_not_its_format_is_a_typed_error_with_its_body() {
-        let client = client(&answering_server(r#"{"id": "lun03", "sta"#).await);
+        let client = client(&server(Some(r#"{"id": "lun03", "sta"#)).await);
         let get = client.request(Method::GET, client.url(&["x"]));
         let err = client
             .send("import_session", get, no_vendor_body)
@@ -858,7 +851,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn the_gate_says_how_to_tell_whether_a_lost_mutation_took_effect() {
-        let client = client(&hang_up_server().await);
+        let client = client(&server(None).await);
         let mutation = cutover(&client);
         let post = client.request(Method::POST, client.url(&["x", "cutover"]));
         let err = client
@@ -877,7 +870,7 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn plain_send_refuses_anything_but_a_read() {
-        let client = client(&hang_up_server().await);
+        let client = client(&server(None).await);
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             let request = client.request(method.clone(), client.url(&["x"]));
             let err = client
