@@ -11,6 +11,7 @@ use rhai::{
 };
 
 use crate::api_error::{ApiError, ErrorKind};
+use crate::http::client::LAST_LOOK;
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
@@ -77,8 +78,8 @@ fn poll_with<T>(
 }
 
 /// How long past its deadline (wall time) a wait may still end: its last read may run
-/// [`crate::http::client::LAST_LOOK`] past it, and a busy machine takes its share.
-const LATE: Duration = Duration::from_secs(7);
+/// [`LAST_LOOK`] past it, and a busy machine takes its share.
+const LATE: Duration = LAST_LOOK.saturating_add(Duration::from_secs(5));
 
 /// Says so when a wait ended well past its deadline: every request in it is bounded by
 /// the deadline, so that is a defect to report, not an operator's mistake.
