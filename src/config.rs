@@ -16,7 +16,7 @@ pub(crate) mod write;
 
 pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
 pub use read_retries::ReadRetries;
-pub use request_limits::RequestLimits;
+pub use request_limits::{Rate, RequestLimits};
 pub use upload_hosts::UploadHosts;
 pub use write::targets_toml;
 

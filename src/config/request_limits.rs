@@ -1,14 +1,16 @@
 //! `request_limits` of a target: how long one request may take in all, how long its
 //! answer may go quiet, and how large an answer may be, so a server that holds, trickles
-//! or floods never holds a run past its timeouts or fills its memory. Every key is
-//! optional; absent keys keep the defaults.
+//! or floods never holds a run past its timeouts or fills its memory; and how many
+//! requests may be in flight at once and how many may start per second, so a fan-out
+//! cannot overwhelm an array or trip a gateway's throttling. Every key is optional;
+//! absent keys keep the defaults (no concurrency or rate limit).
 
 use std::time::Duration;
 
 use toml::Value;
 
 /// The table keys of `request_limits`, for errors.
-const KEYS: &str = "timeout, read_idle, max_body";
+const KEYS: &str = "timeout, read_idle, max_body, max_concurrency, rate";
 
 /// The bounds of one target's requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +21,43 @@ pub struct RequestLimits {
     pub read_idle: Duration,
     /// The largest answer read, in bytes.
     pub max_body: u64,
+    /// The most requests in flight at once; no limit when `None`.
+    pub max_concurrency: Option<u32>,
+    /// How many requests may start per period; no limit when `None`.
+    pub rate: Option<Rate>,
+}
+
+/// A rate such as `"20/s"`: `count` requests per `per`, in bursts of at most `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `"20/s"`, `"100/m"`, `"5/h"`: a count above zero per second, minute or hour.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (count, unit) = text.trim().split_once('/')?;
+        let count: u32 = count.trim().parse().ok().filter(|count| *count > 0)?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return None,
+        };
+        Some(Self { count, per })
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "m",
+            _ => "h",
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
 }
 
 impl Default for RequestLimits {
@@ -30,6 +69,8 @@ impl Default for RequestLimits {
             timeout: Duration::from_secs(120),
             read_idle: Duration::from_secs(30),
             max_body: 64 * 1024 * 1024,
+            max_concurrency: None,
+            rate: None,
         }
     }
 }
@@ -53,6 +94,8 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
             "timeout" => limits.timeout = duration_of(name, &field, value)?,
             "read_idle" => limits.read_idle = duration_of(name, &field, value)?,
             "max_body" => limits.max_body = bytes_of(name, &field, value)?,
+            "max_concurrency" => limits.max_concurrency = Some(count_of(name, &field, value)?),
+            "rate" => limits.rate = Some(rate_of(name, &field, value)?),
             other => {
                 return Err(super::read_retries::unknown_key(
                     name,
@@ -71,6 +114,30 @@ fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, Strin
     super::read_retries::duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds"
+        )
+    })
+}
+
+/// A number of requests from 1 to 10,000.
+fn count_of(name: &str, field: &str, value: &Value) -> Result<u32, String> {
+    match value {
+        Value::Integer(count) => u32::try_from(*count)
+            .ok()
+            .filter(|count| (1..=10_000).contains(count)),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        format!(
+            "target `{name}`: `{field}` must be a number of requests from 1 to 10000, such as 8"
+        )
+    })
+}
+
+/// A rate such as `"20/s"`.
+fn rate_of(name: &str, field: &str, value: &Value) -> Result<Rate, String> {
+    value.as_str().and_then(Rate::parse).ok_or_else(|| {
+        format!(
+            "target `{name}`: `{field}` must be requests per second, minute or hour, such as \"20/s\" or \"600/m\""
         )
     })
 }
@@ -96,6 +163,49 @@ mod tests {
     }
 
     #[test]
+    fn concurrency_and_rate_limit_a_fan_out() {
+        assert_eq!(
+            parse(r#"{ max_concurrency = 8, rate = "20/s" }"#),
+            Ok(RequestLimits {
+                max_concurrency: Some(8),
+                rate: Some(Rate {
+                    count: 20,
+                    per: Duration::from_secs(1)
+                }),
+                ..RequestLimits::default()
+            })
+        );
+        #[track_caller]
+        fn rate(text: &str, expected: Option<(u32, u64)>) {
+            let parsed = Rate::parse(text);
+            assert_eq!(
+                parsed.map(|r| (r.count, r.per.as_secs())),
+                expected,
+                "{text}"
+            );
+            if let Some(parsed) = parsed {
+                assert_eq!(Rate::parse(&parsed.to_string()), Some(parsed));
+            }
+        }
+        rate("20/s", Some((20, 1)));
+        rate(" 600 / m ", Some((600, 60)));
+        rate("5/h", Some((5, 3600)));
+        rate("0/s", None);
+        rate("20", None);
+        rate("20/d", None);
+        rate("-1/s", None);
+        rate("x/s", None);
+        assert_eq!(
+            parse("{ max_concurrency = 0 }"),
+            Err("target `array1`: `request_limits.max_concurrency` must be a number of requests from 1 to 10000, such as 8".to_owned())
+        );
+        assert_eq!(
+            parse(r#"{ rate = "fast" }"#),
+            Err(r#"target `array1`: `request_limits.rate` must be requests per second, minute or hour, such as "20/s" or "600/m""#.to_owned())
+        );
+    }
+
+    #[test]
     fn a_table_sets_the_limits_and_absent_keys_keep_the_defaults() {
         assert_eq!(request_limits("array1", None), Ok(RequestLimits::default()));
         assert_eq!(
@@ -104,6 +214,7 @@ mod tests {
                 timeout: Duration::from_secs(10),
                 read_idle: Duration::from_millis(500),
                 max_body: 1024,
+                ..RequestLimits::default()
             })
         );
         assert_eq!(
@@ -123,11 +234,11 @@ mod tests {
         }
         refused(
             "30",
-            "target `array1`: `request_limits` must be a table with timeout, read_idle, max_body; found integer",
+            "target `array1`: `request_limits` must be a table with timeout, read_idle, max_body, max_concurrency, rate; found integer",
         );
         refused(
             "{ deadline = \"1m\" }",
-            "target `array1`: `request_limits` has no `deadline`; use timeout, read_idle, max_body",
+            "target `array1`: `request_limits` has no `deadline`; use timeout, read_idle, max_body, max_concurrency, rate",
         );
         refused(
             "{ timeout = \"0s\" }",

@@ -16,9 +16,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, Response, Url};
 
+use crate::config::RequestLimits;
 use crate::http::in_flight::InFlight;
 use crate::http::mutation::{Mutation, Verify};
 use crate::http::plan::Plan;
+use crate::http::throttle::Throttle;
 use crate::journal::run_journal::RunJournal;
 
 /// Calls kept at most; older ones are only counted, so a watcher running for weeks does
@@ -128,6 +130,8 @@ struct Gatekeeping {
     verifiers: Mutex<HashMap<String, Weak<dyn Verify>>>,
     /// The changes sent and not yet answered, which a stopping run waits for.
     in_flight: Arc<InFlight>,
+    /// Each target's `max_concurrency` and `rate`, one for all its clients.
+    throttles: Mutex<HashMap<String, Arc<Throttle>>>,
 }
 
 impl fmt::Debug for Gatekeeping {
@@ -170,6 +174,22 @@ impl CallRecord {
     /// The run's plan, in a `--plan` run.
     pub fn plan(&self) -> Option<&Arc<Plan>> {
         self.1.plan.get()
+    }
+
+    /// The throttle of `target`'s requests in this run, made from `limits` by its first
+    /// client; `None` when they set no limit.
+    pub fn throttle(&self, target: &str, limits: &RequestLimits) -> Option<Arc<Throttle>> {
+        let mut throttles = self
+            .1
+            .throttles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(throttle) = throttles.get(target) {
+            return Some(Arc::clone(throttle));
+        }
+        let throttle = Throttle::of(limits)?;
+        throttles.insert(target.to_owned(), Arc::clone(&throttle));
+        Some(throttle)
     }
 
     /// Lets the gate ask `verifier` whether a change to `target` took effect.
@@ -312,6 +332,11 @@ impl PendingCall {
     /// Records an answer of `status` read whole.
     pub fn answered(self, status: u16) {
         self.settle(CallOutcome::Answered(status));
+    }
+
+    /// Records a call given up before it was sent.
+    pub fn finish_unsent(self) {
+        self.settle(CallOutcome::NotSent);
     }
 
     /// Records an answer that began but was lost before it was whole.

@@ -15,6 +15,7 @@ use crate::config::{RequestLimits, Target};
 use crate::http::call_record::{CallRecord, PendingCall};
 use crate::http::host_gate::HostGate;
 use crate::http::mutation::{Exchange, Mutation, Verify};
+use crate::http::throttle::Throttle;
 use crate::terminal_text::one_line;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,6 +67,8 @@ pub struct HttpClient {
     /// Where mutating calls are noted; off unless the run's host hands one over.
     calls: CallRecord,
     limits: RequestLimits,
+    /// The target's `max_concurrency` and `rate`, shared by its clients in a run.
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl HttpClient {
@@ -105,12 +108,14 @@ impl HttpClient {
             inner,
             calls: CallRecord::default(),
             limits: target.request_limits,
+            throttle: Throttle::of(&target.request_limits),
         })
     }
 
     /// Notes this client's mutating calls in `calls` (the run's record).
     #[must_use]
     pub fn recording(mut self, calls: CallRecord) -> Self {
+        self.throttle = calls.throttle(&self.target, &self.limits);
         self.calls = calls;
         self
     }
@@ -334,6 +339,22 @@ impl HttpClient {
             _ => GENERIC_ADVICE.to_owned(),
         };
         let limits = self.limits;
+        // Waiting for the target's turn is not the server's time: it comes first, and
+        // ends with the wait the request runs in.
+        let _permit = match &self.throttle {
+            Some(throttle) => match turn(throttle).await {
+                Some(permit) => Some(permit),
+                None => {
+                    call.finish_unsent();
+                    return Err(ApiError::new(
+                        ErrorKind::Timeout,
+                        "the wait timed out before the target's `request_limits` (`max_concurrency`, `rate`) let the request go; nothing was sent",
+                    )
+                    .at(&self.target, operation));
+                }
+            },
+            None => None,
+        };
         let exchange = async {
             let response = match self.inner.execute(request).await {
                 Ok(response) => response,
@@ -405,6 +426,18 @@ fn first_insecure_use(name: &str) -> bool {
     }
     warned.push(name.to_owned());
     true
+}
+
+/// The target's turn under its throttle, or `None` when the wait the request runs in
+/// ends first.
+async fn turn(throttle: &Throttle) -> Option<super::throttle::Permit> {
+    match super::retry::wait_deadline() {
+        Some((at, clock)) => tokio::select! {
+            permit = throttle.enter() => Some(permit),
+            () = clock.until(at) => None,
+        },
+        None => Some(throttle.enter().await),
+    }
 }
 
 /// What to do about a lost answer when nothing says more.

@@ -100,6 +100,7 @@ fn limits(timeout_ms: u64, read_idle_ms: u64, max_body: u64) -> RequestLimits {
         timeout: Duration::from_millis(timeout_ms),
         read_idle: Duration::from_millis(read_idle_ms),
         max_body,
+        ..RequestLimits::default()
     }
 }
 

@@ -15,3 +15,4 @@ pub mod login;
 pub mod mutation;
 pub mod plan;
 pub mod retry;
+pub mod throttle;

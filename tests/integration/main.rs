@@ -33,6 +33,7 @@ mod powerstore;
 mod read_retries;
 mod rehearse;
 mod repl;
+mod request_limits;
 mod resume;
 mod run;
 mod runaway;

@@ -1,0 +1,93 @@
+//! A target's `max_concurrency` (issue 16, item 2): a `parallel` fan-out over one array
+//! never has more requests in flight there than the target file allows, by the lab's
+//! own count of the requests it served at once. (The rate's schedule is tested on a
+//! paused clock in `src/http/throttle.rs`.)
+
+use cutover::config::TargetKind;
+use serde_json::json;
+
+use crate::test::Test;
+
+/// Twenty applications at once, each reading its session five times.
+const FAN_OUT: &str = r#"let array = powerstore("array1");
+let items = [];
+for i in 0..20 { items.push(i); }
+let reads = parallel(items, |i| {
+    for n in 0..5 { array.import_session("wave1-lun03"); }
+    5
+});
+print(reads.len());"#;
+
+/// The test's target file with `request_limits = setting` on target `array1`.
+fn limited(test: Test, setting: &str) -> Test {
+    let file = test.path().join("cutover.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text: String = text
+        .lines()
+        .flat_map(|line| {
+            let extra = (line == "[targets.array1]").then(|| format!("request_limits = {setting}"));
+            std::iter::once(line.to_owned()).chain(extra)
+        })
+        .map(|line| line + "\n")
+        .collect();
+    assert!(text.contains("request_limits"), "{text}");
+    test.file("cutover.toml", &text)
+}
+
+/// Runs the fan-out with the array holding every read until as many as `held` are
+/// waiting there at once, then lets them go; answers the most the lab served at once.
+fn peak_with_reads_held(test: Test, held: u64) -> u64 {
+    let lab = test.test_lab();
+    let hold = json!({"status": 200, "hold": true, "count": 1000, "method": "GET", "path": "/api/rest/import_session"});
+    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    let test = test.script("wave.rhai", FAN_OUT).args(["run", "wave.rhai"]);
+    let mut child = test
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Waits for the lab's state, not for time: the reads arrive when they arrive.
+    let started = std::time::Instant::now();
+    while test.test_lab().state()["faults"]["injected"]
+        .as_u64()
+        .unwrap()
+        < held
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the reads never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    test.test_lab()
+        .delete_to(TargetKind::Powerstore, "/_lab/faults");
+    assert!(child.wait().unwrap().success());
+    test.test_lab().state()["peak_concurrent_requests"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_fan_out_keeps_to_the_targets_max_concurrency() {
+    // Unlimited, the twenty items' reads pile up at the array...
+    assert!(peak_with_reads_held(Test::new().lab(), 3) >= 3);
+    // ...limited, two are in flight while the rest wait their turn.
+    let test = limited(Test::new().lab(), "{ max_concurrency = 2 }");
+    assert_eq!(peak_with_reads_held(test, 2), 2);
+}
+
+#[test]
+fn a_bad_limit_names_the_target_and_the_key() {
+    let test = limited(Test::new().lab(), r#"{ rate = "lots" }"#);
+    let outcome = test
+        .script("wave.rhai", FAN_OUT)
+        .args(["run", "wave.rhai"])
+        .status(2)
+        .run();
+    assert!(
+        outcome.stderr.contains(r#"target `array1`: `request_limits.rate` must be requests per second, minute or hour, such as "20/s" or "600/m""#),
+        "{}",
+        outcome.stderr
+    );
+}
