@@ -100,7 +100,11 @@ fn chaos_wave(seed: u64, apps: usize) {
     let tail = |text: &str| {
         text.lines()
             .filter(|line| {
-                line.contains("failed") || line.contains("ERROR") || line.contains("WARN")
+                // An item's failure, the run's errors, and the summary's failed rows.
+                line.contains("parallel:")
+                    || line.contains("ERROR")
+                    || line.contains("error:")
+                    || line.contains(" failed ")
             })
             .take(40)
             .collect::<Vec<_>>()
