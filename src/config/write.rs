@@ -1,7 +1,7 @@
 //! Writes target files: the lab's own targets, or a target file redirected to the lab,
 //! each with the lab's inline password, in the format this module reads.
 
-use super::{HuaweiAuth, PasswordSource, Target};
+use super::{HuaweiAuth, PasswordSource, ReadRetries, RequestLimits, Target};
 
 /// A target file (the format `config.rs` reads) for lab targets, each with the lab's
 /// inline password: the lab's own targets, or a target file redirected to the lab.
@@ -26,6 +26,7 @@ pub fn targets_toml(targets: &[Target]) -> String {
                 toml_string(&ca_file.display().to_string())
             ));
         }
+        text.push_str(&limits(target));
         let password = toml_string(password.expose());
         let Some(scope) = &target.huawei else {
             let user = toml_string(&target.user);
@@ -51,6 +52,40 @@ pub fn targets_toml(targets: &[Target]) -> String {
             HuaweiAuth::AccessKey => "secret_key",
         };
         text.push_str(&format!("{secret} = {password}\n"));
+    }
+    text
+}
+
+/// The target's `read_retries` and `request_limits` lines, where they are not the
+/// defaults (durations in milliseconds, which read back exactly).
+fn limits(target: &Target) -> String {
+    let ms = |duration: std::time::Duration| duration.as_millis();
+    let mut text = String::new();
+    let retries = target.read_retries;
+    if retries != ReadRetries::default() {
+        text.push_str(&format!(
+            "read_retries = {{ retries = {}, initial = {}, max = {}, max_time = {} }}\n",
+            retries.retries,
+            ms(retries.initial),
+            ms(retries.max),
+            ms(retries.max_time)
+        ));
+    }
+    let limits = target.request_limits;
+    if limits != RequestLimits::default() {
+        let mut table = format!(
+            "timeout = {}, read_idle = {}, max_body = {}",
+            ms(limits.timeout),
+            ms(limits.read_idle),
+            limits.max_body
+        );
+        if let Some(count) = limits.max_concurrency {
+            table.push_str(&format!(", max_concurrency = {count}"));
+        }
+        if let Some(rate) = limits.rate {
+            table.push_str(&format!(", rate = {}", toml_string(&rate.to_string())));
+        }
+        text.push_str(&format!("request_limits = {{ {table} }}\n"));
     }
     text
 }
@@ -82,4 +117,45 @@ pub(crate) fn toml_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{Rate, Secret, Targets};
+
+    #[test]
+    fn limits_other_than_the_defaults_read_back_as_written() {
+        let plain = Target {
+            password: PasswordSource::Inline(Secret::new("lab-1".to_owned())),
+            ..Target::for_tests("https://127.0.0.1:4000")
+        };
+        let limited = Target {
+            name: "array2".into(),
+            read_retries: ReadRetries {
+                retries: 2,
+                initial: Duration::from_millis(250),
+                ..ReadRetries::default()
+            },
+            request_limits: RequestLimits {
+                timeout: Duration::from_secs(90),
+                max_concurrency: Some(8),
+                rate: Rate::parse("20/s"),
+                ..RequestLimits::default()
+            },
+            ..plain.clone()
+        };
+        let text = targets_toml(&[plain.clone(), limited.clone()]);
+        assert!(
+            text.contains("request_limits = { timeout = 90000, read_idle = 30000, max_body = 67108864, max_concurrency = 8, rate = \"20/s\" }"),
+            "{text}"
+        );
+        let parsed = Targets::parse(&text, Path::new("lab.toml")).unwrap();
+        let mut parsed: Vec<_> = parsed.iter().cloned().collect();
+        parsed.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(parsed, [plain, limited]);
+    }
 }
