@@ -117,7 +117,7 @@ mod tests {
         }
         assert_eq!(started, [0, 0, 500, 1000, 1500, 2000]);
         // A quiet spell refills the bucket: the next two go at once again.
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        tokio::time::advance(Duration::from_secs(10)).await;
         let again = Instant::now();
         let _first = throttle.enter().await;
         let _second = throttle.enter().await;
@@ -137,6 +137,7 @@ mod tests {
                     let _permit = throttle.enter().await;
                     let now = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                    // On the paused clock: each request holds its slot 100 ms.
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 })

@@ -6,7 +6,7 @@
 use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::Test;
+use crate::test::{Child, PATIENCE, Test, eventually};
 
 /// Twenty applications at once, each reading its session five times.
 const FAN_OUT: &str = r#"let array = powerstore("array1");
@@ -41,28 +41,17 @@ fn peak_with_reads_held(test: Test, held: u64) -> u64 {
     let hold = json!({"status": 200, "hold": true, "count": 1000, "method": "GET", "path": "/api/rest/import_session"});
     lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
     let test = test.script("wave.rhai", FAN_OUT).args(["run", "wave.rhai"]);
-    let mut child = test
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Child::spawn(test.command());
     // Waits for the lab's state, not for time: the reads arrive when they arrive.
-    let started = std::time::Instant::now();
-    while test.test_lab().state()["faults"]["injected"]
-        .as_u64()
-        .unwrap()
-        < held
-    {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "the reads never came"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    eventually("reads held at the array", || {
+        test.test_lab().state()["faults"]["injected"]
+            .as_u64()
+            .unwrap()
+            >= held
+    });
     test.test_lab()
         .delete_to(TargetKind::Powerstore, "/_lab/faults");
-    assert!(child.wait().unwrap().success());
+    assert!(child.wait(PATIENCE).success());
     test.test_lab().state()["peak_concurrent_requests"]
         .as_u64()
         .unwrap()
