@@ -1,7 +1,8 @@
-//! A target's `max_concurrency` (issue 16, item 2): a `parallel` fan-out over one array
-//! never has more requests in flight there than the target file allows, by the lab's
-//! own count of the requests it served at once. (The rate's schedule is tested on a
-//! paused clock in `src/http/throttle.rs`.)
+//! A target's `request_limits`: a `parallel` fan-out over one array never has more
+//! requests in flight there than `max_concurrency` allows, by the lab's own count of the
+//! requests it served at once, and its requests arrive no faster than `rate`, by the
+//! lab's record of arrivals. (The rate's schedule is also tested on a paused clock in
+//! `src/http/throttle.rs`.)
 
 use cutover::config::TargetKind;
 use serde_json::json;
@@ -78,5 +79,36 @@ fn a_bad_limit_names_the_target_and_the_key() {
         outcome.stderr.contains(r#"target `array1`: `request_limits.rate` must be requests per second, minute or hour, such as "20/s" or "600/m""#),
         "{}",
         outcome.stderr
+    );
+}
+
+/// Requests of one target arrive at the array no faster than its `rate`, by the lab's
+/// record of arrival times: a burst of two, then one every half second. (A loaded
+/// machine only spreads them further, so the bound is a floor with room for the first
+/// request's own delay.)
+#[test]
+fn a_targets_rate_spaces_its_requests_at_the_array() {
+    let test = limited(Test::new().lab(), r#"{ rate = "2/s" }"#);
+    let script = r#"let array = powerstore("array1");
+for n in 0..6 { array.import_session("wave1-lun03"); }"#;
+    let outcome = test
+        .script("reads.rhai", script)
+        .args(["run", "reads.rhai"])
+        .run();
+    let arrivals = outcome.lab.unwrap().requests_of(TargetKind::Powerstore);
+    let times: Vec<f64> = arrivals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arrival| arrival["ms"].as_f64().unwrap())
+        .collect();
+    // The login and the six reads (or more, if a read needs the session looked up).
+    assert!(times.len() >= 7, "{arrivals}");
+    let spread = times[times.len() - 1] - times[0];
+    let floor = (times.len() - 2) as f64 * 500.0 - 250.0;
+    assert!(
+        spread >= floor,
+        "{} requests in {spread} ms: {arrivals}",
+        times.len()
     );
 }

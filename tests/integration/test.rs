@@ -175,6 +175,11 @@ impl TestLab {
         self.get_json(&format!("{}/_lab/state", self.lab.url(kind).unwrap()))
     }
 
+    /// `GET <listener of kind>/_lab/requests`: each request's route and arrival, in order.
+    pub fn requests_of(&self, kind: TargetKind) -> Value {
+        self.get_json(&format!("{}/_lab/requests", self.lab.url(kind).unwrap()))
+    }
+
     /// A client for the lab's own routes, trusting the lab's CA when it serves TLS.
     pub fn client(&self) -> reqwest::Client {
         client_trusting(self.lab.ca_file())

@@ -32,8 +32,9 @@ pub trait LabSettings: LabInventory {
 
 /// `GET /_lab/state`: the vendor's view at now, with `fields` (what this listener adds,
 /// e.g. which one it is), the lab time, every mutation and their counts, the faults,
-/// the most requests the listener served at once (when it is served, [`super::serve`]),
-/// and its chaos (when the lab has some, [`super::Chaos`]).
+/// the most requests the listener served at once and how many arrived on each route
+/// (when it is served, [`super::serve`]), and its chaos (when the lab has some,
+/// [`super::Chaos`]). `GET /_lab/requests`: every request's route and arrival, in order.
 pub fn state_routes<I, C, S>(lab: &LabCore<I, C>, fields: Map<String, Value>) -> Router<S>
 where
     I: LabInventory,
@@ -41,19 +42,24 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let shown = move |State(lab): State<LabCore<I, C>>,
-                      counter: Option<axum::Extension<super::Concurrency>>,
+                      traffic: Option<axum::Extension<super::Traffic>>,
                       chaos: Option<axum::Extension<super::Chaos>>| {
         let mut fields = fields.clone();
-        if let Some(axum::Extension(counter)) = counter {
-            fields.insert("peak_concurrent_requests".to_owned(), counter.peak().into());
+        if let Some(axum::Extension(traffic)) = traffic {
+            fields.insert("peak_concurrent_requests".to_owned(), traffic.peak().into());
+            fields.insert("requests".to_owned(), traffic.counts());
         }
         if let Some(axum::Extension(chaos)) = chaos {
             fields.insert("chaos".to_owned(), chaos.state());
         }
         async move { Json(Value::Object(state(&lab, fields))) }
     };
+    let arrivals = |traffic: Option<axum::Extension<super::Traffic>>| async move {
+        Json(traffic.map_or_else(Vec::new, |axum::Extension(traffic)| traffic.log()))
+    };
     Router::new()
         .route("/_lab/state", get(shown))
+        .route("/_lab/requests", get(arrivals))
         .with_state(lab.clone())
 }
 

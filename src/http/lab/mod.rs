@@ -11,7 +11,6 @@
 mod chaos;
 mod chaos_spec;
 mod clock;
-mod concurrency;
 mod control;
 mod core;
 pub mod estate;
@@ -23,6 +22,7 @@ mod mutation_log;
 pub mod testing;
 mod tls;
 mod tls_listener;
+mod traffic;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::SystemTime;
@@ -38,7 +38,6 @@ use tokio_rustls::rustls::ServerConfig;
 pub use chaos::{Chaos, summary_line as chaos_summary_line, total_counts as chaos_counts};
 pub use chaos_spec::{ChaosKind, ChaosSpec};
 pub use clock::clock_routes;
-pub use concurrency::Concurrency;
 pub use control::{LabLogins, LabSettings, config_routes, expire_routes, state_routes};
 pub use core::{LabCore, LabInventory};
 pub use faults::{Faults, with_faults};
@@ -46,6 +45,7 @@ pub use lazy_start::LazyStart;
 pub use logins::{Logins, basic_credentials, seeded_uuid};
 pub use mutation_log::MutationLog;
 pub use tls::LabCa;
+pub use traffic::Traffic;
 
 /// One simulator served on `127.0.0.1`; dropping it stops the server too.
 #[derive(Debug)]
@@ -89,7 +89,7 @@ impl Drop for LabListener {
 }
 
 /// Serves `router` on `127.0.0.1:{port}` (0 picks a free port) on the current tokio
-/// runtime, counting the requests it serves at once ([`Concurrency`]): plain HTTP, or
+/// runtime, counting and recording the requests it serves ([`Traffic`]): plain HTTP, or
 /// HTTPS with `tls`.
 pub async fn serve(
     router: Router,
@@ -108,7 +108,7 @@ pub async fn serve(
         })?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let app = concurrency::counting(with_scheme(router, scheme));
+    let app = traffic::counting(with_scheme(router, scheme));
     let (stop, stopped) = oneshot::channel::<()>();
     // A dropped sender means the listener handle is gone: stop as well.
     let stopped = async {
