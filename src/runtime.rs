@@ -330,6 +330,7 @@ impl Runtime {
             .name("script".into())
             .stack_size(crate::script::STACK_SIZE)
             .spawn(move || {
+                crate::http::local_io::drive_here();
                 let _ = done_tx.send(engine.run_ast(&ast));
             })
             .map_err(|err| RunError::Thread(format!("cannot start the script thread: {err}")))?;

@@ -132,6 +132,9 @@ struct Gatekeeping {
     in_flight: Arc<InFlight>,
     /// Each target's `max_concurrency` and `rate`, one for all its clients.
     throttles: Mutex<HashMap<String, Arc<Throttle>>>,
+    /// The runtime changes are sent on: the run's shared one, never a script thread's
+    /// own (`local_io`), which stops when the thread stops waiting.
+    sending: OnceLock<tokio::runtime::Handle>,
 }
 
 impl fmt::Debug for Gatekeeping {
@@ -158,6 +161,25 @@ impl CallRecord {
     /// The run's journal, if it has one.
     pub fn journal(&self) -> Option<&Arc<RunJournal>> {
         self.1.journal.get()
+    }
+
+    /// Sends every change on `runtime` from now on (else on the runtime of the caller);
+    /// a record has one such runtime at most, so a second is ignored.
+    pub fn send_on(&self, runtime: tokio::runtime::Handle) {
+        let _ = self.1.sending.set(runtime);
+    }
+
+    /// Runs the sending of a change to its end on the record's runtime, even if the
+    /// caller stops waiting for it.
+    pub fn spawn_sending<F>(&self, sending: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.1.sending.get() {
+            Some(runtime) => runtime.spawn(sending),
+            None => tokio::spawn(sending),
+        }
     }
 
     /// The changes sent and not yet answered, shared by every clone of this record.

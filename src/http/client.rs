@@ -14,6 +14,7 @@ use crate::api_error::{ApiError, ErrorKind, is_retryable_status};
 use crate::config::{RequestLimits, Target};
 use crate::http::call_record::{CallRecord, PendingCall};
 use crate::http::host_gate::HostGate;
+use crate::http::local_io::{self, PoolId};
 use crate::http::mutation::{Exchange, Mutation, Verify};
 use crate::http::throttle::Throttle;
 use crate::terminal_text::one_line;
@@ -56,6 +57,40 @@ pub fn sensitive(value: &str) -> reqwest::header::HeaderValue {
     value
 }
 
+/// What every connection pool of one target's client is made with.
+#[derive(Debug)]
+struct Pools {
+    target: String,
+    certificates: Vec<reqwest::Certificate>,
+    read_idle: Duration,
+    insecure: bool,
+}
+
+impl Pools {
+    /// A pool with the target's TLS settings and timeouts: verified TLS (with its
+    /// `ca_file`), checks off only when the target file says `insecure = true`.
+    fn build(&self) -> Result<reqwest::Client, ApiError> {
+        #[allow(clippy::disallowed_methods, reason = "the one place clients are built")]
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(self.read_idle)
+            .redirect(reqwest::redirect::Policy::none());
+        if !self.certificates.is_empty() {
+            builder = builder.tls_certs_merge(self.certificates.clone());
+        }
+        if self.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        builder.build().map_err(|err| {
+            ApiError::new(
+                ErrorKind::Validation,
+                format!("target `{}`: {err}", self.target),
+            )
+        })
+    }
+}
+
 /// The HTTP client of one target.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
@@ -64,6 +99,10 @@ pub struct HttpClient {
     /// Where this target's requests may go besides `base` (see [`HostGate`]).
     gate: HostGate,
     inner: reqwest::Client,
+    /// Names this client's pools: `inner`, and each of the threads that drive their own
+    /// requests (`local_io`), which `pools` makes.
+    pool: PoolId,
+    pools: Arc<Pools>,
     /// Where mutating calls are noted; off unless the run's host hands one over.
     calls: CallRecord,
     limits: RequestLimits,
@@ -78,34 +117,30 @@ impl HttpClient {
         let fail = |message: String| ApiError::new(ErrorKind::Validation, message);
         let base = Url::parse(&format!("{}/", target.url))
             .map_err(|err| fail(format!("target `{}`: bad url: {err}", target.name)))?;
-        #[allow(clippy::disallowed_methods, reason = "the one place clients are built")]
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(target.request_limits.read_idle)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(ca_file) = &target.ca_file {
-            let certificates = super::ca_file::load(ca_file)
-                .map_err(|message| fail(format!("target `{}`: {message}", target.name)))?;
-            builder = builder.tls_certs_merge(certificates);
+        let certificates = match &target.ca_file {
+            Some(ca_file) => super::ca_file::load(ca_file)
+                .map_err(|message| fail(format!("target `{}`: {message}", target.name)))?,
+            None => Vec::new(),
+        };
+        if target.insecure && first_insecure_use(&target.name) {
+            tracing::warn!(
+                "target `{}` has insecure = true: TLS certificates are not checked",
+                target.name
+            );
         }
-        if target.insecure {
-            if first_insecure_use(&target.name) {
-                tracing::warn!(
-                    "target `{}` has insecure = true: TLS certificates are not checked",
-                    target.name
-                );
-            }
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        let inner = builder
-            .build()
-            .map_err(|err| fail(format!("target `{}`: {err}", target.name)))?;
+        let pools = Arc::new(Pools {
+            target: target.name.clone(),
+            certificates,
+            read_idle: target.request_limits.read_idle,
+            insecure: target.insecure,
+        });
         Ok(Self {
             target: target.name.clone(),
             base,
             gate: HostGate::of(target).map_err(fail)?,
-            inner,
+            inner: pools.build()?,
+            pool: PoolId::new(),
+            pools,
             calls: CallRecord::default(),
             limits: target.request_limits,
             throttle: Throttle::of(&target.request_limits),
@@ -356,7 +391,8 @@ impl HttpClient {
             None => None,
         };
         let exchange = async {
-            let response = match self.inner.execute(request).await {
+            let connections = local_io::pool(self.pool, &self.inner, || self.pools.build())?;
+            let response = match connections.execute(request).await {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::debug!(error = %err, "request failed");

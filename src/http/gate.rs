@@ -220,7 +220,7 @@ impl HttpClient {
             }
             (result, recorded, sent)
         };
-        tokio::spawn(sending.in_current_span()).await
+        self.calls.spawn_sending(sending.in_current_span()).await
     }
 
     /// The task sending a change ended without an outcome (it panicked, or the runtime

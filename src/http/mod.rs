@@ -11,6 +11,7 @@ pub mod client;
 pub mod host_gate;
 pub mod in_flight;
 pub mod lab;
+pub mod local_io;
 pub mod login;
 pub mod mutation;
 pub mod plan;

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::{Target, TargetKind, Targets};
 use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
+use crate::http::local_io;
 use crate::script::board::Board;
 use crate::script::verdict::Verdict;
 
@@ -138,6 +139,8 @@ pub struct Host {
 impl Host {
     /// A host over `targets` that runs async work on `runtime`.
     pub fn new(runtime: Handle, clock: Clock, cancel: CancellationToken, targets: Targets) -> Self {
+        let calls = CallRecord::new();
+        calls.send_on(runtime.clone());
         Self {
             runtime,
             clock,
@@ -146,7 +149,7 @@ impl Host {
             targets,
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
-            calls: CallRecord::new(),
+            calls,
             verdict: Verdict::default(),
             board: Arc::default(),
             approve_all: false,
@@ -286,13 +289,15 @@ impl Host {
             .as_ref()
             .map_or_else(|| self.line_token(), |item| item.token.clone());
         let future = crate::http::retry::within_deadline(wait_deadline(), &self.clock, future);
-        self.runtime.block_on(async {
+        let cancellable = async {
             tokio::select! {
                 biased;
                 () = token.cancelled() => Err(item.as_ref().map_or_else(cancelled, ItemCancel::error)),
                 result = future => result,
             }
-        })
+        };
+        // On a thread that drives its own requests, polled there; else on the shared runtime.
+        local_io::block_on(cancellable).unwrap_or_else(|future| self.runtime.block_on(future))
     }
 
     /// Sleeps for `duration` of clock time, or until the run is interrupted.

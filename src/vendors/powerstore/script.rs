@@ -2,7 +2,7 @@
 //! read-only properties, and the session operations `cutover`, `cancel`, `pause`,
 //! `resume`, `refresh` and `wait_for`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
@@ -46,13 +46,23 @@ pub struct SessionJob {
 #[derive(Clone)]
 pub struct Snapshot {
     session: ImportSession,
-    json: serde_json::Value,
+    /// The session by its wire names, made when a script first reads a property: a
+    /// wait or a loop of reads never needs it.
+    json: OnceLock<serde_json::Value>,
 }
 
 impl Snapshot {
     fn new(session: ImportSession) -> Self {
-        let json = serde_json::to_value(&session).unwrap_or_default();
-        Self { session, json }
+        Self {
+            session,
+            json: OnceLock::new(),
+        }
+    }
+
+    fn json(&self) -> &serde_json::Value {
+        // Plain fields and maps: serialising them cannot fail.
+        self.json
+            .get_or_init(|| serde_json::to_value(&self.session).unwrap_or(serde_json::Value::Null))
     }
 }
 
@@ -163,7 +173,7 @@ impl Job for SessionJob {
 
     fn field(&self, snapshot: &Snapshot, name: &str) -> Dynamic {
         snapshot
-            .json
+            .json()
             .get(name)
             .and_then(|v| rhai::serde::to_dynamic(v).ok())
             .unwrap_or(Dynamic::UNIT)
