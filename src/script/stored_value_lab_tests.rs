@@ -59,7 +59,12 @@ impl Rig {
 
     /// A host of its own, as each run (and each resumed run) has.
     fn host(&self) -> Arc<Host> {
-        let targets = Targets::parse(&self.lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        let targets = Targets::parse(
+            &self.lab.targets_toml(),
+            Path::new("lab.toml"),
+            &crate::lab::target_kinds(),
+        )
+        .unwrap();
         Arc::new(Host::new(
             self.runtime.handle().clone(),
             self.clock.clone(),
@@ -108,7 +113,7 @@ impl Rig {
 fn a_powerstore_array_and_its_import_session_are_read_again() {
     let rig = Rig::new();
     let added = rig.lab_call(
-        TargetKind::Powerstore,
+        TargetKind::new("powerstore"),
         Method::POST,
         "/_lab/import_sessions",
         Some(json!({"name": "keep-lun01", "state": "Ready_For_Cutover"})),
@@ -167,7 +172,7 @@ fn a_vcenter_history_import_is_read_again_by_its_target_alone() {
     let rig = Rig::new();
     let seed = |status: &str, completed: i64| {
         rig.lab_call(
-            TargetKind::Vcenter,
+            TargetKind::new("vcenter"),
             Method::POST,
             "/_lab/history",
             Some(json!({"status": status, "completed": completed})),
@@ -219,13 +224,13 @@ fn a_vcenter_ovf_import_session_is_read_again() {
 fn a_huawei_sms_target_and_its_task_are_read_again() {
     let rig = Rig::new();
     rig.lab_call(
-        TargetKind::HuaweiSms,
+        TargetKind::new("huawei_sms"),
         Method::POST,
         "/_lab/config",
         Some(json!({"action_lag_seconds": 0})),
     );
     let added = rig.lab_call(
-        TargetKind::HuaweiSms,
+        TargetKind::new("huawei_sms"),
         Method::POST,
         "/_lab/tasks",
         Some(json!({"name": "keep-web01"})),

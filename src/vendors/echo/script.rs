@@ -8,7 +8,6 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
 
 use crate::api_error::ApiError;
-use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
@@ -126,7 +125,7 @@ impl Connection for Echo {
     const TYPE_NAME: &'static str = "Echo";
 
     fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let client = host.client(TargetKind::Echo, name, EchoClient::new)?;
+        let client = host.client(super::KIND, name, EchoClient::new)?;
         Ok(Self {
             client,
             host: host.clone(),

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api_error::{Check, ObjectRef, Verification};
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
+use crate::config::Targets;
 use crate::http::call_record::{Call, CallOutcome};
 use crate::http::mutation::Mutation;
 use crate::lab::{Lab, LabOptions};
@@ -45,7 +45,7 @@ impl Rig {
             ..LabOptions::default()
         };
         let lab = runtime.block_on(Lab::start(options)).unwrap();
-        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml"), &crate::vendors::kinds()).unwrap();
         let host = Arc::new(Host::new(
             runtime.handle().clone(),
             clock.clone(),
@@ -61,7 +61,7 @@ impl Rig {
     }
 
     fn echo_url(&self) -> String {
-        self.lab.url(TargetKind::Echo).unwrap()
+        self.lab.url(super::KIND).unwrap()
     }
 
     /// Sends `body` to `method path` of the echo lab's own `/_lab/` routes.
@@ -233,4 +233,21 @@ ${job.id} ${job.state}`
     let state = rig.lab_call(reqwest::Method::GET, "/_lab/state", None);
     assert_eq!(state["counts"], json!({"create": 1}), "applied once");
     assert_eq!(state["faults"]["injected"], 1);
+}
+
+/// The toy gets its listener and its target from its descriptor and its line alone, like
+/// any other vendor: the target is named after its kind, with the simulator's user.
+#[test]
+fn the_lab_serves_the_toy_and_names_its_target() {
+    let rig = Rig::new();
+    let mut toys = rig.lab.targets();
+    toys.retain(|t| t.kind == super::KIND);
+    let [toy] = toys.as_slice() else {
+        panic!("one echo target: {toys:?}");
+    };
+    assert_eq!(
+        (toy.name.as_str(), toy.kind, toy.user.as_str()),
+        ("echo", super::KIND, "echo")
+    );
+    assert_eq!(Some(toy.url.clone()), rig.lab.url(super::KIND));
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, HandleKind};
@@ -35,7 +34,7 @@ impl Connection for Sms {
 
     fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
         let clock = host.clock().clone();
-        let client = host.client(TargetKind::HuaweiSms, name, |t, calls| {
+        let client = host.client(super::KIND, name, |t, calls| {
             SmsClient::new(t, calls, clock)
         })?;
         Ok(Self {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
+use crate::config::Targets;
 use crate::lab::{Lab, LabOptions};
 use crate::script::{Host, Limits};
 
@@ -35,7 +35,7 @@ impl Rig {
             ..LabOptions::default()
         };
         let lab = runtime.block_on(Lab::start(options)).unwrap();
-        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml"), &crate::vendors::kinds()).unwrap();
         let host = Arc::new(Host::new(
             runtime.handle().clone(),
             clock,
@@ -47,7 +47,7 @@ impl Rig {
 
     /// Sends `body` to `method path` of the SMS lab (only `/_lab/` paths need no login).
     fn lab_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.lab.url(TargetKind::HuaweiSms).unwrap());
+        let url = format!("{}{path}", self.lab.url(crate::vendors::huawei_sms::KIND).unwrap());
         crate::http::lab::testing::lab_call(&self.runtime, method, url, body)
     }
 

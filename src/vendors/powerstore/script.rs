@@ -8,7 +8,6 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::ApiError;
-use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, parse_state};
@@ -180,7 +179,7 @@ impl Connection for PowerStore {
 
     fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
         let clock = host.clock().clone();
-        let client = host.client(TargetKind::Powerstore, name, |t, calls| {
+        let client = host.client(super::KIND, name, |t, calls| {
             PowerStoreClient::new(t, calls, clock)
         })?;
         Ok(Self {

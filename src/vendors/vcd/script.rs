@@ -10,7 +10,6 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use serde::Serialize;
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
@@ -51,7 +50,7 @@ impl Connection for Vcd {
 
     fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
         let clock = host.clock().clone();
-        let client = host.client(TargetKind::Vcd, name, |t, calls| {
+        let client = host.client(super::KIND, name, |t, calls| {
             VcdClient::new(t, calls, clock)
         })?;
         Ok(Self {
@@ -200,7 +199,7 @@ impl Job for TaskJob {
         let vcd = Vcd::open(host, target)?;
         let base = host
             .targets()
-            .get(TargetKind::Vcd, target)
+            .get(super::KIND, target)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?
             .url
             .clone();

@@ -7,7 +7,6 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
@@ -37,7 +36,7 @@ impl Connection for Vcenter {
 
     fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
         let clock = host.clock().clone();
-        let client = host.client(TargetKind::Vcenter, name, |t, calls| {
+        let client = host.client(super::KIND, name, |t, calls| {
             VcenterClient::new(t, calls, clock)
         })?;
         Ok(Self {
