@@ -348,6 +348,9 @@ fn port_for(first: u16, index: usize) -> io::Result<u16> {
 }
 
 #[cfg(test)]
+pub mod testing;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Targets;

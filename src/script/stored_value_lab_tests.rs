@@ -4,18 +4,16 @@
 //! the state the lab moved it to in between (set through the lab's control routes, a
 //! script's own action or a step of the lab clock, never by waiting on wall time).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use rhai::{Dynamic, Scope};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
-use crate::lab::{Lab, LabOptions};
+use crate::config::TargetKind;
+use crate::lab::testing::LabRig;
 use crate::script::{Host, Limits};
 
 fn to_stored(value: &Dynamic) -> Result<Value, String> {
@@ -30,47 +28,19 @@ fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, crate::api_e
 const START: u64 = 1_740_787_200;
 
 /// The lab, and hosts whose targets are the lab's, on one stepped clock.
-struct Rig {
-    runtime: tokio::runtime::Runtime,
-    lab: Lab,
-    clock: Clock,
+struct Rig(LabRig);
+
+impl std::ops::Deref for Rig {
+    type Target = LabRig;
+    fn deref(&self) -> &LabRig {
+        &self.0
+    }
 }
 
 impl Rig {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let clock = Clock::stepped(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
-        let options = LabOptions {
-            seed: 11,
-            clock: clock.clone(),
-            ..LabOptions::default()
-        };
-        let lab = runtime.block_on(Lab::start(options)).unwrap();
-        Self {
-            runtime,
-            lab,
-            clock,
-        }
-    }
-
-    /// A host of its own, as each run (and each resumed run) has.
-    fn host(&self) -> Arc<Host> {
-        let targets = Targets::parse(
-            &self.lab.targets_toml(),
-            Path::new("lab.toml"),
-            &crate::lab::target_kinds(),
-        )
-        .unwrap();
-        Arc::new(Host::new(
-            self.runtime.handle().clone(),
-            self.clock.clone(),
-            CancellationToken::new(),
-            targets,
-        ))
+        Self(LabRig::start(11, clock))
     }
 
     /// Sends `body` to `method path` of the `kind` listener's own `/_lab/` routes.
