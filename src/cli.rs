@@ -447,7 +447,7 @@ fn fail(code: ExitCode, message: impl std::fmt::Display) -> ExitCode {
 /// Reads a playbook; a file that cannot be read is a usage error.
 /// The target file, or exit 2 with what is wrong in it.
 fn load_targets(file: Option<&std::path::Path>) -> Result<Targets, ExitCode> {
-    Targets::load(file).map_err(|err| fail(ExitCode::Usage, err))
+    Targets::load(file, &crate::vendors::kinds()).map_err(|err| fail(ExitCode::Usage, err))
 }
 
 fn read_script(path: &std::path::Path) -> Result<crate::script::ScriptFile, ExitCode> {

@@ -1,23 +1,25 @@
 //! The target file (`cutover.toml`): named targets with their kind, URL, user, where the
 //! secret lives, and TLS settings. Scripts name targets; only this module reads the file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 mod excerpt;
-mod huawei;
+mod host_names;
+mod kind;
+mod raw;
 mod read_retries;
 mod request_limits;
-mod upload_hosts;
 pub(crate) mod write;
 
-pub use huawei::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+pub use host_names::HostNames;
+pub use kind::{
+    Credentials, ExtraFields, ExtraKey, Extras, GrantedHosts, HostGrant, KindSpec, Shape,
+    TargetKind,
+};
 pub use read_retries::ReadRetries;
 pub use request_limits::{Rate, RequestLimits};
-pub use upload_hosts::UploadHosts;
 pub use write::targets_toml;
 
 /// vCenter's appliance management port (local `root`), as opposed to its reverse proxy.
@@ -27,54 +29,6 @@ pub const APPLIANCE_SUFFIX: &str = "-appliance";
 
 /// The file looked for in the working directory when no other is named.
 pub const DEFAULT_TARGET_FILE: &str = "cutover.toml";
-
-/// Declares [`TargetKind`] from one line per kind: its variant and its spelling in
-/// target files and as the script constructor's name, after its doc comment and, for a
-/// kind that exists only in some builds (a test vendor), a `#[cfg(…)]`.
-macro_rules! target_kinds {
-    ($($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident => $name:literal,)+) => {
-        /// The vendor API family a target speaks. Config sits below the vendors (their
-        /// clients take a [`Target`]), so it knows each kind by name; the vendor list
-        /// (`vendors::ALL`) holds everything else about it.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-        pub enum TargetKind {
-            $($(#[doc = $doc])* $(#[cfg($cfg)])? #[serde(rename = $name)] $variant,)+
-        }
-
-        impl TargetKind {
-            /// Every kind, in the order listeners and docs show them.
-            pub const ALL: [TargetKind; [$($(#[cfg($cfg)])? $name,)+].len()] =
-                [$($(#[cfg($cfg)])? TargetKind::$variant,)+];
-
-            /// The spelling used in target files and as the script constructor's name.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($(#[cfg($cfg)])? TargetKind::$variant => $name,)+
-                }
-            }
-        }
-    };
-}
-
-target_kinds! {
-    /// Dell PowerStore REST API.
-    Powerstore => "powerstore",
-    /// VMware Cloud Director (cloudapi and legacy API).
-    Vcd => "vcd",
-    /// VMware vCenter Server: the appliance port (5480) or the reverse proxy.
-    Vcenter => "vcenter",
-    /// Huawei Cloud Server Migration Service, with an IAM token or signed requests.
-    HuaweiSms => "huawei_sms",
-    /// A toy echo-job API that proves the vendor contract, in tests only.
-    #[cfg(test)]
-    Echo => "echo",
-}
-
-impl fmt::Display for TargetKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
 
 /// A password or token: never printed, never in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -122,10 +76,8 @@ pub struct Target {
     pub password: PasswordSource,
     pub ca_file: Option<PathBuf>,
     pub insecure: bool,
-    /// The IAM endpoint and scope of a `huawei_sms` target; `None` for other kinds.
-    pub huawei: Option<HuaweiScope>,
-    /// Hosts besides its own a `vcenter` target may stream OVF disks to.
-    pub upload_hosts: UploadHosts,
+    /// What its kind's extra keys said, read back by its vendor.
+    pub extras: Extras,
     /// How reads answered with a retryable error are sent again.
     pub read_retries: ReadRetries,
     /// How long a request may take and how large its answer may be.
@@ -139,14 +91,13 @@ impl Target {
     pub(crate) fn for_tests(url: &str) -> Self {
         Self {
             name: "array1".into(),
-            kind: TargetKind::Powerstore,
+            kind: TargetKind::new("powerstore"),
             url: url.into(),
             user: "admin".into(),
             password: PasswordSource::Inline(Secret::new("x")),
             ca_file: None,
             insecure: false,
-            huawei: None,
-            upload_hosts: UploadHosts::default(),
+            extras: Extras::default(),
             read_retries: ReadRetries::default(),
             request_limits: RequestLimits::default(),
         }
@@ -182,10 +133,7 @@ impl Target {
 
     /// What the target's secret is: a password, or the secret key of a signing target.
     pub fn secret_name(&self) -> &'static str {
-        match &self.huawei {
-            Some(scope) if scope.auth == HuaweiAuth::AccessKey => "secret key",
-            _ => "password",
-        }
+        self.extras.credential_keys().secret_name
     }
 }
 
@@ -209,42 +157,6 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    targets: BTreeMap<String, RawTarget>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTarget {
-    kind: TargetKind,
-    url: String,
-    user: Option<String>,
-    password_env: Option<String>,
-    password_file: Option<PathBuf>,
-    password: Option<String>,
-    ca_file: Option<PathBuf>,
-    #[serde(default)]
-    insecure: bool,
-    // Huawei SMS only (config/huawei.rs checks them).
-    iam_url: Option<String>,
-    domain: Option<String>,
-    project_id: Option<String>,
-    access_key: Option<String>,
-    secret_key_env: Option<String>,
-    secret_key_file: Option<PathBuf>,
-    secret_key: Option<String>,
-    // vCenter only (config/upload_hosts.rs checks them).
-    #[serde(default)]
-    upload_hosts: Vec<String>,
-    // Any kind (config/read_retries.rs reads it).
-    read_retries: Option<toml::Value>,
-    // Any kind (config/request_limits.rs reads it).
-    request_limits: Option<toml::Value>,
-}
-
 /// The targets a run may use, from the target file and, with `--lab`, the lab.
 #[derive(Clone, Debug, Default)]
 pub struct Targets {
@@ -257,16 +169,20 @@ pub struct Targets {
     secret_files: Vec<(PathBuf, String)>,
     /// Whether the targets point at the lab (`--lab`), for errors that name its targets.
     lab: bool,
+    /// The kinds the file was read with (the vendor list's), for whoever needs to tell
+    /// a target constructor from any other call.
+    kinds: Vec<TargetKind>,
 }
 
 impl Targets {
     /// Finds the target file: `explicit` (from `--targets` or `CUTOVER_TARGETS`), else
-    /// `./cutover.toml` when it exists, else no targets at all.
-    pub fn load(explicit: Option<&Path>) -> Result<Self, ConfigError> {
+    /// `./cutover.toml` when it exists, else no targets at all. `kinds` are the kinds
+    /// its entries may have (the vendor list's).
+    pub fn load(explicit: Option<&Path>, kinds: &[&KindSpec]) -> Result<Self, ConfigError> {
         let path = match explicit {
             Some(path) => path.to_path_buf(),
             None if Path::new(DEFAULT_TARGET_FILE).is_file() => PathBuf::from(DEFAULT_TARGET_FILE),
-            None => return Ok(Self::default()),
+            None => return Ok(Self::none(kinds)),
         };
         #[allow(
             clippy::disallowed_methods,
@@ -276,25 +192,33 @@ impl Targets {
             path: path.clone(),
             source,
         })?;
-        let targets = Self::parse(&text, &path)?;
+        let targets = Self::parse(&text, &path, kinds)?;
         targets.warn_about_inline_passwords(&path);
         Ok(targets)
     }
 
-    /// Parses target-file text; `path` names the file in errors and anchors relative paths.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+    /// No target file: no targets, `kinds` known.
+    pub fn none(kinds: &[&KindSpec]) -> Self {
+        Self {
+            kinds: kinds.iter().map(|spec| spec.kind).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Parses target-file text; `path` names the file in errors and anchors relative
+    /// paths; `kinds` are the kinds its entries may have, each checking its extra keys.
+    pub fn parse(text: &str, path: &Path, kinds: &[&KindSpec]) -> Result<Self, ConfigError> {
         let parse_error = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),
             message,
         };
-        let raw: RawFile =
-            toml::from_str(text).map_err(|err| parse_error(excerpt::toml_error(&err, text)))?;
+        let raw = raw::read(text, kinds).map_err(parse_error)?;
         let base = path.parent().unwrap_or(Path::new(""));
         let headers = header_lines(text);
-        let mut list = Vec::with_capacity(raw.targets.len());
-        for (name, target) in raw.targets {
-            let line = headers.get(&name).copied().unwrap_or(1);
-            let target = resolve(name, target, base)
+        let mut list = Vec::with_capacity(raw.len());
+        for target in raw {
+            let line = headers.get(&target.name).copied().unwrap_or(1);
+            let target = resolve(target, base, kinds)
                 .map_err(|message| parse_error(format!("line {line}: {message}")))?;
             list.push(target);
         }
@@ -322,7 +246,13 @@ impl Targets {
             file: Some(path.to_path_buf()),
             list,
             lab: false,
+            kinds: kinds.iter().map(|spec| spec.kind).collect(),
         })
+    }
+
+    /// The kinds a target may have: the names of the script's target constructors.
+    pub fn kinds(&self) -> &[TargetKind] {
+        &self.kinds
     }
 
     /// Files no script may read or write, each with what it is ("holds the password of
@@ -393,8 +323,9 @@ impl Targets {
     ///
     /// A kind with two listeners (vCenter's appliance port and reverse proxy) is matched
     /// by port role: a target on port 5480 goes to the appliance listener (named with
-    /// [`APPLIANCE_SUFFIX`]), any other to the proxy. Huawei SMS targets that sign their
-    /// requests go to the lab's signing target (named with [`AKSK_SUFFIX`]).
+    /// [`APPLIANCE_SUFFIX`]), any other to the proxy. A target whose extras name a lab
+    /// role ([`Extras::role`]: a Huawei SMS target that signs) goes to the lab target
+    /// named with that suffix.
     pub fn redirect_to_lab(&mut self, lab: &[Target]) {
         for target in &mut self.list {
             let of_kind = || lab.iter().filter(|l| l.kind == target.kind);
@@ -456,43 +387,61 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
-fn resolve(name: String, raw: RawTarget, base: &Path) -> Result<Target, String> {
+fn resolve(raw: raw::RawTarget<'_>, base: &Path, kinds: &[&KindSpec]) -> Result<Target, String> {
     // Errors name the target, whose name may be of any length: quote a short excerpt.
-    let shown = excerpt::quoted(&name);
-    let url = check_url(&shown, "url", &raw.url)?;
-    let huawei = huawei::scope(&shown, &raw)?;
-    let upload_hosts = upload_hosts::upload_hosts(&shown, &raw)?;
-    let read_retries = read_retries::read_retries(&shown, raw.read_retries.as_ref())?;
-    let request_limits = request_limits::request_limits(&shown, raw.request_limits.as_ref())?;
-    let signs = huawei
-        .as_ref()
-        .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey);
-    let (user, password) = if signs {
-        let secret = (raw.secret_key_env, raw.secret_key_file, raw.secret_key);
-        let key = raw.access_key.unwrap_or_default();
-        (
-            key,
-            secret_source(&shown, "secret_key", secret, &url, base)?,
-        )
-    } else {
-        let user = raw
-            .user
-            .ok_or_else(|| format!("target `{shown}` needs `user`"))?;
-        let secret = (raw.password_env, raw.password_file, raw.password);
-        (user, secret_source(&shown, "password", secret, &url, base)?)
+    let shown = excerpt::quoted(&raw.name);
+    let url = check_url(&shown, "url", raw.text("url").unwrap_or_default())?;
+    // A key another kind adds is refused by name, before this kind's check reads its own.
+    for spec in kinds.iter().filter(|spec| spec.kind != raw.spec.kind) {
+        let own = |key: &str| raw.spec.keys.iter().any(|extra| extra.name == key);
+        if let Some(extra) = spec
+            .keys
+            .iter()
+            .find(|e| raw.fields.contains_key(e.name) && !own(e.name))
+        {
+            return Err(format!(
+                "target `{shown}`: `{}` applies only to {} targets",
+                extra.name, spec.kind
+            ));
+        }
+    }
+    let extras = (raw.spec.check)(&ExtraFields {
+        name: &shown,
+        fields: &raw.fields,
+    })?;
+    let read_retries = read_retries::read_retries(&shown, raw.fields.get("read_retries"))?;
+    let request_limits = request_limits::request_limits(&shown, raw.fields.get("request_limits"))?;
+    let keys = extras.credential_keys();
+    let user = raw
+        .text(keys.user)
+        .ok_or_else(|| format!("target `{shown}` needs `{}`", keys.user))?
+        .to_owned();
+    let secret = |suffix: &str| {
+        raw.text(&format!("{}{suffix}", keys.secret))
+            .map(str::to_owned)
     };
+    let password = secret_source(
+        &shown,
+        keys.secret,
+        (
+            secret("_env"),
+            secret("_file").map(PathBuf::from),
+            secret(""),
+        ),
+        &url,
+        base,
+    )?;
     Ok(Target {
-        name,
-        kind: raw.kind,
+        kind: raw.spec.kind,
         url,
         user,
         password,
-        ca_file: raw.ca_file.map(|file| base.join(file)),
-        insecure: raw.insecure,
-        huawei,
-        upload_hosts,
+        ca_file: raw.text("ca_file").map(|file| base.join(file)),
+        insecure: raw.fields.get("insecure").and_then(toml::Value::as_bool) == Some(true),
+        extras,
         read_retries,
         request_limits,
+        name: raw.name,
     })
 }
 
@@ -549,14 +498,11 @@ fn secret_source(
 }
 
 /// The role of a target among the lab targets of its kind, as the suffix of its lab
-/// name: a Huawei SMS target that signs, vCenter's appliance port, or neither.
+/// name: the one its kind's extras name (a Huawei SMS target that signs), vCenter's
+/// appliance port, or neither.
 fn variant(target: &Target) -> &'static str {
-    if target
-        .huawei
-        .as_ref()
-        .is_some_and(|scope| scope.auth == HuaweiAuth::AccessKey)
-    {
-        AKSK_SUFFIX
+    if !target.extras.lab_role().is_empty() {
+        target.extras.lab_role()
     } else if is_appliance(target) {
         APPLIANCE_SUFFIX
     } else {
@@ -618,7 +564,12 @@ password_file = "secrets/array2"
 "#;
 
     fn targets() -> Targets {
-        Targets::parse(FILE, Path::new("conf/cutover.toml")).unwrap()
+        Targets::parse(
+            FILE,
+            Path::new("conf/cutover.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap()
     }
 
     /// Found by fuzzing: errors after the URL check quoted a target's name, a key or a
@@ -627,7 +578,9 @@ password_file = "secrets/array2"
     fn errors_quote_long_names_keys_and_values_short() {
         #[track_caller]
         fn case(text: &str, expected: &str) {
-            let err = Targets::parse(text, Path::new("t.toml")).err().unwrap();
+            let err = Targets::parse(text, Path::new("t.toml"), &crate::vendors::kinds())
+                .err()
+                .unwrap();
             assert_eq!(err.to_string(), expected);
         }
         let long = "n".repeat(10_000);
@@ -659,13 +612,13 @@ password_file = "secrets/array2"
     #[test]
     fn paths_are_relative_to_the_target_file() {
         let t = targets();
-        let one = t.get(TargetKind::Powerstore, "array1").unwrap();
+        let one = t.get(crate::vendors::powerstore::KIND, "array1").unwrap();
         assert_eq!(one.url, "https://array1.example.com");
         assert_eq!(
             one.ca_file.as_deref(),
             Some(Path::new("conf/certs/root.pem"))
         );
-        let two = t.get(TargetKind::Powerstore, "array2").unwrap();
+        let two = t.get(crate::vendors::powerstore::KIND, "array2").unwrap();
         assert_eq!(
             two.password,
             PasswordSource::File("conf/secrets/array2".into())
@@ -674,13 +627,15 @@ password_file = "secrets/array2"
 
     #[test]
     fn unknown_names_suggest_the_closest() {
-        let err = targets().get(TargetKind::Powerstore, "aray1").unwrap_err();
+        let err = targets()
+            .get(crate::vendors::powerstore::KIND, "aray1")
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "no powerstore target `aray1` in `conf/cutover.toml`; did you mean `array1`?"
         );
         let err = targets()
-            .get(TargetKind::Powerstore, "zzzzzzzz")
+            .get(crate::vendors::powerstore::KIND, "zzzzzzzz")
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -691,7 +646,7 @@ password_file = "secrets/array2"
     #[test]
     fn a_misspelt_key_names_file_line_and_key() {
         let text = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npasword_env = \"X\"\n";
-        let err = Targets::parse(text, Path::new("cutover.toml"))
+        let err = Targets::parse(text, Path::new("cutover.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(
@@ -705,7 +660,7 @@ password_file = "secrets/array2"
     #[test]
     fn each_target_needs_exactly_one_password_source() {
         let none = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\n";
-        let err = Targets::parse(none, Path::new("t.toml"))
+        let err = Targets::parse(none, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -713,7 +668,7 @@ password_file = "secrets/array2"
             "invalid target file `t.toml`: line 1: target `a` needs `password_env` or `password_file`"
         );
         let two = format!("{none}password_env = \"A\"\npassword = \"b\"\n");
-        let err = Targets::parse(&two, Path::new("t.toml"))
+        let err = Targets::parse(&two, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains("only one of"), "{err}");
@@ -722,12 +677,12 @@ password_file = "secrets/array2"
     #[test]
     fn bad_urls_and_kinds_are_rejected() {
         let bad_url = "[targets.a]\nkind = \"powerstore\"\nurl = \"ftp://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
-        let err = Targets::parse(bad_url, Path::new("t.toml"))
+        let err = Targets::parse(bad_url, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains("not an http(s) URL"), "{err}");
         let bad_kind = "[targets.a]\nkind = \"netapp\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
-        let err = Targets::parse(bad_kind, Path::new("t.toml"))
+        let err = Targets::parse(bad_kind, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains("netapp"), "{err}");
@@ -737,7 +692,7 @@ password_file = "secrets/array2"
     fn missing_environment_secret_names_the_variable_not_a_value() {
         let t = targets();
         let err = t
-            .get(TargetKind::Powerstore, "array1")
+            .get(crate::vendors::powerstore::KIND, "array1")
             .unwrap()
             .password()
             .unwrap_err();
@@ -769,7 +724,7 @@ password_file = "secrets/array2"
             ]
         );
         let err = t
-            .get(TargetKind::Powerstore, "lab")
+            .get(crate::vendors::powerstore::KIND, "lab")
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -782,14 +737,14 @@ password_file = "secrets/array2"
     #[test]
     fn inline_passwords_and_url_credentials_are_refused_for_real_hosts() {
         let inline = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a.example.com\"\nuser = \"u\"\npassword = \"p\"\n";
-        let err = Targets::parse(inline, Path::new("t.toml"))
+        let err = Targets::parse(inline, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains("only for lab targets on loopback"), "{err}");
         let lab = inline.replace("https://a.example.com", "http://127.0.0.1:4000");
-        assert!(Targets::parse(&lab, Path::new("t.toml")).is_ok());
+        assert!(Targets::parse(&lab, Path::new("t.toml"), &crate::vendors::kinds()).is_ok());
         let userinfo = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://u:p@a.example.com\"\nuser = \"u\"\npassword_env = \"P\"\n";
-        let err = Targets::parse(userinfo, Path::new("t.toml"))
+        let err = Targets::parse(userinfo, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains("not in the url"), "{err}");
@@ -810,17 +765,16 @@ password_file = "secrets/array2"
     #[test]
     fn appliance_targets_go_to_the_appliance_listener() {
         let text = "[targets.vc]\nkind = \"powerstore\"\nurl = \"https://vc.example.com\"\nuser = \"a\"\npassword_env = \"P\"\n\n[targets.vc-root]\nkind = \"powerstore\"\nurl = \"https://vc.example.com:5480\"\nuser = \"root\"\npassword_env = \"Q\"\n";
-        let mut t = Targets::parse(text, Path::new("t.toml")).unwrap();
+        let mut t = Targets::parse(text, Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
         let listener = |name: &str, port: u16| Target {
             name: name.into(),
-            kind: TargetKind::Powerstore,
+            kind: crate::vendors::powerstore::KIND,
             url: format!("http://127.0.0.1:{port}"),
             user: "lab".into(),
             password: PasswordSource::Inline(Secret::new("lab")),
             ca_file: None,
             insecure: false,
-            huawei: None,
-            upload_hosts: UploadHosts::default(),
+            extras: Extras::default(),
             read_retries: ReadRetries::default(),
             request_limits: RequestLimits::default(),
         };
@@ -852,7 +806,7 @@ password_file = "secrets/array2"
             let text = format!(
                 "[targets.a]\nkind = \"powerstore\"\nurl = \"{url}\"\nuser = \"u\"\npassword_env = \"P\"\n"
             );
-            let err = Targets::parse(&text, Path::new("t.toml"))
+            let err = Targets::parse(&text, Path::new("t.toml"), &crate::vendors::kinds())
                 .unwrap_err()
                 .to_string();
             assert_eq!(
@@ -877,10 +831,10 @@ password_file = "secrets/array2"
                 )
             })
             .collect();
-        let targets = Targets::parse(&text, Path::new("t.toml")).unwrap();
+        let targets = Targets::parse(&text, Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
         assert_eq!(targets.iter().count(), 5_000);
         let broken = text.replace("password_env = \"P4321\"", "");
-        let err = Targets::parse(&broken, Path::new("t.toml"))
+        let err = Targets::parse(&broken, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(

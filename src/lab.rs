@@ -38,7 +38,7 @@ pub use crate::vendors::vcd::LAB_USER as VCD_LAB_USER;
 #[derive(Clone, Debug)]
 pub struct LabOptions {
     /// 0 for ephemeral ports; otherwise the first listener's port, the next kinds
-    /// taking the following ports in [`TargetKind::ALL`] order.
+    /// taking the following ports in the vendor list's order.
     pub port: u16,
     /// Seeds ids, the password and every other generated value.
     pub seed: u64,
@@ -177,7 +177,7 @@ impl Lab {
         let mut listeners = Vec::with_capacity(simulated.len());
         for (index, (vendor, simulator)) in simulated.into_iter().enumerate() {
             let port = port_for(options.port, index)?;
-            let name = format!("{}{}", vendor.kind.as_str(), simulator.suffix);
+            let name = format!("{}{}", vendor.kind().as_str(), simulator.suffix);
             let mut router = simulator.router.merge(clock_routes(options.clock.clone()));
             let chaos = options
                 .chaos
@@ -229,14 +229,13 @@ impl Lab {
             .flat_map(|endpoint| {
                 let target = Target {
                     name: endpoint.name.clone(),
-                    kind: endpoint.vendor.kind,
+                    kind: endpoint.vendor.kind(),
                     url: endpoint.listener.url(),
                     user: endpoint.user.to_owned(),
                     password: PasswordSource::Inline(self.password.clone()),
                     ca_file: self.ca_file().map(Path::to_path_buf),
                     insecure: false,
-                    huawei: None,
-                    upload_hosts: crate::config::UploadHosts::default(),
+                    extras: crate::config::Extras::default(),
                     read_retries: crate::config::ReadRetries::default(),
                     request_limits: crate::config::RequestLimits::default(),
                 };
@@ -275,7 +274,7 @@ impl Lab {
     pub fn url(&self, kind: TargetKind) -> Option<String> {
         self.listeners
             .iter()
-            .find(|e| e.vendor.kind == kind)
+            .find(|e| e.vendor.kind() == kind)
             .map(|e| e.listener.url())
     }
 
@@ -318,6 +317,12 @@ impl LabChaos {
 /// inline password: the lab's own targets, or a target file redirected to the lab.
 pub use crate::config::targets_toml;
 
+/// The kinds of target the vendors speak, each with its extra keys: what reading a
+/// target file for the lab's vendors takes ([`crate::config::Targets::load`]).
+pub fn target_kinds() -> Vec<&'static crate::config::KindSpec> {
+    crate::vendors::kinds()
+}
+
 /// `lab-` and 16 hex digits, the same for the same seed.
 fn password_for(seed: u64) -> Secret {
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x7A5_5E0D_1AB0_0001);
@@ -341,6 +346,9 @@ fn port_for(first: u16, index: usize) -> io::Result<u16> {
             )
         })
 }
+
+#[cfg(test)]
+pub mod testing;
 
 #[cfg(test)]
 mod tests {
@@ -369,13 +377,13 @@ mod tests {
         .await
         .unwrap();
         let mut targets = lab.targets();
-        // The test-only toy vendor gets its listener and target like any other, last.
-        let toy = targets.pop().unwrap();
-        assert_eq!(
-            (toy.name.as_str(), toy.kind, toy.user.as_str()),
-            ("echo", TargetKind::Echo, "echo")
-        );
-        assert_eq!(Some(toy.url.clone()), lab.url(TargetKind::Echo));
+        // Test-only vendors (the toy, `vendors/echo`) get listeners and targets like any
+        // other, after the real ones, each named after its kind (its own tests check it).
+        let toys = targets.split_off(6);
+        for toy in &toys {
+            assert_eq!(toy.name, toy.kind.as_str());
+            assert_eq!(Some(toy.url.clone()), lab.url(toy.kind));
+        }
         assert_eq!(targets.len(), 6);
         for target in targets.iter().filter(|t| t.name == t.kind.as_str()) {
             assert_eq!(Some(target.url.clone()), lab.url(target.kind));
@@ -395,7 +403,7 @@ mod tests {
         let sms = &targets[4..];
         assert_eq!(sms[0].url, sms[1].url);
         assert_eq!(
-            sms[0].huawei.as_ref().and_then(|s| s.iam_url.clone()),
+            huawei_sms::target::HuaweiScope::of(&sms[0]).and_then(|s| s.iam_url.clone()),
             Some(format!("{}/iam", sms[0].url))
         );
         assert_eq!(sms[1].user, huawei_sms::lab::LAB_ACCESS_KEY);
@@ -403,18 +411,25 @@ mod tests {
         assert_eq!(appliance.user, "root");
         assert_eq!(targets[2].user, "administrator@vsphere.local");
         assert_ne!(appliance.url, targets[2].url);
-        let vcd = targets.iter().find(|t| t.kind == TargetKind::Vcd).unwrap();
+        let vcd = targets
+            .iter()
+            .find(|t| t.kind == crate::vendors::vcd::KIND)
+            .unwrap();
         assert_eq!(
             (vcd.name.as_str(), vcd.user.as_str()),
             ("vcd", "administrator@System")
         );
-        assert_ne!(lab.url(TargetKind::Vcd), lab.url(TargetKind::Powerstore));
+        assert_ne!(
+            lab.url(crate::vendors::vcd::KIND),
+            lab.url(crate::vendors::powerstore::KIND)
+        );
         let text = lab.targets_toml();
         assert!(text.starts_with("# Generated by `cutover lab`"), "{text}");
-        let parsed = Targets::parse(&text, Path::new("lab.toml")).unwrap();
+        let parsed =
+            Targets::parse(&text, Path::new("lab.toml"), &crate::vendors::kinds()).unwrap();
         // The file lists targets by name; the lab by listener.
         let mut parsed: Vec<_> = parsed.iter().cloned().collect();
-        targets.push(toy);
+        targets.extend(toys);
         parsed.sort_by(|a, b| a.name.cmp(&b.name));
         targets.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(parsed, targets);
@@ -424,7 +439,7 @@ mod tests {
     #[tokio::test]
     async fn the_listener_serves_the_simulator_with_the_lab_password() {
         let lab = Lab::start(LabOptions::default()).await.unwrap();
-        let url = lab.url(TargetKind::Powerstore).unwrap();
+        let url = lab.url(crate::vendors::powerstore::KIND).unwrap();
         let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
         use base64::Engine as _;
         let basic = base64::engine::general_purpose::STANDARD
@@ -445,7 +460,7 @@ mod tests {
     #[tokio::test]
     async fn the_cloud_director_listener_logs_the_provider_user_in() {
         let lab = Lab::start(LabOptions::default()).await.unwrap();
-        let url = lab.url(TargetKind::Vcd).unwrap();
+        let url = lab.url(crate::vendors::vcd::KIND).unwrap();
         let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
         use base64::Engine as _;
         let basic = base64::engine::general_purpose::STANDARD
@@ -533,11 +548,18 @@ mod tests {
         }
         let sms = targets
             .iter()
-            .find(|t| t.kind == TargetKind::HuaweiSms)
+            .find(|t| t.kind == crate::vendors::huawei_sms::KIND)
             .unwrap();
-        let iam = sms.huawei.as_ref().and_then(|s| s.iam_url.clone()).unwrap();
+        let iam = crate::vendors::huawei_sms::target::HuaweiScope::of(sms)
+            .and_then(|s| s.iam_url.clone())
+            .unwrap();
         assert!(iam.starts_with("https://127.0.0.1:"), "{iam}");
-        let parsed = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
+        let parsed = Targets::parse(
+            &lab.targets_toml(),
+            Path::new("lab.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap();
         assert!(
             parsed
                 .iter()

@@ -46,7 +46,7 @@ fn check(file: &ScriptFile, runtime: &crate::Runtime, names_known: bool) -> Resu
     if names_known {
         let targets = preflight::problems(runtime.host().targets(), &ast, Depth::Names);
         problems.extend(targets.iter().map(|err| file.render(err)));
-    } else if !preflight::target_uses(&ast).is_empty() {
+    } else if !preflight::target_uses(&ast, runtime.host().targets().kinds()).is_empty() {
         note = " (target names not checked: no target file; pass --targets, set \
                 CUTOVER_TARGETS or create ./cutover.toml)"
             .to_owned();

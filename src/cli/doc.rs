@@ -44,7 +44,7 @@ pub(super) fn run(args: &DocArgs) -> ExitCode {
 fn kinds() -> String {
     let mut out = String::from("# Target kinds\n");
     for vendor in crate::vendors::ALL {
-        let kind = vendor.kind.as_str();
+        let kind = vendor.kind().as_str();
         out.push_str(&format!(
             "\n{kind}\n    {}: `kind = \"{kind}\"` in the target file, `{kind}(name)` in scripts.\n",
             vendor.about

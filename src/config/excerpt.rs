@@ -22,11 +22,16 @@ fn cut(value: &str, max: usize) -> String {
 /// A TOML error as `line L, column C: message` with the line around the error (at most
 /// [`MAX_QUOTED`] characters of it) and a caret under the place.
 pub(super) fn toml_error(err: &toml::de::Error, text: &str) -> String {
+    match err.span() {
+        Some(span) => at(text, span, err.message()),
+        None => cut(err.message().trim_end(), MAX_MESSAGE),
+    }
+}
+
+/// `message` about the place `span` of `text`, shown as [`toml_error`] shows TOML's own.
+pub(super) fn at(text: &str, span: std::ops::Range<usize>, message: &str) -> String {
     // The message may quote a value of the file whole (`invalid type: string "…"`).
-    let message = cut(err.message().trim_end(), MAX_MESSAGE);
-    let Some(span) = err.span() else {
-        return message;
-    };
+    let message = cut(message.trim_end(), MAX_MESSAGE);
     let mut start = span.start.min(text.len());
     while !text.is_char_boundary(start) {
         start -= 1;
@@ -79,9 +84,13 @@ mod tests {
     #[test]
     fn a_wrongly_typed_huge_value_is_quoted_short() {
         let text = format!("[targets.a]\ninsecure = \"{}\"\n", "z".repeat(10_000));
-        let err = crate::config::Targets::parse(&text, std::path::Path::new("t.toml"))
-            .err()
-            .unwrap();
+        let err = crate::config::Targets::parse(
+            &text,
+            std::path::Path::new("t.toml"),
+            &crate::vendors::kinds(),
+        )
+        .err()
+        .unwrap();
         let shown = err.to_string();
         assert!(shown.chars().count() < 600, "{shown}");
         assert_eq!(

@@ -1,7 +1,7 @@
 //! Writes target files: the lab's own targets, or a target file redirected to the lab,
 //! each with the lab's inline password, in the format this module reads.
 
-use super::{HuaweiAuth, PasswordSource, ReadRetries, RequestLimits, Target};
+use super::{PasswordSource, ReadRetries, RequestLimits, Target};
 
 /// A target file (the format `config.rs` reads) for lab targets, each with the lab's
 /// inline password: the lab's own targets, or a target file redirected to the lab.
@@ -27,31 +27,18 @@ pub fn targets_toml(targets: &[Target]) -> String {
             ));
         }
         text.push_str(&limits(target));
-        let password = toml_string(password.expose());
-        let Some(scope) = &target.huawei else {
-            let user = toml_string(&target.user);
-            text.push_str(&format!("user = {user}\npassword = {password}\n"));
-            continue;
-        };
-        let mut field = |name: &str, value: &str| {
-            text.push_str(&format!("{name} = {}\n", toml_string(value)));
-        };
-        if let Some(iam_url) = &scope.iam_url {
-            field("iam_url", iam_url);
+        // The kind's own keys, then its credentials under the keys it reads them from.
+        for (key, value) in target.extras.written() {
+            text.push_str(&format!("{key} = {}\n", toml_value(value)));
         }
-        if let Some(domain) = &scope.domain {
-            field("domain", domain);
-        }
-        field("project_id", &scope.project_id);
-        match scope.auth {
-            HuaweiAuth::IamToken => field("user", &target.user),
-            HuaweiAuth::AccessKey => field("access_key", &target.user),
-        }
-        let secret = match scope.auth {
-            HuaweiAuth::IamToken => "password",
-            HuaweiAuth::AccessKey => "secret_key",
-        };
-        text.push_str(&format!("{secret} = {password}\n"));
+        let keys = target.extras.credential_keys();
+        text.push_str(&format!(
+            "{} = {}\n{} = {}\n",
+            keys.user,
+            toml_string(&target.user),
+            keys.secret,
+            toml_string(password.expose())
+        ));
     }
     text
 }
@@ -100,6 +87,18 @@ fn toml_key(name: &str) -> String {
         name.to_owned()
     } else {
         toml_string(name)
+    }
+}
+
+/// A value as TOML: strings through [`toml_string`], arrays of them in brackets.
+fn toml_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => toml_string(text),
+        toml::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(toml_value).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -153,7 +152,8 @@ mod tests {
             text.contains("request_limits = { timeout = 90000, read_idle = 30000, max_body = 67108864, max_concurrency = 8, rate = \"20/s\" }"),
             "{text}"
         );
-        let parsed = Targets::parse(&text, Path::new("lab.toml")).unwrap();
+        let parsed =
+            Targets::parse(&text, Path::new("lab.toml"), &crate::vendors::kinds()).unwrap();
         let mut parsed: Vec<_> = parsed.iter().cloned().collect();
         parsed.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(parsed, [plain, limited]);

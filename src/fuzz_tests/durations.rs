@@ -83,7 +83,7 @@ proptest! {
             "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"P\"\nrequest_limits = {{ timeout = {} }}\n",
             toml::Value::String(text.clone())
         );
-        let read = crate::config::Targets::parse(&file, std::path::Path::new("cutover.toml"))
+        let read = crate::config::Targets::parse(&file, std::path::Path::new("cutover.toml"), &crate::vendors::kinds())
             .map(|t| t.iter().next().map(|t| t.request_limits.timeout));
         match (read, humantime::parse_duration(text.trim())) {
             (Ok(Some(timeout)), Ok(parsed)) => prop_assert_eq!(timeout, parsed),

@@ -166,7 +166,11 @@ fn assembled() -> impl Strategy<Value = String> {
 
 /// Parses `text`; checks the error's whole shape, or that each target is usable.
 fn check(text: &str) -> Result<(), TestCaseError> {
-    match Targets::parse(text, Path::new("conf/cutover.toml")) {
+    match Targets::parse(
+        text,
+        Path::new("conf/cutover.toml"),
+        &crate::vendors::kinds(),
+    ) {
         Ok(targets) => {
             for target in targets.iter() {
                 let url = reqwest::Url::parse(&target.url);
@@ -209,7 +213,12 @@ proptest! {
 #[test]
 fn the_seeds_load() {
     for seed in SEEDS {
-        let targets = Targets::parse(seed, Path::new("conf/cutover.toml")).unwrap();
+        let targets = Targets::parse(
+            seed,
+            Path::new("conf/cutover.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap();
         assert!(targets.iter().count() >= 1);
     }
 }

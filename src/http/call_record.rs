@@ -524,10 +524,14 @@ mod tests {
         let text = format!(
             "[targets.array1]\nkind = \"powerstore\"\nurl = \"{url}\"\nuser = \"admin\"\npassword_env = \"CUTOVER_UNSET\"\n"
         );
-        let targets =
-            crate::config::Targets::parse(&text, std::path::Path::new("cutover.toml")).unwrap();
+        let targets = crate::config::Targets::parse(
+            &text,
+            std::path::Path::new("cutover.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap();
         let target = targets
-            .get(crate::config::TargetKind::Powerstore, "array1")
+            .get(crate::vendors::powerstore::KIND, "array1")
             .unwrap();
         crate::http::client::HttpClient::new(target)
             .unwrap()

@@ -13,7 +13,7 @@
 use reqwest::{Response, Url};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::{Target, UploadHosts};
+use crate::config::{GrantedHosts, HostNames, Target};
 
 /// The one operation a Huawei SMS target's `iam_url` is used for.
 pub const IAM_LOGIN: &str = "iam.login";
@@ -42,7 +42,7 @@ enum Hosts {
     /// One more origin (`iam_url`).
     Origin(Url),
     /// Host names, on the target's own scheme and port (`upload_hosts`).
-    Named(UploadHosts),
+    Named(HostNames),
 }
 
 impl HostGate {
@@ -54,18 +54,15 @@ impl HostGate {
         };
         let own = parse("url", &target.url)?;
         let mut extras = Vec::new();
-        if let Some(iam_url) = target.huawei.as_ref().and_then(|h| h.iam_url.as_deref()) {
+        for grant in target.extras.grants() {
+            let hosts = match &grant.hosts {
+                GrantedHosts::Origin(url) => Hosts::Origin(parse(grant.field, url)?),
+                GrantedHosts::Named(names) => Hosts::Named(names.clone()),
+            };
             extras.push(Extra {
-                field: "iam_url",
-                operation: IAM_LOGIN,
-                hosts: Hosts::Origin(parse("iam_url", iam_url)?),
-            });
-        }
-        if target.upload_hosts != UploadHosts::default() {
-            extras.push(Extra {
-                field: "upload_hosts",
-                operation: OVF_PUSH,
-                hosts: Hosts::Named(target.upload_hosts.clone()),
+                field: grant.field,
+                operation: grant.operation,
+                hosts,
             });
         }
         Ok(Self {

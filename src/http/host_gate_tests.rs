@@ -37,7 +37,8 @@ password = "x"
 "#;
 
 fn gate(kind: TargetKind, name: &str) -> HostGate {
-    let targets = Targets::parse(FILE, Path::new("cutover.toml")).unwrap();
+    let targets =
+        Targets::parse(FILE, Path::new("cutover.toml"), &crate::vendors::kinds()).unwrap();
     HostGate::of(targets.get(kind, name).unwrap()).unwrap()
 }
 
@@ -72,7 +73,7 @@ fn with_credentials(target: &str, operation: &str, origin: &str) -> String {
 
 #[test]
 fn cloud_director_task_links_stay_on_the_target() {
-    let gate = gate(TargetKind::Vcd, "vcd1");
+    let gate = gate(crate::vendors::vcd::KIND, "vcd1");
     let own = "https://vcd.example.com";
     for operation in ["vcd.migrate_entities", "vcd.task.cancel", "task"] {
         let refused = |origin: &str| elsewhere("vcd1", operation, origin, own);
@@ -155,7 +156,7 @@ fn cloud_director_task_links_stay_on_the_target() {
 /// address and is the same origin.
 #[test]
 fn loopback_spelled_differently_is_another_origin() {
-    let gate = gate(TargetKind::Powerstore, "array1");
+    let gate = gate(crate::vendors::powerstore::KIND, "array1");
     let own = "http://127.0.0.1:4001";
     let refused = |origin: &str| elsewhere("array1", "wait", origin, own);
     let job = "http://127.0.0.1:4001/api/rest/job/1";
@@ -207,7 +208,7 @@ fn loopback_spelled_differently_is_another_origin() {
 
 #[test]
 fn vcenter_uploads_go_to_the_target_or_its_upload_hosts_and_only_for_a_push() {
-    let gate = gate(TargetKind::Vcenter, "vc");
+    let gate = gate(crate::vendors::vcenter::KIND, "vc");
     let push = |origin: &str| {
         format!(
             "`vc` ovf.push: returned a link to {origin}; refusing to follow: requests go only to the target's url (https://vc.example.com) and the hosts in `upload_hosts`; add the host to `upload_hosts` of target `vc` if it is one of yours (kind: http)"
@@ -316,7 +317,7 @@ fn vcenter_uploads_go_to_the_target_or_its_upload_hosts_and_only_for_a_push() {
 
 #[test]
 fn huawei_iam_is_reached_only_to_log_in() {
-    let gate = gate(TargetKind::HuaweiSms, "eu");
+    let gate = gate(crate::vendors::huawei_sms::KIND, "eu");
     let tokens = "https://iam.example.com/v3/auth/tokens";
     case(&gate, IAM_LOGIN, tokens, Ok(tokens));
     case(

@@ -4,18 +4,15 @@
 //! and is one of the table's operations, and every mutation a lab applied was such a call.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::*;
-use crate::clock::Clock;
 use crate::config::{Target, TargetKind};
 use crate::http::call_record::{CallOutcome, CallRecord};
 use crate::http::client::HttpClient;
 use crate::lab::{Lab, LabOptions};
-use crate::vendors::{echo, huawei_sms, powerstore, vcd, vcenter};
+use crate::vendors::{huawei_sms, powerstore};
 
 /// Every vendor's table, as its descriptor gives it: a new vendor is checked too.
 fn tables() -> impl Iterator<Item = &'static Mutations> {
@@ -28,7 +25,7 @@ fn every_mutating_operation_declares_how_to_tell_it_took_effect() {
     for (table, vendor) in tables().zip(crate::vendors::ALL) {
         assert_eq!(
             table.vendor,
-            vendor.kind.as_str(),
+            vendor.kind().as_str(),
             "a table under another name"
         );
         let names: BTreeSet<&str> = table.operations.iter().map(|op| op.name).collect();
@@ -96,121 +93,12 @@ fn target(lab: &Lab, kind: TargetKind) -> Target {
     lab.targets().into_iter().find(|t| t.kind == kind).unwrap()
 }
 
-/// Every mutating method of every client, once, against the lab; what each ended with.
+/// Every mutating method of every client, once, against the lab (each vendor's
+/// [`crate::vendors::Vendor::drive`]); what each ended with.
 async fn drive(lab: &Lab, record: &CallRecord) -> Vec<ApiError> {
-    let clock = Clock::wall();
     let mut errors = Vec::new();
-    let mut note = |result: Result<(), ApiError>| errors.extend(result.err());
-
-    let array = target(lab, TargetKind::Powerstore);
-    let ps =
-        powerstore::client::PowerStoreClient::new(&array, record.clone(), clock.clone()).unwrap();
-    note(ps.pause("wave1-lun03").await);
-    note(ps.resume("wave1-lun03").await);
-    note(ps.cancel("wave1-lun04", false).await);
-    note(ps.cutover("wave1-lun05").await);
-
-    let director = target(lab, TargetKind::Vcd);
-    let vcd = vcd::client::VcdClient::new(&director, record.clone(), clock.clone()).unwrap();
-    let task = vcd
-        .migrate_entities(
-            "urn:vcloud:type:acme:vm:1.0.0",
-            "urn:vcloud:type:acme:vm:2.0.0",
-            false,
-        )
-        .await;
-    let task = task.unwrap_or_else(|err| {
-        errors.push(err);
-        reqwest::Url::parse(&format!("{}/api/task/0000", director.url)).unwrap()
-    });
-    let mut note = |result: Result<(), ApiError>| errors.extend(result.err());
-    note(vcd.cancel_task(&task).await);
-    note(
-        vcd.resolve("urn:vcloud:entity:acme:vm:0000")
-            .await
-            .map(drop),
-    );
-
-    let vc = target(lab, TargetKind::Vcenter);
-    let vcenter = vcenter::client::VcenterClient::new(&vc, record.clone(), clock.clone()).unwrap();
-    for action in [
-        vcenter::wire::HistoryAction::Start,
-        vcenter::wire::HistoryAction::Pause,
-        vcenter::wire::HistoryAction::Resume,
-        vcenter::wire::HistoryAction::Cancel,
-    ] {
-        note(vcenter.history_action(action, None).await);
-    }
-    let package = format!("{}/packages/web.ovf", vc.url);
-    let create = vcenter::ovf_wire::CreateRequest {
-        client_token: None,
-        resource_pool: "resgroup-8".to_owned(),
-        host_system: None,
-        folder: None,
-        create_spec: vcenter::ovf_wire::CreateSpec {
-            source_type: vcenter::ovf_wire::SourceType::PullSource,
-            import_flags: Vec::new(),
-            locale: None,
-            pull_source: Some(package.clone()),
-            ssl_certificate_thumbprint: None,
-            push_source_content_type: None,
-            push_source_ovf_option: None,
-            content_library_item: None,
-        },
-    };
-    let session = match vcenter.ovf_create(&create).await {
-        Ok(id) => id,
-        Err(err) => {
-            errors.push(err);
-            "session-0".to_owned()
-        }
-    };
-    let mut note = |result: Result<(), ApiError>| errors.extend(result.err());
-    note(vcenter.ovf_preview("<Envelope/>").await.map(drop));
-    note(vcenter.ovf_probe(&package).await.map(drop));
-    note(
-        vcenter
-            .ovf_try_instantiate(&session, Vec::new())
-            .await
-            .map(drop),
-    );
-    note(vcenter.ovf_instantiate(&session, Vec::new()).await);
-    note(vcenter.ovf_progress(&session, 10).await);
-    let dir = tempfile::tempdir().unwrap();
-    let disk = dir.path().join("disk.vmdk");
-    std::io::Write::write_all(&mut std::fs::File::create(&disk).unwrap(), b"disk").unwrap();
-    let entry = vcenter::ovf_wire::OvfFileInfo {
-        name: "disk.vmdk".to_owned(),
-        file_type: "DISK".to_owned(),
-        optional_upload: false,
-        file_url: Some(format!("{}/nfc/{session}/disk.vmdk", vc.url)),
-        ssl_thumb_print: None,
-        upload_method: None,
-        size: 4,
-        bytes_transferred: 0,
-        sha256: None,
-    };
-    let file = crate::file_gate::GatedFile { path: disk, len: 4 };
-    let sent = Arc::new(AtomicU64::new(0));
-    note(vcenter.ovf_upload(&session, &entry, &file, sent).await);
-    note(vcenter.ovf_delete(&session).await);
-
-    let sms_target = target(lab, TargetKind::HuaweiSms);
-    let sms = huawei_sms::client::SmsClient::new(&sms_target, record.clone(), clock).unwrap();
-    let task = sms
-        .tasks(&huawei_sms::client::TaskQuery::default())
-        .await
-        .unwrap();
-    let id = task[0].task.id.clone();
-    for operation in huawei_sms::wire::OPERATIONS {
-        note(sms.action(&id, operation, Map::new()).await);
-    }
-
-    let toy = target(lab, TargetKind::Echo);
-    let toy = echo::client::EchoClient::new(&toy, record.clone()).unwrap();
-    match toy.create("drive", 3600).await {
-        Ok(job) => note(toy.cancel(&job.id, &job.name).await.map(drop)),
-        Err(err) => note(Err(err)),
+    for vendor in crate::vendors::ALL {
+        errors.extend((vendor.drive)(target(lab, vendor.kind()), record.clone()).await);
     }
     errors
 }
@@ -272,7 +160,7 @@ async fn every_call_the_clients_send_that_is_no_read_or_login_passes_the_gate_as
         .filter(|c| matches!(c.outcome, CallOutcome::Answered(200..=299)))
         .count() as u64;
     let mut applied_total = 0;
-    for kind in TargetKind::ALL {
+    for kind in crate::vendors::ALL.iter().map(|vendor| vendor.kind()) {
         applied_total += applied(&lab, kind).await;
     }
     assert!(applied_total > 0);

@@ -100,7 +100,8 @@ mod tests {
             pw_file.display(),
             key_file.display()
         );
-        let targets = Targets::parse(&text, Path::new("cutover.toml")).unwrap();
+        let targets =
+            Targets::parse(&text, Path::new("cutover.toml"), &crate::vendors::kinds()).unwrap();
         #[track_caller]
         fn case(targets: &Targets, entry: &str, secret: bool) {
             assert_eq!(holds_known_secret(entry, targets), secret, "{entry:?}");

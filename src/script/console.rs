@@ -292,7 +292,7 @@ impl Console {
                 ".".into(),
             ))
         }));
-        ObjectNames::new(probe, handles)
+        ObjectNames::new(probe, handles, self.host.targets().kinds().to_vec())
     }
 
     /// The script functions defined in the session, by name.
@@ -484,6 +484,7 @@ mod tests {
             "[targets.array1]\nkind = \"powerstore\"\nurl = \"http://127.0.0.1:9\"\n\
              user = \"admin\"\npassword = \"unused\"\n",
             Path::new("cutover.toml"),
+            &crate::lab::target_kinds(),
         )
         .unwrap();
         let host = Arc::new(Host::new(

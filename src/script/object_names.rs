@@ -18,11 +18,21 @@ const LISTERS: &[(&str, &str)] = &[
 pub struct ObjectNames {
     engine: Arc<Engine>,
     handles: Vec<(String, Dynamic)>,
+    /// The target constructors' names.
+    kinds: Vec<TargetKind>,
 }
 
 impl ObjectNames {
-    pub(crate) fn new(engine: Arc<Engine>, handles: Vec<(String, Dynamic)>) -> Self {
-        Self { engine, handles }
+    pub(crate) fn new(
+        engine: Arc<Engine>,
+        handles: Vec<(String, Dynamic)>,
+        kinds: Vec<TargetKind>,
+    ) -> Self {
+        Self {
+            engine,
+            handles,
+            kinds,
+        }
     }
 
     /// The names and ids `receiver.method("…` could take, or nothing when `method` names
@@ -67,6 +77,6 @@ impl ObjectNames {
         let literal = rest
             .strip_suffix("\")")
             .is_some_and(|name| !name.contains(['"', '\\']));
-        literal && TargetKind::ALL.iter().any(|k| k.as_str() == kind)
+        literal && self.kinds.iter().any(|k| k.as_str() == kind)
     }
 }

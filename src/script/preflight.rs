@@ -19,7 +19,8 @@ pub struct TargetUse {
 }
 
 /// Every `kind("name")` call with a literal name, in the script and its functions.
-pub fn target_uses(ast: &AST) -> Vec<TargetUse> {
+/// `kinds` are the target constructors' names (every kind of target).
+pub fn target_uses(ast: &AST, kinds: &[TargetKind]) -> Vec<TargetUse> {
     let mut uses = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         let call = match path.last() {
@@ -28,8 +29,9 @@ pub fn target_uses(ast: &AST) -> Vec<TargetUse> {
             _ => None,
         };
         if let Some((call, position)) = call {
-            let kind = TargetKind::ALL
-                .into_iter()
+            let kind = kinds
+                .iter()
+                .copied()
                 .find(|k| k.as_str() == call.name.as_str());
             if let (Some(kind), [Expr::StringConstant(name, _)], false) =
                 (kind, call.args.as_slice(), call.is_qualified())
@@ -65,7 +67,7 @@ pub enum Depth {
 pub fn problems(targets: &Targets, ast: &AST, depth: Depth) -> Vec<Box<EvalAltResult>> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut uses = target_uses(ast);
+    let mut uses = target_uses(ast, targets.kinds());
     // The tree holds functions' bodies after the script's statements.
     uses.sort_by_key(|u| (u.position.line(), u.position.position()));
     for used in uses {
@@ -121,7 +123,10 @@ mod tests {
                 "#,
             )
             .unwrap();
-        let mut names: Vec<String> = target_uses(&ast).into_iter().map(|u| u.name).collect();
+        let mut names: Vec<String> = target_uses(&ast, &[TargetKind::new("powerstore")])
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
         names.sort();
         assert_eq!(names, ["array1", "array2", "array3"]);
     }
@@ -132,6 +137,7 @@ mod tests {
             "[targets.array1]\nkind = \"powerstore\"\nurl = \"https://array1.example.com\"\n\
              user = \"admin\"\npassword_env = \"CUTOVER_PREFLIGHT_TEST_UNSET\"\n",
             std::path::Path::new("cutover.toml"),
+            &crate::lab::target_kinds(),
         )
         .unwrap();
         let ast = rhai::Engine::new()

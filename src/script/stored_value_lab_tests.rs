@@ -4,18 +4,16 @@
 //! the state the lab moved it to in between (set through the lab's control routes, a
 //! script's own action or a step of the lab clock, never by waiting on wall time).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use rhai::{Dynamic, Scope};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
-use crate::lab::{Lab, LabOptions};
+use crate::config::TargetKind;
+use crate::lab::testing::LabRig;
 use crate::script::{Host, Limits};
 
 fn to_stored(value: &Dynamic) -> Result<Value, String> {
@@ -30,42 +28,19 @@ fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, crate::api_e
 const START: u64 = 1_740_787_200;
 
 /// The lab, and hosts whose targets are the lab's, on one stepped clock.
-struct Rig {
-    runtime: tokio::runtime::Runtime,
-    lab: Lab,
-    clock: Clock,
+struct Rig(LabRig);
+
+impl std::ops::Deref for Rig {
+    type Target = LabRig;
+    fn deref(&self) -> &LabRig {
+        &self.0
+    }
 }
 
 impl Rig {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let clock = Clock::stepped(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
-        let options = LabOptions {
-            seed: 11,
-            clock: clock.clone(),
-            ..LabOptions::default()
-        };
-        let lab = runtime.block_on(Lab::start(options)).unwrap();
-        Self {
-            runtime,
-            lab,
-            clock,
-        }
-    }
-
-    /// A host of its own, as each run (and each resumed run) has.
-    fn host(&self) -> Arc<Host> {
-        let targets = Targets::parse(&self.lab.targets_toml(), Path::new("lab.toml")).unwrap();
-        Arc::new(Host::new(
-            self.runtime.handle().clone(),
-            self.clock.clone(),
-            CancellationToken::new(),
-            targets,
-        ))
+        Self(LabRig::start(11, clock))
     }
 
     /// Sends `body` to `method path` of the `kind` listener's own `/_lab/` routes.
@@ -108,7 +83,7 @@ impl Rig {
 fn a_powerstore_array_and_its_import_session_are_read_again() {
     let rig = Rig::new();
     let added = rig.lab_call(
-        TargetKind::Powerstore,
+        TargetKind::new("powerstore"),
         Method::POST,
         "/_lab/import_sessions",
         Some(json!({"name": "keep-lun01", "state": "Ready_For_Cutover"})),
@@ -167,7 +142,7 @@ fn a_vcenter_history_import_is_read_again_by_its_target_alone() {
     let rig = Rig::new();
     let seed = |status: &str, completed: i64| {
         rig.lab_call(
-            TargetKind::Vcenter,
+            TargetKind::new("vcenter"),
             Method::POST,
             "/_lab/history",
             Some(json!({"status": status, "completed": completed})),
@@ -219,13 +194,13 @@ fn a_vcenter_ovf_import_session_is_read_again() {
 fn a_huawei_sms_target_and_its_task_are_read_again() {
     let rig = Rig::new();
     rig.lab_call(
-        TargetKind::HuaweiSms,
+        TargetKind::new("huawei_sms"),
         Method::POST,
         "/_lab/config",
         Some(json!({"action_lag_seconds": 0})),
     );
     let added = rig.lab_call(
-        TargetKind::HuaweiSms,
+        TargetKind::new("huawei_sms"),
         Method::POST,
         "/_lab/tasks",
         Some(json!({"name": "keep-web01"})),

@@ -216,8 +216,8 @@ fn change_redirected(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn powerstore_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(TargetKind::Powerstore).await;
-    let target = proxy.target(&rig.target(TargetKind::Powerstore));
+    let (rig, proxy, recorder) = rig(crate::vendors::powerstore::KIND).await;
+    let target = proxy.target(&rig.target(crate::vendors::powerstore::KIND));
     let client = PowerStoreClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let away = format!("{}/api/rest/import_session", recorder.url());
     proxy.set(vec![
@@ -246,8 +246,8 @@ async fn powerstore_redirects_are_never_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vcenter_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(TargetKind::Vcenter).await;
-    let target = proxy.target(&rig.target(TargetKind::Vcenter));
+    let (rig, proxy, recorder) = rig(crate::vendors::vcenter::KIND).await;
+    let target = proxy.target(&rig.target(crate::vendors::vcenter::KIND));
     let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let away = format!("{}/api/vcenter/deployment/history", recorder.url());
     proxy.set(vec![
@@ -284,8 +284,8 @@ async fn vcenter_redirects_are_never_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_director_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(TargetKind::Vcd).await;
-    let target = proxy.target(&rig.target(TargetKind::Vcd));
+    let (rig, proxy, recorder) = rig(crate::vendors::vcd::KIND).await;
+    let target = proxy.target(&rig.target(crate::vendors::vcd::KIND));
     let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let away = format!("{}/cloudapi/1.0.0/entities/x", recorder.url());
     proxy.set(vec![
@@ -315,8 +315,8 @@ async fn cloud_director_redirects_are_never_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huawei_redirects_are_never_followed_even_by_iam() {
-    let (rig, proxy, recorder) = rig(TargetKind::HuaweiSms).await;
-    let lab_target = rig.target(TargetKind::HuaweiSms);
+    let (rig, proxy, recorder) = rig(crate::vendors::huawei_sms::KIND).await;
+    let lab_target = rig.target(crate::vendors::huawei_sms::KIND);
     let target = proxy.target(&lab_target);
     let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let away = format!("{}/v3/tasks", recorder.url());
@@ -353,11 +353,10 @@ async fn huawei_redirects_are_never_followed_even_by_iam() {
 
     // IAM is named by the target entry, and its login is redirected too: the password
     // does not follow.
-    let iam = Proxy::start(rig.lab.url(TargetKind::HuaweiSms).unwrap()).await;
-    let scope = lab_target
-        .huawei
-        .clone()
-        .map(|scope| crate::config::HuaweiScope {
+    let iam = Proxy::start(rig.lab.url(crate::vendors::huawei_sms::KIND).unwrap()).await;
+    let scope = crate::vendors::huawei_sms::target::HuaweiScope::of(&lab_target)
+        .cloned()
+        .map(|scope| crate::vendors::huawei_sms::target::HuaweiScope {
             iam_url: Some(format!(
                 "{}{}",
                 iam.url(),
@@ -366,7 +365,7 @@ async fn huawei_redirects_are_never_followed_even_by_iam() {
             ..scope
         });
     let target = Target {
-        huawei: scope,
+        extras: scope.map(|scope| scope.into_extras()).unwrap_or_default(),
         ..target
     };
     iam.set(vec![redirect("POST", "/auth/tokens", 307, &recorder.url())]);
@@ -387,8 +386,8 @@ async fn huawei_redirects_are_never_followed_even_by_iam() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_director_follows_a_task_location_only_on_the_target() {
-    let (rig, proxy, recorder) = rig(TargetKind::Vcd).await;
-    let target = proxy.target(&rig.target(TargetKind::Vcd));
+    let (rig, proxy, recorder) = rig(crate::vendors::vcd::KIND).await;
+    let target = proxy.target(&rig.target(crate::vendors::vcd::KIND));
     let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let (own, port, other) = (proxy.url(), proxy.port(), recorder.port());
     let refused = |origin: &str| {
@@ -490,8 +489,8 @@ async fn cloud_director_follows_a_task_location_only_on_the_target() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vcenter_uploads_go_only_where_the_target_allows() {
-    let (rig, proxy, recorder) = rig(TargetKind::Vcenter).await;
-    let target = proxy.target(&rig.target(TargetKind::Vcenter));
+    let (rig, proxy, recorder) = rig(crate::vendors::vcenter::KIND).await;
+    let target = proxy.target(&rig.target(crate::vendors::vcenter::KIND));
     let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disk-0.vmdk");

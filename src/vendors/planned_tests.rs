@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use crate::config::TargetKind;
 use crate::http::plan::Plan;
 use crate::vendors::echo::client::EchoClient;
 use crate::vendors::echo::wire::JobState;
@@ -22,7 +21,7 @@ async fn methods_that_need_an_answer_make_a_planned_object_and_send_nothing() {
     let plan = Arc::new(Plan::default());
     calls.plan_into(Arc::clone(&plan));
 
-    let vcd = rig.target(TargetKind::Vcd);
+    let vcd = rig.target(crate::vendors::vcd::KIND);
     let director = VcdClient::new(&vcd, calls.clone(), rig.clock.clone()).unwrap();
     let from = "urn:vcloud:type:acme:vm:1";
     let task = director
@@ -38,7 +37,7 @@ async fn methods_that_need_an_answer_make_a_planned_object_and_send_nothing() {
         (entity, Some(EntityState::Resolved))
     );
 
-    let vcenter = rig.target(TargetKind::Vcenter);
+    let vcenter = rig.target(crate::vendors::vcenter::KIND);
     let vc = VcenterClient::new(&vcenter, calls.clone(), rig.clock.clone()).unwrap();
     let request = CreateRequest {
         client_token: Some("wave-1-crm".to_owned()),
@@ -60,7 +59,7 @@ async fn methods_that_need_an_answer_make_a_planned_object_and_send_nothing() {
     assert_eq!(session, "planned-wave-1-crm");
     assert!(plan.touches(&vcenter.name, "OVF import session", Some(&session)));
 
-    let echo = rig.target(TargetKind::Echo);
+    let echo = rig.target(crate::vendors::echo::KIND);
     let client = EchoClient::new(&echo, calls.clone()).unwrap();
     let job = client.create("copy", 30).await.unwrap();
     assert_eq!(
@@ -84,7 +83,11 @@ async fn methods_that_need_an_answer_make_a_planned_object_and_send_nothing() {
             "cancel"
         ]
     );
-    for kind in [TargetKind::Vcd, TargetKind::Vcenter, TargetKind::Echo] {
+    for kind in [
+        crate::vendors::vcd::KIND,
+        crate::vendors::vcenter::KIND,
+        crate::vendors::echo::KIND,
+    ] {
         assert_eq!(
             rig.applied(kind).await,
             0,

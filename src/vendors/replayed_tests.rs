@@ -95,8 +95,8 @@ async fn every_mutating_method_without_an_answer_takes_the_replayed_one() {
     let rig = Rig::start().await;
     let clock = rig.clock.clone();
 
-    let (url, replayed) = serve(&rig, TargetKind::Powerstore).await;
-    let mut target = rig.target(TargetKind::Powerstore);
+    let (url, replayed) = serve(&rig, crate::vendors::powerstore::KIND).await;
+    let mut target = rig.target(crate::vendors::powerstore::KIND);
     target.url = url;
     let array =
         powerstore::client::PowerStoreClient::new(&target, Rig::calls(), clock.clone()).unwrap();
@@ -116,16 +116,16 @@ async fn every_mutating_method_without_an_answer_takes_the_replayed_one() {
         ]
     );
 
-    let (url, replayed) = serve(&rig, TargetKind::Vcd).await;
-    let mut target = rig.target(TargetKind::Vcd);
+    let (url, replayed) = serve(&rig, crate::vendors::vcd::KIND).await;
+    let mut target = rig.target(crate::vendors::vcd::KIND);
     target.url = url;
     let director = vcd::client::VcdClient::new(&target, Rig::calls(), clock.clone()).unwrap();
     let task = director.task_url("1111");
     director.cancel_task(&task).await.unwrap();
     assert_eq!(take(&replayed), ["POST /api/task/1111/action/cancel"]);
 
-    let (url, replayed) = serve(&rig, TargetKind::Vcenter).await;
-    let mut target = rig.target(TargetKind::Vcenter);
+    let (url, replayed) = serve(&rig, crate::vendors::vcenter::KIND).await;
+    let mut target = rig.target(crate::vendors::vcenter::KIND);
     target.url = url.clone();
     let vc = vcenter::client::VcenterClient::new(&target, Rig::calls(), clock.clone()).unwrap();
     for action in [
@@ -162,8 +162,8 @@ async fn every_mutating_method_without_an_answer_takes_the_replayed_one() {
         "four history actions and four OVF calls"
     );
 
-    let (url, replayed) = serve(&rig, TargetKind::HuaweiSms).await;
-    let mut target = rig.target(TargetKind::HuaweiSms);
+    let (url, replayed) = serve(&rig, crate::vendors::huawei_sms::KIND).await;
+    let mut target = rig.target(crate::vendors::huawei_sms::KIND);
     target.url = url;
     let sms = huawei_sms::client::SmsClient::new(&target, Rig::calls(), clock).unwrap();
     let id = "8abda8635e09d185015e09d188dd0001";
@@ -174,10 +174,10 @@ async fn every_mutating_method_without_an_answer_takes_the_replayed_one() {
     assert_eq!(take(&replayed), expected);
 
     for kind in [
-        TargetKind::Powerstore,
-        TargetKind::Vcd,
-        TargetKind::Vcenter,
-        TargetKind::HuaweiSms,
+        crate::vendors::powerstore::KIND,
+        crate::vendors::vcd::KIND,
+        crate::vendors::vcenter::KIND,
+        crate::vendors::huawei_sms::KIND,
     ] {
         assert_eq!(
             rig.applied(kind).await,

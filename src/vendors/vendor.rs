@@ -8,7 +8,7 @@ use axum::Router;
 use rhai::Engine;
 
 use crate::clock::Clock;
-use crate::config::{Secret, Target, TargetKind};
+use crate::config::{KindSpec, Secret, Target, TargetKind};
 use crate::http::lab::estate::Estate;
 use crate::http::mutation::Mutations;
 use crate::script::Host;
@@ -17,9 +17,10 @@ use crate::script::job::HandleKind;
 /// One vendor API family.
 #[derive(Debug)]
 pub struct Vendor {
-    /// The kind of target it speaks: the target-file spelling (`kind = "vcd"`) and the
-    /// name of the script constructor (`vcd("prod")`).
-    pub kind: TargetKind,
+    /// The kind of target it speaks (the target-file spelling, `kind = "vcd"`, and the
+    /// name of the script constructor, `vcd("prod")`), the extra keys its target
+    /// entries hold and how they are checked.
+    pub target: KindSpec,
     /// One line saying what it drives, for the reference and the lab's listing.
     pub about: &'static str,
     /// Registers its script functions, with their documentation (doc comments are
@@ -38,6 +39,27 @@ pub struct Vendor {
     /// write for it (name, kind, URL, user and the lab password): [`one_target`] unless
     /// the listener answers as more than one kind of caller.
     pub lab_targets: fn(Target, &LabSetup<'_>) -> Vec<Target>,
+    /// Sends every mutating operation of its client once to its first lab target, for
+    /// the test that proves every vendor's table whole (`http::mutation_tests`).
+    #[cfg(test)]
+    pub drive: Drive,
+}
+
+/// What [`Vendor::drive`] is: given the lab target and a call record, what each call
+/// ended with.
+#[cfg(test)]
+pub type Drive = fn(
+    Target,
+    crate::http::call_record::CallRecord,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Vec<crate::api_error::ApiError>>>,
+>;
+
+impl Vendor {
+    /// The kind of target it speaks.
+    pub fn kind(&self) -> TargetKind {
+        self.target.kind
+    }
 }
 
 /// What every simulator of one lab shares.

@@ -41,6 +41,22 @@ pub(crate) fn without_reading(check: Check) -> Option<Verdict> {
     }
 }
 
+/// The states a `States` check of `table` leads to, to read the object against; or
+/// (`Err`) the verdict to answer at once: a check that reads nothing, or any other
+/// check, which no operation of a table of state checks declares.
+pub(crate) fn states_to_read(
+    table: &Mutations,
+    check: Check,
+) -> Result<&'static [&'static str], Verdict> {
+    if let Some(verdict) = without_reading(check) {
+        return Err(verdict);
+    }
+    match check {
+        Check::States(applied) => Ok(applied),
+        check => Err(undeclared(table, check)),
+    }
+}
+
 /// The answer to a client-token check whose operation needs the vendor's answer (the
 /// id it creates) that the client cannot read back: sending the create again is safe
 /// and returns the object.

@@ -1,10 +1,10 @@
 //! The example hooks of `scripts/hooks/` against the lab: the repository's own hook file
 //! watches a temporary folder, and the test drops real files into it.
 
-use cutover::config::TargetKind;
 use serde_json::Value;
 
 use crate::test::Test;
+use crate::test::kind;
 use crate::watch::Watcher;
 
 fn repo(path: &str) -> String {
@@ -81,7 +81,7 @@ fn an_ovf_dropped_with_its_disks_becomes_a_push_import() {
     let test = Test::new().lab();
     // Its session waits idle for the disks; nothing is reclaimed meanwhile.
     test.test_lab().post_to(
-        TargetKind::Vcenter,
+        kind::VCENTER,
         "/_lab/ovf",
         serde_json::json!({"reclaim_after": 86400}),
     );
@@ -109,7 +109,7 @@ fn an_ovf_dropped_with_its_disks_becomes_a_push_import() {
     assert_eq!(code, Some(0), "{}", stderr.all().join("\n"));
     let marker = std::fs::read_to_string(dropbox.join("web.ovf.imported")).unwrap();
     assert_eq!(marker.trim(), "vm-101");
-    let state = test.test_lab().state_of(TargetKind::Vcenter);
+    let state = test.test_lab().state_of(kind::VCENTER);
     let sessions = state["ovf_sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1, "{state}");
     let files = sessions[0]["files"].as_array().unwrap();

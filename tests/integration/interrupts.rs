@@ -7,11 +7,10 @@
 use std::io::{BufRead as _, BufReader, Lines};
 use std::process::ChildStderr;
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
 use crate::stop::without_durations;
-use crate::test::{Child, PATIENCE, Test, eventually, unindent};
+use crate::test::{Child, PATIENCE, Test, eventually, kind, unindent};
 
 /// Two cut-overs in steps, then a print the interrupted run never reaches.
 const PLAYBOOK: &str = r#"
@@ -39,7 +38,7 @@ fn held_run() -> (Test, [String; 2], Child) {
     let lab = test.test_lab();
     let path = format!("/api/rest/import_session/{}/cutover", ids[1]);
     let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let mut command = test.command();
     command.args(["run", "play.rhai"]);
     let child = Child::spawn(command);
@@ -124,7 +123,7 @@ fn ctrl_c_lets_the_change_in_flight_be_answered_and_records_it() {
     assert_eq!(stderr.next().unwrap().unwrap(), WAITING);
     // The run waits for the held change: only the release lets it end.
     assert!(child.0.try_wait().unwrap().is_none(), "it did not wait");
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     assert_eq!(child.wait(PATIENCE).code(), Some(130));
     let lines = child.lines();
     assert_eq!(lines.count(), 0, "the script went on after SIGINT");
@@ -188,7 +187,7 @@ fn a_second_ctrl_c_stops_waiting_and_the_change_stays_unknown_until_a_resume_ver
     );
     // Released after its sender stopped waiting: the array applies it or not; the
     // resume asks, and sends it only if it did not take effect.
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     let stdout = cutover_ok(&test, &["run", "play.rhai", "--resume", "last"]);
     assert_eq!(stdout, "Import_Completed Import_Completed\n");
     assert_eq!(lab.applied("cutover", &ids[0]), 1);
@@ -205,7 +204,7 @@ fn sigterm_waits_the_same_way_and_says_how_to_stop_waiting() {
         stderr.next().unwrap().unwrap(),
         "waiting for 1 change in flight to be answered; send SIGTERM again to stop waiting"
     );
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     assert_eq!(child.wait(PATIENCE).code(), Some(143));
     assert_eq!(
         rest(stderr)

@@ -9,6 +9,7 @@ use cutover::config::TargetKind;
 use serde_json::json;
 
 use crate::test::Test;
+use crate::test::kind;
 
 /// A mutation of each vendor inside `retry()`, and the path it goes to.
 struct Mutation {
@@ -19,14 +20,14 @@ struct Mutation {
 
 const MUTATIONS: [Mutation; 4] = [
     Mutation {
-        kind: TargetKind::Powerstore,
+        kind: kind::POWERSTORE,
         path: "/api/rest/import_session",
         script: r#"let s = powerstore("array1").import_session("wave1-lun03");
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || s.cutover()); print("took effect"); }
 catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
     },
     Mutation {
-        kind: TargetKind::Vcd,
+        kind: kind::VCD,
         path: "/cloudapi/1.0.0/entityTypes",
         script: r#"let vcd = vcd("prod-vcd");
 try {
@@ -34,14 +35,14 @@ try {
 } catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
     },
     Mutation {
-        kind: TargetKind::Vcenter,
+        kind: kind::VCENTER,
         path: "/rest/vcenter/deployment/history",
         script: r#"let h = vcenter("vc-root").history();
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || h.pause()); print("took effect"); }
 catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#,
     },
     Mutation {
-        kind: TargetKind::HuaweiSms,
+        kind: kind::HUAWEI_SMS,
         path: "/v3/tasks",
         script: r#"let t = huawei_sms("eu-sms").task("web-01");
 try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || t.start()); print("took effect"); }
@@ -56,7 +57,7 @@ fn a_mutation_whose_answer_is_cut_short_is_verified_and_sent_once() {
         let rule =
             json!({"status": 200, "cut_short": true, "method": "POST", "path": mutation.path});
         test.test_lab().post_to(mutation.kind, "/_lab/faults", rule);
-        if mutation.kind == TargetKind::Vcd {
+        if mutation.kind == kind::VCD {
             // Held still, the first migration is running when it is sent again.
             test.test_lab().clock(json!({"paused": true}));
         }
@@ -73,7 +74,7 @@ fn a_mutation_whose_answer_is_cut_short_is_verified_and_sent_once() {
             "{}: {}",
             mutation.kind, outcome.stderr
         );
-        let canary = if mutation.kind == TargetKind::Vcd {
+        let canary = if mutation.kind == kind::VCD {
             // A migration shows nothing to verify by and is safe to send again: sent
             // again (into the 503, then by the client's retries), it finds the first
             // one running and follows its task.
@@ -82,14 +83,14 @@ fn a_mutation_whose_answer_is_cut_short_is_verified_and_sent_once() {
             json!({"pending": [{"status": 503, "count": 1, "method": "POST", "path": mutation.path}], "injected": 1})
         };
         assert_eq!(state["faults"], canary, "{}", mutation.kind);
-        if mutation.kind == TargetKind::Vcd {
+        if mutation.kind == kind::VCD {
             assert_eq!(
                 state["tasks"].as_array().map(Vec::len),
                 Some(1),
                 "one migration"
             );
         }
-        if mutation.kind == TargetKind::Powerstore {
+        if mutation.kind == kind::POWERSTORE {
             // The lab applied the cutover before it cut the answer short.
             assert_eq!(state["counts"], json!({"cutover": 1}));
         }
@@ -103,7 +104,7 @@ fn a_wait_ends_at_its_timeout_while_the_target_holds_the_answer() {
     let test = Test::new().lab();
     let rule = json!({"status": 200, "hold": true, "count": 100, "method": "GET", "path": "/api/rest/import_session/"});
     test.test_lab()
-        .post_to(TargetKind::Powerstore, "/_lab/faults", rule);
+        .post_to(kind::POWERSTORE, "/_lab/faults", rule);
     let script = r#"let s = powerstore("array1").import_sessions(#{ name: "wave1-lun03" })[0];
 try { s.wait_for("Ready_For_Cutover", #{ timeout: "1s", every: "5s" }); }
 catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#;
@@ -113,9 +114,7 @@ catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); }"#;
         .args(["run", "wave.rhai"])
         .run();
     let took = started.elapsed();
-    outcome
-        .lab()
-        .delete_to(TargetKind::Powerstore, "/_lab/faults");
+    outcome.lab().delete_to(kind::POWERSTORE, "/_lab/faults");
     assert_eq!(
         outcome.stdout, "timeout false\nthe wait timed out before the answer came\n",
         "{}",

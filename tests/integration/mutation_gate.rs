@@ -10,6 +10,7 @@ use cutover::config::TargetKind;
 use serde_json::json;
 
 use crate::test::Test;
+use crate::test::kind;
 
 /// A mutation of each vendor inside `retry()`, and the path it goes to.
 struct Case {
@@ -20,7 +21,7 @@ struct Case {
 
 const CASES: [Case; 4] = [
     Case {
-        kind: TargetKind::Powerstore,
+        kind: kind::POWERSTORE,
         path: "/api/rest/import_session",
         script: r#"let s = powerstore("array1").import_session("wave1-lun03");
 print(s.id);
@@ -28,7 +29,7 @@ try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || s.cutover()); print
 catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
     },
     Case {
-        kind: TargetKind::Vcd,
+        kind: kind::VCD,
         path: "/cloudapi/1.0.0/entityTypes",
         script: r#"let vcd = vcd("prod-vcd");
 print("urn:vcloud:type:acme:vm:1.0.0");
@@ -37,7 +38,7 @@ try {
 } catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
     },
     Case {
-        kind: TargetKind::Vcenter,
+        kind: kind::VCENTER,
         path: "/rest/vcenter/deployment/history",
         script: r#"let h = vcenter("vc-root").history();
 print("history");
@@ -45,7 +46,7 @@ try { retry(#{ attempts: 3, initial: "0ms", max: "0ms" }, || h.pause()); print("
 catch (e) { print(`${e.kind} ${e.retryable}`); print(e.message); print(e.verification); }"#,
     },
     Case {
-        kind: TargetKind::HuaweiSms,
+        kind: kind::HUAWEI_SMS,
         path: "/v3/tasks",
         script: r#"let t = huawei_sms("eu-sms").task("web-01");
 print(t.id);
@@ -61,7 +62,7 @@ fn a_mutation_whose_connection_drops_is_verified_and_applied_once() {
         let rule =
             json!({"status": 0, "drop_connection": true, "method": "POST", "path": case.path});
         test.test_lab().post_to(case.kind, "/_lab/faults", rule);
-        if case.kind == TargetKind::Vcd {
+        if case.kind == kind::VCD {
             // Held still, the first migration is running when it is sent again.
             test.test_lab().clock(json!({"paused": true}));
         }
@@ -74,7 +75,7 @@ fn a_mutation_whose_connection_drops_is_verified_and_applied_once() {
         let state = outcome.lab().state_of(case.kind);
         let (_, said) = outcome.stdout.split_once('\n').unwrap_or_default();
         assert_eq!(said, "took effect\n", "{}: {}", case.kind, outcome.stderr);
-        let canary = if case.kind == TargetKind::Vcd {
+        let canary = if case.kind == kind::VCD {
             // Sent again: the 503 behind the first rule, then a third time by the
             // client's retries, which finds the first migration running.
             json!({"pending": [], "injected": 2})
@@ -82,7 +83,7 @@ fn a_mutation_whose_connection_drops_is_verified_and_applied_once() {
             json!({"pending": [{"status": 503, "count": 1, "method": "POST", "path": case.path}], "injected": 1})
         };
         assert_eq!(state["faults"], canary, "{}", case.kind);
-        if case.kind == TargetKind::Vcd {
+        if case.kind == kind::VCD {
             // The lab logs a migration when its task ends, on lab time: count its tasks.
             assert_eq!(
                 state["tasks"].as_array().map(Vec::len),
@@ -92,8 +93,8 @@ fn a_mutation_whose_connection_drops_is_verified_and_applied_once() {
             continue;
         }
         let applied = match case.kind {
-            TargetKind::Powerstore => "cutover",
-            TargetKind::Vcenter => "pause",
+            kind::POWERSTORE => "cutover",
+            kind::VCENTER => "pause",
             _ => "start",
         };
         assert_eq!(

@@ -1,10 +1,9 @@
 //! vCenter OVF import sessions end to end (pull sources): real scripts through the binary
 //! against the lab's reverse proxy.
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Child, PATIENCE, Test, next_line};
+use crate::test::{Child, PATIENCE, Test, kind, next_line};
 
 const PACKAGE: &str = "https://repo.example.com/appliances/app.ovf";
 
@@ -46,7 +45,7 @@ fn the_same_client_token_gives_one_session_and_instantiate_twice_is_refused() {
         .args(["run", "wave.rhai"])
         .stdout("true\n0\nIMPORT_SELECTING_OVF_PARAMS\ninvalid_state not_allowed_in_current_state\nvm-101\n")
         .success();
-    let state = outcome.lab().state_of(TargetKind::Vcenter);
+    let state = outcome.lab().state_of(kind::VCENTER);
     assert_eq!(
         state["ovf_sessions"].as_array().unwrap().len(),
         1,
@@ -94,11 +93,7 @@ fn a_reclaimed_session_is_not_found() {
     let test = Test::new().lab();
     let lab = test.test_lab();
     // Nothing is reclaimed while the script waits on the import.
-    lab.post_to(
-        TargetKind::Vcenter,
-        "/_lab/ovf",
-        json!({"reclaim_after": 86400}),
-    );
+    lab.post_to(kind::VCENTER, "/_lab/ovf", json!({"reclaim_after": 86400}));
     let test = test
         .script(
             "wave.rhai",
@@ -120,11 +115,7 @@ fn a_reclaimed_session_is_not_found() {
     // Five lab seconds after it ended, the finished session is reclaimed.
     let lab = test.test_lab();
     lab.pause_clock();
-    lab.post_to(
-        TargetKind::Vcenter,
-        "/_lab/ovf",
-        json!({"reclaim_after": 5}),
-    );
+    lab.post_to(kind::VCENTER, "/_lab/ovf", json!({"reclaim_after": 5}));
     lab.advance_clock(6);
     test.touch("reclaimed");
     let (code, rest, stderr) = child.finish(lines, PATIENCE);

@@ -4,10 +4,9 @@
 use std::fs::File;
 use std::time::{Duration, Instant};
 
-use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
-use crate::test::{Child, Test};
+use crate::test::{Child, Test, kind};
 
 /// The large disk: sparse, so writing it costs nothing, yet every byte is sent.
 const LARGE: u64 = 256 << 20;
@@ -67,7 +66,7 @@ fn a_push_import_streams_two_disks_at_once_with_flat_memory() {
     // The lab holds both disk uploads once they have started, until the test has seen
     // them in flight together and the push has kept the session alive meanwhile.
     let settings = json!({"hold_uploads": true, "reclaim_after": 86400});
-    lab.post_to(TargetKind::Vcenter, "/_lab/ovf", settings);
+    lab.post_to(kind::VCENTER, "/_lab/ovf", settings);
     let mut child = Child::spawn(test.command());
     let pid = child.0.id();
     let started = Instant::now();
@@ -76,13 +75,9 @@ fn a_push_import_streams_two_disks_at_once_with_flat_memory() {
     while child.0.try_wait().unwrap().is_none() {
         peak = peak_memory_kib(pid).unwrap_or(0).max(peak);
         if held {
-            let session = lab.state_of(TargetKind::Vcenter)["ovf_sessions"][0].clone();
+            let session = lab.state_of(kind::VCENTER)["ovf_sessions"][0].clone();
             if session["uploads_now"] == 2 && session["last_progress"].is_i64() {
-                lab.post_to(
-                    TargetKind::Vcenter,
-                    "/_lab/ovf",
-                    json!({"hold_uploads": false}),
-                );
+                lab.post_to(kind::VCENTER, "/_lab/ovf", json!({"hold_uploads": false}));
                 held = false;
             }
         }
@@ -112,7 +107,7 @@ fn a_push_import_streams_two_disks_at_once_with_flat_memory() {
         );
     }
 
-    let state = test.test_lab().state_of(TargetKind::Vcenter);
+    let state = test.test_lab().state_of(kind::VCENTER);
     let session = &state["ovf_sessions"][0];
     assert_eq!(session["state"], "IMPORT_COMPLETED", "{session}");
     assert_eq!(session["uploads_peak"], 2, "{session}");

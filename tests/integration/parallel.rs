@@ -3,10 +3,9 @@
 //! mutation log), failures with their place, closures over captured variables and
 //! imported modules, Ctrl-C, and the approval gate with and without a terminal.
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Child, PATIENCE, Test, eventually};
+use crate::test::{Child, PATIENCE, Test, eventually, kind};
 
 /// Stderr with each log line's timestamp cut off, so it reads `WARN message`.
 fn without_timestamps(stderr: &str) -> String {
@@ -39,7 +38,7 @@ fn no_more_than_limit_items_are_in_flight_and_results_keep_input_order() {
     // The first two reads are held: both items of the limit are then in flight at once,
     // and no third may start until the test releases them.
     let hold = json!({"status": 200, "hold": true, "count": 2, "method": "GET", "path": "/api/rest/import_session"});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let test = test.script(
         "wave.rhai",
         r#"
@@ -56,7 +55,7 @@ fn no_more_than_limit_items_are_in_flight_and_results_keep_input_order() {
         lab.state()["faults"]["pending"] == json!([])
     });
     assert_eq!(lab.state()["peak_concurrent_requests"], json!(2));
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     let lines = child.lines();
     let (status, stdout, stderr) = child.finish(lines, PATIENCE);
     assert_eq!(status, Some(0), "{stderr}");

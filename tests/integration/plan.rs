@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
-use crate::test::{StandaloneLab, Test, unindent};
+use crate::test::{StandaloneLab, Test, kind, unindent};
 
 /// Cuts over a session behind a gate, then starts an SMS task, waiting on both.
 const SMALL: &str = r#"
@@ -30,7 +29,7 @@ fn a_plan_lists_changes_waits_and_gates_and_sends_no_change() {
     let test = Test::new().lab().script("small.rhai", SMALL);
     let lab = test.test_lab();
     let session = lab.add_session("plan-lun", "Ready_For_Cutover", json!({}));
-    let sms = lab.state_of(TargetKind::HuaweiSms);
+    let sms = lab.state_of(kind::HUAWEI_SMS);
     let task = sms["tasks"]
         .as_array()
         .unwrap()
@@ -61,7 +60,7 @@ fn a_plan_lists_changes_waits_and_gates_and_sends_no_change() {
         .success();
     let lab = outcome.lab();
     assert_eq!(lab.state()["mutations"], json!([]));
-    assert_eq!(lab.state_of(TargetKind::HuaweiSms)["mutations"], json!([]));
+    assert_eq!(lab.state_of(kind::HUAWEI_SMS)["mutations"], json!([]));
     assert_eq!(lab.session("plan-lun")["state"], "Ready_For_Cutover");
     // A plan writes no journal.
     assert!(!outcome.dir.path().join(".cutover/journal.db").exists());

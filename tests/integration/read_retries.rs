@@ -10,6 +10,7 @@ use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
 use crate::test::Test;
+use crate::test::kind;
 
 /// Retries without backoff, so the tests wait on nothing but the lab.
 const NO_BACKOFF: &str = r#"{ retries = 3, initial = "0ms", max = "0ms" }"#;
@@ -48,7 +49,7 @@ struct Read {
 /// the history import, left alone, finishes a lab minute after the lab starts.
 fn hold_still(test: &Test) {
     test.test_lab().post_to(
-        TargetKind::Vcenter,
+        kind::VCENTER,
         "/_lab/history",
         json!({"status": "BLOCKED", "completed": 40, "total": 100}),
     );
@@ -56,25 +57,25 @@ fn hold_still(test: &Test) {
 
 const READS: [Read; 4] = [
     Read {
-        kind: TargetKind::Powerstore,
+        kind: kind::POWERSTORE,
         path: "/api/rest/import_session",
         script: r#"print(powerstore("array1").import_sessions(#{ name: "wave1-*" }).len());"#,
         stdout: "5\n",
     },
     Read {
-        kind: TargetKind::Vcd,
+        kind: kind::VCD,
         path: "/cloudapi/1.0.0/entityTypes",
         script: r#"print(vcd("prod-vcd").entity_types(#{ filter: "nss==db" }).len());"#,
         stdout: "1\n",
     },
     Read {
-        kind: TargetKind::Vcenter,
+        kind: kind::VCENTER,
         path: "/rest/vcenter/deployment/history",
         script: r#"print(vcenter("vc-root").history().status().status);"#,
         stdout: "BLOCKED\n",
     },
     Read {
-        kind: TargetKind::HuaweiSms,
+        kind: kind::HUAWEI_SMS,
         path: "/v3/tasks",
         script: r#"print(huawei_sms("eu-sms").task("web-01").state);"#,
         stdout: "READY\n",
@@ -144,13 +145,13 @@ struct Mutation {
 
 const MUTATIONS: [Mutation; 4] = [
     Mutation {
-        kind: TargetKind::Powerstore,
+        kind: kind::POWERSTORE,
         path: "/api/rest/import_session",
         script: r#"let s = powerstore("array1").import_session("wave1-lun03");
 try { s.cutover(); } catch (e) { print(`${e.kind} ${e.status} ${e.retryable}`); }"#,
     },
     Mutation {
-        kind: TargetKind::Vcd,
+        kind: kind::VCD,
         path: "/cloudapi/1.0.0/entityTypes",
         script: r#"let vcd = vcd("prod-vcd");
 try {
@@ -158,13 +159,13 @@ try {
 } catch (e) { print(`${e.kind} ${e.status} ${e.retryable}`); }"#,
     },
     Mutation {
-        kind: TargetKind::Vcenter,
+        kind: kind::VCENTER,
         path: "/rest/vcenter/deployment/history",
         script: r#"let h = vcenter("vc-root").history();
 try { h.pause(); } catch (e) { print(`${e.kind} ${e.status} ${e.retryable}`); }"#,
     },
     Mutation {
-        kind: TargetKind::HuaweiSms,
+        kind: kind::HUAWEI_SMS,
         path: "/v3/tasks",
         script: r#"let t = huawei_sms("eu-sms").task("web-01");
 try { t.start(); } catch (e) { print(`${e.kind} ${e.status} ${e.retryable}`); }"#,
@@ -177,7 +178,7 @@ fn a_change_answered_503_is_sent_again_only_when_the_vendor_shows_it_did_not_tak
         let test = read_retries(Test::new().lab(), NO_BACKOFF);
         let rule = json!({"status": 503, "count": 2, "method": "POST", "path": mutation.path});
         fault(&test, mutation.kind, rule);
-        if mutation.kind == TargetKind::Vcd {
+        if mutation.kind == kind::VCD {
             // A migration shows nothing to verify by; it is safe to send again, and its
             // task stays running, held still, so the lab shows it.
             test.test_lab().clock(json!({"paused": true}));
@@ -195,13 +196,13 @@ fn a_change_answered_503_is_sent_again_only_when_the_vendor_shows_it_did_not_tak
             mutation.kind
         );
         let applied = match mutation.kind {
-            TargetKind::Vcd => json!(state["tasks"].as_array().map(Vec::len)),
+            kind::VCD => json!(state["tasks"].as_array().map(Vec::len)),
             _ => state["counts"].clone(),
         };
         let once = match mutation.kind {
-            TargetKind::Powerstore => json!({"cutover": 1}),
-            TargetKind::Vcd => json!(1),
-            TargetKind::Vcenter => json!({"pause": 1}),
+            kind::POWERSTORE => json!({"cutover": 1}),
+            kind::VCD => json!(1),
+            kind::VCENTER => json!({"pause": 1}),
             _ => json!({"start": 1}),
         };
         assert_eq!(
@@ -219,7 +220,7 @@ fn reads_retry_by_default_and_log_each_retry_at_debug() {
     let test = Test::new().lab();
     fault(
         &test,
-        TargetKind::Powerstore,
+        kind::POWERSTORE,
         json!({"status": 503, "count": 2, "method": "GET", "path": "/api/rest/import_session"}),
     );
     let outcome = test
@@ -260,7 +261,7 @@ fn a_read_waits_as_long_as_retry_after_asks() {
     let test = read_retries(Test::new().lab(), NO_BACKOFF);
     fault(
         &test,
-        TargetKind::Powerstore,
+        kind::POWERSTORE,
         json!({"status": 503, "count": 1, "method": "GET", "path": "/api/rest/import_session", "retry_after": 1}),
     );
     let started = Instant::now();

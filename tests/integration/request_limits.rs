@@ -4,10 +4,9 @@
 //! lab's record of arrivals. (The rate's schedule is also tested on a paused clock in
 //! `src/http/throttle.rs`.)
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Child, PATIENCE, Test, eventually};
+use crate::test::{Child, PATIENCE, Test, eventually, kind};
 
 /// Twenty applications at once, each reading its session five times.
 const FAN_OUT: &str = r#"let array = powerstore("array1");
@@ -40,7 +39,7 @@ fn limited(test: Test, setting: &str) -> Test {
 fn peak_with_reads_held(test: Test, held: u64) -> u64 {
     let lab = test.test_lab();
     let hold = json!({"status": 200, "hold": true, "count": 1000, "method": "GET", "path": "/api/rest/import_session"});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let test = test.script("wave.rhai", FAN_OUT).args(["run", "wave.rhai"]);
     let mut child = Child::spawn(test.command());
     // Waits for the lab's state, not for time: the reads arrive when they arrive.
@@ -50,8 +49,7 @@ fn peak_with_reads_held(test: Test, held: u64) -> u64 {
             .unwrap()
             >= held
     });
-    test.test_lab()
-        .delete_to(TargetKind::Powerstore, "/_lab/faults");
+    test.test_lab().delete_to(kind::POWERSTORE, "/_lab/faults");
     assert!(child.wait(PATIENCE).success());
     test.test_lab().state()["peak_concurrent_requests"]
         .as_u64()

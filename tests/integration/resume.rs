@@ -9,10 +9,9 @@ use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::Output;
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Child, PATIENCE, Test, eventually};
+use crate::test::{Child, PATIENCE, Test, eventually, kind};
 
 /// Three steps: two cut-overs and a pause, none checking state first, so only the
 /// journal keeps a resumed run from sending a change twice.
@@ -181,7 +180,7 @@ fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(
     let lab = test.test_lab();
     let path = format!("/api/rest/import_session/{}/cutover", ids[1]);
     let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let mut command = test.command();
     command.args(["run", "play.rhai"]);
     let mut child = Child::spawn(command);
@@ -191,7 +190,7 @@ fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(
     child.0.kill().unwrap();
     assert_eq!(child.wait(PATIENCE).signal(), Some(9));
     // Released after its sender died: the array applies it or not; the resume asks.
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     assert_whole(&journal(&test));
     let stdout = assert_ok(&cutover(
         &test,
@@ -209,7 +208,7 @@ fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_ag
     let path = format!("/api/rest/import_session/{}/cutover", ids[0]);
     let drop = json!({"status": 200, "drop_connection": true, "method": "POST", "path": path});
     test.test_lab()
-        .post_to(TargetKind::Powerstore, "/_lab/faults", drop);
+        .post_to(kind::POWERSTORE, "/_lab/faults", drop);
     let stdout = assert_ok(&cutover(&test, &["run", "play.rhai"], None));
     assert_eq!(stdout, FINAL);
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
@@ -254,7 +253,7 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
     let lab = test.test_lab();
     let path = format!("/api/rest/import_session/{}/pause", ids[2]);
     let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let mut command = test.command();
     command.args(["run", "play.rhai"]);
     let mut first = Child::spawn(command);
@@ -276,9 +275,7 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
     );
     let output = cutover(&other, &["run", "other.rhai"], None);
     assert_eq!(assert_ok(&output), "res-a\n");
-    other
-        .test_lab()
-        .delete_to(TargetKind::Powerstore, "/_lab/faults");
+    other.test_lab().delete_to(kind::POWERSTORE, "/_lab/faults");
     let lines = first.lines();
     let (status, stdout, stderr) = first.finish(lines, PATIENCE);
     assert_eq!(status, Some(0), "{stderr}");

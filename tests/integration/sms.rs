@@ -2,11 +2,10 @@
 //! IAM token (`eu-sms`) and with signed requests (`eu-sms-aksk`), checked afterwards
 //! against `/_lab/state`.
 
-use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
 use crate::test::{
-    Child, PATIENCE, SMS_PASSWORD, SMS_SECRET_KEY, Test, TestLab, eventually, next_line,
+    Child, PATIENCE, SMS_PASSWORD, SMS_SECRET_KEY, Test, TestLab, eventually, kind, next_line,
 };
 
 /// Slow enough that a task started by a script is seen RUNNING before it ends.
@@ -15,7 +14,7 @@ const SPEED: f64 = 20.0;
 impl TestLab {
     /// `GET <sms>/_lab/state`.
     fn sms(&self) -> Value {
-        self.state_of(TargetKind::HuaweiSms)
+        self.state_of(kind::HUAWEI_SMS)
     }
 
     /// The task `name` in the SMS lab's state.
@@ -32,7 +31,7 @@ impl TestLab {
 
     /// `POST` to an SMS lab control path.
     fn sms_post(&self, path: &str, body: Value) -> Value {
-        self.post_to(TargetKind::HuaweiSms, path, body)
+        self.post_to(kind::HUAWEI_SMS, path, body)
     }
 }
 

@@ -9,6 +9,16 @@ use cutover::config::TargetKind;
 use cutover::lab::{Lab, LabOptions};
 use serde_json::Value;
 
+/// The kinds the tests drive, by their target-file names.
+pub mod kind {
+    use cutover::config::TargetKind;
+
+    pub const POWERSTORE: TargetKind = TargetKind::new("powerstore");
+    pub const VCD: TargetKind = TargetKind::new("vcd");
+    pub const VCENTER: TargetKind = TargetKind::new("vcenter");
+    pub const HUAWEI_SMS: TargetKind = TargetKind::new("huawei_sms");
+}
+
 /// A production-like target file: `array1`, its password in an unset variable.
 pub const PRODUCTION_TARGETS: &str = "
     [targets.array1]
@@ -76,29 +86,30 @@ pub const SMS_SECRET_KEY: &str = "CUTOVER_TEST_SMS_SK";
 
 /// The lab's Huawei SMS target as `eu-sms` (IAM user) or `eu-sms-aksk` (access key).
 fn sms_target(target: &cutover::config::Target) -> String {
-    let scope = target.huawei.as_ref().unwrap();
+    let extra = |key: &str| {
+        let value = target.extras.value(key).and_then(|v| v.as_str());
+        value.map(str::to_owned)
+    };
+    let signs = target.secret_name() == "secret key";
     let mut text = format!(
         "[targets.eu-sms{}]\nkind = \"huawei_sms\"\nurl = \"{}\"\nproject_id = \"{}\"\n",
-        if target.name.ends_with(cutover::config::AKSK_SUFFIX) {
-            "-aksk"
-        } else {
-            ""
-        },
+        if signs { "-aksk" } else { "" },
         target.url,
-        scope.project_id
+        extra("project_id").unwrap()
     );
     text.push_str(&ca_file_line(target));
-    match scope.auth {
-        cutover::config::HuaweiAuth::IamToken => text.push_str(&format!(
-            "iam_url = \"{}\"\ndomain = \"{}\"\nuser = \"{}\"\npassword_env = \"{SMS_PASSWORD}\"\n\n",
-            scope.iam_url.as_deref().unwrap(),
-            scope.domain.as_deref().unwrap(),
-            target.user
-        )),
-        cutover::config::HuaweiAuth::AccessKey => text.push_str(&format!(
+    if signs {
+        text.push_str(&format!(
             "access_key = \"{}\"\nsecret_key_env = \"{SMS_SECRET_KEY}\"\n\n",
             target.user
-        )),
+        ));
+    } else {
+        text.push_str(&format!(
+            "iam_url = \"{}\"\ndomain = \"{}\"\nuser = \"{}\"\npassword_env = \"{SMS_PASSWORD}\"\n\n",
+            extra("iam_url").unwrap(),
+            extra("domain").unwrap(),
+            target.user
+        ));
     }
     text
 }
@@ -167,7 +178,7 @@ impl TestLab {
 
     /// `GET <powerstore>/_lab/state`.
     pub fn state(&self) -> Value {
-        self.state_of(TargetKind::Powerstore)
+        self.state_of(kind::POWERSTORE)
     }
 
     /// `GET <listener of kind>/_lab/state`.
@@ -195,7 +206,7 @@ impl TestLab {
 
     /// `POST` JSON to a PowerStore lab control path such as `/_lab/faults`.
     pub fn post(&self, path: &str, body: Value) -> Value {
-        self.post_to(TargetKind::Powerstore, path, body)
+        self.post_to(kind::POWERSTORE, path, body)
     }
 
     /// `POST` JSON to a control path of the listener of `kind`; returns the answer.
@@ -428,16 +439,17 @@ impl Test {
         self.env.push((SMS_SECRET_KEY.into(), lab.secret_key()));
         for target in lab.lab.targets() {
             let (name, var) = match target.kind {
-                TargetKind::Powerstore => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),
-                TargetKind::Vcd => ("prod-vcd", "CUTOVER_TEST_VCD_PASSWORD"),
-                TargetKind::Vcenter if target.name.ends_with(cutover::config::APPLIANCE_SUFFIX) => {
+                kind::POWERSTORE => ("array1", "CUTOVER_TEST_ARRAY1_PASSWORD"),
+                kind::VCD => ("prod-vcd", "CUTOVER_TEST_VCD_PASSWORD"),
+                kind::VCENTER if target.name.ends_with(cutover::config::APPLIANCE_SUFFIX) => {
                     ("vc-root", "CUTOVER_TEST_VC_ROOT_PASSWORD")
                 }
-                TargetKind::Vcenter => ("prod-vc", "CUTOVER_TEST_VC_PASSWORD"),
-                TargetKind::HuaweiSms => {
+                kind::VCENTER => ("prod-vc", "CUTOVER_TEST_VC_PASSWORD"),
+                kind::HUAWEI_SMS => {
                     toml.push_str(&sms_target(&target));
                     continue;
                 }
+                other => panic!("the test target file has no name for kind {other}"),
             };
             toml.push_str(&format!(
                 "[targets.{name}]\nkind = \"{}\"\nurl = \"{}\"\n{}user = \"{}\"\npassword_env = \"{var}\"\n\n",

@@ -6,10 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{PATIENCE, StandaloneLab, Test, client_trusting, without_progress};
+use crate::test::{PATIENCE, StandaloneLab, Test, client_trusting, kind, without_progress};
 
 /// The first line of the warning an `insecure` target gives, without its timestamp.
 const INSECURE: &str = "has insecure = true: TLS certificates are not checked";
@@ -296,9 +295,9 @@ fn lost_answers_over_tls_are_sent_once() {
         let said = "took effect\n";
         let test = Test::new().lab_tls();
         let lab = test.test_lab();
-        lab.post_to(TargetKind::Powerstore, "/_lab/faults", rule.clone());
+        lab.post_to(kind::POWERSTORE, "/_lab/faults", rule.clone());
         let resent = json!({"status": 503, "method": "POST", "path": "/api/rest/import_session"});
-        lab.post_to(TargetKind::Powerstore, "/_lab/faults", resent);
+        lab.post_to(kind::POWERSTORE, "/_lab/faults", resent);
         let outcome = test
             .script("wave.rhai", CUTOVER)
             .args(["run", "wave.rhai"])
@@ -321,7 +320,7 @@ fn a_held_request_over_tls_is_answered_once_released() {
     let lab = test.test_lab();
     let hold =
         json!({"status": 200, "hold": true, "method": "GET", "path": "/api/rest/import_session"});
-    lab.post_to(TargetKind::Powerstore, "/_lab/faults", hold);
+    lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
     let script = r#"print(powerstore("array1").import_session("wave1-lun03").name);"#;
     let test = test.script("wave.rhai", script).args(["run", "wave.rhai"]);
     let mut child = crate::test::Child::spawn(test.command());
@@ -330,7 +329,7 @@ fn a_held_request_over_tls_is_answered_once_released() {
     crate::test::eventually("the read is held", || {
         lab.state()["faults"]["injected"] == 1
     });
-    lab.delete_to(TargetKind::Powerstore, "/_lab/faults");
+    lab.delete_to(kind::POWERSTORE, "/_lab/faults");
     let (code, stdout, stderr) = child.finish(lines, PATIENCE);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout, ["wave1-lun03"]);

@@ -1,16 +1,15 @@
 //! Cloud Director end to end: real scripts through the binary against the lab, checked
 //! afterwards against the lab's `/_lab/state`.
 
-use cutover::config::TargetKind;
 use serde_json::{Value, json};
 
-use crate::test::{Test, TestLab, next_line};
+use crate::test::{Test, TestLab, kind, next_line};
 
 const V1: &str = "urn:vcloud:type:acme:vm:1.0.0";
 const V2: &str = "urn:vcloud:type:acme:vm:2.0.0";
 
 fn state(lab: &TestLab) -> Value {
-    lab.state_of(TargetKind::Vcd)
+    lab.state_of(kind::VCD)
 }
 
 fn entity<'a>(state: &'a Value, name: &str) -> &'a Value {
@@ -35,7 +34,7 @@ fn migrated_from(state: &Value) -> Vec<String> {
 
 fn add(lab: &TestLab, name: &str, entity_state: &str, contents: Value) {
     lab.post_to(
-        TargetKind::Vcd,
+        kind::VCD,
         "/_lab/entities",
         json!({"name": name, "entityType": V1, "entityState": entity_state, "entity": contents}),
     );
@@ -268,11 +267,8 @@ fn an_unknown_target_type_is_not_found_with_the_cloudapi_body() {
 #[test]
 fn a_target_older_than_the_migration_api_gives_a_clear_error() {
     let test = Test::new().lab();
-    test.test_lab().post_to(
-        TargetKind::Vcd,
-        "/_lab/config",
-        json!({"max_version": "37.2"}),
-    );
+    test.test_lab()
+        .post_to(kind::VCD, "/_lab/config", json!({"max_version": "37.2"}));
     test.script("wave.rhai", &migrate_script(V1, V2, false))
         .args(["run", "wave.rhai"])
         .status(1)
@@ -307,7 +303,7 @@ fn an_expired_token_is_renewed_without_the_script_noticing() {
     assert_eq!(next_line(&mut lines), "2.0.0");
     let expired = test
         .test_lab()
-        .post_to(TargetKind::Vcd, "/_lab/expire_sessions", json!({}));
+        .post_to(kind::VCD, "/_lab/expire_sessions", json!({}));
     assert_eq!(expired["expired"], 1);
     test.touch("expired");
     assert_eq!(next_line(&mut lines), "1");
@@ -319,11 +315,7 @@ fn an_expired_token_is_renewed_without_the_script_noticing() {
 fn concurrently_modified_instances_stay_behind_and_the_rerun_helper_picks_them_up() {
     let test = Test::new().lab();
     let lab = test.test_lab();
-    lab.post_to(
-        TargetKind::Vcd,
-        "/_lab/config",
-        json!({"concurrent_share": 0.5}),
-    );
+    lab.post_to(kind::VCD, "/_lab/config", json!({"concurrent_share": 0.5}));
     let first = test
         .script("first.rhai", &migrate_script(V1, V2, false))
         .args(["run", "first.rhai"])
@@ -362,7 +354,7 @@ fn concurrently_modified_instances_stay_behind_and_the_rerun_helper_picks_them_u
 fn a_failed_task_is_an_error_carrying_its_error_element() {
     let test = Test::new().lab();
     test.test_lab().post_to(
-        TargetKind::Vcd,
+        kind::VCD,
         "/_lab/config",
         json!({"fail_next_migration": true}),
     );
@@ -455,7 +447,7 @@ fn the_password_never_shows() {
 #[test]
 fn a_tenant_user_logs_in_through_sessions_and_sees_its_own_org() {
     let test = Test::new().lab();
-    let url = test.test_lab().lab.url(TargetKind::Vcd).unwrap();
+    let url = test.test_lab().lab.url(kind::VCD).unwrap();
     let password = test.test_lab().password();
     test.file(
         "tenant.toml",

@@ -1,15 +1,14 @@
 //! vCenter's deferred history import end to end: real scripts through the binary against
 //! the lab's appliance and proxy listeners.
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{PATIENCE, Test, TestLab, next_line};
+use crate::test::{PATIENCE, Test, TestLab, kind, next_line};
 
 /// A running import 10% done, at the pace of imports seeded through the lab.
 fn seed_running(lab: &TestLab) {
     lab.post_to(
-        TargetKind::Vcenter,
+        kind::VCENTER,
         "/_lab/history",
         json!({"status": "RUNNING", "completed": 10, "total": 100}),
     );
@@ -17,7 +16,7 @@ fn seed_running(lab: &TestLab) {
 
 fn seed(lab: &TestLab, status: &str) {
     lab.post_to(
-        TargetKind::Vcenter,
+        kind::VCENTER,
         "/_lab/history",
         json!({"status": status, "completed": 40, "total": 100}),
     );
@@ -83,7 +82,7 @@ fn every_row_of_the_history_table_holds() {
 fn an_import_blocked_by_an_error_fails_the_wait_at_once_and_resumes_once_fixed() {
     let test = Test::new().lab();
     test.test_lab().post_to(
-        TargetKind::Vcenter,
+        kind::VCENTER,
         "/_lab/history",
         json!({"status": "RUNNING", "completed": 10, "total": 100, "block_at": 20}),
     );
@@ -242,18 +241,18 @@ fn an_expired_session_is_renewed_without_the_script_noticing() {
     assert_eq!(next_line(&mut lines), "RUNNING");
     let expired = test
         .test_lab()
-        .post_to(TargetKind::Vcenter, "/_lab/expire_sessions", json!({}));
+        .post_to(kind::VCENTER, "/_lab/expire_sessions", json!({}));
     assert_eq!(expired["expired"], 1);
     test.touch("expired");
     assert_eq!(next_line(&mut lines), "BLOCKED");
     assert!(child.wait(PATIENCE).success());
-    assert_eq!(test.test_lab().state_of(TargetKind::Vcenter)["logins"], 2);
+    assert_eq!(test.test_lab().state_of(kind::VCENTER)["logins"], 2);
 }
 
 #[test]
 fn a_user_without_rights_is_refused() {
     let test = Test::new().lab();
-    let url = test.test_lab().lab.url(TargetKind::Vcenter).unwrap();
+    let url = test.test_lab().lab.url(kind::VCENTER).unwrap();
     let password = test.test_lab().password();
     let outcome = test
         .file(

@@ -8,10 +8,9 @@ use std::io::BufRead;
 use std::process::Stdio;
 use std::time::Duration;
 
-use cutover::config::TargetKind;
 use serde_json::json;
 
-use crate::test::{Child, Test, unindent};
+use crate::test::{Child, Test, kind, unindent};
 
 /// Stderr with each log line's timestamp cut off, so it reads `INFO message`.
 fn without_timestamps(stderr: &str) -> String {
@@ -78,7 +77,7 @@ fn each_change_of_state_or_percent_is_logged_with_the_jobs_name() {
     );
     let history = |status: &str, completed: u32| {
         test.test_lab().post_to(
-            TargetKind::Vcenter,
+            kind::VCENTER,
             "/_lab/history",
             json!({"status": status, "completed": completed, "total": 100}),
         );

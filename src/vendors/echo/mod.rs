@@ -5,6 +5,8 @@
 pub mod client;
 pub mod lab;
 pub mod script;
+#[cfg(test)]
+mod mutation_drive;
 mod verify;
 pub mod wire;
 
@@ -12,17 +14,22 @@ pub mod wire;
 mod tests;
 
 use super::{LabSetup, Simulator, Vendor, one_target};
-use crate::config::TargetKind;
+use crate::config::{KindSpec, TargetKind};
+
+/// The `echo` kind: its spelling in target files and its script constructor.
+pub const KIND: TargetKind = TargetKind::new("echo");
 
 /// The echo API: the `echo` kind, its script surface, its gate table and its simulator.
 pub const VENDOR: Vendor = Vendor {
-    kind: TargetKind::Echo,
+    target: KindSpec::plain(KIND),
     about: "a toy echo-job API, in tests only",
     register: script::register,
     mutations: &client::MUTATIONS,
     handles: &script::HANDLES,
     simulators,
     lab_targets: one_target,
+    #[cfg(test)]
+    drive: mutation_drive::drive,
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {

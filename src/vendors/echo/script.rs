@@ -8,8 +8,11 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
 
 use crate::api_error::ApiError;
-use crate::config::TargetKind;
+use crate::clock::Clock;
+use crate::config::{Target, TargetKind};
+use crate::http::call_record::CallRecord;
 use crate::script::Host;
+use crate::script::remote::{Remote, RemoteClient};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::wait_log::Reading;
@@ -25,10 +28,20 @@ pub const HANDLES: [HandleKind; 2] = [
 ];
 
 /// An echo target, as scripts hold it.
-#[derive(Clone)]
-pub struct Echo {
-    client: Arc<EchoClient>,
-    host: Arc<Host>,
+pub type Echo = Remote<EchoClient>;
+
+impl RemoteClient for EchoClient {
+    const TYPE_NAME: &'static str = "Echo";
+    const KIND: TargetKind = super::KIND;
+
+    // The toy waits on no clock of its own.
+    fn connect(target: &Target, calls: CallRecord, _clock: Clock) -> Result<Self, ApiError> {
+        Self::new(target, calls)
+    }
+
+    fn target_name(&self) -> &str {
+        self.target()
+    }
 }
 
 /// A job handle; copies share one snapshot.
@@ -119,22 +132,6 @@ impl Job for EchoJob {
             .and_then(|json| json.get(name).cloned())
             .and_then(|v| rhai::serde::to_dynamic(v).ok())
             .unwrap_or(Dynamic::UNIT)
-    }
-}
-
-impl Connection for Echo {
-    const TYPE_NAME: &'static str = "Echo";
-
-    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let client = host.client(TargetKind::Echo, name, EchoClient::new)?;
-        Ok(Self {
-            client,
-            host: host.clone(),
-        })
-    }
-
-    fn target(&self) -> &str {
-        self.client.target()
     }
 }
 

@@ -5,19 +5,17 @@
 //! every poll steps lab time exactly and nothing sleeps; and a start whose connection
 //! the lab drops after applying it is `unknown_outcome` carrying the toy's verification.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::api_error::{Check, ObjectRef, Verification};
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
 use crate::http::call_record::{Call, CallOutcome};
 use crate::http::mutation::Mutation;
-use crate::lab::{Lab, LabOptions};
+use crate::lab::Lab;
+use crate::lab::testing::LabRig;
 use crate::script::{Host, Limits};
 
 /// Where the lab clock starts: 2025-03-01T00:00:00Z.
@@ -33,25 +31,14 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let clock = Clock::stepped(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
-        let options = LabOptions {
-            seed: 11,
-            clock: clock.clone(),
-            ..LabOptions::default()
-        };
-        let lab = runtime.block_on(Lab::start(options)).unwrap();
-        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
-        let host = Arc::new(Host::new(
-            runtime.handle().clone(),
-            clock.clone(),
-            CancellationToken::new(),
-            targets,
-        ));
+        let rig = LabRig::start(11, clock);
+        let host = rig.host();
+        let LabRig {
+            runtime,
+            lab,
+            clock,
+        } = rig;
         Self {
             runtime,
             lab,
@@ -61,7 +48,7 @@ impl Rig {
     }
 
     fn echo_url(&self) -> String {
-        self.lab.url(TargetKind::Echo).unwrap()
+        self.lab.url(super::KIND).unwrap()
     }
 
     /// Sends `body` to `method path` of the echo lab's own `/_lab/` routes.
@@ -233,4 +220,21 @@ ${job.id} ${job.state}`
     let state = rig.lab_call(reqwest::Method::GET, "/_lab/state", None);
     assert_eq!(state["counts"], json!({"create": 1}), "applied once");
     assert_eq!(state["faults"]["injected"], 1);
+}
+
+/// The toy gets its listener and its target from its descriptor and its line alone, like
+/// any other vendor: the target is named after its kind, with the simulator's user.
+#[test]
+fn the_lab_serves_the_toy_and_names_its_target() {
+    let rig = Rig::new();
+    let mut toys = rig.lab.targets();
+    toys.retain(|t| t.kind == super::KIND);
+    let [toy] = toys.as_slice() else {
+        panic!("one echo target: {toys:?}");
+    };
+    assert_eq!(
+        (toy.name.as_str(), toy.kind, toy.user.as_str()),
+        ("echo", super::KIND, "echo")
+    );
+    assert_eq!(Some(toy.url.clone()), rig.lab.url(super::KIND));
 }

@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::*;
-use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::echo::wire::{Job, JobState};
 use crate::http::mutation::RECONCILED_HEADER;
@@ -21,7 +20,7 @@ use crate::vendors::verify_testing::{Rig, verification};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starts_are_found_by_token_and_cancels_by_state() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::Echo);
+    let target = rig.target(crate::vendors::echo::KIND);
     let client = EchoClient::new(&target, Rig::calls()).unwrap();
     let copy = client.create("copy", 30).await.unwrap();
     let spare = client.create("spare", 30).await.unwrap();
@@ -61,7 +60,7 @@ async fn starts_are_found_by_token_and_cancels_by_state() {
         CannotTell("the echo job is known by no id to read it by".into())
     );
 
-    rig.fail_next(TargetKind::Echo, "GET", "/echo/jobs", 500).await;
+    rig.fail_next(crate::vendors::echo::KIND, "GET", "/echo/jobs", 500).await;
     let err = client.verify(&token("copy")).await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -99,7 +98,7 @@ async fn a_replayed_answer_is_rebuilt_by_reading() {
     let served = tokio::spawn(async move { axum::serve(listener, server).await });
 
     let rig = Rig::start().await;
-    let mut target = rig.target(TargetKind::Echo);
+    let mut target = rig.target(crate::vendors::echo::KIND);
     target.url = format!("http://{address}");
     let client = EchoClient::new(&target, Rig::calls()).unwrap();
     assert_eq!(

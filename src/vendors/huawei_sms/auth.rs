@@ -8,7 +8,8 @@ use reqwest::{Method, RequestBuilder, Response, Url};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use crate::config::{HuaweiAuth, Secret, Target};
+use super::target::{HuaweiAuth, HuaweiScope};
+use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, sensitive};
 use crate::http::host_gate::IAM_LOGIN;
 use crate::http::login::LoginCache;
@@ -84,7 +85,7 @@ impl Credentials {
     /// The credentials `target` names; its secret is read now.
     pub(super) fn new(target: &Target) -> Result<Self, ApiError> {
         let fail = |message: String| ApiError::new(ErrorKind::Validation, message);
-        let scope = target.huawei.as_ref().ok_or_else(|| {
+        let scope = HuaweiScope::of(target).ok_or_else(|| {
             fail(format!(
                 "target `{}` has no IAM scope; is it a huawei_sms target?",
                 target.name

@@ -3,7 +3,8 @@
 //! lab's secret key.
 
 use super::lab;
-use crate::config::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope, PasswordSource, Target};
+use super::target::{AKSK_SUFFIX, HuaweiAuth, HuaweiScope};
+use crate::config::{PasswordSource, Target};
 use crate::vendors::LabSetup;
 
 /// The IAM-user target and the signing target of one listener.
@@ -18,17 +19,18 @@ pub(super) fn targets(user: Target, setup: &LabSetup<'_>) -> Vec<Target> {
         name: format!("{}{AKSK_SUFFIX}", user.name),
         user: lab::LAB_ACCESS_KEY.to_owned(),
         password: PasswordSource::Inline(setup.secret_key.clone()),
-        huawei: Some(HuaweiScope {
+        extras: HuaweiScope {
             iam_url: None,
             domain: None,
             auth: HuaweiAuth::AccessKey,
             ..scope.clone()
-        }),
+        }
+        .into_extras(),
         ..user.clone()
     };
     vec![
         Target {
-            huawei: Some(scope),
+            extras: scope.into_extras(),
             ..user
         },
         signing,

@@ -8,24 +8,36 @@ pub mod lab;
 mod lab_targets;
 pub mod script;
 pub mod signer;
+pub mod target;
 mod task_handle;
 mod task_script;
+#[cfg(test)]
+mod mutation_drive;
 mod verify;
 pub mod wire;
 
 use super::{LabSetup, Simulator, Vendor};
-use crate::config::TargetKind;
+use crate::config::{KindSpec, TargetKind};
+
+/// The `huawei_sms` kind: its spelling in target files and its script constructor.
+pub const KIND: TargetKind = TargetKind::new("huawei_sms");
 
 /// Huawei SMS: the `huawei_sms` kind, its script surface, its simulator (which serves
 /// IAM too) and the two targets that reach it.
 pub const VENDOR: Vendor = Vendor {
-    kind: TargetKind::HuaweiSms,
+    target: KindSpec {
+        kind: KIND,
+        keys: target::KEYS,
+        check: target::check,
+    },
     about: "Huawei Cloud Server Migration Service tasks",
     register: script::register,
     mutations: &client::MUTATIONS,
     handles: &script::HANDLES,
     simulators,
     lab_targets: lab_targets::targets,
+    #[cfg(test)]
+    drive: mutation_drive::drive,
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, HandleKind};
 use crate::script::options::Options;
@@ -24,30 +24,9 @@ pub const HANDLES: [HandleKind; 2] = [
 ];
 
 /// A Huawei SMS target, as scripts hold it.
-#[derive(Clone)]
-pub struct Sms {
-    client: Arc<SmsClient>,
-    host: Arc<Host>,
-}
+pub type Sms = Remote<SmsClient>;
 
-impl Connection for Sms {
-    const TYPE_NAME: &'static str = "HuaweiSms";
-
-    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let clock = host.clock().clone();
-        let client = host.client(TargetKind::HuaweiSms, name, |t, calls| {
-            SmsClient::new(t, calls, clock)
-        })?;
-        Ok(Self {
-            client,
-            host: host.clone(),
-        })
-    }
-
-    fn target(&self) -> &str {
-        self.client.target()
-    }
-}
+remote_client!(SmsClient, "HuaweiSms", super::KIND);
 
 impl Sms {
     /// The target's client.
@@ -58,14 +37,6 @@ impl Sms {
     /// The script host.
     pub(super) fn host(&self) -> &Host {
         &self.host
-    }
-
-    /// Runs `future` for a script, raising its error.
-    pub(super) fn run<T>(
-        &self,
-        future: impl Future<Output = Result<T, ApiError>>,
-    ) -> RhaiResult<T> {
-        self.host.block_on(future).map_err(raise)
     }
 
     fn tasks(&self, options: Map) -> RhaiResult<Array> {

@@ -1,16 +1,14 @@
 //! The task handle against the lab over real HTTP, with one manual clock for the lab and
 //! the script's waits, so the documented action lag plays out exactly and at once.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{TargetKind, Targets};
-use crate::lab::{Lab, LabOptions};
+use crate::lab::Lab;
+use crate::lab::testing::LabRig;
 use crate::script::{Host, Limits};
 
 /// The lab, and a host whose targets point at it, on one manual clock.
@@ -22,32 +20,16 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let clock = Clock::manual(SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_787_200));
-        let options = LabOptions {
-            port: 0,
-            seed: 7,
-            clock: clock.clone(),
-            ..LabOptions::default()
-        };
-        let lab = runtime.block_on(Lab::start(options)).unwrap();
-        let targets = Targets::parse(&lab.targets_toml(), Path::new("lab.toml")).unwrap();
-        let host = Arc::new(Host::new(
-            runtime.handle().clone(),
-            clock,
-            CancellationToken::new(),
-            targets,
-        ));
+        let rig = LabRig::start(7, clock);
+        let host = rig.host();
+        let LabRig { runtime, lab, .. } = rig;
         Self { runtime, lab, host }
     }
 
     /// Sends `body` to `method path` of the SMS lab (only `/_lab/` paths need no login).
     fn lab_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.lab.url(TargetKind::HuaweiSms).unwrap());
+        let url = format!("{}{path}", self.lab.url(crate::vendors::huawei_sms::KIND).unwrap());
         crate::http::lab::testing::lab_call(&self.runtime, method, url, body)
     }
 

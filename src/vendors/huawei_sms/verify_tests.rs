@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::{Map, json};
 
 use super::*;
-use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::verify_testing::{Rig, verification};
 
@@ -18,7 +17,7 @@ const ACTION_LAG: Duration = Duration::from_secs(5);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_action_reads_its_task() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::HuaweiSms);
+    let target = rig.target(crate::vendors::huawei_sms::KIND);
     let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let ask = |operation, id: Option<&str>| verification(&MUTATIONS, &target, operation, (id, None), None);
     let ended = "the task is there both before this action and after a run it started has ended";
@@ -50,7 +49,7 @@ async fn each_action_reads_its_task() {
     ];
     for (n, (state, action, operation, expected)) in cases.into_iter().enumerate() {
         let task = json!({"name": format!("verify-{n}"), "state": state});
-        let added = rig.post(TargetKind::HuaweiSms, "/_lab/tasks", task).await;
+        let added = rig.post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task).await;
         let id = added["id"].as_str().unwrap();
         if let Some(action) = action {
             client.action(id, action, Map::new()).await.unwrap();
@@ -62,7 +61,7 @@ async fn each_action_reads_its_task() {
     }
 
     let task = json!({"name": "fields", "state": "MIGRATE_SUCCESS"});
-    let added = rig.post(TargetKind::HuaweiSms, "/_lab/tasks", task).await;
+    let added = rig.post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task).await;
     let id = added["id"].as_str().unwrap();
     let collect = ask("collect_log", Some(id));
     let clone = ask("clone_test", Some(id));
@@ -102,7 +101,7 @@ async fn each_action_reads_its_task() {
         CannotTell("reading it answers not found".into())
     );
 
-    rig.fail_next(TargetKind::HuaweiSms, "GET", "/v3/tasks/", 403).await;
+    rig.fail_next(crate::vendors::huawei_sms::KIND, "GET", "/v3/tasks/", 403).await;
     let err = client.verify(&collect).await.unwrap_err();
     assert_eq!(
         (err.kind, err.status),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::ApiError;
-use crate::config::TargetKind;
 use crate::script::Host;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, parse_state};
 use crate::script::options::Options;
@@ -26,11 +26,9 @@ pub const HANDLES: [HandleKind; 2] = [
 ];
 
 /// A PowerStore target, as scripts hold it.
-#[derive(Clone)]
-pub struct PowerStore {
-    client: Arc<PowerStoreClient>,
-    host: Arc<Host>,
-}
+pub type PowerStore = Remote<PowerStoreClient>;
+
+remote_client!(PowerStoreClient, "PowerStore", super::KIND);
 
 /// An import session handle; copies share one snapshot, so `refresh()` updates them all.
 pub type ImportSessionHandle = Handle<SessionJob>;
@@ -185,29 +183,7 @@ impl Job for SessionJob {
     }
 }
 
-impl Connection for PowerStore {
-    const TYPE_NAME: &'static str = "PowerStore";
-
-    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let clock = host.clock().clone();
-        let client = host.client(TargetKind::Powerstore, name, |t, calls| {
-            PowerStoreClient::new(t, calls, clock)
-        })?;
-        Ok(Self {
-            client,
-            host: host.clone(),
-        })
-    }
-
-    fn target(&self) -> &str {
-        self.client.target()
-    }
-}
-
 impl PowerStore {
-    fn run<T>(&self, future: impl Future<Output = Result<T, ApiError>>) -> RhaiResult<T> {
-        self.host.block_on(future).map_err(raise)
-    }
 
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
         let job = SessionJob {

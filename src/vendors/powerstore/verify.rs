@@ -3,7 +3,7 @@
 //! A state the session is in both before the operation and after it ran and moved on
 //! tells nothing (`CannotTell`), so the change is never sent a second time on a guess.
 
-use crate::http::mutation::{Check, VerdictFuture, Verification, Verify};
+use crate::http::mutation::{VerdictFuture, Verification, Verify};
 use crate::vendors::powerstore::client::{MUTATIONS, PowerStoreClient};
 use crate::vendors::powerstore::wire::ImportState;
 use crate::vendors::verdict;
@@ -11,11 +11,9 @@ use crate::vendors::verdict;
 impl Verify for PowerStoreClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            if let Some(verdict) = verdict::without_reading(verification.check) {
-                return Ok(verdict);
-            }
-            let Check::States(applied) = verification.check else {
-                return Ok(verdict::undeclared(&MUTATIONS, verification.check));
+            let applied = match verdict::states_to_read(&MUTATIONS, verification.check) {
+                Ok(applied) => applied,
+                Err(verdict) => return Ok(verdict),
             };
             let object = &verification.object;
             let Some(key) = object.id.as_deref().or(object.name.as_deref()) else {

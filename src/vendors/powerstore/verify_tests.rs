@@ -5,7 +5,6 @@
 use serde_json::json;
 
 use super::*;
-use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{self, Applied, CannotTell, NotApplied};
 use crate::vendors::verify_testing::{Rig, verification};
 
@@ -22,7 +21,7 @@ fn cannot_tell(text: &str) -> Verdict {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_reads_its_sessions_state() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::Powerstore);
+    let target = rig.target(crate::vendors::powerstore::KIND);
     let client = PowerStoreClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     // (operation, the session's state, read by name rather than id, the verdict)
     let cases = [
@@ -51,7 +50,7 @@ async fn each_operation_reads_its_sessions_state() {
         let name = format!("verify-{n}");
         let added = rig
             .post(
-                TargetKind::Powerstore,
+                crate::vendors::powerstore::KIND,
                 "/_lab/import_sessions",
                 json!({"name": name, "state": state}),
             )
@@ -78,7 +77,7 @@ async fn each_operation_reads_its_sessions_state() {
         cannot_tell("the import session is known by no id or name to read it by")
     );
 
-    rig.fail_next(TargetKind::Powerstore, "GET", "/api/rest/import_session/", 403)
+    rig.fail_next(crate::vendors::powerstore::KIND, "GET", "/api/rest/import_session/", 403)
         .await;
     let asked = verification(&MUTATIONS, &target, "pause", (None, Some("verify-0")), None);
     let err = client.verify(&asked).await.unwrap_err();

@@ -10,8 +10,8 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use serde::Serialize;
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::options::Options;
@@ -30,11 +30,9 @@ pub const HANDLES: [HandleKind; 2] = [
 ];
 
 /// A Cloud Director target, as scripts hold it.
-#[derive(Clone)]
-pub struct Vcd {
-    client: Arc<VcdClient>,
-    host: Arc<Host>,
-}
+pub type Vcd = Remote<VcdClient>;
+
+remote_client!(VcdClient, "Vcd", super::KIND);
 
 /// A legacy task handle; copies share one snapshot, so `refresh()` updates them all.
 pub type VcdTask = Handle<TaskJob>;
@@ -46,29 +44,7 @@ pub struct TaskJob {
     url: Url,
 }
 
-impl Connection for Vcd {
-    const TYPE_NAME: &'static str = "Vcd";
-
-    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let clock = host.clock().clone();
-        let client = host.client(TargetKind::Vcd, name, |t, calls| {
-            VcdClient::new(t, calls, clock)
-        })?;
-        Ok(Self {
-            client,
-            host: host.clone(),
-        })
-    }
-
-    fn target(&self) -> &str {
-        self.client.target()
-    }
-}
-
 impl Vcd {
-    fn run<T>(&self, future: impl Future<Output = Result<T, ApiError>>) -> RhaiResult<T> {
-        self.host.block_on(future).map_err(raise)
-    }
 
     fn entity_types(&self, options: Map) -> RhaiResult<Array> {
         let options = Options::new("entity_types", options, &["filter"])?;
@@ -200,7 +176,7 @@ impl Job for TaskJob {
         let vcd = Vcd::open(host, target)?;
         let base = host
             .targets()
-            .get(TargetKind::Vcd, target)
+            .get(super::KIND, target)
             .map_err(|err| ApiError::new(ErrorKind::Validation, err.to_string()))?
             .url
             .clone();

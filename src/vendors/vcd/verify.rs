@@ -4,18 +4,16 @@
 //! is never answered applied: its caller needs the task `Location` only the real answer
 //! carries.
 
-use crate::http::mutation::{Check, VerdictFuture, Verification, Verify};
+use crate::http::mutation::{VerdictFuture, Verification, Verify};
 use crate::vendors::vcd::client::{MUTATIONS, VcdClient};
 use crate::vendors::verdict;
 
 impl Verify for VcdClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            if let Some(verdict) = verdict::without_reading(verification.check) {
-                return Ok(verdict);
-            }
-            let Check::States(applied) = verification.check else {
-                return Ok(verdict::undeclared(&MUTATIONS, verification.check));
+            let applied = match verdict::states_to_read(&MUTATIONS, verification.check) {
+                Ok(applied) => applied,
+                Err(verdict) => return Ok(verdict),
             };
             let object = &verification.object;
             let Some(id) = object.id.as_deref() else {

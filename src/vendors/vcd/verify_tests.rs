@@ -6,14 +6,13 @@
 use std::time::Duration;
 
 use super::*;
-use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{CannotTell, NotApplied, Applied};
 use crate::vendors::verify_testing::{Rig, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_is_read_from_the_tasks_status() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::Vcd);
+    let target = rig.target(crate::vendors::vcd::KIND);
     let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let (from, to) = ("urn:vcloud:type:acme:vm:1.0.0", "urn:vcloud:type:acme:vm:2.0.0");
     let task_id = |url: &reqwest::Url| url.path().rsplit('/').next().unwrap().to_owned();
@@ -57,7 +56,7 @@ async fn a_cancel_is_read_from_the_tasks_status() {
         CannotTell("the task is known by no id to read it by".into())
     );
 
-    rig.fail_next(TargetKind::Vcd, "GET", "/api/task/", 403).await;
+    rig.fail_next(crate::vendors::vcd::KIND, "GET", "/api/task/", 403).await;
     let err = client.verify(&asked).await.unwrap_err();
     assert_eq!(
         (err.kind, err.status),

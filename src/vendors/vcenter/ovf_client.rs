@@ -309,9 +309,9 @@ mod tests {
             password_file = "pw"
             upload_hosts = ["esx-01.example.com", "*.rack2.example.com"]
         "#;
-        let targets = crate::config::Targets::parse(text, &file).unwrap();
+        let targets = crate::config::Targets::parse(text, &file, &crate::vendors::kinds()).unwrap();
         let target = targets
-            .get(crate::config::TargetKind::Vcenter, "prod-vc")
+            .get(crate::vendors::vcenter::KIND, "prod-vc")
             .unwrap();
         let client =
             VcenterClient::new(target, CallRecord::default(), crate::clock::Clock::wall()).unwrap();
@@ -335,7 +335,7 @@ mod tests {
             "`prod-vc` ovf.push: returned a link to https://esx-02.example.com; refusing to follow: requests go only to the target's url (https://vc.example.com) and the hosts in `upload_hosts`; add the host to `upload_hosts` of target `prod-vc` if it is one of yours (kind: http)"
         );
         let broken = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npassword_file = \"pw\"\nupload_hosts = [\"esx\"]\n";
-        let err = crate::config::Targets::parse(broken, &file).unwrap_err();
+        let err = crate::config::Targets::parse(broken, &file, &crate::vendors::kinds()).unwrap_err();
         assert!(
             err.to_string().contains("applies only to vcenter targets"),
             "{err}"

@@ -7,8 +7,8 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::config::TargetKind;
 use crate::script::Host;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
 use crate::script::options::Options;
@@ -26,30 +26,9 @@ pub const HANDLES: [HandleKind; 3] = [
 ];
 
 /// A vCenter target, as scripts hold it.
-#[derive(Clone)]
-pub struct Vcenter {
-    client: Arc<VcenterClient>,
-    host: Arc<Host>,
-}
+pub type Vcenter = Remote<VcenterClient>;
 
-impl Connection for Vcenter {
-    const TYPE_NAME: &'static str = "Vcenter";
-
-    fn open(host: &Arc<Host>, name: &str) -> Result<Self, ApiError> {
-        let clock = host.clock().clone();
-        let client = host.client(TargetKind::Vcenter, name, |t, calls| {
-            VcenterClient::new(t, calls, clock)
-        })?;
-        Ok(Self {
-            client,
-            host: host.clone(),
-        })
-    }
-
-    fn target(&self) -> &str {
-        self.client.target()
-    }
-}
+remote_client!(VcenterClient, "Vcenter", super::KIND);
 
 impl Vcenter {
     /// The target's client.
@@ -65,14 +44,6 @@ impl Vcenter {
     /// The script host.
     pub(super) fn host(&self) -> &Host {
         &self.host
-    }
-
-    /// Runs `future` for a script, raising its error.
-    pub(super) fn run<T>(
-        &self,
-        future: impl Future<Output = Result<T, ApiError>>,
-    ) -> RhaiResult<T> {
-        self.host.block_on(future).map_err(raise)
     }
 }
 

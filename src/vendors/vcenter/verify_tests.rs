@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::config::TargetKind;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::vcenter::ovf_wire::{CreateRequest, CreateSpec, SourceType};
 use crate::vendors::verify_testing::{Rig, verification};
@@ -17,7 +16,7 @@ use crate::vendors::verify_testing::{Rig, verification};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_operations_read_the_imports_status() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::Vcenter);
+    let target = rig.target(crate::vendors::vcenter::KIND);
     let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let applied = |s: &str| Applied(format!("state `{s}`"));
     let not_applied = |s: &str| NotApplied(format!("state `{s}`"));
@@ -53,7 +52,7 @@ async fn history_operations_read_the_imports_status() {
     for (status, error, operation, expected) in cases {
         let completed = if status == "SUCCEEDED" { 10 } else { 4 };
         let seed = json!({"status": status, "error": error, "completed": completed, "total": 10});
-        rig.post(TargetKind::Vcenter, "/_lab/history", seed).await;
+        rig.post(crate::vendors::vcenter::KIND, "/_lab/history", seed).await;
         let operation = format!("history.{operation}");
         let asked = verification(&MUTATIONS, &target, &operation, (None, None), None);
         let verdict = client.verify(&asked).await.unwrap();
@@ -61,7 +60,7 @@ async fn history_operations_read_the_imports_status() {
     }
 
     let path = client.encoding().history_path();
-    rig.fail_next(TargetKind::Vcenter, "GET", path, 403).await;
+    rig.fail_next(crate::vendors::vcenter::KIND, "GET", path, 403).await;
     let asked = verification(&MUTATIONS, &target, "history.pause", (None, None), None);
     let err = client.verify(&asked).await.unwrap_err();
     assert_eq!(
@@ -94,7 +93,7 @@ fn pull(target: &crate::config::Target, package: &str, token: &str) -> CreateReq
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ovf_operations_read_the_session() {
     let rig = Rig::start().await;
-    let target = rig.target(TargetKind::Vcenter);
+    let target = rig.target(crate::vendors::vcenter::KIND);
     let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     let ask = |operation, id: Option<&str>, detail| {
         verification(&MUTATIONS, &target, operation, (id, None), detail)
@@ -169,7 +168,7 @@ async fn ovf_operations_read_the_session() {
         assert_eq!(client.verify(&asked).await.unwrap(), CannotTell(why.to_owned()));
     }
 
-    rig.fail_next(TargetKind::Vcenter, "GET", "/rest/com/vmware/vcenter/ovf", 403).await;
+    rig.fail_next(crate::vendors::vcenter::KIND, "GET", "/rest/com/vmware/vcenter/ovf", 403).await;
     let err = client.verify(&ask("ovf.delete", Some(&broken), None)).await.unwrap_err();
     assert_eq!(
         (err.kind, err.status),

@@ -2,10 +2,38 @@
 //! IAM endpoint, the account (domain) and project the token is scoped to, and whether
 //! requests carry an IAM token or are signed with an access key (vendor-apis.md §5.2).
 
-use super::{RawTarget, TargetKind, check_url};
+use crate::config::{
+    Credentials, ExtraFields, ExtraKey, Extras, GrantedHosts, HostGrant, Shape, Target,
+};
+use crate::http::host_gate::IAM_LOGIN;
 
 /// Lab target names of a Huawei SMS target that signs its requests end with this.
 pub const AKSK_SUFFIX: &str = "-aksk";
+
+/// The extra keys of a Huawei SMS target.
+pub(super) const KEYS: &[ExtraKey] = &[
+    text("iam_url"),
+    text("domain"),
+    text("project_id"),
+    text("access_key"),
+    text("secret_key_env"),
+    text("secret_key_file"),
+    text("secret_key"),
+];
+
+const fn text(name: &'static str) -> ExtraKey {
+    ExtraKey {
+        name,
+        shape: Shape::Text,
+    }
+}
+
+/// A signing target's user is its access key and its secret the secret key.
+const SIGNING: Credentials = Credentials {
+    user: "access_key",
+    secret: "secret_key",
+    secret_name: "secret key",
+};
 
 /// How a Huawei SMS target authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,34 +59,45 @@ pub struct HuaweiScope {
     pub auth: HuaweiAuth,
 }
 
-/// Checks the Huawei fields of a raw target: required for `huawei_sms`, refused for
-/// every other kind.
-pub(super) fn scope(name: &str, raw: &RawTarget) -> Result<Option<HuaweiScope>, String> {
-    let given = [
-        ("iam_url", raw.iam_url.is_some()),
-        ("domain", raw.domain.is_some()),
-        ("project_id", raw.project_id.is_some()),
-        ("access_key", raw.access_key.is_some()),
-        ("secret_key_env", raw.secret_key_env.is_some()),
-        ("secret_key_file", raw.secret_key_file.is_some()),
-        ("secret_key", raw.secret_key.is_some()),
-    ];
-    if raw.kind != TargetKind::HuaweiSms {
-        return match given.iter().find(|(_, set)| *set) {
-            Some((field, _)) => Err(format!(
-                "target `{name}`: `{field}` applies only to huawei_sms targets"
-            )),
-            None => Ok(None),
-        };
+impl HuaweiScope {
+    /// The scope of a `huawei_sms` target, if it is one.
+    pub fn of(target: &Target) -> Option<&Self> {
+        target.extras.get()
     }
-    let project_id = match raw.project_id.as_deref().map(str::trim) {
+
+    /// The target extras holding this scope: the keys a target file writes for it, its
+    /// credentials' keys, and IAM's URL for the login alone.
+    pub fn into_extras(self) -> Extras {
+        let mut extras = Extras::new(self.clone());
+        if let Some(iam_url) = &self.iam_url {
+            extras = extras.write("iam_url", iam_url.as_str()).grant(HostGrant {
+                field: "iam_url",
+                operation: IAM_LOGIN,
+                hosts: GrantedHosts::Origin(iam_url.clone()),
+            });
+        }
+        if let Some(domain) = &self.domain {
+            extras = extras.write("domain", domain.as_str());
+        }
+        extras = extras.write("project_id", self.project_id.as_str());
+        match self.auth {
+            HuaweiAuth::IamToken => extras,
+            HuaweiAuth::AccessKey => extras.credentials(SIGNING).role(AKSK_SUFFIX),
+        }
+    }
+}
+
+/// Checks the Huawei fields of a `huawei_sms` target entry.
+pub(super) fn check(fields: &ExtraFields<'_>) -> Result<Extras, String> {
+    let name = fields.name();
+    let project_id = match fields.text("project_id").map(str::trim) {
         Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) => {
             id.to_owned()
         }
         Some(id) => {
             return Err(format!(
                 "target `{name}`: project_id `{}` is not a project id (letters and digits)",
-                super::excerpt::quoted(id)
+                ExtraFields::quoted(id)
             ));
         }
         None => {
@@ -67,35 +106,39 @@ pub(super) fn scope(name: &str, raw: &RawTarget) -> Result<Option<HuaweiScope>, 
             ));
         }
     };
-    let iam_url = raw
-        .iam_url
-        .as_deref()
-        .map(|url| check_url(name, "iam_url", url))
+    let iam_url = fields
+        .text("iam_url")
+        .map(|url| fields.url("iam_url", url))
         .transpose()?;
-    let domain = raw.domain.clone().filter(|d| !d.trim().is_empty());
-    let auth = if raw.access_key.is_some() {
-        signing(name, raw)?
+    let domain = fields
+        .text("domain")
+        .filter(|d| !d.trim().is_empty())
+        .map(str::to_owned);
+    let auth = if fields.has("access_key") {
+        signing(fields)?
     } else {
-        token(name, raw, iam_url.is_some(), domain.is_some())?
+        token(fields, iam_url.is_some(), domain.is_some())?
     };
-    Ok(Some(HuaweiScope {
+    Ok(HuaweiScope {
         iam_url,
         domain,
         project_id,
         auth,
-    }))
+    }
+    .into_extras())
 }
 
 /// A target with `access_key` signs; a user and password would be ambiguous.
-fn signing(name: &str, raw: &RawTarget) -> Result<HuaweiAuth, String> {
-    let key = raw.access_key.as_deref().unwrap_or_default();
+fn signing(fields: &ExtraFields<'_>) -> Result<HuaweiAuth, String> {
+    let name = fields.name();
+    let key = fields.text("access_key").unwrap_or_default();
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(format!(
             "target `{name}`: access_key `{key}` is not an access key id (letters and digits)"
         ));
     }
-    let password = raw.password_env.is_some() || raw.password_file.is_some();
-    if raw.user.is_some() || password || raw.password.is_some() {
+    let password = ["user", "password_env", "password_file", "password"];
+    if password.iter().any(|key| fields.has(key)) {
         return Err(format!(
             "target `{name}` signs with `access_key`: give its secret in `secret_key_env` or \
              `secret_key_file`, and no `user` or password"
@@ -105,10 +148,10 @@ fn signing(name: &str, raw: &RawTarget) -> Result<HuaweiAuth, String> {
 }
 
 /// A target without `access_key` logs in to IAM as a user of an account.
-fn token(name: &str, raw: &RawTarget, iam_url: bool, domain: bool) -> Result<HuaweiAuth, String> {
-    let secret_key =
-        raw.secret_key_env.is_some() || raw.secret_key_file.is_some() || raw.secret_key.is_some();
-    if secret_key {
+fn token(fields: &ExtraFields<'_>, iam_url: bool, domain: bool) -> Result<HuaweiAuth, String> {
+    let name = fields.name();
+    let secret_key = ["secret_key_env", "secret_key_file", "secret_key"];
+    if secret_key.iter().any(|key| fields.has(key)) {
         return Err(format!(
             "target `{name}`: a secret key goes with `access_key`; without one the target \
              logs in with `user` and a password"
@@ -133,14 +176,14 @@ mod tests {
     use std::path::Path;
 
     use super::{HuaweiAuth, HuaweiScope};
-    use crate::config::{PasswordSource, TargetKind, Targets};
+    use crate::config::{PasswordSource, Targets};
 
     const TOKEN: &str = "[targets.eu]\nkind = \"huawei_sms\"\nurl = \"https://sms.myhuaweicloud.eu\"\niam_url = \"https://iam.myhuaweicloud.eu/\"\nuser = \"bot\"\ndomain = \"acme\"\nproject_id = \"0215ef11e49d4743be23dd97a1561abc\"\npassword_env = \"CUTOVER_TEST_SMS_PASSWORD\"\n";
     const SIGNED: &str = "[targets.eu-sk]\nkind = \"huawei_sms\"\nurl = \"https://sms.myhuaweicloud.eu\"\nproject_id = \"0215ef11e49d4743be23dd97a1561abc\"\naccess_key = \"HPUAXXXXXXXXXXXXXXXX\"\nsecret_key_env = \"CUTOVER_TEST_SMS_SK\"\n";
 
     #[track_caller]
     fn refused(text: &str, expected: &str) {
-        let err = Targets::parse(text, Path::new("t.toml"))
+        let err = Targets::parse(text, Path::new("t.toml"), &crate::vendors::kinds())
             .unwrap_err()
             .to_string();
         assert!(err.contains(expected), "{err}");
@@ -148,16 +191,16 @@ mod tests {
 
     #[test]
     fn both_schemes_resolve() {
-        let t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml")).unwrap();
-        let eu = t.get(TargetKind::HuaweiSms, "eu").unwrap();
-        let scope = eu.huawei.as_ref().unwrap();
+        let t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
+        let eu = t.get(crate::vendors::huawei_sms::KIND, "eu").unwrap();
+        let scope = HuaweiScope::of(eu).unwrap();
         assert_eq!(scope.auth, HuaweiAuth::IamToken);
         assert_eq!(
             scope.iam_url.as_deref(),
             Some("https://iam.myhuaweicloud.eu")
         );
         assert_eq!(eu.secret_name(), "password");
-        let signed = t.get(TargetKind::HuaweiSms, "eu-sk").unwrap();
+        let signed = t.get(crate::vendors::huawei_sms::KIND, "eu-sk").unwrap();
         assert_eq!(signed.user, "HPUAXXXXXXXXXXXXXXXX");
         assert_eq!(
             signed.password,
@@ -231,22 +274,22 @@ mod tests {
 
     #[test]
     fn signing_targets_go_to_the_signing_lab_target() {
-        let mut t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml")).unwrap();
+        let mut t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
         let lab = |name: &str, auth: HuaweiAuth| crate::config::Target {
             name: name.into(),
-            kind: TargetKind::HuaweiSms,
+            kind: crate::vendors::huawei_sms::KIND,
             url: "http://127.0.0.1:4000".into(),
             user: name.into(),
             password: PasswordSource::Inline(crate::config::Secret::new("lab")),
             ca_file: None,
             insecure: false,
-            huawei: Some(HuaweiScope {
+            extras: HuaweiScope {
                 iam_url: Some("http://127.0.0.1:4000/iam".into()),
                 domain: Some("lab".into()),
                 project_id: "p".into(),
                 auth,
-            }),
-            upload_hosts: crate::config::UploadHosts::default(),
+            }
+            .into_extras(),
             read_retries: crate::config::ReadRetries::default(),
             request_limits: crate::config::RequestLimits::default(),
         };

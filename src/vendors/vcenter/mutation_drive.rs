@@ -1,0 +1,84 @@
+//! Every mutating call of the vCenter client, once, against its lab target: the
+//! historical-data import's actions and an OVF import session from create to delete.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::api_error::ApiError;
+use crate::clock::Clock;
+use crate::config::Target;
+use crate::http::call_record::CallRecord;
+
+/// Drives the history actions and an OVF session's calls.
+pub(super) fn drive(vc: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+    Box::pin(async move {
+        let vcenter = super::client::VcenterClient::new(&vc, record, Clock::wall()).unwrap();
+        let mut errors = Vec::new();
+        let mut note = |result: Result<(), ApiError>| errors.extend(result.err());
+        for action in [
+            super::wire::HistoryAction::Start,
+            super::wire::HistoryAction::Pause,
+            super::wire::HistoryAction::Resume,
+            super::wire::HistoryAction::Cancel,
+        ] {
+            note(vcenter.history_action(action, None).await);
+        }
+        let package = format!("{}/packages/web.ovf", vc.url);
+        let create = super::ovf_wire::CreateRequest {
+            client_token: None,
+            resource_pool: "resgroup-8".to_owned(),
+            host_system: None,
+            folder: None,
+            create_spec: super::ovf_wire::CreateSpec {
+                source_type: super::ovf_wire::SourceType::PullSource,
+                import_flags: Vec::new(),
+                locale: None,
+                pull_source: Some(package.clone()),
+                ssl_certificate_thumbprint: None,
+                push_source_content_type: None,
+                push_source_ovf_option: None,
+                content_library_item: None,
+            },
+        };
+        let session = match vcenter.ovf_create(&create).await {
+            Ok(id) => id,
+            Err(err) => {
+                errors.push(err);
+                "session-0".to_owned()
+            }
+        };
+        let mut note = |result: Result<(), ApiError>| errors.extend(result.err());
+        note(vcenter.ovf_preview("<Envelope/>").await.map(drop));
+        note(vcenter.ovf_probe(&package).await.map(drop));
+        note(
+            vcenter
+                .ovf_try_instantiate(&session, Vec::new())
+                .await
+                .map(drop),
+        );
+        note(vcenter.ovf_instantiate(&session, Vec::new()).await);
+        note(vcenter.ovf_progress(&session, 10).await);
+        let dir = tempfile::tempdir().unwrap();
+        let disk = dir.path().join("disk.vmdk");
+        std::io::Write::write_all(&mut std::fs::File::create(&disk).unwrap(), b"disk").unwrap();
+        let entry = super::ovf_wire::OvfFileInfo {
+            name: "disk.vmdk".to_owned(),
+            file_type: "DISK".to_owned(),
+            optional_upload: false,
+            file_url: Some(format!("{}/nfc/{session}/disk.vmdk", vc.url)),
+            ssl_thumb_print: None,
+            upload_method: None,
+            size: 4,
+            bytes_transferred: 0,
+            sha256: None,
+        };
+        let file = crate::file_gate::GatedFile { path: disk, len: 4 };
+        let sent = Arc::new(AtomicU64::new(0));
+        note(vcenter.ovf_upload(&session, &entry, &file, sent).await);
+        note(vcenter.ovf_delete(&session).await);
+        errors
+    })
+}
