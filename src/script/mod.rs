@@ -26,6 +26,7 @@ pub mod planning;
 pub mod preflight;
 pub mod printers;
 pub mod reference;
+pub mod shared_read;
 pub mod show;
 pub mod size_limits;
 pub mod step;
