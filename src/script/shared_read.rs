@@ -3,8 +3,7 @@
 //! list of objects by id) answers every watcher due at about the same time, instead of
 //! one read per wait.
 //!
-//! A wait's first reading is immediate: it goes out at once, or, while such a request is
-//! in flight, in the next one, sent as soon as that one returns (group commit). Later
+//! A wait's first reading is its own (the single read it always was, at once); later
 //! readings are booked on a grid of the wait's `every` on the run's clock, so the
 //! watchers of one target with the same `every` book the same times. The reading booked
 //! for a time is sent once that time has come and no watcher that was reading before
@@ -51,10 +50,6 @@ pub struct SharedReads<T> {
 struct Inner<T> {
     /// Readings booked for a time: not sent yet, or sent and not taken by every member.
     slots: BTreeMap<SystemTime, Slot<T>>,
-    /// Immediate readings that arrived while another immediate request was in flight.
-    next: Option<Batch<T>>,
-    /// Whether an immediate request is in flight.
-    flying: bool,
     /// Watchers reading now, or holding an answer they have not booked the next reading
     /// after, counted by the time since which they are: a reading booked for a later time
     /// waits for them.
@@ -152,8 +147,6 @@ impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
             fetch,
             inner: Mutex::new(Inner {
                 slots: BTreeMap::new(),
-                next: None,
-                flying: false,
                 pending: BTreeMap::new(),
             }),
             settled: Notify::new(),
@@ -183,34 +176,20 @@ impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends `batch` on its own task, so a waiter that gives up does not stop it for
-    /// the others; an immediate batch then sends the immediate readings that arrived
-    /// meanwhile, until none is left.
-    fn send(self: &Arc<Self>, mut batch: Batch<T>, immediate: bool) {
+    /// Sends `batch` on its own task, so a wait that gives up does not stop it for the
+    /// others.
+    fn send(self: &Arc<Self>, mut batch: Batch<T>) {
         let shared = Arc::clone(self);
         tokio::spawn(async move {
-            loop {
-                let ids: Vec<String> = batch.ids.keys().cloned().collect();
-                let found = crate::http::retry::within_deadline(
-                    batch.deadline,
-                    &shared.clock,
-                    (shared.fetch)(ids),
-                )
-                .await;
-                if let Some(send) = batch.send.take() {
-                    let _ = send.send(Some(Arc::new((shared.clock.now(), found))));
-                }
-                if !immediate {
-                    return;
-                }
-                let mut inner = shared.lock();
-                match inner.next.take() {
-                    Some(next) => batch = next,
-                    None => {
-                        inner.flying = false;
-                        return;
-                    }
-                }
+            let ids: Vec<String> = batch.ids.keys().cloned().collect();
+            let found = crate::http::retry::within_deadline(
+                batch.deadline,
+                &shared.clock,
+                (shared.fetch)(ids),
+            )
+            .await;
+            if let Some(send) = batch.send.take() {
+                let _ = send.send(Some(Arc::new((shared.clock.now(), found))));
             }
         });
     }
@@ -228,20 +207,24 @@ pub struct Watcher<T: Clone + Send + Sync + 'static> {
 }
 
 impl<T: Clone + Send + Sync + 'static> Watcher<T> {
-    /// Reads the object: the reading booked for now, or at once when none is (the first
-    /// reading, or one at the wait's deadline before its booked time). `None` when the
-    /// answer left the object out.
+    /// The reading booked for now; `None` when the caller is to read the object alone,
+    /// now: its first reading, one at the wait's deadline before the booked time, or
+    /// when the answer left the object out.
     pub async fn read(&mut self) -> Result<Option<T>, ApiError> {
         let now = self.shared.clock.now();
-        let answer = match self.place {
-            Place::Booked(at) if at <= now => self.take(at).await,
+        let at = match self.place {
+            Place::Booked(at) if at <= now => at,
             Place::Booked(at) => {
                 self.unbook(at);
-                self.read_now().await
+                self.due = None;
+                return Ok(None);
             }
-            Place::Pending(_) => self.read_now().await,
+            Place::Pending(_) => {
+                self.due = None;
+                return Ok(None);
+            }
         };
-        let answer = answer?;
+        let answer = self.take(at).await?;
         let (answered, found) = &*answer;
         self.due = Some(grid_after(*answered, self.every));
         match found {
@@ -250,7 +233,8 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
         }
     }
 
-    /// Books the next reading, on the grid after the last answer; answers its time.
+    /// Books the next reading, on the grid after the last answer (or after now, when the
+    /// caller read alone); answers its time.
     pub fn book_next(&mut self) -> SystemTime {
         let now = self.shared.clock.now();
         let at = self.due.unwrap_or_else(|| grid_after(now, self.every));
@@ -265,7 +249,7 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
         });
         if slot.sent {
             // Sent without this watcher, which never happens while it is pending: it
-            // reads at once when the time comes.
+            // reads alone when the time comes.
             return at;
         }
         slot.members += 1;
@@ -309,34 +293,13 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
                         // Every member is reading now, this one included.
                         inner.add_pending(at, members);
                         drop(inner);
-                        self.shared.send(batch, false);
+                        self.shared.send(batch);
                     }
                     self.place = Place::Pending(at);
                     break answer;
                 }
             }
             settled.await;
-        };
-        answered(&mut answer).await
-    }
-
-    /// Reads at once: in a request sent now, or in the next one.
-    async fn read_now(&mut self) -> Result<Answer<T>, ApiError> {
-        let mut answer = {
-            let mut inner = self.shared.lock();
-            if inner.flying {
-                let batch = inner.next.get_or_insert_with(Batch::new);
-                batch.join(&self.id, self.deadline);
-                batch.answer.clone()
-            } else {
-                inner.flying = true;
-                drop(inner);
-                let mut batch = Batch::new();
-                batch.join(&self.id, self.deadline);
-                let answer = batch.answer.clone();
-                self.shared.send(batch, true);
-                answer
-            }
         };
         answered(&mut answer).await
     }

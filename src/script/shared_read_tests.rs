@@ -119,6 +119,20 @@ async fn settle() {
     }
 }
 
+/// New watchers on `ids`, each having made its first reading alone.
+fn first_read(reads: &Arc<SharedReads<String>>, ids: &[String]) -> Vec<Watcher<String>> {
+    ids.iter()
+        .map(|id| reads.watch(id.clone(), EVERY, None))
+        .collect()
+}
+
+/// Books the next reading of every watcher; answers the one time they all booked.
+fn book(watchers: &mut [Watcher<String>]) -> SystemTime {
+    let booked: HashSet<SystemTime> = watchers.iter_mut().map(Watcher::book_next).collect();
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    booked.into_iter().next().unwrap()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_hundred_waits_cost_one_request_per_interval() {
     let clock = Clock::manual(start());
@@ -129,69 +143,47 @@ async fn a_hundred_waits_cost_one_request_per_interval() {
         .into_iter()
         .map(|id| reads.watch(id, EVERY, deadline))
         .collect();
-    // The first readings are immediate: the first alone, the other 99 together while it
-    // is in flight.
-    let first = read_all(std::mem::take(&mut watchers)).await;
-    for (watcher, reading) in first {
-        assert!(reading.unwrap().is_some());
+    // The first reading is each wait's own, at once.
+    for (watcher, reading) in read_all(std::mem::take(&mut watchers)).await {
+        assert_eq!(reading.unwrap(), None);
         watchers.push(watcher);
     }
-    let booked: HashSet<SystemTime> = watchers.iter_mut().map(Watcher::book_next).collect();
     let next = start() + Duration::from_secs(9);
-    assert_eq!(booked, HashSet::from([next]), "the next 10 s mark");
+    assert_eq!(book(&mut watchers), next, "the next 10 s mark");
     for interval in 0..3 {
         set(&clock, next + EVERY * interval);
-        let readings = read_all(std::mem::take(&mut watchers)).await;
-        for (mut watcher, reading) in readings {
+        for (watcher, reading) in read_all(std::mem::take(&mut watchers)).await {
             let reading = reading.unwrap().unwrap();
             assert!(
-                reading.ends_with(&format!("@{}", interval + 3)),
+                reading.ends_with(&format!("@{}", interval + 1)),
                 "{reading}"
             );
-            assert_eq!(watcher.book_next(), next + EVERY * (interval + 1));
             watchers.push(watcher);
         }
+        assert_eq!(book(&mut watchers), next + EVERY * (interval + 1));
     }
-    let requests = target.requests();
-    let sizes: Vec<usize> = requests.iter().map(Vec::len).collect();
-    assert_eq!(sizes, [1, 99, 100, 100, 100], "one request per interval");
+    let sizes: Vec<usize> = target.requests().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [100, 100, 100], "one request per interval");
 }
 
 #[tokio::test(start_paused = true)]
-async fn readings_that_arrive_while_one_is_in_flight_go_together_in_the_next() {
+async fn waits_that_start_apart_meet_on_the_grid() {
     let clock = Clock::manual(start());
-    let target = Target::new().held();
+    let target = Target::new();
     let reads = target.reads(clock.clone());
-    let mut first = reads.watch("s000", EVERY, None);
-    let first = tokio::spawn(async move {
-        let reading = first.read().await;
-        (first, reading)
-    });
-    settle().await;
-    // The first one is out, alone and at once; three more come while it is answered.
-    assert_eq!(target.requests(), [ids(1)]);
-    let later: Vec<_> = ids(4)[1..]
-        .iter()
-        .map(|id| reads.watch(id.clone(), EVERY, None))
-        .collect();
-    let later = tokio::spawn(read_all(later));
-    settle().await;
-    assert_eq!(
-        target.requests().len(),
-        1,
-        "one request in flight at a time"
-    );
-    target.let_go(2);
-    let (mut first, reading) = first.await.unwrap();
-    assert_eq!(reading.unwrap().unwrap(), "s000@1");
-    let mut later = later.await.unwrap();
-    assert_eq!(target.requests(), [ids(1), ids(4)[1..].to_vec()]);
-    // Answered at the same time, they book the same next reading.
-    let at = first.book_next();
-    for (watcher, reading) in &mut later {
-        assert!(reading.as_ref().unwrap().as_ref().unwrap().ends_with("@2"));
-        assert_eq!(watcher.book_next(), at);
+    let mut early = first_read(&reads, &ids(1));
+    let at = book(&mut early);
+    set(&clock, start() + Duration::from_secs(5));
+    // A wait starting meanwhile reads alone at once, then books the same time.
+    let mut late = first_read(&reads, &ids(2)[1..]);
+    assert_eq!(late[0].read().await.unwrap(), None);
+    assert_eq!(book(&mut late), at);
+    set(&clock, at);
+    early.extend(late);
+    for (_, reading) in read_all(early).await {
+        assert!(reading.unwrap().unwrap().ends_with("@1"));
     }
+    assert_eq!(target.requests(), [ids(2)]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -200,16 +192,17 @@ async fn a_single_wait_reads_at_once_then_every_interval() {
     let target = Target::new();
     let reads = target.reads(clock.clone());
     let mut watcher = reads.watch("s000", EVERY, None);
-    assert_eq!(watcher.read().await.unwrap().unwrap(), "s000@1");
+    assert_eq!(watcher.read().await.unwrap(), None, "read alone, at once");
     let at = watcher.book_next();
     assert_eq!(at, start() + Duration::from_secs(9));
     set(&clock, at);
-    assert_eq!(watcher.read().await.unwrap().unwrap(), "s000@2");
+    assert_eq!(watcher.read().await.unwrap().unwrap(), "s000@1");
     assert_eq!(watcher.book_next(), at + EVERY);
-    // A reading due later than the wait's deadline is made at once at the deadline.
+    // At the wait's deadline, before the booked time, it reads alone at once.
     clock.advance(Duration::from_secs(3));
-    assert_eq!(watcher.read().await.unwrap().unwrap(), "s000@3");
-    assert_eq!(target.requests().len(), 3);
+    assert_eq!(watcher.read().await.unwrap(), None);
+    assert_eq!(watcher.book_next(), at + EVERY, "the next mark after now");
+    assert_eq!(target.requests().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -218,16 +211,14 @@ async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
     let target = Target::new();
     let reads = target.reads(clock.clone());
     target.gone.lock().unwrap().insert("s001".to_owned());
-    let watchers: Vec<_> = ids(2)
-        .into_iter()
-        .map(|id| reads.watch(id, EVERY, None))
-        .collect();
+    let mut watchers = first_read(&reads, &ids(2));
+    set(&clock, book(&mut watchers));
     let mut readings = read_all(watchers).await;
     assert_eq!(readings[0].1.as_ref().unwrap().as_deref(), Some("s000@1"));
     assert_eq!(
         readings[1].1.as_ref().unwrap(),
         &None,
-        "left out: read it singly"
+        "left out: read it alone"
     );
     *target.failing.lock().unwrap() = true;
     let at = readings
@@ -242,40 +233,44 @@ async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
         assert_eq!(err.message, "the array is busy");
         assert!(err.retryable);
     }
-    // The first readings: the first one alone, the other while it was in flight.
-    assert_eq!(target.requests().len(), 3, "one failed request for both");
+    assert_eq!(target.requests().len(), 2, "one failed request for both");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_booked_reading_waits_for_a_wait_still_holding_its_last_answer() {
     let clock = Clock::manual(start());
-    let target = Target::new();
+    let target = Target::new().held();
     let reads = target.reads(clock.clone());
-    let readings = read_all(
-        ids(2)
-            .into_iter()
-            .map(|id| reads.watch(id, EVERY, None))
-            .collect(),
-    )
-    .await;
-    let mut watchers: Vec<_> = readings.into_iter().map(|(w, _)| w).collect();
+    let mut watchers = first_read(&reads, &ids(2));
+    set(&clock, book(&mut watchers));
+    target.let_go(1);
+    let mut watchers: Vec<_> = read_all(watchers)
+        .await
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect();
     let mut slow = watchers.pop().unwrap();
     let mut quick = watchers.pop().unwrap();
     let at = quick.book_next();
     set(&clock, at + Duration::from_secs(1));
-    // The quick one is due, but the slow one has not booked yet: nothing goes out...
+    // The quick one is due, but the slow one still holds its last answer without having
+    // booked again: nothing goes out...
     let quick = tokio::spawn(async move {
         let reading = quick.read().await;
         (quick, reading)
     });
     settle().await;
-    assert_eq!(target.requests().len(), 2, "the two first readings");
-    // ...until it books the same reading; then one request serves both.
+    assert_eq!(target.requests().len(), 1);
+    // ...until it books the same reading (after that answer, however late it books);
+    // then one request serves both.
     assert_eq!(slow.book_next(), at);
+    settle().await;
+    assert_eq!(target.requests()[1], ids(2));
+    target.let_go(1);
     let (_quick, reading) = quick.await.unwrap();
-    assert_eq!(reading.unwrap().unwrap(), "s000@3");
-    assert_eq!(slow.read().await.unwrap().unwrap(), "s001@3");
-    assert_eq!(target.requests()[2], ids(2));
+    assert_eq!(reading.unwrap().unwrap(), "s000@2");
+    assert_eq!(slow.read().await.unwrap().unwrap(), "s001@2");
+    assert_eq!(target.requests().len(), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -283,28 +278,19 @@ async fn a_wait_that_ends_or_starts_late_holds_nobody_up() {
     let clock = Clock::manual(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
-    let readings = read_all(
-        ids(3)
-            .into_iter()
-            .map(|id| reads.watch(id, EVERY, None))
-            .collect(),
-    )
-    .await;
-    let mut watchers: Vec<_> = readings.into_iter().map(|(w, _)| w).collect();
+    let mut watchers = first_read(&reads, &ids(3));
     let at = watchers[0].book_next();
     watchers[1].book_next();
     // One wait ends (reached, failed or cancelled) before booking again, one is
     // cancelled after booking.
-    let third = watchers.pop().unwrap();
-    drop(third);
-    let second = watchers.pop().unwrap();
-    drop(second);
+    drop(watchers.pop());
+    drop(watchers.pop());
     set(&clock, at);
-    // A wait that starts after the booked time is not waited for.
+    // A wait that starts at the booked time or later is not waited for.
     let _newcomer = reads.watch("s100", EVERY, None);
     let mut first = watchers.pop().unwrap();
-    assert_eq!(first.read().await.unwrap().unwrap(), "s000@3");
-    assert_eq!(target.requests()[2], ids(1));
+    assert_eq!(first.read().await.unwrap().unwrap(), "s000@1");
+    assert_eq!(target.requests(), [ids(1)]);
 }
 
 #[test]
