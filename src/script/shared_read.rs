@@ -86,8 +86,11 @@ impl<T> Inner<T> {
 struct Batch<T> {
     /// Each id with the number of watchers reading it.
     ids: HashMap<String, usize>,
-    /// The earliest deadline of the waits it serves: its retries stop there.
+    /// The latest deadline of the waits it serves (`None` once one has none): its
+    /// retries stop there, while each wait stops waiting for it at its own.
     deadline: Option<SystemTime>,
+    /// Whether a wait it serves has no deadline.
+    unbounded: bool,
     /// Taken when the request is sent.
     send: Option<watch::Sender<Option<Answer<T>>>>,
     answer: watch::Receiver<Option<Answer<T>>>,
@@ -99,6 +102,7 @@ impl<T> Batch<T> {
         Self {
             ids: HashMap::new(),
             deadline: None,
+            unbounded: false,
             send: Some(send),
             answer,
         }
@@ -106,10 +110,15 @@ impl<T> Batch<T> {
 
     fn join(&mut self, id: &str, deadline: Option<SystemTime>) {
         *self.ids.entry(id.to_owned()).or_default() += 1;
-        self.deadline = match (self.deadline, deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        match deadline {
+            Some(deadline) => self.deadline = self.deadline.max(Some(deadline)),
+            None => self.unbounded = true,
+        }
+    }
+
+    /// The deadline its request runs within.
+    fn request_deadline(&self) -> Option<SystemTime> {
+        if self.unbounded { None } else { self.deadline }
     }
 
     fn leave(&mut self, id: &str) {
@@ -183,7 +192,7 @@ impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
         tokio::spawn(async move {
             let ids: Vec<String> = batch.ids.keys().cloned().collect();
             let found = crate::http::retry::within_deadline(
-                batch.deadline,
+                batch.request_deadline(),
                 &shared.clock,
                 (shared.fetch)(ids),
             )
@@ -278,6 +287,7 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
                     to_send = Some(Batch {
                         ids: std::mem::take(&mut slot.batch.ids),
                         deadline: slot.batch.deadline,
+                        unbounded: slot.batch.unbounded,
                         send: slot.batch.send.take(),
                         answer: slot.batch.answer.clone(),
                     });
@@ -301,7 +311,21 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
             }
             settled.await;
         };
-        answered(&mut answer).await
+        let clock = self.shared.clock.clone();
+        let deadline = self.deadline;
+        let wait_ends = async move {
+            match deadline {
+                Some(at) => clock.until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            answer = answered(&mut answer) => answer,
+            // Another wait's later deadline bounds the request: this one gives up on it at
+            // its own and reads alone, for the last look every wait takes at its deadline.
+            () = wait_ends => Err(late()),
+        }
     }
 
     /// Gives up the reading booked at `at`, which has not come yet: pending from now.
@@ -364,6 +388,17 @@ fn lost() -> ApiError {
         ErrorKind::Cancelled,
         "the shared read of the target was stopped before it answered",
     )
+}
+
+/// The shared reading a wait gave up on at its deadline: retryable, so the wait takes
+/// its last look alone.
+fn late() -> ApiError {
+    let mut err = ApiError::new(
+        ErrorKind::Timeout,
+        "the shared reading of the target had not answered by the wait's deadline",
+    );
+    err.retryable = true;
+    err
 }
 
 /// The first time after `time` on the grid of `every` (multiples of it since the Unix

@@ -1,5 +1,5 @@
-//! The shared reads of one target on a paused tokio clock and a manual run's clock: who
-//! goes in which request, and what each watcher gets.
+//! The shared reads of one target on a paused tokio clock and a stepped run's clock
+//! (moved by the test alone): who goes in which request, and what each watcher gets.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -135,7 +135,7 @@ fn book(watchers: &mut [Watcher<String>]) -> SystemTime {
 
 #[tokio::test(start_paused = true)]
 async fn a_hundred_waits_cost_one_request_per_interval() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
     let deadline = Some(start() + Duration::from_secs(3600));
@@ -168,7 +168,7 @@ async fn a_hundred_waits_cost_one_request_per_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn waits_that_start_apart_meet_on_the_grid() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
     let mut early = first_read(&reads, &ids(1));
@@ -188,7 +188,7 @@ async fn waits_that_start_apart_meet_on_the_grid() {
 
 #[tokio::test(start_paused = true)]
 async fn a_single_wait_reads_at_once_then_every_interval() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
     let mut watcher = reads.watch("s000", EVERY, None);
@@ -207,7 +207,7 @@ async fn a_single_wait_reads_at_once_then_every_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
     target.gone.lock().unwrap().insert("s001".to_owned());
@@ -238,7 +238,7 @@ async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
 
 #[tokio::test(start_paused = true)]
 async fn a_booked_reading_waits_for_a_wait_still_holding_its_last_answer() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new().held();
     let reads = target.reads(clock.clone());
     let mut watchers = first_read(&reads, &ids(2));
@@ -275,7 +275,7 @@ async fn a_booked_reading_waits_for_a_wait_still_holding_its_last_answer() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_that_ends_or_starts_late_holds_nobody_up() {
-    let clock = Clock::manual(start());
+    let clock = Clock::stepped(start());
     let target = Target::new();
     let reads = target.reads(clock.clone());
     let mut watchers = first_read(&reads, &ids(3));
@@ -291,6 +291,33 @@ async fn a_wait_that_ends_or_starts_late_holds_nobody_up() {
     let mut first = watchers.pop().unwrap();
     assert_eq!(first.read().await.unwrap().unwrap(), "s000@1");
     assert_eq!(target.requests(), [ids(1)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_gives_up_on_a_shared_reading_at_its_own_deadline() {
+    let clock = Clock::stepped(start());
+    let target = Target::new().held();
+    let reads = target.reads(clock.clone());
+    let soon = Some(start() + Duration::from_secs(20));
+    let later = Some(start() + Duration::from_secs(100));
+    let mut watchers = vec![
+        reads.watch("s000", EVERY, soon),
+        reads.watch("s001", EVERY, later),
+    ];
+    set(&clock, book(&mut watchers));
+    let readings = tokio::spawn(read_all(watchers));
+    settle().await;
+    assert_eq!(target.requests(), [ids(2)]);
+    // The request runs within the later deadline; the first wait stops waiting for it
+    // at its own, with a retryable error, so it takes its last look alone.
+    set(&clock, start() + Duration::from_secs(20));
+    settle().await;
+    target.let_go(1);
+    let readings = readings.await.unwrap();
+    let err = readings[0].1.as_ref().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert!(err.retryable);
+    assert_eq!(readings[1].1.as_ref().unwrap().as_deref(), Some("s001@1"));
 }
 
 #[test]
