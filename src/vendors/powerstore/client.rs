@@ -23,9 +23,9 @@ use crate::vendors::powerstore::wire::{
 /// The array's largest page (§4.3).
 const MAX_PAGE: usize = 2000;
 
-/// The most sessions one `id=in.(…)` list names: 100 ids keep the request line near
-/// 5 KiB, under the 8 KiB that web front ends accept by default (the array's own limit
-/// is not published); more ids go in further requests.
+/// The most sessions one `id=in.(…)` list names: 100 ids keep the request line under
+/// 5 KiB (about 4.5 KB), well under the 8 KiB that web front ends accept by default (the
+/// array's own limit is not published); more ids go in further requests.
 pub const IDS_PER_LIST: usize = 100;
 
 pub(crate) const SESSION: &str = "import session";
@@ -403,7 +403,8 @@ mod tests {
         .unwrap();
         url.query_pairs_mut().extend_pairs(by_id_params(&ids));
         let line = format!("GET {url} HTTP/1.1");
-        assert!(line.len() < 6 * 1024, "{} bytes", line.len());
+        // About 4.5 KB with a long host name.
+        assert!(line.len() < 5 * 1024, "{} bytes", line.len());
         assert!(url.query().unwrap().contains("&limit=100"));
     }
 
