@@ -91,9 +91,10 @@ impl<'a> Wait<'a> {
     }
 
     /// [`Wait::run`] for a job that waits on the same target share their readings with:
-    /// it reads the object `id` through `shared` (its first reading at once, the later
-    /// ones on the grid of `every` with theirs), and alone with `read_alone` when the
-    /// shared answer leaves it out. The rules and messages are [`Wait::run`]'s.
+    /// its first reading is its own (`read_alone`, at once), the later ones of object
+    /// `id` come through `shared` on the grid of `every` with theirs, and `read_alone`
+    /// serves again when the shared answer leaves the object out or the deadline comes
+    /// before the booked reading. The rules and messages are [`Wait::run`]'s.
     pub fn run_shared<T: Clone + Send + Sync + 'static>(
         &self,
         host: &Host,
