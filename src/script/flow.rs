@@ -23,7 +23,7 @@ const RETRY_ATTEMPTS: u64 = 5;
 const RETRY_INITIAL: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 /// The shortest poll interval, so `every: 0` cannot hammer a target.
-const MIN_EVERY: Duration = Duration::from_millis(10);
+pub const MIN_EVERY: Duration = Duration::from_millis(10);
 /// Defaults of `wait_until`.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(3600);
 const WAIT_EVERY: Duration = Duration::from_secs(5);
@@ -39,7 +39,7 @@ pub fn poll<T>(
     every: Duration,
     check: impl FnMut() -> RhaiResult<Option<T>>,
 ) -> RhaiResult<Option<T>> {
-    poll_with(host, timeout, every, None, check)
+    poll_with(host, timeout, None, check, every_after(every))
 }
 
 /// [`poll`] for a wait the operator follows in the log (see [`crate::script::wait_log`]):
@@ -52,15 +52,33 @@ pub fn poll_logged<T>(
     every: Duration,
     check: impl FnMut() -> RhaiResult<Option<T>>,
 ) -> RhaiResult<Option<T>> {
-    poll_with(host, timeout, every, Some(subject), check)
+    poll_with(host, timeout, Some(subject), check, every_after(every))
+}
+
+/// [`poll_logged`] whose next check falls where `next` says, given when the last one
+/// ended: a wait whose readings are booked with other waits' ([`crate::script::shared_read`]).
+pub fn poll_logged_booked<T>(
+    host: &Host,
+    subject: Subject,
+    timeout: Duration,
+    check: impl FnMut() -> RhaiResult<Option<T>>,
+    next: impl FnMut(SystemTime) -> SystemTime,
+) -> RhaiResult<Option<T>> {
+    poll_with(host, timeout, Some(subject), check, next)
+}
+
+/// The next check `every` (at least [`MIN_EVERY`]) after the last one ended.
+fn every_after(every: Duration) -> impl FnMut(SystemTime) -> SystemTime {
+    let every = every.max(MIN_EVERY);
+    move |checked| checked.checked_add(every).unwrap_or(checked)
 }
 
 fn poll_with<T>(
     host: &Host,
     timeout: Duration,
-    every: Duration,
     subject: Option<Subject>,
     check: impl FnMut() -> RhaiResult<Option<T>>,
+    next: impl FnMut(SystemTime) -> SystemTime,
 ) -> RhaiResult<Option<T>> {
     let clock = host.clock();
     let start = clock.now();
@@ -70,7 +88,7 @@ fn poll_with<T>(
         Subject::Job { what, wanted } => format!("{what} to be {wanted}"),
         Subject::Condition(condition) => condition.clone(),
     });
-    let result = poll_until(host, (start, deadline, timeout), every, subject, check);
+    let result = poll_until(host, (start, deadline, timeout), subject, check, next);
     if let Some(deadline) = deadline {
         warn_if_late(host, deadline, timeout, what.as_deref());
     }
@@ -102,14 +120,13 @@ fn warn_if_late(host: &Host, deadline: SystemTime, timeout: Duration, what: Opti
 fn poll_until<T>(
     host: &Host,
     (start, deadline, timeout): (SystemTime, Option<SystemTime>, Duration),
-    every: Duration,
     subject: Option<Subject>,
     mut check: impl FnMut() -> RhaiResult<Option<T>>,
+    mut next: impl FnMut(SystemTime) -> SystemTime,
 ) -> RhaiResult<Option<T>> {
     let clock = host.clock();
     let _deadline = deadline.map(hold_deadline);
     let log = subject.map(|subject| WaitLog::start(subject, start, timeout));
-    let every = every.max(MIN_EVERY);
     let mut next_check = start;
     loop {
         let now = clock.now();
@@ -117,8 +134,7 @@ fn poll_until<T>(
             if let Some(done) = check()? {
                 return Ok(Some(done));
             }
-            let checked = clock.now();
-            next_check = checked.checked_add(every).unwrap_or(checked);
+            next_check = next(clock.now());
         }
         let now = clock.now();
         if let Some(log) = &log {

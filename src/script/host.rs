@@ -2,7 +2,7 @@
 //! the run's cancellation token, the targets, one cached vendor client per target, the
 //! record of the mutating calls they made, and the run's verdict (`fail_run`).
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,6 +23,7 @@ use crate::script::board::Board;
 use crate::script::verdict::Verdict;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
+type SharedCache = HashMap<(TargetKind, String, TypeId), Arc<dyn Any + Send + Sync>>;
 
 /// How long the logouts at the end of a run may take together.
 const LOGOUT_GRACE: Duration = Duration::from_secs(5);
@@ -125,6 +126,9 @@ pub struct Host {
     allowed_reads: Vec<PathBuf>,
     /// Shared with [`Host::child`] hosts, so each target logs in once per process.
     clients: Arc<Mutex<ClientCache>>,
+    /// What the waits on a target share (its shared reads), one of each type per target,
+    /// shared with child hosts like the clients.
+    shared: Arc<Mutex<SharedCache>>,
     /// The mutating calls of every client built here (shared with child hosts, which
     /// share the clients).
     calls: CallRecord,
@@ -149,6 +153,7 @@ impl Host {
             targets,
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
+            shared: Arc::new(Mutex::new(HashMap::new())),
             calls,
             verdict: Verdict::default(),
             board: Arc::default(),
@@ -168,6 +173,7 @@ impl Host {
             targets: self.targets.clone(),
             allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
+            shared: Arc::clone(&self.shared),
             calls: self.calls.clone(),
             verdict: Verdict::default(),
             board: Arc::default(),
@@ -300,6 +306,11 @@ impl Host {
         local_io::block_on(cancellable).unwrap_or_else(|future| self.runtime.block_on(future))
     }
 
+    /// The run's shared runtime: where work that outlives one script call runs.
+    pub fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
     /// Sleeps for `duration` of clock time, or until the run is interrupted.
     pub fn sleep(&self, duration: Duration) -> Result<(), ApiError> {
         self.block_on(async {
@@ -337,9 +348,36 @@ impl Host {
         Ok(client)
     }
 
+    /// The one `T` of target `name` of `kind` in this run, made by `make` on first use:
+    /// what every wait on the target shares, such as its [`SharedReads`].
+    ///
+    /// [`SharedReads`]: crate::script::shared_read::SharedReads
+    pub fn per_target<T: Any + Send + Sync>(
+        &self,
+        kind: TargetKind,
+        name: &str,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (kind, name.to_owned(), TypeId::of::<T>());
+        if let Some(found) = shared
+            .get(&key)
+            .and_then(|found| Arc::clone(found).downcast::<T>().ok())
+        {
+            return found;
+        }
+        let made = Arc::new(make());
+        shared.insert(key, made.clone());
+        made
+    }
+
     /// Logs every client out, all at once and within `LOGOUT_GRACE` (5 s) together; called
     /// once the script has ended, or was stopped, so no login is left open on a target.
     pub fn close(&self) {
+        self.shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         let sessions: Vec<Arc<dyn Session>> = self
             .clients
             .lock()

@@ -16,6 +16,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::http::plan::Plan;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::shared_read::SharedReads;
 use crate::script::wait::{Verdict, Wait};
 use crate::script::wait_log::{Reading, report};
 use crate::suggest::{closest, did_you_mean};
@@ -111,6 +112,12 @@ pub trait Job: Clone + Send + Sync + 'static {
     fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
+    /// Where waits on this job read it together with the other waits on its target (one
+    /// list request for all of them, see [`SharedReads`]), and the id it is read by
+    /// there; `None` when each wait reads its job alone.
+    fn shared_reads(&self) -> Option<(Arc<SharedReads<Self::Snapshot>>, String)> {
+        None
+    }
     fn state(snapshot: &Self::Snapshot) -> Option<Self::State>;
     /// The job as a planned change leaves it once it reaches `state`: `last` (as last
     /// read, or as the plan made it) showing `state`.
@@ -381,7 +388,13 @@ impl<J: Job> Handle<J> {
                 Verdict::Waiting
             }
         };
-        wait.run(job.host(), || job.read(), judge, |s| job.reading(s))?;
+        let look = |s: &J::Snapshot| job.reading(s);
+        match job.shared_reads() {
+            Some((shared, id)) => {
+                wait.run_shared(job.host(), (&shared, &id), || job.read(), judge, look)?
+            }
+            None => wait.run(job.host(), || job.read(), judge, look)?,
+        };
         J::answer(self)
     }
 }

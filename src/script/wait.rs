@@ -3,15 +3,18 @@
 //! ride out transient read errors, log what it sees (see [`crate::script::wait_log`]),
 //! and time out with the state it was left in.
 
-use std::time::Duration;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use rhai::{EvalAltResult, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::flow::poll_logged;
+use crate::script::flow::{MIN_EVERY, poll_logged, poll_logged_booked};
 use crate::script::options::Options;
+use crate::script::shared_read::SharedReads;
 use crate::script::wait_log::{Reading, Subject, report};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -74,16 +77,57 @@ impl<'a> Wait<'a> {
     pub fn run<T>(
         &self,
         host: &Host,
+        read: impl FnMut() -> Result<T, ApiError>,
+        judge: impl FnMut(&T) -> Verdict,
+        look: impl Fn(&T) -> Reading,
+    ) -> RhaiResult<T> {
+        self.run_paced(
+            host,
+            read,
+            judge,
+            look,
+            None::<fn(SystemTime) -> SystemTime>,
+        )
+    }
+
+    /// [`Wait::run`] for a job that waits on the same target share their readings with:
+    /// its first reading is its own (`read_alone`, at once), the later ones of object
+    /// `id` come through `shared` on the grid of `every` with theirs, and `read_alone`
+    /// serves again when the shared answer leaves the object out or the deadline comes
+    /// before the booked reading. The rules and messages are [`Wait::run`]'s.
+    pub fn run_shared<T: Clone + Send + Sync + 'static>(
+        &self,
+        host: &Host,
+        (shared, id): (&Arc<SharedReads<T>>, &str),
+        mut read_alone: impl FnMut() -> Result<T, ApiError>,
+        judge: impl FnMut(&T) -> Verdict,
+        look: impl Fn(&T) -> Reading,
+    ) -> RhaiResult<T> {
+        let deadline = host.clock().now().checked_add(self.timeout);
+        let watcher = RefCell::new(shared.watch(id, self.every.max(MIN_EVERY), deadline));
+        let read = || {
+            let reading = host.block_on(watcher.borrow_mut().read())?;
+            reading.map_or_else(&mut read_alone, Ok)
+        };
+        let next = |_| watcher.borrow_mut().book_next();
+        self.run_paced(host, read, judge, look, Some(next))
+    }
+
+    /// [`Wait::run`], reading again where `next` says when given.
+    fn run_paced<T>(
+        &self,
+        host: &Host,
         mut read: impl FnMut() -> Result<T, ApiError>,
         mut judge: impl FnMut(&T) -> Verdict,
         look: impl Fn(&T) -> Reading,
+        next: Option<impl FnMut(SystemTime) -> SystemTime>,
     ) -> RhaiResult<T> {
         let mut last = None;
         let subject = Subject::Job {
             what: self.what.clone(),
             wanted: self.wanted.clone(),
         };
-        let reached = poll_logged(host, subject, self.timeout, self.every, || {
+        let check = || {
             let reading = match read() {
                 Ok(reading) => reading,
                 Err(err) if err.retryable => {
@@ -101,7 +145,11 @@ impl<'a> Wait<'a> {
                 }
                 Verdict::Ended(err) => Err(raise((*err).at(self.target, self.operation))),
             }
-        })?;
+        };
+        let reached = match next {
+            Some(next) => poll_logged_booked(host, subject, self.timeout, check, next)?,
+            None => poll_logged(host, subject, self.timeout, self.every, check)?,
+        };
         reached.ok_or_else(|| {
             let found = last
                 .as_ref()

@@ -39,6 +39,7 @@ mod run;
 mod runaway;
 mod secrets;
 mod secrets_end_to_end;
+mod shared_polling;
 mod sms;
 mod stop;
 mod test;

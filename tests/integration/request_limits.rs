@@ -93,7 +93,7 @@ for n in 0..6 { array.import_session("wave1-lun03"); }"#;
         .script("reads.rhai", script)
         .args(["run", "reads.rhai"])
         .run();
-    let arrivals = outcome.lab.unwrap().requests_of(TargetKind::Powerstore);
+    let arrivals = outcome.lab.unwrap().requests_of(kind::POWERSTORE);
     let times: Vec<f64> = arrivals
         .as_array()
         .unwrap()

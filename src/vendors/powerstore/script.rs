@@ -13,8 +13,9 @@ use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, parse_state};
 use crate::script::options::Options;
+use crate::script::shared_read::{Fetch, SharedReads};
 use crate::script::wait_log::Reading;
-use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery};
+use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery, looks_like_id};
 use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, ImportState};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -124,6 +125,24 @@ impl Job for SessionJob {
         Ok(Snapshot::new(session))
     }
 
+    /// The waits on one array read their sessions together, `id=in.(…)`.
+    fn shared_reads(&self) -> Option<(Arc<SharedReads<Snapshot>>, String)> {
+        // Only a UUID can go in the list's filter as it is.
+        if !looks_like_id(&self.id) {
+            return None;
+        }
+        let client = &self.array.client;
+        let host = &self.array.host;
+        let reads = host.per_target(super::KIND, client.target(), || {
+            SharedReads::new(
+                host.clock().clone(),
+                host.runtime().clone(),
+                list_by_id(Arc::clone(client)),
+            )
+        });
+        Some((reads, self.id.clone()))
+    }
+
     fn state(snapshot: &Snapshot) -> Option<ImportState> {
         snapshot.session.state
     }
@@ -181,6 +200,20 @@ impl Job for SessionJob {
         let error = snapshot.session.error.as_ref()?;
         Some(error.message_l10n.clone())
     }
+}
+
+/// How the shared reads of an array read its sessions: one list of them by id.
+fn list_by_id(client: Arc<PowerStoreClient>) -> Fetch<Snapshot> {
+    Arc::new(move |ids: Vec<String>| {
+        let client = Arc::clone(&client);
+        Box::pin(async move {
+            let sessions = client.import_sessions_by_id(&ids).await?;
+            Ok(sessions
+                .into_iter()
+                .map(|session| (session.id.clone(), Snapshot::new(session)))
+                .collect())
+        })
+    })
 }
 
 impl PowerStore {

@@ -57,6 +57,7 @@ pub(super) async fn import_sessions_list(
         .collect();
     let listing = query.run(rows)?;
     inventory.touch(&listing.ids, now);
+    inventory.reads.list(&params, listing.ids.len());
     Ok(listing)
 }
 
@@ -69,6 +70,7 @@ pub(super) async fn import_sessions_get(
     let select = Select::from_params(&params, &IMPORT_SESSION)?;
     let now = lab.now();
     let mut inventory = lab.lock();
+    inventory.reads.get();
     let session = inventory.session(&id, now)?.clone();
     Ok(Json(select.project(&inventory.session_row(&session, now))))
 }

@@ -17,6 +17,7 @@ mod import_sessions;
 mod jobs;
 mod operation;
 mod query;
+mod reads;
 mod remote_systems;
 mod seed;
 mod select;

@@ -14,6 +14,7 @@ use crate::vendors::powerstore::wire::{Job, RemoteSystem};
 use super::auth::{Credentials, Logins};
 use super::error::LabError;
 use super::operation::Operation;
+use super::reads::SessionReads;
 use super::seed;
 use super::session::SimSession;
 
@@ -73,6 +74,7 @@ impl LabInventory for Inventory {
             "jobs": jobs,
             "logins": self.logins.count(),
             "active_login_sessions": self.logins.active(now),
+            "session_reads": self.reads.to_json(),
         });
         object(&shown)
     }
@@ -85,6 +87,8 @@ pub struct Inventory {
     pub(super) remote_systems: Vec<RemoteSystem>,
     pub(super) jobs: Vec<Job>,
     pub(super) logins: Logins,
+    /// How clients read the sessions.
+    pub(super) reads: SessionReads,
     rng: fastrand::Rng,
 }
 
@@ -99,6 +103,7 @@ impl Inventory {
                 seed ^ 0x5EC2_E75E_C2E7_5EC2,
                 std::time::Duration::from_secs(super::auth::IDLE_TIMEOUT),
             ),
+            reads: SessionReads::default(),
             rng: fastrand::Rng::with_seed(seed),
         };
         seed::populate(&mut inventory, now);
