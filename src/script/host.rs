@@ -294,6 +294,9 @@ impl Host {
         let token = item
             .as_ref()
             .map_or_else(|| self.line_token(), |item| item.token.clone());
+        // A request's future is kilobytes of state: boxed once, the wrappers below move a
+        // pointer instead of copying it at each layer.
+        let future = Box::pin(future);
         let future = crate::http::retry::within_deadline(wait_deadline(), &self.clock, future);
         let cancellable = async {
             tokio::select! {
