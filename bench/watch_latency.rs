@@ -167,7 +167,10 @@ fn cutover_binary() -> PathBuf {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("the bench's own path");
-    let profile = exe.parent().and_then(Path::parent).expect("target/PROFILE/examples");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/PROFILE/examples");
     let binary = profile.join("cutover");
     assert!(
         binary.is_file(),
