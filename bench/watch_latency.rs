@@ -4,9 +4,13 @@
 //! Each tool watches a fresh temporary folder with a 50 ms debounce; the bench creates
 //! one file at a time and times until the handler's first line (a Rhai `print`, or
 //! watchexec running `echo`) arrives on the watcher's stdout. It prints the median and
-//! the 99th percentile. Run it with `cargo bench --profile dev --bench watch_latency`;
+//! the 99th percentile. Run it with `cargo build --release && cargo run --release
+//! --example watch_latency` (it runs the `cutover` built beside it, or `CUTOVER_BIN`);
 //! `WATCHEXEC=/path/to/watchexec` names a watchexec binary (else one on the PATH is
-//! used, if any), `SAMPLES=N` the number of files (default 200).
+//! used, if any; an empty `WATCHEXEC=` skips it), `SAMPLES=N` the number of files
+//! (default 200). With `BENCH_JSON=1` each watcher's figures and every sample also go
+//! out as one line of JSON, `json {"watcher", "median_ms", "p99_ms", "samples_ms"}`, for
+//! `bench/run`.
 
 #![allow(
     clippy::disallowed_methods,
@@ -106,6 +110,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    if std::env::var_os("BENCH_JSON").is_some_and(|v| v == "1") {
+        let line = serde_json::json!({
+            "watcher": name,
+            "median_ms": ms(percentile(&samples, 0.5)),
+            "p99_ms": ms(percentile(&samples, 0.99)),
+            "samples_ms": samples.iter().map(|d| ms(*d)).collect::<Vec<_>>(),
+        });
+        println!("json {line}");
+    }
     println!(
         "{name:<10} n={:<4} median {:>6.1} ms   p99 {:>6.1} ms   (min {:.1}, max {:.1})",
         samples.len(),
@@ -124,7 +137,7 @@ fn cutover(dir: &Path, samples: usize) -> Vec<Duration> {
         r#"on_file("in/*.txt", #{ debounce: "50ms", settle: 0 }, |e| print(e.name));"#,
     )
     .unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    let mut command = Command::new(cutover_binary());
     command
         .args(["watch", "bench.rhai", "--state"])
         .arg(dir.join("state.db"))
@@ -147,9 +160,29 @@ fn watchexec(binary: &Path, dir: &Path, samples: usize) -> Vec<Duration> {
     watcher.measure(&incoming, samples)
 }
 
+/// `CUTOVER_BIN`, else the `cutover` of the profile this example was built with
+/// (`target/release/examples/watch_latency` runs `target/release/cutover`).
+fn cutover_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CUTOVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/PROFILE/examples");
+    let binary = profile.join("cutover");
+    assert!(
+        binary.is_file(),
+        "no `{}`: build it first (`cargo build --release`) or set CUTOVER_BIN",
+        binary.display()
+    );
+    binary
+}
+
 fn find_watchexec() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("WATCHEXEC") {
-        return Some(PathBuf::from(path));
+        return (!path.is_empty()).then(|| PathBuf::from(path));
     }
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join("watchexec"))
@@ -157,7 +190,7 @@ fn find_watchexec() -> Option<PathBuf> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing here takes arguments.
+    // Nothing here takes arguments.
     let samples = std::env::var("SAMPLES")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -313,6 +313,11 @@ struct LabArgs {
     /// The number of applications in the lab's wave, 1 to 20000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_APPS, value_parser = parse_apps, allow_negative_numbers = true)]
     apps: usize,
+    /// Every PowerStore copy of the estate takes DURATION of lab time (e.g. `30m`) from
+    /// its first read, instead of 5 minutes to 2 hours: the wave's shortest possible wall
+    /// time is then DURATION divided by --speed (bench/run uses it).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    copy_time: Option<std::time::Duration>,
     /// Seeded faults on every vendor listener, e.g.
     /// `rate=0.1,kinds=503,429,reset,slow,apply_then_reset,garbage` (kinds omitted or
     /// `all`: every kind); recorded in each `/_lab/state`, summed up at exit.

@@ -25,7 +25,7 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
             port: args.port,
             seed: args.seed,
             clock: Clock::scaled(args.speed),
-            estate: Estate::new(args.scenario, args.apps),
+            estate: estate(args),
             chaos: args.chaos.clone(),
             tls: args.tls,
             ca_file: args.targets_out.as_deref().map(ca_file_beside),
@@ -84,6 +84,15 @@ pub(super) fn run(args: &LabArgs, target_file: Option<&Path>) -> ExitCode {
     })
 }
 
+/// The estate `--scenario`, `--apps` and `--copy-time` ask for.
+fn estate(args: &LabArgs) -> Estate {
+    let estate = Estate::new(args.scenario, args.apps);
+    match args.copy_time {
+        Some(copy_time) => estate.with_copy_time(copy_time),
+        None => estate,
+    }
+}
+
 /// Where `cutover lab --tls --targets-out FILE` writes the CA: beside FILE, named after
 /// its stem, e.g. `lab.toml` → `lab-ca.pem`.
 fn ca_file_beside(targets: &Path) -> PathBuf {
@@ -108,8 +117,11 @@ fn estate_line(estate: &Estate) -> String {
     } else {
         "applications"
     };
+    let copies = estate.copy_time.map_or_else(String::new, |copy| {
+        format!(", every copy {}", humantime::format_duration(copy))
+    });
     format!(
-        "estate: scenario `{}`, {count} {noun}{names}",
+        "estate: scenario `{}`, {count} {noun}{names}{copies}",
         estate.scenario
     )
 }
@@ -118,6 +130,7 @@ fn estate_line(estate: &Estate) -> String {
 mod tests {
     use super::*;
     use crate::http::lab::estate::Scenario;
+    use std::time::Duration;
 
     #[test]
     fn the_ca_goes_beside_the_target_file() {
@@ -140,6 +153,12 @@ mod tests {
         assert_eq!(
             estate_line(&Estate::new(Scenario::Happy, 1)),
             "estate: scenario `happy`, 1 application (`crm`)"
+        );
+        assert_eq!(
+            estate_line(
+                &Estate::new(Scenario::Happy, 2000).with_copy_time(Duration::from_secs(1800))
+            ),
+            "estate: scenario `happy`, 2000 applications (`crm` to `app-2000`), every copy 30m"
         );
     }
 }

@@ -16,6 +16,7 @@
 //! vCenter's deferred history import is one per estate.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The default number of applications in a wave.
 pub const DEFAULT_APPS: usize = 12;
@@ -124,6 +125,10 @@ pub struct Estate {
     pub scenario: Scenario,
     /// Its applications, in wave order.
     pub apps: Vec<App>,
+    /// How long every copy takes in lab time from its first touch (`--copy-time`);
+    /// `None` spreads them from 5 minutes to 2 hours. A fixed time makes the lab's own
+    /// minimum for a wave known: the copy time divided by the lab's speed.
+    pub copy_time: Option<Duration>,
 }
 
 impl Default for Estate {
@@ -151,7 +156,20 @@ impl Estate {
                 },
             })
             .collect();
-        Self { scenario, apps }
+        Self {
+            scenario,
+            apps,
+            copy_time: None,
+        }
+    }
+
+    /// The same estate with every copy taking `copy_time` of lab time from its first
+    /// touch.
+    pub fn with_copy_time(self, copy_time: Duration) -> Self {
+        Self {
+            copy_time: Some(copy_time),
+            ..self
+        }
     }
 
     /// The application named `name`.

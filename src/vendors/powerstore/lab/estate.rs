@@ -4,7 +4,8 @@
 //!
 //! Every copy reaches `Ready_For_Cutover` between 5 minutes and 2 hours of lab time after
 //! a client first reads it, the durations spread over the applications (a golden-ratio
-//! walk from a seeded start, so any number of applications covers the range evenly);
+//! walk from a seeded start, so any number of applications covers the range evenly), or
+//! all after the same time when the estate fixes one (`--copy-time`, for benchmarks);
 //! sizes and the progress already made come from the seed and the application's index.
 //! In a `rough` estate the `CopyFails` application's `-data` copy fails part way, and the
 //! `SourceUnreachable` one's source array stops answering part way through its copy.
@@ -63,7 +64,9 @@ pub(super) fn populate(inventory: &mut Inventory, estate: &Estate, seed: u64, no
                 Volume::Data => data_start,
                 Volume::Logs => logs_start,
             };
-            let copy = copy_time(start, index);
+            let copy = estate
+                .copy_time
+                .unwrap_or_else(|| copy_time(start, index));
             let blueprint = blueprint(app, index, volume, &system, copy, &mut rng);
             inventory.add(blueprint, now);
         }

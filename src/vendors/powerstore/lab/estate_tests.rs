@@ -1,6 +1,6 @@
 //! The estate's sessions through the simulator's routes: names, descriptions, arrays
-//! and cutover modes, copy times spread from 5 minutes to 2 hours from the first read,
-//! and the `rough` scenario's failed copy and unreachable source.
+//! and cutover modes, copy times spread from 5 minutes to 2 hours from the first read
+//! (or all the same, when fixed), and the `rough` scenario's failed copy and unreachable source.
 
 use std::time::Duration;
 
@@ -79,6 +79,25 @@ async fn copies_end_between_five_minutes_and_two_hours_after_their_first_read() 
     for line in &end {
         let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
         assert!(line.ends_with(expected), "{end:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_fixed_copy_time_makes_every_copy_end_that_long_after_its_first_read() {
+    let copy = Duration::from_secs(30 * 60);
+    let (state, clock) = lab_with(&Estate::new(Scenario::Happy, 40).with_copy_time(copy));
+    clock.advance(Duration::from_secs(3600));
+    // The first read starts every copy at once.
+    assert!(states(&state).await.iter().all(|s| s.ends_with("Copy_In_Progress")));
+    clock.advance(copy - Duration::from_secs(1));
+    let before = states(&state).await;
+    assert_eq!(before.len(), 80);
+    assert!(before.iter().all(|s| s.ends_with("Copy_In_Progress")), "{before:#?}");
+    clock.advance(Duration::from_secs(2));
+    let after = states(&state).await;
+    for line in &after {
+        let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
+        assert!(line.ends_with(expected), "{after:#?}");
     }
 }
 
