@@ -27,22 +27,7 @@ pub(super) fn drive(vc: Target, record: CallRecord) -> Pin<Box<dyn Future<Output
             note(vcenter.history_action(action, None).await);
         }
         let package = format!("{}/packages/web.ovf", vc.url);
-        let create = super::ovf_wire::CreateRequest {
-            client_token: None,
-            resource_pool: "resgroup-8".to_owned(),
-            host_system: None,
-            folder: None,
-            create_spec: super::ovf_wire::CreateSpec {
-                source_type: super::ovf_wire::SourceType::PullSource,
-                import_flags: Vec::new(),
-                locale: None,
-                pull_source: Some(package.clone()),
-                ssl_certificate_thumbprint: None,
-                push_source_content_type: None,
-                push_source_ovf_option: None,
-                content_library_item: None,
-            },
-        };
+        let create = super::ovf_wire::CreateRequest::pull("resgroup-8", &package);
         let session = match vcenter.ovf_create(&create).await {
             Ok(id) => id,
             Err(err) => {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
-use crate::vendors::vcenter::ovf_wire::{CreateRequest, CreateSpec, SourceType};
+use crate::vendors::vcenter::ovf_wire::CreateRequest;
 use crate::vendors::verify_testing::{Rig, assert_verdicts, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,21 +67,10 @@ async fn history_operations_read_the_imports_status() {
 
 /// A pull session of `package` under the lab's packages, with client token `token`.
 fn pull(target: &crate::config::Target, package: &str, token: &str) -> CreateRequest {
+    let url = format!("{}/_lab/packages/{package}", target.url);
     CreateRequest {
         client_token: Some(token.to_owned()),
-        resource_pool: "resgroup-8".to_owned(),
-        host_system: None,
-        folder: None,
-        create_spec: CreateSpec {
-            source_type: SourceType::PullSource,
-            import_flags: Vec::new(),
-            locale: None,
-            pull_source: Some(format!("{}/_lab/packages/{package}", target.url)),
-            ssl_certificate_thumbprint: None,
-            push_source_content_type: None,
-            push_source_ovf_option: None,
-            content_library_item: None,
-        },
+        ..CreateRequest::pull("resgroup-8", &url)
     }
 }
 
