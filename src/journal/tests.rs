@@ -179,13 +179,31 @@ fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
         body: String::new(),
     };
     journal
-        .end_call(id, CallStatus::Answered, Some(204), None, Some(&answer), ms)
+        .end_call(
+            id,
+            &CallEnd {
+                status: CallStatus::Answered,
+                http_status: Some(204),
+                request_id: None,
+                answer: Some(&answer),
+                took: ms,
+            },
+        )
         .unwrap();
     let id = journal
         .insert_call(&call(run, 1, 2, &refused), CallStatus::Sent, None, None)
         .unwrap();
     journal
-        .end_call(id, CallStatus::Answered, Some(422), None, None, ms)
+        .end_call(
+            id,
+            &CallEnd {
+                status: CallStatus::Answered,
+                http_status: Some(422),
+                request_id: None,
+                answer: None,
+                took: ms,
+            },
+        )
         .unwrap();
     journal
         .insert_call(&call(run, 1, 3, &unknown), CallStatus::Sent, None, None)
@@ -194,7 +212,16 @@ fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
         .insert_call(&call(run, 1, 4, &not_sent), CallStatus::Sent, None, None)
         .unwrap();
     journal
-        .end_call(id, CallStatus::NotSent, None, None, None, ms)
+        .end_call(
+            id,
+            &CallEnd {
+                status: CallStatus::NotSent,
+                http_status: None,
+                request_id: None,
+                answer: None,
+                took: ms,
+            },
+        )
         .unwrap();
     let earlier = journal.earlier_calls(run, "crm/volumes", 2).unwrap();
     let ids: Vec<_> = earlier
