@@ -360,6 +360,16 @@ mod tests {
     use std::path::Path;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    /// The address of the listener at `url` and the Basic credentials of `user` with the
+    /// lab's password.
+    fn login(lab: &Lab, url: &str, user: &str) -> (SocketAddr, String) {
+        use base64::Engine as _;
+        let addr = url.trim_start_matches("http://").parse().unwrap();
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{user}:{}", lab.password().expose()));
+        (addr, basic)
+    }
+
     async fn http(addr: SocketAddr, request: &str) -> String {
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
@@ -437,77 +447,61 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_listener_serves_the_simulator_with_the_lab_password() {
-        let lab = Lab::start(LabOptions::default()).await.unwrap();
-        let url = lab.url(crate::vendors::powerstore::KIND).unwrap();
-        let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{LAB_USER}:{}", lab.password().expose()));
-        let login = format!(
-            "GET /api/rest/login_session HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic {basic}\r\nConnection: close\r\n\r\n"
-        );
-        let response = http(addr, &login).await;
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        assert!(
-            response.to_ascii_lowercase().contains("dell-emc-token: "),
-            "{response}"
-        );
-        lab.shutdown().await;
-        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn the_cloud_director_listener_logs_the_provider_user_in() {
-        let lab = Lab::start(LabOptions::default()).await.unwrap();
-        let url = lab.url(crate::vendors::vcd::KIND).unwrap();
-        let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{VCD_LAB_USER}:{}", lab.password().expose()));
-        let login = format!(
-            "POST /cloudapi/1.0.0/sessions/provider HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic {basic}\r\nAccept: application/json;version=38.0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        let response = http(addr, &login).await;
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        assert!(
-            response
-                .to_ascii_lowercase()
-                .contains("x-vmware-vcloud-access-token: "),
-            "{response}"
-        );
-        lab.shutdown().await;
+    async fn each_listener_logs_its_user_in_with_the_lab_password() {
+        // (kind, user, the login request after its request line's method and path, the
+        // header its answer carries the session's token in)
+        let cases = [
+            (
+                crate::vendors::powerstore::KIND,
+                LAB_USER,
+                "GET /api/rest/login_session",
+                "",
+                "dell-emc-token: ",
+            ),
+            (
+                crate::vendors::vcd::KIND,
+                VCD_LAB_USER,
+                "POST /cloudapi/1.0.0/sessions/provider",
+                "Accept: application/json;version=38.0\r\nContent-Length: 0\r\n",
+                "x-vmware-vcloud-access-token: ",
+            ),
+        ];
+        for (kind, user, line, headers, token) in cases {
+            let lab = Lab::start(LabOptions::default()).await.unwrap();
+            let url = lab.url(kind).unwrap();
+            let (addr, basic) = login(&lab, &url, user);
+            let request = format!(
+                "{line} HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic {basic}\r\n{headers}Connection: close\r\n\r\n"
+            );
+            let response = http(addr, &request).await;
+            assert!(response.starts_with("HTTP/1.1 200"), "{kind}: {response}");
+            assert!(
+                response.to_ascii_lowercase().contains(token),
+                "{kind}: {response}"
+            );
+            lab.shutdown().await;
+            assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+        }
     }
 
     #[tokio::test]
     async fn both_vcenter_listeners_serve_one_history_import() {
         let lab = Lab::start(LabOptions::default()).await.unwrap();
         let targets = lab.targets();
-        let password = lab.password().expose().to_owned();
         let call = |name: &str, method: &str, path: &str| {
             let target = targets.iter().find(|t| t.name == name).unwrap();
-            let addr: SocketAddr = target.url.trim_start_matches("http://").parse().unwrap();
-            use base64::Engine as _;
-            let basic = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{password}", target.user));
+            let (addr, basic) = login(&lab, &target.url, &target.user);
             let request = format!(
                 "{method} {path} HTTP/1.1\r\nHost: lab\r\nAuthorization: Basic {basic}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );
             async move { http(addr, &request).await }
         };
-        let paused = call(
-            "vcenter",
-            "POST",
-            "/api/vcenter/deployment/history?action=pause",
-        )
-        .await;
+        // The proxy's pause is what the appliance port's read then shows.
+        let pause = "/api/vcenter/deployment/history?action=pause";
+        let paused = call("vcenter", "POST", pause).await;
         assert!(paused.starts_with("HTTP/1.1 200"), "{paused}");
-        let info = call(
-            "vcenter-appliance",
-            "GET",
-            "/rest/vcenter/deployment/history",
-        )
-        .await;
+        let read = "/rest/vcenter/deployment/history";
+        let info = call("vcenter-appliance", "GET", read).await;
         assert!(info.starts_with("HTTP/1.1 200"), "{info}");
         assert!(info.contains("\"status\":\"BLOCKED\""), "{info}");
         lab.shutdown().await;

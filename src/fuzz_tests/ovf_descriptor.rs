@@ -7,20 +7,9 @@ use proptest::prelude::*;
 
 use super::mutate;
 use super::support::config;
+use crate::vendors::vcenter::ovf::tests::GOOD;
 use crate::vendors::vcenter::ovf::{DescriptorFile, parse_descriptor};
 
-const GOOD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
-  <References>
-    <File ovf:id="file1" ovf:href="app-disk1.vmdk" ovf:size="1073741824"/>
-    <File ovf:id="file2" ovf:href="app-disk2.vmdk"/>
-  </References>
-  <DiskSection><Info>disks</Info><Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="10"/></DiskSection>
-  <VirtualSystem ovf:id="app-01"><Info>the appliance</Info>
-    <VirtualHardwareSection><Item><rasd:ElementName xmlns:rasd="x">cpu</rasd:ElementName></Item></VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>
-"#;
 const COLLECTION: &str = r#"<ovf:Envelope xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"><ovf:References><ovf:File ovf:id="a" ovf:href="a&amp;b.vmdk" ovf:size=" 12 "/></ovf:References><ovf:VirtualSystemCollection ovf:id="vapp"><ovf:VirtualSystem ovf:id="inner"/></ovf:VirtualSystemCollection></ovf:Envelope>"#;
 const SEEDS: &[&str] = &[GOOD, COLLECTION];
 

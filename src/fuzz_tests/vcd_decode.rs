@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use super::mutate;
 use super::support::{check_error, client, config, decode, error_bodies_property, status_error};
 use crate::vendors::vcd::client::parse_error;
+use crate::vendors::vcd::wire::tests::TASK;
 use crate::vendors::vcd::wire::{
     DefinedEntity, DefinedEntityType, Page, ResolveResult, Task, parse_versions, version_at_least,
     versions_xml,
@@ -33,16 +34,6 @@ const CLOUDAPI_ERROR: &str = r#"{"minorErrorCode": "BAD_REQUEST",
  "stackTrace": "com.vmware.vcloud.api.presentation.service.BadRequestException: x"}"#;
 const JSON_SEEDS: &[&str] = &[ENTITY, ENTITY_PAGE, TYPE_PAGE, RESOLVED, CLOUDAPI_ERROR];
 
-const TASK: &str = r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="running" name="task"
-      id="urn:vcloud:task:1111" href="https://vcd/api/task/1111" type="application/vnd.vmware.vcloud.task+xml"
-      operation="op" operationName="migrateEntities" serviceNamespace="com.vmware.cloud"
-      startTime="2025-01-01T10:00:00.000Z" expiryTime="2025-01-31T10:00:00.000Z" cancelRequested="false">
-  <Owner href="" id="urn:vcloud:type:vmware:vspheresddc:1.0.0" name="vspheresddc" type="application/json"/>
-  <User href="https://vcd/api/admin/user/1" name="administrator" type="application/vnd.vmware.admin.user+xml"/>
-  <Organization href="https://vcd/api/org/1" name="System" type="application/vnd.vmware.vcloud.org+xml"/>
-  <Progress>50</Progress>
-  <Details>step 2 of 4</Details>
-</Task>"#;
 const FAILED_TASK: &str = r#"<Task status="error" id="urn:vcloud:task:2" href="/api/task/2" endTime="2025-01-01T10:00:00.000Z"><Error majorErrorCode="400" minorErrorCode="BAD_REQUEST" message="no"/></Task>"#;
 const XML_ERROR: &str = r#"<Error xmlns="http://www.vmware.com/vcloud/v1.5" majorErrorCode="404" minorErrorCode="RESOURCE_NOT_FOUND" message="gone" stackTrace="x"/>"#;
 const VERSIONS: &str = r#"<SupportedVersions xmlns="http://www.vmware.com/vcloud/versions"><VersionInfo deprecated="false"><Version>37.2</Version><LoginUrl>https://vcd/api/sessions</LoginUrl></VersionInfo><VersionInfo deprecated="false"><Version>38.0</Version><LoginUrl>https://vcd/api/sessions</LoginUrl></VersionInfo><VersionInfo deprecated="false"><Version>40.0.0-alpha</Version><LoginUrl>x</LoginUrl></VersionInfo></SupportedVersions>"#;

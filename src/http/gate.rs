@@ -17,7 +17,7 @@ use crate::http::mutation::{Check, Mutation, PLANNED_HEADER, RECONCILED_HEADER, 
 use crate::journal::crash_point::{self, Point};
 use crate::journal::frame::Place;
 use crate::journal::run_journal::{RunJournal, SentCall};
-use crate::journal::{Answer, CallRow, CallStatus, Change, JournalError};
+use crate::journal::{Answer, CallEnd, CallRow, CallStatus, Change, JournalError};
 
 /// How many times one change is sent at most, when verification keeps finding the
 /// earlier sending not applied.
@@ -521,7 +521,14 @@ fn record(
         }
         Err(_) => (CallStatus::NotSent, None, None, None),
     };
-    journal.ended(sent, status, http_status, request_id, answer, took)
+    let end = CallEnd {
+        status,
+        http_status,
+        request_id,
+        answer,
+        took,
+    };
+    journal.ended(sent, &end)
 }
 
 /// The answer handed to a client for a change the vendor shows applied whose own answer

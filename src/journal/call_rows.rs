@@ -79,6 +79,17 @@ pub struct Answer {
     pub body: String,
 }
 
+/// How a sent call ended: its status, what came back and how long it took.
+#[derive(Clone, Copy, Debug)]
+pub struct CallEnd<'a> {
+    pub status: CallStatus,
+    pub http_status: Option<u16>,
+    pub request_id: Option<&'a str>,
+    /// The answer kept for a resume (a successful one).
+    pub answer: Option<&'a Answer>,
+    pub took: Duration,
+}
+
 /// A mutating call about to be sent (or skipped, or planned): where it is made, and
 /// the change.
 #[derive(Clone, Debug)]
@@ -228,26 +239,18 @@ impl Journal {
     }
 
     /// Records how call `id` ended.
-    pub fn end_call(
-        &self,
-        id: i64,
-        status: CallStatus,
-        http_status: Option<u16>,
-        request_id: Option<&str>,
-        answer: Option<&Answer>,
-        took: Duration,
-    ) -> Result<(), JournalError> {
-        let answer = answer.map(|a| serde_json::json!(a).to_string());
+    pub fn end_call(&self, id: i64, end: &CallEnd<'_>) -> Result<(), JournalError> {
+        let answer = end.answer.map(|a| serde_json::json!(a).to_string());
         self.with(|c| {
             c.execute(
                 "UPDATE calls SET status = ?2, http_status = ?3, request_id = ?4, answer = ?5, duration_ms = ?6 WHERE id = ?1",
                 params![
                     id,
-                    status.as_str(),
-                    http_status,
-                    request_id,
+                    end.status.as_str(),
+                    end.http_status,
+                    end.request_id,
                     answer,
-                    i64::try_from(took.as_millis()).unwrap_or(i64::MAX)
+                    i64::try_from(end.took.as_millis()).unwrap_or(i64::MAX)
                 ],
             )
         })

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::Connection;
 
-pub use call_rows::{Answer, CallRow, CallStatus, Change, NewCall};
+pub use call_rows::{Answer, CallEnd, CallRow, CallStatus, Change, NewCall};
 pub use run_rows::{NewRun, Outcome, RunRow};
 pub use step_rows::{StepRow, StepStatus};
 

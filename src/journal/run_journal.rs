@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use super::frame::{self, Place};
 use super::lease::{Heartbeat, Owner};
-use super::{Answer, CallRow, CallStatus, Change, Journal, JournalError, NewCall, Outcome};
+use super::{
+    Answer, CallEnd, CallRow, CallStatus, Change, Journal, JournalError, NewCall, Outcome,
+};
 
 /// The run in progress, as the journal sees it.
 pub struct RunJournal {
@@ -160,17 +161,8 @@ impl RunJournal {
     }
 
     /// Records how a sent call ended.
-    pub fn ended(
-        &self,
-        call: &SentCall,
-        status: CallStatus,
-        http_status: Option<u16>,
-        request_id: Option<&str>,
-        answer: Option<&Answer>,
-        took: Duration,
-    ) -> Result<(), JournalError> {
-        self.journal
-            .end_call(call.id, status, http_status, request_id, answer, took)
+    pub fn ended(&self, call: &SentCall, end: &CallEnd<'_>) -> Result<(), JournalError> {
+        self.journal.end_call(call.id, end)
     }
 
     /// Records what verification found about call `id`.

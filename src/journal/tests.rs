@@ -14,6 +14,15 @@ fn journal() -> (tempfile::TempDir, Journal) {
     (dir, journal)
 }
 
+/// [`journal`] with one run begun by this process.
+fn journal_with_run() -> (tempfile::TempDir, Journal, i64) {
+    let (dir, journal) = journal();
+    let run = journal
+        .begin_run(&new_run(), &Owner::this_process())
+        .unwrap();
+    (dir, journal, run)
+}
+
 fn new_run() -> NewRun {
     NewRun {
         script: "wave.rhai".into(),
@@ -126,10 +135,7 @@ fn a_run_is_leased_by_its_process_and_a_dead_process_lease_is_taken_over() {
 
 #[test]
 fn a_done_step_keeps_its_result_and_a_failed_one_is_run_again() {
-    let (_dir, journal) = journal();
-    let run = journal
-        .begin_run(&new_run(), &Owner::this_process())
-        .unwrap();
+    let (_dir, journal, run) = journal_with_run();
     let done = journal
         .begin_step(run, (1, 1), "crm/volumes", "volumes", Some("crm"), 1)
         .unwrap();
@@ -159,17 +165,24 @@ fn a_done_step_keeps_its_result_and_a_failed_one_is_run_again() {
     );
 }
 
+/// A call's end, 3 ms after it was sent, with no request id.
+fn ended(status: CallStatus, http_status: Option<u16>, answer: Option<&Answer>) -> CallEnd<'_> {
+    CallEnd {
+        status,
+        http_status,
+        request_id: None,
+        answer,
+        took: std::time::Duration::from_millis(3),
+    }
+}
+
 #[test]
 fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
-    let (_dir, journal) = journal();
-    let run = journal
-        .begin_run(&new_run(), &Owner::this_process())
-        .unwrap();
+    let (_dir, journal, run) = journal_with_run();
     let took = change("cutover", "a");
     let refused = change("cutover", "b");
     let unknown = change("cutover", "c");
     let not_sent = change("pause", "d");
-    let ms = std::time::Duration::from_millis(3);
     let id = journal
         .insert_call(&call(run, 1, 1, &took), CallStatus::Sent, None, None)
         .unwrap();
@@ -179,13 +192,13 @@ fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
         body: String::new(),
     };
     journal
-        .end_call(id, CallStatus::Answered, Some(204), None, Some(&answer), ms)
+        .end_call(id, &ended(CallStatus::Answered, Some(204), Some(&answer)))
         .unwrap();
     let id = journal
         .insert_call(&call(run, 1, 2, &refused), CallStatus::Sent, None, None)
         .unwrap();
     journal
-        .end_call(id, CallStatus::Answered, Some(422), None, None, ms)
+        .end_call(id, &ended(CallStatus::Answered, Some(422), None))
         .unwrap();
     journal
         .insert_call(&call(run, 1, 3, &unknown), CallStatus::Sent, None, None)
@@ -194,7 +207,7 @@ fn a_resumed_attempt_lines_up_with_changes_that_took_effect_or_may_have() {
         .insert_call(&call(run, 1, 4, &not_sent), CallStatus::Sent, None, None)
         .unwrap();
     journal
-        .end_call(id, CallStatus::NotSent, None, None, None, ms)
+        .end_call(id, &ended(CallStatus::NotSent, None, None))
         .unwrap();
     let earlier = journal.earlier_calls(run, "crm/volumes", 2).unwrap();
     let ids: Vec<_> = earlier

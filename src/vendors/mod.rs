@@ -22,6 +22,30 @@ pub use vendor::{LabSetup, Simulator, Vendor, one_target};
 use crate::config::KindSpec;
 use crate::script::Host;
 
+/// A vendor folder's [`Vendor`], from what differs between vendors: its `target`, its
+/// `about` line and, unless [`one_target`], its `lab_targets`. The rest is named the same
+/// in every folder (CONTRIBUTING.md, "Adding a vendor"): `script::register`,
+/// `client::MUTATIONS`, `script::HANDLES`, a `simulators` function and
+/// `mutation_drive::drive`.
+macro_rules! vendor {
+    (target: $target:expr, about: $about:expr $(,)?) => {
+        vendor!(target: $target, about: $about, lab_targets: $crate::vendors::one_target)
+    };
+    (target: $target:expr, about: $about:expr, lab_targets: $lab_targets:expr $(,)?) => {
+        $crate::vendors::Vendor {
+            target: $target,
+            about: $about,
+            register: script::register,
+            mutations: &client::MUTATIONS,
+            handles: &script::HANDLES,
+            simulators,
+            lab_targets: $lab_targets,
+            #[cfg(test)]
+            drive: mutation_drive::drive,
+        }
+    };
+}
+
 /// Declares each vendor's folder as a module and lists its [`Vendor`] in [`ALL`], from
 /// one line per vendor (attributes such as `#[cfg(test)]` apply to both).
 macro_rules! vendors {

@@ -11,7 +11,7 @@ use crate::vendors::echo::wire::JobState;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::EntityState;
 use crate::vendors::vcenter::client::VcenterClient;
-use crate::vendors::vcenter::ovf_wire::{CreateRequest, CreateSpec, SourceType};
+use crate::vendors::vcenter::ovf_wire::CreateRequest;
 use crate::vendors::verify_testing::Rig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,19 +41,7 @@ async fn methods_that_need_an_answer_make_a_planned_object_and_send_nothing() {
     let vc = VcenterClient::new(&vcenter, calls.clone(), rig.clock.clone()).unwrap();
     let request = CreateRequest {
         client_token: Some("wave-1-crm".to_owned()),
-        resource_pool: "resgroup-8".to_owned(),
-        host_system: None,
-        folder: None,
-        create_spec: CreateSpec {
-            source_type: SourceType::PullSource,
-            import_flags: Vec::new(),
-            locale: None,
-            pull_source: Some("http://127.0.0.1:1/crm.ovf".to_owned()),
-            ssl_certificate_thumbprint: None,
-            push_source_content_type: None,
-            push_source_ovf_option: None,
-            content_library_item: None,
-        },
+        ..CreateRequest::pull("resgroup-8", "http://127.0.0.1:1/crm.ovf")
     };
     let session = vc.ovf_create(&request).await.unwrap();
     assert_eq!(session, "planned-wave-1-crm");

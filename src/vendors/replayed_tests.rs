@@ -139,20 +139,8 @@ async fn every_mutating_method_without_an_answer_takes_the_replayed_one() {
     vc.ovf_instantiate("s-1", Vec::new()).await.unwrap();
     vc.ovf_progress("s-1", 50).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let disk = dir.path().join("disk.vmdk");
-    std::io::Write::write_all(&mut std::fs::File::create(&disk).unwrap(), b"disk").unwrap();
-    let entry = vcenter::ovf_wire::OvfFileInfo {
-        name: "disk.vmdk".to_owned(),
-        file_type: "DISK".to_owned(),
-        optional_upload: false,
-        file_url: Some(format!("{url}/nfc/s-1/disk.vmdk")),
-        ssl_thumb_print: None,
-        upload_method: None,
-        size: 4,
-        bytes_transferred: 0,
-        sha256: None,
-    };
-    let file = crate::file_gate::GatedFile { path: disk, len: 4 };
+    let (entry, file) =
+        vcenter::ovf_push::test_disk(dir.path(), format!("{url}/nfc/s-1/disk.vmdk"));
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     vc.ovf_upload("s-1", &entry, &file, sent).await.unwrap();
     vc.ovf_delete("s-1").await.unwrap();

@@ -76,6 +76,26 @@ pub struct LabSetup<'a> {
     pub estate: &'a Estate,
 }
 
+impl LabSetup<'_> {
+    /// The one simulator of a vendor whose lab state is made from the seed, the clock,
+    /// one user with the lab's password, and the estate (PowerStore, Cloud Director).
+    pub fn one_user<S>(
+        &self,
+        user: &'static str,
+        state: impl FnOnce(u64, Clock, &'static str, Secret, &Estate) -> S,
+        router: impl FnOnce(S) -> Router,
+    ) -> Vec<Simulator> {
+        let state = state(
+            self.seed,
+            self.clock.clone(),
+            user,
+            self.password.clone(),
+            self.estate,
+        );
+        vec![Simulator::only(user, router(state))]
+    }
+}
+
 /// A simulator's router, before it is served.
 pub struct Simulator {
     /// Appended to the kind to name its target: empty for a vendor's first listener,

@@ -6,10 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::api_error::ErrorKind;
 use crate::clock::Clock;
 use crate::config::{Target, TargetKind};
 use crate::http::call_record::CallRecord;
-use crate::http::mutation::{Mutations, Verification};
+use crate::http::mutation::{Mutations, Verdict, Verification, Verify};
 use crate::lab::{Lab, LabOptions};
 
 /// The lab and its clock.
@@ -72,6 +73,28 @@ impl Rig {
     pub async fn fail_next(&self, kind: TargetKind, method: &str, path: &str, status: u16) {
         let rule = serde_json::json!({"status": status, "method": method, "path": path});
         self.post(kind, "/_lab/faults", rule).await;
+    }
+
+    /// Refuses the next `GET` to `path` (a prefix) of `kind`'s listener with 403 and
+    /// asserts that `client` reading `asked` then fails with that authentication error.
+    pub async fn assert_read_refused(
+        &self,
+        client: &dyn Verify,
+        kind: TargetKind,
+        path: &str,
+        asked: &Verification,
+    ) {
+        self.fail_next(kind, "GET", path, 403).await;
+        let err = client.verify(asked).await.unwrap_err();
+        assert_eq!((err.kind, err.status), (ErrorKind::Auth, Some(403)));
+    }
+}
+
+/// Asserts the verdict `client` reads for each verification, in order.
+pub(crate) async fn assert_verdicts(client: &dyn Verify, cases: &[(&Verification, Verdict)]) {
+    for (n, (asked, expected)) in cases.iter().enumerate() {
+        let verdict = client.verify(asked).await.unwrap();
+        assert_eq!(&verdict, expected, "case {n}");
     }
 }
 

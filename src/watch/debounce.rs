@@ -2,31 +2,22 @@
 //! are folded together, and the key comes due once it has been quiet for its own quiet
 //! time. Time is passed in, so tests drive it without sleeping or touching files.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-/// Events waiting for their key to go quiet.
-#[derive(Debug)]
-pub struct Debouncer<K, V> {
-    entries: HashMap<K, Entry<V>>,
-}
+use super::keyed::PerKey;
 
+/// Events waiting for their key to go quiet.
+pub type Debouncer<K, V> = PerKey<K, Entry<V>>;
+
+/// A key's folded events and when it comes due.
 #[derive(Debug)]
-struct Entry<V> {
+pub struct Entry<V> {
     value: V,
     due: Instant,
 }
 
-impl<K: Hash + Eq + Clone, V> Default for Debouncer<K, V> {
-    fn default() -> Self {
-        Self {
-            entries: HashMap::new(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone, V> Debouncer<K, V> {
+impl<K: Hash + Eq + Clone, V> PerKey<K, Entry<V>> {
     /// Adds `value` for `key` at `now`: the key comes due `quiet` after its last event.
     /// A key already waiting folds the new value in with `merge`.
     pub fn push(
@@ -68,33 +59,6 @@ impl<K: Hash + Eq + Clone, V> Debouncer<K, V> {
             .collect();
         taken.sort_by_key(|(due, _, _)| *due);
         taken.into_iter().map(|(_, k, v)| (k, v)).collect()
-    }
-
-    /// Whether `key` is waiting.
-    pub fn contains(&self, key: &K) -> bool {
-        self.entries.contains_key(key)
-    }
-
-    /// Drops the keys `keep` refuses.
-    pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
-        self.entries.retain(|k, _| keep(k));
-    }
-
-    /// Drops everything.
-    pub fn clear(&mut self) {
-        self.entries.clear();
-    }
-
-    /// How many keys are waiting.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether nothing is waiting.
-    #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod debounce;
 pub mod dispatch;
 pub mod error;
 pub mod intake;
+pub mod keyed;
 pub mod memory;
 pub mod program;
 pub mod registry;

@@ -3,10 +3,10 @@
 //! network is never imported half-written. The caller looks at the files; this only
 //! decides, from the observations and the time passed in, which ones have settled.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
+use super::keyed::PerKey;
 use crate::hook::event::Stat;
 
 /// The shortest and longest gap between two looks at a settling file.
@@ -14,13 +14,11 @@ const MIN_INTERVAL: Duration = Duration::from_millis(10);
 const MAX_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Files waiting to settle.
-#[derive(Debug)]
-pub struct Settler<K, V> {
-    entries: HashMap<K, Entry<V>>,
-}
+pub type Settler<K, V> = PerKey<K, Entry<V>>;
 
+/// A settling file: what it is handed over with and what its looks saw.
 #[derive(Debug)]
-struct Entry<V> {
+pub struct Entry<V> {
     value: V,
     settle: Duration,
     seen: Option<Stat>,
@@ -39,20 +37,12 @@ pub enum Observation<V> {
     Waiting,
 }
 
-impl<K: Hash + Eq + Clone, V> Default for Settler<K, V> {
-    fn default() -> Self {
-        Self {
-            entries: HashMap::new(),
-        }
-    }
-}
-
 /// How often a file settling for `settle` is looked at.
 fn interval(settle: Duration) -> Duration {
     (settle / 4).clamp(MIN_INTERVAL, MAX_INTERVAL)
 }
 
-impl<K: Hash + Eq + Clone, V> Settler<K, V> {
+impl<K: Hash + Eq + Clone, V> PerKey<K, Entry<V>> {
     /// Starts watching `key` settle. The first look is due at once; the settle time
     /// counts from that look, since nothing is known of the file before it (an event
     /// seen long ago says nothing of writes since).
@@ -119,21 +109,6 @@ impl<K: Hash + Eq + Clone, V> Settler<K, V> {
         }
         entry.next_check = now + interval(entry.settle);
         Observation::Waiting
-    }
-
-    /// Whether `key` is settling.
-    pub fn contains(&self, key: &K) -> bool {
-        self.entries.contains_key(key)
-    }
-
-    /// Drops the keys `keep` refuses.
-    pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
-        self.entries.retain(|k, _| keep(k));
-    }
-
-    /// Drops everything.
-    pub fn clear(&mut self) {
-        self.entries.clear();
     }
 }
 

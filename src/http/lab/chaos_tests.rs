@@ -174,25 +174,30 @@ async fn a_503_or_429_answers_the_vendor_body_without_applying() {
     );
 }
 
-#[tokio::test]
-async fn a_reset_closes_the_connection_before_applying() {
+/// Serves the toy listener under chaos `spec` and sends one `POST /api/things` over a
+/// raw connection, which must close without an answer; the chaos and how many changes
+/// were applied.
+async fn closed_without_an_answer(spec: &str) -> (Chaos, u64) {
     let applied = Arc::new(AtomicU64::new(0));
-    let chaos = chaos("rate=1,kinds=reset", 1, "toy");
+    let chaos = chaos(spec, 1, "toy");
     let listener = serve(app(&chaos, &applied), 0, None).await.unwrap();
     assert_eq!(raw(listener.addr, "POST", "/api/things").await, "");
-    assert_eq!(applied.load(Ordering::Relaxed), 0);
+    let applied = applied.load(Ordering::Relaxed);
     listener.shutdown().await;
+    (chaos, applied)
+}
+
+#[tokio::test]
+async fn a_reset_closes_the_connection_before_applying() {
+    let (chaos, applied) = closed_without_an_answer("rate=1,kinds=reset").await;
+    assert_eq!(applied, 0);
     assert_eq!(chaos.counts(), BTreeMap::from([(ChaosKind::Reset, 1)]));
 }
 
 #[tokio::test]
 async fn apply_then_reset_applies_and_closes_the_connection_without_an_answer() {
-    let applied = Arc::new(AtomicU64::new(0));
-    let chaos = chaos("rate=1,kinds=apply_then_reset", 1, "toy");
-    let listener = serve(app(&chaos, &applied), 0, None).await.unwrap();
-    assert_eq!(raw(listener.addr, "POST", "/api/things").await, "");
-    assert_eq!(applied.load(Ordering::Relaxed), 1);
-    listener.shutdown().await;
+    let (chaos, applied) = closed_without_an_answer("rate=1,kinds=apply_then_reset").await;
+    assert_eq!(applied, 1);
     assert_eq!(
         chaos.faults(),
         [InjectedFault {

@@ -13,23 +13,16 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-use super::{LabSetup, Simulator, Vendor, one_target};
+use super::{LabSetup, Simulator, Vendor};
 use crate::config::{KindSpec, TargetKind};
 
 /// The `echo` kind: its spelling in target files and its script constructor.
 pub const KIND: TargetKind = TargetKind::new("echo");
 
 /// The echo API: the `echo` kind, its script surface, its gate table and its simulator.
-pub const VENDOR: Vendor = Vendor {
+pub const VENDOR: Vendor = vendor! {
     target: KindSpec::plain(KIND),
     about: "a toy echo-job API, in tests only",
-    register: script::register,
-    mutations: &client::MUTATIONS,
-    handles: &script::HANDLES,
-    simulators,
-    lab_targets: one_target,
-    #[cfg(test)]
-    drive: mutation_drive::drive,
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {

@@ -24,20 +24,14 @@ pub const KIND: TargetKind = TargetKind::new("huawei_sms");
 
 /// Huawei SMS: the `huawei_sms` kind, its script surface, its simulator (which serves
 /// IAM too) and the two targets that reach it.
-pub const VENDOR: Vendor = Vendor {
+pub const VENDOR: Vendor = vendor! {
     target: KindSpec {
         kind: KIND,
         keys: target::KEYS,
         check: target::check,
     },
     about: "Huawei Cloud Server Migration Service tasks",
-    register: script::register,
-    mutations: &client::MUTATIONS,
-    handles: &script::HANDLES,
-    simulators,
     lab_targets: lab_targets::targets,
-    #[cfg(test)]
-    drive: mutation_drive::drive,
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {

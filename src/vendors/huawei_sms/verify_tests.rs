@@ -9,7 +9,7 @@ use serde_json::{Map, json};
 
 use super::*;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
-use crate::vendors::verify_testing::{Rig, verification};
+use crate::vendors::verify_testing::{Rig, assert_verdicts, verification};
 
 /// How long the simulated service takes to show an action's state, by default.
 const ACTION_LAG: Duration = Duration::from_secs(5);
@@ -65,47 +65,41 @@ async fn each_action_reads_its_task() {
     let id = added["id"].as_str().unwrap();
     let collect = ask("collect_log", Some(id));
     let clone = ask("clone_test", Some(id));
-    assert_eq!(
-        client.verify(&collect).await.unwrap(),
-        NotApplied("`log_collect_status` is `INIT`".into())
-    );
-    assert_eq!(
-        client.verify(&clone).await.unwrap(),
-        NotApplied("`clone_server` is not set".into())
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&collect, NotApplied("`log_collect_status` is `INIT`".into())),
+            (&clone, NotApplied("`clone_server` is not set".into())),
+        ],
+    )
+    .await;
     client.action(id, "collect_log", Map::new()).await.unwrap();
     client.action(id, "clone_test", Map::new()).await.unwrap();
-    assert_eq!(
-        client.verify(&collect).await.unwrap(),
-        Applied("`log_collect_status` is `UPLOADED`".into())
-    );
-    assert_eq!(
-        client.verify(&clone).await.unwrap(),
-        Applied("`clone_server` is set".into())
-    );
     let source = client.task(id).await.unwrap().task.source_server.state;
-    assert_eq!(
-        client.verify(&ask("clear", Some(id))).await.unwrap(),
-        NotApplied(format!("`source_server.state` is `{source}`"))
-    );
-    assert_eq!(
-        client.verify(&ask("cutover", Some(id))).await.unwrap(),
-        CannotTell("look at the task and its target server in the SMS console".into())
-    );
-    assert_eq!(
-        client.verify(&ask("stop", None)).await.unwrap(),
-        CannotTell("the migration task is known by no id to read it by".into())
-    );
-    assert_eq!(
-        client.verify(&ask("stop", Some("0123456789abcdef0123456789abcdef"))).await.unwrap(),
-        CannotTell("reading it answers not found".into())
-    );
+    let unknown = "0123456789abcdef0123456789abcdef";
+    assert_verdicts(
+        &client,
+        &[
+            (&collect, Applied("`log_collect_status` is `UPLOADED`".into())),
+            (&clone, Applied("`clone_server` is set".into())),
+            (
+                &ask("clear", Some(id)),
+                NotApplied(format!("`source_server.state` is `{source}`")),
+            ),
+            (
+                &ask("cutover", Some(id)),
+                CannotTell("look at the task and its target server in the SMS console".into()),
+            ),
+            (
+                &ask("stop", None),
+                CannotTell("the migration task is known by no id to read it by".into()),
+            ),
+            (&ask("stop", Some(unknown)), CannotTell("reading it answers not found".into())),
+        ],
+    )
+    .await;
 
-    rig.fail_next(crate::vendors::huawei_sms::KIND, "GET", "/v3/tasks/", 403).await;
-    let err = client.verify(&collect).await.unwrap_err();
-    assert_eq!(
-        (err.kind, err.status),
-        (crate::api_error::ErrorKind::Auth, Some(403))
-    );
+    rig.assert_read_refused(&client, crate::vendors::huawei_sms::KIND, "/v3/tasks/", &collect)
+        .await;
     rig.lab.shutdown().await;
 }

@@ -8,7 +8,7 @@ mod mutation_drive;
 mod verify;
 pub mod wire;
 
-use super::{LabSetup, Simulator, Vendor, one_target};
+use super::{LabSetup, Simulator, Vendor};
 use crate::config::{KindSpec, TargetKind};
 
 /// The user the PowerStore simulator accepts.
@@ -18,25 +18,11 @@ pub const LAB_USER: &str = "admin";
 pub const KIND: TargetKind = TargetKind::new("powerstore");
 
 /// PowerStore: the `powerstore` kind, its script surface and its simulator.
-pub const VENDOR: Vendor = Vendor {
+pub const VENDOR: Vendor = vendor! {
     target: KindSpec::plain(KIND),
     about: "Dell PowerStore volume import sessions",
-    register: script::register,
-    mutations: &client::MUTATIONS,
-    handles: &script::HANDLES,
-    simulators,
-    lab_targets: one_target,
-    #[cfg(test)]
-    drive: mutation_drive::drive,
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
-    let state = lab::LabState::new(
-        setup.seed,
-        setup.clock.clone(),
-        LAB_USER,
-        setup.password.clone(),
-        setup.estate,
-    );
-    vec![Simulator::only(LAB_USER, lab::router(state))]
+    setup.one_user(LAB_USER, lab::LabState::new, lab::router)
 }

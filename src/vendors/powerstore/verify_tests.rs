@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::http::mutation::Verdict::{self, Applied, CannotTell, NotApplied};
-use crate::vendors::verify_testing::{Rig, verification};
+use crate::vendors::verify_testing::{Rig, assert_verdicts, verification};
 
 fn applied(text: &str) -> Verdict {
     Applied(text.to_owned())
@@ -67,23 +67,18 @@ async fn each_operation_reads_its_sessions_state() {
     }
 
     let unknown = verification(&MUTATIONS, &target, "cancel", (None, Some("no-such")), None);
-    assert_eq!(
-        client.verify(&unknown).await.unwrap(),
-        cannot_tell("reading it answers not found")
-    );
     let nameless = verification(&MUTATIONS, &target, "pause", (None, None), None);
-    assert_eq!(
-        client.verify(&nameless).await.unwrap(),
-        cannot_tell("the import session is known by no id or name to read it by")
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&unknown, cannot_tell("reading it answers not found")),
+            (&nameless, cannot_tell("the import session is known by no id or name to read it by")),
+        ],
+    )
+    .await;
 
-    rig.fail_next(crate::vendors::powerstore::KIND, "GET", "/api/rest/import_session/", 403)
-        .await;
     let asked = verification(&MUTATIONS, &target, "pause", (None, Some("verify-0")), None);
-    let err = client.verify(&asked).await.unwrap_err();
-    assert_eq!(
-        (err.kind, err.status),
-        (crate::api_error::ErrorKind::Auth, Some(403))
-    );
+    let sessions = "/api/rest/import_session/";
+    rig.assert_read_refused(&client, crate::vendors::powerstore::KIND, sessions, &asked).await;
     rig.lab.shutdown().await;
 }

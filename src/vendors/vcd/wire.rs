@@ -513,8 +513,21 @@ pub fn version_at_least(version: &str, minimum: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A running migration task, as `GET /api/task/{id}` answers it.
+    pub(crate) const TASK: &str = r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="running" name="task"
+      id="urn:vcloud:task:1111" href="https://vcd/api/task/1111" type="application/vnd.vmware.vcloud.task+xml"
+      operation="op" operationName="migrateEntities" serviceNamespace="com.vmware.cloud"
+      startTime="2025-01-01T10:00:00.000Z" expiryTime="2025-01-31T10:00:00.000Z" cancelRequested="false">
+  <Owner href="" id="urn:vcloud:type:vmware:vspheresddc:1.0.0" name="vspheresddc" type="application/json"/>
+  <User href="https://vcd/api/admin/user/1" name="administrator" type="application/vnd.vmware.admin.user+xml"/>
+  <Organization href="https://vcd/api/org/1" name="System" type="application/vnd.vmware.vcloud.org+xml"/>
+  <Progress>50</Progress>
+  <Details>step 2 of 4</Details>
+</Task>"#;
+
 
     #[track_caller]
     fn covers(pattern: &str, version: &str, expected: bool) {
@@ -562,16 +575,7 @@ mod tests {
 
     #[test]
     fn tasks_round_trip_through_xml() {
-        let xml = r#"<Task xmlns="http://www.vmware.com/vcloud/v1.5" status="running" name="task"
-      id="urn:vcloud:task:1111" href="https://vcd/api/task/1111" type="application/vnd.vmware.vcloud.task+xml"
-      operation="op" operationName="migrateEntities" serviceNamespace="com.vmware.cloud"
-      startTime="2025-01-01T10:00:00.000Z" expiryTime="2025-01-31T10:00:00.000Z" cancelRequested="false">
-  <Owner href="" id="urn:vcloud:type:vmware:vspheresddc:1.0.0" name="vspheresddc" type="application/json"/>
-  <User href="https://vcd/api/admin/user/1" name="administrator" type="application/vnd.vmware.admin.user+xml"/>
-  <Organization href="https://vcd/api/org/1" name="System" type="application/vnd.vmware.vcloud.org+xml"/>
-  <Progress>50</Progress>
-</Task>"#;
-        let task = Task::from_xml(xml).unwrap();
+                let task = Task::from_xml(TASK).unwrap();
         assert_eq!(task.status(), Some(TaskStatus::Running));
         assert_eq!(task.progress, Some(50));
         assert_eq!(

@@ -16,27 +16,20 @@ mod mutation_drive;
 mod verify;
 pub mod wire;
 
-use super::{LabSetup, Simulator, Vendor, one_target};
+use super::{LabSetup, Simulator, Vendor};
 use crate::config::{APPLIANCE_SUFFIX, KindSpec, TargetKind};
 
 /// The `vcenter` kind: its spelling in target files and its script constructor.
 pub const KIND: TargetKind = TargetKind::new("vcenter");
 
 /// vCenter: the `vcenter` kind, its script surface and its two listeners.
-pub const VENDOR: Vendor = Vendor {
+pub const VENDOR: Vendor = vendor! {
     target: KindSpec {
         kind: KIND,
         keys: upload_hosts::KEYS,
         check: upload_hosts::check,
     },
     about: "VMware vCenter historical-data import and OVF import sessions",
-    register: script::register,
-    mutations: &client::MUTATIONS,
-    handles: &script::HANDLES,
-    simulators,
-    lab_targets: one_target,
-    #[cfg(test)]
-    drive: mutation_drive::drive,
 };
 
 /// One appliance behind two listeners sharing one state: the reverse proxy (SSO user)

@@ -27,22 +27,7 @@ pub(super) fn drive(vc: Target, record: CallRecord) -> Pin<Box<dyn Future<Output
             note(vcenter.history_action(action, None).await);
         }
         let package = format!("{}/packages/web.ovf", vc.url);
-        let create = super::ovf_wire::CreateRequest {
-            client_token: None,
-            resource_pool: "resgroup-8".to_owned(),
-            host_system: None,
-            folder: None,
-            create_spec: super::ovf_wire::CreateSpec {
-                source_type: super::ovf_wire::SourceType::PullSource,
-                import_flags: Vec::new(),
-                locale: None,
-                pull_source: Some(package.clone()),
-                ssl_certificate_thumbprint: None,
-                push_source_content_type: None,
-                push_source_ovf_option: None,
-                content_library_item: None,
-            },
-        };
+        let create = super::ovf_wire::CreateRequest::pull("resgroup-8", &package);
         let session = match vcenter.ovf_create(&create).await {
             Ok(id) => id,
             Err(err) => {
@@ -62,20 +47,8 @@ pub(super) fn drive(vc: Target, record: CallRecord) -> Pin<Box<dyn Future<Output
         note(vcenter.ovf_instantiate(&session, Vec::new()).await);
         note(vcenter.ovf_progress(&session, 10).await);
         let dir = tempfile::tempdir().unwrap();
-        let disk = dir.path().join("disk.vmdk");
-        std::io::Write::write_all(&mut std::fs::File::create(&disk).unwrap(), b"disk").unwrap();
-        let entry = super::ovf_wire::OvfFileInfo {
-            name: "disk.vmdk".to_owned(),
-            file_type: "DISK".to_owned(),
-            optional_upload: false,
-            file_url: Some(format!("{}/nfc/{session}/disk.vmdk", vc.url)),
-            ssl_thumb_print: None,
-            upload_method: None,
-            size: 4,
-            bytes_transferred: 0,
-            sha256: None,
-        };
-        let file = crate::file_gate::GatedFile { path: disk, len: 4 };
+        let url = format!("{}/nfc/{session}/disk.vmdk", vc.url);
+        let (entry, file) = super::ovf_push::test_disk(dir.path(), url);
         let sent = Arc::new(AtomicU64::new(0));
         note(vcenter.ovf_upload(&session, &entry, &file, sent).await);
         note(vcenter.ovf_delete(&session).await);

@@ -208,17 +208,20 @@ fn line_and_column(text: &str, offset: u64) -> (i64, i64) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const GOOD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+    /// A good descriptor: two files (one with its size), a disk and one system.
+    pub(crate) const GOOD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
   <References>
     <File ovf:id="file1" ovf:href="app-disk1.vmdk" ovf:size="1073741824"/>
     <File ovf:id="file2" ovf:href="app-disk2.vmdk"/>
   </References>
-  <DiskSection><Info>disks</Info></DiskSection>
-  <VirtualSystem ovf:id="app-01"><Info>the appliance</Info></VirtualSystem>
+  <DiskSection><Info>disks</Info><Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="10"/></DiskSection>
+  <VirtualSystem ovf:id="app-01"><Info>the appliance</Info>
+    <VirtualHardwareSection><Item><rasd:ElementName xmlns:rasd="x">cpu</rasd:ElementName></Item></VirtualHardwareSection>
+  </VirtualSystem>
 </Envelope>
 "#;
 

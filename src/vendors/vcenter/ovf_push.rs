@@ -166,6 +166,26 @@ impl Progress {
     }
 }
 
+/// A 4-byte disk, `disk.vmdk`, written in `dir` and gated, with the entry a session lists
+/// for it at `file_url`: the upload the client tests push.
+#[cfg(test)]
+pub fn test_disk(dir: &std::path::Path, file_url: String) -> (OvfFileInfo, GatedFile) {
+    let path = dir.join("disk.vmdk");
+    std::io::Write::write_all(&mut std::fs::File::create(&path).unwrap(), b"disk").unwrap();
+    let entry = OvfFileInfo {
+        name: "disk.vmdk".to_owned(),
+        file_type: "DISK".to_owned(),
+        optional_upload: false,
+        file_url: Some(file_url),
+        ssl_thumb_print: None,
+        upload_method: None,
+        size: 4,
+        bytes_transferred: 0,
+        sha256: None,
+    };
+    (entry, GatedFile { path, len: 4 })
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

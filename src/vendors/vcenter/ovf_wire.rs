@@ -113,6 +113,30 @@ pub struct CreateRequest {
     pub create_spec: CreateSpec,
 }
 
+#[cfg(test)]
+impl CreateRequest {
+    /// A create in `resource_pool` of a session pulling `url`, with no client token and
+    /// every other option left to the appliance: what the tests send.
+    pub fn pull(resource_pool: &str, url: &str) -> Self {
+        Self {
+            client_token: None,
+            resource_pool: resource_pool.to_owned(),
+            host_system: None,
+            folder: None,
+            create_spec: CreateSpec {
+                source_type: SourceType::PullSource,
+                import_flags: Vec::new(),
+                locale: None,
+                pull_source: Some(url.to_owned()),
+                ssl_certificate_thumbprint: None,
+                push_source_content_type: None,
+                push_source_ovf_option: None,
+                content_library_item: None,
+            },
+        }
+    }
+}
+
 /// One file of a session (§3.3 OvfFileInfo).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OvfFileInfo {

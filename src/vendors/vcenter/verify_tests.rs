@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::*;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
-use crate::vendors::vcenter::ovf_wire::{CreateRequest, CreateSpec, SourceType};
-use crate::vendors::verify_testing::{Rig, verification};
+use crate::vendors::vcenter::ovf_wire::CreateRequest;
+use crate::vendors::verify_testing::{Rig, assert_verdicts, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_operations_read_the_imports_status() {
@@ -60,33 +60,17 @@ async fn history_operations_read_the_imports_status() {
     }
 
     let path = client.encoding().history_path();
-    rig.fail_next(crate::vendors::vcenter::KIND, "GET", path, 403).await;
     let asked = verification(&MUTATIONS, &target, "history.pause", (None, None), None);
-    let err = client.verify(&asked).await.unwrap_err();
-    assert_eq!(
-        (err.kind, err.status),
-        (crate::api_error::ErrorKind::Auth, Some(403))
-    );
+    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, path, &asked).await;
     rig.lab.shutdown().await;
 }
 
 /// A pull session of `package` under the lab's packages, with client token `token`.
 fn pull(target: &crate::config::Target, package: &str, token: &str) -> CreateRequest {
+    let url = format!("{}/_lab/packages/{package}", target.url);
     CreateRequest {
         client_token: Some(token.to_owned()),
-        resource_pool: "resgroup-8".to_owned(),
-        host_system: None,
-        folder: None,
-        create_spec: CreateSpec {
-            source_type: SourceType::PullSource,
-            import_flags: Vec::new(),
-            locale: None,
-            pull_source: Some(format!("{}/_lab/packages/{package}", target.url)),
-            ssl_certificate_thumbprint: None,
-            push_source_content_type: None,
-            push_source_ovf_option: None,
-            content_library_item: None,
-        },
+        ..CreateRequest::pull("resgroup-8", &url)
     }
 }
 
@@ -104,57 +88,54 @@ async fn ovf_operations_read_the_session() {
         .await
         .unwrap();
     let instantiate = ask("ovf.instantiate", Some(&id), None);
-    assert_eq!(
-        client.verify(&instantiate).await.unwrap(),
-        NotApplied("state `IMPORT_OVF_TRANSFER`".into())
-    );
+    assert_verdicts(&client, &[(&instantiate, NotApplied("state `IMPORT_OVF_TRANSFER`".into()))]).await;
     rig.clock.advance(Duration::from_secs(1));
-    assert_eq!(
-        client.verify(&instantiate).await.unwrap(),
-        NotApplied("state `IMPORT_SELECTING_OVF_PARAMS`".into())
-    );
-    assert_eq!(
-        client.verify(&ask("ovf.instantiate", Some(&broken), None)).await.unwrap(),
-        CannotTell("state `IMPORT_ERROR`: an import that fails before or after instantiating ends there".into())
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&instantiate, NotApplied("state `IMPORT_SELECTING_OVF_PARAMS`".into())),
+            (
+                &ask("ovf.instantiate", Some(&broken), None),
+                CannotTell("state `IMPORT_ERROR`: an import that fails before or after instantiating ends there".into()),
+            ),
+        ],
+    )
+    .await;
     client.ovf_instantiate(&id, Vec::new()).await.unwrap();
-    assert_eq!(
-        client.verify(&instantiate).await.unwrap(),
-        Applied("state `IMPORT_FILE_TRANSFER`".into())
-    );
     let disk = client.ovf_session(&id).await.unwrap().files[1].clone();
     let upload = ask("ovf.push", Some(&id), Some(disk.name.as_str()));
-    assert_eq!(
-        client.verify(&upload).await.unwrap(),
-        NotApplied(format!("file `{}` shows 0 of {} bytes", disk.name, disk.size))
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&instantiate, Applied("state `IMPORT_FILE_TRANSFER`".into())),
+            (&upload, NotApplied(format!("file `{}` shows 0 of {} bytes", disk.name, disk.size))),
+        ],
+    )
+    .await;
     rig.clock.advance(Duration::from_secs(3));
-    assert_eq!(
-        client.verify(&upload).await.unwrap(),
-        Applied(format!("file `{0}` shows {1} of {1} bytes", disk.name, disk.size))
-    );
-    assert_eq!(
-        client.verify(&instantiate).await.unwrap(),
-        Applied("state `IMPORT_COMPLETED`".into())
-    );
-    assert_eq!(
-        client.verify(&ask("ovf.push", Some(&id), Some("nope.vmdk"))).await.unwrap(),
-        CannotTell("the session lists no file `nope.vmdk`".into())
-    );
     let delete = ask("ovf.delete", Some(&id), None);
-    assert_eq!(
-        client.verify(&delete).await.unwrap(),
-        NotApplied("it is still there, state `IMPORT_COMPLETED`".into())
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&upload, Applied(format!("file `{0}` shows {1} of {1} bytes", disk.name, disk.size))),
+            (&instantiate, Applied("state `IMPORT_COMPLETED`".into())),
+            (
+                &ask("ovf.push", Some(&id), Some("nope.vmdk")),
+                CannotTell("the session lists no file `nope.vmdk`".into()),
+            ),
+            (&delete, NotApplied("it is still there, state `IMPORT_COMPLETED`".into())),
+        ],
+    )
+    .await;
     client.ovf_delete(&id).await.unwrap();
-    assert_eq!(
-        client.verify(&delete).await.unwrap(),
-        Applied("reading it answers not found".into())
-    );
-    assert_eq!(
-        client.verify(&instantiate).await.unwrap(),
-        CannotTell("reading it answers not found".into())
-    );
+    assert_verdicts(
+        &client,
+        &[
+            (&delete, Applied("reading it answers not found".into())),
+            (&instantiate, CannotTell("reading it answers not found".into())),
+        ],
+    )
+    .await;
 
     let nothing = [
         (ask("ovf_import", None, Some("tok-1")), "sending it again with the same token is safe: it answers the OVF import session the first call created"),
@@ -168,11 +149,8 @@ async fn ovf_operations_read_the_session() {
         assert_eq!(client.verify(&asked).await.unwrap(), CannotTell(why.to_owned()));
     }
 
-    rig.fail_next(crate::vendors::vcenter::KIND, "GET", "/rest/com/vmware/vcenter/ovf", 403).await;
-    let err = client.verify(&ask("ovf.delete", Some(&broken), None)).await.unwrap_err();
-    assert_eq!(
-        (err.kind, err.status),
-        (crate::api_error::ErrorKind::Auth, Some(403))
-    );
+    let broken = ask("ovf.delete", Some(&broken), None);
+    let ovf = "/rest/com/vmware/vcenter/ovf";
+    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, ovf, &broken).await;
     rig.lab.shutdown().await;
 }

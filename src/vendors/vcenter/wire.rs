@@ -507,8 +507,12 @@ impl From<ApiError> for VapiError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The Info fields every answer holds (§1.4).
+    pub(crate) const REQUIRED: [&str; 5] =
+        ["status", "cancelable", "description", "service", "operation"];
     use serde_json::json;
 
     fn running_example() -> Value {
@@ -537,13 +541,7 @@ mod tests {
 
     #[test]
     fn an_info_without_a_required_field_is_refused() {
-        for field in [
-            "status",
-            "cancelable",
-            "description",
-            "service",
-            "operation",
-        ] {
+        for field in REQUIRED {
             let mut info = running_example()["value"].clone();
             info.as_object_mut().unwrap().remove(field);
             assert!(

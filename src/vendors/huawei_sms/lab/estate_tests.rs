@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::super::LabState;
+use crate::clock::Clock;
 use super::super::tests::{lab_with, task_id, token, with_token};
 use super::{LONGEST, SHORTEST};
 use crate::http::lab::estate::{Estate, Fault, Scenario};
@@ -86,14 +87,21 @@ async fn a_started_migration_takes_fifteen_to_forty_lab_minutes() {
     assert_eq!(t["sub_tasks"].as_array().unwrap().len(), 6);
 }
 
-#[tokio::test]
-async fn the_rough_task_fails_on_its_first_run_and_succeeds_when_restarted() {
+/// A rough wave's lab in which the task of the application that fails once was started
+/// and its run has had time to end: the lab, its clock, a token and the application.
+async fn started_rough_task() -> (LabState, Clock, String, String) {
     let estate = Estate::new(Scenario::Rough, 12);
     let app = estate.with_fault(Fault::SmsFailsOnce).unwrap().name.clone();
     let (state, clock) = lab_with(&estate);
     let token = token(&state).await;
     assert_eq!(act(&state, &token, &app, "start").await, 200);
     clock.advance(LONGEST);
+    (state, clock, token, app)
+}
+
+#[tokio::test]
+async fn the_rough_task_fails_on_its_first_run_and_succeeds_when_restarted() {
+    let (state, clock, token, app) = started_rough_task().await;
     let failed = task(&state, &token, &app).await;
     assert_eq!(failed["state"], "MIGRATE_FAIL");
     assert_eq!(
@@ -118,12 +126,7 @@ async fn the_rough_task_fails_on_its_first_run_and_succeeds_when_restarted() {
 
 #[tokio::test]
 async fn a_failed_once_task_also_succeeds_when_started_again() {
-    let estate = Estate::new(Scenario::Rough, 12);
-    let app = estate.with_fault(Fault::SmsFailsOnce).unwrap().name.clone();
-    let (state, clock) = lab_with(&estate);
-    let token = token(&state).await;
-    assert_eq!(act(&state, &token, &app, "start").await, 200);
-    clock.advance(LONGEST);
+    let (state, clock, token, app) = started_rough_task().await;
     assert_eq!(task(&state, &token, &app).await["state"], "MIGRATE_FAIL");
     assert_eq!(act(&state, &token, &app, "start").await, 200);
     clock.advance(LONGEST);

@@ -4,28 +4,17 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::http::lab::estate::{Estate, Fault, Scenario};
 
+use super::ovf_tests::{self, action, create, info};
 use super::tests::{Client, estate_lab, lab_state};
 use super::{PROXY_USER, Port};
 
-const PATH: &str = "/rest/com/vmware/vcenter/ovf/import-session";
-
+/// Creates a pull session of `url`; its id.
 async fn pull(client: &Client, url: &str) -> String {
-    let body = json!({"resource_pool": "resgroup-8",
-        "create_spec": {"source_type": "PULL_SOURCE", "import_flags": [], "pull_source": url}});
-    let uri = format!("{PATH}?~action=create-for-resource-pool");
-    let answer = client.call("POST", &uri, &body.to_string()).await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body["value"].as_str().unwrap().to_owned()
-}
-
-async fn info(client: &Client, id: &str) -> Value {
-    let answer = client.call("GET", &format!("{PATH}/id:{id}"), "").await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body["value"].clone()
+    create(client, &ovf_tests::pull(url, None)).await
 }
 
 fn names(info: &Value) -> Vec<&str> {
@@ -50,8 +39,7 @@ async fn a_production_url_imports_the_appliance_its_file_names() {
         ["crm.ovf", "crm-disk1.vmdk", "crm-disk2.vmdk"]
     );
     let params = r#"{"instantiation_parameters": []}"#;
-    let uri = format!("{PATH}/id:{id}?~action=instantiate");
-    assert_eq!(client.call("POST", &uri, params).await.status, 200);
+    assert_eq!(action(&client, &id, "instantiate", params).await.status, 200);
     clock.advance(Duration::from_secs(3));
     let done = info(&client, &id).await;
     assert_eq!((done["state"].as_str(), done["vm_id"].as_str()), (Some("IMPORT_COMPLETED"), Some("vm-101")));

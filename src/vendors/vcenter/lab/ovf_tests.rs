@@ -16,7 +16,8 @@ fn admin(lab: &super::LabState) -> Client {
     Client::basic(lab, Port::Proxy, true, PROXY_USER)
 }
 
-fn pull(source: &str, token: Option<&str>) -> String {
+/// The body of a create for a pull session of `source`, with client token `token`.
+pub(super) fn pull(source: &str, token: Option<&str>) -> String {
     json!({"client_token": token, "resource_pool": "resgroup-8",
         "create_spec": {"source_type": "PULL_SOURCE", "import_flags": [], "pull_source": source}})
     .to_string()
@@ -28,20 +29,23 @@ fn push() -> String {
     .to_string()
 }
 
-async fn create(client: &Client, body: &str) -> String {
+/// Creates a session from `body`; its id.
+pub(super) async fn create(client: &Client, body: &str) -> String {
     let uri = format!("{PATH}?~action=create-for-resource-pool");
     let answer = client.call("POST", &uri, body).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     answer.body["value"].as_str().unwrap().to_owned()
 }
 
-async fn info(client: &Client, id: &str) -> Value {
+/// The Info of session `id`.
+pub(super) async fn info(client: &Client, id: &str) -> Value {
     let answer = client.call("GET", &format!("{PATH}/id:{id}"), "").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     answer.body["value"].clone()
 }
 
-async fn action(client: &Client, id: &str, action: &str, body: &str) -> Answer {
+/// Sends `action` with `body` to session `id`.
+pub(super) async fn action(client: &Client, id: &str, action: &str, body: &str) -> Answer {
     client
         .call("POST", &format!("{PATH}/id:{id}?~action={action}"), body)
         .await

@@ -290,13 +290,7 @@ async fn start_takes_a_spec_in_either_encoding_or_the_defaults() {
         seed(&lab, r#"{"status": "PENDING"}"#).await;
         let client = Client::basic(&lab, Port::Proxy, rest, PROXY_USER);
         let pending = client.info().await;
-        for field in [
-            "status",
-            "cancelable",
-            "description",
-            "service",
-            "operation",
-        ] {
+        for field in crate::vendors::vcenter::wire::tests::REQUIRED {
             assert!(pending.get(field).is_some(), "{field}: {pending}");
         }
         assert!(pending.get("progress").is_none());
