@@ -332,6 +332,7 @@ impl Runtime {
             .spawn(move || {
                 crate::http::local_io::drive_here();
                 let _ = done_tx.send(engine.run_ast(&ast));
+                crate::http::local_io::stop_driving();
             })
             .map_err(|err| RunError::Thread(format!("cannot start the script thread: {err}")))?;
         let cancel = self.cancel_token().clone();

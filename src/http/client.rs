@@ -359,6 +359,8 @@ impl HttpClient {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        // Chosen before the call is noted: a pool that cannot be made sends nothing.
+        let connections = local_io::pool(self.pool, &self.inner, || self.pools.build())?;
         let call = match mutation {
             Some(mutation) => self.calls.note(mutation, &method, &url),
             None => PendingCall::none(),
@@ -391,7 +393,6 @@ impl HttpClient {
             None => None,
         };
         let exchange = async {
-            let connections = local_io::pool(self.pool, &self.inner, || self.pools.build())?;
             let response = match connections.execute(request).await {
                 Ok(response) => response,
                 Err(err) => {

@@ -41,6 +41,15 @@ pub fn drive_here() {
     }
 }
 
+/// Ends this thread's own runtime and pools, without waiting for what is left on them
+/// (idle connections, a name lookup): called as a thread that opted in finishes.
+pub fn stop_driving() {
+    POOLS.with(|pools| pools.borrow_mut().clear());
+    if let Some(runtime) = RUNTIME.with(|slot| slot.borrow_mut().take()) {
+        runtime.shutdown_background();
+    }
+}
+
 /// Runs `future` to its end on this thread's own runtime; gives it back when the thread
 /// has none (it did not opt in), so the caller runs it on the shared runtime.
 pub fn block_on<F: Future>(future: F) -> Result<F::Output, F> {
@@ -144,6 +153,9 @@ mod tests {
             assert_eq!(builds.get(), 1, "the thread's pool is made once and kept");
             // Outside `block_on`, the thread is back on the shared pool.
             pool(id, &shared, || panic!("not driving")).unwrap();
+            // Once it stops driving, its futures go back to the shared runtime.
+            stop_driving();
+            assert!(block_on(async { 1 }).is_err());
         })
         .join()
         .unwrap();

@@ -129,6 +129,9 @@ pub struct Host {
     /// What the waits on a target share (its shared reads), one of each type per target,
     /// shared with child hosts like the clients.
     shared: Arc<Mutex<SharedCache>>,
+    /// Cancelled by [`Host::close`] before the logouts: what still reads on its own
+    /// (shared readings) stops then (shared with child hosts).
+    closing: CancellationToken,
     /// The mutating calls of every client built here (shared with child hosts, which
     /// share the clients).
     calls: CallRecord,
@@ -154,6 +157,7 @@ impl Host {
             allowed_reads: Vec::new(),
             clients: Arc::new(Mutex::new(HashMap::new())),
             shared: Arc::new(Mutex::new(HashMap::new())),
+            closing: CancellationToken::new(),
             calls,
             verdict: Verdict::default(),
             board: Arc::default(),
@@ -174,6 +178,7 @@ impl Host {
             allowed_reads: self.allowed_reads.clone(),
             clients: Arc::clone(&self.clients),
             shared: Arc::clone(&self.shared),
+            closing: self.closing.clone(),
             calls: self.calls.clone(),
             verdict: Verdict::default(),
             board: Arc::default(),
@@ -309,6 +314,12 @@ impl Host {
         local_io::block_on(cancellable).unwrap_or_else(|future| self.runtime.block_on(future))
     }
 
+    /// Cancelled when the run closes its logins ([`Host::close`]): work that outlives one
+    /// script call stops with it.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
+    }
+
     /// The run's shared runtime: where work that outlives one script call runs.
     pub fn runtime(&self) -> &Handle {
         &self.runtime
@@ -377,6 +388,7 @@ impl Host {
     /// Logs every client out, all at once and within `LOGOUT_GRACE` (5 s) together; called
     /// once the script has ended, or was stopped, so no login is left open on a target.
     pub fn close(&self) {
+        self.closing.cancel();
         self.shared
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

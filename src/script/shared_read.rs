@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
@@ -44,6 +45,9 @@ pub struct SharedReads<T> {
     /// requests (`http::local_io`) stops driving them when its wait ends, and a reading
     /// serves the other waits too.
     runtime: tokio::runtime::Handle,
+    /// Cancelled when the run closes its logins: a reading still being sent or retried
+    /// then stops, so it cannot log in again after the logouts.
+    stop: CancellationToken,
     fetch: Fetch<T>,
     inner: Mutex<Inner<T>>,
     /// Told whenever the earliest pending watcher books or leaves, so a due reading is
@@ -153,11 +157,18 @@ enum Place {
 }
 
 impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
-    /// The shared reads of a target, read with `fetch` on `runtime` and booked on `clock`.
-    pub fn new(clock: Clock, runtime: tokio::runtime::Handle, fetch: Fetch<T>) -> Self {
+    /// The shared reads of a target, read with `fetch` on `runtime` until `stop` and
+    /// booked on `clock`.
+    pub fn new(
+        clock: Clock,
+        runtime: tokio::runtime::Handle,
+        stop: CancellationToken,
+        fetch: Fetch<T>,
+    ) -> Self {
         Self {
             clock,
             runtime,
+            stop,
             fetch,
             inner: Mutex::new(Inner {
                 slots: BTreeMap::new(),
@@ -196,12 +207,17 @@ impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
         let shared = Arc::clone(self);
         self.runtime.spawn(async move {
             let ids: Vec<String> = batch.ids.keys().cloned().collect();
-            let found = crate::http::retry::within_deadline(
+            let reading = crate::http::retry::within_deadline(
                 batch.request_deadline(),
                 &shared.clock,
                 (shared.fetch)(ids),
-            )
-            .await;
+            );
+            // Stopped, the batch's sender is dropped: its members are told it was lost.
+            let found = tokio::select! {
+                biased;
+                () = shared.stop.cancelled() => return,
+                found = reading => found,
+            };
             if let Some(send) = batch.send.take() {
                 let _ = send.send(Some(Arc::new((shared.clock.now(), found))));
             }
@@ -238,7 +254,11 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
                 return Ok(None);
             }
         };
-        let answer = self.take(at).await?;
+        let Some(answer) = self.take(at).await? else {
+            // The wait's own deadline came first: its last look is its own read.
+            self.due = None;
+            return Ok(None);
+        };
         let (answered, found) = &*answer;
         self.due = Some(grid_after(*answered, self.every));
         match found {
@@ -276,8 +296,19 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
     }
 
     /// Waits until the reading booked at `at` is sent (sending it once nobody is
-    /// pending), then for its answer.
-    async fn take(&mut self, at: SystemTime) -> Result<Answer<T>, ApiError> {
+    /// pending), then for its answer; `None` when the wait's own deadline comes first,
+    /// while it waits for either: other waits' later deadlines and first reads never hold
+    /// a wait past its own.
+    async fn take(&mut self, at: SystemTime) -> Result<Option<Answer<T>>, ApiError> {
+        let clock = self.shared.clock.clone();
+        let deadline = self.deadline;
+        let wait_ends = async move {
+            match deadline {
+                Some(at) => clock.until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut wait_ends = std::pin::pin!(wait_ends);
         let mut answer = loop {
             let settled = self.shared.settled.notified();
             {
@@ -314,22 +345,21 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
                     break answer;
                 }
             }
-            settled.await;
-        };
-        let clock = self.shared.clock.clone();
-        let deadline = self.deadline;
-        let wait_ends = async move {
-            match deadline {
-                Some(at) => clock.until(at).await,
-                None => std::future::pending().await,
+            tokio::select! {
+                biased;
+                () = settled => {}
+                () = &mut wait_ends => {
+                    self.unbook(at);
+                    return Ok(None);
+                }
             }
         };
         tokio::select! {
             biased;
-            answer = answered(&mut answer) => answer,
+            answer = answered(&mut answer) => answer.map(Some),
             // Another wait's later deadline bounds the request: this one gives up on it at
             // its own and reads alone, for the last look every wait takes at its deadline.
-            () = wait_ends => Err(late()),
+            () = wait_ends => Ok(None),
         }
     }
 
@@ -393,17 +423,6 @@ fn lost() -> ApiError {
         ErrorKind::Cancelled,
         "the shared read of the target was stopped before it answered",
     )
-}
-
-/// The shared reading a wait gave up on at its deadline: retryable, so the wait takes
-/// its last look alone.
-fn late() -> ApiError {
-    let mut err = ApiError::new(
-        ErrorKind::Timeout,
-        "the shared reading of the target had not answered by the wait's deadline",
-    );
-    err.retryable = true;
-    err
 }
 
 /// The first time after `time` on the grid of `every` (multiples of it since the Unix

@@ -45,6 +45,10 @@ impl Target {
     }
 
     fn reads(&self, clock: Clock) -> Arc<SharedReads<String>> {
+        self.reads_until(clock, CancellationToken::new())
+    }
+
+    fn reads_until(&self, clock: Clock, stop: CancellationToken) -> Arc<SharedReads<String>> {
         let target = self.clone();
         let fetch: Fetch<String> = Arc::new(move |mut ids: Vec<String>| {
             let target = target.clone();
@@ -72,6 +76,7 @@ impl Target {
         Arc::new(SharedReads::new(
             clock,
             tokio::runtime::Handle::current(),
+            stop,
             fetch,
         ))
     }
@@ -313,15 +318,63 @@ async fn a_wait_gives_up_on_a_shared_reading_at_its_own_deadline() {
     settle().await;
     assert_eq!(target.requests(), [ids(2)]);
     // The request runs within the later deadline; the first wait stops waiting for it
-    // at its own, with a retryable error, so it takes its last look alone.
+    // at its own and is told to take its last look alone.
     set(&clock, start() + Duration::from_secs(20));
     settle().await;
     target.let_go(1);
-    let readings = readings.await.unwrap();
-    let err = readings[0].1.as_ref().unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Timeout);
-    assert!(err.retryable);
+    let mut readings = readings.await.unwrap();
     assert_eq!(readings[1].1.as_ref().unwrap().as_deref(), Some("s001@1"));
+    let (mut first, reading) = readings.remove(0);
+    assert_eq!(reading.unwrap(), None);
+    // Its next reading, should it go on, is on the grid after now, not a time gone by.
+    assert_eq!(first.book_next(), grid_after(clock.now(), EVERY));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reading_in_flight_stops_when_the_run_closes() {
+    let clock = Clock::stepped(start());
+    let target = Target::new().held();
+    let stop = CancellationToken::new();
+    let reads = target.reads_until(clock.clone(), stop.clone());
+    let mut watchers = first_read(&reads, &ids(2));
+    set(&clock, book(&mut watchers));
+    let readings = tokio::spawn(read_all(watchers));
+    settle().await;
+    assert_eq!(target.requests(), [ids(2)]);
+    stop.cancel();
+    let readings = readings.await.unwrap();
+    for (_, reading) in &readings {
+        let err = reading.as_ref().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Cancelled, "{err}");
+    }
+    // Let go, the request would have answered: it was dropped instead.
+    target.let_go(1);
+    settle().await;
+    assert_eq!(target.requests(), [ids(2)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_held_back_by_another_gives_up_at_its_own_deadline() {
+    let clock = Clock::stepped(start());
+    let target = Target::new();
+    let reads = target.reads(clock.clone());
+    let deadline = start() + Duration::from_secs(25);
+    let mut booked = vec![reads.watch("s000", EVERY, Some(deadline))];
+    // A wait still on its first read: a reading booked after it started waits for it.
+    let _first_read = reads.watch("s001", EVERY, None);
+    set(&clock, book(&mut booked));
+    let readings = tokio::spawn(read_all(booked));
+    settle().await;
+    assert!(target.requests().is_empty(), "held back by the other wait");
+    assert!(!readings.is_finished());
+    set(&clock, deadline);
+    let readings = readings.await.unwrap();
+    assert_eq!(
+        readings[0].1.as_ref().unwrap(),
+        &None,
+        "its last look is its own"
+    );
+    assert!(target.requests().is_empty());
 }
 
 #[test]

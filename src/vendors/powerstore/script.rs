@@ -137,6 +137,7 @@ impl Job for SessionJob {
             SharedReads::new(
                 host.clock().clone(),
                 host.runtime().clone(),
+                host.closing(),
                 list_by_id(Arc::clone(client)),
             )
         });
