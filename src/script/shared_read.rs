@@ -129,6 +129,17 @@ impl<T> Batch<T> {
         if self.unbounded { None } else { self.deadline }
     }
 
+    /// What goes out when the reading is sent; the slot keeps the answer's receiver.
+    fn sending(&mut self) -> Self {
+        Self {
+            ids: std::mem::take(&mut self.ids),
+            deadline: self.deadline,
+            unbounded: self.unbounded,
+            send: self.send.take(),
+            answer: self.answer.clone(),
+        }
+    }
+
     fn leave(&mut self, id: &str) {
         if let Some(count) = self.ids.get_mut(id) {
             *count -= 1;
@@ -199,6 +210,42 @@ impl<T: Clone + Send + Sync + 'static> SharedReads<T> {
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends every reading whose time has come and that no earlier wait holds back any
+    /// more, and wakes its members: called when the earliest pending time moved on, so
+    /// the waits held for a reading are woken once, when it goes, not at every booking
+    /// (thousands of waits would otherwise wake thousands of times an interval).
+    fn send_settled(self: &Arc<Self>, mut inner: MutexGuard<'_, Inner<T>>) {
+        let now = self.clock.now();
+        let due: Vec<SystemTime> = inner
+            .slots
+            .range(..=now)
+            .filter(|(_, slot)| !slot.sent)
+            .map(|(at, _)| *at)
+            .collect();
+        let mut batches = Vec::new();
+        for at in due {
+            // An earlier reading's members are pending since its time: a later one waits.
+            if !inner.settled_before(at) {
+                break;
+            }
+            let Some(slot) = inner.slots.get_mut(&at) else {
+                continue;
+            };
+            slot.sent = true;
+            let members = slot.members;
+            batches.push(slot.batch.sending());
+            inner.add_pending(at, members);
+        }
+        drop(inner);
+        if batches.is_empty() {
+            return;
+        }
+        for batch in batches {
+            self.send(batch);
+        }
+        self.settled.notify_waiters();
     }
 
     /// Sends `batch` on its own task, so a wait that gives up does not stop it for the
@@ -290,7 +337,7 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
         slot.batch.join(&self.id, self.deadline);
         self.place = Place::Booked(at);
         if inner.remove_pending(since) {
-            self.shared.settled.notify_waiters();
+            self.shared.send_settled(inner);
         }
         at
     }
@@ -320,13 +367,7 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
                 };
                 if !slot.sent && settled {
                     slot.sent = true;
-                    to_send = Some(Batch {
-                        ids: std::mem::take(&mut slot.batch.ids),
-                        deadline: slot.batch.deadline,
-                        unbounded: slot.batch.unbounded,
-                        send: slot.batch.send.take(),
-                        answer: slot.batch.answer.clone(),
-                    });
+                    to_send = Some(slot.batch.sending());
                 }
                 if slot.sent {
                     let answer = slot.batch.answer.clone();
@@ -369,10 +410,10 @@ impl<T: Clone + Send + Sync + 'static> Watcher<T> {
         let mut inner = self.shared.lock();
         let moved = leave_slot(&mut inner, at, &self.id);
         inner.add_pending(now, 1);
-        if moved {
-            self.shared.settled.notify_waiters();
-        }
         self.place = Place::Pending(now);
+        if moved {
+            self.shared.send_settled(inner);
+        }
     }
 }
 
@@ -384,7 +425,7 @@ impl<T: Clone + Send + Sync + 'static> Drop for Watcher<T> {
             Place::Booked(at) => leave_slot(&mut inner, at, &self.id),
         };
         if moved {
-            self.shared.settled.notify_waiters();
+            self.shared.send_settled(inner);
         }
     }
 }
