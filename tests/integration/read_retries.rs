@@ -17,19 +17,7 @@ const NO_BACKOFF: &str = r#"{ retries = 3, initial = "0ms", max = "0ms" }"#;
 
 /// Gives every target of the test's target file `read_retries = setting`.
 fn read_retries(test: Test, setting: &str) -> Test {
-    let file = test.path().join("cutover.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let text: String = text
-        .lines()
-        .flat_map(|line| {
-            let extra = line
-                .starts_with("[targets.")
-                .then(|| format!("read_retries = {setting}"));
-            std::iter::once(line.to_owned()).chain(extra)
-        })
-        .map(|line| line + "\n")
-        .collect();
-    test.file("cutover.toml", &text)
+    test.target_setting(None, &format!("read_retries = {setting}"))
 }
 
 /// Queues a fault rule on the listener of `kind`.

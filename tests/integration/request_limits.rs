@@ -20,18 +20,7 @@ print(reads.len());"#;
 
 /// The test's target file with `request_limits = setting` on target `array1`.
 fn limited(test: Test, setting: &str) -> Test {
-    let file = test.path().join("cutover.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let text: String = text
-        .lines()
-        .flat_map(|line| {
-            let extra = (line == "[targets.array1]").then(|| format!("request_limits = {setting}"));
-            std::iter::once(line.to_owned()).chain(extra)
-        })
-        .map(|line| line + "\n")
-        .collect();
-    assert!(text.contains("request_limits"), "{text}");
-    test.file("cutover.toml", &text)
+    test.target_setting(Some("array1"), &format!("request_limits = {setting}"))
 }
 
 /// Runs the fan-out with the array holding every read until as many as `held` are

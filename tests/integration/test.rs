@@ -487,6 +487,27 @@ impl Test {
 
     /// Creates the empty file `name`, e.g. the one a script waits for with
     /// `wait_for_file` until the test has set the lab up for its next step.
+    /// The test's target file with `setting` (a `key = value` line) added to target
+    /// `target`, or to every target when `None`.
+    pub fn target_setting(self, target: Option<&str>, setting: &str) -> Self {
+        let file = self.path().join("cutover.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let header = target.map(|name| format!("[targets.{name}]"));
+        let text: String = text
+            .lines()
+            .flat_map(|line| {
+                let here = match &header {
+                    Some(header) => line == header,
+                    None => line.starts_with("[targets."),
+                };
+                std::iter::once(line.to_owned()).chain(here.then(|| setting.to_owned()))
+            })
+            .map(|line| line + "\n")
+            .collect();
+        assert!(text.contains(setting), "{text}");
+        self.file("cutover.toml", &text)
+    }
+
     pub fn touch(&self, name: &str) {
         std::fs::write(self.dir.path().join(name), "").unwrap();
     }
