@@ -29,6 +29,7 @@ mod ovf;
 mod ovf_push;
 mod parallel;
 mod plan;
+mod postgres;
 mod powerstore;
 mod read_retries;
 mod rehearse;
