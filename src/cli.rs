@@ -91,7 +91,9 @@ struct RunArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Journal")]
 struct JournalArgs {
-    /// The journal file [default: .cutover/journal.db beside the playbook].
+    /// The journal: a file, or a PostgreSQL database (`postgres://user@host:port/db`, password in
+    /// CUTOVER_JOURNAL_PASSWORD or CUTOVER_JOURNAL_PASSWORD_FILE, TLS with CUTOVER_JOURNAL_CA)
+    /// [default: .cutover/journal.db beside the playbook].
     #[arg(long, env = "CUTOVER_JOURNAL", value_name = "FILE")]
     journal: Option<PathBuf>,
     /// Run without a journal (even when CUTOVER_JOURNAL names one): nothing is recorded,
@@ -131,7 +133,7 @@ fn parse_run_id(text: &str) -> Result<RunId, String> {
 /// `cutover runs`.
 #[derive(Debug, Args)]
 struct RunsArgs {
-    /// The journal file [default: ./.cutover/journal.db].
+    /// The journal: a file, or a PostgreSQL database's postgres:// URL [default: ./.cutover/journal.db].
     #[arg(long, global = true, env = "CUTOVER_JOURNAL", value_name = "FILE")]
     journal: Option<PathBuf>,
     /// Print JSON instead of a table.

@@ -143,7 +143,7 @@ fn end_journal(journal: &RunJournal, result: &Result<(), RunError>) -> Option<St
         "run {} ended {} in the journal `{}`",
         journal.run(),
         outcome.as_str(),
-        journal.journal().path().display()
+        journal.journal().place()
     );
     let resumable = outcome != Outcome::Succeeded && journal.recorded_anything();
     resumable.then(|| {

@@ -12,7 +12,8 @@ pub(super) fn run(args: &RunsArgs) -> ExitCode {
         .journal
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
-    if !path.exists() {
+    let database = crate::journal::postgres::is_url(&path.display().to_string());
+    if !database && !path.exists() {
         return fail(
             ExitCode::Usage,
             format!(

@@ -333,6 +333,13 @@ impl HttpClient {
             ApiError::new(ErrorKind::Validation, err.to_string()).at(&self.target, operation)
         })?;
         self.gate.check(request.url().as_str(), operation)?;
+        if let Some(journal) = self.calls.journal()
+            && crate::journal::frame::current_work_item().is_some()
+        {
+            journal.may_reach(&self.target).map_err(|message| {
+                ApiError::new(ErrorKind::Validation, message).at(&self.target, operation)
+            })?;
+        }
         Ok(request)
     }
 

@@ -234,7 +234,7 @@ mod tests {
         plan.item_began("crm");
         plan.item_began("erp");
         {
-            let _frame = frame::enter_item("erp/volumes".into(), "erp".into());
+            let _frame = frame::enter_item("erp/volumes".into(), "erp".into(), None);
             plan.change(&mutation);
             plan.waited("import session `lun03`", "Import_Completed");
         }

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::sql::{Row, args};
 use super::{Journal, JournalError, millis};
 
 /// Where a mutating call stands.
@@ -164,34 +164,39 @@ impl CallRow {
 
 const CALL_COLUMNS: &str = "id, attempt, ord, step, frame, seq, target, vendor, operation, object_kind, object_id, object_name, detail, summary, method, path, status, http_status, request_id, answer, verdict, started, duration_ms";
 
-fn call_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
-    let answer: Option<String> = row.get(19)?;
+fn call_row(row: &Row) -> Result<CallRow, String> {
+    let http_status = row
+        .opt_int(17)?
+        .map(|status| u16::try_from(status).map_err(|_| format!("HTTP status {status}")))
+        .transpose()?;
     Ok(CallRow {
-        id: row.get(0)?,
-        attempt: row.get(1)?,
-        ord: row.get(2)?,
-        step: row.get(3)?,
-        frame: row.get(4)?,
-        seq: row.get(5)?,
+        id: row.int(0)?,
+        attempt: row.int(1)?,
+        ord: row.int(2)?,
+        step: row.opt_int(3)?,
+        frame: row.text(4)?,
+        seq: row.int(5)?,
         change: Change {
-            target: row.get(6)?,
-            vendor: row.get(7)?,
-            operation: row.get(8)?,
-            object_kind: row.get(9)?,
-            object_id: row.get(10)?,
-            object_name: row.get(11)?,
-            detail: row.get(12)?,
-            summary: row.get(13)?,
-            method: row.get(14)?,
-            path: row.get(15)?,
+            target: row.text(6)?,
+            vendor: row.text(7)?,
+            operation: row.text(8)?,
+            object_kind: row.text(9)?,
+            object_id: row.opt_text(10)?,
+            object_name: row.opt_text(11)?,
+            detail: row.opt_text(12)?,
+            summary: row.text(13)?,
+            method: row.text(14)?,
+            path: row.text(15)?,
         },
-        status: CallStatus::parse(&row.get::<_, String>(16)?),
-        http_status: row.get(17)?,
-        request_id: row.get(18)?,
-        answer: answer.and_then(|text| serde_json::from_str(&text).ok()),
-        verdict: row.get(20)?,
-        started: row.get(21)?,
-        duration_ms: row.get(22)?,
+        status: CallStatus::parse(&row.text(16)?),
+        http_status,
+        request_id: row.opt_text(18)?,
+        answer: row
+            .opt_text(19)?
+            .and_then(|text| serde_json::from_str(&text).ok()),
+        verdict: row.opt_text(20)?,
+        started: row.int(21)?,
+        duration_ms: row.opt_int(22)?,
     })
 }
 
@@ -206,35 +211,37 @@ impl Journal {
     ) -> Result<i64, JournalError> {
         let answer = answer.map(|a| serde_json::json!(a).to_string());
         let now = millis(SystemTime::now());
+        let change = call.change;
         self.with(|c| {
-            c.execute(
+            c.query_one(
                 "INSERT INTO calls (run, attempt, ord, step, frame, seq, target, vendor, operation, object_kind, object_id,
                     object_name, detail, summary, method, path, status, verdict, answer, started)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 RETURNING id",
+                args![
                     call.run,
                     call.attempt,
                     call.ord,
                     call.step,
                     call.frame,
                     call.seq,
-                    call.change.target,
-                    call.change.vendor,
-                    call.change.operation,
-                    call.change.object_kind,
-                    call.change.object_id,
-                    call.change.object_name,
-                    call.change.detail,
-                    call.change.summary,
-                    call.change.method,
-                    call.change.path,
+                    &change.target,
+                    &change.vendor,
+                    &change.operation,
+                    &change.object_kind,
+                    &change.object_id,
+                    &change.object_name,
+                    &change.detail,
+                    &change.summary,
+                    &change.method,
+                    &change.path,
                     status.as_str(),
                     verdict,
                     answer,
                     now,
                 ],
-            )?;
-            Ok(c.last_insert_rowid())
+            )?
+            .int(0)
         })
     }
 
@@ -244,7 +251,7 @@ impl Journal {
         self.with(|c| {
             c.execute(
                 "UPDATE calls SET status = ?2, http_status = ?3, request_id = ?4, answer = ?5, duration_ms = ?6 WHERE id = ?1",
-                params![
+                args![
                     id,
                     end.status.as_str(),
                     end.http_status,
@@ -267,54 +274,75 @@ impl Journal {
         self.with(|c| {
             c.execute(
                 "UPDATE calls SET status = ?2, verdict = ?3 WHERE id = ?1",
-                params![id, status.as_str(), verdict],
+                args![id, status.as_str(), verdict],
             )
         })
         .map(drop)
     }
 
-    /// The changes earlier attempts of `run` sent in `frame` that took effect or may
-    /// have (an unknown outcome), in the order they were sent. Refused calls changed
-    /// nothing, and a call skipped or found not applied is spoken for by another row.
+    /// The calls of `run` matching `filter` (a condition on `calls` with `?1` the run),
+    /// in the order they were made.
+    fn calls_where(
+        &self,
+        filter: &str,
+        args: &[super::sql::Value],
+    ) -> Result<Vec<CallRow>, JournalError> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE {filter} ORDER BY attempt, ord"),
+                args,
+            )?
+            .iter()
+            .map(call_row)
+            .collect()
+        })
+    }
+
+    /// The changes other attempts of `run` sent in `frame` that took effect or may
+    /// have (an unknown outcome). Refused calls changed nothing, and a call skipped or
+    /// found not applied is spoken for by another row. In a resumed run the others are
+    /// the earlier attempts; in a shared run, also the runners that held the frame's
+    /// item before.
     pub fn earlier_calls(
         &self,
         run: i64,
         frame: &str,
         attempt: i64,
     ) -> Result<Vec<CallRow>, JournalError> {
-        self.with(|c| {
-            let mut statement = c.prepare(&format!(
-                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 AND frame = ?2 AND attempt < ?3
-                 AND (status IN ('sent', 'lost', 'abandoned', 'verified_applied')
-                      OR (status = 'answered' AND http_status BETWEEN 200 AND 299))
-                 ORDER BY attempt, ord"
-            ))?;
-            let rows = statement.query_map(params![run, frame, attempt], call_row)?;
-            rows.collect()
-        })
+        self.calls_where(
+            "run = ?1 AND frame = ?2 AND attempt <> ?3
+             AND (status IN ('sent', 'lost', 'abandoned', 'verified_applied')
+                  OR (status = 'answered' AND http_status BETWEEN 200 AND 299))",
+            args![run, frame, attempt],
+        )
     }
 
     /// The calls earlier attempts of `run` left with an unknown outcome, in order.
     pub fn unknown_calls(&self, run: i64, attempt: i64) -> Result<Vec<CallRow>, JournalError> {
-        self.with(|c| {
-            let mut statement = c.prepare(&format!(
-                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 AND attempt < ?2
-                 AND status IN ('sent', 'lost', 'abandoned') ORDER BY attempt, ord"
-            ))?;
-            let rows = statement.query_map(params![run, attempt], call_row)?;
-            rows.collect()
-        })
+        self.calls_where(
+            "run = ?1 AND attempt < ?2 AND status IN ('sent', 'lost', 'abandoned')",
+            args![run, attempt],
+        )
+    }
+
+    /// The calls other attempts of `run` left with an unknown outcome inside the item
+    /// whose frame key is `key` (its own frame, and the steps in it).
+    pub fn unknown_calls_in(
+        &self,
+        run: i64,
+        key: &str,
+        attempt: i64,
+    ) -> Result<Vec<CallRow>, JournalError> {
+        self.calls_where(
+            "run = ?1 AND (frame = ?2 OR substr(frame, 1, length(?2) + 1) = ?2 || '/')
+             AND attempt <> ?3 AND status IN ('sent', 'lost', 'abandoned')",
+            args![run, key, attempt],
+        )
     }
 
     /// Every call of `run`, in the order they were made.
     pub fn calls(&self, run: i64) -> Result<Vec<CallRow>, JournalError> {
-        self.with(|c| {
-            let mut statement = c.prepare(&format!(
-                "SELECT {CALL_COLUMNS} FROM calls WHERE run = ?1 ORDER BY attempt, ord"
-            ))?;
-            let rows = statement.query_map([run], call_row)?;
-            rows.collect()
-        })
+        self.calls_where("run = ?1", args![run])
     }
 
     /// Marks the calls of `run`'s `attempt` still `sent` as abandoned: the process
@@ -323,7 +351,7 @@ impl Journal {
         self.with(|c| {
             c.execute(
                 "UPDATE calls SET status = 'abandoned' WHERE run = ?1 AND attempt = ?2 AND status = 'sent'",
-                params![run, attempt],
+                args![run, attempt],
             )
         })
         .map(drop)

@@ -14,11 +14,27 @@ struct Frame {
     item: Option<String>,
     /// The step row, for a step.
     step: Option<i64>,
+    /// The work item it runs, in a shared run's item.
+    work_item: Option<i64>,
     /// Mutating calls made in this frame by this attempt so far.
     calls: i64,
     /// The calls an earlier attempt made in this frame, once read; each is matched with
     /// at most one call of this attempt (`true` once it is).
     earlier: Option<Vec<(CallRow, bool)>>,
+}
+
+impl Frame {
+    /// The top of the run, outside any item or step.
+    fn top() -> Self {
+        Self {
+            key: String::new(),
+            item: None,
+            step: None,
+            work_item: None,
+            calls: 0,
+            earlier: None,
+        }
+    }
 }
 
 thread_local! {
@@ -49,12 +65,19 @@ pub fn child_key(parent: &str, name: &str) -> String {
     }
 }
 
-/// Makes this thread run for `item` (key `key`) until the guard drops.
-pub fn enter_item(key: String, item: String) -> FrameGuard {
+/// The work item this thread runs, in a shared run.
+pub fn current_work_item() -> Option<i64> {
+    FRAMES.with(|f| f.borrow().last().and_then(|f| f.work_item))
+}
+
+/// Makes this thread run for `item` (key `key`; work item `work_item` of a shared run)
+/// until the guard drops.
+pub fn enter_item(key: String, item: String, work_item: Option<i64>) -> FrameGuard {
     push(Frame {
         key,
         item: Some(item),
         step: None,
+        work_item,
         calls: 0,
         earlier: None,
     })
@@ -78,6 +101,7 @@ pub fn enter_step(key: String, step: Option<i64>) -> FrameGuard {
         key,
         item,
         step,
+        work_item: current_work_item(),
         calls: 0,
         earlier: None,
     })
@@ -101,6 +125,28 @@ pub fn release_match(id: i64) {
             }
         }
     });
+}
+
+/// Whether the current frame knows an earlier call not matched yet for which `same`
+/// holds, after adding those of `fresh` it did not know: a follower of a shared run
+/// reads its leader's calls again as they come.
+pub fn knows_unmatched(fresh: Vec<CallRow>, same: impl Fn(&CallRow) -> bool) -> bool {
+    FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        if frames.is_empty() {
+            frames.push(Frame::top());
+        }
+        let Some(frame) = frames.last_mut() else {
+            return false;
+        };
+        let earlier = frame.earlier.get_or_insert_with(Vec::new);
+        for call in fresh {
+            if !earlier.iter().any(|(known, _)| known.id == call.id) {
+                earlier.push((call, false));
+            }
+        }
+        earlier.iter().any(|(call, matched)| !matched && same(call))
+    })
 }
 
 /// Holds a frame; see [`enter_item`] and [`enter_step`].
@@ -133,13 +179,7 @@ pub fn next_call<E>(
     FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         if frames.is_empty() {
-            frames.push(Frame {
-                key: String::new(),
-                item: None,
-                step: None,
-                calls: 0,
-                earlier: None,
-            });
+            frames.push(Frame::top());
         }
         let Some(frame) = frames.last_mut() else {
             return Ok((

@@ -90,32 +90,43 @@ fn host_name() -> String {
     "localhost".to_owned()
 }
 
-/// Renews a run's lease until dropped.
+/// Renews a lease in the background until dropped.
 pub struct Heartbeat {
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Heartbeat {
-    /// Starts renewing `run`'s lease for `owner` in the background. A renewal that fails
-    /// is logged; the run goes on, and the lease lasts [`LEASE`] from the last one. When
-    /// another process has taken the run over, `lost` is set and renewing stops.
+    /// Starts renewing `run`'s lease for `owner`. A renewal that fails is logged; the
+    /// run goes on, and the lease lasts [`LEASE`] from the last one. When another
+    /// process has taken the run over, `lost` is set and renewing stops.
     pub fn start(journal: Arc<Journal>, run: i64, owner: Owner, lost: Arc<AtomicBool>) -> Self {
+        Self::every(RENEW_EVERY, move || match journal.renew_lease(run, &owner, LEASE) {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::error!(
+                    "run {run} was taken over by another process after this one's lease lapsed; this process sends no more changes"
+                );
+                lost.store(true, Ordering::SeqCst);
+                false
+            }
+            Err(err) => {
+                tracing::warn!("cannot renew the lease of run {run}: {err}");
+                true
+            }
+        })
+    }
+
+    /// Calls `renew` every `period` on a thread of its own until dropped, or until
+    /// `renew` answers false.
+    pub fn every(period: Duration, mut renew: impl FnMut() -> bool + Send + 'static) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("cutover-lease".into())
             .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(RENEW_EVERY) {
-                    match journal.renew_lease(run, &owner) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::error!(
-                                "run {run} was taken over by another process after this one's lease lapsed; this process sends no more changes"
-                            );
-                            lost.store(true, Ordering::SeqCst);
-                            break;
-                        }
-                        Err(err) => tracing::warn!("cannot renew the lease of run {run}: {err}"),
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(period) {
+                    if !renew() {
+                        break;
                     }
                 }
             })

@@ -1,116 +1,164 @@
-//! The journal: an SQLite file holding every run, its steps and its mutating calls, so
+//! The journal: a database holding every run, its steps and its mutating calls, so
 //! a run killed at any moment can be resumed without sending a change twice, and a
 //! change ticket can show what was done. A mutating call's row is written (and synced)
 //! before the call is sent and completed after, so a crash leaves an honest "sent,
 //! outcome unknown" row that a resume reconciles with the vendor.
 //!
-//! One `Journal` per process, shared by every script thread; SQLite's WAL lets another
-//! process (a second `cutover run`, `cutover runs`) read and write the same file, and
-//! each run is leased by the process running it ([`lease`]).
+//! One `Journal` per process, shared by every script thread, in an SQLite file
+//! ([`sqlite`]) or a PostgreSQL database ([`postgres`]) that several runners share
+//! ([`runners`]); each run is leased by the process running it ([`lease`]), each shared
+//! run's work item by the runner working on it.
 
 mod call_rows;
 pub mod crash_point;
 pub mod fingerprint;
 pub mod frame;
 pub mod lease;
+pub mod postgres;
 pub mod run_journal;
 mod run_rows;
+pub mod runners;
 mod schema;
 pub mod show;
+pub(crate) mod sql;
+mod sqlite;
 mod step_rows;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
-
-use rusqlite::Connection;
 
 pub use call_rows::{Answer, CallEnd, CallRow, CallStatus, Change, NewCall};
 pub use run_rows::{NewRun, Outcome, RunRow};
 pub use step_rows::{StepRow, StepStatus};
 
+use sql::Sql;
+
 /// Where the journal lives unless `--journal` or `CUTOVER_JOURNAL` say otherwise,
 /// relative to the playbook's folder.
 pub const DEFAULT_PATH: &str = ".cutover/journal.db";
 
-/// How long a writer waits for another process's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The journal could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
-#[error("journal `{}`: {message}", path.display())]
+#[error("journal `{place}`: {message}")]
 pub struct JournalError {
-    path: PathBuf,
+    place: String,
     message: String,
+}
+
+/// The database holding the journal.
+enum Store {
+    Sqlite(rusqlite::Connection),
+    Postgres(postgres::Postgres),
+}
+
+impl Store {
+    fn sql(&mut self) -> &mut dyn Sql {
+        match self {
+            Self::Sqlite(connection) => connection,
+            Self::Postgres(connection) => connection,
+        }
+    }
 }
 
 /// An open journal.
 pub struct Journal {
-    path: PathBuf,
-    connection: Mutex<Connection>,
+    /// The file, or the database's URL (which never holds its password).
+    place: String,
+    store: Mutex<Store>,
 }
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal").field("path", &self.path).finish()
+        f.debug_struct("Journal").field("place", &self.place).finish()
     }
 }
 
 impl Journal {
-    /// Opens the journal at `path`, creating it and its folder if needed, and brings its
-    /// tables to this cutover's version.
-    pub fn open(path: &Path) -> Result<Self, JournalError> {
+    /// Opens the journal `place` names: a PostgreSQL URL, or a file (created with its
+    /// folder if needed); brings its tables to this cutover's version.
+    pub fn open(place: &Path) -> Result<Self, JournalError> {
+        let text = place.display().to_string();
         let fail = |message: String| JournalError {
-            path: path.to_owned(),
+            place: text.clone(),
             message,
         };
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder)
-                .map_err(|err| fail(format!("cannot create its folder: {err}")))?;
-        }
-        let mut connection = Connection::open(path).map_err(|err| fail(err.to_string()))?;
-        connection
-            .busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| connection.pragma_update(None, "journal_mode", "WAL"))
-            // Every row is on disk before the call it describes is sent.
-            .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|()| connection.pragma_update(None, "foreign_keys", true))
-            .map_err(|err| fail(err.to_string()))?;
-        schema::migrate(&mut connection).map_err(fail)?;
+        let mut store = if postgres::is_url(&text) {
+            let secrets = postgres::Secrets::from_env().map_err(fail)?;
+            Store::Postgres(postgres::Postgres::connect(&text, secrets).map_err(fail)?)
+        } else {
+            Store::Sqlite(sqlite::open(place).map_err(fail)?)
+        };
+        schema::migrate(&mut store).map_err(fail)?;
         Ok(Self {
-            path: path.to_owned(),
-            connection: Mutex::new(connection),
+            place: text,
+            store: Mutex::new(store),
         })
     }
 
-    /// Its file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file, or the database's URL, as the operator named it.
+    pub fn place(&self) -> &str {
+        &self.place
     }
 
-    /// SQLite's own check of the file: `ok` when it is whole.
+    /// Whether the journal is in a PostgreSQL database, which runners can share.
+    pub fn is_shared(&self) -> bool {
+        matches!(*self.lock(), Store::Postgres(_))
+    }
+
+    /// The database's own check: `ok` when it is whole (SQLite's integrity check; a
+    /// PostgreSQL server keeps its own).
     pub fn integrity_check(&self) -> Result<String, JournalError> {
-        self.with(|c| c.query_row("PRAGMA integrity_check", [], |row| row.get(0)))
+        let mut store = self.lock();
+        let answer = match &mut *store {
+            Store::Sqlite(connection) => connection
+                .query_one("PRAGMA integrity_check", &[])
+                .and_then(|row| row.text(0)),
+            Store::Postgres(connection) => connection
+                .query_one("SELECT 'ok'", &[])
+                .and_then(|row| row.text(0)),
+        };
+        answer.map_err(|message| self.error(message))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `f` on the connection, naming the journal in any error.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, String>,
     ) -> Result<T, JournalError> {
-        let mut connection = self
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        f(&mut connection).map_err(|err| JournalError {
-            path: self.path.clone(),
-            message: err.to_string(),
-        })
+        f(self.lock().sql()).map_err(|message| self.error(message))
+    }
+
+    /// Runs `f` in one transaction that no other writer interleaves with: SQLite's
+    /// IMMEDIATE (the file's write lock from the start), PostgreSQL's rows locked as
+    /// `f` reads them `FOR UPDATE`. Rolled back if `f` fails.
+    fn transaction<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, String>,
+    ) -> Result<T, JournalError> {
+        let mut store = self.lock();
+        let begin = match &*store {
+            Store::Sqlite(_) => "BEGIN IMMEDIATE",
+            Store::Postgres(_) => "BEGIN",
+        };
+        let sql = store.sql();
+        let answer = sql.batch(begin).and_then(|()| match f(sql) {
+            Ok(answer) => sql.batch("COMMIT").map(|()| answer),
+            Err(err) => {
+                let _ = sql.batch("ROLLBACK");
+                Err(err)
+            }
+        });
+        answer.map_err(|message| self.error(message))
     }
 
     pub fn error(&self, message: impl Into<String>) -> JournalError {
         JournalError {
-            path: self.path.clone(),
+            place: self.place.clone(),
             message: message.into(),
         }
     }

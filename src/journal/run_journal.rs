@@ -7,12 +7,53 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use super::frame::{self, Place};
 use super::lease::{Heartbeat, Owner};
+use super::runners::Joined;
 use super::{
     Answer, CallEnd, CallRow, CallStatus, Change, Journal, JournalError, NewCall, Outcome,
 };
+
+/// How often a follower looks again for what its leader recorded.
+const FOLLOW_EVERY: Duration = Duration::from_millis(100);
+
+/// This process's part in a run shared by several runners ([`super::runners`]).
+#[derive(Debug)]
+pub struct Runner {
+    /// Its row in `runners`.
+    pub id: i64,
+    /// How long its leases last without renewal.
+    pub lease: Duration,
+    /// The targets it can reach, when restricted (`--only-targets`).
+    pub only_targets: Option<Vec<String>>,
+    /// Whether it leads the run: it makes the changes outside `parallel` items.
+    leads: Arc<AtomicBool>,
+    /// Whether the run has ended (its leader ended it).
+    ended: Arc<AtomicBool>,
+    /// How many top-level `parallel` calls it has made.
+    batches: AtomicI64,
+}
+
+impl Runner {
+    pub fn leads(&self) -> bool {
+        self.leads.load(Ordering::SeqCst)
+    }
+
+    /// The key of its next top-level `parallel`: the same in every runner.
+    pub fn next_batch(&self) -> String {
+        format!("parallel#{}", self.batches.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// The targets it can reach as JSON, for the lease query; `None` when it can reach
+    /// every target.
+    pub fn only_targets_json(&self) -> Option<String> {
+        self.only_targets
+            .as_ref()
+            .map(|targets| serde_json::Value::from(targets.clone()).to_string())
+    }
+}
 
 /// The run in progress, as the journal sees it.
 pub struct RunJournal {
@@ -26,6 +67,8 @@ pub struct RunJournal {
     owner: Owner,
     /// Set when another process took the run over: this one sends no more changes.
     lease_lost: Arc<AtomicBool>,
+    /// Its part in a shared run.
+    runner: Option<Runner>,
     _heartbeat: Heartbeat,
 }
 
@@ -62,7 +105,114 @@ impl RunJournal {
             order: AtomicI64::new(1),
             owner,
             lease_lost,
+            runner: None,
             _heartbeat: heartbeat,
+        }
+    }
+
+    /// Writes through `journal` as runner `joined` of a shared run, leasing its work
+    /// for `lease` and renewing every third of it.
+    pub fn shared(
+        journal: Arc<Journal>,
+        joined: &Joined,
+        owner: Owner,
+        only_targets: Option<Vec<String>>,
+        lease: Duration,
+    ) -> Self {
+        let leads = Arc::new(AtomicBool::new(joined.began));
+        let ended = Arc::new(AtomicBool::new(false));
+        let heartbeat = {
+            let (journal, owner) = (Arc::clone(&journal), owner.clone());
+            let (leads, ended) = (Arc::clone(&leads), Arc::clone(&ended));
+            let (run, runner) = (joined.run, joined.runner);
+            Heartbeat::every(lease / 3, move || {
+                match journal.beat(run, runner, &owner, lease) {
+                    Ok(beat) => {
+                        if beat.leads && !leads.swap(true, Ordering::SeqCst) {
+                            tracing::warn!("run {run}: this runner leads it now");
+                        }
+                        if !beat.leads {
+                            leads.store(false, Ordering::SeqCst);
+                        }
+                        ended.store(beat.ended, Ordering::SeqCst);
+                    }
+                    Err(err) => tracing::warn!("cannot renew this runner's leases: {err}"),
+                }
+                true
+            })
+        };
+        Self {
+            journal,
+            run: joined.run,
+            attempt: joined.attempt,
+            occurrences: Mutex::default(),
+            order: AtomicI64::new(1),
+            owner,
+            lease_lost: Arc::new(AtomicBool::new(false)),
+            runner: Some(Runner {
+                id: joined.runner,
+                lease,
+                only_targets,
+                leads,
+                ended,
+                batches: AtomicI64::new(0),
+            }),
+            _heartbeat: heartbeat,
+        }
+    }
+
+    /// Its part in a shared run, if the run is shared.
+    pub fn runner(&self) -> Option<&Runner> {
+        self.runner.as_ref()
+    }
+
+    /// Whether what other attempts recorded stands: a resumed attempt, or any runner of
+    /// a shared run.
+    pub fn replays(&self) -> bool {
+        self.attempt > 1 || self.runner.is_some()
+    }
+
+    /// Whether this thread follows the leader: a runner that does not lead, outside
+    /// any work item.
+    fn follows_here(&self) -> bool {
+        self.runner.as_ref().is_some_and(|r| !r.leads()) && frame::current_work_item().is_none()
+    }
+
+    /// On a follower outside any work item: waits until `look` finds what the leader
+    /// recorded (`Some`), or this runner leads (`None`: do it yourself).
+    pub fn follow<T>(
+        &self,
+        what: &str,
+        mut look: impl FnMut() -> Result<Option<T>, JournalError>,
+    ) -> Result<Option<T>, JournalError> {
+        let mut said = false;
+        while self.follows_here() {
+            if let Some(found) = look()? {
+                return Ok(Some(found));
+            }
+            if self.runner.as_ref().is_some_and(|r| r.ended.load(Ordering::SeqCst)) {
+                return Err(self.journal.error(format!(
+                    "run {} ended before its leader recorded {what}",
+                    self.run
+                )));
+            }
+            if !said {
+                tracing::info!("waiting for the run's leader to record {what}");
+                said = true;
+            }
+            std::thread::sleep(FOLLOW_EVERY);
+        }
+        Ok(None)
+    }
+
+    /// Refuses a request to `target` that this runner cannot reach (`--only-targets`).
+    pub fn may_reach(&self, target: &str) -> Result<(), String> {
+        match self.runner.as_ref().and_then(|r| r.only_targets.as_ref()) {
+            Some(targets) if !targets.iter().any(|t| t == target) => Err(format!(
+                "this runner reaches only {} (--only-targets), not `{target}`; an item that needs `{target}` must say so in its `targets`, so that a runner that reaches it takes it",
+                targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -104,9 +254,15 @@ impl RunJournal {
     /// made at that place if it was the same change.
     pub fn place(&self, change: &Change) -> Result<(Place, Option<CallRow>), JournalError> {
         let attempt = self.attempt;
+        // A follower makes a change outside the items only after its leader did.
+        self.follow(&format!("`{}` on `{}`", change.operation, change.target), || {
+            let calls = self.journal.earlier_calls(self.run, "", attempt)?;
+            let settled = calls.into_iter().filter(|c| c.status != CallStatus::Sent);
+            Ok(frame::knows_unmatched(settled.collect(), |earlier| earlier.change == *change).then_some(()))
+        })?;
         frame::next_call(
             |key| {
-                if attempt == 1 {
+                if !self.replays() {
                     return Ok(Vec::new());
                 }
                 self.journal.earlier_calls(self.run, key, attempt)
@@ -135,6 +291,14 @@ impl RunJournal {
                 "run {} was taken over by another process after this one's lease lapsed",
                 self.run
             )));
+        }
+        if let (Some(runner), Some(item)) = (&self.runner, frame::current_work_item()) {
+            if !self.journal.holds_item(item, runner.id)? {
+                return Err(self.journal.error(format!(
+                    "another runner took this item over after this runner's lease lapsed; nothing was sent: {}",
+                    change.object()
+                )));
+            }
         }
         let id = self.journal.insert_call(
             &self.new_call(place, change),
@@ -179,6 +343,9 @@ impl RunJournal {
     /// another process took over is left to it.
     pub fn end(&self, outcome: Outcome) -> Result<(), JournalError> {
         self.journal.abandon_calls(self.run, self.attempt)?;
+        if let Some(runner) = &self.runner {
+            self.journal.leave_run(runner.id)?;
+        }
         self.journal.end_run(self.run, &self.owner, outcome)
     }
 }

@@ -4,11 +4,11 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::FileHash;
 use super::lease::{self, LEASE, Owner};
+use super::sql::{Row, args};
 use super::{Journal, JournalError, millis};
 
 /// How a run ended, or that it has not.
@@ -94,39 +94,22 @@ const RUN_COLUMNS: &str = "id, script, files, arguments, targets, scenario, seed
      (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'answered' AND calls.http_status BETWEEN 200 AND 299) \
      + (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'verified_applied')";
 
-fn run_row(row: &Row<'_>) -> rusqlite::Result<RunRow> {
-    let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
-        let text: String = row.get(index)?;
-        serde_json::from_str(&text).map_err(|err| {
-            rusqlite::Error::FromSqlConversionFailure(
-                index,
-                rusqlite::types::Type::Text,
-                err.into(),
-            )
-        })
-    };
-    let files = serde_json::from_value(json(2)?).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, err.into())
-    })?;
-    let targets = serde_json::from_value(json(4)?).map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, err.into())
-    })?;
-    let seed: Option<i64> = row.get(6)?;
+fn run_row(row: &Row) -> Result<RunRow, String> {
     Ok(RunRow {
-        id: row.get(0)?,
-        script: row.get(1)?,
-        files,
-        arguments: json(3)?,
-        targets,
-        scenario: row.get(5)?,
-        seed: seed.map(|s| s as u64),
-        started: row.get(7)?,
-        ended: row.get(8)?,
-        outcome: Outcome::parse(&row.get::<_, String>(9)?),
-        attempts: row.get(10)?,
-        owner: row.get(11)?,
-        lease_until: row.get(12)?,
-        changes: row.get(13)?,
+        id: row.int(0)?,
+        script: row.text(1)?,
+        files: row.json(2)?,
+        arguments: row.json(3)?,
+        targets: row.json(4)?,
+        scenario: row.opt_text(5)?,
+        seed: row.opt_int(6)?.map(|s| s as u64),
+        started: row.int(7)?,
+        ended: row.opt_int(8)?,
+        outcome: Outcome::parse(&row.text(9)?),
+        attempts: row.int(10)?,
+        owner: row.opt_text(11)?,
+        lease_until: row.opt_int(12)?,
+        changes: row.int(13)?,
     })
 }
 
@@ -156,22 +139,22 @@ impl Journal {
             serde_json::to_string(&run.targets).map_err(|err| self.error(err.to_string()))?;
         let now = millis(SystemTime::now());
         self.with(|c| {
-            c.execute(
+            c.query_one(
                 "INSERT INTO runs (script, files, arguments, targets, scenario, seed, started, outcome, attempts, owner, lease_until)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8, ?9)",
-                params![
-                    run.script,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 1, ?8, ?9) RETURNING id",
+                args![
+                    run.script.as_str(),
                     files,
                     run.arguments.to_string(),
                     targets,
-                    run.scenario,
+                    &run.scenario,
                     run.seed.map(|s| s as i64),
                     now,
                     owner.to_stored(),
                     now + LEASE.as_millis() as i64,
                 ],
-            )?;
-            Ok(c.last_insert_rowid())
+            )?
+            .int(0)
         })
     }
 
@@ -179,17 +162,14 @@ impl Journal {
     /// holds it or it succeeded; answers the run as it was and the new attempt's number.
     pub fn take_run(&self, id: i64, owner: &Owner) -> Result<(RunRow, i64), TakeError> {
         let now = SystemTime::now();
-        self.with(|c| {
-            // IMMEDIATE: two processes taking one run never both see it free.
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row = tx
-                .query_row(
-                    &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
-                    [id],
-                    run_row,
-                )
-                .optional()?;
-            let Some(row) = row else {
+        // One transaction: two processes taking one run never both see it free.
+        self.transaction(|tx| {
+            let lock = tx.for_update();
+            let row = tx.query_opt(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1{lock}"),
+                args![id],
+            )?;
+            let Some(row) = row.as_ref().map(run_row).transpose()? else {
                 return Ok(Err(TakeError::NoSuchRun(id)));
             };
             if let Some(holder) = row.held_by_other(owner, now) {
@@ -205,21 +185,25 @@ impl Journal {
             let attempt = row.attempts + 1;
             tx.execute(
                 "UPDATE runs SET attempts = ?2, outcome = 'running', ended = NULL, owner = ?3, lease_until = ?4 WHERE id = ?1",
-                params![id, attempt, owner.to_stored(), millis(now) + LEASE.as_millis() as i64],
+                args![id, attempt, owner.to_stored(), millis(now) + LEASE.as_millis() as i64],
             )?;
-            tx.commit()?;
             Ok(Ok((row, attempt)))
         })?
     }
 
-    /// Extends `owner`'s lease of `run`; false when `owner` no longer holds it (another
-    /// process took the run over after the lease lapsed).
-    pub fn renew_lease(&self, run: i64, owner: &Owner) -> Result<bool, JournalError> {
-        let until = millis(SystemTime::now()) + LEASE.as_millis() as i64;
+    /// Extends `owner`'s lease of `run` by `lease`; false when `owner` no longer holds
+    /// it (another process took the run over after the lease lapsed).
+    pub fn renew_lease(
+        &self,
+        run: i64,
+        owner: &Owner,
+        lease: std::time::Duration,
+    ) -> Result<bool, JournalError> {
+        let until = millis(SystemTime::now()) + lease.as_millis() as i64;
         self.with(|c| {
             c.execute(
                 "UPDATE runs SET lease_until = ?3 WHERE id = ?1 AND owner = ?2",
-                params![run, owner.to_stored(), until],
+                args![run, owner.to_stored(), until],
             )
         })
         .map(|updated| updated == 1)
@@ -233,7 +217,7 @@ impl Journal {
             c.execute(
                 "UPDATE runs SET outcome = ?3, ended = ?4, owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND owner = ?2",
-                params![run, owner.to_stored(), outcome.as_str(), now],
+                args![run, owner.to_stored(), outcome.as_str(), now],
             )
         })
         .map(drop)
@@ -242,34 +226,34 @@ impl Journal {
     /// Run `id`, if the journal has it.
     pub fn run(&self, id: i64) -> Result<Option<RunRow>, JournalError> {
         self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
-                [id],
-                run_row,
-            )
-            .optional()
+                args![id],
+            )?
+            .as_ref()
+            .map(run_row)
+            .transpose()
         })
     }
 
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, JournalError> {
         self.with(|c| {
-            let mut statement = c.prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"
-            ))?;
-            let rows = statement.query_map([limit as i64], run_row)?;
-            rows.collect()
+            c.query(
+                &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
+                args![limit as i64],
+            )?
+            .iter()
+            .map(run_row)
+            .collect()
         })
     }
 
     /// The newest run of `script`.
     pub fn last_run(&self, script: &str) -> Result<Option<i64>, JournalError> {
         self.with(|c| {
-            c.query_row(
-                "SELECT max(id) FROM runs WHERE script = ?1",
-                [script],
-                |row| row.get(0),
-            )
+            c.query_one("SELECT max(id) FROM runs WHERE script = ?1", args![script])?
+                .opt_int(0)
         })
     }
 }

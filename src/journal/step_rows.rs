@@ -4,9 +4,9 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::sql::{Row, args};
 use super::{Journal, JournalError, millis};
 
 /// Where a step stands.
@@ -54,6 +54,25 @@ pub struct StepRow {
     pub ended: Option<i64>,
 }
 
+fn step_row(row: &Row) -> Result<StepRow, String> {
+    Ok(StepRow {
+        id: row.int(0)?,
+        attempt: row.int(1)?,
+        ord: row.int(2)?,
+        key: row.text(3)?,
+        name: row.text(4)?,
+        item: row.opt_text(5)?,
+        occurrence: row.int(6)?,
+        status: StepStatus::parse(&row.text(7)?),
+        result: row
+            .opt_text(8)?
+            .and_then(|text| serde_json::from_str(&text).ok()),
+        error: row.opt_text(9)?,
+        started: row.int(10)?,
+        ended: row.opt_int(11)?,
+    })
+}
+
 impl Journal {
     /// The result of the done step `key` (its `occurrence`) of `run`, if one is done.
     pub fn done_step(
@@ -63,13 +82,13 @@ impl Journal {
         occurrence: i64,
     ) -> Result<Option<serde_json::Value>, JournalError> {
         let text: Option<String> = self.with(|c| {
-            c.query_row(
+            c.query_opt(
                 "SELECT result FROM steps WHERE run = ?1 AND key = ?2 AND occurrence = ?3 AND status = 'done'
                  ORDER BY id DESC LIMIT 1",
-                params![run, key, occurrence],
-                |row| row.get(0),
-            )
-            .optional()
+                args![run, key, occurrence],
+            )?
+            .map(|row| row.text(0))
+            .transpose()
         })?;
         text.map(|text| {
             serde_json::from_str(&text)
@@ -90,12 +109,12 @@ impl Journal {
     ) -> Result<i64, JournalError> {
         let now = millis(SystemTime::now());
         self.with(|c| {
-            c.execute(
+            c.query_one(
                 "INSERT INTO steps (run, attempt, ord, key, name, item, occurrence, status, started)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8)",
-                params![run, attempt, ord, key, name, item, occurrence, now],
-            )?;
-            Ok(c.last_insert_rowid())
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8) RETURNING id",
+                args![run, attempt, ord, key, name, item, occurrence, now],
+            )?
+            .int(0)
         })
     }
 
@@ -113,7 +132,7 @@ impl Journal {
         self.with(|c| {
             c.execute(
                 "UPDATE steps SET status = ?2, result = ?3, error = ?4, ended = ?5 WHERE id = ?1",
-                params![id, status, result, error, now],
+                args![id, status, result, error, now],
             )
         })
         .map(drop)
@@ -122,28 +141,14 @@ impl Journal {
     /// Every step of `run`, in the order they began.
     pub fn steps(&self, run: i64) -> Result<Vec<StepRow>, JournalError> {
         self.with(|c| {
-            let mut statement = c.prepare(
+            c.query(
                 "SELECT id, attempt, ord, key, name, item, occurrence, status, result, error, started, ended
                  FROM steps WHERE run = ?1 ORDER BY attempt, ord",
-            )?;
-            let rows = statement.query_map([run], |row| {
-                let result: Option<String> = row.get(8)?;
-                Ok(StepRow {
-                    id: row.get(0)?,
-                    attempt: row.get(1)?,
-                    ord: row.get(2)?,
-                    key: row.get(3)?,
-                    name: row.get(4)?,
-                    item: row.get(5)?,
-                    occurrence: row.get(6)?,
-                    status: StepStatus::parse(&row.get::<_, String>(7)?),
-                    result: result.and_then(|text| serde_json::from_str(&text).ok()),
-                    error: row.get(9)?,
-                    started: row.get(10)?,
-                    ended: row.get(11)?,
-                })
-            })?;
-            rows.collect()
+                args![run],
+            )?
+            .iter()
+            .map(step_row)
+            .collect()
         })
     }
 }

@@ -92,8 +92,10 @@ fn a_new_journal_is_at_this_version_and_a_newer_one_is_refused() {
     assert_eq!(
         err,
         format!(
-            "journal `{}`: it was written by a newer cutover (journal version 2, this one reads up to 1); use that cutover, or another journal with --journal",
-            path.display()
+            "journal `{}`: it was written by a newer cutover (journal version {}, this one reads up to {}); use that cutover, or another journal with --journal",
+            path.display(),
+            schema::VERSION + 1,
+            schema::VERSION
         )
     );
 }

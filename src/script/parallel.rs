@@ -94,7 +94,7 @@ impl Plan {
 }
 
 /// What an item's thread hands back: its index and what `f` answered.
-type Finished = (usize, std::thread::Result<RhaiResult<Dynamic>>);
+pub(super) type Finished = (usize, std::thread::Result<RhaiResult<Dynamic>>);
 
 fn parallel(
     host: &Host,
@@ -134,29 +134,28 @@ fn parallel(
                 let cancel = ItemCancel::new(group.child_token(), Arc::clone(&reason));
                 run.cancels.push((index, cancel.clone()));
                 let tx = done_tx.clone();
-                let board = &board;
                 let frame_key = frame::child_key(&frame, &keys[index]);
                 // Noted here, in the list's order, so a plan's items come out the same
                 // however their threads race.
                 if let Some(changes) = host.calls().plan() {
                     changes.item_began(&frame_key);
                 }
-                let item_label = run.labels[index].clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("item-{index}"))
-                    .stack_size(ITEM_STACK_SIZE)
-                    .spawn_scoped(scope, move || {
-                        // Copied here, so the thread that frees the copy is the one its
-                        // memory was counted against.
-                        let f = own_copy(f);
-                        let _cancel = host::hold_item_cancel(cancel);
-                        let _item = board::enter(board, id);
-                        let _frame = frame::enter_item(frame_key, item_label);
-                        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            f.call_within_context::<Dynamic>(ctx, (item,))
-                        }));
-                        let _ = tx.send((index, answer));
-                    });
+                let spawned = spawn_item(
+                    scope,
+                    Item {
+                        index,
+                        value: item,
+                        id,
+                        cancel,
+                        frame_key,
+                        label: run.labels[index].clone(),
+                        work_item: None,
+                    },
+                    ctx,
+                    f,
+                    &board,
+                    tx,
+                );
                 match spawned {
                     Ok(_) => running += 1,
                     Err(err) => run.failed(
@@ -218,6 +217,45 @@ fn parallel(
             })
         })
         .collect())
+}
+
+/// One item about to run on its own thread.
+pub(super) struct Item {
+    pub index: usize,
+    pub value: Dynamic,
+    pub id: ItemId,
+    pub cancel: ItemCancel,
+    pub frame_key: String,
+    pub label: String,
+    /// Its work item, in a shared run.
+    pub work_item: Option<i64>,
+}
+
+/// Starts `item`'s thread in `scope`: it calls `f(item)` through `ctx` on the item's
+/// board line, frame and cancellation, and sends what `f` answered on `done`.
+pub(super) fn spawn_item<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    item: Item,
+    ctx: &'env NativeCallContext<'env>,
+    f: &'env FnPtr,
+    board: &'env Arc<Board>,
+    done: mpsc::Sender<Finished>,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, ()>> {
+    std::thread::Builder::new()
+        .name(format!("item-{}", item.index))
+        .stack_size(ITEM_STACK_SIZE)
+        .spawn_scoped(scope, move || {
+            // Copied here, so the thread that frees the copy is the one its memory was
+            // counted against.
+            let f = own_copy(f);
+            let _cancel = host::hold_item_cancel(item.cancel);
+            let _item = board::enter(board, item.id);
+            let _frame = frame::enter_item(item.frame_key, item.label, item.work_item);
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                f.call_within_context::<Dynamic>(ctx, (item.value,))
+            }));
+            let _ = done.send((item.index, answer));
+        })
 }
 
 /// `f` with its own copy of every variable it captured. Rhai shares a captured variable

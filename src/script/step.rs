@@ -54,11 +54,16 @@ fn step(
             format!("step `{name}`: {err}"),
         ))
     };
-    if journal.attempt() > 1 {
-        let recorded = journal
-            .journal()
-            .done_step(journal.run(), &key, occurrence)
-            .map_err(failed)?;
+    if journal.replays() {
+        let done = || journal.journal().done_step(journal.run(), &key, occurrence);
+        // A follower outside the items waits for its leader to do the step.
+        let recorded = match journal
+            .follow(&format!("step `{key}`"), done)
+            .map_err(failed)?
+        {
+            Some(recorded) => Some(recorded),
+            None => done().map_err(failed)?,
+        };
         if let Some(recorded) = recorded {
             tracing::info!(target: "cutover::script", "step `{key}` is done already; its recorded result stands");
             return stored_value::from_stored(kinds, host, &recorded).map_err(raise);
