@@ -108,6 +108,35 @@ struct JournalArgs {
     /// began.
     #[arg(long, requires = "resume")]
     force: bool,
+    /// Share the run with every runner started with the same playbook and PostgreSQL
+    /// journal: each joins the newest running shared run of the playbook (or begins
+    /// one), the items of a top-level `parallel` go to whichever runner leases them, and
+    /// a runner that dies has its items taken over.
+    #[arg(long, conflicts_with_all = ["no_journal", "force"])]
+    runners: bool,
+    /// With --runners, the targets this runner can reach (comma-separated): it takes only
+    /// items whose `targets` are among them.
+    #[arg(
+        long,
+        requires = "runners",
+        value_name = "NAME,…",
+        value_delimiter = ','
+    )]
+    only_targets: Option<Vec<String>>,
+    /// With --runners, how long a runner's leases last without renewal; it renews them
+    /// every third of that, and a runner silent for that long loses its items.
+    #[arg(long, requires = "runners", value_name = "DURATION", default_value = "30s", value_parser = parse_lease)]
+    lease: std::time::Duration,
+}
+
+fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(lease) if lease >= std::time::Duration::from_secs(1) => Ok(lease),
+        Ok(_) => Err("a lease must last at least 1s".to_owned()),
+        Err(err) => Err(format!(
+            "`{text}` is not a duration ({err}); write it like 30s or 2m"
+        )),
+    }
 }
 
 /// A run named on the command line.

@@ -76,7 +76,11 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     };
     if let Some(journal) = &journal {
         host.calls().journal_into(Arc::clone(journal));
-        super::reconcile::earlier_unknowns(&host, journal);
+        // A shared run's runners check what others left unknown as they reach it
+        // (the gate), not all at once: another runner may be sending it right now.
+        if journal.runner().is_none() {
+            super::reconcile::earlier_unknowns(&host, journal);
+        }
     }
     let plan = args.plan.then(|| Arc::new(Plan::default()));
     if let Some(plan) = &plan {

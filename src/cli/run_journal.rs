@@ -52,6 +52,12 @@ pub(super) fn start(
         .lab()
         .map(|lab| lab.estate().scenario.as_str().to_owned());
     let seed = args.rehearsal.lab.then_some(args.rehearsal.seed);
+    if args.journal.runners {
+        return shared(
+            args, &journal, owner, script, files, runtime, scenario, seed,
+        )
+        .map(Some);
+    }
     let (run, attempt) = match args.journal.resume {
         None => {
             let new = NewRun {
@@ -161,6 +167,100 @@ pub(super) fn start(
     ))))
 }
 
+/// Joins (or begins) the shared run of `script` as one of its runners.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of a run that `start` has read"
+)]
+fn shared(
+    args: &RunArgs,
+    journal: &Arc<Journal>,
+    owner: Owner,
+    script: String,
+    files: Vec<FileHash>,
+    runtime: &crate::Runtime,
+    scenario: Option<String>,
+    seed: Option<u64>,
+) -> Result<Arc<RunJournal>, ExitCode> {
+    if !journal.is_shared() {
+        return Err(fail(
+            ExitCode::Usage,
+            format!(
+                "--runners needs a journal runners on several machines can share: a PostgreSQL database (--journal postgres://user@host:port/db), not the file `{}`",
+                journal.place()
+            ),
+        ));
+    }
+    let resume = match args.journal.resume {
+        None => None,
+        Some(RunId::Id(id)) => Some(id),
+        Some(RunId::Last) => journal
+            .last_run(&script)
+            .map_err(|err| fail(ExitCode::Failure, err))?,
+    };
+    let new = NewRun {
+        script,
+        files,
+        arguments: arguments(args),
+        targets: runtime
+            .host()
+            .targets()
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+        scenario,
+        seed,
+    };
+    let only = args.journal.only_targets.clone();
+    if let Some(only) = &only {
+        let known: Vec<String> = new.targets.clone();
+        if let Some(unknown) = only.iter().find(|name| !known.contains(name)) {
+            return Err(fail(
+                ExitCode::Usage,
+                format!(
+                    "--only-targets names `{unknown}`, which is not a target of this run; its targets are {}",
+                    known
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    let lease = args.journal.lease;
+    let joined = journal
+        .join_run(&new, &owner, only.as_deref(), resume, lease)
+        .map_err(|err| fail(ExitCode::Usage, err))?;
+    let changed = fingerprint::changes(&joined.files, &new.files);
+    if !changed.is_empty() {
+        let _ = journal.leave_run(joined.runner);
+        return Err(fail(
+            ExitCode::Usage,
+            format!(
+                "run {} is shared by runners of other files: {}; start every runner with the same playbook and imports",
+                joined.run,
+                changed.join("; ")
+            ),
+        ));
+    }
+    tracing::info!(
+        "run {}, runner {} ({}), {} it, journaled in `{}`",
+        joined.run,
+        joined.attempt,
+        owner.to_stored(),
+        if joined.began { "began" } else { "joined" },
+        journal.place()
+    );
+    Ok(Arc::new(RunJournal::shared(
+        Arc::clone(journal),
+        &joined,
+        owner,
+        only,
+        lease,
+    )))
+}
+
 /// What a run goes against, as an operator says it: the lab with its scenario and seed,
 /// or the targets by name. A resume against another is refused: it would record steps
 /// done that were done elsewhere.
@@ -199,6 +299,9 @@ fn arguments(args: &RunArgs) -> serde_json::Value {
     }
     if r.yes {
         map.insert("yes".into(), true.into());
+    }
+    if args.journal.runners {
+        map.insert("runners".into(), true.into());
     }
     if let Some(report) = &args.report {
         map.insert("report".into(), report.display().to_string().into());

@@ -101,18 +101,20 @@ impl Heartbeat {
     /// run goes on, and the lease lasts [`LEASE`] from the last one. When another
     /// process has taken the run over, `lost` is set and renewing stops.
     pub fn start(journal: Arc<Journal>, run: i64, owner: Owner, lost: Arc<AtomicBool>) -> Self {
-        Self::every(RENEW_EVERY, move || match journal.renew_lease(run, &owner, LEASE) {
-            Ok(true) => true,
-            Ok(false) => {
-                tracing::error!(
-                    "run {run} was taken over by another process after this one's lease lapsed; this process sends no more changes"
-                );
-                lost.store(true, Ordering::SeqCst);
-                false
-            }
-            Err(err) => {
-                tracing::warn!("cannot renew the lease of run {run}: {err}");
-                true
+        Self::every(RENEW_EVERY, move || {
+            match journal.renew_lease(run, &owner, LEASE) {
+                Ok(true) => true,
+                Ok(false) => {
+                    tracing::error!(
+                        "run {run} was taken over by another process after this one's lease lapsed; this process sends no more changes"
+                    );
+                    lost.store(true, Ordering::SeqCst);
+                    false
+                }
+                Err(err) => {
+                    tracing::warn!("cannot renew the lease of run {run}: {err}");
+                    true
+                }
             }
         })
     }

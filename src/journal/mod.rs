@@ -70,7 +70,9 @@ pub struct Journal {
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Journal").field("place", &self.place).finish()
+        f.debug_struct("Journal")
+            .field("place", &self.place)
+            .finish()
     }
 }
 

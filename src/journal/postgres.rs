@@ -49,9 +49,16 @@ pub struct Secrets {
 impl Secrets {
     /// Read from the environment.
     pub fn from_env() -> Result<Self, String> {
-        let password = match (std::env::var(PASSWORD_ENV), std::env::var_os(PASSWORD_FILE_ENV)) {
+        let password = match (
+            std::env::var(PASSWORD_ENV),
+            std::env::var_os(PASSWORD_FILE_ENV),
+        ) {
             (Ok(password), _) => Some(password),
             (Err(_), Some(file)) => {
+                #[allow(
+                    clippy::disallowed_methods,
+                    reason = "the journal is the gate for its own secret"
+                )]
                 let text = std::fs::read_to_string(&file).map_err(|err| {
                     format!(
                         "cannot read the password file {PASSWORD_FILE_ENV} names (`{}`): {err}",
@@ -199,7 +206,9 @@ fn row(row: &postgres::Row) -> Result<Row, String> {
     for (index, column) in row.columns().iter().enumerate() {
         let unreadable = |err: postgres::Error| format!("column `{}`: {err}", column.name());
         let value = match *column.type_() {
-            Type::INT8 => row.try_get::<_, Option<i64>>(index).map(|v| v.map(Value::Int)),
+            Type::INT8 => row
+                .try_get::<_, Option<i64>>(index)
+                .map(|v| v.map(Value::Int)),
             Type::INT4 => row
                 .try_get::<_, Option<i32>>(index)
                 .map(|v| v.map(|v| Value::Int(i64::from(v)))),
@@ -260,11 +269,13 @@ fn tls_config(ca: &Path) -> Result<tokio_rustls::rustls::ClientConfig, String> {
             .map_err(|err| format!("{named}: not a valid CA certificate: {err}"))?;
     }
     let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-    Ok(tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| err.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    Ok(
+        tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|err| err.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
 }
 
 /// A driver error with its cause (the server's message, the I/O error).

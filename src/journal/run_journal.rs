@@ -43,7 +43,10 @@ impl Runner {
 
     /// The key of its next top-level `parallel`: the same in every runner.
     pub fn next_batch(&self) -> String {
-        format!("parallel#{}", self.batches.fetch_add(1, Ordering::SeqCst) + 1)
+        format!(
+            "parallel#{}",
+            self.batches.fetch_add(1, Ordering::SeqCst) + 1
+        )
     }
 
     /// The targets it can reach as JSON, for the lease query; `None` when it can reach
@@ -190,7 +193,11 @@ impl RunJournal {
             if let Some(found) = look()? {
                 return Ok(Some(found));
             }
-            if self.runner.as_ref().is_some_and(|r| r.ended.load(Ordering::SeqCst)) {
+            if self
+                .runner
+                .as_ref()
+                .is_some_and(|r| r.ended.load(Ordering::SeqCst))
+            {
                 return Err(self.journal.error(format!(
                     "run {} ended before its leader recorded {what}",
                     self.run
@@ -210,7 +217,11 @@ impl RunJournal {
         match self.runner.as_ref().and_then(|r| r.only_targets.as_ref()) {
             Some(targets) if !targets.iter().any(|t| t == target) => Err(format!(
                 "this runner reaches only {} (--only-targets), not `{target}`; an item that needs `{target}` must say so in its `targets`, so that a runner that reaches it takes it",
-                targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                targets
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
             _ => Ok(()),
         }
@@ -255,11 +266,17 @@ impl RunJournal {
     pub fn place(&self, change: &Change) -> Result<(Place, Option<CallRow>), JournalError> {
         let attempt = self.attempt;
         // A follower makes a change outside the items only after its leader did.
-        self.follow(&format!("`{}` on `{}`", change.operation, change.target), || {
-            let calls = self.journal.earlier_calls(self.run, "", attempt)?;
-            let settled = calls.into_iter().filter(|c| c.status != CallStatus::Sent);
-            Ok(frame::knows_unmatched(settled.collect(), |earlier| earlier.change == *change).then_some(()))
-        })?;
+        self.follow(
+            &format!("`{}` on `{}`", change.operation, change.target),
+            || {
+                let calls = self.journal.earlier_calls(self.run, "", attempt)?;
+                let settled = calls.into_iter().filter(|c| c.status != CallStatus::Sent);
+                Ok(
+                    frame::knows_unmatched(settled.collect(), |earlier| earlier.change == *change)
+                        .then_some(()),
+                )
+            },
+        )?;
         frame::next_call(
             |key| {
                 if !self.replays() {

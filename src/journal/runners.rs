@@ -193,7 +193,10 @@ impl Journal {
         let until = until(lease);
         let me = owner.to_stored();
         let others = self.runners(run)?;
-        for other in others.iter().filter(|r| r.id != runner && r.ended.is_none()) {
+        for other in others
+            .iter()
+            .filter(|r| r.id != runner && r.ended.is_none())
+        {
             let dead = Owner::parse(&other.name).is_some_and(|o| !o.may_be_alive());
             if dead {
                 tracing::warn!(

@@ -143,7 +143,10 @@ pub fn migrate(store: &mut Store) -> Result<(), String> {
                     format!("UPDATE cutover_schema SET version = {next}"),
                 )
             } else {
-                (statements.to_string(), format!("PRAGMA user_version = {next}"))
+                (
+                    statements.to_string(),
+                    format!("PRAGMA user_version = {next}"),
+                )
             };
             sql.batch(&statements)
                 .and_then(|()| sql.batch(&mark))

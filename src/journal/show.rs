@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::lease::Owner;
+use super::runners::{ItemRow, RunnerRow};
 use super::{CallRow, CallStatus, Journal, JournalError, Outcome, RunRow, StepRow, show_time};
 
 /// How a run stands for an operator: its outcome, or `killed` for a run still marked
@@ -107,6 +108,9 @@ pub struct RunDetail {
     pub run: RunRow,
     pub steps: Vec<StepRow>,
     pub calls: Vec<CallRow>,
+    /// The runners of a shared run, and its work items.
+    pub runners: Vec<RunnerRow>,
+    pub items: Vec<ItemRow>,
 }
 
 impl Journal {
@@ -118,6 +122,8 @@ impl Journal {
         Ok(Some(RunDetail {
             steps: self.steps(id)?,
             calls: self.calls(id)?,
+            runners: self.runners(id)?,
+            items: self.items(id)?,
             run,
         }))
     }
@@ -165,6 +171,64 @@ fn heading(run: &RunRow, text: &mut String) {
         .map(|f| format!("{} ({})", f.path, short_hash(&f.hash)))
         .collect();
     let _ = writeln!(text, "  files: {}", files.join(", "));
+}
+
+/// A shared run's runners and where its work items stand: done, in flight (by whom),
+/// waiting, failed.
+fn wave_lines(detail: &RunDetail, text: &mut String) {
+    if detail.runners.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "  runners:");
+    for runner in &detail.runners {
+        let reach = runner
+            .only_targets
+            .as_ref()
+            .map_or_else(String::new, |only| {
+                format!(", reaches only {}", only.join(", "))
+            });
+        let ran = detail
+            .items
+            .iter()
+            .filter(|item| item.runner.as_deref() == Some(runner.name.as_str()))
+            .count();
+        let state = match runner.ended {
+            Some(ended) => format!("stopped {}", show_time(ended)),
+            None => format!("last heartbeat {}", show_time(runner.heartbeat)),
+        };
+        let _ = writeln!(
+            text,
+            "    {} (attempt {}): joined {}, {state}, {ran} {}{reach}",
+            runner.name,
+            runner.attempt,
+            show_time(runner.started),
+            if ran == 1 { "item" } else { "items" },
+        );
+    }
+    let count = |status: &str| detail.items.iter().filter(|i| i.status == status).count();
+    let mut flying: Vec<(String, usize)> = Vec::new();
+    for item in detail.items.iter().filter(|i| i.status == "running") {
+        let name = item.runner.clone().unwrap_or_default();
+        match flying.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, n)) => *n += 1,
+            None => flying.push((name, 1)),
+        }
+    }
+    let by = if flying.is_empty() {
+        String::new()
+    } else {
+        let each: Vec<String> = flying.iter().map(|(n, c)| format!("{c} by {n}")).collect();
+        format!(" ({})", each.join(", "))
+    };
+    let taken = detail.items.iter().filter(|i| i.takeovers > 0).count();
+    let _ = writeln!(
+        text,
+        "  items: {} done, {} in flight{by}, {} waiting, {} failed; {taken} taken over from a runner that stopped",
+        count("done"),
+        count("running"),
+        count("waiting"),
+        count("failed"),
+    );
 }
 
 /// `blake3:0123456789ab`: enough of a hash to tell files apart.
@@ -227,6 +291,7 @@ fn first_segment(key: &str) -> &str {
 pub fn detail_text(detail: &RunDetail) -> String {
     let mut text = String::new();
     heading(&detail.run, &mut text);
+    wave_lines(detail, &mut text);
     if detail.steps.is_empty() && detail.calls.is_empty() {
         text.push_str("\nno steps and no mutating calls\n");
         return text;
@@ -299,16 +364,23 @@ pub fn detail_text(detail: &RunDetail) -> String {
     events.sort_by_key(|(_, attempt, ord, _)| (*attempt, *ord));
     for (group, _) in &groups {
         let title = if group.is_empty() {
-            "the playbook"
+            "the playbook".to_owned()
         } else {
-            group
+            item_title(detail, group)
         };
-        let _ = writeln!(text, "\n{}", crate::terminal_text::escape_control(title));
-        let mut attempt = 1;
+        let _ = writeln!(text, "\n{}", crate::terminal_text::escape_control(&title));
+        let mut attempt = if detail.runners.is_empty() { 1 } else { 0 };
         for (_, event_attempt, _, line) in events.iter().filter(|(g, ..)| g == group) {
             if *event_attempt != attempt {
                 attempt = *event_attempt;
-                let _ = writeln!(text, "  attempt {attempt}:");
+                match detail.runners.iter().find(|r| r.attempt == attempt) {
+                    Some(runner) => {
+                        let _ = writeln!(text, "  by runner {}:", runner.name);
+                    }
+                    None => {
+                        let _ = writeln!(text, "  attempt {attempt}:");
+                    }
+                }
             }
             let _ = writeln!(text, "  {}", crate::terminal_text::escape_control(line));
         }
@@ -316,12 +388,32 @@ pub fn detail_text(detail: &RunDetail) -> String {
     text
 }
 
-/// `runs show --json`: the run, its steps and its calls.
+/// An item's heading in a shared run: its name, how it stands and who ran it.
+fn item_title(detail: &RunDetail, group: &str) -> String {
+    let Some(item) = detail.items.iter().find(|i| first_segment(&i.key) == group) else {
+        return group.to_owned();
+    };
+    let by = item
+        .runner
+        .as_deref()
+        .map_or_else(String::new, |runner| format!(" by {runner}"));
+    let taken = match item.takeovers {
+        0 => String::new(),
+        1 => ", taken over once".to_owned(),
+        n => format!(", taken over {n} times"),
+    };
+    format!("{group} ({}{by}{taken})", item.status)
+}
+
+/// `runs show --json`: the run, its steps and its calls (and, shared, its runners and
+/// work items).
 pub fn detail_json(detail: &RunDetail) -> String {
     let value = serde_json::json!({
         "run": RunJson { run: &detail.run, standing: standing(&detail.run) },
         "steps": detail.steps,
         "calls": detail.calls,
+        "runners": detail.runners,
+        "items": detail.items,
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }

@@ -27,6 +27,7 @@ pub mod preflight;
 pub mod printers;
 pub mod reference;
 pub mod remote;
+pub mod shared_parallel;
 pub mod shared_read;
 pub mod show;
 pub mod size_limits;

@@ -65,8 +65,8 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 }
 
 /// How one call of `parallel` runs.
-struct Plan {
-    limit: usize,
+pub(super) struct Plan {
+    pub limit: usize,
     fail_fast: bool,
 }
 
@@ -104,6 +104,13 @@ fn parallel(
     f: &FnPtr,
 ) -> RhaiResult<Array> {
     let plan = Plan::read(options, items.len())?;
+    // A shared run's top-level `parallel` is shared out among its runners.
+    if let Some(journal) = host.calls().journal()
+        && let Some(runner) = journal.runner()
+        && frame::current_item().is_none()
+    {
+        return super::shared_parallel::run(host, ctx, items, &plan, f, journal, runner);
+    }
     let outer = host.current_token();
     let group = outer.child_token();
     let reason = Arc::new(OnceLock::<String>::new());
@@ -272,21 +279,21 @@ fn own_copy(f: &FnPtr) -> FnPtr {
 }
 
 /// The state of one call of `parallel` as its items end.
-struct Run<'a> {
-    board: &'a Board,
-    labels: Vec<String>,
-    ids: Vec<Option<ItemId>>,
-    results: Vec<Option<Dynamic>>,
-    cancels: Vec<(usize, ItemCancel)>,
+pub(super) struct Run<'a> {
+    pub board: &'a Board,
+    pub labels: Vec<String>,
+    pub ids: Vec<Option<ItemId>>,
+    pub results: Vec<Option<Dynamic>>,
+    pub cancels: Vec<(usize, ItemCancel)>,
     /// An error no `catch` may swallow (a resource limit), raised by `parallel` itself
     /// once every item has ended.
-    fatal: Option<Box<EvalAltResult>>,
+    pub fatal: Option<Box<EvalAltResult>>,
     /// Where the call of `parallel` is, for errors that carry no source of their own.
-    source: String,
+    pub source: String,
 }
 
 impl Run<'_> {
-    fn cancel_of(&self, index: usize) -> Option<ItemCancel> {
+    pub(super) fn cancel_of(&self, index: usize) -> Option<ItemCancel> {
         self.cancels
             .iter()
             .find(|(i, _)| *i == index)
@@ -311,7 +318,7 @@ impl Run<'_> {
         self.results[index] = Some(result_map(false, "error", error));
     }
 
-    fn finished(
+    pub(super) fn finished(
         &mut self,
         index: usize,
         answer: std::thread::Result<RhaiResult<Dynamic>>,
@@ -452,7 +459,7 @@ fn result_map(ok: bool, key: &str, value: Dynamic) -> Dynamic {
     map.into()
 }
 
-fn is_ok(result: &Dynamic) -> bool {
+pub(super) fn is_ok(result: &Dynamic) -> bool {
     result
         .read_lock::<Map>()
         .and_then(|map| map.get("ok").and_then(|ok| ok.as_bool().ok()))
@@ -463,7 +470,7 @@ fn is_ok(result: &Dynamic) -> bool {
 /// itself, cut to [`MAX_LABEL`] characters.
 /// Each item's key in the journal: its name, made unique by its place in the list
 /// when two share one, so a resumed run finds each item's steps again.
-fn item_keys(items: &[Dynamic]) -> Vec<String> {
+pub(super) fn item_keys(items: &[Dynamic]) -> Vec<String> {
     let names: Vec<String> = items.iter().map(full_name).collect();
     let mut counts = std::collections::HashMap::<&str, usize>::new();
     for name in &names {
@@ -489,7 +496,7 @@ fn full_name(item: &Dynamic) -> String {
         .unwrap_or_else(|| item.to_string())
 }
 
-fn label(item: &Dynamic) -> String {
+pub(super) fn label(item: &Dynamic) -> String {
     let text = crate::terminal_text::escape_control(&full_name(item));
     if text.chars().count() <= MAX_LABEL {
         return text;
