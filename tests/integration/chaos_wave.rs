@@ -23,7 +23,7 @@ const SIMULATORS: [&str; 4] = ["prod-vcd", "prod-vc", "array1", "eu-sms"];
 const APPLIANCE: &str = "vc-root";
 
 /// `scripts/wave.json` with the lab estate's first `apps` applications.
-fn wave_file(apps: usize) -> String {
+pub fn wave_file(apps: usize) -> String {
     let mut wave: Value = serde_json::from_str(WAVE_FILE).unwrap();
     wave["apps"] = Estate::new(Scenario::Happy, apps)
         .apps

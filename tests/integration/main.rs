@@ -38,6 +38,7 @@ mod request_limits;
 mod resume;
 mod run;
 mod runaway;
+mod runners;
 mod secrets;
 mod secrets_end_to_end;
 mod shared_polling;
