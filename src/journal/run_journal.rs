@@ -269,7 +269,9 @@ impl RunJournal {
         self.follow(
             &format!("`{}` on `{}`", change.operation, change.target),
             || {
-                let calls = self.journal.earlier_calls(self.run, "", attempt)?;
+                let calls = self
+                    .journal
+                    .earlier_calls(self.run, &frame::current_key(), attempt)?;
                 let settled = calls.into_iter().filter(|c| c.status != CallStatus::Sent);
                 Ok(
                     frame::knows_unmatched(settled.collect(), |earlier| earlier.change == *change)

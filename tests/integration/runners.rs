@@ -315,3 +315,20 @@ for r in results { print(if r.ok { `ok ${r.value}` } else { `failed: ${r.error.m
         );
     }
 }
+
+#[test]
+fn runners_need_a_journal_on_postgresql() {
+    let test = Test::new().script("play.rhai", "print(1);");
+    let output = test
+        .command_with(&["run", "play.rhai", "--lab", "--runners"].map(str::to_owned))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "error: --runners needs a journal runners on several machines can share: a PostgreSQL database (--journal postgres://user@host:port/db), not the file `{}`\n",
+            test.path().join(".cutover/journal.db").display()
+        )
+    );
+}
