@@ -470,3 +470,30 @@ fn a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_
         "{show}"
     );
 }
+
+/// A password belongs in `CUTOVER_JOURNAL_PASSWORD`, never in the URL, which messages and
+/// the shell's history show: such a URL is refused before anything is sent, and the
+/// refusal does not repeat the password.
+#[test]
+fn a_journal_url_with_a_password_is_refused() {
+    let (test, ids) = playbook();
+    let output = test
+        .command()
+        .args(["run", "play.rhai", "--journal"])
+        .arg("postgres://cutover:secret@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stdout.contains("secret") && !stderr.contains("secret"),
+        "the password was repeated:\n{stdout}{stderr}"
+    );
+    assert_eq!(
+        stderr,
+        "error: journal `postgres://cutover@127.0.0.1:1/x`: the URL holds a password; put it in CUTOVER_JOURNAL_PASSWORD or a file named by CUTOVER_JOURNAL_PASSWORD_FILE instead; pass --journal FILE to keep it elsewhere, or --no-journal\n"
+    );
+    assert_eq!(stdout, "");
+    assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
+}
