@@ -23,6 +23,7 @@ mod fail_run;
 mod hooks;
 mod hostile;
 mod interrupts;
+mod journal_kind;
 mod lost_answers;
 mod mutation_gate;
 mod ovf;

@@ -3,14 +3,15 @@
 //! recorded, while the lab holds it — is resumed with `--resume last`, and every change
 //! is applied exactly once, with the outcome of a run never interrupted. The kill points
 //! are exact: a crash point of the debug binary (`CUTOVER_CRASH_AT`) or a request the lab
-//! holds, never a sleep.
+//! holds, never a sleep. Each test that keeps a journal runs once on SQLite and once on
+//! PostgreSQL (`on_each_journal!`), with the same assertions.
 
 use std::os::unix::process::ExitStatusExt as _;
-use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::json;
 
+use crate::journal_kind::{Journal, Store, on_each_journal};
 use crate::test::{Child, PATIENCE, Test, eventually, kind};
 
 /// Three steps: two cut-overs and a pause, none checking state first, so only the
@@ -39,9 +40,10 @@ fn playbook() -> (Test, [String; 3]) {
     (test.script("play.rhai", PLAYBOOK), ids)
 }
 
-/// Runs `cutover` with `args` in the test's folder, crashing at `crash` if given.
-fn cutover(test: &Test, args: &[&str], crash: Option<&str>) -> Output {
-    let mut command = test.command();
+/// Runs `cutover` with `args` in the test's folder and on `journal`, crashing at `crash`
+/// if given.
+fn cutover(test: &Test, journal: &Store, args: &[&str], crash: Option<&str>) -> Output {
+    let mut command = command(test, journal);
     command.args(args);
     if let Some(crash) = crash {
         command.env("CUTOVER_CRASH_AT", crash);
@@ -67,18 +69,11 @@ fn assert_ok(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-fn journal(test: &Test) -> std::path::PathBuf {
-    test.path().join(".cutover/journal.db")
-}
-
-/// SQLite's own check of the journal after a kill.
-#[track_caller]
-fn assert_whole(path: &Path) {
-    let connection = rusqlite::Connection::open(path).unwrap();
-    let check: String = connection
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+/// The test's command (no arguments yet) on `journal`.
+fn command(test: &Test, journal: &Store) -> Command {
+    let mut command = test.command();
+    journal.apply(&mut command);
+    command
 }
 
 /// How many times the lab applied `operation` to each session.
@@ -89,8 +84,8 @@ fn applied(test: &Test, operation: &str, ids: &[String]) -> Vec<usize> {
 }
 
 /// `runs show` with its clock times made fixed.
-fn runs_show(test: &Test, ids: &[String; 3]) -> String {
-    let output = cutover(test, &["runs", "show", "last"], None);
+fn runs_show(test: &Test, journal: &Store, ids: &[String; 3]) -> String {
+    let output = cutover(test, journal, &["runs", "show", "last"], None);
     let text = assert_ok(&output);
     let mut text = text
         .replace(&ids[0], "ID-A")
@@ -113,11 +108,15 @@ fn runs_show(test: &Test, ids: &[String; 3]) -> String {
     text
 }
 
-#[test]
-fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once() {
+on_each_journal!(
+    a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once,
+    tls
+);
+fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once(kind: Journal) {
+    let journal = kind.store();
     // The same playbook run through once, for what an uninterrupted run does.
     let (plain, plain_ids) = playbook();
-    let stdout = assert_ok(&cutover(&plain, &["run", "play.rhai"], None));
+    let stdout = assert_ok(&cutover(&plain, &kind.store(), &["run", "play.rhai"], None));
     assert_eq!(stdout, FINAL);
     assert_eq!(applied(&plain, "cutover", &plain_ids), [1, 1, 0]);
     assert_eq!(applied(&plain, "pause", &plain_ids), [0, 0, 1]);
@@ -126,26 +125,41 @@ fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once(
     let run = ["run", "play.rhai"];
     let resume = ["run", "play.rhai", "--resume", "last"];
     // 1. Written to the journal, not sent.
-    assert_killed(&cutover(&test, &run, Some("before_send:cutover:1")));
-    assert_whole(&journal(&test));
+    assert_killed(&cutover(
+        &test,
+        &journal,
+        &run,
+        Some("before_send:cutover:1"),
+    ));
+    journal.assert_whole();
     assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
     // 2. The first cut-over is sent now; the second is applied by the array, and the
     //    process dies before the journal hears the answer.
-    assert_killed(&cutover(&test, &resume, Some("after_answer:cutover:2")));
-    assert_whole(&journal(&test));
+    assert_killed(&cutover(
+        &test,
+        &journal,
+        &resume,
+        Some("after_answer:cutover:2"),
+    ));
+    journal.assert_whole();
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
     // 3. The pause is applied and recorded; the process dies right after.
-    assert_killed(&cutover(&test, &resume, Some("after_record:pause:1")));
-    assert_whole(&journal(&test));
+    assert_killed(&cutover(
+        &test,
+        &journal,
+        &resume,
+        Some("after_record:pause:1"),
+    ));
+    journal.assert_whole();
     assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
     // 4. The rest runs through: nothing is sent again.
-    let stdout = assert_ok(&cutover(&test, &resume, None));
-    assert_whole(&journal(&test));
+    let stdout = assert_ok(&cutover(&test, &journal, &resume, None));
+    journal.assert_whole();
     assert_eq!(stdout, FINAL, "the same outcome as a run never interrupted");
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
     assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
     assert_eq!(
-        runs_show(&test, &ids),
+        runs_show(&test, &journal, &ids),
         crate::test::unindent(
             "
             run 1 of play.rhai: succeeded, 4 attempts, 3 changes
@@ -174,14 +188,15 @@ fn a_run_killed_at_each_point_of_a_change_resumes_and_applies_every_change_once(
     );
 }
 
-#[test]
-fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice() {
+on_each_journal!(a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice);
+fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(kind: Journal) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     let lab = test.test_lab();
     let path = format!("/api/rest/import_session/{}/cutover", ids[1]);
     let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
     lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
-    let mut command = test.command();
+    let mut command = command(&test, &journal);
     command.args(["run", "play.rhai"]);
     let mut child = Child::spawn(command);
     eventually("the second cut-over reaches the lab", || {
@@ -191,9 +206,10 @@ fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(
     assert_eq!(child.wait(PATIENCE).signal(), Some(9));
     // Released after its sender died: the array applies it or not; the resume asks.
     lab.delete_to(kind::POWERSTORE, "/_lab/faults");
-    assert_whole(&journal(&test));
+    journal.assert_whole();
     let stdout = assert_ok(&cutover(
         &test,
+        &journal,
         &["run", "play.rhai", "--resume", "last"],
         None,
     ));
@@ -202,28 +218,31 @@ fn a_run_killed_while_the_lab_holds_its_change_resumes_without_sending_it_twice(
     assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
 }
 
-#[test]
-fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_again() {
+on_each_journal!(a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_again);
+fn a_change_whose_answer_is_dropped_after_it_was_applied_is_verified_not_sent_again(kind: Journal) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     let path = format!("/api/rest/import_session/{}/cutover", ids[0]);
     let drop = json!({"status": 200, "drop_connection": true, "method": "POST", "path": path});
     test.test_lab()
         .post_to(kind::POWERSTORE, "/_lab/faults", drop);
-    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai"], None));
+    let stdout = assert_ok(&cutover(&test, &journal, &["run", "play.rhai"], None));
     assert_eq!(stdout, FINAL);
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
-    let show = runs_show(&test, &ids);
+    let show = runs_show(&test, &journal, &ids);
     assert!(
         show.contains("`array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: took effect (state `Import_Completed`)\n"),
         "{show}"
     );
 }
 
-#[test]
-fn resume_refuses_a_changed_playbook_unless_forced() {
+on_each_journal!(resume_refuses_a_changed_playbook_unless_forced);
+fn resume_refuses_a_changed_playbook_unless_forced(kind: Journal) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     assert_killed(&cutover(
         &test,
+        &journal,
         &["run", "play.rhai"],
         Some("after_record:cutover:1"),
     ));
@@ -232,7 +251,12 @@ fn resume_refuses_a_changed_playbook_unless_forced() {
         format!("{PLAYBOOK}// changed\n"),
     )
     .unwrap();
-    let refused = cutover(&test, &["run", "play.rhai", "--resume", "1"], None);
+    let refused = cutover(
+        &test,
+        &journal,
+        &["run", "play.rhai", "--resume", "1"],
+        None,
+    );
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&refused.stderr),
@@ -240,6 +264,7 @@ fn resume_refuses_a_changed_playbook_unless_forced() {
     );
     let forced = cutover(
         &test,
+        &journal,
         &["run", "play.rhai", "--resume", "1", "--force"],
         None,
     );
@@ -247,20 +272,26 @@ fn resume_refuses_a_changed_playbook_unless_forced() {
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
 }
 
-#[test]
-fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
+on_each_journal!(two_processes_share_one_journal_and_never_run_one_run_at_once);
+fn two_processes_share_one_journal_and_never_run_one_run_at_once(kind: Journal) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     let lab = test.test_lab();
     let path = format!("/api/rest/import_session/{}/pause", ids[2]);
     let hold = json!({"status": 200, "hold": true, "method": "POST", "path": path});
     lab.post_to(kind::POWERSTORE, "/_lab/faults", hold);
-    let mut command = test.command();
+    let mut command = command(&test, &journal);
     command.args(["run", "play.rhai"]);
     let mut first = Child::spawn(command);
     eventually("the first run's pause reaches the lab", || {
         lab.state()["faults"]["pending"] == json!([])
     });
-    let taken = cutover(&test, &["run", "play.rhai", "--resume", "1"], None);
+    let taken = cutover(
+        &test,
+        &journal,
+        &["run", "play.rhai", "--resume", "1"],
+        None,
+    );
     assert_eq!(taken.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&taken.stderr);
     let pid = first.0.id();
@@ -273,15 +304,15 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
         "other.rhai",
         r#"print(powerstore("array1").import_session("res-a").name);"#,
     );
-    let output = cutover(&other, &["run", "other.rhai"], None);
+    let output = cutover(&other, &journal, &["run", "other.rhai"], None);
     assert_eq!(assert_ok(&output), "res-a\n");
     other.test_lab().delete_to(kind::POWERSTORE, "/_lab/faults");
     let lines = first.lines();
     let (status, stdout, stderr) = first.finish(lines, PATIENCE);
     assert_eq!(status, Some(0), "{stderr}");
     assert_eq!(stdout, [FINAL.trim_end()]);
-    assert_whole(&journal(&other));
-    let listed = assert_ok(&cutover(&other, &["runs"], None));
+    journal.assert_whole();
+    let listed = assert_ok(&cutover(&other, &journal, &["runs"], None));
     let outcomes: Vec<(&str, &str)> = listed
         .lines()
         .skip(1)
@@ -296,8 +327,9 @@ fn two_processes_share_one_journal_and_never_run_one_run_at_once() {
     );
 }
 
-#[test]
-fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again() {
+on_each_journal!(steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again);
+fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again(kind: Journal) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     let test = test.script(
         "items.rhai",
@@ -319,12 +351,14 @@ fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again(
     );
     assert_killed(&cutover(
         &test,
+        &journal,
         &["run", "items.rhai"],
         Some("after_record:cutover:1"),
     ));
-    assert_whole(&journal(&test));
+    journal.assert_whole();
     let stdout = assert_ok(&cutover(
         &test,
+        &journal,
         &["run", "items.rhai", "--resume", "last"],
         None,
     ));
@@ -334,7 +368,12 @@ fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again(
     );
     assert_eq!(applied(&test, "cutover", &ids), [1, 1, 0]);
     assert_eq!(applied(&test, "pause", &ids), [0, 0, 1]);
-    let json = assert_ok(&cutover(&test, &["runs", "show", "last", "--json"], None));
+    let json = assert_ok(&cutover(
+        &test,
+        &journal,
+        &["runs", "show", "last", "--json"],
+        None,
+    ));
     let shown: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(shown["run"]["standing"], "succeeded");
     assert_eq!(shown["run"]["attempts"], 2);
@@ -355,18 +394,22 @@ fn steps_in_loops_and_parallel_items_are_found_again_and_a_handle_is_read_again(
     let find = steps.iter().find(|s| s["key"] == "res-a/find").unwrap();
     assert_eq!(find["result"]["$handle"], "ImportSession");
     assert_eq!(find["result"]["id"], ids[0].as_str());
-    // No secret reaches the journal.
+    // No secret reaches the journal (which the text is read from: it holds the steps).
     let password = test.test_lab().password();
-    let bytes = std::fs::read(journal(&test)).unwrap();
-    assert!(!String::from_utf8_lossy(&bytes).contains(&password));
+    let text = journal.text();
+    assert!(text.contains("res-a/find"), "{text}");
+    assert!(!text.contains(&password));
 }
 
 #[test]
 fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
     let (test, ids) = playbook();
+    // Its own journal is a file that cannot be made; this one is never opened.
+    let journal = Journal::Sqlite.store();
     std::fs::write(test.path().join("not-a-folder"), "").unwrap();
     let output = cutover(
         &test,
+        &journal,
         &["run", "play.rhai", "--journal", "not-a-folder/journal.db"],
         None,
     );
@@ -381,12 +424,22 @@ fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
         "{stderr}"
     );
     assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
-    let stdout = assert_ok(&cutover(&test, &["run", "play.rhai", "--no-journal"], None));
+    let stdout = assert_ok(&cutover(
+        &test,
+        &journal,
+        &["run", "play.rhai", "--no-journal"],
+        None,
+    ));
     assert_eq!(stdout, FINAL);
 }
 
-#[test]
-fn a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_it_again() {
+on_each_journal!(
+    a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_it_again
+);
+fn a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_it_again(
+    kind: Journal,
+) {
+    let journal = kind.store();
     let (test, ids) = playbook();
     let test = test.script(
         "careful.rhai",
@@ -399,19 +452,48 @@ fn a_resume_verifies_a_change_left_unknown_even_when_the_playbook_does_not_make_
     );
     assert_killed(&cutover(
         &test,
+        &journal,
         &["run", "careful.rhai"],
         Some("after_answer:cutover:1"),
     ));
     let stdout = assert_ok(&cutover(
         &test,
+        &journal,
         &["run", "careful.rhai", "--resume", "last"],
         None,
     ));
     assert_eq!(stdout, "Import_Completed\n");
     assert_eq!(applied(&test, "cutover", &ids), [1, 0, 0]);
-    let show = runs_show(&test, &ids);
+    let show = runs_show(&test, &journal, &ids);
     assert!(
         show.ends_with("\n    `array1` cutover import session `ID-A`: cut over (POST /api/rest/import_session/ID-A/cutover): outcome unknown, then verified: took effect (state `Import_Completed`)\n  attempt 2:\n  step cut over: done: \"Import_Completed\""),
         "{show}"
     );
+}
+
+/// A password belongs in `CUTOVER_JOURNAL_PASSWORD`, never in the URL, which messages and
+/// the shell's history show: such a URL is refused before anything is sent, and the
+/// refusal does not repeat the password.
+#[test]
+fn a_journal_url_with_a_password_is_refused() {
+    let (test, ids) = playbook();
+    let output = test
+        .command()
+        .args(["run", "play.rhai", "--journal"])
+        .arg("postgres://cutover:secret@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stdout.contains("secret") && !stderr.contains("secret"),
+        "the password was repeated:\n{stdout}{stderr}"
+    );
+    assert_eq!(
+        stderr,
+        "error: journal `postgres://cutover@127.0.0.1:1/x`: the URL holds a password; put it in CUTOVER_JOURNAL_PASSWORD or a file named by CUTOVER_JOURNAL_PASSWORD_FILE instead; pass --journal FILE to keep it elsewhere, or --no-journal\n"
+    );
+    assert_eq!(stdout, "");
+    assert_eq!(applied(&test, "cutover", &ids), [0, 0, 0]);
 }

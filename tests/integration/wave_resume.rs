@@ -14,14 +14,16 @@
 //! vCenter keeps ended import sessions here, as `wave.rs` has it: at 3000 times the
 //! wall's pace its default of a lab hour is 1.2 s, and a resume that comes after vCenter
 //! forgot them is the ignored test's case.
+//!
+//! Each test runs once journaling to SQLite and once to PostgreSQL (`on_each_journal!`).
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt as _;
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
 
+use crate::journal_kind::{Journal, Store, on_each_journal};
 use crate::test::{StandaloneLab, Test};
 
 const WAVE: &str = include_str!("../../scripts/wave.rhai");
@@ -45,17 +47,18 @@ const CLIENT_TOKEN: &str = "create-for-resource-pool";
 /// Each listener's applied changes, as (operation, object id), sorted.
 type Applied = BTreeMap<&'static str, Vec<(String, String)>>;
 
-/// A wave's folder and the standalone lab it runs against.
+/// A wave's folder, the standalone lab it runs against and its own journal.
 struct Wave {
     test: Test,
     lab: StandaloneLab,
+    journal: Store,
 }
 
 impl Wave {
     /// Starts a lab of `scenario` (seed 1, lab time 3000 times the wall's) on its own,
     /// vCenter keeping ended or idle OVF import sessions for 30 lab days instead of one
-    /// lab hour.
-    fn start(scenario: &str) -> Self {
+    /// lab hour; its journal a new one of `journal`'s kind.
+    fn start(scenario: &str, journal: Journal) -> Self {
         let test = Test::new()
             .file("cutover.toml", TARGETS)
             .file("wave.json", WAVE_FILE)
@@ -75,25 +78,24 @@ impl Wave {
             ]);
         let lab = StandaloneLab::start(&test);
         lab.post("prod-vc", "/_lab/ovf", keep_sessions());
-        Self { test, lab }
-    }
-
-    fn journal(&self) -> PathBuf {
-        self.test.path().join("journal.db")
+        Self {
+            test,
+            lab,
+            journal: journal.store(),
+        }
     }
 
     /// `cutover run wave.rhai` (more `args` after), killing itself at `crash` if given.
     fn run(&self, args: &[&str], crash: Option<&str>) -> Output {
-        let journal = self.journal();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
+        self.journal.apply(&mut command);
         command
             .args(["run", "wave.rhai", "--targets", "lab.toml", "--yes", "-q"])
             .args(["--report", "report.json", "--journal"])
-            .arg(&journal)
+            .arg(self.journal.location())
             .args(args)
             .current_dir(self.test.path())
             .env_remove("CUTOVER_TARGETS")
-            .env_remove("CUTOVER_JOURNAL")
             .env_remove("CUTOVER_CRASH_AT")
             // A standalone lab: the script's clock is the wall's, the lab's 3000 times it.
             .env("WAVE_POLL", "50ms");
@@ -165,11 +167,14 @@ impl Wave {
 
     /// `cutover runs show last` of the journal.
     fn runs_show(&self) -> String {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        let output = self
+            .journal
+            .apply(&mut std::process::Command::new(env!(
+                "CARGO_BIN_EXE_cutover"
+            )))
             .args(["runs", "show", "last", "--journal"])
-            .arg(self.journal())
+            .arg(self.journal.location())
             .current_dir(self.test.path())
-            .env_remove("CUTOVER_JOURNAL")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -214,16 +219,6 @@ fn assert_killed(output: &Output, crash: &str) {
     );
 }
 
-/// SQLite's own check of the journal after a kill.
-#[track_caller]
-fn assert_whole(path: &Path) {
-    let connection = rusqlite::Connection::open(path).unwrap();
-    let check: String = connection
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
-}
-
 /// Every (operation, object) pair once.
 #[track_caller]
 fn assert_each_once(mutations: &Applied) {
@@ -237,12 +232,13 @@ fn assert_each_once(mutations: &Applied) {
 /// Runs the wave of `scenario` once uninterrupted and once killed at each of `crashes`
 /// in turn (each a resume of the one before), and compares how they end. Answers how
 /// both ended (the summary's last line and its rows) and the journal's `runs show last`
-/// of the interrupted wave.
+/// of the interrupted wave. Each wave journals to a new journal of `journal`'s kind.
 fn interrupted_wave_ends_as_an_uninterrupted_one(
     scenario: &str,
+    journal: Journal,
     crashes: &[&str],
 ) -> (String, Vec<[String; 4]>, String) {
-    let plain = Wave::start(scenario);
+    let plain = Wave::start(scenario, journal);
     let (code, last, printed) = ended(&plain.run(&[], None));
     let (applied, migrations) = plain.mutations();
     // The rough wave itself changes some objects twice (a failed task started again, a
@@ -253,15 +249,15 @@ fn interrupted_wave_ends_as_an_uninterrupted_one(
     let rows = plain.rows();
     plain.lab.stop();
 
-    let wave = Wave::start(scenario);
+    let wave = Wave::start(scenario, journal);
     let mut resume: &[&str] = &[];
     for crash in crashes {
         assert_killed(&wave.run(resume, Some(crash)), crash);
-        assert_whole(&wave.journal());
+        wave.journal.assert_whole();
         resume = &["--resume", "last"];
     }
     let (resumed_code, resumed_last, resumed_printed) = ended(&wave.run(resume, None));
-    assert_whole(&wave.journal());
+    wave.journal.assert_whole();
     assert_eq!(
         (resumed_code, &resumed_last),
         (code, &last),
@@ -278,10 +274,14 @@ fn interrupted_wave_ends_as_an_uninterrupted_one(
     (last, rows, show)
 }
 
-#[test]
-fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted() {
+on_each_journal!(
+    a_happy_wave_killed_three_times_ends_as_one_never_interrupted,
+    tls
+);
+fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted(journal: Journal) {
     let (last, _, show) = interrupted_wave_ends_as_an_uninterrupted_one(
         "happy",
+        journal,
         &[
             // An appliance's parameters chosen and recorded; the process dies after.
             "after_record:ovf.instantiate:4",
@@ -319,6 +319,9 @@ fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted() {
     );
 }
 
+on_each_journal!(
+    a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_appliance_twice
+);
 /// A resume that comes after vCenter reclaimed the wave's OVF import sessions (an hour
 /// after they ended or went idle, by default): each `ovf` step the kill interrupted runs
 /// again, and its `ovf_import`, which took effect in the first attempt, is not sent again
@@ -326,9 +329,10 @@ fn a_happy_wave_killed_three_times_ends_as_one_never_interrupted() {
 /// import the appliance twice). The step is handed the earlier answer, finds that session
 /// gone, and fails its application with vCenter's `not_found`, naming the session: no
 /// appliance is imported twice, and the operator sees which applications to look at.
-#[test]
-fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_appliance_twice() {
-    let wave = Wave::start("happy");
+fn a_wave_resumed_after_vcenter_reclaimed_its_import_sessions_imports_no_appliance_twice(
+    journal: Journal,
+) {
+    let wave = Wave::start("happy", journal);
     let crash = "after_record:ovf.instantiate:4";
     assert_killed(&wave.run(&[], Some(crash)), crash);
     // Each session's client token (the application), read before vCenter forgets them.
@@ -399,14 +403,15 @@ fn session_tokens(wave: &Wave) -> BTreeMap<String, String> {
         .collect()
 }
 
+on_each_journal!(a_rough_wave_killed_three_times_ends_as_one_never_interrupted);
 /// The rough wave, killed at the same kinds of points: it ends as the uninterrupted one
 /// does, exit 1 with four applications failed, each at the same step for the same reason.
 /// Fewer applications get as far as an appliance, a cut-over or a server start here, so
 /// the points come earlier.
-#[test]
-fn a_rough_wave_killed_three_times_ends_as_one_never_interrupted() {
+fn a_rough_wave_killed_three_times_ends_as_one_never_interrupted(journal: Journal) {
     let (last, rows, show) = interrupted_wave_ends_as_an_uninterrupted_one(
         "rough",
+        journal,
         &[
             "after_record:ovf.instantiate:3",
             "after_answer:cutover:2",
