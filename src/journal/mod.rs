@@ -81,8 +81,9 @@ impl Journal {
     /// folder if needed); brings its tables to this cutover's version.
     pub fn open(place: &Path) -> Result<Self, JournalError> {
         let text = place.display().to_string();
+        let shown = postgres::without_password(&text);
         let fail = |message: String| JournalError {
-            place: text.clone(),
+            place: shown.clone(),
             message,
         };
         let mut store = if postgres::is_url(&text) {
@@ -93,7 +94,7 @@ impl Journal {
         };
         schema::migrate(&mut store).map_err(fail)?;
         Ok(Self {
-            place: text,
+            place: shown,
             store: Mutex::new(store),
         })
     }

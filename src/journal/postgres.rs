@@ -29,6 +29,26 @@ pub fn is_url(journal: &str) -> bool {
     journal.starts_with("postgres://") || journal.starts_with("postgresql://")
 }
 
+/// `journal` as messages show it: a URL without its password (which is refused, but
+/// must not be repeated in the refusal).
+pub fn without_password(journal: &str) -> String {
+    if !is_url(journal) {
+        return journal.to_owned();
+    }
+    match reqwest::Url::parse(journal) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Ok(_) => journal.to_owned(),
+        // Not a URL that parses: show its scheme and host part only.
+        Err(_) => journal.rsplit_once('@').map_or_else(
+            || journal.to_owned(),
+            |(_, host)| format!("postgres://…@{host}"),
+        ),
+    }
+}
+
 /// A connection to the journal's database, on its own thread.
 pub struct Postgres {
     requests: Sender<Request>,
@@ -295,6 +315,19 @@ fn describe(err: &postgres::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::numbered;
+
+    #[test]
+    fn a_password_in_the_url_is_never_shown() {
+        assert_eq!(
+            super::without_password("postgres://cutover:secret@127.0.0.1:1/x"),
+            "postgres://cutover@127.0.0.1:1/x"
+        );
+        assert_eq!(
+            super::without_password("postgres://cutover@db/x?sslmode=require"),
+            "postgres://cutover@db/x?sslmode=require"
+        );
+        assert_eq!(super::without_password("j.db"), "j.db");
+    }
 
     #[test]
     fn numbered_parameters_are_written_the_postgresql_way() {
