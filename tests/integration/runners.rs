@@ -97,7 +97,18 @@ fn read(test: &Test, name: &str) -> String {
 }
 
 #[test]
-fn three_runners_share_a_wave_and_a_killed_runners_applications_are_taken_over() {
+fn three_runners_share_a_wave_and_a_killed_followers_applications_are_taken_over() {
+    shared_wave_with_a_runner_killed(1);
+}
+
+#[test]
+fn three_runners_share_a_wave_and_a_killed_leaders_work_is_taken_over() {
+    shared_wave_with_a_runner_killed(0);
+}
+
+/// Three runners share a wave of 60 applications; runner `victim` (0: the first, which
+/// leads the run; 1: the second) is killed with SIGKILL while it holds applications.
+fn shared_wave_with_a_runner_killed(victim: usize) {
     let apps = 60;
     let db = database();
     let test = Test::new()
@@ -127,12 +138,14 @@ fn three_runners_share_a_wave_and_a_killed_runners_applications_are_taken_over()
     );
     let args = ["wave.rhai", "--targets", "lab.toml"];
     // The first runner begins the run and leads it; the others join it.
-    let mut first = runner(&test, &db, "first", &args);
+    let names = ["first", "second", "third"];
+    let mut runners = vec![runner(&test, &db, names[0], &args)];
     eventually("the first runner joins", || runners_joined(&db) == 1);
-    let mut killed = runner(&test, &db, "killed", &args);
-    let mut third = runner(&test, &db, "third", &args);
+    runners.push(runner(&test, &db, names[1], &args));
+    runners.push(runner(&test, &db, names[2], &args));
+    let mut killed = runners.remove(victim);
     let killed_pid = killed.0.id();
-    eventually("the second runner holds applications", || {
+    eventually("the runner to kill holds applications", || {
         held_by(&db, killed_pid) > 0
     });
     // Nothing the lab does moves on while the clock stands: the runner to be killed
@@ -152,7 +165,8 @@ fn three_runners_share_a_wave_and_a_killed_runners_applications_are_taken_over()
         serde_json::json!({ "paused": false }),
     );
 
-    for (name, child) in [("first", &mut first), ("third", &mut third)] {
+    let survivors = names.iter().enumerate().filter(|(i, _)| *i != victim);
+    for ((_, name), child) in survivors.zip(&mut runners) {
         let status = child.wait(WAVE_PATIENCE);
         assert_eq!(
             status.code(),
