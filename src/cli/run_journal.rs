@@ -10,7 +10,7 @@ use crate::exit_code::ExitCode;
 use crate::journal::fingerprint::{self, FileHash};
 use crate::journal::lease::Owner;
 use crate::journal::run_journal::RunJournal;
-use crate::journal::{DEFAULT_PATH, Journal, NewRun};
+use crate::journal::{DEFAULT_PATH, Journal, NewRun, RunRow};
 use crate::script::ScriptFile;
 
 /// The journal's file for a run of `file`.
@@ -229,21 +229,40 @@ fn shared(
         }
     }
     let lease = args.journal.lease;
-    let joined = journal
-        .join_run(&new, &owner, only.as_deref(), resume, lease)
-        .map_err(|err| fail(ExitCode::Usage, err))?;
-    let changed = fingerprint::changes(&joined.files, &new.files);
-    if !changed.is_empty() {
-        let _ = journal.leave_run(joined.runner);
-        return Err(fail(
-            ExitCode::Usage,
-            format!(
+    let now = setting(
+        &new.arguments,
+        new.scenario.as_deref(),
+        new.seed,
+        &new.targets,
+    );
+    // Checked before the run is joined: a refused runner leaves it as it was.
+    let accept = |row: &RunRow| -> Result<(), String> {
+        let changed = fingerprint::changes(&row.files, &new.files);
+        if !changed.is_empty() {
+            return Err(format!(
                 "run {} is shared by runners of other files: {}; start every runner with the same playbook and imports",
-                joined.run,
+                row.id,
                 changed.join("; ")
-            ),
-        ));
-    }
+            ));
+        }
+        let then = setting(
+            &row.arguments,
+            row.scenario.as_deref(),
+            row.seed,
+            &row.targets,
+        );
+        if then != now {
+            return Err(format!(
+                "run {} runs against {then}, and this runner against {now}; start every runner against what the run began with",
+                row.id
+            ));
+        }
+        Ok(())
+    };
+    let joined = journal
+        .join_run(&new, &owner, only.as_deref(), resume, lease, &accept)
+        .map_err(|err| fail(ExitCode::Failure, err))?
+        .map_err(|why| fail(ExitCode::Usage, why))?;
     tracing::info!(
         "run {}, runner {} ({}), {} it, journaled in `{}`",
         joined.run,

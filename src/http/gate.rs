@@ -55,6 +55,9 @@ impl HttpClient {
                 let (place, earlier) = journal
                     .place(&change)
                     .map_err(|err| self.journal_error(mutation, &err))?;
+                if let Some(earlier) = earlier.as_ref().filter(|_| place.followed) {
+                    return self.followed(journal, &place, mutation, &change, earlier);
+                }
                 if let Some(earlier) = earlier {
                     let settled = self
                         .settle_earlier(journal, &place, mutation, &change, &earlier)
@@ -234,6 +237,33 @@ impl HttpClient {
             ),
         )
         .at(&self.target, mutation.operation)
+    }
+
+    /// A follower of a shared run reached `change`, which its leader made (`earlier`,
+    /// which took effect): it is recorded as not sent, and the client gets the leader's
+    /// answer.
+    fn followed(
+        &self,
+        journal: &RunJournal,
+        place: &Place,
+        mutation: &Mutation,
+        change: &Change,
+        earlier: &CallRow,
+    ) -> Result<Response, ApiError> {
+        journal
+            .not_sent(
+                place,
+                change,
+                CallStatus::Skipped,
+                "the run's leader made it",
+                earlier.answer.as_ref(),
+            )
+            .map_err(|err| self.journal_error(mutation, &err))?;
+        Ok(earlier
+            .answer
+            .as_ref()
+            .and_then(replayed)
+            .unwrap_or_else(reconciled))
     }
 
     /// A resumed run is about to make `change`, which an earlier attempt made at the

@@ -165,6 +165,8 @@ pub struct Place {
     pub frame: String,
     pub step: Option<i64>,
     pub seq: i64,
+    /// A follower's change its leader made: never sent here.
+    pub followed: bool,
 }
 
 /// Counts the next mutating call in the current frame and answers its place, and the
@@ -187,6 +189,7 @@ pub fn next_call<E>(
                     frame: String::new(),
                     step: None,
                     seq: 0,
+                    followed: false,
                 },
                 None,
             ));
@@ -196,6 +199,7 @@ pub fn next_call<E>(
             frame: frame.key.clone(),
             step: frame.step,
             seq: frame.calls,
+            followed: false,
         };
         let earlier = match &mut frame.earlier {
             Some(earlier) => earlier,

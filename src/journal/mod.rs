@@ -149,13 +149,12 @@ impl Journal {
             Store::Postgres(_) => "BEGIN",
         };
         let sql = store.sql();
-        let answer = sql.batch(begin).and_then(|()| match f(sql) {
-            Ok(answer) => sql.batch("COMMIT").map(|()| answer),
-            Err(err) => {
+        let answer = sql
+            .batch(begin)
+            .and_then(|()| f(sql).and_then(|answer| sql.batch("COMMIT").map(|()| answer)))
+            .inspect_err(|_| {
                 let _ = sql.batch("ROLLBACK");
-                Err(err)
-            }
-        });
+            });
         answer.map_err(|message| self.error(message))
     }
 

@@ -164,20 +164,16 @@ fn serve(client: &mut Client, incoming: &mpsc::Receiver<Request>) {
                 let _ = reply.send(client.batch_execute(&sql).map_err(|err| describe(&err)));
             }
             Request::Execute(sql, args, reply) => {
-                let args: Vec<&(dyn ToSql + Sync)> =
-                    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
                 let _ = reply.send(
                     client
-                        .execute(&numbered(&sql), &args)
+                        .execute(&numbered(&sql), &parameters(&args))
                         .map_err(|err| describe(&err)),
                 );
             }
             Request::Query(sql, args, reply) => {
-                let args: Vec<&(dyn ToSql + Sync)> =
-                    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
                 let _ = reply.send(
                     client
-                        .query(&numbered(&sql), &args)
+                        .query(&numbered(&sql), &parameters(&args))
                         .map_err(|err| describe(&err))
                         .and_then(|rows| rows.iter().map(row).collect()),
                 );
@@ -205,6 +201,10 @@ impl Sql for Postgres {
         let (sql, args) = (sql.to_owned(), args.to_vec());
         self.ask(|reply| Request::Query(sql, args, reply))
     }
+}
+
+fn parameters(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
 /// `sql` with SQLite's `?1` parameters written as PostgreSQL's `$1`.

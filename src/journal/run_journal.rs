@@ -32,21 +32,11 @@ pub struct Runner {
     leads: Arc<AtomicBool>,
     /// Whether the run has ended (its leader ended it).
     ended: Arc<AtomicBool>,
-    /// How many top-level `parallel` calls it has made.
-    batches: AtomicI64,
 }
 
 impl Runner {
     pub fn leads(&self) -> bool {
         self.leads.load(Ordering::SeqCst)
-    }
-
-    /// The key of its next top-level `parallel`: the same in every runner.
-    pub fn next_batch(&self) -> String {
-        format!(
-            "parallel#{}",
-            self.batches.fetch_add(1, Ordering::SeqCst) + 1
-        )
     }
 
     /// The targets it can reach as JSON, for the lease query; `None` when it can reach
@@ -158,7 +148,6 @@ impl RunJournal {
                 only_targets,
                 leads,
                 ended,
-                batches: AtomicI64::new(0),
             }),
             _heartbeat: heartbeat,
         }
@@ -262,32 +251,38 @@ impl RunJournal {
     }
 
     /// The place of `change` in this thread's frame, and the call an earlier attempt
-    /// made at that place if it was the same change.
+    /// made at that place if it was the same change. On a follower outside any work
+    /// item, waits until its leader's same change took effect and answers that one, the
+    /// place marked `followed`: the change is the leader's, never sent here.
     pub fn place(&self, change: &Change) -> Result<(Place, Option<CallRow>), JournalError> {
         let attempt = self.attempt;
-        // A follower makes a change outside the items only after its leader did.
-        self.follow(
-            &format!("`{}` on `{}`", change.operation, change.target),
-            || {
-                let calls = self
-                    .journal
-                    .earlier_calls(self.run, &frame::current_key(), attempt)?;
-                let settled = calls.into_iter().filter(|c| c.status != CallStatus::Sent);
-                Ok(
-                    frame::knows_unmatched(settled.collect(), |earlier| earlier.change == *change)
-                        .then_some(()),
-                )
-            },
-        )?;
-        frame::next_call(
+        let followed = self
+            .follow(
+                &format!("`{}` on `{}`", change.operation, change.target),
+                || {
+                    let calls =
+                        self.journal
+                            .earlier_calls(self.run, &frame::current_key(), attempt)?;
+                    // Every call is kept, so a follower that takes the lead meets the
+                    // leader's change in flight and has it verified, not sent again.
+                    let known = frame::knows_unmatched(calls, |earlier| {
+                        earlier.change == *change && earlier.took_effect()
+                    });
+                    Ok(known.then_some(()))
+                },
+            )?
+            .is_some();
+        let (mut place, earlier) = frame::next_call(
             |key| {
                 if !self.replays() {
                     return Ok(Vec::new());
                 }
                 self.journal.earlier_calls(self.run, key, attempt)
             },
-            |earlier| earlier.change == *change,
-        )
+            |earlier| earlier.change == *change && (!followed || earlier.took_effect()),
+        )?;
+        place.followed = followed && earlier.is_some();
+        Ok((place, earlier))
     }
 
     fn new_call<'a>(&self, place: &'a Place, change: &'a Change) -> NewCall<'a> {
@@ -311,10 +306,17 @@ impl RunJournal {
                 self.run
             )));
         }
-        if let (Some(runner), Some(item)) = (&self.runner, frame::current_work_item()) {
-            if !self.journal.holds_item(item, runner.id)? {
+        if let Some(runner) = &self.runner {
+            // Time enough left on the lease to write and send the change before anyone
+            // may take the item (or the lead) over.
+            let margin = runner.lease / 3;
+            let held = match frame::current_work_item() {
+                Some(item) => self.journal.holds_item(item, runner.id, margin)?,
+                None => self.journal.holds_lead(self.run, &self.owner, margin)?,
+            };
+            if !held {
                 return Err(self.journal.error(format!(
-                    "another runner took this item over after this runner's lease lapsed; nothing was sent: {}",
+                    "this runner's lease is lapsing or lost, and another runner may take the work over; nothing was sent: {}",
                     change.object()
                 )));
             }

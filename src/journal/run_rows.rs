@@ -90,11 +90,11 @@ impl RunRow {
     }
 }
 
-const RUN_COLUMNS: &str = "id, script, files, arguments, targets, scenario, seed, started, ended, outcome, attempts, owner, lease_until, \
+pub(super) const RUN_COLUMNS: &str = "id, script, files, arguments, targets, scenario, seed, started, ended, outcome, attempts, owner, lease_until, \
      (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'answered' AND calls.http_status BETWEEN 200 AND 299) \
      + (SELECT count(*) FROM calls WHERE calls.run = runs.id AND calls.status = 'verified_applied')";
 
-fn run_row(row: &Row) -> Result<RunRow, String> {
+pub(super) fn run_row(row: &Row) -> Result<RunRow, String> {
     Ok(RunRow {
         id: row.int(0)?,
         script: row.text(1)?,

@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime};
 
 use super::fingerprint::FileHash;
 use super::lease::Owner;
+use super::run_rows::{RUN_COLUMNS, run_row};
 use super::sql::{Row, args};
-use super::{Journal, JournalError, NewRun, millis};
+use super::{Journal, JournalError, NewRun, RunRow, millis};
 
 /// A runner's place in a shared run.
 #[derive(Clone, Debug)]
@@ -97,6 +98,11 @@ impl Journal {
     /// or begins one led by `owner`; registers this runner, which may reach only
     /// `only_targets` when given. One transaction with the runs table locked, so
     /// runners started together join one run.
+    ///
+    /// `accept` is asked, before anything is written, whether this runner may join an
+    /// existing run (the same files, against the same lab or targets); its refusal is
+    /// answered as `Ok(Err(why))`, and a run `resume` names that is not shared is
+    /// refused likewise. Joining a run by `resume` lets its failed items run again.
     pub fn join_run(
         &self,
         new: &NewRun,
@@ -104,7 +110,8 @@ impl Journal {
         only_targets: Option<&[String]>,
         resume: Option<i64>,
         lease: Duration,
-    ) -> Result<Joined, JournalError> {
+        accept: &dyn Fn(&RunRow) -> Result<(), String>,
+    ) -> Result<Result<Joined, String>, JournalError> {
         let files = serde_json::to_string(&new.files).map_err(|err| self.error(err.to_string()))?;
         let targets =
             serde_json::to_string(&new.targets).map_err(|err| self.error(err.to_string()))?;
@@ -117,29 +124,47 @@ impl Journal {
             tx.batch("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")?;
             let found = match resume {
                 Some(id) => tx.query_opt(
-                    "SELECT id, files FROM runs WHERE id = ?1 AND script = ?2",
+                    &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1 AND script = ?2"),
                     args![id, new.script.as_str()],
                 )?,
                 None => tx.query_opt(
-                    "SELECT id, files FROM runs WHERE script = ?1 AND outcome = 'running'
-                     AND arguments LIKE '%\"runners\":true%' ORDER BY id DESC LIMIT 1",
+                    &format!(
+                        "SELECT {RUN_COLUMNS} FROM runs WHERE script = ?1 AND outcome = 'running'
+                         AND arguments LIKE '%\"runners\":true%' ORDER BY id DESC LIMIT 1"
+                    ),
                     args![new.script.as_str()],
                 )?,
             };
+            let found = found.as_ref().map(run_row).transpose()?;
             let (run, attempt, began, files) = match found {
                 Some(row) => {
-                    let run = row.int(0)?;
+                    if row.arguments.get("runners").and_then(serde_json::Value::as_bool) != Some(true) {
+                        return Ok(Err(format!(
+                            "run {} is not shared by runners; resume it without --runners",
+                            row.id
+                        )));
+                    }
+                    if let Err(why) = accept(&row) {
+                        return Ok(Err(why));
+                    }
                     let attempt = tx
                         .query_one(
                             "UPDATE runs SET attempts = attempts + 1, outcome = 'running', ended = NULL
                              WHERE id = ?1 RETURNING attempts",
-                            args![run],
+                            args![row.id],
                         )?
                         .int(0)?;
-                    (run, attempt, false, row.json(1)?)
+                    if resume.is_some() {
+                        tx.execute(
+                            "UPDATE work_items SET status = 'waiting', runner = NULL, lease_until = NULL, result = NULL, ended = NULL
+                             WHERE run = ?1 AND status = 'failed'",
+                            args![row.id],
+                        )?;
+                    }
+                    (row.id, attempt, false, row.files)
                 }
                 None if let Some(id) = resume => {
-                    return Err(format!("there is no run {id} of `{}`", new.script));
+                    return Ok(Err(format!("there is no run {id} of `{}`", new.script)));
                 }
                 None => {
                     let run = tx
@@ -169,13 +194,13 @@ impl Journal {
                     args![run, attempt, owner.to_stored(), only, now],
                 )?
                 .int(0)?;
-            Ok(Joined {
+            Ok(Ok(Joined {
                 run,
                 attempt,
                 runner,
                 began,
                 files,
-            })
+            }))
         })
     }
 
@@ -203,16 +228,7 @@ impl Journal {
                     "runner {} of run {run} is gone; its work items are free for the others",
                     other.name
                 );
-                self.with(|c| {
-                    c.execute(
-                        "UPDATE runners SET ended = ?2 WHERE id = ?1",
-                        args![other.id, now],
-                    )?;
-                    c.execute(
-                        "UPDATE work_items SET lease_until = 0 WHERE runner = ?1 AND status = 'running'",
-                        args![other.id],
-                    )
-                })?;
+                self.leave_run(other.id)?;
             }
         }
         self.with(|c| {
@@ -314,7 +330,8 @@ impl Journal {
                 "WITH next AS (
                     SELECT w.id, r.name AS before FROM work_items w LEFT JOIN runners r ON r.id = w.runner
                     WHERE w.run = ?1 AND w.batch = ?2
-                      AND (w.status = 'waiting' OR (w.status = 'running' AND w.lease_until < ?5))
+                      AND (w.status = 'waiting'
+                           OR (w.status = 'running' AND w.lease_until < ?5 AND w.runner <> ?3))
                       AND (?4::text IS NULL OR (w.targets IS NOT NULL AND w.targets::jsonb <@ ?4::text::jsonb))
                     ORDER BY w.ord LIMIT 1 FOR UPDATE OF w SKIP LOCKED)
                  UPDATE work_items SET status = 'running', runner = ?3, lease_until = ?6,
@@ -356,12 +373,28 @@ impl Journal {
         .map(|updated| updated == 1)
     }
 
-    /// Whether runner `runner` still holds item `id`.
-    pub fn holds_item(&self, id: i64, runner: i64) -> Result<bool, JournalError> {
+    /// Whether runner `runner` holds item `id` for `margin` more at least.
+    pub fn holds_item(&self, id: i64, runner: i64, margin: Duration) -> Result<bool, JournalError> {
         self.with(|c| {
             c.query_opt(
-                "SELECT 1 FROM work_items WHERE id = ?1 AND runner = ?2 AND status = 'running'",
-                args![id, runner],
+                "SELECT 1 FROM work_items WHERE id = ?1 AND runner = ?2 AND status = 'running' AND lease_until > ?3",
+                args![id, runner, until(margin)],
+            )
+            .map(|row| row.is_some())
+        })
+    }
+
+    /// Whether `owner` leads `run` for `margin` more at least.
+    pub fn holds_lead(
+        &self,
+        run: i64,
+        owner: &Owner,
+        margin: Duration,
+    ) -> Result<bool, JournalError> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT 1 FROM runs WHERE id = ?1 AND owner = ?2 AND lease_until > ?3",
+                args![run, owner.to_stored(), until(margin)],
             )
             .map(|row| row.is_some())
         })

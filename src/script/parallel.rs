@@ -156,7 +156,8 @@ fn parallel(
                         cancel,
                         frame_key,
                         label: run.labels[index].clone(),
-                        work_item: None,
+                        // An item's own `parallel` works for the same work item.
+                        work_item: frame::current_work_item(),
                     },
                     ctx,
                     f,

@@ -42,20 +42,26 @@ pub(super) fn run(
             format!("parallel: {err}"),
         ))
     };
-    let batch = runner.next_batch();
+    // Named by where it is called, the same in every runner (one that skipped a done
+    // step never reached the `parallel` calls inside it).
     let frame = frame::current_key();
+    let occurrence = journal.occurrence(&format!("{frame}#parallel"));
+    let batch = format!("{frame}#parallel{occurrence}");
     let keys = item_keys(&items);
     let rows = items
         .iter()
         .zip(&keys)
         .enumerate()
         .map(|(index, (item, key))| {
-            Ok((
-                frame::child_key(&frame, key),
-                index as i64,
-                label(item),
-                needed_targets(item)?,
-            ))
+            // A second `parallel` over the same items is told apart from the first, so
+            // its steps and changes are not taken for the first one's.
+            let key = frame::child_key(&frame, key);
+            let key = if occurrence == 1 {
+                key
+            } else {
+                format!("{key}#p{occurrence}")
+            };
+            Ok((key, index as i64, label(item), needed_targets(item)?))
         })
         .collect::<RhaiResult<Vec<_>>>()?;
     let store = journal.journal();
@@ -81,6 +87,7 @@ pub(super) fn run(
     // Whether this runner's result of an item is the one the journal kept.
     let mut kept = vec![false; items.len()];
     let mut trouble: Option<JournalError> = None;
+    let mut said_waiting = false;
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<Finished>();
         let mut running = 0;
@@ -150,15 +157,28 @@ pub(super) fn run(
                     break;
                 }
                 match store.items(journal.run()) {
-                    Ok(all)
-                        if all
-                            .iter()
-                            .filter(|item| item.batch == batch)
-                            .all(|item| matches!(item.status.as_str(), "done" | "failed")) =>
-                    {
-                        break;
+                    Ok(all) => {
+                        let mine = all.iter().filter(|item| item.batch == batch);
+                        if mine
+                            .clone()
+                            .all(|i| matches!(i.status.as_str(), "done" | "failed"))
+                        {
+                            break;
+                        }
+                        let waiting = mine.filter(|i| i.status == "waiting").count();
+                        if waiting > 0 && !said_waiting {
+                            // Nothing else would say why this runner sits idle.
+                            tracing::warn!(
+                                "{waiting} items wait for a runner that reaches the targets they need; this runner reaches {}",
+                                runner.only_targets.as_ref().map_or_else(
+                                    || "every target".to_owned(),
+                                    |only| only.join(", ")
+                                )
+                            );
+                            said_waiting = true;
+                        }
+                        std::thread::sleep(LOOK_EVERY);
                     }
-                    Ok(_) => std::thread::sleep(LOOK_EVERY),
                     Err(err) => {
                         trouble = Some(err);
                         break;
