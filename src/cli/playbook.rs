@@ -80,6 +80,13 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
         // (the gate), not all at once: another runner may be sending it right now.
         if journal.runner().is_none() {
             super::reconcile::earlier_unknowns(&host, journal);
+        } else {
+            let host = Arc::downgrade(&host);
+            journal.reconcile_with(Box::new(move |journal, calls| {
+                if let Some(host) = host.upgrade() {
+                    super::reconcile::settle(&host, journal, calls);
+                }
+            }));
         }
     }
     let plan = args.plan.then(|| Arc::new(Plan::default()));

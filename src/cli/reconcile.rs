@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use crate::http::mutation::{ObjectRef, Verdict, Verification};
-use crate::journal::Change;
 use crate::journal::run_journal::RunJournal;
+use crate::journal::{CallRow, Change};
 use crate::script::Host;
 use crate::script::job::Reference;
 
@@ -30,6 +30,13 @@ pub(super) fn earlier_unknowns(host: &Arc<Host>, journal: &RunJournal) {
             return;
         }
     };
+    settle(host, journal, calls);
+}
+
+/// Has the vendor of each of `calls` (changes left with an unknown outcome) say whether
+/// it took effect, and records what it says. Also what a runner of a shared run does
+/// with the changes a stopped runner left unknown in an item it takes over.
+pub(super) fn settle(host: &Arc<Host>, journal: &RunJournal, calls: Vec<CallRow>) {
     for call in calls {
         let what = format!(
             "`{}` {} on `{}`",

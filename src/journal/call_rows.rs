@@ -325,6 +325,21 @@ impl Journal {
         )
     }
 
+    /// The calls other attempts of `run` left with an unknown outcome inside the item
+    /// whose frame key is `key` (its own frame, and the steps in it).
+    pub fn unknown_calls_in(
+        &self,
+        run: i64,
+        key: &str,
+        attempt: i64,
+    ) -> Result<Vec<CallRow>, JournalError> {
+        self.calls_where(
+            "run = ?1 AND (frame = ?2 OR substr(frame, 1, length(?2) + 1) = ?2 || '/')
+             AND attempt <> ?3 AND status IN ('sent', 'lost', 'abandoned')",
+            args![run, key, attempt],
+        )
+    }
+
     /// Every call of `run`, in the order they were made.
     pub fn calls(&self, run: i64) -> Result<Vec<CallRow>, JournalError> {
         self.calls_where("run = ?1", args![run])

@@ -16,6 +16,10 @@ use super::{
     Answer, CallEnd, CallRow, CallStatus, Change, Journal, JournalError, NewCall, Outcome,
 };
 
+/// Verifies changes left with an unknown outcome with their vendors, and records what
+/// they show (the command line's, which knows the vendors).
+pub type Reconciler = Box<dyn Fn(&RunJournal, Vec<CallRow>) + Send + Sync>;
+
 /// How often a follower looks again for what its leader recorded.
 const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 
@@ -62,6 +66,8 @@ pub struct RunJournal {
     lease_lost: Arc<AtomicBool>,
     /// Its part in a shared run.
     runner: Option<Runner>,
+    /// How a shared run's runner settles the changes a stopped runner left unknown.
+    reconciler: std::sync::OnceLock<Reconciler>,
     _heartbeat: Heartbeat,
 }
 
@@ -99,6 +105,7 @@ impl RunJournal {
             owner,
             lease_lost,
             runner: None,
+            reconciler: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
     }
@@ -149,8 +156,26 @@ impl RunJournal {
                 leads,
                 ended,
             }),
+            reconciler: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
+    }
+
+    /// Sets how the changes a stopped runner left unknown are settled.
+    pub fn reconcile_with(&self, reconciler: Reconciler) {
+        let _ = self.reconciler.set(reconciler);
+    }
+
+    /// Settles, before this runner replays the item whose frame key is `key`, every
+    /// change another runner left there with an unknown outcome: the playbook may not
+    /// reach it again (the object's state already shows it done), and the journal must
+    /// still say whether it took effect.
+    pub fn reconcile_item(&self, key: &str) -> Result<(), JournalError> {
+        let calls = self.journal.unknown_calls_in(self.run, key, self.attempt)?;
+        if let (Some(reconciler), false) = (self.reconciler.get(), calls.is_empty()) {
+            reconciler(self, calls);
+        }
+        Ok(())
     }
 
     /// Its part in a shared run, if the run is shared.

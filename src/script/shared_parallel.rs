@@ -122,6 +122,10 @@ pub(super) fn run(
                         "`{}`: taken over from runner {before}; its steps done stand, and its changes are checked with their vendors before any is sent again",
                         run.labels[index]
                     );
+                    if let Err(err) = journal.reconcile_item(&rows[index].0) {
+                        trouble = Some(err);
+                        break;
+                    }
                 }
                 let id = board.start(run.labels[index].clone());
                 run.ids[index] = Some(id);

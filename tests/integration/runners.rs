@@ -25,6 +25,17 @@ const WAVE_PATIENCE: Duration = Duration::from_secs(300);
 /// `cutover run <script> --runners` against `db`, its output in files of the test's
 /// folder named after `name`.
 fn runner(test: &Test, db: &Database, name: &str, args: &[&str]) -> Child {
+    runner_crashing(test, db, name, args, None)
+}
+
+/// [`runner`], killing itself with SIGKILL at the crash point `crash` (`CUTOVER_CRASH_AT`).
+fn runner_crashing(
+    test: &Test,
+    db: &Database,
+    name: &str,
+    args: &[&str],
+    crash: Option<&str>,
+) -> Child {
     let mut command: Command = test.command_with(
         &[
             "run",
@@ -47,6 +58,9 @@ fn runner(test: &Test, db: &Database, name: &str, args: &[&str]) -> Child {
         .env("CUTOVER_JOURNAL_PASSWORD", &db.password)
         .stdout(File::create(test.path().join(format!("{name}.out"))).unwrap())
         .stderr(File::create(test.path().join(format!("{name}.err"))).unwrap());
+    if let Some(crash) = crash {
+        command.env("CUTOVER_CRASH_AT", crash);
+    }
     Child(command.spawn().unwrap())
 }
 
@@ -92,23 +106,52 @@ fn runs_show(test: &Test, db: &Database, json: bool) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Kills `killed` with SIGKILL while it holds applications: the lab's clock stands
+/// meanwhile, so none of them can end first. Answers how many it held.
+fn hold_and_kill(lab: &StandaloneLab, db: &Database, killed: &mut Child) -> usize {
+    lab.post(
+        "array1",
+        "/_lab/clock",
+        serde_json::json!({ "paused": true }),
+    );
+    let held = held_by(db, killed.0.id());
+    assert!(held > 0);
+    killed.0.kill().unwrap();
+    killed.0.wait().unwrap();
+    lab.post(
+        "array1",
+        "/_lab/clock",
+        serde_json::json!({ "paused": false }),
+    );
+    held
+}
+
 fn read(test: &Test, name: &str) -> String {
     std::fs::read_to_string(test.path().join(name)).unwrap()
 }
 
 #[test]
 fn three_runners_share_a_wave_and_a_killed_followers_applications_are_taken_over() {
-    shared_wave_with_a_runner_killed(1);
+    shared_wave_with_a_runner_killed(1, None);
 }
 
 #[test]
 fn three_runners_share_a_wave_and_a_killed_leaders_work_is_taken_over() {
-    shared_wave_with_a_runner_killed(0);
+    shared_wave_with_a_runner_killed(0, None);
+}
+
+#[test]
+fn a_runner_killed_after_a_change_applied_leaves_it_unknown_and_the_taker_verifies_it() {
+    // Killed after the lab applied its second cutover and before its journal heard:
+    // the row says "sent, outcome unknown"; the runner that takes the application over
+    // asks the array, finds it applied and does not send it again.
+    shared_wave_with_a_runner_killed(1, Some("after_answer:cutover:2"));
 }
 
 /// Three runners share a wave of 60 applications; runner `victim` (0: the first, which
-/// leads the run; 1: the second) is killed with SIGKILL while it holds applications.
-fn shared_wave_with_a_runner_killed(victim: usize) {
+/// leads the run; 1: the second) is killed with SIGKILL while it holds applications: by
+/// the test, or by itself at the crash point `crash`.
+fn shared_wave_with_a_runner_killed(victim: usize, crash: Option<&str>) {
     let apps = 60;
     let db = database();
     let test = Test::new()
@@ -139,31 +182,35 @@ fn shared_wave_with_a_runner_killed(victim: usize) {
     let args = ["wave.rhai", "--targets", "lab.toml"];
     // The first runner begins the run and leads it; the others join it.
     let names = ["first", "second", "third"];
-    let mut runners = vec![runner(&test, &db, names[0], &args)];
+    let crashing = |index: usize| crash.filter(|_| index == victim);
+    let mut runners = vec![runner_crashing(&test, &db, names[0], &args, crashing(0))];
     eventually("the first runner joins", || runners_joined(&db) == 1);
-    runners.push(runner(&test, &db, names[1], &args));
-    runners.push(runner(&test, &db, names[2], &args));
+    for index in 1..3 {
+        runners.push(runner_crashing(
+            &test,
+            &db,
+            names[index],
+            &args,
+            crashing(index),
+        ));
+    }
     let mut killed = runners.remove(victim);
     let killed_pid = killed.0.id();
-    eventually("the runner to kill holds applications", || {
-        held_by(&db, killed_pid) > 0
-    });
-    // Nothing the lab does moves on while the clock stands: the runner to be killed
-    // still holds its applications when it dies.
-    lab.post(
-        "array1",
-        "/_lab/clock",
-        serde_json::json!({ "paused": true }),
-    );
-    let held = held_by(&db, killed_pid);
-    assert!(held > 0);
-    killed.0.kill().unwrap();
-    killed.0.wait().unwrap();
-    lab.post(
-        "array1",
-        "/_lab/clock",
-        serde_json::json!({ "paused": false }),
-    );
+    let held = if crash.is_some() {
+        let status = killed.wait(WAVE_PATIENCE);
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "{}",
+            read(&test, &format!("{}.err", names[victim]))
+        );
+        held_by(&db, killed_pid)
+    } else {
+        eventually("the runner to kill holds applications", || {
+            held_by(&db, killed_pid) > 0
+        });
+        hold_and_kill(&lab, &db, &mut killed)
+    };
 
     let survivors = names.iter().enumerate().filter(|(i, _)| *i != victim);
     for ((_, name), child) in survivors.zip(&mut runners) {
@@ -203,6 +250,18 @@ fn shared_wave_with_a_runner_killed(victim: usize) {
         "{taken} taken over, {held} held by the killed runner"
     );
     assert_eq!(shown["run"]["outcome"], "succeeded");
+    if crash.is_some() {
+        // The change the killed runner left unknown, verified by the runner that took
+        // its application over.
+        let statuses = db.psql(&format!(
+            "SELECT c.status FROM calls c JOIN runners r ON r.run = c.run AND r.attempt = c.attempt \
+             WHERE r.name LIKE '{killed_pid}@%' AND c.operation = 'cutover' ORDER BY c.id"
+        ));
+        assert_eq!(
+            statuses.lines().collect::<Vec<_>>(),
+            ["answered", "verified_applied"]
+        );
+    }
 
     // Every change applied once, and every application's changes made.
     let mut applied: BTreeMap<String, usize> = BTreeMap::new();
