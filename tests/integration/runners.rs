@@ -185,14 +185,8 @@ fn shared_wave_with_a_runner_killed(victim: usize, crash: Option<&str>) {
     let crashing = |index: usize| crash.filter(|_| index == victim);
     let mut runners = vec![runner_crashing(&test, &db, names[0], &args, crashing(0))];
     eventually("the first runner joins", || runners_joined(&db) == 1);
-    for index in 1..3 {
-        runners.push(runner_crashing(
-            &test,
-            &db,
-            names[index],
-            &args,
-            crashing(index),
-        ));
+    for (index, name) in names.iter().enumerate().skip(1) {
+        runners.push(runner_crashing(&test, &db, name, &args, crashing(index)));
     }
     let mut killed = runners.remove(victim);
     let killed_pid = killed.0.id();
