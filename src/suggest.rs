@@ -24,6 +24,15 @@ pub fn did_you_mean(meant: &str) -> String {
     format!("; did you mean `{meant}`?")
 }
 
+/// `names` as a message lists them: each in backticks, comma-separated.
+pub fn quoted<S: std::fmt::Display>(names: impl IntoIterator<Item = S>) -> String {
+    names
+        .into_iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,27 +52,25 @@ pub(super) fn start(
         .lab()
         .map(|lab| lab.estate().scenario.as_str().to_owned());
     let seed = args.rehearsal.lab.then_some(args.rehearsal.seed);
+    let new = NewRun {
+        script,
+        files,
+        arguments: arguments(args),
+        targets: runtime
+            .host()
+            .targets()
+            .iter()
+            .map(|t| t.name.clone())
+            .collect(),
+        scenario,
+        seed,
+    };
     if args.journal.runners {
-        return shared(
-            args, &journal, owner, script, files, runtime, scenario, seed,
-        )
-        .map(Some);
+        return shared(args, &journal, owner, new).map(Some);
     }
+    let (script, files) = (&new.script, &new.files);
     let (run, attempt) = match args.journal.resume {
         None => {
-            let new = NewRun {
-                script,
-                files,
-                arguments: arguments(args),
-                targets: runtime
-                    .host()
-                    .targets()
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .collect(),
-                scenario: scenario.clone(),
-                seed,
-            };
             let id = journal
                 .begin_run(&new, &owner)
                 .map_err(|err| fail(ExitCode::Failure, err))?;
@@ -82,7 +80,7 @@ pub(super) fn start(
             let id = match wanted {
                 RunId::Id(id) => id,
                 RunId::Last => journal
-                    .last_run(&script)
+                    .last_run(script)
                     .map_err(|err| fail(ExitCode::Failure, err))?
                     .ok_or_else(|| {
                         fail(
@@ -106,13 +104,13 @@ pub(super) fn start(
                         ),
                     )
                 })?;
-            if row.script != script {
+            if row.script != *script {
                 return Err(fail(
                     ExitCode::Usage,
                     format!("run {id} is a run of `{}`, not of `{script}`", row.script),
                 ));
             }
-            let changed = fingerprint::changes(&row.files, &files);
+            let changed = fingerprint::changes(&row.files, files);
             if !changed.is_empty() {
                 if !args.journal.force {
                     return Err(fail(
@@ -128,19 +126,18 @@ pub(super) fn start(
                     changed.join("; ")
                 );
             }
-            let targets: Vec<String> = runtime
-                .host()
-                .targets()
-                .iter()
-                .map(|t| t.name.clone())
-                .collect();
             let then = setting(
                 &row.arguments,
                 row.scenario.as_deref(),
                 row.seed,
                 &row.targets,
             );
-            let now = setting(&arguments(args), scenario.as_deref(), seed, &targets);
+            let now = setting(
+                &new.arguments,
+                new.scenario.as_deref(),
+                new.seed,
+                &new.targets,
+            );
             if then != now {
                 if !args.journal.force {
                     return Err(fail(
@@ -168,19 +165,11 @@ pub(super) fn start(
 }
 
 /// Joins (or begins) the shared run of `script` as one of its runners.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the parts of a run that `start` has read"
-)]
 fn shared(
     args: &RunArgs,
     journal: &Arc<Journal>,
     owner: Owner,
-    script: String,
-    files: Vec<FileHash>,
-    runtime: &crate::Runtime,
-    scenario: Option<String>,
-    seed: Option<u64>,
+    new: NewRun,
 ) -> Result<Arc<RunJournal>, ExitCode> {
     if !journal.is_shared() {
         return Err(fail(
@@ -195,21 +184,8 @@ fn shared(
         None => None,
         Some(RunId::Id(id)) => Some(id),
         Some(RunId::Last) => journal
-            .last_run(&script)
+            .last_run(&new.script)
             .map_err(|err| fail(ExitCode::Failure, err))?,
-    };
-    let new = NewRun {
-        script,
-        files,
-        arguments: arguments(args),
-        targets: runtime
-            .host()
-            .targets()
-            .iter()
-            .map(|t| t.name.clone())
-            .collect(),
-        scenario,
-        seed,
     };
     let only = args.journal.only_targets.clone();
     if let Some(only) = &only {
@@ -219,11 +195,7 @@ fn shared(
                 ExitCode::Usage,
                 format!(
                     "--only-targets names `{unknown}`, which is not a target of this run; its targets are {}",
-                    known
-                        .iter()
-                        .map(|t| format!("`{t}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::suggest::quoted(&known)
                 ),
             ));
         }

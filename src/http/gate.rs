@@ -55,8 +55,10 @@ impl HttpClient {
                 let (place, earlier) = journal
                     .place(&change)
                     .map_err(|err| self.journal_error(mutation, &err))?;
+                // A follower's change its leader made is the leader's: never sent here.
                 if let Some(earlier) = earlier.as_ref().filter(|_| place.followed) {
-                    return self.followed(journal, &place, mutation, &change, earlier);
+                    let seen = "the run's leader made it";
+                    return self.skipped(journal, (&place, &change), mutation, earlier, seen);
                 }
                 if let Some(earlier) = earlier {
                     let settled = self
@@ -239,23 +241,23 @@ impl HttpClient {
         .at(&self.target, mutation.operation)
     }
 
-    /// A follower of a shared run reached `change`, which its leader made (`earlier`,
-    /// which took effect): it is recorded as not sent, and the client gets the leader's
-    /// answer.
-    fn followed(
+    /// Records `change` as not sent, because `earlier` (a call of another attempt, or
+    /// a follower's leader's) made it, `seen` saying how that is known; answers what
+    /// the client gets instead: the earlier answer, or an empty one.
+    fn skipped(
         &self,
         journal: &RunJournal,
-        place: &Place,
+        (place, change): (&Place, &Change),
         mutation: &Mutation,
-        change: &Change,
         earlier: &CallRow,
+        seen: &str,
     ) -> Result<Response, ApiError> {
         journal
             .not_sent(
                 place,
                 change,
                 CallStatus::Skipped,
-                "the run's leader made it",
+                seen,
                 earlier.answer.as_ref(),
             )
             .map_err(|err| self.journal_error(mutation, &err))?;
@@ -291,23 +293,9 @@ impl HttpClient {
             // Refused, never sent, found not applied, or safe to send again.
             return Ok(None);
         }
-        let skip = |seen: &str| -> Result<Option<Response>, ApiError> {
-            journal
-                .not_sent(
-                    place,
-                    change,
-                    CallStatus::Skipped,
-                    seen,
-                    earlier.answer.as_ref(),
-                )
-                .map_err(journal_error)?;
-            Ok(Some(
-                earlier
-                    .answer
-                    .as_ref()
-                    .and_then(replayed)
-                    .unwrap_or_else(reconciled),
-            ))
+        let skip = |seen: &str| {
+            self.skipped(journal, (place, change), mutation, earlier, seen)
+                .map(Some)
         };
         match self.ask(mutation, false).await {
             Some(Verdict::Applied(seen)) => {

@@ -204,14 +204,16 @@ impl RunJournal {
     ) -> Result<Option<T>, JournalError> {
         let mut said = false;
         while self.follows_here() {
+            // Read before looking: a leader records its changes before it ends the run,
+            // so a look after the end was seen finds all it will ever record.
+            let ended = self
+                .runner
+                .as_ref()
+                .is_some_and(|r| r.ended.load(Ordering::SeqCst));
             if let Some(found) = look()? {
                 return Ok(Some(found));
             }
-            if self
-                .runner
-                .as_ref()
-                .is_some_and(|r| r.ended.load(Ordering::SeqCst))
-            {
+            if ended {
                 return Err(self.journal.error(format!(
                     "run {} ended before its leader recorded {what}",
                     self.run
@@ -231,11 +233,7 @@ impl RunJournal {
         match self.runner.as_ref().and_then(|r| r.only_targets.as_ref()) {
             Some(targets) if !targets.iter().any(|t| t == target) => Err(format!(
                 "this runner reaches only {} (--only-targets), not `{target}`; an item that needs `{target}` must say so in its `targets`, so that a runner that reaches it takes it",
-                targets
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::suggest::quoted(targets)
             )),
             _ => Ok(()),
         }
