@@ -126,12 +126,7 @@ pub(super) fn start(
                     changed.join("; ")
                 );
             }
-            let then = setting(
-                &row.arguments,
-                row.scenario.as_deref(),
-                row.seed,
-                &row.targets,
-            );
+            let then = began_against(&row);
             let now = setting(
                 &new.arguments,
                 new.scenario.as_deref(),
@@ -217,12 +212,7 @@ fn shared(
                 changed.join("; ")
             ));
         }
-        let then = setting(
-            &row.arguments,
-            row.scenario.as_deref(),
-            row.seed,
-            &row.targets,
-        );
+        let then = began_against(row);
         if then != now {
             return Err(format!(
                 "run {} runs against {then}, and this runner against {now}; start every runner against what the run began with",
@@ -250,6 +240,16 @@ fn shared(
         only,
         lease,
     )))
+}
+
+/// What run `row` went against, as [`setting`] says it.
+fn began_against(row: &RunRow) -> String {
+    setting(
+        &row.arguments,
+        row.scenario.as_deref(),
+        row.seed,
+        &row.targets,
+    )
 }
 
 /// What a run goes against, as an operator says it: the lab with its scenario and seed,
