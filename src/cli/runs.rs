@@ -31,7 +31,12 @@ pub(super) fn run(args: &RunsArgs) -> ExitCode {
             if args.json {
                 format!("{}\n", show::runs_json(&runs))
             } else {
-                show::runs_table(&runs)
+                show::runs_table(&runs, |id| {
+                    journal.items(id).unwrap_or_else(|err| {
+                        tracing::warn!("cannot read the work items of run {id}: {err}");
+                        Vec::new()
+                    })
+                })
             }
         }),
         Some(RunsCommand::Show { id }) => {

@@ -37,8 +37,9 @@ fn duration(ms: i64) -> String {
     }
 }
 
-/// The recent runs as a table.
-pub fn runs_table(runs: &[RunRow]) -> String {
+/// The recent runs as a table; under a run shared by runners, where its work items
+/// stand (`items_of` answers a run's items).
+pub fn runs_table(runs: &[RunRow], items_of: impl Fn(i64) -> Vec<ItemRow>) -> String {
     if runs.is_empty() {
         return "no runs in this journal yet\n".to_owned();
     }
@@ -63,8 +64,7 @@ pub fn runs_table(runs: &[RunRow]) -> String {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let mut text = String::new();
-    let mut line = |cells: &[String]| {
+    let line = |cells: &[String]| {
         let mut out = String::new();
         for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
             if index + 1 == cells.len() {
@@ -73,14 +73,47 @@ pub fn runs_table(runs: &[RunRow]) -> String {
                 let _ = write!(out, "{cell:<width$}  ");
             }
         }
-        text.push_str(out.trim_end());
-        text.push('\n');
+        format!("{}\n", out.trim_end())
     };
-    line(&header.map(str::to_owned));
-    for row in &rows {
-        line(row);
+    let mut text = line(&header.map(str::to_owned));
+    for (row, run) in rows.iter().zip(runs) {
+        text.push_str(&line(row));
+        if let Some(items) = items_line(&items_of(run.id)) {
+            let _ = writeln!(text, "    items: {items}");
+        }
     }
     text
+}
+
+/// Where a shared run's work items stand, in one line: done, in flight (by which
+/// runner), waiting, failed, taken over; `None` for a run that has none.
+fn items_line(items: &[ItemRow]) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    let count = |status: &str| items.iter().filter(|i| i.status == status).count();
+    let mut flying: Vec<(String, usize)> = Vec::new();
+    for item in items.iter().filter(|i| i.status == "running") {
+        let name = item.runner.clone().unwrap_or_default();
+        match flying.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, n)) => *n += 1,
+            None => flying.push((name, 1)),
+        }
+    }
+    let by = if flying.is_empty() {
+        String::new()
+    } else {
+        let each: Vec<String> = flying.iter().map(|(n, c)| format!("{c} by {n}")).collect();
+        format!(" ({})", each.join(", "))
+    };
+    let taken = items.iter().filter(|i| i.takeovers > 0).count();
+    Some(format!(
+        "{} done, {} in flight{by}, {} waiting, {} failed; {taken} taken over from a runner that stopped",
+        count("done"),
+        count("running"),
+        count("waiting"),
+        count("failed"),
+    ))
 }
 
 /// What `runs --json` prints for one run.
@@ -205,30 +238,9 @@ fn wave_lines(detail: &RunDetail, text: &mut String) {
             if ran == 1 { "item" } else { "items" },
         );
     }
-    let count = |status: &str| detail.items.iter().filter(|i| i.status == status).count();
-    let mut flying: Vec<(String, usize)> = Vec::new();
-    for item in detail.items.iter().filter(|i| i.status == "running") {
-        let name = item.runner.clone().unwrap_or_default();
-        match flying.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, n)) => *n += 1,
-            None => flying.push((name, 1)),
-        }
+    if let Some(items) = items_line(&detail.items) {
+        let _ = writeln!(text, "  items: {items}");
     }
-    let by = if flying.is_empty() {
-        String::new()
-    } else {
-        let each: Vec<String> = flying.iter().map(|(n, c)| format!("{c} by {n}")).collect();
-        format!(" ({})", each.join(", "))
-    };
-    let taken = detail.items.iter().filter(|i| i.takeovers > 0).count();
-    let _ = writeln!(
-        text,
-        "  items: {} done, {} in flight{by}, {} waiting, {} failed; {taken} taken over from a runner that stopped",
-        count("done"),
-        count("running"),
-        count("waiting"),
-        count("failed"),
-    );
 }
 
 /// `blake3:0123456789ab`: enough of a hash to tell files apart.

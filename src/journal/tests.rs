@@ -300,7 +300,7 @@ fn the_runs_table_and_a_run_killed_with_its_lease_read_as_an_operator_needs() {
         row.ended = row.ended.map(|_| 62_500);
     }
     assert_eq!(
-        show::runs_table(&rows),
+        show::runs_table(&rows, |_| Vec::new()),
         "ID  SCRIPT     STARTED               DURATION    OUTCOME  CHANGES\n\
          2   wave.rhai  1970-01-01T00:00:01Z  1 min 01 s  failed   0\n\
          1   wave.rhai  1970-01-01T00:00:01Z  -           killed   0\n"

@@ -92,12 +92,19 @@ fn runners_joined(db: &Database) -> usize {
 
 /// `cutover runs show last` of the shared journal, as text or JSON.
 fn runs_show(test: &Test, db: &Database, json: bool) -> String {
-    let mut args = vec!["runs", "show", "last", "--journal", &db.url];
+    let mut args = vec!["show", "last"];
     if json {
         args.push("--json");
     }
+    runs(test, db, &args)
+}
+
+/// `cutover runs ARGS` of the shared journal.
+fn runs(test: &Test, db: &Database, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("runs")
         .args(args)
+        .args(["--journal", &db.url])
         .current_dir(test.path())
         .env("CUTOVER_JOURNAL_PASSWORD", &db.password)
         .output()
@@ -282,10 +289,13 @@ fn shared_wave_with_a_runner_killed(victim: usize, crash: Option<&str>) {
 
     // `runs show` says who did what: the runners, the items taken over, and each
     // application's steps under the runner that did them.
+    let items = format!(
+        "items: {apps} done, 0 in flight, 0 waiting, 0 failed; {taken} taken over from a runner that stopped\n"
+    );
+    let list = runs(&test, &db, &[]);
+    assert!(list.ends_with(&format!("    {items}")), "{list}");
     let text = runs_show(&test, &db, false);
-    assert!(text.contains(&format!(
-        "  items: {apps} done, 0 in flight, 0 waiting, 0 failed; {taken} taken over from a runner that stopped\n"
-    )), "{text}");
+    assert!(text.contains(&format!("  {items}")), "{text}");
     assert!(text.matches("  by runner ").count() >= apps, "{text}");
     assert!(text.contains(", taken over once)\n"), "{text}");
     let killed_line = text
