@@ -55,6 +55,9 @@ impl HttpClient {
                 let (place, earlier) = journal
                     .place(&change)
                     .map_err(|err| self.journal_error(mutation, &err))?;
+                if place.after_end {
+                    return self.after_end(journal, &place, mutation, &change).await;
+                }
                 // A follower's change its leader made is the leader's: never sent here.
                 if let Some(earlier) = earlier.as_ref().filter(|_| place.followed) {
                     let seen = "the run's leader made it";
@@ -266,6 +269,35 @@ impl HttpClient {
             .as_ref()
             .and_then(replayed)
             .unwrap_or_else(reconciled))
+    }
+
+    /// A follower reached `change` after its leader ended the run without making it
+    /// (the follower's reading of the object was older than the leader's change): it
+    /// is not sent; when the vendor shows it in effect, the client goes on.
+    async fn after_end(
+        &self,
+        journal: &RunJournal,
+        place: &Place,
+        mutation: &Mutation,
+        change: &Change,
+    ) -> Result<Response, ApiError> {
+        match self.ask(mutation, false).await {
+            Some(Verdict::Applied(seen)) => {
+                let seen = format!("the run had ended, and the change is in effect: {seen}");
+                journal
+                    .not_sent(place, change, CallStatus::Skipped, &seen, None)
+                    .map_err(|err| self.journal_error(mutation, &err))?;
+                Ok(reconciled())
+            }
+            _ => Err(ApiError::new(
+                ErrorKind::Validation,
+                format!(
+                    "run {} was ended by its leader, which did not make this change; nothing was sent",
+                    journal.run()
+                ),
+            )
+            .at(&self.target, mutation.operation)),
+        }
     }
 
     /// A resumed run is about to make `change`, which an earlier attempt made at the

@@ -167,6 +167,9 @@ pub struct Place {
     pub seq: i64,
     /// A follower's change its leader made: never sent here.
     pub followed: bool,
+    /// A follower's change its leader never made before it ended the run: never sent
+    /// here either; the vendor says whether it is in effect.
+    pub after_end: bool,
 }
 
 /// Counts the next mutating call in the current frame and answers its place, and the
@@ -190,6 +193,7 @@ pub fn next_call<E>(
                     step: None,
                     seq: 0,
                     followed: false,
+                    after_end: false,
                 },
                 None,
             ));
@@ -200,6 +204,7 @@ pub fn next_call<E>(
             step: frame.step,
             seq: frame.calls,
             followed: false,
+            after_end: false,
         };
         let earlier = match &mut frame.earlier {
             Some(earlier) => earlier,

@@ -220,12 +220,19 @@ impl RunJournal {
                 )));
             }
             if !said {
-                tracing::info!("waiting for the run's leader to record {what}");
+                tracing::info!(target: "cutover::script", "waiting for the run's leader to record {what}");
                 said = true;
             }
             std::thread::sleep(FOLLOW_EVERY);
         }
         Ok(None)
+    }
+
+    /// Whether this runner saw the shared run ended by its leader.
+    fn run_ended(&self) -> bool {
+        self.runner
+            .as_ref()
+            .is_some_and(|r| r.ended.load(Ordering::SeqCst))
     }
 
     /// Refuses a request to `target` that this runner cannot reach (`--only-targets`).
@@ -279,22 +286,28 @@ impl RunJournal {
     /// place marked `followed`: the change is the leader's, never sent here.
     pub fn place(&self, change: &Change) -> Result<(Place, Option<CallRow>), JournalError> {
         let attempt = self.attempt;
-        let followed = self
-            .follow(
-                &format!("`{}` on `{}`", change.operation, change.target),
-                || {
-                    let calls =
-                        self.journal
-                            .earlier_calls(self.run, &frame::current_key(), attempt)?;
-                    // Every call is kept, so a follower that takes the lead meets the
-                    // leader's change in flight and has it verified, not sent again.
-                    let known = frame::knows_unmatched(calls, |earlier| {
-                        earlier.change == *change && earlier.took_effect()
-                    });
-                    Ok(known.then_some(()))
-                },
-            )?
-            .is_some();
+        let followed = self.follow(
+            &format!("`{}` on `{}`", change.operation, change.target),
+            || {
+                let calls = self
+                    .journal
+                    .earlier_calls(self.run, &frame::current_key(), attempt)?;
+                // Every call is kept, so a follower that takes the lead meets the
+                // leader's change in flight and has it verified, not sent again.
+                let known = frame::knows_unmatched(calls, |earlier| {
+                    earlier.change == *change && earlier.took_effect()
+                });
+                Ok(known.then_some(()))
+            },
+        );
+        // The run ended and its leader never made this change: the vendor must say
+        // whether it is in effect, and nothing is sent ([`Place::after_end`]).
+        let after_end = followed.is_err() && self.run_ended();
+        let followed = match followed {
+            Ok(found) => found.is_some(),
+            Err(_) if after_end => false,
+            Err(err) => return Err(err),
+        };
         let (mut place, earlier) = frame::next_call(
             |key| {
                 if !self.replays() {
@@ -305,6 +318,7 @@ impl RunJournal {
             |earlier| earlier.change == *change && (!followed || earlier.took_effect()),
         )?;
         place.followed = followed && earlier.is_some();
+        place.after_end = after_end;
         Ok((place, earlier))
     }
 

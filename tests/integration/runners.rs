@@ -216,13 +216,16 @@ fn shared_wave_with_a_runner_killed(victim: usize, crash: Option<&str>) {
     let survivors = names.iter().enumerate().filter(|(i, _)| *i != victim);
     for ((_, name), child) in survivors.zip(&mut runners) {
         let status = child.wait(WAVE_PATIENCE);
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "{name}: {}\n{}",
-            read(&test, &format!("{name}.out")),
-            read(&test, &format!("{name}.err"))
-        );
+        if status.code() != Some(0) {
+            let err = read(&test, &format!("{name}.err"));
+            let errors: Vec<&str> = err.lines().filter(|l| !l.contains(" INFO ")).collect();
+            panic!(
+                "{name} exited {status}: {}\n{}\n{}",
+                read(&test, &format!("{name}.out")),
+                errors.join("\n"),
+                runs_show(&test, &db, false)
+            );
+        }
     }
 
     // Every application finished, each by a runner that lived; the killed runner's
