@@ -400,6 +400,20 @@ impl Journal {
         })
     }
 
+    /// How many items of `batch` have not ended, and how many of those no runner holds:
+    /// what a runner with nothing to lease looks at while it waits, without reading
+    /// every item of the run.
+    pub fn items_left(&self, run: i64, batch: &str) -> Result<(i64, i64), JournalError> {
+        self.with(|c| {
+            let row = c.query_one(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'waiting') FROM work_items
+                 WHERE run = ?1 AND batch = ?2 AND status IN ('waiting', 'running')",
+                args![run, batch],
+            )?;
+            Ok((row.int(0)?, row.int(1)?))
+        })
+    }
+
     /// The work items of `run`, in order.
     pub fn items(&self, run: i64) -> Result<Vec<ItemRow>, JournalError> {
         self.with(|c| {

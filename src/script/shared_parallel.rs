@@ -160,16 +160,9 @@ pub(super) fn run(
                 if trouble.is_some() || group.is_cancelled() {
                     break;
                 }
-                match store.items(journal.run()) {
-                    Ok(all) => {
-                        let mine = all.iter().filter(|item| item.batch == batch);
-                        if mine
-                            .clone()
-                            .all(|i| matches!(i.status.as_str(), "done" | "failed"))
-                        {
-                            break;
-                        }
-                        let waiting = mine.filter(|i| i.status == "waiting").count();
+                match store.items_left(journal.run(), &batch) {
+                    Ok((0, _)) => break,
+                    Ok((_, waiting)) => {
                         if waiting > 0 && !said_waiting {
                             // Nothing else would say why this runner sits idle.
                             tracing::warn!(
