@@ -412,3 +412,26 @@ fn runners_need_a_journal_on_postgresql() {
         )
     );
 }
+
+#[test]
+fn the_journal_password_may_come_from_a_file() {
+    let db = database();
+    let test = Test::new().file("journal-password", &format!("{}\n", db.password));
+    let output = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["runs", "--journal", &db.url])
+        .current_dir(test.path())
+        .env_remove("CUTOVER_JOURNAL_PASSWORD")
+        .env(
+            "CUTOVER_JOURNAL_PASSWORD_FILE",
+            test.path().join("journal-password"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "no runs in this journal yet\n",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success());
+}
