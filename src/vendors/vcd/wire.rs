@@ -3,6 +3,7 @@
 //! the legacy XML task. Shared by the client and the lab.
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 /// The API version `migrateEntities` needs (absent from 37.2, present in 38.0).
 pub const MIGRATE_API_VERSION: &str = "38.0";
@@ -174,20 +175,14 @@ pub struct DefinedEntity {
     pub id: String,
     pub entity_type: String,
     pub name: String,
-    #[serde(default)]
     pub external_id: Option<String>,
     #[serde(default)]
     pub entity: serde_json::Value,
     /// The older field, without `IN_DELETION`.
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub entity_state: Option<EntityState>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub owner: Option<EntityRef>,
-    #[serde(default)]
     pub org: Option<EntityRef>,
 }
 
@@ -197,13 +192,10 @@ pub struct DefinedEntity {
 pub struct DefinedEntityType {
     pub id: String,
     pub name: String,
-    #[serde(default)]
     pub description: Option<String>,
     pub nss: String,
     pub version: String,
-    #[serde(default)]
     pub inherited_version: Option<String>,
-    #[serde(default)]
     pub external_id: Option<String>,
     #[serde(default)]
     pub schema: serde_json::Value,
@@ -214,7 +206,6 @@ pub struct DefinedEntityType {
     pub hooks: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     pub readonly: bool,
-    #[serde(default)]
     pub max_implicit_right: Option<String>,
 }
 
@@ -248,11 +239,8 @@ pub struct ResolveResult {
     pub id: String,
     #[serde(default)]
     pub entity: serde_json::Value,
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub entity_state: Option<EntityState>,
-    #[serde(default)]
     pub message: Option<String>,
 }
 
@@ -262,7 +250,6 @@ pub struct ResolveResult {
 pub struct CloudApiError {
     pub minor_error_code: String,
     pub message: String,
-    #[serde(default)]
     pub stack_trace: Option<String>,
 }
 
@@ -274,7 +261,6 @@ pub struct Session {
     pub site: EntityRef,
     pub user: EntityRef,
     pub org: EntityRef,
-    #[serde(default)]
     pub location: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
@@ -335,15 +321,16 @@ impl TaskStatus {
 }
 
 /// A legacy XML reference element (`Owner`, `User`, `Organization`).
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct XmlRef {
     #[serde(rename = "@href", default)]
     pub href: String,
-    #[serde(rename = "@id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "@id")]
     pub id: Option<String>,
-    #[serde(rename = "@name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "@name")]
     pub name: Option<String>,
-    #[serde(rename = "@type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "@type")]
     pub ref_type: Option<String>,
 }
 
@@ -365,6 +352,7 @@ pub struct XmlError {
 }
 
 /// A legacy task (§2.7), read from and written as XML.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "Task")]
 pub struct Task {
@@ -386,37 +374,25 @@ pub struct Task {
     pub operation_name: String,
     #[serde(rename = "@serviceNamespace", default)]
     pub service_namespace: String,
-    #[serde(
-        rename = "@startTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "@startTime")]
     pub start_time: Option<String>,
-    #[serde(rename = "@endTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "@endTime")]
     pub end_time: Option<String>,
-    #[serde(
-        rename = "@expiryTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "@expiryTime")]
     pub expiry_time: Option<String>,
     #[serde(rename = "@cancelRequested", default)]
     pub cancel_requested: bool,
-    #[serde(rename = "Owner", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Owner")]
     pub owner: Option<XmlRef>,
-    #[serde(rename = "User", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "User")]
     pub user: Option<XmlRef>,
-    #[serde(
-        rename = "Organization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Organization")]
     pub organization: Option<XmlRef>,
-    #[serde(rename = "Progress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Progress")]
     pub progress: Option<u8>,
-    #[serde(rename = "Details", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Details")]
     pub details: Option<String>,
-    #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Error")]
     pub error: Option<XmlError>,
 }
 
@@ -528,7 +504,6 @@ pub(crate) mod tests {
   <Details>step 2 of 4</Details>
 </Task>"#;
 
-
     #[track_caller]
     fn covers(pattern: &str, version: &str, expected: bool) {
         let pattern = TypeUrn::parse(pattern).unwrap();
@@ -575,7 +550,7 @@ pub(crate) mod tests {
 
     #[test]
     fn tasks_round_trip_through_xml() {
-                let task = Task::from_xml(TASK).unwrap();
+        let task = Task::from_xml(TASK).unwrap();
         assert_eq!(task.status(), Some(TaskStatus::Running));
         assert_eq!(task.progress, Some(50));
         assert_eq!(

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 use crate::vendors::vcenter::ovf::ParseIssue;
 use crate::vendors::vcenter::wire::LocalizableMessage;
@@ -79,36 +80,29 @@ pub enum SourceType {
 }
 
 /// `create_spec` of a create call (§3.3 CreateSpec).
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreateSpec {
     pub source_type: SourceType,
     #[serde(default)]
     pub import_flags: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_certificate_thumbprint: Option<String>,
     /// `OVF_SOURCE` (default) or `OVA_SOURCE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_source_content_type: Option<String>,
     /// `MANIFEST`, `MANIFEST_CERTIFICATE` or `NONE` (default).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_source_ovf_option: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_library_item: Option<String>,
 }
 
 /// Body of `create-for-resource-pool`.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreateRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
     pub resource_pool: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_system: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
     pub create_spec: CreateSpec,
 }
@@ -138,6 +132,7 @@ impl CreateRequest {
 }
 
 /// One file of a session (§3.3 OvfFileInfo).
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OvfFileInfo {
     pub name: String,
@@ -146,35 +141,28 @@ pub struct OvfFileInfo {
     #[serde(default)]
     pub optional_upload: bool,
     /// Where a push client uploads the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_thumb_print: Option<String>,
     /// `PUT` or `POST`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_method: Option<String>,
     #[serde(default)]
     pub size: i64,
     #[serde(default)]
     pub bytes_transferred: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
 }
 
 /// An error or warning of a session (§3.3 OvfError / OvfWarning).
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OvfProblem {
     /// `VALIDATION`, `INPUT` or `SERVER`.
     pub category: String,
     #[serde(default)]
     pub issues: Vec<ParseIssue>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<LocalizableMessage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
 }
 
@@ -186,12 +174,12 @@ pub struct OvfInformation {
 }
 
 /// The Info of an import session (§3.3).
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportInfo {
     pub state: ImportState,
     pub progress: i64,
     /// `SERVER_TRANSFER_MODE` or `EXTERNAL_TRANSFER_MODE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_transfer_mode: Option<String>,
     #[serde(default)]
     pub files: Vec<OvfFileInfo>,
@@ -201,11 +189,8 @@ pub struct ImportInfo {
     pub warnings: Vec<OvfProblem>,
     #[serde(default)]
     pub information: Vec<OvfInformation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vapp_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customization_results: Option<serde_json::Map<String, Value>>,
 }
 
