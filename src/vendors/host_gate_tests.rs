@@ -14,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::api_error::ApiError;
 use crate::config::{Target, TargetKind};
 use crate::file_gate::GatedFile;
 use crate::http::lab::{LabListener, serve};
@@ -186,171 +187,179 @@ fn redirect(method: &'static str, path: &'static str, status: u16, to: &str) -> 
     }
 }
 
-/// The lab, a proxy in front of `kind`'s listener, and the listener that must not be
-/// called.
-async fn rig(kind: TargetKind) -> (Rig, Proxy, Recorder) {
-    let rig = Rig::start().await;
-    let proxy = Proxy::start(rig.lab.url(kind).unwrap()).await;
-    (rig, proxy, Recorder::start().await)
+/// What a test of the gate runs on: the lab, the proxy in front of one vendor's
+/// listener, the listener that must never be called, and the vendor's target on the
+/// proxy.
+struct Gate {
+    rig: Rig,
+    proxy: Proxy,
+    recorder: Recorder,
+    target: Target,
 }
 
-/// A read's redirect, as a user reads it.
-fn read_redirected(target: &str, operation: &str, status: &str, port: u16) -> String {
-    format!(
-        "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; if the API moved, change the target's `url` (kind: http)"
-    )
-}
+impl Gate {
+    async fn start(kind: TargetKind) -> Self {
+        let rig = Rig::start().await;
+        let proxy = Proxy::start(rig.lab.url(kind).unwrap()).await;
+        let recorder = Recorder::start().await;
+        let target = proxy.target(&rig.target(kind));
+        Self {
+            rig,
+            proxy,
+            recorder,
+            target,
+        }
+    }
 
-/// A mutation's redirect, as a user reads it; `advice` is the mutation's own.
-fn change_redirected(
-    target: &str,
-    operation: &str,
-    status: &str,
-    port: u16,
-    advice: &str,
-) -> String {
-    format!(
-        "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; the request may have been applied: {advice} (kind: unknown_outcome)"
-    )
+    /// Has the proxy answer each `(method, path, status)` itself, with a redirect to
+    /// `away` on the listener that must not be called.
+    fn redirect(&self, away: &str, rules: &[(&'static str, &'static str, u16)]) {
+        let to = format!("{}{away}", self.recorder.url());
+        let rules = rules
+            .iter()
+            .map(|&(method, path, status)| redirect(method, path, status, &to));
+        self.proxy.set(rules.collect());
+    }
+
+    /// A read's redirect refused, as a user reads it.
+    #[track_caller]
+    fn read_refused<T: std::fmt::Debug>(
+        &self,
+        got: Result<T, ApiError>,
+        operation: &str,
+        status: &str,
+    ) {
+        let (target, port) = (&self.target.name, self.recorder.port());
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            format!(
+                "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; if the API moved, change the target's `url` (kind: http)"
+            )
+        );
+    }
+
+    /// A mutation's redirect refused, as a user reads it; `advice` is the mutation's own.
+    #[track_caller]
+    fn change_refused<T: std::fmt::Debug>(
+        &self,
+        got: Result<T, ApiError>,
+        operation: &str,
+        status: &str,
+        advice: &str,
+    ) {
+        let (target, port) = (&self.target.name, self.recorder.port());
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            format!(
+                "`{target}` {operation}: {status}: answered with a redirect to http://127.0.0.1:{port}, which is never followed; the request may have been applied: {advice} (kind: unknown_outcome)"
+            )
+        );
+    }
+
+    /// Both redirects were the proxy's answers; the listener they point at was never
+    /// called.
+    #[track_caller]
+    fn assert_never_followed(&self) {
+        assert_eq!((self.proxy.answered(), self.recorder.calls()), (2, 0));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn powerstore_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(crate::vendors::powerstore::KIND).await;
-    let target = proxy.target(&rig.target(crate::vendors::powerstore::KIND));
-    let client = PowerStoreClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let away = format!("{}/api/rest/import_session", recorder.url());
-    proxy.set(vec![
-        redirect("GET", "/api/rest/import_session", 302, &away),
-        redirect("POST", "/cutover", 307, &away),
-    ]);
-    let err = client.import_session("lun03").await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        read_redirected(&target.name, "import_session", "302 Found", recorder.port())
+    let gate = Gate::start(crate::vendors::powerstore::KIND).await;
+    let client = PowerStoreClient::new(&gate.target, Rig::calls(), gate.rig.clock.clone()).unwrap();
+    gate.redirect(
+        "/api/rest/import_session",
+        &[
+            ("GET", "/api/rest/import_session", 302),
+            ("POST", "/cutover", 307),
+        ],
     );
-    let err = client.cutover("lun03").await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        change_redirected(
-            &target.name,
-            "cutover",
-            "307 Temporary Redirect",
-            recorder.port(),
-            "read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`"
-        )
+    gate.read_refused(
+        client.import_session("lun03").await,
+        "import_session",
+        "302 Found",
     );
-    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
-    rig.lab.shutdown().await;
+    gate.change_refused(
+        client.cutover("lun03").await,
+        "cutover",
+        "307 Temporary Redirect",
+        "read import session `lun03` before trying again: it took effect if its state is `Cutover_In_Progress` or `Import_Completed`",
+    );
+    gate.assert_never_followed();
+    gate.rig.lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vcenter_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(crate::vendors::vcenter::KIND).await;
-    let target = proxy.target(&rig.target(crate::vendors::vcenter::KIND));
-    let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let away = format!("{}/api/vcenter/deployment/history", recorder.url());
-    proxy.set(vec![
-        redirect("GET", "/vcenter/deployment/history", 301, &away),
-        redirect("POST", "/vcenter/deployment/history", 303, &away),
-    ]);
-    let err = client.history().await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        read_redirected(
-            &target.name,
-            "history.status",
-            "301 Moved Permanently",
-            recorder.port()
-        )
+    let gate = Gate::start(crate::vendors::vcenter::KIND).await;
+    let client = VcenterClient::new(&gate.target, Rig::calls(), gate.rig.clock.clone()).unwrap();
+    gate.redirect(
+        "/api/vcenter/deployment/history",
+        &[
+            ("GET", "/vcenter/deployment/history", 301),
+            ("POST", "/vcenter/deployment/history", 303),
+        ],
     );
-    let err = client
-        .history_action(HistoryAction::Start, None)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        change_redirected(
-            &target.name,
-            "history.start",
-            "303 See Other",
-            recorder.port(),
-            "read the history import before trying again: it took effect if its state is `RUNNING`, `BLOCKED`, `SUCCEEDED` or `FAILED`"
-        )
+    gate.read_refused(
+        client.history().await,
+        "history.status",
+        "301 Moved Permanently",
     );
-    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
-    rig.lab.shutdown().await;
+    gate.change_refused(
+        client.history_action(HistoryAction::Start, None).await,
+        "history.start",
+        "303 See Other",
+        "read the history import before trying again: it took effect if its state is `RUNNING`, `BLOCKED`, `SUCCEEDED` or `FAILED`",
+    );
+    gate.assert_never_followed();
+    gate.rig.lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_director_redirects_are_never_followed() {
-    let (rig, proxy, recorder) = rig(crate::vendors::vcd::KIND).await;
-    let target = proxy.target(&rig.target(crate::vendors::vcd::KIND));
-    let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let away = format!("{}/cloudapi/1.0.0/entities/x", recorder.url());
-    proxy.set(vec![
-        redirect("GET", "/cloudapi/1.0.0/entities/", 302, &away),
-        redirect("POST", "/resolve", 308, &away),
-    ]);
+    let gate = Gate::start(crate::vendors::vcd::KIND).await;
+    let client = VcdClient::new(&gate.target, Rig::calls(), gate.rig.clock.clone()).unwrap();
+    gate.redirect(
+        "/cloudapi/1.0.0/entities/x",
+        &[
+            ("GET", "/cloudapi/1.0.0/entities/", 302),
+            ("POST", "/resolve", 308),
+        ],
+    );
     let entity = "urn:vcloud:entity:acme:vm:0001";
-    let err = client.entity(entity).await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        read_redirected(&target.name, "entity", "302 Found", recorder.port())
+    gate.read_refused(client.entity(entity).await, "entity", "302 Found");
+    gate.change_refused(
+        client.resolve(entity).await,
+        "resolve",
+        "308 Permanent Redirect",
+        "sending it again is safe: resolving validates the entity again and changes nothing else",
     );
-    let err = client.resolve(entity).await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        change_redirected(
-            &target.name,
-            "resolve",
-            "308 Permanent Redirect",
-            recorder.port(),
-            "sending it again is safe: resolving validates the entity again and changes nothing else"
-        )
-    );
-    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
-    rig.lab.shutdown().await;
+    gate.assert_never_followed();
+    gate.rig.lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huawei_redirects_are_never_followed_even_by_iam() {
-    let (rig, proxy, recorder) = rig(crate::vendors::huawei_sms::KIND).await;
+    let gate = Gate::start(crate::vendors::huawei_sms::KIND).await;
+    let (rig, proxy, recorder) = (&gate.rig, &gate.proxy, &gate.recorder);
+    let target = gate.target.clone();
     let lab_target = rig.target(crate::vendors::huawei_sms::KIND);
-    let target = proxy.target(&lab_target);
     let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let away = format!("{}/v3/tasks", recorder.url());
     let task = "0123456789abcdef0123456789abcdef";
-    proxy.set(vec![
-        redirect("GET", "/v3/tasks/", 302, &away),
-        redirect("POST", "/action", 307, &away),
-    ]);
-    let err = client.task(task).await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        read_redirected(&target.name, "task", "302 Found", recorder.port())
+    gate.redirect(
+        "/v3/tasks",
+        &[("GET", "/v3/tasks/", 302), ("POST", "/action", 307)],
     );
-    let err = client
-        .action(task, "start", serde_json::Map::new())
-        .await
-        .unwrap_err();
+    gate.read_refused(client.task(task).await, "task", "302 Found");
+    let got = client.action(task, "start", serde_json::Map::new()).await;
     let advice = crate::vendors::huawei_sms::client::MUTATIONS
         .mutation(&target.name, "start", (Some(task), None), "start")
         .unwrap()
         .verification
         .advice();
-    assert_eq!(
-        err.to_string(),
-        change_redirected(
-            &target.name,
-            "start",
-            "307 Temporary Redirect",
-            recorder.port(),
-            &advice
-        )
-    );
-    assert_eq!((proxy.answered(), recorder.calls()), (2, 0));
-
+    gate.change_refused(got, "start", "307 Temporary Redirect", &advice);
+    gate.assert_never_followed();
     // IAM is named by the target entry, and its login is redirected too: the password
     // does not follow.
     let iam = Proxy::start(rig.lab.url(crate::vendors::huawei_sms::KIND).unwrap()).await;
@@ -381,14 +390,14 @@ async fn huawei_redirects_are_never_followed_even_by_iam() {
         )
     );
     assert_eq!((iam.answered(), recorder.calls()), (1, 0));
-    rig.lab.shutdown().await;
+    gate.rig.lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_director_follows_a_task_location_only_on_the_target() {
-    let (rig, proxy, recorder) = rig(crate::vendors::vcd::KIND).await;
-    let target = proxy.target(&rig.target(crate::vendors::vcd::KIND));
-    let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let gate = Gate::start(crate::vendors::vcd::KIND).await;
+    let (rig, proxy, recorder, target) = (&gate.rig, &gate.proxy, &gate.recorder, &gate.target);
+    let client = VcdClient::new(target, Rig::calls(), rig.clock.clone()).unwrap();
     let (own, port, other) = (proxy.url(), proxy.port(), recorder.port());
     let refused = |origin: &str| {
         format!(
@@ -484,14 +493,14 @@ async fn cloud_director_follows_a_task_location_only_on_the_target() {
         )
     );
     assert_eq!(recorder.calls(), 0);
-    rig.lab.shutdown().await;
+    gate.rig.lab.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vcenter_uploads_go_only_where_the_target_allows() {
-    let (rig, proxy, recorder) = rig(crate::vendors::vcenter::KIND).await;
-    let target = proxy.target(&rig.target(crate::vendors::vcenter::KIND));
-    let client = VcenterClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
+    let gate = Gate::start(crate::vendors::vcenter::KIND).await;
+    let (rig, proxy, recorder, target) = (&gate.rig, &gate.proxy, &gate.recorder, &gate.target);
+    let client = VcenterClient::new(target, Rig::calls(), rig.clock.clone()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disk-0.vmdk");
     crate::hook::files::write_text(&path, "disk").unwrap();
@@ -564,5 +573,5 @@ async fn vcenter_uploads_go_only_where_the_target_allows() {
         assert_eq!(got, expected, "{link}");
     }
     assert_eq!((proxy.answered(), accepted, recorder.calls()), (4, 4, 0));
-    rig.lab.shutdown().await;
+    gate.rig.lab.shutdown().await;
 }
