@@ -46,6 +46,27 @@ macro_rules! vendor {
     };
 }
 
+/// A vendor client's [`Session`](crate::http::client::Session): the client is the
+/// verifier of its own changes (each vendor's `verify.rs`), and its login ends with its
+/// own `async fn $end_login(&self)`, or, without one, needs no ending.
+macro_rules! session {
+    ($client:ty $(, $end_login:ident)?) => {
+        impl $crate::http::client::Session for $client {
+            fn log_out(
+                &self,
+            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+                Box::pin(async move { $(self.$end_login().await)? })
+            }
+
+            fn verifier(
+                self: std::sync::Arc<Self>,
+            ) -> Option<std::sync::Arc<dyn $crate::http::mutation::Verify>> {
+                Some(self)
+            }
+        }
+    };
+}
+
 /// Declares each vendor's folder as a module and lists its [`Vendor`] in [`ALL`], from
 /// one line per vendor (attributes such as `#[cfg(test)]` apply to both).
 macro_rules! vendors {

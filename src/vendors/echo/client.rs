@@ -3,16 +3,13 @@
 //! [`MUTATIONS`] and sent through the gate; both rebuild their answer by reading when the
 //! gate replays one for a call whose answer was lost but that took effect.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use reqwest::{Method, RequestBuilder};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage};
+use crate::http::client::{HttpClient, VendorMessage};
 use crate::http::mutation::{Check, Mutations, Operation, is_planned};
 use crate::vendors::echo::wire::JobState;
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, Job};
@@ -46,6 +43,9 @@ pub struct EchoClient {
     http: HttpClient,
     auth: BasicAuth,
 }
+
+// Basic credentials open no login, so there is none to end.
+session!(EchoClient);
 
 impl EchoClient {
     /// A client for `target` noting its mutating calls in `calls`.
@@ -164,16 +164,5 @@ impl EchoClient {
             .request(method, url)
             .header(reqwest::header::ACCEPT, "application/json")
             .header(reqwest::header::AUTHORIZATION, self.auth.header())
-    }
-}
-
-/// Basic credentials open no login, so there is none to end.
-impl Session for EchoClient {
-    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
-        Some(self)
-    }
-
-    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async {})
     }
 }

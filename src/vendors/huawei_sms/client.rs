@@ -10,7 +10,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage};
+use crate::http::client::{HttpClient, VendorMessage};
 use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
 use crate::suggest::{closest, did_you_mean};
@@ -110,6 +110,9 @@ pub struct SmsClient {
     clock: Clock,
     retry: Retrier,
 }
+
+// IAM tokens are not sessions: they lapse by themselves and need no logout.
+session!(SmsClient);
 
 /// Reads an SMS or gateway error body (`error_code`/`error_msg`), or IAM's
 /// (`{"error": {code, title, message}}`).
@@ -279,17 +282,6 @@ impl SmsClient {
             })
             .await
             .map_err(classify)
-    }
-}
-
-impl Session for SmsClient {
-    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
-        Some(self)
-    }
-
-    /// IAM tokens are not sessions: they lapse by themselves and need no logout.
-    fn log_out(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async {})
     }
 }
 

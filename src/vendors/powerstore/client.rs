@@ -3,15 +3,13 @@
 //! `select`/filters and 206 paging.
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use std::future::Future;
-use std::pin::Pin;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::client::{HttpClient, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
 use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
@@ -89,6 +87,8 @@ pub struct PowerStoreClient {
     login: LoginCache<Login>,
     retry: Retrier,
 }
+
+session!(PowerStoreClient, end_login);
 
 /// Reads PowerStore's `error_response` body.
 pub fn parse_error(body: &str) -> Option<VendorMessage> {
@@ -312,29 +312,22 @@ impl PowerStoreClient {
             .at(self.target(), "login")),
         }
     }
-}
 
-impl Session for PowerStoreClient {
-    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
-        Some(self)
-    }
-
-    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let Some(login) = self.login.take().await else {
-                return;
-            };
-            let url = self.http.url(&["api", "rest", "logout"]);
-            let request = self
-                .http
-                .request(Method::POST, url)
-                .header(
-                    reqwest::header::COOKIE,
-                    sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
-                )
-                .header(TOKEN_HEADER, sensitive(&login.token));
-            self.http.log_out(request, parse_error).await;
-        })
+    /// Ends the login, if there is one; failures are only logged.
+    async fn end_login(&self) {
+        let Some(login) = self.login.take().await else {
+            return;
+        };
+        let url = self.http.url(&["api", "rest", "logout"]);
+        let request = self
+            .http
+            .request(Method::POST, url)
+            .header(
+                reqwest::header::COOKIE,
+                sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
+            )
+            .header(TOKEN_HEADER, sensitive(&login.token));
+        self.http.log_out(request, parse_error).await;
     }
 }
 

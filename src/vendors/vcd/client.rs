@@ -5,8 +5,6 @@
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::de::DeserializeOwned;
-use std::future::Future;
-use std::pin::Pin;
 use tokio::sync::Mutex;
 
 use crate::api_error::{ApiError, ErrorKind};
@@ -14,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::client::{HttpClient, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
 use crate::http::mutation::{Check, Exchange, Mutations, Operation, is_planned};
 use crate::http::retry::Retrier;
@@ -72,6 +70,8 @@ pub struct VcdClient {
     token: LoginCache<String>,
     retry: Retrier,
 }
+
+session!(VcdClient, end_login);
 
 /// Reads a cloudapi JSON error body or a legacy XML `<Error>`.
 pub fn parse_error(body: &str) -> Option<VendorMessage> {
@@ -480,37 +480,30 @@ impl VcdClient {
                 .at(self.target(), "login")
             })
     }
-}
 
-impl Session for VcdClient {
-    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
-        Some(self)
-    }
-
-    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let Some(token) = self.token.take().await else {
-                return;
-            };
-            let version = self
-                .version
-                .lock()
-                .await
-                .clone()
-                .unwrap_or_else(|| MIGRATE_API_VERSION.to_owned());
-            let request = self
-                .http
-                .request(Method::DELETE, self.cloudapi(&["sessions", "current"]))
-                .header(
-                    reqwest::header::ACCEPT,
-                    format!("application/json;version={version}"),
-                )
-                .header(
-                    reqwest::header::AUTHORIZATION,
-                    sensitive(&format!("Bearer {token}")),
-                );
-            self.http.log_out(request, parse_error).await;
-        })
+    /// Ends the login, if there is one; failures are only logged.
+    async fn end_login(&self) {
+        let Some(token) = self.token.take().await else {
+            return;
+        };
+        let version = self
+            .version
+            .lock()
+            .await
+            .clone()
+            .unwrap_or_else(|| MIGRATE_API_VERSION.to_owned());
+        let request = self
+            .http
+            .request(Method::DELETE, self.cloudapi(&["sessions", "current"]))
+            .header(
+                reqwest::header::ACCEPT,
+                format!("application/json;version={version}"),
+            )
+            .header(
+                reqwest::header::AUTHORIZATION,
+                sensitive(&format!("Bearer {token}")),
+            );
+        self.http.log_out(request, parse_error).await;
     }
 }
 

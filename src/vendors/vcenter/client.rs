@@ -5,15 +5,13 @@
 //! guide does; an SSO user (`name@domain`) speaks the current `/api` form.
 
 use reqwest::{Method, Response, Url};
-use std::future::Future;
-use std::pin::Pin;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::basic_auth::BasicAuth;
 use crate::http::call_record::CallRecord;
-use crate::http::client::{HttpClient, Session, VendorMessage, sensitive};
+use crate::http::client::{HttpClient, VendorMessage, sensitive};
 use crate::http::login::LoginCache;
 use crate::http::mutation::{Check, Exchange, Mutations, Operation};
 use crate::http::retry::Retrier;
@@ -82,6 +80,8 @@ pub struct VcenterClient {
     session: LoginCache<String>,
     retry: Retrier,
 }
+
+session!(VcenterClient, end_login);
 
 /// Reads a vAPI error body in either encoding; the code is the error's snake-case kind
 /// (e.g. `already_in_desired_state`).
@@ -284,24 +284,17 @@ impl VcenterClient {
                 .at(self.target(), "login")
         })
     }
-}
 
-impl Session for VcenterClient {
-    fn verifier(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn crate::http::mutation::Verify>> {
-        Some(self)
-    }
-
-    fn log_out(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(async move {
-            let Some(session) = self.session.take().await else {
-                return;
-            };
-            let request = self
-                .http
-                .request(Method::DELETE, self.session_url())
-                .header(SESSION_HEADER, sensitive(&session));
-            self.http.log_out(request, parse_error).await;
-        })
+    /// Ends the login, if there is one; failures are only logged.
+    async fn end_login(&self) {
+        let Some(session) = self.session.take().await else {
+            return;
+        };
+        let request = self
+            .http
+            .request(Method::DELETE, self.session_url())
+            .header(SESSION_HEADER, sensitive(&session));
+        self.http.log_out(request, parse_error).await;
     }
 }
 
