@@ -27,17 +27,29 @@ pub(crate) fn is_reconciled(response: &Response) -> bool {
             .is_some_and(|value| value == "1")
 }
 
-/// The verdict of a check that reads nothing; `None` when the check needs a read.
-pub(crate) fn without_reading(check: Check) -> Option<Verdict> {
+/// The value an `Ok` holds; an `Err` holds the verdict, which the `async` block of a
+/// [`Verify`](crate::http::mutation::Verify) method answers at once.
+macro_rules! or_answer {
+    ($step:expr) => {
+        match $step {
+            Ok(value) => value,
+            Err(verdict) => return Ok(verdict),
+        }
+    };
+}
+pub(crate) use or_answer;
+
+/// Whether the check needs a read (`Ok`), or (`Err`) the verdict it gives without one.
+pub(crate) fn reading_needed(check: Check) -> Result<(), Verdict> {
     match check {
-        Check::RepeatSafe(why) => Some(Verdict::CannotTell(format!(
+        Check::RepeatSafe(why) => Err(Verdict::CannotTell(format!(
             "sending it again is safe: {why}"
         ))),
-        Check::ChangesNothing => Some(Verdict::CannotTell(
+        Check::ChangesNothing => Err(Verdict::CannotTell(
             "sending it again is safe: it changes nothing".to_owned(),
         )),
-        Check::NotShown(look) => Some(Verdict::CannotTell(look.to_owned())),
-        _ => None,
+        Check::NotShown(look) => Err(Verdict::CannotTell(look.to_owned())),
+        _ => Ok(()),
     }
 }
 
@@ -48,9 +60,7 @@ pub(crate) fn states_to_read(
     table: &Mutations,
     check: Check,
 ) -> Result<&'static [&'static str], Verdict> {
-    if let Some(verdict) = without_reading(check) {
-        return Err(verdict);
-    }
+    reading_needed(check)?;
     match check {
         Check::States(applied) => Ok(applied),
         check => Err(undeclared(table, check)),
@@ -196,11 +206,11 @@ mod tests {
             assert_eq!(got, expected);
         }
         assert_eq!(
-            without_reading(Check::ChangesNothing),
-            Some(CannotTell(
+            reading_needed(Check::ChangesNothing),
+            Err(CannotTell(
                 "sending it again is safe: it changes nothing".into()
             ))
         );
-        assert_eq!(without_reading(Check::Gone), None);
+        assert_eq!(reading_needed(Check::Gone), Ok(()));
     }
 }

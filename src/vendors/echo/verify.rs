@@ -4,14 +4,12 @@
 
 use crate::http::mutation::{Check, Verdict, VerdictFuture, Verification, Verify};
 use crate::vendors::echo::client::{EchoClient, MUTATIONS};
-use crate::vendors::verdict;
+use crate::vendors::verdict::{self, or_answer};
 
 impl Verify for EchoClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            if let Some(verdict) = verdict::without_reading(verification.check) {
-                return Ok(verdict);
-            }
+            or_answer!(verdict::reading_needed(verification.check));
             let object = &verification.object;
             match verification.check {
                 Check::ClientToken => {

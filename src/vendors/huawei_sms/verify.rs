@@ -13,7 +13,7 @@ use crate::api_error::ApiError;
 use crate::http::mutation::{Check, Verdict, VerdictFuture, Verification, Verify};
 use crate::vendors::huawei_sms::client::{MUTATIONS, SmsClient, TaskQuery, TaskRecord};
 use crate::vendors::huawei_sms::wire::{TaskState, transition};
-use crate::vendors::verdict;
+use crate::vendors::verdict::{self, or_answer};
 
 impl Verify for SmsClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
@@ -35,17 +35,12 @@ impl SmsClient {
         settle: &'a [Duration],
     ) -> VerdictFuture<'a> {
         Box::pin(async move {
-            if let Some(verdict) = verdict::without_reading(verification.check) {
-                return Ok(verdict);
-            }
+            or_answer!(verdict::reading_needed(verification.check));
             let object = &verification.object;
             let Some(id) = object.id.as_deref() else {
                 return Ok(verdict::unnamed(object, "id"));
             };
-            let mut record = match verdict::found(self.task(id).await)? {
-                Ok(record) => record,
-                Err(verdict) => return Ok(verdict),
-            };
+            let mut record = or_answer!(verdict::found(self.task(id).await)?);
             match verification.check {
                 Check::States(applied) => {
                     let operation = verdict::operation_of(&MUTATIONS, verification);
@@ -63,10 +58,7 @@ impl SmsClient {
                             return Ok(verdict);
                         }
                         self.clock().sleep(*pause).await;
-                        record = match verdict::found(self.task(id).await)? {
-                            Ok(record) => record,
-                            Err(verdict) => return Ok(verdict),
-                        };
+                        record = or_answer!(verdict::found(self.task(id).await)?);
                     }
                     Ok(judge(&record))
                 }

@@ -6,23 +6,17 @@
 use crate::http::mutation::{VerdictFuture, Verification, Verify};
 use crate::vendors::powerstore::client::{MUTATIONS, PowerStoreClient};
 use crate::vendors::powerstore::wire::ImportState;
-use crate::vendors::verdict;
+use crate::vendors::verdict::{self, or_answer};
 
 impl Verify for PowerStoreClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            let applied = match verdict::states_to_read(&MUTATIONS, verification.check) {
-                Ok(applied) => applied,
-                Err(verdict) => return Ok(verdict),
-            };
+            let applied = or_answer!(verdict::states_to_read(&MUTATIONS, verification.check));
             let object = &verification.object;
             let Some(key) = object.id.as_deref().or(object.name.as_deref()) else {
                 return Ok(verdict::unnamed(object, "id or name"));
             };
-            let session = match verdict::found(self.import_session(key).await)? {
-                Ok(session) => session,
-                Err(verdict) => return Ok(verdict),
-            };
+            let session = or_answer!(verdict::found(self.import_session(key).await)?);
             let Some(state) = session.state else {
                 return Ok(crate::http::mutation::Verdict::CannotTell(
                     "the import session shows no state".to_owned(),

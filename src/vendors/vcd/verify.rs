@@ -6,15 +6,12 @@
 
 use crate::http::mutation::{VerdictFuture, Verification, Verify};
 use crate::vendors::vcd::client::{MUTATIONS, VcdClient};
-use crate::vendors::verdict;
+use crate::vendors::verdict::{self, or_answer};
 
 impl Verify for VcdClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            let applied = match verdict::states_to_read(&MUTATIONS, verification.check) {
-                Ok(applied) => applied,
-                Err(verdict) => return Ok(verdict),
-            };
+            let applied = or_answer!(verdict::states_to_read(&MUTATIONS, verification.check));
             let object = &verification.object;
             let Some(id) = object.id.as_deref() else {
                 return Ok(verdict::unnamed(object, "id"));

@@ -9,14 +9,12 @@ use crate::http::mutation::{Check, Verdict, VerdictFuture, Verification, Verify}
 use crate::vendors::vcenter::client::{HISTORY, MUTATIONS, OVF_SESSION, VcenterClient};
 use crate::vendors::vcenter::ovf_wire::{ImportInfo, ImportState};
 use crate::vendors::vcenter::wire::{HistoryInfo, HistoryStatus};
-use crate::vendors::verdict;
+use crate::vendors::verdict::{self, or_answer};
 
 impl Verify for VcenterClient {
     fn verify<'a>(&'a self, verification: &'a Verification) -> VerdictFuture<'a> {
         Box::pin(async move {
-            if let Some(verdict) = verdict::without_reading(verification.check) {
-                return Ok(verdict);
-            }
+            or_answer!(verdict::reading_needed(verification.check));
             let object = &verification.object;
             match (object.kind, verification.check) {
                 (HISTORY, Check::States(applied)) => {
@@ -36,10 +34,7 @@ impl Verify for VcenterClient {
                             format!("state `{}`", info.state.as_str())
                         });
                     }
-                    let info = match verdict::found(read)? {
-                        Ok(info) => info,
-                        Err(verdict) => return Ok(verdict),
-                    };
+                    let info = or_answer!(verdict::found(read)?);
                     Ok(session_verdict(check, verification, &info))
                 }
                 (_, check) => Ok(verdict::undeclared(&MUTATIONS, check)),
