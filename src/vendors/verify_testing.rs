@@ -59,13 +59,17 @@ impl Rig {
         answer
     }
 
-    /// The sum of the mutation counts `/_lab/state` of `kind`'s listener shows.
-    pub async fn applied(&self, kind: TargetKind) -> u64 {
-        let url = format!("{}/_lab/state", self.lab.url(kind).unwrap());
-        #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
-        let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-        let counts = state["counts"].as_object().unwrap();
-        counts.values().filter_map(Value::as_u64).sum()
+    /// Asserts that the mutation counts `/_lab/state` of each of `kinds`' listeners
+    /// shows are all 0: no change reached the lab.
+    pub async fn assert_untouched(&self, kinds: &[TargetKind]) {
+        for &kind in kinds {
+            let url = format!("{}/_lab/state", self.lab.url(kind).unwrap());
+            #[allow(clippy::disallowed_methods, reason = "tests drive the lab directly")]
+            let state: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            let counts = state["counts"].as_object().unwrap();
+            let applied: u64 = counts.values().filter_map(Value::as_u64).sum();
+            assert_eq!(applied, 0, "{kind:?}: a change reached the lab");
+        }
     }
 
     /// Makes the next request to `path` (a prefix) of `kind`'s listener with `method`
