@@ -29,14 +29,7 @@ pub struct PasswordUser {
     pub domain: Named,
 }
 
-impl std::fmt::Debug for PasswordUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordUser")
-            .field("name", &self.name)
-            .field("domain", &self.domain)
-            .finish_non_exhaustive()
-    }
-}
+debug_showing_only!(PasswordUser: name, domain);
 
 /// `auth.identity.password`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,20 @@
 //! Huawei Cloud Server Migration Service v3 (vendor-apis.md §5): migration tasks, with
 //! IAM tokens or `SDK-HMAC-SHA256` signed requests.
 
+/// `Debug` for a type that holds a secret: only the fields named show, and the others
+/// are marked as left out.
+macro_rules! debug_showing_only {
+    ($type:ident: $($field:ident),+ $(,)?) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    $(.field(stringify!($field), &self.$field))+
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 mod auth;
 pub mod client;
 pub mod iam_wire;
