@@ -47,15 +47,25 @@ macro_rules! vendor {
 }
 
 /// A vendor client's [`Session`](crate::http::client::Session): the client is the
-/// verifier of its own changes (each vendor's `verify.rs`), and its login ends with its
-/// own `async fn $end_login(&self)`, or, without one, needs no ending.
+/// verifier of its own changes (each vendor's `verify.rs`). With a `$login` field (a
+/// `LoginCache`), logging out takes the login, if there is one, and sends the request its
+/// `async fn $request(&self, login)` builds, reading a refusal with the client module's
+/// `parse_error` (failures are only logged); without one, there is no login to end.
 macro_rules! session {
-    ($client:ty $(, $end_login:ident)?) => {
+    ($client:ty $(, $login:ident => $request:ident)?) => {
         impl $crate::http::client::Session for $client {
             fn log_out(
                 &self,
             ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
-                Box::pin(async move { $(self.$end_login().await)? })
+                Box::pin(async move {
+                    $(
+                        let Some(login) = self.$login.take().await else {
+                            return;
+                        };
+                        let request = self.$request(login).await;
+                        self.http.log_out(request, parse_error).await;
+                    )?
+                })
             }
 
             fn verifier(

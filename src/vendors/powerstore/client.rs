@@ -88,7 +88,7 @@ pub struct PowerStoreClient {
     retry: Retrier,
 }
 
-session!(PowerStoreClient, end_login);
+session!(PowerStoreClient, login => logout_request);
 
 /// Reads PowerStore's `error_response` body.
 pub fn parse_error(body: &str) -> Option<VendorMessage> {
@@ -313,21 +313,16 @@ impl PowerStoreClient {
         }
     }
 
-    /// Ends the login, if there is one; failures are only logged.
-    async fn end_login(&self) {
-        let Some(login) = self.login.take().await else {
-            return;
-        };
+    /// The request that ends `login`.
+    async fn logout_request(&self, login: Login) -> RequestBuilder {
         let url = self.http.url(&["api", "rest", "logout"]);
-        let request = self
-            .http
+        self.http
             .request(Method::POST, url)
             .header(
                 reqwest::header::COOKIE,
                 sensitive(&format!("{AUTH_COOKIE}={}", login.cookie)),
             )
-            .header(TOKEN_HEADER, sensitive(&login.token));
-        self.http.log_out(request, parse_error).await;
+            .header(TOKEN_HEADER, sensitive(&login.token))
     }
 }
 

@@ -71,7 +71,7 @@ pub struct VcdClient {
     retry: Retrier,
 }
 
-session!(VcdClient, end_login);
+session!(VcdClient, token => logout_request);
 
 /// Reads a cloudapi JSON error body or a legacy XML `<Error>`.
 pub fn parse_error(body: &str) -> Option<VendorMessage> {
@@ -481,19 +481,15 @@ impl VcdClient {
             })
     }
 
-    /// Ends the login, if there is one; failures are only logged.
-    async fn end_login(&self) {
-        let Some(token) = self.token.take().await else {
-            return;
-        };
+    /// The request that ends the login of bearer `token`.
+    async fn logout_request(&self, token: String) -> RequestBuilder {
         let version = self
             .version
             .lock()
             .await
             .clone()
             .unwrap_or_else(|| MIGRATE_API_VERSION.to_owned());
-        let request = self
-            .http
+        self.http
             .request(Method::DELETE, self.cloudapi(&["sessions", "current"]))
             .header(
                 reqwest::header::ACCEPT,
@@ -502,8 +498,7 @@ impl VcdClient {
             .header(
                 reqwest::header::AUTHORIZATION,
                 sensitive(&format!("Bearer {token}")),
-            );
-        self.http.log_out(request, parse_error).await;
+            )
     }
 }
 

@@ -4,7 +4,7 @@
 //! user speaks to the appliance management port in `/rest`, as VMware's deferred-import
 //! guide does; an SSO user (`name@domain`) speaks the current `/api` form.
 
-use reqwest::{Method, Response, Url};
+use reqwest::{Method, RequestBuilder, Response, Url};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
@@ -81,7 +81,7 @@ pub struct VcenterClient {
     retry: Retrier,
 }
 
-session!(VcenterClient, end_login);
+session!(VcenterClient, session => logout_request);
 
 /// Reads a vAPI error body in either encoding; the code is the error's snake-case kind
 /// (e.g. `already_in_desired_state`).
@@ -285,16 +285,11 @@ impl VcenterClient {
         })
     }
 
-    /// Ends the login, if there is one; failures are only logged.
-    async fn end_login(&self) {
-        let Some(session) = self.session.take().await else {
-            return;
-        };
-        let request = self
-            .http
+    /// The request that ends the login of session id `session`.
+    async fn logout_request(&self, session: String) -> RequestBuilder {
+        self.http
             .request(Method::DELETE, self.session_url())
-            .header(SESSION_HEADER, sensitive(&session));
-        self.http.log_out(request, parse_error).await;
+            .header(SESSION_HEADER, sensitive(&session))
     }
 }
 
