@@ -31,8 +31,7 @@ pub(super) async fn tasks_list(
     for (key, value) in signer::parse_query(uri.query().unwrap_or("")) {
         filters.set(&key, value)?;
     }
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let matching: Vec<Task> = inventory
         .tasks
         .iter()
@@ -47,8 +46,9 @@ pub(super) async fn tasks_list(
         .take(filters.limit)
         .collect();
     // The page's tasks are read now: their timelines run from here.
-    for task in &tasks {
-        inventory.task(&task.id, now);
+    let page = |t: &LabTask| tasks.iter().any(|shown| shown.id == t.id);
+    for task in inventory.tasks.iter_mut().filter(|t| page(t)) {
+        task.touch(now);
     }
     Ok(Json(TaskList { count, tasks }))
 }
@@ -130,11 +130,9 @@ pub(super) async fn tasks_get(
     State(lab): State<LabState>,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
+        .task(&id, now)?;
     Ok(Json(render(task, now, false)))
 }
 
@@ -151,12 +149,10 @@ pub(super) async fn tasks_action(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let lag = LabState::lag(&inventory);
     let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
+        .task(&id, now)?;
     let before = task.shown_state(now);
     task.sim.apply(&operation, now)?;
     match operation.as_str() {
@@ -228,11 +224,9 @@ pub(super) async fn tasks_delete(
     State(lab): State<LabState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
+        .task(&id, now)?;
     if task.sim.is_running() {
         return Err(LabError::conflict("delete", task.sim.state));
     }
@@ -247,11 +241,9 @@ pub(super) async fn tasks_log(
     State(lab): State<LabState>,
     Path(id): Path<String>,
 ) -> Result<Response, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
+        .task(&id, now)?;
     task.log_collect_status = "UPLOADED";
     drop(inventory);
     lab.mutations().record("upload_log", &id, now);

@@ -2,6 +2,8 @@
 //! modify, delete and the actions. Each handler reads lab time once, advances what it
 //! touches to it, and records the mutations it applied.
 
+use std::future::{Ready, ready};
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -126,33 +128,6 @@ pub(super) async fn import_sessions_modify(
     }
 }
 
-/// `DELETE /import_session/{id}`.
-pub(super) async fn import_sessions_delete(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Delete)
-}
-
-/// `POST /import_session/{id}/pause`.
-pub(super) async fn import_sessions_pause(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Pause)
-}
-
-/// `POST /import_session/{id}/resume`.
-pub(super) async fn import_sessions_resume(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Resume)
-}
-
 /// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`: the two end
 /// differently only when the source array stopped answering (`Fault::SourceUnreachable`).
 pub(super) async fn import_sessions_cancel(
@@ -174,24 +149,6 @@ pub(super) async fn import_sessions_cancel(
     }
 }
 
-/// `POST /import_session/{id}/cutover`.
-pub(super) async fn import_sessions_cutover(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Cutover)
-}
-
-/// `POST /import_session/{id}/cleanup`.
-pub(super) async fn import_sessions_cleanup(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Cleanup)
-}
-
 /// `POST /import_session/{id}/enable_destination_volume` with an optional object.
 pub(super) async fn import_sessions_enable_destination_volume(
     State(lab): State<LabState>,
@@ -206,13 +163,13 @@ pub(super) async fn import_sessions_enable_destination_volume(
     }
 }
 
-/// `POST /import_session/{id}/start_copy`.
-pub(super) async fn import_sessions_start_copy(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::StartCopy)
+/// The handler of an operation without a body: `DELETE /import_session/{id}` and
+/// `POST /import_session/{id}/` `pause`, `resume`, `cutover`, `cleanup` and `start_copy`.
+pub(super) fn import_sessions_operate(
+    operation: Operation,
+) -> impl Fn(State<LabState>, Path<String>, Params) -> Ready<Response> + Clone + Send + Sync + 'static
+{
+    move |State(lab), Path(id), Params(params)| ready(mutate(&lab, &params, &id, operation))
 }
 
 /// Applies `operation` to the session `key` names and answers for it; only an applied

@@ -3,25 +3,14 @@
 //! went, with the synchronous answer's status and body (vendor-apis.md §4.3).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use crate::http::lab::timestamp;
-use crate::vendors::powerstore::wire::{IdResponse, JOB_FIELDS, Job, JobState};
+use crate::vendors::powerstore::wire::{IdResponse, Job, JobState};
 
 use super::error::LabError;
-use super::query::{Listing, Params, Query, Resource, range};
-use super::select::Select;
-use super::state::{LabState, object};
-
-/// The job collection, for queries.
-const JOB: Resource = Resource {
-    name: "job",
-    fields: JOB_FIELDS,
-    embeds: &[],
-};
+use super::state::LabState;
 
 /// What a successful mutation answers synchronously.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,30 +90,6 @@ fn record(lab: &LabState, action: Action<'_>, result: Result<Outcome, LabError>)
         response_body: body,
     });
     id
-}
-
-/// `GET /api/rest/job`.
-pub(super) async fn jobs_list(
-    State(lab): State<LabState>,
-    Params(params): Params,
-    headers: HeaderMap,
-) -> Result<Listing, LabError> {
-    let query = Query::parse(&params, range(&headers), &JOB)?;
-    let rows = lab.lock().jobs.iter().map(object).collect();
-    query.run(rows)
-}
-
-/// `GET /api/rest/job/{id}`.
-pub(super) async fn jobs_get(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Result<Json<Value>, LabError> {
-    let select = Select::from_params(&params, &JOB)?;
-    let inventory = lab.lock();
-    let job = inventory.jobs.iter().find(|j| j.id == id);
-    let job = job.ok_or_else(|| LabError::not_found(&id))?;
-    Ok(Json(select.project(&object(job))))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod collection;
 mod control;
 mod copy;
 mod create;
@@ -18,7 +19,6 @@ mod jobs;
 mod operation;
 mod query;
 mod reads;
-mod remote_systems;
 mod seed;
 mod select;
 mod session;
@@ -37,11 +37,13 @@ pub use error::LabError;
 pub use state::LabState;
 
 use import_sessions::*;
+use crate::vendors::powerstore::wire::{Job, RemoteSystem};
+use operation::Operation::{self, Cleanup, Cutover, Pause, Resume, StartCopy};
 
 /// Every route of the simulator, with `state` attached and fault injection in front.
 pub fn router(state: LabState) -> Router {
     let session = |path: &str| format!("/api/rest/import_session/{{id}}{path}");
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/rest/logout", post(auth::logout))
         .route(
             "/api/rest/import_session",
@@ -51,29 +53,29 @@ pub fn router(state: LabState) -> Router {
             &session(""),
             get(import_sessions_get)
                 .patch(import_sessions_modify)
-                .delete(import_sessions_delete),
+                .delete(import_sessions_operate(Operation::Delete)),
         )
-        .route(&session("/pause"), post(import_sessions_pause))
-        .route(&session("/resume"), post(import_sessions_resume))
         .route(&session("/cancel"), post(import_sessions_cancel))
-        .route(&session("/cutover"), post(import_sessions_cutover))
-        .route(&session("/cleanup"), post(import_sessions_cleanup))
         .route(
             &session("/enable_destination_volume"),
             post(import_sessions_enable_destination_volume),
         )
-        .route(&session("/start_copy"), post(import_sessions_start_copy))
-        .route("/api/rest/job", get(jobs::jobs_list))
-        .route("/api/rest/job/{id}", get(jobs::jobs_get))
+        .route("/api/rest/job", get(collection::list::<Job>))
+        .route("/api/rest/job/{id}", get(collection::get::<Job>))
         .route(
             "/api/rest/remote_system",
-            get(remote_systems::remote_systems_list),
+            get(collection::list::<RemoteSystem>),
         )
         .route(
             "/api/rest/remote_system/{id}",
-            get(remote_systems::remote_systems_get),
-        )
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+            get(collection::get::<RemoteSystem>),
+        );
+    // The actions without a body, each at `/import_session/{id}/{its name}`.
+    for operation in [Pause, Resume, Cutover, Cleanup, StartCopy] {
+        let path = session(&format!("/{}", operation.name()));
+        api = api.route(&path, post(import_sessions_operate(operation)));
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     let routes = Router::new()
         .route("/api/rest/login_session", get(auth::login_sessions_get))
         .merge(api)

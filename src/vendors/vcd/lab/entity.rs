@@ -139,8 +139,7 @@ pub(super) async fn entities_put(
 ) -> Result<Response, LabError> {
     let update: DefinedEntity = serde_json::from_slice(&body)
         .map_err(|e| LabError::bad_request(format!("Invalid entity: {e}")))?;
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let new_type = TypeUrn::parse_full(&update.entity_type)
         .map_err(|e| LabError::bad_request(e.to_string()))?;
     let target = inventory
@@ -196,8 +195,7 @@ pub(super) async fn entities_resolve(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let index = inventory
         .entities
         .iter()
@@ -246,8 +244,7 @@ pub(super) async fn entities_delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let entity = find(&mut inventory.entities, &id, &caller)?;
     if !entity.writable_by(&caller) {
         return Err(forbidden(&id, &caller));

@@ -184,8 +184,7 @@ pub(super) async fn tasks_get(
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, LabError> {
-    let now = lab.now();
-    let inventory = lab.at(now);
+    let (now, inventory) = lab.now_and_at();
     let task = inventory
         .tasks
         .iter()
@@ -208,8 +207,7 @@ pub(super) async fn tasks_cancel(
     State(lab): State<LabState>,
     Path(uuid): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let task = inventory
         .tasks
         .iter_mut()
