@@ -28,11 +28,7 @@ pub(super) trait Collection: Serialize + Sized + 'static {
 }
 
 impl Collection for Job {
-    const RESOURCE: Resource = Resource {
-        name: "job",
-        fields: JOB_FIELDS,
-        embeds: &[],
-    };
+    const RESOURCE: Resource = Resource::plain("job", JOB_FIELDS);
 
     fn all(inventory: &Inventory) -> &[Self] {
         &inventory.jobs
@@ -45,11 +41,7 @@ impl Collection for Job {
 }
 
 impl Collection for RemoteSystem {
-    const RESOURCE: Resource = Resource {
-        name: "remote_system",
-        fields: REMOTE_SYSTEM_FIELDS,
-        embeds: &[],
-    };
+    const RESOURCE: Resource = Resource::plain("remote_system", REMOTE_SYSTEM_FIELDS);
 
     fn all(inventory: &Inventory) -> &[Self] {
         &inventory.remote_systems

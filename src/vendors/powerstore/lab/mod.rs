@@ -26,6 +26,8 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+use std::time::SystemTime;
+
 use axum::Router;
 use axum::http::Uri;
 use axum::middleware;
@@ -38,7 +40,9 @@ pub use state::LabState;
 
 use import_sessions::*;
 use crate::vendors::powerstore::wire::{Job, RemoteSystem};
-use operation::Operation::{self, Cleanup, Cutover, Pause, Resume, StartCopy};
+use operation::Operation::{
+    self, Cancel, Cleanup, Cutover, EnableDestinationVolume, Pause, Resume, StartCopy,
+};
 
 /// Every route of the simulator, with `state` attached and fault injection in front.
 pub fn router(state: LabState) -> Router {
@@ -52,13 +56,23 @@ pub fn router(state: LabState) -> Router {
         .route(
             &session(""),
             get(import_sessions_get)
-                .patch(import_sessions_modify)
+                .patch(import_sessions_read(
+                    // A refused body names the operation only: this time is never read.
+                    Operation::Modify(SystemTime::UNIX_EPOCH),
+                    modify_body,
+                ))
                 .delete(import_sessions_operate(Operation::Delete)),
         )
-        .route(&session("/cancel"), post(import_sessions_cancel))
+        .route(
+            &session("/cancel"),
+            post(import_sessions_read(Cancel { force: false }, cancel_body)),
+        )
         .route(
             &session("/enable_destination_volume"),
-            post(import_sessions_enable_destination_volume),
+            post(import_sessions_read(
+                EnableDestinationVolume,
+                enable_destination_volume_body,
+            )),
         )
         .route("/api/rest/job", get(collection::list::<Job>))
         .route("/api/rest/job/{id}", get(collection::get::<Job>))
