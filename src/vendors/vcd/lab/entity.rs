@@ -109,6 +109,19 @@ fn find<'a>(
         .ok_or_else(|| not_found(id))
 }
 
+/// Where the entity `id` is, when the caller sees it (else 404) and may modify it (else
+/// 403).
+fn writable(entities: &[SimEntity], id: &str, caller: &Caller) -> Result<usize, LabError> {
+    let index = entities
+        .iter()
+        .position(|e| e.wire.id == id && e.visible_to(caller))
+        .ok_or_else(|| not_found(id))?;
+    if !entities[index].writable_by(caller) {
+        return Err(forbidden(id, caller));
+    }
+    Ok(index)
+}
+
 fn forbidden(id: &str, caller: &Caller) -> LabError {
     LabError::forbidden(format!(
         "User {}@{} does not have the right to modify entity {id}",
@@ -146,10 +159,8 @@ pub(super) async fn entities_put(
         .entity_type(&update.entity_type)
         .cloned()
         .ok_or_else(|| LabError::not_found(format!("Entity type {new_type} not found")))?;
-    let entity = find(&mut inventory.entities, &id, &caller)?;
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
+    let index = writable(&inventory.entities, &id, &caller)?;
+    let entity = &mut inventory.entities[index];
     let given = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     if given.is_some_and(|tag| tag != entity.etag()) {
         return Err(LabError::precondition_failed(format!(
@@ -196,15 +207,8 @@ pub(super) async fn entities_resolve(
     Path(id): Path<String>,
 ) -> Result<Response, LabError> {
     let (now, mut inventory) = lab.now_and_at();
-    let index = inventory
-        .entities
-        .iter()
-        .position(|e| e.wire.id == id && e.visible_to(&caller))
-        .ok_or_else(|| not_found(&id))?;
+    let index = writable(&inventory.entities, &id, &caller)?;
     let entity = &inventory.entities[index];
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
     if entity.state() == EntityState::InDeletion {
         return Err(LabError::bad_request(format!(
             "Entity {id} is IN_DELETION and cannot be resolved"
@@ -245,11 +249,8 @@ pub(super) async fn entities_delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
     let (now, mut inventory) = lab.now_and_at();
-    let entity = find(&mut inventory.entities, &id, &caller)?;
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
-    inventory.entities.retain(|e| e.wire.id != id);
+    let index = writable(&inventory.entities, &id, &caller)?;
+    inventory.entities.remove(index);
     lab.mutations().record("delete", &id, now);
     Ok(StatusCode::NO_CONTENT)
 }
