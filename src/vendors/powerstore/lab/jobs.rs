@@ -107,21 +107,29 @@ mod tests {
         client.get(&format!("/api/rest/job/{id}?{POLL}")).await.body
     }
 
+    /// POSTs `body` to `uri` (an asynchronous request), which must be accepted; the job's
+    /// id and the job as polled then.
+    async fn run_async(
+        client: &Client,
+        uri: &str,
+        body: &str,
+    ) -> (serde_json::Value, serde_json::Value) {
+        let accepted = client.post(uri, body).await;
+        assert_eq!(accepted.status, 202, "{}", accepted.text);
+        let id = accepted.body["id"].clone();
+        let polled = job(client, &id).await;
+        (id, polled)
+    }
+
     #[tokio::test]
     async fn an_async_action_completes_as_a_job() {
         let (state, _) = lab();
         let c = Client::login(&state).await;
-        let accepted = c
-            .post(
-                "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true",
-                "",
-            )
-            .await;
-        assert_eq!(accepted.status, 202);
-        let polled = job(&c, &accepted.body["id"]).await;
+        let uri = "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true";
+        let (id, polled) = run_async(&c, uri, "").await;
         assert_eq!(
             polled,
-            json!({"id": accepted.body["id"], "state": "COMPLETED", "progress_percentage": 100,
+            json!({"id": id, "state": "COMPLETED", "progress_percentage": 100,
             "response_status": "204", "response_body": null, "description_l10n": "Cut over import session."})
         );
         assert_eq!(c.state("name:wave1-lun03").await, "Import_Completed");
@@ -132,14 +140,8 @@ mod tests {
     async fn a_refused_async_action_fails_with_the_error_body() {
         let (state, _) = lab();
         let c = Client::login(&state).await;
-        let accepted = c
-            .post(
-                "/api/rest/import_session/name:wave1-lun03/pause?async=true",
-                "",
-            )
-            .await;
-        assert_eq!(accepted.status, 202);
-        let polled = job(&c, &accepted.body["id"]).await;
+        let uri = "/api/rest/import_session/name:wave1-lun03/pause?async=true";
+        let (_, polled) = run_async(&c, uri, "").await;
         assert_eq!(polled["state"], "FAILED");
         assert_eq!(polled["response_status"], "422");
         assert_eq!(
@@ -154,8 +156,7 @@ mod tests {
         let (state, _) = lab();
         let c = Client::login(&state).await;
         let body = r#"{"name": "imp-1", "remote_system_id": "name:unity-01", "source_resource_id": "sv_1"}"#;
-        let accepted = c.post("/api/rest/import_session?is_async=true", body).await;
-        let polled = job(&c, &accepted.body["id"]).await;
+        let (id, polled) = run_async(&c, "/api/rest/import_session?is_async=true", body).await;
         assert_eq!(
             (polled["state"].as_str(), polled["response_status"].as_str()),
             (Some("COMPLETED"), Some("201"))
@@ -163,12 +164,9 @@ mod tests {
         let created = polled["response_body"]["id"].as_str().unwrap();
         assert_eq!(c.state(created).await, "Queued");
         let bare = c
-            .get(&format!(
-                "/api/rest/job/{}",
-                accepted.body["id"].as_str().unwrap()
-            ))
+            .get(&format!("/api/rest/job/{}", id.as_str().unwrap()))
             .await;
-        assert_eq!(bare.body, json!({"id": accepted.body["id"]}));
+        assert_eq!(bare.body, json!({"id": id}));
         let listed = c
             .get("/api/rest/job?select=resource_action,resource_id")
             .await;
