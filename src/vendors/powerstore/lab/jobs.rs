@@ -96,7 +96,7 @@ fn record(lab: &LabState, action: Action<'_>, result: Result<Outcome, LabError>)
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{Client, lab};
+    use super::super::tests::Client;
     use crate::vendors::powerstore::wire::codes;
 
     const POLL: &str =
@@ -123,8 +123,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_async_action_completes_as_a_job() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
+        let c = Client::fresh().await;
         let uri = "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true";
         let (id, polled) = run_async(&c, uri, "").await;
         assert_eq!(
@@ -133,13 +132,12 @@ mod tests {
             "response_status": "204", "response_body": null, "description_l10n": "Cut over import session."})
         );
         assert_eq!(c.state("name:wave1-lun03").await, "Import_Completed");
-        assert_eq!(state.mutations().count("cutover"), 1);
+        assert_eq!(c.lab.mutations().count("cutover"), 1);
     }
 
     #[tokio::test]
     async fn a_refused_async_action_fails_with_the_error_body() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
+        let c = Client::fresh().await;
         let uri = "/api/rest/import_session/name:wave1-lun03/pause?async=true";
         let (_, polled) = run_async(&c, uri, "").await;
         assert_eq!(polled["state"], "FAILED");
@@ -148,13 +146,12 @@ mod tests {
             polled["response_body"]["messages"][0]["code"],
             codes::INVALID_STATE
         );
-        assert!(state.mutations().entries().is_empty());
+        assert!(c.lab.mutations().entries().is_empty());
     }
 
     #[tokio::test]
     async fn an_async_create_reports_the_new_id() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
+        let c = Client::fresh().await;
         let body = r#"{"name": "imp-1", "remote_system_id": "name:unity-01", "source_resource_id": "sv_1"}"#;
         let (id, polled) = run_async(&c, "/api/rest/import_session?is_async=true", body).await;
         assert_eq!(
