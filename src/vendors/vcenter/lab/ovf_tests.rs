@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::ovf_packages::PACKAGES_PATH;
 use super::tests::{Answer, Client, kind, lab, lab_state, send};
 use super::{PROXY_USER, Port, VIEWER_USER};
 
@@ -101,15 +102,8 @@ async fn a_pull_session_reads_its_descriptor_after_a_second() {
         ]
     );
     assert_eq!(info["files"][1]["size"], 4096);
-    let served = send(
-        &lab,
-        Port::Proxy,
-        "GET",
-        "/_lab/packages/app/app-disk2.vmdk",
-        &[],
-        "",
-    )
-    .await;
+    let disk = format!("{PACKAGES_PATH}app/app-disk2.vmdk");
+    let served = send(&lab, Port::Proxy, "GET", &disk, &[], "").await;
     assert_eq!(served.status, 200);
 }
 
