@@ -10,7 +10,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Variant};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::http::plan::Plan;
@@ -37,7 +37,8 @@ pub struct Kind {
     /// `wait_for`'s defaults.
     pub timeout: Duration,
     pub every: Duration,
-    /// What `wait_for` answers, as signatures show it: the handle's type, or `Map`.
+    /// What `wait_for` and the kind's own methods answer, as signatures show it: the
+    /// handle's type, or `Map`.
     pub answer_type: &'static str,
     pub docs: Docs,
 }
@@ -88,9 +89,23 @@ macro_rules! job_states {
 }
 pub(crate) use job_states;
 
+/// How a handle reaches its job: the host, the target and the id it is read by. Most
+/// jobs are reached by a client and an id ([`crate::script::remote::RemoteJob`]).
+pub trait Reach: Sized {
+    fn host(&self) -> &Host;
+    /// The target's name, for errors and for the reference a step records.
+    fn target(&self) -> &str;
+    /// The id the job is read again by, for the reference a step records; `None` for a
+    /// kind there is one of per target.
+    fn id(&self) -> Option<String>;
+    /// The job `id` names on target `target`, reached through a client built as the
+    /// script's constructor builds it; nothing is read yet.
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
+}
+
 /// One kind of remote job of a vendor: how to read it, and what its states mean. The
 /// implementing value is what the handle needs to reach the job (its client and id).
-pub trait Job: Clone + Send + Sync + 'static {
+pub trait Job: Reach + Clone + Send + Sync + 'static {
     /// The job as last read.
     type Snapshot: Clone + Send + Sync + 'static;
     /// Its state.
@@ -101,15 +116,6 @@ pub trait Job: Clone + Send + Sync + 'static {
     /// planned change to the same kind of object with the job's id touches this job.
     const OBJECT: &'static str;
 
-    fn host(&self) -> &Host;
-    /// The target's name, for errors and for the reference a step records.
-    fn target(&self) -> &str;
-    /// The id the job is read again by, for the reference a step records; `None` for a
-    /// kind there is one of per target.
-    fn id(&self) -> Option<String>;
-    /// The job `id` names on target `target`, reached through a client built as the
-    /// script's constructor builds it; nothing is read yet.
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
     /// Where waits on this job read it together with the other waits on its target (one
@@ -202,6 +208,11 @@ impl HandleKind {
             reference: job_reference::<J>,
             reopen: reopen_job::<J>,
         }
+    }
+
+    /// The kinds of a vendor with one connection object `C` and one kind of job `J`.
+    pub const fn pair<C: Connection, J: Job>() -> [Self; 2] {
+        [Self::connection::<C>(), Self::job::<J>()]
     }
 
     /// The kind of a vendor's connection object `C`.
@@ -415,11 +426,44 @@ pub fn parse_state<J: Job>(operation: &str, text: &str) -> RhaiResult<J::State> 
     })
 }
 
+/// The handle as the first parameter of a signature: `session: ImportSession`.
+fn this<J: Job>() -> String {
+    format!("{}: {}", J::KIND.param, J::KIND.type_name)
+}
+
+/// Registers method `name` of the handle of `J`, documented by `doc`: it takes the
+/// handle alone and answers what the kind's methods answer ([`Kind::answer_type`]).
+pub fn method<J: Job, R: Variant + Clone>(
+    engine: &mut Engine,
+    name: &str,
+    doc: &str,
+    method: impl Fn(&Handle<J>) -> RhaiResult<R> + Send + Sync + 'static,
+) {
+    FuncRegistration::new(name)
+        .with_comments([doc])
+        .with_params_info([this::<J>().as_str(), J::KIND.answer_type])
+        .register_into_engine(engine, move |h: &mut Handle<J>| method(h));
+}
+
+/// Registers method `name` of the handle of `J`, documented by `doc`: it takes the
+/// handle and a map (`params`, e.g. `options: Map`) and answers as [`method`] does.
+pub fn method_with<J: Job, R: Variant + Clone>(
+    engine: &mut Engine,
+    (name, params): (&str, &str),
+    doc: &str,
+    method: impl Fn(&Handle<J>, Map) -> RhaiResult<R> + Send + Sync + 'static,
+) {
+    FuncRegistration::new(name)
+        .with_comments([doc])
+        .with_params_info([this::<J>().as_str(), params, J::KIND.answer_type])
+        .register_into_engine(engine, move |h: &mut Handle<J>, map: Map| method(h, map));
+}
+
 /// Registers the handle type of `J` and everything every handle has.
 pub fn register<J: Job>(engine: &mut Engine) {
     let kind = &J::KIND;
     let name = kind.type_name;
-    let this = format!("{}: {name}", kind.param);
+    let this = this::<J>();
     engine.register_type_with_name::<Handle<J>>(name);
     for field in J::properties() {
         let key = field.clone();
