@@ -34,13 +34,49 @@ pub struct Kind {
     pub wait_operation: &'static str,
     /// What a state is called in errors, with its article: "an import session state".
     pub state_noun: &'static str,
-    /// `wait_for`'s defaults.
-    pub timeout: Duration,
-    pub every: Duration,
+    /// `wait_for`'s defaults: how long it waits, and how often it reads the job.
+    pub waits: (Duration, Duration),
     /// What `wait_for` and the kind's own methods answer, as signatures show it: the
     /// handle's type, or `Map`.
     pub answer_type: &'static str,
     pub docs: Docs,
+}
+
+impl Kind {
+    /// The kind named `type_name` in scripts and `param` in signatures, whose states
+    /// are `state_noun` in errors; `wait_for` waits `waits` (at most, every) by default,
+    /// reports its errors as `wait_for` and answers the handle.
+    pub const fn new(
+        (type_name, param, state_noun): (&'static str, &'static str, &'static str),
+        waits: (Duration, Duration),
+        docs: Docs,
+    ) -> Self {
+        Self {
+            type_name,
+            param,
+            wait_operation: "wait_for",
+            state_noun,
+            waits,
+            answer_type: type_name,
+            docs,
+        }
+    }
+
+    /// The kind with `wait_for` reporting its errors as `operation`.
+    pub const fn waiting_as(self, operation: &'static str) -> Self {
+        Self {
+            wait_operation: operation,
+            ..self
+        }
+    }
+
+    /// The kind with `wait_for` and its methods answering `answer_type`.
+    pub const fn answering(self, answer_type: &'static str) -> Self {
+        Self {
+            answer_type,
+            ..self
+        }
+    }
 }
 
 /// The doc comments of the generic functions, with the kind's own words.
@@ -375,13 +411,8 @@ impl<J: Job> Handle<J> {
         options: Map,
     ) -> RhaiResult<Dynamic> {
         let job = &self.job;
-        let wait = Wait::new(
-            operation,
-            job.target(),
-            options,
-            (J::KIND.timeout, J::KIND.every),
-        )?
-        .of(job.reading(&self.snapshot()).what, wanted.name());
+        let wait = Wait::new(operation, job.target(), options, J::KIND.waits)?
+            .of(job.reading(&self.snapshot()).what, wanted.name());
         if let Some(plan) = self.plan() {
             // Only the planned change would bring the job there: the plan notes the
             // wait and goes on as if it had.

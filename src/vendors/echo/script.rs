@@ -53,21 +53,16 @@ impl Job for EchoJob {
     type Snapshot = wire::Job;
     type State = JobState;
 
-    const KIND: Kind = Kind {
-        type_name: "EchoJob",
-        param: "job",
-        wait_operation: "wait_for",
-        state_noun: "an echo job state",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(1),
-        answer_type: "EchoJob",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("EchoJob", "job", "an echo job state"),
+        (Duration::from_secs(3600), Duration::from_secs(1)),
+        Docs {
             refresh: "/// Re-reads the job; returns the job.",
             wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.\n/// Options: `timeout` (default \"1h\"), `every` (\"1s\").",
             to_map: "/// Every field of the job with the API's names.",
             to_string: "/// One line: name and state.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::echo::client::JOB;
 

@@ -120,10 +120,17 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// Every migration task of the project."])
         .with_params_info(["sms: HuaweiSms", "Array"])
         .register_into_engine(engine, |sms: &mut Sms| sms.tasks(Map::new()));
-    FuncRegistration::new("task")
-        .with_comments(["/// One migration task by id (32 hex digits) or by its exact name; `not_found`\n/// when there is none."])
-        .with_params_info(["sms: HuaweiSms", "id_or_name: &str", "SmsTask"])
-        .register_into_engine(engine, |sms: &mut Sms, id: &str| sms.task(id));
+    Sms::register_lookups(
+        engine,
+        "sms",
+        "SmsTask",
+        &[(
+            "task",
+            "id_or_name: &str",
+            "/// One migration task by id (32 hex digits) or by its exact name; `not_found`\n/// when there is none.",
+            |sms, id| sms.task(id).map(Dynamic::from),
+        )],
+    );
     task_handle::register(engine);
 }
 

@@ -42,21 +42,16 @@ impl Job for TaskJob {
     type Snapshot = TaskRecord;
     type State = TaskState;
 
-    const KIND: Kind = Kind {
-        type_name: "SmsTask",
-        param: "task",
-        wait_operation: "wait_for",
-        state_noun: "a migration task state",
-        timeout: Duration::from_secs(24 * 3600),
-        every: Duration::from_secs(15),
-        answer_type: "SmsTask",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("SmsTask", "task", "a migration task state"),
+        (Duration::from_secs(24 * 3600), Duration::from_secs(15)),
+        Docs {
             refresh: "/// Re-reads the task; returns the task.",
             wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\").",
             to_map: "/// Every field of the task as a map with the vendor's field names.",
             to_string: "/// One line: name, state and the running subtask with its percent.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::huawei_sms::client::TASK;
 

@@ -72,21 +72,16 @@ impl Job for SessionJob {
     type Snapshot = Snapshot;
     type State = ImportState;
 
-    const KIND: Kind = Kind {
-        type_name: "ImportSession",
-        param: "session",
-        wait_operation: "wait_for",
-        state_noun: "an import session state",
-        timeout: Duration::from_secs(6 * 3600),
-        every: Duration::from_secs(30),
-        answer_type: "ImportSession",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("ImportSession", "session", "an import session state"),
+        (Duration::from_secs(6 * 3600), Duration::from_secs(30)),
+        Docs {
             refresh: "/// Re-reads the session from the array; returns the session.",
             wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\").",
             to_map: "/// Every attribute of the session as a map with the vendor's field names.",
             to_string: "/// One line: name, state and, while copying, the percent done.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::powerstore::client::SESSION;
 
@@ -306,16 +301,20 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, |array: &mut PowerStore| {
             array.import_sessions(Map::new())
         });
-    FuncRegistration::new("import_session")
-        .with_comments(["/// One import session by id or by name; `not_found` when there is none."])
-        .with_params_info(["array: PowerStore", "id_or_name: &str", "ImportSession"])
-        .register_into_engine(
-            engine,
-            |array: &mut PowerStore, id: &str| -> RhaiResult<ImportSessionHandle> {
+    PowerStore::register_lookups(
+        engine,
+        "array",
+        "ImportSession",
+        &[(
+            "import_session",
+            "id_or_name: &str",
+            "/// One import session by id or by name; `not_found` when there is none.",
+            |array, id| {
                 let session = array.run(array.client.import_session(id))?;
-                Ok(array.handle(session))
+                Ok(Dynamic::from(array.handle(session)))
             },
-        );
+        )],
+    );
 
     register_session_methods(engine);
 }

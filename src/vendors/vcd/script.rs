@@ -173,21 +173,16 @@ impl Job for TaskJob {
     type Snapshot = Task;
     type State = TaskStatus;
 
-    const KIND: Kind = Kind {
-        type_name: "VcdTask",
-        param: "task",
-        wait_operation: "wait_for",
-        state_noun: "a task status",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(3),
-        answer_type: "VcdTask",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("VcdTask", "task", "a task status"),
+        (Duration::from_secs(3600), Duration::from_secs(3)),
+        Docs {
             refresh: "/// Re-reads the task; returns it.",
             wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
             to_map: "/// The task's fields as a map.",
             to_string: "/// One line: the task, its status and progress.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::vcd::client::TASK;
 

@@ -35,21 +35,17 @@ impl Job for OvfJob {
     type Snapshot = ImportInfo;
     type State = ImportState;
 
-    const KIND: Kind = Kind {
-        type_name: "OvfImport",
-        param: "session",
-        wait_operation: "ovf.wait_for",
-        state_noun: "an import session state",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(5),
-        answer_type: "OvfImport",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("OvfImport", "session", "an import session state"),
+        (Duration::from_secs(3600), Duration::from_secs(5)),
+        Docs {
             refresh: "/// Re-reads the import session; returns it.",
             wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\").",
             to_map: "/// Every field of the session as a map with the vendor's field names, and its `id`.",
             to_string: "/// `ID STATE PROGRESS%`, as `print` and the REPL show the session.",
         },
-    };
+    )
+    .waiting_as("ovf.wait_for");
 
     const OBJECT: &'static str = crate::vendors::vcenter::client::OVF_SESSION;
 

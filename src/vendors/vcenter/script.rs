@@ -86,21 +86,18 @@ job::job_states!(HistoryStatus, HistoryStatus::ALL, success: HistoryStatus::Succ
 impl Job for HistoryJob {
     type Snapshot = Option<HistoryInfo>;
     type State = HistoryStatus;
-    const KIND: Kind = Kind {
-        type_name: "History",
-        param: "history",
-        wait_operation: "history.wait_for",
-        state_noun: "a history import status",
-        timeout: Duration::from_secs(6 * 3600),
-        every: Duration::from_secs(10),
-        answer_type: "Map",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("History", "history", "a history import status"),
+        (Duration::from_secs(6 * 3600), Duration::from_secs(10)),
+        Docs {
             refresh: "/// Re-reads the import's Info; returns the history.",
             wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
             to_map: "/// The import's Info as last read (empty before the first read).",
             to_string: "/// `of `NAME``, naming the target, as `print` and the REPL show it.",
         },
-    };
+    )
+    .waiting_as("history.wait_for")
+    .answering("Map");
 
     const OBJECT: &'static str = HISTORY;
 
