@@ -5,7 +5,8 @@
 //! rules of a wait (fail at once on a wrong terminal state, suggest a close state name,
 //! honour `timeout` and `every`) are the same for every vendor. A kind also says how a
 //! step records a handle and reopens it on resume ([`HandleKind`]), as does each vendor's
-//! connection object ([`Connection`]).
+//! connection object ([`Connection`]). A vendor's own methods of a handle are registered
+//! with their docs by [`method`] and [`method_with`].
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;

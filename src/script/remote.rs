@@ -68,21 +68,9 @@ impl<C: RemoteClient> Remote<C> {
             .with_params_info([this.as_str(), "String"])
             .register_into_engine(engine, |remote: &mut Self| remote.target().to_owned());
     }
-}
 
-/// A function of a target that takes one string (an id, a URN, a URL) and answers a
-/// value: its name, that parameter as signatures show it (`id: &str`), its doc and
-/// what it does.
-pub type Lookup<C> = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&Remote<C>, &str) -> Result<Dynamic, Box<EvalAltResult>>,
-);
-
-impl<C: RemoteClient> Remote<C> {
-    /// Registers `lookups`, each `name(this, param) -> answer` with `this` the target
-    /// (named `this` in signatures).
+    /// Registers `lookups`, each `name(this, param) -> answer`, the target being the
+    /// parameter `this` of signatures.
     pub fn register_lookups(engine: &mut Engine, this: &str, answer: &str, lookups: &[Lookup<C>]) {
         let this = format!("{this}: {}", C::TYPE_NAME);
         for &(name, param, doc, lookup) in lookups {
@@ -95,6 +83,16 @@ impl<C: RemoteClient> Remote<C> {
         }
     }
 }
+
+/// A function of a target that takes one string (an id, a URN, a URL) and answers a
+/// value: its name, that parameter as signatures show it (`id: &str`), its doc and
+/// what it does.
+pub type Lookup<C> = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Remote<C>, &str) -> Result<Dynamic, Box<EvalAltResult>>,
+);
 
 /// A job a target reads by its id (an import session, a task), as its handle reaches
 /// it; each vendor implements [`job::Job`] for the one of its client.
