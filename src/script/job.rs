@@ -17,6 +17,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::http::plan::Plan;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::remote::{Remote, RemoteClient};
 use crate::script::shared_read::SharedReads;
 use crate::script::wait::{Verdict, Wait};
 use crate::script::wait_log::{Reading, report};
@@ -126,12 +127,21 @@ macro_rules! job_states {
 }
 pub(crate) use job_states;
 
-/// How a handle reaches its job: the host, the target and the id it is read by. Most
-/// jobs are reached by a client and an id ([`crate::script::remote::RemoteJob`]).
+/// How a handle reaches its job: through its target's [`Remote`], by the id it is read
+/// by. Most jobs are reached by a client and an id ([`crate::script::remote::RemoteJob`]).
 pub trait Reach: Sized {
-    fn host(&self) -> &Host;
+    /// The client of the job's target.
+    type Client: RemoteClient;
+    /// The target the job is on, as scripts hold it.
+    fn remote(&self) -> &Remote<Self::Client>;
+    /// The host the job's reads block on.
+    fn host(&self) -> &Host {
+        &self.remote().host
+    }
     /// The target's name, for errors and for the reference a step records.
-    fn target(&self) -> &str;
+    fn target(&self) -> &str {
+        self.remote().target()
+    }
     /// The id the job is read again by, for the reference a step records; `None` for a
     /// kind there is one of per target.
     fn id(&self) -> Option<String>;

@@ -111,12 +111,10 @@ impl<C> Clone for RemoteJob<C> {
 }
 
 impl<C: RemoteClient> Reach for RemoteJob<C> {
-    fn host(&self) -> &Host {
-        &self.remote.host
-    }
+    type Client = C;
 
-    fn target(&self) -> &str {
-        self.remote.target()
+    fn remote(&self) -> &Remote<C> {
+        &self.remote
     }
 
     fn id(&self) -> Option<String> {

@@ -127,12 +127,10 @@ const FIELDS: [&str; 9] = [
 ];
 
 impl Reach for TaskJob {
-    fn host(&self) -> &Host {
-        &self.vcd.host
-    }
+    type Client = VcdClient;
 
-    fn target(&self) -> &str {
-        self.vcd.client.target()
+    fn remote(&self) -> &Vcd {
+        &self.vcd
     }
 
     /// The task's uuid, the last segment of its URL.

@@ -61,12 +61,10 @@ pub struct HistoryJob {
 const HISTORY: &str = "the history import";
 
 impl Reach for HistoryJob {
-    fn host(&self) -> &Host {
-        &self.vcenter.host
-    }
+    type Client = VcenterClient;
 
-    fn target(&self) -> &str {
-        self.vcenter.client.target()
+    fn remote(&self) -> &Vcenter {
+        &self.vcenter
     }
 
     /// One per appliance: the target alone names it.
