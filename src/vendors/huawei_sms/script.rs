@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, HandleKind};
-use crate::script::options::Options;
+use crate::script::options::{self, Options};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
 use crate::vendors::huawei_sms::wire::TaskState;
@@ -112,14 +112,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             "/// The target's name, as `print` and the REPL show it.",
         ),
     );
-    FuncRegistration::new("tasks")
-        .with_comments(["/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`."])
-        .with_params_info(["sms: HuaweiSms", "options: Map", "Array"])
-        .register_into_engine(engine, |sms: &mut Sms, options: Map| sms.tasks(options));
-    FuncRegistration::new("tasks")
-        .with_comments(["/// Every migration task of the project."])
-        .with_params_info(["sms: HuaweiSms", "Array"])
-        .register_into_engine(engine, |sms: &mut Sms| sms.tasks(Map::new()));
+    options::register_with_and_without(
+        engine,
+        "tasks",
+        ("sms: HuaweiSms", "Array"),
+        (
+            "/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`.",
+            "/// Every migration task of the project.",
+        ),
+        |sms: &mut Sms, options| sms.tasks(options),
+    );
     Sms::register_lookups(
         engine,
         "sms",

@@ -5,14 +5,14 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::ApiError;
 use crate::script::Host;
 use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, parse_state};
-use crate::script::options::Options;
+use crate::script::options::{self, Options};
 use crate::script::shared_read::{Fetch, SharedReads};
 use crate::script::wait_log::Reading;
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery, looks_like_id};
@@ -291,16 +291,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     job::register::<SessionJob>(engine);
 
-    FuncRegistration::new("import_sessions")
-        .with_comments(["/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request)."])
-        .with_params_info(["array: PowerStore", "options: Map", "Array"])
-        .register_into_engine(engine, |array: &mut PowerStore, options: Map| array.import_sessions(options));
-    FuncRegistration::new("import_sessions")
-        .with_comments(["/// Every import session of the array."])
-        .with_params_info(["array: PowerStore", "Array"])
-        .register_into_engine(engine, |array: &mut PowerStore| {
-            array.import_sessions(Map::new())
-        });
+    options::register_with_and_without(
+        engine,
+        "import_sessions",
+        ("array: PowerStore", "Array"),
+        (
+            "/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request).",
+            "/// Every import session of the array.",
+        ),
+        |array: &mut PowerStore, options| array.import_sessions(options),
+    );
     PowerStore::register_lookups(
         engine,
         "array",

@@ -14,7 +14,7 @@ use crate::script::Host;
 use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
-use crate::script::options::Options;
+use crate::script::options::{self, Options};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
@@ -327,14 +327,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments(["/// The newest API version the server offers (asked once)."])
         .with_params_info(["vcd: Vcd", "String"])
         .register_into_engine(engine, |vcd: &mut Vcd| vcd.run(vcd.client.api_version()));
-    FuncRegistration::new("entity_types")
-        .with_comments(["/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\")."])
-        .with_params_info(["vcd: Vcd", "options: Map", "Array"])
-        .register_into_engine(engine, |vcd: &mut Vcd, options: Map| vcd.entity_types(options));
-    FuncRegistration::new("entity_types")
-        .with_comments(["/// Every entity type."])
-        .with_params_info(["vcd: Vcd", "Array"])
-        .register_into_engine(engine, |vcd: &mut Vcd| vcd.entity_types(Map::new()));
+    options::register_with_and_without(
+        engine,
+        "entity_types",
+        ("vcd: Vcd", "Array"),
+        (
+            "/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\").",
+            "/// Every entity type.",
+        ),
+        |vcd: &mut Vcd, options| vcd.entity_types(options),
+    );
     FuncRegistration::new("entities")
         .with_comments(["/// Every entity of the types `type_urn` names, all pages: a full URN (one\n/// version), a URN without version (all versions) or a version prefix (`…:1.0`).\n/// Options: `filter` (FIQL, e.g. \"entityState==RESOLVED\"), `page_size` (1..128)."])
         .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "Array"])
