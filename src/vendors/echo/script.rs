@@ -12,9 +12,9 @@ use crate::clock::Clock;
 use crate::config::{Target, TargetKind};
 use crate::http::call_record::CallRecord;
 use crate::script::Host;
-use crate::script::remote::{Remote, RemoteClient, RemoteJob};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind};
+use crate::script::remote::{Remote, RemoteClient, RemoteJob};
 use crate::script::wait_log::Reading;
 use crate::vendors::echo::client::EchoClient;
 use crate::vendors::echo::wire::{self, JOB_FIELDS, JobState};
@@ -151,7 +151,9 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     job::register::<EchoJob>(engine);
     FuncRegistration::new("start")
-        .with_comments(["/// Starts job `name`, done after `seconds`; starting it again answers the same job."])
+        .with_comments([
+            "/// Starts job `name`, done after `seconds`; starting it again answers the same job.",
+        ])
         .with_params_info(["echo: Echo", "name: &str", "seconds: i64", "EchoJob"])
         .register_into_engine(engine, |echo: &mut Echo, name: &str, seconds: i64| {
             echo.start(name, seconds)

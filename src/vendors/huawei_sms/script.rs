@@ -7,10 +7,10 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, HandleKind};
 use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, remote_client};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
 use crate::vendors::huawei_sms::wire::TaskState;

@@ -13,9 +13,9 @@ use serde_json::Value;
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{Handle, Job};
+use crate::script::remote::RemoteJob;
 use crate::script::timestamp::Timestamp;
 use crate::script::wait_log::Reading;
-use crate::script::remote::RemoteJob;
 use crate::vendors::huawei_sms::client::{SmsClient, TaskRecord};
 use crate::vendors::huawei_sms::script::Sms;
 use crate::vendors::huawei_sms::wire::{

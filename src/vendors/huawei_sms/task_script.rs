@@ -152,7 +152,9 @@ pub(crate) fn register(engine: &mut Engine) {
     job::register::<TaskJob>(engine);
     engine.register_get("error", |t: &mut TaskHandle| t.error());
     for (name, doc) in ACTIONS {
-        job::method(engine, name, doc, move |t: &TaskHandle| t.act(name, Map::new()));
+        job::method(engine, name, doc, move |t: &TaskHandle| {
+            t.act(name, Map::new())
+        });
     }
     job::method_with(
         engine,

@@ -9,10 +9,10 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::ApiError;
 use crate::script::Host;
-use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, parse_state};
 use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::shared_read::{Fetch, SharedReads};
 use crate::script::wait_log::Reading;
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery, looks_like_id};
@@ -186,7 +186,6 @@ fn list_by_id(client: Arc<PowerStoreClient>) -> Fetch<Snapshot> {
 }
 
 impl PowerStore {
-
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
         let job = SessionJob {
             remote: self.clone(),

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
 use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
@@ -42,7 +42,6 @@ pub struct TaskJob {
 }
 
 impl Vcd {
-
     fn entity_types(&self, options: Map) -> RhaiResult<Array> {
         let options = Options::new("entity_types", options, &["filter"])?;
         let filter = options.text("filter")?;

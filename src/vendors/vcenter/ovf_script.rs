@@ -13,12 +13,12 @@ use crate::api_error::ApiError;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{self, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
+use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
+use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
-use crate::script::remote::RemoteJob;
-use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::script::Vcenter;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -118,16 +118,16 @@ impl Job for OvfJob {
 impl OvfImport {
     fn try_instantiate(&self, parameters: Dynamic) -> RhaiResult<Dynamic> {
         let parameters = parameter_list("try_instantiate", parameters)?;
-        let OvfJob { remote: vcenter, id } = self.job();
-        to_map(&vcenter.run(vcenter.client().ovf_try_instantiate(id, parameters))?)
+        let OvfJob { remote, id } = self.job();
+        to_map(&remote.run(remote.client().ovf_try_instantiate(id, parameters))?)
     }
 
     fn instantiate(&self, parameters: Dynamic) -> RhaiResult<Self> {
         let parameters = parameter_list("instantiate", parameters)?;
-        let OvfJob { remote: vcenter, id } = self.job();
-        if let Err(err) = vcenter
+        let OvfJob { remote, id } = self.job();
+        if let Err(err) = remote
             .host()
-            .block_on(vcenter.client().ovf_instantiate(id, parameters))
+            .block_on(remote.client().ovf_instantiate(id, parameters))
         {
             return Err(raise(self.with_found_state(err)));
         }
@@ -312,7 +312,7 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// Deletes (cancels) the import session."])
         .with_params_info(["session: OvfImport", "()"])
         .register_into_engine(engine, |s: &mut OvfImport| {
-            let OvfJob { remote: vcenter, id } = s.job();
-            vcenter.run(vcenter.client().ovf_delete(id))
+            let OvfJob { remote, id } = s.job();
+            remote.run(remote.client().ovf_delete(id))
         });
 }

@@ -8,10 +8,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
 use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
 use crate::script::options::Options;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
