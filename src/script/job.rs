@@ -321,6 +321,15 @@ pub fn required_id(id: Option<&str>) -> Result<&str, ApiError> {
     })
 }
 
+/// The run's plan, when a change it planned touches `job`: then the job is not read (it
+/// may not exist, or not show the change), the plan answers for it.
+pub fn plan_touching<J: Job>(job: &J) -> Option<Arc<Plan>> {
+    let plan = job.host().calls().plan()?;
+    let id = job.id();
+    plan.touches(job.target(), J::OBJECT, id.as_deref())
+        .then(|| Arc::clone(plan))
+}
+
 /// A job as a script holds it; copies share one snapshot, so `refresh()` updates them all.
 #[derive(Clone)]
 pub struct Handle<J: Job> {
@@ -370,13 +379,9 @@ impl<J: Job> Handle<J> {
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
     }
 
-    /// The run's plan, when a change it planned touches this job: then the job is not
-    /// read (it may not exist, or not show the change), the plan answers for it.
+    /// The run's plan, when a change it planned touches this job ([`plan_touching`]).
     fn plan(&self) -> Option<Arc<Plan>> {
-        let plan = self.job.host().calls().plan()?;
-        let id = self.job.id();
-        plan.touches(self.job.target(), J::OBJECT, id.as_deref())
-            .then(|| Arc::clone(plan))
+        plan_touching(&self.job)
     }
 
     /// Re-reads the job; one a planned change touches keeps what the plan made of it.

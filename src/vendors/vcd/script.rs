@@ -74,30 +74,20 @@ impl Vcd {
             vcd: self.clone(),
             url,
         };
-        let planned = self.host.calls().plan().is_some_and(|plan| {
-            plan.touches(self.client.target(), TaskJob::OBJECT, job.id().as_deref())
-        });
-        if planned {
+        if job::plan_touching(&job).is_some() {
             // A planned migration's task is not read: it would be queued.
             let task = queued(&job.url);
             return Ok(Handle::new(job, task));
         }
-        let url = job.url.clone();
-        let task = match self.host.block_on(self.client.task(&url)) {
+        let task = match self.host.block_on(self.client.task(&job.url)) {
             Ok(task) => task,
             Err(err) if err.retryable => {
                 tracing::warn!("reading the new task failed, will poll it: {err}");
-                queued(&url)
+                queued(&job.url)
             }
             Err(err) => return Err(raise(err)),
         };
-        Ok(Handle::new(
-            TaskJob {
-                vcd: self.clone(),
-                url,
-            },
-            task,
-        ))
+        Ok(Handle::new(job, task))
     }
 }
 

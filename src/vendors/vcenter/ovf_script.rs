@@ -266,15 +266,16 @@ pub fn register(engine: &mut Engine) {
         .register_into_engine(engine, |vc: &mut Vcenter, options: Map| -> RhaiResult<OvfImport> {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
-            let planned = vc.host().calls().plan().is_some_and(|plan| {
-                plan.touches(vc.client().target(), OvfJob::OBJECT, Some(&id))
-            });
-            let info = if planned {
+            let job = OvfJob {
+                remote: vc.clone(),
+                id,
+            };
+            let info = if job::plan_touching(&job).is_some() {
                 planned_session()
             } else {
-                vc.run(vc.client().ovf_session(&id))?
+                vc.run(vc.client().ovf_session(&job.id))?
             };
-            Ok(Handle::new(OvfJob { remote: vc.clone(), id }, info))
+            Ok(Handle::new(job, info))
         });
     Vcenter::register_lookups(
         engine,
