@@ -5,17 +5,19 @@
 //! rules of a wait (fail at once on a wrong terminal state, suggest a close state name,
 //! honour `timeout` and `every`) are the same for every vendor. A kind also says how a
 //! step records a handle and reopens it on resume ([`HandleKind`]), as does each vendor's
-//! connection object ([`Connection`]).
+//! connection object ([`Connection`]). A vendor's own methods of a handle are registered
+//! with their docs by [`method`] and [`method_with`].
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Variant};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::http::plan::Plan;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
+use crate::script::remote::{Remote, RemoteClient};
 use crate::script::shared_read::SharedReads;
 use crate::script::wait::{Verdict, Wait};
 use crate::script::wait_log::{Reading, report};
@@ -34,12 +36,49 @@ pub struct Kind {
     pub wait_operation: &'static str,
     /// What a state is called in errors, with its article: "an import session state".
     pub state_noun: &'static str,
-    /// `wait_for`'s defaults.
-    pub timeout: Duration,
-    pub every: Duration,
-    /// What `wait_for` answers, as signatures show it: the handle's type, or `Map`.
+    /// `wait_for`'s defaults: how long it waits, and how often it reads the job.
+    pub waits: (Duration, Duration),
+    /// What `wait_for` and the kind's own methods answer, as signatures show it: the
+    /// handle's type, or `Map`.
     pub answer_type: &'static str,
     pub docs: Docs,
+}
+
+impl Kind {
+    /// The kind named `type_name` in scripts and `param` in signatures, whose states
+    /// are `state_noun` in errors; `wait_for` waits `waits` (at most, every) by default,
+    /// reports its errors as `wait_for` and answers the handle.
+    pub const fn new(
+        (type_name, param, state_noun): (&'static str, &'static str, &'static str),
+        waits: (Duration, Duration),
+        docs: Docs,
+    ) -> Self {
+        Self {
+            type_name,
+            param,
+            wait_operation: "wait_for",
+            state_noun,
+            waits,
+            answer_type: type_name,
+            docs,
+        }
+    }
+
+    /// The kind with `wait_for` reporting its errors as `operation`.
+    pub const fn waiting_as(self, operation: &'static str) -> Self {
+        Self {
+            wait_operation: operation,
+            ..self
+        }
+    }
+
+    /// The kind with `wait_for` and its methods answering `answer_type`.
+    pub const fn answering(self, answer_type: &'static str) -> Self {
+        Self {
+            answer_type,
+            ..self
+        }
+    }
 }
 
 /// The doc comments of the generic functions, with the kind's own words.
@@ -88,9 +127,32 @@ macro_rules! job_states {
 }
 pub(crate) use job_states;
 
+/// How a handle reaches its job: through its target's [`Remote`], by the id it is read
+/// by. Most jobs are reached by a client and an id ([`crate::script::remote::RemoteJob`]).
+pub trait Reach: Sized {
+    /// The client of the job's target.
+    type Client: RemoteClient;
+    /// The target the job is on, as scripts hold it.
+    fn remote(&self) -> &Remote<Self::Client>;
+    /// The host the job's reads block on.
+    fn host(&self) -> &Host {
+        &self.remote().host
+    }
+    /// The target's name, for errors and for the reference a step records.
+    fn target(&self) -> &str {
+        self.remote().target()
+    }
+    /// The id the job is read again by, for the reference a step records; `None` for a
+    /// kind there is one of per target.
+    fn id(&self) -> Option<String>;
+    /// The job `id` names on target `target`, reached through a client built as the
+    /// script's constructor builds it; nothing is read yet.
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
+}
+
 /// One kind of remote job of a vendor: how to read it, and what its states mean. The
 /// implementing value is what the handle needs to reach the job (its client and id).
-pub trait Job: Clone + Send + Sync + 'static {
+pub trait Job: Reach + Clone + Send + Sync + 'static {
     /// The job as last read.
     type Snapshot: Clone + Send + Sync + 'static;
     /// Its state.
@@ -101,15 +163,6 @@ pub trait Job: Clone + Send + Sync + 'static {
     /// planned change to the same kind of object with the job's id touches this job.
     const OBJECT: &'static str;
 
-    fn host(&self) -> &Host;
-    /// The target's name, for errors and for the reference a step records.
-    fn target(&self) -> &str;
-    /// The id the job is read again by, for the reference a step records; `None` for a
-    /// kind there is one of per target.
-    fn id(&self) -> Option<String>;
-    /// The job `id` names on target `target`, reached through a client built as the
-    /// script's constructor builds it; nothing is read yet.
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError>;
     /// Reads the job now (through the host's `block_on`).
     fn read(&self) -> Result<Self::Snapshot, ApiError>;
     /// Where waits on this job read it together with the other waits on its target (one
@@ -204,6 +257,11 @@ impl HandleKind {
         }
     }
 
+    /// The kinds of a vendor with one connection object `C` and one kind of job `J`.
+    pub const fn pair<C: Connection, J: Job>() -> [Self; 2] {
+        [Self::connection::<C>(), Self::job::<J>()]
+    }
+
     /// The kind of a vendor's connection object `C`.
     pub const fn connection<C: Connection>() -> Self {
         Self {
@@ -263,6 +321,15 @@ pub fn required_id(id: Option<&str>) -> Result<&str, ApiError> {
     })
 }
 
+/// The run's plan, when a change it planned touches `job`: then the job is not read (it
+/// may not exist, or not show the change), the plan answers for it.
+pub fn plan_touching<J: Job>(job: &J) -> Option<Arc<Plan>> {
+    let plan = job.host().calls().plan()?;
+    let id = job.id();
+    plan.touches(job.target(), J::OBJECT, id.as_deref())
+        .then(|| Arc::clone(plan))
+}
+
 /// A job as a script holds it; copies share one snapshot, so `refresh()` updates them all.
 #[derive(Clone)]
 pub struct Handle<J: Job> {
@@ -312,13 +379,9 @@ impl<J: Job> Handle<J> {
         *self.data.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
     }
 
-    /// The run's plan, when a change it planned touches this job: then the job is not
-    /// read (it may not exist, or not show the change), the plan answers for it.
+    /// The run's plan, when a change it planned touches this job ([`plan_touching`]).
     fn plan(&self) -> Option<Arc<Plan>> {
-        let plan = self.job.host().calls().plan()?;
-        let id = self.job.id();
-        plan.touches(self.job.target(), J::OBJECT, id.as_deref())
-            .then(|| Arc::clone(plan))
+        plan_touching(&self.job)
     }
 
     /// Re-reads the job; one a planned change touches keeps what the plan made of it.
@@ -364,13 +427,8 @@ impl<J: Job> Handle<J> {
         options: Map,
     ) -> RhaiResult<Dynamic> {
         let job = &self.job;
-        let wait = Wait::new(
-            operation,
-            job.target(),
-            options,
-            (J::KIND.timeout, J::KIND.every),
-        )?
-        .of(job.reading(&self.snapshot()).what, wanted.name());
+        let wait = Wait::new(operation, job.target(), options, J::KIND.waits)?
+            .of(job.reading(&self.snapshot()).what, wanted.name());
         if let Some(plan) = self.plan() {
             // Only the planned change would bring the job there: the plan notes the
             // wait and goes on as if it had.
@@ -415,11 +473,44 @@ pub fn parse_state<J: Job>(operation: &str, text: &str) -> RhaiResult<J::State> 
     })
 }
 
+/// The handle as the first parameter of a signature: `session: ImportSession`.
+fn this<J: Job>() -> String {
+    format!("{}: {}", J::KIND.param, J::KIND.type_name)
+}
+
+/// Registers method `name` of the handle of `J`, documented by `doc`: it takes the
+/// handle alone and answers what the kind's methods answer ([`Kind::answer_type`]).
+pub fn method<J: Job, R: Variant + Clone>(
+    engine: &mut Engine,
+    name: &str,
+    doc: &str,
+    method: impl Fn(&Handle<J>) -> RhaiResult<R> + Send + Sync + 'static,
+) {
+    FuncRegistration::new(name)
+        .with_comments([doc])
+        .with_params_info([this::<J>().as_str(), J::KIND.answer_type])
+        .register_into_engine(engine, move |h: &mut Handle<J>| method(h));
+}
+
+/// Registers method `name` of the handle of `J`, documented by `doc`: it takes the
+/// handle and a map (`params`, e.g. `options: Map`) and answers as [`method`] does.
+pub fn method_with<J: Job, R: Variant + Clone>(
+    engine: &mut Engine,
+    (name, params): (&str, &str),
+    doc: &str,
+    method: impl Fn(&Handle<J>, Map) -> RhaiResult<R> + Send + Sync + 'static,
+) {
+    FuncRegistration::new(name)
+        .with_comments([doc])
+        .with_params_info([this::<J>().as_str(), params, J::KIND.answer_type])
+        .register_into_engine(engine, move |h: &mut Handle<J>, map: Map| method(h, map));
+}
+
 /// Registers the handle type of `J` and everything every handle has.
 pub fn register<J: Job>(engine: &mut Engine) {
     let kind = &J::KIND;
     let name = kind.type_name;
-    let this = format!("{}: {name}", kind.param);
+    let this = this::<J>();
     engine.register_type_with_name::<Handle<J>>(name);
     for field in J::properties() {
         let key = field.clone();

@@ -1,12 +1,13 @@
 //! A vendor's target as scripts hold it: its client, shared with every other value that
 //! names the same target, and the host its calls block on. Each vendor's constructor
 //! value (`vcd("prod")`) is a [`Remote`] of its client; [`remote_client!`] says which
-//! kind and script type name a client has.
+//! kind and script type name a client has. A job a target reads by its id is a
+//! [`RemoteJob`] of the same client.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use rhai::EvalAltResult;
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
 
 use crate::api_error::ApiError;
 use crate::clock::Clock;
@@ -15,7 +16,7 @@ use crate::http::call_record::CallRecord;
 use crate::http::client::Session;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::Connection;
+use crate::script::job::{self, Connection, Reach};
 
 /// A target's client and the script host.
 pub struct Remote<C> {
@@ -39,6 +40,93 @@ impl<C> Remote<C> {
         future: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, Box<EvalAltResult>> {
         self.host.block_on(future).map_err(raise)
+    }
+}
+
+impl<C: RemoteClient> Remote<C> {
+    /// Registers the script type, its constructor `constructor.0(name)` with doc
+    /// `constructor.1`, and its `name` and `to_string` (the target's name) with
+    /// `to_string.0` as the parameter name and `to_string.1` as the doc.
+    pub fn register(
+        engine: &mut Engine,
+        host: &Arc<Host>,
+        constructor: (&str, &str),
+        to_string: (&str, &str),
+    ) {
+        engine.register_type_with_name::<Self>(C::TYPE_NAME);
+        let host = host.clone();
+        FuncRegistration::new(constructor.0)
+            .with_comments([constructor.1])
+            .with_params_info(["name: &str", C::TYPE_NAME])
+            .register_into_engine(engine, move |name: &str| -> Result<Self, _> {
+                Self::open(&host, name).map_err(raise)
+            });
+        engine.register_get("name", |remote: &mut Self| remote.target().to_owned());
+        let this = format!("{}: {}", to_string.0, C::TYPE_NAME);
+        FuncRegistration::new("to_string")
+            .with_comments([to_string.1])
+            .with_params_info([this.as_str(), "String"])
+            .register_into_engine(engine, |remote: &mut Self| remote.target().to_owned());
+    }
+
+    /// Registers `lookups`, each `name(this, param) -> answer`, the target being the
+    /// parameter `this` of signatures.
+    pub fn register_lookups(engine: &mut Engine, this: &str, answer: &str, lookups: &[Lookup<C>]) {
+        let this = format!("{this}: {}", C::TYPE_NAME);
+        for &(name, param, doc, lookup) in lookups {
+            FuncRegistration::new(name)
+                .with_comments([doc])
+                .with_params_info([this.as_str(), param, answer])
+                .register_into_engine(engine, move |remote: &mut Self, key: &str| {
+                    lookup(remote, key)
+                });
+        }
+    }
+}
+
+/// A function of a target that takes one string (an id, a URN, a URL) and answers a
+/// value: its name, that parameter as signatures show it (`id: &str`), its doc and
+/// what it does.
+pub type Lookup<C> = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Remote<C>, &str) -> Result<Dynamic, Box<EvalAltResult>>,
+);
+
+/// A job a target reads by its id (an import session, a task), as its handle reaches
+/// it; each vendor implements [`job::Job`] for the one of its client.
+pub struct RemoteJob<C> {
+    pub remote: Remote<C>,
+    pub id: String,
+}
+
+impl<C> Clone for RemoteJob<C> {
+    fn clone(&self) -> Self {
+        Self {
+            remote: self.remote.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+impl<C: RemoteClient> Reach for RemoteJob<C> {
+    type Client = C;
+
+    fn remote(&self) -> &Remote<C> {
+        &self.remote
+    }
+
+    fn id(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
+        let id = job::required_id(id)?.to_owned();
+        Ok(Self {
+            remote: Remote::open(host, target)?,
+            id,
+        })
     }
 }
 

@@ -115,4 +115,11 @@ impl<I: LabInventory, C> LabCore<I, C> {
     pub fn at_now(&self) -> MutexGuard<'_, I> {
         self.at(self.now())
     }
+
+    /// The lab clock's now and [`LabCore::at`] it, read once: for a handler that also
+    /// answers or logs with `now`.
+    pub fn now_and_at(&self) -> (SystemTime, MutexGuard<'_, I>) {
+        let now = self.now();
+        (now, self.at(now))
+    }
 }

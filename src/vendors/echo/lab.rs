@@ -125,8 +125,7 @@ async fn create(State(lab): State<LabState>, headers: HeaderMap, body: axum::bod
         Ok(asked) => asked,
         Err(err) => return refuse(StatusCode::BAD_REQUEST, "body", &err.to_string()),
     };
-    let now = lab.now();
-    let mut jobs = lab.at(now);
+    let (now, mut jobs) = lab.now_and_at();
     if let Some((job, _)) = jobs.jobs.iter().find(|(j, _)| j.client_token == asked.client_token) {
         return Json(job.clone()).into_response();
     }
@@ -159,8 +158,7 @@ async fn cancel(State(lab): State<LabState>, headers: HeaderMap, Path(id): Path<
     if let Err(refused) = authorized(&lab, &headers) {
         return refused;
     }
-    let now = lab.now();
-    let mut jobs = lab.at(now);
+    let (now, mut jobs) = lab.now_and_at();
     let Some((job, _)) = jobs.jobs.iter_mut().find(|(job, _)| job.id == id) else {
         return refuse(StatusCode::NOT_FOUND, "not_found", &format!("no job {id}"));
     };

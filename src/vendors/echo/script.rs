@@ -12,9 +12,9 @@ use crate::clock::Clock;
 use crate::config::{Target, TargetKind};
 use crate::http::call_record::CallRecord;
 use crate::script::Host;
-use crate::script::remote::{Remote, RemoteClient};
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
+use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind};
+use crate::script::remote::{Remote, RemoteClient, RemoteJob};
 use crate::script::wait_log::Reading;
 use crate::vendors::echo::client::EchoClient;
 use crate::vendors::echo::wire::{self, JOB_FIELDS, JobState};
@@ -22,10 +22,7 @@ use crate::vendors::echo::wire::{self, JOB_FIELDS, JobState};
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// What a step records instead of the target or one of its jobs.
-pub const HANDLES: [HandleKind; 2] = [
-    HandleKind::connection::<Echo>(),
-    HandleKind::job::<EchoJob>(),
-];
+pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<Echo, EchoJob>();
 
 /// An echo target, as scripts hold it.
 pub type Echo = Remote<EchoClient>;
@@ -48,11 +45,7 @@ impl RemoteClient for EchoClient {
 pub type EchoJobHandle = Handle<EchoJob>;
 
 /// A job of a target, as its handle reaches it.
-#[derive(Clone)]
-pub struct EchoJob {
-    echo: Echo,
-    id: String,
-}
+pub type EchoJob = RemoteJob<EchoClient>;
 
 job::job_states!(JobState, JobState::ALL, success: JobState::Done);
 
@@ -60,46 +53,21 @@ impl Job for EchoJob {
     type Snapshot = wire::Job;
     type State = JobState;
 
-    const KIND: Kind = Kind {
-        type_name: "EchoJob",
-        param: "job",
-        wait_operation: "wait_for",
-        state_noun: "an echo job state",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(1),
-        answer_type: "EchoJob",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("EchoJob", "job", "an echo job state"),
+        (Duration::from_secs(3600), Duration::from_secs(1)),
+        Docs {
             refresh: "/// Re-reads the job; returns the job.",
             wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.\n/// Options: `timeout` (default \"1h\"), `every` (\"1s\").",
             to_map: "/// Every field of the job with the API's names.",
             to_string: "/// One line: name and state.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::echo::client::JOB;
 
-    fn host(&self) -> &Host {
-        &self.echo.host
-    }
-
-    fn target(&self) -> &str {
-        self.echo.client.target()
-    }
-
-    fn id(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
-        let id = job::required_id(id)?.to_owned();
-        Ok(Self {
-            echo: Echo::open(host, target)?,
-            id,
-        })
-    }
-
     fn read(&self) -> Result<wire::Job, ApiError> {
-        self.echo.host.block_on(self.echo.client.job(&self.id))
+        self.remote.host.block_on(self.remote.client.job(&self.id))
     }
 
     fn state(snapshot: &wire::Job) -> Option<JobState> {
@@ -148,7 +116,7 @@ impl Echo {
             .block_on(self.client.create(name, seconds))
             .map_err(raise)?;
         let reach = EchoJob {
-            echo: self.clone(),
+            remote: self.clone(),
             id: job.id.clone(),
         };
         Ok(Handle::new(reach, job))
@@ -161,9 +129,9 @@ fn cancel(job: &EchoJobHandle) -> RhaiResult<EchoJobHandle> {
     let reach = job.job();
     let name = job.snapshot().name;
     let cancelled = reach
-        .echo
+        .remote
         .host
-        .block_on(reach.echo.client.cancel(&reach.id, &name));
+        .block_on(reach.remote.client.cancel(&reach.id, &name));
     match cancelled {
         Ok(answer) => {
             job.store(answer);
@@ -175,29 +143,25 @@ fn cancel(job: &EchoJobHandle) -> RhaiResult<EchoJobHandle> {
 
 /// Registers the echo script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Echo>(Echo::TYPE_NAME);
+    Echo::register(
+        engine,
+        host,
+        ("echo", "/// The echo target `name` from the target file."),
+        ("echo", "/// The target's name."),
+    );
     job::register::<EchoJob>(engine);
-
-    let h = host.clone();
-    FuncRegistration::new("echo")
-        .with_comments(["/// The echo target `name` from the target file."])
-        .with_params_info(["name: &str", "Echo"])
-        .register_into_engine(engine, move |name: &str| -> RhaiResult<Echo> {
-            Echo::open(&h, name).map_err(raise)
-        });
     FuncRegistration::new("start")
-        .with_comments(["/// Starts job `name`, done after `seconds`; starting it again answers the same job."])
+        .with_comments([
+            "/// Starts job `name`, done after `seconds`; starting it again answers the same job.",
+        ])
         .with_params_info(["echo: Echo", "name: &str", "seconds: i64", "EchoJob"])
         .register_into_engine(engine, |echo: &mut Echo, name: &str, seconds: i64| {
             echo.start(name, seconds)
         });
-    FuncRegistration::new("cancel")
-        .with_comments(["/// Cancels a Running job; `invalid_state` otherwise."])
-        .with_params_info(["job: EchoJob", "EchoJob"])
-        .register_into_engine(engine, |job: &mut EchoJobHandle| cancel(job));
-    engine.register_get("name", |echo: &mut Echo| echo.client.target().to_owned());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// The target's name."])
-        .with_params_info(["echo: Echo", "String"])
-        .register_into_engine(engine, |echo: &mut Echo| echo.client.target().to_owned());
+    job::method::<EchoJob, _>(
+        engine,
+        "cancel",
+        "/// Cancels a Running job; `invalid_state` otherwise.",
+        cancel,
+    );
 }

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, HandleKind};
-use crate::script::options::Options;
+use crate::script::job::{self, HandleKind};
+use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, remote_client};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
 use crate::vendors::huawei_sms::wire::TaskState;
@@ -18,10 +18,7 @@ use crate::vendors::huawei_sms::wire::TaskState;
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// What a step records instead of the target or one of its tasks.
-pub const HANDLES: [HandleKind; 2] = [
-    HandleKind::connection::<Sms>(),
-    HandleKind::job::<TaskJob>(),
-];
+pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<Sms, TaskJob>();
 
 /// A Huawei SMS target, as scripts hold it.
 pub type Sms = Remote<SmsClient>;
@@ -103,31 +100,39 @@ pub(super) fn parse_state(operation: &str, text: &str) -> RhaiResult<TaskState> 
 
 /// Registers the Huawei SMS script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Sms>(Sms::TYPE_NAME);
-    let h = host.clone();
-    FuncRegistration::new("huawei_sms")
-        .with_comments(["/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests."])
-        .with_params_info(["name: &str", "HuaweiSms"])
-        .register_into_engine(engine, move |name: &str| -> RhaiResult<Sms> {
-            Sms::open(&h, name).map_err(raise)
-        });
-    engine.register_get("name", |sms: &mut Sms| sms.client.target().to_owned());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// The target's name, as `print` and the REPL show it."])
-        .with_params_info(["sms: HuaweiSms", "String"])
-        .register_into_engine(engine, |sms: &mut Sms| sms.client.target().to_owned());
-    FuncRegistration::new("tasks")
-        .with_comments(["/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`."])
-        .with_params_info(["sms: HuaweiSms", "options: Map", "Array"])
-        .register_into_engine(engine, |sms: &mut Sms, options: Map| sms.tasks(options));
-    FuncRegistration::new("tasks")
-        .with_comments(["/// Every migration task of the project."])
-        .with_params_info(["sms: HuaweiSms", "Array"])
-        .register_into_engine(engine, |sms: &mut Sms| sms.tasks(Map::new()));
-    FuncRegistration::new("task")
-        .with_comments(["/// One migration task by id (32 hex digits) or by its exact name; `not_found`\n/// when there is none."])
-        .with_params_info(["sms: HuaweiSms", "id_or_name: &str", "SmsTask"])
-        .register_into_engine(engine, |sms: &mut Sms, id: &str| sms.task(id));
+    Sms::register(
+        engine,
+        host,
+        (
+            "huawei_sms",
+            "/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests.",
+        ),
+        (
+            "sms",
+            "/// The target's name, as `print` and the REPL show it.",
+        ),
+    );
+    options::register_with_and_without(
+        engine,
+        "tasks",
+        ("sms: HuaweiSms", "Array"),
+        (
+            "/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`.",
+            "/// Every migration task of the project.",
+        ),
+        |sms: &mut Sms, options| sms.tasks(options),
+    );
+    Sms::register_lookups(
+        engine,
+        "sms",
+        "SmsTask",
+        &[(
+            "task",
+            "id_or_name: &str",
+            "/// One migration task by id (32 hex digits) or by its exact name; `not_found`\n/// when there is none.",
+            |sms, id| sms.task(id).map(Dynamic::from),
+        )],
+    );
     task_handle::register(engine);
 }
 

@@ -13,9 +13,10 @@ use serde_json::Value;
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::job::{Handle, Job};
+use crate::script::remote::RemoteJob;
 use crate::script::timestamp::Timestamp;
 use crate::script::wait_log::Reading;
-use crate::vendors::huawei_sms::client::TaskRecord;
+use crate::vendors::huawei_sms::client::{SmsClient, TaskRecord};
 use crate::vendors::huawei_sms::script::Sms;
 use crate::vendors::huawei_sms::wire::{
     TIME_FIELDS, Task, TaskError, TaskState, changes_state, transition,
@@ -35,17 +36,13 @@ const SETTLE_MAX_EVERY: Duration = Duration::from_secs(5);
 pub(crate) type TaskHandle = Handle<TaskJob>;
 
 /// A migration task of a target, as its handle reaches it.
-#[derive(Clone)]
-pub(crate) struct TaskJob {
-    pub(super) sms: Sms,
-    pub(super) id: String,
-}
+pub(crate) type TaskJob = RemoteJob<SmsClient>;
 
 impl TaskHandle {
     /// A handle on the task `record` shows.
     pub(super) fn of(sms: Sms, record: TaskRecord) -> Self {
         let id = record.task.id.clone();
-        Handle::new(TaskJob { sms, id }, record)
+        Handle::new(TaskJob { remote: sms, id }, record)
     }
 
     pub(super) fn task(&self) -> Task {
@@ -53,7 +50,7 @@ impl TaskHandle {
     }
 
     pub(super) fn sms(&self) -> &Sms {
-        &self.job().sms
+        &self.job().remote
     }
 
     pub(super) fn id(&self) -> String {

@@ -29,7 +29,10 @@ impl Rig {
 
     /// Sends `body` to `method path` of the SMS lab (only `/_lab/` paths need no login).
     fn lab_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.lab.url(crate::vendors::huawei_sms::KIND).unwrap());
+        let url = format!(
+            "{}{path}",
+            self.lab.url(crate::vendors::huawei_sms::KIND).unwrap()
+        );
         crate::http::lab::testing::lab_call(&self.runtime, method, url, body)
     }
 

@@ -1,15 +1,13 @@
 //! The script surface of a migration task: its properties, `refresh`, the actions,
 //! `progress`, and `wait_for` with the terminal-state rule of design.md.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, FuncRegistration, Map};
 use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::script::Host;
-use crate::script::job::{self, Connection, Docs, Job, Kind};
+use crate::script::job::{self, Docs, Job, Kind};
 use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::task_handle::{TaskHandle, TaskJob, label, reading, script_value};
@@ -44,46 +42,23 @@ impl Job for TaskJob {
     type Snapshot = TaskRecord;
     type State = TaskState;
 
-    const KIND: Kind = Kind {
-        type_name: "SmsTask",
-        param: "task",
-        wait_operation: "wait_for",
-        state_noun: "a migration task state",
-        timeout: Duration::from_secs(24 * 3600),
-        every: Duration::from_secs(15),
-        answer_type: "SmsTask",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("SmsTask", "task", "a migration task state"),
+        (Duration::from_secs(24 * 3600), Duration::from_secs(15)),
+        Docs {
             refresh: "/// Re-reads the task; returns the task.",
             wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\").",
             to_map: "/// Every field of the task as a map with the vendor's field names.",
             to_string: "/// One line: name, state and the running subtask with its percent.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::huawei_sms::client::TASK;
 
-    fn host(&self) -> &Host {
-        self.sms.host()
-    }
-
-    fn target(&self) -> &str {
-        self.sms.client().target()
-    }
-
-    fn id(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
-        let id = job::required_id(id)?.to_owned();
-        Ok(Self {
-            sms: crate::vendors::huawei_sms::script::Sms::open(host, target)?,
-            id,
-        })
-    }
-
     fn read(&self) -> Result<TaskRecord, ApiError> {
-        self.sms.host().block_on(self.sms.client().task(&self.id))
+        self.remote
+            .host()
+            .block_on(self.remote.client().task(&self.id))
     }
 
     fn state(record: &TaskRecord) -> Option<TaskState> {
@@ -177,15 +152,16 @@ pub(crate) fn register(engine: &mut Engine) {
     job::register::<TaskJob>(engine);
     engine.register_get("error", |t: &mut TaskHandle| t.error());
     for (name, doc) in ACTIONS {
-        FuncRegistration::new(name)
-            .with_comments([doc])
-            .with_params_info(["task: SmsTask", "SmsTask"])
-            .register_into_engine(engine, move |t: &mut TaskHandle| t.act(name, Map::new()));
+        job::method(engine, name, doc, move |t: &TaskHandle| {
+            t.act(name, Map::new())
+        });
     }
-    FuncRegistration::new("start")
-        .with_comments(["/// `start` with body fields, e.g. `#{ template_id, switch_hce, is_need_consistency_check }`."])
-        .with_params_info(["task: SmsTask", "params: Map", "SmsTask"])
-        .register_into_engine(engine, |t: &mut TaskHandle, params: Map| t.act("start", params));
+    job::method_with(
+        engine,
+        ("start", "params: Map"),
+        "/// `start` with body fields, e.g. `#{ template_id, switch_hce, is_need_consistency_check }`.",
+        |t: &TaskHandle, params| t.act("start", params),
+    );
     FuncRegistration::new("action")
         .with_comments(["/// Any task operation of the API (`start`, `stop`, `test`, `clone_test`, `restart`,\n/// `sync_failed_rollback`, `collect_log`, `network_check`, `skip`, `clear`,\n/// `migration_test`, `cutover`, `error_for_overspeed`) with `params` beside it in the body."])
         .with_params_info(["task: SmsTask", "name: &str", "params: Map", "SmsTask"])

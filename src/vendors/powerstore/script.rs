@@ -5,14 +5,14 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 
 use crate::api_error::ApiError;
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, parse_state};
-use crate::script::options::Options;
+use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, parse_state};
+use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::shared_read::{Fetch, SharedReads};
 use crate::script::wait_log::Reading;
 use crate::vendors::powerstore::client::{PowerStoreClient, SessionQuery, looks_like_id};
@@ -21,10 +21,7 @@ use crate::vendors::powerstore::wire::{IMPORT_SESSION_FIELDS, ImportSession, Imp
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// What a step records instead of the array or one of its sessions.
-pub const HANDLES: [HandleKind; 2] = [
-    HandleKind::connection::<PowerStore>(),
-    HandleKind::job::<SessionJob>(),
-];
+pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<PowerStore, SessionJob>();
 
 /// A PowerStore target, as scripts hold it.
 pub type PowerStore = Remote<PowerStoreClient>;
@@ -35,11 +32,7 @@ remote_client!(PowerStoreClient, "PowerStore", super::KIND);
 pub type ImportSessionHandle = Handle<SessionJob>;
 
 /// An import session of an array, as its handle reaches it.
-#[derive(Clone)]
-pub struct SessionJob {
-    array: PowerStore,
-    id: String,
-}
+pub type SessionJob = RemoteJob<PowerStoreClient>;
 
 /// A session as last read, and its JSON form that properties read from.
 #[derive(Clone)]
@@ -79,49 +72,24 @@ impl Job for SessionJob {
     type Snapshot = Snapshot;
     type State = ImportState;
 
-    const KIND: Kind = Kind {
-        type_name: "ImportSession",
-        param: "session",
-        wait_operation: "wait_for",
-        state_noun: "an import session state",
-        timeout: Duration::from_secs(6 * 3600),
-        every: Duration::from_secs(30),
-        answer_type: "ImportSession",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("ImportSession", "session", "an import session state"),
+        (Duration::from_secs(6 * 3600), Duration::from_secs(30)),
+        Docs {
             refresh: "/// Re-reads the session from the array; returns the session.",
             wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\").",
             to_map: "/// Every attribute of the session as a map with the vendor's field names.",
             to_string: "/// One line: name, state and, while copying, the percent done.",
         },
-    };
+    );
 
     const OBJECT: &'static str = crate::vendors::powerstore::client::SESSION;
 
-    fn host(&self) -> &Host {
-        &self.array.host
-    }
-
-    fn target(&self) -> &str {
-        self.array.client.target()
-    }
-
-    fn id(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
-        let id = job::required_id(id)?.to_owned();
-        Ok(Self {
-            array: PowerStore::open(host, target)?,
-            id,
-        })
-    }
-
     fn read(&self) -> Result<Snapshot, ApiError> {
         let session = self
-            .array
+            .remote
             .host
-            .block_on(self.array.client.import_session(&self.id))?;
+            .block_on(self.remote.client.import_session(&self.id))?;
         Ok(Snapshot::new(session))
     }
 
@@ -131,8 +99,8 @@ impl Job for SessionJob {
         if !looks_like_id(&self.id) {
             return None;
         }
-        let client = &self.array.client;
-        let host = &self.array.host;
+        let client = &self.remote.client;
+        let host = &self.remote.host;
         let reads = host.per_target(super::KIND, client.target(), || {
             SharedReads::new(
                 host.clock().clone(),
@@ -218,10 +186,9 @@ fn list_by_id(client: Arc<PowerStoreClient>) -> Fetch<Snapshot> {
 }
 
 impl PowerStore {
-
     fn handle(&self, session: ImportSession) -> ImportSessionHandle {
         let job = SessionJob {
-            array: self.clone(),
+            remote: self.clone(),
             id: session.id.clone(),
         };
         Handle::new(job, Snapshot::new(session))
@@ -255,18 +222,47 @@ impl PowerStore {
     }
 }
 
+/// A change the array makes to a session.
+#[derive(Clone, Copy)]
+enum Mutation {
+    Cutover,
+    Cancel { force: bool },
+    Pause,
+    Resume,
+}
+
+impl Mutation {
+    /// The operation's name, as logs and errors give it.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Cutover => "cutover",
+            Self::Cancel { .. } => "cancel",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        }
+    }
+
+    /// Sends the change for session `id`.
+    fn send(self, array: &PowerStore, id: &str) -> Result<(), ApiError> {
+        let client = &array.client;
+        match self {
+            Self::Cutover => array.host.block_on(client.cutover(id)),
+            Self::Cancel { force } => array.host.block_on(client.cancel(id, force)),
+            Self::Pause => array.host.block_on(client.pause(id)),
+            Self::Resume => array.host.block_on(client.resume(id)),
+        }
+    }
+}
+
 /// Runs a mutation of session `s`, then re-reads it so its properties show the new
 /// state. A refused mutation reports the state the session was found in.
-fn mutate(
-    s: &ImportSessionHandle,
-    operation: &str,
-    future: impl Future<Output = Result<(), ApiError>>,
-) -> RhaiResult<ImportSessionHandle> {
-    let array = &s.job().array;
+fn mutate(s: &ImportSessionHandle, mutation: Mutation) -> RhaiResult<ImportSessionHandle> {
+    let RemoteJob { remote: array, id } = s.job();
+    let operation = mutation.name();
     let snapshot = s.snapshot();
     let label = snapshot.session.name.unwrap_or(snapshot.session.id);
     tracing::info!(target = array.client.target(), session = %label, "{operation}");
-    if let Err(err) = array.host.block_on(future) {
+    if let Err(err) = mutation.send(array, id) {
         return Err(raise(s.with_found_state(err)));
     }
     if let Err(err) = s.refresh() {
@@ -280,87 +276,71 @@ fn mutate(
 
 /// Registers the PowerStore script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<PowerStore>(PowerStore::TYPE_NAME);
+    PowerStore::register(
+        engine,
+        host,
+        (
+            "powerstore",
+            "/// The PowerStore target `name` from the target file.",
+        ),
+        (
+            "array",
+            "/// The target's name, as `print` and the REPL show the array.",
+        ),
+    );
     job::register::<SessionJob>(engine);
 
-    let h = host.clone();
-    FuncRegistration::new("powerstore")
-        .with_comments(["/// The PowerStore target `name` from the target file."])
-        .with_params_info(["name: &str", "PowerStore"])
-        .register_into_engine(engine, move |name: &str| -> RhaiResult<PowerStore> {
-            PowerStore::open(&h, name).map_err(raise)
-        });
-
-    FuncRegistration::new("import_sessions")
-        .with_comments(["/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request)."])
-        .with_params_info(["array: PowerStore", "options: Map", "Array"])
-        .register_into_engine(engine, |array: &mut PowerStore, options: Map| array.import_sessions(options));
-    FuncRegistration::new("import_sessions")
-        .with_comments(["/// Every import session of the array."])
-        .with_params_info(["array: PowerStore", "Array"])
-        .register_into_engine(engine, |array: &mut PowerStore| {
-            array.import_sessions(Map::new())
-        });
-    FuncRegistration::new("import_session")
-        .with_comments(["/// One import session by id or by name; `not_found` when there is none."])
-        .with_params_info(["array: PowerStore", "id_or_name: &str", "ImportSession"])
-        .register_into_engine(
-            engine,
-            |array: &mut PowerStore, id: &str| -> RhaiResult<ImportSessionHandle> {
+    options::register_with_and_without(
+        engine,
+        "import_sessions",
+        ("array: PowerStore", "Array"),
+        (
+            "/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request).",
+            "/// Every import session of the array.",
+        ),
+        |array: &mut PowerStore, options| array.import_sessions(options),
+    );
+    PowerStore::register_lookups(
+        engine,
+        "array",
+        "ImportSession",
+        &[(
+            "import_session",
+            "id_or_name: &str",
+            "/// One import session by id or by name; `not_found` when there is none.",
+            |array, id| {
                 let session = array.run(array.client.import_session(id))?;
-                Ok(array.handle(session))
+                Ok(Dynamic::from(array.handle(session)))
             },
-        );
-    engine.register_get("name", |array: &mut PowerStore| {
-        array.client.target().to_owned()
-    });
-    FuncRegistration::new("to_string")
-        .with_comments(["/// The target's name, as `print` and the REPL show the array."])
-        .with_params_info(["array: PowerStore", "String"])
-        .register_into_engine(engine, |array: &mut PowerStore| {
-            array.client.target().to_owned()
-        });
+        )],
+    );
 
     register_session_methods(engine);
 }
 
 fn register_session_methods(engine: &mut Engine) {
-    FuncRegistration::new("cutover")
-        .with_comments([
+    use Mutation::{Cancel, Cutover, Pause, Resume};
+    for (mutation, doc) in [
+        (
+            Cutover,
             "/// Commits a session that is `Ready_For_Cutover`; `invalid_state` otherwise.",
-        ])
-        .with_params_info(["session: ImportSession", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.job().id.clone();
-            mutate(s, "cutover", s.job().array.client.cutover(&id))
-        });
-    FuncRegistration::new("cancel")
-        .with_comments(["/// Cancels the session (from Scheduled, Queued, Copy_In_Progress,\n/// Ready_For_Cutover or Paused); the host goes back to the source volume."])
-        .with_params_info(["session: ImportSession", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.job().id.clone();
-            mutate(s, "cancel", s.job().array.client.cancel(&id, false))
-        });
-    FuncRegistration::new("cancel")
-        .with_comments(["/// Cancels the session; `#{ force: true }` terminates it even when the source\n/// or host cannot be reached, without rolling back."])
-        .with_params_info(["session: ImportSession", "options: Map", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle, options: Map| {
+        ),
+        (
+            Cancel { force: false },
+            "/// Cancels the session (from Scheduled, Queued, Copy_In_Progress,\n/// Ready_For_Cutover or Paused); the host goes back to the source volume.",
+        ),
+        (Pause, "/// Pauses a session in Copy_In_Progress."),
+        (Resume, "/// Resumes a Paused session."),
+    ] {
+        job::method::<SessionJob, _>(engine, mutation.name(), doc, move |s| mutate(s, mutation));
+    }
+    job::method_with::<SessionJob, _>(
+        engine,
+        ("cancel", "options: Map"),
+        "/// Cancels the session; `#{ force: true }` terminates it even when the source\n/// or host cannot be reached, without rolling back.",
+        |s, options| {
             let force = Options::new("cancel", options, &["force"])?.flag("force", false)?;
-            let id = s.job().id.clone();
-            mutate(s, "cancel", s.job().array.client.cancel(&id, force))
-        });
-    FuncRegistration::new("pause")
-        .with_comments(["/// Pauses a session in Copy_In_Progress."])
-        .with_params_info(["session: ImportSession", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.job().id.clone();
-            mutate(s, "pause", s.job().array.client.pause(&id))
-        });
-    FuncRegistration::new("resume")
-        .with_comments(["/// Resumes a Paused session."])
-        .with_params_info(["session: ImportSession", "ImportSession"])
-        .register_into_engine(engine, |s: &mut ImportSessionHandle| {
-            let id = s.job().id.clone();
-            mutate(s, "resume", s.job().array.client.resume(&id))
-        });
+            mutate(s, Cancel { force })
+        },
+    );
 }

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
-use crate::script::options::Options;
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
+use crate::script::options::{self, Options};
+use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
@@ -24,10 +24,7 @@ type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 const PAGE_SIZE: u64 = 128;
 
 /// What a step records instead of the target or one of its tasks.
-pub const HANDLES: [HandleKind; 2] = [
-    HandleKind::connection::<Vcd>(),
-    HandleKind::job::<TaskJob>(),
-];
+pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<Vcd, TaskJob>();
 
 /// A Cloud Director target, as scripts hold it.
 pub type Vcd = Remote<VcdClient>;
@@ -45,7 +42,6 @@ pub struct TaskJob {
 }
 
 impl Vcd {
-
     fn entity_types(&self, options: Map) -> RhaiResult<Array> {
         let options = Options::new("entity_types", options, &["filter"])?;
         let filter = options.text("filter")?;
@@ -78,30 +74,20 @@ impl Vcd {
             vcd: self.clone(),
             url,
         };
-        let planned = self.host.calls().plan().is_some_and(|plan| {
-            plan.touches(self.client.target(), TaskJob::OBJECT, job.id().as_deref())
-        });
-        if planned {
+        if job::plan_touching(&job).is_some() {
             // A planned migration's task is not read: it would be queued.
             let task = queued(&job.url);
             return Ok(Handle::new(job, task));
         }
-        let url = job.url.clone();
-        let task = match self.host.block_on(self.client.task(&url)) {
+        let task = match self.host.block_on(self.client.task(&job.url)) {
             Ok(task) => task,
             Err(err) if err.retryable => {
                 tracing::warn!("reading the new task failed, will poll it: {err}");
-                queued(&url)
+                queued(&job.url)
             }
             Err(err) => return Err(raise(err)),
         };
-        Ok(Handle::new(
-            TaskJob {
-                vcd: self.clone(),
-                url,
-            },
-            task,
-        ))
+        Ok(Handle::new(job, task))
     }
 }
 
@@ -129,36 +115,11 @@ const FIELDS: [&str; 9] = [
     "error",
 ];
 
-job::job_states!(TaskStatus, STATUSES, success: TaskStatus::Success);
+impl Reach for TaskJob {
+    type Client = VcdClient;
 
-impl Job for TaskJob {
-    type Snapshot = Task;
-    type State = TaskStatus;
-
-    const KIND: Kind = Kind {
-        type_name: "VcdTask",
-        param: "task",
-        wait_operation: "wait_for",
-        state_noun: "a task status",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(3),
-        answer_type: "VcdTask",
-        docs: Docs {
-            refresh: "/// Re-reads the task; returns it.",
-            wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
-            to_map: "/// The task's fields as a map.",
-            to_string: "/// One line: the task, its status and progress.",
-        },
-    };
-
-    const OBJECT: &'static str = crate::vendors::vcd::client::TASK;
-
-    fn host(&self) -> &Host {
-        &self.vcd.host
-    }
-
-    fn target(&self) -> &str {
-        self.vcd.client.target()
+    fn remote(&self) -> &Vcd {
+        &self.vcd
     }
 
     /// The task's uuid, the last segment of its URL.
@@ -191,6 +152,26 @@ impl Job for TaskJob {
         }
         Ok(Self { vcd, url })
     }
+}
+
+job::job_states!(TaskStatus, STATUSES, success: TaskStatus::Success);
+
+impl Job for TaskJob {
+    type Snapshot = Task;
+    type State = TaskStatus;
+
+    const KIND: Kind = Kind::new(
+        ("VcdTask", "task", "a task status"),
+        (Duration::from_secs(3600), Duration::from_secs(3)),
+        Docs {
+            refresh: "/// Re-reads the task; returns it.",
+            wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
+            to_map: "/// The task's fields as a map.",
+            to_string: "/// One line: the task, its status and progress.",
+        },
+    );
+
+    const OBJECT: &'static str = crate::vendors::vcd::client::TASK;
 
     fn read(&self) -> Result<Task, ApiError> {
         self.vcd.host.block_on(self.vcd.client.task(&self.url))
@@ -319,38 +300,32 @@ fn to_dynamic(value: &impl Serialize) -> RhaiResult<Dynamic> {
 
 /// Registers the Cloud Director script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Vcd>(Vcd::TYPE_NAME);
-
-    let h = host.clone();
-    FuncRegistration::new("vcd")
-        .with_comments(["/// The Cloud Director target `name` from the target file."])
-        .with_params_info(["name: &str", "Vcd"])
-        .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcd> {
-            Vcd::open(&h, name).map_err(raise)
-        });
-    engine.register_get("name", |vcd: &mut Vcd| vcd.client.target().to_owned());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// The target's name, as `print` and the REPL show it."])
-        .with_params_info(["vcd: Vcd", "String"])
-        .register_into_engine(engine, |vcd: &mut Vcd| vcd.client.target().to_owned());
+    Vcd::register(
+        engine,
+        host,
+        (
+            "vcd",
+            "/// The Cloud Director target `name` from the target file.",
+        ),
+        (
+            "vcd",
+            "/// The target's name, as `print` and the REPL show it.",
+        ),
+    );
     FuncRegistration::new("api_version")
         .with_comments(["/// The newest API version the server offers (asked once)."])
         .with_params_info(["vcd: Vcd", "String"])
         .register_into_engine(engine, |vcd: &mut Vcd| vcd.run(vcd.client.api_version()));
-    FuncRegistration::new("entity_types")
-        .with_comments(["/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\")."])
-        .with_params_info(["vcd: Vcd", "options: Map", "Array"])
-        .register_into_engine(engine, |vcd: &mut Vcd, options: Map| vcd.entity_types(options));
-    FuncRegistration::new("entity_types")
-        .with_comments(["/// Every entity type."])
-        .with_params_info(["vcd: Vcd", "Array"])
-        .register_into_engine(engine, |vcd: &mut Vcd| vcd.entity_types(Map::new()));
-    FuncRegistration::new("entity_type")
-        .with_comments(["/// One entity type by its full URN; `not_found` when there is none."])
-        .with_params_info(["vcd: Vcd", "urn: &str", "Map"])
-        .register_into_engine(engine, |vcd: &mut Vcd, urn: &str| -> RhaiResult<Dynamic> {
-            to_dynamic(&vcd.run(vcd.client.entity_type(urn))?)
-        });
+    options::register_with_and_without(
+        engine,
+        "entity_types",
+        ("vcd: Vcd", "Array"),
+        (
+            "/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\").",
+            "/// Every entity type.",
+        ),
+        |vcd: &mut Vcd, options| vcd.entity_types(options),
+    );
     FuncRegistration::new("entities")
         .with_comments(["/// Every entity of the types `type_urn` names, all pages: a full URN (one\n/// version), a URN without version (all versions) or a version prefix (`…:1.0`).\n/// Options: `filter` (FIQL, e.g. \"entityState==RESOLVED\"), `page_size` (1..128)."])
         .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "Array"])
@@ -361,26 +336,39 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, |vcd: &mut Vcd, urn: &str| {
             vcd.entities(urn, Map::new())
         });
-    FuncRegistration::new("entity")
-        .with_comments(["/// One entity by id, with its `etag`."])
-        .with_params_info(["vcd: Vcd", "id: &str", "Map"])
-        .register_into_engine(engine, |vcd: &mut Vcd, id: &str| -> RhaiResult<Dynamic> {
-            let tagged = vcd.run(vcd.client.entity(id))?;
-            let mut map: Map = to_dynamic(&tagged.entity)?.try_cast().unwrap_or_default();
-            map.insert(
-                "etag".into(),
-                tagged.etag.map_or(Dynamic::UNIT, Dynamic::from),
-            );
-            Ok(map.into())
-        });
-    FuncRegistration::new("resolve")
-        .with_comments([
-            "/// Validates an entity against its type's schema; returns its new state.",
-        ])
-        .with_params_info(["vcd: Vcd", "id: &str", "Map"])
-        .register_into_engine(engine, |vcd: &mut Vcd, id: &str| -> RhaiResult<Dynamic> {
-            to_dynamic(&vcd.run(vcd.client.resolve(id))?)
-        });
+    Vcd::register_lookups(
+        engine,
+        "vcd",
+        "Map",
+        &[
+            (
+                "entity_type",
+                "urn: &str",
+                "/// One entity type by its full URN; `not_found` when there is none.",
+                |vcd, urn| to_dynamic(&vcd.run(vcd.client.entity_type(urn))?),
+            ),
+            (
+                "entity",
+                "id: &str",
+                "/// One entity by id, with its `etag`.",
+                |vcd, id| {
+                    let tagged = vcd.run(vcd.client.entity(id))?;
+                    let mut map: Map = to_dynamic(&tagged.entity)?.try_cast().unwrap_or_default();
+                    map.insert(
+                        "etag".into(),
+                        tagged.etag.map_or(Dynamic::UNIT, Dynamic::from),
+                    );
+                    Ok(map.into())
+                },
+            ),
+            (
+                "resolve",
+                "id: &str",
+                "/// Validates an entity against its type's schema; returns its new state.",
+                |vcd, id| to_dynamic(&vcd.run(vcd.client.resolve(id))?),
+            ),
+        ],
+    );
     FuncRegistration::new("migrate_entities")
         .with_comments(["/// Migrates every instance of the types `type_urn` names to `target` (a full\n/// URN); returns the task. Options: `target` (required), `force` (default false:\n/// RESOLVED instances invalid against the target are left alone).\n/// Some instances may be skipped; `import \"cutover/vcd\"` re-runs until none are left."])
         .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "VcdTask"])
@@ -390,18 +378,23 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 
 fn register_task(engine: &mut Engine) {
     job::register::<TaskJob>(engine);
-    FuncRegistration::new("wait")
-        .with_comments(["/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted. Options: `timeout` (default \"1h\"), `every` (\"3s\")."])
-        .with_params_info(["task: VcdTask", "options: Map", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask, options: Map| t.wait_until("wait", TaskStatus::Success, options));
-    FuncRegistration::new("wait")
-        .with_comments(["/// `wait` with the default options."])
-        .with_params_info(["task: VcdTask", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask| {
-            t.wait_until("wait", TaskStatus::Success, Map::new())
-        });
-    FuncRegistration::new("cancel")
-        .with_comments(["/// Asks the server to cancel the task; returns it re-read."])
-        .with_params_info(["task: VcdTask", "VcdTask"])
-        .register_into_engine(engine, |t: &mut VcdTask| t.cancel());
+    let wait = |t: &VcdTask, options| t.wait_until("wait", TaskStatus::Success, options);
+    job::method_with(
+        engine,
+        ("wait", "options: Map"),
+        "/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
+        wait,
+    );
+    job::method(
+        engine,
+        "wait",
+        "/// `wait` with the default options.",
+        move |t| wait(t, Map::new()),
+    );
+    job::method(
+        engine,
+        "cancel",
+        "/// Asks the server to cancel the task; returns it re-read.",
+        VcdTask::cancel,
+    );
 }

@@ -66,9 +66,9 @@ impl OvfImport {
             .map(|(name, file)| plan(&info, &name, file))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|err| raise(self.located(err)))?;
-        let host = self.job().vcenter.host();
-        self.job().vcenter.run(push_all(
-            self.job().vcenter.shared_client(),
+        let host = self.job().remote.host();
+        self.job().remote.run(push_all(
+            self.job().remote.shared_client(),
             host.clock(),
             keep_alive,
             &self.job().id,
@@ -80,7 +80,7 @@ impl OvfImport {
     /// Waits until vCenter has read a pushed descriptor, failing with its parse issue.
     fn await_descriptor(&self) -> RhaiResult<()> {
         let read = poll(
-            self.job().vcenter.host(),
+            self.job().remote.host(),
             DESCRIPTOR_TIMEOUT,
             DESCRIPTOR_EVERY,
             || {
@@ -119,7 +119,7 @@ impl OvfImport {
     }
 
     fn located(&self, err: ApiError) -> ApiError {
-        err.at(self.job().vcenter.client().target(), PUSH)
+        err.at(self.job().remote.client().target(), PUSH)
     }
 }
 

@@ -3,18 +3,19 @@
 //! `try_instantiate()`, `instantiate()`, `wait_for()` and `delete()`; `push()` is in
 //! [`super::ovf_push_script`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
-use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Connection, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Docs, Handle, Job, Kind};
 use crate::script::options::Options;
+use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
+use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
@@ -26,11 +27,7 @@ type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 pub type OvfImport = Handle<OvfJob>;
 
 /// An OVF import session of a target, as its handle reaches it.
-#[derive(Clone)]
-pub struct OvfJob {
-    pub(super) vcenter: Vcenter,
-    pub(super) id: String,
-}
+pub type OvfJob = RemoteJob<VcenterClient>;
 
 job::job_states!(ImportState, ImportState::ALL, success: ImportState::ImportCompleted);
 
@@ -38,48 +35,24 @@ impl Job for OvfJob {
     type Snapshot = ImportInfo;
     type State = ImportState;
 
-    const KIND: Kind = Kind {
-        type_name: "OvfImport",
-        param: "session",
-        wait_operation: "ovf.wait_for",
-        state_noun: "an import session state",
-        timeout: Duration::from_secs(3600),
-        every: Duration::from_secs(5),
-        answer_type: "OvfImport",
-        docs: Docs {
+    const KIND: Kind = Kind::new(
+        ("OvfImport", "session", "an import session state"),
+        (Duration::from_secs(3600), Duration::from_secs(5)),
+        Docs {
             refresh: "/// Re-reads the import session; returns it.",
             wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\").",
             to_map: "/// Every field of the session as a map with the vendor's field names, and its `id`.",
             to_string: "/// `ID STATE PROGRESS%`, as `print` and the REPL show the session.",
         },
-    };
+    )
+    .waiting_as("ovf.wait_for");
 
     const OBJECT: &'static str = crate::vendors::vcenter::client::OVF_SESSION;
 
-    fn host(&self) -> &Host {
-        self.vcenter.host()
-    }
-
-    fn target(&self) -> &str {
-        self.vcenter.client().target()
-    }
-
-    fn id(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-
-    fn reopen(host: &Arc<Host>, target: &str, id: Option<&str>) -> Result<Self, ApiError> {
-        let id = job::required_id(id)?.to_owned();
-        Ok(Self {
-            vcenter: Vcenter::open(host, target)?,
-            id,
-        })
-    }
-
     fn read(&self) -> Result<ImportInfo, ApiError> {
-        self.vcenter
+        self.remote
             .host()
-            .block_on(self.vcenter.client().ovf_session(&self.id))
+            .block_on(self.remote.client().ovf_session(&self.id))
     }
 
     fn state(info: &ImportInfo) -> Option<ImportState> {
@@ -145,22 +118,26 @@ impl Job for OvfJob {
 impl OvfImport {
     fn try_instantiate(&self, parameters: Dynamic) -> RhaiResult<Dynamic> {
         let parameters = parameter_list("try_instantiate", parameters)?;
-        let OvfJob { vcenter, id } = self.job();
-        let result = vcenter.run(vcenter.client().ovf_try_instantiate(id, parameters))?;
-        rhai::serde::to_dynamic(serde_json::to_value(result).unwrap_or_default())
+        let OvfJob { remote, id } = self.job();
+        to_map(&remote.run(remote.client().ovf_try_instantiate(id, parameters))?)
     }
 
     fn instantiate(&self, parameters: Dynamic) -> RhaiResult<Self> {
         let parameters = parameter_list("instantiate", parameters)?;
-        let OvfJob { vcenter, id } = self.job();
-        if let Err(err) = vcenter
+        let OvfJob { remote, id } = self.job();
+        if let Err(err) = remote
             .host()
-            .block_on(vcenter.client().ovf_instantiate(id, parameters))
+            .block_on(remote.client().ovf_instantiate(id, parameters))
         {
             return Err(raise(self.with_found_state(err)));
         }
         self.refresh()
     }
+}
+
+/// A vendor's answer as a script map, by its wire names.
+fn to_map(answer: &impl Serialize) -> RhaiResult<Dynamic> {
+    rhai::serde::to_dynamic(serde_json::to_value(answer).unwrap_or_default())
 }
 
 /// `: ` and the session's first problem, with its place in the descriptor; or nothing.
@@ -289,44 +266,40 @@ pub fn register(engine: &mut Engine) {
         .register_into_engine(engine, |vc: &mut Vcenter, options: Map| -> RhaiResult<OvfImport> {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
-            let planned = vc.host().calls().plan().is_some_and(|plan| {
-                plan.touches(vc.client().target(), OvfJob::OBJECT, Some(&id))
-            });
-            let info = if planned {
+            let job = OvfJob {
+                remote: vc.clone(),
+                id,
+            };
+            let info = if job::plan_touching(&job).is_some() {
                 planned_session()
             } else {
-                vc.run(vc.client().ovf_session(&id))?
+                vc.run(vc.client().ovf_session(&job.id))?
             };
-            Ok(Handle::new(OvfJob { vcenter: vc.clone(), id }, info))
+            Ok(Handle::new(job, info))
         });
-    FuncRegistration::new("preview")
-        .with_comments([
-            "/// What an OVF descriptor references, checked by vCenter without importing:
+    Vcenter::register_lookups(
+        engine,
+        "vcenter",
+        "Map",
+        &[
+            (
+                "preview",
+                "descriptor: &str",
+                "/// What an OVF descriptor references, checked by vCenter without importing:
 /// `#{ files, errors, warnings, information }`. `descriptor` is the XML, or base64
 /// of the gzip-compressed XML.",
-        ])
-        .with_params_info(["vcenter: Vcenter", "descriptor: &str", "Map"])
-        .register_into_engine(
-            engine,
-            |vc: &mut Vcenter, descriptor: &str| -> RhaiResult<Dynamic> {
-                let preview = vc.run(vc.client().ovf_preview(descriptor))?;
-                rhai::serde::to_dynamic(serde_json::to_value(preview).unwrap_or_default())
-            },
-        );
-    FuncRegistration::new("probe")
-        .with_comments([
-            "/// Whether vCenter can reach a package URL: `#{ status, ssl_thumbprint,
+                |vc, descriptor| to_map(&vc.run(vc.client().ovf_preview(descriptor))?),
+            ),
+            (
+                "probe",
+                "url: &str",
+                "/// Whether vCenter can reach a package URL: `#{ status, ssl_thumbprint,
 /// error_messages }`, `status` being SUCCESS, INVALID_URL, TIMED_OUT,
 /// HOST_NOT_FOUND, CERTIFICATE_ERROR or UNKNOWN_ERROR.",
-        ])
-        .with_params_info(["vcenter: Vcenter", "url: &str", "Map"])
-        .register_into_engine(
-            engine,
-            |vc: &mut Vcenter, url: &str| -> RhaiResult<Dynamic> {
-                let probe = vc.run(vc.client().ovf_probe(url))?;
-                rhai::serde::to_dynamic(serde_json::to_value(probe).unwrap_or_default())
-            },
-        );
+                |vc, url| to_map(&vc.run(vc.client().ovf_probe(url))?),
+            ),
+        ],
+    );
     FuncRegistration::new("try_instantiate")
         .with_comments(["/// Checks instantiation parameters (a map or an array of OvfParams maps) without\n/// changing the session; answers `#{ parameters, errors, warnings, information }`."])
         .with_params_info(["session: OvfImport", "parameters: Dynamic", "Map"])
@@ -340,7 +313,7 @@ pub fn register(engine: &mut Engine) {
         .with_comments(["/// Deletes (cancels) the import session."])
         .with_params_info(["session: OvfImport", "()"])
         .register_into_engine(engine, |s: &mut OvfImport| {
-            let OvfJob { vcenter, id } = s.job();
-            vcenter.run(vcenter.client().ovf_delete(id))
+            let OvfJob { remote, id } = s.job();
+            remote.run(remote.client().ovf_delete(id))
         });
 }

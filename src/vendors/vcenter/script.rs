@@ -8,10 +8,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
-use crate::script::remote::{Remote, remote_client};
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind};
+use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
 use crate::script::options::Options;
+use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::wire::{HistoryAction, HistoryInfo, HistoryStartSpec, HistoryStatus};
@@ -60,35 +60,11 @@ pub struct HistoryJob {
 /// The history import, as waits and logs name it.
 const HISTORY: &str = "the history import";
 
-job::job_states!(HistoryStatus, HistoryStatus::ALL, success: HistoryStatus::Succeeded);
+impl Reach for HistoryJob {
+    type Client = VcenterClient;
 
-impl Job for HistoryJob {
-    type Snapshot = Option<HistoryInfo>;
-    type State = HistoryStatus;
-    const KIND: Kind = Kind {
-        type_name: "History",
-        param: "history",
-        wait_operation: "history.wait_for",
-        state_noun: "a history import status",
-        timeout: Duration::from_secs(6 * 3600),
-        every: Duration::from_secs(10),
-        answer_type: "Map",
-        docs: Docs {
-            refresh: "/// Re-reads the import's Info; returns the history.",
-            wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
-            to_map: "/// The import's Info as last read (empty before the first read).",
-            to_string: "/// `of `NAME``, naming the target, as `print` and the REPL show it.",
-        },
-    };
-
-    const OBJECT: &'static str = HISTORY;
-
-    fn host(&self) -> &Host {
-        &self.vcenter.host
-    }
-
-    fn target(&self) -> &str {
-        self.vcenter.client.target()
+    fn remote(&self) -> &Vcenter {
+        &self.vcenter
     }
 
     /// One per appliance: the target alone names it.
@@ -101,6 +77,27 @@ impl Job for HistoryJob {
             vcenter: Vcenter::open(host, target)?,
         })
     }
+}
+
+job::job_states!(HistoryStatus, HistoryStatus::ALL, success: HistoryStatus::Succeeded);
+
+impl Job for HistoryJob {
+    type Snapshot = Option<HistoryInfo>;
+    type State = HistoryStatus;
+    const KIND: Kind = Kind::new(
+        ("History", "history", "a history import status"),
+        (Duration::from_secs(6 * 3600), Duration::from_secs(10)),
+        Docs {
+            refresh: "/// Re-reads the import's Info; returns the history.",
+            wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
+            to_map: "/// The import's Info as last read (empty before the first read).",
+            to_string: "/// `of `NAME``, naming the target, as `print` and the REPL show it.",
+        },
+    )
+    .waiting_as("history.wait_for")
+    .answering("Map");
+
+    const OBJECT: &'static str = HISTORY;
 
     fn read(&self) -> Result<Option<HistoryInfo>, ApiError> {
         Ok(Some(
@@ -229,22 +226,20 @@ fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
 
 /// Registers the vCenter script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
-    engine.register_type_with_name::<Vcenter>(Vcenter::TYPE_NAME);
+    Vcenter::register(
+        engine,
+        host,
+        (
+            "vcenter",
+            "/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`).",
+        ),
+        (
+            "vcenter",
+            "/// The target's name, as `print` and the REPL show it.",
+        ),
+    );
     job::register::<HistoryJob>(engine);
     crate::vendors::vcenter::ovf_script::register(engine);
-
-    let h = host.clone();
-    FuncRegistration::new("vcenter")
-        .with_comments(["/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`)."])
-        .with_params_info(["name: &str", "Vcenter"])
-        .register_into_engine(engine, move |name: &str| -> RhaiResult<Vcenter> {
-            Vcenter::open(&h, name).map_err(raise)
-        });
-    engine.register_get("name", |vc: &mut Vcenter| vc.client.target().to_owned());
-    FuncRegistration::new("to_string")
-        .with_comments(["/// The target's name, as `print` and the REPL show it."])
-        .with_params_info(["vcenter: Vcenter", "String"])
-        .register_into_engine(engine, |vc: &mut Vcenter| vc.client.target().to_owned());
     engine.register_get("encoding", |vc: &mut Vcenter| {
         vc.client.encoding().as_str().to_owned()
     });
@@ -260,18 +255,23 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             )
         });
 
-    FuncRegistration::new("status")
-        .with_comments(["/// The import's Info: `status`, `progress` (`completed`/`total`), `start_time`,\n/// `end_time`, `cancelable`, `error`, … with the vendor's field names."])
-        .with_params_info(["history: History", "Map"])
-        .register_into_engine(engine, |h: &mut History| h.status());
-    FuncRegistration::new("start")
-        .with_comments(["/// Starts the import (normally it starts by itself after the upgrade)."])
-        .with_params_info(["history: History", "Map"])
-        .register_into_engine(engine, |h: &mut History| h.act(HistoryAction::Start, None));
-    FuncRegistration::new("start")
-        .with_comments(["/// Starts the import with `#{ name, description }`."])
-        .with_params_info(["history: History", "spec: Map", "Map"])
-        .register_into_engine(engine, |h: &mut History, spec: Map| {
+    job::method(
+        engine,
+        "status",
+        "/// The import's Info: `status`, `progress` (`completed`/`total`), `start_time`,\n/// `end_time`, `cancelable`, `error`, … with the vendor's field names.",
+        History::status,
+    );
+    job::method(
+        engine,
+        "start",
+        "/// Starts the import (normally it starts by itself after the upgrade).",
+        |h| h.act(HistoryAction::Start, None),
+    );
+    job::method_with(
+        engine,
+        ("start", "spec: Map"),
+        "/// Starts the import with `#{ name, description }`.",
+        |h, spec| {
             let options = Options::new("history.start", spec, &["name", "description"])?;
             let mut start = HistoryStartSpec::default();
             if let Some(name) = options.text("name")? {
@@ -281,7 +281,8 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
                 start.description = description;
             }
             h.act(HistoryAction::Start, Some(start))
-        });
+        },
+    );
     for (name, action, doc) in [
         (
             "pause",
@@ -299,10 +300,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
             "/// Cancels the import for good (it ends FAILED).",
         ),
     ] {
-        FuncRegistration::new(name)
-            .with_comments([doc])
-            .with_params_info(["history: History", "Map"])
-            .register_into_engine(engine, move |h: &mut History| h.act(action, None));
+        job::method(engine, name, doc, move |h: &History| h.act(action, None));
     }
 }
 

@@ -114,8 +114,7 @@ impl ConfigChange {
 
 /// `POST /_lab/expire_tokens`: every IAM token lapses now.
 async fn tokens_expire(State(lab): State<LabState>) -> Json<Value> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let mut expired = 0;
     for token in inventory.tokens.iter_mut().filter(|t| t.expires > now) {
         token.expires = now;
@@ -188,8 +187,7 @@ async fn tasks_add(State(lab): State<LabState>, bytes: Bytes) -> Response {
         fail_at: spec.fail_at,
         lazy: false,
     };
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     match add(&mut inventory, &task, now) {
         Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
         Err(message) => bad(message),

@@ -65,8 +65,7 @@ pub(super) async fn require(State(lab): State<LabState>, request: Request, next:
 }
 
 fn throttle(lab: &LabState, id: &str) -> Option<LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let limit = inventory.config.rate_limit?;
     if inventory.bucket.take(limit, now) {
         return None;

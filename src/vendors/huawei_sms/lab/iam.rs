@@ -54,8 +54,7 @@ pub(super) async fn tokens_create(State(lab): State<LabState>, body: Bytes) -> R
             "The project does not exist or the user has no access to it.",
         );
     }
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let ttl = Duration::from_secs(inventory.config.token_ttl_seconds);
     let value = token(inventory.rng());
     inventory.tokens.retain(|t| t.expires > now);

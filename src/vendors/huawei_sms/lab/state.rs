@@ -14,6 +14,7 @@ use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, LazyStart, MutationLog};
 use crate::vendors::huawei_sms::wire::{CloneServer, TaskState};
 
+use super::error::LabError;
 use super::machine::SimTask;
 use super::render::render;
 use super::seed;
@@ -242,11 +243,15 @@ impl Inventory {
     }
 
     /// The task with `id`, which a client reads or acts on at `now` (see
-    /// [`LabTask::touch`]).
-    pub(super) fn task(&mut self, id: &str, now: SystemTime) -> Option<&mut LabTask> {
-        let task = self.tasks.iter_mut().find(|t| t.id == id)?;
+    /// [`LabTask::touch`]); a 404 when there is none.
+    pub(super) fn task(&mut self, id: &str, now: SystemTime) -> Result<&mut LabTask, LabError> {
+        let task = self
+            .tasks
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| LabError::not_found(id))?;
         task.touch(now);
-        Some(task)
+        Ok(task)
     }
 
     /// The token `value`, if the lab issued it: whether it is still valid at `now`.

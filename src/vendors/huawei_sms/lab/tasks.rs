@@ -2,11 +2,12 @@
 //! `count`, get, actions (not idempotent: a repeat is a 400 state conflict), delete,
 //! and the log upload. Every applied mutation is logged under the task's id.
 
+use std::time::SystemTime;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::vendors::huawei_sms::signer;
@@ -16,7 +17,7 @@ use crate::vendors::huawei_sms::wire::{
 
 use super::error::LabError;
 use super::render::render;
-use super::state::{LabState, LabTask};
+use super::state::{Inventory, LabState, LabTask};
 
 /// The default page of `GET /v3/tasks`.
 const DEFAULT_PAGE: usize = 50;
@@ -31,8 +32,7 @@ pub(super) async fn tasks_list(
     for (key, value) in signer::parse_query(uri.query().unwrap_or("")) {
         filters.set(&key, value)?;
     }
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let matching: Vec<Task> = inventory
         .tasks
         .iter()
@@ -47,8 +47,9 @@ pub(super) async fn tasks_list(
         .take(filters.limit)
         .collect();
     // The page's tasks are read now: their timelines run from here.
-    for task in &tasks {
-        inventory.task(&task.id, now);
+    let page = |t: &LabTask| tasks.iter().any(|shown| shown.id == t.id);
+    for task in inventory.tasks.iter_mut().filter(|t| page(t)) {
+        task.touch(now);
     }
     Ok(Json(TaskList { count, tasks }))
 }
@@ -130,11 +131,9 @@ pub(super) async fn tasks_get(
     State(lab): State<LabState>,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
+        .task(&id, now)?;
     Ok(Json(render(task, now, false)))
 }
 
@@ -151,37 +150,33 @@ pub(super) async fn tasks_action(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let lag = LabState::lag(&inventory);
-    let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
-    let before = task.shown_state(now);
-    task.sim.apply(&operation, now)?;
-    match operation.as_str() {
-        "collect_log" => task.log_collect_status = "UPLOADED",
-        "test" | "cutover" => task.target_launched = true,
-        "clone_test" => {
-            task.clone_server = Some(CloneServer {
-                vm_id: task.vm_id.replace(|c: char| c.is_ascii_digit(), "c"),
-                name: format!("{}-clone", task.name),
-            });
+    change_task(&lab, &id, &operation, |inventory, now| {
+        let lag = LabState::lag(inventory);
+        let task = inventory.task(&id, now)?;
+        let before = task.shown_state(now);
+        task.sim.apply(&operation, now)?;
+        match operation.as_str() {
+            "collect_log" => task.log_collect_status = "UPLOADED",
+            "test" | "cutover" => task.target_launched = true,
+            "clone_test" => {
+                task.clone_server = Some(CloneServer {
+                    vm_id: task.vm_id.replace(|c: char| c.is_ascii_digit(), "c"),
+                    name: format!("{}-clone", task.name),
+                });
+            }
+            "network_check" => {
+                task.network_check_info = Some(json!({"domain_connectivity": true,
+                    "destination_connectivity": true, "network_delay": 1.2, "network_jitter": 0.3,
+                    "migration_speed": 800.0, "loss_percentage": 0.0, "cpu_usage": 4.5,
+                    "mem_usage": 12.5, "evaluation_result": "OK"}));
+            }
+            _ => {}
         }
-        "network_check" => {
-            task.network_check_info = Some(json!({"domain_connectivity": true,
-                "destination_connectivity": true, "network_delay": 1.2, "network_jitter": 0.3,
-                "migration_speed": 800.0, "loss_percentage": 0.0, "cpu_usage": 4.5,
-                "mem_usage": 12.5, "evaluation_result": "OK"}));
+        if changes_state(&operation) {
+            task.shown = Some((before, now + lag));
         }
-        _ => {}
-    }
-    if changes_state(&operation) {
-        task.shown = Some((before, now + lag));
-    }
-    drop(inventory);
-    lab.mutations().record(&operation, &id, now);
-    Ok(StatusCode::OK)
+        Ok(())
+    })
 }
 
 /// The action body: an object with a known `operation` and well-typed options.
@@ -228,32 +223,38 @@ pub(super) async fn tasks_delete(
     State(lab): State<LabState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
-    if task.sim.is_running() {
-        return Err(LabError::conflict("delete", task.sim.state));
-    }
-    inventory.tasks.retain(|t| t.id != id);
-    drop(inventory);
-    lab.mutations().record("delete", &id, now);
-    Ok(StatusCode::OK)
+    change_task(&lab, &id, "delete", |inventory, now| {
+        let task = inventory.task(&id, now)?;
+        if task.sim.is_running() {
+            return Err(LabError::conflict("delete", task.sim.state));
+        }
+        inventory.tasks.retain(|t| t.id != id);
+        Ok(())
+    })
 }
 
 /// `POST /v3/tasks/{id}/log`: the agent uploads its logs.
 pub(super) async fn tasks_log(
     State(lab): State<LabState>,
     Path(id): Path<String>,
-) -> Result<Response, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let task = inventory
-        .task(&id, now)
-        .ok_or_else(|| LabError::not_found(&id))?;
-    task.log_collect_status = "UPLOADED";
+) -> Result<StatusCode, LabError> {
+    change_task(&lab, &id, "upload_log", |inventory, now| {
+        inventory.task(&id, now)?.log_collect_status = "UPLOADED";
+        Ok(())
+    })
+}
+
+/// Lets `change` act on the inventory at lab now and, once it made the change, logs
+/// `operation` under the task `id`; `200` with no body.
+fn change_task(
+    lab: &LabState,
+    id: &str,
+    operation: &str,
+    change: impl FnOnce(&mut Inventory, SystemTime) -> Result<(), LabError>,
+) -> Result<StatusCode, LabError> {
+    let (now, mut inventory) = lab.now_and_at();
+    change(&mut inventory, now)?;
     drop(inventory);
-    lab.mutations().record("upload_log", &id, now);
-    Ok(StatusCode::OK.into_response())
+    lab.mutations().record(operation, id, now);
+    Ok(StatusCode::OK)
 }

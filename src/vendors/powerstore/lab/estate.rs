@@ -13,7 +13,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::http::lab::estate::{App, Estate, Fault};
-use crate::vendors::powerstore::wire::{ImportState, RemoteSystem};
+use crate::vendors::powerstore::wire::ImportState;
 
 use super::create::Blueprint;
 use super::state::Inventory;
@@ -40,17 +40,8 @@ pub(super) fn populate(inventory: &mut Inventory, estate: &Estate, seed: u64, no
         return;
     }
     let first = inventory.remote_systems.len();
-    for (name, kind, serial, address) in ARRAYS {
-        let id = inventory.new_id();
-        inventory.remote_systems.push(RemoteSystem {
-            id,
-            name: Some(name.to_owned()),
-            description: Some(format!("{kind} array of the wave's applications")),
-            serial_number: Some(serial.to_owned()),
-            system_type: Some(kind.to_owned()),
-            management_address: Some(address.to_owned()),
-            data_connection_state: Some("OK".to_owned()),
-        });
+    for array in ARRAYS {
+        inventory.add_array(array, format!("{} array of the wave's applications", array.1));
     }
     let mut spread = fastrand::Rng::with_seed(seed ^ 0xE57A_7E00_C0B1_E500);
     let (data_start, logs_start) = (spread.f64(), spread.f64());

@@ -36,6 +36,16 @@ async fn states(state: &LabState) -> Vec<String> {
         .collect()
 }
 
+/// Every copy of `lines` (as [`states`] writes them) is done: a data volume's import
+/// completed, any other ready for cutover.
+#[track_caller]
+fn copies_done(lines: &[String]) {
+    for line in lines {
+        let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
+        assert!(line.ends_with(expected), "{lines:#?}");
+    }
+}
+
 #[tokio::test]
 async fn each_application_has_an_automatic_data_and_a_manual_logs_session() {
     let estate = Estate::new(Scenario::Happy, 12);
@@ -75,11 +85,7 @@ async fn copies_end_between_five_minutes_and_two_hours_after_their_first_read() 
     let copying = middle.iter().filter(|s| s.ends_with("Copy_In_Progress")).count();
     assert!(copying > 4 && copying < 20, "{middle:#?}");
     clock.advance(LONGEST_COPY);
-    let end = states(&state).await;
-    for line in &end {
-        let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
-        assert!(line.ends_with(expected), "{end:#?}");
-    }
+    copies_done(&states(&state).await);
 }
 
 #[tokio::test]
@@ -94,11 +100,7 @@ async fn a_fixed_copy_time_makes_every_copy_end_that_long_after_its_first_read()
     assert_eq!(before.len(), 80);
     assert!(before.iter().all(|s| s.ends_with("Copy_In_Progress")), "{before:#?}");
     clock.advance(Duration::from_secs(2));
-    let after = states(&state).await;
-    for line in &after {
-        let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
-        assert!(line.ends_with(expected), "{after:#?}");
-    }
+    copies_done(&states(&state).await);
 }
 
 #[tokio::test]

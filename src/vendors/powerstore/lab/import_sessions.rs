@@ -2,6 +2,8 @@
 //! modify, delete and the actions. Each handler reads lab time once, advances what it
 //! touches to it, and records the mutations it applied.
 
+use std::future::{Ready, ready};
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -99,120 +101,56 @@ pub(super) async fn import_sessions_create(
     jobs::respond(&lab, &params, action, result.map(Outcome::Created))
 }
 
-/// `PATCH /import_session/{id}`: a new `scheduled_timestamp`.
-pub(super) async fn import_sessions_modify(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-    bytes: Bytes,
-) -> Response {
-    let at = body::parse::<ImportSessionModify>(&bytes, &["scheduled_timestamp"]).and_then(|m| {
-        let text = m
-            .scheduled_timestamp
-            .ok_or_else(|| LabError::schema("The request body must set scheduled_timestamp."))?;
-        body::timestamp("scheduled_timestamp", &text)
-    });
-    match at {
-        Ok(at) => mutate(&lab, &params, &id, Operation::Modify(at)),
-        Err(error) => {
-            let (name, description) = ("modify", "Modify import session.");
-            let action = Action {
-                name,
-                description,
-                resource_id: &id,
-            };
-            jobs::respond(&lab, &params, action, Err(error))
-        }
+/// The handler of an operation without a body: `DELETE /import_session/{id}` and
+/// `POST /import_session/{id}/` `pause`, `resume`, `cutover`, `cleanup` and `start_copy`.
+pub(super) fn import_sessions_operate(
+    operation: Operation,
+) -> impl Fn(State<LabState>, Path<String>, Params) -> Ready<Response> + Clone + Send + Sync + 'static
+{
+    move |State(lab), Path(id), Params(params)| ready(mutate(&lab, &params, &id, operation))
+}
+
+/// The handler of an operation its body tells more of: `read` makes the operation from
+/// the body; a body it refuses is answered as a refused `refused` (only the operation's
+/// name and description are shown).
+pub(super) fn import_sessions_read(
+    refused: Operation,
+    read: fn(&[u8]) -> Result<Operation, LabError>,
+) -> impl Fn(State<LabState>, Path<String>, Params, Bytes) -> Ready<Response>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |State(lab), Path(id), Params(params), bytes: Bytes| {
+        ready(match read(&bytes) {
+            Ok(operation) => mutate(&lab, &params, &id, operation),
+            Err(error) => refuse(&lab, &params, &id, refused, error),
+        })
     }
 }
 
-/// `DELETE /import_session/{id}`.
-pub(super) async fn import_sessions_delete(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Delete)
+/// The body of `PATCH /import_session/{id}`: a new `scheduled_timestamp`.
+pub(super) fn modify_body(bytes: &[u8]) -> Result<Operation, LabError> {
+    let modify = body::parse::<ImportSessionModify>(bytes, &["scheduled_timestamp"])?;
+    let text = modify
+        .scheduled_timestamp
+        .ok_or_else(|| LabError::schema("The request body must set scheduled_timestamp."))?;
+    body::timestamp("scheduled_timestamp", &text).map(Operation::Modify)
 }
 
-/// `POST /import_session/{id}/pause`.
-pub(super) async fn import_sessions_pause(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Pause)
+/// The body of `POST /import_session/{id}/cancel`, an optional `{"force": bool}`: the
+/// two end differently only when the source array stopped answering
+/// (`Fault::SourceUnreachable`).
+pub(super) fn cancel_body(bytes: &[u8]) -> Result<Operation, LabError> {
+    let request = body::parse::<CancelRequest>(bytes, &["force"])?;
+    Ok(Operation::Cancel {
+        force: request.force,
+    })
 }
 
-/// `POST /import_session/{id}/resume`.
-pub(super) async fn import_sessions_resume(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Resume)
-}
-
-/// `POST /import_session/{id}/cancel` with an optional `{"force": bool}`: the two end
-/// differently only when the source array stopped answering (`Fault::SourceUnreachable`).
-pub(super) async fn import_sessions_cancel(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-    bytes: Bytes,
-) -> Response {
-    match body::parse::<CancelRequest>(&bytes, &["force"]) {
-        Ok(request) => mutate(
-            &lab,
-            &params,
-            &id,
-            Operation::Cancel {
-                force: request.force,
-            },
-        ),
-        Err(error) => refuse(&lab, &params, &id, Operation::Cancel { force: false }, error),
-    }
-}
-
-/// `POST /import_session/{id}/cutover`.
-pub(super) async fn import_sessions_cutover(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Cutover)
-}
-
-/// `POST /import_session/{id}/cleanup`.
-pub(super) async fn import_sessions_cleanup(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::Cleanup)
-}
-
-/// `POST /import_session/{id}/enable_destination_volume` with an optional object.
-pub(super) async fn import_sessions_enable_destination_volume(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-    bytes: Bytes,
-) -> Response {
-    let operation = Operation::EnableDestinationVolume;
-    match body::object(&bytes) {
-        Ok(()) => mutate(&lab, &params, &id, operation),
-        Err(error) => refuse(&lab, &params, &id, operation, error),
-    }
-}
-
-/// `POST /import_session/{id}/start_copy`.
-pub(super) async fn import_sessions_start_copy(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Response {
-    mutate(&lab, &params, &id, Operation::StartCopy)
+/// The body of `POST /import_session/{id}/enable_destination_volume`: an optional object.
+pub(super) fn enable_destination_volume_body(bytes: &[u8]) -> Result<Operation, LabError> {
+    body::object(bytes).map(|()| Operation::EnableDestinationVolume)
 }
 
 /// Applies `operation` to the session `key` names and answers for it; only an applied

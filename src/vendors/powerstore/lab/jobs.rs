@@ -3,25 +3,14 @@
 //! went, with the synchronous answer's status and body (vendor-apis.md §4.3).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use crate::http::lab::timestamp;
-use crate::vendors::powerstore::wire::{IdResponse, JOB_FIELDS, Job, JobState};
+use crate::vendors::powerstore::wire::{IdResponse, Job, JobState};
 
 use super::error::LabError;
-use super::query::{Listing, Params, Query, Resource, range};
-use super::select::Select;
-use super::state::{LabState, object};
-
-/// The job collection, for queries.
-const JOB: Resource = Resource {
-    name: "job",
-    fields: JOB_FIELDS,
-    embeds: &[],
-};
+use super::state::LabState;
 
 /// What a successful mutation answers synchronously.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,35 +92,11 @@ fn record(lab: &LabState, action: Action<'_>, result: Result<Outcome, LabError>)
     id
 }
 
-/// `GET /api/rest/job`.
-pub(super) async fn jobs_list(
-    State(lab): State<LabState>,
-    Params(params): Params,
-    headers: HeaderMap,
-) -> Result<Listing, LabError> {
-    let query = Query::parse(&params, range(&headers), &JOB)?;
-    let rows = lab.lock().jobs.iter().map(object).collect();
-    query.run(rows)
-}
-
-/// `GET /api/rest/job/{id}`.
-pub(super) async fn jobs_get(
-    State(lab): State<LabState>,
-    Path(id): Path<String>,
-    Params(params): Params,
-) -> Result<Json<Value>, LabError> {
-    let select = Select::from_params(&params, &JOB)?;
-    let inventory = lab.lock();
-    let job = inventory.jobs.iter().find(|j| j.id == id);
-    let job = job.ok_or_else(|| LabError::not_found(&id))?;
-    Ok(Json(select.project(&object(job))))
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{Client, lab};
+    use super::super::tests::Client;
     use crate::vendors::powerstore::wire::codes;
 
     const POLL: &str =
@@ -142,55 +107,53 @@ mod tests {
         client.get(&format!("/api/rest/job/{id}?{POLL}")).await.body
     }
 
+    /// POSTs `body` to `uri` (an asynchronous request), which must be accepted; the job's
+    /// id and the job as polled then.
+    async fn run_async(
+        client: &Client,
+        uri: &str,
+        body: &str,
+    ) -> (serde_json::Value, serde_json::Value) {
+        let accepted = client.post(uri, body).await;
+        assert_eq!(accepted.status, 202, "{}", accepted.text);
+        let id = accepted.body["id"].clone();
+        let polled = job(client, &id).await;
+        (id, polled)
+    }
+
     #[tokio::test]
     async fn an_async_action_completes_as_a_job() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
-        let accepted = c
-            .post(
-                "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true",
-                "",
-            )
-            .await;
-        assert_eq!(accepted.status, 202);
-        let polled = job(&c, &accepted.body["id"]).await;
+        let c = Client::fresh().await;
+        let uri = "/api/rest/import_session/name:wave1-lun03/cutover?is_async=true";
+        let (id, polled) = run_async(&c, uri, "").await;
         assert_eq!(
             polled,
-            json!({"id": accepted.body["id"], "state": "COMPLETED", "progress_percentage": 100,
+            json!({"id": id, "state": "COMPLETED", "progress_percentage": 100,
             "response_status": "204", "response_body": null, "description_l10n": "Cut over import session."})
         );
         assert_eq!(c.state("name:wave1-lun03").await, "Import_Completed");
-        assert_eq!(state.mutations().count("cutover"), 1);
+        assert_eq!(c.lab.mutations().count("cutover"), 1);
     }
 
     #[tokio::test]
     async fn a_refused_async_action_fails_with_the_error_body() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
-        let accepted = c
-            .post(
-                "/api/rest/import_session/name:wave1-lun03/pause?async=true",
-                "",
-            )
-            .await;
-        assert_eq!(accepted.status, 202);
-        let polled = job(&c, &accepted.body["id"]).await;
+        let c = Client::fresh().await;
+        let uri = "/api/rest/import_session/name:wave1-lun03/pause?async=true";
+        let (_, polled) = run_async(&c, uri, "").await;
         assert_eq!(polled["state"], "FAILED");
         assert_eq!(polled["response_status"], "422");
         assert_eq!(
             polled["response_body"]["messages"][0]["code"],
             codes::INVALID_STATE
         );
-        assert!(state.mutations().entries().is_empty());
+        assert!(c.lab.mutations().entries().is_empty());
     }
 
     #[tokio::test]
     async fn an_async_create_reports_the_new_id() {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
+        let c = Client::fresh().await;
         let body = r#"{"name": "imp-1", "remote_system_id": "name:unity-01", "source_resource_id": "sv_1"}"#;
-        let accepted = c.post("/api/rest/import_session?is_async=true", body).await;
-        let polled = job(&c, &accepted.body["id"]).await;
+        let (id, polled) = run_async(&c, "/api/rest/import_session?is_async=true", body).await;
         assert_eq!(
             (polled["state"].as_str(), polled["response_status"].as_str()),
             (Some("COMPLETED"), Some("201"))
@@ -198,12 +161,9 @@ mod tests {
         let created = polled["response_body"]["id"].as_str().unwrap();
         assert_eq!(c.state(created).await, "Queued");
         let bare = c
-            .get(&format!(
-                "/api/rest/job/{}",
-                accepted.body["id"].as_str().unwrap()
-            ))
+            .get(&format!("/api/rest/job/{}", id.as_str().unwrap()))
             .await;
-        assert_eq!(bare.body, json!({"id": accepted.body["id"]}));
+        assert_eq!(bare.body, json!({"id": id}));
         let listed = c
             .get("/api/rest/job?select=resource_action,resource_id")
             .await;

@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod collection;
 mod control;
 mod copy;
 mod create;
@@ -18,13 +19,14 @@ mod jobs;
 mod operation;
 mod query;
 mod reads;
-mod remote_systems;
 mod seed;
 mod select;
 mod session;
 mod state;
 #[cfg(test)]
 mod tests;
+
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::http::Uri;
@@ -37,11 +39,15 @@ pub use error::LabError;
 pub use state::LabState;
 
 use import_sessions::*;
+use crate::vendors::powerstore::wire::{Job, RemoteSystem};
+use operation::Operation::{
+    self, Cancel, Cleanup, Cutover, EnableDestinationVolume, Pause, Resume, StartCopy,
+};
 
 /// Every route of the simulator, with `state` attached and fault injection in front.
 pub fn router(state: LabState) -> Router {
     let session = |path: &str| format!("/api/rest/import_session/{{id}}{path}");
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/rest/logout", post(auth::logout))
         .route(
             "/api/rest/import_session",
@@ -50,30 +56,40 @@ pub fn router(state: LabState) -> Router {
         .route(
             &session(""),
             get(import_sessions_get)
-                .patch(import_sessions_modify)
-                .delete(import_sessions_delete),
+                .patch(import_sessions_read(
+                    // A refused body names the operation only: this time is never read.
+                    Operation::Modify(SystemTime::UNIX_EPOCH),
+                    modify_body,
+                ))
+                .delete(import_sessions_operate(Operation::Delete)),
         )
-        .route(&session("/pause"), post(import_sessions_pause))
-        .route(&session("/resume"), post(import_sessions_resume))
-        .route(&session("/cancel"), post(import_sessions_cancel))
-        .route(&session("/cutover"), post(import_sessions_cutover))
-        .route(&session("/cleanup"), post(import_sessions_cleanup))
+        .route(
+            &session("/cancel"),
+            post(import_sessions_read(Cancel { force: false }, cancel_body)),
+        )
         .route(
             &session("/enable_destination_volume"),
-            post(import_sessions_enable_destination_volume),
+            post(import_sessions_read(
+                EnableDestinationVolume,
+                enable_destination_volume_body,
+            )),
         )
-        .route(&session("/start_copy"), post(import_sessions_start_copy))
-        .route("/api/rest/job", get(jobs::jobs_list))
-        .route("/api/rest/job/{id}", get(jobs::jobs_get))
+        .route("/api/rest/job", get(collection::list::<Job>))
+        .route("/api/rest/job/{id}", get(collection::get::<Job>))
         .route(
             "/api/rest/remote_system",
-            get(remote_systems::remote_systems_list),
+            get(collection::list::<RemoteSystem>),
         )
         .route(
             "/api/rest/remote_system/{id}",
-            get(remote_systems::remote_systems_get),
-        )
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
+            get(collection::get::<RemoteSystem>),
+        );
+    // The actions without a body, each at `/import_session/{id}/{its name}`.
+    for operation in [Pause, Resume, Cutover, Cleanup, StartCopy] {
+        let path = session(&format!("/{}", operation.name()));
+        api = api.route(&path, post(import_sessions_operate(operation)));
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     let routes = Router::new()
         .route("/api/rest/login_session", get(auth::login_sessions_get))
         .merge(api)

@@ -55,6 +55,15 @@ pub(super) struct Resource {
 }
 
 impl Resource {
+    /// A collection with nothing to embed.
+    pub(super) const fn plain(name: &'static str, fields: &'static [&'static str]) -> Self {
+        Self {
+            name,
+            fields,
+            embeds: &[],
+        }
+    }
+
     pub(super) fn field(&self, name: &str) -> Option<&'static str> {
         self.fields.iter().copied().find(|f| *f == name)
     }

@@ -21,7 +21,6 @@
 use std::time::{Duration, SystemTime};
 
 use crate::vendors::powerstore::wire::ImportState::{self, *};
-use crate::vendors::powerstore::wire::RemoteSystem;
 
 use super::create::Blueprint;
 use super::state::Inventory;
@@ -51,20 +50,11 @@ const SESSIONS: &[Row] = &[
 
 /// Fills an empty inventory as of `now`.
 pub(super) fn populate(inventory: &mut Inventory, now: SystemTime) {
-    for (name, kind, serial, address) in [
+    for array in [
         ("unity-01", "Unity", "APM00213404195", "10.0.10.11"),
         ("vnx-02", "VNX", "CKM00184700502", "10.0.10.12"),
     ] {
-        let id = inventory.new_id();
-        inventory.remote_systems.push(RemoteSystem {
-            id,
-            name: Some(name.to_owned()),
-            description: Some(format!("{kind} array being retired")),
-            serial_number: Some(serial.to_owned()),
-            system_type: Some(kind.to_owned()),
-            management_address: Some(address.to_owned()),
-            data_connection_state: Some("OK".to_owned()),
-        });
+        inventory.add_array(array, format!("{} array being retired", array.1));
     }
     for row in SESSIONS {
         let blueprint = blueprint(inventory, row, now);

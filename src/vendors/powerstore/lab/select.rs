@@ -106,11 +106,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const JOB: Resource = Resource {
-        name: "job",
-        fields: &["id", "state"],
-        embeds: &[],
-    };
+    const JOB: Resource = Resource::plain("job", &["id", "state"]);
 
     #[track_caller]
     fn case(select: Option<&str>, expected: Value) {

@@ -116,6 +116,25 @@ impl Inventory {
         uuid(&mut self.rng)
     }
 
+    /// Adds the older array `name` imports read from: a `kind` array (e.g. `Unity`) with
+    /// its serial number and management address, connected.
+    pub(super) fn add_array(
+        &mut self,
+        (name, kind, serial, address): (&str, &str, &str, &str),
+        description: String,
+    ) {
+        let id = self.new_id();
+        self.remote_systems.push(RemoteSystem {
+            id,
+            name: Some(name.to_owned()),
+            description: Some(description),
+            serial_number: Some(serial.to_owned()),
+            system_type: Some(kind.to_owned()),
+            management_address: Some(address.to_owned()),
+            data_connection_state: Some("OK".to_owned()),
+        });
+    }
+
     /// The seeded stream, for sizes and rates of new sessions.
     pub(super) fn rng(&mut self) -> &mut fastrand::Rng {
         &mut self.rng

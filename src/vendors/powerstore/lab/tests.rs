@@ -51,6 +51,11 @@ pub(super) struct Client {
 }
 
 impl Client {
+    /// `admin` logged in to a fresh [`lab`].
+    pub(super) async fn fresh() -> Self {
+        Self::login(&lab().0).await
+    }
+
     pub(super) async fn login(lab: &LabState) -> Self {
         let answer = send(
             lab,
@@ -130,8 +135,7 @@ async fn injected_faults_answer_before_the_handler_in_the_vendor_body() {
 
 #[tokio::test]
 async fn unknown_paths_and_methods_answer_error_bodies() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let missing = c.get("/api/rest/volume").await;
     assert_eq!(
         (missing.status, message(&missing)),

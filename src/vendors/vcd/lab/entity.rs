@@ -109,6 +109,19 @@ fn find<'a>(
         .ok_or_else(|| not_found(id))
 }
 
+/// Where the entity `id` is, when the caller sees it (else 404) and may modify it (else
+/// 403).
+fn writable(entities: &[SimEntity], id: &str, caller: &Caller) -> Result<usize, LabError> {
+    let index = entities
+        .iter()
+        .position(|e| e.wire.id == id && e.visible_to(caller))
+        .ok_or_else(|| not_found(id))?;
+    if !entities[index].writable_by(caller) {
+        return Err(forbidden(id, caller));
+    }
+    Ok(index)
+}
+
 fn forbidden(id: &str, caller: &Caller) -> LabError {
     LabError::forbidden(format!(
         "User {}@{} does not have the right to modify entity {id}",
@@ -139,18 +152,15 @@ pub(super) async fn entities_put(
 ) -> Result<Response, LabError> {
     let update: DefinedEntity = serde_json::from_slice(&body)
         .map_err(|e| LabError::bad_request(format!("Invalid entity: {e}")))?;
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let new_type = TypeUrn::parse_full(&update.entity_type)
         .map_err(|e| LabError::bad_request(e.to_string()))?;
     let target = inventory
         .entity_type(&update.entity_type)
         .cloned()
         .ok_or_else(|| LabError::not_found(format!("Entity type {new_type} not found")))?;
-    let entity = find(&mut inventory.entities, &id, &caller)?;
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
+    let index = writable(&inventory.entities, &id, &caller)?;
+    let entity = &mut inventory.entities[index];
     let given = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     if given.is_some_and(|tag| tag != entity.etag()) {
         return Err(LabError::precondition_failed(format!(
@@ -196,17 +206,9 @@ pub(super) async fn entities_resolve(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let index = inventory
-        .entities
-        .iter()
-        .position(|e| e.wire.id == id && e.visible_to(&caller))
-        .ok_or_else(|| not_found(&id))?;
+    let (now, mut inventory) = lab.now_and_at();
+    let index = writable(&inventory.entities, &id, &caller)?;
     let entity = &inventory.entities[index];
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
     if entity.state() == EntityState::InDeletion {
         return Err(LabError::bad_request(format!(
             "Entity {id} is IN_DELETION and cannot be resolved"
@@ -246,13 +248,9 @@ pub(super) async fn entities_delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let entity = find(&mut inventory.entities, &id, &caller)?;
-    if !entity.writable_by(&caller) {
-        return Err(forbidden(&id, &caller));
-    }
-    inventory.entities.retain(|e| e.wire.id != id);
+    let (now, mut inventory) = lab.now_and_at();
+    let index = writable(&inventory.entities, &id, &caller)?;
+    inventory.entities.remove(index);
     lab.mutations().record("delete", &id, now);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,8 +77,7 @@ pub(super) async fn migrate_entities(
         .ok_or_else(|| LabError::bad_request("targetEntityType is required"))?;
     let target =
         TypeUrn::parse_full(&target_text).map_err(|e| LabError::bad_request(e.to_string()))?;
-    let now = lab.now();
-    let mut inventory = lab.at(now);
+    let (now, mut inventory) = lab.now_and_at();
     let covered = covered(&inventory, &source);
     if covered.is_empty() {
         return Err(LabError::not_found(format!(

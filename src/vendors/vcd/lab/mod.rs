@@ -38,39 +38,40 @@ const CLOUDAPI: &str = "/cloudapi/1.0.0";
 /// Every route of the simulator, with `state` attached, fault injection in front and a
 /// request id on every answer.
 pub fn router(state: LabState) -> Router {
+    let cloudapi = |path: &str| format!("{CLOUDAPI}{path}");
     let api = Router::new()
         .route(
-            &format!("{CLOUDAPI}/sessions/current"),
+            &cloudapi("/sessions/current"),
             get(auth::sessions_current_get).delete(auth::sessions_delete),
         )
         .route(
-            &format!("{CLOUDAPI}/entityTypes"),
+            &cloudapi("/entityTypes"),
             get(entity_type::entity_types_list),
         )
         .route(
-            &format!("{CLOUDAPI}/entityTypes/{{id}}"),
+            &cloudapi("/entityTypes/{id}"),
             get(entity_type::entity_types_get),
         )
         .route(
-            &format!("{CLOUDAPI}/entityTypes/{{id}}/migrateEntities"),
+            &cloudapi("/entityTypes/{id}/migrateEntities"),
             post(migration::migrate_entities),
         )
         .route(
-            &format!("{CLOUDAPI}/entities/{{id}}"),
+            &cloudapi("/entities/{id}"),
             get(entity::entities_get)
                 .put(entity::entities_put)
                 .delete(entity::entities_delete),
         )
         .route(
-            &format!("{CLOUDAPI}/entities/{{id}}/resolve"),
+            &cloudapi("/entities/{id}/resolve"),
             post(entity::entities_resolve),
         )
         .route(
-            &format!("{CLOUDAPI}/entities/types/{{vendor}}/{{nss}}"),
+            &cloudapi("/entities/types/{vendor}/{nss}"),
             get(entity::entities_of_type_list),
         )
         .route(
-            &format!("{CLOUDAPI}/entities/types/{{vendor}}/{{nss}}/{{version}}"),
+            &cloudapi("/entities/types/{vendor}/{nss}/{version}"),
             get(entity::entities_of_version_list),
         )
         .route(
@@ -82,9 +83,9 @@ pub fn router(state: LabState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require));
     let routes = Router::new()
         .route("/api/versions", get(versions_get))
-        .route(&format!("{CLOUDAPI}/sessions"), post(auth::sessions_create))
+        .route(&cloudapi("/sessions"), post(auth::sessions_create))
         .route(
-            &format!("{CLOUDAPI}/sessions/provider"),
+            &cloudapi("/sessions/provider"),
             post(auth::sessions_provider_create),
         )
         .merge(api)

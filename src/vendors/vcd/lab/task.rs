@@ -173,8 +173,12 @@ impl SimTask {
     }
 }
 
-fn no_task(uuid: &str) -> LabError {
-    LabError::not_found(format!("No task with id urn:vcloud:task:{uuid}")).legacy()
+/// The task `uuid`, or the legacy API's 404.
+fn find<'a>(tasks: &'a mut [SimTask], uuid: &str) -> Result<&'a mut SimTask, LabError> {
+    tasks
+        .iter_mut()
+        .find(|t| t.uuid == uuid)
+        .ok_or_else(|| LabError::not_found(format!("No task with id urn:vcloud:task:{uuid}")).legacy())
 }
 
 /// `GET /api/task/{uuid}`: the task as XML.
@@ -184,13 +188,8 @@ pub(super) async fn tasks_get(
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, LabError> {
-    let now = lab.now();
-    let inventory = lab.at(now);
-    let task = inventory
-        .tasks
-        .iter()
-        .find(|t| t.uuid == uuid)
-        .ok_or_else(|| no_task(&uuid))?;
+    let (now, mut inventory) = lab.now_and_at();
+    let task = find(&mut inventory.tasks, &uuid)?;
     let xml = task
         .render(&super::base_url(&headers), now)
         .to_xml()
@@ -208,13 +207,8 @@ pub(super) async fn tasks_cancel(
     State(lab): State<LabState>,
     Path(uuid): Path<String>,
 ) -> Result<StatusCode, LabError> {
-    let now = lab.now();
-    let mut inventory = lab.at(now);
-    let task = inventory
-        .tasks
-        .iter_mut()
-        .find(|t| t.uuid == uuid)
-        .ok_or_else(|| no_task(&uuid))?;
+    let (now, mut inventory) = lab.now_and_at();
+    let task = find(&mut inventory.tasks, &uuid)?;
     if !task.finished && !task.phase(now).0.is_terminal() {
         task.canceled_at = Some(now);
         lab.mutations().record("cancel", &task.uuid, now);

@@ -141,8 +141,7 @@ async fn history_get(
     if let Err(error) = require_admin(&caller, encoding) {
         return error.into_response();
     }
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
+    let (now, mut inventory) = ctx.lab.now_and_at();
     inventory.history.touch(now);
     let info = inventory.history.info(encoding);
     drop(inventory);
@@ -194,8 +193,7 @@ fn apply(
         HistoryAction::Start => start_spec(encoding, body)?,
         _ => None,
     };
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
+    let (now, mut inventory) = ctx.lab.now_and_at();
     inventory.history.touch(now);
     inventory.history.apply(
         action,

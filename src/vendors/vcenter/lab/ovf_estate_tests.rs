@@ -10,11 +10,21 @@ use crate::http::lab::estate::{Estate, Fault, Scenario};
 
 use super::ovf_tests::{self, action, create, info};
 use super::tests::{Client, estate_lab, lab_state};
+use super::LabState;
+use crate::clock::Clock;
 use super::{PROXY_USER, Port};
 
 /// Creates a pull session of `url`; its id.
 async fn pull(client: &Client, url: &str) -> String {
     create(client, &ovf_tests::pull(url, None)).await
+}
+
+/// A lab serving `estate` and a proxy client of it that pulled `url`: the session's id.
+async fn pulled(estate: &Estate, url: &str) -> (LabState, Clock, Client, String) {
+    let (lab, clock) = estate_lab(estate);
+    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
+    let id = pull(&client, url).await;
+    (lab, clock, client, id)
 }
 
 fn names(info: &Value) -> Vec<&str> {
@@ -28,9 +38,8 @@ fn names(info: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_production_url_imports_the_appliance_its_file_names() {
-    let (lab, clock) = estate_lab(&Estate::new(Scenario::Rough, 12));
-    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
-    let id = pull(&client, "https://repo.example.com/apps/crm.ovf").await;
+    let rough = Estate::new(Scenario::Rough, 12);
+    let (lab, clock, client, id) = pulled(&rough, "https://repo.example.com/apps/crm.ovf").await;
     clock.advance(Duration::from_secs(1));
     let selecting = info(&client, &id).await;
     assert_eq!(selecting["state"], "IMPORT_SELECTING_OVF_PARAMS");
@@ -54,9 +63,7 @@ async fn the_rough_estates_broken_package_fails_while_its_descriptor_is_read() {
     let broken = rough.with_fault(Fault::BrokenOvf).unwrap().name.clone();
     assert_eq!(broken, "payroll");
     let url = "https://repo.example.com/apps/payroll.ovf";
-    let (lab, clock) = estate_lab(&rough);
-    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
-    let id = pull(&client, url).await;
+    let (_lab, clock, client, id) = pulled(&rough, url).await;
     assert_eq!(info(&client, &id).await["state"], "IMPORT_OVF_TRANSFER");
     clock.advance(Duration::from_secs(1));
     let failed = info(&client, &id).await;
@@ -72,18 +79,15 @@ async fn the_rough_estates_broken_package_fails_while_its_descriptor_is_read() {
         "the descriptor is not well-formed XML: ill-formed document: expected `</File>`, but `</References>` was found"
     );
     // The same package is good in the happy estate.
-    let (lab, clock) = estate_lab(&Estate::default());
-    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
-    let id = pull(&client, url).await;
+    let (_lab, clock, client, id) = pulled(&Estate::default(), url).await;
     clock.advance(Duration::from_secs(1));
     assert_eq!(info(&client, &id).await["state"], "IMPORT_SELECTING_OVF_PARAMS");
 }
 
 #[tokio::test]
 async fn only_descriptor_urls_are_served() {
-    let (lab, clock) = estate_lab(&Estate::default());
-    let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
-    let id = pull(&client, "https://repo.example.com/apps/crm.ova").await;
+    let url = "https://repo.example.com/apps/crm.ova";
+    let (_lab, clock, client, id) = pulled(&Estate::default(), url).await;
     clock.advance(Duration::from_secs(1));
     let failed = info(&client, &id).await;
     assert_eq!(failed["state"], "IMPORT_ERROR");

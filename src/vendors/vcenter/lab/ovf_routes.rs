@@ -160,8 +160,7 @@ async fn session_get(
 ) -> Response {
     rest((|| {
         let id = admin_session_id(&caller, &segment)?;
-        let now = ctx.lab.now();
-        let mut inventory = ctx.lab.at(now);
+        let (now, mut inventory) = ctx.lab.now_and_at();
         let info = inventory.ovf.touch(id, now)?.info();
         Ok(Json(Wrapped { value: info }).into_response())
     })())
@@ -201,8 +200,7 @@ async fn session_action(
             .get(REST_ACTION_QUERY)
             .map(String::as_str)
             .unwrap_or("");
-        let now = ctx.lab.now();
-        let mut inventory = ctx.lab.at(now);
+        let (now, mut inventory) = ctx.lab.now_and_at();
         let session = inventory.ovf.get(id)?;
         let selecting = session.state == ImportState::ImportSelectingOvfParams;
         let params = r#"{"instantiation_parameters": [...]}"#;
@@ -274,8 +272,7 @@ async fn upload(
 
 async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer {
     let (descriptor, hold) = {
-        let now = ctx.lab.now();
-        let mut inventory = ctx.lab.at(now);
+        let (now, mut inventory) = ctx.lab.now_and_at();
         let session = inventory.ovf.touch(&id, now)?;
         let entry = session
             .files
@@ -308,8 +305,7 @@ async fn upload_inner(ctx: Ctx, id: String, file: String, body: Body) -> Answer 
         let _ = hold.wait_for(|held| !held).await;
     }
     let received = receive(&ctx, &id, &file, descriptor, body).await;
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
+    let (now, mut inventory) = ctx.lab.now_and_at();
     let session = inventory.ovf.touch(&id, now)?;
     session.uploads_now = session.uploads_now.saturating_sub(1);
     let text = received?;
@@ -349,8 +345,7 @@ async fn receive(
             }
             text.extend_from_slice(&chunk);
         }
-        let now = ctx.lab.now();
-        let mut inventory = ctx.lab.at(now);
+        let (now, mut inventory) = ctx.lab.now_and_at();
         let session = inventory.ovf.touch(id, now)?;
         if let Some(entry) = session.files.iter_mut().find(|f| f.name == file) {
             entry.bytes_transferred += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
@@ -375,8 +370,7 @@ async fn settings(State(ctx): State<Ctx>, bytes: Bytes) -> Response {
         Ok(s) => s,
         Err(e) => return bad(format!("invalid ovf settings: {e}")),
     };
-    let now = ctx.lab.now();
-    let mut inventory = ctx.lab.at(now);
+    let (now, mut inventory) = ctx.lab.now_and_at();
     if let Some(seconds) = settings.reclaim_after {
         inventory.ovf.reclaim_after = std::time::Duration::from_secs(seconds);
     }

@@ -212,14 +212,20 @@ async fn acting_on_the_import_first_starts_its_clock_too() {
     assert_eq!(client.info().await["progress"]["completed"], 20);
 }
 
+/// The import `info` shows is BLOCKED on an error, `completed` steps done.
+#[track_caller]
+fn blocked_at(info: &Value, completed: u64) {
+    assert_eq!(info["status"], "BLOCKED");
+    assert_eq!(info["progress"]["completed"], completed);
+}
+
 #[tokio::test]
 async fn the_rough_estates_import_is_found_blocked_on_an_error() {
     let (lab, clock) = estate_lab(&Estate::new(Scenario::Rough, 12));
     let client = Client::basic(&lab, Port::Proxy, false, PROXY_USER);
     clock.advance(Duration::from_secs(3600));
     let blocked = client.info().await;
-    assert_eq!(blocked["status"], "BLOCKED");
-    assert_eq!(blocked["progress"]["completed"], 10);
+    blocked_at(&blocked, 10);
     assert_eq!(
         blocked["progress"]["message"]["default_message"],
         "The history import stopped on an error; fix the cause, then resume it."
@@ -251,8 +257,7 @@ async fn a_running_import_stops_blocked_on_a_seeded_error_and_resumes() {
     let client = Client::basic(&lab, Port::Proxy, true, PROXY_USER);
     clock.advance(Duration::from_secs(45));
     let info = client.info().await;
-    assert_eq!(info["status"], "BLOCKED");
-    assert_eq!(info["progress"]["completed"], 50);
+    blocked_at(&info, 50);
     assert_eq!(
         info["result"]["errors"][0]["id"],
         "vcenter.deployment.history.import.error"

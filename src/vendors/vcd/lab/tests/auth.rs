@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Client, JSON_38, USER, basic, configure, lab, lab_state, minor_error, send};
+use super::{
+    Client, JSON_38, USER, basic, configure, lab, lab_state, log_in, minor_error, send,
+};
 
 const TYPES: &str = "/cloudapi/1.0.0/entityTypes";
 
@@ -43,8 +45,7 @@ async fn provider_and_tenant_logins_take_their_own_paths() {
         ("/cloudapi/1.0.0/sessions/provider", tenant.as_str(), 401),
         ("/cloudapi/1.0.0/sessions/provider", wrong.as_str(), 401),
     ] {
-        let headers = [("authorization", auth), ("accept", JSON_38)];
-        let answer = send(&state, "POST", path, &headers, "").await;
+        let answer = log_in(&state, path, auth, JSON_38).await;
         assert_eq!(answer.status, status, "{path} {auth}: {}", answer.text);
         if status == 200 {
             assert_eq!(answer.header("x-vmware-vcloud-token-type"), Some("Bearer"));
@@ -53,14 +54,7 @@ async fn provider_and_tenant_logins_take_their_own_paths() {
             assert_eq!(answer.body["minorErrorCode"], "UNAUTHORIZED");
         }
     }
-    let session = send(
-        &state,
-        "POST",
-        "/cloudapi/1.0.0/sessions/provider",
-        &[("authorization", &provider), ("accept", JSON_38)],
-        "",
-    )
-    .await;
+    let session = log_in(&state, "/cloudapi/1.0.0/sessions/provider", &provider, JSON_38).await;
     assert_eq!(
         (
             &session.body["org"]["name"],
@@ -82,14 +76,7 @@ async fn accept_must_name_an_offered_version() {
     let auth = basic(USER);
     let login = "/cloudapi/1.0.0/sessions/provider";
     for accept in ["application/json", "application/json;version=35.0"] {
-        let answer = send(
-            &state,
-            "POST",
-            login,
-            &[("authorization", &auth), ("accept", accept)],
-            "",
-        )
-        .await;
+        let answer = log_in(&state, login, &auth, accept).await;
         assert_eq!(
             minor_error(&answer),
             (406, Some("NOT_ACCEPTABLE"))

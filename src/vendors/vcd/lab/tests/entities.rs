@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Client, JSON_38, basic, lab, minor_error, send};
+use super::{Client, JSON_38, lab, minor_error, send};
 
 const VM: &str = "/cloudapi/1.0.0/entities/types/acme/vm";
 
@@ -17,8 +17,7 @@ fn names(answer: &serde_json::Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn types_are_paged_and_found_by_urn() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let page = c
         .get("/cloudapi/1.0.0/entityTypes?page=2&pageSize=2")
         .await
@@ -67,8 +66,7 @@ async fn types_are_paged_and_found_by_urn() {
 
 #[tokio::test]
 async fn entities_are_listed_per_type_with_paging_and_fiql() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let all = c.get(&format!("{VM}?pageSize=5")).await.body;
     assert_eq!(
         (all["resultTotal"].as_u64(), all["pageCount"].as_u64()),
@@ -99,28 +97,8 @@ async fn entities_are_listed_per_type_with_paging_and_fiql() {
 
 #[tokio::test]
 async fn a_tenant_sees_only_its_org() {
-    let (state, _) = lab();
-    let auth = basic("tenant@acme");
-    let login = send(
-        &state,
-        "POST",
-        "/cloudapi/1.0.0/sessions",
-        &[("authorization", &auth), ("accept", JSON_38)],
-        "",
-    )
-    .await;
-    let token = format!(
-        "Bearer {}",
-        login.header("x-vmware-vcloud-access-token").unwrap()
-    );
-    let listed = send(
-        &state,
-        "GET",
-        &format!("{VM}?pageSize=128"),
-        &[("authorization", &token), ("accept", JSON_38)],
-        "",
-    )
-    .await;
+    let c = Client::login_as(&lab().0, "tenant@acme").await;
+    let listed = c.get(&format!("{VM}?pageSize=128")).await;
     assert_eq!(listed.body["resultTotal"], 11);
     assert!(names(&listed.body).iter().all(|n| !n.starts_with("gx-")));
 }
@@ -182,8 +160,7 @@ async fn updates_need_a_matching_etag_and_stay_in_the_family() {
 
 #[tokio::test]
 async fn resolve_validates_and_the_provider_may_delete_any_orgs_entity() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let broken = id_of(&c, "web-04").await;
     let resolved = c
         .post(&format!("/cloudapi/1.0.0/entities/{broken}/resolve"), "")

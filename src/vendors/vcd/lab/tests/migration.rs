@@ -26,6 +26,14 @@ async fn add_table(state: &crate::vendors::vcd::lab::LabState) {
     }
 }
 
+/// [`add_table`] to a fresh lab, migrated from 1.0.1 to 2.0.0 with or without `force`;
+/// the lab's state after.
+async fn migrate_table(force: bool) -> Value {
+    let (state, _) = lab();
+    add_table(&state).await;
+    run(&Client::login(&state).await, V101, V200, force).await
+}
+
 #[track_caller]
 fn row(shown: &Value, name: &str, entity_type: &str, entity_state: &str) {
     let e = entity(shown, name);
@@ -44,10 +52,7 @@ async fn run(c: &Client, source: &str, target: &str, force: bool) -> Value {
 
 #[tokio::test]
 async fn the_per_instance_rules_without_force() {
-    let (state, _) = lab();
-    add_table(&state).await;
-    let c = Client::login(&state).await;
-    let shown = run(&c, V101, V200, false).await;
+    let shown = migrate_table(false).await;
     for label in ["valid", "invalid"] {
         row(
             &shown,
@@ -77,10 +82,7 @@ async fn the_per_instance_rules_without_force() {
 
 #[tokio::test]
 async fn the_per_instance_rules_with_force() {
-    let (state, _) = lab();
-    add_table(&state).await;
-    let c = Client::login(&state).await;
-    let shown = run(&c, V101, V200, true).await;
+    let shown = migrate_table(true).await;
     row(&shown, "t-RESOLVED-valid", V200, "RESOLVED");
     row(&shown, "t-RESOLVED-invalid", V200, "RESOLUTION_ERROR");
     assert!(
@@ -107,8 +109,7 @@ async fn each_source_form_migrates_exactly_the_versions_it_names() {
         ("urn:vcloud:type:acme:vm:1.0", [V110, V110, V110, V110]),
         ("urn:vcloud:type:acme:vm", [V110, V110, V110, V110]),
     ] {
-        let (state, _) = lab();
-        let c = Client::login(&state).await;
+        let c = Client::fresh().await;
         let shown = run(&c, source, V110, false).await;
         let got = types_of(&shown, &picks);
         assert_eq!(got[..4], expected, "{source}");
@@ -118,8 +119,7 @@ async fn each_source_form_migrates_exactly_the_versions_it_names() {
 
 #[tokio::test]
 async fn events_and_the_mutation_log_record_each_migrated_instance() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let shown = run(&c, V100, V200, false).await;
     let events = shown["events"].as_array().unwrap();
     // web-01 (valid), web-03, web-04, web-05 and gx-web-01 (the provider may modify

@@ -56,6 +56,12 @@ pub(super) fn basic(user: &str) -> String {
     crate::http::lab::testing::basic(user, PASSWORD)
 }
 
+/// `POST path` (a login path) with the `Authorization` header `auth` and `accept`.
+pub(super) async fn log_in(lab: &LabState, path: &str, auth: &str, accept: &str) -> Answer {
+    let headers = [("authorization", auth), ("accept", accept)];
+    send(lab, "POST", path, &headers, "").await
+}
+
 /// A logged-in client sending its token and an `Accept` version.
 pub(super) struct Client {
     pub(super) lab: LabState,
@@ -64,6 +70,11 @@ pub(super) struct Client {
 }
 
 impl Client {
+    /// The provider user logged in at API 38.0 to a fresh [`lab`].
+    pub(super) async fn fresh() -> Self {
+        Self::login(&lab().0).await
+    }
+
     /// Logs the provider user in at API 38.0.
     pub(super) async fn login(lab: &LabState) -> Self {
         Self::login_as(lab, USER).await
@@ -71,14 +82,12 @@ impl Client {
 
     /// Logs `user` (`name@org`) in at API 38.0, through the provider or tenant path.
     pub(super) async fn login_as(lab: &LabState, user: &str) -> Self {
-        let auth = basic(user);
-        let headers = [("authorization", auth.as_str()), ("accept", JSON_38)];
         let path = if user.ends_with("@System") {
             "/cloudapi/1.0.0/sessions/provider"
         } else {
             "/cloudapi/1.0.0/sessions"
         };
-        let answer = send(lab, "POST", path, &headers, "").await;
+        let answer = log_in(lab, path, &basic(user), JSON_38).await;
         assert_eq!(answer.status, 200, "{}", answer.text);
         let token = answer
             .header("x-vmware-vcloud-access-token")

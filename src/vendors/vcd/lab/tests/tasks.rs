@@ -122,8 +122,7 @@ async fn a_forced_failure_ends_in_error_with_the_error_element() {
 
 #[tokio::test]
 async fn an_unknown_task_is_a_legacy_404() {
-    let (state, _) = lab();
-    let c = Client::login(&state).await;
+    let c = Client::fresh().await;
     let answer = c
         .get("/api/task/00000000-0000-4000-8000-000000000000")
         .await;
