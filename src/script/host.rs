@@ -423,17 +423,40 @@ pub fn cancelled() -> ApiError {
     ApiError::new(ErrorKind::Cancelled, "the run was interrupted")
 }
 
+/// Offline hosts for tests, each on a new runtime the test keeps alive.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+
+    use tokio::runtime::{Builder, Runtime};
+
+    use super::Host;
+
+    /// A host whose runtime runs tasks only while the test's thread blocks on it.
+    pub(crate) fn on_this_thread() -> (Runtime, Arc<Host>) {
+        with(&mut Builder::new_current_thread())
+    }
+
+    /// A host whose runtime runs tasks on a thread of its own, while the test does
+    /// something else.
+    pub(crate) fn on_a_worker() -> (Runtime, Arc<Host>) {
+        with(Builder::new_multi_thread().worker_threads(1))
+    }
+
+    fn with(builder: &mut Builder) -> (Runtime, Arc<Host>) {
+        let runtime = builder.enable_all().build().unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        (runtime, host)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn an_interrupted_line_ends_alone_and_the_next_one_starts_afresh() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = testing::on_this_thread();
         let wait = || host.sleep(Duration::from_secs(3600));
         host.interrupt_line();
         assert!(host.is_interrupted());
@@ -451,12 +474,7 @@ mod tests {
 
     #[test]
     fn cancelling_one_item_stops_it_alone_with_its_reason() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = testing::on_a_worker();
         let reason = Arc::new(OnceLock::new());
         let first = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));
         let second = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));
