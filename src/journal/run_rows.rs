@@ -238,15 +238,11 @@ impl Journal {
 
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
-                args![limit as i64],
-            )?
-            .iter()
-            .map(run_row)
-            .collect()
-        })
+        self.rows(
+            &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
+            args![limit as i64],
+            run_row,
+        )
     }
 
     /// The newest run of `script`.
