@@ -150,9 +150,10 @@ mod tests {
         use ChangeKind::*;
         let modify = EventKind::Modify;
         let renamed = |mode| modify(ModifyKind::Name(mode));
-        // Each row: the event, its paths, and the change it becomes (kind, path, and the
-        // path renamed from), if any.
-        let rows: [(EventKind, &[&str], Option<(ChangeKind, &str, Option<&str>)>); 8] = [
+        /// The change an event becomes, if any: its kind, path, and the path renamed from.
+        type Becomes = Option<(ChangeKind, &'static str, Option<&'static str>)>;
+        // Each row: the event, its paths, and the change it becomes.
+        let rows: [(EventKind, &[&str], Becomes); 8] = [
             (
                 EventKind::Create(CreateKind::File),
                 &["/a"],
