@@ -173,7 +173,7 @@ impl Journal {
             let found = found.as_ref().map(run_row).transpose()?;
             let (run, attempt, began, files) = match found {
                 Some(row) => {
-                    if row.arguments.get("runners").and_then(serde_json::Value::as_bool) != Some(true) {
+                    if row.begun.arguments.get("runners").and_then(serde_json::Value::as_bool) != Some(true) {
                         return Ok(Err(format!(
                             "run {} is not shared by runners; resume it without --runners",
                             row.id
@@ -196,7 +196,7 @@ impl Journal {
                             args![row.id],
                         )?;
                     }
-                    (row.id, attempt, false, row.files)
+                    (row.id, attempt, false, row.begun.files)
                 }
                 None if let Some(id) = resume => {
                     return Ok(Err(format!("there is no run {id} of `{}`", new.script)));
