@@ -155,17 +155,22 @@ pub fn install(engine: &mut Engine, limits: Limits) {
     register_strings(engine, sizes);
 }
 
+/// What limit holds `value` and its length under it; `None` for a value no limit holds.
+fn kind_and_len(value: &Dynamic) -> Option<(Kind, usize)> {
+    if let Some(s) = value.read_lock::<ImmutableString>() {
+        Some((Kind::String, s.len()))
+    } else if let Some(a) = value.read_lock::<Array>() {
+        Some((Kind::Array, a.len()))
+    } else if let Some(m) = value.read_lock::<Map>() {
+        Some((Kind::Map, m.len()))
+    } else {
+        value.read_lock::<Blob>().map(|b| (Kind::Blob, b.len()))
+    }
+}
+
 /// The O(1) check on each variable read: its top-level length against its limit.
 fn check_variable(sizes: Sizes, name: &str, value: &Dynamic) -> Checked<()> {
-    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
-        (Kind::String, s.len())
-    } else if let Some(a) = value.read_lock::<Array>() {
-        (Kind::Array, a.len())
-    } else if let Some(m) = value.read_lock::<Map>() {
-        (Kind::Map, m.len())
-    } else if let Some(b) = value.read_lock::<Blob>() {
-        (Kind::Blob, b.len())
-    } else {
+    let Some((kind, len)) = kind_and_len(value) else {
         return Ok(());
     };
     let limit = sizes.limit(kind);
@@ -246,17 +251,7 @@ fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(Str
     if !(value.is_string() || value.is_array() || value.is_map() || value.is_blob()) {
         return None;
     }
-    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
-        (Kind::String, s.len())
-    } else if let Some(b) = value.read_lock::<Blob>() {
-        (Kind::Blob, b.len())
-    } else if let Some(a) = value.read_lock::<Array>() {
-        (Kind::Array, a.len())
-    } else if let Some(m) = value.read_lock::<Map>() {
-        (Kind::Map, m.len())
-    } else {
-        return None;
-    };
+    let (kind, len) = kind_and_len(value)?;
     let limit = sizes.limit(kind);
     if limit > 0 && len > limit {
         return Some((String::new(), Past::Size(kind, limit)));
@@ -515,33 +510,40 @@ fn register_maps(engine: &mut Engine, sizes: Sizes) {
 
 fn register_strings(engine: &mut Engine, sizes: Sizes) {
     let k = Kind::String;
-    for name in ["append", "+="] {
+    /// Registers `name` adding a `more` of type `ty`, `len` bytes long, at the end.
+    fn append<X>(
+        engine: &mut Engine,
+        sizes: Sizes,
+        name: &'static str,
+        (more, ty): (&str, &str),
+        len: fn(&X) -> usize,
+    ) where
+        X: rhai::Variant + Clone,
+        ImmutableString: std::ops::AddAssign<X>,
+    {
         doc(
             name,
-            &["string: &mut String", "more: String", "()"],
-            "Adds `more` at the end; refused past `--max-string-size`.",
+            &["string: &mut String", &format!("{more}: {ty}"), "()"],
+            &format!("Adds `{more}` at the end; refused past `--max-string-size`."),
         )
         .register_into_engine(
             engine,
-            move |s: &mut ImmutableString, more: ImmutableString| -> Checked<()> {
-                sizes.grow(name, k, s.len() + more.len())?;
+            move |s: &mut ImmutableString, more: X| -> Checked<()> {
+                sizes.grow(name, Kind::String, s.len() + len(&more))?;
                 *s += more;
                 Ok(())
             },
         );
-        doc(
-            name,
-            &["string: &mut String", "c: char", "()"],
-            "Adds `c` at the end; refused past `--max-string-size`.",
-        )
-        .register_into_engine(
+    }
+    for name in ["append", "+="] {
+        append(
             engine,
-            move |s: &mut ImmutableString, c: char| -> Checked<()> {
-                sizes.grow(name, k, s.len() + c.len_utf8())?;
-                *s += c;
-                Ok(())
-            },
+            sizes,
+            name,
+            ("more", "String"),
+            |more: &ImmutableString| more.len(),
         );
+        append(engine, sizes, name, ("c", "char"), |c: &char| c.len_utf8());
     }
     doc(
         "+",
