@@ -173,7 +173,8 @@ impl Journal {
             let found = found.as_ref().map(run_row).transpose()?;
             let (run, attempt, began, files) = match found {
                 Some(row) => {
-                    if row.begun.arguments.get("runners").and_then(serde_json::Value::as_bool) != Some(true) {
+                    let shared = row.begun.arguments.get("runners");
+                    if shared.and_then(serde_json::Value::as_bool) != Some(true) {
                         return Ok(Err(format!(
                             "run {} is not shared by runners; resume it without --runners",
                             row.id
@@ -436,8 +437,8 @@ impl Journal {
     pub fn items(&self, run: i64) -> Result<Vec<ItemRow>, JournalError> {
         self.rows(
             "SELECT w.ord, w.key, w.label, w.status, r.name, w.takeovers, w.result, w.batch
-                 FROM work_items w LEFT JOIN runners r ON r.id = w.runner
-                 WHERE w.run = ?1 ORDER BY w.id",
+             FROM work_items w LEFT JOIN runners r ON r.id = w.runner
+             WHERE w.run = ?1 ORDER BY w.id",
             args![run],
             item_row,
         )

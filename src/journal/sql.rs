@@ -98,9 +98,8 @@ impl Row {
             .ok_or_else(|| format!("column {index} is empty"))
     }
 
-    /// A column that may hold JSON, read as `T`; `None` when it is empty or does not
-    /// read as `T` (a record kept for showing, which a change of its type must not make
-    /// unreadable).
+    /// A column that may hold JSON, read as `T`; `None` when it is empty, and also when
+    /// it does not read as `T`.
     pub fn opt_json<T: serde::de::DeserializeOwned>(
         &self,
         index: usize,
