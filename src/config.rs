@@ -564,12 +564,35 @@ password_file = "secrets/array2"
 "#;
 
     fn targets() -> Targets {
-        Targets::parse(
-            FILE,
-            Path::new("conf/cutover.toml"),
-            &crate::vendors::kinds(),
-        )
-        .unwrap()
+        parse_as(FILE, "conf/cutover.toml").unwrap()
+    }
+
+    /// Parses `text` as the target file `path`, with every vendor's kinds.
+    fn parse_as(text: &str, path: &str) -> Result<Targets, ConfigError> {
+        Targets::parse(text, Path::new(path), &crate::vendors::kinds())
+    }
+
+    /// The error parsing `text` as `t.toml` gives.
+    #[track_caller]
+    fn error_of(text: &str) -> String {
+        parse_as(text, "t.toml").unwrap_err().to_string()
+    }
+
+    /// The error looking up powerstore target `name` gives.
+    #[track_caller]
+    fn powerstore_error(targets: &Targets, name: &str) -> String {
+        targets
+            .get(crate::vendors::powerstore::KIND, name)
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Each target's name and URL, in order.
+    fn names_and_urls(targets: &Targets) -> Vec<(&str, &str)> {
+        targets
+            .iter()
+            .map(|t| (t.name.as_str(), t.url.as_str()))
+            .collect()
     }
 
     /// Found by fuzzing: errors after the URL check quoted a target's name, a key or a
@@ -578,10 +601,7 @@ password_file = "secrets/array2"
     fn errors_quote_long_names_keys_and_values_short() {
         #[track_caller]
         fn case(text: &str, expected: &str) {
-            let err = Targets::parse(text, Path::new("t.toml"), &crate::vendors::kinds())
-                .err()
-                .unwrap();
-            assert_eq!(err.to_string(), expected);
+            assert_eq!(error_of(text), expected);
         }
         let long = "n".repeat(10_000);
         let cut = format!("{}…", "n".repeat(80));
@@ -627,18 +647,12 @@ password_file = "secrets/array2"
 
     #[test]
     fn unknown_names_suggest_the_closest() {
-        let err = targets()
-            .get(crate::vendors::powerstore::KIND, "aray1")
-            .unwrap_err();
         assert_eq!(
-            err.to_string(),
+            powerstore_error(&targets(), "aray1"),
             "no powerstore target `aray1` in `conf/cutover.toml`; did you mean `array1`?"
         );
-        let err = targets()
-            .get(crate::vendors::powerstore::KIND, "zzzzzzzz")
-            .unwrap_err();
         assert_eq!(
-            err.to_string(),
+            powerstore_error(&targets(), "zzzzzzzz"),
             "no powerstore target `zzzzzzzz` in `conf/cutover.toml`"
         );
     }
@@ -646,9 +660,7 @@ password_file = "secrets/array2"
     #[test]
     fn a_misspelt_key_names_file_line_and_key() {
         let text = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npasword_env = \"X\"\n";
-        let err = Targets::parse(text, Path::new("cutover.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = parse_as(text, "cutover.toml").unwrap_err().to_string();
         assert!(
             err.starts_with("invalid target file `cutover.toml`:"),
             "{err}"
@@ -660,31 +672,23 @@ password_file = "secrets/array2"
     #[test]
     fn each_target_needs_exactly_one_password_source() {
         let none = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\n";
-        let err = Targets::parse(none, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(none);
         assert_eq!(
             err,
             "invalid target file `t.toml`: line 1: target `a` needs `password_env` or `password_file`"
         );
         let two = format!("{none}password_env = \"A\"\npassword = \"b\"\n");
-        let err = Targets::parse(&two, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(&two);
         assert!(err.contains("only one of"), "{err}");
     }
 
     #[test]
     fn bad_urls_and_kinds_are_rejected() {
         let bad_url = "[targets.a]\nkind = \"powerstore\"\nurl = \"ftp://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
-        let err = Targets::parse(bad_url, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_url);
         assert!(err.contains("not an http(s) URL"), "{err}");
         let bad_kind = "[targets.a]\nkind = \"netapp\"\nurl = \"https://a\"\nuser = \"u\"\npassword_env = \"A\"\n";
-        let err = Targets::parse(bad_kind, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(bad_kind);
         assert!(err.contains("netapp"), "{err}");
     }
 
@@ -711,24 +715,16 @@ password_file = "secrets/array2"
             ..Target::for_tests("http://127.0.0.1:4000")
         };
         t.redirect_to_lab(std::slice::from_ref(&lab));
-        let names: Vec<_> = t
-            .iter()
-            .map(|t| (t.name.as_str(), t.url.as_str()))
-            .collect();
         assert_eq!(
-            names,
+            names_and_urls(&t),
             [
                 ("array1", "http://127.0.0.1:4000"),
                 ("array2", "http://127.0.0.1:4000"),
                 ("powerstore", "http://127.0.0.1:4000")
             ]
         );
-        let err = t
-            .get(crate::vendors::powerstore::KIND, "lab")
-            .unwrap_err()
-            .to_string();
         assert_eq!(
-            err,
+            powerstore_error(&t, "lab"),
             "no powerstore target `lab` in `conf/cutover.toml` or in the lab; its powerstore \
              targets are `array1`, `array2`, `powerstore`; did you mean `powerstore`?"
         );
@@ -737,16 +733,12 @@ password_file = "secrets/array2"
     #[test]
     fn inline_passwords_and_url_credentials_are_refused_for_real_hosts() {
         let inline = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a.example.com\"\nuser = \"u\"\npassword = \"p\"\n";
-        let err = Targets::parse(inline, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(inline);
         assert!(err.contains("only for lab targets on loopback"), "{err}");
         let lab = inline.replace("https://a.example.com", "http://127.0.0.1:4000");
-        assert!(Targets::parse(&lab, Path::new("t.toml"), &crate::vendors::kinds()).is_ok());
+        assert!(parse_as(&lab, "t.toml").is_ok());
         let userinfo = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://u:p@a.example.com\"\nuser = \"u\"\npassword_env = \"P\"\n";
-        let err = Targets::parse(userinfo, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(userinfo);
         assert!(err.contains("not in the url"), "{err}");
         assert!(!err.contains("u:p"), "{err}");
     }
@@ -765,29 +757,20 @@ password_file = "secrets/array2"
     #[test]
     fn appliance_targets_go_to_the_appliance_listener() {
         let text = "[targets.vc]\nkind = \"powerstore\"\nurl = \"https://vc.example.com\"\nuser = \"a\"\npassword_env = \"P\"\n\n[targets.vc-root]\nkind = \"powerstore\"\nurl = \"https://vc.example.com:5480\"\nuser = \"root\"\npassword_env = \"Q\"\n";
-        let mut t = Targets::parse(text, Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
+        let mut t = parse_as(text, "t.toml").unwrap();
         let listener = |name: &str, port: u16| Target {
             name: name.into(),
             kind: crate::vendors::powerstore::KIND,
-            url: format!("http://127.0.0.1:{port}"),
             user: "lab".into(),
             password: PasswordSource::Inline(Secret::new("lab")),
-            ca_file: None,
-            insecure: false,
-            extras: Extras::default(),
-            read_retries: ReadRetries::default(),
-            request_limits: RequestLimits::default(),
+            ..Target::for_tests(&format!("http://127.0.0.1:{port}"))
         };
         t.redirect_to_lab(&[
             listener("powerstore", 4000),
             listener("powerstore-appliance", 4001),
         ]);
-        let urls: Vec<_> = t
-            .iter()
-            .map(|t| (t.name.as_str(), t.url.as_str()))
-            .collect();
         assert_eq!(
-            urls,
+            names_and_urls(&t),
             [
                 ("vc", "http://127.0.0.1:4000"),
                 ("vc-root", "http://127.0.0.1:4001"),
@@ -806,9 +789,7 @@ password_file = "secrets/array2"
             let text = format!(
                 "[targets.a]\nkind = \"powerstore\"\nurl = \"{url}\"\nuser = \"u\"\npassword_env = \"P\"\n"
             );
-            let err = Targets::parse(&text, Path::new("t.toml"), &crate::vendors::kinds())
-                .unwrap_err()
-                .to_string();
+            let err = error_of(&text);
             assert_eq!(
                 err,
                 format!(
@@ -831,12 +812,10 @@ password_file = "secrets/array2"
                 )
             })
             .collect();
-        let targets = Targets::parse(&text, Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
+        let targets = parse_as(&text, "t.toml").unwrap();
         assert_eq!(targets.iter().count(), 5_000);
         let broken = text.replace("password_env = \"P4321\"", "");
-        let err = Targets::parse(&broken, Path::new("t.toml"), &crate::vendors::kinds())
-            .unwrap_err()
-            .to_string();
+        let err = error_of(&broken);
         assert!(
             err.contains(&format!("line {}: target `t4321`", 4321 * 6 + 1)),
             "{err}"

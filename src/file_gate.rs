@@ -132,33 +132,28 @@ impl FileGate {
     pub fn check_write(&self, path: &str, operation: &str) -> Result<PathBuf, ApiError> {
         let resolved = self.resolve(path, operation)?;
         self.refuse_secret(&resolved, operation)?;
-        if self.writable.is_empty() {
-            return Err(refusal(
+        let refused = |why: String| {
+            Err(refusal(
                 operation,
-                format!(
-                    "refusing to write `{}`: only hook handlers run by `cutover watch` write files, in the folder they watch",
-                    resolved.display()
-                ),
-            ));
+                format!("refusing to write `{}`: {why}", resolved.display()),
+            ))
+        };
+        if self.writable.is_empty() {
+            return refused(
+                "only hook handlers run by `cutover watch` write files, in the folder they watch"
+                    .to_owned(),
+            );
         }
         if !inside(&resolved, &self.writable) {
-            return Err(refusal(
-                operation,
-                format!(
-                    "refusing to write `{}`: hook handlers write files only under {}",
-                    resolved.display(),
-                    describe(&self.writable)
-                ),
+            return refused(format!(
+                "hook handlers write files only under {}",
+                describe(&self.writable)
             ));
         }
         if self.protected.iter().any(|p| p.covers(&resolved)) {
-            return Err(refusal(
-                operation,
-                format!(
-                    "refusing to write `{}`: hook scripts and the watch state file are not written by handlers",
-                    resolved.display()
-                ),
-            ));
+            return refused(
+                "hook scripts and the watch state file are not written by handlers".to_owned(),
+            );
         }
         Ok(resolved)
     }
@@ -356,6 +351,17 @@ mod tests {
         fn case(result: Result<PathBuf, ApiError>, expected: Option<PathBuf>) {
             assert_eq!(result.as_ref().ok(), expected.as_ref(), "{result:?}");
         }
+        /// Each `(path, written)`: the file under `plans` writing `path` writes, or
+        /// `None` where it is refused.
+        #[track_caller]
+        fn writes(gate: &FileGate, plans: &Path, rows: &[(&str, Option<&str>)]) {
+            for (path, written) in rows {
+                case(
+                    gate.check_write(path, "write_text"),
+                    written.map(|written| plans.join(written)),
+                );
+            }
+        }
         case(
             gate.locate("../plans/new/w.plan", "file_info"),
             Some(plans.join("new/w.plan")),
@@ -365,20 +371,17 @@ mod tests {
             Some(hooks.canonicalize().unwrap().join("not-yet.rhai")),
         );
         case(gate.locate("../elsewhere/x", "file_info"), None);
-        case(
-            gate.check_write("../plans/w.result.json", "write_text"),
-            Some(plans.join("w.result.json")),
+        writes(
+            &gate,
+            &plans,
+            &[
+                ("../plans/w.result.json", Some("w.result.json")),
+                ("../plans/a/../b.json", Some("b.json")),
+                ("hook.rhai", None),
+            ],
         );
-        case(
-            gate.check_write("../plans/a/../b.json", "write_text"),
-            Some(plans.join("b.json")),
-        );
-        case(gate.check_write("hook.rhai", "write_text"), None);
         #[cfg(unix)]
-        case(
-            gate.check_write("../plans/escape/passwd", "write_text"),
-            None,
-        );
+        writes(&gate, &plans, &[("../plans/escape/passwd", None)]);
         let protected = gate.clone().protecting(vec![
             Protected::File(plans.join("watch.db")),
             Protected::Extension(plans.clone(), "rhai".into()),
@@ -389,13 +392,13 @@ mod tests {
                 .unwrap_err();
             assert!(err.message.contains("are not written by handlers"), "{err}");
         }
-        case(
-            protected.check_write("../plans/sub/h.rhai", "write_text"),
-            Some(plans.join("sub/h.rhai")),
-        );
-        case(
-            protected.check_write("../plans/w.db", "write_text"),
-            Some(plans.join("w.db")),
+        writes(
+            &protected,
+            &plans,
+            &[
+                ("../plans/sub/h.rhai", Some("sub/h.rhai")),
+                ("../plans/w.db", Some("w.db")),
+            ],
         );
         let err = gate.check_write("/etc/passwd", "write_text").unwrap_err();
         assert!(

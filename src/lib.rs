@@ -26,6 +26,7 @@ pub(crate) mod script;
 pub(crate) mod stop_signal;
 pub(crate) mod suggest;
 pub(crate) mod terminal_text;
+pub(crate) mod thread_stack;
 pub(crate) mod vendors;
 pub(crate) mod view;
 pub(crate) mod watch;

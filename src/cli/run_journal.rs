@@ -104,13 +104,16 @@ pub(super) fn start(
                         ),
                     )
                 })?;
-            if row.script != *script {
+            if row.begun.script != *script {
                 return Err(fail(
                     ExitCode::Usage,
-                    format!("run {id} is a run of `{}`, not of `{script}`", row.script),
+                    format!(
+                        "run {id} is a run of `{}`, not of `{script}`",
+                        row.begun.script
+                    ),
                 ));
             }
-            let changed = fingerprint::changes(&row.files, files);
+            let changed = fingerprint::changes(&row.begun.files, files);
             if !changed.is_empty() {
                 if !args.journal.force {
                     return Err(fail(
@@ -204,7 +207,7 @@ fn shared(
     );
     // Checked before the run is joined: a refused runner leaves it as it was.
     let accept = |row: &RunRow| -> Result<(), String> {
-        let changed = fingerprint::changes(&row.files, &new.files);
+        let changed = fingerprint::changes(&row.begun.files, &new.files);
         if !changed.is_empty() {
             return Err(format!(
                 "run {} is shared by runners of other files: {}; start every runner with the same playbook and imports",
@@ -245,10 +248,10 @@ fn shared(
 /// What run `row` went against, as [`setting`] says it.
 fn began_against(row: &RunRow) -> String {
     setting(
-        &row.arguments,
-        row.scenario.as_deref(),
-        row.seed,
-        &row.targets,
+        &row.begun.arguments,
+        row.begun.scenario.as_deref(),
+        row.begun.seed,
+        &row.begun.targets,
     )
 }
 

@@ -55,31 +55,44 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
             ));
         }
     };
-    for (key, value) in table {
-        let field = format!("read_retries.{}", super::excerpt::quoted(key));
-        match (key.as_str(), value) {
-            ("retries", Value::Integer(count)) => policy.retries = count_of(name, &field, *count)?,
-            ("initial", value) => policy.initial = duration_of(name, &field, value)?,
-            ("max", value) => policy.max = duration_of(name, &field, value)?,
-            ("max_time", value) => policy.max_time = duration_of(name, &field, value)?,
+    read_table(name, "read_retries", KEYS, table, |key, field, value| {
+        match (key, value) {
+            ("retries", Value::Integer(count)) => policy.retries = count_of(name, field, *count)?,
+            ("initial", value) => policy.initial = duration_of(name, field, value)?,
+            ("max", value) => policy.max = duration_of(name, field, value)?,
+            ("max_time", value) => policy.max_time = duration_of(name, field, value)?,
             ("retries", other) => {
                 return Err(format!(
                     "target `{name}`: `{field}` must be a count such as 4, not {}",
                     other.type_str()
                 ));
             }
-            (other, _) => return Err(unknown_key(name, "read_retries", other, KEYS)),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     Ok(policy)
 }
 
-/// The error for a key `setting` of target `name` does not have; `keys` are those it has.
-pub(super) fn unknown_key(name: &str, setting: &str, key: &str, keys: &str) -> String {
-    format!(
-        "target `{name}`: `{setting}` has no `{}`; use {keys}",
-        super::excerpt::quoted(key)
-    )
+/// Reads each key of table `setting` of target `name` with `read`, which is given the
+/// key, its name for errors (`setting.key`) and its value, and answers `false` for a key
+/// the setting does not have; `keys` are those it has, for the error that names it.
+pub(super) fn read_table(
+    name: &str,
+    setting: &str,
+    keys: &str,
+    table: &toml::Table,
+    mut read: impl FnMut(&str, &str, &Value) -> Result<bool, String>,
+) -> Result<(), String> {
+    for (key, value) in table {
+        let quoted = super::excerpt::quoted(key);
+        if !read(key, &format!("{setting}.{quoted}"), value)? {
+            return Err(format!(
+                "target `{name}`: `{setting}` has no `{quoted}`; use {keys}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
@@ -125,6 +138,17 @@ pub(super) mod tests {
         read("array1", Some(&value))
     }
 
+    /// Checks that `parse` refuses each text with its message.
+    #[track_caller]
+    pub(in crate::config) fn assert_refused<T: std::fmt::Debug + PartialEq>(
+        parse: fn(&str) -> Result<T, String>,
+        cases: &[(&str, &str)],
+    ) {
+        for (text, message) in cases {
+            assert_eq!(parse(text), Err((*message).to_owned()), "{text}");
+        }
+    }
+
     #[track_caller]
     fn parse(text: &str) -> Result<ReadRetries, String> {
         parse_setting("read_retries", text, read_retries)
@@ -161,29 +185,30 @@ pub(super) mod tests {
 
     #[test]
     fn mistakes_name_the_target_and_the_key() {
-        #[track_caller]
-        fn refused(text: &str, message: &str) {
-            assert_eq!(parse(text), Err(message.to_owned()), "{text}");
-        }
-        refused(
-            "-1",
-            "target `array1`: `read_retries` must be 0 or more (0 turns retries off), not -1",
-        );
-        refused(
-            "true",
-            "target `array1`: `read_retries` must be a count such as 4, or a table with retries, initial, max, max_time; found boolean",
-        );
-        refused(
-            "{ attempts = 3 }",
-            "target `array1`: `read_retries` has no `attempts`; use retries, initial, max, max_time",
-        );
-        refused(
-            r#"{ initial = "soon" }"#,
-            "target `array1`: `read_retries.initial` must be a duration such as \"500ms\" or \"2m\", or milliseconds",
-        );
-        refused(
-            r#"{ retries = "3" }"#,
-            "target `array1`: `read_retries.retries` must be a count such as 4, not string",
+        assert_refused(
+            parse,
+            &[
+                (
+                    "-1",
+                    "target `array1`: `read_retries` must be 0 or more (0 turns retries off), not -1",
+                ),
+                (
+                    "true",
+                    "target `array1`: `read_retries` must be a count such as 4, or a table with retries, initial, max, max_time; found boolean",
+                ),
+                (
+                    "{ attempts = 3 }",
+                    "target `array1`: `read_retries` has no `attempts`; use retries, initial, max, max_time",
+                ),
+                (
+                    r#"{ initial = "soon" }"#,
+                    "target `array1`: `read_retries.initial` must be a duration such as \"500ms\" or \"2m\", or milliseconds",
+                ),
+                (
+                    r#"{ retries = "3" }"#,
+                    "target `array1`: `read_retries.retries` must be a count such as 4, not string",
+                ),
+            ],
         );
     }
 }

@@ -88,24 +88,17 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
             ));
         }
     };
-    for (key, value) in table {
-        let field = format!("request_limits.{}", super::excerpt::quoted(key));
-        match key.as_str() {
-            "timeout" => limits.timeout = duration_of(name, &field, value)?,
-            "read_idle" => limits.read_idle = duration_of(name, &field, value)?,
-            "max_body" => limits.max_body = bytes_of(name, &field, value)?,
-            "max_concurrency" => limits.max_concurrency = Some(count_of(name, &field, value)?),
-            "rate" => limits.rate = Some(rate_of(name, &field, value)?),
-            other => {
-                return Err(super::read_retries::unknown_key(
-                    name,
-                    "request_limits",
-                    other,
-                    KEYS,
-                ));
-            }
+    super::read_retries::read_table(name, "request_limits", KEYS, table, |key, field, value| {
+        match key {
+            "timeout" => limits.timeout = duration_of(name, field, value)?,
+            "read_idle" => limits.read_idle = duration_of(name, field, value)?,
+            "max_body" => limits.max_body = bytes_of(name, field, value)?,
+            "max_concurrency" => limits.max_concurrency = Some(count_of(name, field, value)?),
+            "rate" => limits.rate = Some(rate_of(name, field, value)?),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     Ok(limits)
 }
 
@@ -228,25 +221,26 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_target_and_the_key() {
-        #[track_caller]
-        fn refused(text: &str, message: &str) {
-            assert_eq!(parse(text), Err(message.to_owned()), "{text}");
-        }
-        refused(
-            "30",
-            "target `array1`: `request_limits` must be a table with timeout, read_idle, max_body, max_concurrency, rate; found integer",
-        );
-        refused(
-            "{ deadline = \"1m\" }",
-            "target `array1`: `request_limits` has no `deadline`; use timeout, read_idle, max_body, max_concurrency, rate",
-        );
-        refused(
-            "{ timeout = \"0s\" }",
-            "target `array1`: `request_limits.timeout` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds",
-        );
-        refused(
-            "{ max_body = \"64MB\" }",
-            "target `array1`: `request_limits.max_body` must be a size in bytes above zero, such as 67108864",
+        crate::config::read_retries::tests::assert_refused(
+            parse,
+            &[
+                (
+                    "30",
+                    "target `array1`: `request_limits` must be a table with timeout, read_idle, max_body, max_concurrency, rate; found integer",
+                ),
+                (
+                    "{ deadline = \"1m\" }",
+                    "target `array1`: `request_limits` has no `deadline`; use timeout, read_idle, max_body, max_concurrency, rate",
+                ),
+                (
+                    "{ timeout = \"0s\" }",
+                    "target `array1`: `request_limits.timeout` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds",
+                ),
+                (
+                    "{ max_body = \"64MB\" }",
+                    "target `array1`: `request_limits.max_body` must be a size in bytes above zero, such as 67108864",
+                ),
+            ],
         );
     }
 }

@@ -142,13 +142,20 @@ pub fn write_text(path: &Path, text: &str) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A new temporary folder, and its path with every link resolved (as watching
+    /// reports paths); the folder is removed when the first is dropped.
+    pub(crate) fn temp_root() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        (dir, root)
+    }
 
     #[test]
     fn writes_land_whole_and_hashes_follow_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let (_dir, root) = temp_root();
         write_text(&root.join("a.txt"), "hello").unwrap();
         assert_eq!(read_text(&root.join("a.txt")).unwrap(), "hello");
         assert_eq!(
@@ -171,8 +178,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_planted_link_beside_the_file_is_never_written_through() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let (_dir, root) = temp_root();
         let (inside, outside) = (root.join("drop"), root.join("outside.txt"));
         std::fs::create_dir(&inside).unwrap();
         std::fs::write(&outside, "keep").unwrap();

@@ -748,17 +748,21 @@ pub(crate) mod tests {
     #[test]
     fn links_must_stay_on_the_target() {
         let client = client("https://array1.example.com");
-        #[track_caller]
-        fn case(client: &HttpClient, link: &str, allowed: bool) {
-            assert_eq!(client.check_link(link, "wait").is_ok(), allowed, "{link}");
+        for allowed in [
+            "/api/task/1",
+            "https://array1.example.com/api/task/1",
+            "https://array1.example.com:443/api/task/1",
+        ] {
+            assert!(client.check_link(allowed, "wait").is_ok(), "{allowed}");
         }
-        case(&client, "/api/task/1", true);
-        case(&client, "https://array1.example.com/api/task/1", true);
-        case(&client, "https://array1.example.com:443/api/task/1", true);
-        case(&client, "https://other.example.com/api/task/1", false);
-        case(&client, "http://array1.example.com/api/task/1", false);
-        case(&client, "https://array1.example.com:8443/api/task/1", false);
-        case(&client, "//evil.example.net/x", false);
+        for refused in [
+            "https://other.example.com/api/task/1",
+            "http://array1.example.com/api/task/1",
+            "https://array1.example.com:8443/api/task/1",
+            "//evil.example.net/x",
+        ] {
+            assert!(client.check_link(refused, "wait").is_err(), "{refused}");
+        }
         let err = client
             .check_link("https://other.example.com/x", "vcd.task.wait")
             .unwrap_err();

@@ -150,13 +150,10 @@ impl HttpClient {
             // it again is safe (an idempotent call, a client token this run holds).
             let why_again = match verdict {
                 Some(Verdict::Applied(seen)) => {
-                    tracing::info!(
-                        target = %self.target,
-                        operation = mutation.operation,
-                        error = %err,
-                        body = err.body.as_deref(),
-                        "{}, and the change took effect: {seen}",
-                        doubt.what()
+                    self.note_doubt(
+                        mutation,
+                        &err,
+                        format_args!("{}, and the change took effect: {seen}", doubt.what()),
                     );
                     return Ok(reconciled());
                 }
@@ -182,13 +179,10 @@ impl HttpClient {
                     });
                 }
                 (_, Some(again)) if sends < MAX_SENDS => {
-                    tracing::info!(
-                        target = %self.target,
-                        operation = mutation.operation,
-                        error = %err,
-                        body = err.body.as_deref(),
-                        "{}; {why_again}: sending it again",
-                        doubt.what()
+                    self.note_doubt(
+                        mutation,
+                        &err,
+                        format_args!("{}; {why_again}: sending it again", doubt.what()),
                     );
                     request = again;
                 }
@@ -394,6 +388,17 @@ impl HttpClient {
                 None
             }
         }
+    }
+
+    /// Logs what became of `mutation`, whose answer `err` left its outcome in doubt.
+    fn note_doubt(&self, mutation: &Mutation, err: &ApiError, what: std::fmt::Arguments<'_>) {
+        tracing::info!(
+            target = %self.target,
+            operation = mutation.operation,
+            error = %err,
+            body = err.body.as_deref(),
+            "{what}"
+        );
     }
 
     /// A journal that cannot be written stops the change: sending it unrecorded could

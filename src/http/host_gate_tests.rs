@@ -71,73 +71,76 @@ fn with_credentials(target: &str, operation: &str, origin: &str) -> String {
     )
 }
 
+/// Each `(link, url)` checked for `operation` is accepted as `url`.
+#[track_caller]
+fn accepted(gate: &HostGate, operation: &str, rows: &[(&str, &str)]) {
+    for (link, url) in rows {
+        case(gate, operation, link, Ok(url));
+    }
+}
+
+/// Each `(link, origin)` checked for `operation` is refused with `refusal(origin)`.
+#[track_caller]
+fn refused(
+    gate: &HostGate,
+    operation: &str,
+    refusal: impl Fn(&str) -> String,
+    rows: &[(&str, &str)],
+) {
+    for (link, origin) in rows {
+        case(gate, operation, link, Err(&refusal(origin)));
+    }
+}
+
 #[test]
 fn cloud_director_task_links_stay_on_the_target() {
     let gate = gate(crate::vendors::vcd::KIND, "vcd1");
     let own = "https://vcd.example.com";
     for operation in ["vcd.migrate_entities", "vcd.task.cancel", "task"] {
-        let refused = |origin: &str| elsewhere("vcd1", operation, origin, own);
         let task = "https://vcd.example.com/api/task/7";
-        case(&gate, operation, "/api/task/7", Ok(task));
-        case(&gate, operation, "api/task/7", Ok(task));
-        case(&gate, operation, task, Ok(task));
-        case(
+        accepted(
             &gate,
             operation,
-            "https://VCD.example.com:443/api/task/7",
-            Ok(task),
+            &[
+                ("/api/task/7", task),
+                ("api/task/7", task),
+                (task, task),
+                ("https://VCD.example.com:443/api/task/7", task),
+            ],
         );
-        case(
+        refused(
             &gate,
             operation,
-            "https://vcd.example.com.:443/api/task/7",
-            Err(&refused("https://vcd.example.com.")),
+            |origin| elsewhere("vcd1", operation, origin, own),
+            &[
+                (
+                    "https://vcd.example.com.:443/api/task/7",
+                    "https://vcd.example.com.",
+                ),
+                ("https://evil.example/api/task/7", "https://evil.example"),
+                (
+                    "https://vcd.example.com:8443/api/task/7",
+                    "https://vcd.example.com:8443",
+                ),
+                (
+                    "http://vcd.example.com/api/task/7",
+                    "http://vcd.example.com",
+                ),
+                ("//evil.example/x", "https://evil.example"),
+                ("ftp://vcd.example.com/api/task/7", "ftp://vcd.example.com"),
+            ],
         );
-        case(
+        refused(
             &gate,
             operation,
-            "https://evil.example/api/task/7",
-            Err(&refused("https://evil.example")),
-        );
-        case(
-            &gate,
-            operation,
-            "https://vcd.example.com:8443/api/task/7",
-            Err(&refused("https://vcd.example.com:8443")),
-        );
-        case(
-            &gate,
-            operation,
-            "http://vcd.example.com/api/task/7",
-            Err(&refused("http://vcd.example.com")),
-        );
-        case(
-            &gate,
-            operation,
-            "//evil.example/x",
-            Err(&refused("https://evil.example")),
-        );
-        case(
-            &gate,
-            operation,
-            "https://user:pw@vcd.example.com/api/task/7",
-            Err(&with_credentials(
-                "vcd1",
-                operation,
-                "https://vcd.example.com",
-            )),
-        );
-        case(
-            &gate,
-            operation,
-            "https://token@evil.example/x",
-            Err(&with_credentials("vcd1", operation, "https://evil.example")),
-        );
-        case(
-            &gate,
-            operation,
-            "ftp://vcd.example.com/api/task/7",
-            Err(&refused("ftp://vcd.example.com")),
+            |origin| with_credentials("vcd1", operation, origin),
+            &[
+                (
+                    "https://user:pw@vcd.example.com/api/task/7",
+                    "https://vcd.example.com",
+                ),
+                ("https://token@evil.example/x", "https://evil.example"),
+            ],
         );
         case(
             &gate,
@@ -158,51 +161,40 @@ fn cloud_director_task_links_stay_on_the_target() {
 fn loopback_spelled_differently_is_another_origin() {
     let gate = gate(crate::vendors::powerstore::KIND, "array1");
     let own = "http://127.0.0.1:4001";
-    let refused = |origin: &str| elsewhere("array1", "wait", origin, own);
     let job = "http://127.0.0.1:4001/api/rest/job/1";
-    case(&gate, "wait", "/api/rest/job/1", Ok(job));
-    case(&gate, "wait", "http://127.1:4001/api/rest/job/1", Ok(job));
-    case(
+    accepted(
         &gate,
         "wait",
-        "http://0x7f.0.0.1:4001/api/rest/job/1",
-        Ok(job),
+        &[
+            ("/api/rest/job/1", job),
+            ("http://127.1:4001/api/rest/job/1", job),
+            ("http://0x7f.0.0.1:4001/api/rest/job/1", job),
+        ],
     );
-    case(
+    refused(
         &gate,
         "wait",
-        "http://localhost:4001/api/rest/job/1",
-        Err(&refused("http://localhost:4001")),
-    );
-    case(
-        &gate,
-        "wait",
-        "http://[::1]:4001/api/rest/job/1",
-        Err(&refused("http://[::1]:4001")),
-    );
-    case(
-        &gate,
-        "wait",
-        "http://127.0.0.2:4001/api/rest/job/1",
-        Err(&refused("http://127.0.0.2:4001")),
-    );
-    case(
-        &gate,
-        "wait",
-        "http://127.0.0.1:4002/api/rest/job/1",
-        Err(&refused("http://127.0.0.1:4002")),
-    );
-    case(
-        &gate,
-        "wait",
-        "http://127.0.0.1/api/rest/job/1",
-        Err(&refused("http://127.0.0.1")),
-    );
-    case(
-        &gate,
-        "wait",
-        "https://127.0.0.1:4001/api/rest/job/1",
-        Err(&refused("https://127.0.0.1:4001")),
+        |origin| elsewhere("array1", "wait", origin, own),
+        &[
+            (
+                "http://localhost:4001/api/rest/job/1",
+                "http://localhost:4001",
+            ),
+            ("http://[::1]:4001/api/rest/job/1", "http://[::1]:4001"),
+            (
+                "http://127.0.0.2:4001/api/rest/job/1",
+                "http://127.0.0.2:4001",
+            ),
+            (
+                "http://127.0.0.1:4002/api/rest/job/1",
+                "http://127.0.0.1:4002",
+            ),
+            ("http://127.0.0.1/api/rest/job/1", "http://127.0.0.1"),
+            (
+                "https://127.0.0.1:4001/api/rest/job/1",
+                "https://127.0.0.1:4001",
+            ),
+        ],
     );
 }
 
@@ -217,72 +209,36 @@ fn vcenter_uploads_go_to_the_target_or_its_upload_hosts_and_only_for_a_push() {
     let disk = "/nfc/52a1/disk-0.vmdk";
     let on = |origin: &str| format!("{origin}{disk}");
     case(&gate, OVF_PUSH, disk, Ok(&on("https://vc.example.com")));
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://vc.example.com"),
-        Ok(&on("https://vc.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://esx-01.example.com"),
-        Ok(&on("https://esx-01.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://ESX-01.example.com:443"),
-        Ok(&on("https://esx-01.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://esx-07.rack2.example.com"),
-        Ok(&on("https://esx-07.rack2.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://rack2.example.com"),
-        Err(&push("https://rack2.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://esx-02.example.com"),
-        Err(&push("https://esx-02.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://evil.example"),
-        Err(&push("https://evil.example")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("https://esx-01.example.com:8443"),
-        Err(&push("https://esx-01.example.com:8443")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("http://esx-01.example.com"),
-        Err(&push("http://esx-01.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("http://vc.example.com"),
-        Err(&push("http://vc.example.com")),
-    );
-    case(
-        &gate,
-        OVF_PUSH,
-        &on("//evil.example"),
-        Err(&push("https://evil.example")),
-    );
+    // Each row: the origin a link to the disk is on, and the one it resolves to.
+    for (link, origin) in [
+        ("https://vc.example.com", "https://vc.example.com"),
+        ("https://esx-01.example.com", "https://esx-01.example.com"),
+        (
+            "https://ESX-01.example.com:443",
+            "https://esx-01.example.com",
+        ),
+        (
+            "https://esx-07.rack2.example.com",
+            "https://esx-07.rack2.example.com",
+        ),
+    ] {
+        case(&gate, OVF_PUSH, &on(link), Ok(&on(origin)));
+    }
+    // Each row: the origin a link to the disk is on, and the one its refusal names.
+    for (link, origin) in [
+        ("https://rack2.example.com", "https://rack2.example.com"),
+        ("https://esx-02.example.com", "https://esx-02.example.com"),
+        ("https://evil.example", "https://evil.example"),
+        (
+            "https://esx-01.example.com:8443",
+            "https://esx-01.example.com:8443",
+        ),
+        ("http://esx-01.example.com", "http://esx-01.example.com"),
+        ("http://vc.example.com", "http://vc.example.com"),
+        ("//evil.example", "https://evil.example"),
+    ] {
+        case(&gate, OVF_PUSH, &on(link), Err(&push(origin)));
+    }
     case(
         &gate,
         OVF_PUSH,
@@ -319,35 +275,40 @@ fn vcenter_uploads_go_to_the_target_or_its_upload_hosts_and_only_for_a_push() {
 fn huawei_iam_is_reached_only_to_log_in() {
     let gate = gate(crate::vendors::huawei_sms::KIND, "eu");
     let tokens = "https://iam.example.com/v3/auth/tokens";
-    case(&gate, IAM_LOGIN, tokens, Ok(tokens));
-    case(
+    accepted(
         &gate,
         IAM_LOGIN,
-        "https://sms.example.com/v3/x",
-        Ok("https://sms.example.com/v3/x"),
+        &[
+            (tokens, tokens),
+            (
+                "https://sms.example.com/v3/x",
+                "https://sms.example.com/v3/x",
+            ),
+        ],
     );
     let login = |origin: &str| {
         format!(
             "`eu` iam.login: returned a link to {origin}; refusing to follow: requests go only to the target's url (https://sms.example.com) and https://iam.example.com (kind: http)"
         )
     };
-    case(
+    refused(
         &gate,
         IAM_LOGIN,
-        "https://iam.example.com:8443/v3/auth/tokens",
-        Err(&login("https://iam.example.com:8443")),
-    );
-    case(
-        &gate,
-        IAM_LOGIN,
-        "http://iam.example.com/v3/auth/tokens",
-        Err(&login("http://iam.example.com")),
-    );
-    case(
-        &gate,
-        IAM_LOGIN,
-        "https://evil.example/v3/auth/tokens",
-        Err(&login("https://evil.example")),
+        login,
+        &[
+            (
+                "https://iam.example.com:8443/v3/auth/tokens",
+                "https://iam.example.com:8443",
+            ),
+            (
+                "http://iam.example.com/v3/auth/tokens",
+                "http://iam.example.com",
+            ),
+            (
+                "https://evil.example/v3/auth/tokens",
+                "https://evil.example",
+            ),
+        ],
     );
     case(
         &gate,

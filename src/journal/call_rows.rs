@@ -191,9 +191,7 @@ fn call_row(row: &Row) -> Result<CallRow, String> {
         status: CallStatus::parse(&row.text(16)?),
         http_status,
         request_id: row.opt_text(18)?,
-        answer: row
-            .opt_text(19)?
-            .and_then(|text| serde_json::from_str(&text).ok()),
+        answer: row.opt_json(19)?,
         verdict: row.opt_text(20)?,
         started: row.int(21)?,
         duration_ms: row.opt_int(22)?,
@@ -287,15 +285,11 @@ impl Journal {
         filter: &str,
         args: &[super::sql::Value],
     ) -> Result<Vec<CallRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE {filter} ORDER BY attempt, ord"),
-                args,
-            )?
-            .iter()
-            .map(call_row)
-            .collect()
-        })
+        self.rows(
+            &format!("SELECT {CALL_COLUMNS} FROM calls WHERE {filter} ORDER BY attempt, ord"),
+            args,
+            call_row,
+        )
     }
 
     /// The changes other attempts of `run` sent in `frame` that took effect or may

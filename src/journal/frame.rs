@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use super::CallRow;
 
 /// One item or step a thread runs in.
-struct Frame {
+pub struct Frame {
     key: String,
     /// The item the frame belongs to, if any.
     item: Option<String>,
@@ -108,8 +108,7 @@ pub fn enter_step(key: String, step: Option<i64>) -> FrameGuard {
 }
 
 fn push(frame: Frame) -> FrameGuard {
-    FRAMES.with(|f| f.borrow_mut().push(frame));
-    FrameGuard(())
+    crate::thread_stack::push(&FRAMES, frame)
 }
 
 /// Lets a later call of this attempt match the earlier call `id` again: the change it
@@ -150,14 +149,7 @@ pub fn knows_unmatched(fresh: Vec<CallRow>, same: impl Fn(&CallRow) -> bool) -> 
 }
 
 /// Holds a frame; see [`enter_item`] and [`enter_step`].
-#[must_use = "the frame lasts only while the guard lives"]
-pub struct FrameGuard(());
-
-impl Drop for FrameGuard {
-    fn drop(&mut self) {
-        FRAMES.with(|f| f.borrow_mut().pop());
-    }
-}
+pub type FrameGuard = crate::thread_stack::Held<Frame>;
 
 /// Where the next mutating call of this thread goes: its frame key, its step row and
 /// its place among the frame's calls in this attempt (counted from 1).

@@ -136,6 +136,16 @@ impl Journal {
         f(self.lock().sql()).map_err(|message| self.error(message))
     }
 
+    /// Runs a query, and reads each row of its answer with `read`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[sql::Value],
+        read: fn(&sql::Row) -> Result<T, String>,
+    ) -> Result<Vec<T>, JournalError> {
+        self.with(|c| c.query(sql, args)?.iter().map(read).collect())
+    }
+
     /// Runs `f` in one transaction that no other writer interleaves with: SQLite's
     /// IMMEDIATE (the file's write lock from the start), PostgreSQL's rows locked as
     /// `f` reads them `FOR UPDATE`. Rolled back if `f` fails.

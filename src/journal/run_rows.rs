@@ -44,7 +44,7 @@ impl Outcome {
 }
 
 /// What a new run is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct NewRun {
     /// The playbook's path as given.
     pub script: String,
@@ -61,12 +61,9 @@ pub struct NewRun {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunRow {
     pub id: i64,
-    pub script: String,
-    pub files: Vec<FileHash>,
-    pub arguments: serde_json::Value,
-    pub targets: Vec<String>,
-    pub scenario: Option<String>,
-    pub seed: Option<u64>,
+    /// What the run was begun as.
+    #[serde(flatten)]
+    pub begun: NewRun,
     pub started: i64,
     pub ended: Option<i64>,
     pub outcome: Outcome,
@@ -97,12 +94,14 @@ pub(super) const RUN_COLUMNS: &str = "id, script, files, arguments, targets, sce
 pub(super) fn run_row(row: &Row) -> Result<RunRow, String> {
     Ok(RunRow {
         id: row.int(0)?,
-        script: row.text(1)?,
-        files: row.json(2)?,
-        arguments: row.json(3)?,
-        targets: row.json(4)?,
-        scenario: row.opt_text(5)?,
-        seed: row.opt_int(6)?.map(|s| s as u64),
+        begun: NewRun {
+            script: row.text(1)?,
+            files: row.json(2)?,
+            arguments: row.json(3)?,
+            targets: row.json(4)?,
+            scenario: row.opt_text(5)?,
+            seed: row.opt_int(6)?.map(|s| s as u64),
+        },
         started: row.int(7)?,
         ended: row.opt_int(8)?,
         outcome: Outcome::parse(&row.text(9)?),
@@ -238,15 +237,11 @@ impl Journal {
 
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
-                args![limit as i64],
-            )?
-            .iter()
-            .map(run_row)
-            .collect()
-        })
+        self.rows(
+            &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
+            args![limit as i64],
+            run_row,
+        )
     }
 
     /// The newest run of `script`.

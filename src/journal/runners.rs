@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::fingerprint::FileHash;
 use super::lease::Owner;
 use super::run_rows::{RUN_COLUMNS, run_row};
-use super::sql::{Row, args};
+use super::sql::{Row, Sql, args};
 use super::{Journal, JournalError, NewRun, RunRow, millis};
 
 /// A runner's place in a shared run.
@@ -80,6 +80,41 @@ fn until(lease: Duration) -> i64 {
     millis(SystemTime::now()) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// What a runner's row is told, at a time.
+enum Mark {
+    /// The runner is alive.
+    Heartbeat(i64),
+    /// The runner stopped.
+    Ended(i64),
+}
+
+/// Writes `mark` on runner `runner`'s row, and `lease_until` as the lease of the items
+/// it runs.
+fn mark_runner(c: &mut dyn Sql, runner: i64, mark: Mark, lease_until: i64) -> Result<(), String> {
+    let (sql, at) = match mark {
+        Mark::Heartbeat(at) => ("UPDATE runners SET heartbeat = ?2 WHERE id = ?1", at),
+        Mark::Ended(at) => ("UPDATE runners SET ended = ?2 WHERE id = ?1", at),
+    };
+    c.execute(sql, args![runner, at])?;
+    c.execute(
+        "UPDATE work_items SET lease_until = ?2 WHERE runner = ?1 AND status = 'running'",
+        args![runner, lease_until],
+    )
+    .map(drop)
+}
+
+fn runner_row(row: &Row) -> Result<RunnerRow, String> {
+    Ok(RunnerRow {
+        id: row.int(0)?,
+        attempt: row.int(1)?,
+        name: row.text(2)?,
+        only_targets: row.opt_json(3)?,
+        started: row.int(4)?,
+        heartbeat: row.int(5)?,
+        ended: row.opt_int(6)?,
+    })
+}
+
 fn item_row(row: &Row) -> Result<ItemRow, String> {
     Ok(ItemRow {
         ord: row.int(0)?,
@@ -138,7 +173,8 @@ impl Journal {
             let found = found.as_ref().map(run_row).transpose()?;
             let (run, attempt, began, files) = match found {
                 Some(row) => {
-                    if row.arguments.get("runners").and_then(serde_json::Value::as_bool) != Some(true) {
+                    let shared = row.begun.arguments.get("runners");
+                    if shared.and_then(serde_json::Value::as_bool) != Some(true) {
                         return Ok(Err(format!(
                             "run {} is not shared by runners; resume it without --runners",
                             row.id
@@ -161,7 +197,7 @@ impl Journal {
                             args![row.id],
                         )?;
                     }
-                    (row.id, attempt, false, row.files)
+                    (row.id, attempt, false, row.begun.files)
                 }
                 None if let Some(id) = resume => {
                     return Ok(Err(format!("there is no run {id} of `{}`", new.script)));
@@ -232,14 +268,7 @@ impl Journal {
             }
         }
         self.with(|c| {
-            c.execute(
-                "UPDATE runners SET heartbeat = ?2 WHERE id = ?1",
-                args![runner, now],
-            )?;
-            c.execute(
-                "UPDATE work_items SET lease_until = ?2 WHERE runner = ?1 AND status = 'running'",
-                args![runner, until],
-            )?;
+            mark_runner(c, runner, Mark::Heartbeat(now), until)?;
             let row = c.query_one(
                 "SELECT owner, lease_until, outcome FROM runs WHERE id = ?1",
                 args![run],
@@ -280,17 +309,7 @@ impl Journal {
     /// Records that runner `runner` stopped; its items still leased are free at once.
     pub fn leave_run(&self, runner: i64) -> Result<(), JournalError> {
         let now = millis(SystemTime::now());
-        self.with(|c| {
-            c.execute(
-                "UPDATE runners SET ended = ?2 WHERE id = ?1",
-                args![runner, now],
-            )?;
-            c.execute(
-                "UPDATE work_items SET lease_until = 0 WHERE runner = ?1 AND status = 'running'",
-                args![runner],
-            )
-            .map(drop)
-        })
+        self.with(|c| mark_runner(c, runner, Mark::Ended(now), 0))
     }
 
     /// Adds the work items of one `parallel` (`batch` is its key): for each, its key,
@@ -416,42 +435,22 @@ impl Journal {
 
     /// The work items of `run`, in order.
     pub fn items(&self, run: i64) -> Result<Vec<ItemRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                "SELECT w.ord, w.key, w.label, w.status, r.name, w.takeovers, w.result, w.batch
-                 FROM work_items w LEFT JOIN runners r ON r.id = w.runner
-                 WHERE w.run = ?1 ORDER BY w.id",
-                args![run],
-            )?
-            .iter()
-            .map(item_row)
-            .collect()
-        })
+        self.rows(
+            "SELECT w.ord, w.key, w.label, w.status, r.name, w.takeovers, w.result, w.batch
+             FROM work_items w LEFT JOIN runners r ON r.id = w.runner
+             WHERE w.run = ?1 ORDER BY w.id",
+            args![run],
+            item_row,
+        )
     }
 
     /// The runners that joined `run`, in the order they joined.
     pub fn runners(&self, run: i64) -> Result<Vec<RunnerRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                "SELECT id, attempt, name, only_targets, started, heartbeat, ended
-                 FROM runners WHERE run = ?1 ORDER BY id",
-                args![run],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(RunnerRow {
-                    id: row.int(0)?,
-                    attempt: row.int(1)?,
-                    name: row.text(2)?,
-                    only_targets: row
-                        .opt_text(3)?
-                        .and_then(|text| serde_json::from_str(&text).ok()),
-                    started: row.int(4)?,
-                    heartbeat: row.int(5)?,
-                    ended: row.opt_int(6)?,
-                })
-            })
-            .collect()
-        })
+        self.rows(
+            "SELECT id, attempt, name, only_targets, started, heartbeat, ended
+             FROM runners WHERE run = ?1 ORDER BY id",
+            args![run],
+            runner_row,
+        )
     }
 }

@@ -48,7 +48,7 @@ pub fn runs_table(runs: &[RunRow], items_of: impl Fn(i64) -> Vec<ItemRow>) -> St
         .map(|run| {
             [
                 run.id.to_string(),
-                run.script.clone(),
+                run.begun.script.clone(),
                 show_time(run.started),
                 run.ended
                     .map_or_else(|| "-".to_owned(), |ended| duration(ended - run.started)),
@@ -168,7 +168,7 @@ fn heading(run: &RunRow, text: &mut String) {
         text,
         "run {} of {}: {}, {} {}, {} {}",
         run.id,
-        run.script,
+        run.begun.script,
         standing(run),
         run.attempts,
         if run.attempts == 1 {
@@ -191,14 +191,16 @@ fn heading(run: &RunRow, text: &mut String) {
         )
     });
     let _ = writeln!(text, "  started {}{ended}", show_time(run.started));
-    let _ = writeln!(text, "  targets: {}", run.targets.join(", "));
-    if let Some(scenario) = &run.scenario {
+    let _ = writeln!(text, "  targets: {}", run.begun.targets.join(", "));
+    if let Some(scenario) = &run.begun.scenario {
         let seed = run
+            .begun
             .seed
             .map_or_else(String::new, |seed| format!(", seed {seed}"));
         let _ = writeln!(text, "  lab: scenario {scenario}{seed}");
     }
     let files: Vec<String> = run
+        .begun
         .files
         .iter()
         .map(|f| format!("{} ({})", f.path, short_hash(&f.hash)))

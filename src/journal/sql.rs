@@ -98,6 +98,17 @@ impl Row {
             .ok_or_else(|| format!("column {index} is empty"))
     }
 
+    /// A column that may hold JSON, read as `T`; `None` when it is empty, and also when
+    /// it does not read as `T`.
+    pub fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        index: usize,
+    ) -> Result<Option<T>, String> {
+        Ok(self
+            .opt_text(index)?
+            .and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
     /// A column holding JSON, read as `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, String> {
         serde_json::from_str(&self.text(index)?)

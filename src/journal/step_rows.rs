@@ -64,9 +64,7 @@ fn step_row(row: &Row) -> Result<StepRow, String> {
         item: row.opt_text(5)?,
         occurrence: row.int(6)?,
         status: StepStatus::parse(&row.text(7)?),
-        result: row
-            .opt_text(8)?
-            .and_then(|text| serde_json::from_str(&text).ok()),
+        result: row.opt_json(8)?,
         error: row.opt_text(9)?,
         started: row.int(10)?,
         ended: row.opt_int(11)?,
@@ -140,15 +138,11 @@ impl Journal {
 
     /// Every step of `run`, in the order they began.
     pub fn steps(&self, run: i64) -> Result<Vec<StepRow>, JournalError> {
-        self.with(|c| {
-            c.query(
-                "SELECT id, attempt, ord, key, name, item, occurrence, status, result, error, started, ended
+        self.rows(
+"SELECT id, attempt, ord, key, name, item, occurrence, status, result, error, started, ended
                  FROM steps WHERE run = ?1 ORDER BY attempt, ord",
-                args![run],
-            )?
-            .iter()
-            .map(step_row)
-            .collect()
-        })
+args![run],
+step_row,
+)
     }
 }

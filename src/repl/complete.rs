@@ -320,13 +320,10 @@ fn tokenize(text: &str) -> Vec<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::{Host, Limits};
+    use crate::script::Limits;
 
     fn known() -> Known {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_this_thread();
         let engine = crate::engine::build(&host, Limits::default(), ".".into());
         let variable = |name: &str, type_name: &str, keys: &[&str]| Variable {
             name: name.into(),

@@ -12,9 +12,9 @@ pub(super) fn is_open(text: &str) -> bool {
             State::Code => match c {
                 '(' | '[' | '{' => scan.depth += 1,
                 ')' | ']' | '}' => scan.depth -= 1,
-                '"' => scan.state = State::Quoted,
-                '`' => scan.state = State::Backtick,
-                '\'' => scan.state = State::Char,
+                '"' => scan.state = State::Literal(Literal::Quoted),
+                '`' => scan.state = State::Literal(Literal::Backtick),
+                '\'' => scan.state = State::Literal(Literal::Char),
                 '/' if chars.peek() == Some(&'/') => scan.state = State::LineComment,
                 '/' if chars.peek() == Some(&'*') => {
                     chars.next();
@@ -22,27 +22,12 @@ pub(super) fn is_open(text: &str) -> bool {
                 }
                 _ => {}
             },
-            State::Quoted => match c {
+            State::Literal(literal) => match c {
                 // Skips the escaped character; an escaped newline continues the string.
                 '\\' => {
                     chars.next();
                 }
-                // A bare newline ends the string badly; the compiler says so.
-                '"' | '\n' => scan.state = State::Code,
-                _ => {}
-            },
-            State::Backtick => match c {
-                '\\' => {
-                    chars.next();
-                }
-                '`' => scan.state = State::Code,
-                _ => {}
-            },
-            State::Char => match c {
-                '\\' => {
-                    chars.next();
-                }
-                '\'' | '\n' => scan.state = State::Code,
+                c if literal.ends_at(c) => scan.state = State::Code,
                 _ => {}
             },
             State::LineComment => {
@@ -68,8 +53,8 @@ pub(super) fn is_open(text: &str) -> bool {
         }
     }
     match scan.state {
-        State::Backtick | State::BlockComment(_) => true,
-        State::Quoted => text.trim_end_matches('\n').ends_with('\\'),
+        State::Literal(Literal::Backtick) | State::BlockComment(_) => true,
+        State::Literal(Literal::Quoted) => text.trim_end_matches('\n').ends_with('\\'),
         _ => scan.depth > 0,
     }
 }
@@ -84,11 +69,32 @@ struct Scan {
 enum State {
     #[default]
     Code,
-    Quoted,
-    Backtick,
-    Char,
+    Literal(Literal),
     LineComment,
     BlockComment(u32),
+}
+
+/// A string or character literal being read.
+#[derive(Clone, Copy)]
+enum Literal {
+    /// `"…"`.
+    Quoted,
+    /// `` `…` ``, which may span lines.
+    Backtick,
+    /// `'…'`.
+    Char,
+}
+
+impl Literal {
+    /// Whether `c` (not escaped) ends the literal. A bare newline ends a `"…"` or `'…'`
+    /// one badly; the compiler says so.
+    fn ends_at(self, c: char) -> bool {
+        match self {
+            Literal::Quoted => c == '"' || c == '\n',
+            Literal::Backtick => c == '`',
+            Literal::Char => c == '\'' || c == '\n',
+        }
+    }
 }
 
 #[cfg(test)]

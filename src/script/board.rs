@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::script::wait_log::Reading;
+use crate::thread_stack;
 
 /// An item's key on its board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -173,23 +174,15 @@ thread_local! {
 /// Makes this thread's steps and readings count for item `id` of `board` until the guard
 /// is dropped.
 pub fn enter(board: &Arc<Board>, id: ItemId) -> ItemGuard {
-    CURRENT.with(|current| current.borrow_mut().push((Arc::clone(board), id)));
-    ItemGuard(())
+    thread_stack::push(&CURRENT, (Arc::clone(board), id))
 }
 
 /// Holds this thread to an item; see [`enter`].
-#[must_use = "the thread works for the item only while the guard lives"]
-pub struct ItemGuard(());
-
-impl Drop for ItemGuard {
-    fn drop(&mut self) {
-        CURRENT.with(|current| current.borrow_mut().pop());
-    }
-}
+pub type ItemGuard = thread_stack::Held<(Arc<Board>, ItemId)>;
 
 /// The item this thread works for, if any.
 pub fn current() -> Option<(Arc<Board>, ItemId)> {
-    CURRENT.with(|current| current.borrow().last().cloned())
+    thread_stack::innermost(&CURRENT)
 }
 
 /// Names the current item's step; does nothing outside an item.

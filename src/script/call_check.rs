@@ -261,7 +261,7 @@ impl<'a> Checker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::{Host, Limits};
+    use crate::script::Limits;
 
     /// Checks `script` (a file named `wave.rhai` beside `modules`) and answers each
     /// finding as `source:line:col message`.
@@ -274,10 +274,7 @@ mod tests {
         for (name, text) in modules {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_this_thread();
         let engine = crate::engine::build(&host, Limits::default(), dir.path().into());
         let callable = Callable::new(&engine);
         let ast = engine.compile(script).unwrap();

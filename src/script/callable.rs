@@ -146,13 +146,10 @@ pub fn is_keyword(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::{Host, Limits};
+    use crate::script::Limits;
 
     fn engine() -> (tokio::runtime::Runtime, Engine) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (runtime, host) = crate::script::host::testing::on_this_thread();
         let engine = crate::engine::build(&host, Limits::default(), ".".into());
         (runtime, engine)
     }

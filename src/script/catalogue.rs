@@ -133,13 +133,10 @@ pub(crate) fn is_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::{Host, Limits};
+    use crate::script::Limits;
 
     fn catalogue() -> Catalogue {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_this_thread();
         let engine = crate::engine::build(&host, Limits::default(), ".".into());
         Catalogue::new(&engine).unwrap()
     }

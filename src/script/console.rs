@@ -336,11 +336,7 @@ mod tests {
     }
 
     fn console() -> Fixture {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (runtime, host) = crate::script::host::testing::on_this_thread();
         Fixture {
             console: Console::new(crate::engine::build, host, Limits::default(), ".".into())
                 .unwrap(),

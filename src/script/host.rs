@@ -21,6 +21,7 @@ use crate::http::client::Session;
 use crate::http::local_io;
 use crate::script::board::Board;
 use crate::script::verdict::Verdict;
+use crate::thread_stack;
 
 type ClientCache = HashMap<(TargetKind, String), (Arc<dyn Any + Send + Sync>, Arc<dyn Session>)>;
 type SharedCache = HashMap<(TargetKind, String, TypeId), Arc<dyn Any + Send + Sync>>;
@@ -34,21 +35,13 @@ thread_local! {
 }
 
 /// A wait's deadline, in force for the requests of this thread until it is dropped.
-#[must_use = "the deadline holds only while the guard lives"]
-pub struct DeadlineGuard(());
+pub type DeadlineGuard = thread_stack::Held<SystemTime>;
 
 /// Makes `deadline` bound the retries of every request this thread makes (through
 /// [`Host::block_on`]) until the guard is dropped, so a read retried inside a wait never
 /// outlasts the wait.
 pub fn hold_deadline(deadline: SystemTime) -> DeadlineGuard {
-    WAIT_DEADLINES.with(|deadlines| deadlines.borrow_mut().push(deadline));
-    DeadlineGuard(())
-}
-
-impl Drop for DeadlineGuard {
-    fn drop(&mut self) {
-        WAIT_DEADLINES.with(|deadlines| deadlines.borrow_mut().pop());
-    }
+    thread_stack::push(&WAIT_DEADLINES, deadline)
 }
 
 /// The earliest deadline of the waits in progress on this thread.
@@ -95,23 +88,15 @@ impl ItemCancel {
 /// requests and the check between operations) until the guard is dropped, so
 /// cancelling one item of `parallel` stops that item alone.
 pub fn hold_item_cancel(cancel: ItemCancel) -> ItemCancelGuard {
-    ITEM_CANCELS.with(|cancels| cancels.borrow_mut().push(cancel));
-    ItemCancelGuard(())
+    thread_stack::push(&ITEM_CANCELS, cancel)
 }
 
 /// Holds an item's cancellation on this thread; see [`hold_item_cancel`].
-#[must_use = "the item's cancellation holds only while the guard lives"]
-pub struct ItemCancelGuard(());
-
-impl Drop for ItemCancelGuard {
-    fn drop(&mut self) {
-        ITEM_CANCELS.with(|cancels| cancels.borrow_mut().pop());
-    }
-}
+pub type ItemCancelGuard = thread_stack::Held<ItemCancel>;
 
 /// The cancellation of the item this thread runs, if any.
 fn item_cancel() -> Option<ItemCancel> {
-    ITEM_CANCELS.with(|cancels| cancels.borrow().last().cloned())
+    thread_stack::innermost(&ITEM_CANCELS)
 }
 
 /// Everything a running script reaches outside itself.
@@ -423,17 +408,40 @@ pub fn cancelled() -> ApiError {
     ApiError::new(ErrorKind::Cancelled, "the run was interrupted")
 }
 
+/// Offline hosts for tests, each on a new runtime the test keeps alive.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+
+    use tokio::runtime::{Builder, Runtime};
+
+    use super::Host;
+
+    /// A host whose runtime runs tasks only while the test's thread blocks on it.
+    pub(crate) fn on_this_thread() -> (Runtime, Arc<Host>) {
+        with(&mut Builder::new_current_thread())
+    }
+
+    /// A host whose runtime runs tasks on a thread of its own, while the test does
+    /// something else.
+    pub(crate) fn on_a_worker() -> (Runtime, Arc<Host>) {
+        with(Builder::new_multi_thread().worker_threads(1))
+    }
+
+    fn with(builder: &mut Builder) -> (Runtime, Arc<Host>) {
+        let runtime = builder.enable_all().build().unwrap();
+        let host = Host::offline(runtime.handle().clone());
+        (runtime, host)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn an_interrupted_line_ends_alone_and_the_next_one_starts_afresh() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = testing::on_this_thread();
         let wait = || host.sleep(Duration::from_secs(3600));
         host.interrupt_line();
         assert!(host.is_interrupted());
@@ -451,12 +459,7 @@ mod tests {
 
     #[test]
     fn cancelling_one_item_stops_it_alone_with_its_reason() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = testing::on_a_worker();
         let reason = Arc::new(OnceLock::new());
         let first = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));
         let second = ItemCancel::new(host.current_token().child_token(), Arc::clone(&reason));

@@ -547,12 +547,7 @@ mod tests {
 
     #[test]
     fn each_item_is_on_the_board_with_its_last_step_and_outcome() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_a_worker();
         let mut engine =
             crate::script::toolkit(&host, crate::script::Limits::default(), ".".into());
         crate::script::step::register(&mut engine, &host, Vec::new());

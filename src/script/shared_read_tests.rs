@@ -92,6 +92,13 @@ fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_001)
 }
 
+/// A stepped clock at [`start`], and reads of `target` on it.
+fn reads_of(target: &Target) -> (Clock, Arc<SharedReads<String>>) {
+    let clock = Clock::stepped(start());
+    let reads = target.reads(clock.clone());
+    (clock, reads)
+}
+
 /// Moves `clock` on to `at`.
 fn set(clock: &Clock, at: SystemTime) {
     clock.advance(at.duration_since(clock.now()).unwrap());
@@ -144,9 +151,8 @@ fn book(watchers: &mut [Watcher<String>]) -> SystemTime {
 
 #[tokio::test(start_paused = true)]
 async fn a_hundred_waits_cost_one_request_per_interval() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let deadline = Some(start() + Duration::from_secs(3600));
     let mut watchers: Vec<_> = ids(100)
         .into_iter()
@@ -177,9 +183,8 @@ async fn a_hundred_waits_cost_one_request_per_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn waits_that_start_apart_meet_on_the_grid() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let mut early = first_read(&reads, &ids(1));
     let at = book(&mut early);
     set(&clock, start() + Duration::from_secs(5));
@@ -197,9 +202,8 @@ async fn waits_that_start_apart_meet_on_the_grid() {
 
 #[tokio::test(start_paused = true)]
 async fn a_single_wait_reads_at_once_then_every_interval() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let mut watcher = reads.watch("s000", EVERY, None);
     assert_eq!(watcher.read().await.unwrap(), None, "read alone, at once");
     let at = watcher.book_next();
@@ -216,9 +220,8 @@ async fn a_single_wait_reads_at_once_then_every_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     target.gone.lock().unwrap().insert("s001".to_owned());
     let mut watchers = first_read(&reads, &ids(2));
     set(&clock, book(&mut watchers));
@@ -247,9 +250,8 @@ async fn a_missing_object_and_a_failed_request_reach_each_watcher() {
 
 #[tokio::test(start_paused = true)]
 async fn a_booked_reading_waits_for_a_wait_still_holding_its_last_answer() {
-    let clock = Clock::stepped(start());
     let target = Target::new().held();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let mut watchers = first_read(&reads, &ids(2));
     set(&clock, book(&mut watchers));
     target.let_go(1);
@@ -284,9 +286,8 @@ async fn a_booked_reading_waits_for_a_wait_still_holding_its_last_answer() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_that_ends_or_starts_late_holds_nobody_up() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let mut watchers = first_read(&reads, &ids(3));
     let at = watchers[0].book_next();
     watchers[1].book_next();
@@ -304,9 +305,8 @@ async fn a_wait_that_ends_or_starts_late_holds_nobody_up() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_gives_up_on_a_shared_reading_at_its_own_deadline() {
-    let clock = Clock::stepped(start());
     let target = Target::new().held();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let soon = Some(start() + Duration::from_secs(20));
     let later = Some(start() + Duration::from_secs(100));
     let mut watchers = vec![
@@ -355,9 +355,8 @@ async fn a_reading_in_flight_stops_when_the_run_closes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_held_back_by_another_gives_up_at_its_own_deadline() {
-    let clock = Clock::stepped(start());
     let target = Target::new();
-    let reads = target.reads(clock.clone());
+    let (clock, reads) = reads_of(&target);
     let deadline = start() + Duration::from_secs(25);
     let mut booked = vec![reads.watch("s000", EVERY, Some(deadline))];
     // A wait still on its first read: a reading booked after it started waits for it.

@@ -155,17 +155,22 @@ pub fn install(engine: &mut Engine, limits: Limits) {
     register_strings(engine, sizes);
 }
 
+/// What limit holds `value` and its length under it; `None` for a value no limit holds.
+fn kind_and_len(value: &Dynamic) -> Option<(Kind, usize)> {
+    if let Some(s) = value.read_lock::<ImmutableString>() {
+        Some((Kind::String, s.len()))
+    } else if let Some(a) = value.read_lock::<Array>() {
+        Some((Kind::Array, a.len()))
+    } else if let Some(m) = value.read_lock::<Map>() {
+        Some((Kind::Map, m.len()))
+    } else {
+        value.read_lock::<Blob>().map(|b| (Kind::Blob, b.len()))
+    }
+}
+
 /// The O(1) check on each variable read: its top-level length against its limit.
 fn check_variable(sizes: Sizes, name: &str, value: &Dynamic) -> Checked<()> {
-    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
-        (Kind::String, s.len())
-    } else if let Some(a) = value.read_lock::<Array>() {
-        (Kind::Array, a.len())
-    } else if let Some(m) = value.read_lock::<Map>() {
-        (Kind::Map, m.len())
-    } else if let Some(b) = value.read_lock::<Blob>() {
-        (Kind::Blob, b.len())
-    } else {
+    let Some((kind, len)) = kind_and_len(value) else {
         return Ok(());
     };
     let limit = sizes.limit(kind);
@@ -246,17 +251,7 @@ fn nested_past_limit(sizes: Sizes, value: &Dynamic, depth: usize) -> Option<(Str
     if !(value.is_string() || value.is_array() || value.is_map() || value.is_blob()) {
         return None;
     }
-    let (kind, len) = if let Some(s) = value.read_lock::<ImmutableString>() {
-        (Kind::String, s.len())
-    } else if let Some(b) = value.read_lock::<Blob>() {
-        (Kind::Blob, b.len())
-    } else if let Some(a) = value.read_lock::<Array>() {
-        (Kind::Array, a.len())
-    } else if let Some(m) = value.read_lock::<Map>() {
-        (Kind::Map, m.len())
-    } else {
-        return None;
-    };
+    let (kind, len) = kind_and_len(value)?;
     let limit = sizes.limit(kind);
     if limit > 0 && len > limit {
         return Some((String::new(), Past::Size(kind, limit)));
@@ -299,25 +294,58 @@ fn insert_at(len: usize, index: INT) -> usize {
     }
 }
 
-fn register_arrays(engine: &mut Engine, sizes: Sizes) {
-    let k = Kind::Array;
-    doc(
-        "push",
-        &["array: &mut Array", "item: Dynamic", "()"],
-        "Adds `item` at the end; refused past `--max-array-size`.",
-    )
-    .register_into_engine(engine, move |a: &mut Array, item: Dynamic| -> Checked<()> {
-        sizes.grow("push", k, a.len() + 1)?;
-        a.push(item);
-        Ok(())
-    });
+/// Arrays or blobs, as their growing functions name and document them: the same five
+/// over a `Vec`, whose items scripts give as `I` (any value for an array, a byte's
+/// `INT` for a blob).
+struct List<T, I> {
+    kind: Kind,
+    /// The list as the functions take it (`array: &mut Array`) and as `+` takes it.
+    this: &'static str,
+    owned: &'static str,
+    /// Its type, and what `append` and `+` take besides it (`more: Array`).
+    ty: &'static str,
+    more: &'static str,
+    /// The item parameter (`item: Dynamic`), and the item as the comments say it.
+    item: &'static str,
+    the_item: &'static str,
+    /// What it holds, and itself, in the plural (`items`, `arrays`).
+    items: &'static str,
+    lists: &'static str,
+    /// The names `push` is registered under.
+    push: &'static [&'static str],
+    /// The list's item for a script's `I`.
+    convert: fn(I) -> T,
+}
+
+/// Registers `push`, `append` (and `+=`), `+`, `insert` and `pad` of `list`, each
+/// refused past `--max-array-size`.
+fn register_list<T, I>(engine: &mut Engine, sizes: Sizes, list: &List<T, I>)
+where
+    T: rhai::Variant + Clone,
+    I: rhai::Variant + Clone,
+{
+    let (k, convert) = (list.kind, list.convert);
+    let past = "refused past `--max-array-size`.";
+    let (the_item, items) = (list.the_item, list.items);
+    for &name in list.push {
+        doc(
+            name,
+            &[list.this, list.item, "()"],
+            &format!("Adds {the_item} at the end; {past}"),
+        )
+        .register_into_engine(engine, move |a: &mut Vec<T>, item: I| -> Checked<()> {
+            sizes.grow(name, k, a.len() + 1)?;
+            a.push(convert(item));
+            Ok(())
+        });
+    }
     for name in ["append", "+="] {
         doc(
             name,
-            &["array: &mut Array", "more: Array", "()"],
-            "Adds the items of `more` at the end; refused past `--max-array-size`.",
+            &[list.this, list.more, "()"],
+            &format!("Adds the {items} of `more` at the end; {past}"),
         )
-        .register_into_engine(engine, move |a: &mut Array, b: Array| -> Checked<()> {
+        .register_into_engine(engine, move |a: &mut Vec<T>, b: Vec<T>| -> Checked<()> {
             sizes.grow(name, k, a.len() + b.len())?;
             a.extend(b);
             Ok(())
@@ -325,46 +353,63 @@ fn register_arrays(engine: &mut Engine, sizes: Sizes) {
     }
     doc(
         "+",
-        &["array: Array", "more: Array", "Array"],
-        "The items of both arrays; refused past `--max-array-size`.",
+        &[list.owned, list.more, list.ty],
+        &format!("The {items} of both {}; {past}", list.lists),
     )
-    .register_into_engine(engine, move |mut a: Array, b: Array| -> Checked<Array> {
+    .register_into_engine(engine, move |mut a: Vec<T>, b: Vec<T>| -> Checked<Vec<T>> {
         sizes.grow("+", k, a.len() + b.len())?;
         a.extend(b);
         Ok(a)
     });
     doc(
         "insert",
-        &["array: &mut Array", "index: INT", "item: Dynamic", "()"],
-        "Inserts `item` at `index` (negative: from the end); refused past `--max-array-size`.",
+        &[list.this, "index: INT", list.item, "()"],
+        &format!("Inserts {the_item} at `index` (negative: from the end); {past}"),
     )
     .register_into_engine(
         engine,
-        move |a: &mut Array, index: INT, item: Dynamic| -> Checked<()> {
+        move |a: &mut Vec<T>, index: INT, item: I| -> Checked<()> {
             sizes.grow("insert", k, a.len() + 1)?;
             let at = insert_at(a.len(), index);
-            a.insert(at, item);
+            a.insert(at, convert(item));
             Ok(())
         },
     );
     doc(
         "pad",
-        &["array: &mut Array", "len: INT", "item: Dynamic", "()"],
-        "Pads with `item` to `len` items; refused past `--max-array-size`.",
+        &[list.this, "len: INT", list.item, "()"],
+        &format!("Pads with {the_item} to `len` {items}; {past}"),
     )
     .register_into_engine(
         engine,
-        move |a: &mut Array, len: INT, item: Dynamic| -> Checked<()> {
+        move |a: &mut Vec<T>, len: INT, item: I| -> Checked<()> {
             let Ok(len) = usize::try_from(len) else {
                 return Ok(());
             };
             if len > a.len() {
                 sizes.grow("pad", k, len)?;
-                a.resize(len, item);
+                a.resize(len, convert(item));
             }
             Ok(())
         },
     );
+}
+
+fn register_arrays(engine: &mut Engine, sizes: Sizes) {
+    let list = List {
+        kind: Kind::Array,
+        this: "array: &mut Array",
+        owned: "array: Array",
+        ty: "Array",
+        more: "more: Array",
+        item: "item: Dynamic",
+        the_item: "`item`",
+        items: "items",
+        lists: "arrays",
+        push: &["push"],
+        convert: |item: Dynamic| item,
+    };
+    register_list(engine, sizes, &list);
 }
 
 fn register_blobs(engine: &mut Engine, sizes: Sizes) {
@@ -373,29 +418,21 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
         // Rhai keeps the low byte, as its own `push` does.
         (value & 0xff).to_le_bytes()[0]
     }
-    for name in ["push", "append", "+="] {
-        doc(
-            name,
-            &["blob: &mut Blob", "value: INT", "()"],
-            "Adds the byte `value` at the end; refused past `--max-array-size`.",
-        )
-        .register_into_engine(engine, move |b: &mut Blob, value: INT| -> Checked<()> {
-            sizes.grow(name, k, b.len() + 1)?;
-            b.push(byte(value));
-            Ok(())
-        });
-    }
+    let list = List {
+        kind: k,
+        this: "blob: &mut Blob",
+        owned: "blob: Blob",
+        ty: "Blob",
+        more: "more: Blob",
+        item: "value: INT",
+        the_item: "the byte `value`",
+        items: "bytes",
+        lists: "blobs",
+        push: &["push", "append", "+="],
+        convert: byte,
+    };
+    register_list(engine, sizes, &list);
     for name in ["append", "+="] {
-        doc(
-            name,
-            &["blob: &mut Blob", "more: Blob", "()"],
-            "Adds the bytes of `more` at the end; refused past `--max-array-size`.",
-        )
-        .register_into_engine(engine, move |b: &mut Blob, more: Blob| -> Checked<()> {
-            sizes.grow(name, k, b.len() + more.len())?;
-            b.extend(more);
-            Ok(())
-        });
         doc(
             name,
             &["blob: &mut Blob", "text: &str", "()"],
@@ -407,43 +444,6 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
             Ok(())
         });
     }
-    doc(
-        "+",
-        &["blob: Blob", "more: Blob", "Blob"],
-        "The bytes of both blobs; refused past `--max-array-size`.",
-    )
-    .register_into_engine(engine, move |mut b: Blob, more: Blob| -> Checked<Blob> {
-        sizes.grow("+", k, b.len() + more.len())?;
-        b.extend(more);
-        Ok(b)
-    });
-    doc("insert", &["blob: &mut Blob", "index: INT", "value: INT", "()"], "Inserts the byte `value` at `index` (negative: from the end); refused past `--max-array-size`.").register_into_engine(
-        engine,
-        move |b: &mut Blob, index: INT, value: INT| -> Checked<()> {
-            sizes.grow("insert", k, b.len() + 1)?;
-            let at = insert_at(b.len(), index);
-            b.insert(at, byte(value));
-            Ok(())
-        },
-    );
-    doc(
-        "pad",
-        &["blob: &mut Blob", "len: INT", "value: INT", "()"],
-        "Pads with the byte `value` to `len` bytes; refused past `--max-array-size`.",
-    )
-    .register_into_engine(
-        engine,
-        move |b: &mut Blob, len: INT, value: INT| -> Checked<()> {
-            let Ok(len) = usize::try_from(len) else {
-                return Ok(());
-            };
-            if len > b.len() {
-                sizes.grow("pad", k, len)?;
-                b.resize(len, byte(value));
-            }
-            Ok(())
-        },
-    );
     let filled = move |len: INT, value: INT| -> Checked<Blob> {
         let len = usize::try_from(len).unwrap_or(0);
         sizes.grow("blob", k, len)?;
@@ -510,33 +510,40 @@ fn register_maps(engine: &mut Engine, sizes: Sizes) {
 
 fn register_strings(engine: &mut Engine, sizes: Sizes) {
     let k = Kind::String;
-    for name in ["append", "+="] {
+    /// Registers `name` adding a `more` of type `ty`, `len` bytes long, at the end.
+    fn append<X>(
+        engine: &mut Engine,
+        sizes: Sizes,
+        name: &'static str,
+        (more, ty): (&str, &str),
+        len: fn(&X) -> usize,
+    ) where
+        X: rhai::Variant + Clone,
+        ImmutableString: std::ops::AddAssign<X>,
+    {
         doc(
             name,
-            &["string: &mut String", "more: String", "()"],
-            "Adds `more` at the end; refused past `--max-string-size`.",
+            &["string: &mut String", &format!("{more}: {ty}"), "()"],
+            &format!("Adds `{more}` at the end; refused past `--max-string-size`."),
         )
         .register_into_engine(
             engine,
-            move |s: &mut ImmutableString, more: ImmutableString| -> Checked<()> {
-                sizes.grow(name, k, s.len() + more.len())?;
+            move |s: &mut ImmutableString, more: X| -> Checked<()> {
+                sizes.grow(name, Kind::String, s.len() + len(&more))?;
                 *s += more;
                 Ok(())
             },
         );
-        doc(
-            name,
-            &["string: &mut String", "c: char", "()"],
-            "Adds `c` at the end; refused past `--max-string-size`.",
-        )
-        .register_into_engine(
+    }
+    for name in ["append", "+="] {
+        append(
             engine,
-            move |s: &mut ImmutableString, c: char| -> Checked<()> {
-                sizes.grow(name, k, s.len() + c.len_utf8())?;
-                *s += c;
-                Ok(())
-            },
+            sizes,
+            name,
+            ("more", "String"),
+            |more: &ImmutableString| more.len(),
         );
+        append(engine, sizes, name, ("c", "char"), |c: &char| c.len_utf8());
     }
     doc(
         "+",

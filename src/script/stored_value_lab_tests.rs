@@ -43,10 +43,10 @@ impl Rig {
         Self(LabRig::start(11, clock))
     }
 
-    /// Sends `body` to `method path` of the `kind` listener's own `/_lab/` routes.
-    fn lab_call(&self, kind: TargetKind, method: Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.lab.url(kind).unwrap());
-        crate::http::lab::testing::lab_call(&self.runtime, method, url, body)
+    /// Posts `body` to `path` of the `kind` listener's own `/_lab/` routes.
+    fn lab_post(&self, kind: &'static str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.lab.url(TargetKind::new(kind)).unwrap());
+        crate::http::lab::testing::lab_call(&self.runtime, Method::POST, url, Some(body))
     }
 
     /// What `script` answers on a run of its own, stored as a step would store it.
@@ -82,11 +82,10 @@ impl Rig {
 #[test]
 fn a_powerstore_array_and_its_import_session_are_read_again() {
     let rig = Rig::new();
-    let added = rig.lab_call(
-        TargetKind::new("powerstore"),
-        Method::POST,
+    let added = rig.lab_post(
+        "powerstore",
         "/_lab/import_sessions",
-        Some(json!({"name": "keep-lun01", "state": "Ready_For_Cutover"})),
+        json!({"name": "keep-lun01", "state": "Ready_For_Cutover"}),
     );
     let id = added["id"].as_str().unwrap();
     let stored = rig.stored(
@@ -141,11 +140,10 @@ fn a_vcd_target_and_its_task_are_read_again() {
 fn a_vcenter_history_import_is_read_again_by_its_target_alone() {
     let rig = Rig::new();
     let seed = |status: &str, completed: i64| {
-        rig.lab_call(
-            TargetKind::new("vcenter"),
-            Method::POST,
+        rig.lab_post(
+            "vcenter",
             "/_lab/history",
-            Some(json!({"status": status, "completed": completed})),
+            json!({"status": status, "completed": completed}),
         )
     };
     seed("BLOCKED", 40);
@@ -193,18 +191,12 @@ fn a_vcenter_ovf_import_session_is_read_again() {
 #[test]
 fn a_huawei_sms_target_and_its_task_are_read_again() {
     let rig = Rig::new();
-    rig.lab_call(
-        TargetKind::new("huawei_sms"),
-        Method::POST,
+    rig.lab_post(
+        "huawei_sms",
         "/_lab/config",
-        Some(json!({"action_lag_seconds": 0})),
+        json!({"action_lag_seconds": 0}),
     );
-    let added = rig.lab_call(
-        TargetKind::new("huawei_sms"),
-        Method::POST,
-        "/_lab/tasks",
-        Some(json!({"name": "keep-web01"})),
-    );
+    let added = rig.lab_post("huawei_sms", "/_lab/tasks", json!({"name": "keep-web01"}));
     let id = added["id"].as_str().unwrap();
     let stored =
         rig.stored(r#"let s = huawei_sms("huawei_sms"); #{ sms: s, task: s.task("keep-web01") }"#);

@@ -21,10 +21,7 @@ fn from_stored(host: &Arc<Host>, stored: &Value) -> Result<Dynamic, crate::api_e
 
 /// An offline host, and an engine on it to write values as scripts do.
 fn rig() -> (tokio::runtime::Runtime, Arc<Host>, Engine) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let host = Host::offline(runtime.handle().clone());
+    let (runtime, host) = crate::script::host::testing::on_this_thread();
     let engine = crate::engine::build(&host, Limits::default(), ".".into());
     (runtime, host, engine)
 }

@@ -61,11 +61,7 @@ mod tests {
 
     #[test]
     fn a_script_marks_its_run_and_goes_on() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_this_thread();
         let engine = crate::engine::build(&host, crate::script::Limits::default(), ".".into());
         let ended: i64 = engine
             .eval(r#"fail_run("first"); fail_run(`second ${1 + 1}`); 7"#)

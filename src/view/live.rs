@@ -219,25 +219,42 @@ pub(crate) mod tests {
         }
     }
 
+    /// An item that ended `took` seconds after it started, with no remote reading.
+    pub(crate) fn ended(
+        now: Instant,
+        label: &str,
+        ago: u64,
+        step: Option<&str>,
+        took: u64,
+        outcome: Outcome,
+    ) -> Item {
+        item(now, label, ago, step, None, Some((took, outcome)))
+    }
+
+    /// An item that failed with `error` `took` seconds after it started.
+    pub(crate) fn failed(
+        now: Instant,
+        label: &str,
+        ago: u64,
+        step: Option<&str>,
+        took: u64,
+        error: &str,
+    ) -> Item {
+        ended(now, label, ago, step, took, Outcome::Failed(error.into()))
+    }
+
     fn board(now: Instant) -> Vec<Item> {
         let copy = Reading::new("import session `crm-data`", "Copy_In_Progress", Some(40));
         let sms = Reading::new("migration task `billing`", "MIGRATING", Some(5))
             .in_step(Some("REPLICATE".into()));
         vec![
             item(now, "crm", 75, Some("volumes"), Some(copy), None),
-            item(now, "hr", 30, None, None, Some((30, Outcome::Done))),
+            ended(now, "hr", 30, None, 30, Outcome::Done),
             item(now, "billing", 200, Some("sms"), Some(sms), None),
             item(now, "erp", 9, Some("entities"), None, None),
-            item(
-                now,
-                "mail",
-                12,
-                Some("ovf"),
-                None,
-                Some((4, Outcome::Failed("broken".into()))),
-            ),
-            item(now, "web", 3, None, None, Some((3, Outcome::Cancelled))),
-            item(now, "wiki", 3, None, None, Some((2, Outcome::Done))),
+            failed(now, "mail", 12, Some("ovf"), 4, "broken"),
+            ended(now, "web", 3, None, 3, Outcome::Cancelled),
+            ended(now, "wiki", 3, None, 2, Outcome::Done),
         ]
     }
 
@@ -268,7 +285,7 @@ pub(crate) mod tests {
     fn a_board_with_only_finished_items_is_its_counter_and_labels_are_escaped() {
         let now = Instant::now();
         let items = [
-            item(now, "a", 3, None, None, Some((1, Outcome::Done))),
+            ended(now, "a", 3, None, 1, Outcome::Done),
             item(now, "b\x1b[2J", 3, Some("x"), None, None),
         ];
         assert_eq!(render(&items[..1], now, 0, 0), "1 done");

@@ -196,7 +196,7 @@ mod tests {
 
     use crate::script::board::Outcome;
     use crate::script::wait_log::Reading;
-    use crate::view::live::tests::item;
+    use crate::view::live::tests::{ended, failed, item};
 
     #[test]
     fn the_report_holds_the_rows_every_call_and_the_run() {
@@ -219,23 +219,9 @@ mod tests {
         let now = Instant::now();
         let copy = Reading::new("import session `hr-data`", "Copy_In_Progress", Some(40));
         let items = [
-            item(
-                now,
-                "crm",
-                75,
-                Some("volumes"),
-                None,
-                Some((62, Outcome::Done)),
-            ),
+            ended(now, "crm", 75, Some("volumes"), 62, Outcome::Done),
             item(now, "hr", 9, Some("volumes"), Some(copy), None),
-            item(
-                now,
-                "mail",
-                3,
-                None,
-                None,
-                Some((1, Outcome::Failed("broken".into()))),
-            ),
+            failed(now, "mail", 3, None, 1, "broken"),
         ];
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let facts = Facts {

@@ -66,40 +66,23 @@ pub fn table(items: &[Item], now: Instant) -> String {
 mod tests {
     use super::*;
     use crate::script::board::Outcome;
-    use crate::view::live::tests::item;
+    use crate::view::live::tests::{ended, failed, item};
     use std::time::Duration;
 
     #[test]
     fn every_item_is_a_row_with_its_error_and_the_outcomes_are_counted() {
         let now = Instant::now();
         let items = [
-            item(
-                now,
-                "crm",
-                75,
-                Some("volumes"),
-                None,
-                Some((62, Outcome::Done)),
-            ),
-            item(
+            ended(now, "crm", 75, Some("volumes"), 62, Outcome::Done),
+            failed(
                 now,
                 "billing-eu",
                 80,
                 Some("ovf"),
-                None,
-                Some((
-                    5,
-                    Outcome::Failed("`vcenter` ovf: 400 Bad Request\nbad".into()),
-                )),
+                5,
+                "`vcenter` ovf: 400 Bad Request\nbad",
             ),
-            item(
-                now,
-                "hr",
-                4000,
-                None,
-                None,
-                Some((3725, Outcome::Cancelled)),
-            ),
+            ended(now, "hr", 4000, None, 3725, Outcome::Cancelled),
             item(now, "web", 9, Some("sms"), None, None),
         ];
         assert_eq!(

@@ -255,41 +255,27 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use crate::hook::files;
-    use crate::script::{Host, Limits, ScriptFile};
-    use crate::watch::memory::Memory;
+    use crate::script::{Limits, ScriptFile};
     use crate::watch::program::HookProgram;
     use crate::watch::registry::Registry;
     use crate::watch::worker::Worker;
 
     #[test]
     fn after_dropped_events_every_file_under_the_roots_is_looked_at_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let (_dir, root) = crate::hook::files::tests::temp_root();
         let hook = root.join("h.rhai");
         files::write_text(&hook, r#"on_file("in/*", |e| {});"#).unwrap();
         for name in ["in/a", "in/b", "elsewhere/c"] {
             files::create_dir_all(&root.join(name).with_file_name("")).unwrap();
             files::write_text(&root.join(name), "x").unwrap();
         }
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (_runtime, host) = crate::script::host::testing::on_a_worker();
         let loaded =
             HookProgram::load(&host, Limits::default(), ScriptFile::read(&hook).unwrap()).unwrap();
         let mut registry = Registry::new(std::slice::from_ref(&hook)).unwrap();
         registry.install(&hook, loaded).unwrap();
-        let memory = Memory::open(&root.join(".state/w.db")).unwrap();
-        let (messages, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut worker = Worker::new(
-            host,
-            Limits::default(),
-            std::time::Duration::from_secs(1),
-            registry,
-            Arc::new(memory),
-            messages,
-        );
+        let (mut worker, _messages) = Worker::for_tests(host, registry, &root.join(".state/w.db"));
         assert!(worker.pending.is_empty());
         worker.scan(false);
         assert_eq!(worker.pending.len(), 2, "in/a and in/b, not elsewhere/c");

@@ -241,8 +241,7 @@ mod tests {
     #[test]
     #[allow(clippy::disallowed_methods, reason = "the test lays out a hook folder")]
     fn hook_files_are_the_files_given_and_the_rhai_files_of_folders() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let (_dir, root) = crate::hook::files::tests::temp_root();
         std::fs::create_dir(root.join("hooks")).unwrap();
         for name in [
             "hooks/a.rhai",

@@ -187,33 +187,22 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::memory::Memory;
     use crate::watch::registry::Registry;
 
     #[test]
     fn a_load_that_ends_after_a_newer_one_is_ignored() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        let (_dir, root) = crate::hook::files::tests::temp_root();
         let hook = root.join("a.rhai");
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let host = Host::offline(runtime.handle().clone());
+        let (runtime, host) = crate::script::host::testing::on_a_worker();
         let limits = Limits::default();
         let version = |folder: &str| {
             files::write_text(&hook, &format!(r#"on_file("{folder}/*", |e| {{}});"#)).unwrap();
             load(&host, limits, &hook).unwrap()
         };
         let (older, newer) = (version("old"), version("new"));
-        let memory = Memory::open(&root.join("state.db")).unwrap();
-        let (messages, _rx) = tokio::sync::mpsc::unbounded_channel();
         let registry = Registry::new(std::slice::from_ref(&hook)).unwrap();
-        let mut worker = Worker::new(
-            host.clone(),
-            limits,
-            std::time::Duration::from_secs(1),
-            registry,
-            Arc::new(memory),
-            messages,
-        );
+        let (mut worker, _messages) =
+            Worker::for_tests(host.clone(), registry, &root.join("state.db"));
         worker.generations.insert(hook.clone(), 2);
         let _guard = runtime.enter();
         worker.loaded(&hook, 2, Ok(newer));

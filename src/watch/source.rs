@@ -148,50 +148,53 @@ mod tests {
     #[test]
     fn notify_events_become_file_changes() {
         use ChangeKind::*;
-        let p = PathBuf::from;
-        assert_eq!(
-            change(EventKind::Create(CreateKind::File), &["/a"]),
-            Some((Create, p("/a"), None))
-        );
-        assert_eq!(
-            change(EventKind::Create(CreateKind::Folder), &["/d"]),
-            Some((Create, p("/d"), None))
-        );
-        assert_eq!(
-            change(
-                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
-                &["/a"]
+        let modify = EventKind::Modify;
+        let renamed = |mode| modify(ModifyKind::Name(mode));
+        /// The change an event becomes, if any: its kind, path, and the path renamed from.
+        type Becomes = Option<(ChangeKind, &'static str, Option<&'static str>)>;
+        // Each row: the event, its paths, and the change it becomes.
+        let rows: [(EventKind, &[&str], Becomes); 8] = [
+            (
+                EventKind::Create(CreateKind::File),
+                &["/a"],
+                Some((Create, "/a", None)),
             ),
-            Some((Modify, p("/a"), None))
-        );
-        assert_eq!(
-            change(
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
-                &["/a"]
+            (
+                EventKind::Create(CreateKind::Folder),
+                &["/d"],
+                Some((Create, "/d", None)),
             ),
-            None
-        );
-        assert_eq!(
-            change(
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                &["/a.tmp", "/a"]
+            (
+                modify(ModifyKind::Data(DataChange::Any)),
+                &["/a"],
+                Some((Modify, "/a", None)),
             ),
-            Some((Rename, p("/a"), Some(p("/a.tmp"))))
-        );
-        assert_eq!(
-            change(EventKind::Modify(ModifyKind::Name(RenameMode::To)), &["/a"]),
-            Some((Rename, p("/a"), None))
-        );
-        assert_eq!(
-            change(
-                EventKind::Modify(ModifyKind::Name(RenameMode::From)),
-                &["/a"]
+            (
+                modify(ModifyKind::Metadata(MetadataKind::Any)),
+                &["/a"],
+                None,
             ),
-            Some((Remove, p("/a"), None))
-        );
-        assert_eq!(
-            change(EventKind::Remove(RemoveKind::File), &["/a"]),
-            Some((Remove, p("/a"), None))
-        );
+            (
+                renamed(RenameMode::Both),
+                &["/a.tmp", "/a"],
+                Some((Rename, "/a", Some("/a.tmp"))),
+            ),
+            (renamed(RenameMode::To), &["/a"], Some((Rename, "/a", None))),
+            (
+                renamed(RenameMode::From),
+                &["/a"],
+                Some((Remove, "/a", None)),
+            ),
+            (
+                EventKind::Remove(RemoveKind::File),
+                &["/a"],
+                Some((Remove, "/a", None)),
+            ),
+        ];
+        for (kind, paths, expected) in rows {
+            let expected = expected
+                .map(|(kind, path, from)| (kind, PathBuf::from(path), from.map(PathBuf::from)));
+            assert_eq!(change(kind, paths), expected, "{kind:?} {paths:?}");
+        }
     }
 }

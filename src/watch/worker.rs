@@ -110,6 +110,27 @@ impl Worker {
         }
     }
 
+    /// A worker for `registry` with the default limits and its memory in the new file
+    /// `memory`; its messages stay in the receiver it comes with.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        host: Arc<Host>,
+        registry: Registry,
+        memory: &std::path::Path,
+    ) -> (Self, UnboundedReceiver<Message>) {
+        let memory = Memory::open(memory).unwrap();
+        let (messages, received) = tokio::sync::mpsc::unbounded_channel();
+        let worker = Self::new(
+            host,
+            Limits::default(),
+            Duration::from_secs(1),
+            registry,
+            Arc::new(memory),
+            messages,
+        );
+        (worker, received)
+    }
+
     /// Watches until stopped.
     pub async fn run(
         mut self,
