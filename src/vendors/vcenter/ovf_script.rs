@@ -17,7 +17,7 @@ use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
+    CreateRequest, CreateSpec, Findings, ImportInfo, ImportState, SourceType,
 };
 use crate::vendors::vcenter::script::Vcenter;
 
@@ -142,7 +142,7 @@ fn to_map(answer: &impl Serialize) -> RhaiResult<Dynamic> {
 
 /// `: ` and the session's first problem, with its place in the descriptor; or nothing.
 pub(super) fn problem(info: &ImportInfo) -> String {
-    let Some(problem) = info.errors.first() else {
+    let Some(problem) = info.findings.errors.first() else {
         return String::new();
     };
     if let Some(issue) = problem.issues.first() {
@@ -180,9 +180,7 @@ fn planned_session() -> ImportInfo {
         progress: 0,
         file_transfer_mode: None,
         files: Vec::new(),
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        information: Vec::new(),
+        findings: Findings::default(),
         vm_id: None,
         vapp_id: None,
         customization_results: None,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::http::lab::timestamp;
 use crate::vendors::vcenter::ovf::{ParseIssue, parse_descriptor};
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, ImportInfo, ImportState, OvfFileInfo, OvfProblem, SourceType,
+    CreateRequest, Findings, ImportInfo, ImportState, OvfFileInfo, OvfProblem, SourceType,
 };
 use crate::vendors::vcenter::wire::VapiErrorKind;
 
@@ -206,9 +206,10 @@ impl OvfSession {
             progress,
             file_transfer_mode: self.mode.map(str::to_owned),
             files: self.files.clone(),
-            errors: self.errors.clone(),
-            warnings: Vec::new(),
-            information: Vec::new(),
+            findings: Findings {
+                errors: self.errors.clone(),
+                ..Findings::default()
+            },
             vm_id: self.vm_id.clone(),
             vapp_id: None,
             customization_results: None,
