@@ -18,7 +18,7 @@ use crate::vendors::vcd::wire::{
     DefinedEntity, EntityState, PROVIDER_ORG, Page, ResolveResult, TypeUrn,
 };
 
-use super::auth::Caller;
+use super::auth::{Caller, OnId};
 use super::error::LabError;
 use super::query::Listing;
 use super::state::{Event, LabState};
@@ -131,9 +131,7 @@ fn forbidden(id: &str, caller: &Caller) -> LabError {
 
 /// `GET /cloudapi/1.0.0/entities/{id}`: the entity with its `ETag`.
 pub(super) async fn entities_get(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<Response, LabError> {
     let mut inventory = lab.at_now();
     let entity = find(&mut inventory.entities, &id, &caller)?;
@@ -144,9 +142,7 @@ pub(super) async fn entities_get(
 /// may move the entity to another version of its type. A given `If-Match` must match.
 /// A RESOLVED entity must stay valid against its (new) type.
 pub(super) async fn entities_put(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, LabError> {
@@ -202,9 +198,7 @@ pub(super) async fn entities_put(
 /// `POST /cloudapi/1.0.0/entities/{id}/resolve`: validates the contents against the
 /// entity's type; RESOLVED or RESOLUTION_ERROR with the reason in `message`.
 pub(super) async fn entities_resolve(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<Response, LabError> {
     let (now, mut inventory) = lab.now_and_at();
     let index = writable(&inventory.entities, &id, &caller)?;
@@ -244,9 +238,7 @@ pub(super) async fn entities_resolve(
 
 /// `DELETE /cloudapi/1.0.0/entities/{id}`: 204.
 pub(super) async fn entities_delete(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<StatusCode, LabError> {
     let (now, mut inventory) = lab.now_and_at();
     let index = writable(&inventory.entities, &id, &caller)?;
