@@ -197,13 +197,13 @@ mod tests {
     type ToyLab = LabCore<Toy, ()>;
 
     impl TestLab for ToyLab {
-        fn router(&self) -> Router {
+        const ROUTER: fn(Self) -> Router = |toy| {
             let fields = Map::from_iter([("listener".to_owned(), json!("toy"))]);
             Router::new()
-                .merge(state_routes(self, fields))
-                .merge(config_routes(self, |toy: &Toy| &toy.config))
-                .merge(expire_routes(self))
-        }
+                .merge(state_routes(&toy, fields))
+                .merge(config_routes(&toy, |toy: &Toy| &toy.config))
+                .merge(expire_routes(&toy))
+        };
     }
 
     fn toy() -> (ToyLab, crate::clock::Clock) {
