@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -16,15 +16,11 @@ use serde_json::{Map, Value};
 use super::core::{LabCore, LabInventory};
 use super::{control_error, timestamp};
 
-/// A vendor's settings of `/_lab/config`.
+/// A vendor's settings of `/_lab/config`: how a change is checked and made. Where the
+/// settings are kept, [`config_routes`] is told.
 pub trait LabSettings: LabInventory {
     /// The body of `POST /_lab/config`; absent fields keep their value.
     type Change: DeserializeOwned;
-    /// The settings, as `GET` and `POST` answer them.
-    type Config: Serialize;
-
-    /// The current settings.
-    fn config(&self) -> &Self::Config;
 
     /// Makes `change`, or says why it cannot be made.
     fn apply_config(&mut self, change: Self::Change) -> Result<(), String>;
@@ -80,36 +76,32 @@ fn state<I: LabInventory, C>(
     fields
 }
 
-/// `GET /_lab/config` (the settings) and `POST /_lab/config` (change them; answers the
-/// whole config).
-pub fn config_routes<I, C, S>(lab: &LabCore<I, C>) -> Router<S>
+/// `GET /_lab/config` (the settings, which `config` finds in the inventory) and
+/// `POST /_lab/config` (change them; answers the whole config).
+pub fn config_routes<I, C, S, K>(lab: &LabCore<I, C>, config: fn(&I) -> &K) -> Router<S>
 where
     I: LabSettings,
     C: Send + Sync + 'static,
     S: Clone + Send + Sync + 'static,
+    K: Serialize + 'static,
 {
-    Router::new()
-        .route(
-            "/_lab/config",
-            get(config_get::<I, C>).post(config_set::<I, C>),
-        )
-        .with_state(lab.clone())
-}
-
-async fn config_get<I: LabSettings, C>(State(lab): State<LabCore<I, C>>) -> Json<Value> {
-    Json(serde_json::json!(lab.at_now().config()))
-}
-
-async fn config_set<I: LabSettings, C>(State(lab): State<LabCore<I, C>>, bytes: Bytes) -> Response {
-    let change: I::Change = match serde_json::from_slice(&bytes) {
-        Ok(change) => change,
-        Err(e) => return control_error(format!("invalid config: {e}")),
+    let shown = move |State(lab): State<LabCore<I, C>>| async move {
+        Json(serde_json::json!(config(&lab.at_now())))
     };
-    let mut inventory = lab.at_now();
-    match inventory.apply_config(change) {
-        Ok(()) => Json(serde_json::json!(inventory.config())).into_response(),
-        Err(message) => control_error(message),
-    }
+    let changed = move |State(lab): State<LabCore<I, C>>, bytes: Bytes| async move {
+        let change: I::Change = match serde_json::from_slice(&bytes) {
+            Ok(change) => change,
+            Err(e) => return control_error(format!("invalid config: {e}")),
+        };
+        let mut inventory = lab.at_now();
+        match inventory.apply_config(change) {
+            Ok(()) => Json(serde_json::json!(config(&inventory))).into_response(),
+            Err(message) => control_error(message),
+        }
+    };
+    Router::new()
+        .route("/_lab/config", get(shown).post(changed))
+        .with_state(lab.clone())
 }
 
 /// A vendor whose login sessions the lab can end all at once.
@@ -189,11 +181,6 @@ mod tests {
 
     impl LabSettings for Toy {
         type Change = ToyChange;
-        type Config = ToyConfig;
-
-        fn config(&self) -> &ToyConfig {
-            &self.config
-        }
 
         fn apply_config(&mut self, change: ToyChange) -> Result<(), String> {
             match change.limit {
@@ -210,13 +197,13 @@ mod tests {
     type ToyLab = LabCore<Toy, ()>;
 
     impl TestLab for ToyLab {
-        fn router(&self) -> Router {
+        const ROUTER: fn(Self) -> Router = |toy| {
             let fields = Map::from_iter([("listener".to_owned(), json!("toy"))]);
             Router::new()
-                .merge(state_routes(self, fields))
-                .merge(config_routes(self))
-                .merge(expire_routes(self))
-        }
+                .merge(state_routes(&toy, fields))
+                .merge(config_routes(&toy, |toy: &Toy| &toy.config))
+                .merge(expire_routes(&toy))
+        };
     }
 
     fn toy() -> (ToyLab, crate::clock::Clock) {

@@ -48,9 +48,14 @@ pub fn lab_call(
 }
 
 /// A simulator under test: the router its requests go through.
-pub trait TestLab {
+pub trait TestLab: Clone {
+    /// The vendor's router over a lab's state.
+    const ROUTER: fn(Self) -> Router;
+
     /// A fresh router over this lab's state.
-    fn router(&self) -> Router;
+    fn router(&self) -> Router {
+        Self::ROUTER(self.clone())
+    }
 
     /// Headers every request carries ahead of its own, as `(name, value)` pairs.
     fn default_headers(&self) -> &'static [(&'static str, &'static str)] {

@@ -29,7 +29,7 @@ const MAX_SETTING_SECONDS: u64 = 10 * 365 * 24 * 3600;
 pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
         .merge(state_routes(lab, Map::new()))
-        .merge(config_routes(lab))
+        .merge(config_routes(lab, |inventory: &Inventory| &inventory.config))
         .route("/_lab/expire_tokens", post(tokens_expire))
         .route("/_lab/tasks", post(tasks_add))
 }
@@ -49,11 +49,6 @@ pub struct ConfigChange {
 /// full bucket.
 impl LabSettings for Inventory {
     type Change = ConfigChange;
-    type Config = LabConfig;
-
-    fn config(&self) -> &LabConfig {
-        &self.config
-    }
 
     fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {
         change.check()?;

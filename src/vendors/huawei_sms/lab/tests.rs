@@ -358,9 +358,7 @@ async fn tasks_can_be_added_in_any_state_and_tokens_expired() {
 }
 
 impl TestLab for LabState {
-    fn router(&self) -> Router {
-        router(self.clone())
-    }
+    const ROUTER: fn(Self) -> Router = router;
 }
 
 /// A lab seeded with 7 on the tests' manual clock, with no wave estate; password and

@@ -17,9 +17,7 @@ pub(super) use crate::http::lab::testing::{Answer, send};
 use super::{LabState, router};
 
 impl TestLab for LabState {
-    fn router(&self) -> Router {
-        router(self.clone())
-    }
+    const ROUTER: fn(Self) -> Router = router;
 }
 
 /// A lab seeded with 7 on the tests' manual clock, with no wave estate; user `admin`,

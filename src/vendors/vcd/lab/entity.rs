@@ -18,10 +18,10 @@ use crate::vendors::vcd::wire::{
     DefinedEntity, EntityState, PROVIDER_ORG, Page, ResolveResult, TypeUrn,
 };
 
-use super::auth::Caller;
+use super::auth::{Caller, OnId};
 use super::error::LabError;
 use super::query::Listing;
-use super::state::{Event, LabState};
+use super::state::{Event, Inventory, LabState};
 
 /// The orgs each `acme` type's rights bundle is published to, by `nss`: `acme:vm` to
 /// both orgs, `acme:db` to `acme` only, so a `globex` user can read its `db` entities but
@@ -131,9 +131,7 @@ fn forbidden(id: &str, caller: &Caller) -> LabError {
 
 /// `GET /cloudapi/1.0.0/entities/{id}`: the entity with its `ETag`.
 pub(super) async fn entities_get(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<Response, LabError> {
     let mut inventory = lab.at_now();
     let entity = find(&mut inventory.entities, &id, &caller)?;
@@ -144,9 +142,7 @@ pub(super) async fn entities_get(
 /// may move the entity to another version of its type. A given `If-Match` must match.
 /// A RESOLVED entity must stay valid against its (new) type.
 pub(super) async fn entities_put(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, LabError> {
@@ -202,12 +198,15 @@ pub(super) async fn entities_put(
 /// `POST /cloudapi/1.0.0/entities/{id}/resolve`: validates the contents against the
 /// entity's type; RESOLVED or RESOLUTION_ERROR with the reason in `message`.
 pub(super) async fn entities_resolve(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<Response, LabError> {
-    let (now, mut inventory) = lab.now_and_at();
-    let index = writable(&inventory.entities, &id, &caller)?;
+    modify(&lab, &caller, &id, "resolve", |inventory, index| {
+        resolve(inventory, index, &id)
+    })
+}
+
+/// Resolves the entity at `index` (named `id`), answering its [`ResolveResult`].
+fn resolve(inventory: &mut Inventory, index: usize, id: &str) -> Result<Response, LabError> {
     let entity = &inventory.entities[index];
     if entity.state() == EntityState::InDeletion {
         return Err(LabError::bad_request(format!(
@@ -231,28 +230,39 @@ pub(super) async fn entities_resolve(
     entity.wire.message = message.clone();
     entity.revision += 1;
     let result = ResolveResult {
-        id: id.clone(),
+        id: id.to_owned(),
         entity: entity.wire.entity.clone(),
         state: entity.wire.state.clone(),
         entity_state: Some(state),
         message,
     };
-    let answer = with_etag(result, &entity.etag());
-    lab.mutations().record("resolve", &id, now);
-    Ok(answer)
+    Ok(with_etag(result, &entity.etag()))
 }
 
 /// `DELETE /cloudapi/1.0.0/entities/{id}`: 204.
 pub(super) async fn entities_delete(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<StatusCode, LabError> {
+    modify(&lab, &caller, &id, "delete", |inventory, index| {
+        inventory.entities.remove(index);
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
+/// Makes `change` to the entity `id` the caller may modify (see [`writable`]), given
+/// where it is, at the lab's now; logs it as `operation` once made.
+fn modify<T>(
+    lab: &LabState,
+    caller: &Caller,
+    id: &str,
+    operation: &str,
+    change: impl FnOnce(&mut Inventory, usize) -> Result<T, LabError>,
+) -> Result<T, LabError> {
     let (now, mut inventory) = lab.now_and_at();
-    let index = writable(&inventory.entities, &id, &caller)?;
-    inventory.entities.remove(index);
-    lab.mutations().record("delete", &id, now);
-    Ok(StatusCode::NO_CONTENT)
+    let index = writable(&inventory.entities, id, caller)?;
+    let answer = change(&mut inventory, index)?;
+    lab.mutations().record(operation, id, now);
+    Ok(answer)
 }
 
 /// `GET /cloudapi/1.0.0/entities/types/{vendor}/{nss}/{version}`: one version's entities.

@@ -38,43 +38,6 @@ impl LabError {
         self
     }
 
-    /// 400 `BAD_REQUEST`.
-    pub(super) fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
-    }
-
-    /// 401 `UNAUTHORIZED`: no, wrong or expired credentials.
-    pub(super) fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
-    }
-
-    /// 403 `ACCESS_TO_RESOURCE_IS_FORBIDDEN`: the caller may not change this.
-    pub(super) fn forbidden(message: impl Into<String>) -> Self {
-        let code = "ACCESS_TO_RESOURCE_IS_FORBIDDEN";
-        Self::new(StatusCode::FORBIDDEN, code, message)
-    }
-
-    /// 404 `NOT_FOUND` (legacy: `RESOURCE_NOT_FOUND`).
-    pub(super) fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
-    }
-
-    /// 406 `NOT_ACCEPTABLE`: `Accept` has no version, or one the server does not offer.
-    pub(super) fn not_acceptable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", message)
-    }
-
-    /// 409 `BUSY_ENTITY`: another task is migrating overlapping types.
-    pub(super) fn busy(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "BUSY_ENTITY", message)
-    }
-
-    /// 412 `PRECONDITION_FAILED`: `If-Match` does not match the entity's `ETag`.
-    pub(super) fn precondition_failed(message: impl Into<String>) -> Self {
-        let code = "PRECONDITION_FAILED";
-        Self::new(StatusCode::PRECONDITION_FAILED, code, message)
-    }
-
     /// 405 for a method a path does not support.
     pub(super) fn no_method(path: &str) -> Self {
         let message = format!("The HTTP method is not supported on {path}");
@@ -110,6 +73,37 @@ impl LabError {
             quick_xml::escape::escape(self.message.as_str()),
         )
     }
+}
+
+/// The refusals by name: each constructor answers its status and `minorErrorCode`.
+macro_rules! refusals {
+    ($($(#[$doc:meta])* $name:ident: $status:ident, $code:literal;)*) => {
+        impl LabError {
+            $(
+                $(#[$doc])*
+                pub(super) fn $name(message: impl Into<String>) -> Self {
+                    Self::new(StatusCode::$status, $code, message)
+                }
+            )*
+        }
+    };
+}
+
+refusals! {
+    /// 400 `BAD_REQUEST`.
+    bad_request: BAD_REQUEST, "BAD_REQUEST";
+    /// 401 `UNAUTHORIZED`: no, wrong or expired credentials.
+    unauthorized: UNAUTHORIZED, "UNAUTHORIZED";
+    /// 403 `ACCESS_TO_RESOURCE_IS_FORBIDDEN`: the caller may not change this.
+    forbidden: FORBIDDEN, "ACCESS_TO_RESOURCE_IS_FORBIDDEN";
+    /// 404 `NOT_FOUND` (legacy: `RESOURCE_NOT_FOUND`).
+    not_found: NOT_FOUND, "NOT_FOUND";
+    /// 406 `NOT_ACCEPTABLE`: `Accept` has no version, or one the server does not offer.
+    not_acceptable: NOT_ACCEPTABLE, "NOT_ACCEPTABLE";
+    /// 409 `BUSY_ENTITY`: another task is migrating overlapping types.
+    busy: CONFLICT, "BUSY_ENTITY";
+    /// 412 `PRECONDITION_FAILED`: `If-Match` does not match the entity's `ETag`.
+    precondition_failed: PRECONDITION_FAILED, "PRECONDITION_FAILED";
 }
 
 /// The Java exception VCD names in `stackTrace` for a code.

@@ -24,9 +24,9 @@ use crate::vendors::vcd::wire::{
     EntityState, MIGRATE_API_VERSION, MigrateRequest, TypeUrn, version_at_least,
 };
 
-use super::auth::Caller;
+use super::auth::OnId;
 use super::error::LabError;
-use super::state::{Event, Inventory, LabState};
+use super::state::{Event, Inventory};
 use super::task::SimTask;
 
 /// What happens to one instance (§2.6).
@@ -53,9 +53,7 @@ pub(super) fn rule(state: EntityState, valid: bool, force: bool) -> Outcome {
 
 /// `migrateEntities`: 202 with the task in `Location`.
 pub(super) async fn migrate_entities(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(type_id): Path<String>,
+    (State(lab), Extension(caller), Path(type_id)): OnId,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, LabError> {

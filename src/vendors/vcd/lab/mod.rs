@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::http::lab::with_faults;
 use crate::vendors::vcd::wire::versions_xml;
@@ -39,41 +39,11 @@ const CLOUDAPI: &str = "/cloudapi/1.0.0";
 /// request id on every answer.
 pub fn router(state: LabState) -> Router {
     let cloudapi = |path: &str| format!("{CLOUDAPI}{path}");
-    let api = Router::new()
-        .route(
-            &cloudapi("/sessions/current"),
-            get(auth::sessions_current_get).delete(auth::sessions_delete),
-        )
-        .route(
-            &cloudapi("/entityTypes"),
-            get(entity_type::entity_types_list),
-        )
-        .route(
-            &cloudapi("/entityTypes/{id}"),
-            get(entity_type::entity_types_get),
-        )
-        .route(
-            &cloudapi("/entityTypes/{id}/migrateEntities"),
-            post(migration::migrate_entities),
-        )
-        .route(
-            &cloudapi("/entities/{id}"),
-            get(entity::entities_get)
-                .put(entity::entities_put)
-                .delete(entity::entities_delete),
-        )
-        .route(
-            &cloudapi("/entities/{id}/resolve"),
-            post(entity::entities_resolve),
-        )
-        .route(
-            &cloudapi("/entities/types/{vendor}/{nss}"),
-            get(entity::entities_of_type_list),
-        )
-        .route(
-            &cloudapi("/entities/types/{vendor}/{nss}/{version}"),
-            get(entity::entities_of_version_list),
-        )
+    let api = authenticated_cloudapi()
+        .into_iter()
+        .fold(Router::new(), |api, (path, route)| {
+            api.route(&cloudapi(path), route)
+        })
         .route(
             "/api/session",
             get(auth::legacy_session_get).delete(auth::sessions_delete),
@@ -98,6 +68,37 @@ pub fn router(state: LabState) -> Router {
     )
 }
 
+/// The cloudapi routes behind authentication, by their path below [`CLOUDAPI`].
+fn authenticated_cloudapi() -> [(&'static str, MethodRouter<LabState>); 8] {
+    [
+        (
+            "/sessions/current",
+            get(auth::sessions_current_get).delete(auth::sessions_delete),
+        ),
+        ("/entityTypes", get(entity_type::entity_types_list)),
+        ("/entityTypes/{id}", get(entity_type::entity_types_get)),
+        (
+            "/entityTypes/{id}/migrateEntities",
+            post(migration::migrate_entities),
+        ),
+        (
+            "/entities/{id}",
+            get(entity::entities_get)
+                .put(entity::entities_put)
+                .delete(entity::entities_delete),
+        ),
+        ("/entities/{id}/resolve", post(entity::entities_resolve)),
+        (
+            "/entities/types/{vendor}/{nss}",
+            get(entity::entities_of_type_list),
+        ),
+        (
+            "/entities/types/{vendor}/{nss}/{version}",
+            get(entity::entities_of_version_list),
+        ),
+    ]
+}
+
 /// `GET /api/versions` (no auth): the versions up to the configured newest.
 async fn versions_get(State(lab): State<LabState>, headers: HeaderMap) -> Response {
     let versions = lab.at_now().versions();
@@ -111,17 +112,17 @@ async fn versions_get(State(lab): State<LabState>, headers: HeaderMap) -> Respon
 }
 
 async fn no_route(uri: Uri) -> LabError {
-    let error = LabError::not_found(format!("The resource {} does not exist", uri.path()));
-    if uri.path().starts_with("/api/") {
-        error.legacy()
-    } else {
-        error
-    }
+    let path = uri.path();
+    in_family_of(path, LabError::not_found(format!("The resource {path} does not exist")))
 }
 
 async fn no_method(uri: Uri) -> LabError {
-    let error = LabError::no_method(uri.path());
-    if uri.path().starts_with("/api/") {
+    in_family_of(uri.path(), LabError::no_method(uri.path()))
+}
+
+/// `error` as the API family of `path` answers it: the legacy XML below `/api/`.
+fn in_family_of(path: &str, error: LabError) -> LabError {
+    if path.starts_with("/api/") {
         error.legacy()
     } else {
         error

@@ -167,11 +167,6 @@ pub struct ConfigChange {
 /// Each setting is checked and made in turn: a bad one stops there.
 impl LabSettings for Inventory {
     type Change = ConfigChange;
-    type Config = LabConfig;
-
-    fn config(&self) -> &LabConfig {
-        &self.config
-    }
 
     fn apply_config(&mut self, change: ConfigChange) -> Result<(), String> {
         if let Some(version) = change.max_version {

@@ -17,7 +17,7 @@ use axum::response::Response;
 use crate::http::lab::timestamp;
 use crate::vendors::vcd::wire::{Task, TaskStatus, TypeUrn, VCLOUD_XMLNS, XmlError, XmlRef};
 
-use super::auth::Caller;
+use super::auth::OnId;
 use super::error::LabError;
 use super::state::{LabState, named_urn};
 
@@ -183,9 +183,7 @@ fn find<'a>(tasks: &'a mut [SimTask], uuid: &str) -> Result<&'a mut SimTask, Lab
 
 /// `GET /api/task/{uuid}`: the task as XML.
 pub(super) async fn tasks_get(
-    State(lab): State<LabState>,
-    Extension(caller): Extension<Caller>,
-    Path(uuid): Path<String>,
+    (State(lab), Extension(caller), Path(uuid)): OnId,
     headers: HeaderMap,
 ) -> Result<Response, LabError> {
     let (now, mut inventory) = lab.now_and_at();

@@ -152,33 +152,36 @@ async fn collection_action(
     })())
 }
 
-/// `GET …/import-session/id:{id}`: the Info.
-async fn session_get(
-    State(ctx): State<Ctx>,
-    Extension(caller): Extension<Caller>,
-    Path(segment): Path<String>,
+/// What a request on one import session brings: the lab, who asks, and the path's
+/// session segment.
+type OnSession = (State<Ctx>, Extension<Caller>, Path<String>);
+
+/// `handle`'s answer on the lab and the session's id, once the caller is known to be an
+/// administrator and the segment names a session, in the `/rest` encoding.
+fn on_session(
+    (State(ctx), Extension(caller), Path(segment)): OnSession,
+    handle: impl FnOnce(Ctx, &str) -> Answer,
 ) -> Response {
-    rest((|| {
-        let id = admin_session_id(&caller, &segment)?;
+    rest(admin_session_id(&caller, &segment).and_then(|id| handle(ctx, id)))
+}
+
+/// `GET …/import-session/id:{id}`: the Info.
+async fn session_get(session: OnSession) -> Response {
+    on_session(session, |ctx, id| {
         let (now, mut inventory) = ctx.lab.now_and_at();
         let info = inventory.ovf.touch(id, now)?.info();
         Ok(Json(Wrapped { value: info }).into_response())
-    })())
+    })
 }
 
 /// `DELETE …/import-session/id:{id}`: cancels and forgets the session.
-async fn session_delete(
-    State(ctx): State<Ctx>,
-    Extension(caller): Extension<Caller>,
-    Path(segment): Path<String>,
-) -> Response {
-    rest((|| {
-        let id = admin_session_id(&caller, &segment)?;
+async fn session_delete(session: OnSession) -> Response {
+    on_session(session, |ctx, id| {
         let now = ctx.lab.now();
         ctx.lab.at(now).ovf.remove(id)?;
         ctx.lab.mutations().record("delete", id, now);
         Ok(StatusCode::OK.into_response())
-    })())
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,14 +191,11 @@ struct ProgressRequest {
 
 /// `POST …/import-session/id:{id}?~action=try-instantiate|instantiate|progress`.
 async fn session_action(
-    State(ctx): State<Ctx>,
-    Extension(caller): Extension<Caller>,
-    Path(segment): Path<String>,
+    session: OnSession,
     Query(query): Query<HashMap<String, String>>,
     bytes: Bytes,
 ) -> Response {
-    rest((|| {
-        let id = admin_session_id(&caller, &segment)?;
+    on_session(session, |ctx, id| {
         let action = query
             .get(REST_ACTION_QUERY)
             .map(String::as_str)
@@ -257,7 +257,7 @@ async fn session_action(
                 "There is no action `{other}` on a session; use try-instantiate, instantiate or progress."
             ))),
         }
-    })())
+    })
 }
 
 /// `PUT /_lab/nfc/{session}/{file}`: a push upload, counted chunk by chunk as it

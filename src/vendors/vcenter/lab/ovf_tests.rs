@@ -321,23 +321,6 @@ async fn ended_and_idle_sessions_are_reclaimed() {
     assert_eq!(state["ovf_sessions"][0]["source"], "PUSH_SOURCE");
 }
 
-/// A request body fed chunk by chunk through a channel.
-struct ChannelBody(tokio::sync::mpsc::Receiver<axum::body::Bytes>);
-
-impl http_body::Body for ChannelBody {
-    type Data = axum::body::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok(http_body::Frame::data(c))))
-    }
-}
-
 async fn transferred(lab: &super::LabState, file: &str) -> Value {
     let state = lab_state(lab).await;
     let files = state["ovf_sessions"][0]["files"]
@@ -364,12 +347,13 @@ async fn an_upload_is_counted_while_it_streams() {
             .status,
         200
     );
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    // A request body fed chunk by chunk.
+    let (mut tx, body) = http_body_util::channel::Channel::<axum::body::Bytes>::new(1);
     let request = axum::http::Request::put(format!("/_lab/nfc/{id}/app-disk1.vmdk"))
-        .body(axum::body::Body::new(ChannelBody(rx)))
+        .body(axum::body::Body::new(body))
         .unwrap();
     let upload = tokio::spawn(super::proxy_router(lab.clone()).oneshot(request));
-    tx.send(vec![0; 1000].into()).await.unwrap();
+    tx.send_data(vec![0; 1000].into()).await.unwrap();
     let mut seen = Value::Null;
     for _ in 0..1000 {
         seen = transferred(&lab, "app-disk1.vmdk").await;
@@ -383,7 +367,7 @@ async fn an_upload_is_counted_while_it_streams() {
         info(&client, &id).await["state"],
         "IMPORT_SELECTING_OVF_PARAMS"
     );
-    tx.send(vec![0; 3096].into()).await.unwrap();
+    tx.send_data(vec![0; 3096].into()).await.unwrap();
     drop(tx);
     assert_eq!(upload.await.unwrap().unwrap().status(), 200);
     assert_eq!(transferred(&lab, "app-disk1.vmdk").await, 4096);

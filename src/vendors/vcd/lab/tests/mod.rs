@@ -26,9 +26,7 @@ pub(super) const USER: &str = "administrator@System";
 pub(super) const JSON_38: &str = "application/json;version=38.0";
 
 impl TestLab for LabState {
-    fn router(&self) -> Router {
-        router(self.clone())
-    }
+    const ROUTER: fn(Self) -> Router = router;
 
     fn default_headers(&self) -> &'static [(&'static str, &'static str)] {
         &[("host", "vcd.test")]
