@@ -36,8 +36,8 @@ pub struct Kind {
     pub wait_operation: &'static str,
     /// What a state is called in errors, with its article: "an import session state".
     pub state_noun: &'static str,
-    /// `wait_for`'s defaults: how long it waits, and how often it reads the job.
-    pub waits: (Duration, Duration),
+    /// `wait_for`'s defaults.
+    pub waits: Waits,
     /// What `wait_for` and the kind's own methods answer, as signatures show it: the
     /// handle's type, or `Map`.
     pub answer_type: &'static str,
@@ -45,21 +45,16 @@ pub struct Kind {
 }
 
 impl Kind {
-    /// The kind named `type_name` in scripts and `param` in signatures, whose states
-    /// are `state_noun` in errors; `wait_for` waits `waits` (at most, every) by default,
-    /// reports its errors as `wait_for` and answers the handle.
-    pub const fn new(
-        (type_name, param, state_noun): (&'static str, &'static str, &'static str),
-        waits: (Duration, Duration),
-        docs: Docs,
-    ) -> Self {
+    /// The kind of `names`, whose `wait_for` waits as `waits` says unless told
+    /// otherwise, reports its errors as `wait_for` and answers the handle.
+    pub const fn new(names: Names, waits: Waits, docs: Docs) -> Self {
         Self {
-            type_name,
-            param,
+            type_name: names.type_name,
+            param: names.param,
             wait_operation: "wait_for",
-            state_noun,
+            state_noun: names.state_noun,
             waits,
-            answer_type: type_name,
+            answer_type: names.type_name,
             docs,
         }
     }
@@ -79,6 +74,23 @@ impl Kind {
             ..self
         }
     }
+}
+
+/// What a kind is called in scripts, signatures and errors.
+pub struct Names {
+    /// The script type name, e.g. `ImportSession`.
+    pub type_name: &'static str,
+    /// The parameter name in signatures, e.g. `session`.
+    pub param: &'static str,
+    /// What a state is called in errors, with its article: "an import session state".
+    pub state_noun: &'static str,
+}
+
+/// `wait_for`'s defaults: how long it waits at most, and how often it reads the job.
+#[derive(Clone, Copy)]
+pub struct Waits {
+    pub timeout: Duration,
+    pub every: Duration,
 }
 
 /// The doc comments of the generic functions, with the kind's own words.
@@ -427,8 +439,13 @@ impl<J: Job> Handle<J> {
         options: Map,
     ) -> RhaiResult<Dynamic> {
         let job = &self.job;
-        let wait = Wait::new(operation, job.target(), options, J::KIND.waits)?
-            .of(job.reading(&self.snapshot()).what, wanted.name());
+        let wait = Wait::new(
+            operation,
+            job.target(),
+            options,
+            (J::KIND.waits.timeout, J::KIND.waits.every),
+        )?
+        .of(job.reading(&self.snapshot()).what, wanted.name());
         if let Some(plan) = self.plan() {
             // Only the planned change would bring the job there: the plan notes the
             // wait and goes on as if it had.

@@ -13,7 +13,7 @@ use crate::config::{Target, TargetKind};
 use crate::http::call_record::CallRecord;
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind};
+use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, Names, Waits};
 use crate::script::remote::{Remote, RemoteClient, RemoteJob};
 use crate::script::wait_log::Reading;
 use crate::vendors::echo::client::EchoClient;
@@ -54,8 +54,15 @@ impl Job for EchoJob {
     type State = JobState;
 
     const KIND: Kind = Kind::new(
-        ("EchoJob", "job", "an echo job state"),
-        (Duration::from_secs(3600), Duration::from_secs(1)),
+        Names {
+            type_name: "EchoJob",
+            param: "job",
+            state_noun: "an echo job state",
+        },
+        Waits {
+            timeout: Duration::from_secs(3600),
+            every: Duration::from_secs(1),
+        },
         Docs {
             refresh: "/// Re-reads the job; returns the job.",
             wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.\n/// Options: `timeout` (default \"1h\"), `every` (\"1s\").",

@@ -7,7 +7,7 @@ use rhai::{Dynamic, Engine, FuncRegistration, Map};
 use serde_json::Value;
 
 use crate::api_error::{ApiError, ErrorKind};
-use crate::script::job::{self, Docs, Job, Kind};
+use crate::script::job::{self, Docs, Job, Kind, Names, Waits};
 use crate::script::wait_log::Reading;
 use crate::vendors::huawei_sms::client::TaskRecord;
 use crate::vendors::huawei_sms::task_handle::{TaskHandle, TaskJob, label, reading, script_value};
@@ -43,8 +43,15 @@ impl Job for TaskJob {
     type State = TaskState;
 
     const KIND: Kind = Kind::new(
-        ("SmsTask", "task", "a migration task state"),
-        (Duration::from_secs(24 * 3600), Duration::from_secs(15)),
+        Names {
+            type_name: "SmsTask",
+            param: "task",
+            state_noun: "a migration task state",
+        },
+        Waits {
+            timeout: Duration::from_secs(24 * 3600),
+            every: Duration::from_secs(15),
+        },
         Docs {
             refresh: "/// Re-reads the task; returns the task.",
             wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\").",

@@ -10,7 +10,7 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 use crate::api_error::ApiError;
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, parse_state};
+use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, Names, Waits, parse_state};
 use crate::script::options::{self, Options};
 use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::shared_read::{Fetch, SharedReads};
@@ -73,8 +73,15 @@ impl Job for SessionJob {
     type State = ImportState;
 
     const KIND: Kind = Kind::new(
-        ("ImportSession", "session", "an import session state"),
-        (Duration::from_secs(6 * 3600), Duration::from_secs(30)),
+        Names {
+            type_name: "ImportSession",
+            param: "session",
+            state_noun: "an import session state",
+        },
+        Waits {
+            timeout: Duration::from_secs(6 * 3600),
+            every: Duration::from_secs(30),
+        },
         Docs {
             refresh: "/// Re-reads the session from the array; returns the session.",
             wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\").",

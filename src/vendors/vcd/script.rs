@@ -12,7 +12,9 @@ use serde::Serialize;
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
+use crate::script::job::{
+    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits,
+};
 use crate::script::options::{self, Options};
 use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
@@ -161,8 +163,15 @@ impl Job for TaskJob {
     type State = TaskStatus;
 
     const KIND: Kind = Kind::new(
-        ("VcdTask", "task", "a task status"),
-        (Duration::from_secs(3600), Duration::from_secs(3)),
+        Names {
+            type_name: "VcdTask",
+            param: "task",
+            state_noun: "a task status",
+        },
+        Waits {
+            timeout: Duration::from_secs(3600),
+            every: Duration::from_secs(3),
+        },
         Docs {
             refresh: "/// Re-reads the task; returns it.",
             wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::api_error::ApiError;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Docs, Handle, Job, Kind};
+use crate::script::job::{self, Docs, Handle, Job, Kind, Names, Waits};
 use crate::script::options::Options;
 use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
@@ -36,8 +36,15 @@ impl Job for OvfJob {
     type State = ImportState;
 
     const KIND: Kind = Kind::new(
-        ("OvfImport", "session", "an import session state"),
-        (Duration::from_secs(3600), Duration::from_secs(5)),
+        Names {
+            type_name: "OvfImport",
+            param: "session",
+            state_noun: "an import session state",
+        },
+        Waits {
+            timeout: Duration::from_secs(3600),
+            every: Duration::from_secs(5),
+        },
         Docs {
             refresh: "/// Re-reads the import session; returns it.",
             wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\").",

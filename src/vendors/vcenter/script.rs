@@ -9,7 +9,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
-use crate::script::job::{self, Connection, Docs, Handle, HandleKind, Job, Kind, Reach};
+use crate::script::job::{
+    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits,
+};
 use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
@@ -85,8 +87,15 @@ impl Job for HistoryJob {
     type Snapshot = Option<HistoryInfo>;
     type State = HistoryStatus;
     const KIND: Kind = Kind::new(
-        ("History", "history", "a history import status"),
-        (Duration::from_secs(6 * 3600), Duration::from_secs(10)),
+        Names {
+            type_name: "History",
+            param: "history",
+            state_noun: "a history import status",
+        },
+        Waits {
+            timeout: Duration::from_secs(6 * 3600),
+            every: Duration::from_secs(10),
+        },
         Docs {
             refresh: "/// Re-reads the import's Info; returns the history.",
             wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
