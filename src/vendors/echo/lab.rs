@@ -87,7 +87,9 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 fn authorized(lab: &LabState, headers: &HeaderMap) -> Result<(), Response> {
     let accepted = lab.credentials();
     match basic_credentials(headers) {
-        Some((user, password)) if user == accepted.user && password == accepted.password.expose() => {
+        Some((user, password))
+            if user == accepted.user && password == accepted.password.expose() =>
+        {
             Ok(())
         }
         _ => Err(refuse(
@@ -112,12 +114,21 @@ async fn list(State(lab): State<LabState>, headers: HeaderMap, query: Query<ByTo
         .jobs
         .iter()
         .map(|(job, _)| job)
-        .filter(|job| query.client_token.as_ref().is_none_or(|t| *t == job.client_token))
+        .filter(|job| {
+            query
+                .client_token
+                .as_ref()
+                .is_none_or(|t| *t == job.client_token)
+        })
         .collect();
     Json(json!(found)).into_response()
 }
 
-async fn create(State(lab): State<LabState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn create(
+    State(lab): State<LabState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     if let Err(refused) = authorized(&lab, &headers) {
         return refused;
     }
@@ -126,7 +137,11 @@ async fn create(State(lab): State<LabState>, headers: HeaderMap, body: axum::bod
         Err(err) => return refuse(StatusCode::BAD_REQUEST, "body", &err.to_string()),
     };
     let (now, mut jobs) = lab.now_and_at();
-    if let Some((job, _)) = jobs.jobs.iter().find(|(j, _)| j.client_token == asked.client_token) {
+    if let Some((job, _)) = jobs
+        .jobs
+        .iter()
+        .find(|(j, _)| j.client_token == asked.client_token)
+    {
         return Json(job.clone()).into_response();
     }
     let job = Job {
@@ -154,7 +169,11 @@ async fn read(State(lab): State<LabState>, headers: HeaderMap, Path(id): Path<St
     }
 }
 
-async fn cancel(State(lab): State<LabState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn cancel(
+    State(lab): State<LabState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(refused) = authorized(&lab, &headers) {
         return refused;
     }

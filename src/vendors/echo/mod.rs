@@ -4,9 +4,9 @@
 
 pub mod client;
 pub mod lab;
-pub mod script;
 #[cfg(test)]
 mod mutation_drive;
+pub mod script;
 mod verify;
 pub mod wire;
 

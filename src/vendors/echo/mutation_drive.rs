@@ -8,7 +8,10 @@ use crate::config::Target;
 use crate::http::call_record::CallRecord;
 
 /// Starts a job and cancels it.
-pub(super) fn drive(toy: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(
+    toy: Target,
+    record: CallRecord,
+) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
     Box::pin(async move {
         let toy = super::client::EchoClient::new(&toy, record).unwrap();
         let result = match toy.create("drive", 3600).await {

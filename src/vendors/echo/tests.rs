@@ -195,7 +195,8 @@ fn a_script_starts_a_job_through_the_gate_and_waits_for_it_on_lab_time() {
 #[test]
 fn a_start_whose_connection_drops_is_verified_and_found_applied_not_sent_again() {
     let rig = Rig::new();
-    let rule = json!({"status": 0, "drop_connection": true, "method": "POST", "path": "/echo/jobs"});
+    let rule =
+        json!({"status": 0, "drop_connection": true, "method": "POST", "path": "/echo/jobs"});
     rig.lab_call(reqwest::Method::POST, "/_lab/faults", Some(rule));
     let shown = rig.eval(
         r#"
@@ -214,7 +215,13 @@ ${job.id} ${job.state}`
         rig.calls(),
         [
             call("create", "/echo/jobs", CallOutcome::Lost, token, "copy"),
-            call("create", "/echo/jobs", CallOutcome::Answered(200), token, "copy"),
+            call(
+                "create",
+                "/echo/jobs",
+                CallOutcome::Answered(200),
+                token,
+                "copy"
+            ),
         ]
     );
     let state = rig.lab_call(reqwest::Method::GET, "/_lab/state", None);

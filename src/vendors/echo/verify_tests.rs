@@ -12,9 +12,9 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::*;
+use crate::http::mutation::RECONCILED_HEADER;
 use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::echo::wire::{Job, JobState};
-use crate::http::mutation::RECONCILED_HEADER;
 use crate::vendors::verify_testing::{Rig, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +60,8 @@ async fn starts_are_found_by_token_and_cancels_by_state() {
         CannotTell("the echo job is known by no id to read it by".into())
     );
 
-    rig.fail_next(crate::vendors::echo::KIND, "GET", "/echo/jobs", 500).await;
+    rig.fail_next(crate::vendors::echo::KIND, "GET", "/echo/jobs", 500)
+        .await;
     let err = client.verify(&token("copy")).await.unwrap_err();
     assert_eq!(
         err.to_string(),

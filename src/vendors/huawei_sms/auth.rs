@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 
+use super::target::{HuaweiAuth, HuaweiScope};
 use crate::api_error::{ApiError, ErrorKind};
 use crate::clock::Clock;
-use super::target::{HuaweiAuth, HuaweiScope};
 use crate::config::{Secret, Target};
 use crate::http::client::{HttpClient, sensitive};
 use crate::http::host_gate::IAM_LOGIN;

@@ -46,7 +46,14 @@ pub const MUTATIONS: Mutations = Mutations {
                 values: &["UPLOADING", "UPLOADED"],
             },
         ),
-        Operation::new("clone_test", TASK, Check::Field { field: "clone_server", values: &[] }),
+        Operation::new(
+            "clone_test",
+            TASK,
+            Check::Field {
+                field: "clone_server",
+                values: &[],
+            },
+        ),
         Operation::new(
             "network_check",
             TASK,

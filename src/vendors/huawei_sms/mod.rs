@@ -20,13 +20,13 @@ pub mod client;
 pub mod iam_wire;
 pub mod lab;
 mod lab_targets;
+#[cfg(test)]
+mod mutation_drive;
 pub mod script;
 pub mod signer;
 pub mod target;
 mod task_handle;
 mod task_script;
-#[cfg(test)]
-mod mutation_drive;
 mod verify;
 pub mod wire;
 

@@ -9,7 +9,10 @@ use crate::config::Target;
 use crate::http::call_record::CallRecord;
 
 /// Sends every task operation of the API to the lab's first task.
-pub(super) fn drive(target: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(
+    target: Target,
+    record: CallRecord,
+) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
     Box::pin(async move {
         let sms = super::client::SmsClient::new(&target, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();
@@ -19,7 +22,11 @@ pub(super) fn drive(target: Target, record: CallRecord) -> Pin<Box<dyn Future<Ou
             .unwrap();
         let id = task[0].task.id.clone();
         for operation in super::wire::OPERATIONS {
-            errors.extend(sms.action(&id, operation, serde_json::Map::new()).await.err());
+            errors.extend(
+                sms.action(&id, operation, serde_json::Map::new())
+                    .await
+                    .err(),
+            );
         }
         errors
     })

@@ -191,7 +191,12 @@ mod tests {
 
     #[test]
     fn both_schemes_resolve() {
-        let t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
+        let t = Targets::parse(
+            &format!("{TOKEN}\n{SIGNED}"),
+            Path::new("t.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap();
         let eu = t.get(crate::vendors::huawei_sms::KIND, "eu").unwrap();
         let scope = HuaweiScope::of(eu).unwrap();
         assert_eq!(scope.auth, HuaweiAuth::IamToken);
@@ -274,7 +279,12 @@ mod tests {
 
     #[test]
     fn signing_targets_go_to_the_signing_lab_target() {
-        let mut t = Targets::parse(&format!("{TOKEN}\n{SIGNED}"), Path::new("t.toml"), &crate::vendors::kinds()).unwrap();
+        let mut t = Targets::parse(
+            &format!("{TOKEN}\n{SIGNED}"),
+            Path::new("t.toml"),
+            &crate::vendors::kinds(),
+        )
+        .unwrap();
         let lab = |name: &str, auth: HuaweiAuth| crate::config::Target {
             name: name.into(),
             kind: crate::vendors::huawei_sms::KIND,

@@ -19,7 +19,9 @@ async fn each_action_reads_its_task() {
     let rig = Rig::start().await;
     let target = rig.target(crate::vendors::huawei_sms::KIND);
     let client = SmsClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let ask = |operation, id: Option<&str>| verification(&MUTATIONS, &target, operation, (id, None), None);
+    let ask = |operation, id: Option<&str>| {
+        verification(&MUTATIONS, &target, operation, (id, None), None)
+    };
     let ended = "the task is there both before this action and after a run it started has ended";
     let applied = |s: &str| Applied(format!("state `{s}`"));
     let not_applied = |s: &str| NotApplied(format!("state `{s}`"));
@@ -29,8 +31,18 @@ async fn each_action_reads_its_task() {
     let cases = [
         ("READY", None, "start", not_applied("READY")),
         ("RUNNING", None, "start", applied("RUNNING")),
-        ("MIGRATE_SUCCESS", Some("start"), "start", applied("SYNCING")),
-        ("MIGRATE_SUCCESS", None, "start", cannot_tell("MIGRATE_SUCCESS")),
+        (
+            "MIGRATE_SUCCESS",
+            Some("start"),
+            "start",
+            applied("SYNCING"),
+        ),
+        (
+            "MIGRATE_SUCCESS",
+            None,
+            "start",
+            cannot_tell("MIGRATE_SUCCESS"),
+        ),
         ("MIGRATE_FAIL", None, "start", cannot_tell("MIGRATE_FAIL")),
         ("SYNC_FAIL", None, "start", cannot_tell("SYNC_FAIL")),
         ("ABORT", None, "start", not_applied("ABORT")),
@@ -39,7 +51,12 @@ async fn each_action_reads_its_task() {
         ("MIGRATE_FAIL", None, "restart", cannot_tell("MIGRATE_FAIL")),
         ("SYNC_FAIL", None, "restart", not_applied("SYNC_FAIL")),
         ("RUNNING", None, "restart", applied("RUNNING")),
-        ("SYNC_FAIL", None, "sync_failed_rollback", not_applied("SYNC_FAIL")),
+        (
+            "SYNC_FAIL",
+            None,
+            "sync_failed_rollback",
+            not_applied("SYNC_FAIL"),
+        ),
         (
             "SYNC_FAIL",
             Some("sync_failed_rollback"),
@@ -49,7 +66,9 @@ async fn each_action_reads_its_task() {
     ];
     for (n, (state, action, operation, expected)) in cases.into_iter().enumerate() {
         let task = json!({"name": format!("verify-{n}"), "state": state});
-        let added = rig.post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task).await;
+        let added = rig
+            .post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task)
+            .await;
         let id = added["id"].as_str().unwrap();
         if let Some(action) = action {
             client.action(id, action, Map::new()).await.unwrap();
@@ -61,14 +80,19 @@ async fn each_action_reads_its_task() {
     }
 
     let task = json!({"name": "fields", "state": "MIGRATE_SUCCESS"});
-    let added = rig.post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task).await;
+    let added = rig
+        .post(crate::vendors::huawei_sms::KIND, "/_lab/tasks", task)
+        .await;
     let id = added["id"].as_str().unwrap();
     let collect = ask("collect_log", Some(id));
     let clone = ask("clone_test", Some(id));
     assert_verdicts(
         &client,
         &[
-            (&collect, NotApplied("`log_collect_status` is `INIT`".into())),
+            (
+                &collect,
+                NotApplied("`log_collect_status` is `INIT`".into()),
+            ),
             (&clone, NotApplied("`clone_server` is not set".into())),
         ],
     )
@@ -80,7 +104,10 @@ async fn each_action_reads_its_task() {
     assert_verdicts(
         &client,
         &[
-            (&collect, Applied("`log_collect_status` is `UPLOADED`".into())),
+            (
+                &collect,
+                Applied("`log_collect_status` is `UPLOADED`".into()),
+            ),
             (&clone, Applied("`clone_server` is set".into())),
             (
                 &ask("clear", Some(id)),
@@ -94,12 +121,20 @@ async fn each_action_reads_its_task() {
                 &ask("stop", None),
                 CannotTell("the migration task is known by no id to read it by".into()),
             ),
-            (&ask("stop", Some(unknown)), CannotTell("reading it answers not found".into())),
+            (
+                &ask("stop", Some(unknown)),
+                CannotTell("reading it answers not found".into()),
+            ),
         ],
     )
     .await;
 
-    rig.assert_read_refused(&client, crate::vendors::huawei_sms::KIND, "/v3/tasks/", &collect)
-        .await;
+    rig.assert_read_refused(
+        &client,
+        crate::vendors::huawei_sms::KIND,
+        "/v3/tasks/",
+        &collect,
+    )
+    .await;
     rig.lab.shutdown().await;
 }

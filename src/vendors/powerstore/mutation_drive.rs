@@ -9,7 +9,10 @@ use crate::config::Target;
 use crate::http::call_record::CallRecord;
 
 /// Pauses, resumes, cancels and cuts over the lab's import sessions.
-pub(super) fn drive(array: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(
+    array: Target,
+    record: CallRecord,
+) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
     Box::pin(async move {
         let ps = super::client::PowerStoreClient::new(&array, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

@@ -39,9 +39,9 @@ fn undecided(operation: Option<&str>, state: ImportState) -> Option<&'static str
         ("cutover", Import_Completed_With_Errors) => {
             Some("the cutover ran and completed with errors; look at the session's errors")
         }
-        ("cutover", Import_Cutover_Incomplete) => Some(
-            "a cutover that did not complete ends there, and a retried one starts there",
-        ),
+        ("cutover", Import_Cutover_Incomplete) => {
+            Some("a cutover that did not complete ends there, and a retried one starts there")
+        }
         ("cutover", Failed) => Some("a cutover that failed ends there too"),
         ("resume", Failed) => Some("a copy that failed after it resumed ends there too"),
         _ => None,

@@ -25,26 +25,83 @@ async fn each_operation_reads_its_sessions_state() {
     let client = PowerStoreClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
     // (operation, the session's state, read by name rather than id, the verdict)
     let cases = [
-        ("cutover", "Ready_For_Cutover", false, not_applied("state `Ready_For_Cutover`")),
-        ("cutover", "Cutover_In_Progress", true, applied("state `Cutover_In_Progress`")),
-        ("cutover", "Import_Completed", false, applied("state `Import_Completed`")),
-        ("cutover", "Failed", false, cannot_tell("state `Failed`: a cutover that failed ends there too")),
+        (
+            "cutover",
+            "Ready_For_Cutover",
+            false,
+            not_applied("state `Ready_For_Cutover`"),
+        ),
+        (
+            "cutover",
+            "Cutover_In_Progress",
+            true,
+            applied("state `Cutover_In_Progress`"),
+        ),
+        (
+            "cutover",
+            "Import_Completed",
+            false,
+            applied("state `Import_Completed`"),
+        ),
+        (
+            "cutover",
+            "Failed",
+            false,
+            cannot_tell("state `Failed`: a cutover that failed ends there too"),
+        ),
         (
             "cutover",
             "Import_Cutover_Incomplete",
             false,
-            cannot_tell("state `Import_Cutover_Incomplete`: a cutover that did not complete ends there, and a retried one starts there"),
+            cannot_tell(
+                "state `Import_Cutover_Incomplete`: a cutover that did not complete ends there, and a retried one starts there",
+            ),
         ),
-        ("cancel", "Copy_In_Progress", false, not_applied("state `Copy_In_Progress`")),
-        ("cancel", "Cancel_In_Progress", false, applied("state `Cancel_In_Progress`")),
+        (
+            "cancel",
+            "Copy_In_Progress",
+            false,
+            not_applied("state `Copy_In_Progress`"),
+        ),
+        (
+            "cancel",
+            "Cancel_In_Progress",
+            false,
+            applied("state `Cancel_In_Progress`"),
+        ),
         ("cancel", "Cancelled", true, applied("state `Cancelled`")),
-        ("cancel", "Cancel_Failed", false, applied("state `Cancel_Failed`")),
-        ("pause", "Copy_In_Progress", false, not_applied("state `Copy_In_Progress`")),
+        (
+            "cancel",
+            "Cancel_Failed",
+            false,
+            applied("state `Cancel_Failed`"),
+        ),
+        (
+            "pause",
+            "Copy_In_Progress",
+            false,
+            not_applied("state `Copy_In_Progress`"),
+        ),
         ("pause", "Paused", false, applied("state `Paused`")),
         ("resume", "Paused", true, not_applied("state `Paused`")),
-        ("resume", "Copy_In_Progress", false, applied("state `Copy_In_Progress`")),
-        ("resume", "Import_Completed", false, applied("state `Import_Completed`")),
-        ("resume", "Failed", false, cannot_tell("state `Failed`: a copy that failed after it resumed ends there too")),
+        (
+            "resume",
+            "Copy_In_Progress",
+            false,
+            applied("state `Copy_In_Progress`"),
+        ),
+        (
+            "resume",
+            "Import_Completed",
+            false,
+            applied("state `Import_Completed`"),
+        ),
+        (
+            "resume",
+            "Failed",
+            false,
+            cannot_tell("state `Failed`: a copy that failed after it resumed ends there too"),
+        ),
     ];
     for (n, (operation, state, by_name, expected)) in cases.into_iter().enumerate() {
         let name = format!("verify-{n}");
@@ -72,13 +129,17 @@ async fn each_operation_reads_its_sessions_state() {
         &client,
         &[
             (&unknown, cannot_tell("reading it answers not found")),
-            (&nameless, cannot_tell("the import session is known by no id or name to read it by")),
+            (
+                &nameless,
+                cannot_tell("the import session is known by no id or name to read it by"),
+            ),
         ],
     )
     .await;
 
     let asked = verification(&MUTATIONS, &target, "pause", (None, Some("verify-0")), None);
     let sessions = "/api/rest/import_session/";
-    rig.assert_read_refused(&client, crate::vendors::powerstore::KIND, sessions, &asked).await;
+    rig.assert_read_refused(&client, crate::vendors::powerstore::KIND, sessions, &asked)
+        .await;
     rig.lab.shutdown().await;
 }

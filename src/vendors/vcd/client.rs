@@ -17,9 +17,9 @@ use crate::http::login::LoginCache;
 use crate::http::mutation::{Check, Exchange, Mutations, Operation, is_planned};
 use crate::http::retry::Retrier;
 use crate::vendors::vcd::wire::{
-    ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, MIGRATE_API_VERSION,
-    EntityState, MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn, XmlError, parse_versions,
-    read_xml, version_at_least,
+    ACCESS_TOKEN_HEADER, CloudApiError, DefinedEntity, DefinedEntityType, EntityState,
+    MIGRATE_API_VERSION, MigrateRequest, PROVIDER_ORG, Page, ResolveResult, Task, TypeUrn,
+    XmlError, parse_versions, read_xml, version_at_least,
 };
 
 /// The largest page cloudapi serves.
@@ -303,7 +303,10 @@ impl VcdClient {
             .as_deref()
             .filter(|code| *code == BUSY_ENTITY)
             .and_then(|_| err.message.split("urn:vcloud:task:").nth(1))
-            .and_then(|rest| rest.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).next())
+            .and_then(|rest| {
+                rest.split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+                    .next()
+            })
             .filter(|uuid| uuid.len() == 36);
         match task {
             Some(uuid) => {

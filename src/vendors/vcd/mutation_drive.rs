@@ -9,7 +9,10 @@ use crate::config::Target;
 use crate::http::call_record::CallRecord;
 
 /// Migrates entities, cancels the task and resolves an entity.
-pub(super) fn drive(director: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(
+    director: Target,
+    record: CallRecord,
+) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
     Box::pin(async move {
         let vcd = super::client::VcdClient::new(&director, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

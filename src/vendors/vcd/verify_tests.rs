@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::http::mutation::Verdict::{CannotTell, NotApplied, Applied};
+use crate::http::mutation::Verdict::{Applied, CannotTell, NotApplied};
 use crate::vendors::verify_testing::{Rig, assert_verdicts, verification};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,9 +14,13 @@ async fn a_cancel_is_read_from_the_tasks_status() {
     let rig = Rig::start().await;
     let target = rig.target(crate::vendors::vcd::KIND);
     let client = VcdClient::new(&target, Rig::calls(), rig.clock.clone()).unwrap();
-    let (from, to) = ("urn:vcloud:type:acme:vm:1.0.0", "urn:vcloud:type:acme:vm:2.0.0");
+    let (from, to) = (
+        "urn:vcloud:type:acme:vm:1.0.0",
+        "urn:vcloud:type:acme:vm:2.0.0",
+    );
     let task_id = |url: &reqwest::Url| url.path().rsplit('/').next().unwrap().to_owned();
-    let cancel = |id: &str| verification(&MUTATIONS, &target, "task.cancel", (Some(id), None), None);
+    let cancel =
+        |id: &str| verification(&MUTATIONS, &target, "task.cancel", (Some(id), None), None);
 
     let first = client.migrate_entities(from, to, false).await.unwrap();
     let asked = cancel(&task_id(&first));
@@ -27,8 +31,20 @@ async fn a_cancel_is_read_from_the_tasks_status() {
     let second = cancel(&task_id(&second));
     rig.clock.advance(Duration::from_secs(24 * 3600));
 
-    let migrate = verification(&MUTATIONS, &target, "migrate_entities", (Some(from), None), None);
-    let resolve = verification(&MUTATIONS, &target, "resolve", (Some("urn:vcloud:entity:acme:vm:1"), None), None);
+    let migrate = verification(
+        &MUTATIONS,
+        &target,
+        "migrate_entities",
+        (Some(from), None),
+        None,
+    );
+    let resolve = verification(
+        &MUTATIONS,
+        &target,
+        "resolve",
+        (Some("urn:vcloud:entity:acme:vm:1"), None),
+        None,
+    );
     let idless = verification(&MUTATIONS, &target, "task.cancel", (None, None), None);
     assert_verdicts(
         &client,
@@ -42,6 +58,7 @@ async fn a_cancel_is_read_from_the_tasks_status() {
     )
     .await;
 
-    rig.assert_read_refused(&client, crate::vendors::vcd::KIND, "/api/task/", &asked).await;
+    rig.assert_read_refused(&client, crate::vendors::vcd::KIND, "/api/task/", &asked)
+        .await;
     rig.lab.shutdown().await;
 }

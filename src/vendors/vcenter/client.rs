@@ -37,7 +37,11 @@ pub const MUTATIONS: Mutations = Mutations {
             Check::States(&["RUNNING", "BLOCKED", "SUCCEEDED", "FAILED"]),
         ),
         Operation::new("history.pause", HISTORY, Check::States(&["BLOCKED"])),
-        Operation::new("history.resume", HISTORY, Check::States(&["RUNNING", "SUCCEEDED"])),
+        Operation::new(
+            "history.resume",
+            HISTORY,
+            Check::States(&["RUNNING", "SUCCEEDED"]),
+        ),
         Operation::new("history.cancel", HISTORY, Check::States(&["FAILED"])),
         Operation::new("ovf_import", OVF_SESSION, Check::ClientToken),
         Operation::new(

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod lab;
+#[cfg(test)]
+mod mutation_drive;
 pub mod ovf;
 pub mod ovf_client;
 pub mod ovf_push;
@@ -11,8 +13,6 @@ pub mod ovf_script;
 pub mod ovf_wire;
 pub mod script;
 mod upload_hosts;
-#[cfg(test)]
-mod mutation_drive;
 mod verify;
 pub mod wire;
 

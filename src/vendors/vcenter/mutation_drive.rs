@@ -13,7 +13,10 @@ use crate::config::Target;
 use crate::http::call_record::CallRecord;
 
 /// Drives the history actions and an OVF session's calls.
-pub(super) fn drive(vc: Target, record: CallRecord) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(
+    vc: Target,
+    record: CallRecord,
+) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
     Box::pin(async move {
         let vcenter = super::client::VcenterClient::new(&vc, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

@@ -14,7 +14,9 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::GatedFile;
 use crate::http::host_gate::OVF_PUSH;
 use crate::http::mutation::{Exchange, Mutation, is_planned};
-use crate::vendors::vcenter::client::{MUTATIONS, OVF_SESSION, VcenterClient, parse_error, vapi_kind};
+use crate::vendors::vcenter::client::{
+    MUTATIONS, OVF_SESSION, VcenterClient, parse_error, vapi_kind,
+};
 use crate::vendors::vcenter::ovf_wire::{
     CreateRequest, IMPORT_SESSION_PATH, ImportInfo, InstantiateRequest, OvfFileInfo, Preview,
     ProbeResult, REST_ACTION_QUERY, ValidationResult,
@@ -121,9 +123,15 @@ impl VcenterClient {
 
     /// Instantiates the package with these parameters.
     pub async fn ovf_instantiate(&self, id: &str, parameters: Vec<Value>) -> Result<(), ApiError> {
-        self.send_parameters("ovf.instantiate", id, "instantiate", "instantiate", parameters)
-            .await
-            .map(drop)
+        self.send_parameters(
+            "ovf.instantiate",
+            id,
+            "instantiate",
+            "instantiate",
+            parameters,
+        )
+        .await
+        .map(drop)
     }
 
     /// Sends instantiation `parameters` to session `id`'s `action`, described by
@@ -335,7 +343,8 @@ mod tests {
             "`prod-vc` ovf.push: returned a link to https://esx-02.example.com; refusing to follow: requests go only to the target's url (https://vc.example.com) and the hosts in `upload_hosts`; add the host to `upload_hosts` of target `prod-vc` if it is one of yours (kind: http)"
         );
         let broken = "[targets.a]\nkind = \"powerstore\"\nurl = \"https://a\"\nuser = \"u\"\npassword_file = \"pw\"\nupload_hosts = [\"esx\"]\n";
-        let err = crate::config::Targets::parse(broken, &file, &crate::vendors::kinds()).unwrap_err();
+        let err =
+            crate::config::Targets::parse(broken, &file, &crate::vendors::kinds()).unwrap_err();
         assert!(
             err.to_string().contains("applies only to vcenter targets"),
             "{err}"

@@ -3,9 +3,7 @@
 //! URLs carry their own ticket, so no credentials go with them, but the target file still
 //! says which hosts may receive a disk, as it does for every other request.
 
-use crate::config::{
-    ExtraFields, ExtraKey, Extras, GrantedHosts, HostGrant, HostNames, Shape,
-};
+use crate::config::{ExtraFields, ExtraKey, Extras, GrantedHosts, HostGrant, HostNames, Shape};
 use crate::http::host_gate::OVF_PUSH;
 
 /// The extra key of a vCenter target.

@@ -29,13 +29,21 @@ async fn history_operations_read_the_imports_status() {
         ("SUCCEEDED", false, "start", applied("SUCCEEDED")),
         ("RUNNING", false, "pause", not_applied("RUNNING")),
         ("BLOCKED", false, "pause", applied("BLOCKED")),
-        ("BLOCKED", true, "pause", cannot_tell("BLOCKED", "an import error stops it there too")),
+        (
+            "BLOCKED",
+            true,
+            "pause",
+            cannot_tell("BLOCKED", "an import error stops it there too"),
+        ),
         ("BLOCKED", false, "resume", not_applied("BLOCKED")),
         (
             "BLOCKED",
             true,
             "resume",
-            cannot_tell("BLOCKED", "an import error stops it there before and after resuming"),
+            cannot_tell(
+                "BLOCKED",
+                "an import error stops it there before and after resuming",
+            ),
         ),
         ("RUNNING", false, "resume", applied("RUNNING")),
         ("SUCCEEDED", false, "resume", applied("SUCCEEDED")),
@@ -43,16 +51,25 @@ async fn history_operations_read_the_imports_status() {
             "FAILED",
             false,
             "resume",
-            cannot_tell("FAILED", "a cancel ends it there whether or not it was resumed first"),
+            cannot_tell(
+                "FAILED",
+                "a cancel ends it there whether or not it was resumed first",
+            ),
         ),
         ("RUNNING", false, "cancel", not_applied("RUNNING")),
         ("FAILED", false, "cancel", applied("FAILED")),
-        ("FAILED", true, "cancel", cannot_tell("FAILED", "an import error fails it there too")),
+        (
+            "FAILED",
+            true,
+            "cancel",
+            cannot_tell("FAILED", "an import error fails it there too"),
+        ),
     ];
     for (status, error, operation, expected) in cases {
         let completed = if status == "SUCCEEDED" { 10 } else { 4 };
         let seed = json!({"status": status, "error": error, "completed": completed, "total": 10});
-        rig.post(crate::vendors::vcenter::KIND, "/_lab/history", seed).await;
+        rig.post(crate::vendors::vcenter::KIND, "/_lab/history", seed)
+            .await;
         let operation = format!("history.{operation}");
         let asked = verification(&MUTATIONS, &target, &operation, (None, None), None);
         let verdict = client.verify(&asked).await.unwrap();
@@ -61,7 +78,8 @@ async fn history_operations_read_the_imports_status() {
 
     let path = client.encoding().history_path();
     let asked = verification(&MUTATIONS, &target, "history.pause", (None, None), None);
-    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, path, &asked).await;
+    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, path, &asked)
+        .await;
     rig.lab.shutdown().await;
 }
 
@@ -82,13 +100,23 @@ async fn ovf_operations_read_the_session() {
     let ask = |operation, id: Option<&str>, detail| {
         verification(&MUTATIONS, &target, operation, (id, None), detail)
     };
-    let id = client.ovf_create(&pull(&target, "app/app.ovf", "tok-1")).await.unwrap();
+    let id = client
+        .ovf_create(&pull(&target, "app/app.ovf", "tok-1"))
+        .await
+        .unwrap();
     let broken = client
         .ovf_create(&pull(&target, "broken/broken.ovf", "tok-2"))
         .await
         .unwrap();
     let instantiate = ask("ovf.instantiate", Some(&id), None);
-    assert_verdicts(&client, &[(&instantiate, NotApplied("state `IMPORT_OVF_TRANSFER`".into()))]).await;
+    assert_verdicts(
+        &client,
+        &[(
+            &instantiate,
+            NotApplied("state `IMPORT_OVF_TRANSFER`".into()),
+        )],
+    )
+    .await;
     rig.clock.advance(Duration::from_secs(1));
     assert_verdicts(
         &client,
@@ -108,7 +136,13 @@ async fn ovf_operations_read_the_session() {
         &client,
         &[
             (&instantiate, Applied("state `IMPORT_FILE_TRANSFER`".into())),
-            (&upload, NotApplied(format!("file `{}` shows 0 of {} bytes", disk.name, disk.size))),
+            (
+                &upload,
+                NotApplied(format!(
+                    "file `{}` shows 0 of {} bytes",
+                    disk.name, disk.size
+                )),
+            ),
         ],
     )
     .await;
@@ -117,13 +151,22 @@ async fn ovf_operations_read_the_session() {
     assert_verdicts(
         &client,
         &[
-            (&upload, Applied(format!("file `{0}` shows {1} of {1} bytes", disk.name, disk.size))),
+            (
+                &upload,
+                Applied(format!(
+                    "file `{0}` shows {1} of {1} bytes",
+                    disk.name, disk.size
+                )),
+            ),
             (&instantiate, Applied("state `IMPORT_COMPLETED`".into())),
             (
                 &ask("ovf.push", Some(&id), Some("nope.vmdk")),
                 CannotTell("the session lists no file `nope.vmdk`".into()),
             ),
-            (&delete, NotApplied("it is still there, state `IMPORT_COMPLETED`".into())),
+            (
+                &delete,
+                NotApplied("it is still there, state `IMPORT_COMPLETED`".into()),
+            ),
         ],
     )
     .await;
@@ -132,25 +175,50 @@ async fn ovf_operations_read_the_session() {
         &client,
         &[
             (&delete, Applied("reading it answers not found".into())),
-            (&instantiate, CannotTell("reading it answers not found".into())),
+            (
+                &instantiate,
+                CannotTell("reading it answers not found".into()),
+            ),
         ],
     )
     .await;
 
     let nothing = [
-        (ask("ovf_import", None, Some("tok-1")), "sending it again with the same token is safe: it answers the OVF import session the first call created"),
-        (ask("ovf.try_instantiate", Some(&id), None), "sending it again is safe: it changes nothing"),
-        (ask("ovf.preview", None, None), "sending it again is safe: it changes nothing"),
-        (ask("ovf.probe", None, None), "sending it again is safe: it changes nothing"),
-        (ask("ovf.progress", Some(&id), None), "sending it again is safe: a progress report only refreshes the session's progress and idle timer"),
-        (ask("ovf.delete", None, None), "the OVF import session is known by no id to read it by"),
+        (
+            ask("ovf_import", None, Some("tok-1")),
+            "sending it again with the same token is safe: it answers the OVF import session the first call created",
+        ),
+        (
+            ask("ovf.try_instantiate", Some(&id), None),
+            "sending it again is safe: it changes nothing",
+        ),
+        (
+            ask("ovf.preview", None, None),
+            "sending it again is safe: it changes nothing",
+        ),
+        (
+            ask("ovf.probe", None, None),
+            "sending it again is safe: it changes nothing",
+        ),
+        (
+            ask("ovf.progress", Some(&id), None),
+            "sending it again is safe: a progress report only refreshes the session's progress and idle timer",
+        ),
+        (
+            ask("ovf.delete", None, None),
+            "the OVF import session is known by no id to read it by",
+        ),
     ];
     for (asked, why) in nothing {
-        assert_eq!(client.verify(&asked).await.unwrap(), CannotTell(why.to_owned()));
+        assert_eq!(
+            client.verify(&asked).await.unwrap(),
+            CannotTell(why.to_owned())
+        );
     }
 
     let broken = ask("ovf.delete", Some(&broken), None);
     let ovf = "/rest/com/vmware/vcenter/ovf";
-    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, ovf, &broken).await;
+    rig.assert_read_refused(&client, crate::vendors::vcenter::KIND, ovf, &broken)
+        .await;
     rig.lab.shutdown().await;
 }

@@ -511,8 +511,13 @@ pub(crate) mod tests {
     use super::*;
 
     /// The Info fields every answer holds (§1.4).
-    pub(crate) const REQUIRED: [&str; 5] =
-        ["status", "cancelable", "description", "service", "operation"];
+    pub(crate) const REQUIRED: [&str; 5] = [
+        "status",
+        "cancelable",
+        "description",
+        "service",
+        "operation",
+    ];
     use serde_json::json;
 
     fn running_example() -> Value {

@@ -29,7 +29,9 @@ const MAX_SETTING_SECONDS: u64 = 10 * 365 * 24 * 3600;
 pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
         .merge(state_routes(lab, Map::new()))
-        .merge(config_routes(lab, |inventory: &Inventory| &inventory.config))
+        .merge(config_routes(lab, |inventory: &Inventory| {
+            &inventory.config
+        }))
         .route("/_lab/expire_tokens", post(tokens_expire))
         .route("/_lab/tasks", post(tasks_add))
 }

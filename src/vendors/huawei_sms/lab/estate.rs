@@ -34,8 +34,11 @@ pub(super) fn populate(inventory: &mut Inventory, estate: &Estate, seed: u64, no
     for (index, app) in estate.apps.iter().enumerate() {
         let mut rng =
             fastrand::Rng::with_seed(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let flavour = [Flavour::LinuxFile, Flavour::LinuxBlock, Flavour::WindowsBlock]
-            [index % 3];
+        let flavour = [
+            Flavour::LinuxFile,
+            Flavour::LinuxBlock,
+            Flavour::WindowsBlock,
+        ][index % 3];
         let total = migration_time(start, index);
         let mut spec = TaskSpec {
             name: app.name.clone(),

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::super::LabState;
-use crate::clock::Clock;
 use super::super::tests::{lab_with, task_id, token, with_token};
 use super::{LONGEST, SHORTEST};
+use crate::clock::Clock;
 use crate::http::lab::estate::{Estate, Fault, Scenario};
 use crate::vendors::huawei_sms::wire::codes;
 
@@ -56,8 +56,15 @@ async fn each_application_has_a_ready_task_migrating_its_source_server() {
             (&t["source_server"]["name"], &t["source_server"]["state"]),
             (&json!(app.name), &json!("waiting"))
         );
-        let flavour = [("LINUX", "MIGRATE_FILE"), ("LINUX", "MIGRATE_BLOCK"), ("WINDOWS", "MIGRATE_BLOCK")][index % 3];
-        assert_eq!((t["os_type"].as_str(), t["type"].as_str()), (Some(flavour.0), Some(flavour.1)));
+        let flavour = [
+            ("LINUX", "MIGRATE_FILE"),
+            ("LINUX", "MIGRATE_BLOCK"),
+            ("WINDOWS", "MIGRATE_BLOCK"),
+        ][index % 3];
+        assert_eq!(
+            (t["os_type"].as_str(), t["type"].as_str()),
+            (Some(flavour.0), Some(flavour.1))
+        );
     }
     let all = with_token(&state, &token, "GET", "/v3/tasks?state=READY&limit=100", "").await;
     // The seeded `web-01` and `db-02`, and the wave's twelve.
@@ -81,7 +88,10 @@ async fn a_started_migration_takes_fifteen_to_forty_lab_minutes() {
     assert!(running > 2 && running < 10, "{middle:#?}");
     clock.advance(LONGEST);
     let done = states(&state, &token, &estate).await;
-    assert!(done.iter().all(|s| s.ends_with("MIGRATE_SUCCESS")), "{done:#?}");
+    assert!(
+        done.iter().all(|s| s.ends_with("MIGRATE_SUCCESS")),
+        "{done:#?}"
+    );
     let t = task(&state, &token, "crm").await;
     assert_eq!(t["source_server"]["state"], "finished");
     assert_eq!(t["sub_tasks"].as_array().unwrap().len(), 6);
@@ -106,7 +116,10 @@ async fn the_rough_task_fails_on_its_first_run_and_succeeds_when_restarted() {
     assert_eq!(failed["state"], "MIGRATE_FAIL");
     assert_eq!(
         failed["error_json"],
-        format!(r#"{{"error_code":"{}","error_param":[]}}"#, codes::MIGRATION_FAILED)
+        format!(
+            r#"{{"error_code":"{}","error_param":[]}}"#,
+            codes::MIGRATION_FAILED
+        )
     );
     assert_eq!(failed["source_server"]["state"], "error");
     let copy = &failed["sub_tasks"].as_array().unwrap()[3];
@@ -115,13 +128,19 @@ async fn the_rough_task_fails_on_its_first_run_and_succeeds_when_restarted() {
     assert_eq!(act(&state, &token, &app, "restart").await, 200);
     clock.advance(Duration::from_secs(5));
     let again = task(&state, &token, &app).await;
-    assert_eq!((&again["state"], &again["error_json"]), (&json!("RUNNING"), &json!("")));
+    assert_eq!(
+        (&again["state"], &again["error_json"]),
+        (&json!("RUNNING"), &json!(""))
+    );
     clock.advance(LONGEST);
     assert_eq!(task(&state, &token, &app).await["state"], "MIGRATE_SUCCESS");
     // Only that application's task fails.
     assert_eq!(act(&state, &token, "crm", "start").await, 200);
     clock.advance(LONGEST);
-    assert_eq!(task(&state, &token, "crm").await["state"], "MIGRATE_SUCCESS");
+    assert_eq!(
+        task(&state, &token, "crm").await["state"],
+        "MIGRATE_SUCCESS"
+    );
 }
 
 #[tokio::test]
@@ -146,15 +165,26 @@ async fn a_seeded_running_task_waits_for_its_first_read() {
             .unwrap()
             .clone()
     };
-    let seeded = lab_view(crate::http::lab::testing::send(&state, "GET", "/_lab/state", &[], "").await.body);
+    let seeded = lab_view(
+        crate::http::lab::testing::send(&state, "GET", "/_lab/state", &[], "")
+            .await
+            .body,
+    );
     // A day later nobody has read it: it is where it was seeded.
     clock.advance(Duration::from_secs(24 * 3600));
-    let unread = lab_view(crate::http::lab::testing::send(&state, "GET", "/_lab/state", &[], "").await.body);
+    let unread = lab_view(
+        crate::http::lab::testing::send(&state, "GET", "/_lab/state", &[], "")
+            .await
+            .body,
+    );
     assert_eq!(unread["lab"]["started"], false);
     assert_eq!(progress(&unread), progress(&seeded));
     let token = token(&state).await;
     let first = task(&state, &token, "app-01").await;
-    assert_eq!((first["state"].as_str(), progress(&first)), (Some("RUNNING"), progress(&seeded)));
+    assert_eq!(
+        (first["state"].as_str(), progress(&first)),
+        (Some("RUNNING"), progress(&seeded))
+    );
     clock.advance(Duration::from_secs(600));
     let later = task(&state, &token, "app-01").await;
     assert_ne!(progress(&later), progress(&first));

@@ -209,7 +209,12 @@ fn the_machine_follows_the_transitions_clients_rely_on() {
     // Every state a task rests in (`in_state` puts a task in each); the others pass.
     let states: Vec<TaskState> = TaskState::ALL
         .into_iter()
-        .filter(|s| !matches!(s, Syncing | Aborting | Skipping | Deleting | Reseting | SyncFRollbacking))
+        .filter(|s| {
+            !matches!(
+                s,
+                Syncing | Aborting | Skipping | Deleting | Reseting | SyncFRollbacking
+            )
+        })
         .collect();
     for (operation, transition) in OPERATIONS
         .iter()

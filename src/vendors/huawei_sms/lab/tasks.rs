@@ -107,7 +107,9 @@ impl Filters {
     /// Whether `task` passes the filters that need no rendering (name, id, source
     /// server), so that a project of thousands renders only the tasks asked for.
     fn may_match(&self, task: &LabTask) -> bool {
-        self.name.as_ref().is_none_or(|n| task.name.contains(n.as_str()))
+        self.name
+            .as_ref()
+            .is_none_or(|n| task.name.contains(n.as_str()))
             && self.id.as_ref().is_none_or(|id| &task.id == id)
             && self.source.as_ref().is_none_or(|s| &task.source_id == s)
     }
@@ -132,8 +134,7 @@ pub(super) async fn tasks_get(
     Path(id): Path<String>,
 ) -> Result<Json<Task>, LabError> {
     let (now, mut inventory) = lab.now_and_at();
-    let task = inventory
-        .task(&id, now)?;
+    let task = inventory.task(&id, now)?;
     Ok(Json(render(task, now, false)))
 }
 

@@ -289,7 +289,11 @@ async fn the_token_bucket_answers_the_gateway_429_and_faults_use_its_body() {
             .status,
         200
     );
-    configure(&state, r#"{"rate_limit": {"capacity": 0, "per_second": 0}}"#).await;
+    configure(
+        &state,
+        r#"{"rate_limit": {"capacity": 0, "per_second": 0}}"#,
+    )
+    .await;
     send(
         &state,
         "POST",
@@ -369,9 +373,7 @@ pub(super) fn lab() -> (LabState, Clock) {
 
 /// [`lab`] with the tasks of `estate` too.
 pub(super) fn lab_with(estate: &Estate) -> (LabState, Clock) {
-    seeded(|clock| {
-        LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET), estate)
-    })
+    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET), estate))
 }
 
 /// The IAM login body for `password`.

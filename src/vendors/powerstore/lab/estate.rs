@@ -41,7 +41,10 @@ pub(super) fn populate(inventory: &mut Inventory, estate: &Estate, seed: u64, no
     }
     let first = inventory.remote_systems.len();
     for array in ARRAYS {
-        inventory.add_array(array, format!("{} array of the wave's applications", array.1));
+        inventory.add_array(
+            array,
+            format!("{} array of the wave's applications", array.1),
+        );
     }
     let mut spread = fastrand::Rng::with_seed(seed ^ 0xE57A_7E00_C0B1_E500);
     let (data_start, logs_start) = (spread.f64(), spread.f64());
@@ -49,15 +52,14 @@ pub(super) fn populate(inventory: &mut Inventory, estate: &Estate, seed: u64, no
         let system = inventory.remote_systems[first + index % ARRAYS.len()]
             .id
             .clone();
-        let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng =
+            fastrand::Rng::with_seed(seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for volume in [Volume::Data, Volume::Logs] {
             let start = match volume {
                 Volume::Data => data_start,
                 Volume::Logs => logs_start,
             };
-            let copy = estate
-                .copy_time
-                .unwrap_or_else(|| copy_time(start, index));
+            let copy = estate.copy_time.unwrap_or_else(|| copy_time(start, index));
             let blueprint = blueprint(app, index, volume, &system, copy, &mut rng);
             inventory.add(blueprint, now);
         }

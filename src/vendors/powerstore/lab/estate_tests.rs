@@ -13,7 +13,8 @@ use crate::http::lab::estate::{Estate, Fault, Scenario};
 use crate::vendors::powerstore::wire::codes;
 
 const SESSIONS: &str = "/api/rest/import_session";
-const SELECT: &str = "select=name,state,description,automatic_cutover,progress_percentage,error,remote_system(name)";
+const SELECT: &str =
+    "select=name,state,description,automatic_cutover,progress_percentage,error,remote_system(name)";
 
 /// Every session of the estate's applications, as a client lists them (which is their
 /// first read). Each call logs in afresh: the tests move the clock past the login's idle
@@ -21,7 +22,9 @@ const SELECT: &str = "select=name,state,description,automatic_cutover,progress_p
 async fn estate_sessions(state: &LabState) -> Vec<Value> {
     let answer = Client::login(state)
         .await
-        .get(&format!("{SESSIONS}?{SELECT}&description=ilike.application*&order=name.asc&limit=2000"))
+        .get(&format!(
+            "{SESSIONS}?{SELECT}&description=ilike.application*&order=name.asc&limit=2000"
+        ))
         .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     answer.body.as_array().unwrap().clone()
@@ -32,7 +35,13 @@ async fn states(state: &LabState) -> Vec<String> {
     estate_sessions(state)
         .await
         .iter()
-        .map(|s| format!("{}: {}", s["name"].as_str().unwrap(), s["state"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["name"].as_str().unwrap(),
+                s["state"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -41,7 +50,11 @@ async fn states(state: &LabState) -> Vec<String> {
 #[track_caller]
 fn copies_done(lines: &[String]) {
     for line in lines {
-        let expected = if line.contains("-data:") { "Import_Completed" } else { "Ready_For_Cutover" };
+        let expected = if line.contains("-data:") {
+            "Import_Completed"
+        } else {
+            "Ready_For_Cutover"
+        };
         assert!(line.ends_with(expected), "{lines:#?}");
     }
 }
@@ -55,7 +68,10 @@ async fn each_application_has_an_automatic_data_and_a_manual_logs_session() {
     for app in &estate.apps {
         for (suffix, what, automatic) in [("data", "data", true), ("logs", "log", false)] {
             let name = format!("{}-{suffix}", app.name);
-            let s = sessions.iter().find(|s| s["name"] == name.as_str()).unwrap();
+            let s = sessions
+                .iter()
+                .find(|s| s["name"] == name.as_str())
+                .unwrap();
             assert_eq!(s["state"], "Copy_In_Progress", "{name}");
             assert_eq!(s["automatic_cutover"], automatic, "{name}");
             assert_eq!(
@@ -64,7 +80,10 @@ async fn each_application_has_an_automatic_data_and_a_manual_logs_session() {
                 "{name}"
             );
             let array = s["remote_system"]["name"].as_str().unwrap();
-            assert!(["unity-03", "unity-04", "vnx-05"].contains(&array), "{name} on {array}");
+            assert!(
+                ["unity-03", "unity-04", "vnx-05"].contains(&array),
+                "{name} on {array}"
+            );
             assert!(s["progress_percentage"].as_u64().unwrap() <= 30, "{name}");
         }
     }
@@ -78,11 +97,19 @@ async fn copies_end_between_five_minutes_and_two_hours_after_their_first_read() 
     let before: Vec<Value> = estate_sessions(&state).await;
     assert!(before.iter().all(|s| s["state"] == "Copy_In_Progress"));
     clock.advance(SHORTEST_COPY - Duration::from_secs(1));
-    assert!(states(&state).await.iter().all(|s| s.ends_with("Copy_In_Progress")));
+    assert!(
+        states(&state)
+            .await
+            .iter()
+            .all(|s| s.ends_with("Copy_In_Progress"))
+    );
     // Half-way through the range some copies are done and others are not.
     clock.advance((LONGEST_COPY - SHORTEST_COPY) / 2);
     let middle = states(&state).await;
-    let copying = middle.iter().filter(|s| s.ends_with("Copy_In_Progress")).count();
+    let copying = middle
+        .iter()
+        .filter(|s| s.ends_with("Copy_In_Progress"))
+        .count();
     assert!(copying > 4 && copying < 20, "{middle:#?}");
     clock.advance(LONGEST_COPY);
     copies_done(&states(&state).await);
@@ -94,11 +121,19 @@ async fn a_fixed_copy_time_makes_every_copy_end_that_long_after_its_first_read()
     let (state, clock) = lab_with(&Estate::new(Scenario::Happy, 40).with_copy_time(copy));
     clock.advance(Duration::from_secs(3600));
     // The first read starts every copy at once.
-    assert!(states(&state).await.iter().all(|s| s.ends_with("Copy_In_Progress")));
+    assert!(
+        states(&state)
+            .await
+            .iter()
+            .all(|s| s.ends_with("Copy_In_Progress"))
+    );
     clock.advance(copy - Duration::from_secs(1));
     let before = states(&state).await;
     assert_eq!(before.len(), 80);
-    assert!(before.iter().all(|s| s.ends_with("Copy_In_Progress")), "{before:#?}");
+    assert!(
+        before.iter().all(|s| s.ends_with("Copy_In_Progress")),
+        "{before:#?}"
+    );
     clock.advance(Duration::from_secs(2));
     copies_done(&states(&state).await);
 }
@@ -118,14 +153,23 @@ async fn a_session_starts_on_its_own_first_read_and_the_lab_view_starts_none() {
         .unwrap()
         .clone();
     assert_eq!(crm["lab"]["started"], false);
-    let first = c.get(&format!("{SESSIONS}/name:crm-data?{SELECT}")).await.body;
+    let first = c
+        .get(&format!("{SESSIONS}/name:crm-data?{SELECT}"))
+        .await
+        .body;
     assert_eq!(percent(&first), percent(&crm));
     // Not long enough for the shortest copy to end, long enough for the longest to move.
     clock.advance(Duration::from_secs(240));
-    let later = c.get(&format!("{SESSIONS}/name:crm-data?{SELECT}")).await.body;
+    let later = c
+        .get(&format!("{SESSIONS}/name:crm-data?{SELECT}"))
+        .await
+        .body;
     assert!(percent(&later) > percent(&first), "{first} then {later}");
     // The other application's session waited all along.
-    let erp = c.get(&format!("{SESSIONS}/name:erp-data?{SELECT}")).await.body;
+    let erp = c
+        .get(&format!("{SESSIONS}/name:erp-data?{SELECT}"))
+        .await
+        .body;
     let erp_seeded = lab_view.body["import_sessions"]
         .as_array()
         .unwrap()
@@ -144,23 +188,38 @@ async fn the_rough_copy_fails_with_the_arrays_error() {
     estate_sessions(&state).await;
     clock.advance(LONGEST_COPY);
     let c = Client::login(&state).await;
-    let data = c.get(&format!("{SESSIONS}/name:{app}-data?{SELECT}")).await.body;
+    let data = c
+        .get(&format!("{SESSIONS}/name:{app}-data?{SELECT}"))
+        .await
+        .body;
     assert_eq!(data["state"], "Failed");
     assert_eq!(data["progress_percentage"], Value::Null);
     let error = &data["error"];
     assert_eq!(error["code"], codes::COPY_FAILED);
-    let (source, at) = (error["arguments"][0].as_str().unwrap(), error["arguments"][1].as_str().unwrap());
+    let (source, at) = (
+        error["arguments"][0].as_str().unwrap(),
+        error["arguments"][1].as_str().unwrap(),
+    );
     assert_eq!(
         error["message_l10n"],
-        format!("The copy of source resource {source} failed at {at}%: the remote system stopped responding.")
+        format!(
+            "The copy of source resource {source} failed at {at}%: the remote system stopped responding."
+        )
     );
-    assert_eq!(c.state(&format!("name:{app}-logs")).await, "Ready_For_Cutover");
+    assert_eq!(
+        c.state(&format!("name:{app}-logs")).await,
+        "Ready_For_Cutover"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_source_fails_a_plain_cancel_and_a_forced_one_ends_it() {
     let estate = Estate::new(Scenario::Rough, 12);
-    let app = estate.with_fault(Fault::SourceUnreachable).unwrap().name.clone();
+    let app = estate
+        .with_fault(Fault::SourceUnreachable)
+        .unwrap()
+        .name
+        .clone();
     let (state, clock) = lab_with(&estate);
     let key = format!("name:{app}-data");
     estate_sessions(&state).await;
@@ -168,7 +227,13 @@ async fn an_unreachable_source_fails_a_plain_cancel_and_a_forced_one_ends_it() {
     let c = Client::login(&state).await;
     let get = |key: String| {
         let c = &c;
-        async move { c.get(&format!("{SESSIONS}/{key}?select=state,progress_percentage,current_transfer_rate,error")).await.body }
+        async move {
+            c.get(&format!(
+                "{SESSIONS}/{key}?select=state,progress_percentage,current_transfer_rate,error"
+            ))
+            .await
+            .body
+        }
     };
     let stuck = get(key.clone()).await;
     assert_eq!(stuck["state"], "Copy_In_Progress");
@@ -197,18 +262,28 @@ async fn an_unreachable_source_fails_a_plain_cancel_and_a_forced_one_ends_it() {
     assert_eq!(c.state(&key).await, "Cancel_In_Progress");
     clock.advance(Duration::from_secs(3));
     let cancelled = get(key.clone()).await;
-    assert_eq!((&cancelled["state"], &cancelled["error"]), (&json!("Cancelled"), &Value::Null));
+    assert_eq!(
+        (&cancelled["state"], &cancelled["error"]),
+        (&json!("Cancelled"), &Value::Null)
+    );
     assert_eq!(state.mutations().count("cancel"), 3);
 }
 
 #[tokio::test]
 async fn before_its_source_stops_answering_a_plain_cancel_rolls_back() {
     let estate = Estate::new(Scenario::Rough, 12);
-    let app = estate.with_fault(Fault::SourceUnreachable).unwrap().name.clone();
+    let app = estate
+        .with_fault(Fault::SourceUnreachable)
+        .unwrap()
+        .name
+        .clone();
     let (state, clock) = lab_with(&estate);
     let c = Client::login(&state).await;
     let key = format!("name:{app}-data");
-    assert_eq!(c.post(&format!("{SESSIONS}/{key}/cancel"), "").await.status, 204);
+    assert_eq!(
+        c.post(&format!("{SESSIONS}/{key}/cancel"), "").await.status,
+        204
+    );
     clock.advance(Duration::from_secs(3));
     assert_eq!(c.state(&key).await, "Cancelled");
 }
@@ -220,7 +295,10 @@ fn copy_times_spread_over_the_whole_range_for_any_number_of_applications() {
         let (min, max) = (times.iter().min().unwrap(), times.iter().max().unwrap());
         assert!(*min >= SHORTEST_COPY && *max <= LONGEST_COPY);
         let span = LONGEST_COPY - SHORTEST_COPY;
-        assert!(*min < SHORTEST_COPY + span / 10 && *max > LONGEST_COPY - span / 10, "{apps}");
+        assert!(
+            *min < SHORTEST_COPY + span / 10 && *max > LONGEST_COPY - span / 10,
+            "{apps}"
+        );
     }
 }
 
@@ -231,15 +309,38 @@ async fn listings_by_name_find_the_same_sessions_as_full_ones() {
     let names = |query: &'static str| {
         let c = &c;
         async move {
-            let body = c.get(&format!("{SESSIONS}?select=name&order=name.asc&{query}")).await.body;
-            body.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            let body = c
+                .get(&format!("{SESSIONS}?select=name&order=name.asc&{query}"))
+                .await
+                .body;
+            body.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(names("name=eq.crm-data").await, ["crm-data"]);
-    assert_eq!(names("or=(name.eq.erp-logs,name.eq.crm-data)").await, ["crm-data", "erp-logs"]);
-    assert_eq!(names("name=ilike.crm*&state=eq.Copy_In_Progress").await, ["crm-data", "crm-logs"]);
+    assert_eq!(
+        names("or=(name.eq.erp-logs,name.eq.crm-data)").await,
+        ["crm-data", "erp-logs"]
+    );
+    assert_eq!(
+        names("name=ilike.crm*&state=eq.Copy_In_Progress").await,
+        ["crm-data", "crm-logs"]
+    );
     assert_eq!(
         names("name=ilike.*-logs&not.or=(name.ilike.c*,name.ilike.*s-logs,id.eq.x)").await,
-        ["billing-logs", "erp-logs", "intranet-logs", "ledger-logs", "mail-logs", "payroll-logs", "search-logs", "shop-logs", "wiki-logs"]
+        [
+            "billing-logs",
+            "erp-logs",
+            "intranet-logs",
+            "ledger-logs",
+            "mail-logs",
+            "payroll-logs",
+            "search-logs",
+            "shop-logs",
+            "wiki-logs"
+        ]
     );
 }

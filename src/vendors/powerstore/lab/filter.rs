@@ -238,7 +238,16 @@ fn glob(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const SESSION: Resource = Resource::plain("import_session", &["name", "state", "progress_percentage", "automatic_cutover", "error"]);
+    const SESSION: Resource = Resource::plain(
+        "import_session",
+        &[
+            "name",
+            "state",
+            "progress_percentage",
+            "automatic_cutover",
+            "error",
+        ],
+    );
 
     /// Whether the filter `key=value` passes this row, or the message of its 400.
     fn check(key: &str, value: &str) -> Result<bool, String> {

@@ -38,8 +38,8 @@ use crate::http::lab::with_faults;
 pub use error::LabError;
 pub use state::LabState;
 
-use import_sessions::*;
 use crate::vendors::powerstore::wire::{Job, RemoteSystem};
+use import_sessions::*;
 use operation::Operation::{
     self, Cancel, Cleanup, Cutover, EnableDestinationVolume, Pause, Resume, StartCopy,
 };

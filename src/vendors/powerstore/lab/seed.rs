@@ -94,7 +94,12 @@ mod tests {
     fn states_at(seconds: u64) -> Vec<(String, ImportState)> {
         let (state, clock) = lab();
         clock.advance(Duration::from_secs(3600));
-        let ids: Vec<String> = state.lock().sessions.iter().map(|s| s.id().to_owned()).collect();
+        let ids: Vec<String> = state
+            .lock()
+            .sessions
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect();
         state.lock().touch(&ids, state.now());
         clock.advance(Duration::from_secs(seconds));
         let now = state.now();
@@ -146,7 +151,10 @@ mod tests {
                 crate::clock::Clock::manual(SystemTime::UNIX_EPOCH),
                 "admin",
                 crate::config::Secret::new("pw"),
-                &crate::http::lab::estate::Estate::new(crate::http::lab::estate::Scenario::Happy, 0),
+                &crate::http::lab::estate::Estate::new(
+                    crate::http::lab::estate::Scenario::Happy,
+                    0,
+                ),
             );
             let inventory = state.lock();
             inventory

@@ -36,7 +36,11 @@ pub(super) type Logins = crate::http::lab::Logins<Login>;
 
 /// What a request on one object brings: the lab, who made it, and the one id its path
 /// names.
-pub(super) type OnId = (State<LabState>, axum::Extension<Caller>, axum::extract::Path<String>);
+pub(super) type OnId = (
+    State<LabState>,
+    axum::Extension<Caller>,
+    axum::extract::Path<String>,
+);
 
 /// Who made a request that passed [`require`], and the API version it asked for.
 #[derive(Clone, Debug)]

@@ -22,7 +22,9 @@ use super::state::{Inventory, LabState};
 pub(super) fn routes(lab: &LabState) -> Router<LabState> {
     Router::new()
         .merge(state_routes(lab, Map::new()))
-        .merge(config_routes(lab, |inventory: &Inventory| &inventory.config))
+        .merge(config_routes(lab, |inventory: &Inventory| {
+            &inventory.config
+        }))
         .merge(expire_routes(lab))
         .route("/_lab/entities", post(entities_add))
 }

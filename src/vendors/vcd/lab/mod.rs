@@ -113,7 +113,10 @@ async fn versions_get(State(lab): State<LabState>, headers: HeaderMap) -> Respon
 
 async fn no_route(uri: Uri) -> LabError {
     let path = uri.path();
-    in_family_of(path, LabError::not_found(format!("The resource {path} does not exist")))
+    in_family_of(
+        path,
+        LabError::not_found(format!("The resource {path} does not exist")),
+    )
 }
 
 async fn no_method(uri: Uri) -> LabError {

@@ -230,7 +230,11 @@ pub(super) fn populate_estate(inventory: &mut Inventory, estate: &Estate) {
 
 /// The org administrator who owns an application's entities.
 fn owner_of(app: &App) -> &'static str {
-    if app.org == "globex" { "carol" } else { "alice" }
+    if app.org == "globex" {
+        "carol"
+    } else {
+        "alice"
+    }
 }
 
 /// What an entity is made of, for the seed and for `POST /_lab/entities`.
@@ -317,14 +321,21 @@ mod tests {
     #[test]
     fn the_estate_adds_two_entities_per_application_and_one_invalid_in_rough() {
         use crate::http::lab::estate::Scenario;
-        for (scenario, invalid) in [(Scenario::Happy, vec![]), (Scenario::Rough, vec!["erp-web"])] {
+        for (scenario, invalid) in [
+            (Scenario::Happy, vec![]),
+            (Scenario::Rough, vec!["erp-web"]),
+        ] {
             let mut inventory = Inventory::seeded(1);
             let seeded = inventory.entities.len();
             populate_estate(&mut inventory, &Estate::new(scenario, 12));
             let added = &inventory.entities[seeded..];
             assert_eq!(added.len(), 24);
-            let v1 = inventory.entity_type("urn:vcloud:type:acme:vm:1.0.0").unwrap();
-            let v2 = inventory.entity_type("urn:vcloud:type:acme:vm:2.0.0").unwrap();
+            let v1 = inventory
+                .entity_type("urn:vcloud:type:acme:vm:1.0.0")
+                .unwrap();
+            let v2 = inventory
+                .entity_type("urn:vcloud:type:acme:vm:2.0.0")
+                .unwrap();
             let billing: Vec<_> = added
                 .iter()
                 .filter(|e| e.wire.name.starts_with("billing-"))
@@ -337,8 +348,12 @@ mod tests {
                     ("billing-db", "globex", "urn:vcloud:type:acme:vm:1.0.0")
                 ]
             );
-            assert!(added.iter().all(|e| e.state() == EntityState::Resolved
-                && v1.validate(&e.wire.entity).is_ok()));
+            assert!(
+                added
+                    .iter()
+                    .all(|e| e.state() == EntityState::Resolved
+                        && v1.validate(&e.wire.entity).is_ok())
+            );
             let refused: Vec<_> = added
                 .iter()
                 .filter(|e| v2.validate(&e.wire.entity).is_err())

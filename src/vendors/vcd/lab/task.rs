@@ -175,10 +175,9 @@ impl SimTask {
 
 /// The task `uuid`, or the legacy API's 404.
 fn find<'a>(tasks: &'a mut [SimTask], uuid: &str) -> Result<&'a mut SimTask, LabError> {
-    tasks
-        .iter_mut()
-        .find(|t| t.uuid == uuid)
-        .ok_or_else(|| LabError::not_found(format!("No task with id urn:vcloud:task:{uuid}")).legacy())
+    tasks.iter_mut().find(|t| t.uuid == uuid).ok_or_else(|| {
+        LabError::not_found(format!("No task with id urn:vcloud:task:{uuid}")).legacy()
+    })
 }
 
 /// `GET /api/task/{uuid}`: the task as XML.

@@ -106,7 +106,12 @@ impl History {
     /// The import of a vCenter just upgraded with `defer_import`: RUNNING at
     /// `completed` of [`DEFAULT_TOTAL`] steps, started by `user`, running [`ESTATE_RUN`]
     /// from its first touch; stopping in BLOCKED on an import error at `block_at`.
-    pub(super) fn estate(completed: i64, block_at: Option<i64>, user: &str, now: SystemTime) -> Self {
+    pub(super) fn estate(
+        completed: i64,
+        block_at: Option<i64>,
+        user: &str,
+        now: SystemTime,
+    ) -> Self {
         let mut history = Self::seeded(
             HistoryStatus::Running,
             completed,

@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use crate::http::lab::estate::{Estate, Fault, Scenario};
 
+use super::LabState;
 use super::ovf_tests::{self, action, create, info};
 use super::tests::{Client, estate_lab, lab_state};
-use super::LabState;
-use crate::clock::Clock;
 use super::{PROXY_USER, Port};
+use crate::clock::Clock;
 
 /// Creates a pull session of `url`; its id.
 async fn pull(client: &Client, url: &str) -> String {
@@ -48,13 +48,22 @@ async fn a_production_url_imports_the_appliance_its_file_names() {
         ["crm.ovf", "crm-disk1.vmdk", "crm-disk2.vmdk"]
     );
     let params = r#"{"instantiation_parameters": []}"#;
-    assert_eq!(action(&client, &id, "instantiate", params).await.status, 200);
+    assert_eq!(
+        action(&client, &id, "instantiate", params).await.status,
+        200
+    );
     clock.advance(Duration::from_secs(3));
     let done = info(&client, &id).await;
-    assert_eq!((done["state"].as_str(), done["vm_id"].as_str()), (Some("IMPORT_COMPLETED"), Some("vm-101")));
+    assert_eq!(
+        (done["state"].as_str(), done["vm_id"].as_str()),
+        (Some("IMPORT_COMPLETED"), Some("vm-101"))
+    );
     let shown = lab_state(&lab).await;
     assert_eq!(shown["ovf_sessions"][0]["appliance"], "crm");
-    assert_eq!(shown["ovf_sessions"][0]["pull_source"], "https://repo.example.com/apps/crm.ovf");
+    assert_eq!(
+        shown["ovf_sessions"][0]["pull_source"],
+        "https://repo.example.com/apps/crm.ovf"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +80,12 @@ async fn the_rough_estates_broken_package_fails_while_its_descriptor_is_read() {
     assert_eq!(failed["errors"][0]["category"], "INPUT");
     let issue = &failed["errors"][0]["issues"][0];
     assert_eq!(
-        (issue["category"].as_str(), issue["file"].as_str(), issue["line_number"].as_i64(), issue["column_number"].as_i64()),
+        (
+            issue["category"].as_str(),
+            issue["file"].as_str(),
+            issue["line_number"].as_i64(),
+            issue["column_number"].as_i64()
+        ),
         (Some("PARSE_ERROR"), Some("payroll.ovf"), Some(5), Some(3))
     );
     assert_eq!(
@@ -81,7 +95,10 @@ async fn the_rough_estates_broken_package_fails_while_its_descriptor_is_read() {
     // The same package is good in the happy estate.
     let (_lab, clock, client, id) = pulled(&Estate::default(), url).await;
     clock.advance(Duration::from_secs(1));
-    assert_eq!(info(&client, &id).await["state"], "IMPORT_SELECTING_OVF_PARAMS");
+    assert_eq!(
+        info(&client, &id).await["state"],
+        "IMPORT_SELECTING_OVF_PARAMS"
+    );
 }
 
 #[tokio::test]

@@ -102,7 +102,6 @@ struct ProbeRequest {
     ssl_certificate_thumbprint: Option<String>,
 }
 
-
 /// `POST …/import-session?~action=create-for-resource-pool` (or no action).
 async fn collection_action(
     State(ctx): State<Ctx>,
@@ -137,11 +136,11 @@ async fn collection_action(
             r#"{"resource_pool": "resgroup-8", "create_spec": {"source_type": "PULL_SOURCE", "import_flags": [], "pull_source": "…"}}"#,
         )?;
         let now = ctx.lab.now();
-        let (id, created) = ctx
-            .lab
-            .at(now)
-            .ovf
-            .create(request, crate::http::lab::base_url(&headers), now)?;
+        let (id, created) =
+            ctx.lab
+                .at(now)
+                .ovf
+                .create(request, crate::http::lab::base_url(&headers), now)?;
         // A client token seen before answers its session: nothing is applied again.
         if created {
             ctx.lab

@@ -161,7 +161,10 @@ async fn the_estates_import_waits_for_its_first_client_then_runs_eight_hours() {
     // Lab time passes before anyone asks: the import stays as seeded (reading the
     // lab's own state is not a client).
     clock.advance(Duration::from_secs(10 * 3600));
-    assert_eq!(lab_state(&lab).await["history"]["progress"]["completed"], 10);
+    assert_eq!(
+        lab_state(&lab).await["history"]["progress"]["completed"],
+        10
+    );
     let client = Client::basic(&lab, Port::Proxy, false, PROXY_USER);
     let info = client.info().await;
     assert_eq!(info["status"], "RUNNING");

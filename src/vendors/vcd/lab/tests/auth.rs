@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{
-    Client, JSON_38, USER, basic, configure, lab, lab_state, log_in, minor_error, send,
-};
+use super::{Client, JSON_38, USER, basic, configure, lab, lab_state, log_in, minor_error, send};
 
 const TYPES: &str = "/cloudapi/1.0.0/entityTypes";
 
@@ -54,7 +52,13 @@ async fn provider_and_tenant_logins_take_their_own_paths() {
             assert_eq!(answer.body["minorErrorCode"], "UNAUTHORIZED");
         }
     }
-    let session = log_in(&state, "/cloudapi/1.0.0/sessions/provider", &provider, JSON_38).await;
+    let session = log_in(
+        &state,
+        "/cloudapi/1.0.0/sessions/provider",
+        &provider,
+        JSON_38,
+    )
+    .await;
     assert_eq!(
         (
             &session.body["org"]["name"],
@@ -77,10 +81,7 @@ async fn accept_must_name_an_offered_version() {
     let login = "/cloudapi/1.0.0/sessions/provider";
     for accept in ["application/json", "application/json;version=35.0"] {
         let answer = log_in(&state, login, &auth, accept).await;
-        assert_eq!(
-            minor_error(&answer),
-            (406, Some("NOT_ACCEPTABLE"))
-        );
+        assert_eq!(minor_error(&answer), (406, Some("NOT_ACCEPTABLE")));
     }
     let mut c = Client::login(&state).await;
     c.accept = "application/json".to_owned();

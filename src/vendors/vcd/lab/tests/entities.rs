@@ -58,10 +58,7 @@ async fn types_are_paged_and_found_by_urn() {
     let missing = c
         .get("/cloudapi/1.0.0/entityTypes/urn:vcloud:type:acme:vm:9.9.9")
         .await;
-    assert_eq!(
-        minor_error(&missing),
-        (404, Some("NOT_FOUND"))
-    );
+    assert_eq!(minor_error(&missing), (404, Some("NOT_FOUND")));
 }
 
 #[tokio::test]
@@ -89,10 +86,7 @@ async fn entities_are_listed_per_type_with_paging_and_fiql() {
     let unknown = c.get("/cloudapi/1.0.0/entities/types/acme/vm/7.0.0").await;
     assert_eq!(unknown.status, 404);
     let bad = c.get(&format!("{VM}?filter=name~web")).await;
-    assert_eq!(
-        minor_error(&bad),
-        (400, Some("BAD_REQUEST"))
-    );
+    assert_eq!(minor_error(&bad), (400, Some("BAD_REQUEST")));
 }
 
 #[tokio::test]

@@ -63,10 +63,19 @@ async fn the_rough_estates_invalid_entity_is_left_behind_by_a_migration_that_suc
     );
     let shown = lab_state(&state).await;
     assert_eq!(
-        (entity(&shown, "erp-web")["entityState"].as_str(), type_of(&shown, "erp-web")),
+        (
+            entity(&shown, "erp-web")["entityState"].as_str(),
+            type_of(&shown, "erp-web")
+        ),
         (Some("RESOLVED"), V100)
     );
-    for name in ["erp-db", "crm-web", "billing-web", "billing-db", "reports-db"] {
+    for name in [
+        "erp-db",
+        "crm-web",
+        "billing-web",
+        "billing-db",
+        "reports-db",
+    ] {
         assert_eq!(type_of(&shown, name), V200, "{name}");
     }
 }
@@ -155,9 +164,12 @@ async fn a_tenant_modifies_only_what_its_orgs_published_rights_allow() {
         (403, Some("ACCESS_TO_RESOURCE_IS_FORBIDDEN"))
     );
     assert!(
-        refused.body["message"].as_str().unwrap().ends_with(&format!(
-            "User tenant@globex does not have the right to modify entity {db}"
-        )),
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                "User tenant@globex does not have the right to modify entity {db}"
+            )),
         "{}",
         refused.text
     );

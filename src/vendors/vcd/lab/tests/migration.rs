@@ -219,10 +219,7 @@ async fn overlapping_migrations_are_busy_until_the_first_ends() {
     let busy = c
         .post(uri, &format!(r#"{{"targetEntityType": "{V200}"}}"#))
         .await;
-    assert_eq!(
-        minor_error(&busy),
-        (409, Some("BUSY_ENTITY"))
-    );
+    assert_eq!(minor_error(&busy), (409, Some("BUSY_ENTITY")));
     clock.advance(Duration::from_secs(5));
     c.migrate(V110, V200, false).await;
 }

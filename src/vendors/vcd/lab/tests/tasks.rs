@@ -66,7 +66,11 @@ async fn a_task_advances_on_the_lab_clock_and_applies_at_success() {
         Some("System")
     );
     assert_eq!(task.end_time.as_deref(), Some("2025-03-01T00:00:05Z"));
-    assert!(task.details.unwrap().starts_with("migrated 6, rolled back 0"));
+    assert!(
+        task.details
+            .unwrap()
+            .starts_with("migrated 6, rolled back 0")
+    );
 }
 
 #[tokio::test]
