@@ -77,22 +77,15 @@ pub struct LabSetup<'a> {
 }
 
 impl LabSetup<'_> {
-    /// The one simulator of a vendor whose lab state is made from the seed, the clock,
-    /// one user with the lab's password, and the estate (PowerStore, Cloud Director).
+    /// The one simulator of a vendor whose lab state is made from the setup and the one
+    /// user its target logs in as (PowerStore, Cloud Director, echo).
     pub fn one_user<S>(
         &self,
         user: &'static str,
-        state: impl FnOnce(u64, Clock, &'static str, Secret, &Estate) -> S,
+        state: impl FnOnce(&Self, &'static str) -> S,
         router: impl FnOnce(S) -> Router,
     ) -> Vec<Simulator> {
-        let state = state(
-            self.seed,
-            self.clock.clone(),
-            user,
-            self.password.clone(),
-            self.estate,
-        );
-        vec![Simulator::only(user, router(state))]
+        vec![Simulator::only(user, router(state(self, user)))]
     }
 }
 

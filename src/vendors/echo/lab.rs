@@ -11,11 +11,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::{
     LabCore, LabInventory, MutationLog, basic_credentials, state_routes, with_faults,
 };
+use crate::vendors::LabSetup;
 use crate::vendors::echo::wire::{CreateRequest, ErrorBody, ErrorDetail, Job, JobState};
 
 /// The user the echo simulator accepts.
@@ -53,9 +53,14 @@ pub struct Credentials {
 /// The simulator's state.
 pub type LabState = LabCore<Jobs, Credentials>;
 
-/// A lab with no jobs on `clock`, accepting `user` with `password`.
-pub fn state(clock: Clock, user: &'static str, password: Secret) -> LabState {
-    LabCore::assemble(Jobs::default(), clock, Credentials { user, password })
+/// A lab with no jobs on the setup's clock, accepting `user` with the setup's password.
+pub fn state(setup: &LabSetup<'_>, user: &'static str) -> LabState {
+    let password = setup.password.clone();
+    LabCore::assemble(
+        Jobs::default(),
+        setup.clock.clone(),
+        Credentials { user, password },
+    )
 }
 
 /// Every route, with fault injection in front.

@@ -26,6 +26,5 @@ pub const VENDOR: Vendor = vendor! {
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
-    let state = lab::state(setup.clock.clone(), lab::LAB_USER, setup.password.clone());
-    vec![Simulator::only(lab::LAB_USER, lab::router(state))]
+    setup.one_user(lab::LAB_USER, lab::state, lab::router)
 }

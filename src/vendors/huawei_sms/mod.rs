@@ -49,12 +49,6 @@ pub const VENDOR: Vendor = vendor! {
 };
 
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
-    let state = lab::LabState::new(
-        setup.seed,
-        setup.clock.clone(),
-        setup.password.clone(),
-        setup.secret_key.clone(),
-        setup.estate,
-    );
+    let state = lab::LabState::new(setup);
     vec![Simulator::only(lab::LAB_USER, lab::router(state))]
 }

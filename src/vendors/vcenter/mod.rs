@@ -35,12 +35,7 @@ pub const VENDOR: Vendor = vendor! {
 /// One appliance behind two listeners sharing one state: the reverse proxy (SSO user)
 /// and the appliance management port (local root), each a target of its own.
 fn simulators(setup: &LabSetup<'_>) -> Vec<Simulator> {
-    let state = lab::LabState::new(
-        setup.seed,
-        setup.clock.clone(),
-        setup.password.clone(),
-        setup.estate,
-    );
+    let state = lab::LabState::new(setup);
     vec![
         Simulator::only(lab::PROXY_USER, lab::proxy_router(state.clone())),
         Simulator {

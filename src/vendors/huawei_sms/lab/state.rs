@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, LazyStart, MutationLog};
+use crate::vendors::LabSetup;
 use crate::vendors::huawei_sms::wire::{CloneServer, TaskState};
 
 use super::error::LabError;
@@ -274,21 +274,16 @@ pub struct Credentials {
 }
 
 impl LabState {
-    /// A project seeded from `seed` and `estate` at the clock's current time, accepting
-    /// `password` for [`LAB_USER`] and signatures by `secret_key` for [`LAB_ACCESS_KEY`].
-    pub fn new(
-        seed: u64,
-        clock: Clock,
-        password: Secret,
-        secret_key: Secret,
-        estate: &Estate,
-    ) -> Self {
-        let inventory = Inventory::seeded(seed, clock.now(), estate);
+    /// A project seeded from the setup's seed and estate at its clock's current time,
+    /// accepting the setup's password for [`LAB_USER`] and signatures by its secret key
+    /// for [`LAB_ACCESS_KEY`].
+    pub fn new(setup: &LabSetup<'_>) -> Self {
+        let inventory = Inventory::seeded(setup.seed, setup.clock.now(), setup.estate);
         let credentials = Credentials {
-            password,
-            secret_key,
+            password: setup.password.clone(),
+            secret_key: setup.secret_key.clone(),
         };
-        Self::assemble(inventory, clock, credentials)
+        Self::assemble(inventory, setup.clock.clone(), credentials)
     }
 
     /// A fresh `X-Request-Id`: 32 hex digits.

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use axum::Router;
 
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Scenario};
-use crate::http::lab::testing::{TestLab, seeded};
+use crate::http::lab::testing::TestLab;
+use crate::lab::testing::seeded_lab;
 use crate::vendors::huawei_sms::signer::{self, Signable};
 
 pub(super) use crate::http::lab::testing::{Answer, PASSWORD as SECRET, configure, send};
@@ -373,7 +373,7 @@ pub(super) fn lab() -> (LabState, Clock) {
 
 /// [`lab`] with the tasks of `estate` too.
 pub(super) fn lab_with(estate: &Estate) -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(SECRET), Secret::new(SECRET), estate))
+    seeded_lab(estate, LabState::new)
 }
 
 /// The IAM login body for `password`.

@@ -87,6 +87,11 @@ fn blueprint(inventory: &Inventory, row: &Row, now: SystemTime) -> Blueprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
+    use crate::http::lab::estate::{Estate, Scenario};
+    use crate::lab::testing::with_setup;
+    use crate::vendors::LabSetup;
+    use crate::vendors::powerstore::lab::LabState;
     use crate::vendors::powerstore::lab::tests::lab;
 
     /// The state of each seeded session `seconds` after a client first read them all,
@@ -146,15 +151,10 @@ mod tests {
     #[test]
     fn ids_depend_on_the_seed_alone() {
         let ids = |seed| {
-            let state = super::super::LabState::new(
-                seed,
-                crate::clock::Clock::manual(SystemTime::UNIX_EPOCH),
-                "admin",
-                crate::config::Secret::new("pw"),
-                &crate::http::lab::estate::Estate::new(
-                    crate::http::lab::estate::Scenario::Happy,
-                    0,
-                ),
+            let state = with_setup(
+                &Clock::manual(SystemTime::UNIX_EPOCH),
+                &Estate::new(Scenario::Happy, 0),
+                |setup| LabState::new(&LabSetup { seed, ..*setup }, "admin"),
             );
             let inventory = state.lock();
             inventory

@@ -5,10 +5,9 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
-use crate::config::Secret;
 use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
+use crate::vendors::LabSetup;
 use crate::vendors::powerstore::wire::{Job, RemoteSystem};
 
 use super::auth::{Credentials, Logins};
@@ -22,21 +21,15 @@ use super::session::SimSession;
 pub type LabState = LabCore<Inventory, Credentials>;
 
 impl LabState {
-    /// A simulator with the inventory seeded from `seed` and `estate` at the clock's
-    /// current time, accepting `user` with `password`.
-    pub fn new(
-        seed: u64,
-        clock: Clock,
-        user: impl Into<String>,
-        password: Secret,
-        estate: &Estate,
-    ) -> Self {
-        let inventory = Inventory::seeded(seed, clock.now(), estate);
+    /// A simulator with the inventory seeded from the setup's seed and estate at its
+    /// clock's current time, accepting `user` with the setup's password.
+    pub fn new(setup: &LabSetup<'_>, user: impl Into<String>) -> Self {
+        let inventory = Inventory::seeded(setup.seed, setup.clock.now(), setup.estate);
         let credentials = Credentials {
             user: user.into(),
-            password,
+            password: setup.password.clone(),
         };
-        Self::assemble(inventory, clock, credentials)
+        Self::assemble(inventory, setup.clock.clone(), credentials)
     }
 }
 

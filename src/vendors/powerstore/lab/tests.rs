@@ -7,9 +7,9 @@ use axum::Router;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Scenario};
-use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
+use crate::http::lab::testing::TestLab;
+use crate::lab::testing::seeded_lab;
 use crate::vendors::powerstore::wire::codes;
 
 pub(super) use crate::http::lab::testing::{Answer, send};
@@ -28,7 +28,7 @@ pub(super) fn lab() -> (LabState, Clock) {
 
 /// [`lab`] with the sessions of `estate` too.
 pub(super) fn lab_with(estate: &Estate) -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, "admin", Secret::new(PASSWORD), estate))
+    seeded_lab(estate, |setup| LabState::new(setup, "admin"))
 }
 
 /// The `message_l10n` of an error body.

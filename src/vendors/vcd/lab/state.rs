@@ -8,10 +8,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::lab::estate::Estate;
 use crate::http::lab::{LabCore, LabInventory, LabSettings, MutationLog};
+use crate::vendors::LabSetup;
 use crate::vendors::vcd::wire::PROVIDER_ORG;
 
 use super::auth::Logins;
@@ -88,24 +87,20 @@ pub(super) struct Event {
 pub type LabState = LabCore<Inventory, Vec<Credentials>>;
 
 impl LabState {
-    /// A simulator seeded from `seed` at the clock's current time, with the entities of
-    /// `estate`'s applications beside the seeded ones, accepting `user` (`name@org`, e.g.
-    /// `administrator@System`), [`TENANT_USER`] and [`GLOBEX_TENANT_USER`] with `password`.
-    pub fn new(
-        seed: u64,
-        clock: Clock,
-        user: impl Into<String>,
-        password: Secret,
-        estate: &Estate,
-    ) -> Self {
+    /// A simulator seeded from the setup's seed, with the entities of its estate's
+    /// applications beside the seeded ones, on its clock, accepting `user` (`name@org`,
+    /// e.g. `administrator@System`), [`TENANT_USER`] and [`GLOBEX_TENANT_USER`] with the
+    /// setup's password.
+    pub fn new(setup: &LabSetup<'_>, user: impl Into<String>) -> Self {
+        let password = setup.password;
         let accounts = vec![
             Credentials::parse(&user.into(), password.clone()),
             Credentials::parse(TENANT_USER, password.clone()),
-            Credentials::parse(GLOBEX_TENANT_USER, password),
+            Credentials::parse(GLOBEX_TENANT_USER, password.clone()),
         ];
-        let mut inventory = Inventory::seeded(seed);
-        seed::populate_estate(&mut inventory, estate);
-        Self::assemble(inventory, clock, accounts)
+        let mut inventory = Inventory::seeded(setup.seed);
+        seed::populate_estate(&mut inventory, setup.estate);
+        Self::assemble(inventory, setup.clock.clone(), accounts)
     }
 }
 

@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
 use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Fault};
 use crate::http::lab::{LabCore, LabInventory, MutationLog};
+use crate::vendors::LabSetup;
 use crate::vendors::vcenter::wire::Encoding;
 
 use super::history::{ESTATE_BLOCK_AT, History};
@@ -77,22 +77,22 @@ impl LabState {
     /// its clock starting at the first client that reads or acts on it; in an estate
     /// whose import blocks, it stops on an error at [`ESTATE_BLOCK_AT`]%.
     /// [`APPLIANCE_USER`] on the appliance port and [`PROXY_USER`] and [`VIEWER_USER`]
-    /// on the reverse proxy all log in with `password`.
+    /// on the reverse proxy all log in with the setup's password.
     /// Pull sessions read a package generated for any descriptor URL, broken for the
-    /// applications `estate` gives [`Fault::BrokenOvf`].
-    pub fn new(seed: u64, clock: Clock, password: Secret, estate: &Estate) -> Self {
-        let now = clock.now();
-        let block_at = estate.history_blocks().then_some(ESTATE_BLOCK_AT);
+    /// applications the setup's estate gives [`Fault::BrokenOvf`]. Ids come from its seed.
+    pub fn new(setup: &LabSetup<'_>) -> Self {
+        let now = setup.clock.now();
+        let block_at = setup.estate.history_blocks().then_some(ESTATE_BLOCK_AT);
         let history = History::estate(SEEDED_COMPLETED, block_at, APPLIANCE_USER, now);
         let inventory = Inventory {
             history,
             logins: Logins::new(
-                seed ^ 0x0E5C_E17E_5E55_1015,
+                setup.seed ^ 0x0E5C_E17E_5E55_1015,
                 Duration::from_secs(IDLE_MINUTES * 60),
             ),
-            ovf: OvfSessions::new(seed, Packages::new(broken_packages(estate))),
+            ovf: OvfSessions::new(setup.seed, Packages::new(broken_packages(setup.estate))),
         };
-        Self::assemble(inventory, clock, password)
+        Self::assemble(inventory, setup.clock.clone(), setup.password.clone())
     }
 }
 

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use axum::Router;
 
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Scenario};
-use crate::http::lab::testing::{PASSWORD, TestLab, seeded, send_to};
+use crate::http::lab::testing::{PASSWORD, TestLab, send_to};
+use crate::lab::testing::seeded_lab;
 
 pub(super) use crate::http::lab::testing::{Answer, lab_state};
 
@@ -509,7 +509,7 @@ pub(super) fn lab() -> (LabState, Clock) {
 
 /// A lab seeded with 7 on the tests' manual clock, serving `estate`.
 pub(super) fn estate_lab(estate: &Estate) -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, Secret::new(PASSWORD), estate))
+    seeded_lab(estate, LabState::new)
 }
 
 /// Sends one request to the listener of `port`.

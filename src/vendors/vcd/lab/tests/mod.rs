@@ -12,9 +12,9 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::config::Secret;
 use crate::http::lab::estate::{Estate, Scenario};
-use crate::http::lab::testing::{PASSWORD, TestLab, seeded};
+use crate::http::lab::testing::{PASSWORD, TestLab};
+use crate::lab::testing::seeded_lab;
 
 pub(super) use crate::http::lab::testing::{Answer, configure, lab_state, send};
 
@@ -41,7 +41,7 @@ pub(super) fn lab() -> (LabState, Clock) {
 
 /// A lab seeded with 7 and the entities of `estate`'s applications.
 pub(super) fn estate_lab(estate: &Estate) -> (LabState, Clock) {
-    seeded(|clock| LabState::new(7, clock, USER, Secret::new(PASSWORD), estate))
+    seeded_lab(estate, |setup| LabState::new(setup, USER))
 }
 
 /// An error answer's status and `minorErrorCode`, as the tests compare them.
