@@ -214,12 +214,7 @@ async fn the_rough_copy_fails_with_the_arrays_error() {
 
 #[tokio::test]
 async fn an_unreachable_source_fails_a_plain_cancel_and_a_forced_one_ends_it() {
-    let estate = Estate::new(Scenario::Rough, 12);
-    let app = estate
-        .with_fault(Fault::SourceUnreachable)
-        .unwrap()
-        .name
-        .clone();
+    let (estate, app) = with_unreachable_source();
     let (state, clock) = lab_with(&estate);
     let key = format!("name:{app}-data");
     estate_sessions(&state).await;
@@ -271,12 +266,7 @@ async fn an_unreachable_source_fails_a_plain_cancel_and_a_forced_one_ends_it() {
 
 #[tokio::test]
 async fn before_its_source_stops_answering_a_plain_cancel_rolls_back() {
-    let estate = Estate::new(Scenario::Rough, 12);
-    let app = estate
-        .with_fault(Fault::SourceUnreachable)
-        .unwrap()
-        .name
-        .clone();
+    let (estate, app) = with_unreachable_source();
     let (state, clock) = lab_with(&estate);
     let c = Client::login(&state).await;
     let key = format!("name:{app}-data");
@@ -343,4 +333,15 @@ async fn listings_by_name_find_the_same_sessions_as_full_ones() {
             "wiki-logs"
         ]
     );
+}
+
+/// A rough estate and the application of it whose source stops answering mid-copy.
+fn with_unreachable_source() -> (Estate, String) {
+    let estate = Estate::new(Scenario::Rough, 12);
+    let app = estate
+        .with_fault(Fault::SourceUnreachable)
+        .unwrap()
+        .name
+        .clone();
+    (estate, app)
 }
