@@ -58,5 +58,5 @@ fn the_seeds_decode_whole() {
     let created: Wrapped<String> = decode(CREATED.as_bytes()).unwrap();
     assert_eq!(created.value, "ovf-session-7");
     let validation: Wrapped<ValidationResult> = decode(VALIDATION.as_bytes()).unwrap();
-    assert_eq!(validation.value.findings.errors[0].category, "VALIDATION");
+    assert_eq!(validation.value.errors[0].category, "VALIDATION");
 }

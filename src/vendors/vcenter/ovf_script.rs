@@ -17,7 +17,7 @@ use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcenter::client::VcenterClient;
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, CreateSpec, Findings, ImportInfo, ImportState, SourceType,
+    CreateRequest, CreateSpec, ImportInfo, ImportState, SourceType,
 };
 use crate::vendors::vcenter::script::Vcenter;
 
@@ -149,7 +149,7 @@ fn to_map(answer: &impl Serialize) -> RhaiResult<Dynamic> {
 
 /// `: ` and the session's first problem, with its place in the descriptor; or nothing.
 pub(super) fn problem(info: &ImportInfo) -> String {
-    let Some(problem) = info.findings.errors.first() else {
+    let Some(problem) = info.errors.first() else {
         return String::new();
     };
     if let Some(issue) = problem.issues.first() {
@@ -187,7 +187,9 @@ fn planned_session() -> ImportInfo {
         progress: 0,
         file_transfer_mode: None,
         files: Vec::new(),
-        findings: Findings::default(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        information: Vec::new(),
         vm_id: None,
         vapp_id: None,
         customization_results: None,

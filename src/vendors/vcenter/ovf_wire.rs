@@ -173,18 +173,6 @@ pub struct OvfInformation {
     pub messages: Vec<LocalizableMessage>,
 }
 
-/// What the server found in a descriptor or a session: the `errors`, `warnings` and
-/// `information` lists that a session's Info, `try-instantiate` and `preview` all carry.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Findings {
-    #[serde(default)]
-    pub errors: Vec<OvfProblem>,
-    #[serde(default)]
-    pub warnings: Vec<OvfProblem>,
-    #[serde(default)]
-    pub information: Vec<OvfInformation>,
-}
-
 /// The Info of an import session (§3.3).
 #[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,8 +183,12 @@ pub struct ImportInfo {
     pub file_transfer_mode: Option<String>,
     #[serde(default)]
     pub files: Vec<OvfFileInfo>,
-    #[serde(flatten)]
-    pub findings: Findings,
+    #[serde(default)]
+    pub errors: Vec<OvfProblem>,
+    #[serde(default)]
+    pub warnings: Vec<OvfProblem>,
+    #[serde(default)]
+    pub information: Vec<OvfInformation>,
     pub vm_id: Option<String>,
     pub vapp_id: Option<String>,
     pub customization_results: Option<serde_json::Map<String, Value>>,
@@ -215,8 +207,12 @@ pub struct InstantiateRequest {
 pub struct ValidationResult {
     #[serde(default)]
     pub parameters: Vec<Value>,
-    #[serde(flatten)]
-    pub findings: Findings,
+    #[serde(default)]
+    pub errors: Vec<OvfProblem>,
+    #[serde(default)]
+    pub warnings: Vec<OvfProblem>,
+    #[serde(default)]
+    pub information: Vec<OvfInformation>,
 }
 
 /// Answer of `preview`.
@@ -224,8 +220,12 @@ pub struct ValidationResult {
 pub struct Preview {
     #[serde(default)]
     pub files: Vec<PreviewFile>,
-    #[serde(flatten)]
-    pub findings: Findings,
+    #[serde(default)]
+    pub errors: Vec<OvfProblem>,
+    #[serde(default)]
+    pub warnings: Vec<OvfProblem>,
+    #[serde(default)]
+    pub information: Vec<OvfInformation>,
 }
 
 /// A file `preview` found in a descriptor.
@@ -279,7 +279,7 @@ mod tests {
             "warnings": [], "information": []}"#;
         let info: ImportInfo = serde_json::from_str(info).unwrap();
         assert_eq!(info.files[0].bytes_transferred, 512);
-        assert_eq!(info.findings.errors[0].issues[0].line_number, 3);
+        assert_eq!(info.errors[0].issues[0].line_number, 3);
         let again: ImportInfo =
             serde_json::from_value(serde_json::to_value(&info).unwrap()).unwrap();
         assert_eq!(again, info);

@@ -7,7 +7,7 @@ use std::io::Read as _;
 use base64::Engine as _;
 
 use crate::vendors::vcenter::ovf::parse_descriptor;
-use crate::vendors::vcenter::ovf_wire::{Findings, Preview, PreviewFile, ProbeResult};
+use crate::vendors::vcenter::ovf_wire::{Preview, PreviewFile, ProbeResult};
 use crate::vendors::vcenter::wire::LocalizableMessage;
 
 use super::error::LabError;
@@ -47,10 +47,7 @@ pub(super) fn preview(ovf_descriptor: &str) -> Result<Preview, LabError> {
             ..Preview::default()
         },
         Err(issue) => Preview {
-            findings: Findings {
-                errors: vec![super::ovf_session::input_problem(issue)],
-                ..Findings::default()
-            },
+            errors: vec![super::ovf_session::input_problem(issue)],
             ..Preview::default()
         },
     })
@@ -109,7 +106,7 @@ mod tests {
             ["d1.vmdk"]
         );
         let broken = preview("<Envelope><References></Envelope>").unwrap();
-        assert_eq!(broken.findings.errors[0].issues[0].category, "PARSE_ERROR");
+        assert_eq!(broken.errors[0].issues[0].category, "PARSE_ERROR");
         assert!(preview("not base64 at all!").is_err());
     }
 

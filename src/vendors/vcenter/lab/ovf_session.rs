@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::http::lab::timestamp;
 use crate::vendors::vcenter::ovf::{ParseIssue, parse_descriptor};
 use crate::vendors::vcenter::ovf_wire::{
-    CreateRequest, Findings, ImportInfo, ImportState, OvfFileInfo, OvfProblem, SourceType,
+    CreateRequest, ImportInfo, ImportState, OvfFileInfo, OvfProblem, SourceType,
 };
 use crate::vendors::vcenter::wire::VapiErrorKind;
 
@@ -206,10 +206,9 @@ impl OvfSession {
             progress,
             file_transfer_mode: self.mode.map(str::to_owned),
             files: self.files.clone(),
-            findings: Findings {
-                errors: self.errors.clone(),
-                ..Findings::default()
-            },
+            errors: self.errors.clone(),
+            warnings: Vec::new(),
+            information: Vec::new(),
             vm_id: self.vm_id.clone(),
             vapp_id: None,
             customization_results: None,
