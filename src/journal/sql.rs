@@ -99,7 +99,9 @@ impl Row {
     }
 
     /// A column that may hold JSON, read as `T`; `None` when it is empty, and also when
-    /// it does not read as `T`.
+    /// it does not read as `T`: for what a record shows beside its status (a step's
+    /// result, a call's answer), so that a run is still shown when one of them does not
+    /// read. Not for a column whose value must be there.
     pub fn opt_json<T: serde::de::DeserializeOwned>(
         &self,
         index: usize,
