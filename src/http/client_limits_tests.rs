@@ -138,38 +138,29 @@ async fn a_held_or_trickled_answer_ends_at_the_request_timeout() {
         .zip(advice)
     {
         let client = client(&answer, short);
-        read_and_change_end_with(
-&client,
-"`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive) (kind: http, retryable)",
-&format!(
-                "`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive); the request may have been applied: {advice} (kind: unknown_outcome)"
-            ),
-)
-.await;
+        let read = "`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive) (kind: http, retryable)";
+        let change = format!(
+            "`array1` import_sessions: no whole answer within 300ms (`request_limits.timeout` of target `array1`; raise it if the server is slow but alive); the request may have been applied: {advice} (kind: unknown_outcome)"
+        );
+        read_and_change_end_with(&client, read, &change).await;
     }
 }
 
 #[tokio::test]
 async fn an_answer_that_goes_quiet_ends_at_the_read_idle_timeout() {
     let client = client(&server(go_quiet).await, limits(60_000, 200, 1 << 20));
-    read_and_change_end_with(
-&client,
-"`array1` import_sessions: reading the answer failed: error decoding response body: request or response body error: operation timed out (kind: http, retryable)",
-"`array1` import_sessions: the request was sent but its answer was lost (error decoding response body: request or response body error: operation timed out); read the object's state before trying again (kind: unknown_outcome)",
-)
-.await;
+    let read = "`array1` import_sessions: reading the answer failed: error decoding response body: request or response body error: operation timed out (kind: http, retryable)";
+    let change = "`array1` import_sessions: the request was sent but its answer was lost (error decoding response body: request or response body error: operation timed out); read the object's state before trying again (kind: unknown_outcome)";
+    read_and_change_end_with(&client, read, change).await;
 }
 
 #[tokio::test]
 async fn an_answer_past_max_body_is_refused_naming_the_limit() {
     for answer in [server(announce_huge).await, server(flood).await] {
         let client = client(&answer, limits(60_000, 60_000, 64 * 1024));
-        read_and_change_end_with(
-&client,
-"`array1` import_sessions: the answer is larger than 65536 bytes (`request_limits.max_body` of target `array1`; raise it if such an answer is expected) (kind: http)",
-"`array1` import_sessions: the answer is larger than 65536 bytes (`request_limits.max_body` of target `array1`; raise it if such an answer is expected); the request was applied but its answer was not read: read the object's state before trying again (kind: unknown_outcome)",
-)
-.await;
+        let read = "`array1` import_sessions: the answer is larger than 65536 bytes (`request_limits.max_body` of target `array1`; raise it if such an answer is expected) (kind: http)";
+        let change = "`array1` import_sessions: the answer is larger than 65536 bytes (`request_limits.max_body` of target `array1`; raise it if such an answer is expected); the request was applied but its answer was not read: read the object's state before trying again (kind: unknown_outcome)";
+        read_and_change_end_with(&client, read, change).await;
     }
 }
 

@@ -138,11 +138,8 @@ impl Journal {
 
     /// Every step of `run`, in the order they began.
     pub fn steps(&self, run: i64) -> Result<Vec<StepRow>, JournalError> {
-        self.rows(
-"SELECT id, attempt, ord, key, name, item, occurrence, status, result, error, started, ended
-                 FROM steps WHERE run = ?1 ORDER BY attempt, ord",
-args![run],
-step_row,
-)
+        const QUERY: &str = "SELECT id, attempt, ord, key, name, item, occurrence, status, \
+            result, error, started, ended FROM steps WHERE run = ?1 ORDER BY attempt, ord";
+        self.rows(QUERY, args![run], step_row)
     }
 }
