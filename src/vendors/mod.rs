@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use rhai::Engine;
 
+#[cfg(test)]
+pub(crate) use vendor::Driven;
 pub use vendor::{LabSetup, Simulator, Vendor, one_target};
 
 use crate::config::KindSpec;

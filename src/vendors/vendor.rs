@@ -48,12 +48,12 @@ pub struct Vendor {
 /// What [`Vendor::drive`] is: given the lab target and a call record, what each call
 /// ended with.
 #[cfg(test)]
-pub type Drive = fn(
-    Target,
-    crate::http::call_record::CallRecord,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Vec<crate::api_error::ApiError>>>,
->;
+pub type Drive = fn(Target, crate::http::call_record::CallRecord) -> Driven;
+
+/// The errors a [`Drive`] ends with, once its calls are made.
+#[cfg(test)]
+pub type Driven =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Vec<crate::api_error::ApiError>>>>;
 
 impl Vendor {
     /// The kind of target it speaks.

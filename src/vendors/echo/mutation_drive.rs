@@ -1,17 +1,11 @@
 //! Every mutating call of the echo client, once, against its lab target.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use crate::api_error::ApiError;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
+use crate::vendors::Driven;
 
 /// Starts a job and cancels it.
-pub(super) fn drive(
-    toy: Target,
-    record: CallRecord,
-) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(toy: Target, record: CallRecord) -> Driven {
     Box::pin(async move {
         let toy = super::client::EchoClient::new(&toy, record).unwrap();
         let result = match toy.create("drive", 3600).await {

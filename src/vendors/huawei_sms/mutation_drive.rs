@@ -1,18 +1,12 @@
 //! Every mutating call of the Huawei SMS client, once, against its lab target.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
+use crate::vendors::Driven;
 
 /// Sends every task operation of the API to the lab's first task.
-pub(super) fn drive(
-    target: Target,
-    record: CallRecord,
-) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(target: Target, record: CallRecord) -> Driven {
     Box::pin(async move {
         let sms = super::client::SmsClient::new(&target, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

@@ -1,18 +1,13 @@
 //! Every mutating call of the PowerStore client, once, against its lab target.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
+use crate::vendors::Driven;
 
 /// Pauses, resumes, cancels and cuts over the lab's import sessions.
-pub(super) fn drive(
-    array: Target,
-    record: CallRecord,
-) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(array: Target, record: CallRecord) -> Driven {
     Box::pin(async move {
         let ps = super::client::PowerStoreClient::new(&array, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

@@ -1,18 +1,13 @@
 //! Every mutating call of the Cloud Director client, once, against its lab target.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
+use crate::vendors::Driven;
 
 /// Migrates entities, cancels the task and resolves an entity.
-pub(super) fn drive(
-    director: Target,
-    record: CallRecord,
-) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(director: Target, record: CallRecord) -> Driven {
     Box::pin(async move {
         let vcd = super::client::VcdClient::new(&director, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();

@@ -4,19 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::api_error::ApiError;
 use crate::clock::Clock;
 use crate::config::Target;
 use crate::http::call_record::CallRecord;
+use crate::vendors::Driven;
 
 /// Drives the history actions and an OVF session's calls.
-pub(super) fn drive(
-    vc: Target,
-    record: CallRecord,
-) -> Pin<Box<dyn Future<Output = Vec<ApiError>>>> {
+pub(super) fn drive(vc: Target, record: CallRecord) -> Driven {
     Box::pin(async move {
         let vcenter = super::client::VcenterClient::new(&vc, record, Clock::wall()).unwrap();
         let mut errors = Vec::new();
