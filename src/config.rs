@@ -11,6 +11,7 @@ mod kind;
 mod raw;
 mod read_retries;
 mod request_limits;
+mod setting;
 pub(crate) mod write;
 
 pub use host_names::HostNames;

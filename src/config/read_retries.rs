@@ -55,7 +55,7 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
             ));
         }
     };
-    read_table(name, "read_retries", KEYS, table, |key, field, value| {
+    super::setting::read_table(name, "read_retries", KEYS, table, |key, field, value| {
         match (key, value) {
             ("retries", Value::Integer(count)) => policy.retries = count_of(name, field, *count)?,
             ("initial", value) => policy.initial = duration_of(name, field, value)?,
@@ -74,27 +74,6 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
     Ok(policy)
 }
 
-/// Reads each key of table `setting` of target `name` with `read`, which is given the
-/// key, its name for errors (`setting.key`) and its value, and answers `false` for a key
-/// the setting does not have; `keys` are those it has, for the error that names it.
-pub(super) fn read_table(
-    name: &str,
-    setting: &str,
-    keys: &str,
-    table: &toml::Table,
-    mut read: impl FnMut(&str, &str, &Value) -> Result<bool, String>,
-) -> Result<(), String> {
-    for (key, value) in table {
-        let quoted = super::excerpt::quoted(key);
-        if !read(key, &format!("{setting}.{quoted}"), value)? {
-            return Err(format!(
-                "target `{name}`: `{setting}` has no `{quoted}`; use {keys}"
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
     u32::try_from(count).map_err(|_| {
         format!("target `{name}`: `{field}` must be 0 or more (0 turns retries off), not {count}")
@@ -104,50 +83,17 @@ fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
 /// A duration as scripts write them: a string such as `"500ms"` or `"2m"`, or
 /// milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    duration(value).ok_or_else(|| {
+    super::setting::duration(value).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration such as \"500ms\" or \"2m\", or milliseconds"
         )
     })
 }
 
-/// A target-file duration: a string such as `"500ms"`, or milliseconds.
-pub(super) fn duration(value: &Value) -> Option<Duration> {
-    match value {
-        Value::String(text) => humantime::parse_duration(text.trim()).ok(),
-        Value::Integer(ms) => u64::try_from(*ms).ok().map(Duration::from_millis),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
-
-    /// Reads `key = text` of target `array1` as a target file holds it, with `read`.
-    #[track_caller]
-    pub(in crate::config) fn parse_setting<T>(
-        key: &str,
-        text: &str,
-        read: fn(&str, Option<&Value>) -> Result<T, String>,
-    ) -> Result<T, String> {
-        let value: Value = toml::from_str::<toml::Table>(&format!("{key} = {text}"))
-            .unwrap()
-            .remove(key)
-            .unwrap();
-        read("array1", Some(&value))
-    }
-
-    /// Checks that `parse` refuses each text with its message.
-    #[track_caller]
-    pub(in crate::config) fn assert_refused<T: std::fmt::Debug + PartialEq>(
-        parse: fn(&str) -> Result<T, String>,
-        cases: &[(&str, &str)],
-    ) {
-        for (text, message) in cases {
-            assert_eq!(parse(text), Err((*message).to_owned()), "{text}");
-        }
-    }
+    use crate::config::setting::tests::{assert_refused, parse_setting};
 
     #[track_caller]
     fn parse(text: &str) -> Result<ReadRetries, String> {

@@ -88,7 +88,7 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
             ));
         }
     };
-    super::read_retries::read_table(name, "request_limits", KEYS, table, |key, field, value| {
+    super::setting::read_table(name, "request_limits", KEYS, table, |key, field, value| {
         match key {
             "timeout" => limits.timeout = duration_of(name, field, value)?,
             "read_idle" => limits.read_idle = duration_of(name, field, value)?,
@@ -104,7 +104,7 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
 
 /// A duration above zero: a string such as `"30s"`, or milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    super::read_retries::duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
+    super::setting::duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds"
         )
@@ -152,7 +152,7 @@ mod tests {
 
     #[track_caller]
     fn parse(text: &str) -> Result<RequestLimits, String> {
-        crate::config::read_retries::tests::parse_setting("request_limits", text, request_limits)
+        crate::config::setting::tests::parse_setting("request_limits", text, request_limits)
     }
 
     #[test]
@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_target_and_the_key() {
-        crate::config::read_retries::tests::assert_refused(
+        crate::config::setting::tests::assert_refused(
             parse,
             &[
                 (
