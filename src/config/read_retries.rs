@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use toml::Value;
 
+use super::setting::{duration, read_table};
+
 /// The table keys of `read_retries`, for errors.
 const KEYS: &str = "retries, initial, max, max_time";
 
@@ -55,7 +57,7 @@ pub(super) fn read_retries(name: &str, raw: Option<&Value>) -> Result<ReadRetrie
             ));
         }
     };
-    super::setting::read_table(name, "read_retries", KEYS, table, |key, field, value| {
+    read_table(name, "read_retries", KEYS, table, |key, field, value| {
         match (key, value) {
             ("retries", Value::Integer(count)) => policy.retries = count_of(name, field, *count)?,
             ("initial", value) => policy.initial = duration_of(name, field, value)?,
@@ -83,7 +85,7 @@ fn count_of(name: &str, field: &str, count: i64) -> Result<u32, String> {
 /// A duration as scripts write them: a string such as `"500ms"` or `"2m"`, or
 /// milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    super::setting::duration(value).ok_or_else(|| {
+    duration(value).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration such as \"500ms\" or \"2m\", or milliseconds"
         )

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use toml::Value;
 
+use super::setting::{duration, read_table};
+
 /// The table keys of `request_limits`, for errors.
 const KEYS: &str = "timeout, read_idle, max_body, max_concurrency, rate";
 
@@ -88,7 +90,7 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
             ));
         }
     };
-    super::setting::read_table(name, "request_limits", KEYS, table, |key, field, value| {
+    read_table(name, "request_limits", KEYS, table, |key, field, value| {
         match key {
             "timeout" => limits.timeout = duration_of(name, field, value)?,
             "read_idle" => limits.read_idle = duration_of(name, field, value)?,
@@ -104,7 +106,7 @@ pub(super) fn request_limits(name: &str, raw: Option<&Value>) -> Result<RequestL
 
 /// A duration above zero: a string such as `"30s"`, or milliseconds.
 fn duration_of(name: &str, field: &str, value: &Value) -> Result<Duration, String> {
-    super::setting::duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
+    duration(value).filter(|d| !d.is_zero()).ok_or_else(|| {
         format!(
             "target `{name}`: `{field}` must be a duration above zero such as \"30s\" or \"2m\", or milliseconds"
         )
