@@ -1,13 +1,10 @@
 //! Reading script arguments: durations (`"250ms"`, `"2h"` or integer milliseconds) and
 //! option maps like `#{ timeout: "1h", every: "30s" }`, rejecting misspelt keys with a
-//! suggestion of the key meant ([`suggest`], which other misspelt names use too). A
-//! function that takes an option map is also callable without one
-//! ([`register_with_and_without`]).
+//! suggestion of the key meant ([`suggest`], which other misspelt names use too).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Variant};
+use rhai::{Dynamic, EvalAltResult, Map};
 
 use crate::script::error_value::invalid_argument;
 use crate::suggest::{closest, did_you_mean};
@@ -137,29 +134,6 @@ impl<'a> Options<'a> {
             }
         }
     }
-}
-
-/// Registers `name` twice, as scripts call it with an option map and without one:
-/// `name(this, options: Map)`, documented by `docs.0`, and `name(this)`, documented by
-/// `docs.1`, which is `call` with no options. `this` and `answer` are the first parameter
-/// and the answer as signatures show them (`vcd: Vcd`, `Array`).
-pub fn register_with_and_without<T: Variant + Clone, R: Variant + Clone>(
-    engine: &mut Engine,
-    name: &str,
-    (this, answer): (&str, &str),
-    docs: (&str, &str),
-    call: impl Fn(&mut T, Map) -> Result<R, Box<EvalAltResult>> + Send + Sync + 'static,
-) {
-    let call = Arc::new(call);
-    let plain = Arc::clone(&call);
-    FuncRegistration::new(name)
-        .with_comments([docs.0])
-        .with_params_info([this, "options: Map", answer])
-        .register_into_engine(engine, move |t: &mut T, options: Map| call(t, options));
-    FuncRegistration::new(name)
-        .with_comments([docs.1])
-        .with_params_info([this, answer])
-        .register_into_engine(engine, move |t: &mut T| plain(t, Map::new()));
 }
 
 #[cfg(test)]

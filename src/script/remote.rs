@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration};
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Variant};
 
 use crate::api_error::ApiError;
 use crate::clock::Clock;
@@ -44,29 +44,57 @@ impl<C> Remote<C> {
 }
 
 impl<C: RemoteClient> Remote<C> {
-    /// Registers the script type, its constructor `constructor.0(name)` with doc
-    /// `constructor.1`, and its `name` and `to_string` (the target's name) with
-    /// `to_string.0` as the parameter name and `to_string.1` as the doc.
+    /// Registers the script type; its constructor, named after the kind
+    /// (`powerstore(name)`) and documented by `constructor_doc`; and its `name` and
+    /// `to_string` (the target's name), the target being the parameter `this` of
+    /// signatures and `to_string` documented by `to_string_doc`.
     pub fn register(
         engine: &mut Engine,
         host: &Arc<Host>,
-        constructor: (&str, &str),
-        to_string: (&str, &str),
+        this: &str,
+        constructor_doc: &str,
+        to_string_doc: &str,
     ) {
         engine.register_type_with_name::<Self>(C::TYPE_NAME);
         let host = host.clone();
-        FuncRegistration::new(constructor.0)
-            .with_comments([constructor.1])
+        FuncRegistration::new(C::KIND.as_str())
+            .with_comments([constructor_doc])
             .with_params_info(["name: &str", C::TYPE_NAME])
             .register_into_engine(engine, move |name: &str| -> Result<Self, _> {
                 Self::open(&host, name).map_err(raise)
             });
         engine.register_get("name", |remote: &mut Self| remote.target().to_owned());
-        let this = format!("{}: {}", to_string.0, C::TYPE_NAME);
+        let this = format!("{this}: {}", C::TYPE_NAME);
         FuncRegistration::new("to_string")
-            .with_comments([to_string.1])
+            .with_comments([to_string_doc])
             .with_params_info([this.as_str(), "String"])
             .register_into_engine(engine, |remote: &mut Self| remote.target().to_owned());
+    }
+
+    /// Registers `name` twice, as scripts call it with an option map and without one:
+    /// `name(this, options: Map)`, documented by `docs.0`, and `name(this)`, documented
+    /// by `docs.1`, which is `call` with no options; the target is the parameter `this`
+    /// of signatures.
+    pub fn register_listing<R: Variant + Clone>(
+        engine: &mut Engine,
+        this: &str,
+        (name, answer): (&str, &str),
+        docs: (&str, &str),
+        call: impl Fn(&mut Self, Map) -> Result<R, Box<EvalAltResult>> + Send + Sync + 'static,
+    ) {
+        let this = format!("{this}: {}", C::TYPE_NAME);
+        let call = Arc::new(call);
+        let plain = Arc::clone(&call);
+        FuncRegistration::new(name)
+            .with_comments([docs.0])
+            .with_params_info([this.as_str(), "options: Map", answer])
+            .register_into_engine(engine, move |remote: &mut Self, options: Map| {
+                call(remote, options)
+            });
+        FuncRegistration::new(name)
+            .with_comments([docs.1])
+            .with_params_info([this.as_str(), answer])
+            .register_into_engine(engine, move |remote: &mut Self| plain(remote, Map::new()));
     }
 
     /// Registers `lookups`, each `name(this, param) -> answer`, the target being the

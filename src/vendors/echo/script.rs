@@ -153,8 +153,9 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Echo::register(
         engine,
         host,
-        ("echo", "/// The echo target `name` from the target file."),
-        ("echo", "/// The target's name."),
+        "echo",
+        "/// The echo target `name` from the target file.",
+        "/// The target's name.",
     );
     job::register::<EchoJob>(engine);
     FuncRegistration::new("start")

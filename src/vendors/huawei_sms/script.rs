@@ -9,7 +9,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, HandleKind};
-use crate::script::options::{self, Options};
+use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
 use crate::vendors::huawei_sms::client::{SmsClient, TaskQuery, TaskRecord, looks_like_id};
 use crate::vendors::huawei_sms::task_handle::{self, TaskHandle, TaskJob};
@@ -103,19 +103,14 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Sms::register(
         engine,
         host,
-        (
-            "huawei_sms",
-            "/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests.",
-        ),
-        (
-            "sms",
-            "/// The target's name, as `print` and the REPL show it.",
-        ),
+        "sms",
+        "/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests.",
+        "/// The target's name, as `print` and the REPL show it.",
     );
-    options::register_with_and_without(
+    Sms::register_listing(
         engine,
-        "tasks",
-        ("sms: HuaweiSms", "Array"),
+        "sms",
+        ("tasks", "Array"),
         (
             "/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`.",
             "/// Every migration task of the project.",

@@ -11,7 +11,7 @@ use crate::api_error::ApiError;
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{self, Docs, Handle, HandleKind, Job, Kind, Names, Waits, parse_state};
-use crate::script::options::{self, Options};
+use crate::script::options::Options;
 use crate::script::remote::{Remote, RemoteJob, remote_client};
 use crate::script::shared_read::{Fetch, SharedReads};
 use crate::script::wait_log::Reading;
@@ -286,21 +286,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     PowerStore::register(
         engine,
         host,
-        (
-            "powerstore",
-            "/// The PowerStore target `name` from the target file.",
-        ),
-        (
-            "array",
-            "/// The target's name, as `print` and the REPL show the array.",
-        ),
+        "array",
+        "/// The PowerStore target `name` from the target file.",
+        "/// The target's name, as `print` and the REPL show the array.",
     );
     job::register::<SessionJob>(engine);
 
-    options::register_with_and_without(
+    PowerStore::register_listing(
         engine,
-        "import_sessions",
-        ("array: PowerStore", "Array"),
+        "array",
+        ("import_sessions", "Array"),
         (
             "/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request).",
             "/// Every import session of the array.",

@@ -15,7 +15,7 @@ use crate::script::error_value::raise;
 use crate::script::job::{
     self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits,
 };
-use crate::script::options::{self, Options};
+use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
@@ -312,23 +312,18 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Vcd::register(
         engine,
         host,
-        (
-            "vcd",
-            "/// The Cloud Director target `name` from the target file.",
-        ),
-        (
-            "vcd",
-            "/// The target's name, as `print` and the REPL show it.",
-        ),
+        "vcd",
+        "/// The Cloud Director target `name` from the target file.",
+        "/// The target's name, as `print` and the REPL show it.",
     );
     FuncRegistration::new("api_version")
         .with_comments(["/// The newest API version the server offers (asked once)."])
         .with_params_info(["vcd: Vcd", "String"])
         .register_into_engine(engine, |vcd: &mut Vcd| vcd.run(vcd.client.api_version()));
-    options::register_with_and_without(
+    Vcd::register_listing(
         engine,
-        "entity_types",
-        ("vcd: Vcd", "Array"),
+        "vcd",
+        ("entity_types", "Array"),
         (
             "/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\").",
             "/// Every entity type.",

@@ -238,14 +238,9 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Vcenter::register(
         engine,
         host,
-        (
-            "vcenter",
-            "/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`).",
-        ),
-        (
-            "vcenter",
-            "/// The target's name, as `print` and the REPL show it.",
-        ),
+        "vcenter",
+        "/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`).",
+        "/// The target's name, as `print` and the REPL show it.",
     );
     job::register::<HistoryJob>(engine);
     crate::vendors::vcenter::ovf_script::register(engine);
