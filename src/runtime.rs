@@ -71,37 +71,17 @@ pub struct RuntimeBuilder {
     approve_all: bool,
 }
 
-/// Builder methods that store their argument in a field of [`RuntimeBuilder`].
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $field:ident;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, $arg: $ty) -> Self {
-                self.$field = $arg;
-                self
-            }
-        )*
-    };
-}
-
 impl RuntimeBuilder {
-    setters! {
-        /// The targets scripts may reach.
-        targets(targets: Targets) => targets;
-        /// Resource limits on each script.
-        limits(limits: Limits) => limits;
-        /// Has the lab serve HTTPS from a CA of its own, trusted by every target through a
-        /// private temporary CA file removed when the runtime ends.
-        tls(tls: bool) => lab_tls;
-        /// The applications and scenario the lab seeds (default: the `happy` wave of
-        /// [`crate::http::lab::estate::DEFAULT_APPS`]).
-        estate(estate: Estate) => estate;
-        /// Seeded faults on the lab's vendor listeners (`--chaos`), or none.
-        chaos(chaos: Option<ChaosSpec>) => chaos;
-        /// Lets scripts read local files under `folders` too, not only under their own folder.
-        allow_read(folders: Vec<PathBuf>) => allowed_reads;
-        /// Approves every `confirm` gate without asking (`--yes`).
-        approve_all(approve_all: bool) => approve_all;
+    /// The targets scripts may reach.
+    pub fn targets(mut self, targets: Targets) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// Resource limits on each script.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Starts the lab with inventory `seed` and points every target at it.
@@ -110,9 +90,41 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Has the lab serve HTTPS from a CA of its own, trusted by every target through a
+    /// private temporary CA file removed when the runtime ends.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.lab_tls = tls;
+        self
+    }
+
+    /// The applications and scenario the lab seeds (default: the `happy` wave of
+    /// [`crate::http::lab::estate::DEFAULT_APPS`]).
+    pub fn estate(mut self, estate: Estate) -> Self {
+        self.estate = estate;
+        self
+    }
+
+    /// Seeded faults on the lab's vendor listeners (`--chaos`), or none.
+    pub fn chaos(mut self, chaos: Option<ChaosSpec>) -> Self {
+        self.chaos = chaos;
+        self
+    }
+
     /// Runs the clock (lab jobs and script sleeps) `speed` times faster.
     pub fn speed(mut self, speed: f64) -> Self {
         self.speed = Some(speed);
+        self
+    }
+
+    /// Lets scripts read local files under `folders` too, not only under their own folder.
+    pub fn allow_read(mut self, folders: Vec<PathBuf>) -> Self {
+        self.allowed_reads = folders;
+        self
+    }
+
+    /// Approves every `confirm` gate without asking (`--yes`).
+    pub fn approve_all(mut self, approve_all: bool) -> Self {
+        self.approve_all = approve_all;
         self
     }
 
