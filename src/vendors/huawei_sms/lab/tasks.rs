@@ -2,6 +2,7 @@
 //! `count`, get, actions (not idempotent: a repeat is a 400 state conflict), delete,
 //! and the log upload. Every applied mutation is logged under the task's id.
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 use axum::Json;
@@ -47,8 +48,12 @@ pub(super) async fn tasks_list(
         .take(filters.limit)
         .collect();
     // The page's tasks are read now: their timelines run from here.
-    let page = |t: &LabTask| tasks.iter().any(|shown| shown.id == t.id);
-    for task in inventory.tasks.iter_mut().filter(|t| page(t)) {
+    let page: HashSet<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+    for task in inventory
+        .tasks
+        .iter_mut()
+        .filter(|t| page.contains(t.id.as_str()))
+    {
         task.touch(now);
     }
     Ok(Json(TaskList { count, tasks }))
