@@ -2,12 +2,13 @@
 //! into the binary; any other path is a `.rhai` file beside the playbook.
 
 use std::cell::RefCell;
-
-use crate::journal::fingerprint::FileHash;
 use std::path::{Path, PathBuf};
 
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+
+use crate::journal::fingerprint::FileHash;
+use crate::thread_stack;
 
 /// The embedded stdlib: `(name, source)`.
 pub const STDLIB: &[(&str, &str)] = &[
@@ -69,7 +70,7 @@ impl ModuleResolver for Resolver {
             if let Ok(bytes) = std::fs::read(&file) {
                 note_loaded(file.display().to_string(), &bytes);
             }
-            let _guard = Importing::enter(file, path, pos)?;
+            let _guard = importing(file, path, pos)?;
             return self.files.resolve(engine, source, path, pos);
         }
         let Some(text) = stdlib_source(path) else {
@@ -118,35 +119,28 @@ thread_local! {
     static IMPORTING: RefCell<Vec<(PathBuf, String)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One module on the stack of modules being loaded; leaves it when dropped.
-struct Importing;
-
-impl Importing {
-    fn enter(file: PathBuf, path: &str, pos: Position) -> Result<Self, Box<EvalAltResult>> {
-        IMPORTING.with_borrow_mut(|stack| {
-            if let Some(start) = stack.iter().position(|(f, _)| *f == file) {
-                let mut chain: Vec<String> = stack[start..]
-                    .iter()
-                    .map(|(_, p)| format!("`{p}`"))
-                    .collect();
-                chain.push(format!("`{path}`"));
-                let message = format!(
-                    "import cycle: {}; a module cannot import itself, directly or through \
-                     others: move what both need into a third module",
-                    chain.join(" imports ")
-                );
-                return Err(Box::new(EvalAltResult::ErrorRuntime(message.into(), pos)));
-            }
-            stack.push((file, path.to_owned()));
-            Ok(Self)
-        })
-    }
-}
-
-impl Drop for Importing {
-    fn drop(&mut self) {
-        IMPORTING.with_borrow_mut(|stack| {
-            stack.pop();
-        });
-    }
+/// Puts module `file` (imported as `path`) on the stack of modules being loaded, until
+/// the guard is dropped; refused as a cycle when it is being loaded already.
+fn importing(
+    file: PathBuf,
+    path: &str,
+    pos: Position,
+) -> Result<thread_stack::Held<(PathBuf, String)>, Box<EvalAltResult>> {
+    IMPORTING.with_borrow(|stack| {
+        let Some(start) = stack.iter().position(|(f, _)| *f == file) else {
+            return Ok(());
+        };
+        let mut chain: Vec<String> = stack[start..]
+            .iter()
+            .map(|(_, p)| format!("`{p}`"))
+            .collect();
+        chain.push(format!("`{path}`"));
+        let message = format!(
+            "import cycle: {}; a module cannot import itself, directly or through \
+             others: move what both need into a third module",
+            chain.join(" imports ")
+        );
+        Err(Box::new(EvalAltResult::ErrorRuntime(message.into(), pos)))
+    })?;
+    Ok(thread_stack::push(&IMPORTING, (file, path.to_owned())))
 }
