@@ -16,6 +16,7 @@ use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
 use crate::script::options::{Options, duration};
 use crate::script::timestamp::Timestamp;
+use crate::script::wait::options_doc;
 use crate::script::wait_log::{Subject, WaitLog};
 
 /// Defaults of `retry`.
@@ -176,11 +177,15 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     let h = host.clone();
     FuncRegistration::new("wait_until")
-        .with_comments(["/// Calls `f` until it returns true; a `timeout` error after `timeout`.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\")."])
+        .with_comments([format!(
+            "/// Calls `f` until it returns true; a `timeout` error after `timeout`.\n{}",
+            options_doc(WAIT_TIMEOUT, WAIT_EVERY)
+        )])
         .with_params_info(["f: FnPtr", "options: Map", "()"])
-        .register_into_engine(engine, move |ctx: NativeCallContext, f: FnPtr, options: Map| {
-            wait_until(&h, &ctx, &f, options)
-        });
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, f: FnPtr, options: Map| wait_until(&h, &ctx, &f, options),
+        );
     let h = host.clone();
     FuncRegistration::new("wait_until")
         .with_comments(["/// `wait_until` with the default options."])

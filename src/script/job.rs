@@ -19,7 +19,7 @@ use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::remote::{Remote, RemoteClient};
 use crate::script::shared_read::SharedReads;
-use crate::script::wait::{Verdict, Wait};
+use crate::script::wait::{Verdict, Wait, options_doc};
 use crate::script::wait_log::{Reading, report};
 use crate::suggest::{closest, did_you_mean};
 
@@ -96,6 +96,8 @@ pub struct Waits {
 /// The doc comments of the generic functions, with the kind's own words.
 pub struct Docs {
     pub refresh: &'static str,
+    /// What `wait_for` does; the line of its options is written from the kind's
+    /// [`Waits`].
     pub wait_for: &'static str,
     pub to_map: &'static str,
     pub to_string: &'static str,
@@ -544,7 +546,11 @@ pub fn register<J: Job>(engine: &mut Engine) {
         .with_params_info([this.as_str(), name])
         .register_into_engine(engine, |h: &mut Handle<J>| h.refresh());
     FuncRegistration::new("wait_for")
-        .with_comments([kind.docs.wait_for])
+        .with_comments([format!(
+            "{}\n{}",
+            kind.docs.wait_for,
+            options_doc(kind.waits.timeout, kind.waits.every)
+        )])
         .with_params_info([
             this.as_str(),
             "state: &str",

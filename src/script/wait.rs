@@ -19,6 +19,29 @@ use crate::script::wait_log::{Reading, Subject, report};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
+/// The doc line of a wait's `timeout` and `every` options, spelling their defaults from
+/// the values the wait uses, so the documentation cannot drift from them.
+pub fn options_doc(timeout: Duration, every: Duration) -> String {
+    format!(
+        "/// Options: `timeout` (default \"{}\"), `every` (\"{}\").",
+        spelled(timeout),
+        spelled(every)
+    )
+}
+
+/// `24h`, `90m`, `15s`, `250ms`: `duration` in the largest unit that spells it whole, as
+/// a script writes an option.
+fn spelled(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
+        .into_iter()
+        .find(|(unit, _)| ms > 0 && ms % unit == 0)
+        .map_or_else(
+            || format!("{ms}ms"),
+            |(unit, name)| format!("{}{name}", ms / unit),
+        )
+}
+
 /// What one look at the job says.
 #[derive(Debug)]
 pub enum Verdict {
@@ -342,5 +365,20 @@ mod tests {
             let _ = wait(100).run(&host, || Ok("DONE"), judge, look);
         });
         assert!(!text.contains("past its timeout"), "{text}");
+    }
+
+    #[test]
+    fn the_options_line_spells_the_defaults_as_a_script_writes_them() {
+        let secs = Duration::from_secs;
+        assert_eq!(
+            options_doc(secs(24 * 3600), secs(15)),
+            "/// Options: `timeout` (default \"24h\"), `every` (\"15s\")."
+        );
+        assert_eq!(spelled(secs(90 * 60)), "90m");
+        assert_eq!(spelled(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(spelled(Duration::ZERO), "0ms");
+        for duration in [secs(6 * 3600), secs(90), Duration::from_millis(250)] {
+            assert_eq!(humantime::parse_duration(&spelled(duration)), Ok(duration));
+        }
     }
 }

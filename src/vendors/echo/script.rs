@@ -65,7 +65,7 @@ impl Job for EchoJob {
         },
         Docs {
             refresh: "/// Re-reads the job; returns the job.",
-            wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.\n/// Options: `timeout` (default \"1h\"), `every` (\"1s\").",
+            wait_for: "/// Polls until the job reaches `state`; fails at once when it ends in another.",
             to_map: "/// Every field of the job with the API's names.",
             to_string: "/// One line: name and state.",
         },

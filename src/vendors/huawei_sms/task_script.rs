@@ -54,7 +54,7 @@ impl Job for TaskJob {
         },
         Docs {
             refresh: "/// Re-reads the task; returns the task.",
-            wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).\n/// Options: `timeout` (default \"24h\"), `every` (\"15s\").",
+            wait_for: "/// Polls until the task reaches `state` (e.g. \"MIGRATE_SUCCESS\"). Fails at once, with the\n/// task's `error_json`, when it reaches another terminal state (MIGRATE_FAIL, ABORT, …).",
             to_map: "/// Every field of the task as a map with the vendor's field names.",
             to_string: "/// One line: name, state and the running subtask with its percent.",
         },

@@ -84,7 +84,7 @@ impl Job for SessionJob {
         },
         Docs {
             refresh: "/// Re-reads the session from the array; returns the session.",
-            wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.\n/// Options: `timeout` (default \"6h\"), `every` (\"30s\").",
+            wait_for: "/// Polls until the session reaches `state`. Fails at once, naming the state it\n/// found, when the session ends in another terminal state.",
             to_map: "/// Every attribute of the session as a map with the vendor's field names.",
             to_string: "/// One line: name, state and, while copying, the percent done.",
         },

@@ -17,6 +17,7 @@ use crate::script::job::{
 };
 use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
+use crate::script::wait::options_doc;
 use crate::script::wait_log::Reading;
 use crate::vendors::vcd::client::VcdClient;
 use crate::vendors::vcd::wire::{Task, TaskStatus};
@@ -174,7 +175,7 @@ impl Job for TaskJob {
         },
         Docs {
             refresh: "/// Re-reads the task; returns it.",
-            wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
+            wait_for: "/// Polls until the task reaches `state` (e.g. \"running\"); fails with the task's `Error`\n/// when it ends otherwise.",
             to_map: "/// The task's fields as a map.",
             to_string: "/// One line: the task, its status and progress.",
         },
@@ -386,7 +387,10 @@ fn register_task(engine: &mut Engine) {
     job::method_with(
         engine,
         ("wait", "options: Map"),
-        "/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted. Options: `timeout` (default \"1h\"), `every` (\"3s\").",
+        &format!(
+            "/// Polls until the task succeeds; fails with the task's `Error` when it ends in\n/// error, canceled or aborted.\n{}",
+            options_doc(TaskJob::KIND.waits.timeout, TaskJob::KIND.waits.every)
+        ),
         wait,
     );
     job::method(

@@ -47,7 +47,7 @@ impl Job for OvfJob {
         },
         Docs {
             refresh: "/// Re-reads the import session; returns it.",
-            wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.\n/// Options: `timeout` (default \"1h\"), `every` (\"5s\").",
+            wait_for: "/// Polls until the session reaches `state`; fails at once, with the session's\n/// first error (and its place in the descriptor), when it ends otherwise.",
             to_map: "/// Every field of the session as a map with the vendor's field names, and its `id`.",
             to_string: "/// `ID STATE PROGRESS%`, as `print` and the REPL show the session.",
         },

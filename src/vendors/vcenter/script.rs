@@ -98,7 +98,7 @@ impl Job for HistoryJob {
         },
         Docs {
             refresh: "/// Re-reads the import's Info; returns the history.",
-            wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise. Options: `timeout` (default \"6h\"), `every` (\"10s\").",
+            wait_for: "/// Polls until the import reaches `state` (e.g. \"SUCCEEDED\"); fails at once when it\n/// ends otherwise.",
             to_map: "/// The import's Info as last read (empty before the first read).",
             to_string: "/// `of `NAME``, naming the target, as `print` and the REPL show it.",
         },
