@@ -19,11 +19,11 @@ use crate::hook::event::{ChangeKind, FileEvent, Stat};
 use crate::hook::files;
 use crate::hook::filter::Pattern;
 use crate::hook::spec::OnBusy;
-use crate::hook::spec::{DEFAULT_CONCURRENCY, HandlerSpec};
+use crate::hook::spec::{DEFAULT_CONCURRENCY, DEFAULT_DEBOUNCE, DEFAULT_SETTLE, HandlerSpec};
 use crate::script::Host;
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::flow::poll;
-use crate::script::options::Options;
+use crate::script::options::{Options, spelled};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -60,7 +60,15 @@ impl Callback {
 /// The registrations a hook script made while it loaded.
 pub type Registrations = Arc<Mutex<Vec<(HandlerSpec, Callback)>>>;
 
-const ON_FILE_DOC: &str = "/// Registers a file-watch handler (in hook scripts run by `cutover watch`).\n/// `pattern` is a glob relative to the hook's folder (`*` stays in one folder, `**`\n/// crosses folders). `handler` gets `#{ path, name, dir, kind, size, modified, from,\n/// to, initial }`. Options: `events` (default [\"create\", \"modify\", \"rename\"]; also\n/// \"remove\"), `debounce` (\"50ms\"), `settle` (\"1s\": size and modification time must\n/// stay the same this long), `concurrency` (1), `on_busy` (\"queue\", \"skip\" or\n/// \"restart\"), `root` (the folder the pattern is relative to), `name`.";
+/// `on_file`'s documentation, its defaults spelled from the values a handler gets.
+fn on_file_doc() -> String {
+    format!(
+        "/// Registers a file-watch handler (in hook scripts run by `cutover watch`).\n/// `pattern` is a glob relative to the hook's folder (`*` stays in one folder, `**`\n/// crosses folders). `handler` gets `#{{ path, name, dir, kind, size, modified, from,\n/// to, initial }}`. Options: `events` (default [\"create\", \"modify\", \"rename\"]; also\n/// \"remove\"), `debounce` (\"{}\"), `settle` (\"{}\": size and modification time must\n/// stay the same this long), `concurrency` ({}), `on_busy` (\"queue\", \"skip\" or\n/// \"restart\"), `root` (the folder the pattern is relative to), `name`.",
+        spelled(DEFAULT_DEBOUNCE),
+        spelled(DEFAULT_SETTLE),
+        DEFAULT_CONCURRENCY
+    )
+}
 
 fn gate(ctx: &NativeCallContext) -> RhaiResult<Arc<FileGate>> {
     FileGate::of(ctx).map_err(raise)
@@ -260,7 +268,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, max_string_size: usize) {
         ))
     };
     FuncRegistration::new("on_file")
-        .with_comments([ON_FILE_DOC])
+        .with_comments([on_file_doc()])
         .with_params_info(["pattern: &str", "options: Map", "handler: FnPtr", "()"])
         .register_into_engine(engine, move |pattern: &str, _: Map, _: FnPtr| {
             outside(pattern)
@@ -311,7 +319,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, max_string_size: usize) {
 
     let h = host.clone();
     FuncRegistration::new("wait_for_file")
-        .with_comments(["/// Waits until a file the script may read exists and its size and modification\n/// time stayed the same for `settle`; returns `#{ path, size, modified }`.\n/// Options: `settle` (default \"5s\"), `timeout` (\"1h\"), `every`. Runs on the run's clock."])
+        .with_comments([format!(
+            "/// Waits until a file the script may read exists and its size and modification\n/// time stayed the same for `settle`; returns `#{{ path, size, modified }}`.\n/// Options: `settle` (default \"{}\"), `timeout` (\"{}\"), `every`. Runs on the run's clock.",
+            spelled(WAIT_SETTLE),
+            spelled(WAIT_TIMEOUT)
+        )])
         .with_params_info(["path: &str", "options: Map", "Map"])
         .register_into_engine(engine, move |ctx: NativeCallContext, path: &str, options: Map| {
             wait_for_file(&h, &ctx, path, options)
@@ -329,7 +341,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>, max_string_size: usize) {
 pub fn collect_into(engine: &mut Engine, registrations: &Registrations) {
     let r = registrations.clone();
     FuncRegistration::new("on_file")
-        .with_comments([ON_FILE_DOC])
+        .with_comments([on_file_doc()])
         .with_params_info(["pattern: &str", "options: Map", "handler: FnPtr", "()"])
         .register_into_engine(
             engine,

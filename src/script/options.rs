@@ -16,6 +16,19 @@ pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
 /// What every duration error ends with, so the operator sees how to write one.
 const HOW: &str = "write e.g. \"250ms\", \"30s\", \"2h\" or milliseconds";
 
+/// `24h`, `90m`, `15s`, `250ms`: `duration` in the largest unit that spells it whole, as a script
+/// writes it, and as [`duration`] reads it back.
+pub fn spelled(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
+        .into_iter()
+        .find(|(unit, _)| ms > 0 && ms % unit == 0)
+        .map_or_else(
+            || format!("{ms}ms"),
+            |(unit, name)| format!("{}{name}", ms / unit),
+        )
+}
+
 /// Reads a duration: a string humantime understands, or milliseconds as an integer or
 /// a float (`1.5` is 1.5 ms). Negative, non-finite and over [`MAX_DURATION`] are
 /// `validation` errors.
@@ -178,5 +191,18 @@ mod tests {
             map["message"].clone().into_string().unwrap(),
             "unknown option `timout`; did you mean `timeout`?"
         );
+    }
+
+    #[test]
+    fn a_spelled_duration_reads_back_as_itself() {
+        let secs = Duration::from_secs;
+        assert_eq!(spelled(secs(24 * 3600)), "24h");
+        assert_eq!(spelled(secs(90 * 60)), "90m");
+        assert_eq!(spelled(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(spelled(Duration::ZERO), "0ms");
+        for duration in [secs(6 * 3600), secs(90), Duration::from_millis(250)] {
+            let text = Dynamic::from(spelled(duration));
+            assert_eq!(super::duration("t", &text).ok(), Some(duration));
+        }
     }
 }

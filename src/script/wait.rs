@@ -13,7 +13,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::flow::{MIN_EVERY, poll_logged, poll_logged_booked};
-use crate::script::options::Options;
+use crate::script::options::{Options, spelled};
 use crate::script::shared_read::SharedReads;
 use crate::script::wait_log::{Reading, Subject, report};
 
@@ -27,19 +27,6 @@ pub fn options_doc(timeout: Duration, every: Duration) -> String {
         spelled(timeout),
         spelled(every)
     )
-}
-
-/// `24h`, `90m`, `15s`, `250ms`: `duration` in the largest unit that spells it whole, as
-/// a script writes an option.
-fn spelled(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
-        .into_iter()
-        .find(|(unit, _)| ms > 0 && ms % unit == 0)
-        .map_or_else(
-            || format!("{ms}ms"),
-            |(unit, name)| format!("{}{name}", ms / unit),
-        )
 }
 
 /// What one look at the job says.
@@ -374,11 +361,5 @@ mod tests {
             options_doc(secs(24 * 3600), secs(15)),
             "/// Options: `timeout` (default \"24h\"), `every` (\"15s\")."
         );
-        assert_eq!(spelled(secs(90 * 60)), "90m");
-        assert_eq!(spelled(Duration::from_millis(1500)), "1500ms");
-        assert_eq!(spelled(Duration::ZERO), "0ms");
-        for duration in [secs(6 * 3600), secs(90), Duration::from_millis(250)] {
-            assert_eq!(humantime::parse_duration(&spelled(duration)), Ok(duration));
-        }
     }
 }

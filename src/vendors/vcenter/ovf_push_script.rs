@@ -9,7 +9,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::file_gate::{FileGate, GatedFile};
 use crate::script::error_value::{invalid_argument, raise};
 use crate::script::flow::poll;
-use crate::script::options::Options;
+use crate::script::options::{Options, spelled};
 use crate::vendors::vcenter::ovf_push::{KEEP_ALIVE_EVERY, plan, push_all};
 use crate::vendors::vcenter::ovf_script::{OvfImport, problem};
 use crate::vendors::vcenter::ovf_wire::ImportState;
@@ -130,7 +130,10 @@ pub(super) fn register(engine: &mut Engine) {
         .with_params_info(["session: OvfImport", "files: Map", "OvfImport"])
         .register_into_engine(engine, |context: NativeCallContext, s: &mut OvfImport, files: Map| s.push(&context, files, Map::new()));
     FuncRegistration::new("push")
-        .with_comments(["/// `push(files)` with options: `keep_alive`, how often progress is reported while\n/// files transfer (default \"10s\"; shorter than the server's idle timeout)."])
+        .with_comments([format!(
+            "/// `push(files)` with options: `keep_alive`, how often progress is reported while\n/// files transfer (default \"{}\"; shorter than the server's idle timeout).",
+            spelled(KEEP_ALIVE_EVERY)
+        )])
         .with_params_info(["session: OvfImport", "files: Map", "options: Map", "OvfImport"])
         .register_into_engine(engine, |context: NativeCallContext, s: &mut OvfImport, files: Map, options: Map| s.push(&context, files, options));
     FuncRegistration::new("push")
