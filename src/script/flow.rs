@@ -14,7 +14,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::http::client::LAST_LOOK;
 use crate::script::error_value::{invalid_argument, raise, retry_hint};
 use crate::script::host::{Host, hold_deadline};
-use crate::script::options::{Options, duration};
+use crate::script::options::{Options, duration, spelled};
 use crate::script::timestamp::Timestamp;
 use crate::script::wait::options_doc;
 use crate::script::wait_log::{Subject, WaitLog};
@@ -162,7 +162,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     let h = host.clone();
     FuncRegistration::new("retry")
-        .with_comments(["/// Calls `f` until it succeeds, retrying only errors marked `retryable`\n/// (exponential backoff with full jitter, honouring `Retry-After`).\n/// Options: `attempts` (default 5), `initial` (\"1s\"), `max` (\"1m\")."])
+        .with_comments([format!(
+            "/// Calls `f` until it succeeds, retrying only errors marked `retryable`\n/// (exponential backoff with full jitter, honouring `Retry-After`).\n/// Options: `attempts` (default {RETRY_ATTEMPTS}), `initial` (\"{}\"), `max` (\"{}\").",
+            spelled(RETRY_INITIAL),
+            spelled(RETRY_MAX)
+        )])
         .with_params_info(["options: Map", "f: FnPtr", "Dynamic"])
         .register_into_engine(engine, move |ctx: NativeCallContext, options: Map, f: FnPtr| {
             retry(&h, &ctx, options, &f)
