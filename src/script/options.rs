@@ -16,8 +16,8 @@ pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
 /// What every duration error ends with, so the operator sees how to write one.
 const HOW: &str = "write e.g. \"250ms\", \"30s\", \"2h\" or milliseconds";
 
-/// `24h`, `90m`, `15s`, `250ms`: `duration` in the largest unit that spells it whole, as a script
-/// writes it, and as [`duration`] reads it back.
+/// `24h`, `90m`, `15s`, `250ms`: `duration` in the largest unit that spells it whole,
+/// as a script writes it and [`duration`] reads it back.
 pub fn spelled(duration: Duration) -> String {
     let ms = duration.as_millis();
     [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
