@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::frame::{self, Place};
 use super::lease::{Heartbeat, Owner};
 use super::runners::Joined;
@@ -68,6 +70,8 @@ pub struct RunJournal {
     runner: Option<Runner>,
     /// How a shared run's runner settles the changes a stopped runner left unknown.
     reconciler: std::sync::OnceLock<Reconciler>,
+    /// Cancelled when the run is stopped: a follower stops waiting for its leader.
+    stop: std::sync::OnceLock<CancellationToken>,
     _heartbeat: Heartbeat,
 }
 
@@ -106,6 +110,7 @@ impl RunJournal {
             lease_lost,
             runner: None,
             reconciler: std::sync::OnceLock::new(),
+            stop: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
     }
@@ -157,8 +162,15 @@ impl RunJournal {
                 ended,
             }),
             reconciler: std::sync::OnceLock::new(),
+            stop: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
+    }
+
+    /// Ends a follower's wait for its leader when `stop` is cancelled (the run stops);
+    /// a journal has one such token at most, so a second is ignored.
+    pub fn stop_on(&self, stop: CancellationToken) {
+        let _ = self.stop.set(stop);
     }
 
     /// Sets how the changes a stopped runner left unknown are settled.
@@ -217,6 +229,11 @@ impl RunJournal {
                 return Err(self.journal.error(format!(
                     "run {} ended before its leader recorded {what}",
                     self.run
+                )));
+            }
+            if self.stop.get().is_some_and(CancellationToken::is_cancelled) {
+                return Err(self.journal.error(format!(
+                    "the run stopped while this runner waited for its leader to record {what}"
                 )));
             }
             if !said {

@@ -306,3 +306,52 @@ fn the_runs_table_and_a_run_killed_with_its_lease_read_as_an_operator_needs() {
          1   wave.rhai  1970-01-01T00:00:01Z  -           killed   0\n"
     );
 }
+
+#[test]
+fn a_follower_stops_waiting_for_its_leader_when_the_run_stops() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::run_journal::RunJournal;
+    use super::runners::Joined;
+
+    let (_dir, journal, run) = journal_with_run();
+    let joined = Joined {
+        run,
+        attempt: 2,
+        runner: 1,
+        began: false,
+        files: Vec::new(),
+    };
+    // Leases of an hour: no heartbeat comes during the test to make this runner lead.
+    let follower = RunJournal::shared(
+        Arc::new(journal),
+        &joined,
+        Owner::this_process(),
+        None,
+        Duration::from_secs(3600),
+    );
+    let stop = CancellationToken::new();
+    follower.stop_on(stop.clone());
+    stop.cancel();
+    let mut looks = 0;
+    let err = follower
+        .follow("step `a`", || {
+            looks += 1;
+            Ok(None::<()>)
+        })
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the run stopped while this runner waited for its leader to record step `a`"),
+        "{err}"
+    );
+    assert_eq!(looks, 1, "it looks once for what the leader recorded");
+    // What the leader recorded is still taken: the stop ends only the waiting.
+    assert_eq!(
+        follower.follow("step `b`", || Ok(Some(7))).unwrap(),
+        Some(7)
+    );
+}
