@@ -196,14 +196,10 @@ fn refuse(
 mod tests {
     use serde_json::json;
 
-    use super::super::tests::{Client, lab, message, send};
+    use super::super::tests::{Client, message, send};
     use crate::vendors::powerstore::wire::codes;
 
     const SESSIONS: &str = "/api/rest/import_session";
-
-    async fn client() -> Client {
-        Client::login(&lab().0).await
-    }
 
     fn names(body: &serde_json::Value) -> Vec<&str> {
         body.as_array()
@@ -215,7 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn list_returns_ids_only_without_select() {
-        let answer = client().await.get(SESSIONS).await;
+        let answer = Client::fresh().await.get(SESSIONS).await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.header("content-type"), Some("application/json"));
         let rows = answer.body.as_array().unwrap();
@@ -228,7 +224,7 @@ mod tests {
 
     #[tokio::test]
     async fn list_filters_orders_and_selects() {
-        let c = client().await;
+        let c = Client::fresh().await;
         let uri = format!("{SESSIONS}?select=name,state&state=eq.copy_in_progress&order=name.desc");
         let answer = c.get(&uri).await;
         assert_eq!(
@@ -256,7 +252,7 @@ mod tests {
 
     #[tokio::test]
     async fn list_pages_with_206_and_416() {
-        let c = client().await;
+        let c = Client::fresh().await;
         let first = c.get(&format!("{SESSIONS}?limit=5")).await;
         assert_eq!(
             (first.status, first.header("content-range")),
@@ -290,7 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn get_shows_a_copy_in_progress() {
-        let c = client().await;
+        let c = Client::fresh().await;
         let answer = c
             .get(&format!(
                 "{SESSIONS}/name:wave1-lun01?select=*,remote_system(id,name)"
@@ -322,7 +318,7 @@ mod tests {
 
     #[tokio::test]
     async fn create_answers_201_and_starts_the_import() {
-        let c = client().await;
+        let c = Client::fresh().await;
         let body = r#"{"name": "imp-lun17", "remote_system_id": "name:vnx-02", "source_resource_id": "sv_17", "description": "wave 3"}"#;
         let created = c.post(SESSIONS, body).await;
         assert_eq!(created.status, 201);
@@ -359,7 +355,7 @@ mod tests {
 
     #[tokio::test]
     async fn modify_moves_the_schedule_and_checks_its_body() {
-        let c = client().await;
+        let c = Client::fresh().await;
         let path = format!("{SESSIONS}/name:wave2-lun01");
         let moved = c
             .call(

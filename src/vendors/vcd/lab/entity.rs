@@ -97,25 +97,18 @@ fn not_found(id: &str) -> LabError {
     LabError::not_found(format!("Entity {id} not found"))
 }
 
-/// The visible entity `id`, or 404.
-fn find<'a>(
-    entities: &'a mut [super::entity::SimEntity],
-    id: &str,
-    caller: &Caller,
-) -> Result<&'a mut SimEntity, LabError> {
+/// Where the entity `id` is, when the caller sees it (else 404).
+fn visible(entities: &[SimEntity], id: &str, caller: &Caller) -> Result<usize, LabError> {
     entities
-        .iter_mut()
-        .find(|e| e.wire.id == id && e.visible_to(caller))
+        .iter()
+        .position(|e| e.wire.id == id && e.visible_to(caller))
         .ok_or_else(|| not_found(id))
 }
 
 /// Where the entity `id` is, when the caller sees it (else 404) and may modify it (else
 /// 403).
 fn writable(entities: &[SimEntity], id: &str, caller: &Caller) -> Result<usize, LabError> {
-    let index = entities
-        .iter()
-        .position(|e| e.wire.id == id && e.visible_to(caller))
-        .ok_or_else(|| not_found(id))?;
+    let index = visible(entities, id, caller)?;
     if !entities[index].writable_by(caller) {
         return Err(forbidden(id, caller));
     }
@@ -133,8 +126,8 @@ fn forbidden(id: &str, caller: &Caller) -> LabError {
 pub(super) async fn entities_get(
     (State(lab), Extension(caller), Path(id)): OnId,
 ) -> Result<Response, LabError> {
-    let mut inventory = lab.at_now();
-    let entity = find(&mut inventory.entities, &id, &caller)?;
+    let inventory = lab.at_now();
+    let entity = &inventory.entities[visible(&inventory.entities, &id, &caller)?];
     Ok(with_etag(&entity.wire, &entity.etag()))
 }
 
