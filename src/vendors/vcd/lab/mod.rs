@@ -25,7 +25,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 
 use crate::http::lab::with_faults;
 use crate::vendors::vcd::wire::versions_xml;
@@ -39,11 +39,41 @@ const CLOUDAPI: &str = "/cloudapi/1.0.0";
 /// request id on every answer.
 pub fn router(state: LabState) -> Router {
     let cloudapi = |path: &str| format!("{CLOUDAPI}{path}");
-    let api = authenticated_cloudapi()
-        .into_iter()
-        .fold(Router::new(), |api, (path, route)| {
-            api.route(&cloudapi(path), route)
-        })
+    let api = Router::new()
+        .route(
+            &cloudapi("/sessions/current"),
+            get(auth::sessions_current_get).delete(auth::sessions_delete),
+        )
+        .route(
+            &cloudapi("/entityTypes"),
+            get(entity_type::entity_types_list),
+        )
+        .route(
+            &cloudapi("/entityTypes/{id}"),
+            get(entity_type::entity_types_get),
+        )
+        .route(
+            &cloudapi("/entityTypes/{id}/migrateEntities"),
+            post(migration::migrate_entities),
+        )
+        .route(
+            &cloudapi("/entities/{id}"),
+            get(entity::entities_get)
+                .put(entity::entities_put)
+                .delete(entity::entities_delete),
+        )
+        .route(
+            &cloudapi("/entities/{id}/resolve"),
+            post(entity::entities_resolve),
+        )
+        .route(
+            &cloudapi("/entities/types/{vendor}/{nss}"),
+            get(entity::entities_of_type_list),
+        )
+        .route(
+            &cloudapi("/entities/types/{vendor}/{nss}/{version}"),
+            get(entity::entities_of_version_list),
+        )
         .route(
             "/api/session",
             get(auth::legacy_session_get).delete(auth::sessions_delete),
@@ -66,37 +96,6 @@ pub fn router(state: LabState) -> Router {
     with_faults(routes, state.faults().clone(), error::fault_body).layer(
         middleware::from_fn_with_state(state.lock().ids.clone(), request_id::stamp),
     )
-}
-
-/// The cloudapi routes behind authentication, by their path below [`CLOUDAPI`].
-fn authenticated_cloudapi() -> [(&'static str, MethodRouter<LabState>); 8] {
-    [
-        (
-            "/sessions/current",
-            get(auth::sessions_current_get).delete(auth::sessions_delete),
-        ),
-        ("/entityTypes", get(entity_type::entity_types_list)),
-        ("/entityTypes/{id}", get(entity_type::entity_types_get)),
-        (
-            "/entityTypes/{id}/migrateEntities",
-            post(migration::migrate_entities),
-        ),
-        (
-            "/entities/{id}",
-            get(entity::entities_get)
-                .put(entity::entities_put)
-                .delete(entity::entities_delete),
-        ),
-        ("/entities/{id}/resolve", post(entity::entities_resolve)),
-        (
-            "/entities/types/{vendor}/{nss}",
-            get(entity::entities_of_type_list),
-        ),
-        (
-            "/entities/types/{vendor}/{nss}/{version}",
-            get(entity::entities_of_version_list),
-        ),
-    ]
 }
 
 /// `GET /api/versions` (no auth): the versions up to the configured newest.
