@@ -76,7 +76,6 @@ pub(super) fn run(args: &RunArgs, target_file: Option<&Path>, quiet: bool) -> Ex
     };
     if let Some(journal) = &journal {
         host.calls().journal_into(Arc::clone(journal));
-        journal.stop_on(runtime.cancel_token().clone());
         // A shared run's runners check what others left unknown as they reach it
         // (the gate), not all at once: another runner may be sending it right now.
         if journal.runner().is_none() {

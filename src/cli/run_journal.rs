@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
 use super::{RunArgs, RunId, fail};
 use crate::exit_code::ExitCode;
 use crate::journal::fingerprint::{self, FileHash};
@@ -66,7 +68,7 @@ pub(super) fn start(
         seed,
     };
     if args.journal.runners {
-        return shared(args, &journal, owner, new).map(Some);
+        return shared(args, &journal, owner, new, runtime.cancel_token().clone()).map(Some);
     }
     let (script, files) = (&new.script, &new.files);
     let (run, attempt) = match args.journal.resume {
@@ -129,13 +131,8 @@ pub(super) fn start(
                     changed.join("; ")
                 );
             }
-            let then = began_against(&row);
-            let now = setting(
-                &new.arguments,
-                new.scenario.as_deref(),
-                new.seed,
-                &new.targets,
-            );
+            let then = setting(&row.begun);
+            let now = setting(&new);
             if then != now {
                 if !args.journal.force {
                     return Err(fail(
@@ -168,6 +165,7 @@ fn shared(
     journal: &Arc<Journal>,
     owner: Owner,
     new: NewRun,
+    stop: CancellationToken,
 ) -> Result<Arc<RunJournal>, ExitCode> {
     if !journal.is_shared() {
         return Err(fail(
@@ -199,12 +197,7 @@ fn shared(
         }
     }
     let lease = args.journal.lease;
-    let now = setting(
-        &new.arguments,
-        new.scenario.as_deref(),
-        new.seed,
-        &new.targets,
-    );
+    let now = setting(&new);
     // Checked before the run is joined: a refused runner leaves it as it was.
     let accept = |row: &RunRow| -> Result<(), String> {
         let changed = fingerprint::changes(&row.begun.files, &new.files);
@@ -215,7 +208,7 @@ fn shared(
                 changed.join("; ")
             ));
         }
-        let then = began_against(row);
+        let then = setting(&row.begun);
         if then != now {
             return Err(format!(
                 "run {} runs against {then}, and this runner against {now}; start every runner against what the run began with",
@@ -242,35 +235,28 @@ fn shared(
         owner,
         only,
         lease,
+        stop,
     )))
-}
-
-/// What run `row` went against, as [`setting`] says it.
-fn began_against(row: &RunRow) -> String {
-    setting(
-        &row.begun.arguments,
-        row.begun.scenario.as_deref(),
-        row.begun.seed,
-        &row.begun.targets,
-    )
 }
 
 /// What a run goes against, as an operator says it: the lab with its scenario and seed,
 /// or the targets by name. A resume against another is refused: it would record steps
 /// done that were done elsewhere.
-fn setting(
-    arguments: &serde_json::Value,
-    scenario: Option<&str>,
-    seed: Option<u64>,
-    targets: &[String],
-) -> String {
+fn setting(run: &NewRun) -> String {
+    let NewRun {
+        arguments,
+        scenario,
+        seed,
+        targets,
+        ..
+    } = run;
     if arguments.get("lab").and_then(serde_json::Value::as_bool) == Some(true) {
         let apps = arguments
             .get("apps")
             .map_or_else(String::new, |apps| format!(", {apps} applications"));
         format!(
             "the lab (scenario {}, seed {}{apps})",
-            scenario.unwrap_or("?"),
+            scenario.as_deref().unwrap_or("?"),
             seed.map_or_else(|| "?".to_owned(), |s| s.to_string())
         )
     } else {

@@ -404,11 +404,15 @@ impl HttpClient {
     /// A journal that cannot be written stops the change: sending it unrecorded could
     /// make a resume send it twice.
     fn journal_error(&self, mutation: &Mutation, err: &JournalError) -> ApiError {
-        ApiError::new(
-            ErrorKind::Validation,
-            format!("{err}; the change was not sent, since it could not be recorded"),
-        )
-        .at(&self.target, mutation.operation)
+        let error = if err.stopped() {
+            ApiError::new(ErrorKind::Cancelled, format!("{err}; nothing was sent"))
+        } else {
+            ApiError::new(
+                ErrorKind::Validation,
+                format!("{err}; the change was not sent, since it could not be recorded"),
+            )
+        };
+        error.at(&self.target, mutation.operation)
     }
 }
 

@@ -44,6 +44,17 @@ pub const DEFAULT_PATH: &str = ".cutover/journal.db";
 pub struct JournalError {
     place: String,
     message: String,
+    /// The run stopped while this runner waited for what its leader records: nothing
+    /// failed.
+    stopped: bool,
+}
+
+impl JournalError {
+    /// Whether the run stopped while the journal was waited on, rather than the journal
+    /// failing.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
 }
 
 /// The database holding the journal.
@@ -85,6 +96,7 @@ impl Journal {
         let fail = |message: String| JournalError {
             place: shown.clone(),
             message,
+            stopped: false,
         };
         let mut store = if postgres::is_url(&text) {
             let secrets = postgres::Secrets::from_env().map_err(fail)?;
@@ -172,6 +184,7 @@ impl Journal {
         JournalError {
             place: self.place.clone(),
             message: message.into(),
+            stopped: false,
         }
     }
 }

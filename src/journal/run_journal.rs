@@ -38,6 +38,8 @@ pub struct Runner {
     leads: Arc<AtomicBool>,
     /// Whether the run has ended (its leader ended it).
     ended: Arc<AtomicBool>,
+    /// Cancelled when the run is stopped: a follower stops waiting for its leader.
+    stop: CancellationToken,
 }
 
 impl Runner {
@@ -70,8 +72,6 @@ pub struct RunJournal {
     runner: Option<Runner>,
     /// How a shared run's runner settles the changes a stopped runner left unknown.
     reconciler: std::sync::OnceLock<Reconciler>,
-    /// Cancelled when the run is stopped: a follower stops waiting for its leader.
-    stop: std::sync::OnceLock<CancellationToken>,
     _heartbeat: Heartbeat,
 }
 
@@ -110,19 +110,20 @@ impl RunJournal {
             lease_lost,
             runner: None,
             reconciler: std::sync::OnceLock::new(),
-            stop: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
     }
 
     /// Writes through `journal` as runner `joined` of a shared run, leasing its work
-    /// for `lease` and renewing every third of it.
+    /// for `lease` and renewing every third of it; its waits for its leader end when
+    /// `stop` is cancelled (the run stops).
     pub fn shared(
         journal: Arc<Journal>,
         joined: &Joined,
         owner: Owner,
         only_targets: Option<Vec<String>>,
         lease: Duration,
+        stop: CancellationToken,
     ) -> Self {
         let leads = Arc::new(AtomicBool::new(joined.began));
         let ended = Arc::new(AtomicBool::new(false));
@@ -160,17 +161,11 @@ impl RunJournal {
                 only_targets,
                 leads,
                 ended,
+                stop,
             }),
             reconciler: std::sync::OnceLock::new(),
-            stop: std::sync::OnceLock::new(),
             _heartbeat: heartbeat,
         }
-    }
-
-    /// Ends a follower's wait for its leader when `stop` is cancelled (the run stops);
-    /// a journal has one such token at most, so a second is ignored.
-    pub fn stop_on(&self, stop: CancellationToken) {
-        let _ = self.stop.set(stop);
     }
 
     /// Sets how the changes a stopped runner left unknown are settled.
@@ -231,10 +226,13 @@ impl RunJournal {
                     self.run
                 )));
             }
-            if self.stop.get().is_some_and(CancellationToken::is_cancelled) {
-                return Err(self.journal.error(format!(
-                    "the run stopped while this runner waited for its leader to record {what}"
-                )));
+            if self.runner.as_ref().is_some_and(|r| r.stop.is_cancelled()) {
+                return Err(JournalError {
+                    stopped: true,
+                    ..self.journal.error(format!(
+                        "the run stopped while this runner waited for its leader to record {what}"
+                    ))
+                });
             }
             if !said {
                 tracing::info!(target: "cutover::script", "waiting for the run's leader to record {what}");

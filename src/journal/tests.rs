@@ -326,15 +326,15 @@ fn a_follower_stops_waiting_for_its_leader_when_the_run_stops() {
         files: Vec::new(),
     };
     // Leases of an hour: no heartbeat comes during the test to make this runner lead.
+    let stop = CancellationToken::new();
     let follower = RunJournal::shared(
         Arc::new(journal),
         &joined,
         Owner::this_process(),
         None,
         Duration::from_secs(3600),
+        stop.clone(),
     );
-    let stop = CancellationToken::new();
-    follower.stop_on(stop.clone());
     stop.cancel();
     let mut looks = 0;
     let err = follower
@@ -348,6 +348,7 @@ fn a_follower_stops_waiting_for_its_leader_when_the_run_stops() {
             .contains("the run stopped while this runner waited for its leader to record step `a`"),
         "{err}"
     );
+    assert!(err.stopped(), "a stop, not a failing journal: {err}");
     assert_eq!(looks, 1, "it looks once for what the leader recorded");
     // What the leader recorded is still taken: the stop ends only the waiting.
     assert_eq!(

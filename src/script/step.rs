@@ -49,10 +49,12 @@ fn step(
     let key = frame::child_key(&frame::current_key(), name);
     let occurrence = journal.occurrence(&key);
     let failed = |err: crate::journal::JournalError| {
-        raise(ApiError::new(
-            ErrorKind::Validation,
-            format!("step `{name}`: {err}"),
-        ))
+        let kind = if err.stopped() {
+            ErrorKind::Cancelled
+        } else {
+            ErrorKind::Validation
+        };
+        raise(ApiError::new(kind, format!("step `{name}`: {err}")))
     };
     if journal.replays() {
         let done = || journal.journal().done_step(journal.run(), &key, occurrence);
