@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 /// The IAM token on every SMS call (§5.2 A).
 pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
@@ -431,18 +432,15 @@ impl TaskError {
 }
 
 /// An error answer of SMS or of the API gateway (§5.6, §5.7).
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error_code: String,
     pub error_msg: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoded_authorization_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_param: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<Value>>,
     /// The gateway's errors carry the request id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 

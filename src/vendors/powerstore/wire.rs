@@ -2,6 +2,7 @@
 //! client and the lab so the two cannot drift apart silently.
 
 use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
 
 /// Header carrying the CSRF token that every mutation must send back.
 pub const TOKEN_HEADER: &str = "DELL-EMC-TOKEN";
@@ -215,28 +216,21 @@ pub struct ImportSession {
 }
 
 /// Body of `POST /import_session`.
+#[skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportSessionCreate {
     pub name: String,
     pub remote_system_id: String,
     pub source_resource_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automatic_cutover: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_timestamp: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protection_policy_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_group_id: Option<String>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub import_type: Option<ImportType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_group_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_storage_discovery_address: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 /// Header carrying the session id after login, on both encodings.
 pub const SESSION_HEADER: &str = "vmware-api-session-id";
@@ -211,6 +212,7 @@ pub struct DynamicId {
 /// The Info of the import task (`com.vmware.vcenter.deployment.import_history.info`,
 /// §1.4). `description`, `service`, `operation`, `cancelable` and `status` are always
 /// present; `progress` and `start_time` from RUNNING on; `end_time` once terminal.
+#[skip_serializing_none]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryInfo {
     pub status: HistoryStatus,
@@ -218,22 +220,14 @@ pub struct HistoryInfo {
     pub description: LocalizableMessage,
     pub service: String,
     pub operation: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Notifications>,
     /// A vAPI error value, in the encoding of the response (see [`VapiError::from_value`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<DynamicId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
 }
 
