@@ -103,6 +103,18 @@ pub struct Docs {
     pub to_string: &'static str,
 }
 
+/// A vendor's answer as a script value with the vendor's field names: through its JSON,
+/// as the wire has it.
+pub fn wire_value(answer: &impl serde::Serialize) -> RhaiResult<Dynamic> {
+    let json = serde_json::to_value(answer).map_err(|err| {
+        raise(ApiError::new(
+            ErrorKind::Validation,
+            format!("the vendor's answer cannot be made a script value: {err}"),
+        ))
+    })?;
+    rhai::serde::to_dynamic(json)
+}
+
 /// The states of a kind of job: what a wait compares, suggests and reports.
 pub trait State: Copy + PartialEq + Send + Sync + 'static {
     /// Every state, for "did you mean" and the list offered when none is close.

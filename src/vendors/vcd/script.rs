@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use reqwest::Url;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
-use serde::Serialize;
 
 use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{
-    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits,
+    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits, wire_value,
 };
 use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
@@ -49,7 +48,7 @@ impl Vcd {
         let options = Options::new("entity_types", options, &["filter"])?;
         let filter = options.text("filter")?;
         let types = self.run(self.client.entity_types(filter.as_deref()))?;
-        types.iter().map(to_dynamic).collect()
+        types.iter().map(wire_value).collect()
     }
 
     fn entities(&self, type_urn: &str, options: Map) -> RhaiResult<Array> {
@@ -57,7 +56,7 @@ impl Vcd {
         let filter = options.text("filter")?;
         let page_size = options.count("page_size", PAGE_SIZE)?;
         let entities = self.run(self.client.entities(type_urn, filter.as_deref(), page_size))?;
-        entities.iter().map(to_dynamic).collect()
+        entities.iter().map(wire_value).collect()
     }
 
     fn migrate_entities(&self, type_urn: &str, options: Map) -> RhaiResult<VcdTask> {
@@ -303,11 +302,6 @@ fn queued(url: &Url) -> Task {
     }
 }
 
-fn to_dynamic(value: &impl Serialize) -> RhaiResult<Dynamic> {
-    let json = serde_json::to_value(value).unwrap_or_default();
-    rhai::serde::to_dynamic(json)
-}
-
 /// Registers the Cloud Director script surface.
 pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Vcd::register(
@@ -350,7 +344,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
                 "entity_type",
                 "urn: &str",
                 "/// One entity type by its full URN; `not_found` when there is none.",
-                |vcd, urn| to_dynamic(&vcd.run(vcd.client.entity_type(urn))?),
+                |vcd, urn| wire_value(&vcd.run(vcd.client.entity_type(urn))?),
             ),
             (
                 "entity",
@@ -358,7 +352,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
                 "/// One entity by id, with its `etag`.",
                 |vcd, id| {
                     let tagged = vcd.run(vcd.client.entity(id))?;
-                    let mut map: Map = to_dynamic(&tagged.entity)?.try_cast().unwrap_or_default();
+                    let mut map: Map = wire_value(&tagged.entity)?.try_cast().unwrap_or_default();
                     map.insert(
                         "etag".into(),
                         tagged.etag.map_or(Dynamic::UNIT, Dynamic::from),
@@ -370,7 +364,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
                 "resolve",
                 "id: &str",
                 "/// Validates an entity against its type's schema; returns its new state.",
-                |vcd, id| to_dynamic(&vcd.run(vcd.client.resolve(id))?),
+                |vcd, id| wire_value(&vcd.run(vcd.client.resolve(id))?),
             ),
         ],
     );

@@ -6,12 +6,11 @@
 use std::time::Duration;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
 use crate::script::error_value::{invalid_argument, raise};
-use crate::script::job::{self, Docs, Handle, Job, Kind, Names, Waits};
+use crate::script::job::{self, Docs, Handle, Job, Kind, Names, Waits, wire_value};
 use crate::script::options::Options;
 use crate::script::remote::RemoteJob;
 use crate::script::wait_log::Reading;
@@ -126,7 +125,7 @@ impl OvfImport {
     fn try_instantiate(&self, parameters: Dynamic) -> RhaiResult<Dynamic> {
         let parameters = parameter_list("try_instantiate", parameters)?;
         let OvfJob { remote, id } = self.job();
-        to_map(&remote.run(remote.client().ovf_try_instantiate(id, parameters))?)
+        wire_value(&remote.run(remote.client().ovf_try_instantiate(id, parameters))?)
     }
 
     fn instantiate(&self, parameters: Dynamic) -> RhaiResult<Self> {
@@ -140,11 +139,6 @@ impl OvfImport {
         }
         self.refresh()
     }
-}
-
-/// A vendor's answer as a script map, by its wire names.
-fn to_map(answer: &impl Serialize) -> RhaiResult<Dynamic> {
-    rhai::serde::to_dynamic(serde_json::to_value(answer).unwrap_or_default())
 }
 
 /// `: ` and the session's first problem, with its place in the descriptor; or nothing.
@@ -295,7 +289,7 @@ pub fn register(engine: &mut Engine) {
                 "/// What an OVF descriptor references, checked by vCenter without importing:
 /// `#{ files, errors, warnings, information }`. `descriptor` is the XML, or base64
 /// of the gzip-compressed XML.",
-                |vc, descriptor| to_map(&vc.run(vc.client().ovf_preview(descriptor))?),
+                |vc, descriptor| wire_value(&vc.run(vc.client().ovf_preview(descriptor))?),
             ),
             (
                 "probe",
@@ -303,7 +297,7 @@ pub fn register(engine: &mut Engine) {
                 "/// Whether vCenter can reach a package URL: `#{ status, ssl_thumbprint,
 /// error_messages }`, `status` being SUCCESS, INVALID_URL, TIMED_OUT,
 /// HOST_NOT_FOUND, CERTIFICATE_ERROR or UNKNOWN_ERROR.",
-                |vc, url| to_map(&vc.run(vc.client().ovf_probe(url))?),
+                |vc, url| wire_value(&vc.run(vc.client().ovf_probe(url))?),
             ),
         ],
     );

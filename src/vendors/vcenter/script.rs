@@ -10,7 +10,7 @@ use crate::api_error::{ApiError, ErrorKind};
 use crate::script::Host;
 use crate::script::error_value::raise;
 use crate::script::job::{
-    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits,
+    self, Connection, Docs, Handle, HandleKind, Job, Kind, Names, Reach, Waits, wire_value,
 };
 use crate::script::options::Options;
 use crate::script::remote::{Remote, remote_client};
@@ -145,7 +145,7 @@ impl Job for HistoryJob {
 
     fn fields(&self, info: &Option<HistoryInfo>) -> Map {
         info.as_ref()
-            .and_then(|info| to_dynamic(info).ok())
+            .and_then(|info| wire_value(info).ok())
             .and_then(|info| info.try_cast::<Map>())
             .unwrap_or_default()
     }
@@ -194,7 +194,7 @@ impl Job for HistoryJob {
     fn answer(history: &History) -> RhaiResult<Dynamic> {
         history
             .snapshot()
-            .map_or(Ok(Dynamic::UNIT), |info| to_dynamic(&info))
+            .map_or(Ok(Dynamic::UNIT), |info| wire_value(&info))
     }
 }
 
@@ -227,10 +227,6 @@ fn stopped_on_error(info: &HistoryInfo, wanted: HistoryStatus) -> bool {
     info.status == HistoryStatus::Blocked
         && wanted != HistoryStatus::Blocked
         && info.result.as_ref().is_some_and(|r| !r.errors.is_empty())
-}
-
-fn to_dynamic(info: &HistoryInfo) -> RhaiResult<Dynamic> {
-    rhai::serde::to_dynamic(serde_json::to_value(info).unwrap_or_default())
 }
 
 /// Registers the vCenter script surface.
