@@ -44,14 +44,17 @@ impl<C> Remote<C> {
 }
 
 impl<C: RemoteClient> Remote<C> {
+    /// The target as signatures show it: `vcd: Vcd`.
+    pub fn this() -> String {
+        format!("{}: {}", C::PARAM, C::TYPE_NAME)
+    }
+
     /// Registers the script type; its constructor, named after the kind
     /// (`powerstore(name)`) and documented by `constructor_doc`; and its `name` and
-    /// `to_string` (the target's name), the target being the parameter `this` of
-    /// signatures and `to_string` documented by `to_string_doc`.
+    /// `to_string` (the target's name), `to_string` documented by `to_string_doc`.
     pub fn register(
         engine: &mut Engine,
         host: &Arc<Host>,
-        this: &str,
         constructor_doc: &str,
         to_string_doc: &str,
     ) {
@@ -64,7 +67,7 @@ impl<C: RemoteClient> Remote<C> {
                 Self::open(&host, name).map_err(raise)
             });
         engine.register_get("name", |remote: &mut Self| remote.target().to_owned());
-        let this = format!("{this}: {}", C::TYPE_NAME);
+        let this = Self::this();
         FuncRegistration::new("to_string")
             .with_comments([to_string_doc])
             .with_params_info([this.as_str(), "String"])
@@ -73,16 +76,14 @@ impl<C: RemoteClient> Remote<C> {
 
     /// Registers `name` twice, as scripts call it with an option map and without one:
     /// `name(this, options: Map)`, documented by `docs.0`, and `name(this)`, documented
-    /// by `docs.1`, which is `call` with no options; the target is the parameter `this`
-    /// of signatures.
+    /// by `docs.1`, which is `call` with no options.
     pub fn register_listing<R: Variant + Clone>(
         engine: &mut Engine,
-        this: &str,
         (name, answer): (&str, &str),
         docs: (&str, &str),
         call: impl Fn(&mut Self, Map) -> Result<R, Box<EvalAltResult>> + Send + Sync + 'static,
     ) {
-        let this = format!("{this}: {}", C::TYPE_NAME);
+        let this = Self::this();
         let call = Arc::new(call);
         let plain = Arc::clone(&call);
         FuncRegistration::new(name)
@@ -97,10 +98,9 @@ impl<C: RemoteClient> Remote<C> {
             .register_into_engine(engine, move |remote: &mut Self| plain(remote, Map::new()));
     }
 
-    /// Registers `lookups`, each `name(this, param) -> answer`, the target being the
-    /// parameter `this` of signatures.
-    pub fn register_lookups(engine: &mut Engine, this: &str, answer: &str, lookups: &[Lookup<C>]) {
-        let this = format!("{this}: {}", C::TYPE_NAME);
+    /// Registers `lookups`, each `name(this, param) -> answer`, `this` being the target.
+    pub fn register_lookups(engine: &mut Engine, answer: &str, lookups: &[Lookup<C>]) {
+        let this = Self::this();
         for &(name, param, doc, lookup) in lookups {
             FuncRegistration::new(name)
                 .with_comments([doc])
@@ -162,6 +162,8 @@ impl<C: RemoteClient> Reach for RemoteJob<C> {
 pub trait RemoteClient: Session + Send + Sync + Sized + 'static {
     /// The script type name of its [`Remote`].
     const TYPE_NAME: &'static str;
+    /// The target's parameter name in signatures, e.g. `vcd`.
+    const PARAM: &'static str;
     /// The kind of target it speaks.
     const KIND: TargetKind;
     /// The client of `target`, its calls recorded in `calls`.
@@ -190,9 +192,10 @@ impl<C: RemoteClient> Connection for Remote<C> {
 /// Implements [`RemoteClient`] for a client whose `new(target, calls, clock)` makes it
 /// and whose `target()` names its target: `remote_client!(VcdClient, "Vcd", KIND);`.
 macro_rules! remote_client {
-    ($client:ty, $type_name:literal, $kind:expr) => {
+    ($client:ty, $type_name:literal, param: $param:literal, $kind:expr) => {
         impl $crate::script::remote::RemoteClient for $client {
             const TYPE_NAME: &'static str = $type_name;
+            const PARAM: &'static str = $param;
             const KIND: $crate::config::TargetKind = $kind;
             fn connect(
                 target: &$crate::config::Target,

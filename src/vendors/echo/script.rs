@@ -29,6 +29,7 @@ pub type Echo = Remote<EchoClient>;
 
 impl RemoteClient for EchoClient {
     const TYPE_NAME: &'static str = "Echo";
+    const PARAM: &'static str = "echo";
     const KIND: TargetKind = super::KIND;
 
     // The toy waits on no clock of its own.
@@ -153,7 +154,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Echo::register(
         engine,
         host,
-        "echo",
         "/// The echo target `name` from the target file.",
         "/// The target's name.",
     );
@@ -162,7 +162,12 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
         .with_comments([
             "/// Starts job `name`, done after `seconds`; starting it again answers the same job.",
         ])
-        .with_params_info(["echo: Echo", "name: &str", "seconds: i64", "EchoJob"])
+        .with_params_info([
+            Echo::this().as_str(),
+            "name: &str",
+            "seconds: i64",
+            "EchoJob",
+        ])
         .register_into_engine(engine, |echo: &mut Echo, name: &str, seconds: i64| {
             echo.start(name, seconds)
         });

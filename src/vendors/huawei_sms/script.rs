@@ -23,7 +23,7 @@ pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<Sms, TaskJob>();
 /// A Huawei SMS target, as scripts hold it.
 pub type Sms = Remote<SmsClient>;
 
-remote_client!(SmsClient, "HuaweiSms", super::KIND);
+remote_client!(SmsClient, "HuaweiSms", param: "sms", super::KIND);
 
 impl Sms {
     /// The target's client.
@@ -103,13 +103,11 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Sms::register(
         engine,
         host,
-        "sms",
         "/// The Huawei Cloud SMS target `name` from the target file: an IAM user with a\n/// password (tokens from the target's `iam_url`) or an access key that signs requests.",
         "/// The target's name, as `print` and the REPL show it.",
     );
     Sms::register_listing(
         engine,
-        "sms",
         ("tasks", "Array"),
         (
             "/// Migration tasks, every page. Options: `state` (e.g. \"RUNNING\"), `name` (the\n/// service's name filter), `limit`.",
@@ -119,7 +117,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     Sms::register_lookups(
         engine,
-        "sms",
         "SmsTask",
         &[(
             "task",

@@ -26,7 +26,7 @@ pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<PowerStore, SessionJob>(
 /// A PowerStore target, as scripts hold it.
 pub type PowerStore = Remote<PowerStoreClient>;
 
-remote_client!(PowerStoreClient, "PowerStore", super::KIND);
+remote_client!(PowerStoreClient, "PowerStore", param: "array", super::KIND);
 
 /// An import session handle; copies share one snapshot, so `refresh()` updates them all.
 pub type ImportSessionHandle = Handle<SessionJob>;
@@ -286,7 +286,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     PowerStore::register(
         engine,
         host,
-        "array",
         "/// The PowerStore target `name` from the target file.",
         "/// The target's name, as `print` and the REPL show the array.",
     );
@@ -294,7 +293,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     PowerStore::register_listing(
         engine,
-        "array",
         ("import_sessions", "Array"),
         (
             "/// Import sessions, every page. Options: `state` (e.g. \"Copy_In_Progress\"),\n/// `name` (exact, or with `*` wildcards), `limit`, `page_size` (sessions per request).",
@@ -304,7 +302,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     PowerStore::register_lookups(
         engine,
-        "array",
         "ImportSession",
         &[(
             "import_session",

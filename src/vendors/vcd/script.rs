@@ -31,7 +31,7 @@ pub const HANDLES: [HandleKind; 2] = HandleKind::pair::<Vcd, TaskJob>();
 /// A Cloud Director target, as scripts hold it.
 pub type Vcd = Remote<VcdClient>;
 
-remote_client!(VcdClient, "Vcd", super::KIND);
+remote_client!(VcdClient, "Vcd", param: "vcd", super::KIND);
 
 /// A legacy task handle; copies share one snapshot, so `refresh()` updates them all.
 pub type VcdTask = Handle<TaskJob>;
@@ -307,17 +307,17 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Vcd::register(
         engine,
         host,
-        "vcd",
         "/// The Cloud Director target `name` from the target file.",
         "/// The target's name, as `print` and the REPL show it.",
     );
+    let this = Vcd::this();
+    let this = this.as_str();
     FuncRegistration::new("api_version")
         .with_comments(["/// The newest API version the server offers (asked once)."])
-        .with_params_info(["vcd: Vcd", "String"])
+        .with_params_info([this, "String"])
         .register_into_engine(engine, |vcd: &mut Vcd| vcd.run(vcd.client.api_version()));
     Vcd::register_listing(
         engine,
-        "vcd",
         ("entity_types", "Array"),
         (
             "/// Every entity type, as maps with the vendor's field names.\n/// Options: `filter` (FIQL, e.g. \"nss==vm\").",
@@ -327,17 +327,16 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     FuncRegistration::new("entities")
         .with_comments(["/// Every entity of the types `type_urn` names, all pages: a full URN (one\n/// version), a URN without version (all versions) or a version prefix (`…:1.0`).\n/// Options: `filter` (FIQL, e.g. \"entityState==RESOLVED\"), `page_size` (1..128)."])
-        .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "Array"])
+        .with_params_info([this, "type_urn: &str", "options: Map", "Array"])
         .register_into_engine(engine, |vcd: &mut Vcd, urn: &str, options: Map| vcd.entities(urn, options));
     FuncRegistration::new("entities")
         .with_comments(["/// Every entity of the types `type_urn` names."])
-        .with_params_info(["vcd: Vcd", "type_urn: &str", "Array"])
+        .with_params_info([this, "type_urn: &str", "Array"])
         .register_into_engine(engine, |vcd: &mut Vcd, urn: &str| {
             vcd.entities(urn, Map::new())
         });
     Vcd::register_lookups(
         engine,
-        "vcd",
         "Map",
         &[
             (
@@ -370,7 +369,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     );
     FuncRegistration::new("migrate_entities")
         .with_comments(["/// Migrates every instance of the types `type_urn` names to `target` (a full\n/// URN); returns the task. Options: `target` (required), `force` (default false:\n/// RESOLVED instances invalid against the target are left alone).\n/// Some instances may be skipped; `import \"cutover/vcd\"` re-runs until none are left."])
-        .with_params_info(["vcd: Vcd", "type_urn: &str", "options: Map", "VcdTask"])
+        .with_params_info([this, "type_urn: &str", "options: Map", "VcdTask"])
         .register_into_engine(engine, |vcd: &mut Vcd, urn: &str, options: Map| vcd.migrate_entities(urn, options));
     register_task(engine);
 }

@@ -263,7 +263,7 @@ pub fn register(engine: &mut Engine) {
     job::register::<OvfJob>(engine);
     FuncRegistration::new("ovf_import")
         .with_comments(["/// Starts an OVF import session. Options: `source` (\"pull\", \"push\" or \"library\"),\n/// `url` (pull), `library_item`, `resource_pool` (required), `folder`, `host`,\n/// `client_token` (the same token answers the same session), `flags` (\"LAX,…\")."])
-        .with_params_info(["vcenter: Vcenter", "options: Map", "OvfImport"])
+        .with_params_info([Vcenter::this().as_str(), "options: Map", "OvfImport"])
         .register_into_engine(engine, |vc: &mut Vcenter, options: Map| -> RhaiResult<OvfImport> {
             let request = create_request(options)?;
             let id = vc.run(vc.client().ovf_create(&request))?;
@@ -280,7 +280,6 @@ pub fn register(engine: &mut Engine) {
         });
     Vcenter::register_lookups(
         engine,
-        "vcenter",
         "Map",
         &[
             (

@@ -30,7 +30,7 @@ pub const HANDLES: [HandleKind; 3] = [
 /// A vCenter target, as scripts hold it.
 pub type Vcenter = Remote<VcenterClient>;
 
-remote_client!(VcenterClient, "Vcenter", super::KIND);
+remote_client!(VcenterClient, "Vcenter", param: "vcenter", super::KIND);
 
 impl Vcenter {
     /// The target's client.
@@ -234,7 +234,6 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     Vcenter::register(
         engine,
         host,
-        "vcenter",
         "/// The vCenter target `name` from the target file: its appliance port\n/// (user `root`, spoken to in `/rest`) or its reverse proxy (an SSO user, `/api`).",
         "/// The target's name, as `print` and the REPL show it.",
     );
@@ -245,7 +244,7 @@ pub fn register(engine: &mut Engine, host: &Arc<Host>) {
     });
     FuncRegistration::new("history")
         .with_comments(["/// The deferred import of historical data (events, tasks, statistics)."])
-        .with_params_info(["vcenter: Vcenter", "History"])
+        .with_params_info([Vcenter::this().as_str(), "History"])
         .register_into_engine(engine, |vc: &mut Vcenter| {
             Handle::unread(
                 HistoryJob {
