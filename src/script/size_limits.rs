@@ -299,18 +299,16 @@ fn insert_at(len: usize, index: INT) -> usize {
 /// `INT` for a blob).
 struct List<T, I> {
     kind: Kind,
-    /// The list as the functions take it (`array: &mut Array`) and as `+` takes it.
-    this: &'static str,
-    owned: &'static str,
-    /// Its type, and what `append` and `+` take besides it (`more: Array`).
+    /// Its parameter name (`array`) and type (`Array`): the functions take it as
+    /// `array: &mut Array`, `+` as `array: Array`, and `append` and `+` take
+    /// `more: Array` besides it.
+    param: &'static str,
     ty: &'static str,
-    more: &'static str,
     /// The item parameter (`item: Dynamic`), and the item as the comments say it.
     item: &'static str,
     the_item: &'static str,
-    /// What it holds, and itself, in the plural (`items`, `arrays`).
+    /// What it holds, in the plural (`items`).
     items: &'static str,
-    lists: &'static str,
     /// The names `push` is registered under.
     push: &'static [&'static str],
     /// The list's item for a script's `I`.
@@ -327,10 +325,13 @@ where
     let (k, convert) = (list.kind, list.convert);
     let past = "refused past `--max-array-size`.";
     let (the_item, items) = (list.the_item, list.items);
+    let (param, ty) = (list.param, list.ty);
+    let this = format!("{param}: &mut {ty}");
+    let more = format!("more: {ty}");
     for &name in list.push {
         doc(
             name,
-            &[list.this, list.item, "()"],
+            &[&this, list.item, "()"],
             &format!("Adds {the_item} at the end; {past}"),
         )
         .register_into_engine(engine, move |a: &mut Vec<T>, item: I| -> Checked<()> {
@@ -342,7 +343,7 @@ where
     for name in ["append", "+="] {
         doc(
             name,
-            &[list.this, list.more, "()"],
+            &[&this, &more, "()"],
             &format!("Adds the {items} of `more` at the end; {past}"),
         )
         .register_into_engine(engine, move |a: &mut Vec<T>, b: Vec<T>| -> Checked<()> {
@@ -353,8 +354,8 @@ where
     }
     doc(
         "+",
-        &[list.owned, list.more, list.ty],
-        &format!("The {items} of both {}; {past}", list.lists),
+        &[&format!("{param}: {ty}"), &more, ty],
+        &format!("The {items} of both {param}s; {past}"),
     )
     .register_into_engine(engine, move |mut a: Vec<T>, b: Vec<T>| -> Checked<Vec<T>> {
         sizes.grow("+", k, a.len() + b.len())?;
@@ -363,7 +364,7 @@ where
     });
     doc(
         "insert",
-        &[list.this, "index: INT", list.item, "()"],
+        &[&this, "index: INT", list.item, "()"],
         &format!("Inserts {the_item} at `index` (negative: from the end); {past}"),
     )
     .register_into_engine(
@@ -377,7 +378,7 @@ where
     );
     doc(
         "pad",
-        &[list.this, "len: INT", list.item, "()"],
+        &[&this, "len: INT", list.item, "()"],
         &format!("Pads with {the_item} to `len` {items}; {past}"),
     )
     .register_into_engine(
@@ -398,14 +399,11 @@ where
 fn register_arrays(engine: &mut Engine, sizes: Sizes) {
     let list = List {
         kind: Kind::Array,
-        this: "array: &mut Array",
-        owned: "array: Array",
+        param: "array",
         ty: "Array",
-        more: "more: Array",
         item: "item: Dynamic",
         the_item: "`item`",
         items: "items",
-        lists: "arrays",
         push: &["push"],
         convert: |item: Dynamic| item,
     };
@@ -420,14 +418,11 @@ fn register_blobs(engine: &mut Engine, sizes: Sizes) {
     }
     let list = List {
         kind: k,
-        this: "blob: &mut Blob",
-        owned: "blob: Blob",
+        param: "blob",
         ty: "Blob",
-        more: "more: Blob",
         item: "value: INT",
         the_item: "the byte `value`",
         items: "bytes",
-        lists: "blobs",
         push: &["push", "append", "+="],
         convert: byte,
     };
